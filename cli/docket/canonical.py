@@ -1,0 +1,59 @@
+"""Canonical bytes for signing and hashing, and strict JSON parsing.
+
+``canonical`` is RFC 8785 (JCS) through the ``rfc8785`` package (already a dependency of
+sigstore). ``render`` is the human-facing deterministic form of state files: sorted keys, two-space
+indent, trailing newline. ``loads_strict`` refuses duplicate keys and non-finite numbers, which
+the standard library silently accepts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import rfc8785
+
+from docket.errors import InputError
+
+__all__ = ["canonical", "loads_strict", "render", "sha256_hex"]
+
+
+def canonical(obj: Any) -> bytes:
+    """RFC 8785 canonical JSON bytes of ``obj``."""
+    return bytes(rfc8785.dumps(obj))
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def render(obj: Any) -> bytes:
+    """Deterministic pretty JSON: sorted keys, fixed separators, UTF-8, trailing newline."""
+    text = json.dumps(obj, sort_keys=True, indent=2, separators=(",", ": "), ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name} is not JSON")
+
+
+def loads_strict(data: bytes | str, where: str) -> Any:
+    """Parse JSON, refusing duplicate keys, NaN/Infinity and invalid UTF-8. ``where`` names the
+    file in the error."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 ({exc.reason})", "save the file as UTF-8") from exc
+    except ValueError as exc:
+        raise InputError(f"{where}: invalid JSON: {exc}", "fix the JSON syntax") from exc

@@ -1,0 +1,23 @@
+"""Every lifecycle, by scope kind. Each module owns one ``Machine``: its transition table,
+``decide``/``evolve``, state model and invariants. Add a lifecycle by adding a module and one line
+to ``LIFECYCLES``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from docket.lifecycles import archetype, package, policy, version
+from docket.lifecycles.machine import Decision, Invariant, Machine, Transition
+
+__all__ = ["LIFECYCLES", "Decision", "Invariant", "Machine", "Transition", "machine_for"]
+
+LIFECYCLES: dict[str, Machine[Any]] = {
+    "policy": policy.LIFECYCLE,
+    "archetype": archetype.LIFECYCLE,
+    "version": version.LIFECYCLE,
+    "package": package.LIFECYCLE,
+}
+
+
+def machine_for(kind: str) -> Machine[Any]:
+    return LIFECYCLES[kind]

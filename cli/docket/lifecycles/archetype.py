@@ -1,0 +1,87 @@
+"""The archetype lifecycle: ``created``, ``forked`` and ``owners_changed``.
+
+An archetype's owners (and their threshold) live here; every version, package and fork of the
+archetype is authorized against them. Fork is owner-only: the ``forked`` event must be signed by
+an owner of the *source* archetype (seed 001, the IP protection of ADR 0035).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field
+
+from docket.errors import InvariantError
+from docket.lifecycles.machine import Invariant, Machine, Transition
+from docket.lifecycles.policy import PRINCIPAL_PATTERN
+from docket.model import Record
+
+__all__ = ["LIFECYCLE", "ArchetypeState", "ForkOrigin"]
+
+
+class ForkOrigin(Record):
+    archetype: str
+    version: str | None = None
+
+
+class ArchetypeState(Record):
+    phase: Literal["none", "active"] = "none"
+    name: str = ""
+    owners: tuple[str, ...] = ()
+    threshold: int = 1
+    forked_from: ForkOrigin | None = None
+
+
+class OwnersData(Record):
+    owners: tuple[str, ...] = Field(min_length=1)
+    threshold: int = Field(default=1, ge=1)
+
+
+class ForkData(Record):
+    owners: tuple[str, ...] = Field(min_length=1)
+    threshold: int = Field(default=1, ge=1)
+    source: str
+    source_version: str | None = None
+
+
+TRANSITIONS = (
+    Transition("CreateArchetype", "created", ("none",), "active", OwnersData, role="authors",
+               doc="an author creates the archetype and names its owners"),
+    Transition("ForkArchetype", "forked", ("none",), "active", ForkData, role="owners:{source}",
+               doc="an owner of the source makes an independent archetype recording forked_from"),
+    Transition("ChangeOwners", "owners_changed", ("active",), None, OwnersData, role="owners:{0}",
+               doc="the owners hand the archetype to a new set of owners"),
+)
+
+
+def _guard(_state: ArchetypeState, _row: Transition, data: Any) -> None:
+    for owner in data.owners:
+        if not re.fullmatch(PRINCIPAL_PATTERN, owner):
+            raise InvariantError(f"archetype: invalid owner {owner!r}", "OWNERS_VALID")
+    if data.threshold > len(set(data.owners)):
+        raise InvariantError(f"archetype: threshold {data.threshold} exceeds {len(set(data.owners))} owner(s)",
+                             "THRESHOLD_REACHABLE")
+
+
+def _apply(state: ArchetypeState, _row: Transition, data: Any) -> ArchetypeState:
+    update: dict[str, Any] = {"owners": tuple(sorted(set(data.owners))), "threshold": data.threshold}
+    if isinstance(data, ForkData):
+        update["forked_from"] = ForkOrigin(archetype=data.source, version=data.source_version)
+    return state.model_copy(update=update)
+
+
+LIFECYCLE: Machine[ArchetypeState] = Machine(
+    kind="archetype",
+    state=ArchetypeState,
+    initial=lambda scope: ArchetypeState(name=scope.keys[0]),
+    transitions=TRANSITIONS,
+    guard=_guard,
+    apply=_apply,
+    invariants=(
+        Invariant("ARCHETYPE_HAS_OWNERS", "structural", "an active archetype always has an owner",
+                  lambda s: s.phase == "none" or bool(s.owners)),
+        Invariant("FORK_IS_OWNER_ONLY", "policy",
+                  "only an owner of the source archetype may fork it (ADR 0035)"),
+    ),
+)

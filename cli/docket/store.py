@@ -1,0 +1,312 @@
+"""The git adapter: read snapshots and write transactions with pygit2, no worktree needed.
+
+One transaction shape (design §2): read the branch tip → ``plan`` (the caller's pure decision on
+that snapshot) → write only the changed blobs and trees → signed commit → compare-and-swap the
+branch ref (``repo.transaction()``: lock, re-read, compare, set) → on conflict re-plan on the new
+tip, bounded retries → signed annotated tags. A refused plan writes nothing. When the branch is
+checked out in a worktree, the written paths are refused if dirty and updated after the commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import CheckoutStrategy, FileMode, FileStatus, ObjectType
+
+from docket.errors import ConflictError, NotFoundError, StateError
+from docket.signing import Signer
+from docket.tree import EntryKind
+
+__all__ = ["GitStore", "GitTree", "Plan", "TagSpec", "TreeRef", "WriteResult"]
+
+MAX_RETRIES = 8
+_MODE_KIND: dict[int, EntryKind] = {
+    int(FileMode.BLOB): "blob",
+    int(FileMode.BLOB_EXECUTABLE): "exec",
+    int(FileMode.TREE): "tree",
+    int(FileMode.LINK): "link",
+    int(FileMode.COMMIT): "commit",
+}
+
+
+@dataclass(frozen=True)
+class TreeRef:
+    """Place an existing git tree at a path (a frozen snapshot, a promoted bundle: no copy)."""
+
+    oid: str
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    name: str
+    message: str
+
+
+@dataclass
+class Plan:
+    message: str
+    author: str
+    writes: dict[str, bytes | TreeRef] = field(default_factory=dict)
+    tags: list[TagSpec] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    commit: str
+    tags: tuple[str, ...]
+    attempts: int
+
+
+class RefConflictError(Exception):
+    """Internal: the branch moved between read and compare-and-swap."""
+
+
+class GitTree:
+    """``TreeView`` over one commit of a pygit2 repository (or the empty tree)."""
+
+    def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit | None) -> None:
+        self.repo = repo
+        self.commit = str(commit.id) if commit is not None else None
+        self._root = commit.tree if commit is not None else None
+
+    def _entry(self, path: str) -> pygit2.Object | None:
+        if self._root is None:
+            return None
+        if path in ("", "."):
+            return self._root
+        try:
+            return self._root[path]
+        except KeyError:
+            return None
+
+    def _lookup(self, path: str) -> tuple[int, pygit2.Oid] | None:
+        if self._root is None:
+            return None
+        if path in ("", "."):
+            return int(FileMode.TREE), self._root.id
+        parent, _, name = path.rpartition("/")
+        tree = self._entry(parent) if parent else self._root
+        if not isinstance(tree, pygit2.Tree):
+            return None
+        for item in tree:
+            if item.name == name:
+                return int(item.filemode), item.id
+        return None
+
+    def kind(self, path: str) -> EntryKind | None:
+        found = self._lookup(path)
+        return _MODE_KIND.get(found[0]) if found else None
+
+    def read(self, path: str) -> bytes | None:
+        found = self._lookup(path)
+        if found is None or found[0] not in (int(FileMode.BLOB), int(FileMode.BLOB_EXECUTABLE)):
+            return None
+        return bytes(self.repo[found[1]].data)
+
+    def listdir(self, path: str) -> list[str]:
+        obj = self._entry(path)
+        if not isinstance(obj, pygit2.Tree):
+            return []
+        return sorted(item.name for item in obj)
+
+    def tree_id(self, path: str) -> str | None:
+        found = self._lookup(path)
+        return str(found[1]) if found and found[0] == int(FileMode.TREE) else None
+
+    def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
+        obj = self._entry(path)
+        if isinstance(obj, pygit2.Tree):
+            yield from self._walk(obj, "")
+
+    def _walk(self, tree: pygit2.Tree, prefix: str) -> Iterator[tuple[str, EntryKind, str]]:
+        for item in tree:
+            rel = prefix + item.name
+            kind = _MODE_KIND.get(int(item.filemode), "blob")
+            if kind == "tree":
+                yield from self._walk(self.repo[item.id], rel + "/")
+            else:
+                yield rel, kind, str(item.id)
+
+
+def _git_signature(principal: str, when: datetime) -> pygit2.Signature:
+    email = principal if "@" in principal else f"{principal}@docket.invalid"
+    return pygit2.Signature(principal, email, int(when.timestamp()), 0)
+
+
+class GitStore:
+    """A registry repository: bare, or with a worktree whose branch docket keeps in step."""
+
+    def __init__(self, repo: pygit2.Repository, branch: str | None = None) -> None:
+        self.repo = repo
+        self.branch = branch or self._default_branch()
+
+    @classmethod
+    def open(cls, path: Path, branch: str | None = None) -> GitStore:
+        found = pygit2.discover_repository(str(path))
+        if found is None:
+            raise NotFoundError(f"{path}: not inside a git repository",
+                                "run `docket init PATH` or pass --repo PATH")
+        return cls(pygit2.Repository(found), branch)
+
+    @classmethod
+    def init(cls, path: Path, bare: bool = False, branch: str = "main") -> GitStore:
+        repo = pygit2.init_repository(str(path), bare=bare, initial_head=branch)
+        return cls(repo, branch)
+
+    def _default_branch(self) -> str:
+        with contextlib.suppress(pygit2.GitError, KeyError):
+            target = self.repo.references["HEAD"].target
+            if isinstance(target, str) and target.startswith("refs/heads/"):
+                return target.removeprefix("refs/heads/")
+        return "main"
+
+    @property
+    def refname(self) -> str:
+        return f"refs/heads/{self.branch}"
+
+    @property
+    def root(self) -> Path:
+        return Path(self.repo.workdir or self.repo.path)
+
+    def tip(self) -> pygit2.Commit | None:
+        ref = self.repo.references.get(self.refname)
+        if ref is None:
+            return None
+        return self.repo[ref.target].peel(pygit2.Commit)
+
+    def resolve(self, rev: str) -> pygit2.Commit:
+        try:
+            return self.repo.revparse_single(rev).peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
+            raise NotFoundError(f"no commit {rev!r} in {self.root}", "name a branch, tag or commit") from exc
+
+    def snapshot(self, rev: str | None = None) -> GitTree:
+        return GitTree(self.repo, self.resolve(rev) if rev else self.tip())
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def write(self, plan_fn: Callable[[GitTree], Plan], signer: Signer, when: datetime) -> WriteResult:
+        """Run one transaction; ``plan_fn`` is re-run on the new tip when another writer won."""
+        for attempt in range(1, MAX_RETRIES + 1):
+            base = self.tip()
+            snap = GitTree(self.repo, base)
+            plan = plan_fn(snap)
+            self._refuse_dirty(plan)
+            self._refuse_existing_tags(plan)
+            tree = self._build_tree(base.tree.id if base else None, plan.writes)
+            if base is not None and tree == base.tree.id:
+                return WriteResult(str(base.id), (), attempt)
+            commit = self._signed_commit(plan.message, tree, base, signer, plan.author, when)
+            try:
+                self._cas(base.id if base else None, commit)
+            except RefConflictError:
+                continue
+            self._update_worktree(plan)
+            tags = tuple(self._tag(t, commit, signer, plan.author, when) for t in plan.tags)
+            return WriteResult(str(commit), tags, attempt)
+        raise ConflictError(f"{self.refname} kept moving: gave up after {MAX_RETRIES} attempts",
+                            "another writer is busy on this branch; run the command again")
+
+    def _build_tree(self, base: pygit2.Oid | None, writes: dict[str, bytes | TreeRef]) -> pygit2.Oid:
+        direct: dict[str, bytes | TreeRef] = {}
+        nested: dict[str, dict[str, bytes | TreeRef]] = {}
+        for path, value in writes.items():
+            head, sep, rest = path.partition("/")
+            if sep:
+                nested.setdefault(head, {})[rest] = value
+            else:
+                direct[head] = value
+        builder = self.repo.TreeBuilder(self.repo[base]) if base else self.repo.TreeBuilder()
+        for name, value in direct.items():
+            if isinstance(value, TreeRef):
+                builder.insert(name, pygit2.Oid(hex=value.oid), FileMode.TREE)
+            else:
+                builder.insert(name, self.repo.create_blob(value), FileMode.BLOB)
+        for name, sub in nested.items():
+            existing = builder.get(name)
+            sub_base = existing.id if existing is not None and existing.type == ObjectType.TREE else None
+            builder.insert(name, self._build_tree(sub_base, sub), FileMode.TREE)
+        return builder.write()
+
+    def _signed_commit(self, message: str, tree: pygit2.Oid, base: pygit2.Commit | None,
+                       signer: Signer, principal: str, when: datetime) -> pygit2.Oid:
+        sig = _git_signature(principal, when)
+        parents = [base.id] if base is not None else []
+        payload = self.repo.create_commit_string(sig, sig, message, tree, parents)
+        armored = signer.sign(payload.encode("utf-8"), "git")
+        return self.repo.create_commit_with_signature(payload, armored.decode("ascii"))
+
+    def _cas(self, expected: pygit2.Oid | None, new: pygit2.Oid) -> None:
+        if expected is None:
+            try:
+                self.repo.references.create(self.refname, new, force=False)
+            except (pygit2.AlreadyExistsError, ValueError) as exc:
+                raise RefConflictError(self.refname) from exc
+            return
+        try:
+            with self.repo.transaction() as txn:
+                txn.lock_ref(self.refname)
+                current = self.repo.references.get(self.refname)
+                if current is None or current.target != expected:
+                    raise RefConflictError(self.refname)
+                txn.set_target(self.refname, new, message="docket: compare-and-swap")
+        except pygit2.GitError as exc:
+            raise RefConflictError(f"{self.refname}: {exc}") from exc
+
+    def _refuse_existing_tags(self, plan: Plan) -> None:
+        for tag in plan.tags:
+            if self.repo.references.get(f"refs/tags/{tag.name}") is not None:
+                raise StateError(f"tag {tag.name} already exists",
+                                 "tags are immutable; verify the registry (`docket verify`)")
+
+    def _tag(self, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str,
+             when: datetime) -> str:
+        tagger = _git_signature(principal, when)
+        body = (f"object {target}\ntype commit\ntag {spec.name}\n"
+                f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
+                f"{spec.message.rstrip()}\n").encode("utf-8")
+        oid = self.repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
+        try:
+            self.repo.references.create(f"refs/tags/{spec.name}", oid, force=False)
+        except pygit2.AlreadyExistsError as exc:
+            raise StateError(f"tag {spec.name} was created by someone else meanwhile",
+                             "run `docket verify` to see which tag is right") from exc
+        return spec.name
+
+    # -- worktree ------------------------------------------------------------------------------
+
+    def _tracks_worktree(self) -> bool:
+        if self.repo.is_bare or self.repo.workdir is None:
+            return False
+        try:
+            head = self.repo.references["HEAD"].target
+        except KeyError:
+            return False
+        return head == self.refname
+
+    def _refuse_dirty(self, plan: Plan) -> None:
+        if not self._tracks_worktree():
+            return
+        prefixes = list(plan.writes)
+        dirty = sorted(
+            path for path, flags in self.repo.status().items()
+            if flags not in (FileStatus.CURRENT, FileStatus.IGNORED)
+            and any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
+        )
+        if dirty:
+            shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
+            raise StateError(f"uncommitted changes in paths docket would write: {shown}",
+                             "commit or stash them, then run the command again")
+
+    def _update_worktree(self, plan: Plan) -> None:
+        if not self._tracks_worktree() or not plan.writes:
+            return
+        tip = self.tip()
+        assert tip is not None
+        # FORCE only on the written paths: _refuse_dirty proved they held no local edits.
+        self.repo.checkout_tree(tip.tree, strategy=CheckoutStrategy.FORCE, paths=sorted(plan.writes))

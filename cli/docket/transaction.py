@@ -1,0 +1,180 @@
+"""One write, as the lifecycles see it: load scopes from a snapshot, decide, sign, authorize,
+append, re-render — and collect the result as a ``store.Plan``.
+
+Every command that writes goes through ``Transaction.apply``; nothing else appends to a log. A
+refusal (an invariant, a missing role) raises before anything reaches the store, so a rejected
+command writes nothing. Signing is the only side effect, through the ``Signer`` passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from docket import sshsig
+from docket.authz import authorize, policy_resolver
+from docket.errors import StateError, TrustError
+from docket.lifecycles import machine_for
+from docket.lifecycles.policy import PolicyState, Role
+from docket.log import (
+    EVENT_NAMESPACE,
+    Event,
+    SshSignature,
+    append_line,
+    event_line,
+    head_digest,
+    iter_lines,
+    parse_history,
+    render_current,
+    signing_payload,
+)
+from docket.scopes import Scope, scope
+from docket.signing import Signer
+from docket.store import Plan, TagSpec, TreeRef
+from docket.tree import TreeView
+
+__all__ = ["POLICY", "ScopeLog", "Transaction", "load_log", "timestamp"]
+
+POLICY = scope("policy")
+
+
+def timestamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class ScopeLog:
+    scope: Scope
+    history: bytes
+    events: tuple[Event, ...]
+    state: Any
+
+    @property
+    def head(self) -> str | None:
+        last = self.history.rstrip(b"\n").rsplit(b"\n", 1)[-1] if self.history else b""
+        return head_digest(last) if last else None
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.events)
+
+
+def load_log(tree: TreeView, target: Scope) -> ScopeLog:
+    """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state)."""
+    history = tree.read(target.history_path) or b""
+    events = parse_history(history, target.history_path)
+    machine = machine_for(target.kind)
+    try:
+        state = machine.replay(target, ((e.type, e.data) for e in events))
+    except Exception as exc:  # noqa: BLE001 - a corrupt log must become a one-line error
+        raise StateError(f"{target.history_path}: does not replay ({exc})",
+                         "run `docket verify` to see what was changed") from exc
+    return ScopeLog(target, history, tuple(events), state)
+
+
+class Transaction:
+    """Pending appends against one snapshot. ``signers[0]`` is the actor."""
+
+    def __init__(self, tree: TreeView, signers: list[Signer], at: datetime,
+                 bootstrap_principal: str | None = None) -> None:
+        if not signers:
+            raise TrustError("no signing key", "pass --key, set DOCKET_SIGNING_KEY, or set git's user.signingkey")
+        self.tree = tree
+        self.signers = signers
+        self.at = at
+        self.writes: dict[str, bytes | TreeRef] = {}
+        self.tags: list[TagSpec] = []
+        self._logs: dict[Scope, ScopeLog] = {}
+        self._bootstrap = bootstrap_principal
+        self.policy: PolicyState = self.log(POLICY).state
+        if self.policy.phase == "none" and bootstrap_principal is None:
+            raise StateError("this repository has no docket policy", "run `docket init` first")
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def log(self, target: Scope) -> ScopeLog:
+        if target not in self._logs:
+            self._logs[target] = load_log(self.tree, target)
+        return self._logs[target]
+
+    def state(self, target: Scope) -> Any:
+        return self.log(target).state
+
+    def read(self, path: str) -> bytes | None:
+        pending = self.writes.get(path)
+        if isinstance(pending, bytes):
+            return pending
+        return self.tree.read(path)
+
+    def principal_of(self, signer: Signer) -> str:
+        line = sshsig.public_key_line(signer.public_key)
+        for identity in self.policy.identities.values():
+            if identity.public_key and identity.public_key.split()[:2] == line.split()[:2]:
+                return identity.name
+        if self._bootstrap is not None and self.policy.phase == "none":
+            return self._bootstrap
+        raise TrustError(f"signing key {sshsig.fingerprint(signer.public_key)} is not in the policy",
+                         "ask a root holder to run `docket policy add-identity` for it")
+
+    @property
+    def actor(self) -> str:
+        return self.principal_of(self.signers[0])
+
+    def _owners(self, archetype: str) -> Role | None:
+        state = self.state(scope("archetype", archetype))
+        if state.phase != "active":
+            return None
+        return Role(principals=state.owners, threshold=state.threshold)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def apply(self, target: Scope, command: str, data: dict[str, Any] | BaseModel) -> Any:
+        """Decide ``command`` on ``target``, sign and authorize the event, stage the new log."""
+        machine = machine_for(target.kind)
+        current = self.log(target)
+        decision = machine.decide(current.state, command, data)
+        unsigned = Event(seq=len(current.events) + 1, prev=current.head, at=timestamp(self.at),
+                         type=decision.type, actor=self.actor, data=decision.data,
+                         policy_version=self.policy.version)
+        payload = signing_payload(target.path, unsigned)
+        signatures = tuple(
+            SshSignature(kind="sshsig", principal=self.principal_of(s),
+                         sig=s.sign(payload, EVENT_NAMESPACE).decode("ascii"))
+            for s in self.signers
+        )
+        event = unsigned.model_copy(update={"signatures": signatures})
+        new_state = machine.evolve(current.state, decision.type, decision.data)
+        policies = [self.policy] if target.kind != "policy" else [self.policy, new_state]
+        for policy in policies:
+            if policy.phase == "none":
+                continue
+            verdict = authorize(machine, target, event, policy, policy_resolver(policy, self._owners))
+            if not verdict.ok:
+                raise TrustError(f"{target.label}: {command} refused: {verdict.problems[0]}",
+                                 f"sign with a key that holds {verdict.role} (--key), or ask a root "
+                                 "holder to grant it")
+        history = append_line(current.history, event)
+        head = head_digest(event_line(event))
+        self.writes[target.history_path] = history
+        self.writes[target.current_path] = render_current(
+            target.path, new_state.model_dump(mode="json"), event.seq, head)
+        self._logs[target] = ScopeLog(target, history, (*current.events, event), new_state)
+        if target.kind == "policy":
+            self.policy = new_state
+        return new_state
+
+    def put(self, path: str, value: bytes | TreeRef) -> None:
+        self.writes[path] = value
+
+    def tag(self, name: str, message: str) -> None:
+        self.tags.append(TagSpec(name, message))
+
+    def plan(self, message: str) -> Plan:
+        return Plan(message=message, author=self.actor, writes=dict(self.writes), tags=list(self.tags))
+
+
+def history_lines(history: bytes) -> list[bytes]:
+    return [line for _, line in iter_lines(history)]

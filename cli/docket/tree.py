@@ -1,0 +1,65 @@
+"""A read-only view of one snapshot of the repository, as the pure core sees it.
+
+``store.GitTree`` implements it over a pygit2 commit; ``MemoryTree`` over a dict, for unit tests
+of the pure core. Paths are POSIX, relative to the repository root, without leading slash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Literal, Protocol
+
+__all__ = ["EntryKind", "MemoryTree", "TreeView"]
+
+EntryKind = Literal["blob", "exec", "tree", "link", "commit"]
+
+
+class TreeView(Protocol):
+    commit: str | None
+
+    def read(self, path: str) -> bytes | None: ...
+
+    def kind(self, path: str) -> EntryKind | None: ...
+
+    def listdir(self, path: str) -> list[str]: ...
+
+    def tree_id(self, path: str) -> str | None: ...
+
+    def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
+        """(path relative to ``path``, kind, object id) of every non-tree entry below ``path``."""
+        ...
+
+
+class MemoryTree:
+    """A ``TreeView`` over ``{path: bytes}``; object ids are fake but stable (sha1 of content)."""
+
+    def __init__(self, files: dict[str, bytes], commit: str | None = None) -> None:
+        self.files = dict(files)
+        self.commit = commit
+
+    def read(self, path: str) -> bytes | None:
+        return self.files.get(path)
+
+    def kind(self, path: str) -> EntryKind | None:
+        if path in self.files:
+            return "blob"
+        prefix = path.rstrip("/") + "/"
+        return "tree" if any(p.startswith(prefix) for p in self.files) else None
+
+    def listdir(self, path: str) -> list[str]:
+        prefix = path.rstrip("/") + "/" if path else ""
+        return sorted({p[len(prefix):].split("/", 1)[0] for p in self.files if p.startswith(prefix)})
+
+    def tree_id(self, path: str) -> str | None:
+        items = sorted(self.walk(path))
+        if not items:
+            return None
+        return hashlib.sha1(repr(items).encode(), usedforsecurity=False).hexdigest()
+
+    def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
+        prefix = path.rstrip("/") + "/" if path else ""
+        for p in sorted(self.files):
+            if p.startswith(prefix):
+                oid = hashlib.sha1(self.files[p], usedforsecurity=False).hexdigest()
+                yield p[len(prefix):], "blob", oid
