@@ -22,7 +22,7 @@ from docket.errors import ConflictError, NotFoundError, StateError
 from docket.signing import Signer
 from docket.tree import EntryKind
 
-__all__ = ["GitStore", "GitTree", "Plan", "TagSpec", "TreeRef", "WriteResult"]
+__all__ = ["GitRefs", "GitStore", "GitTree", "Plan", "TagSpec", "TreeRef", "WriteResult"]
 
 MAX_RETRIES = 8
 _MODE_KIND: dict[int, EntryKind] = {
@@ -131,6 +131,37 @@ class GitTree:
                 yield from self._walk(self.repo[item.id], rel + "/")
             else:
                 yield rel, kind, str(item.id)
+
+
+class GitRefs:
+    """``verify.RefView`` over a pygit2 repository: tags and the trees of other commits."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self.repo = repo
+
+    def tags(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for ref in self.repo.listall_references():
+            if ref.startswith("refs/tags/"):
+                with contextlib.suppress(pygit2.GitError, ValueError, KeyError):
+                    out[ref.removeprefix("refs/tags/")] = str(self.repo.revparse_single(ref).peel(pygit2.Commit).id)
+        return out
+
+    def tree_at(self, commit: str) -> GitTree:
+        return GitTree(self.repo, self.repo[commit].peel(pygit2.Commit))
+
+    def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
+        ref = self.repo.references.get(f"refs/tags/{name}")
+        if ref is None:
+            return None
+        obj = self.repo[ref.target]
+        if obj.type != ObjectType.TAG:
+            return None
+        raw = bytes(obj.read_raw())
+        cut = raw.rfind(b"\n-----BEGIN SSH SIGNATURE-----")
+        if cut < 0:
+            return None
+        return raw[cut + 1 :], raw[: cut + 1]
 
 
 def _git_signature(principal: str, when: datetime) -> pygit2.Signature:

@@ -1,0 +1,163 @@
+"""What verification knows about one snapshot: every scope found, its parsed log and fold, the
+policy at every version, and each archetype's owners over time. Built once, read by every check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from docket.errors import DocketError
+from docket.lifecycles import LIFECYCLES, machine_for
+from docket.lifecycles.policy import PolicyState, Role
+from docket.log import Event, iter_lines, parse_line
+from docket.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_path
+from docket.tree import TreeView
+from docket.verify.findings import Finding
+
+__all__ = ["Context", "RefView", "ScopeRecord", "discover_scopes"]
+
+
+class RefView(Protocol):
+    """Refs and other commits, for the tag checks (implemented by the store adapter)."""
+
+    def tags(self) -> dict[str, str]:
+        """{tag name: commit id it peels to}."""
+        ...
+
+    def tree_at(self, commit: str) -> TreeView: ...
+
+    def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
+        """(armored signature, signed bytes) of an annotated tag; None when unsigned."""
+        ...
+
+
+@dataclass
+class ScopeRecord:
+    scope: Scope
+    lines: list[bytes] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    readable: bool = True
+    states: list[Any] = field(default_factory=list)
+    """State after each event (``states[i]`` follows ``events[i]``); empty when replay failed."""
+
+    @property
+    def state(self) -> Any:
+        if self.states:
+            return self.states[-1]
+        return machine_for(self.scope.kind).initial(self.scope)
+
+
+def _pattern_scopes(tree: TreeView, parts: list[str], prefix: str) -> Iterator[str]:
+    if not parts:
+        yield prefix
+        return
+    head, rest = parts[0], parts[1:]
+    if head.startswith("{"):
+        for name in tree.listdir(prefix):
+            if tree.kind(f"{prefix}/{name}") == "tree":
+                yield from _pattern_scopes(tree, rest, f"{prefix}/{name}")
+    else:
+        path = f"{prefix}/{head}" if prefix else head
+        if tree.kind(path) == "tree":
+            yield from _pattern_scopes(tree, rest, path)
+
+
+def discover_scopes(tree: TreeView) -> tuple[list[Scope], list[Finding]]:
+    """Every scope folder in ``tree``; folders that match a pattern but not its name rules are
+    reported."""
+    scopes: list[Scope] = []
+    findings: list[Finding] = []
+    for kind, pattern in KIND_PATTERNS.items():
+        if kind not in LIFECYCLES:
+            continue
+        for path in _pattern_scopes(tree, pattern.split("/"), ""):
+            found = parse_scope_path(path)
+            if found is None or found.kind != kind:
+                findings.append(Finding(path, "UNEXPECTED_FILE", "folder name is not a legal scope name",
+                                        hint="rename or remove the folder"))
+                continue
+            has_log = tree.read(f"{path}/{HISTORY}") is not None
+            has_current = tree.read(f"{path}/{CURRENT}") is not None
+            if has_log or has_current:
+                scopes.append(found)
+            else:
+                findings.append(Finding(path, "CURRENT_MISSING", "scope folder has no history.jsonl",
+                                        found.label, hint="restore the scope's log from git history"))
+    return sorted(scopes), findings
+
+
+class Context:
+    def __init__(self, tree: TreeView, refs: RefView | None = None) -> None:
+        self.tree = tree
+        self.refs = refs
+        self.findings: list[Finding] = []
+        scopes, found = discover_scopes(tree)
+        self.findings.extend(found)
+        self.records: dict[Scope, ScopeRecord] = {s: self._parse(s) for s in scopes}
+        self.policies: list[PolicyState] = self._policy_versions()
+
+    # -- building ------------------------------------------------------------------------------
+
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def _parse(self, target: Scope) -> ScopeRecord:
+        record = ScopeRecord(target)
+        data = self.tree.read(target.history_path) or b""
+        if data and not data.endswith(b"\n"):
+            self.add(Finding(target.history_path, "LOG_UNREADABLE", "last line has no newline (truncated?)",
+                             target.label, hint="restore the file from git history"))
+            record.readable = False
+        for number, line in iter_lines(data):
+            try:
+                record.events.append(parse_line(line, f"{target.history_path}:{number}"))
+                record.lines.append(line)
+            except DocketError as exc:
+                self.add(Finding(target.history_path, "LOG_UNREADABLE", exc.message, target.label,
+                                 hint="history is written by docket only; restore it from git history"))
+                record.readable = False
+                break
+        return record
+
+    def _policy_versions(self) -> list[PolicyState]:
+        """``policies[v]`` is the policy at version ``v`` (index 0: before initialization)."""
+        from docket.transaction import POLICY
+
+        machine = machine_for("policy")
+        state: PolicyState = machine.initial(POLICY)
+        versions = [state]
+        record = self.records.get(POLICY)
+        for event in record.events if record else []:
+            try:
+                state = machine.evolve(state, event.type, event.data)
+            except DocketError:
+                break
+            versions.append(state)
+        return versions
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def state(self, target: Scope) -> Any | None:
+        record = self.records.get(target)
+        return record.state if record and record.events else None
+
+    def scopes(self, kind: str) -> list[ScopeRecord]:
+        return [r for s, r in sorted(self.records.items()) if s.kind == kind]
+
+    def policy_at(self, version: int) -> PolicyState | None:
+        return self.policies[version] if 0 <= version < len(self.policies) else None
+
+    def owners_at(self, archetype: str, at: str) -> Role | None:
+        """The archetype's owners in force at time ``at`` (the last owner event not after it)."""
+        from docket.scopes import scope
+
+        record = self.records.get(scope("archetype", archetype))
+        if record is None or not record.states:
+            return None
+        chosen = record.states[0]
+        for event, state in zip(record.events, record.states, strict=False):
+            if event.at <= at:
+                chosen = state
+        return Role(principals=chosen.owners, threshold=chosen.threshold) if chosen.owners else None

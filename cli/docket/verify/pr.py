@@ -1,0 +1,143 @@
+"""PR and history mode: what a change may do to the records it finds at its base.
+
+Every base log is a prefix of its head log; no scope disappears; no immutable file (a frozen
+snapshot, a built bundle, a promoted release) changes; every new event is authorized by the
+policy *at the base* (an attacker cannot grant themselves a role in the same PR); new versions
+are newer than the base's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from docket.authz import authorize
+from docket.lifecycles import machine_for
+from docket.lifecycles.policy import Role, lookup_role
+from docket.ops.versions import semver_key
+from docket.scopes import Scope
+from docket.tree import TreeView
+from docket.verify.context import Context, RefView
+from docket.verify.findings import Finding
+from docket.verify.snapshot import verify_snapshot
+
+__all__ = ["IMMUTABLE", "pr_findings", "verify_history", "verify_pr"]
+
+IMMUTABLE: dict[str, tuple[str, ...]] = {
+    "version": ("method",),
+    "bundle": ("bundle_manifest.json", "payload", "evidence"),
+}
+"""Entries of a scope folder that never change once they exist."""
+
+
+def _owners(base: Context, head: Context) -> Callable[[str], Role | None]:
+    def owners(archetype: str) -> Role | None:
+        return base.owners_at(archetype, "9999") or head.owners_at(archetype, "9999")
+
+    return owners
+
+
+def _new_events(base: Context, head: Context, target: Scope, start: int) -> Iterable[Finding]:
+    record = head.records[target]
+    policy = base.policies[-1]
+    machine = machine_for(target.kind)
+    owners = _owners(base, head)
+
+    def resolve(name: str) -> Role | None:
+        return owners(name.split(":", 1)[1]) if name.startswith("owners:") else lookup_role(policy, name)
+
+    for event in record.events[start:]:
+        if policy.phase == "none" and target.kind == "policy":
+            continue  # the very first policy is trusted on first use
+        verdict = authorize(machine, target, event, policy, resolve)
+        for problem in verdict.problems:
+            yield Finding(f"{target.history_path}:{event.seq}", "UNAUTHORIZED_AT_BASE", problem, target.label,
+                          hint=f"new events must be signed by {verdict.role} as the base policy "
+                               f"(v{policy.version}) defines it")
+
+
+def _immutable(base: Context, head: Context, target: Scope) -> Iterable[Finding]:
+    names = list(IMMUTABLE.get(target.kind, ()))
+    if target.kind == "environment":
+        names += [f"releases/{r}" for r in base.tree.listdir(f"{target.path}/releases")]
+    for name in names:
+        path = f"{target.path}/{name}"
+        before = base.tree.tree_id(path) or base.tree.read(path)
+        after = head.tree.tree_id(path) or head.tree.read(path)
+        if before is not None and before != after:
+            yield Finding(path, "IMMUTABLE_CHANGED", "changed or deleted after it was written", target.label,
+                          "FROZEN_VERSION_IMMUTABLE" if target.kind == "version" else "",
+                          "revert the change; immutable records are never edited")
+
+
+def _versions(base: Context, head: Context) -> Iterable[Finding]:
+    for target in sorted(set(head.records) - set(base.records)):
+        if target.kind != "version":
+            continue
+        archetype, number = target.keys
+        older = [s.keys[1] for s in base.records if s.kind == "version" and s.keys[0] == archetype]
+        if older and semver_key(number) <= max(semver_key(v) for v in older):
+            yield Finding(target.history_path, "VERSION_NOT_MONOTONIC",
+                          f"{number} is not newer than {max(older, key=semver_key)}", target.label,
+                          "VERSIONS_MONOTONIC", "choose a higher version number")
+
+
+def pr_findings(base: Context, head: Context) -> list[Finding]:
+    """The change-only findings between two snapshots (no snapshot checks)."""
+    found: list[Finding] = []
+    for target, brec in sorted(base.records.items()):
+        hrec = head.records.get(target)
+        if hrec is None:
+            found.append(Finding(target.path, "SCOPE_DELETED", "scope deleted", target.label,
+                                 hint="scopes are never deleted; withdraw, retire or close instead"))
+            continue
+        old = base.tree.read(target.history_path) or b""
+        new = head.tree.read(target.history_path) or b""
+        if not new.startswith(old):
+            found.append(Finding(target.history_path, "HISTORY_REWRITTEN", "the base log is not a prefix of the head log",
+                                 target.label, "HISTORY_PRESERVED", "logs are append-only; restore the base lines"))
+            continue
+        found.extend(_new_events(base, head, target, len(brec.events)))
+        found.extend(_immutable(base, head, target))
+    for target in sorted(set(head.records) - set(base.records)):
+        found.extend(_new_events(base, head, target, 0))
+    found.extend(_versions(base, head))
+    return found
+
+
+def verify_pr(base: TreeView, head: TreeView, refs: RefView | None = None,
+              store: Any | None = None) -> list[Finding]:
+    head_ctx = Context(head, refs)
+    findings = verify_snapshot(head_ctx)
+    base_ctx = Context(base)
+    verify_snapshot(base_ctx)  # fills the base folds that authorization reads
+    extra = pr_findings(base_ctx, head_ctx)
+    if store is not None and base.commit and head.commit and base.commit != head.commit \
+            and not store.repo.descendant_of(head.commit, base.commit):
+        extra.append(Finding(head.commit, "NOT_DESCENDANT", f"head does not descend from base {base.commit[:12]}",
+                             hint="rebase the change onto the base; history is never rewritten"))
+    return sorted(set(findings) | set(extra))
+
+
+def verify_history(store: Any, since: str, head: TreeView, refs: RefView | None = None) -> list[Finding]:
+    """Snapshot of ``head`` plus PR mode for each first-parent step from ``since`` to ``head``."""
+    from docket.store import GitTree
+
+    start = store.resolve(since)
+    findings = set(verify_snapshot(Context(head, refs)))
+    chain = []
+    commit = store.resolve(head.commit) if head.commit else None
+    while commit is not None and commit.id != start.id:
+        chain.append(commit)
+        commit = commit.parents[0] if commit.parents else None
+    if commit is None:
+        return sorted(findings | {Finding(since, "NOT_DESCENDANT", "the head does not descend from it",
+                                          hint="history was rewritten since that commit")})
+    prev_ctx = Context(GitTree(store.repo, start))
+    verify_snapshot(prev_ctx)
+    for step in reversed(chain):
+        ctx = Context(GitTree(store.repo, step))
+        verify_snapshot(ctx)
+        findings.update(f for f in pr_findings(prev_ctx, ctx))
+        prev_ctx = ctx
+    return sorted(findings)
