@@ -1,0 +1,41 @@
+"""Fixtures: every test runs with an isolated HOME and git config and a pinned clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import Registry, run_cli, write_key
+
+
+@pytest.fixture(autouse=True)
+def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "test")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "test")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
+    monkeypatch.setenv("DOCKET_NOW", "2026-01-01T00:00:00Z")
+    for name in ("DOCKET_SIGNING_KEY", "DOCKET_REPO", "DOCKET_DEBUG", "SSH_AUTH_SOCK"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    """A fresh registry with a worktree, initialized by alice."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    alice = write_key(keys, "alice")
+    path = tmp_path / "reg"
+    result = run_cli("init", path, "--identity", "alice", "--key", alice)
+    assert result.code == 0, result.err
+    reg = Registry(path, keys, alice)
+    reg.principals["alice"] = alice
+    return reg

@@ -1,0 +1,111 @@
+"""Shared test helpers: deterministic keys and a CLI runner over a real registry repository."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from docket import sshsig
+from docket.commands import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples" / "archetypes"
+
+
+def det_key(name: str) -> Ed25519PrivateKey:
+    """A deterministic Ed25519 key per name (Ed25519 signatures are deterministic too)."""
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(name.encode()).digest())
+
+
+def write_key(directory: Path, name: str) -> Path:
+    key = det_key(name)
+    path = directory / f"{name}_ed25519"
+    if not path.exists():
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                                           serialization.NoEncryption()))
+        path.chmod(0o600)
+        path.with_name(path.name + ".pub").write_text(sshsig.public_key_line(key.public_key(), name) + "\n")
+    return path
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def run_cli(*args: str | Path) -> Result:
+    """Run ``docket ARGS`` in-process through the real entry point (exit codes included)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def run_process(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+    """Run ``python -m docket ARGS`` as a real subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    full_env["PYTHONPATH"] = str(ROOT / "cli") + os.pathsep + full_env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, "-m", "docket", *map(str, args)], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+@dataclass
+class Registry:
+    """A real registry repository with alice (root, author, builder, promoter) ready to sign."""
+
+    path: Path
+    keys: Path
+    alice: Path
+    principals: dict[str, Path] = field(default_factory=dict)
+
+    def key(self, name: str) -> Path:
+        if name not in self.principals:
+            self.principals[name] = write_key(self.keys, name)
+        return self.principals[name]
+
+    def run(self, *args: str | Path, key: str | None = "alice") -> Result:
+        extra: list[str | Path] = ["--repo", self.path]
+        if key is not None:
+            os.environ["DOCKET_SIGNING_KEY"] = str(self.key(key))
+        else:
+            os.environ.pop("DOCKET_SIGNING_KEY", None)
+        return run_cli(*args, *extra)
+
+    def ok(self, *args: str | Path, key: str | None = "alice") -> Result:
+        result = self.run(*args, key=key)
+        assert result.code == 0, f"docket {' '.join(map(str, args))} failed ({result.code}):\n{result.err}{result.out}"
+        return result
+
+    def add_archetype(self, name: str = "support-triage", source: Path | None = None) -> None:
+        self.ok("archetype", "new", name, "--from", source or EXAMPLES / name)
+
+    def refs(self) -> dict[str, str]:
+        import pygit2
+
+        repo = pygit2.Repository(str(self.path))
+        return {r: str(repo.references[r].target) for r in repo.listall_references()}
+
+    def git(self, *args: str) -> str:
+        return subprocess.run(["git", "-C", str(self.path), *args], capture_output=True, text=True,
+                              check=True).stdout
