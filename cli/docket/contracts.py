@@ -14,8 +14,9 @@ Every other contract is written by docket: its schema is the *serialization* sch
 field required, because docket always writes every field.
 
 The seal (``contracts/contracts.seal.json``) pins each published contract version to the digest
-of its *normative* schema: RFC 8785 bytes with the annotations ``title``, ``description``,
-``$comment`` and ``examples`` removed. Wording may improve; what validates never changes.
+of its *normative* schema: RFC 8785 bytes without the keywords that do not validate (``title``,
+``description``, ``$comment``, ``examples``, ``discriminator``) and with local ``$ref``s inlined.
+Wording and model class names may change; what validates never does.
 
 Pure: models → schemas → bytes, comparisons, the seal, validation by kind. Reading and writing
 files is the command's job (``commands/contracts_cmd``).
@@ -79,8 +80,10 @@ __all__ = [
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ID_BASE = "https://docket.dev/contracts/"
 SEAL_PATH = "contracts/contracts.seal.json"
-SEAL_ALGORITHM = "sha256-rfc8785-without-annotations"
-ANNOTATIONS = frozenset({"title", "description", "$comment", "examples"})
+SEAL_ALGORITHM = "sha256-rfc8785-normative"
+ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "discriminator"})
+"""Keywords that do not change what validates (``discriminator`` is an OpenAPI hint pydantic
+emits; JSON Schema validators ignore it)."""
 
 _NAME = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"
 _ID_RE = re.compile(rf"^({_NAME})_v([1-9][0-9]*)$")
@@ -265,28 +268,41 @@ def drift(generated: Mapping[str, bytes], committed: Mapping[str, bytes],
 
 # -- the seal -------------------------------------------------------------------------------------
 
-_NAME_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions",
-                        "dependentSchemas"})
+_DEFS = "#/$defs/"
+_NAME_MAPS = frozenset({"properties", "patternProperties", "definitions", "dependentSchemas"})
 _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 _SUBSCHEMAS = frozenset({"items", "additionalProperties", "not", "if", "then", "else", "contains",
                          "propertyNames", "unevaluatedItems", "unevaluatedProperties"})
 
 
 def normative(schema: Any) -> Any:
-    """``schema`` without annotation keywords. Schema-aware: a *property* named ``title`` or
-    ``description`` is kept; only keywords of schema objects are removed."""
-    if not isinstance(schema, dict):
-        return schema
+    """What ``schema`` validates, independent of wording and of model class names: annotation
+    keywords removed and every local ``$ref`` to ``$defs`` inlined (``$defs`` dropped), so that
+    renaming a nested model or rewording a docstring keeps the seal. Schema-aware: a *property*
+    named ``title`` or ``description`` is kept. A recursive reference stays a ``$ref``."""
+    defs = schema.get("$defs", {}) if isinstance(schema, dict) else {}
+    return _normative(schema, defs, ())
+
+
+def _normative(node: Any, defs: Mapping[str, Any], stack: tuple[str, ...]) -> Any:
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    name = ref.removeprefix(_DEFS) if isinstance(ref, str) and ref.startswith(_DEFS) else None
+    if name is not None and name in defs and name not in stack:
+        inlined = _normative(defs[name], defs, (*stack, name))
+        rest = _normative({k: v for k, v in node.items() if k != "$ref"}, defs, stack)
+        return {**rest, "allOf": [inlined, *rest.get("allOf", [])]} if rest else inlined
     out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in ANNOTATIONS:
+    for key, value in node.items():
+        if key in ANNOTATIONS or key == "$defs":
             continue
         if key in _NAME_MAPS and isinstance(value, dict):
-            out[key] = {name: normative(sub) for name, sub in value.items()}
+            out[key] = {prop: _normative(sub, defs, stack) for prop, sub in value.items()}
         elif key in _SCHEMA_LISTS and isinstance(value, list):
-            out[key] = [normative(sub) for sub in value]
+            out[key] = [_normative(sub, defs, stack) for sub in value]
         elif key in _SUBSCHEMAS:
-            out[key] = normative(value)
+            out[key] = _normative(value, defs, stack)
         else:
             out[key] = value
     return out

@@ -429,7 +429,7 @@ def test_seal_file_is_deterministic_and_round_trips() -> None:
         pytest.param(b"[]", id="not-an-object"),
         pytest.param(b'{"algorithm": "md5", "contracts": {}}', id="other-algorithm"),
         pytest.param(
-            b'{"algorithm": "sha256-rfc8785-without-annotations", "contracts": {"x": "sha256:00"}}',
+            b'{"algorithm": "sha256-rfc8785-normative", "contracts": {"x": "sha256:00"}}',
             id="bad-entry",
         ),
     ],
@@ -456,6 +456,35 @@ def test_normative_form_strips_only_annotations() -> None:
         "anyOf": [{"minimum": 1}],
         "items": {"type": "integer"},
     }
+
+
+def test_normative_form_inlines_references() -> None:
+    schema = {
+        "$defs": {
+            "Node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}},
+            "Leaf": {"title": "Leaf", "type": "integer"},
+        },
+        "properties": {
+            "leaf": {"$ref": "#/$defs/Leaf", "description": "only wording beside the ref"},
+            "bounded": {"$ref": "#/$defs/Leaf", "maximum": 3},
+            "node": {"$ref": "#/$defs/Node"},
+        },
+    }
+    node = {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}}
+    assert contracts.normative(schema) == {
+        "properties": {
+            "leaf": {"type": "integer"},
+            "bounded": {"maximum": 3, "allOf": [{"type": "integer"}]},
+            "node": node,  # the recursive reference stays a reference
+        },
+    }
+
+
+def test_renaming_a_nested_model_keeps_the_seal() -> None:
+    path = contracts.schema_path("event_v1")
+    text = COMMITTED[path].decode().replace("SshSignature", "SshSignatureEntry")
+    assert text != COMMITTED[path].decode()
+    assert contracts.seal_problems(SEAL, {**COMMITTED, path: text.encode()}) == []
 
 
 # -- drift ----------------------------------------------------------------------------------------
@@ -517,3 +546,9 @@ def test_verify_report_is_built_from_findings() -> None:
 def test_verify_report_ok_means_no_findings() -> None:
     with pytest.raises(ValueError, match="ok must be true exactly when"):
         VerifyReport(ok=False, mode="snapshot", commit=None, findings=())
+
+
+def test_the_contracts_page_lists_every_contract() -> None:
+    page = (ROOT / "docs" / "contracts.md").read_text()
+    missing = [c for c in contracts.CONTRACTS if f"| `{c}` |" not in page]
+    assert missing == [], f"add {missing} to the table in docs/contracts.md"
