@@ -75,6 +75,7 @@ __all__ = [
     "seal_digest",
     "seal_problems",
     "sealed_with",
+    "violations",
 ]
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -446,12 +447,17 @@ def _message(error: ValidationError) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def problems_in(schema: Mapping[str, Any], data: Any) -> list[str]:
-    """Every way ``data`` fails ``schema``: one line each, ``<JSON path>: <message>``, sorted.
-    Within ``anyOf``/``oneOf`` the most relevant branch's error is reported."""
+def violations(schema: Mapping[str, Any], data: Any) -> list[tuple[str, str]]:
+    """Every way ``data`` fails ``schema`` as sorted (JSON path, one-line message) pairs. Within
+    ``anyOf``/``oneOf`` the most relevant branch's error is reported."""
     validator = Draft202012Validator(dict(schema))
-    lines = set()
+    found = set()
     for error in validator.iter_errors(data):
         leaf = best_match([error]) or error
-        lines.add(f"{leaf.json_path}: {_message(leaf)}")
-    return sorted(lines)
+        found.add((leaf.json_path, _message(leaf)))
+    return sorted(found)
+
+
+def problems_in(schema: Mapping[str, Any], data: Any) -> list[str]:
+    """``violations`` as lines: ``<JSON path>: <message>``."""
+    return [f"{path}: {message}" for path, message in violations(schema, data)]

@@ -181,7 +181,8 @@ def test_validate_json_format(checkout: Path) -> None:
     assert result.code == 1
     [document] = result.json()["documents"]
     assert document["kind"] == "archetype_v1" and document["ok"] is False
-    assert document["problems"][0].startswith("$.protection.deployment_mode:")
+    assert document["problems"][0]["path"] == "$.protection.deployment_mode"
+    assert document["problems"][0]["message"].startswith("'public' is not one of")
 
 
 @pytest.mark.parametrize("kind", ["agent_config_v1", "agent_config.v1"])

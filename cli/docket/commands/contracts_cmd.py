@@ -189,7 +189,8 @@ def validate(files: tuple[Path, ...], kind: str | None, root: Path, fmt: str) ->
     for path in files:
         for label, document in read_documents(path):
             contract = core.resolve_kind(kind, path.absolute().parts, document, known)
-            problems = core.problems_in(schemas[contract], document)
+            found = core.violations(schemas[contract], document)
+            problems = [{"path": where, "message": message} for where, message in found]
             results.append({"file": label, "kind": contract, "problems": problems})
     _print_validation(results, fmt)
 
@@ -198,7 +199,7 @@ def _print_validation(results: list[dict[str, Any]], fmt: str) -> None:
     def text() -> None:
         for result in results:
             for problem in result["problems"]:
-                click.echo(f"{result['file']}: {problem}")
+                click.echo(f"{result['file']}: {problem['path']}: {problem['message']}")
             if not result["problems"]:
                 click.echo(f"{result['file']}: ok ({result['kind']})")
 
