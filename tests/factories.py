@@ -15,8 +15,8 @@ from docket.lifecycles.version import FileEntry, content_hash
 from docket.log import EVENT_NAMESPACE, Event, SshSignature, signing_payload
 from docket.scopes import Scope, scope
 from docket.signing import KeySigner
-from docket.tree import MemoryTree
 from docket.transaction import Transaction
+from docket.tree import MemoryTree
 from tests.support import det_key
 
 TREE = "1" * 40
@@ -31,8 +31,11 @@ POLICY = scope("policy")
 def entry(content: bytes) -> dict[str, Any]:
     import hashlib
 
-    return {"sha256": hashlib.sha256(content).hexdigest(),
-            "blob": hashlib.sha1(content, usedforsecurity=False).hexdigest(), "size": len(content)}
+    return {
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "blob": hashlib.sha1(content, usedforsecurity=False).hexdigest(),
+        "size": len(content),
+    }
 
 
 METHOD: dict[str, bytes] = {
@@ -47,28 +50,49 @@ def manifest(files: dict[str, bytes] | None = None) -> dict[str, dict[str, Any]]
     return {path: entry(data) for path, data in (METHOD if files is None else files).items()}
 
 
-def snapshot(tree: str = TREE, files: dict[str, bytes] | None = None, skills: tuple[str, ...] = ("classify",),
-             tools: tuple[str, ...] = ("kb-search",), hash_override: str | None = None) -> dict[str, Any]:
+def snapshot(
+    tree: str = TREE,
+    files: dict[str, bytes] | None = None,
+    skills: tuple[str, ...] = ("classify",),
+    tools: tuple[str, ...] = ("kb-search",),
+    hash_override: str | None = None,
+) -> dict[str, Any]:
     """A complete freeze record of ``files`` (default: ``METHOD``) at git tree ``tree``."""
     files_manifest = manifest(files)
     digest = content_hash({p: FileEntry.model_validate(e) for p, e in files_manifest.items()})
     return {
         "method_tree": tree,
         "manifest": files_manifest,
-        "agent_config": {"model": {"provider": "anthropic", "name": "claude-sonnet"},
-                         "skills": list(skills), "tools": list(tools), "settings": {}},
-        "protection_posture": {"deployment_mode": "private/federated", "read_scope": ["tickets"],
-                               "crossing_terms": "method stays with the vendor"},
-        "provenance": {"source_commit": "3" * 40, "frozen_by": "alice", "frozen_at": "2026-01-01T00:00:00Z"},
+        "agent_config": {
+            "model": {"provider": "anthropic", "name": "claude-sonnet"},
+            "skills": list(skills),
+            "tools": list(tools),
+            "settings": {},
+        },
+        "protection_posture": {
+            "deployment_mode": "private/federated",
+            "read_scope": ["tickets"],
+            "crossing_terms": "method stays with the vendor",
+        },
+        "provenance": {
+            "source_commit": "3" * 40,
+            "frozen_by": "alice",
+            "frozen_at": "2026-01-01T00:00:00Z",
+        },
         "content_hash": hash_override or digest,
     }
 
 
 def package_manifest(archetype: str = "support-triage", version: str = "1.0.0") -> dict[str, Any]:
     snap = snapshot()
-    return {"archetype": archetype, "version": version, "content_hash": snap["content_hash"],
-            "method_tree": snap["method_tree"], "protection_posture": snap["protection_posture"],
-            "publisher": "alice"}
+    return {
+        "archetype": archetype,
+        "version": version,
+        "content_hash": snap["content_hash"],
+        "method_tree": snap["method_tree"],
+        "protection_posture": snap["protection_posture"],
+        "publisher": "alice",
+    }
 
 
 def run(target: Scope, *commands: tuple[str, Any]) -> Any:
@@ -85,14 +109,26 @@ VERSION_PATHS: dict[str, tuple[tuple[str, Any], ...]] = {
     "init": (),
     "draft": (("CreateDraft", {"method_tree": TREE}),),
     "frozen": (("CreateDraft", {"method_tree": TREE}), ("FreezeVersion", snapshot())),
-    "packaged": (("CreateDraft", {"method_tree": TREE}), ("FreezeVersion", snapshot()),
-                 ("RecordPackageReference", {"package": PACKAGE.path})),
-    "retired": (("CreateDraft", {"method_tree": TREE}), ("FreezeVersion", snapshot()),
-                ("RetireVersion", {"reason": "superseded"})),
-    "retired-packaged": (("CreateDraft", {"method_tree": TREE}), ("FreezeVersion", snapshot()),
-                         ("RecordPackageReference", {"package": PACKAGE.path}),
-                         ("RetireVersion", {"reason": "superseded"})),
-    "abandoned": (("CreateDraft", {"method_tree": TREE}), ("AbandonDraft", {"reason": "wrong idea"})),
+    "packaged": (
+        ("CreateDraft", {"method_tree": TREE}),
+        ("FreezeVersion", snapshot()),
+        ("RecordPackageReference", {"package": PACKAGE.path}),
+    ),
+    "retired": (
+        ("CreateDraft", {"method_tree": TREE}),
+        ("FreezeVersion", snapshot()),
+        ("RetireVersion", {"reason": "superseded"}),
+    ),
+    "retired-packaged": (
+        ("CreateDraft", {"method_tree": TREE}),
+        ("FreezeVersion", snapshot()),
+        ("RecordPackageReference", {"package": PACKAGE.path}),
+        ("RetireVersion", {"reason": "superseded"}),
+    ),
+    "abandoned": (
+        ("CreateDraft", {"method_tree": TREE}),
+        ("AbandonDraft", {"reason": "wrong idea"}),
+    ),
 }
 
 
@@ -103,7 +139,10 @@ def version_at(name: str) -> Any:
 PACKAGE_PATHS: dict[str, tuple[tuple[str, Any], ...]] = {
     "draft": (),
     "published": (("PublishPackage", package_manifest()),),
-    "withdrawn": (("PublishPackage", package_manifest()), ("WithdrawPackage", {"reason": "security issue"})),
+    "withdrawn": (
+        ("PublishPackage", package_manifest()),
+        ("WithdrawPackage", {"reason": "security issue"}),
+    ),
 }
 
 
@@ -112,34 +151,59 @@ def package_at(name: str) -> Any:
 
 
 def identity(name: str) -> dict[str, Any]:
-    return {"name": name, "kind": "ssh", "public_key": sshsig.public_key_line(det_key(name).public_key())}
+    return {
+        "name": name,
+        "kind": "ssh",
+        "public_key": sshsig.public_key_line(det_key(name).public_key()),
+    }
 
 
-def policy_init(root: tuple[str, ...] = ("alice",), threshold: int = 1,
-                others: tuple[str, ...] = ("bob", "carol")) -> dict[str, Any]:
+def policy_init(
+    root: tuple[str, ...] = ("alice",),
+    threshold: int = 1,
+    others: tuple[str, ...] = ("bob", "carol"),
+) -> dict[str, Any]:
     names = sorted({*root, *others})
-    return {"identities": [identity(n) for n in names],
-            "roles": {"root": {"principals": list(root), "threshold": threshold},
-                      "authors": {"principals": ["alice"], "threshold": 1}}}
+    return {
+        "identities": [identity(n) for n in names],
+        "roles": {
+            "root": {"principals": list(root), "threshold": threshold},
+            "authors": {"principals": ["alice"], "threshold": 1},
+        },
+    }
 
 
-def policy_at(root: tuple[str, ...] = ("alice",), threshold: int = 1, *extra: tuple[str, Any]) -> Any:
+def policy_at(
+    root: tuple[str, ...] = ("alice",), threshold: int = 1, *extra: tuple[str, Any]
+) -> Any:
     return run(POLICY, ("InitPolicy", policy_init(root, threshold)), *extra)
 
 
 def sign(target: Scope, event: Event, *names: str) -> Event:
     """``event`` with an SSHSIG entry by each of ``names`` (deterministic keys)."""
     entries = tuple(
-        SshSignature(kind="sshsig", principal=n,
-                     sig=sshsig.sign(det_key(n), signing_payload(target.path, event), EVENT_NAMESPACE).decode())
+        SshSignature(
+            kind="sshsig",
+            principal=n,
+            sig=sshsig.sign(
+                det_key(n), signing_payload(target.path, event), EVENT_NAMESPACE
+            ).decode(),
+        )
         for n in names
     )
     return event.model_copy(update={"signatures": entries})
 
 
 def event(event_type: str, data: dict[str, Any], actor: str = "alice", seq: int = 1) -> Event:
-    return Event(seq=seq, prev=None, at="2026-01-01T00:00:00Z", type=event_type, actor=actor, data=data,
-                 policy_version=1)
+    return Event(
+        seq=seq,
+        prev=None,
+        at="2026-01-01T00:00:00Z",
+        type=event_type,
+        actor=actor,
+        data=data,
+        policy_version=1,
+    )
 
 
 def signer(name: str) -> KeySigner:

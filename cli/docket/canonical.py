@@ -82,7 +82,8 @@ def loads_strict(data: bytes | str, where: str) -> Any:
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}: not UTF-8 ({exc.reason})", "save the file as UTF-8") from exc
     except UnicodeEncodeError as exc:
-        raise InputError(f"{where}: invalid JSON: lone surrogate \\u{ord(exc.object[exc.start]):04x}",
+        code = ord(exc.object[exc.start])
+        raise InputError(f"{where}: invalid JSON: lone surrogate \\u{code:04x}",
                          "escape characters outside the BMP as surrogate pairs") from exc
     except ValueError as exc:
         raise InputError(f"{where}: invalid JSON: {exc}", "fix the JSON syntax") from exc

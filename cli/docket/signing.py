@@ -57,7 +57,7 @@ class KeySigner:
             key = serialization.load_ssh_private_key(raw, passphrase.encode() if passphrase else None)
         except UnsupportedAlgorithm as exc:  # encrypted OpenSSH keys need bcrypt, not a dependency
             raise InputError(f"{path}: cannot decrypt this key here ({exc})",
-                             "load it into ssh-agent (`ssh-add`) and pass the .pub file with --key") from exc
+                             "load it into ssh-agent (`ssh-add`) and pass its .pub file") from exc
         except (ValueError, TypeError) as exc:
             raise InputError(f"{path}: not a usable OpenSSH private key ({exc})",
                              "use an unencrypted ed25519 key, set DOCKET_KEY_PASSPHRASE, or load it "

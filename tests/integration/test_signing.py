@@ -28,18 +28,39 @@ def _pub(registry: Registry, name: str) -> Path:
     return registry.key(name).with_name(f"{name}_ed25519.pub")
 
 
-def _git_verify(registry: Registry, what: str, ref: str, allowed: Path) -> subprocess.CompletedProcess[str]:
+def _git_verify(
+    registry: Registry, what: str, ref: str, allowed: Path
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["git", "-C", str(registry.path), "-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={allowed}",
-         what, ref], capture_output=True, text=True, check=False)
+        [
+            "git",
+            "-C",
+            str(registry.path),
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            f"gpg.ssh.allowedSignersFile={allowed}",
+            what,
+            ref,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def _two_signer_history(registry: Registry) -> None:
     """alice initializes and grants; bob (an author) creates, freezes and publishes."""
     registry.ok("policy", "add-identity", "bob", _pub(registry, "bob"))
     registry.ok("policy", "grant", "authors", "bob")
-    registry.ok("archetype", "new", "support-triage", "--from",
-                Path(__file__).resolve().parents[2] / "examples/archetypes/support-triage", key="bob")
+    registry.ok(
+        "archetype",
+        "new",
+        "support-triage",
+        "--from",
+        Path(__file__).resolve().parents[2] / "examples/archetypes/support-triage",
+        key="bob",
+    )
     registry.ok("version", "freeze", "support-triage", "1.0.0", key="bob")
     registry.ok("package", "publish", "support-triage", "1.0.0", key="bob")
 
@@ -49,14 +70,17 @@ def test_every_commit_and_tag_verifies_with_git(registry: Registry, tmp_path: Pa
     allowed = tmp_path / "allowed_signers"
     registry.ok("policy", "allowed-signers", "--output", allowed)
     lines = allowed.read_text().splitlines()
-    assert [line.split()[:2] for line in lines] == [["alice", 'namespaces="git"'], ["bob", 'namespaces="git"']]
+    assert [line.split()[:2] for line in lines] == [
+        ["alice", 'namespaces="git"'],
+        ["bob", 'namespaces="git"'],
+    ]
     commits = registry.git("rev-list", "main").split()
     assert len(commits) == 6
     signers = []
     for commit in commits:
         done = _git_verify(registry, "verify-commit", commit, allowed)
         assert done.returncode == 0, done.stderr
-        signers.append(done.stderr.split('signature for ')[1].split()[0])
+        signers.append(done.stderr.split("signature for ")[1].split()[0])
     assert sorted(set(signers)) == ["alice", "bob"]
     tags = registry.git("tag", "--list").split()
     assert sorted(tags) == ["packages/support-triage/v1.0.0", "support-triage/v1.0.0"]
@@ -66,7 +90,9 @@ def test_every_commit_and_tag_verifies_with_git(registry: Registry, tmp_path: Pa
         assert 'Good "git" signature for bob' in done.stderr
 
 
-def test_git_refuses_signers_missing_from_allowed_signers(registry: Registry, tmp_path: Path) -> None:
+def test_git_refuses_signers_missing_from_allowed_signers(
+    registry: Registry, tmp_path: Path
+) -> None:
     _two_signer_history(registry)
     only_alice = tmp_path / "only_alice"
     only_alice.write_text(registry.ok("policy", "allowed-signers").out.splitlines()[0] + "\n")
@@ -83,7 +109,9 @@ def agent(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private ssh-agent on a short socket path (sun_path is limited to ~100 bytes)."""
     folder = Path(tempfile.mkdtemp(prefix="dkt-agent-"))
     sock = folder / "agent.sock"
-    started = subprocess.run(["ssh-agent", "-s", "-a", str(sock)], capture_output=True, text=True, check=True)
+    started = subprocess.run(
+        ["ssh-agent", "-s", "-a", str(sock)], capture_output=True, text=True, check=True
+    )
     pid = int(started.stdout.split("SSH_AGENT_PID=")[1].split(";")[0])
     monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
     try:
@@ -94,10 +122,14 @@ def agent(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _ssh_add(key: Path) -> None:
-    subprocess.run(["ssh-add", "-q", str(key)], check=True, capture_output=True, env=os.environ.copy())
+    subprocess.run(
+        ["ssh-add", "-q", str(key)], check=True, capture_output=True, env=os.environ.copy()
+    )
 
 
-@pytest.mark.parametrize("namespace", [pytest.param("git", id="git"), pytest.param(EVENT_NAMESPACE, id="event")])
+@pytest.mark.parametrize(
+    "namespace", [pytest.param("git", id="git"), pytest.param(EVENT_NAMESPACE, id="event")]
+)
 def test_agent_signer_matches_key_signer(agent: Path, tmp_path: Path, namespace: str) -> None:
     key = write_key(tmp_path, "alice")
     _ssh_add(key)
@@ -107,17 +139,38 @@ def test_agent_signer_matches_key_signer(agent: Path, tmp_path: Path, namespace:
     assert signer.sign(payload, namespace) == KeySigner(det_key("alice")).sign(payload, namespace)
 
 
-def test_cli_through_the_agent_writes_the_same_commit_as_the_key_file(agent: Path, tmp_path: Path,
-                                                                      registry: Registry) -> None:
+def test_cli_through_the_agent_writes_the_same_commit_as_the_key_file(
+    agent: Path, tmp_path: Path, registry: Registry
+) -> None:
     _ssh_add(registry.alice)
     twin = tmp_path / "twin"
-    assert run_cli("init", twin, "--name", "reg", "--identity", "alice", "--key", registry.alice).code == 0
-    assert registry.git("rev-parse", "HEAD") == subprocess.run(
-        ["git", "-C", str(twin), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout
+    assert (
+        run_cli("init", twin, "--name", "reg", "--identity", "alice", "--key", registry.alice).code
+        == 0
+    )
+    assert (
+        registry.git("rev-parse", "HEAD")
+        == subprocess.run(
+            ["git", "-C", str(twin), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     pub = _pub(registry, "alice")
-    via_agent = registry.ok("policy", "add-identity", "bob", _pub(registry, "bob"), "--key", pub, key=None)
-    via_file = run_cli("policy", "add-identity", "bob", _pub(registry, "bob"), "--key", registry.alice,
-                       "--repo", twin)
+    via_agent = registry.ok(
+        "policy", "add-identity", "bob", _pub(registry, "bob"), "--key", pub, key=None
+    )
+    via_file = run_cli(
+        "policy",
+        "add-identity",
+        "bob",
+        _pub(registry, "bob"),
+        "--key",
+        registry.alice,
+        "--repo",
+        twin,
+    )
     assert via_file.code == 0
     assert via_agent.out == via_file.out  # same commit id: same bytes, same signatures
     assert registry.ok("verify", "--format", "json").json()["ok"] is True
@@ -126,13 +179,13 @@ def test_cli_through_the_agent_writes_the_same_commit_as_the_key_file(agent: Pat
 def test_agent_without_the_key_refuses(agent: Path, tmp_path: Path) -> None:
     key = write_key(tmp_path, "alice")
     signer = AgentSigner(key.with_name(key.name + ".pub").read_text(), "alice.pub")
-    with pytest.raises(TrustError, match="ssh-agent did not sign with alice.pub") as info:
+    with pytest.raises(TrustError, match=r"ssh-agent did not sign with alice\.pub") as info:
         signer.sign(b"payload", "git")
     assert "ssh-add" in info.value.hint
 
 
 def test_agent_signer_needs_an_ed25519_public_key() -> None:
-    with pytest.raises(InputError, match="alice.pub: expected an 'ssh-ed25519"):
+    with pytest.raises(InputError, match=r"alice\.pub: expected an 'ssh-ed25519"):
         AgentSigner("ssh-rsa AAAAB3NzaC1yc2E alice", "alice.pub")
 
 
@@ -148,7 +201,9 @@ def test_key_create_writes_a_private_0600_key_and_refuses_to_overwrite(tmp_path:
     assert created.json()["public_key"] == line and line.endswith(" me@example")
     signer = KeySigner.from_file(path)
     assert sshsig.public_key_line(signer.public_key, "me@example") == line
-    derived = subprocess.run(["ssh-keygen", "-y", "-f", str(path)], capture_output=True, text=True, check=True)
+    derived = subprocess.run(
+        ["ssh-keygen", "-y", "-f", str(path)], capture_output=True, text=True, check=True
+    )
     assert derived.stdout.split()[:2] == line.split()[:2]
     private, public = path.read_bytes(), path.with_name("me_ed25519.pub").read_bytes()
     again = run_cli("key", "create", path)
@@ -166,8 +221,13 @@ def test_key_create_refuses_when_only_the_public_half_exists(tmp_path: Path) -> 
 
 def _rsa_key(path: Path) -> Path:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    )
     return path
 
 
@@ -175,9 +235,14 @@ def _rsa_key(path: Path) -> Path:
     ("make", "message"),
     [
         pytest.param(lambda d: d / "missing", "cannot read signing key", id="missing-file"),
-        pytest.param(lambda d: (d / "junk").write_text("not a key") and d / "junk", "not a usable OpenSSH private key",
-                     id="not-a-key"),
-        pytest.param(lambda d: _rsa_key(d / "rsa"), "only ed25519 keys are supported", id="rsa-key"),
+        pytest.param(
+            lambda d: (d / "junk").write_text("not a key") and d / "junk",
+            "not a usable OpenSSH private key",
+            id="not-a-key",
+        ),
+        pytest.param(
+            lambda d: _rsa_key(d / "rsa"), "only ed25519 keys are supported", id="rsa-key"
+        ),
     ],
 )
 def test_unusable_key_file_is_an_input_error(tmp_path: Path, make: object, message: str) -> None:
@@ -188,8 +253,11 @@ def test_unusable_key_file_is_an_input_error(tmp_path: Path, make: object, messa
 
 def test_passphrase_protected_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "locked"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret", "-C", "", "-f", str(path)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "s3cret", "-C", "", "-f", str(path)],
+        check=True,
+        capture_output=True,
+    )
     with pytest.raises(InputError, match="password-protected"):
         KeySigner.from_file(path)
     monkeypatch.setenv("DOCKET_KEY_PASSPHRASE", "s3cret")

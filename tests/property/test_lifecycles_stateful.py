@@ -6,7 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from docket.lifecycles.policy import Role
-from tests.factories import ARCHETYPE, PACKAGE, POLICY, TREE, TREE2, VERSION, identity, package_manifest, snapshot
+from tests.factories import (
+    ARCHETYPE,
+    PACKAGE,
+    POLICY,
+    TREE,
+    TREE2,
+    VERSION,
+    identity,
+    package_manifest,
+    snapshot,
+)
 from tests.property.lifecycle_machine import SETTINGS, Command, LifecycleMachine
 
 TREE3 = "3" * 40
@@ -91,11 +101,23 @@ class ArchetypeLifecycle(LifecycleMachine):
 NAMES = ("alice", "bob", "carol", "dave")
 ROLES = ("root", "authors", "promoters", "promoters:prod", "admins:acme")
 POLICY_OPENING: list[Command] = [
-    ("InitPolicy", {"identities": [identity("alice"), identity("bob")],
-                    "roles": {"root": {"principals": ["alice"], "threshold": 1}}}),
-    ("InitPolicy", {"identities": [identity(n) for n in NAMES[:3]],
-                    "roles": {"root": {"principals": ["alice", "bob"], "threshold": 2},
-                              "authors": {"principals": ["carol"], "threshold": 1}}}),
+    (
+        "InitPolicy",
+        {
+            "identities": [identity("alice"), identity("bob")],
+            "roles": {"root": {"principals": ["alice"], "threshold": 1}},
+        },
+    ),
+    (
+        "InitPolicy",
+        {
+            "identities": [identity(n) for n in NAMES[:3]],
+            "roles": {
+                "root": {"principals": ["alice", "bob"], "threshold": 2},
+                "authors": {"principals": ["carol"], "threshold": 1},
+            },
+        },
+    ),
     ("InitPolicy", {"identities": [identity("alice")], "roles": {}}),
 ]
 POLICY_POOL: list[Command] = [
@@ -103,11 +125,19 @@ POLICY_POOL: list[Command] = [
     *(("AddIdentity", {"identity": identity(n)}) for n in NAMES),
     ("AddIdentity", {"identity": {**identity("alice"), "name": "alice-again"}}),
     *(("RemoveIdentity", {"name": n}) for n in NAMES),
-    *(("GrantRole", {"role": r, "principal": n, "threshold": k})
-      for r in ROLES for n in NAMES[:3] for k in (None, 2)),
+    *(
+        ("GrantRole", {"role": r, "principal": n, "threshold": k})
+        for r in ROLES
+        for n in NAMES[:3]
+        for k in (None, 2)
+    ),
     ("GrantRole", {"role": "owners", "principal": "bob"}),
     *(("RevokeRole", {"role": r, "principal": n}) for r in ROLES for n in NAMES[:3]),
-    *(("SetThreshold", {"role": r, "threshold": k}) for r in ("root", "authors") for k in (1, 2, 3)),
+    *(
+        ("SetThreshold", {"role": r, "threshold": k})
+        for r in ("root", "authors")
+        for k in (1, 2, 3)
+    ),
     ("SetExpiry", {"expires": "2027-01-01T00:00:00Z"}),
     ("SetExpiry", {"expires": None}),
 ]

@@ -37,8 +37,13 @@ def _no_owners(_name: str) -> Role | None:
     return None
 
 
-def _verdict(policy: PolicyState, signed: Event, target: Scope = POLICY, machine: Machine[Any] = POLICY_MACHINE,
-             owners: Any = _no_owners) -> Any:
+def _verdict(
+    policy: PolicyState,
+    signed: Event,
+    target: Scope = POLICY,
+    machine: Machine[Any] = POLICY_MACHINE,
+    owners: Any = _no_owners,
+) -> Any:
     return authorize(machine, target, signed, policy, policy_resolver(policy, owners))
 
 
@@ -59,8 +64,10 @@ def test_threshold_k_of_n(signers: tuple[str, ...], ok: bool) -> None:
     assert verdict.ok is ok
     assert verdict.signers == frozenset(signers)
     if not ok:
-        assert verdict.problems == (f"needs 2 signature(s) by root, got {len(set(signers))} "
-                                    f"(valid signers: {', '.join(sorted(set(signers)))})",)
+        assert verdict.problems == (
+            f"needs 2 signature(s) by root, got {len(set(signers))} "
+            f"(valid signers: {', '.join(sorted(set(signers)))})",
+        )
 
 
 def test_signer_outside_the_role_does_not_count() -> None:
@@ -79,9 +86,13 @@ def test_unknown_principal_is_a_problem_even_when_the_threshold_is_met() -> None
 def test_signature_under_another_principals_name_does_not_verify() -> None:
     forged = sign(POLICY, event(*GRANT), "alice")
     entry = forged.signatures[0].model_copy(update={"principal": "bob"})
-    verdict = _verdict(policy_at(("alice", "bob"), 1), forged.model_copy(update={"signatures": (entry,)}))
+    verdict = _verdict(
+        policy_at(("alice", "bob"), 1), forged.model_copy(update={"signatures": (entry,)})
+    )
     assert not verdict.ok
-    assert verdict.problems[0].startswith("signature by bob does not verify: signature was made by a different key")
+    assert verdict.problems[0].startswith(
+        "signature by bob does not verify: signature was made by a different key"
+    )
 
 
 def test_actor_who_did_not_sign_is_refused() -> None:
@@ -97,16 +108,23 @@ def test_unsigned_event_is_refused() -> None:
 def test_signature_made_for_another_scope_is_refused() -> None:
     """``signing_payload`` binds the scope path: an event copied into another scope fails."""
     archetype = machine_for("archetype")
-    copied = sign(scope("archetype", "release-notes"), event("owners_changed", {"owners": ["alice"], "threshold": 1}),
-                  "alice")
+    copied = sign(
+        scope("archetype", "release-notes"),
+        event("owners_changed", {"owners": ["alice"], "threshold": 1}),
+        "alice",
+    )
     owners = {"support-triage": Role(principals=("alice",))}
     verdict = _verdict(policy_at(), copied, ARCHETYPE, archetype, owners.get)
     assert any("does not match the signed bytes" in p for p in verdict.problems)
 
 
 def _with_sigstore_identity() -> PolicyState:
-    ci = Identity(name="ci", kind="sigstore", issuer="https://token.actions.githubusercontent.com",
-                  subject="https://github.com/o/r/.github/workflows/promote.yml@refs/heads/main")
+    ci = Identity(
+        name="ci",
+        kind="sigstore",
+        issuer="https://token.actions.githubusercontent.com",
+        subject="https://github.com/o/r/.github/workflows/promote.yml@refs/heads/main",
+    )
     base = policy_at()
     roles = {**base.roles, "builders": Role(principals=("ci",))}
     return base.model_copy(update={"identities": {**base.identities, "ci": ci}, "roles": roles})
@@ -114,13 +132,22 @@ def _with_sigstore_identity() -> PolicyState:
 
 def test_sigstore_entry_needs_a_checker() -> None:
     policy = _with_sigstore_identity()
-    signed = event(*GRANT, actor="ci").model_copy(update={"signatures": (
-        SigstoreSignature(kind="sigstore", principal="ci", bundle={}),)})
-    verdict = authorize(machine_for("policy"), POLICY, signed, policy, policy_resolver(policy, _no_owners))
+    signed = event(*GRANT, actor="ci").model_copy(
+        update={"signatures": (SigstoreSignature(kind="sigstore", principal="ci", bundle={}),)}
+    )
+    verdict = authorize(
+        machine_for("policy"), POLICY, signed, policy, policy_resolver(policy, _no_owners)
+    )
     assert any("cannot check the Sigstore signature of ci" in p for p in verdict.problems)
     seen: list[bytes] = []
-    ok = authorize(_env_machine("builders"), scope("environment", "prod"), signed, policy,
-                   policy_resolver(policy, _no_owners), lambda _e, _i, payload: seen.append(payload))
+    ok = authorize(
+        _env_machine("builders"),
+        scope("environment", "prod"),
+        signed,
+        policy,
+        policy_resolver(policy, _no_owners),
+        lambda _e, _i, payload: seen.append(payload),
+    )
     assert ok.ok and len(seen) == 1
 
 
@@ -132,24 +159,44 @@ def _env_machine(role: str) -> Machine[Any]:
     class EnvState(Record):
         phase: str = "none"
 
-    return Machine(kind="environment", state=EnvState, initial=lambda _s: EnvState(),
-                   transitions=(Transition("Promote", "role_granted", ("none",), "none", _Promotion, role=role),))
+    return Machine(
+        kind="environment",
+        state=EnvState,
+        initial=lambda _s: EnvState(),
+        transitions=(
+            Transition("Promote", "role_granted", ("none",), "none", _Promotion, role=role),
+        ),
+    )
 
 
 @pytest.mark.parametrize(
     ("roles", "signer", "ok"),
     [
         pytest.param({"promoters": ("bob",)}, "bob", True, id="falls-back-to-promoters"),
-        pytest.param({"promoters": ("bob",), "promoters:prod": ("carol",)}, "bob", False,
-                     id="promoters-prod-defined-bare-promoter-refused"),
-        pytest.param({"promoters": ("bob",), "promoters:prod": ("carol",)}, "carol", True,
-                     id="promoters-prod-member"),
-        pytest.param({"promoters:dev": ("bob",)}, "bob", False, id="other-environment-role-refused"),
+        pytest.param(
+            {"promoters": ("bob",), "promoters:prod": ("carol",)},
+            "bob",
+            False,
+            id="promoters-prod-defined-bare-promoter-refused",
+        ),
+        pytest.param(
+            {"promoters": ("bob",), "promoters:prod": ("carol",)},
+            "carol",
+            True,
+            id="promoters-prod-member",
+        ),
+        pytest.param(
+            {"promoters:dev": ("bob",)}, "bob", False, id="other-environment-role-refused"
+        ),
     ],
 )
-def test_promoters_env_falls_back_to_promoters(roles: dict[str, tuple[str, ...]], signer: str, ok: bool) -> None:
+def test_promoters_env_falls_back_to_promoters(
+    roles: dict[str, tuple[str, ...]], signer: str, ok: bool
+) -> None:
     base = policy_at()
-    policy = base.model_copy(update={"roles": {**base.roles, **{r: Role(principals=p) for r, p in roles.items()}}})
+    policy = base.model_copy(
+        update={"roles": {**base.roles, **{r: Role(principals=p) for r, p in roles.items()}}}
+    )
     prod = scope("environment", "prod")
     signed = sign(prod, event(*GRANT, actor=signer), signer)
     verdict = _verdict(policy, signed, prod, _env_machine("promoters:{0}"))
@@ -182,7 +229,9 @@ def test_required_role_of_an_unknown_event_is_root() -> None:
 # -- policy changes: old and new root thresholds -------------------------------------------------
 
 
-def _rotation(old: PolicyState, command: str, data: dict[str, Any], *signers: str) -> tuple[bool, bool]:
+def _rotation(
+    old: PolicyState, command: str, data: dict[str, Any], *signers: str
+) -> tuple[bool, bool]:
     decision = POLICY_MACHINE.decide(old, command, data)
     new = POLICY_MACHINE.evolve(old, decision.type, decision.data)
     signed = sign(POLICY, event(decision.type, decision.data, actor=signers[0]), *signers)
@@ -192,19 +241,52 @@ def _rotation(old: PolicyState, command: str, data: dict[str, Any], *signers: st
 @pytest.mark.parametrize(
     ("old_root", "threshold", "command", "data", "signers", "expected"),
     [
-        pytest.param(("alice",), 1, "GrantRole", {"role": "root", "principal": "bob", "threshold": 2}, ("alice",),
-                     (True, False), id="raise-threshold-needs-new-root"),
-        pytest.param(("alice", "bob"), 2, "SetThreshold", {"role": "root", "threshold": 1}, ("alice",),
-                     (False, True), id="lower-threshold-needs-old-root"),
-        pytest.param(("alice", "bob"), 2, "SetThreshold", {"role": "root", "threshold": 1}, ("alice", "bob"),
-                     (True, True), id="both-thresholds-met"),
-        pytest.param(("alice", "bob"), 2, "RevokeRole", {"role": "root", "principal": "alice"}, ("bob",),
-                     (False, True), id="revoking-a-root-needs-old-root"),
+        pytest.param(
+            ("alice",),
+            1,
+            "GrantRole",
+            {"role": "root", "principal": "bob", "threshold": 2},
+            ("alice",),
+            (True, False),
+            id="raise-threshold-needs-new-root",
+        ),
+        pytest.param(
+            ("alice", "bob"),
+            2,
+            "SetThreshold",
+            {"role": "root", "threshold": 1},
+            ("alice",),
+            (False, True),
+            id="lower-threshold-needs-old-root",
+        ),
+        pytest.param(
+            ("alice", "bob"),
+            2,
+            "SetThreshold",
+            {"role": "root", "threshold": 1},
+            ("alice", "bob"),
+            (True, True),
+            id="both-thresholds-met",
+        ),
+        pytest.param(
+            ("alice", "bob"),
+            2,
+            "RevokeRole",
+            {"role": "root", "principal": "alice"},
+            ("bob",),
+            (False, True),
+            id="revoking-a-root-needs-old-root",
+        ),
     ],
 )
-def test_policy_change_is_judged_by_old_and_new_root(old_root: tuple[str, ...], threshold: int, command: str,
-                                                     data: dict[str, Any], signers: tuple[str, ...],
-                                                     expected: tuple[bool, bool]) -> None:
+def test_policy_change_is_judged_by_old_and_new_root(
+    old_root: tuple[str, ...],
+    threshold: int,
+    command: str,
+    data: dict[str, Any],
+    signers: tuple[str, ...],
+    expected: tuple[bool, bool],
+) -> None:
     assert _rotation(policy_at(old_root, threshold), command, data, *signers) == expected
 
 
@@ -217,7 +299,9 @@ def _two_roots() -> Any:
 
 def test_transaction_refuses_a_policy_change_the_new_root_did_not_sign() -> None:
     tx = transaction(registry_tree(), "alice")
-    with pytest.raises(TrustError, match=r"policy: GrantRole refused: needs 2 signature\(s\) by root, got 1"):
+    with pytest.raises(
+        TrustError, match=r"policy: GrantRole refused: needs 2 signature\(s\) by root, got 1"
+    ):
         tx.apply(POLICY, "GrantRole", {"role": "root", "principal": "bob", "threshold": 2})
     assert tx.writes == {}
 
@@ -237,7 +321,9 @@ def test_transaction_owner_threshold() -> None:
     tx.apply(ARCHETYPE, "ChangeOwners", {"owners": ["alice", "bob"], "threshold": 2})
     tree = committed(tree, tx)
     alone = transaction(tree, "alice")
-    with pytest.raises(TrustError, match=r"version support-triage/1.0.0: CreateDraft refused: needs 2"):
+    with pytest.raises(
+        TrustError, match=r"version support-triage/1.0.0: CreateDraft refused: needs 2"
+    ):
         alone.apply(VERSION, "CreateDraft", {"method_tree": TREE})
     assert alone.writes == {}
     together = transaction(tree, "bob", "alice")

@@ -60,15 +60,21 @@ def test_rfc8785_section_3_2_2_example() -> None:
 
 def test_rfc8785_section_3_2_3_sorts_by_utf16_code_units() -> None:
     source = (
-        '{"\\u20ac": "Euro Sign", "\\r": "Carriage Return", "\\ufb33": "Hebrew Letter Dalet With Dagesh",'
+        '{"\\u20ac": "Euro Sign", "\\r": "Carriage Return",'
+        ' "\\ufb33": "Hebrew Letter Dalet With Dagesh",'
         ' "1": "One", "\\ud83d\\ude00": "Emoji: Grinning Face", "\\u0080": "Control",'
         ' "\\u00f6": "Latin Small Letter O With Diaeresis"}'
     )
     out = canonical(loads_strict(source, "sort.json")).decode("utf-8")
     values = [part.split('":"')[1] for part in out.strip("{}").split('","')]
     assert [v.rstrip('"') for v in values] == [
-        "Carriage Return", "One", "Control", "Latin Small Letter O With Diaeresis", "Euro Sign",
-        "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh",
+        "Carriage Return",
+        "One",
+        "Control",
+        "Latin Small Letter O With Diaeresis",
+        "Euro Sign",
+        "Emoji: Grinning Face",
+        "Hebrew Letter Dalet With Dagesh",
     ]
 
 
@@ -87,9 +93,13 @@ def test_canonical_refuses_values_without_a_canonical_form(value: Any) -> None:
 
 
 def test_render_is_sorted_indented_and_newline_terminated() -> None:
-    assert render({"b": [1, {"d": "é", "c": None}], "a": True}) == (
-        '{\n  "a": true,\n  "b": [\n    1,\n    {\n      "c": null,\n      "d": "é"\n    }\n  ]\n}\n'
-    ).encode("utf-8")
+    assert (
+        render({"b": [1, {"d": "é", "c": None}], "a": True})
+        == (
+            '{\n  "a": true,\n  "b": [\n    1,\n    {\n'
+            '      "c": null,\n      "d": "é"\n    }\n  ]\n}\n'
+        ).encode()
+    )
 
 
 def test_sha256_hex() -> None:
@@ -102,10 +112,10 @@ def test_sha256_hex() -> None:
         pytest.param('{"a": 1, "a": 2}', "duplicate key 'a'", id="duplicate-key"),
         pytest.param('{"x": {"a": 1, "a": 1}}', "duplicate key 'a'", id="nested-duplicate-key"),
         pytest.param('{"a": NaN}', "non-finite number NaN", id="nan"),
-        pytest.param('[Infinity]', "non-finite number Infinity", id="infinity"),
-        pytest.param('[-Infinity]', "non-finite number -Infinity", id="minus-infinity"),
-        pytest.param('[1e400]', "not finite", id="overflow-to-infinity"),
-        pytest.param('[9007199254740992]', "outside", id="int-beyond-2-53"),
+        pytest.param("[Infinity]", "non-finite number Infinity", id="infinity"),
+        pytest.param("[-Infinity]", "non-finite number -Infinity", id="minus-infinity"),
+        pytest.param("[1e400]", "not finite", id="overflow-to-infinity"),
+        pytest.param("[9007199254740992]", "outside", id="int-beyond-2-53"),
         pytest.param('["\\udc00"]', "lone surrogate", id="lone-surrogate"),
         pytest.param('{"a": 1,}', "invalid JSON", id="trailing-comma"),
         pytest.param("", "invalid JSON", id="empty"),
@@ -120,5 +130,7 @@ def test_loads_strict_refuses(source: str | bytes, message: str) -> None:
 
 
 def test_loads_strict_accepts_what_canonical_can_write() -> None:
-    value = loads_strict('{"big": 9007199254740991, "pair": "\\ud83d\\ude00", "f": 1e300}', "ok.json")
+    value = loads_strict(
+        '{"big": 9007199254740991, "pair": "\\ud83d\\ude00", "f": 1e300}', "ok.json"
+    )
     assert canonical(value) == '{"big":9007199254740991,"f":1e+300,"pair":"😀"}'.encode()

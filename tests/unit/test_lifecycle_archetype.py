@@ -27,22 +27,45 @@ def _at(name: str) -> ArchetypeState:
 
 
 ROWS = [
-    pytest.param("none", "CreateArchetype", {"owners": ["bob", "alice", "bob"], "threshold": 2}, "active",
-                 lambda s: (s.owners, s.threshold, s.forked_from) == (("alice", "bob"), 2, None),
-                 id="CreateArchetype-from-none"),
-    pytest.param("none", "ForkArchetype", {"owners": ["bob"], "source": "release-notes",
-                                           "source_version": "1.0.0"}, "active",
-                 lambda s: s.owners == ("bob",) and s.forked_from is not None
-                 and (s.forked_from.archetype, s.forked_from.version) == ("release-notes", "1.0.0"),
-                 id="ForkArchetype-from-none"),
-    pytest.param("active", "ChangeOwners", {"owners": ["carol"], "threshold": 1}, "active",
-                 lambda s: s.owners == ("carol",), id="ChangeOwners-from-active"),
+    pytest.param(
+        "none",
+        "CreateArchetype",
+        {"owners": ["bob", "alice", "bob"], "threshold": 2},
+        "active",
+        lambda s: (s.owners, s.threshold, s.forked_from) == (("alice", "bob"), 2, None),
+        id="CreateArchetype-from-none",
+    ),
+    pytest.param(
+        "none",
+        "ForkArchetype",
+        {"owners": ["bob"], "source": "release-notes", "source_version": "1.0.0"},
+        "active",
+        lambda s: (
+            s.owners == ("bob",)
+            and s.forked_from is not None
+            and (s.forked_from.archetype, s.forked_from.version) == ("release-notes", "1.0.0")
+        ),
+        id="ForkArchetype-from-none",
+    ),
+    pytest.param(
+        "active",
+        "ChangeOwners",
+        {"owners": ["carol"], "threshold": 1},
+        "active",
+        lambda s: s.owners == ("carol",),
+        id="ChangeOwners-from-active",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("start", "command", "data", "target", "check"), ROWS)
-def test_transition(start: str, command: str, data: dict[str, Any], target: str,
-                    check: Callable[[ArchetypeState], bool]) -> None:
+def test_transition(
+    start: str,
+    command: str,
+    data: dict[str, Any],
+    target: str,
+    check: Callable[[ArchetypeState], bool],
+) -> None:
     state = step(MACHINE, _at(start), command, data)
     assert state.phase == target and state.name == "support-triage"
     assert check(state)
@@ -53,25 +76,61 @@ def test_every_row_and_source_has_a_test() -> None:
 
 
 TEETH = [
-    pytest.param("active", "ChangeOwners", {"owners": []}, "ARCHETYPE_HAS_OWNERS", id="ARCHETYPE_HAS_OWNERS"),
-    pytest.param("none", "CreateArchetype", {"owners": []}, "ARCHETYPE_HAS_OWNERS",
-                 id="ARCHETYPE_HAS_OWNERS-create"),
-    pytest.param("none", "CreateArchetype", {"owners": ["alice", "alice"], "threshold": 2},
-                 "THRESHOLD_REACHABLE", id="THRESHOLD_REACHABLE-duplicate-owner"),
-    pytest.param("active", "ChangeOwners", {"owners": ["alice"], "threshold": 3}, "THRESHOLD_REACHABLE",
-                 id="THRESHOLD_REACHABLE"),
-    pytest.param("none", "CreateArchetype", {"owners": ["../alice"]}, "OWNERS_VALID", id="OWNERS_VALID"),
-    pytest.param("active", "CreateArchetype", {"owners": ["alice"]}, "TRANSITION_NOT_ALLOWED",
-                 id="create-twice"),
-    pytest.param("active", "ForkArchetype", {"owners": ["bob"], "source": "x"}, "TRANSITION_NOT_ALLOWED",
-                 id="fork-onto-existing"),
-    pytest.param("none", "ChangeOwners", {"owners": ["bob"]}, "TRANSITION_NOT_ALLOWED",
-                 id="change-owners-of-nothing"),
+    pytest.param(
+        "active", "ChangeOwners", {"owners": []}, "ARCHETYPE_HAS_OWNERS", id="ARCHETYPE_HAS_OWNERS"
+    ),
+    pytest.param(
+        "none",
+        "CreateArchetype",
+        {"owners": []},
+        "ARCHETYPE_HAS_OWNERS",
+        id="ARCHETYPE_HAS_OWNERS-create",
+    ),
+    pytest.param(
+        "none",
+        "CreateArchetype",
+        {"owners": ["alice", "alice"], "threshold": 2},
+        "THRESHOLD_REACHABLE",
+        id="THRESHOLD_REACHABLE-duplicate-owner",
+    ),
+    pytest.param(
+        "active",
+        "ChangeOwners",
+        {"owners": ["alice"], "threshold": 3},
+        "THRESHOLD_REACHABLE",
+        id="THRESHOLD_REACHABLE",
+    ),
+    pytest.param(
+        "none", "CreateArchetype", {"owners": ["../alice"]}, "OWNERS_VALID", id="OWNERS_VALID"
+    ),
+    pytest.param(
+        "active",
+        "CreateArchetype",
+        {"owners": ["alice"]},
+        "TRANSITION_NOT_ALLOWED",
+        id="create-twice",
+    ),
+    pytest.param(
+        "active",
+        "ForkArchetype",
+        {"owners": ["bob"], "source": "x"},
+        "TRANSITION_NOT_ALLOWED",
+        id="fork-onto-existing",
+    ),
+    pytest.param(
+        "none",
+        "ChangeOwners",
+        {"owners": ["bob"]},
+        "TRANSITION_NOT_ALLOWED",
+        id="change-owners-of-nothing",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("start", "command", "data", "invariant"), TEETH)
-def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any], invariant: str) -> None:
+def test_forbidden_move_is_refused(
+    start: str, command: str, data: dict[str, Any], invariant: str
+) -> None:
     assert_refused(MACHINE, _at(start), command, data, invariant)
 
 
@@ -79,7 +138,10 @@ def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any
     "data",
     [
         pytest.param({"owners": ["bob"], "source": "../support-triage"}, id="source-not-a-name"),
-        pytest.param({"owners": ["bob"], "source": "a", "source_version": "v1"}, id="source-version-not-semver"),
+        pytest.param(
+            {"owners": ["bob"], "source": "a", "source_version": "v1"},
+            id="source-version-not-semver",
+        ),
     ],
 )
 def test_fork_source_must_be_a_name(data: dict[str, Any]) -> None:
@@ -89,7 +151,8 @@ def test_fork_source_must_be_a_name(data: dict[str, Any]) -> None:
 
 def test_archetype_without_owners_is_flagged() -> None:
     assert MACHINE.broken_invariants(_at("active").model_copy(update={"owners": ()})) == [
-        "ARCHETYPE_HAS_OWNERS"]
+        "ARCHETYPE_HAS_OWNERS"
+    ]
 
 
 def _owners(table: dict[str, tuple[str, ...]]) -> Callable[[str], Role | None]:
@@ -105,9 +168,16 @@ def _owners(table: dict[str, tuple[str, ...]]) -> Callable[[str], Role | None]:
 )
 def test_fork_is_owner_only(signer: str, ok: bool) -> None:
     policy = policy_at()
-    data = {"owners": [signer], "threshold": 1, "source": "support-triage", "source_version": "1.0.0"}
+    data = {
+        "owners": [signer],
+        "threshold": 1,
+        "source": "support-triage",
+        "source_version": "1.0.0",
+    }
     fork = sign(FORK, event("forked", data, actor=signer), signer)
-    resolve = policy_resolver(policy, _owners({"support-triage": ("alice",), "support-triage-eu": ()}))
+    resolve = policy_resolver(
+        policy, _owners({"support-triage": ("alice",), "support-triage-eu": ()})
+    )
     verdict = authorize(MACHINE, FORK, fork, policy, resolve)
     assert verdict.role == "owners:support-triage"
     assert verdict.ok is ok

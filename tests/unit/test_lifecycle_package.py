@@ -28,18 +28,33 @@ from tests.unit.lifecycle_checks import assert_refused, row_sources, step
 MACHINE = machine_for("package")
 
 ROWS = [
-    pytest.param("draft", "PublishPackage", package_manifest(), "published",
-                 lambda s: s.manifest is not None and s.manifest.publisher == "alice",
-                 id="PublishPackage-from-draft"),
-    pytest.param("published", "WithdrawPackage", {"reason": "security issue"}, "withdrawn",
-                 lambda s: s.withdrawn_reason == "security issue" and s.manifest is not None,
-                 id="WithdrawPackage-from-published"),
+    pytest.param(
+        "draft",
+        "PublishPackage",
+        package_manifest(),
+        "published",
+        lambda s: s.manifest is not None and s.manifest.publisher == "alice",
+        id="PublishPackage-from-draft",
+    ),
+    pytest.param(
+        "published",
+        "WithdrawPackage",
+        {"reason": "security issue"},
+        "withdrawn",
+        lambda s: s.withdrawn_reason == "security issue" and s.manifest is not None,
+        id="WithdrawPackage-from-published",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("start", "command", "data", "target", "check"), ROWS)
-def test_transition(start: str, command: str, data: dict[str, Any], target: str,
-                    check: Callable[[PackageState], bool]) -> None:
+def test_transition(
+    start: str,
+    command: str,
+    data: dict[str, Any],
+    target: str,
+    check: Callable[[PackageState], bool],
+) -> None:
     state = step(MACHINE, package_at(start), command, data)
     assert state.phase == target
     assert check(state)
@@ -50,28 +65,60 @@ def test_every_row_and_source_has_a_test() -> None:
 
 
 TEETH = [
-    pytest.param("withdrawn", "PublishPackage", package_manifest(), "WITHDRAWAL_BLOCKS_FUTURE",
-                 id="WITHDRAWAL_BLOCKS_FUTURE-republish"),
-    pytest.param("withdrawn", "WithdrawPackage", {"reason": "again"}, "WITHDRAWAL_BLOCKS_FUTURE",
-                 id="WITHDRAWAL_BLOCKS_FUTURE-withdraw-twice"),
-    pytest.param("published", "PublishPackage", package_manifest(), "TRANSITION_NOT_ALLOWED",
-                 id="publish-twice"),
-    pytest.param("draft", "WithdrawPackage", {"reason": "x"}, "TRANSITION_NOT_ALLOWED",
-                 id="withdraw-unpublished"),
-    pytest.param("draft", "PublishPackage", package_manifest(version="2.0.0"), "PACKAGE_SCOPE_MATCHES",
-                 id="PACKAGE_SCOPE_MATCHES-other-version"),
-    pytest.param("draft", "PublishPackage", package_manifest(archetype="other"), "PACKAGE_SCOPE_MATCHES",
-                 id="PACKAGE_SCOPE_MATCHES-other-archetype"),
+    pytest.param(
+        "withdrawn",
+        "PublishPackage",
+        package_manifest(),
+        "WITHDRAWAL_BLOCKS_FUTURE",
+        id="WITHDRAWAL_BLOCKS_FUTURE-republish",
+    ),
+    pytest.param(
+        "withdrawn",
+        "WithdrawPackage",
+        {"reason": "again"},
+        "WITHDRAWAL_BLOCKS_FUTURE",
+        id="WITHDRAWAL_BLOCKS_FUTURE-withdraw-twice",
+    ),
+    pytest.param(
+        "published",
+        "PublishPackage",
+        package_manifest(),
+        "TRANSITION_NOT_ALLOWED",
+        id="publish-twice",
+    ),
+    pytest.param(
+        "draft",
+        "WithdrawPackage",
+        {"reason": "x"},
+        "TRANSITION_NOT_ALLOWED",
+        id="withdraw-unpublished",
+    ),
+    pytest.param(
+        "draft",
+        "PublishPackage",
+        package_manifest(version="2.0.0"),
+        "PACKAGE_SCOPE_MATCHES",
+        id="PACKAGE_SCOPE_MATCHES-other-version",
+    ),
+    pytest.param(
+        "draft",
+        "PublishPackage",
+        package_manifest(archetype="other"),
+        "PACKAGE_SCOPE_MATCHES",
+        id="PACKAGE_SCOPE_MATCHES-other-archetype",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("start", "command", "data", "invariant"), TEETH)
-def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any], invariant: str) -> None:
+def test_forbidden_move_is_refused(
+    start: str, command: str, data: dict[str, Any], invariant: str
+) -> None:
     assert_refused(MACHINE, package_at(start), command, data, invariant)
 
 
 def test_withdrawal_preserves_history() -> None:
-    """HISTORY_PRESERVED_ON_WITHDRAWAL (INV-18): the manifest stays; a state without it is flagged."""
+    """HISTORY_PRESERVED_ON_WITHDRAWAL (INV-18): the manifest stays; losing it is flagged."""
     published = package_at("published")
     withdrawn = step(MACHINE, published, "WithdrawPackage", {"reason": "security issue"})
     assert withdrawn.manifest == published.manifest
@@ -93,8 +140,9 @@ def _tree_with_version(phase: str) -> MemoryTree:
 def test_publish_touches_version_and_package_in_one_transaction() -> None:
     tx = transaction(_tree_with_version("frozen"), "alice")
     manifest = publish(tx, "support-triage", "1.0.0")
-    assert sorted(tx.writes) == sorted([VERSION.history_path, VERSION.current_path,
-                                        PACKAGE.history_path, PACKAGE.current_path])
+    assert sorted(tx.writes) == sorted(
+        [VERSION.history_path, VERSION.current_path, PACKAGE.history_path, PACKAGE.current_path]
+    )
     assert tx.state(VERSION).packages == (PACKAGE.path,)
     assert tx.state(PACKAGE).manifest == manifest
     assert [t.name for t in tx.tags] == ["packages/support-triage/v1.0.0"]
@@ -103,10 +151,17 @@ def test_publish_touches_version_and_package_in_one_transaction() -> None:
 @pytest.mark.parametrize(
     ("phase", "invariant"),
     [
-        pytest.param("draft", "PACKAGE_REQUIRES_FROZEN_VERSION", id="PACKAGE_REQUIRES_FROZEN_VERSION-draft"),
-        pytest.param("abandoned", "PACKAGE_REQUIRES_FROZEN_VERSION",
-                     id="PACKAGE_REQUIRES_FROZEN_VERSION-abandoned"),
-        pytest.param("retired", "RETIREMENT_BLOCKS_FUTURE_PACKAGING", id="RETIREMENT_BLOCKS_FUTURE_PACKAGING"),
+        pytest.param(
+            "draft", "PACKAGE_REQUIRES_FROZEN_VERSION", id="PACKAGE_REQUIRES_FROZEN_VERSION-draft"
+        ),
+        pytest.param(
+            "abandoned",
+            "PACKAGE_REQUIRES_FROZEN_VERSION",
+            id="PACKAGE_REQUIRES_FROZEN_VERSION-abandoned",
+        ),
+        pytest.param(
+            "retired", "RETIREMENT_BLOCKS_FUTURE_PACKAGING", id="RETIREMENT_BLOCKS_FUTURE_PACKAGING"
+        ),
         pytest.param("packaged", "PACKAGE_REFERENCE_UNIQUE", id="already-published"),
     ],
 )

@@ -57,7 +57,8 @@ def test_round_trip_verifies() -> None:
     assert armored.startswith(sshsig.BEGIN + b"\n") and armored.endswith(sshsig.END + b"\n")
     sshsig.verify(armored, MESSAGE, NS, ALICE.public_key())
     assert sshsig.public_key_line(sshsig.signature_public_key(armored)) == sshsig.public_key_line(
-        ALICE.public_key())
+        ALICE.public_key()
+    )
 
 
 def test_signing_is_deterministic() -> None:
@@ -73,7 +74,9 @@ def test_sha256_variant_verifies() -> None:
 def test_public_key_line_round_trips() -> None:
     line = sshsig.public_key_line(ALICE.public_key(), "alice@example")
     assert line.startswith("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5") and line.endswith(" alice@example")
-    assert sshsig.public_key_line(sshsig.parse_public_key(line)) == line.removesuffix(" alice@example")
+    assert sshsig.public_key_line(sshsig.parse_public_key(line)) == line.removesuffix(
+        " alice@example"
+    )
 
 
 @pytest.mark.parametrize(
@@ -82,12 +85,18 @@ def test_public_key_line_round_trips() -> None:
         pytest.param("", id="empty"),
         pytest.param("ssh-rsa AAAAB3NzaC1yc2E", id="rsa-type"),
         pytest.param("ssh-ed25519 not*base64", id="bad-base64"),
-        pytest.param("ssh-ed25519 " + base64.b64encode(_s(b"ssh-ed25519") + _s(b"x" * 31)).decode(),
-                     id="short-key"),
-        pytest.param("ssh-ed25519 " + base64.b64encode(_s(b"ssh-ed25519") + _s(b"x" * 32) + b"!").decode(),
-                     id="trailing-bytes"),
-        pytest.param("ssh-ed25519 " + base64.b64encode(_s(b"ssh-rsa") + _s(b"x" * 32)).decode(),
-                     id="blob-type-mismatch"),
+        pytest.param(
+            "ssh-ed25519 " + base64.b64encode(_s(b"ssh-ed25519") + _s(b"x" * 31)).decode(),
+            id="short-key",
+        ),
+        pytest.param(
+            "ssh-ed25519 " + base64.b64encode(_s(b"ssh-ed25519") + _s(b"x" * 32) + b"!").decode(),
+            id="trailing-bytes",
+        ),
+        pytest.param(
+            "ssh-ed25519 " + base64.b64encode(_s(b"ssh-rsa") + _s(b"x" * 32)).decode(),
+            id="blob-type-mismatch",
+        ),
     ],
 )
 def test_parse_public_key_refuses(line: str) -> None:
@@ -114,7 +123,7 @@ def test_other_message_is_refused() -> None:
 
 
 def test_substituted_embedded_key_is_refused() -> None:
-    """Bob's key swapped into Alice's signature: the embedded key matches Bob, the maths does not."""
+    """Bob's key swapped into Alice's signature: the embedded key is Bob's, the maths fails."""
     fields = _fields(_blob(sshsig.sign(ALICE, MESSAGE, NS)))
     fields[0] = _fields(_blob(sshsig.sign(BOB, MESSAGE, NS)))[0]
     with pytest.raises(TrustError, match="does not match the signed bytes"):
@@ -130,7 +139,11 @@ def _mutations() -> list[object]:
     assert sig_type == b"ssh-ed25519" and len(raw) == 64
     return [
         pytest.param(b"", "not an armored", id="empty"),
-        pytest.param(good.replace(sshsig.END, b"-----END SSH SIG-----"), "not an armored", id="bad-end-marker"),
+        pytest.param(
+            good.replace(sshsig.END, b"-----END SSH SIG-----"),
+            "not an armored",
+            id="bad-end-marker",
+        ),
         pytest.param(good + b"trailing text\n", "not an armored", id="text-after-armor"),
         pytest.param(good.replace(b"\n", b"\n*", 1), "not valid base64", id="bad-base64"),
         pytest.param(sshsig.armor(blob[:-1]), "truncated", id="truncated-by-one-byte"),
@@ -141,19 +154,39 @@ def _mutations() -> list[object]:
         pytest.param(_rebuild(fields, trailer=_s(b"extra")), "trailing data", id="trailing-field"),
         pytest.param(sshsig.armor(b"SSHSIX" + blob[6:]), "missing SSHSIG magic", id="bad-magic"),
         pytest.param(_rebuild(fields, version=2), "unsupported SSHSIG version 2", id="version-2"),
-        pytest.param(_rebuild([*fields[:3], b"md5", fields[4]]), "unsupported hash md5", id="hash-md5"),
-        pytest.param(_rebuild([*fields[:4], _s(b"ssh-rsa") + _s(raw)]), "unsupported signature type",
-                     id="sig-type-rsa"),
-        pytest.param(_rebuild([*fields[:4], fields[4] + b"\x00"]), "unsupported signature type",
-                     id="sig-blob-trailing"),
-        pytest.param(_rebuild([*fields[:4], _s(b"ssh-ed25519") + _s(raw[:63])]), "does not match",
-                     id="sig-63-bytes"),
-        pytest.param(_rebuild([*fields[:4], _s(b"ssh-ed25519") + _s(bytes([raw[0] ^ 1]) + raw[1:])]),
-                     "does not match", id="sig-bit-flip"),
-        pytest.param(_rebuild([_s(b"ssh-rsa") + _s(b"k"), *fields[1:]]), "unsupported key type",
-                     id="key-type-rsa"),
-        pytest.param(_rebuild([*fields[:2], b"reserved", *fields[3:]]), "reserved field is not empty",
-                     id="reserved-not-empty"),
+        pytest.param(
+            _rebuild([*fields[:3], b"md5", fields[4]]), "unsupported hash md5", id="hash-md5"
+        ),
+        pytest.param(
+            _rebuild([*fields[:4], _s(b"ssh-rsa") + _s(raw)]),
+            "unsupported signature type",
+            id="sig-type-rsa",
+        ),
+        pytest.param(
+            _rebuild([*fields[:4], fields[4] + b"\x00"]),
+            "unsupported signature type",
+            id="sig-blob-trailing",
+        ),
+        pytest.param(
+            _rebuild([*fields[:4], _s(b"ssh-ed25519") + _s(raw[:63])]),
+            "does not match",
+            id="sig-63-bytes",
+        ),
+        pytest.param(
+            _rebuild([*fields[:4], _s(b"ssh-ed25519") + _s(bytes([raw[0] ^ 1]) + raw[1:])]),
+            "does not match",
+            id="sig-bit-flip",
+        ),
+        pytest.param(
+            _rebuild([_s(b"ssh-rsa") + _s(b"k"), *fields[1:]]),
+            "unsupported key type",
+            id="key-type-rsa",
+        ),
+        pytest.param(
+            _rebuild([*fields[:2], b"reserved", *fields[3:]]),
+            "reserved field is not empty",
+            id="reserved-not-empty",
+        ),
     ]
 
 
@@ -165,7 +198,9 @@ def test_malformed_signature_is_refused(armored: bytes, message: str) -> None:
 
 def test_signature_public_key_refuses_garbage() -> None:
     with pytest.raises(TrustError, match="malformed SSH signature"):
-        sshsig.signature_public_key(b"-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n")
+        sshsig.signature_public_key(
+            b"-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n"
+        )
 
 
 def test_armor_wraps_at_70_columns() -> None:
@@ -178,8 +213,9 @@ def test_armor_wraps_at_70_columns() -> None:
 
 
 def _ssh_keygen(*args: str | Path, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["ssh-keygen", *map(str, args)], input=data, capture_output=True, check=False,
-                          timeout=30)
+    return subprocess.run(
+        ["ssh-keygen", *map(str, args)], input=data, capture_output=True, check=False, timeout=30
+    )
 
 
 @pytest.fixture
@@ -187,7 +223,9 @@ def alice_key(tmp_path: Path) -> Path:
     return write_key(tmp_path, "alice")
 
 
-@pytest.mark.parametrize("namespace", [pytest.param("git", id="git"), pytest.param(NS, id="docket-event")])
+@pytest.mark.parametrize(
+    "namespace", [pytest.param("git", id="git"), pytest.param(NS, id="docket-event")]
+)
 def test_same_bytes_as_ssh_keygen_sign(alice_key: Path, namespace: str) -> None:
     done = _ssh_keygen("-Y", "sign", "-n", namespace, "-f", alice_key, "-q", data=MESSAGE)
     assert done.returncode == 0, done.stderr
@@ -208,14 +246,20 @@ def _allowed(tmp_path: Path, key: Ed25519PrivateKey) -> Path:
     return path
 
 
-def _ssh_verify(tmp_path: Path, armored: bytes, message: bytes, allowed: Path) -> subprocess.CompletedProcess[bytes]:
+def _ssh_verify(
+    tmp_path: Path, armored: bytes, message: bytes, allowed: Path
+) -> subprocess.CompletedProcess[bytes]:
     sig = tmp_path / "msg.sig"
     sig.write_bytes(armored)
-    return _ssh_keygen("-Y", "verify", "-f", allowed, "-I", "alice", "-n", NS, "-s", sig, data=message)
+    return _ssh_keygen(
+        "-Y", "verify", "-f", allowed, "-I", "alice", "-n", NS, "-s", sig, data=message
+    )
 
 
 def test_ssh_keygen_verify_accepts_ours(tmp_path: Path) -> None:
-    done = _ssh_verify(tmp_path, sshsig.sign(ALICE, MESSAGE, NS), MESSAGE, _allowed(tmp_path, ALICE))
+    done = _ssh_verify(
+        tmp_path, sshsig.sign(ALICE, MESSAGE, NS), MESSAGE, _allowed(tmp_path, ALICE)
+    )
     assert done.returncode == 0, done.stderr
     assert b'Good "docket-event-v1" signature for alice' in done.stdout + done.stderr
 
@@ -228,9 +272,12 @@ def test_ssh_keygen_verify_accepts_ours(tmp_path: Path) -> None:
         pytest.param(ALICE, MESSAGE, "git", id="namespace-not-allowed"),
     ],
 )
-def test_ssh_keygen_verify_rejects_ours(tmp_path: Path, signer: Ed25519PrivateKey, message: bytes,
-                                        namespace: str) -> None:
-    done = _ssh_verify(tmp_path, sshsig.sign(signer, MESSAGE, namespace), message, _allowed(tmp_path, ALICE))
+def test_ssh_keygen_verify_rejects_ours(
+    tmp_path: Path, signer: Ed25519PrivateKey, message: bytes, namespace: str
+) -> None:
+    done = _ssh_verify(
+        tmp_path, sshsig.sign(signer, MESSAGE, namespace), message, _allowed(tmp_path, ALICE)
+    )
     assert done.returncode != 0
 
 

@@ -128,7 +128,9 @@ def _check_roles(state: PolicyState) -> None:
 
 
 def _ssh_key(identity: Identity) -> str | None:
-    return " ".join(identity.public_key.split()[:2]) if identity.kind == "ssh" and identity.public_key else None
+    if identity.kind != "ssh" or not identity.public_key:
+        return None
+    return " ".join(identity.public_key.split()[:2])
 
 
 def _keys_unique(state: PolicyState) -> bool:
@@ -139,7 +141,7 @@ def _keys_unique(state: PolicyState) -> bool:
 def _check_identities(state: PolicyState, data: Any) -> None:
     """One principal per key: a threshold counts principals, so two names on one key would let
     one key holder sign twice."""
-    if isinstance(data, InitData) and len({i.name for i in data.identities}) != len(data.identities):
+    if isinstance(data, InitData) and len({i.name for i in data.identities}) < len(data.identities):
         raise InvariantError("policy: an identity is listed twice", "IDENTITY_UNIQUE")
     holder: dict[str, str] = {}
     for identity in sorted(state.identities.values(), key=lambda i: i.name):
@@ -147,8 +149,9 @@ def _check_identities(state: PolicyState, data: Any) -> None:
         if key is None:
             continue
         if key in holder:
-            raise InvariantError(f"policy: identities {holder[key]} and {identity.name} share one SSH key",
-                                 "IDENTITY_UNIQUE", "give every principal its own key")
+            raise InvariantError(
+                f"policy: identities {holder[key]} and {identity.name} share one SSH key",
+                "IDENTITY_UNIQUE", "give every principal its own key")
         holder[key] = identity.name
 
 

@@ -126,7 +126,8 @@ TRANSITIONS = (
     Transition("RetireVersion", "version_retired", ("frozen", "packaged"), "retired", ReasonData,
                role="owners:{0}", doc="block future packaging; existing packages keep working"),
     Transition("AbandonDraft", "draft_abandoned", ("draft",), "abandoned", ReasonData, role="owners:{0}",
-               refusals=(("frozen", "FROZEN_VERSION_IMMUTABLE"), ("packaged", "PAST_PACKAGES_PRESERVED"),
+               refusals=(("frozen", "FROZEN_VERSION_IMMUTABLE"),
+                         ("packaged", "PAST_PACKAGES_PRESERVED"),
                          ("retired", "FROZEN_VERSION_IMMUTABLE")),
                doc="cancel a draft that was never frozen (terminal)"),
 )
