@@ -25,7 +25,8 @@ ALICE = KeySigner(det_key("alice"), "alice")
 
 
 def _policy(registry: Registry) -> PolicyState:
-    return load_log(GitStore.open(registry.path).snapshot(), POLICY).state
+    state: PolicyState = load_log(GitStore.open(registry.path).snapshot(), POLICY).state
+    return state
 
 
 def _add_identity_plan(name: str, registry: Registry) -> Plan:
@@ -74,7 +75,7 @@ def test_stale_tip_is_replanned_and_keeps_both_writers_events(registry: Registry
     result = store.write(plan, ALICE, AT)
     assert result.attempts == 2
     assert seen[0] != seen[1] and seen[1] is not None
-    head = store.repo[result.commit]
+    head = store.repo[result.commit].peel(pygit2.Commit)
     assert str(head.parents[0].id) == seen[1]
     events = load_log(store.snapshot(), POLICY).events
     assert [e.type for e in events] == ["policy_initialized", "identity_added", "identity_added"]

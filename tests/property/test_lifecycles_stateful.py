@@ -77,7 +77,13 @@ class PackageLifecycle(LifecycleMachine):
 
 # -- archetype -----------------------------------------------------------------------------------
 
-OWNER_SETS = (["alice"], ["bob", "alice"], ["carol", "carol"], [], ["Not Valid!"])
+OWNER_SETS: tuple[list[str], ...] = (
+    ["alice"],
+    ["bob", "alice"],
+    ["carol", "carol"],
+    [],
+    ["Not Valid!"],
+)
 ARCHETYPE_POOL: list[Command] = [
     *(("CreateArchetype", {"owners": o, "threshold": k}) for o in OWNER_SETS for k in (1, 2)),
     *(("ChangeOwners", {"owners": o, "threshold": k}) for o in OWNER_SETS for k in (1, 2)),

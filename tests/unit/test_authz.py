@@ -125,7 +125,7 @@ def _with_sigstore_identity() -> PolicyState:
         issuer="https://token.actions.githubusercontent.com",
         subject="https://github.com/o/r/.github/workflows/promote.yml@refs/heads/main",
     )
-    base = policy_at()
+    base: PolicyState = policy_at()
     roles = {**base.roles, "builders": Role(principals=("ci",))}
     return base.model_copy(update={"identities": {**base.identities, "ci": ci}, "roles": roles})
 

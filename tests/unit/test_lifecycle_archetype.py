@@ -23,7 +23,8 @@ CREATED = ("CreateArchetype", {"owners": ["alice"], "threshold": 1})
 
 
 def _at(name: str) -> ArchetypeState:
-    return run(ARCHETYPE, CREATED) if name == "active" else run(ARCHETYPE)
+    state: ArchetypeState = run(ARCHETYPE, CREATED) if name == "active" else run(ARCHETYPE)
+    return state
 
 
 ROWS = [

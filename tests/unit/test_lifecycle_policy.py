@@ -22,11 +22,14 @@ EXPIRY = "2027-01-01T00:00:00Z"
 
 
 def _at(name: str) -> PolicyState:
+    state: PolicyState
     if name == "none":
-        return run(POLICY)
-    if name == "two-roots":
-        return policy_at(("alice", "bob"), 2)
-    return policy_at()
+        state = run(POLICY)
+    elif name == "two-roots":
+        state = policy_at(("alice", "bob"), 2)
+    else:
+        state = policy_at()
+    return state
 
 
 ROWS = [

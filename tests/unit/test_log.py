@@ -244,7 +244,9 @@ def test_chain_problems(mutate: object, expected: list[tuple[int, str]]) -> None
 
 def test_signing_payload_binds_the_scope_path() -> None:
     event = _signed(_event(1, None), SCOPE_A)
-    sig = event.signatures[0].sig.encode()
+    entry = event.signatures[0]
+    assert isinstance(entry, SshSignature)
+    sig = entry.sig.encode()
     key = det_key("alice").public_key()
     sshsig.verify(sig, signing_payload(SCOPE_A, event), EVENT_NAMESPACE, key)
     with pytest.raises(TrustError, match="does not match the signed bytes"):
@@ -256,7 +258,7 @@ def test_signing_payload_covers_everything_but_the_signatures() -> None:
     payload = signing_payload(SCOPE_A, event)
     assert payload == signing_payload(SCOPE_A, _signed(event))
     assert loads_strict(payload, "payload") == {"scope": SCOPE_A, "event": event.unsigned()}
-    for change in (
+    changes: tuple[dict[str, object], ...] = (
         {"seq": 2},
         {"actor": "bob"},
         {"data": {}},
@@ -264,7 +266,8 @@ def test_signing_payload_covers_everything_but_the_signatures() -> None:
         {"type": "x"},
         {"at": "2026-01-01T00:00:01Z"},
         {"prev": "sha256:" + "1" * 64},
-    ):
+    )
+    for change in changes:
         assert signing_payload(SCOPE_A, event.model_copy(update=change)) != payload, change
 
 
