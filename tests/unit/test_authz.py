@@ -100,6 +100,12 @@ def test_actor_who_did_not_sign_is_refused() -> None:
     assert verdict.problems == ("actor 'bob' did not sign the event",)
 
 
+def test_actor_outside_the_role_is_refused_even_when_holders_signed() -> None:
+    verdict = _verdict(policy_at(), sign(POLICY, event(*GRANT, actor="bob"), "bob", "alice"))
+    assert verdict.signers == frozenset({"alice"})
+    assert verdict.problems == ("actor 'bob' does not hold root",)
+
+
 def test_unsigned_event_is_refused() -> None:
     verdict = _verdict(policy_at(), event(*GRANT))
     assert "event is not signed" in verdict.problems and not verdict.ok
