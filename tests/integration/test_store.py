@@ -4,6 +4,7 @@ multi-scope commits."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -294,6 +295,18 @@ def test_publish_is_one_commit_touching_version_and_package(registry: Registry) 
     )
     tag = registry.git("rev-parse", "packages/support-triage/v1.0.0^{commit}").strip()
     assert tag == registry.git("rev-parse", "HEAD").strip()
+
+
+def test_freeze_of_a_config_with_integral_floats_verifies(
+    registry: Registry, tmp_path: Path
+) -> None:
+    source = tmp_path / "src"
+    shutil.copytree(EXAMPLES / "support-triage", source)
+    config = source / "method" / ".agent-config.json"
+    config.write_text(config.read_text().replace('"temperature": 0.2', '"temperature": 1.0'))
+    registry.add_archetype("support-triage", source)
+    registry.ok("version", "freeze", "support-triage", "1.0.0")
+    _verify_ok(registry)
 
 
 def test_refused_command_writes_nothing(registry: Registry) -> None:
