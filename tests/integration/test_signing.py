@@ -176,6 +176,21 @@ def test_cli_through_the_agent_writes_the_same_commit_as_the_key_file(
     assert registry.ok("verify", "--format", "json").json()["ok"] is True
 
 
+def test_which_key_is_used(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--key, else DOCKET_SIGNING_KEY, else git's user.signingkey (a path or ``key::ssh-…``)."""
+    pub = _pub(registry, "alice")
+    assert isinstance(load_signer(str(registry.alice)), KeySigner)
+    assert isinstance(load_signer(str(pub)), AgentSigner)
+    literal = load_signer("key::" + pub.read_text())
+    assert isinstance(literal, AgentSigner) and literal.public_line == pub.read_text().strip()
+    monkeypatch.setenv("HOME", str(registry.alice.parent))
+    assert isinstance(load_signer(f"~/{registry.alice.name}"), KeySigner)
+    none = registry.run("policy", "grant", "builders", "alice", key=None)
+    assert none.code == 1 and "error: no signing key configured" in none.err
+    registry.git("config", "user.signingkey", str(registry.alice))
+    registry.ok("policy", "grant", "builders", "alice", "--threshold", "1", key=None)
+
+
 def test_agent_without_the_key_refuses(agent: Path, tmp_path: Path) -> None:
     key = write_key(tmp_path, "alice")
     signer = AgentSigner(key.with_name(key.name + ".pub").read_text(), "alice.pub")
