@@ -147,6 +147,36 @@ def test_concurrent_processes_lose_no_event(registry: Registry) -> None:
     _verify_ok(registry)
 
 
+def test_concurrent_freezes_of_one_version_exactly_one_wins(registry: Registry) -> None:
+    registry.add_archetype()
+    args = (
+        "version",
+        "freeze",
+        "support-triage",
+        "1.0.0",
+        "--repo",
+        registry.path,
+        "--key",
+        registry.alice,
+    )
+    results = _run_all(args, args)
+    assert sorted(r.code for r in results) == [0, 1], [r.err for r in results]
+    loser = next(r for r in results if r.code)
+    assert "(FROZEN_VERSION_IMMUTABLE)" in loser.err
+    assert registry.git("tag", "--list").split() == ["support-triage/v1.0.0"]
+    assert registry.git("log", "--format=%s", "main").count("docket: froze") == 1
+    _verify_ok(registry)
+
+
+def test_existing_tag_refuses_before_anything_is_written(registry: Registry) -> None:
+    registry.add_archetype()
+    registry.git("tag", "support-triage/v1.0.0")
+    refs, objects = registry.refs(), _objects(registry.path)
+    result = registry.run("version", "freeze", "support-triage", "1.0.0")
+    assert result.code == 1 and "tag support-triage/v1.0.0 already exists" in result.err
+    assert registry.refs() == refs and _objects(registry.path) == objects
+
+
 # -- the worktree --------------------------------------------------------------------------------
 
 
@@ -203,8 +233,11 @@ def test_untracked_file_where_docket_writes_is_refused(registry: Registry, path:
 
 def test_dirty_path_elsewhere_does_not_block(registry: Registry) -> None:
     (registry.path / "registry" / "README.md").write_text("my notes\n")
+    (registry.path / "bundles" / "README.md").write_text("staged notes\n")
+    registry.git("add", "bundles/README.md")
     registry.ok("policy", "add-identity", "bob", registry.key("bob").with_name("bob_ed25519.pub"))
-    assert _status(registry) == " M registry/README.md\n"
+    assert _status(registry) == "M  bundles/README.md\n M registry/README.md\n"
+    assert (registry.path / "registry" / "README.md").read_text() == "my notes\n"
 
 
 def test_worktree_and_index_match_head_after_every_write(registry: Registry) -> None:
