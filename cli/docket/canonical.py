@@ -2,14 +2,16 @@
 
 ``canonical`` is RFC 8785 (JCS) through the ``rfc8785`` package (already a dependency of
 sigstore). ``render`` is the human-facing deterministic form of state files: sorted keys, two-space
-indent, trailing newline. ``loads_strict`` refuses duplicate keys and non-finite numbers, which
-the standard library silently accepts.
+indent, trailing newline. ``loads_strict`` refuses duplicate keys, non-finite numbers (also
+``1e400``, which overflows to infinity), integers outside I-JSON's exact range and lone
+surrogates, which the standard library silently accepts: whatever it returns can be canonicalized.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any
 
 import rfc8785
@@ -18,10 +20,17 @@ from docket.errors import InputError
 
 __all__ = ["canonical", "loads_strict", "render", "sha256_hex"]
 
+SAFE_INT = 2**53 - 1
+"""RFC 8785 (I-JSON) represents integers exactly only up to this magnitude."""
+
 
 def canonical(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON bytes of ``obj``."""
-    return bytes(rfc8785.dumps(obj))
+    """RFC 8785 canonical JSON bytes of ``obj``; ``InputError`` when ``obj`` has none."""
+    try:
+        return bytes(rfc8785.dumps(obj))
+    except rfc8785.CanonicalizationError as exc:
+        raise InputError(f"value has no canonical JSON form: {exc}",
+                         "use finite numbers, integers within ±2^53-1 and valid Unicode") from exc
 
 
 def sha256_hex(data: bytes) -> str:
@@ -47,13 +56,35 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"non-finite number {name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text} is too large (not finite)")
+    return value
+
+
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > SAFE_INT:
+        raise ValueError(f"integer {text} is outside ±2^53-1 (RFC 8785)")
+    return value
+
+
 def loads_strict(data: bytes | str, where: str) -> Any:
     """Parse JSON, refusing duplicate keys, NaN/Infinity and invalid UTF-8. ``where`` names the
     file in the error."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
+                           parse_float=_finite_float, parse_int=_safe_int)
+        # A \ud800 escape decodes to a lone surrogate, which has no UTF-8 form.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}: not UTF-8 ({exc.reason})", "save the file as UTF-8") from exc
+    except UnicodeEncodeError as exc:
+        code = ord(exc.object[exc.start])
+        raise InputError(f"{where}: invalid JSON: lone surrogate \\u{code:04x}",
+                         "escape characters outside the BMP as surrogate pairs") from exc
     except ValueError as exc:
         raise InputError(f"{where}: invalid JSON: {exc}", "fix the JSON syntax") from exc
+    return value

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from docket.canonical import canonical, loads_strict, render, sha256_hex
-from docket.errors import StateError
+from docket.errors import InputError, StateError
 from docket.model import Record
 
 __all__ = [
@@ -97,7 +97,11 @@ def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
 
 def parse_line(line: bytes, where: str) -> Event:
     """Parse one history line strictly: JSON, schema, and canonical form."""
-    obj = loads_strict(line, where)
+    try:
+        obj = loads_strict(line, where)
+    except InputError as exc:  # a corrupt log is the repository's state, not the user's input
+        raise StateError(exc.message, "history lines are written by docket only; restore the line "
+                                      "from git history") from exc
     try:
         event = Event.model_validate(obj)
     except ValidationError as exc:

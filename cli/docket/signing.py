@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
@@ -54,6 +55,9 @@ class KeySigner:
         passphrase = os.environ.get("DOCKET_KEY_PASSPHRASE")
         try:
             key = serialization.load_ssh_private_key(raw, passphrase.encode() if passphrase else None)
+        except UnsupportedAlgorithm as exc:  # encrypted OpenSSH keys need bcrypt, not a dependency
+            raise InputError(f"{path}: cannot decrypt this key here ({exc})",
+                             "load it into ssh-agent (`ssh-add`) and pass its .pub file") from exc
         except (ValueError, TypeError) as exc:
             raise InputError(f"{path}: not a usable OpenSSH private key ({exc})",
                              "use an unencrypted ed25519 key, set DOCKET_KEY_PASSPHRASE, or load it "

@@ -128,11 +128,14 @@ def _parse(armored: bytes) -> tuple[Ed25519PublicKey, bytes, bytes, bytes]:
     off = len(MAGIC) + 4
     pub_blob, off = _read_s(blob, off)
     namespace, off = _read_s(blob, off)
-    _reserved, off = _read_s(blob, off)
+    reserved, off = _read_s(blob, off)
     hash_alg, off = _read_s(blob, off)
     sig_blob, off = _read_s(blob, off)
     if off != len(blob):
         raise ValueError("trailing data after signature")
+    if reserved:
+        # OpenSSH ignores this field; we refuse it so that one signature has one encoding.
+        raise ValueError("reserved field is not empty")
     if hash_alg not in HASH_ALGS:
         raise ValueError(f"unsupported hash {hash_alg.decode(errors='replace')}")
     stype, soff = _read_s(sig_blob, 0)

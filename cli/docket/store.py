@@ -10,6 +10,7 @@ checked out in a worktree, the written paths are refused if dirty and updated af
 from __future__ import annotations
 
 import contextlib
+import fcntl
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -225,23 +226,30 @@ class GitStore:
         """Run one transaction; ``plan_fn`` is re-run on the new tip when another writer won."""
         for attempt in range(1, MAX_RETRIES + 1):
             base = self.tip()
-            snap = GitTree(self.repo, base)
-            plan = plan_fn(snap)
-            self._refuse_dirty(plan)
+            plan = plan_fn(GitTree(self.repo, base))
             self._refuse_existing_tags(plan)
-            tree = self._build_tree(base.tree.id if base else None, plan.writes)
-            if base is not None and tree == base.tree.id:
-                return WriteResult(str(base.id), (), attempt)
-            commit = self._signed_commit(plan.message, tree, base, signer, plan.author, when)
-            try:
-                self._cas(base.id if base else None, commit)
-            except RefConflictError:
-                continue
-            self._update_worktree(plan)
-            tags = tuple(self._tag(t, commit, signer, plan.author, when) for t in plan.tags)
-            return WriteResult(str(commit), tags, attempt)
+            with self._worktree_lock():
+                result = self._commit(plan, base, signer, when, attempt)
+            if result is not None:
+                return result
         raise ConflictError(f"{self.refname} kept moving: gave up after {MAX_RETRIES} attempts",
                             "another writer is busy on this branch; run the command again")
+
+    def _commit(self, plan: Plan, base: pygit2.Commit | None, signer: Signer, when: datetime,
+                attempt: int) -> WriteResult | None:
+        """Build, sign and compare-and-swap ``plan`` on ``base``; None when the branch moved."""
+        self._refuse_dirty(plan)
+        tree = self._build_tree(base.tree.id if base else None, plan.writes)
+        if base is not None and tree == base.tree.id:
+            return WriteResult(str(base.id), (), attempt)
+        commit = self._signed_commit(plan.message, tree, base, signer, plan.author, when)
+        try:
+            self._cas(base.id if base else None, commit)
+        except RefConflictError:
+            return None
+        self._update_worktree(plan)
+        tags = tuple(self._tag(t, commit, signer, plan.author, when) for t in plan.tags)
+        return WriteResult(str(commit), tags, attempt)
 
     def _build_tree(self, base: pygit2.Oid | None, writes: dict[str, bytes | TreeRef]) -> pygit2.Oid:
         direct: dict[str, bytes | TreeRef] = {}
@@ -319,6 +327,22 @@ class GitStore:
         except KeyError:
             return False
         return head == self.refname
+
+    @contextlib.contextmanager
+    def _worktree_lock(self) -> Iterator[None]:
+        """Serialize docket writers on one worktree: between another writer's compare-and-swap
+        and its worktree update, the written paths look dirty (the index still holds the old
+        tree), and two checkouts at once race for ``index.lock``. Bare repositories need no lock:
+        the compare-and-swap alone orders their writers."""
+        if not self._tracks_worktree():
+            yield
+            return
+        with (Path(self.repo.path) / "docket.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _refuse_dirty(self, plan: Plan) -> None:
         if not self._tracks_worktree():

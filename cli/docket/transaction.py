@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from docket import sshsig
 from docket.authz import authorize, policy_resolver
+from docket.canonical import canonical, loads_strict
 from docket.errors import StateError, TrustError
 from docket.lifecycles import machine_for
 from docket.lifecycles.policy import PolicyState, Role
@@ -136,8 +137,11 @@ class Transaction:
         machine = machine_for(target.kind)
         current = self.log(target)
         decision = machine.decide(current.state, command, data)
+        # Fold the data as readers will parse it back from the log: RFC 8785 writes 1.0 as 1 and
+        # -0.0 as 0, so current.json must be rendered from those values, not the originals.
+        data_as_read = loads_strict(canonical(decision.data), target.history_path)
         unsigned = Event(seq=len(current.events) + 1, prev=current.head, at=timestamp(self.at),
-                         type=decision.type, actor=self.actor, data=decision.data,
+                         type=decision.type, actor=self.actor, data=data_as_read,
                          policy_version=self.policy.version)
         payload = signing_payload(target.path, unsigned)
         signatures = tuple(
@@ -146,7 +150,7 @@ class Transaction:
             for s in self.signers
         )
         event = unsigned.model_copy(update={"signatures": signatures})
-        new_state = machine.evolve(current.state, decision.type, decision.data)
+        new_state = machine.evolve(current.state, decision.type, data_as_read)
         policies = [self.policy] if target.kind != "policy" else [self.policy, new_state]
         for policy in policies:
             if policy.phase == "none":

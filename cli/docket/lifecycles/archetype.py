@@ -16,6 +16,7 @@ from docket.errors import InvariantError
 from docket.lifecycles.machine import Invariant, Machine, Transition
 from docket.lifecycles.policy import PRINCIPAL_PATTERN
 from docket.model import Record
+from docket.scopes import NAME_RE, SEMVER_RE
 
 __all__ = ["LIFECYCLE", "ArchetypeState", "ForkOrigin"]
 
@@ -34,15 +35,15 @@ class ArchetypeState(Record):
 
 
 class OwnersData(Record):
-    owners: tuple[str, ...] = Field(min_length=1)
+    owners: tuple[str, ...]
     threshold: int = Field(default=1, ge=1)
 
 
 class ForkData(Record):
-    owners: tuple[str, ...] = Field(min_length=1)
+    owners: tuple[str, ...]
     threshold: int = Field(default=1, ge=1)
-    source: str
-    source_version: str | None = None
+    source: str = Field(pattern=NAME_RE.pattern)
+    source_version: str | None = Field(default=None, pattern=SEMVER_RE.pattern)
 
 
 TRANSITIONS = (
@@ -56,6 +57,8 @@ TRANSITIONS = (
 
 
 def _guard(_state: ArchetypeState, _row: Transition, data: Any) -> None:
+    if not data.owners:
+        raise InvariantError("archetype: at least one owner is required", "ARCHETYPE_HAS_OWNERS")
     for owner in data.owners:
         if not re.fullmatch(PRINCIPAL_PATTERN, owner):
             raise InvariantError(f"archetype: invalid owner {owner!r}", "OWNERS_VALID")

@@ -44,9 +44,12 @@ class ReasonData(Record):
 TRANSITIONS = (
     Transition("PublishPackage", "package_published", ("draft",), "published", Manifest, role="owners:{0}",
                invariant="PACKAGE_REQUIRES_FROZEN_VERSION",
+               refusals=(("published", "TRANSITION_NOT_ALLOWED"),
+                         ("withdrawn", "WITHDRAWAL_BLOCKS_FUTURE")),
                doc="publish the manifest of a frozen version (handles and metadata, never payload)"),
     Transition("WithdrawPackage", "package_withdrawn", ("published",), "withdrawn", ReasonData,
                role="owners:{0}", invariant="WITHDRAWAL_BLOCKS_FUTURE",
+               refusals=(("draft", "TRANSITION_NOT_ALLOWED"),),
                doc="block future installs; history and existing installs are preserved"),
 )
 

@@ -23,6 +23,7 @@ __all__ = ["LIFECYCLE", "ROLE_RE", "Identity", "PolicyState", "Role", "lookup_ro
 
 ROLE_RE = re.compile(r"^(root|authors|builders|promoters|admins|holders|authorities)(:[a-z0-9][a-z0-9-]*)?$")
 PRINCIPAL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$"
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 
 
 class Identity(Record):
@@ -58,7 +59,7 @@ class PolicyState(Record):
 class InitData(Record):
     identities: tuple[Identity, ...]
     roles: dict[str, Role]
-    expires: str | None = None
+    expires: str | None = Field(default=None, pattern=TIMESTAMP_PATTERN)
 
 
 class IdentityData(Record):
@@ -86,7 +87,7 @@ class ThresholdData(Record):
 
 
 class ExpiryData(Record):
-    expires: str | None
+    expires: str | None = Field(pattern=TIMESTAMP_PATTERN)
 
 
 TRANSITIONS = (
@@ -124,6 +125,34 @@ def _check_roles(state: PolicyState) -> None:
     root = state.roles.get("root")
     if root is None or not root.principals:
         raise InvariantError("policy: the root role must keep at least one member", "ROOT_NOT_EMPTY")
+
+
+def _ssh_key(identity: Identity) -> str | None:
+    if identity.kind != "ssh" or not identity.public_key:
+        return None
+    return " ".join(identity.public_key.split()[:2])
+
+
+def _keys_unique(state: PolicyState) -> bool:
+    keys = [k for k in map(_ssh_key, state.identities.values()) if k]
+    return len(keys) == len(set(keys))
+
+
+def _check_identities(state: PolicyState, data: Any) -> None:
+    """One principal per key: a threshold counts principals, so two names on one key would let
+    one key holder sign twice."""
+    if isinstance(data, InitData) and len({i.name for i in data.identities}) < len(data.identities):
+        raise InvariantError("policy: an identity is listed twice", "IDENTITY_UNIQUE")
+    holder: dict[str, str] = {}
+    for identity in sorted(state.identities.values(), key=lambda i: i.name):
+        key = _ssh_key(identity)
+        if key is None:
+            continue
+        if key in holder:
+            raise InvariantError(
+                f"policy: identities {holder[key]} and {identity.name} share one SSH key",
+                "IDENTITY_UNIQUE", "give every principal its own key")
+        holder[key] = identity.name
 
 
 def _next(state: PolicyState, row: Transition, data: Any) -> PolicyState:
@@ -173,7 +202,9 @@ def _guard(state: PolicyState, row: Transition, data: Any) -> None:
         raise InvariantError(f"policy: {data.principal} does not hold {data.role}", "ROLE_HELD")
     if isinstance(data, ThresholdData) and data.role not in state.roles:
         raise InvariantError(f"policy: no role {data.role!r}", "ROLE_HELD")
-    _check_roles(_next(state, row, data))
+    after = _next(state, row, data)
+    _check_identities(after, data)
+    _check_roles(after)
 
 
 def _initial(_scope: Scope) -> PolicyState:
@@ -201,6 +232,8 @@ LIFECYCLE: Machine[PolicyState] = Machine(
                   lambda s: s.phase == "none" or s.version >= 1),
         Invariant("ROOT_NOT_EMPTY", "structural", "the root role always has a member",
                   lambda s: s.phase == "none" or bool(s.roles.get("root", Role()).principals)),
+        Invariant("IDENTITY_UNIQUE", "structural", "no two identities share a name or an SSH key",
+                  _keys_unique),
         Invariant("THRESHOLD_REACHABLE", "structural",
                   "no role needs more signatures than it has members",
                   lambda s: all(r.threshold <= len(r.principals) for r in s.roles.values())),

@@ -107,13 +107,17 @@ def content_hash(manifest: dict[str, FileEntry]) -> str:
     return "sha256:" + sha256_hex(canonical({p: e.sha256 for p, e in sorted(manifest.items())}))
 
 
+# A version that has no draft (never created, or abandoned) is not "frozen": cite no invariant.
+NOT_A_VERSION = (("init", "TRANSITION_NOT_ALLOWED"), ("abandoned", "TRANSITION_NOT_ALLOWED"))
+
 TRANSITIONS = (
     Transition("CreateDraft", "draft_created", ("init",), "draft", DraftData, role="owners:{0}",
                doc="open a draft of the version from the archetype's editable method"),
     Transition("ReviseDraft", "draft_revised", ("draft",), "draft", DraftData, role="owners:{0}",
-               invariant="FROZEN_VERSION_IMMUTABLE", doc="record a new revision of the draft"),
+               invariant="FROZEN_VERSION_IMMUTABLE", refusals=NOT_A_VERSION,
+               doc="record a new revision of the draft"),
     Transition("FreezeVersion", "version_frozen", ("draft",), "frozen", Snapshot, role="owners:{0}",
-               invariant="FROZEN_VERSION_IMMUTABLE",
+               invariant="FROZEN_VERSION_IMMUTABLE", refusals=NOT_A_VERSION,
                doc="snapshot the draft into an immutable version (completeness checked)"),
     Transition("RecordPackageReference", "package_referenced", ("frozen", "packaged"), "packaged",
                PackageRefData, role="owners:{0}", invariant="PACKAGE_REQUIRES_FROZEN_VERSION",
@@ -122,6 +126,9 @@ TRANSITIONS = (
     Transition("RetireVersion", "version_retired", ("frozen", "packaged"), "retired", ReasonData,
                role="owners:{0}", doc="block future packaging; existing packages keep working"),
     Transition("AbandonDraft", "draft_abandoned", ("draft",), "abandoned", ReasonData, role="owners:{0}",
+               refusals=(("frozen", "FROZEN_VERSION_IMMUTABLE"),
+                         ("packaged", "PAST_PACKAGES_PRESERVED"),
+                         ("retired", "FROZEN_VERSION_IMMUTABLE")),
                doc="cancel a draft that was never frozen (terminal)"),
 )
 

@@ -1,0 +1,38 @@
+"""Assertions shared by the lifecycle tests: a transition row leads where the table says, a
+refusal cites its invariant and leaves the state as it was, and the tables are fully covered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from docket.errors import InvariantError
+from docket.lifecycles.machine import Machine
+
+
+def step(machine: Machine[Any], state: Any, command: str, data: Any) -> Any:
+    """Decide and evolve one command; the event's data must re-decide to itself (what verify
+    relies on when it replays a log)."""
+    decision = machine.decide(state, command, data)
+    assert machine.by_event[decision.type].command == command
+    assert machine.decide(state, command, decision.data) == decision
+    new = machine.evolve(state, decision.type, decision.data)
+    assert machine.broken_invariants(new) == []
+    return new
+
+
+def assert_refused(
+    machine: Machine[Any], state: Any, command: str, data: Any, invariant: str
+) -> None:
+    before = state.model_dump(mode="json")
+    with pytest.raises(InvariantError) as info:
+        machine.decide(state, command, data)
+    assert info.value.invariant == invariant
+    assert f"({invariant})" in str(info.value)
+    assert state.model_dump(mode="json") == before
+
+
+def row_sources(machine: Machine[Any]) -> set[tuple[str, str]]:
+    """Every (command, source phase) pair the table allows."""
+    return {(row.command, source) for row in machine.transitions for source in row.sources}

@@ -1,0 +1,191 @@
+"""The archetype lifecycle: every transition row, its guards, and fork being owner-only (through
+the authorization rule, which is where that invariant lives)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from docket.authz import authorize, policy_resolver
+from docket.errors import InputError
+from docket.lifecycles import machine_for
+from docket.lifecycles.archetype import ArchetypeState
+from docket.lifecycles.policy import Role
+from docket.scopes import scope
+from tests.factories import ARCHETYPE, event, policy_at, run, sign
+from tests.unit.lifecycle_checks import assert_refused, row_sources, step
+
+MACHINE = machine_for("archetype")
+FORK = scope("archetype", "support-triage-eu")
+CREATED = ("CreateArchetype", {"owners": ["alice"], "threshold": 1})
+
+
+def _at(name: str) -> ArchetypeState:
+    state: ArchetypeState = run(ARCHETYPE, CREATED) if name == "active" else run(ARCHETYPE)
+    return state
+
+
+ROWS = [
+    pytest.param(
+        "none",
+        "CreateArchetype",
+        {"owners": ["bob", "alice", "bob"], "threshold": 2},
+        "active",
+        lambda s: (s.owners, s.threshold, s.forked_from) == (("alice", "bob"), 2, None),
+        id="CreateArchetype-from-none",
+    ),
+    pytest.param(
+        "none",
+        "ForkArchetype",
+        {"owners": ["bob"], "source": "release-notes", "source_version": "1.0.0"},
+        "active",
+        lambda s: (
+            s.owners == ("bob",)
+            and s.forked_from is not None
+            and (s.forked_from.archetype, s.forked_from.version) == ("release-notes", "1.0.0")
+        ),
+        id="ForkArchetype-from-none",
+    ),
+    pytest.param(
+        "active",
+        "ChangeOwners",
+        {"owners": ["carol"], "threshold": 1},
+        "active",
+        lambda s: s.owners == ("carol",),
+        id="ChangeOwners-from-active",
+    ),
+]
+
+
+@pytest.mark.parametrize(("start", "command", "data", "target", "check"), ROWS)
+def test_transition(
+    start: str,
+    command: str,
+    data: dict[str, Any],
+    target: str,
+    check: Callable[[ArchetypeState], bool],
+) -> None:
+    state = step(MACHINE, _at(start), command, data)
+    assert state.phase == target and state.name == "support-triage"
+    assert check(state)
+
+
+def test_every_row_and_source_has_a_test() -> None:
+    assert {(p.values[1], p.values[0]) for p in ROWS} == row_sources(MACHINE)
+
+
+TEETH = [
+    pytest.param(
+        "active", "ChangeOwners", {"owners": []}, "ARCHETYPE_HAS_OWNERS", id="ARCHETYPE_HAS_OWNERS"
+    ),
+    pytest.param(
+        "none",
+        "CreateArchetype",
+        {"owners": []},
+        "ARCHETYPE_HAS_OWNERS",
+        id="ARCHETYPE_HAS_OWNERS-create",
+    ),
+    pytest.param(
+        "none",
+        "CreateArchetype",
+        {"owners": ["alice", "alice"], "threshold": 2},
+        "THRESHOLD_REACHABLE",
+        id="THRESHOLD_REACHABLE-duplicate-owner",
+    ),
+    pytest.param(
+        "active",
+        "ChangeOwners",
+        {"owners": ["alice"], "threshold": 3},
+        "THRESHOLD_REACHABLE",
+        id="THRESHOLD_REACHABLE",
+    ),
+    pytest.param(
+        "none", "CreateArchetype", {"owners": ["../alice"]}, "OWNERS_VALID", id="OWNERS_VALID"
+    ),
+    pytest.param(
+        "active",
+        "CreateArchetype",
+        {"owners": ["alice"]},
+        "TRANSITION_NOT_ALLOWED",
+        id="create-twice",
+    ),
+    pytest.param(
+        "active",
+        "ForkArchetype",
+        {"owners": ["bob"], "source": "x"},
+        "TRANSITION_NOT_ALLOWED",
+        id="fork-onto-existing",
+    ),
+    pytest.param(
+        "none",
+        "ChangeOwners",
+        {"owners": ["bob"]},
+        "TRANSITION_NOT_ALLOWED",
+        id="change-owners-of-nothing",
+    ),
+]
+
+
+@pytest.mark.parametrize(("start", "command", "data", "invariant"), TEETH)
+def test_forbidden_move_is_refused(
+    start: str, command: str, data: dict[str, Any], invariant: str
+) -> None:
+    assert_refused(MACHINE, _at(start), command, data, invariant)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({"owners": ["bob"], "source": "../support-triage"}, id="source-not-a-name"),
+        pytest.param(
+            {"owners": ["bob"], "source": "a", "source_version": "v1"},
+            id="source-version-not-semver",
+        ),
+    ],
+)
+def test_fork_source_must_be_a_name(data: dict[str, Any]) -> None:
+    with pytest.raises(InputError, match="archetype ForkArchetype: source"):
+        MACHINE.decide(_at("none"), "ForkArchetype", data)
+
+
+def test_archetype_without_owners_is_flagged() -> None:
+    assert MACHINE.broken_invariants(_at("active").model_copy(update={"owners": ()})) == [
+        "ARCHETYPE_HAS_OWNERS"
+    ]
+
+
+def _owners(table: dict[str, tuple[str, ...]]) -> Callable[[str], Role | None]:
+    return lambda name: Role(principals=table[name]) if name in table else None
+
+
+@pytest.mark.parametrize(
+    ("signer", "ok"),
+    [
+        pytest.param("alice", True, id="owner-of-source-may-fork"),
+        pytest.param("bob", False, id="FORK_IS_OWNER_ONLY-non-owner-refused"),
+    ],
+)
+def test_fork_is_owner_only(signer: str, ok: bool) -> None:
+    policy = policy_at()
+    data = {
+        "owners": [signer],
+        "threshold": 1,
+        "source": "support-triage",
+        "source_version": "1.0.0",
+    }
+    fork = sign(FORK, event("forked", data, actor=signer), signer)
+    resolve = policy_resolver(
+        policy, _owners({"support-triage": ("alice",), "support-triage-eu": ()})
+    )
+    verdict = authorize(MACHINE, FORK, fork, policy, resolve)
+    assert verdict.role == "owners:support-triage"
+    assert verdict.ok is ok
+    if not ok:
+        assert "needs 1 signature(s) by owners:support-triage, got 0" in verdict.problems[0]
+
+
+def test_every_invariant_has_teeth() -> None:
+    named = {p.values[-1] for p in TEETH} | {"FORK_IS_OWNER_ONLY"}
+    assert {i.name for i in MACHINE.invariants} <= named
