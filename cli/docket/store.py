@@ -150,6 +150,10 @@ class GitRefs:
     def tree_at(self, commit: str) -> GitTree:
         return GitTree(self.repo, self.repo[commit].peel(pygit2.Commit))
 
+    def parent(self, commit: str) -> str | None:
+        parents = self.repo[commit].peel(pygit2.Commit).parent_ids
+        return str(parents[0]) if parents else None
+
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
         ref = self.repo.references.get(f"refs/tags/{name}")
         if ref is None:

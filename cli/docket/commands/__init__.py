@@ -50,9 +50,14 @@ def main(argv: list[str] | None = None) -> None:
         cli.main(args=argv, prog_name="docket", standalone_mode=False)
     except click.exceptions.Abort:
         _fail("aborted", "", 1)
-    except click.ClickException as exc:
-        exc.show()
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a group without its subcommand: the help is the message
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx is not None else "docket"
+        _fail(exc.format_message(), f"see `{path} --help`", exc.exit_code)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), "", exc.exit_code)
     except DocketError as exc:
         if debug:
             traceback.print_exc()

@@ -1,7 +1,12 @@
-"""``docket verify``: print every finding (text or JSON) and exit 1 when there is any."""
+"""``docket verify``: print every finding (text or JSON) and exit 1 when there is any.
+
+The JSON report is ``{ok, mode, commit, findings: [{code, path, scope, invariant, message,
+hint}]}`` with ``mode`` one of ``snapshot``, ``pr``, ``history`` and ``commit`` the verified head.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -16,12 +21,25 @@ __all__ = ["verify"]
 
 
 @click.command()
-@click.option("--base", metavar="REF", help="PR mode: also check every change since REF.")
-@click.option("--head", metavar="REF", help="PR mode: the head to check (default: the branch tip).")
-@click.option("--since", metavar="COMMIT", help="History mode: PR mode for each first-parent step since COMMIT.")
+@click.option(
+    "--base",
+    metavar="REF",
+    help="PR mode: also check every change from REF (e.g. origin/main) to the head.",
+)
+@click.option("--head", metavar="REF", help="The commit to verify (default: the branch tip).")
+@click.option(
+    "--since",
+    metavar="COMMIT",
+    help="History mode: PR mode for each first-parent step since COMMIT (the last one verified).",
+)
 @common
 def verify(base: str | None, head: str | None, since: str | None, repo: Path, fmt: str) -> None:
-    """Prove every record is a legal, signed transition (snapshot, PR or history mode)."""
+    """Prove every record is a legal, signed transition (snapshot, PR or history mode).
+
+    Snapshot mode (default) checks every document, log, signature, current.json, frozen
+    snapshot, reference and tag of the head. Exit status: 0 when there is no finding, 1 when
+    there is any, 2 on usage errors.
+    """
     if base and since:
         raise click.UsageError("use --base or --since, not both")
     session = Session(repo)
@@ -29,26 +47,41 @@ def verify(base: str | None, head: str | None, since: str | None, repo: Path, fm
     refs = GitRefs(store.repo)
     head_tree = session.snapshot(head)
     if since:
-        findings, mode = verify_history(store, since, head_tree, refs), f"history since {since}"
+        findings, mode, label = (
+            verify_history(store, since, head_tree, refs),
+            "history",
+            f"history since {since}",
+        )
     elif base:
-        findings, mode = verify_pr(session.snapshot(base), head_tree, refs, store), f"PR {base}..{head or 'HEAD'}"
+        findings = verify_pr(session.snapshot(base), head_tree, refs, store)
+        mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
-        findings, mode = verify_snapshot(head_tree, refs), "snapshot"
-    _report(findings, mode, head_tree.commit, fmt)
+        findings, mode, label = verify_snapshot(head_tree, refs), "snapshot", "snapshot"
+    _report(findings, mode, label, head_tree.commit, fmt)
 
 
-def _report(findings: list[Finding], mode: str, commit: str | None, fmt: str) -> None:
-    import json
-
+def _report(findings: list[Finding], mode: str, label: str, commit: str | None, fmt: str) -> None:
     if fmt == "json":
-        click.echo(json.dumps({"ok": not findings, "mode": mode, "commit": commit,
-                               "findings": [f.as_dict() for f in findings]}, indent=2, sort_keys=True))
+        click.echo(
+            json.dumps(
+                {
+                    "ok": not findings,
+                    "mode": mode,
+                    "commit": commit,
+                    "findings": [f.as_dict() for f in findings],
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
     else:
         for finding in findings:
             click.echo(finding.line())
             if finding.hint:
                 click.echo(f"    hint: {finding.hint}")
         where = (commit or "empty")[:12]
-        click.echo(f"verify ({mode}) at {where}: " + (f"{len(findings)} finding(s)" if findings else "OK"))
+        click.echo(
+            f"verify ({label}) at {where}: " + (f"{len(findings)} finding(s)" if findings else "OK")
+        )
     if findings:
         raise SystemExit(1)

@@ -44,16 +44,25 @@ def _new_events(base: Context, head: Context, target: Scope, start: int) -> Iter
     owners = _owners(base, head)
 
     def resolve(name: str) -> Role | None:
-        return owners(name.split(":", 1)[1]) if name.startswith("owners:") else lookup_role(policy, name)
+        return (
+            owners(name.split(":", 1)[1])
+            if name.startswith("owners:")
+            else lookup_role(policy, name)
+        )
 
     for event in record.events[start:]:
         if policy.phase == "none" and target.kind == "policy":
             continue  # the very first policy is trusted on first use
         verdict = authorize(machine, target, event, policy, resolve)
         for problem in verdict.problems:
-            yield Finding(f"{target.history_path}:{event.seq}", "UNAUTHORIZED_AT_BASE", problem, target.label,
-                          hint=f"new events must be signed by {verdict.role} as the base policy "
-                               f"(v{policy.version}) defines it")
+            yield Finding(
+                f"{target.history_path}:{event.seq}",
+                "UNAUTHORIZED_AT_BASE",
+                problem,
+                target.label,
+                hint=f"new events must be signed by {verdict.role} as the base policy "
+                f"(v{policy.version}) defines it",
+            )
 
 
 def _immutable(base: Context, head: Context, target: Scope) -> Iterable[Finding]:
@@ -65,9 +74,14 @@ def _immutable(base: Context, head: Context, target: Scope) -> Iterable[Finding]
         before = base.tree.tree_id(path) or base.tree.read(path)
         after = head.tree.tree_id(path) or head.tree.read(path)
         if before is not None and before != after:
-            yield Finding(path, "IMMUTABLE_CHANGED", "changed or deleted after it was written", target.label,
-                          "FROZEN_VERSION_IMMUTABLE" if target.kind == "version" else "",
-                          "revert the change; immutable records are never edited")
+            yield Finding(
+                path,
+                "IMMUTABLE_CHANGED",
+                "changed or deleted after it was written",
+                target.label,
+                "FROZEN_VERSION_IMMUTABLE" if target.kind == "version" else "",
+                "revert the change; immutable records are never edited",
+            )
 
 
 def _versions(base: Context, head: Context) -> Iterable[Finding]:
@@ -77,9 +91,14 @@ def _versions(base: Context, head: Context) -> Iterable[Finding]:
         archetype, number = target.keys
         older = [s.keys[1] for s in base.records if s.kind == "version" and s.keys[0] == archetype]
         if older and semver_key(number) <= max(semver_key(v) for v in older):
-            yield Finding(target.history_path, "VERSION_NOT_MONOTONIC",
-                          f"{number} is not newer than {max(older, key=semver_key)}", target.label,
-                          "VERSIONS_MONOTONIC", "choose a higher version number")
+            yield Finding(
+                target.history_path,
+                "VERSION_NOT_MONOTONIC",
+                f"{number} is not newer than {max(older, key=semver_key)}",
+                target.label,
+                "VERSIONS_MONOTONIC",
+                "choose a higher version number",
+            )
 
 
 def pr_findings(base: Context, head: Context) -> list[Finding]:
@@ -88,14 +107,29 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
     for target, brec in sorted(base.records.items()):
         hrec = head.records.get(target)
         if hrec is None:
-            found.append(Finding(target.path, "SCOPE_DELETED", "scope deleted", target.label,
-                                 hint="scopes are never deleted; withdraw, retire or close instead"))
+            found.append(
+                Finding(
+                    target.path,
+                    "SCOPE_DELETED",
+                    "scope deleted",
+                    target.label,
+                    hint="scopes are never deleted; withdraw, retire or close instead",
+                )
+            )
             continue
         old = base.tree.read(target.history_path) or b""
         new = head.tree.read(target.history_path) or b""
         if not new.startswith(old):
-            found.append(Finding(target.history_path, "HISTORY_REWRITTEN", "the base log is not a prefix of the head log",
-                                 target.label, "HISTORY_PRESERVED", "logs are append-only; restore the base lines"))
+            found.append(
+                Finding(
+                    target.history_path,
+                    "HISTORY_REWRITTEN",
+                    "the base log is not a prefix of the head log",
+                    target.label,
+                    "HISTORY_PRESERVED",
+                    "logs are append-only; restore the base lines",
+                )
+            )
             continue
         found.extend(_new_events(base, head, target, len(brec.events)))
         found.extend(_immutable(base, head, target))
@@ -105,21 +139,35 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
     return found
 
 
-def verify_pr(base: TreeView, head: TreeView, refs: RefView | None = None,
-              store: Any | None = None) -> list[Finding]:
+def verify_pr(
+    base: TreeView, head: TreeView, refs: RefView | None = None, store: Any | None = None
+) -> list[Finding]:
     head_ctx = Context(head, refs)
     findings = verify_snapshot(head_ctx)
     base_ctx = Context(base)
     verify_snapshot(base_ctx)  # fills the base folds that authorization reads
     extra = pr_findings(base_ctx, head_ctx)
-    if store is not None and base.commit and head.commit and base.commit != head.commit \
-            and not store.repo.descendant_of(head.commit, base.commit):
-        extra.append(Finding(head.commit, "NOT_DESCENDANT", f"head does not descend from base {base.commit[:12]}",
-                             hint="rebase the change onto the base; history is never rewritten"))
+    if (
+        store is not None
+        and base.commit
+        and head.commit
+        and base.commit != head.commit
+        and not store.repo.descendant_of(head.commit, base.commit)
+    ):
+        extra.append(
+            Finding(
+                head.commit,
+                "NOT_DESCENDANT",
+                f"head does not descend from base {base.commit[:12]}",
+                hint="rebase the change onto the base; history is never rewritten",
+            )
+        )
     return sorted(set(findings) | set(extra))
 
 
-def verify_history(store: Any, since: str, head: TreeView, refs: RefView | None = None) -> list[Finding]:
+def verify_history(
+    store: Any, since: str, head: TreeView, refs: RefView | None = None
+) -> list[Finding]:
     """Snapshot of ``head`` plus PR mode for each first-parent step from ``since`` to ``head``."""
     from docket.store import GitTree
 
@@ -131,8 +179,17 @@ def verify_history(store: Any, since: str, head: TreeView, refs: RefView | None 
         chain.append(commit)
         commit = commit.parents[0] if commit.parents else None
     if commit is None:
-        return sorted(findings | {Finding(since, "NOT_DESCENDANT", "the head does not descend from it",
-                                          hint="history was rewritten since that commit")})
+        return sorted(
+            findings
+            | {
+                Finding(
+                    since,
+                    "NOT_DESCENDANT",
+                    "the head does not descend from it",
+                    hint="history was rewritten since that commit",
+                )
+            }
+        )
     prev_ctx = Context(GitTree(store.repo, start))
     verify_snapshot(prev_ctx)
     for step in reversed(chain):
