@@ -57,3 +57,5 @@ def loads_strict(data: bytes | str, where: str) -> Any:
         raise InputError(f"{where}: not UTF-8 ({exc.reason})", "save the file as UTF-8") from exc
     except ValueError as exc:
         raise InputError(f"{where}: invalid JSON: {exc}", "fix the JSON syntax") from exc
+    except RecursionError as exc:  # hostile nesting: the stdlib parser recurses per level
+        raise InputError(f"{where}: JSON nested too deeply", "flatten the document") from exc

@@ -69,6 +69,17 @@ def _broken_yaml(folder: Path) -> None:
     (folder / "archetype.yaml").write_text("name: support-triage\ntitle: [unclosed\n")
 
 
+def _alias_bomb(folder: Path) -> None:
+    """Nine aliases per level, seven levels: a few hundred bytes that expand to millions."""
+    lines = ["name: support-triage", "a0: &a0 [x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 8)]
+    (folder / "archetype.yaml").write_text("\n".join(lines) + "\n")
+
+
+def _deep_yaml(folder: Path) -> None:
+    (folder / "archetype.yaml").write_text("name: " + "[" * 300 + "]" * 300 + "\n")
+
+
 def _symlink(folder: Path) -> None:
     (folder / "method" / "skills" / "passwd.md").symlink_to("/etc/passwd")
 
@@ -140,6 +151,10 @@ CASES = [
     ),
     pytest.param(
         Case(_new_from(_wrong_type), 2, "archetype.yaml: tags"), id="archetype-yaml-wrong-type"
+    ),
+    pytest.param(Case(_new_from(_alias_bomb), 2, "archetype.yaml"), id="archetype-yaml-alias-bomb"),
+    pytest.param(
+        Case(_new_from(_deep_yaml), 2, "archetype.yaml"), id="archetype-yaml-nested-too-deep"
     ),
     pytest.param(Case(_new_from(lambda f: None, ".."), 2, "'..'"), id="archetype-name-dotdot"),
     pytest.param(

@@ -129,15 +129,15 @@ class Forger:
 
     # -- tags ----------------------------------------------------------------------------------
 
-    def tag(self, name: str, target: str, signer: str | None) -> None:
+    def tag(self, name: str, target: str, signer: str | None, signature: bytes = b"") -> None:
         """(Re)create annotated tag ``name`` at commit ``target``, SSH-signed by ``signer``'s
-        real key (namespace ``git``, as docket signs) or unsigned when ``signer`` is None."""
+        real key (namespace ``git``, as docket signs), or carrying the raw ``signature`` bytes
+        when ``signer`` is None (unsigned when they are empty)."""
         repo = pygit2.Repository(str(self.root))
         body = (
             f"object {target}\ntype commit\ntag {name}\n"
             f"tagger mallory <mallory@example.com> 1767225600 +0000\n\nforged\n"
         ).encode()
-        if signer is not None:
-            body += sshsig.sign(det_key(signer), body, "git")
+        body += sshsig.sign(det_key(signer), body, "git") if signer is not None else signature
         oid = repo.odb.write(ObjectType.TAG, body)
         repo.references.create(f"refs/tags/{name}", oid, force=True)

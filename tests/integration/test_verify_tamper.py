@@ -102,6 +102,42 @@ def drop_tagged_events(f: Forger) -> None:
     shutil.rmtree(f.path(FROZEN))
 
 
+def nest_history_line(f: Forger) -> None:
+    """A hostile line: JSON nested deeper than any parser's recursion limit."""
+    _rewrite_lines(f, lambda lines: [*lines[:-1], b'{"a":' * 100_000 + b"1" + b"}" * 100_000])
+
+
+def append_unknown_event(f: Forger) -> None:
+    event = f.next_event(VERSION, "owners_stolen", {}, "alice", policy_version=1)
+    f.write(
+        VERSION.history_path,
+        f.read(VERSION.history_path)
+        + event_line(
+            event.model_copy(
+                update={"signatures": (ssh_signature("alice", "alice", VERSION.path, event),)}
+            )
+        )
+        + b"\n",
+    )
+
+
+def append_illegal_event(f: Forger) -> None:
+    """Correctly signed by the owner, chained — but a frozen version's draft cannot be revised."""
+    event = f.next_event(
+        VERSION, "draft_revised", {"method_tree": "0" * 40}, "alice", policy_version=1
+    )
+    f.write(
+        VERSION.history_path,
+        f.read(VERSION.history_path)
+        + event_line(
+            event.model_copy(
+                update={"signatures": (ssh_signature("alice", "alice", VERSION.path, event),)}
+            )
+        )
+        + b"\n",
+    )
+
+
 def edit_current(f: Forger) -> None:
     f.write(VERSION.current_path, f.read(VERSION.current_path).replace(b'"packaged"', b'"frozen"'))
 
@@ -229,6 +265,12 @@ def registry_wrong_type(f: Forger) -> None:
     f.write("registry/registry.yaml", f.read("registry/registry.yaml") + b"retention: forever\n")
 
 
+def registry_alias_bomb(f: Forger) -> None:
+    lines = ["name: reg", "a0: &a0 [x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 8)]
+    f.write("registry/registry.yaml", ("\n".join(lines) + "\n").encode())
+
+
 def draft_config_duplicate_key(f: Forger) -> None:
     f.write(
         f"{DRAFT}/.agent-config.json", b'{"model": {"provider": "a", "name": "b"}, "model": {}}\n'
@@ -237,6 +279,36 @@ def draft_config_duplicate_key(f: Forger) -> None:
 
 def stray_file_in_scope(f: Forger) -> None:
     f.write(f"{PACKAGE.path}/payload.bin", b"\x00" * 16)
+
+
+def current_becomes_folder(f: Forger) -> None:
+    f.path(VERSION.current_path).unlink()
+    f.write(f"{VERSION.current_path}/x", b"{}\n")
+
+
+def scope_becomes_file(f: Forger) -> None:
+    shutil.rmtree(f.path(PACKAGE.path))
+    f.write(PACKAGE.path, b"nothing to see\n")
+
+
+def frozen_file_becomes_symlink(f: Forger) -> None:
+    path = f.path(f"{FROZEN}/instructions.md")
+    path.unlink()
+    path.symlink_to("/etc/passwd")
+
+
+def registry_yaml_not_utf8(f: Forger) -> None:
+    f.write("registry/registry.yaml", b"name: \xff\xfe\n")
+
+
+def tag_with_garbage_signature(f: Forger) -> None:
+    garbage = b"-----BEGIN SSH SIGNATURE-----\nbm90IGEgc2lnbmF0dXJl\n-----END SSH SIGNATURE-----\n"
+    f.tag(
+        "support-triage/v1.0.0",
+        _tagged_commit(f, "support-triage/v1.0.0"),
+        signer=None,
+        signature=garbage,
+    )
 
 
 def history_becomes_folder(f: Forger) -> None:
@@ -266,7 +338,11 @@ CATALOGUE = [
     pytest.param(
         drop_tagged_events, {"HISTORY_REWRITTEN"}, id="history-truncated-before-tagged-freeze"
     ),
+    pytest.param(nest_history_line, {"LOG_UNREADABLE"}, id="history-line-nested-too-deep"),
+    pytest.param(append_unknown_event, {"REPLAY_ILLEGAL"}, id="event-type-unknown"),
+    pytest.param(append_illegal_event, {"REPLAY_ILLEGAL"}, id="event-illegal-transition"),
     pytest.param(edit_current, {"CURRENT_MISMATCH"}, id="current-json-edited"),
+    pytest.param(current_becomes_folder, {"CURRENT_MISSING"}, id="current-json-replaced-by-folder"),
     pytest.param(forge_signature, {"SIGNATURE_INVALID"}, id="signature-forged-other-key"),
     pytest.param(strip_signature, {"SIGNATURE_INVALID"}, id="signature-missing"),
     pytest.param(sign_without_role, {"SIGNATURE_INVALID"}, id="signer-without-role"),
@@ -286,9 +362,16 @@ CATALOGUE = [
     pytest.param(archetype_unknown_field, {"DOCUMENT_INVALID"}, id="archetype-yaml-unknown-field"),
     pytest.param(archetype_broken_yaml, {"DOCUMENT_INVALID"}, id="archetype-yaml-broken"),
     pytest.param(registry_wrong_type, {"DOCUMENT_INVALID"}, id="registry-yaml-wrong-type"),
+    pytest.param(registry_alias_bomb, {"DOCUMENT_INVALID"}, id="registry-yaml-alias-bomb"),
     pytest.param(draft_config_duplicate_key, {"DOCUMENT_INVALID"}, id="draft-config-duplicate-key"),
     pytest.param(stray_file_in_scope, {"UNEXPECTED_FILE"}, id="stray-file-in-scope"),
     pytest.param(history_becomes_folder, {"CURRENT_MISSING"}, id="history-replaced-by-folder"),
+    pytest.param(scope_becomes_file, {"SCOPE_DELETED"}, id="scope-folder-replaced-by-file"),
+    pytest.param(
+        frozen_file_becomes_symlink, {"SNAPSHOT_MISMATCH"}, id="frozen-file-replaced-by-symlink"
+    ),
+    pytest.param(registry_yaml_not_utf8, {"DOCUMENT_INVALID"}, id="registry-yaml-not-utf8"),
+    pytest.param(tag_with_garbage_signature, {"TAG_MISMATCH"}, id="tag-signature-garbage"),
 ]
 
 
