@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,7 @@ def head(reg: Registry) -> str:
     return reg.git("rev-parse", "HEAD").strip()
 
 
-def verify(reg: Registry, *args: str) -> tuple[int, set[str], dict[str, object]]:
+def verify(reg: Registry, *args: str) -> tuple[int, set[str], dict[str, Any]]:
     result = reg.run("verify", *args, "--format", "json")
     assert "Traceback" not in result.out + result.err
     data = result.json()
@@ -103,7 +104,7 @@ def test_pr_refuses(
         text.code == 1
         and f"verify (PR {base}..HEAD) at {head(reg)[:12]}: {len(data['findings'])} finding(s)"
         in text.out
-    )  # type: ignore[arg-type]
+    )
 
 
 @pytest.mark.parametrize("change", [rewrite_base_line, delete_draft_scope, add_older_version])
@@ -134,7 +135,7 @@ def test_role_granted_and_used_in_the_same_pr(registry: Registry) -> None:
     assert verify(registry)[:2] == (0, set())
     code, codes, data = verify(registry, "--base", base)
     assert (code, codes) == (1, {"UNAUTHORIZED_AT_BASE"})
-    (finding,) = data["findings"]  # type: ignore[misc]
+    (finding,) = data["findings"]
     assert finding["path"] == f"{ARCHETYPE.history_path}:1" and finding["scope"] == ARCHETYPE.label
     assert "authors" in finding["hint"] and "base policy (v3)" in finding["hint"]
 
@@ -147,7 +148,7 @@ def test_head_not_descending_from_base(registry: Registry) -> None:
     registry.git("switch", "-q", "main")
     code, codes, data = verify(registry, "--base", elsewhere, "--head", "main")
     assert (code, codes) == (1, {"NOT_DESCENDANT"})
-    assert data["findings"][0]["path"] == head(registry)  # type: ignore[index]
+    assert data["findings"][0]["path"] == head(registry)
 
 
 def test_legitimate_pr_passes(based: tuple[Registry, str]) -> None:

@@ -13,9 +13,9 @@ import click
 
 from docket.commands.output import common
 from docket.session import Session
-from docket.store import GitRefs
+from docket.store import GitRefs, GitStore, GitTree
 from docket.verify import Finding, verify_snapshot
-from docket.verify.pr import verify_history, verify_pr
+from docket.verify.pr import not_descendant, verify_history, verify_pr
 
 __all__ = ["verify"]
 
@@ -48,16 +48,40 @@ def verify(base: str | None, head: str | None, since: str | None, repo: Path, fm
     head_tree = session.snapshot(head)
     if since:
         findings, mode, label = (
-            verify_history(store, since, head_tree, refs),
+            _history(store, since, head_tree, refs),
             "history",
             f"history since {since}",
         )
     elif base:
-        findings = verify_pr(session.snapshot(base), head_tree, refs, store)
+        base_tree = session.snapshot(base)
+        descends = _descends(store, head_tree.commit, base_tree.commit)
+        findings = verify_pr(base_tree, head_tree, refs, descends)
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
         findings, mode, label = verify_snapshot(head_tree, refs), "snapshot", "snapshot"
     _report(findings, mode, label, head_tree.commit, fmt)
+
+
+def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
+    if not head or not base or head == base:
+        return True
+    return bool(store.repo.descendant_of(head, base))
+
+
+def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[Finding]:
+    """Walk the first parents from ``head`` back to ``since``; PR-check each step."""
+    start = store.resolve(since)
+    chain: list[GitTree] = []
+    commit = store.resolve(head.commit) if head.commit else None
+    while commit is not None and commit.id != start.id:
+        chain.append(GitTree(store.repo, commit))
+        commit = commit.parents[0] if commit.parents else None
+    if commit is None:
+        return sorted(
+            {*verify_snapshot(head, refs), not_descendant(head.commit or "", str(start.id))}
+        )
+    chain.append(GitTree(store.repo, start))
+    return verify_history(chain[::-1], head, refs)
 
 
 def _report(findings: list[Finding], mode: str, label: str, commit: str | None, fmt: str) -> None:
