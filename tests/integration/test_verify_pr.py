@@ -140,6 +140,21 @@ def test_role_granted_and_used_in_the_same_pr(registry: Registry) -> None:
     assert "authors" in finding["hint"] and "base policy (v3)" in finding["hint"]
 
 
+def test_a_rewrite_is_reported_once(based: tuple[Registry, str]) -> None:
+    """1.0.0 truncated back to its draft (current.json re-rendered, snapshot removed): the signed
+    tag and the base both prove the rewrite; the report names it once, not once per witness."""
+    reg, base = based
+    forger = Forger(reg)
+    forger.write_log(VERSION, forger.events(VERSION)[:1])
+    shutil.rmtree(forger.path(f"{VERSION.path}/method"))
+    forger.commit()
+    code, _codes, data = verify(reg, "--base", base)
+    assert code == 1
+    assert [(f["code"], f["path"]) for f in data["findings"]] == [
+        ("HISTORY_REWRITTEN", VERSION.history_path)
+    ]
+
+
 def test_head_not_descending_from_base(registry: Registry) -> None:
     published_registry(registry)
     registry.git("switch", "-q", "-c", "elsewhere")

@@ -13,7 +13,10 @@ Does not judge tags outside docket's namespaces, nor the events themselves (``sn
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from docket import sshsig
 from docket.errors import DocketError, TrustError
@@ -60,24 +63,35 @@ def tag_scope(name: str) -> Scope | None:
         return None
 
 
-def _signed(ctx: Context, refs: RefView, name: str) -> bool:
+def _policy_keys(ctx: Context) -> dict[str, Ed25519PublicKey]:
+    """Every SSH key any policy version listed, by its ``type base64`` text."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for policy in ctx.policies:
+        for identity in policy.identities.values():
+            if identity.kind == "ssh" and identity.public_key:
+                with contextlib.suppress(TrustError, ValueError):
+                    key = sshsig.parse_public_key(identity.public_key)
+                    keys[_key_id(key)] = key
+    return keys
+
+
+def _key_id(key: Ed25519PublicKey) -> str:
+    return " ".join(sshsig.public_key_line(key).split()[:2])
+
+
+def _signed(keys: dict[str, Ed25519PublicKey], refs: RefView, name: str) -> bool:
     signed = refs.tag_signature(name)
     if signed is None:
         return False
     signature, payload = signed
-    keys = {
-        i.public_key
-        for policy in ctx.policies
-        for i in policy.identities.values()
-        if i.kind == "ssh" and i.public_key
-    }
-    for line in sorted(keys):
-        try:
-            sshsig.verify(signature, payload, "git", sshsig.parse_public_key(line))
-        except (TrustError, ValueError):
-            continue
-        return True
-    return False
+    try:
+        key = keys.get(_key_id(sshsig.signature_public_key(signature)))
+        if key is None:
+            return False
+        sshsig.verify(signature, payload, "git", key)
+    except (TrustError, ValueError):
+        return False
+    return True
 
 
 def _lines(data: bytes | None) -> list[bytes]:
@@ -102,10 +116,15 @@ def _recorded_here(refs: RefView, commit: str, target: Scope) -> list[bytes] | N
 
 
 def _check_tag(
-    ctx: Context, refs: RefView, name: str, commit: str, target: Scope
+    ctx: Context,
+    refs: RefView,
+    keys: dict[str, Ed25519PublicKey],
+    tag: tuple[str, str],
+    target: Scope,
 ) -> Iterable[Finding]:
+    name, commit = tag
     where = f"refs/tags/{name}"
-    if not _signed(ctx, refs, name):
+    if not _signed(keys, refs, name):
         yield Finding(
             where,
             "TAG_MISMATCH",
@@ -154,6 +173,7 @@ def check_tags(ctx: Context) -> Iterable[Finding]:
     if refs is None:
         return
     seen: set[Scope] = set()
+    keys = _policy_keys(ctx)
     for name, commit in sorted(refs.tags().items()):
         target = tag_scope(name)
         if target is None:
@@ -166,7 +186,7 @@ def check_tags(ctx: Context) -> Iterable[Finding]:
                 )
             continue
         seen.add(target)
-        yield from _check_tag(ctx, refs, name, commit, target)
+        yield from _check_tag(ctx, refs, keys, (name, commit), target)
     for target, record in sorted(ctx.records.items()):
         if target.kind not in RECORDING_EVENT or target in seen or record.broken:
             continue
