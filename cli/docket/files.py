@@ -26,16 +26,17 @@ MAX_YAML_VALUES = 100_000
 """Values a YAML document may expand to: aliases can make a small file huge ("billion laughs")."""
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="rt")
+def _yaml(typ: str = "rt") -> YAML:
+    yaml = YAML(typ=typ)
     yaml.allow_duplicate_keys = False
     return yaml
 
 
 def load_yaml(data: bytes, where: str) -> Any:
-    """Parse YAML (duplicate keys refused) into plain Python data."""
+    """Parse YAML (duplicate keys refused) into plain Python data. The safe loader: the result
+    is plain data anyway, and it is twice as fast as round-trip (verify reads every document)."""
     try:
-        doc = _yaml().load(data.decode("utf-8"))
+        doc = _yaml("safe").load(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}: not UTF-8", "save the file as UTF-8") from exc
     except YAMLError as exc:

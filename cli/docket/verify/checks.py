@@ -4,7 +4,8 @@ Each is registered in ``CHECKS``. Docket's tags are checked with the logs (``tag
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -48,13 +49,15 @@ def scope_contents(ctx: Context) -> Iterable[Finding]:
                 )
 
 
-def _invalid(model: type[BaseModel], raw: bytes, path: str, yaml: bool = False) -> str | None:
-    """Why ``raw`` (the file at ``path``) does not validate against ``model``; None when it does."""
+Parser = Callable[[bytes, str], Any]
+
+
+def _validated(model: type[BaseModel], raw: bytes, path: str, parse: Parser) -> tuple[Any, str]:
+    """``raw`` (the file at ``path``) parsed and validated against ``model``, or why not."""
     try:
-        validate(model, load_yaml(raw, path) if yaml else loads_strict(raw, path), path)
+        return validate(model, parse(raw, path), path), ""
     except DocketError as exc:
-        return exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}:")
-    return None
+        return None, exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}:")
 
 
 def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
@@ -108,7 +111,7 @@ def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
         )
     config = ctx.tree.read(f"{method}/.agent-config.json")
     problem = (
-        _invalid(AgentConfig, config, f"{method}/.agent-config.json")
+        _validated(AgentConfig, config, f"{method}/.agent-config.json", loads_strict)[1]
         if config is not None
         else None
     )
@@ -142,45 +145,39 @@ def frozen_snapshots(ctx: Context) -> Iterable[Finding]:
             yield from _frozen_files(ctx, record)  # the same tree id covers every byte below it
 
 
+def _archetype_problem(raw: bytes | None, path: str, name: str) -> str:
+    if raw is None:
+        return "missing"
+    doc, problem = _validated(ArchetypeDoc, raw, path, load_yaml)
+    if doc is not None and doc.name != name:
+        return f"name {doc.name!r} does not match the folder {name!r}"
+    return problem
+
+
 def documents(ctx: Context) -> Iterable[Finding]:
     """registry.yaml, every archetype.yaml and every draft .agent-config.json against its model."""
     data = ctx.tree.read(REGISTRY_YAML)
     problem = (
-        "missing" if data is None else _invalid(RegistryConfig, data, REGISTRY_YAML, yaml=True)
+        "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, load_yaml)[1]
     )
     if problem:
-        yield Finding(
-            REGISTRY_YAML,
-            "DOCUMENT_INVALID",
-            problem,
-            hint="fix the file, or restore it from git history",
-        )
+        hint = "fix the file, or restore it from git history"
+        yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", problem, hint=hint)
     for record in ctx.scopes("archetype"):
-        label, name = record.scope.label, record.scope.keys[0]
+        label = record.scope.label
         path = f"{record.scope.path}/archetype.yaml"
-        raw = ctx.tree.read(path)
-        problem = "missing" if raw is None else _invalid(ArchetypeDoc, raw, path, yaml=True)
-        if problem is None and raw is not None and load_yaml(raw, path).get("name") != name:
-            problem = f"name does not match the folder {name!r}"
+        problem = _archetype_problem(ctx.tree.read(path), path, record.scope.keys[0])
         if problem:
-            yield Finding(
-                path,
-                "DOCUMENT_INVALID",
-                problem,
-                label,
-                hint="fix the file (see examples/archetypes/)",
-            )
+            hint = "fix the file (see examples/archetypes/)"
+            yield Finding(path, "DOCUMENT_INVALID", problem, label, hint=hint)
         config_path = f"{record.scope.path}/method/.agent-config.json"
         config = ctx.tree.read(config_path)
-        problem = _invalid(AgentConfig, config, config_path) if config is not None else None
+        problem = (
+            "" if config is None else _validated(AgentConfig, config, config_path, loads_strict)[1]
+        )
         if problem:
-            yield Finding(
-                config_path,
-                "DOCUMENT_INVALID",
-                problem,
-                label,
-                hint="fix the draft's agent configuration (model, skills, tools, settings)",
-            )
+            hint = "fix the draft's agent configuration (model, skills, tools, settings)"
+            yield Finding(config_path, "DOCUMENT_INVALID", problem, label, hint=hint)
 
 
 def package_references(ctx: Context) -> Iterable[Finding]:
