@@ -246,6 +246,10 @@ def delete_version_scope(f: Forger) -> None:
     shutil.rmtree(f.path(VERSION.path))
 
 
+def delete_policy_scope(f: Forger) -> None:
+    shutil.rmtree(f.path("registry/policy"))
+
+
 def delete_archetype_scope(f: Forger) -> None:
     shutil.rmtree(f.path(ARCHETYPE.path))
 
@@ -359,6 +363,7 @@ CATALOGUE = [
     pytest.param(delete_package_scope, {"SCOPE_DELETED"}, id="scope-deleted-package"),
     pytest.param(delete_version_scope, {"SCOPE_DELETED"}, id="scope-deleted-version"),
     pytest.param(delete_archetype_scope, {"SCOPE_DELETED"}, id="scope-deleted-archetype"),
+    pytest.param(delete_policy_scope, {"SCOPE_DELETED"}, id="scope-deleted-policy"),
     pytest.param(archetype_unknown_field, {"DOCUMENT_INVALID"}, id="archetype-yaml-unknown-field"),
     pytest.param(archetype_broken_yaml, {"DOCUMENT_INVALID"}, id="archetype-yaml-broken"),
     pytest.param(registry_wrong_type, {"DOCUMENT_INVALID"}, id="registry-yaml-wrong-type"),

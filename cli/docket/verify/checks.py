@@ -161,7 +161,7 @@ def documents(ctx: Context) -> Iterable[Finding]:
         "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, load_yaml)[1]
     )
     if problem:
-        hint = "fix the file, or restore it from git history"
+        hint = "fix the file or restore it from git history (in a new registry: `docket init`)"
         yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", problem, hint=hint)
     for record in ctx.scopes("archetype"):
         label = record.scope.label

@@ -202,10 +202,12 @@ class Context:
     def named(self) -> dict[Scope, str]:
         """Scopes that other records name, with the first record naming each: every version
         and package names its archetype, a package its version, a version its packages, a fork
-        its origin. A named scope that is absent was deleted."""
+        its origin, every event the policy. A named scope that is absent was deleted."""
         out: dict[Scope, str] = {}
         for target, record in sorted(self.records.items()):
             names: list[Scope | None] = []
+            if target.kind != "policy" and record.events:
+                names.append(scope("policy"))  # every event names the policy version it obeys
             if target.kind in ("version", "package"):
                 names.append(scope("archetype", target.keys[0]))
             if target.kind == "package":

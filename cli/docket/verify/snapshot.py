@@ -71,6 +71,8 @@ def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
     """One finding per event whose signatures do not authorize it (all its problems in one line)."""
     target = record.scope
     machine = machine_for(target.kind)
+    if target.kind != "policy" and scope("policy") in ctx.missing:
+        return  # nothing can be judged without the policy; its SCOPE_DELETED says why
     for index, event in enumerate(record.events):
         where = f"{target.history_path}:{event.seq}"
         policy = ctx.policy_at(event.policy_version)

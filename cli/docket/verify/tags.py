@@ -1,12 +1,13 @@
 """Docket's tags as anchors of its logs: ``<archetype>/v<version>`` marks the commit that froze a
 version, ``packages/<archetype>/v<version>`` the commit that published a package.
 
-A tag in those namespaces is genuine when it is signed (SSHSIG, namespace ``git``) by a key the
-policy lists, and points at exactly the commit that recorded it: there the scope's log ends with
-the recording event, and at the commit's first parent it does not yet hold it. A moved tag (even
-re-signed by a legitimate key) or a forged one fails that. A genuine tag then proves the record
-existed: the scope must still exist (else ``SCOPE_DELETED``) and its log must extend the tagged
-one (else ``HISTORY_REWRITTEN``) — snapshot mode catches rewritten history without a base.
+A tag in those namespaces is genuine when it is signed (SSHSIG, namespace ``git``) by a key some
+policy version listed, and points at exactly the commit that recorded it: there the scope's log
+ends with the recording event, and at the commit's first parent it does not yet hold it. A moved
+tag (even re-signed by a legitimate key) or a forged one fails that. A genuine tag then proves the
+record existed: the scope must still exist (else ``SCOPE_DELETED``) and its log must extend the
+tagged one (else ``HISTORY_REWRITTEN``) — snapshot mode catches rewritten history without a base.
+When the policy itself is gone, signatures are not judged (its ``SCOPE_DELETED`` is the finding).
 
 Does not judge tags outside docket's namespaces, nor the events themselves (``snapshot`` does).
 """
@@ -124,7 +125,7 @@ def _check_tag(
 ) -> Iterable[Finding]:
     name, commit = tag
     where = f"refs/tags/{name}"
-    if not _signed(keys, refs, name):
+    if scope("policy") in ctx.records and not _signed(keys, refs, name):
         yield Finding(
             where,
             "TAG_MISMATCH",
