@@ -139,6 +139,10 @@ def _bad_clock(_reg: Registry, _tmp: Path) -> list[str]:
     return _freeze()(_reg, _tmp)
 
 
+def _no_folder(_reg: Registry, tmp: Path) -> list[str]:
+    return ["archetype", "new", "other", "--from", str(tmp / "no-such-folder")]
+
+
 def _missing_key_file(_reg: Registry, tmp: Path) -> list[str]:
     return [*_freeze()(_reg, tmp), "--key", str(tmp / "no-such-key")]
 
@@ -190,6 +194,7 @@ CASES = [
         Case(_edited_log_line, 1, "registry/versions/support-triage/1.0.0/history.jsonl:2"),
         id="log-line-edited-canonically",
     ),
+    pytest.param(Case(_no_folder, 2, "no-such-folder"), id="source-folder-missing"),
     pytest.param(Case(_stranger, 1, "not in the policy", key="mallory"), id="key-not-in-policy"),
     pytest.param(
         Case(_with_bob, 1, "version support-triage/1.0.0", key="bob"), id="signer-without-role"
@@ -256,3 +261,18 @@ def test_usage_errors_exit_2(drafted: Registry, args: list[str]) -> None:
     assert_one_error(result, 2, "")
     assert result.err.splitlines()[1].startswith("hint: see `docket")
     assert _state(drafted) == before
+
+
+def test_a_bug_is_still_one_line(drafted: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even an unexpected exception leaves the boundary as one error line (exit 1); --debug
+    shows the traceback."""
+
+    def broken(*_args: object) -> list[object]:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr("docket.commands.verifying.verify_snapshot", broken)
+    result = drafted.run("verify")
+    assert_one_error(result, 1, "internal error: RuntimeError: boom")
+    debug = drafted.run("--debug", "verify")
+    assert debug.code == 1 and "Traceback" in debug.err
+    assert debug.err.splitlines()[-2] == "error: internal error: RuntimeError: boom"
