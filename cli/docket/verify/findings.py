@@ -20,7 +20,7 @@ CODES: dict[str, str] = {
     "UNEXPECTED_FILE": "a file that no lifecycle writes sits in a scope folder",
     "REFERENCE_BROKEN": "a record names another scope that does not match",
     "TAG_MISSING": "a frozen version or published package has no tag",
-    "TAG_MISMATCH": "a docket tag is unsigned, or not on the commit that recorded it (moved, forged)",
+    "TAG_MISMATCH": "a docket tag is unsigned, or not on the commit that recorded it (moved?)",
     "SCOPE_DELETED": "a scope is gone that the base, a signed tag or another record proves existed",
     "HISTORY_REWRITTEN": "a log does not extend the one its base or its signed tag recorded",
     "IMMUTABLE_CHANGED": "an immutable file changed or was deleted",
