@@ -15,6 +15,7 @@ from docket.commands.output import common
 from docket.session import Session
 from docket.store import GitRefs, GitStore, GitTree
 from docket.verify import Finding, verify_snapshot
+from docket.verify.findings import report_order
 from docket.verify.pr import not_descendant, verify_history, verify_pr
 
 __all__ = ["verify"]
@@ -77,9 +78,8 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[
         chain.append(GitTree(store.repo, commit))
         commit = commit.parents[0] if commit.parents else None
     if commit is None:
-        return sorted(
-            {*verify_snapshot(head, refs), not_descendant(head.commit or "", str(start.id))}
-        )
+        findings = verify_snapshot(head, refs)
+        return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
     chain.append(GitTree(store.repo, start))
     return verify_history(chain[::-1], head, refs)
 

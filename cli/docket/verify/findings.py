@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["CODES", "Finding"]
+__all__ = ["CODES", "Finding", "report_order"]
 
 CODES: dict[str, str] = {
     "LOG_UNREADABLE": "a history line is not valid, canonical, schema-conforming JSON",
@@ -45,3 +46,15 @@ class Finding:
     def line(self) -> str:
         rule = f" [{self.invariant}]" if self.invariant else ""
         return f"{self.code} {self.path}: {self.message}{rule}"
+
+
+def report_order(findings: Iterable[Finding]) -> list[Finding]:
+    """Unique findings by path; line numbers in numeric order (``:2`` before ``:10``)."""
+
+    def key(f: Finding) -> tuple[str, int, str, str, str]:
+        base, _, line = f.path.rpartition(":")
+        if base and line.isdigit():
+            return (base, int(line), f.code, f.message, f.hint)
+        return (f.path, 0, f.code, f.message, f.hint)
+
+    return sorted(set(findings), key=key)

@@ -16,7 +16,7 @@ from docket.lifecycles.policy import Role, lookup_role
 from docket.scopes import Scope, semver_key
 from docket.tree import TreeView
 from docket.verify.context import Context, RefView
-from docket.verify.findings import Finding
+from docket.verify.findings import Finding, report_order
 from docket.verify.snapshot import verify_snapshot
 
 __all__ = ["IMMUTABLE", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
@@ -151,7 +151,7 @@ def _merge(primary: list[Finding], extra: Iterable[Finding]) -> list[Finding]:
     """``primary`` plus the ``extra`` findings that say something new (not the same code at
     the same path: a rewritten log found by its tag is not reported twice)."""
     known = {(f.path, f.code) for f in primary}
-    return sorted(set(primary) | {f for f in extra if (f.path, f.code) not in known})
+    return report_order([*primary, *(f for f in extra if (f.path, f.code) not in known)])
 
 
 def verify_pr(

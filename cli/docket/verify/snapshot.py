@@ -19,7 +19,7 @@ from docket.log import Event, chain_problems, head_digest, render_current
 from docket.scopes import scope
 from docket.tree import TreeView
 from docket.verify.context import Context, RefView, ScopeRecord
-from docket.verify.findings import Finding
+from docket.verify.findings import Finding, report_order
 
 __all__ = ["CHECKS", "check_log", "verify_snapshot"]
 
@@ -249,4 +249,4 @@ def verify_snapshot(ctx_or_tree: Context | TreeView, refs: RefView | None = None
         ctx.findings.extend(_current(ctx, record))
     for check in CHECKS:
         ctx.findings.extend(check(ctx))
-    return sorted(set(ctx.findings))
+    return report_order(ctx.findings)
