@@ -13,8 +13,8 @@ def test_lines_sort_numerically_and_duplicates_collapse() -> None:
         Finding(log, "HISTORY_REWRITTEN", "w"),
     ]
     assert [f.path for f in report_order(found)] == [
+        "refs/tags/a/v1.0.0",
         log,
         f"{log}:2",
         f"{log}:10",
-        "refs/tags/a/v1.0.0",
     ]
