@@ -87,4 +87,6 @@ def loads_strict(data: bytes | str, where: str) -> Any:
                          "escape characters outside the BMP as surrogate pairs") from exc
     except ValueError as exc:
         raise InputError(f"{where}: invalid JSON: {exc}", "fix the JSON syntax") from exc
+    except RecursionError as exc:  # hostile nesting: the stdlib parser recurses per level
+        raise InputError(f"{where}: JSON nested too deeply", "flatten the document") from exc
     return value

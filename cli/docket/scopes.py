@@ -21,6 +21,7 @@ __all__ = [
     "check_version",
     "parse_scope_path",
     "scope",
+    "semver_key",
 ]
 
 HISTORY = "history.jsonl"
@@ -136,3 +137,11 @@ def parse_scope_path(path: str) -> Scope | None:
             except InputError:
                 return None
     return None
+
+
+def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
+    """Sort key of semantic versions; a pre-release sorts before its release."""
+    core, _, pre = version.partition("-")
+    major, minor, patch = (int(x) for x in core.split("."))
+    parts = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ()
+    return (major, minor, patch, 0 if pre else 1, parts)

@@ -151,6 +151,11 @@ class GitRefs:
     def tree_at(self, commit: str) -> GitTree:
         return GitTree(self.repo, self.repo[commit].peel(pygit2.Commit))
 
+    def parent(self, commit: str) -> str | None:
+        """The first parent, or None for a root commit or when a shallow clone lacks it."""
+        parents = self.repo[commit].peel(pygit2.Commit).parent_ids
+        return str(parents[0]) if parents and parents[0] in self.repo else None
+
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
         ref = self.repo.references.get(f"refs/tags/{name}")
         if ref is None:

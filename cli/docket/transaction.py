@@ -25,6 +25,7 @@ from docket.log import (
     Event,
     SshSignature,
     append_line,
+    chain_problems,
     event_line,
     head_digest,
     iter_lines,
@@ -67,6 +68,9 @@ def load_log(tree: TreeView, target: Scope) -> ScopeLog:
     """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state)."""
     history = tree.read(target.history_path) or b""
     events = parse_history(history, target.history_path)
+    for seq, problem in chain_problems(events, history_lines(history))[:1]:
+        raise StateError(f"{target.history_path}:{seq}: {problem} (changed outside docket)",
+                         "run `docket verify`, then restore the log from git history")
     machine = machine_for(target.kind)
     try:
         state = machine.replay(target, ((e.type, e.data) for e in events))

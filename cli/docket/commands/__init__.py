@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from typing import NoReturn
 
 import click
 import pygit2
@@ -38,28 +39,44 @@ for command in (init, key, policy, archetype, version, package, verify, contract
     cli.add_command(command)
 
 
-def _fail(message: str, hint: str, code: int) -> None:
+def _fail(message: str, hint: str, code: int) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     if hint:
         click.echo(f"hint: {hint}", err=True)
     sys.exit(code)
 
 
+def _fail_usage(exc: click.ClickException) -> NoReturn:
+    hint = ""
+    if isinstance(exc, click.UsageError):
+        hint = f"see `{exc.ctx.command_path if exc.ctx is not None else 'docket'} --help`"
+    _fail(exc.format_message(), hint, exc.exit_code)
+
+
+def _fail_error(exc: Exception, debug: bool) -> NoReturn:
+    if debug:
+        traceback.print_exc()
+    if isinstance(exc, DocketError):
+        _fail(exc.message, exc.hint, exc.exit_code)
+    if isinstance(exc, pygit2.GitError | OSError):
+        _fail(f"{type(exc).__name__}: {exc}", "rerun with --debug for details", 1)
+    first = (str(exc).splitlines() or [""])[0]
+    _fail(f"internal error: {type(exc).__name__}: {first}",
+          "this is a bug in docket; rerun with --debug and report the traceback", 1)
+
+
 def main(argv: list[str] | None = None) -> None:
-    debug = os.environ.get("DOCKET_DEBUG") == "1" or "--debug" in (argv if argv is not None else sys.argv)
+    args = argv if argv is not None else sys.argv
+    debug = os.environ.get("DOCKET_DEBUG") == "1" or "--debug" in args
     try:
         cli.main(args=argv, prog_name="docket", standalone_mode=False)
     except click.exceptions.Abort:
         _fail("aborted", "", 1)
-    except click.ClickException as exc:
-        exc.show()
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a group without its subcommand: the help is the message
         sys.exit(exc.exit_code)
-    except DocketError as exc:
-        if debug:
-            traceback.print_exc()
-        _fail(exc.message, exc.hint, exc.exit_code)
-    except (pygit2.GitError, OSError) as exc:
-        if debug:
-            traceback.print_exc()
-        _fail(f"{type(exc).__name__}: {exc}", "rerun with --debug for details", 1)
+    except click.ClickException as exc:
+        _fail_usage(exc)
+    except Exception as exc:  # noqa: BLE001 - the one boundary: even a bug is one line, exit 1
+        _fail_error(exc, debug)
     sys.exit(0)

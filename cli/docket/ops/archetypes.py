@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docket.canonical import loads_strict
 from docket.documents import ArchetypeDoc
 from docket.errors import InputError, InvariantError
 from docket.files import load_yaml, read_folder, validate
+from docket.lifecycles.version import AgentConfig
 from docket.scopes import check_name, scope
 from docket.transaction import Transaction
 
@@ -23,6 +25,10 @@ def load_source_folder(source: Path, name: str) -> dict[str, bytes]:
     if doc.name != name:
         raise InputError(f"{source}/archetype.yaml: name {doc.name!r} does not match {name!r}",
                          f"set name: {name} in the file, or create it under that name")
+    config = files.get("method/.agent-config.json")
+    if config is not None:  # refused at the door, not at the first freeze
+        where = f"{source}/method/.agent-config.json"
+        validate(AgentConfig, loads_strict(config, where), where)
     extra = sorted(p for p in files if p != "archetype.yaml" and not p.startswith("method/"))
     if extra:
         raise InputError(f"{source}: unexpected file {extra[0]}",

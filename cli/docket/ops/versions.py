@@ -7,19 +7,11 @@ from docket.errors import InvariantError, NotFoundError
 from docket.files import MAX_FILE_BYTES, validate
 from docket.lifecycles.version import AgentConfig, FileEntry, Provenance, Snapshot, content_hash
 from docket.ops.reading import archetype_doc
-from docket.scopes import Scope, check_version, scope
+from docket.scopes import Scope, check_version, scope, semver_key
 from docket.store import TreeRef
 from docket.transaction import Transaction, timestamp
 
 __all__ = ["abandon", "draft", "freeze", "retire", "semver_key", "snapshot_of"]
-
-
-def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
-    """Sort key of semantic versions; a pre-release sorts before its release."""
-    core, _, pre = version.partition("-")
-    major, minor, patch = (int(x) for x in core.split("."))
-    parts = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ()
-    return (major, minor, patch, 0 if pre else 1, parts)  # type: ignore[return-value]
 
 
 def _require_archetype(tx: Transaction, name: str) -> None:

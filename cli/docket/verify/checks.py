@@ -1,18 +1,22 @@
-"""The registry core's own checks: scope folder contents, frozen snapshots, documents,
-version ↔ package references, forks, and docket's tags. Each is registered in ``CHECKS``."""
+"""The registry core's own checks: scope folder contents, frozen snapshots, documents (against
+their models), version ↔ package references, and scopes that records name but that are gone.
+Each is registered in ``CHECKS``. Docket's tags are checked with the logs (``tags``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from docket import sshsig
-from docket.canonical import sha256_hex
+from pydantic import BaseModel
+
+from docket.canonical import loads_strict, sha256_hex
 from docket.documents import ArchetypeDoc, RegistryConfig
-from docket.errors import DocketError, TrustError
+from docket.errors import DocketError
 from docket.files import load_yaml, validate
+from docket.lifecycles.version import AgentConfig
 from docket.ops.reading import REGISTRY_YAML
-from docket.scopes import SEMVER_RE, scope
-from docket.verify.context import Context
+from docket.scopes import Scope, scope
+from docket.verify.context import Context, ScopeRecord
 from docket.verify.findings import Finding
 from docket.verify.snapshot import CHECKS
 
@@ -36,171 +40,216 @@ def scope_contents(ctx: Context) -> Iterable[Finding]:
         allowed = {"history.jsonl", "current.json"} | SCOPE_FILES.get(target.kind, set())
         for name in ctx.tree.listdir(target.path):
             if name not in allowed:
-                yield Finding(f"{target.path}/{name}", "UNEXPECTED_FILE", "no lifecycle writes this file",
-                              target.label, hint="remove it; scope folders hold only what docket writes")
+                yield Finding(
+                    f"{target.path}/{name}",
+                    "UNEXPECTED_FILE",
+                    "no lifecycle writes this file",
+                    target.label,
+                    hint="remove it; scope folders hold only what docket writes",
+                )
+
+
+Parser = Callable[[bytes, str], Any]
+
+
+def _validated(model: type[BaseModel], raw: bytes, path: str, parse: Parser) -> tuple[Any, str]:
+    """``raw`` (the file at ``path``) parsed and validated against ``model``, or why not."""
+    try:
+        return validate(model, parse(raw, path), path), ""
+    except DocketError as exc:
+        return None, exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}:")
+
+
+def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
+    """File by file: what differs between a frozen method/ and its recorded manifest."""
+    target = record.scope
+    snap = record.state.snapshot
+    method = f"{target.path}/method"
+    seen = {
+        rel: sha256_hex(ctx.tree.read(f"{method}/{rel}") or b"")
+        for rel, _kind, _oid in ctx.tree.walk(method)
+    }
+    hint = "restore it from the version's tag; change the draft and freeze a new version instead"
+    for rel, entry in sorted(snap.manifest.items()):
+        if rel not in seen:
+            yield Finding(
+                f"{method}/{rel}",
+                "SNAPSHOT_MISMATCH",
+                "frozen file is missing",
+                target.label,
+                "FROZEN_VERSION_IMMUTABLE",
+                hint,
+            )
+        elif seen[rel] != entry.sha256:
+            yield Finding(
+                f"{method}/{rel}",
+                "SNAPSHOT_MISMATCH",
+                "frozen file was changed",
+                target.label,
+                "FROZEN_VERSION_IMMUTABLE",
+                hint,
+            )
+    for rel in sorted(set(seen) - set(snap.manifest)):
+        yield Finding(
+            f"{method}/{rel}",
+            "SNAPSHOT_MISMATCH",
+            "file added to a frozen snapshot",
+            target.label,
+            "FROZEN_VERSION_IMMUTABLE",
+            hint,
+        )
+    if set(seen) == set(snap.manifest) and all(
+        seen[r] == e.sha256 for r, e in snap.manifest.items()
+    ):
+        yield Finding(
+            method,
+            "SNAPSHOT_MISMATCH",
+            "tree id differs from the recorded one (modes changed?)",
+            target.label,
+            "FROZEN_VERSION_IMMUTABLE",
+            hint,
+        )
+    config = ctx.tree.read(f"{method}/.agent-config.json")
+    problem = (
+        _validated(AgentConfig, config, f"{method}/.agent-config.json", loads_strict)[1]
+        if config is not None
+        else None
+    )
+    if problem:
+        yield Finding(
+            f"{method}/.agent-config.json",
+            "DOCUMENT_INVALID",
+            problem,
+            target.label,
+            hint="a frozen configuration never changes; restore it from the version's tag",
+        )
 
 
 def frozen_snapshots(ctx: Context) -> Iterable[Finding]:
     for record in ctx.scopes("version"):
-        state = record.state
+        if record.broken:
+            continue  # the log's own finding is the root cause; its snapshot record is unknown
         target = record.scope
         method = f"{target.path}/method"
-        if state.snapshot is None:
+        if record.state.snapshot is None:
             if ctx.tree.kind(method) is not None:
-                yield Finding(method, "UNEXPECTED_FILE", "a version that is not frozen has a method/ snapshot",
-                              target.label, "FROZEN_VERSION_IMMUTABLE", "remove it")
-            continue
-        snap = state.snapshot
-        if ctx.tree.tree_id(method) == snap.method_tree:
-            continue  # git's tree id covers every byte below it
-        seen = {}
-        for rel, _kind, _oid in ctx.tree.walk(method):
-            seen[rel] = sha256_hex(ctx.tree.read(f"{method}/{rel}") or b"")
-        for rel, entry in sorted(snap.manifest.items()):
-            if rel not in seen:
-                yield Finding(f"{method}/{rel}", "SNAPSHOT_MISMATCH", "frozen file is missing", target.label,
-                              "FROZEN_VERSION_IMMUTABLE", "restore it from the version's tag")
-            elif seen[rel] != entry.sha256:
-                yield Finding(f"{method}/{rel}", "SNAPSHOT_MISMATCH", "frozen file was changed", target.label,
-                              "FROZEN_VERSION_IMMUTABLE", "restore it from the version's tag")
-        for rel in sorted(set(seen) - set(snap.manifest)):
-            yield Finding(f"{method}/{rel}", "SNAPSHOT_MISMATCH", "file added to a frozen snapshot", target.label,
-                          "FROZEN_VERSION_IMMUTABLE", "remove it; change the draft and freeze a new version")
-        if set(seen) == set(snap.manifest) and all(seen[r] == e.sha256 for r, e in snap.manifest.items()):
-            yield Finding(method, "SNAPSHOT_MISMATCH", "tree id differs from the recorded one (modes changed?)",
-                          target.label, "FROZEN_VERSION_IMMUTABLE", "restore it from the version's tag")
+                yield Finding(
+                    method,
+                    "UNEXPECTED_FILE",
+                    "a version that is not frozen has a method/ snapshot",
+                    target.label,
+                    "FROZEN_VERSION_IMMUTABLE",
+                    "remove it",
+                )
+        elif ctx.tree.tree_id(method) != record.state.snapshot.method_tree:
+            yield from _frozen_files(ctx, record)  # the same tree id covers every byte below it
+
+
+def _archetype_problem(raw: bytes | None, path: str, name: str) -> str:
+    if raw is None:
+        return "missing"
+    doc, problem = _validated(ArchetypeDoc, raw, path, load_yaml)
+    if doc is not None and doc.name != name:
+        return f"name {doc.name!r} does not match the folder {name!r}"
+    return problem
 
 
 def documents(ctx: Context) -> Iterable[Finding]:
+    """registry.yaml, every archetype.yaml and every draft .agent-config.json against its model."""
     data = ctx.tree.read(REGISTRY_YAML)
-    if data is None:
-        yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", "missing", hint="restore it from git history")
-    else:
-        try:
-            validate(RegistryConfig, load_yaml(data, REGISTRY_YAML), REGISTRY_YAML)
-        except DocketError as exc:
-            yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", exc.message, hint=exc.hint)
+    problem = (
+        "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, load_yaml)[1]
+    )
+    if problem:
+        hint = "fix the file or restore it from git history (in a new registry: `docket init`)"
+        yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", problem, hint=hint)
     for record in ctx.scopes("archetype"):
+        label = record.scope.label
         path = f"{record.scope.path}/archetype.yaml"
-        raw = ctx.tree.read(path)
-        if raw is None:
-            yield Finding(path, "DOCUMENT_INVALID", "missing", record.scope.label, hint="restore it")
-            continue
-        try:
-            doc = validate(ArchetypeDoc, load_yaml(raw, path), path)
-        except DocketError as exc:
-            yield Finding(path, "DOCUMENT_INVALID", exc.message, record.scope.label, hint=exc.hint)
-            continue
-        if doc.name != record.scope.keys[0]:
-            yield Finding(path, "DOCUMENT_INVALID", f"name {doc.name!r} does not match the folder",
-                          record.scope.label, hint=f"set name: {record.scope.keys[0]}")
+        problem = _archetype_problem(ctx.tree.read(path), path, record.scope.keys[0])
+        if problem:
+            hint = "fix the file (see examples/archetypes/)"
+            yield Finding(path, "DOCUMENT_INVALID", problem, label, hint=hint)
+        config_path = f"{record.scope.path}/method/.agent-config.json"
+        config = ctx.tree.read(config_path)
+        problem = (
+            "" if config is None else _validated(AgentConfig, config, config_path, loads_strict)[1]
+        )
+        if problem:
+            hint = "fix the draft's agent configuration (model, skills, tools, settings)"
+            yield Finding(config_path, "DOCUMENT_INVALID", problem, label, hint=hint)
 
 
 def package_references(ctx: Context) -> Iterable[Finding]:
-    for record in ctx.scopes("package"):
-        state = record.state
-        if state.manifest is None:
-            continue
-        a, v = record.scope.keys
-        vstate = ctx.state(scope("version", a, v))
-        if vstate is None or vstate.snapshot is None:
-            yield Finding(record.scope.history_path, "REFERENCE_BROKEN", f"package of {a} {v}, which is not frozen",
-                          record.scope.label, "PACKAGE_REQUIRES_FROZEN_VERSION", "restore the version's log")
-            continue
-        if record.scope.path not in vstate.packages:
-            yield Finding(record.scope.history_path, "REFERENCE_BROKEN",
-                          "the version does not record this package", record.scope.label,
-                          "PACKAGE_REQUIRES_FROZEN_VERSION", "publish with `docket package publish`")
-        if state.manifest.content_hash != vstate.snapshot.content_hash or \
-                state.manifest.method_tree != vstate.snapshot.method_tree:
-            yield Finding(record.scope.current_path, "REFERENCE_BROKEN",
-                          "manifest content does not match the frozen snapshot", record.scope.label,
-                          "FROZEN_VERSION_IMMUTABLE", "restore the package log")
-    for record in ctx.scopes("version"):
-        for package in record.state.packages:
-            target = record.scope.path.replace("registry/versions/", "registry/packages/", 1)
-            if package != target or ctx.state(scope("package", *record.scope.keys)) is None:
-                yield Finding(record.scope.history_path, "REFERENCE_BROKEN",
-                              f"references package {package}, which does not exist", record.scope.label,
-                              "PAST_PACKAGES_PRESERVED", "restore the package scope")
-
-
-def forks(ctx: Context) -> Iterable[Finding]:
-    for record in ctx.scopes("archetype"):
-        origin = record.state.forked_from
-        if origin is None:
-            continue
-        if ctx.state(scope("archetype", origin.archetype)) is None:
-            yield Finding(record.scope.history_path, "REFERENCE_BROKEN",
-                          f"forked from {origin.archetype}, which does not exist", record.scope.label)
-        elif origin.version and ctx.state(scope("version", origin.archetype, origin.version)) is None:
-            yield Finding(record.scope.history_path, "REFERENCE_BROKEN",
-                          f"forked from {origin.archetype} {origin.version}, which does not exist",
-                          record.scope.label)
-
-
-def _expected_tags(ctx: Context) -> dict[str, tuple[str, str]]:
-    """{tag name: (scope path, content hash)} for every frozen version and published package."""
-    out: dict[str, tuple[str, str]] = {}
-    for record in ctx.scopes("version"):
-        snap = record.state.snapshot
-        if snap is not None:
-            a, v = record.scope.keys
-            out[f"{a}/v{v}"] = (record.scope.current_path, snap.content_hash)
+    """A package names a frozen version that records it, with the same content; and back."""
     for record in ctx.scopes("package"):
         manifest = record.state.manifest
-        if manifest is not None:
-            a, v = record.scope.keys
-            out[f"packages/{a}/v{v}"] = (record.scope.current_path, manifest.content_hash)
-    return out
-
-
-def _is_docket_tag(name: str) -> bool:
-    parts = name.split("/")
-    if len(parts) == 3 and parts[0] == "packages":
-        parts = parts[1:]
-    return len(parts) == 2 and parts[1].startswith("v") and bool(SEMVER_RE.fullmatch(parts[1][1:]))
-
-
-def _tag_signed(ctx: Context, name: str) -> bool:
-    assert ctx.refs is not None
-    signed = ctx.refs.tag_signature(name)
-    if signed is None:
-        return False
-    signature, payload = signed
-    for identity in ctx.policies[-1].identities.values():
-        if identity.kind != "ssh" or identity.public_key is None:
+        version = scope("version", *record.scope.keys)
+        if manifest is None or record.broken or ctx.accounted(version):
             continue
-        try:
-            sshsig.verify(signature, payload, "git", sshsig.parse_public_key(identity.public_key))
-        except (TrustError, ValueError):
+        yield from _package_matches(ctx, record, version)
+    for record in ctx.scopes("version"):
+        if record.broken:
             continue
-        return True
-    return False
+        for package in record.state.packages:
+            target = record.scope.path.replace("registry/versions/", "registry/packages/", 1)
+            if package != target:
+                yield Finding(
+                    record.scope.history_path,
+                    "REFERENCE_BROKEN",
+                    f"references package {package}, which is not this version's package",
+                    record.scope.label,
+                    "PAST_PACKAGES_PRESERVED",
+                    "restore the log from git history",
+                )
+            elif ctx.records.get(
+                scope("package", *record.scope.keys)
+            ) is None and not ctx.accounted(scope("package", *record.scope.keys)):
+                yield Finding(
+                    record.scope.history_path,
+                    "REFERENCE_BROKEN",
+                    f"references package {package}, which does not exist",
+                    record.scope.label,
+                    "PAST_PACKAGES_PRESERVED",
+                    "restore the package scope from git history",
+                )
 
 
-def tags(ctx: Context) -> Iterable[Finding]:
-    if ctx.refs is None:
+def _package_matches(ctx: Context, record: ScopeRecord, version: Scope) -> Iterable[Finding]:
+    a, v = record.scope.keys
+    vstate = ctx.state(version)
+    manifest = record.state.manifest
+    if vstate is None or vstate.snapshot is None:
+        yield Finding(
+            record.scope.history_path,
+            "REFERENCE_BROKEN",
+            f"package of {a} {v}, which is not frozen",
+            record.scope.label,
+            "PACKAGE_REQUIRES_FROZEN_VERSION",
+            "restore the version's log",
+        )
         return
-    actual = ctx.refs.tags()
-    expected = _expected_tags(ctx)
-    for name, (path, content) in sorted(expected.items()):
-        commit = actual.get(name)
-        if commit is None:
-            yield Finding(f"refs/tags/{name}", "TAG_MISSING", "no tag for this record", path,
-                          hint="tags are written by docket; fetch them (`git fetch --tags`)")
-            continue
-        old = ctx.refs.tree_at(commit).read(path)
-        if old is None or content not in old.decode("utf-8", errors="replace"):
-            yield Finding(f"refs/tags/{name}", "TAG_MISMATCH", f"points at {commit[:12]}, whose record differs",
-                          path, hint="a tag was moved or forged; restore it from a trusted clone")
-        elif not _tag_signed(ctx, name):
-            yield Finding(f"refs/tags/{name}", "TAG_MISMATCH", "tag is not signed by a policy identity", path,
-                          hint="a tag was forged; delete it and restore it from a trusted clone")
-    for name in sorted(set(actual) - set(expected)):
-        if _is_docket_tag(name):
-            yield Finding(f"refs/tags/{name}", "TAG_MISMATCH", "tag in docket's namespace with no record",
-                          hint="delete the forged tag")
+    if record.scope.path not in vstate.packages:
+        yield Finding(
+            record.scope.history_path,
+            "REFERENCE_BROKEN",
+            "the version does not record this package",
+            record.scope.label,
+            "PACKAGE_REQUIRES_FROZEN_VERSION",
+            "restore the version's log",
+        )
+    if (manifest.content_hash, manifest.method_tree) != (
+        vstate.snapshot.content_hash,
+        vstate.snapshot.method_tree,
+    ):
+        yield Finding(
+            record.scope.current_path,
+            "REFERENCE_BROKEN",
+            "manifest content does not match the frozen snapshot",
+            record.scope.label,
+            "FROZEN_VERSION_IMMUTABLE",
+            "restore the package log",
+        )
 
 
-CHECKS.extend([scope_contents, frozen_snapshots, documents, package_references, forks, tags])
+CHECKS.extend([scope_contents, frozen_snapshots, documents, package_references])

@@ -1,18 +1,24 @@
 """What verification knows about one snapshot: every scope found, its parsed log and fold, the
 policy at every version, and each archetype's owners over time. Built once, read by every check.
+
+It also keeps what makes findings point at root causes: ``broken`` scopes (their log did not
+parse, chain or replay, and a finding already says so) and ``missing`` scopes (named by a tag
+or a record but absent, already reported). Checks that read another scope's fold skip those,
+so one tampering yields its own finding instead of one per dependent record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from docket.errors import DocketError
 from docket.lifecycles import LIFECYCLES, machine_for
 from docket.lifecycles.policy import PolicyState, Role
 from docket.log import Event, iter_lines, parse_line
-from docket.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_path
+from docket.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_path, scope
 from docket.tree import TreeView
 from docket.verify.findings import Finding
 
@@ -28,6 +34,10 @@ class RefView(Protocol):
 
     def tree_at(self, commit: str) -> TreeView: ...
 
+    def parent(self, commit: str) -> str | None:
+        """The first parent of ``commit`` (None for a root commit)."""
+        ...
+
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
         """(armored signature, signed bytes) of an annotated tag; None when unsigned."""
         ...
@@ -39,6 +49,9 @@ class ScopeRecord:
     lines: list[bytes] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     readable: bool = True
+    broken: bool = False
+    """The log did not parse, chain, replay or extend its tagged prefix (a finding says so): its
+    fold is not evidence for other checks."""
     states: list[Any] = field(default_factory=list)
     """State after each event (``states[i]`` follows ``events[i]``); empty when replay failed."""
 
@@ -75,16 +88,29 @@ def discover_scopes(tree: TreeView) -> tuple[list[Scope], list[Finding]]:
         for path in _pattern_scopes(tree, pattern.split("/"), ""):
             found = parse_scope_path(path)
             if found is None or found.kind != kind:
-                findings.append(Finding(path, "UNEXPECTED_FILE", "folder name is not a legal scope name",
-                                        hint="rename or remove the folder"))
+                findings.append(
+                    Finding(
+                        path,
+                        "UNEXPECTED_FILE",
+                        "folder name is not a legal scope name",
+                        hint="rename or remove the folder",
+                    )
+                )
                 continue
             has_log = tree.read(f"{path}/{HISTORY}") is not None
             has_current = tree.read(f"{path}/{CURRENT}") is not None
             if has_log or has_current:
                 scopes.append(found)
             else:
-                findings.append(Finding(path, "CURRENT_MISSING", "scope folder has no history.jsonl",
-                                        found.label, hint="restore the scope's log from git history"))
+                findings.append(
+                    Finding(
+                        path,
+                        "CURRENT_MISSING",
+                        "scope folder has no history.jsonl",
+                        found.label,
+                        hint="restore the scope's log from git history",
+                    )
+                )
     return sorted(scopes), findings
 
 
@@ -97,6 +123,8 @@ class Context:
         self.findings.extend(found)
         self.records: dict[Scope, ScopeRecord] = {s: self._parse(s) for s in scopes}
         self.policies: list[PolicyState] = self._policy_versions()
+        self.missing: set[Scope] = set()
+        """Absent scopes already reported (``SCOPE_DELETED``)."""
 
     # -- building ------------------------------------------------------------------------------
 
@@ -106,29 +134,42 @@ class Context:
     def _parse(self, target: Scope) -> ScopeRecord:
         record = ScopeRecord(target)
         data = self.tree.read(target.history_path) or b""
-        if data and not data.endswith(b"\n"):
-            self.add(Finding(target.history_path, "LOG_UNREADABLE", "last line has no newline (truncated?)",
-                             target.label, hint="restore the file from git history"))
-            record.readable = False
         for number, line in iter_lines(data):
+            where = f"{target.history_path}:{number}"
             try:
-                record.events.append(parse_line(line, f"{target.history_path}:{number}"))
+                record.events.append(parse_line(line, where))
                 record.lines.append(line)
             except DocketError as exc:
-                self.add(Finding(target.history_path, "LOG_UNREADABLE", exc.message, target.label,
-                                 hint="history is written by docket only; restore it from git history"))
-                record.readable = False
-                break
+                self._unreadable(record, where, exc.message.removeprefix(f"{where}: "))
+                return record
+        if data and not data.endswith(b"\n"):
+            self._unreadable(
+                record,
+                f"{target.history_path}:{len(record.lines)}",
+                "last line has no newline (truncated?)",
+            )
         return record
+
+    def _unreadable(self, record: ScopeRecord, where: str, message: str) -> None:
+        self.add(
+            Finding(
+                where,
+                "LOG_UNREADABLE",
+                message,
+                record.scope.label,
+                hint="history is written by docket only; restore it from git history",
+            )
+        )
+        record.readable = False
+        record.broken = True
 
     def _policy_versions(self) -> list[PolicyState]:
         """``policies[v]`` is the policy at version ``v`` (index 0: before initialization)."""
-        from docket.transaction import POLICY
-
+        policy = scope("policy")
         machine = machine_for("policy")
-        state: PolicyState = machine.initial(POLICY)
+        state: PolicyState = machine.initial(policy)
         versions = [state]
-        record = self.records.get(POLICY)
+        record = self.records.get(policy)
         for event in record.events if record else []:
             try:
                 state = machine.evolve(state, event.type, event.data)
@@ -146,13 +187,50 @@ class Context:
     def scopes(self, kind: str) -> list[ScopeRecord]:
         return [r for s, r in sorted(self.records.items()) if s.kind == kind]
 
+    def sound(self, target: Scope) -> bool:
+        """True when ``target`` exists and its fold can be trusted by other checks."""
+        record = self.records.get(target)
+        return record is not None and not record.broken
+
+    def accounted(self, target: Scope) -> bool:
+        """True when a finding about ``target`` itself already explains anything that depends
+        on it: its log is broken, or it is missing and was reported."""
+        record = self.records.get(target)
+        return target in self.missing if record is None else record.broken
+
+    @cached_property
+    def named(self) -> dict[Scope, str]:
+        """Scopes that other records name, with the first record naming each: every version
+        and package names its archetype, a package its version, a version its packages, a fork
+        its origin, every event the policy. A named scope that is absent was deleted."""
+        out: dict[Scope, str] = {}
+        for target, record in sorted(self.records.items()):
+            names: list[Scope | None] = []
+            if target.kind != "policy" and record.events:
+                names.append(scope("policy"))  # every event names the policy version it obeys
+            if target.kind in ("version", "package"):
+                names.append(scope("archetype", target.keys[0]))
+            if target.kind == "package":
+                names.append(scope("version", *target.keys))
+            state = record.state
+            names.extend(parse_scope_path(p) for p in getattr(state, "packages", ()) or ())
+            origin = getattr(state, "forked_from", None)
+            if origin is not None:
+                names.append(parse_scope_path(f"registry/archetypes/{origin.archetype}"))
+                if origin.version:
+                    names.append(
+                        parse_scope_path(f"registry/versions/{origin.archetype}/{origin.version}")
+                    )
+            for name in names:
+                if name is not None:
+                    out.setdefault(name, target.label)
+        return out
+
     def policy_at(self, version: int) -> PolicyState | None:
         return self.policies[version] if 0 <= version < len(self.policies) else None
 
     def owners_at(self, archetype: str, at: str) -> Role | None:
         """The archetype's owners in force at time ``at`` (the last owner event not after it)."""
-        from docket.scopes import scope
-
         record = self.records.get(scope("archetype", archetype))
         if record is None or not record.states:
             return None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["CODES", "Finding"]
+__all__ = ["CODES", "Finding", "report_order"]
 
 CODES: dict[str, str] = {
     "LOG_UNREADABLE": "a history line is not valid, canonical, schema-conforming JSON",
@@ -20,9 +21,9 @@ CODES: dict[str, str] = {
     "UNEXPECTED_FILE": "a file that no lifecycle writes sits in a scope folder",
     "REFERENCE_BROKEN": "a record names another scope that does not match",
     "TAG_MISSING": "a frozen version or published package has no tag",
-    "TAG_MISMATCH": "a tag points at a commit whose records do not match (moved or forged)",
-    "SCOPE_DELETED": "a scope present at the base is gone at the head",
-    "HISTORY_REWRITTEN": "a base log is not a prefix of the head log",
+    "TAG_MISMATCH": "a docket tag is unsigned, or not on the commit that recorded it (moved?)",
+    "SCOPE_DELETED": "a scope is gone that the base, a signed tag or another record proves existed",
+    "HISTORY_REWRITTEN": "a log does not extend the one its base or its signed tag recorded",
     "IMMUTABLE_CHANGED": "an immutable file changed or was deleted",
     "UNAUTHORIZED_AT_BASE": "a new event is not authorized by the base policy",
     "VERSION_NOT_MONOTONIC": "a new version is not newer than the existing ones",
@@ -45,3 +46,15 @@ class Finding:
     def line(self) -> str:
         rule = f" [{self.invariant}]" if self.invariant else ""
         return f"{self.code} {self.path}: {self.message}{rule}"
+
+
+def report_order(findings: Iterable[Finding]) -> list[Finding]:
+    """Unique findings by path; line numbers in numeric order (``:2`` before ``:10``)."""
+
+    def key(f: Finding) -> tuple[str, int, str, str, str]:
+        base, _, line = f.path.rpartition(":")
+        if base and line.isdigit():
+            return (base, int(line), f.code, f.message, f.hint)
+        return (f.path, 0, f.code, f.message, f.hint)
+
+    return sorted(set(findings), key=key)

@@ -8,20 +8,18 @@ are newer than the base's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 from docket.authz import authorize
 from docket.lifecycles import machine_for
 from docket.lifecycles.policy import Role, lookup_role
-from docket.ops.versions import semver_key
-from docket.scopes import Scope
+from docket.scopes import Scope, semver_key
 from docket.tree import TreeView
 from docket.verify.context import Context, RefView
-from docket.verify.findings import Finding
+from docket.verify.findings import Finding, report_order
 from docket.verify.snapshot import verify_snapshot
 
-__all__ = ["IMMUTABLE", "pr_findings", "verify_history", "verify_pr"]
+__all__ = ["IMMUTABLE", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
 
 IMMUTABLE: dict[str, tuple[str, ...]] = {
     "version": ("method",),
@@ -44,16 +42,25 @@ def _new_events(base: Context, head: Context, target: Scope, start: int) -> Iter
     owners = _owners(base, head)
 
     def resolve(name: str) -> Role | None:
-        return owners(name.split(":", 1)[1]) if name.startswith("owners:") else lookup_role(policy, name)
+        return (
+            owners(name.split(":", 1)[1])
+            if name.startswith("owners:")
+            else lookup_role(policy, name)
+        )
 
     for event in record.events[start:]:
         if policy.phase == "none" and target.kind == "policy":
             continue  # the very first policy is trusted on first use
         verdict = authorize(machine, target, event, policy, resolve)
         for problem in verdict.problems:
-            yield Finding(f"{target.history_path}:{event.seq}", "UNAUTHORIZED_AT_BASE", problem, target.label,
-                          hint=f"new events must be signed by {verdict.role} as the base policy "
-                               f"(v{policy.version}) defines it")
+            yield Finding(
+                f"{target.history_path}:{event.seq}",
+                "UNAUTHORIZED_AT_BASE",
+                problem,
+                target.label,
+                hint=f"new events must be signed by {verdict.role} as the base policy "
+                f"(v{policy.version}) defines it",
+            )
 
 
 def _immutable(base: Context, head: Context, target: Scope) -> Iterable[Finding]:
@@ -65,9 +72,14 @@ def _immutable(base: Context, head: Context, target: Scope) -> Iterable[Finding]
         before = base.tree.tree_id(path) or base.tree.read(path)
         after = head.tree.tree_id(path) or head.tree.read(path)
         if before is not None and before != after:
-            yield Finding(path, "IMMUTABLE_CHANGED", "changed or deleted after it was written", target.label,
-                          "FROZEN_VERSION_IMMUTABLE" if target.kind == "version" else "",
-                          "revert the change; immutable records are never edited")
+            yield Finding(
+                path,
+                "IMMUTABLE_CHANGED",
+                "changed or deleted after it was written",
+                target.label,
+                "FROZEN_VERSION_IMMUTABLE" if target.kind == "version" else "",
+                "revert the change; immutable records are never edited",
+            )
 
 
 def _versions(base: Context, head: Context) -> Iterable[Finding]:
@@ -77,9 +89,14 @@ def _versions(base: Context, head: Context) -> Iterable[Finding]:
         archetype, number = target.keys
         older = [s.keys[1] for s in base.records if s.kind == "version" and s.keys[0] == archetype]
         if older and semver_key(number) <= max(semver_key(v) for v in older):
-            yield Finding(target.history_path, "VERSION_NOT_MONOTONIC",
-                          f"{number} is not newer than {max(older, key=semver_key)}", target.label,
-                          "VERSIONS_MONOTONIC", "choose a higher version number")
+            yield Finding(
+                target.history_path,
+                "VERSION_NOT_MONOTONIC",
+                f"{number} is not newer than {max(older, key=semver_key)}",
+                target.label,
+                "VERSIONS_MONOTONIC",
+                "choose a higher version number",
+            )
 
 
 def pr_findings(base: Context, head: Context) -> list[Finding]:
@@ -88,14 +105,29 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
     for target, brec in sorted(base.records.items()):
         hrec = head.records.get(target)
         if hrec is None:
-            found.append(Finding(target.path, "SCOPE_DELETED", "scope deleted", target.label,
-                                 hint="scopes are never deleted; withdraw, retire or close instead"))
+            found.append(
+                Finding(
+                    target.path,
+                    "SCOPE_DELETED",
+                    "scope deleted",
+                    target.label,
+                    hint="scopes are never deleted; withdraw, retire or close instead",
+                )
+            )
             continue
         old = base.tree.read(target.history_path) or b""
         new = head.tree.read(target.history_path) or b""
         if not new.startswith(old):
-            found.append(Finding(target.history_path, "HISTORY_REWRITTEN", "the base log is not a prefix of the head log",
-                                 target.label, "HISTORY_PRESERVED", "logs are append-only; restore the base lines"))
+            found.append(
+                Finding(
+                    target.history_path,
+                    "HISTORY_REWRITTEN",
+                    "the base log is not a prefix of the head log",
+                    target.label,
+                    "HISTORY_PRESERVED",
+                    "logs are append-only; restore the base lines",
+                )
+            )
             continue
         found.extend(_new_events(base, head, target, len(brec.events)))
         found.extend(_immutable(base, head, target))
@@ -105,39 +137,50 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
     return found
 
 
-def verify_pr(base: TreeView, head: TreeView, refs: RefView | None = None,
-              store: Any | None = None) -> list[Finding]:
+def not_descendant(head: str, base: str) -> Finding:
+    """The finding for a head that does not descend from its base (history was rewritten)."""
+    return Finding(
+        head,
+        "NOT_DESCENDANT",
+        f"does not descend from {base[:12]}",
+        hint="rebase the change onto the base; published history is never rewritten",
+    )
+
+
+def _merge(primary: list[Finding], extra: Iterable[Finding]) -> list[Finding]:
+    """``primary`` plus the ``extra`` findings that say something new (not the same code at
+    the same path: a rewritten log found by its tag is not reported twice)."""
+    known = {(f.path, f.code) for f in primary}
+    return report_order([*primary, *(f for f in extra if (f.path, f.code) not in known)])
+
+
+def verify_pr(
+    base: TreeView, head: TreeView, refs: RefView | None = None, descends: bool = True
+) -> list[Finding]:
+    """Snapshot findings of ``head`` plus what the change from ``base`` may not do.
+    ``descends`` says whether head's history contains base (the caller asks git)."""
     head_ctx = Context(head, refs)
     findings = verify_snapshot(head_ctx)
     base_ctx = Context(base)
     verify_snapshot(base_ctx)  # fills the base folds that authorization reads
     extra = pr_findings(base_ctx, head_ctx)
-    if store is not None and base.commit and head.commit and base.commit != head.commit \
-            and not store.repo.descendant_of(head.commit, base.commit):
-        extra.append(Finding(head.commit, "NOT_DESCENDANT", f"head does not descend from base {base.commit[:12]}",
-                             hint="rebase the change onto the base; history is never rewritten"))
-    return sorted(set(findings) | set(extra))
+    if not descends:
+        extra.append(not_descendant(head.commit or "", base.commit or ""))
+    return _merge(findings, extra)
 
 
-def verify_history(store: Any, since: str, head: TreeView, refs: RefView | None = None) -> list[Finding]:
-    """Snapshot of ``head`` plus PR mode for each first-parent step from ``since`` to ``head``."""
-    from docket.store import GitTree
-
-    start = store.resolve(since)
-    findings = set(verify_snapshot(Context(head, refs)))
-    chain = []
-    commit = store.resolve(head.commit) if head.commit else None
-    while commit is not None and commit.id != start.id:
-        chain.append(commit)
-        commit = commit.parents[0] if commit.parents else None
-    if commit is None:
-        return sorted(findings | {Finding(since, "NOT_DESCENDANT", "the head does not descend from it",
-                                          hint="history was rewritten since that commit")})
-    prev_ctx = Context(GitTree(store.repo, start))
-    verify_snapshot(prev_ctx)
-    for step in reversed(chain):
-        ctx = Context(GitTree(store.repo, step))
+def verify_history(
+    steps: Sequence[TreeView], head: TreeView, refs: RefView | None = None
+) -> list[Finding]:
+    """Snapshot of ``head`` plus PR mode for each step: ``steps`` are the first-parent commits
+    from the last verified one to ``head``, oldest first (the caller walks git)."""
+    findings = verify_snapshot(Context(head, refs))
+    extra: list[Finding] = []
+    previous: Context | None = None
+    for step in steps:
+        ctx = Context(step)
         verify_snapshot(ctx)
-        findings.update(f for f in pr_findings(prev_ctx, ctx))
-        prev_ctx = ctx
-    return sorted(findings)
+        if previous is not None:
+            extra.extend(pr_findings(previous, ctx))
+        previous = ctx
+    return _merge(findings, extra)

@@ -1,16 +1,25 @@
-"""Snapshot verification: the checks every scope gets, then each kind's own ``CHECKS``."""
+"""Snapshot verification: the checks every scope gets, then each kind's own ``CHECKS``.
+
+Order matters only for the quality of the report, never for what is checked: logs first (parse,
+chain, replay), then their anchors (docket's signed tags), then signatures and ``current.json``,
+then the kind-specific and cross-scope ``CHECKS``. A scope whose log is broken is marked so, and
+later checks that would only repeat that root cause (its fold, the records that depend on it)
+stay quiet about it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from docket.authz import RoleResolver, authorize
+from docket.authz import RoleResolver, authorize, required_role, valid_signers
 from docket.errors import DocketError
 from docket.lifecycles import machine_for
 from docket.lifecycles.policy import PolicyState, Role, lookup_role
-from docket.log import chain_problems, head_digest, render_current
+from docket.log import Event, chain_problems, head_digest, render_current
+from docket.scopes import scope
+from docket.tree import TreeView
 from docket.verify.context import Context, RefView, ScopeRecord
-from docket.verify.findings import Finding
+from docket.verify.findings import Finding, report_order
 
 __all__ = ["CHECKS", "check_log", "verify_snapshot"]
 
@@ -28,25 +37,64 @@ def _resolver(ctx: Context, policy: PolicyState, at: str) -> RoleResolver:
     return resolve
 
 
-def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
+def _owners_unknown(ctx: Context, role: str) -> bool:
+    """The role is ``owners:<a>`` and archetype ``a`` cannot say who its owners are (its log is
+    broken, or it is missing and reported): its own finding is the root cause."""
+    if not role.startswith("owners:"):
+        return False
+    try:
+        archetype = scope("archetype", role.split(":", 1)[1])
+    except DocketError:
+        return False
+    return ctx.accounted(archetype)
+
+
+def _event_problems(
+    ctx: Context, record: ScopeRecord, index: int, event: Event, policy: PolicyState
+) -> list[str]:
     target = record.scope
     machine = machine_for(target.kind)
+    if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):
+        return valid_signers(target, event, policy)[1]  # forged bytes are still worth naming
+    policies = [policy]
+    if target.kind == "policy":  # a policy change is signed by the old and the new root
+        after = record.states[index] if index < len(record.states) else None
+        policies = [p for p in (policy, after) if p is not None and p.phase != "none"]
+    problems: list[str] = []
+    for pol in policies:
+        verdict = authorize(machine, target, event, pol, _resolver(ctx, pol, event.at))
+        problems.extend(p for p in verdict.problems if p not in problems)
+    return problems
+
+
+def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
+    """One finding per event whose signatures do not authorize it (all its problems in one line)."""
+    target = record.scope
+    machine = machine_for(target.kind)
+    if target.kind != "policy" and scope("policy") in ctx.missing:
+        return  # nothing can be judged without the policy; its SCOPE_DELETED says why
     for index, event in enumerate(record.events):
         where = f"{target.history_path}:{event.seq}"
         policy = ctx.policy_at(event.policy_version)
         if policy is None or (target.kind != "policy" and policy.phase == "none"):
-            yield Finding(where, "SIGNATURE_INVALID", f"names policy v{event.policy_version}, which does not exist",
-                          target.label, hint="the event was forged or the policy log was truncated")
+            yield Finding(
+                where,
+                "SIGNATURE_INVALID",
+                f"names policy v{event.policy_version}, which does not exist",
+                target.label,
+                hint="the event was forged or the policy log was truncated",
+            )
             continue
-        policies = [policy]
-        if target.kind == "policy":
-            after = record.states[index] if index < len(record.states) else None
-            policies = [p for p in (policy, after) if p is not None and p.phase != "none"]
-        for pol in policies:
-            verdict = authorize(machine, target, event, pol, _resolver(ctx, pol, event.at))
-            for problem in verdict.problems:
-                yield Finding(where, "SIGNATURE_INVALID", problem, target.label,
-                              hint=f"events of this kind must be signed by {verdict.role}")
+        problems = _event_problems(ctx, record, index, event, policy)
+        if problems:
+            role = required_role(machine, target, event.type, event.data)
+            yield Finding(
+                where,
+                "SIGNATURE_INVALID",
+                "; ".join(problems),
+                target.label,
+                hint=f"this event needs signatures by {role}; restore the line from git history",
+            )
 
 
 def _replay(record: ScopeRecord) -> Iterable[Finding]:
@@ -57,76 +105,148 @@ def _replay(record: ScopeRecord) -> Iterable[Finding]:
         where = f"{target.history_path}:{event.seq}"
         row = machine.by_event.get(event.type)
         if row is None:
-            yield Finding(where, "REPLAY_ILLEGAL", f"unknown event type {event.type!r}", target.label,
-                          hint="restore the log from git history")
-            record.states.clear()
+            record.broken = True
+            yield Finding(
+                where,
+                "REPLAY_ILLEGAL",
+                f"unknown event type {event.type!r}",
+                target.label,
+                hint="restore the log from git history",
+            )
             return
         try:
             decision = machine.decide(state, row.command, event.data)
         except DocketError as exc:
-            yield Finding(where, "REPLAY_ILLEGAL", f"{event.type} would be refused: {exc.message}",
-                          target.label, getattr(exc, "invariant", ""), hint="the log was edited by hand")
-            record.states.clear()
+            record.broken = True
+            yield Finding(
+                where,
+                "REPLAY_ILLEGAL",
+                f"{event.type} would be refused: {exc.message}",
+                target.label,
+                getattr(exc, "invariant", ""),
+                hint="the log was edited by hand",
+            )
             return
         if (decision.type, decision.data) != (event.type, event.data):
-            yield Finding(where, "REPLAY_ILLEGAL", "event data is not what the command produces", target.label,
-                          hint="the log was edited by hand")
-            record.states.clear()
+            record.broken = True
+            yield Finding(
+                where,
+                "REPLAY_ILLEGAL",
+                "event data is not what the command produces",
+                target.label,
+                hint="the log was edited by hand",
+            )
             return
         state = machine.evolve(state, event.type, event.data)
         record.states.append(state)
         for name in machine.broken_invariants(state):
-            yield Finding(where, "INVARIANT_BROKEN", f"state after seq {event.seq} breaks {name}",
-                          target.label, name)
+            yield Finding(
+                where,
+                "INVARIANT_BROKEN",
+                f"state after seq {event.seq} breaks {name}",
+                target.label,
+                name,
+                hint="the log was edited by hand; restore it from git history",
+            )
 
 
 def _current(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
     target = record.scope
+    if record.broken:
+        return  # the log's own finding says what is wrong; its fold proves nothing
     actual = ctx.tree.read(target.current_path)
-    if not record.readable:
-        return  # LOG_UNREADABLE already says what is wrong
-    if not record.events:
-        if actual is not None:
-            yield Finding(target.current_path, "CURRENT_MISSING", "current.json without a history",
-                          target.label, hint="restore history.jsonl from git history")
-        return
     if actual is None:
-        yield Finding(target.current_path, "CURRENT_MISSING", "history without current.json", target.label,
-                      hint="restore current.json from git history")
+        yield Finding(
+            target.current_path,
+            "CURRENT_MISSING",
+            "history without current.json",
+            target.label,
+            hint="current.json is derived; restore it from git history",
+        )
         return
-    if not record.states or not record.readable:
-        return
-    expected = render_current(target.path, record.state.model_dump(mode="json"), record.events[-1].seq,
-                              head_digest(record.lines[-1]))
+    expected = render_current(
+        target.path,
+        record.state.model_dump(mode="json"),
+        record.events[-1].seq,
+        head_digest(record.lines[-1]),
+    )
     if actual != expected:
-        yield Finding(target.current_path, "CURRENT_MISMATCH", "differs from the fold of history.jsonl",
-                      target.label, hint="current.json is derived; restore it from git history")
+        yield Finding(
+            target.current_path,
+            "CURRENT_MISMATCH",
+            "differs from the fold of history.jsonl",
+            target.label,
+            hint="current.json is derived; restore it from git history",
+        )
+
+
+def _missing_scopes(ctx: Context) -> Iterable[Finding]:
+    """A scope that another record names but that is gone was deleted (scopes never are)."""
+    for target, named_by in sorted(ctx.named.items()):
+        if target in ctx.records or target in ctx.missing:
+            continue
+        ctx.missing.add(target)
+        yield Finding(
+            target.path,
+            "SCOPE_DELETED",
+            f"is gone, but {named_by} still names it",
+            target.label,
+            hint=f"scopes are never deleted; restore {target.path} from git history",
+        )
 
 
 def check_log(ctx: Context, record: ScopeRecord) -> list[Finding]:
-    """Chain, replay, signatures and current.json of one scope."""
+    """Chain and replay of one scope's log (one finding per broken line). A log whose chain is
+    broken is not replayed: its order and completeness are unknown, so replay would only
+    report consequences."""
     target = record.scope
-    findings: list[Finding] = []
+    if not record.events:
+        if record.readable:
+            record.broken = True
+            return [
+                Finding(
+                    target.history_path,
+                    "CURRENT_MISSING",
+                    "history.jsonl is missing or not a file",
+                    target.label,
+                    hint="restore history.jsonl from git history",
+                )
+            ]
+        return []
+    messages: dict[int, list[str]] = {}
     for seq, message in chain_problems(record.events, record.lines):
-        findings.append(Finding(f"{target.history_path}:{seq}", "CHAIN_BROKEN", message, target.label,
-                                hint="a line was edited, reordered or removed; restore it from git history"))
-    findings.extend(_replay(record))
-    return findings
+        messages.setdefault(seq, []).append(message)
+    if messages:
+        record.broken = True
+        return [
+            Finding(
+                f"{target.history_path}:{seq}",
+                "CHAIN_BROKEN",
+                "; ".join(text),
+                target.label,
+                hint="a line was edited, reordered or removed; restore the log from git history",
+            )
+            for seq, text in sorted(messages.items())
+        ]
+    return list(_replay(record))
 
 
-def verify_snapshot(ctx_or_tree: Context | object, refs: RefView | None = None) -> list[Finding]:
+def verify_snapshot(ctx_or_tree: Context | TreeView, refs: RefView | None = None) -> list[Finding]:
     """All findings of one snapshot, sorted by path."""
     from docket.verify import checks  # noqa: F401 - registers the kind-specific checks
+    from docket.verify.tags import check_tags
 
-    ctx = ctx_or_tree if isinstance(ctx_or_tree, Context) else Context(ctx_or_tree, refs)  # type: ignore[arg-type]
+    ctx = ctx_or_tree if isinstance(ctx_or_tree, Context) else Context(ctx_or_tree, refs)
     records = list(ctx.records.values())
     # Policy and archetypes first: other scopes' signatures are judged against their folds.
     records.sort(key=lambda r: (r.scope.kind not in ("policy", "archetype"), r.scope))
     for record in records:
         ctx.findings.extend(check_log(ctx, record))
+    ctx.findings.extend(check_tags(ctx))
+    ctx.findings.extend(_missing_scopes(ctx))
     for record in records:
         ctx.findings.extend(_signatures(ctx, record))
         ctx.findings.extend(_current(ctx, record))
     for check in CHECKS:
         ctx.findings.extend(check(ctx))
-    return sorted(set(ctx.findings))
+    return report_order(ctx.findings)

@@ -1,0 +1,201 @@
+"""Docket's tags as anchors of its logs: ``<archetype>/v<version>`` marks the commit that froze a
+version, ``packages/<archetype>/v<version>`` the commit that published a package.
+
+A tag in those namespaces is genuine when it is signed (SSHSIG, namespace ``git``) by a key some
+policy version listed, and points at exactly the commit that recorded it: there the scope's log
+ends with the recording event, and at the commit's first parent it does not yet hold it. A moved
+tag (even re-signed by a legitimate key) or a forged one fails that. A genuine tag then proves the
+record existed: the scope must still exist (else ``SCOPE_DELETED``) and its log must extend the
+tagged one (else ``HISTORY_REWRITTEN``) — snapshot mode catches rewritten history without a base.
+When the policy itself is gone, signatures are not judged (its ``SCOPE_DELETED`` is the finding).
+
+Does not judge tags outside docket's namespaces, nor the events themselves (``snapshot`` does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from docket import sshsig
+from docket.errors import DocketError, TrustError
+from docket.log import iter_lines, parse_line
+from docket.scopes import SEMVER_RE, Scope, scope
+from docket.verify.context import Context, RefView
+from docket.verify.findings import Finding
+
+__all__ = ["RECORDING_EVENT", "check_tags", "tag_name", "tag_scope"]
+
+RECORDING_EVENT: dict[str, str] = {"version": "version_frozen", "package": "package_published"}
+"""The event whose commit a scope's tag marks."""
+
+_RESTORE = "restore the tag from a trusted clone (`git fetch --tags --force`), or delete it"
+
+
+def tag_name(target: Scope) -> str:
+    archetype, version = target.keys
+    return (
+        f"{archetype}/v{version}"
+        if target.kind == "version"
+        else f"packages/{archetype}/v{version}"
+    )
+
+
+def _in_namespace(name: str) -> list[str] | None:
+    parts = name.split("/")
+    kind = "version"
+    if len(parts) == 3 and parts[0] == "packages":
+        parts, kind = parts[1:], "package"
+    if len(parts) == 2 and parts[1].startswith("v") and SEMVER_RE.fullmatch(parts[1][1:]):
+        return [kind, parts[0], parts[1][1:]]
+    return None
+
+
+def tag_scope(name: str) -> Scope | None:
+    """The scope a tag in docket's namespaces marks; None for any other tag."""
+    found = _in_namespace(name)
+    if found is None:
+        return None
+    try:
+        return scope(*found)
+    except DocketError:
+        return None
+
+
+def _policy_keys(ctx: Context) -> dict[str, Ed25519PublicKey]:
+    """Every SSH key any policy version listed, by its ``type base64`` text."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for policy in ctx.policies:
+        for identity in policy.identities.values():
+            if identity.kind == "ssh" and identity.public_key:
+                with contextlib.suppress(TrustError, ValueError):
+                    key = sshsig.parse_public_key(identity.public_key)
+                    keys[_key_id(key)] = key
+    return keys
+
+
+def _key_id(key: Ed25519PublicKey) -> str:
+    return " ".join(sshsig.public_key_line(key).split()[:2])
+
+
+def _signed(keys: dict[str, Ed25519PublicKey], refs: RefView, name: str) -> bool:
+    signed = refs.tag_signature(name)
+    if signed is None:
+        return False
+    signature, payload = signed
+    try:
+        key = keys.get(_key_id(sshsig.signature_public_key(signature)))
+        if key is None:
+            return False
+        sshsig.verify(signature, payload, "git", key)
+    except (TrustError, ValueError):
+        return False
+    return True
+
+
+def _lines(data: bytes | None) -> list[bytes]:
+    return [line for _, line in iter_lines(data or b"")]
+
+
+def _recorded_here(refs: RefView, commit: str, target: Scope) -> list[bytes] | None:
+    """The scope's log at ``commit`` when that commit is the one that recorded the tagged event."""
+    lines = _lines(refs.tree_at(commit).read(target.history_path))
+    if not lines:
+        return None
+    try:
+        last = parse_line(lines[-1], target.history_path)
+    except DocketError:
+        return None
+    if last.type != RECORDING_EVENT[target.kind]:
+        return None
+    parent = refs.parent(commit)
+    if parent is not None and lines[-1] in _lines(refs.tree_at(parent).read(target.history_path)):
+        return None
+    return lines
+
+
+def _check_tag(
+    ctx: Context,
+    refs: RefView,
+    keys: dict[str, Ed25519PublicKey],
+    tag: tuple[str, str],
+    target: Scope,
+) -> Iterable[Finding]:
+    name, commit = tag
+    where = f"refs/tags/{name}"
+    if scope("policy") in ctx.records and not _signed(keys, refs, name):
+        yield Finding(
+            where,
+            "TAG_MISMATCH",
+            "not signed by a key of the trust policy (forged?)",
+            target.label,
+            hint=_RESTORE,
+        )
+        return
+    tagged = _recorded_here(refs, commit, target)
+    if tagged is None:
+        yield Finding(
+            where,
+            "TAG_MISMATCH",
+            f"points at {commit[:12]}, which is not the commit that recorded "
+            f"{target.label} (moved or forged)",
+            target.label,
+            hint=_RESTORE,
+        )
+        return
+    record = ctx.records.get(target)
+    if record is None:
+        ctx.missing.add(target)
+        yield Finding(
+            target.path,
+            "SCOPE_DELETED",
+            f"is gone, but its signed tag {name} proves it existed",
+            target.label,
+            hint=f"scopes are never deleted; restore {target.path} from git history",
+        )
+    elif not record.broken and record.lines[: len(tagged)] != tagged:
+        record.broken = True
+        yield Finding(
+            target.history_path,
+            "HISTORY_REWRITTEN",
+            f"does not extend the log its signed tag {name} recorded",
+            target.label,
+            "HISTORY_PRESERVED",
+            f"logs are append-only; restore the lines from {commit[:12]}",
+        )
+
+
+def check_tags(ctx: Context) -> Iterable[Finding]:
+    """Every tag in docket's namespaces is genuine and still matches; every frozen version and
+    published package has its tag."""
+    refs = ctx.refs
+    if refs is None:
+        return
+    seen: set[Scope] = set()
+    keys = _policy_keys(ctx)
+    for name, commit in sorted(refs.tags().items()):
+        target = tag_scope(name)
+        if target is None:
+            if _in_namespace(name) is not None:
+                yield Finding(
+                    f"refs/tags/{name}",
+                    "TAG_MISMATCH",
+                    "tag in docket's namespace names no legal scope",
+                    hint="delete the forged tag",
+                )
+            continue
+        seen.add(target)
+        yield from _check_tag(ctx, refs, keys, (name, commit), target)
+    for target, record in sorted(ctx.records.items()):
+        if target.kind not in RECORDING_EVENT or target in seen or record.broken:
+            continue
+        if any(e.type == RECORDING_EVENT[target.kind] for e in record.events):
+            yield Finding(
+                f"refs/tags/{tag_name(target)}",
+                "TAG_MISSING",
+                "no tag marks this record",
+                target.label,
+                hint="tags are written by docket; fetch them (`git fetch --tags`)",
+            )

@@ -1,0 +1,278 @@
+"""Malformed and hostile input through the real CLI: one `error:` line naming the file or scope
+(plus at most one `hint:` line), exit 2 for bad input and 1 for refusals, no traceback — and the
+repository exactly as it was: same refs, same objects in .git/objects, same worktree.
+
+Concurrent writers are covered by the store's own tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from docket.files import MAX_FILE_BYTES
+from tests.support import EXAMPLES, Registry, Result, run_cli
+
+SOURCE = EXAMPLES / "support-triage"
+
+
+@dataclass(frozen=True)
+class Case:
+    """``prepare`` returns the CLI arguments (``--repo`` is appended) after arranging the input."""
+
+    prepare: Callable[[Registry, Path], list[str]]
+    code: int
+    names: str
+    key: str | None = "alice"
+
+
+def _folder(tmp: Path, name: str = "support-triage") -> Path:
+    """A copy of the example archetype to spoil."""
+    target = tmp / "src" / name
+    shutil.copytree(SOURCE, target)
+    return target
+
+
+def _new_from(
+    edit: Callable[[Path], None], name: str = "support-triage"
+) -> Callable[[Registry, Path], list[str]]:
+    def prepare(_reg: Registry, tmp: Path) -> list[str]:
+        folder = _folder(tmp)
+        if name == "other":
+            yaml = folder / "archetype.yaml"
+            yaml.write_text(yaml.read_text().replace("name: support-triage", "name: other"))
+        edit(folder)
+        return ["archetype", "new", name, "--from", str(folder)]
+
+    return prepare
+
+
+def _append_yaml(text: str) -> Callable[[Path], None]:
+    def edit(folder: Path) -> None:
+        path = folder / "archetype.yaml"
+        path.write_text(path.read_text() + text)
+
+    return edit
+
+
+def _wrong_type(folder: Path) -> None:
+    path = folder / "archetype.yaml"
+    path.write_text(path.read_text().replace("tags: [support, triage]", "tags: 5"))
+
+
+def _broken_yaml(folder: Path) -> None:
+    (folder / "archetype.yaml").write_text("name: support-triage\ntitle: [unclosed\n")
+
+
+def _alias_bomb(folder: Path) -> None:
+    """Nine aliases per level, seven levels: a few hundred bytes that expand to millions."""
+    lines = ["name: support-triage", "a0: &a0 [x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 8)]
+    (folder / "archetype.yaml").write_text("\n".join(lines) + "\n")
+
+
+def _deep_yaml(folder: Path) -> None:
+    (folder / "archetype.yaml").write_text("name: " + "[" * 300 + "]" * 300 + "\n")
+
+
+def _symlink(folder: Path) -> None:
+    (folder / "method" / "skills" / "passwd.md").symlink_to("/etc/passwd")
+
+
+def _huge(folder: Path) -> None:
+    (folder / "method" / "tools" / "weights.bin").write_bytes(b"\0" * (MAX_FILE_BYTES + 1))
+
+
+def _duplicate_keys(folder: Path) -> None:
+    (folder / "method" / ".agent-config.json").write_text(
+        '{"model": {"provider": "a", "name": "b"}, "model": {"provider": "c", "name": "d"}}\n'
+    )
+
+
+def _freeze(number: str = "1.0.0") -> Callable[[Registry, Path], list[str]]:
+    return lambda _reg, _tmp: ["version", "freeze", "support-triage", number]
+
+
+def _committed(edit: Callable[[Path], None]) -> Callable[[Registry, Path], list[str]]:
+    """Someone commits a bad file with plain git; docket then reads it."""
+
+    def prepare(reg: Registry, _tmp: Path) -> list[str]:
+        edit(reg.path / "registry" / "archetypes" / "support-triage")
+        reg.git("add", "-A")
+        reg.git("commit", "-q", "-m", "edit by hand")
+        return _freeze()(reg, _tmp)
+
+    return prepare
+
+
+def _hand_edited_log(folder: Path) -> None:
+    log = folder / "history.jsonl"
+    log.write_text(log.read_text().replace('{"actor"', '{ "actor"', 1))
+
+
+def _edited_log_line(reg: Registry, _tmp: Path) -> list[str]:
+    """Canonical JSON still, but line 1 is not the line that line 2 chained onto."""
+    reg.ok("version", "freeze", "support-triage", "1.0.0")
+    log = reg.path / "registry" / "versions" / "support-triage" / "1.0.0" / "history.jsonl"
+    log.write_text(log.read_text().replace('"method_tree":"', '"method_tree":"0', 1))
+    reg.git("commit", "-q", "-am", "edit by hand")
+    return ["version", "retire", "support-triage", "1.0.0", "--reason", "x"]
+
+
+def _with_bob(reg: Registry, _tmp: Path) -> list[str]:
+    reg.ok("policy", "add-identity", "bob", f"{reg.key('bob')}.pub")
+    return _freeze()(reg, _tmp)
+
+
+def _stranger(reg: Registry, _tmp: Path) -> list[str]:
+    reg.key("mallory")
+    return _freeze()(reg, _tmp)
+
+
+def _bad_clock(_reg: Registry, _tmp: Path) -> list[str]:
+    os.environ["DOCKET_NOW"] = "yesterday at noon"
+    return _freeze()(_reg, _tmp)
+
+
+def _no_folder(_reg: Registry, tmp: Path) -> list[str]:
+    return ["archetype", "new", "other", "--from", str(tmp / "no-such-folder")]
+
+
+def _missing_key_file(_reg: Registry, tmp: Path) -> list[str]:
+    return [*_freeze()(_reg, tmp), "--key", str(tmp / "no-such-key")]
+
+
+CASES = [
+    pytest.param(Case(_new_from(_broken_yaml), 2, "archetype.yaml"), id="archetype-yaml-broken"),
+    pytest.param(
+        Case(_new_from(_append_yaml("owner: mallory\n")), 2, "archetype.yaml"),
+        id="archetype-yaml-unknown-field",
+    ),
+    pytest.param(
+        Case(_new_from(_wrong_type), 2, "archetype.yaml: tags"), id="archetype-yaml-wrong-type"
+    ),
+    pytest.param(Case(_new_from(_alias_bomb), 2, "archetype.yaml"), id="archetype-yaml-alias-bomb"),
+    pytest.param(
+        Case(_new_from(_deep_yaml), 2, "archetype.yaml"), id="archetype-yaml-nested-too-deep"
+    ),
+    pytest.param(Case(_new_from(lambda f: None, ".."), 2, "'..'"), id="archetype-name-dotdot"),
+    pytest.param(
+        Case(_new_from(lambda f: None, "../policy"), 2, "'../policy'"),
+        id="archetype-name-traversal",
+    ),
+    pytest.param(
+        Case(_new_from(lambda f: None, "support/triage"), 2, "'support/triage'"),
+        id="archetype-name-slash",
+    ),
+    pytest.param(
+        Case(_new_from(lambda f: None, "Support-Triage"), 2, "'Support-Triage'"),
+        id="archetype-name-uppercase",
+    ),
+    pytest.param(Case(_freeze("../../policy"), 2, "'../../policy'"), id="version-traversal"),
+    pytest.param(Case(_freeze("1.0.0/.."), 2, "'1.0.0/..'"), id="version-slash"),
+    pytest.param(Case(_freeze("V1.0.0"), 2, "'V1.0.0'"), id="version-uppercase"),
+    pytest.param(Case(_new_from(_symlink, "other"), 2, "passwd.md"), id="method-symlink"),
+    pytest.param(Case(_new_from(_huge, "other"), 2, "weights.bin"), id="method-file-too-large"),
+    pytest.param(
+        Case(_new_from(_duplicate_keys, "other"), 2, ".agent-config.json"),
+        id="agent-config-duplicate-keys",
+    ),
+    pytest.param(
+        Case(_committed(lambda f: _duplicate_keys(f)), 2, ".agent-config.json"),
+        id="committed-agent-config-duplicate-keys",
+    ),
+    pytest.param(
+        Case(_committed(_hand_edited_log), 1, "registry/archetypes/support-triage/history.jsonl"),
+        id="hand-edited-log",
+    ),
+    pytest.param(
+        Case(_edited_log_line, 1, "registry/versions/support-triage/1.0.0/history.jsonl:2"),
+        id="log-line-edited-canonically",
+    ),
+    pytest.param(Case(_no_folder, 2, "no-such-folder"), id="source-folder-missing"),
+    pytest.param(Case(_stranger, 1, "not in the policy", key="mallory"), id="key-not-in-policy"),
+    pytest.param(
+        Case(_with_bob, 1, "version support-triage/1.0.0", key="bob"), id="signer-without-role"
+    ),
+    pytest.param(Case(_freeze(), 1, "signing key", key=None), id="no-key-at-all"),
+    pytest.param(Case(_missing_key_file, 2, "no-such-key", key=None), id="key-file-missing"),
+    pytest.param(Case(_bad_clock, 2, "DOCKET_NOW"), id="docket-now-malformed"),
+]
+
+
+def _objects(reg: Registry) -> set[str]:
+    root = reg.path / ".git" / "objects"
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def _state(reg: Registry) -> tuple[dict[str, str], set[str], str]:
+    return reg.refs(), _objects(reg), reg.git("status", "--porcelain", "--untracked-files=all")
+
+
+def assert_one_error(result: Result, code: int, names: str) -> None:
+    assert result.code == code, result.err
+    assert "Traceback" not in result.out + result.err
+    lines = result.err.splitlines()
+    assert lines[0].startswith("error: ") and names in lines[0], result.err
+    assert len(lines) == 1 or (len(lines) == 2 and lines[1].startswith("hint: ")), result.err
+
+
+@pytest.fixture
+def drafted(registry: Registry) -> Registry:
+    registry.add_archetype()
+    return registry
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_one_line_and_writes_nothing(
+    drafted: Registry, tmp_path: Path, case: Case
+) -> None:
+    args = case.prepare(drafted, tmp_path)
+    before = _state(drafted)
+    result = drafted.run(*args, key=case.key)
+    assert_one_error(result, case.code, case.names)
+    assert result.out == ""
+    assert _state(drafted) == before
+
+
+def test_unknown_repository_path(tmp_path: Path) -> None:
+    result = run_cli("verify", "--repo", tmp_path / "nowhere")
+    assert_one_error(result, 1, str(tmp_path / "nowhere"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["verify", "--format", "yaml"], id="bad-choice"),
+        pytest.param(["version", "freeze", "support-triage"], id="missing-argument"),
+        pytest.param(["archetype", "new", "x", "--from"], id="option-without-value"),
+        pytest.param(["verify", "--no-such-option"], id="unknown-option"),
+        pytest.param(["no-such-command"], id="unknown-command"),
+    ],
+)
+def test_usage_errors_exit_2(drafted: Registry, args: list[str]) -> None:
+    before = _state(drafted)
+    result = drafted.run(*args)
+    assert_one_error(result, 2, "")
+    assert result.err.splitlines()[1].startswith("hint: see `docket")
+    assert _state(drafted) == before
+
+
+def test_a_bug_is_still_one_line(drafted: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even an unexpected exception leaves the boundary as one error line (exit 1); --debug
+    shows the traceback."""
+
+    def broken(*_args: object) -> list[object]:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr("docket.commands.verifying.verify_snapshot", broken)
+    result = drafted.run("verify")
+    assert_one_error(result, 1, "internal error: RuntimeError: boom")
+    debug = drafted.run("--debug", "verify")
+    assert debug.code == 1 and "Traceback" in debug.err
+    assert debug.err.splitlines()[-2] == "error: internal error: RuntimeError: boom"
