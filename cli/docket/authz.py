@@ -109,7 +109,9 @@ def authorize(machine: Machine[Any], scope: Scope, event: Event, policy: PolicyS
                         f"(valid signers: {who})")
     if event.actor not in good:
         problems.append(f"actor {event.actor!r} did not sign the event")
-    elif event.actor not in holders:  # the actor is one of the role's signers (module docstring)
+    elif event.actor not in holders and len(holders) >= role.threshold:
+        # The actor is one of the role's signers (module docstring); when the threshold already
+        # failed, that finding says it all.
         problems.append(f"actor {event.actor!r} does not hold {role_name}")
     return Verdict(role_name, frozenset(holders), tuple(problems))
 
