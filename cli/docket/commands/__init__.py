@@ -13,6 +13,7 @@ import click
 import pygit2
 
 from docket import __version__
+from docket.commands.clients import entitlement, placement, release, run_check
 from docket.commands.core import archetype, init, key, package, policy, version
 from docket.commands.verifying import verify
 from docket.errors import DocketError
@@ -33,7 +34,8 @@ def cli(debug: bool) -> None:
     del debug
 
 
-for command in (init, key, policy, archetype, version, package, verify):
+for command in (init, key, policy, archetype, version, package, verify, placement, entitlement,
+                run_check, release):
     cli.add_command(command)
 
 

@@ -204,3 +204,5 @@ def tags(ctx: Context) -> Iterable[Finding]:
 
 
 CHECKS.extend([scope_contents, frozen_snapshots, documents, package_references, forks, tags])
+
+from docket.verify import clients as _clients  # noqa: E402,F401 - registers the client checks
