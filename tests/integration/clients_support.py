@@ -70,8 +70,8 @@ def forge(registry: Registry, path: str, event_type: str, data: dict[str, Any], 
     events = parse_history(history, path)
     machine = machine_for(target.kind)
     policy = load_log(Session(registry.path).snapshot(), POLICY).state
-    unsigned = Event(seq=len(events) + 1, prev=head_digest(history.rstrip(b"\n").rsplit(b"\n", 1)[-1])
-                     if history else None, at=at, type=event_type, actor=signer, data=data,
+    last = history.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    unsigned = Event(seq=len(events) + 1, prev=head_digest(last) if history else None, at=at, type=event_type, actor=signer, data=data,
                      policy_version=policy.version)
     key = KeySigner.from_file(registry.key(signer))
     sig = key.sign(signing_payload(path, unsigned), EVENT_NAMESPACE).decode("ascii")
@@ -86,16 +86,19 @@ def forge(registry: Registry, path: str, event_type: str, data: dict[str, Any], 
             state = state.model_copy(update={"phase": row.target})
     history_file.write_bytes(history)
     (folder / "current.json").write_bytes(
-        render_current(path, state.model_dump(mode="json"), event.seq, head_digest(event_line(event))))
+        render_current(path, state.model_dump(mode="json"), event.seq,
+                       head_digest(event_line(event))))
     registry.git("add", "-A")
     registry.git("commit", "-q", "--no-verify", "-m", f"hand-written {event_type} in {path}")
 
 
 def log_lines(registry: Registry, path: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (registry.path / path / "history.jsonl").read_text().splitlines()]
+    text = (registry.path / path / "history.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
 
 
-def package_ref(registry: Registry, archetype: str, version: str, seq: int | None = None) -> dict[str, Any]:
+def package_ref(registry: Registry, archetype: str, version: str,
+                seq: int | None = None) -> dict[str, Any]:
     """A truthful PackageRef to line ``seq`` (default: the last) of a package log."""
     path = f"registry/packages/{archetype}/{version}"
     raw = (registry.path / path / "history.jsonl").read_bytes().splitlines()

@@ -32,7 +32,8 @@ def refused(reg: Registry, *args: str, key: str, code: int = 1) -> str:
     assert result.code == code, result.out + result.err
     assert "Traceback" not in result.err
     lines = result.err.splitlines()
-    assert lines[0].startswith("error: ") and all(x.startswith(("error: ", "hint: ")) for x in lines)
+    assert lines[0].startswith("error: ")
+    assert all(x.startswith(("error: ", "hint: ")) for x in lines)
     assert reg.refs() == before, "a refused command wrote something"
     return result.err
 

@@ -68,7 +68,8 @@ def test_pull_from_source_merges_cleanly(reg: Registry) -> None:
     edit(reg, f"{FORK_METHOD}/instructions.md", "Never promise a fix date.",
          "Never promise a fix date. Answer in the customer's language.")
     source_skill = read(reg, f"{SOURCE_METHOD}/skills/classify.md")
-    (reg.path / SOURCE_METHOD / "skills/classify.md").write_text(source_skill + "\nNew: p0 is a security incident.\n")
+    (reg.path / SOURCE_METHOD / "skills/classify.md").write_text(
+        source_skill + "\nNew: p0 is a security incident.\n")
     reg.git("commit", "-qam", "source: new urgency level")
     reg.ok("release", ARCHETYPE, "1.1.0")
 

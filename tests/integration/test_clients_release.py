@@ -30,7 +30,8 @@ def test_release_is_one_commit_with_both_tags(reg: Registry) -> None:
     result = reg.ok("release", ARCHETYPE, "1.1.0", "--format", "json").json()
     assert reg.git("rev-list", "--count", f"{head}..HEAD").strip() == "1"
     refs = reg.refs()
-    assert f"refs/tags/{ARCHETYPE}/v1.1.0" in refs and f"refs/tags/packages/{ARCHETYPE}/v1.1.0" in refs
+    assert f"refs/tags/{ARCHETYPE}/v1.1.0" in refs
+    assert f"refs/tags/packages/{ARCHETYPE}/v1.1.0" in refs
     assert result["content_hash"].startswith("sha256:") and result["upgraded"] == []
     packages = reg.ok("package", "list", "--format", "json").json()
     assert {(p["version"], p["phase"]) for p in packages} == {("1.0.0", "published"),

@@ -90,7 +90,8 @@ def test_a_package_reference_that_does_not_match_the_log_is_caught(
         reg: Registry, ref: dict[str, Any], message: str) -> None:
     forge(reg, PLACEMENT, "install_requested", request_data(reg, **ref), "bob")
     found = findings(reg)
-    assert [(f["code"], f["path"]) for f in found] == [("REFERENCE_BROKEN", f"{PLACEMENT}/history.jsonl:1")]
+    where = f"{PLACEMENT}/history.jsonl:1"
+    assert [(f["code"], f["path"]) for f in found] == [("REFERENCE_BROKEN", where)]
     assert message in found[0]["message"]
 
 
