@@ -71,8 +71,8 @@ def forge(registry: Registry, path: str, event_type: str, data: dict[str, Any], 
     machine = machine_for(target.kind)
     policy = load_log(Session(registry.path).snapshot(), POLICY).state
     last = history.rstrip(b"\n").rsplit(b"\n", 1)[-1]
-    unsigned = Event(seq=len(events) + 1, prev=head_digest(last) if history else None, at=at, type=event_type, actor=signer, data=data,
-                     policy_version=policy.version)
+    unsigned = Event(seq=len(events) + 1, prev=head_digest(last) if history else None, at=at,
+                     type=event_type, actor=signer, data=data, policy_version=policy.version)
     key = KeySigner.from_file(registry.key(signer))
     sig = key.sign(signing_payload(path, unsigned), EVENT_NAMESPACE).decode("ascii")
     event = unsigned.model_copy(update={"signatures": (SshSignature(kind="sshsig", principal=signer,
