@@ -262,15 +262,16 @@ def entitlement() -> None:
     """
 
 
-def _entitlement_write(verb: str, op: Callable[..., Any], help_text: str,
+def _entitlement_write(verb: str, op: Callable[..., Any], done: str, help_text: str,
                        *options: Callable[[Any], Any]) -> None:
-    """Register ``entitlement VERB PROJECT/NAME [options]`` running ``op(tx, project, name, …)``."""
+    """Register ``entitlement VERB PROJECT/NAME [options]`` running ``op(tx, project, name, …)``;
+    ``done`` is the message, formatted with ``address`` and ``project``."""
 
     def command(address: str, repo: Path, keys: tuple[str, ...], fmt: str, **extra: Any) -> None:
         project, name = placement_ops.parse_address(address)
         commit, _ = _write(repo, keys, f"docket: entitlement {verb} {address}",
                            lambda tx: op(tx, project, name, **extra))
-        _done(fmt, f"Entitlement of {address}: {verb} done", commit, {"address": address})
+        _done(fmt, done.format(address=address, project=project), commit, {"address": address})
 
     for option in options:
         command = option(command)
@@ -278,14 +279,17 @@ def _entitlement_write(verb: str, op: Callable[..., Any], help_text: str,
 
 
 _entitlement_write("request", entitlement_ops.request,
+                   "Requested an entitlement for {address}; an authority of {project} decides",
                    "Ask the project's authorities for an entitlement for an installed placement "
                    "(holders).", click.option("--terms", default="", help="Terms asked for."))
-_entitlement_write("suspend", entitlement_ops.suspend,
+_entitlement_write("suspend", entitlement_ops.suspend, "Suspended the entitlement of {address}",
                    "Block future governed runs (authorities); history stays.", _reason_required)
-_entitlement_write("resume", entitlement_ops.resume, "Lift a suspension (authorities).")
-_entitlement_write("close", entitlement_ops.close,
+_entitlement_write("resume", entitlement_ops.resume, "Resumed the entitlement of {address}",
+                   "Lift a suspension (authorities).")
+_entitlement_write("close", entitlement_ops.close, "Closed the entitlement of {address}",
                    "End the entitlement (authorities); every record stays.", _reason_required)
-_entitlement_write("deny", entitlement_ops.deny, "Refuse a request (authorities).",
+_entitlement_write("deny", entitlement_ops.deny, "Denied the entitlement of {address}",
+                   "Refuse a request (authorities).",
                    _reason_required)
 
 
