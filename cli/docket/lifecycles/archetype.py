@@ -26,8 +26,6 @@ TREE_ID = r"^[0-9a-f]{40}$"
 class ForkOrigin(Record):
     archetype: str
     version: str | None = None
-    method_tree: str | None = None
-    """The source's method tree at that point: the merge base of the next pull."""
 
 
 class ArchetypeState(Record):
@@ -36,8 +34,6 @@ class ArchetypeState(Record):
     owners: tuple[str, ...] = ()
     threshold: int = 1
     forked_from: ForkOrigin | None = None
-    pulled_from: ForkOrigin | None = None
-    """The source version last merged into the fork by ``pulled_from_source``."""
 
 
 class OwnersData(Record):
@@ -51,9 +47,13 @@ class ForkData(Record):
     source: str
     source_version: str | None = None
     method_tree: str | None = Field(default=None, pattern=TREE_ID)
+    """The source's method tree at the fork point: the merge base of the first pull."""
 
 
 class PullData(Record):
+    """A pull merged ``source_tree`` (the source version's snapshot, the next merge base) into
+    the fork's draft, giving ``merged_tree``. The state does not change: the log is the record."""
+
     source: str
     source_version: str
     source_tree: str = Field(pattern=TREE_ID)
@@ -89,12 +89,10 @@ def _guard(state: ArchetypeState, _row: Transition, data: Any) -> None:
 
 def _apply(state: ArchetypeState, _row: Transition, data: Any) -> ArchetypeState:
     if isinstance(data, PullData):
-        return state.model_copy(update={"pulled_from": ForkOrigin(
-            archetype=data.source, version=data.source_version, method_tree=data.source_tree)})
+        return state
     update: dict[str, Any] = {"owners": tuple(sorted(set(data.owners))), "threshold": data.threshold}
     if isinstance(data, ForkData):
-        update["forked_from"] = ForkOrigin(archetype=data.source, version=data.source_version,
-                                           method_tree=data.method_tree)
+        update["forked_from"] = ForkOrigin(archetype=data.source, version=data.source_version)
     return state.model_copy(update=update)
 
 

@@ -91,38 +91,49 @@ def _newest_frozen(tx: Transaction, source: str) -> tuple[str, str] | None:
     return max(found, key=lambda item: version_key(item[0])) if found else None
 
 
+def _last_taken(tx: Transaction, name: str) -> tuple[str, str | None, str | None]:
+    """(source, version, tree) the fork last took from its source: the last pull, else the fork
+    point — read from the archetype's log, which records both."""
+    source, version, tree = "", None, None
+    for event in tx.log(scope("archetype", name)).events:
+        if event.type == "forked":
+            source, version = event.data["source"], event.data.get("source_version")
+            tree = event.data.get("method_tree")
+        elif event.type == "pulled_from_source":
+            version, tree = event.data["source_version"], event.data["source_tree"]
+    return source, version, tree
+
+
 def pull_from_source(tx: Transaction, name: str, merger: TreeMerger) -> PullResult:
     """Merge the source's newest frozen version into the fork's draft, or refuse and write
     nothing."""
-    state = _active(tx, name)
-    origin = state.pulled_from or state.forked_from
-    if state.forked_from is None or origin is None:
+    if _active(tx, name).forked_from is None:
         raise InvariantError(f"archetype {name} is not a fork — nothing to pull",
                              "PULL_REQUIRES_FORK",
                              "fork an archetype with `docket archetype fork SOURCE NEW`")
-    newest = _newest_frozen(tx, origin.archetype)
-    if newest is None or (origin.version is not None
-                          and version_key(newest[0]) <= version_key(origin.version)):
-        return PullResult(origin.archetype, origin.version, merged=False)
+    source, taken, base = _last_taken(tx, name)
+    newest = _newest_frozen(tx, source)
+    if newest is None or (taken is not None and version_key(newest[0]) <= version_key(taken)):
+        return PullResult(source, taken, merged=False)
     version, theirs = newest
     method = f"registry/archetypes/{name}/method"
     ours = tx.tree.tree_id(method)
-    if origin.method_tree is None or ours is None:
+    if base is None or ours is None:
         raise InvariantError(f"archetype {name}: no merge base recorded for its fork point",
                              "PULL_REQUIRES_FORK", "restore method/ from git history")
-    outcome = merger.merge(origin.method_tree, ours, theirs)
+    outcome = merger.merge(base, ours, theirs)
     if outcome.tree is None:
         shown = ", ".join(outcome.conflicts)
         raise ConflictError(
             f"pull-from-source: {len(outcome.conflicts)} conflicting path(s) merging "
-            f"{origin.archetype} {version} into {name}: {shown}; nothing was written",
-            f"make {method}/ agree with {origin.archetype} {version} on those paths (or pass "
+            f"{source} {version} into {name}: {shown}; nothing was written",
+            f"make {method}/ agree with {source} {version} on those paths (or pass "
             "--favor ours|theirs), commit, then pull again")
     tx.put(method, TreeRef(outcome.tree))
     tx.apply(scope("archetype", name), "PullFromSource",
-             {"source": origin.archetype, "source_version": version, "source_tree": theirs,
+             {"source": source, "source_version": version, "source_tree": theirs,
               "merged_tree": outcome.tree})
-    return PullResult(origin.archetype, version, merged=True)
+    return PullResult(source, version, merged=True)
 
 
 def fork_forest(tree: TreeView) -> list[dict[str, Any]]:
