@@ -160,7 +160,9 @@ def test_close_keeps_history_and_blocks(reg: Registry) -> None:
     reg.ok("entitlement", "receipt", ADDRESS, "--kind", "support", "--ref", "S-1", key="bob")
     reg.ok("entitlement", "close", ADDRESS, "--reason", "contract ended", key="carol")
     assert verdict(reg) == (1, "Blocked")
-    assert "TRANSITION_NOT_ALLOWED" in refused(reg, "entitlement", "resume", ADDRESS, key="carol")
+    err = refused(reg, "entitlement", "resume", ADDRESS, key="carol")
+    assert "TRANSITION_NOT_ALLOWED" in err
+    assert "hint: see where it stands: `docket entitlement show acme/triage`" in err
     types = [line["type"] for line in log_lines(reg, "registry/entitlements/acme/triage")]
     assert types == ["package_install_admitted", "entitlement_requested", "entitlement_activated",
                      "support_receipt_recorded", "entitlement_closed"]

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from docket.eligibility import Verdict, parse_time, verdict
-from docket.errors import InputError, NotFoundError
+from docket.errors import InputError, InvariantError, NotFoundError
 from docket.lifecycles.entitlement import EntitlementState
 from docket.lifecycles.placement import PlacementState
 from docket.scopes import Scope, scope
@@ -29,6 +29,16 @@ __all__ = [
     "run_check",
     "suspend",
 ]
+
+
+def _apply(tx: Transaction, target: Scope, command: str, data: dict[str, Any]) -> None:
+    """``tx.apply``; a refusal that carries no hint gets one: look at where the scope stands."""
+    try:
+        tx.apply(target, command, data)
+    except InvariantError as exc:
+        if not exc.hint:
+            exc.hint = f"see where it stands: `docket entitlement show {'/'.join(target.keys)}`"
+        raise
 
 
 def _placement(tx: Transaction, project: str, name: str) -> Scope:
@@ -56,8 +66,8 @@ def request(tx: Transaction, project: str, name: str, terms: str = "") -> None:
     state: EntitlementState = tx.state(target)
     if not state.package_installed:
         ref = {"seq": len(log.events), "head": log.head, "phase": log.state.phase}
-        tx.apply(target, "AdmitPackageInstall", {"placement": ref})
-    tx.apply(target, "RequestEntitlement", {"terms": terms})
+        _apply(tx, target, "AdmitPackageInstall", {"placement": ref})
+    _apply(tx, target, "RequestEntitlement", {"terms": terms})
 
 
 def activate(tx: Transaction, project: str, name: str, expires: str | None = None,
@@ -75,31 +85,31 @@ def activate(tx: Transaction, project: str, name: str, expires: str | None = Non
         if expires_at <= timestamp(tx.at):
             raise InputError(f"--expires {expires_at} is not after now ({timestamp(tx.at)})",
                              "pass a later time, or omit --expires for an open-ended term")
-    tx.apply(target, "ActivateEntitlement", {"expires_at": expires_at, "terms": terms})
+    _apply(tx, target, "ActivateEntitlement", {"expires_at": expires_at, "terms": terms})
     return expires_at
 
 
 def suspend(tx: Transaction, project: str, name: str, reason: str) -> None:
-    tx.apply(_existing(tx, project, name), "SuspendEntitlement", {"reason": reason})
+    _apply(tx, _existing(tx, project, name), "SuspendEntitlement", {"reason": reason})
 
 
 def resume(tx: Transaction, project: str, name: str) -> None:
-    tx.apply(_existing(tx, project, name), "ResumeEntitlement", {})
+    _apply(tx, _existing(tx, project, name), "ResumeEntitlement", {})
 
 
 def close(tx: Transaction, project: str, name: str, reason: str) -> None:
-    tx.apply(_existing(tx, project, name), "CloseEntitlement", {"reason": reason})
+    _apply(tx, _existing(tx, project, name), "CloseEntitlement", {"reason": reason})
 
 
 def deny(tx: Transaction, project: str, name: str, reason: str) -> None:
-    tx.apply(_existing(tx, project, name), "DenyOrExpire", {"reason": reason})
+    _apply(tx, _existing(tx, project, name), "DenyOrExpire", {"reason": reason})
 
 
 def receipt(tx: Transaction, project: str, name: str, kind: Literal["billing", "support"],
             reference: str) -> None:
     """Record a billing or support receipt: evidence only, it never activates (INV-16)."""
     command = "RecordBillingReceipt" if kind == "billing" else "RecordSupportReceipt"
-    tx.apply(_existing(tx, project, name), command, {"reference": reference})
+    _apply(tx, _existing(tx, project, name), command, {"reference": reference})
 
 
 # -- reading -----------------------------------------------------------------------------------

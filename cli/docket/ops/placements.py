@@ -86,6 +86,16 @@ def frozen_pin(tx: Transaction, archetype: str, version: str) -> Pin:
                method_tree=manifest.method_tree)
 
 
+def _apply(tx: Transaction, target: Scope, command: str, data: dict[str, Any]) -> None:
+    """``tx.apply``; a refusal that carries no hint gets one: look at where the scope stands."""
+    try:
+        tx.apply(target, command, data)
+    except InvariantError as exc:
+        if not exc.hint:
+            exc.hint = f"see where it stands: `docket placement status {'/'.join(target.keys)}`"
+        raise
+
+
 def _existing(tx: Transaction, project: str, name: str) -> tuple[Scope, PlacementState]:
     target = scope("placement", project, name)
     state: PlacementState = tx.state(target)
@@ -104,7 +114,7 @@ def request(tx: Transaction, project: str, name: str, archetype: str, version: s
                              "pick another --name, or upgrade the existing placement")
     pin = frozen_pin(tx, archetype, version)
     ref = package_ref(tx, archetype, version)
-    tx.apply(target, "RequestInstall", {**pin.model_dump(), "package": ref})
+    _apply(tx, target, "RequestInstall", {**pin.model_dump(), "package": ref})
     return pin
 
 
@@ -113,10 +123,10 @@ def admit(tx: Transaction, project: str, name: str, to: str | None = None) -> st
     target, state = _existing(tx, project, name)
     assert state.pin is not None
     if to is None:
-        tx.apply(target, "TargetAdmitInstall", {"content_hash": state.pin.content_hash})
+        _apply(tx, target, "TargetAdmitInstall", {"content_hash": state.pin.content_hash})
         return state.pin.version
     pin = frozen_pin(tx, state.pin.archetype, check_version(to))
-    tx.apply(target, "TargetAdmitReplacement", {"version": to, "content_hash": pin.content_hash})
+    _apply(tx, target, "TargetAdmitReplacement", {"version": to, "content_hash": pin.content_hash})
     return to
 
 
@@ -128,7 +138,7 @@ def install(tx: Transaction, project: str, name: str) -> Pin:
     if ref["phase"] == "published" and frozen_pin(tx, pin.archetype, pin.version) != pin:
         raise InvariantError(f"placement {project}/{name}: the package no longer matches the pin",
                              "FROZEN_VERSION_IMMUTABLE", "run `docket verify`")
-    tx.apply(target, "InstallPackage", {"package": ref})
+    _apply(tx, target, "InstallPackage", {"package": ref})
     return pin
 
 
@@ -151,7 +161,7 @@ def edit(tx: Transaction, project: str, name: str, sets: dict[str, Any],
     target, state = _existing(tx, project, name)
     data = {"config": _config(state.config, sets, unsets), "context": context, "notes": notes,
             "auto_upgrade": auto_upgrade}
-    tx.apply(target, "EditPlacement", data)
+    _apply(tx, target, "EditPlacement", data)
 
 
 def offer(tx: Transaction, project: str, name: str, version: str) -> Pin:
@@ -160,7 +170,7 @@ def offer(tx: Transaction, project: str, name: str, version: str) -> Pin:
     assert state.pin is not None
     ref = package_ref(tx, state.pin.archetype, check_version(version))
     pin = frozen_pin(tx, state.pin.archetype, version)
-    tx.apply(target, "PublishReplacement", {**pin.model_dump(), "package": ref})
+    _apply(tx, target, "PublishReplacement", {**pin.model_dump(), "package": ref})
     return pin
 
 
@@ -177,24 +187,24 @@ def upgrade(tx: Transaction, project: str, name: str, to: str) -> bool:
         raise InvariantError(f"placement {project}/{name}: {to} no longer matches what was "
                              "admitted",
                              "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION", "offer and admit it again")
-    tx.apply(target, "AdmitUpgrade", {"version": to, "package": package_ref(tx, archetype, to)})
+    _apply(tx, target, "AdmitUpgrade", {"version": to, "package": package_ref(tx, archetype, to)})
     return True
 
 
 def disable(tx: Transaction, project: str, name: str, reason: str = "") -> None:
     target, _state = _existing(tx, project, name)
-    tx.apply(target, "DisableInstall", {"reason": reason})
+    _apply(tx, target, "DisableInstall", {"reason": reason})
 
 
 def remove(tx: Transaction, project: str, name: str, reason: str = "") -> None:
     """Remove the install; an entitlement of the placement is withdrawn in the same commit."""
     target, _state = _existing(tx, project, name)
-    tx.apply(target, "RemoveInstall", {"reason": reason})
+    _apply(tx, target, "RemoveInstall", {"reason": reason})
     escope = scope("entitlement", project, name)
     ent = tx.state(escope)
     if ent.package_installed and ent.phase != "withdrawn":
         why = f"placement removed: {reason or 'no reason given'}"
-        tx.apply(escope, "WithdrawPackageInstall", {"reason": why})
+        _apply(tx, escope, "WithdrawPackageInstall", {"reason": why})
 
 
 # -- reading -----------------------------------------------------------------------------------
