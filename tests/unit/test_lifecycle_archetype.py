@@ -22,8 +22,13 @@ FORK = scope("archetype", "support-triage-eu")
 CREATED = ("CreateArchetype", {"owners": ["alice"], "threshold": 1})
 
 
+FORKED = ("ForkArchetype", {"owners": ["bob"], "source": "release-notes", "source_version": "1.0.0"})
+TREE_A, TREE_B = "a" * 40, "b" * 40
+
+
 def _at(name: str) -> ArchetypeState:
-    state: ArchetypeState = run(ARCHETYPE, CREATED) if name == "active" else run(ARCHETYPE)
+    starts = {"active": (CREATED,), "forked": (FORKED,)}
+    state: ArchetypeState = run(ARCHETYPE, *starts.get(name, ()))
     return state
 
 
@@ -56,6 +61,14 @@ ROWS = [
         lambda s: s.owners == ("carol",),
         id="ChangeOwners-from-active",
     ),
+    pytest.param(
+        "forked",
+        "PullFromSource",
+        {"source": "release-notes", "source_version": "1.1.0", "source_tree": TREE_A, "merged_tree": TREE_B},
+        "active",
+        lambda s: s.forked_from is not None and s.forked_from.archetype == "release-notes",
+        id="PullFromSource-from-active",
+    ),
 ]
 
 
@@ -73,7 +86,8 @@ def test_transition(
 
 
 def test_every_row_and_source_has_a_test() -> None:
-    assert {(p.values[1], p.values[0]) for p in ROWS} == row_sources(MACHINE)
+    tested = {(p.values[1], "active" if p.values[0] == "forked" else p.values[0]) for p in ROWS}
+    assert tested == row_sources(MACHINE)
 
 
 TEETH = [

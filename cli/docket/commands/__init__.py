@@ -15,6 +15,7 @@ import pygit2
 
 from docket import __version__
 from docket.commands.contracts_cmd import contracts
+from docket.commands.clients import entitlement, placement, release, run_check
 from docket.commands.core import archetype, init, key, package, policy, version
 from docket.commands.verifying import verify
 from docket.errors import DocketError
@@ -35,7 +36,8 @@ def cli(debug: bool) -> None:
     del debug
 
 
-for command in (init, key, policy, archetype, version, package, verify, contracts):
+for command in (init, key, policy, archetype, version, package, verify, contracts, placement, entitlement,
+                run_check, release):
     cli.add_command(command)
 
 

@@ -1,8 +1,9 @@
-"""The archetype lifecycle: ``created``, ``forked`` and ``owners_changed``.
+"""The archetype lifecycle: ``created``, ``forked``, ``owners_changed`` and ``pulled_from_source``.
 
 An archetype's owners (and their threshold) live here; every version, package and fork of the
 archetype is authorized against them. Fork is owner-only: the ``forked`` event must be signed by
-an owner of the *source* archetype (seed 001, the IP protection of ADR 0035).
+an owner of the *source* archetype (seed 001, the IP protection of ADR 0035). Pulling a newer
+source version into a fork copies more of the source's method, so it is owner-only too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from docket.model import Record
 from docket.scopes import NAME_RE, SEMVER_RE
 
 __all__ = ["LIFECYCLE", "ArchetypeState", "ForkOrigin"]
+
+TREE_ID = r"^[0-9a-f]{40}$"
 
 
 class ForkOrigin(Record):
@@ -44,6 +47,18 @@ class ForkData(Record):
     threshold: int = Field(default=1, ge=1)
     source: str = Field(pattern=NAME_RE.pattern)
     source_version: str | None = Field(default=None, pattern=SEMVER_RE.pattern)
+    method_tree: str | None = Field(default=None, pattern=TREE_ID)
+    """The source's method tree at the fork point: the merge base of the first pull."""
+
+
+class PullData(Record):
+    """A pull merged ``source_tree`` (the source version's snapshot, the next merge base) into
+    the fork's draft, giving ``merged_tree``. The state does not change: the log is the record."""
+
+    source: str
+    source_version: str
+    source_tree: str = Field(pattern=TREE_ID)
+    merged_tree: str = Field(pattern=TREE_ID)
 
 
 TRANSITIONS = (
@@ -53,10 +68,18 @@ TRANSITIONS = (
                doc="an owner of the source makes an independent archetype recording forked_from"),
     Transition("ChangeOwners", "owners_changed", ("active",), None, OwnersData, role="owners:{0}",
                doc="the owners hand the archetype to a new set of owners"),
+    Transition("PullFromSource", "pulled_from_source", ("active",), None, PullData,
+               role="owners:{source}", invariant="FORK_IS_OWNER_ONLY",
+               doc="merge a newer frozen version of the source into the fork's draft"),
 )
 
 
-def _guard(_state: ArchetypeState, _row: Transition, data: Any) -> None:
+def _guard(state: ArchetypeState, _row: Transition, data: Any) -> None:
+    if isinstance(data, PullData):
+        if state.forked_from is None or state.forked_from.archetype != data.source:
+            raise InvariantError(f"archetype: {state.name} is not a fork of {data.source}",
+                                 "PULL_REQUIRES_FORK", "only a fork pulls from its source")
+        return
     if not data.owners:
         raise InvariantError("archetype: at least one owner is required", "ARCHETYPE_HAS_OWNERS")
     for owner in data.owners:
@@ -68,6 +91,8 @@ def _guard(_state: ArchetypeState, _row: Transition, data: Any) -> None:
 
 
 def _apply(state: ArchetypeState, _row: Transition, data: Any) -> ArchetypeState:
+    if isinstance(data, PullData):
+        return state
     update: dict[str, Any] = {"owners": tuple(sorted(set(data.owners))), "threshold": data.threshold}
     if isinstance(data, ForkData):
         update["forked_from"] = ForkOrigin(archetype=data.source, version=data.source_version)

@@ -253,3 +253,5 @@ def _package_matches(ctx: Context, record: ScopeRecord, version: Scope) -> Itera
 
 
 CHECKS.extend([scope_contents, frozen_snapshots, documents, package_references])
+
+from docket.verify import clients as _clients  # noqa: E402,F401 - registers the client checks

@@ -19,13 +19,16 @@ from docket.verify.context import Context, RefView
 from docket.verify.findings import Finding, report_order
 from docket.verify.snapshot import verify_snapshot
 
-__all__ = ["IMMUTABLE", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
+__all__ = ["IMMUTABLE", "PR_CHECKS", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
 
 IMMUTABLE: dict[str, tuple[str, ...]] = {
     "version": ("method",),
     "bundle": ("bundle_manifest.json", "payload", "evidence"),
 }
 """Entries of a scope folder that never change once they exist."""
+
+PR_CHECKS: list[Callable[[Context, Context], Iterable[Finding]]] = []
+"""Checks of a change ``(base, head)``; modules append to it when imported (see ``checks``)."""
 
 
 def _owners(base: Context, head: Context) -> Callable[[str], Role | None]:
@@ -134,6 +137,8 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
     for target in sorted(set(head.records) - set(base.records)):
         found.extend(_new_events(base, head, target, 0))
     found.extend(_versions(base, head))
+    for check in PR_CHECKS:
+        found.extend(check(base, head))
     return found
 
 

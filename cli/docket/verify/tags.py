@@ -100,20 +100,19 @@ def _lines(data: bytes | None) -> list[bytes]:
 
 
 def _recorded_here(refs: RefView, commit: str, target: Scope) -> list[bytes] | None:
-    """The scope's log at ``commit`` when that commit is the one that recorded the tagged event."""
+    """The scope's log up to the tagged event, when ``commit`` is the one that appended it (one
+    commit may append more after it, e.g. ``docket release`` freezes and packages at once)."""
     lines = _lines(refs.tree_at(commit).read(target.history_path))
-    if not lines:
-        return None
-    try:
-        last = parse_line(lines[-1], target.history_path)
-    except DocketError:
-        return None
-    if last.type != RECORDING_EVENT[target.kind]:
-        return None
     parent = refs.parent(commit)
-    if parent is not None and lines[-1] in _lines(refs.tree_at(parent).read(target.history_path)):
-        return None
-    return lines
+    before = len(_lines(refs.tree_at(parent).read(target.history_path))) if parent is not None else 0
+    for index in range(before, len(lines)):
+        try:
+            event = parse_line(lines[index], target.history_path)
+        except DocketError:
+            return None
+        if event.type == RECORDING_EVENT[target.kind]:
+            return lines[: index + 1]
+    return None
 
 
 def _check_tag(
