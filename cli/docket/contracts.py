@@ -39,7 +39,9 @@ from docket.canonical import canonical, loads_strict, render, sha256_hex
 from docket.documents import ArchetypeDoc, RegistryConfig
 from docket.errors import InputError, StateError
 from docket.lifecycles.archetype import ArchetypeState
+from docket.lifecycles.entitlement import EntitlementState
 from docket.lifecycles.package import PackageState
+from docket.lifecycles.placement import PlacementState
 from docket.lifecycles.policy import PolicyState
 from docket.lifecycles.version import AgentConfig, VersionState
 from docket.log import Event
@@ -128,6 +130,18 @@ class PackageCurrent(PackageState):
     log: LogPosition
 
 
+class PlacementCurrent(PlacementState):
+    """``registry/placements/<project>/<p>/current.json``: a placement's pin and install track."""
+
+    log: LogPosition
+
+
+class EntitlementCurrent(EntitlementState):
+    """``registry/entitlements/<project>/<p>/current.json``: a deployment entitlement."""
+
+    log: LogPosition
+
+
 # -- the registry ---------------------------------------------------------------------------------
 
 CONTRACTS: dict[str, type[BaseModel]] = {
@@ -139,6 +153,8 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "archetype_state_v1": ArchetypeCurrent,
     "version_state_v1": VersionCurrent,
     "package_manifest_v1": PackageCurrent,
+    "placement_state_v1": PlacementCurrent,
+    "entitlement_state_v1": EntitlementCurrent,
     "verify_report_v1": VerifyReport,
 }
 """Contract id → the model that generates its schema. Add a set with ``CONTRACTS.update(...)``."""
@@ -151,6 +167,8 @@ SCOPE_CONTRACTS: dict[str, str] = {
     "archetype": "archetype_state_v1",
     "version": "version_state_v1",
     "package": "package_manifest_v1",
+    "placement": "placement_state_v1",
+    "entitlement": "entitlement_state_v1",
 }
 """Scope kind → the contract of its ``current.json``; every ``history.jsonl`` line is
 ``event_v1``."""
