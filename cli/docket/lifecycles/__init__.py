@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docket.lifecycles import archetype, package, policy, version
+from docket.lifecycles import archetype, bundle, environment, package, policy, version
 from docket.lifecycles.machine import Decision, Invariant, Machine, Transition
 
 __all__ = ["LIFECYCLES", "Decision", "Invariant", "Machine", "Transition", "machine_for"]
@@ -16,6 +16,8 @@ LIFECYCLES: dict[str, Machine[Any]] = {
     "archetype": archetype.LIFECYCLE,
     "version": version.LIFECYCLE,
     "package": package.LIFECYCLE,
+    "bundle": bundle.LIFECYCLE,
+    "environment": environment.LIFECYCLE,
 }
 
 
