@@ -1,4 +1,4 @@
-"""The environment lifecycle: every transition row, every invariant's teeth, rollback from history."""
+"""The environment lifecycle: every transition row, every invariant, rollback from history."""
 
 from __future__ import annotations
 
