@@ -38,6 +38,7 @@ from docket.release_contracts import (
     PackageRef,
 )
 from docket.scopes import Scope, scope
+from docket.tree import TreeView
 
 __all__ = [
     "MANIFEST",
@@ -48,7 +49,10 @@ __all__ = [
     "Hasher",
     "SecretHit",
     "check_bundle",
+    "check_content",
+    "check_log",
     "find_secrets",
+    "listing_from_tree",
     "manifest_bytes",
     "manifest_digest",
     "manifest_for",
@@ -315,9 +319,11 @@ def _signatures(
         errors.extend(f"Builder signature: seq {event.seq}: {p}" for p in verdict.problems)
 
 
-def _check_log(
+def check_log(
     listing: BundleListing, manifest_raw: bytes, policies: Sequence[PolicyState], errors: list[str]
 ) -> BundleState | None:
+    """The builder's signature: the bundle log chains, replays, is signed by builders, binds
+    ``manifest_raw`` and folds to ``current.json``. Appends problems to ``errors``."""
     if listing.history is None:
         errors.append("Missing builder signature: history.jsonl")
         return None
@@ -346,25 +352,61 @@ def _check_log(
     return state
 
 
+def check_content(listing: BundleListing, hasher: Hasher) -> BundleCheck:
+    """The content half of verification: manifest contract, bundle id, every checksum, missing
+    and extra files, required evidence (no signature: see ``check_log``)."""
+    errors: list[str] = []
+    manifest = _parse_manifest(listing.manifest, errors)
+    if manifest is None:
+        return BundleCheck(listing.folder_id, tuple(errors), (), 0)
+    _check_id(listing, manifest, errors)
+    verified = _check_files(listing, manifest, hasher, errors)
+    return BundleCheck(manifest.bundle_id, tuple(errors), (), verified, manifest)
+
+
 def check_bundle(
     listing: BundleListing, hasher: Hasher, policies: Sequence[PolicyState]
 ) -> BundleCheck:
     """Verify one bundle completely; ``policies[v]`` is the trust policy at version ``v``."""
-    errors: list[str] = []
+    content = check_content(listing, hasher)
+    if content.manifest is None or listing.manifest is None:
+        return content
+    errors = list(content.errors)
     warnings: list[str] = []
-    manifest = _parse_manifest(listing.manifest, errors)
-    if manifest is None or listing.manifest is None:
-        return BundleCheck(listing.folder_id, tuple(errors), (), 0)
-    _check_id(listing, manifest, errors)
-    verified = _check_files(listing, manifest, hasher, errors)
-    state = _check_log(listing, listing.manifest, policies, errors)
+    state = check_log(listing, listing.manifest, policies, errors)
     if state is not None and state.phase == "built":
         warnings.append(
             "not yet verified by a builder: nothing may promote it until "
             f"`docket bundle verify {listing.folder_id} --record`"
         )
-    if manifest.source.runtime_git.dirty:
+    if content.manifest.source.runtime_git.dirty:
         warnings.append("built from a dirty worktree")
     return BundleCheck(
-        manifest.bundle_id, tuple(errors), tuple(warnings), verified, manifest, state
+        content.bundle_id,
+        tuple(errors),
+        tuple(warnings),
+        content.verified_files,
+        content.manifest,
+        state,
     )
+
+
+_GIT_KINDS: dict[str, FileKind] = {"blob": "file", "exec": "exec", "link": "link"}
+
+
+def listing_from_tree(tree: TreeView, bundle_id: str) -> tuple[BundleListing, dict[str, str]]:
+    """The listing of ``bundles/<bundle_id>`` in a snapshot, and the object id of every entry."""
+    base = f"bundles/{bundle_id}"
+    entries: dict[str, FileKind] = {}
+    oids: dict[str, str] = {}
+    for rel, kind, oid in tree.walk(base):
+        entries[rel] = _GIT_KINDS.get(kind, "special")
+        oids[rel] = oid
+    listing = BundleListing(
+        bundle_id,
+        entries,
+        tree.read(f"{base}/{MANIFEST}"),
+        tree.read(f"{base}/history.jsonl"),
+        tree.read(f"{base}/current.json"),
+    )
+    return listing, oids

@@ -198,6 +198,7 @@ class PromotionReport(Record):
     release_root: str | None = None
     current_pointer: str | None = None
     previous_bundle_id: str | None = None
+    sequence: int | None = Field(default=None, ge=1)
     source_run: SourceRun | None = None
     smoke_run: SmokeRun | None = None
 

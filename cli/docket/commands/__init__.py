@@ -14,6 +14,8 @@ import pygit2
 
 from docket import __version__
 from docket.commands.core import archetype, init, key, package, policy, version
+from docket.commands.deployments import deployments, history, promote, rollback, status
+from docket.commands.releases import bundle, gate
 from docket.commands.verifying import verify
 from docket.errors import DocketError
 
@@ -33,7 +35,8 @@ def cli(debug: bool) -> None:
     del debug
 
 
-for command in (init, key, policy, archetype, version, package, verify):
+for command in (init, key, policy, archetype, version, package, verify, bundle, gate, promote, rollback,
+                status, history, deployments):
     cli.add_command(command)
 
 

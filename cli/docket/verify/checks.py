@@ -26,7 +26,7 @@ SCOPE_FILES: dict[str, set[str]] = {
     "placement": set(),
     "entitlement": set(),
     "bundle": {"bundle_manifest.json", "payload", "evidence"},
-    "environment": {"releases"},
+    "environment": {"releases", "reports"},
 }
 """Entries a scope folder may hold besides history.jsonl and current.json."""
 
@@ -204,3 +204,5 @@ def tags(ctx: Context) -> Iterable[Finding]:
 
 
 CHECKS.extend([scope_contents, frozen_snapshots, documents, package_references, forks, tags])
+
+from docket.verify import releases as _releases  # noqa: E402,F401 - registers the bundle and environment checks
