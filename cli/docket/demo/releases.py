@@ -154,9 +154,8 @@ def run(demo: DemoLike) -> None:
         reports,
     )
     demo.say(
-        "Staging needs promotion readiness. This evidence says dev → staging is not ready: "
-        "the gate "
-        "refuses, writes its report, and nothing is promoted."
+        "Staging needs promotion readiness. This evidence says readiness failed (dev → staging "
+        "not ready): the gate refuses, writes its report, and nothing is promoted."
     )
     demo.run(
         "promote",
