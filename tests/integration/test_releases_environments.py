@@ -23,7 +23,7 @@ def rel(template: Path, tmp_path: Path) -> Release:
 
 def test_promote_points_at_the_same_tree(rel: Release) -> None:
     bid = rel.build()
-    data = rel.promote(bid, "preview", gated=False, *("--format", "json"))
+    data = rel.promote(bid, "preview", "--format", "json", gated=False)
     assert data.code == 0, data.err
     out = data.json()
     assert (out["environment"], out["bundle_id"], out["sequence"], out["previous_bundle_id"]) == (
@@ -271,7 +271,7 @@ def test_rollback_goes_to_the_previous_release_not_the_alphabetical_one(rel: Rel
 
 
 def test_rollback_refusals(rel: Release) -> None:
-    mango, zebra, apple = three_in_prod(rel)
+    mango, zebra, _apple = three_in_prod(rel)
     other = rel.build(label="other")
     before = rel.reg.refs()
     never = rel.reg.run("rollback", "--env", "prod", "--reason", "x", "--to", other)
