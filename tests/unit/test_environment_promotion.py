@@ -159,7 +159,7 @@ def test_each_check_fails_on_its_own(
     env: str, source: str, changes: dict[str, Any], failed: str
 ) -> None:
     report = evaluate_promotion(inputs(env, source, **changes), AT)
-    assert [c for c, ok in checks(report).items() if not ok][0] == failed
+    assert next(c for c, ok in checks(report).items() if not ok) == failed
     assert report.status == "failed"
 
 
