@@ -107,8 +107,7 @@ def make_template(base: Path) -> Path:
             "--output",
             evidence / "release_readiness_gate_report.json",
         )
-        blocked = write_evidence(base / "blocked", ready=False)
-        shutil.copy(evidence / "release_readiness_gate_report.json", blocked)
+        write_evidence(base / "blocked", ready=False)
     return base
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from docket.canonical import render
-from docket.gates import REQUIRED_JOBS
+from docket.gates import REQUIRED_JOBS, Evidence, evaluate_gate
 
 __all__ = ["DemoLike", "readiness_report", "run", "write_evidence"]
 
@@ -70,9 +70,8 @@ def readiness_report(ready: bool = True) -> dict[str, Any]:
     }
 
 
-def write_evidence(folder: Path, ready: bool = True) -> Path:
-    """Write a full evidence set (gate inputs, lineage, readiness) into ``folder``."""
-    docs: dict[str, Any] = {
+def _sample_docs(ready: bool) -> dict[str, Any]:
+    return {
         "job_results.json": {job: {"result": "success"} for job in REQUIRED_JOBS},
         "smoke_report.json": {"status": "passed", "passed": 42, "failed": 0},
         "runtime_coverage.json": {"coverage_ratio": 1.0},
@@ -97,6 +96,16 @@ def write_evidence(folder: Path, ready: bool = True) -> Path:
             "status": "passed",
         },
     }
+
+
+def write_evidence(folder: Path, ready: bool = True) -> Path:
+    """Write a full evidence set into ``folder``: the gate's inputs, lineage, promotion readiness
+    (``ready=False``: readiness failed, dev → staging and staging → prod not ready) and the gate
+    report of the ready set, as it was evaluated when the bundle was built."""
+    docs = _sample_docs(ready)
+    gate_inputs = {n: Evidence(n, d) for n, d in _sample_docs(True).items()}
+    gate = evaluate_gate(gate_inputs, "transitional", "2026-01-01T00:00:00Z")
+    docs["release_readiness_gate_report.json"] = gate.model_dump(mode="json")
     folder.mkdir(parents=True, exist_ok=True)
     for name, doc in docs.items():
         (folder / name).write_bytes(render(doc))
