@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, model_validator
 
 from docket.lifecycles.environment import DeploymentState
 from docket.model import Record
@@ -214,7 +214,7 @@ class PromotionReport(Record):
 
 class GateCheck(OpenRecord):
     check_id: str = Field(min_length=1)
-    passed: bool
+    passed: StrictBool
     severity: Literal["high", "medium"]
     detail: str
 
@@ -284,26 +284,26 @@ class ReadinessSummary(OpenRecord):
 
 
 class ReadinessChecks(OpenRecord):
-    durability_passed: bool
-    policy_shadow_passed: bool
-    tenant_isolation_passed: bool
-    bundle_lifecycle_passed: bool
-    coverage_ratio_passed: bool
-    executability_ratio_passed: bool
+    durability_passed: StrictBool
+    policy_shadow_passed: StrictBool
+    tenant_isolation_passed: StrictBool
+    bundle_lifecycle_passed: StrictBool
+    coverage_ratio_passed: StrictBool
+    executability_ratio_passed: StrictBool
 
 
 class DevToStaging(OpenRecord):
-    ready: bool
-    requires_shadow_parity: bool
+    ready: StrictBool
+    requires_shadow_parity: StrictBool
     required_min_runtime_canary_pass_ratio: float = Field(ge=0, le=1)
 
 
 class StagingToProd(OpenRecord):
-    automated_ready: bool
-    requires_shadow_parity: bool
+    automated_ready: StrictBool
+    requires_shadow_parity: StrictBool
     required_min_runtime_canary_pass_ratio: float = Field(ge=0, le=1)
     required_approvals: int = Field(ge=0)
-    manual_approvals_pending: bool
+    manual_approvals_pending: StrictBool
 
 
 class ReadinessEnvironments(OpenRecord):
