@@ -132,40 +132,53 @@ class SecretHit:
         return f"{self.path} line {self.line} ({self.kind})"
 
 
-_SECRET_KINDS: tuple[tuple[str, str, bytes], ...] = (
-    ("private_key", "private key", rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
-    ("aws_key_id", "AWS access key id", rb"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    (
-        "aws_secret",
-        "AWS secret access key",
-        rb"(?i:aws_secret_access_key)[\"']?\s*[=:]\s*[\"']?[A-Za-z0-9/+=]{40}\b",
-    ),
-    ("github", "GitHub token", rb"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,})"),
-    ("gitlab", "GitLab token", rb"\bglpat-[A-Za-z0-9_-]{20,}"),
-    ("slack", "Slack token", rb"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    ("google", "Google API key", rb"\bAIza[0-9A-Za-z_-]{35}"),
-    ("anthropic", "Anthropic API key", rb"\bsk-ant-[A-Za-z0-9_-]{32,}"),
-    (
-        "openai",
-        "OpenAI API key",
-        rb"\bsk-(?:proj-|svcacct-)?[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}|"
-        rb"\bsk-(?:proj|svcacct)-[A-Za-z0-9_-]{40,}",
-    ),
-    ("stripe", "Stripe secret key", rb"\b[rs]k_live_[A-Za-z0-9]{20,}"),
-)
-_SECRETS = re.compile(
-    b"|".join(b"(?P<%s>%s)" % (name.encode(), rx) for name, _, rx in _SECRET_KINDS)
-)
-_KIND_NAMES = {name: text for name, text, _ in _SECRET_KINDS}
+_TOKEN = rb"[A-Za-z0-9_-]"
+_AWS_SECRET = rb"(?i:aws_secret_access_key)[\"']?\s*[=:]\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"
+_DETECTORS: dict[bytes, tuple[tuple[str, bool, re.Pattern[bytes]], ...]] = {
+    anchor: tuple((kind, bounded, re.compile(pattern)) for kind, bounded, pattern in rules)
+    for anchor, rules in {
+        b"-----BEGIN ": (("private key", False, rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),),
+        b"AKIA": (("AWS access key id", True, rb"AKIA[0-9A-Z]{16}(?![0-9A-Za-z])"),),
+        b"ASIA": (("AWS access key id", True, rb"ASIA[0-9A-Z]{16}(?![0-9A-Za-z])"),),
+        b"aws_secret_access_key": (("AWS secret access key", False, _AWS_SECRET),),
+        b"AWS_SECRET_ACCESS_KEY": (("AWS secret access key", False, _AWS_SECRET),),
+        b"gh": (("GitHub token", True, rb"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,}"),),
+        b"glpat-": (("GitLab token", True, rb"glpat-" + _TOKEN + rb"{20,}"),),
+        b"xox": (("Slack token", True, rb"xox[abposr]-[A-Za-z0-9-]{10,}"),),
+        b"AIza": (("Google API key", True, rb"AIza" + _TOKEN + rb"{35}"),),
+        b"sk": (
+            ("Anthropic API key", True, rb"sk-ant-" + _TOKEN + rb"{32,}"),
+            ("OpenAI API key", True, rb"sk-(?:proj-|svcacct-)?[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}"
+                                     rb"|sk-(?:proj|svcacct)-" + _TOKEN + rb"{40,}"),
+            ("Stripe secret key", True, rb"sk_live_[A-Za-z0-9]{20,}"),
+        ),
+        b"rk_live_": (("Stripe secret key", True, rb"rk_live_[A-Za-z0-9]{20,}"),),
+    }.items()
+}
+"""literal anchor → (kind, needs a word boundary before it, pattern matched at the anchor). The
+anchors are found with ``bytes.find`` (fast), so a gigabyte of payload scans in seconds."""
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def _hits_at(data: bytes, start: int, rules: tuple[tuple[str, bool, re.Pattern[bytes]], ...]) -> str | None:
+    boundary = start == 0 or data[start - 1] not in _WORD
+    for kind, bounded, pattern in rules:
+        if (boundary or not bounded) and pattern.match(data, start):
+            return kind
+    return None
 
 
 def find_secrets(path: str, data: bytes) -> list[SecretHit]:
     """Every private key or cloud/API token in ``data``, with its 1-based line number."""
-    hits: list[SecretHit] = []
-    for match in _SECRETS.finditer(data):
-        kind = _KIND_NAMES[match.lastgroup or ""]
-        hits.append(SecretHit(path, data.count(b"\n", 0, match.start()) + 1, kind))
-    return hits
+    found: list[tuple[int, str]] = []
+    for anchor, rules in _DETECTORS.items():
+        start = data.find(anchor)
+        while start >= 0:
+            kind = _hits_at(data, start, rules)
+            if kind is not None:
+                found.append((start, kind))
+            start = data.find(anchor, start + 1)
+    return [SecretHit(path, data.count(b"\n", 0, start) + 1, kind) for start, kind in sorted(found)]
 
 
 # -- verification --------------------------------------------------------------------------------
