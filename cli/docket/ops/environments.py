@@ -11,8 +11,9 @@ else. Every refusal raises before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from docket.canonical import loads_strict, render, sha256_hex
@@ -91,6 +92,10 @@ def environment_config(tree: TreeView, name: str) -> tuple[RegistryConfig, Envir
     return config, env
 
 
+Pointer = Callable[[str], DeploymentState]
+"""An environment's current state by name (from a snapshot, or from a transaction in flight)."""
+
+
 def _state(tree: TreeView, env: str) -> DeploymentState:
     state: DeploymentState = load_log(tree, scope("environment", env)).state
     return state
@@ -103,10 +108,14 @@ def _evidence(tree: TreeView, req: PromoteRequest, name: str) -> Evidence:
 
 
 def _inputs(
-    tree: TreeView, req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck
+    tree: TreeView,
+    req: PromoteRequest,
+    env: EnvironmentConfig,
+    check: ReleaseCheck,
+    pointer: Pointer,
 ) -> GateInputs:
     source = req.source_environment
-    source_bundle = _state(tree, source).bundle_id if source is not None else None
+    source_bundle = pointer(source).bundle_id if source is not None else None
     return GateInputs(
         environment=req.environment,
         source_environment=source,
@@ -123,11 +132,11 @@ def _inputs(
     )
 
 
-def _check_source(tree: TreeView, req: PromoteRequest) -> None:
+def _check_source(req: PromoteRequest, pointer: Pointer) -> None:
     source = req.source_environment
     if source is not None:
         scope("environment", source)
-        if _state(tree, source).bundle_id != req.bundle_id:
+        if pointer(source).bundle_id != req.bundle_id:
             raise InvariantError(
                 f"{req.bundle_id} is not active in {source}",
                 "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE",
@@ -143,14 +152,18 @@ def evaluate(tree: TreeView, req: PromoteRequest, at: str) -> PromotionReport:
         scope("environment", req.source_environment)
     return evaluate_promotion(
         _inputs(
-            tree, req, env, release_check(tree, req.bundle_id, config.bundle.required_evidence)
+            tree,
+            req,
+            env,
+            release_check(tree, req.bundle_id, config.bundle.required_evidence),
+            partial(_state, tree),
         ),
         at,
     )
 
 
 def _refuse_plain(
-    tree: TreeView, req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck
+    req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck, pointer: Pointer
 ) -> None:
     if not check.ok:
         raise StateError(
@@ -164,7 +177,7 @@ def _refuse_plain(
             f"run `docket promote {req.bundle_id} --env {req.environment} --gated "
             f"--source-env {next((s for s in env.sources if s), 'SOURCE')}`",
         )
-    _check_source(tree, req)
+    _check_source(req, pointer)
 
 
 def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
@@ -172,10 +185,15 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
     target = scope("environment", req.environment)
     config, env = environment_config(tx.tree, req.environment)
     check = release_check(tx.tree, req.bundle_id, config.bundle.required_evidence)
-    state = _state(tx.tree, req.environment)
+
+    def pointer(name: str) -> DeploymentState:  # pending promotions of this transaction count
+        found: DeploymentState = tx.state(scope("environment", name))
+        return found
+
+    state = pointer(req.environment)
     report: PromotionReport | None = None
     if req.gated:
-        report = evaluate_promotion(_inputs(tx.tree, req, env, check), timestamp(tx.at))
+        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer), timestamp(tx.at))
         failed = first_failure(report)
         if failed is not None:
             raise InvariantError(
@@ -193,7 +211,7 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
             }
         )
     else:
-        _refuse_plain(tx.tree, req, env, check)
+        _refuse_plain(req, env, check, pointer)
     raw = render(report.model_dump(mode="json")) if report is not None else None
     new: DeploymentState = tx.apply(
         target,
@@ -228,7 +246,7 @@ def rollback(
     which must have been promoted there); the target is re-verified first."""
     target = scope("environment", environment)
     environment_config(tx.tree, environment)
-    state = _state(tx.tree, environment)
+    state: DeploymentState = tx.state(target)
     if state.phase == "empty":
         raise InvariantError(
             f"nothing is deployed in {environment}",
