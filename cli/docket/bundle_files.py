@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import mmap
 import os
 import stat
 import tarfile
@@ -30,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pygit2
 
@@ -55,6 +57,7 @@ __all__ = [
 ]
 
 CHUNK = 4 << 20
+READ = 1 << 20
 WORKERS = max(2, min(4, os.cpu_count() or 1))
 MAX_MEMBER_BYTES = 4 << 30
 MAX_MEMBERS = 200_000
@@ -87,39 +90,82 @@ def _parallel(paths: Sequence[str], one: Callable[[str], str | None]) -> dict[st
 # -- git -----------------------------------------------------------------------------------------
 
 
-def _inflate_sha256(path: Path) -> str | None:
-    """sha256 of a loose blob's content, streamed; None when it is not a readable loose blob."""
-    try:
-        handle = path.open("rb")
-    except OSError:
+def _blob_header(data: bytes) -> tuple[int, int] | None:
+    """(content size, header length) of a loose object's ``blob <size>\\0`` prefix."""
+    cut = data.find(b"\0", 0, 64)
+    kind, _, number = data[: max(cut, 0)].partition(b" ")
+    if cut < 0 or kind != b"blob" or not number.isdigit():
         return None
-    digest = hashlib.sha256()
-    inflater = zlib.decompressobj()
-    header = b""
-    size: int | None = None
-    seen = 0
-    with handle:
-        while chunk := handle.read(CHUNK):
-            pending = chunk
-            while pending:
-                data = inflater.decompress(pending, CHUNK)
-                pending = inflater.unconsumed_tail
-                if size is None:
-                    header += data
-                    cut = header.find(b"\0")
-                    if cut < 0:
-                        if len(header) > 64:
-                            return None
-                        continue
-                    kind, _, number = header[:cut].partition(b" ")
-                    if kind != b"blob" or not number.isdigit():
+    return int(number), cut + 1
+
+
+def _stored_sha256(view: memoryview) -> str | None:
+    """sha256 of a loose blob whose zlib stream is made only of *stored* deflate blocks — what
+    zlib writes for incompressible data — hashed straight from the file, without inflating.
+    None when any block is compressed (the caller inflates instead)."""
+    if len(view) < 7 or view[0] & 0x0F != 8 or view[1] & 0x20 or (view[0] << 8 | view[1]) % 31:
+        return None
+    digest, pos, size, seen, final = hashlib.sha256(), 2, -1, 0, False
+    while not final:
+        head = view[pos : pos + 5]
+        if (
+            len(head) < 5
+            or head[0] > 1
+            or (head[1] | head[2] << 8) ^ (head[3] | head[4] << 8) != 0xFFFF
+        ):
+            return None  # a compressed block, or not a deflate stream we can read this way
+        final, length, pos = head[0] == 1, head[1] | head[2] << 8, pos + 5
+        block = view[pos : pos + length]
+        if len(block) != length:
+            return None
+        if size < 0:
+            parsed = _blob_header(bytes(block[:64]))
+            if parsed is None:
+                return None
+            size, block = parsed[0], block[parsed[1] :]
+        digest.update(block)
+        seen, pos = seen + len(block), pos + length
+    return digest.hexdigest() if seen == size and pos + 4 == len(view) else None
+
+
+def _inflated_sha256(handle: BinaryIO) -> str | None:
+    """sha256 of a loose blob's content, inflated and hashed as a stream."""
+    digest, inflater, header = hashlib.sha256(), zlib.decompressobj(), b""
+    size, seen = -1, 0
+    while chunk := handle.read(READ):
+        while chunk:
+            data = inflater.decompress(chunk, CHUNK)
+            chunk = inflater.unconsumed_tail
+            if size < 0:
+                header += data
+                parsed = _blob_header(header)
+                if parsed is None:
+                    if len(header) > 64:
                         return None
-                    size, data = int(number), header[cut + 1 :]
-                digest.update(data)
-                seen += len(data)
-    if size is None or seen != size or not inflater.eof:
+                    continue
+                size, data = parsed[0], header[parsed[1] :]
+            digest.update(data)
+            seen += len(data)
+    return digest.hexdigest() if seen == size and inflater.eof else None
+
+
+def _loose_sha256(path: Path) -> str | None:
+    """sha256 of the content of the loose blob at ``path``; None when it is not one (packed,
+    missing or corrupt: the caller asks pygit2)."""
+    try:
+        with path.open("rb") as handle:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                view = memoryview(mapped)
+                try:
+                    found = _stored_sha256(view)
+                finally:
+                    view.release()
+            if found is not None:
+                return found
+            handle.seek(0)
+            return _inflated_sha256(handle)
+    except (OSError, ValueError, zlib.error):
         return None
-    return digest.hexdigest()
 
 
 class _BlobHasher:
@@ -131,7 +177,7 @@ class _BlobHasher:
         self.lock = threading.Lock()
 
     def __call__(self, oid: str) -> str | None:
-        found = _inflate_sha256(self.objects / oid[:2] / oid[2:])
+        found = _loose_sha256(self.objects / oid[:2] / oid[2:])
         if found is not None:
             return found
         with self.lock:  # libgit2 objects are not shared across threads
