@@ -2,6 +2,7 @@
 
 - ``release_bundle_v1`` — ``bundles/<id>/bundle_manifest.json``;
 - ``deployment_state_v1`` — ``deployments/<env>/current.json`` (the environment lifecycle's state);
+- ``bundle_state_v1`` — ``bundles/<id>/current.json`` (the bundle lifecycle's state);
 - ``release_bundle_promotion_v1`` — the report of a gated promotion;
 - ``release_readiness_gate_v1`` — the go / conditional-go / no-go gate report;
 - ``policy_promotion_readiness_v1`` — readiness evidence a gated promotion reads.
@@ -18,18 +19,22 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, model_validator
 
+from docket.lifecycles.bundle import BundleState
 from docket.lifecycles.environment import DeploymentState
 from docket.model import Record
 
 __all__ = [
     "CONTRACT_MODELS",
     "AppliedException",
+    "BundleCurrent",
     "BundleManifest",
+    "DeploymentCurrent",
     "DeploymentState",
     "GateCheck",
     "GateReport",
     "GateSummary",
     "GitMeta",
+    "LogPosition",
     "ManifestEvidence",
     "ManifestPayload",
     "ManifestSource",
@@ -322,9 +327,33 @@ class PromotionReadiness(OpenRecord):
     environments: ReadinessEnvironments
 
 
+# -- the current.json of the two scope kinds ----------------------------------------------------
+
+
+class LogPosition(Record):
+    """Where a ``current.json`` stands in its scope's log (``log.render_current`` adds it)."""
+
+    scope: str = Field(min_length=1)
+    seq: int = Field(ge=1)
+    head: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+
+
+class DeploymentCurrent(DeploymentState):
+    """``deployments/<env>/current.json``: the ``deployment_state_v1`` pointer and its log position."""
+
+    log: LogPosition
+
+
+class BundleCurrent(BundleState):
+    """``bundles/<id>/current.json``: who built and verified the bundle, and its log position."""
+
+    log: LogPosition
+
+
 CONTRACT_MODELS: dict[str, type[Record]] = {
     "release_bundle_v1": BundleManifest,
-    "deployment_state_v1": DeploymentState,
+    "deployment_state_v1": DeploymentCurrent,
+    "bundle_state_v1": BundleCurrent,
     "release_bundle_promotion_v1": PromotionReport,
     "release_readiness_gate_v1": GateReport,
     "policy_promotion_readiness_v1": PromotionReadiness,
