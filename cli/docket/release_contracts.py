@@ -339,7 +339,7 @@ class LogPosition(Record):
 
 
 class DeploymentCurrent(DeploymentState):
-    """``deployments/<env>/current.json``: the ``deployment_state_v1`` pointer and its log position."""
+    """``deployments/<env>/current.json``: the deployment_state_v1 pointer and its log position."""
 
     log: LogPosition
 
