@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from docket.bundle_files import MAX_EVIDENCE_BYTES, open_bundle
+from docket.bundle_archive import open_bundle
+from docket.bundle_files import MAX_EVIDENCE_BYTES
 from docket.canonical import loads_strict, render
 from docket.commands.output import common, emit, format_option, keys_option, repo_option, table
 from docket.environments import GATE_EVIDENCE, READINESS_EVIDENCE, first_failure, promotion_chain

@@ -9,13 +9,8 @@ from typing import Any
 
 import click
 
-from docket.bundle_files import (
-    MAX_EVIDENCE_BYTES,
-    export_folder,
-    export_tarball,
-    open_bundle,
-    read_evidence,
-)
+from docket.bundle_archive import export_folder, export_tarball, open_bundle
+from docket.bundle_files import MAX_EVIDENCE_BYTES, read_evidence
 from docket.bundles import BundleCheck
 from docket.canonical import render
 from docket.commands.output import common, emit, format_option, keys_option, repo_option, table

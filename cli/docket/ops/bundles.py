@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from docket.bundle_files import BundleSource, blob_digests, from_tree, stage_bundle
+from docket.bundle_archive import stage_bundle
+from docket.bundle_files import BundleSource, blob_digests, from_tree
 from docket.bundles import (
     MANIFEST,
     BundleCheck,
