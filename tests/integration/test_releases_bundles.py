@@ -159,6 +159,22 @@ def test_verify_catches_tampering_in_an_export(
     assert expected in result.json()["errors"]
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        pytest.param("bundle_manifest.json", "missing", id="manifest-deleted"),
+        pytest.param("history.jsonl", "current.json without a history", id="log-deleted"),
+    ],
+)
+def test_docket_verify_catches_a_verified_bundle_losing_a_file(
+    rel: Release, name: str, message: str
+) -> None:
+    bid = rel.build()
+    tamper_commit(rel, {f"bundles/{bid}/{name}": None})
+    findings = rel.reg.run("verify", "--format", "json").json()["findings"]
+    assert any(message in f["message"] for f in findings), findings
+
+
 def test_build_refuses_secrets_naming_file_and_line(rel: Release) -> None:
     (rel.evidence / "notes.txt").write_text("ok\nAWS key AKIAABCDEFGHIJKLMNOP\n")
     before = rel.reg.refs()

@@ -69,16 +69,16 @@ def bundle_contents(ctx: Context) -> Iterable[Finding]:
         target = record.scope
         path = target.path
         manifest = ctx.tree.read(f"{path}/bundle_manifest.json")
-        if manifest is not None and manifest_digest(manifest) != state.manifest_digest:
+        if manifest is None or manifest_digest(manifest) != state.manifest_digest:
             yield Finding(
                 f"{path}/bundle_manifest.json",
                 "BUNDLE_INVALID",
-                "manifest does not match the digest the builder signed",
+                "missing" if manifest is None else "does not match the digest the builder signed",
                 target.label,
                 "BUNDLE_IMMUTABLE",
                 REBUILD,
             )
-        if _unchanged(ctx.tree, path, state):
+        if manifest is None or _unchanged(ctx.tree, path, state):
             continue  # git tree ids cover every byte the verifier hashed
         listing, _oids = listing_from_tree(ctx.tree, target.keys[0])
         result = check_content(listing, _hasher(ctx.tree, path))
