@@ -150,9 +150,9 @@ def bundle_rows(base: Path, key: Path, total: int, files: int) -> list[Row]:
     )
     bundle = built["bundle_id"]
     docket("bundle", "verify", bundle, "--record", "--repo", repo)
-    ours = best_of(3, lambda: docket("bundle", "verify", bundle, "--repo", repo))
+    ours = best_of(5, lambda: docket("bundle", "verify", bundle, "--repo", repo))
     theirs = best_of(
-        3,
+        5,
         lambda: subprocess.run(
             ["openssl", "dgst", "-sha256", *map(str, payload)], check=True, capture_output=True
         ),

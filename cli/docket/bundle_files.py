@@ -48,6 +48,8 @@ __all__ = [
 CHUNK = 4 << 20
 READ = 1 << 20
 WORKERS = max(2, min(4, os.cpu_count() or 1))
+MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+"""Map loose objects pre-faulted where the platform can (Linux): one pass, no page faults."""
 MAX_EVIDENCE_BYTES = 64 << 20
 MAX_EVIDENCE_FILES = 1000
 
@@ -141,7 +143,7 @@ def _loose_sha256(path: Path) -> str | None:
     missing or corrupt: the caller asks pygit2)."""
     try:
         with path.open("rb") as handle:
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            with mmap.mmap(handle.fileno(), 0, flags=MAP_FLAGS, prot=mmap.PROT_READ) as mapped:
                 view = memoryview(mapped)
                 try:
                     found = _stored_sha256(view)
