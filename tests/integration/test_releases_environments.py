@@ -343,8 +343,24 @@ def test_resolve_refuses_a_tampered_environment(rel: Release) -> None:
     )
     findings = rel.reg.run("verify", "--format", "json").json()["findings"]
     assert {f["code"] for f in findings} >= {"RELEASE_MISMATCH"}
+    pr = rel.reg.run("verify", "--base", "HEAD~1", "--format", "json").json()["findings"]
+    assert any(f["code"] == "IMMUTABLE_CHANGED" and f"releases/{bid}" in f["path"] for f in pr)
     empty = rel.reg.run("deployments", "resolve", "--env", "staging")
     assert empty.code == 1 and "nothing is deployed in staging" in empty.err
+
+
+def test_pr_mode_refuses_a_rewritten_environment_history(rel: Release) -> None:
+    first, second = rel.build(), rel.build(label="candidate")
+    rel.chain(first, "preview")
+    rel.chain(second, "preview")
+    log = rel.reg.path / "deployments" / "preview" / "history.jsonl"
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text(lines[0])  # forget the second promotion
+    rel.reg.git("commit", "-qam", "rewrite history")
+    pr = rel.reg.run("verify", "--base", "HEAD~1", "--format", "json").json()["findings"]
+    assert any(
+        f["code"] == "HISTORY_REWRITTEN" and f["path"].endswith("preview/history.jsonl") for f in pr
+    )
 
 
 def test_verify_catches_an_altered_gate_report(rel: Release) -> None:
