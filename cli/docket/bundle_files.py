@@ -256,6 +256,12 @@ def from_folder(root: Path) -> BundleSource:
             f"{root}: not a bundle folder", "pass the folder that holds bundle_manifest.json"
         )
     entries = dict(walk_folder(root))
+    odd = next((name for name in entries if not _plain_name(name)), None)
+    if odd is not None:
+        raise InputError(
+            f"{root}: file name {odd!r} is not plain UTF-8 text",
+            "a bundle holds plain relative paths only; this folder is not a docket bundle",
+        )
     listing = BundleListing(
         root.name,
         entries,
@@ -273,6 +279,14 @@ def from_folder(root: Path) -> BundleSource:
     return BundleSource(listing, hasher, lambda rel: (root / rel).read_bytes(), str(root))
 
 
+def _plain_name(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")  # undecodable bytes in a name arrive as surrogates and fail here
+    except UnicodeEncodeError:
+        return False
+    return rel.isprintable() and "\\" not in rel
+
+
 def read_evidence(folder: Path) -> dict[str, bytes]:
     """Every regular file below ``folder`` as {posix path: bytes}; links, devices, huge files and
     huge folders are refused with the file named."""
@@ -285,6 +299,10 @@ def read_evidence(folder: Path) -> dict[str, bytes]:
         path = folder / rel
         if kind not in ("file", "exec"):
             raise InputError(f"{path}: is a {kind}", "evidence holds regular files only")
+        if not _plain_name(rel):
+            raise InputError(
+                f"{path!r}: file name is not plain UTF-8 text", "rename the evidence file"
+            )
         if path.stat().st_size > MAX_EVIDENCE_BYTES:
             raise InputError(
                 f"{path}: larger than {MAX_EVIDENCE_BYTES >> 20} MiB", "keep evidence small"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 
@@ -394,3 +395,20 @@ def test_list_shows_phases(rel: Release) -> None:
         r["bundle_id"]: r["phase"] for r in rel.reg.ok("bundle", "list", "--format", "json").json()
     }
     assert rows == {built: "built", verified: "verified"}
+
+
+def test_odd_file_names_are_one_clear_line(rel: Release, tmp_path: Path) -> None:
+    odd = os.fsdecode(b"bad-\xff.json")
+    (rel.evidence / odd).write_text("{}")
+    refused = rel.reg.run("bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence)
+    assert refused.code == 2 and "is not plain UTF-8 text" in refused.err
+    (rel.evidence / odd).unlink()
+    bid = rel.build()
+    rel.reg.ok("bundle", "export", bid, "--to", tmp_path / "out")
+    (tmp_path / "out" / bid / "evidence" / odd).write_text("{}")
+    result = rel.reg.run("bundle", "verify", tmp_path / "out" / bid)
+    assert (
+        result.code == 2
+        and "is not plain UTF-8 text" in result.err
+        and "Traceback" not in result.err
+    )

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from pydantic import ValidationError
+
 from docket.bundle_archive import stage_bundle
 from docket.bundle_files import BundleSource, blob_digests, from_tree
 from docket.bundles import (
@@ -29,6 +31,7 @@ from docket.bundles import (
 from docket.canonical import loads_strict, sha256_hex
 from docket.documents import RegistryConfig
 from docket.errors import InputError, InvariantError, NotFoundError, StateError
+from docket.gates import first_error
 from docket.lifecycles import machine_for
 from docket.lifecycles.bundle import BundleState, bundle_id_for
 from docket.lifecycles.policy import PolicyState
@@ -266,15 +269,21 @@ def build(
     }
     _refuse_secrets(tx.tree, sources, evidence, config.bundle.allow_secrets)
     sums = {p: sha256_hex(d) for p, d in evidence.items()}
-    manifest = manifest_for(
-        bundle_id,
-        label,
-        created_at,
-        tx.tree.commit,
-        (runtime, registry, sums),
-        config.bundle.required_evidence,
-        refs,
-    )
+    try:
+        manifest = manifest_for(
+            bundle_id,
+            label,
+            created_at,
+            tx.tree.commit,
+            (runtime, registry, sums),
+            config.bundle.required_evidence,
+            refs,
+        )
+    except ValidationError as exc:
+        raise InputError(
+            f"cannot describe bundle {bundle_id}: {first_error(exc)}",
+            "bundle paths are plain relative POSIX paths; rename the offending file",
+        ) from exc
     raw = manifest_bytes(manifest)
     tx.apply(
         target,
