@@ -31,10 +31,11 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs shipped
 from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
+from docket import release_contracts
 from docket.canonical import canonical, loads_strict, render, sha256_hex
 from docket.documents import ArchetypeDoc, RegistryConfig
 from docket.errors import InputError, StateError
@@ -44,8 +45,7 @@ from docket.lifecycles.package import PackageState
 from docket.lifecycles.placement import PlacementState
 from docket.lifecycles.policy import PolicyState
 from docket.lifecycles.version import AgentConfig, VersionState
-from docket.log import Event
-from docket.model import Record
+from docket.log import Event, LogPosition
 from docket.scopes import CURRENT, HISTORY, parse_scope_path
 from docket.verify.report import VerifyReport
 
@@ -95,15 +95,6 @@ _DIGEST = r"^sha256:[0-9a-f]{64}$"
 
 
 # -- the documents that exist only as contracts ---------------------------------------------------
-
-
-class LogPosition(Record):
-    """Where in its scope's log a ``current.json`` stands: the scope folder, the last ``seq``,
-    and the digest of the last history line."""
-
-    scope: str = Field(min_length=1)
-    seq: int = Field(ge=1)
-    head: str = Field(pattern=_DIGEST)
 
 
 class PolicyCurrent(PolicyState):
@@ -157,6 +148,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "entitlement_state_v1": EntitlementCurrent,
     "verify_report_v1": VerifyReport,
 }
+CONTRACTS.update(release_contracts.CONTRACT_MODELS)
 """Contract id → the model that generates its schema. Add a set with ``CONTRACTS.update(...)``."""
 
 AUTHORED: set[str] = {"archetype_v1", "registry_config_v1", "agent_config_v1"}
@@ -169,6 +161,8 @@ SCOPE_CONTRACTS: dict[str, str] = {
     "package": "package_manifest_v1",
     "placement": "placement_state_v1",
     "entitlement": "entitlement_state_v1",
+    "bundle": "bundle_state_v1",
+    "environment": "deployment_state_v1",
 }
 """Scope kind → the contract of its ``current.json``; every ``history.jsonl`` line is
 ``event_v1``."""
@@ -177,6 +171,7 @@ FILE_CONTRACTS: dict[str, str] = {
     "archetype.yaml": "archetype_v1",
     "registry.yaml": "registry_config_v1",
     ".agent-config.json": "agent_config_v1",
+    "bundle_manifest.json": "release_bundle_v1",
 }
 """File name → contract, for registry documents found by name."""
 

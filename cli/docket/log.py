@@ -22,6 +22,7 @@ from docket.model import Record
 __all__ = [
     "EVENT_NAMESPACE",
     "Event",
+    "LogPosition",
     "SignatureEntry",
     "SigstoreSignature",
     "SshSignature",
@@ -91,8 +92,7 @@ def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
     parts = data.split(b"\n")
     if parts[-1] == b"":
         parts.pop()
-    for number, line in enumerate(parts, start=1):
-        yield number, line
+    yield from enumerate(parts, start=1)
 
 
 def parse_line(line: bytes, where: str) -> Event:
@@ -138,6 +138,15 @@ def chain_problems(events: list[Event], lines: list[bytes]) -> list[tuple[int, s
 
 def append_line(history: bytes, event: Event) -> bytes:
     return history + event_line(event) + b"\n"
+
+
+class LogPosition(Record):
+    """Where a ``current.json`` stands in its scope's log: the scope folder, the last ``seq`` and
+    the digest of the last history line (the ``log`` block ``render_current`` adds)."""
+
+    scope: str = Field(min_length=1)
+    seq: int = Field(ge=1)
+    head: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
 
 
 def render_current(scope_path: str, state: dict[str, Any], seq: int, head: str | None) -> bytes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docket.lifecycles import archetype, entitlement, package, placement, policy, version
+from docket.lifecycles import archetype, bundle, entitlement, environment, package, placement, policy, version
 from docket.lifecycles.machine import Decision, Invariant, Machine, Transition
 
 __all__ = ["LIFECYCLES", "Decision", "Invariant", "Machine", "Transition", "machine_for"]
@@ -18,6 +18,8 @@ LIFECYCLES: dict[str, Machine[Any]] = {
     "package": package.LIFECYCLE,
     "placement": placement.LIFECYCLE,
     "entitlement": entitlement.LIFECYCLE,
+    "bundle": bundle.LIFECYCLE,
+    "environment": environment.LIFECYCLE,
 }
 
 

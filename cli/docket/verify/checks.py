@@ -30,7 +30,7 @@ SCOPE_FILES: dict[str, set[str]] = {
     "placement": set(),
     "entitlement": set(),
     "bundle": {"bundle_manifest.json", "payload", "evidence"},
-    "environment": {"releases"},
+    "environment": {"releases", "reports"},
 }
 """Entries a scope folder may hold besides history.jsonl and current.json."""
 
@@ -255,3 +255,4 @@ def _package_matches(ctx: Context, record: ScopeRecord, version: Scope) -> Itera
 CHECKS.extend([scope_contents, frozen_snapshots, documents, package_references])
 
 from docket.verify import clients as _clients  # noqa: E402,F401 - registers the client checks
+from docket.verify import releases as _releases  # noqa: E402,F401 - registers the bundle and environment checks

@@ -28,6 +28,9 @@ CODES: dict[str, str] = {
     "UNAUTHORIZED_AT_BASE": "a new event is not authorized by the base policy",
     "VERSION_NOT_MONOTONIC": "a new version is not newer than the existing ones",
     "NOT_DESCENDANT": "the head does not descend from the base",
+    "BUNDLE_INVALID": "a release bundle's files do not match its manifest (changed, missing or extra)",
+    "RELEASE_MISMATCH": "an environment's release is not the bundle tree recorded at promotion",
+    "GATE_REPORT_INVALID": "a gated promotion's report is missing, altered or not passing",
 }
 
 

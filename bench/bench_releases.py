@@ -1,0 +1,265 @@
+"""Benchmarks of release bundles and environments (design §9).
+
+- ``bundle verify`` of a bundle whose runtime payload is 1 GiB of incompressible files (64 MiB with
+  ``quick``), against ``openssl dgst -sha256`` over the very same files: the verdict is the ratio
+  (docket's throughput / openssl's; at least 1.0 passes). Both are timed warm (best of three).
+- ``promote`` of that bundle (budget < 100 ms: the release is the bundle's own git tree).
+- ``status`` of 4 environments × 1,000 promotions each (100 with ``quick``; budget < 1 s).
+
+Everything runs in-process against throw-away bare registries in a temporary folder; the
+``docket`` commands are the real CLI entry point. ``run(quick)`` returns rows of
+(benchmark, measured, budget, verdict) for ``bench/run.py``; ``python bench/bench_releases.py
+[--quick]`` prints them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pygit2
+
+from docket.commands import main
+from docket.demo.releases import write_evidence
+from docket.files import dump_yaml, load_yaml
+from docket.ops import environments as env_ops
+from docket.session import Session
+from docket.signing import create_key
+from docket.store import TreeRef
+from docket.templates import PROJECT_ROOT
+from docket.transaction import Transaction
+
+Row = tuple[str, str, str, str]
+MIB = 1 << 20
+ISOLATION = {
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "DOCKET_NOW": "2026-01-01T00:00:00Z",
+}
+
+
+@contextlib.contextmanager
+def _environment(home: Path, key: Path) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in (*ISOLATION, "HOME", "DOCKET_SIGNING_KEY")}
+    os.environ.update({**ISOLATION, "HOME": str(home), "DOCKET_SIGNING_KEY": str(key)})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def docket(*args: str | Path) -> str:
+    """Run the real CLI in-process; return its standard output, raise on a non-zero exit."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    if code:
+        raise RuntimeError(
+            f"docket {' '.join(map(str, args))} exited {code}: {err.getvalue().strip()}"
+        )
+    return out.getvalue()
+
+
+def best_of(times: int, action: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(times):
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _registry(base: Path, key: Path) -> Path:
+    repo = base / "registry.git"
+    docket("init", repo, "--bare", "--identity", "bench", "--key", key)
+    docket(
+        "archetype",
+        "new",
+        "support-triage",
+        "--from",
+        PROJECT_ROOT / "examples" / "archetypes" / "support-triage",
+        "--repo",
+        repo,
+    )
+    docket("version", "freeze", "support-triage", "1.0.0", "--repo", repo)
+    docket("package", "publish", "support-triage", "1.0.0", "--repo", repo)
+    return repo
+
+
+def _payload(base: Path, repo: Path, total: int, files: int) -> list[Path]:
+    """Write ``files`` random files (``total`` bytes), commit them as ``runtime/`` and include
+    that folder in bundles (registry.yaml ``bundle.include``)."""
+    folder = base / "payload"
+    folder.mkdir()
+    paths = []
+    git = pygit2.Repository(str(repo))
+    builder = git.TreeBuilder()
+    for index in range(files):
+        path = folder / f"model-{index:03d}.bin"
+        with path.open("wb") as handle:
+            for _ in range(total // files // MIB):
+                handle.write(os.urandom(MIB))
+        builder.insert(path.name, git.create_blob_fromdisk(str(path)), pygit2.enums.FileMode.BLOB)
+        paths.append(path)
+    tree = str(builder.write())
+
+    def place(tx: Transaction) -> None:
+        config = load_yaml(tx.tree.read("registry/registry.yaml") or b"", "registry.yaml")
+        config["bundle"]["include"] = ["runtime"]
+        tx.put("registry/registry.yaml", dump_yaml(config))
+        tx.put("runtime", TreeRef(tree))
+
+    Session(repo).write("bench: runtime payload", place)
+    return paths
+
+
+def bundle_rows(base: Path, key: Path, total: int, files: int) -> list[Row]:
+    repo = _registry(base, key)
+    payload = _payload(base, repo, total, files)
+    evidence = write_evidence(base / "evidence")
+    built = json.loads(
+        docket(
+            "bundle",
+            "build",
+            "--label",
+            "bench",
+            "--evidence",
+            evidence,
+            "--format",
+            "json",
+            "--repo",
+            repo,
+        )
+    )
+    bundle = built["bundle_id"]
+    docket("bundle", "verify", bundle, "--record", "--repo", repo)
+    ours, theirs = float("inf"), float("inf")
+    for _ in range(5):  # interleaved, so both see the same load on a shared machine
+        ours = min(ours, best_of(1, lambda: docket("bundle", "verify", bundle, "--repo", repo)))
+        theirs = min(
+            theirs,
+            best_of(
+                1,
+                lambda: subprocess.run(
+                    ["openssl", "dgst", "-sha256", *map(str, payload)],
+                    check=True,
+                    capture_output=True,
+                ),
+            ),
+        )
+    mib = total / MIB
+    ratio = theirs / ours
+    verify_row = (
+        "bundle verify (vs openssl dgst -sha256)",
+        f"{mib / ours:,.0f} MiB/s over {mib:,.0f} MiB = {ratio:.2f}x openssl "
+        f"({mib / theirs:,.0f} MiB/s)",
+        ">= 1.00x openssl",
+        "ok" if ratio >= 1.0 else "SLOWER",
+    )
+    first = best_of(1, lambda: docket("promote", bundle, "--env", "preview", "--repo", repo))
+    second = best_of(
+        1,
+        lambda: docket(
+            "promote", bundle, "--env", "dev", "--source-env", "preview", "--repo", repo
+        ),
+    )
+    promote = max(first, second)
+    promote_row = (
+        f"promote ({mib:,.0f} MiB bundle, bare registry)",
+        f"{promote * 1000:.0f} ms (worst of 2)",
+        "< 100 ms",
+        "ok" if promote < 0.1 else "OVER",
+    )
+    return [verify_row, promote_row]
+
+
+def _promote_many(repo: Path, bundles: list[str], rounds: int) -> None:
+    """``rounds`` promotions in each of the four environments, in one signed commit."""
+
+    def promote_all(tx: Transaction) -> None:
+        for round_ in range(rounds):
+            bundle = bundles[round_ % 2]
+            for env, source in (
+                ("preview", None),
+                ("dev", "preview"),
+                ("staging", "dev"),
+                ("prod", "staging"),
+            ):
+                env_ops.promote(
+                    tx,
+                    env_ops.PromoteRequest(bundle, env, source, gated=env in ("staging", "prod")),
+                )
+
+    Session(repo).write(f"bench: {rounds} promotions per environment", promote_all)
+
+
+def status_row(base: Path, key: Path, rounds: int) -> Row:
+    repo = _registry(base, key)
+    evidence = write_evidence(base / "evidence")
+    bundles = []
+    for label in ("blue", "green"):
+        built = json.loads(
+            docket(
+                "bundle",
+                "build",
+                "--label",
+                label,
+                "--evidence",
+                evidence,
+                "--format",
+                "json",
+                "--repo",
+                repo,
+            )
+        )
+        docket("bundle", "verify", built["bundle_id"], "--record", "--repo", repo)
+        bundles.append(built["bundle_id"])
+    _promote_many(repo, bundles, rounds)
+    rows = json.loads(docket("status", "--format", "json", "--repo", repo))
+    assert [r["sequence"] for r in rows] == [rounds] * 4, rows
+    took = best_of(3, lambda: docket("status", "--repo", repo))
+    return (
+        f"status (4 environments x {rounds:,} promotions)",
+        f"{took * 1000:.0f} ms",
+        "< 1 s",
+        "ok" if took < 1.0 else "OVER",
+    )
+
+
+def run(quick: bool) -> list[Row]:
+    total, files, rounds = (64 * MIB, 16, 100) if quick else (1024 * MIB, 64, 1000)
+    rows: list[Row] = []
+    base = Path(tempfile.mkdtemp(prefix="docket-bench-releases-"))
+    try:
+        key = base / "key"
+        create_key(key, "bench")
+        with _environment(base, key):
+            (base / "verify").mkdir()
+            rows.extend(bundle_rows(base / "verify", key, total, files))
+            (base / "status").mkdir()
+            rows.append(status_row(base / "status", key, rounds))
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return rows
+
+
+if __name__ == "__main__":
+    for row in run(quick="--quick" in sys.argv[1:]):
+        print(" | ".join(row))
