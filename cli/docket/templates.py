@@ -13,11 +13,11 @@ __all__ = ["PROJECT_ROOT", "WORKFLOWS", "template_files"]
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("registry", "bundles", "deployments", "contracts")
 WORKFLOWS = ("registry-check.yml", "deployment-preview.yml", "deployment-promote.yml",
-             "deployment-rollback.yml", "docs.yml")
+             "deployment-rollback.yml")
 
 
 def template_files() -> dict[str, bytes]:
-    """{repository path: bytes} of the skeleton. Missing workflow files are skipped."""
+    """{repository path: bytes} of the skeleton."""
     if not (PROJECT_ROOT / "registry" / "registry.yaml").is_file():
         raise StateError(f"{PROJECT_ROOT}: docket's registry template is missing",
                          "install docket from its source checkout (`make demo` does)")
@@ -28,7 +28,5 @@ def template_files() -> dict[str, bytes]:
             if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
                 out[path.relative_to(PROJECT_ROOT).as_posix()] = path.read_bytes()
     for name in WORKFLOWS:
-        path = PROJECT_ROOT / ".github" / "workflows" / name
-        if path.is_file():
-            out[f".github/workflows/{name}"] = path.read_bytes()
+        out[f".github/workflows/{name}"] = (PROJECT_ROOT / ".github" / "workflows" / name).read_bytes()
     return out

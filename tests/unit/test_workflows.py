@@ -1,0 +1,52 @@
+"""The workflow files `docket init` installs: well-formed YAML, thin (every real step is a docket
+command), and naming only docket commands and options that exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from docket.commands import cli
+from docket.files import load_yaml
+from docket.templates import WORKFLOWS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _command(words: list[str]) -> click.Command | None:
+    command: click.Command = cli
+    for word in words:
+        if not isinstance(command, click.Group) or word not in command.commands:
+            break
+        command = command.commands[word]
+    return None if command is cli else command
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_workflow_is_well_formed(name: str) -> None:
+    path = ROOT / ".github" / "workflows" / name
+    assert path.is_file(), f"{path} is installed by docket init but missing"
+    doc = load_yaml(path.read_bytes(), str(path))
+    assert doc["jobs"], "a workflow needs at least one job"
+    assert doc.get("permissions"), "workflows declare their token permissions"
+    for job in doc["jobs"].values():
+        assert job.get("timeout-minutes"), "every job has a timeout"
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_workflow_names_real_docket_commands(name: str) -> None:
+    text = (ROOT / ".github" / "workflows" / name).read_text()
+    calls = re.findall(r"\bdocket ((?:[a-z-]+ ?)+)", text)
+    assert calls
+    for call in calls:
+        words = call.split()
+        command = _command(words)
+        assert command is not None, f"{name}: `docket {call}` is not a command"
+        known = {opt for p in command.params for opt in getattr(p, "opts", [])}
+        for line in text.splitlines():
+            if f"docket {call}" in line:
+                for option in re.findall(r"(--[a-z-]+)", line.split(f"docket {call}", 1)[1]):
+                    assert option in known, f"{name}: `docket {call.strip()}` has no {option}"
