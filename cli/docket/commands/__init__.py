@@ -14,6 +14,7 @@ import pygit2
 
 from docket import __version__
 from docket.commands.core import archetype, init, key, package, policy, version
+from docket.commands.demo_cmd import demo
 from docket.commands.verifying import verify
 from docket.errors import DocketError
 
@@ -33,7 +34,7 @@ def cli(debug: bool) -> None:
     del debug
 
 
-for command in (init, key, policy, archetype, version, package, verify):
+for command in (init, key, policy, archetype, version, package, verify, demo):
     cli.add_command(command)
 
 
