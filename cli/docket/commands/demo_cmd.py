@@ -15,8 +15,12 @@ __all__ = ["demo"]
               help="Keep the registry, keys and scratch files in PATH (new or empty). "
                    "Default: a temporary folder, removed at the end.")
 def demo(directory: Path | None) -> None:
-    """Run the whole flow on a fresh registry, narrated: keys, policy, archetypes, versions,
-    packages, verify, and tampering that verify catches."""
+    """Run the whole flow on a throwaway registry, narrated.
+
+    Creates a key and a registry, adds the sample archetypes, freezes, publishes and retires
+    versions, proves it all with `docket verify` and `git verify-commit`, then tampers with a copy
+    and shows verify catching it. Every step is the real command, echoed with its output.
+    """
     from docket.demo import run_demo
 
     run_demo(directory, click.echo)
