@@ -147,6 +147,7 @@ class GitRefs:
 
     def __init__(self, repo: pygit2.Repository) -> None:
         self.repo = repo
+        self._trees: dict[str, GitTree] = {}
 
     def tags(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -157,7 +158,10 @@ class GitRefs:
         return out
 
     def tree_at(self, commit: str) -> GitTree:
-        return GitTree(self.repo, self.repo[commit].peel(pygit2.Commit))
+        # Many tags point at the same commit (one freeze commit can tag many versions).
+        if commit not in self._trees:
+            self._trees[commit] = GitTree(self.repo, self.repo[commit].peel(pygit2.Commit))
+        return self._trees[commit]
 
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
         ref = self.repo.references.get(f"refs/tags/{name}")
