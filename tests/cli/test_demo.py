@@ -59,12 +59,12 @@ def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path) -> No
     assert run_cli("verify", "--repo", folder / "work" / "tampered-registry").code == 1
     versions = run_cli("version", "list", "--format", "json",
                        "--repo", folder / "acme-registry").json()
-    assert [(v["archetype"], v["version"], v["phase"]) for v in versions] == [
-        ("release-notes", "0.1.0", "packaged"),
-        ("support-triage", "1.0.0", "packaged"),
-        ("support-triage", "1.1.0", "packaged"),
-        ("support-triage", "1.2.0", "retired"),
-    ]
+    phases = {(v["archetype"], v["version"]): v["phase"] for v in versions}
+    # Later demo steps (issues 3 and 4) may add versions; these are the core's.
+    assert phases[("release-notes", "0.1.0")] == "packaged"
+    assert phases[("support-triage", "1.0.0")] == "packaged"
+    assert phases[("support-triage", "1.1.0")] == "packaged"
+    assert phases[("support-triage", "1.2.0")] == "retired"
     # The demo pins its own clock and gives the caller's environment back.
     assert os.environ["DOCKET_NOW"] == "2026-01-01T00:00:00Z"
     assert "DOCKET_SIGNING_KEY" not in os.environ
