@@ -68,36 +68,45 @@ class RefConflictError(Exception):
 
 
 class GitTree:
-    """``TreeView`` over one commit of a pygit2 repository (or the empty tree)."""
+    """``TreeView`` over one commit of a pygit2 repository (or the empty tree).
+
+    Subtrees are cached by path: a commit never changes, and without the cache every lookup
+    walked (and inflated) each folder on the way again — half of ``docket verify``'s time on a
+    registry with 1,000 archetypes.
+    """
 
     def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit | None) -> None:
         self.repo = repo
         self.commit = str(commit.id) if commit is not None else None
         self._root = commit.tree if commit is not None else None
+        self._trees: dict[str, pygit2.Object | None] = {}
 
     def _entry(self, path: str) -> pygit2.Object | None:
         if self._root is None:
             return None
         if path in ("", "."):
             return self._root
-        try:
-            return self._root[path]
-        except KeyError:
-            return None
+        if path in self._trees:
+            return self._trees[path]
+        parent, _, name = path.rpartition("/")
+        tree = self._entry(parent) if parent else self._root
+        found: pygit2.Object | None = None
+        if isinstance(tree, pygit2.Tree):
+            with contextlib.suppress(KeyError):
+                found = tree[name]
+        if found is None or isinstance(found, pygit2.Tree):
+            self._trees[path] = found  # folders only: blobs are read once and not kept
+        return found
 
     def _lookup(self, path: str) -> tuple[int, pygit2.Oid] | None:
         if self._root is None:
             return None
         if path in ("", "."):
             return int(FileMode.TREE), self._root.id
-        parent, _, name = path.rpartition("/")
-        tree = self._entry(parent) if parent else self._root
-        if not isinstance(tree, pygit2.Tree):
+        found = self._entry(path)
+        if found is None:
             return None
-        for item in tree:
-            if item.name == name:
-                return int(item.filemode), item.id
-        return None
+        return int(found.filemode), found.id
 
     def kind(self, path: str) -> EntryKind | None:
         found = self._lookup(path)
@@ -139,6 +148,7 @@ class GitRefs:
 
     def __init__(self, repo: pygit2.Repository) -> None:
         self.repo = repo
+        self._trees: dict[str, GitTree] = {}
 
     def tags(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -149,7 +159,10 @@ class GitRefs:
         return out
 
     def tree_at(self, commit: str) -> GitTree:
-        return GitTree(self.repo, self.repo[commit].peel(pygit2.Commit))
+        # Many tags point at the same commit (one freeze commit can tag many versions).
+        if commit not in self._trees:
+            self._trees[commit] = GitTree(self.repo, self.repo[commit].peel(pygit2.Commit))
+        return self._trees[commit]
 
     def parent(self, commit: str) -> str | None:
         """The first parent, or None for a root commit or when a shallow clone lacks it."""

@@ -14,9 +14,10 @@ import click
 import pygit2
 
 from docket import __version__
-from docket.commands.contracts_cmd import contracts
 from docket.commands.clients import entitlement, placement, release, run_check
+from docket.commands.contracts_cmd import contracts
 from docket.commands.core import archetype, init, key, package, policy, version
+from docket.commands.demo_cmd import demo
 from docket.commands.deployments import deployments, history, promote, rollback, status
 from docket.commands.releases import bundle, gate
 from docket.commands.verifying import verify
@@ -39,7 +40,7 @@ def cli(debug: bool) -> None:
 
 
 for command in (init, key, policy, archetype, version, package, verify, contracts, placement, entitlement,
-                run_check, release, bundle, gate, promote, rollback, status, history, deployments):
+                run_check, release, bundle, gate, promote, rollback, status, history, deployments, demo):
     cli.add_command(command)
 
 

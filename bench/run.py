@@ -1,0 +1,309 @@
+"""``make bench``: measure docket against the budgets of design §9 and print one table.
+
+Rows: ``docket verify`` of the scale fixture (a real ``python -m docket verify`` process), the
+cost of one write (freezing a new version) on that registry and on an empty one — p50 with
+signing, signing alone, and without signing — hash-chain and signature verification throughput,
+then the rows of ``bench/bench_releases.py`` when it exists (``run(quick) -> rows``).
+
+``--quick`` uses a small fixture (50 archetypes / 500 versions) and never fails on a budget: it is
+what the test suite runs. The full run exits 1 when a budget is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  # noqa: E402
+from fixtures import (  # noqa: E402
+    NOW,
+    OUT,
+    ROOT,
+    FixtureInfo,
+    archetype_files,
+    fixture,
+    new_registry,
+    write_key,
+)
+
+from docket import sshsig  # noqa: E402
+from docket.log import (  # noqa: E402
+    EVENT_NAMESPACE,
+    Event,
+    SshSignature,
+    chain_problems,
+    iter_lines,
+    parse_line,
+    signing_payload,
+)
+from docket.ops.archetypes import add_archetype  # noqa: E402
+from docket.ops.versions import freeze  # noqa: E402
+from docket.scopes import Scope  # noqa: E402
+from docket.signing import KeySigner  # noqa: E402
+from docket.store import GitStore, GitTree, Plan  # noqa: E402
+from docket.transaction import Transaction  # noqa: E402
+from docket.verify.context import discover_scopes  # noqa: E402
+
+Row = tuple[str, str, str, str]
+VERIFY_BUDGET_S = 10.0
+WRITE_BUDGET_MS = 50.0
+SIZE_RATIO_BUDGET = 2.0
+FULL = (1000, 10000)
+QUICK = (50, 500)
+
+
+class TimedSigner:
+    """A ``Signer`` that counts the time spent signing (to report writes with and without it)."""
+
+    def __init__(self, inner: KeySigner) -> None:
+        self.inner = inner
+        self.spent = 0.0
+        self.count = 0
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.inner.public_key
+
+    def sign(self, data: bytes, namespace: str) -> bytes:
+        started = time.perf_counter()
+        try:
+            return self.inner.sign(data, namespace)
+        finally:
+            self.spent += time.perf_counter() - started
+            self.count += 1
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+OK, OVER, FAIL, INFO = "ok", "OVER", "FAIL", "info"
+
+
+def _verdict(ok: bool) -> str:
+    return OK if ok else OVER
+
+
+# -- docket verify ---------------------------------------------------------------------------
+
+
+def bench_verify(info: FixtureInfo, runs: int) -> Row:
+    """``python -m docket verify`` on the fixture: median wall time (and its CPU time)."""
+    path = str(ROOT / "cli") + os.pathsep + os.environ.get("PYTHONPATH", "")
+    env = {**os.environ, "PYTHONPATH": path}
+    label = f"docket verify, {info.archetypes} archetypes / {info.versions} versions"
+    budget = f"< {VERIFY_BUDGET_S:.0f} s"
+    samples = []
+    for _ in range(runs):
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "docket", "verify", "--repo", info.path],
+                              capture_output=True, text=True, env=env, check=False)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        samples.append((wall, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime))
+        if done.returncode != 0:
+            _log(done.stdout[-3000:] + done.stderr[-3000:])
+            return label, f"exit {done.returncode}: findings", budget, FAIL
+    wall, cpu_s = sorted(samples)[len(samples) // 2]
+    return label, f"{wall:.2f} s (cpu {cpu_s:.2f} s)", budget, _verdict(wall < VERIFY_BUDGET_S)
+
+
+# -- one write -------------------------------------------------------------------------------
+
+
+class Writer:
+    """Freezes new versions of one archetype through the real write path (what
+    ``Session.write`` does), timing each write and the signing inside it."""
+
+    def __init__(self, repo: Path, key: Path, archetype: str = "agent-00000") -> None:
+        self.store = GitStore.open(repo, "main")
+        self.signer = TimedSigner(KeySigner.from_file(key))
+        self.archetype = archetype
+        self.done = 0
+        self.totals: list[float] = []
+        self.signing: list[float] = []
+
+    def freeze_next(self) -> None:
+        version = f"9.0.{self.done}"
+        self.done += 1
+
+        def plan(tree: GitTree) -> Plan:
+            tx = Transaction(tree, [self.signer], NOW)
+            freeze(tx, self.archetype, version)
+            return tx.plan(f"docket: froze {self.archetype} {version}")
+
+        self.signer.spent = 0.0
+        started = time.perf_counter()
+        self.store.write(plan, self.signer, NOW)
+        self.totals.append(time.perf_counter() - started)
+        self.signing.append(self.signer.spent)
+
+    def p50_ms(self, excluding_signing: bool = False) -> float:
+        samples = ([t - s for t, s in zip(self.totals, self.signing, strict=True)]
+                   if excluding_signing else self.totals)
+        return statistics.median(samples) * 1000
+
+    def signing_ms(self) -> float:
+        return statistics.median(self.signing) * 1000
+
+
+def _clone(info: FixtureInfo, into: Path) -> Path:
+    """A private copy of the fixture (objects hard-linked), so writes never touch the cache."""
+    target = into / "big.git"
+    subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", info.path, str(target)],
+                   check=True)
+    return target
+
+
+def _empty(into: Path, key: Path) -> Path:
+    """A registry with the policy and one archetype (the least a freeze needs)."""
+    path = into / "empty.git"
+    session = new_registry(path, key)
+    session.write("docket: new archetype agent-00000",
+                  lambda tx: add_archetype(tx, "agent-00000", archetype_files("agent-00000"),
+                                           ("alice",)))
+    return path
+
+
+def bench_writes(info: FixtureInfo, count: int) -> list[Row]:
+    """``count`` freezes on a copy of the fixture and on an empty registry, interleaved so that
+    the load of a shared machine weighs on both alike."""
+    with tempfile.TemporaryDirectory(prefix="docket-bench-") as tmp:
+        big = Writer(_clone(info, Path(tmp)), Path(info.key))
+        key = write_key(Path(tmp) / "keys")
+        empty = Writer(_empty(Path(tmp), key), key)
+        for writer in (big, empty):  # warm-up: imports and caches, not measured
+            writer.freeze_next()
+            writer.totals.clear()
+            writer.signing.clear()
+        for _ in range(count):
+            big.freeze_next()
+            empty.freeze_next()
+    size = f"{info.archetypes}/{info.versions}"
+    ratio = big.p50_ms(True) / empty.p50_ms(True)
+    budget = f"< {WRITE_BUDGET_MS:.0f} ms"
+    signing = f"{big.signing_ms():.2f} ms"
+    return [
+        (f"one write (freeze), {size} registry: p50 incl. signing", f"{big.p50_ms():.1f} ms", "—",
+         INFO),
+        (f"one write (freeze), {size} registry: p50 excl. signing", f"{big.p50_ms(True):.1f} ms",
+         budget, _verdict(big.p50_ms(True) < WRITE_BUDGET_MS)),
+        ("one write (freeze), empty registry: p50 incl. signing", f"{empty.p50_ms():.1f} ms", "—",
+         INFO),
+        ("one write (freeze), empty registry: p50 excl. signing", f"{empty.p50_ms(True):.1f} ms",
+         budget, _verdict(empty.p50_ms(True) < WRITE_BUDGET_MS)),
+        (f"write cost {size} ÷ empty (excl. signing)", f"{ratio:.2f}×",
+         f"≤ {SIZE_RATIO_BUDGET:.0f}× (size-independent)", _verdict(ratio <= SIZE_RATIO_BUDGET)),
+        ("signing alone per write (2 events + commit + tag)", signing, "—", INFO),
+    ]
+
+
+# -- throughput ------------------------------------------------------------------------------
+
+
+def _all_events(info: FixtureInfo) -> list[tuple[Scope, list[Event], list[bytes]]]:
+    """Every scope's parsed log (not timed: parsing is not what the rows measure)."""
+    tree = GitStore.open(Path(info.path), "main").snapshot()
+    scopes, _ = discover_scopes(tree)
+    out = []
+    for target in scopes:
+        data = tree.read(target.history_path) or b""
+        lines = [line for _, line in iter_lines(data)]
+        events = [parse_line(line, target.history_path) for line in lines]
+        out.append((target, events, lines))
+    return out
+
+
+def _rate(count: int, seconds: float, unit: str) -> str:
+    return f"{count / seconds:,.0f} {unit}/s ({count:,} in {seconds:.2f} s)"
+
+
+def bench_throughput(info: FixtureInfo, signatures: int) -> list[Row]:
+    logs = _all_events(info)
+    events = sum(len(e) for _, e, _ in logs)
+    started = time.perf_counter()
+    broken = sum(len(chain_problems(evs, lines)) for _, evs, lines in logs)
+    chain = time.perf_counter() - started
+    if broken:
+        return [("hash-chain verification", f"{broken} broken links", "—", FAIL)]
+    public = sshsig.parse_public_key(Path(info.key + ".pub").read_text())
+    jobs = [(target, event) for target, evs, _ in logs for event in evs][:signatures]
+    checked = 0
+    started = time.perf_counter()
+    for target, event in jobs:
+        payload = signing_payload(target.path, event)
+        for entry in event.signatures:
+            if isinstance(entry, SshSignature):
+                sshsig.verify(entry.sig.encode(), payload, EVENT_NAMESPACE, public)
+                checked += 1
+    sigs = time.perf_counter() - started
+    return [
+        ("hash-chain verification (sha256 of each line + links)", _rate(events, chain, "events"),
+         "—", INFO),
+        ("signature verification (canonical payload + SSHSIG Ed25519)",
+         _rate(checked, sigs, "signatures"), "—", INFO),
+    ]
+
+
+# -- the table -------------------------------------------------------------------------------
+
+
+def extra_rows(quick: bool) -> list[Row]:
+    """Rows of ``bench/bench_releases.py`` (issue 4) when it exists."""
+    if not (BENCH / "bench_releases.py").is_file():
+        return []
+    module = importlib.import_module("bench_releases")
+    rows: list[Row] = [(str(a), str(b), str(c), str(d)) for a, b, c, d in module.run(quick)]
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    header = ("benchmark", "measured", "budget", "verdict")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    line: Callable[[tuple[str, ...]], str] = lambda r: "| " + " | ".join(  # noqa: E731
+        c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+                      *(line(r) for r in rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Docket benchmarks (design §9 budgets).")
+    parser.add_argument("--quick", action="store_true",
+                        help="small fixture (50 archetypes, 500 versions); never fails on budgets")
+    parser.add_argument("--out", type=Path, default=OUT, help="where fixtures are cached")
+    args = parser.parse_args(argv)
+    archetypes, versions = QUICK if args.quick else FULL
+    info = fixture(archetypes, versions, args.out, _log)
+    _log(f"fixture: {info.archetypes} archetypes, {info.versions} versions, {info.packages} "
+         f"packages, {info.commits} commits (generated in {info.seconds} s) at {info.path}")
+    rows: list[Row] = [bench_verify(info, runs=1 if args.quick else 3)]
+    rows.extend(bench_writes(info, count=20))
+    rows.extend(bench_throughput(info, signatures=1000 if args.quick else 10000))
+    rows.extend(extra_rows(args.quick))
+    print(table(rows))
+    failed = [r[0] for r in rows if r[3] == FAIL]
+    over = [r[0] for r in rows if r[3] == OVER]
+    if failed:
+        _log("failed: " + "; ".join(failed))
+        return 1
+    if over and not args.quick:
+        _log("over budget: " + "; ".join(over))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
