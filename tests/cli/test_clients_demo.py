@@ -35,6 +35,15 @@ class FakeDemo:
     def key(self, name: str) -> Path:
         return self.reg.key(name)
 
+    def write(self, path: Path, text: str) -> None:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+        self.lines.append(f"$ echo {text!r} >> {path}")
+
+    def git(self, *args: str | Path) -> str:
+        self.lines.append("$ git " + " ".join(map(str, args)))
+        return self.reg.git(*map(str, args))
+
 
 @pytest.fixture
 def demo(registry: Registry) -> FakeDemo:

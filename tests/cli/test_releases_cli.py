@@ -151,7 +151,7 @@ def test_the_demo_step_runs_end_to_end(registry: Registry, tmp_path: Path) -> No
     (tmp_path / "work").mkdir()
     demo = FakeDemo(registry, tmp_path / "work")
     demo_step(demo)
-    assert demo.ran[-2:] == [("status",), ("verify",)]
+    assert demo.ran[-2:] == [("history", "--env", "prod"), ("status",)]
     assert any(a[0] == "rollback" for a in demo.ran)
     prod = json.loads((registry.path / "deployments" / "prod" / "current.json").read_text())
     assert (

@@ -35,6 +35,10 @@ class Demo(Protocol):
 
     def key(self, name: str) -> Any: ...
 
+    def write(self, path: Path, text: str) -> None: ...
+
+    def git(self, *args: str | Path) -> str: ...
+
 
 def _snapshot(demo: Demo) -> TreeView:
     """The registry as it stands (read quietly: the narration shows only what matters)."""
@@ -44,6 +48,9 @@ def _snapshot(demo: Demo) -> TreeView:
 def _people(demo: Demo) -> None:
     """bob holds and admins project acme; carol is acme's entitlement authority."""
     policy = load_log(_snapshot(demo), POLICY).state
+    if "bob" not in policy.identities or "carol" not in policy.identities:
+        demo.say("Two more people join: bob holds and administers the client project acme; carol "
+                 "is acme's entitlement authority. Each change is a signed policy event by root.")
     for name in ("bob", "carol"):
         if name not in policy.identities:
             line = sshsig.public_key_line(KeySigner.from_file(demo.key(name)).public_key)
@@ -101,6 +108,10 @@ def _entitle(demo: Demo, address: str) -> None:
 
 
 def _upgrade(demo: Demo, address: str, second: str) -> None:
+    demo.say("The vendor improves the method with an ordinary commit to the draft.")
+    method = Path(demo.registry) / "registry" / "archetypes" / ARCHETYPE / "method" / "instructions.md"
+    demo.write(method, "- Reply in the customer's language.")
+    demo.git("commit", "--quiet", "-am", f"{ARCHETYPE}: reply in the customer's language")
     demo.say(f"The vendor releases {second}. The placement stays pinned; status shows the update.")
     demo.run("release", ARCHETYPE, second)
     demo.run("placement", "status", address)

@@ -3,7 +3,7 @@
 Writes sample release evidence, evaluates the readiness gate, builds a bundle from the published
 packages, verifies and records it, promotes it through preview, dev, staging (a failing gate
 first, with its report) and prod, takes a second bundle up the whole chain in one command, rolls
-prod back with a reason, and ends with ``docket status`` and ``docket verify``.
+prod back with a reason, and ends with ``docket status`` (the finale verifies everything).
 
 ``write_evidence`` is also what the tests and golden examples use for realistic evidence.
 """
@@ -224,4 +224,3 @@ def run(demo: DemoLike) -> None:
     demo.run("rollback", "--env", "prod", "--reason", "canary error rate doubled after the switch")
     demo.run("history", "--env", "prod")
     demo.run("status")
-    demo.run("verify")
