@@ -94,7 +94,8 @@ def read_folder(root: Path) -> dict[str, bytes]:
             rel = path.relative_to(root).as_posix()
             mode = path.lstat().st_mode
             if stat.S_ISLNK(mode):
-                raise InputError(f"{path}: is a symlink", "replace it with a regular file; symlinks could escape the folder")
+                raise InputError(f"{path}: is a symlink",
+                                 "replace it with a regular file; symlinks could escape the folder")
             if stat.S_ISDIR(mode):
                 continue
             if not stat.S_ISREG(mode):

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from docket.errors import InputError
 
 __all__ = [
-    "HISTORY",
     "CURRENT",
+    "HISTORY",
     "KIND_PATTERNS",
     "Scope",
     "check_name",

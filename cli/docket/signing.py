@@ -105,7 +105,7 @@ def load_signer(spec: str) -> KeySigner | AgentSigner:
         text = text.removeprefix("key::")
     if text.startswith("ssh-"):
         return AgentSigner(text, "the configured public key")
-    path = Path(os.path.expanduser(text))
+    path = Path(text).expanduser()
     if path.suffix == ".pub":
         try:
             return AgentSigner(path.read_text(), str(path))

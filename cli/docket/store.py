@@ -278,7 +278,7 @@ class GitStore:
                 nested.setdefault(head, {})[rest] = value
             else:
                 direct[head] = value
-        builder = self.repo.TreeBuilder(self.repo[base]) if base else self.repo.TreeBuilder()
+        builder = self.repo.TreeBuilder(base) if base else self.repo.TreeBuilder()
         for name, value in direct.items():
             if isinstance(value, TreeRef):
                 builder.insert(name, pygit2.Oid(hex=value.oid), FileMode.TREE)
@@ -293,8 +293,9 @@ class GitStore:
     def _signed_commit(self, message: str, tree: pygit2.Oid, base: pygit2.Commit | None,
                        signer: Signer, principal: str, when: datetime) -> pygit2.Oid:
         sig = _git_signature(principal, when)
-        parents = [base.id] if base is not None else []
-        payload = self.repo.create_commit_string(sig, sig, message, tree, parents)
+        parents: list[str | pygit2.Oid] = [base.id] if base is not None else []
+        # pygit2's stubs say Oid; at run time create_commit_string returns the commit text.
+        payload = str(self.repo.create_commit_string(sig, sig, message, tree, parents))
         armored = signer.sign(payload.encode("utf-8"), "git")
         return self.repo.create_commit_with_signature(payload, armored.decode("ascii"))
 
@@ -326,7 +327,7 @@ class GitStore:
         tagger = _git_signature(principal, when)
         body = (f"object {target}\ntype commit\ntag {spec.name}\n"
                 f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
-                f"{spec.message.rstrip()}\n").encode("utf-8")
+                f"{spec.message.rstrip()}\n").encode()
         oid = self.repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
         try:
             self.repo.references.create(f"refs/tags/{spec.name}", oid, force=False)
@@ -382,4 +383,5 @@ class GitStore:
         tip = self.tip()
         assert tip is not None
         # FORCE only on the written paths: _refuse_dirty proved they held no local edits.
-        self.repo.checkout_tree(tip.tree, strategy=CheckoutStrategy.FORCE, paths=sorted(plan.writes))
+        self.repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
+            tip.tree, strategy=CheckoutStrategy.FORCE, paths=sorted(plan.writes))

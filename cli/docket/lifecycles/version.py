@@ -18,9 +18,9 @@ from docket.lifecycles.machine import Invariant, Machine, Transition
 from docket.model import Record
 
 __all__ = [
+    "LIFECYCLE",
     "AgentConfig",
     "FileEntry",
-    "LIFECYCLE",
     "Posture",
     "Provenance",
     "Snapshot",

@@ -16,7 +16,8 @@ def publish(tx: Transaction, name: str, version: str) -> Manifest:
     vscope = scope("version", name, version)
     vstate = tx.state(vscope)
     if vstate.phase == "init":
-        raise NotFoundError(f"no version {version} of {name!r}", f"freeze it first: `docket version freeze {name} {version}`")
+        raise NotFoundError(f"no version {version} of {name!r}",
+                            f"freeze it first: `docket version freeze {name} {version}`")
     pscope = scope("package", name, version)
     # PACKAGE_REQUIRES_FROZEN_VERSION and RETIREMENT_BLOCKS_FUTURE_PACKAGING are enforced here.
     tx.apply(vscope, "RecordPackageReference", {"package": pscope.path})
