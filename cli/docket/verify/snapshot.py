@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from docket.authz import RoleResolver, authorize, required_role, valid_signers
 from docket.errors import DocketError
 from docket.lifecycles import machine_for
-from docket.lifecycles.policy import PolicyState, Role, lookup_role
+from docket.lifecycles.policy import PolicyState, Role, expired, lookup_role, renews_expiry
 from docket.log import Event, chain_problems, head_digest, render_current
 from docket.scopes import scope
 from docket.tree import TreeView
@@ -85,6 +85,14 @@ def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
                 hint="the event was forged or the policy log was truncated",
             )
             continue
+        if expired(policy, event.at) and not renews_expiry(target, event.type, event.data, event.at):
+            yield Finding(
+                where,
+                "POLICY_EXPIRED",
+                f"written at {event.at}, after policy v{policy.version} expired ({policy.expires})",
+                target.label,
+                hint="an expired policy accepts only its renewal by root; restore the log from git history",
+            )
         problems = _event_problems(ctx, record, index, event, policy)
         if problems:
             role = required_role(machine, target, event.type, event.data)
