@@ -218,6 +218,8 @@ class Transaction:
     def _tail_problems(self, current: ScopeLog, last: Event) -> list[str]:
         target = current.scope
         named = self._policy_version(last.policy_version)
+        if target.kind == "policy" and last.policy_version != last.seq - 1:  # judged by the one before
+            return [f"names policy v{last.policy_version}, but the policy before it is v{last.seq - 1}"]
         if target.kind == "policy":  # signed by the root before (if any) and after the change
             policies = [p for p in (named, current.state) if p is not None and p.phase != "none"]
             if named is None or not policies:

@@ -205,6 +205,23 @@ def test_a_forged_policy_tail_stops_every_write(registry: Registry) -> None:
                           "signature(s) by root, got 0")
 
 
+def test_a_policy_change_that_names_the_version_it_creates_is_caught(registry: Registry) -> None:
+    """bob, listed but not root, grants himself root and claims to be judged by the policy his
+    own event creates (where he is root): verify and every write refuse it."""
+    _add_bob(registry)
+    forger = Forger(registry)
+    policy = scope("policy")
+    event = forger.next_event(policy, "role_granted", {"principal": "bob", "role": "root",
+                                                       "threshold": None}, "bob", policy_version=3)
+    forger.append(policy, event, ssh_signature("bob", "bob", policy.path, event))
+    forger.commit()
+    message = "names policy v3, but the policy before it is v2"
+    assert [(f["code"], f["path"], f["message"]) for f in _verify(registry)] == [
+        ("SIGNATURE_INVALID", f"{policy.history_path}:3", message)]
+    err = _refused(registry, "policy", "grant", "authors", "bob", key="bob")
+    assert err.startswith(f"error: {policy.history_path}:3: the last event does not verify ({message})")
+
+
 # -- the clock -------------------------------------------------------------------------------------
 
 

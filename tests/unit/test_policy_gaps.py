@@ -262,6 +262,19 @@ def test_a_forged_policy_tail_stops_every_write() -> None:
         transaction(tree, "alice")
 
 
+def test_a_policy_tail_naming_the_version_it_creates_is_refused() -> None:
+    """bob is listed but not root; naming the policy his own grant creates would make him
+    his own judge."""
+    tree = registry_tree()
+    tx = transaction(tree, "alice")
+    tx.apply(POLICY, "AddIdentity", {"identity": identity("dave")})
+    tree = _with_tail(committed(tree, tx), POLICY, lambda e: sign(POLICY, e.model_copy(
+        update={"type": "role_granted", "actor": "bob", "policy_version": 2,
+                "data": {"role": "root", "principal": "bob", "threshold": None}}), "bob"))
+    with pytest.raises(StateError, match=r"history.jsonl:2: .*\(names policy v2, but the policy before it is v1\)"):
+        transaction(tree, "alice")
+
+
 def test_only_the_tail_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     real = authz.valid_signers
