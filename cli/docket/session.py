@@ -1,15 +1,16 @@
 """The adapter glue a command runs in: which repository, which keys, what time it is.
 
 ``Session.write`` runs an operation inside one store transaction (re-planned on conflict);
-``Session.snapshot`` gives a read-only view. The clock is read here, once, and nowhere in the
-core: ``DOCKET_NOW`` (RFC 3339) pins it for reproducible demos and tests.
+``Session.snapshot`` gives a read-only view. The clock is read here, and nowhere in the core:
+``DOCKET_NOW`` (RFC 3339) pins it for reproducible demos and tests. It is read lazily, once, the
+first time a command asks for ``now`` (every write does), so a read-only command never fails on a
+malformed ``DOCKET_NOW``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -37,13 +38,23 @@ def clock_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-@dataclass
 class Session:
-    repo_path: Path
-    key_specs: tuple[str, ...] = ()
-    branch: str | None = None
-    now: datetime = field(default_factory=clock_now)
-    _store: GitStore | None = None
+    """One command's repository, keys and (lazily) clock; ``now`` pins the clock."""
+
+    def __init__(self, repo_path: Path, key_specs: tuple[str, ...] = (), branch: str | None = None,
+                 now: datetime | None = None, _store: GitStore | None = None) -> None:
+        self.repo_path = repo_path
+        self.key_specs = key_specs
+        self.branch = branch
+        self._now = now
+        self._store = _store
+
+    @property
+    def now(self) -> datetime:
+        """The command's clock, read on first use (``DOCKET_NOW`` or the system clock)."""
+        if self._now is None:
+            self._now = clock_now()
+        return self._now
 
     @property
     def store(self) -> GitStore:
@@ -74,14 +85,15 @@ class Session:
     def write(self, message: str, operation: Callable[[Transaction], T],
               bootstrap_principal: str | None = None) -> tuple[WriteResult, T]:
         """Run ``operation`` in one signed, atomic commit; returns the commit and its result."""
+        now = self.now  # every write needs the clock: a malformed DOCKET_NOW fails here, first
         signers = self.signers()
         box: list[T] = []
 
         def plan(tree: GitTree) -> object:
             box.clear()
-            tx = Transaction(tree, list(signers), self.now, bootstrap_principal)
+            tx = Transaction(tree, list(signers), now, bootstrap_principal)
             box.append(operation(tx))
             return tx.plan(message)
 
-        result = self.store.write(plan, signers[0], self.now)  # type: ignore[arg-type]
+        result = self.store.write(plan, signers[0], now)  # type: ignore[arg-type]
         return result, box[0]

@@ -15,11 +15,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from docket import sshsig
-from docket.authz import authorize, policy_resolver
+from docket.authz import authorize, policy_resolver, valid_signers
 from docket.canonical import canonical, loads_strict
 from docket.errors import StateError, TrustError
 from docket.lifecycles import machine_for
-from docket.lifecycles.policy import PolicyState, Role
+from docket.lifecycles.policy import PolicyState, Role, expired, renews_expiry
 from docket.log import (
     EVENT_NAMESPACE,
     Event,
@@ -74,7 +74,7 @@ def load_log(tree: TreeView, target: Scope) -> ScopeLog:
     machine = machine_for(target.kind)
     try:
         state = machine.replay(target, ((e.type, e.data) for e in events))
-    except Exception as exc:  # noqa: BLE001 - a corrupt log must become a one-line error
+    except Exception as exc:  # a corrupt log must become a one-line error
         raise StateError(f"{target.history_path}: does not replay ({exc})",
                          "run `docket verify` to see what was changed") from exc
     return ScopeLog(target, history, tuple(events), state)
@@ -93,10 +93,12 @@ class Transaction:
         self.writes: dict[str, bytes | TreeRef] = {}
         self.tags: list[TagSpec] = []
         self._logs: dict[Scope, ScopeLog] = {}
+        self._tails_checked: set[Scope] = set()
         self._bootstrap = bootstrap_principal
         self.policy: PolicyState = self.log(POLICY).state
         if self.policy.phase == "none" and bootstrap_principal is None:
             raise StateError("this repository has no docket policy", "run `docket init` first")
+        self._check_tail(self.log(POLICY))  # every write trusts the policy: its tail must hold
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -140,7 +142,9 @@ class Transaction:
         """Decide ``command`` on ``target``, sign and authorize the event, stage the new log."""
         machine = machine_for(target.kind)
         current = self.log(target)
+        self._check_tail(current)
         decision = machine.decide(current.state, command, data)
+        self._check_expiry(target, decision.type, decision.data)
         # Fold the data as readers will parse it back from the log: RFC 8785 writes 1.0 as 1 and
         # -0.0 as 0, so current.json must be rendered from those values, not the originals.
         data_as_read = loads_strict(canonical(decision.data), target.history_path)
@@ -173,6 +177,62 @@ class Transaction:
         if target.kind == "policy":
             self.policy = new_state
         return new_state
+
+    # -- the cheap checks before a log grows ---------------------------------------------------
+
+    def _check_expiry(self, target: Scope, event_type: str, data: dict[str, Any]) -> None:
+        """An expired policy accepts nothing but its own renewal (design §4: the policy has an
+        expiry); verify reports an event written after it (POLICY_EXPIRED)."""
+        at = timestamp(self.at)
+        if expired(self.policy, at) and not renews_expiry(target, event_type, data, at):
+            raise TrustError(
+                f"{POLICY.history_path}: policy v{self.policy.version} expired at "
+                f"{self.policy.expires}; {target.label} cannot change until it is renewed",
+                "a root holder renews it: `docket policy expires TIME` (or `never`)")
+
+    def _policy_version(self, version: int) -> PolicyState | None:
+        """The policy at ``version`` (0: before it existed); replays only the policy log."""
+        if version == self.policy.version:
+            return self.policy
+        events = self.log(POLICY).events
+        if not 0 <= version <= len(events):
+            return None
+        state: PolicyState = machine_for("policy").replay(POLICY, ((e.type, e.data) for e in events[:version]))
+        return state
+
+    def _check_tail(self, current: ScopeLog) -> None:
+        """Refuse to extend a log whose last line does not verify: only the tail, so a write
+        costs the same in a registry of any size. The policy's tail is fully authorized (every
+        write trusts the policy); any other tail must carry valid signatures by principals of the
+        policy it names, its actor among them — who may sign what is ``docket verify``'s job."""
+        if not current.events or current.scope in self._tails_checked:
+            return
+        self._tails_checked.add(current.scope)
+        last = current.events[-1]
+        problems = self._tail_problems(current, last)
+        if problems:
+            raise StateError(f"{current.scope.history_path}:{last.seq}: the last event does not verify "
+                             f"({problems[0]}); refusing to extend the log",
+                             "run `docket verify`, then restore the log from git history")
+
+    def _tail_problems(self, current: ScopeLog, last: Event) -> list[str]:
+        target = current.scope
+        named = self._policy_version(last.policy_version)
+        if target.kind == "policy" and last.policy_version != last.seq - 1:  # judged by the one before
+            return [f"names policy v{last.policy_version}, but the policy before it is v{last.seq - 1}"]
+        if target.kind == "policy":  # signed by the root before (if any) and after the change
+            policies = [p for p in (named, current.state) if p is not None and p.phase != "none"]
+            if named is None or not policies:
+                return [f"names policy v{last.policy_version}, which does not exist"]
+            machine = machine_for("policy")
+            verdicts = [authorize(machine, target, last, p, policy_resolver(p, self._owners)) for p in policies]
+            return [problem for verdict in verdicts for problem in verdict.problems]
+        if named is None or named.phase == "none":
+            return [f"names policy v{last.policy_version}, which does not exist"]
+        good, problems = valid_signers(target, last, named)
+        if not problems and last.actor not in good:
+            problems = [f"actor {last.actor!r} did not sign it"]
+        return problems
 
     def put(self, path: str, value: bytes | TreeRef) -> None:
         self.writes[path] = value

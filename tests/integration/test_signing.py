@@ -185,10 +185,10 @@ def test_which_key_is_used(registry: Registry, monkeypatch: pytest.MonkeyPatch) 
     assert isinstance(literal, AgentSigner) and literal.public_line == pub.read_text().strip()
     monkeypatch.setenv("HOME", str(registry.alice.parent))
     assert isinstance(load_signer(f"~/{registry.alice.name}"), KeySigner)
-    none = registry.run("policy", "grant", "builders", "alice", key=None)
+    none = registry.run("policy", "grant", "promoters:prod", "alice", key=None)
     assert none.code == 1 and "error: no signing key configured" in none.err
     registry.git("config", "user.signingkey", str(registry.alice))
-    registry.ok("policy", "grant", "builders", "alice", "--threshold", "1", key=None)
+    registry.ok("policy", "grant", "promoters:prod", "alice", key=None)
 
 
 def test_agent_without_the_key_refuses(agent: Path, tmp_path: Path) -> None:

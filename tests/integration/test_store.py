@@ -91,14 +91,7 @@ def test_cas_gives_up_after_bounded_retries(registry: Registry) -> None:
 
     def plan(tree: GitTree) -> Plan:
         attempts.append(1)
-        registry.ok(
-            "policy",
-            "grant",
-            "builders" if len(attempts) % 2 else "authors",
-            "alice",
-            "--threshold",
-            "1",
-        )
+        registry.ok("policy", "expires", f"2027-01-{len(attempts):02d}T00:00:00Z")
         tx = Transaction(tree, [ALICE], AT)
         policy_ops.add_identity(
             tx, "carol", registry.key("carol").with_name("carol_ed25519.pub").read_text()

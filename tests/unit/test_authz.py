@@ -276,12 +276,12 @@ def _rotation(
         ),
         pytest.param(
             ("alice", "bob"),
-            2,
+            1,
             "RevokeRole",
             {"role": "root", "principal": "alice"},
-            ("bob",),
-            (False, True),
-            id="revoking-a-root-needs-old-root",
+            ("alice",),
+            (True, False),
+            id="revoking-a-root-needs-the-remaining-root",
         ),
     ],
 )

@@ -27,6 +27,8 @@ def _at(name: str) -> PolicyState:
         state = run(POLICY)
     elif name == "two-roots":
         state = policy_at(("alice", "bob"), 2)
+    elif name == "two-roots-1-of-2":
+        state = policy_at(("alice", "bob"), 1)
     else:
         state = policy_at()
     return state
@@ -66,7 +68,7 @@ ROWS = [
         id="GrantRole-from-active",
     ),
     pytest.param(
-        "two-roots",
+        "two-roots-1-of-2",
         "RevokeRole",
         {"role": "root", "principal": "bob"},
         lambda s: s.roles["root"] == Role(principals=("alice",), threshold=1),

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from docket.errors import NotFoundError
 from docket.commands.output import common, emit, format_option, keys_option, repo_option, table
+from docket.errors import InputError, NotFoundError
 from docket.lifecycles.policy import PolicyState
 from docket.ops import archetypes as archetype_ops
 from docket.ops import packages as package_ops
@@ -48,7 +48,17 @@ def _done(fmt: str, what: str, commit: str, extra: dict[str, Any] | None = None)
 @format_option
 def init(path: Path, name: str | None, principal: str, bare: bool, branch: str,
          keys: tuple[str, ...], fmt: str) -> None:
-    """Create a registry in PATH: the trust policy with you as root, and the skeleton."""
+    """Create a registry in PATH: the trust policy with you as root, and the skeleton.
+
+    The policy starts with one root key (yours, one --key). For a k-of-n root, add the other
+    root holders afterwards: `docket policy add-identity NAME PUBKEY`, `docket policy grant root
+    NAME` for each, then `docket policy threshold root K` signed by K root keys (`--key A --key
+    B`), since a policy change must satisfy the root threshold before and after it.
+    """
+    if len(keys) > 1:
+        raise InputError("docket init takes one --key: the policy starts with a single root key",
+                         "init with one key, then add the other root holders with `docket policy "
+                         "add-identity`, `policy grant root` and `policy threshold root K`")
     path = path.resolve()
     try:
         store = GitStore.open(path, branch)
@@ -87,7 +97,7 @@ def key_create(path: Path, comment: str, fmt: str) -> None:
 
 @click.group()
 def policy() -> None:
-    """Show and change the trust policy (identities, roles, thresholds)."""
+    """Show and change the trust policy (identities, roles, thresholds, expiry)."""
 
 
 def _policy_json(state: PolicyState) -> dict[str, Any]:
@@ -97,11 +107,12 @@ def _policy_json(state: PolicyState) -> dict[str, Any]:
 @policy.command("show")
 @common
 def policy_show(repo: Path, fmt: str) -> None:
-    """Show identities and roles of the current policy."""
+    """Show the policy's version, expiry, identities and roles."""
     state = load_log(_session(repo).snapshot(), POLICY).state
 
     def text() -> None:
-        click.echo(f"policy version {state.version}" + (f", expires {state.expires}" if state.expires else ""))
+        click.echo(f"policy version {state.version}, "
+                   + (f"expires {state.expires}" if state.expires else "never expires"))
         table("identities", ["name", "kind", "key"],
               [(i.name, i.kind, i.public_key or i.subject) for i in state.identities.values()])
         table("roles", ["role", "threshold", "principals"],
@@ -164,6 +175,25 @@ def policy_threshold(role: str, count: int, repo: Path, keys: tuple[str, ...], f
     result, _ = _session(repo, keys).write(f"docket: policy threshold {role}={count}",
                                            lambda tx: policy_ops.set_threshold(tx, role, count))
     _done(fmt, f"{role} now needs {count} signature(s)", result.commit)
+
+
+@policy.command("expires")
+@click.argument("when", metavar="TIME")
+@repo_option
+@keys_option
+@format_option
+def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Set the policy's expiry to TIME (RFC 3339, like 2027-01-01T00:00:00Z) or to `never`.
+
+    From its expiry on, the registry refuses every write except this renewal (signed by root);
+    `docket verify` reports any other event written at or after it (POLICY_EXPIRED).
+    """
+    expires = policy_ops.parse_expiry(when)
+    label = expires.strftime("%Y-%m-%dT%H:%M:%SZ") if expires else "never"
+    result, stamp = _session(repo, keys).write(f"docket: policy expires {label}",
+                                               lambda tx: policy_ops.set_expiry(tx, expires))
+    _done(fmt, f"The policy expires {stamp}" if stamp else "The policy never expires", result.commit,
+          {"expires": stamp})
 
 
 @policy.command("allowed-signers")

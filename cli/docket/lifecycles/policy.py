@@ -19,7 +19,16 @@ from docket.lifecycles.machine import Invariant, Machine, Transition
 from docket.model import Record
 from docket.scopes import Scope
 
-__all__ = ["LIFECYCLE", "ROLE_RE", "Identity", "PolicyState", "Role", "lookup_role"]
+__all__ = [
+    "LIFECYCLE",
+    "ROLE_RE",
+    "Identity",
+    "PolicyState",
+    "Role",
+    "expired",
+    "lookup_role",
+    "renews_expiry",
+]
 
 ROLE_RE = re.compile(r"^(root|authors|builders|promoters|admins|holders|authorities)(:[a-z0-9][a-z0-9-]*)?$")
 PRINCIPAL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$"
@@ -176,7 +185,7 @@ def _next(state: PolicyState, row: Transition, data: Any) -> PolicyState:
         role = roles.get(data.role, Role())
         principals = tuple(p for p in role.principals if p != data.principal)
         if principals:
-            roles[data.role] = Role(principals=principals, threshold=min(role.threshold, len(principals)))
+            roles[data.role] = role.model_copy(update={"principals": principals})
         else:
             roles.pop(data.role, None)
     elif isinstance(data, ThresholdData):
@@ -188,7 +197,33 @@ def _next(state: PolicyState, row: Transition, data: Any) -> PolicyState:
                                     "version": state.version + 1})
 
 
+def _guard_grant(state: PolicyState, data: GrantData) -> None:
+    """A grant must change something: a new member, or a new threshold."""
+    role = state.roles.get(data.role)
+    if role is not None and data.principal in role.principals and data.threshold in (None, role.threshold):
+        raise InvariantError(f"policy: {data.principal} already holds {data.role}", "ROLE_ALREADY_HELD",
+                             f"nothing to change; to change the threshold run `docket policy threshold "
+                             f"{data.role} N`")
+
+
+def _guard_revoke(state: PolicyState, data: RevokeData) -> None:
+    """A revoke never lowers a threshold behind the signers' backs: it must stay reachable."""
+    role = state.roles.get(data.role)
+    if role is None or data.principal not in role.principals:
+        raise InvariantError(f"policy: {data.principal} does not hold {data.role}", "ROLE_HELD")
+    left = len(role.principals) - 1
+    if 0 < left < role.threshold:
+        raise InvariantError(
+            f"policy: revoking {data.principal} would leave {data.role} with {left} member(s) "
+            f"for a threshold of {role.threshold}", "THRESHOLD_REACHABLE",
+            f"lower the threshold first: `docket policy threshold {data.role} {left}`")
+
+
 def _guard(state: PolicyState, row: Transition, data: Any) -> None:
+    if isinstance(data, GrantData):
+        _guard_grant(state, data)
+    if isinstance(data, RevokeData):
+        _guard_revoke(state, data)
     if isinstance(data, IdentityData) and data.identity.name in state.identities:
         raise InvariantError(f"policy: identity {data.identity.name!r} already exists", "IDENTITY_UNIQUE")
     if isinstance(data, NameData):
@@ -198,8 +233,6 @@ def _guard(state: PolicyState, row: Transition, data: Any) -> None:
         if held:
             raise InvariantError(f"policy: {data.name} still holds {', '.join(held)}", "ROLE_MEMBERS_KNOWN",
                                  "revoke those roles first")
-    if isinstance(data, RevokeData) and data.principal not in state.roles.get(data.role, Role()).principals:
-        raise InvariantError(f"policy: {data.principal} does not hold {data.role}", "ROLE_HELD")
     if isinstance(data, ThresholdData) and data.role not in state.roles:
         raise InvariantError(f"policy: no role {data.role!r}", "ROLE_HELD")
     after = _next(state, row, data)
@@ -209,6 +242,21 @@ def _guard(state: PolicyState, row: Transition, data: Any) -> None:
 
 def _initial(_scope: Scope) -> PolicyState:
     return PolicyState()
+
+
+def expired(state: PolicyState, at: str) -> bool:
+    """True when ``state`` has an expiry and ``at`` (``YYYY-MM-DDTHH:MM:SSZ``) is not before it:
+    a policy is in force strictly before its expiry (TUF: expired when ``expires <= now``)."""
+    return state.expires is not None and at >= state.expires
+
+
+def renews_expiry(target: Scope, event_type: str, data: dict[str, Any], at: str) -> bool:
+    """True for the one change an expired policy still accepts: the policy's expiry set at
+    ``at`` to a later time or to never (root signs it, like every policy change)."""
+    if target.kind != "policy" or event_type != "expiry_set":
+        return False
+    expires = data.get("expires")
+    return expires is None or (isinstance(expires, str) and expires > at)
 
 
 def lookup_role(state: PolicyState, name: str) -> Role | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from docket import sshsig
 from docket.errors import InputError
 from docket.lifecycles.policy import Identity, PolicyState
-from docket.transaction import POLICY, Transaction
+from docket.transaction import POLICY, Transaction, timestamp
 
-__all__ = ["add_identity", "allowed_signers", "grant", "revoke", "set_threshold"]
+__all__ = ["add_identity", "allowed_signers", "grant", "parse_expiry", "revoke", "set_expiry", "set_threshold"]
 
 
 def add_identity(tx: Transaction, name: str, public_key: str) -> None:
@@ -29,6 +31,31 @@ def revoke(tx: Transaction, role: str, principal: str) -> None:
 
 def set_threshold(tx: Transaction, role: str, threshold: int) -> None:
     tx.apply(POLICY, "SetThreshold", {"role": role, "threshold": threshold})
+
+
+def parse_expiry(text: str) -> datetime | None:
+    """``never`` (no expiry) or an RFC 3339 time with a zone; ``InputError`` otherwise."""
+    if text.strip().lower() == "never":
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise InputError(f"policy expiry {text!r} is not an RFC 3339 time with a zone, nor 'never'",
+                         "use e.g. 2027-01-01T00:00:00Z, or `never`")
+    return when.astimezone(UTC)
+
+
+def set_expiry(tx: Transaction, expires: datetime | None) -> str | None:
+    """Set (or clear, with None) the policy's expiry; it must lie after the transaction's clock,
+    or the policy would expire the moment it is written."""
+    stamp = None if expires is None else timestamp(expires.astimezone(UTC))
+    if stamp is not None and stamp <= timestamp(tx.at):
+        raise InputError(f"policy expiry {stamp} is not after now ({timestamp(tx.at)})",
+                         "pass a later time, or `never`")
+    tx.apply(POLICY, "SetExpiry", {"expires": stamp})
+    return stamp
 
 
 def allowed_signers(policy: PolicyState) -> str:

@@ -12,6 +12,7 @@ CODES: dict[str, str] = {
     "LOG_UNREADABLE": "a history line is not valid, canonical, schema-conforming JSON",
     "CHAIN_BROKEN": "seq or prev does not continue the hash chain",
     "SIGNATURE_INVALID": "a signature is missing, forged, or by someone outside the role",
+    "POLICY_EXPIRED": "an event was written after the expiry of the policy version it names",
     "REPLAY_ILLEGAL": "an event is not what decide produces from the state before it",
     "INVARIANT_BROKEN": "the folded state breaks a lifecycle invariant",
     "CURRENT_MISMATCH": "current.json is not the fold of history.jsonl",

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from docket.authz import RoleResolver, authorize, required_role, valid_signers
 from docket.errors import DocketError
 from docket.lifecycles import machine_for
-from docket.lifecycles.policy import PolicyState, Role, lookup_role
+from docket.lifecycles.policy import PolicyState, Role, expired, lookup_role, renews_expiry
 from docket.log import Event, chain_problems, head_digest, render_current
-from docket.scopes import scope
+from docket.scopes import Scope, scope
 from docket.tree import TreeView
 from docket.verify.context import Context, RefView, ScopeRecord
 from docket.verify.findings import Finding, report_order
@@ -67,6 +67,18 @@ def _event_problems(
     return problems
 
 
+def _named_policy(ctx: Context, target: Scope, event: Event) -> PolicyState | str:
+    """The policy version ``event`` is judged by, or why there is none. A policy change is
+    judged by the policy just before it: naming the version it creates would let anyone the
+    policy lists sign their own promotion to root."""
+    if target.kind == "policy" and event.policy_version != event.seq - 1:
+        return f"names policy v{event.policy_version}, but the policy before it is v{event.seq - 1}"
+    policy = ctx.policy_at(event.policy_version)
+    if policy is None or (target.kind != "policy" and policy.phase == "none"):
+        return f"names policy v{event.policy_version}, which does not exist"
+    return policy
+
+
 def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
     """One finding per event whose signatures do not authorize it (all its problems in one line)."""
     target = record.scope
@@ -75,16 +87,24 @@ def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
         return  # nothing can be judged without the policy; its SCOPE_DELETED says why
     for index, event in enumerate(record.events):
         where = f"{target.history_path}:{event.seq}"
-        policy = ctx.policy_at(event.policy_version)
-        if policy is None or (target.kind != "policy" and policy.phase == "none"):
+        policy = _named_policy(ctx, target, event)
+        if isinstance(policy, str):
             yield Finding(
                 where,
                 "SIGNATURE_INVALID",
-                f"names policy v{event.policy_version}, which does not exist",
+                policy,
                 target.label,
                 hint="the event was forged or the policy log was truncated",
             )
             continue
+        if expired(policy, event.at) and not renews_expiry(target, event.type, event.data, event.at):
+            yield Finding(
+                where,
+                "POLICY_EXPIRED",
+                f"written at {event.at}, after policy v{policy.version} expired ({policy.expires})",
+                target.label,
+                hint="an expired policy accepts only its renewal by root; restore the log from git history",
+            )
         problems = _event_problems(ctx, record, index, event, policy)
         if problems:
             role = required_role(machine, target, event.type, event.data)
