@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from typing import Any
 
 import rfc8785
@@ -101,6 +102,10 @@ def render(obj: Any) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A ``\\uD800``..``\\uDFFF`` escape (or text that merely looks like one: then the full check runs)."""
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -135,8 +140,10 @@ def loads_strict(data: bytes | str, where: str) -> Any:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
                            parse_float=_finite_float, parse_int=_safe_int)
-        # A \ud800 escape decodes to a lone surrogate, which has no UTF-8 form.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if isinstance(data, str) or _SURROGATE_ESCAPE.search(text):
+            # A \ud800 escape decodes to a lone surrogate, which has no UTF-8 form. Decoded UTF-8
+            # holds no surrogate, so only such an escape can bring one in.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}: not UTF-8 ({exc.reason})", "save the file as UTF-8") from exc
     except UnicodeEncodeError as exc:

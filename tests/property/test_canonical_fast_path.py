@@ -12,7 +12,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docket.canonical import SAFE_INT, _plain, canonical
+from docket.canonical import SAFE_INT, _plain, canonical, loads_strict
 from docket.errors import InputError
 
 TRICKY = [chr(c) for c in range(0x20)] + [
@@ -117,3 +117,17 @@ def test_fast_path_declines_what_it_cannot_print_identically() -> None:
         assert not _plain(value), value
     assert canonical({Name("b"): 1, Name("a"): 2}) == b'{"a":2,"b":1}'
     assert canonical([1.5, {"é": 1, "e": 2}]) == '[1.5,{"e":2,"é":1}]'.encode()
+
+
+ESCAPES = ["\\ud800", "\\uDBFF", "\\udc00", "\\uDFFF", "\\ud83d\\ude00", "\\u00e9", "\\\\", "\\\\ud800",
+           "\\n", "a", "é", "😀"]
+json_texts = st.lists(st.sampled_from(ESCAPES), max_size=6).map(lambda parts: '["' + "".join(parts) + '"]')
+
+
+@given(json_texts)
+def test_loads_strict_skips_the_surrogate_check_only_when_no_escape_can_make_one(text: str) -> None:
+    """Text input always runs the full check; bytes input runs it only when an escape could
+    decode to a surrogate. Both must refuse and accept alike."""
+    assert outcome(lambda t: loads_strict(t, "x.json"), text.encode()) == outcome(
+        lambda t: loads_strict(t, "x.json"), text
+    )
