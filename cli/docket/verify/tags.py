@@ -21,9 +21,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from docket import sshsig
 from docket.errors import DocketError, TrustError
-from docket.log import iter_lines, parse_line
+from docket.log import Event, iter_lines, parse_line
 from docket.scopes import SEMVER_RE, Scope, scope
-from docket.verify.context import Context, RefView
+from docket.verify.context import Context, RefView, ScopeRecord
 from docket.verify.findings import Finding
 
 __all__ = ["RECORDING_EVENT", "check_tags", "tag_name", "tag_scope"]
@@ -99,17 +99,46 @@ def _lines(data: bytes | None) -> list[bytes]:
     return [line for _, line in iter_lines(data or b"")]
 
 
-def _recorded_here(refs: RefView, commit: str, target: Scope) -> list[bytes] | None:
+def _count(data: bytes | None) -> int:
+    """How many lines ``_lines(data)`` has, without splitting."""
+    if not data:
+        return 0
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _known_events(record: ScopeRecord | None, data: bytes | None) -> list[Event] | None:
+    """The parsed events of the tagged log ``data`` when it is a whole-line prefix of the log
+    verified at the head (the usual case): those bytes were parsed there already, and parsing
+    the same bytes again would give the same events. None when it is not (a rewritten log, a
+    truncated line): then the lines are parsed here."""
+    if record is None or (data and not data.endswith(b"\n")):
+        return None
+    count = _count(data)
+    if count > len(record.lines):
+        return None
+    if data and b"".join(line + b"\n" for line in record.lines[:count]) != data:
+        return None
+    return record.events[:count]
+
+
+def _recorded_here(
+    refs: RefView, commit: str, target: Scope, record: ScopeRecord | None = None
+) -> list[bytes] | None:
     """The scope's log up to the tagged event, when ``commit`` is the one that appended it (one
     commit may append more after it, e.g. ``docket release`` freezes and packages at once)."""
-    lines = _lines(refs.tree_at(commit).read(target.history_path))
+    data = refs.tree_at(commit).read(target.history_path)
+    lines = _lines(data)
     parent = refs.parent(commit)
-    before = len(_lines(refs.tree_at(parent).read(target.history_path))) if parent is not None else 0
+    before = _count(refs.tree_at(parent).read(target.history_path)) if parent is not None else 0
+    known = _known_events(record, data)
     for index in range(before, len(lines)):
-        try:
-            event = parse_line(lines[index], target.history_path)
-        except DocketError:
-            return None
+        if known is not None:
+            event = known[index]
+        else:
+            try:
+                event = parse_line(lines[index], target.history_path)
+            except DocketError:
+                return None
         if event.type == RECORDING_EVENT[target.kind]:
             return lines[: index + 1]
     return None
@@ -133,7 +162,8 @@ def _check_tag(
             hint=_RESTORE,
         )
         return
-    tagged = _recorded_here(refs, commit, target)
+    record = ctx.records.get(target)
+    tagged = _recorded_here(refs, commit, target, record)
     if tagged is None:
         yield Finding(
             where,
@@ -144,7 +174,6 @@ def _check_tag(
             hint=_RESTORE,
         )
         return
-    record = ctx.records.get(target)
     if record is None:
         ctx.missing.add(target)
         yield Finding(
