@@ -128,6 +128,7 @@ class Context:
         scopes, found = discover_scopes(tree)
         self.findings.extend(found)
         self.records: dict[Scope, ScopeRecord] = {s: self._parse(s) for s in scopes}
+        self._order: list[Scope] = []
         self.policies: list[PolicyState] = self._policy_versions()
         self.missing: set[Scope] = set()
         """Absent scopes already reported (``SCOPE_DELETED``)."""
@@ -190,8 +191,15 @@ class Context:
         record = self.records.get(target)
         return record.state if record and record.events else None
 
+    def ordered(self) -> list[tuple[Scope, ScopeRecord]]:
+        """``records`` sorted by scope. Each comparison of two scopes runs dataclass code, so the
+        order is computed once (and again only if ``records`` changed size)."""
+        if len(self._order) != len(self.records):
+            self._order = sorted(self.records)
+        return [(s, self.records[s]) for s in self._order]
+
     def scopes(self, kind: str) -> list[ScopeRecord]:
-        return [r for s, r in sorted(self.records.items()) if s.kind == kind]
+        return [r for s, r in self.ordered() if s.kind == kind]
 
     def sound(self, target: Scope) -> bool:
         """True when ``target`` exists and its fold can be trusted by other checks."""
@@ -210,7 +218,7 @@ class Context:
         and package names its archetype, a package its version, a version its packages, a fork
         its origin, every event the policy. A named scope that is absent was deleted."""
         out: dict[Scope, str] = {}
-        for target, record in sorted(self.records.items()):
+        for target, record in self.ordered():
             names: list[Scope | None] = []
             if target.kind != "policy" and record.events:
                 names.append(scope("policy"))  # every event names the policy version it obeys

@@ -216,7 +216,7 @@ def check_tags(ctx: Context) -> Iterable[Finding]:
             continue
         seen.add(target)
         yield from _check_tag(ctx, refs, keys, (name, commit), target)
-    for target, record in sorted(ctx.records.items()):
+    for target, record in ctx.ordered():
         if target.kind not in RECORDING_EVENT or target in seen or record.broken:
             continue
         if any(e.type == RECORDING_EVENT[target.kind] for e in record.events):
