@@ -1,18 +1,23 @@
-"""Hypothesis: ``canonical``'s standard-library fast path gives exactly the bytes of
-``rfc8785.dumps`` (and the same refusals) on any JSON-like value: nested containers, every kind of
-string (controls, quotes, separators U+2028/9, astral characters, lone surrogates), integers on
-both sides of ±2^53-1, floats and non-ASCII keys (which take the ``rfc8785`` path)."""
+"""Hypothesis: the fast paths of ``canonical`` give exactly the bytes (and the refusals) of the
+reference implementations on any JSON-like value: nested containers, every kind of string
+(controls, quotes, separators U+2028/9, astral characters, lone surrogates), integers on both
+sides of ±2^53-1, floats and non-ASCII keys.
+
+- ``canonical`` (standard-library compact JSON where it equals JCS) against ``rfc8785.dumps``;
+- ``render`` (a generator-free walk) against ``json.dumps(indent=2, sort_keys=True)``;
+- ``loads_strict``'s lone-surrogate check, skipped when no escape can make one."""
 
 from __future__ import annotations
 
 import enum
+import json
 from typing import Any
 
 import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docket.canonical import SAFE_INT, _plain, canonical, loads_strict
+from docket.canonical import SAFE_INT, _plain, canonical, loads_strict, render
 from docket.errors import InputError
 
 TRICKY = [chr(c) for c in range(0x20)] + [
@@ -53,6 +58,12 @@ def reference(value: Any) -> bytes:
         return bytes(rfc8785.dumps(value))
     except rfc8785.CanonicalizationError as exc:
         raise InputError(f"value has no canonical JSON form: {exc}", "") from exc
+
+
+def reference_render(value: Any) -> bytes:
+    """``render`` as it was: the standard library's indented encoder."""
+    text = json.dumps(value, sort_keys=True, indent=2, separators=(",", ": "), ensure_ascii=False)
+    return (text + "\n").encode("utf-8")
 
 
 def outcome(function: Any, value: Any) -> tuple[str, Any]:
@@ -131,3 +142,19 @@ def test_loads_strict_skips_the_surrogate_check_only_when_no_escape_can_make_one
     assert outcome(lambda t: loads_strict(t, "x.json"), text.encode()) == outcome(
         lambda t: loads_strict(t, "x.json"), text
     )
+
+
+@settings(max_examples=400)
+@given(st.one_of(plain_values, any_values))
+def test_render_same_bytes_or_same_refusal(value: Any) -> None:
+    assert outcome(render, value) == outcome(reference_render, value)
+
+
+def test_render_leaves_unusual_values_to_json() -> None:
+    """Floats, subclasses, non-string keys and cycles take ``json.dumps`` itself."""
+    for value in [{"f": 1.5, "n": float("nan")}, {2: "a", 1: "b"}, {Name("b"): 1, Name("a"): 2},
+                  [Level.HIGH], {"é": {"x": ()}}]:
+        assert render(value) == reference_render(value), value
+    assert outcome(render, {1: "a", None: "b"}) == ("raises", TypeError)
+    assert outcome(render, _cycle()) == outcome(reference_render, _cycle())
+    assert outcome(render, _cycle()) == ("raises", ValueError)
