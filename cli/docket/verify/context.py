@@ -9,6 +9,8 @@ so one tampering yields its own finding instead of one per dependent record.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,7 +24,25 @@ from docket.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_pa
 from docket.tree import TreeView
 from docket.verify.findings import Finding
 
-__all__ = ["Context", "RefView", "ScopeRecord", "discover_scopes"]
+__all__ = ["Context", "RefView", "ScopeRecord", "discover_scopes", "gc_paused"]
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while verification builds and checks contexts
+    (also usable as a decorator). Verification allocates millions of small objects that all stay
+    alive to the end (every event, fold and state), and each automatic collection walks them all
+    again: 2.3 s of 14 on 1,000 archetypes / 10,000 versions. Reference counting still frees
+    everything that is not cyclic. Nested use, and a collector the caller disabled, are left
+    as they are."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class RefView(Protocol):

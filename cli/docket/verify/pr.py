@@ -15,7 +15,7 @@ from docket.lifecycles import machine_for
 from docket.lifecycles.policy import Role, lookup_role
 from docket.scopes import Scope, semver_key
 from docket.tree import TreeView
-from docket.verify.context import Context, RefView
+from docket.verify.context import Context, RefView, gc_paused
 from docket.verify.findings import Finding, report_order
 from docket.verify.snapshot import verify_snapshot
 
@@ -159,6 +159,7 @@ def _merge(primary: list[Finding], extra: Iterable[Finding]) -> list[Finding]:
     return report_order([*primary, *(f for f in extra if (f.path, f.code) not in known)])
 
 
+@gc_paused()
 def verify_pr(
     base: TreeView, head: TreeView, refs: RefView | None = None, descends: bool = True
 ) -> list[Finding]:
@@ -174,6 +175,7 @@ def verify_pr(
     return _merge(findings, extra)
 
 
+@gc_paused()
 def verify_history(
     steps: Sequence[TreeView], head: TreeView, refs: RefView | None = None
 ) -> list[Finding]:

@@ -18,7 +18,7 @@ from docket.lifecycles.policy import PolicyState, Role, lookup_role
 from docket.log import Event, chain_problems, head_digest, render_current
 from docket.scopes import scope
 from docket.tree import TreeView
-from docket.verify.context import Context, RefView, ScopeRecord
+from docket.verify.context import Context, RefView, ScopeRecord, gc_paused
 from docket.verify.findings import Finding, report_order
 
 __all__ = ["CHECKS", "check_log", "verify_snapshot"]
@@ -231,6 +231,7 @@ def check_log(ctx: Context, record: ScopeRecord) -> list[Finding]:
     return list(_replay(record))
 
 
+@gc_paused()
 def verify_snapshot(ctx_or_tree: Context | TreeView, refs: RefView | None = None) -> list[Finding]:
     """All findings of one snapshot, sorted by path."""
     from docket.verify import checks  # noqa: F401 - registers the kind-specific checks
