@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from docket.errors import DocketError
 from docket.lifecycles import LIFECYCLES, machine_for
@@ -24,7 +24,72 @@ from docket.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_pa
 from docket.tree import TreeView
 from docket.verify.findings import Finding
 
-__all__ = ["Context", "RefView", "ScopeRecord", "discover_scopes", "gc_paused"]
+__all__ = [
+    "Context",
+    "InProcess",
+    "Pending",
+    "RefView",
+    "Runner",
+    "ScopeRecord",
+    "discover_scopes",
+    "gc_paused",
+    "in_process",
+    "run_split",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class Pending(Protocol[R_co]):
+    """Results being computed by a ``Runner``."""
+
+    def result(self) -> Sequence[R_co]:
+        """``[fn(x) for x in items]``, in order."""
+        ...
+
+    def cancel(self) -> None:
+        """Give up on the results (the caller failed)."""
+        ...
+
+
+class Runner(Protocol):
+    """Where verification computes pure, independent parts of its work. The default,
+    ``in_process``, computes them at once, here; the CLI passes ``forking.forked``, which uses a
+    second process. Whatever runs ``fn`` must give the results running it here gives, so ``fn``
+    only reads the context."""
+
+    def __call__(self, fn: Callable[[T], R], items: Sequence[T]) -> Pending[R]: ...
+
+
+class InProcess(Generic[R]):
+    """``in_process``'s results: computed when created, in order."""
+
+    def __init__(self, fn: Callable[[Any], R], items: Sequence[Any]) -> None:
+        self.results = [fn(item) for item in items]
+
+    def result(self) -> list[R]:
+        return self.results
+
+    def cancel(self) -> None:
+        return None
+
+
+def in_process(fn: Callable[[T], R], items: Sequence[T]) -> InProcess[R]:
+    return InProcess(fn, items)
+
+
+def run_split(runner: Runner, fn: Callable[[T], R], items: Sequence[T], cut: int) -> list[R]:
+    """``[fn(x) for x in items]``: ``items[:cut]`` through ``runner``, the rest here meanwhile."""
+    pending = runner(fn, items[:cut])
+    try:
+        mine = [fn(item) for item in items[cut:]]
+        theirs = pending.result()
+    except BaseException:
+        pending.cancel()
+        raise
+    return [*theirs, *mine]
 
 
 @contextlib.contextmanager
@@ -141,9 +206,12 @@ def discover_scopes(tree: TreeView) -> tuple[list[Scope], list[Finding]]:
 
 
 class Context:
-    def __init__(self, tree: TreeView, refs: RefView | None = None) -> None:
+    def __init__(
+        self, tree: TreeView, refs: RefView | None = None, runner: Runner = in_process
+    ) -> None:
         self.tree = tree
         self.refs = refs
+        self.runner = runner
         self.findings: list[Finding] = []
         scopes, found = discover_scopes(tree)
         self.findings.extend(found)

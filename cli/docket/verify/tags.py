@@ -15,6 +15,7 @@ Does not judge tags outside docket's namespaces, nor the events themselves (``sn
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -23,7 +24,7 @@ from docket import sshsig
 from docket.errors import DocketError, TrustError
 from docket.log import Event, iter_lines, parse_line
 from docket.scopes import SEMVER_RE, Scope, scope
-from docket.verify.context import Context, RefView, ScopeRecord
+from docket.verify.context import Context, RefView, ScopeRecord, run_split
 from docket.verify.findings import Finding
 
 __all__ = ["RECORDING_EVENT", "check_tags", "tag_name", "tag_scope"]
@@ -80,13 +81,12 @@ def _key_id(key: Ed25519PublicKey) -> str:
     return " ".join(sshsig.public_key_line(key).split()[:2])
 
 
-def _signed(keys: list[Ed25519PublicKey], refs: RefView, name: str) -> bool:
-    """The tag is signed by one of ``keys``. ``sshsig.verify`` refuses a signature made by any
-    key but the one it is given before doing any cryptography, so trying each key is the same
-    question as looking the embedded key up, without parsing the signature twice; the key that
-    signed last is tried first (``keys`` is reordered), so a registry signed by one key pays one
-    parse and one check per tag."""
-    signed = refs.tag_signature(name)
+def _genuine(keys: list[Ed25519PublicKey], signed: tuple[bytes, bytes] | None) -> bool:
+    """The tag's (signature, signed bytes) were signed by one of ``keys``. ``sshsig.verify``
+    refuses a signature made by any key but the one it is given before doing any cryptography,
+    so trying each key is the same question as looking the embedded key up, without parsing the
+    signature twice; the key that signed last is tried first (``keys`` is reordered), so a
+    registry signed by one key pays one parse and one check per tag."""
     if signed is None:
         return False
     signature, payload = signed
@@ -98,6 +98,20 @@ def _signed(keys: list[Ed25519PublicKey], refs: RefView, name: str) -> bool:
         keys.insert(0, keys.pop(index))
         return True
     return False
+
+
+def _signed(keys: list[Ed25519PublicKey], refs: RefView, name: str) -> bool:
+    """The tag ``name`` is signed by one of ``keys``."""
+    return _genuine(keys, refs.tag_signature(name))
+
+
+def _verdicts(ctx: Context, refs: RefView, names: list[str]) -> dict[str, bool]:
+    """Whether each tag is signed by a key of some policy version. The tag objects are read
+    here; half of the signatures are checked through ``ctx.runner`` meanwhile."""
+    keys = list(_policy_keys(ctx).values())
+    signed = [refs.tag_signature(name) for name in names]
+    check = functools.partial(_genuine, keys)
+    return dict(zip(names, run_split(ctx.runner, check, signed, len(signed) // 2), strict=True))
 
 
 def _lines(data: bytes | None) -> list[bytes]:
@@ -152,13 +166,13 @@ def _recorded_here(
 def _check_tag(
     ctx: Context,
     refs: RefView,
-    keys: list[Ed25519PublicKey],
+    signed: dict[str, bool],
     tag: tuple[str, str],
     target: Scope,
 ) -> Iterable[Finding]:
     name, commit = tag
     where = f"refs/tags/{name}"
-    if scope("policy") in ctx.records and not _signed(keys, refs, name):
+    if scope("policy") in ctx.records and not signed[name]:
         yield Finding(
             where,
             "TAG_MISMATCH",
@@ -207,9 +221,13 @@ def check_tags(ctx: Context) -> Iterable[Finding]:
     if refs is None:
         return
     seen: set[Scope] = set()
-    keys = list(_policy_keys(ctx).values())
-    for name, commit in sorted(refs.tags().items()):
-        target = tag_scope(name)
+    tags = sorted(refs.tags().items())
+    targets = {name: tag_scope(name) for name, _ in tags}
+    # Signatures are only judged against a policy (without one, its SCOPE_DELETED says why).
+    judged = [name for name, target in targets.items() if target is not None]
+    signed = _verdicts(ctx, refs, judged) if scope("policy") in ctx.records else {}
+    for name, commit in tags:
+        target = targets[name]
         if target is None:
             if _in_namespace(name) is not None:
                 yield Finding(
@@ -220,7 +238,7 @@ def check_tags(ctx: Context) -> Iterable[Finding]:
                 )
             continue
         seen.add(target)
-        yield from _check_tag(ctx, refs, keys, (name, commit), target)
+        yield from _check_tag(ctx, refs, signed, (name, commit), target)
     for target, record in ctx.ordered():
         if target.kind not in RECORDING_EVENT or target in seen or record.broken:
             continue
