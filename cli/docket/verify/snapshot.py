@@ -281,16 +281,22 @@ def verify_snapshot(
     """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
     another process (see ``Runner``); the findings are the same."""
     from docket.verify import checks  # noqa: F401 - registers the kind-specific checks
-    from docket.verify.tags import check_tags
+    from docket.verify.tags import check_tags, start_tag_checks
 
     ctx = ctx_or_tree if isinstance(ctx_or_tree, Context) else Context(ctx_or_tree, refs, runner)
     # Policy and archetypes first: other scopes' signatures are judged against their folds.
     ordered = [record for _, record in ctx.ordered()]
     records = [r for r in ordered if r.scope.kind in _FIRST]
     records += [r for r in ordered if r.scope.kind not in _FIRST]
-    for record in records:
-        ctx.findings.extend(check_log(ctx, record))
-    ctx.findings.extend(check_tags(ctx))
+    tags = start_tag_checks(ctx)  # their signatures are checked while the logs replay
+    try:
+        for record in records:
+            ctx.findings.extend(check_log(ctx, record))
+        ctx.findings.extend(check_tags(ctx, tags))
+    except BaseException:
+        if tags is not None:
+            tags.cancel()
+        raise
     ctx.findings.extend(_missing_scopes(ctx))
     ctx.findings.extend(_signatures_and_current(ctx, records))
     for check in CHECKS:

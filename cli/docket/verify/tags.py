@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -24,10 +25,10 @@ from docket import sshsig
 from docket.errors import DocketError, TrustError
 from docket.log import Event, iter_lines, parse_line
 from docket.scopes import SEMVER_RE, Scope, scope
-from docket.verify.context import Context, RefView, ScopeRecord, run_split
+from docket.verify.context import Context, Pending, RefView, ScopeRecord
 from docket.verify.findings import Finding
 
-__all__ = ["RECORDING_EVENT", "check_tags", "tag_name", "tag_scope"]
+__all__ = ["RECORDING_EVENT", "TagChecks", "check_tags", "start_tag_checks", "tag_name", "tag_scope"]
 
 RECORDING_EVENT: dict[str, str] = {"version": "version_frozen", "package": "package_published"}
 """The event whose commit a scope's tag marks."""
@@ -105,13 +106,42 @@ def _signed(keys: list[Ed25519PublicKey], refs: RefView, name: str) -> bool:
     return _genuine(keys, refs.tag_signature(name))
 
 
-def _verdicts(ctx: Context, refs: RefView, names: list[str]) -> dict[str, bool]:
-    """Whether each tag is signed by a key of some policy version. The tag objects are read
-    here; half of the signatures are checked through ``ctx.runner`` meanwhile."""
-    keys = list(_policy_keys(ctx).values())
-    signed = [refs.tag_signature(name) for name in names]
-    check = functools.partial(_genuine, keys)
-    return dict(zip(names, run_split(ctx.runner, check, signed, len(signed) // 2), strict=True))
+@dataclass
+class TagChecks:
+    """Docket's tags and, being computed through ``ctx.runner``, whether each is signed by a key
+    of some policy version: started (``start_tag_checks``) as soon as the context knows its
+    policies, so that a second process checks the signatures while this one replays the logs."""
+
+    tags: list[tuple[str, str]]
+    targets: dict[str, Scope | None]
+    judged: list[str]
+    pending: Pending[bool] | None
+
+    def signed(self) -> dict[str, bool]:
+        if self.pending is None:
+            return {}
+        return dict(zip(self.judged, self.pending.result(), strict=True))
+
+    def cancel(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+
+
+def start_tag_checks(ctx: Context) -> TagChecks | None:
+    """Read the tags and start checking their signatures (None without refs). Signatures are
+    only judged against a policy: without one, its ``SCOPE_DELETED`` says why."""
+    refs = ctx.refs
+    if refs is None:
+        return None
+    tags = sorted(refs.tags().items())
+    targets = {name: tag_scope(name) for name, _ in tags}
+    judged = [name for name, target in targets.items() if target is not None]
+    pending = None
+    if scope("policy") in ctx.records:
+        keys = list(_policy_keys(ctx).values())
+        signed = [refs.tag_signature(name) for name in judged]
+        pending = ctx.runner(functools.partial(_genuine, keys), signed)
+    return TagChecks(tags, targets, judged, pending)
 
 
 def _lines(data: bytes | None) -> list[bytes]:
@@ -214,20 +244,18 @@ def _check_tag(
         )
 
 
-def check_tags(ctx: Context) -> Iterable[Finding]:
+def check_tags(ctx: Context, started: TagChecks | None = None) -> Iterable[Finding]:
     """Every tag in docket's namespaces is genuine and still matches; every frozen version and
-    published package has its tag."""
+    published package has its tag. ``started`` is ``start_tag_checks(ctx)`` when the caller
+    started it early."""
     refs = ctx.refs
-    if refs is None:
+    started = started if started is not None else start_tag_checks(ctx)
+    if refs is None or started is None:
         return
     seen: set[Scope] = set()
-    tags = sorted(refs.tags().items())
-    targets = {name: tag_scope(name) for name, _ in tags}
-    # Signatures are only judged against a policy (without one, its SCOPE_DELETED says why).
-    judged = [name for name, target in targets.items() if target is not None]
-    signed = _verdicts(ctx, refs, judged) if scope("policy") in ctx.records else {}
-    for name, commit in tags:
-        target = targets[name]
+    signed = started.signed()
+    for name, commit in started.tags:
+        target = started.targets[name]
         if target is None:
             if _in_namespace(name) is not None:
                 yield Finding(
