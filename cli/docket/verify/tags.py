@@ -193,14 +193,38 @@ def _recorded_here(
     return None
 
 
+class _Later:
+    """``_where_recorded``'s mark for a tag whose record ``_check_tag`` looks up itself."""
+
+
+_LATER = _Later()
+Recorded = dict[str, list[bytes] | _Later | None]
+
+
+def _where_recorded(ctx: Context, refs: RefView, started: TagChecks) -> Recorded:
+    """``_recorded_here`` of every tag that names a scope, while the runner checks signatures:
+    it only reads commits and the parsed logs, which nothing changes meanwhile. A tag whose
+    commit cannot be read is left to ``_check_tag`` (which then fails where it always did)."""
+    found: Recorded = {}
+    for name, commit in started.tags:
+        target = started.targets[name]
+        if target is not None:
+            try:
+                found[name] = _recorded_here(refs, commit, target, ctx.records.get(target))
+            except Exception:  # noqa: BLE001 - re-raised by _check_tag, in order
+                found[name] = _LATER
+    return found
+
+
 def _check_tag(
     ctx: Context,
     refs: RefView,
-    signed: dict[str, bool],
+    verdicts: tuple[dict[str, bool], Recorded],
     tag: tuple[str, str],
     target: Scope,
 ) -> Iterable[Finding]:
     name, commit = tag
+    signed, recorded = verdicts
     where = f"refs/tags/{name}"
     if scope("policy") in ctx.records and not signed[name]:
         yield Finding(
@@ -212,7 +236,8 @@ def _check_tag(
         )
         return
     record = ctx.records.get(target)
-    tagged = _recorded_here(refs, commit, target, record)
+    known = recorded.get(name, _LATER)
+    tagged = _recorded_here(refs, commit, target, record) if isinstance(known, _Later) else known
     if tagged is None:
         yield Finding(
             where,
@@ -253,6 +278,7 @@ def check_tags(ctx: Context, started: TagChecks | None = None) -> Iterable[Findi
     if refs is None or started is None:
         return
     seen: set[Scope] = set()
+    recorded = _where_recorded(ctx, refs, started)
     signed = started.signed()
     for name, commit in started.tags:
         target = started.targets[name]
@@ -266,7 +292,7 @@ def check_tags(ctx: Context, started: TagChecks | None = None) -> Iterable[Findi
                 )
             continue
         seen.add(target)
-        yield from _check_tag(ctx, refs, signed, (name, commit), target)
+        yield from _check_tag(ctx, refs, (signed, recorded), (name, commit), target)
     for target, record in ctx.ordered():
         if target.kind not in RECORDING_EVENT or target in seen or record.broken:
             continue
