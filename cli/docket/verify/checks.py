@@ -16,7 +16,7 @@ from docket.files import load_yaml, validate
 from docket.lifecycles.version import AgentConfig
 from docket.ops.reading import REGISTRY_YAML
 from docket.scopes import Scope, scope
-from docket.verify.context import Context, ScopeRecord, run_split
+from docket.verify.context import Context, ScopeRecord
 from docket.verify.findings import Finding
 from docket.verify.snapshot import CHECKS
 
@@ -154,20 +154,8 @@ def _archetype_problem(raw: bytes | None, path: str, name: str) -> str:
     return problem
 
 
-def _draft_problems(draft: tuple[str, str, bytes | None, bytes | None]) -> tuple[str, str]:
-    """The problems of one archetype's ``archetype.yaml`` and draft ``.agent-config.json``
-    (empty strings when valid), from the folder, the archetype's name and the two files."""
-    folder, name, doc, config = draft
-    path, config_path = f"{folder}/archetype.yaml", f"{folder}/method/.agent-config.json"
-    config_problem = (
-        "" if config is None else _validated(AgentConfig, config, config_path, loads_strict)[1]
-    )
-    return _archetype_problem(doc, path, name), config_problem
-
-
 def documents(ctx: Context) -> Iterable[Finding]:
-    """registry.yaml, every archetype.yaml and every draft .agent-config.json against its model.
-    The files are read here; half of them are parsed through ``ctx.runner`` (YAML is slow)."""
+    """registry.yaml, every archetype.yaml and every draft .agent-config.json against its model."""
     data = ctx.tree.read(REGISTRY_YAML)
     problem = (
         "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, load_yaml)[1]
@@ -175,33 +163,21 @@ def documents(ctx: Context) -> Iterable[Finding]:
     if problem:
         hint = "fix the file or restore it from git history (in a new registry: `docket init`)"
         yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", problem, hint=hint)
-    records = ctx.scopes("archetype")
-    drafts = [
-        (
-            r.scope.path,
-            r.scope.keys[0],
-            ctx.tree.read(f"{r.scope.path}/archetype.yaml"),
-            ctx.tree.read(f"{r.scope.path}/method/.agent-config.json"),
-        )
-        for r in records
-    ]
-    problems = run_split(ctx.runner, _draft_problems, drafts, len(drafts) // 2)
-    for record, (problem, config_problem) in zip(records, problems, strict=True):
+    for record in ctx.scopes("archetype"):
         label = record.scope.label
+        path = f"{record.scope.path}/archetype.yaml"
+        problem = _archetype_problem(ctx.tree.read(path), path, record.scope.keys[0])
         if problem:
             hint = "fix the file (see examples/archetypes/)"
-            yield Finding(
-                f"{record.scope.path}/archetype.yaml", "DOCUMENT_INVALID", problem, label, hint=hint
-            )
-        if config_problem:
+            yield Finding(path, "DOCUMENT_INVALID", problem, label, hint=hint)
+        config_path = f"{record.scope.path}/method/.agent-config.json"
+        config = ctx.tree.read(config_path)
+        problem = (
+            "" if config is None else _validated(AgentConfig, config, config_path, loads_strict)[1]
+        )
+        if problem:
             hint = "fix the draft's agent configuration (model, skills, tools, settings)"
-            yield Finding(
-                f"{record.scope.path}/method/.agent-config.json",
-                "DOCUMENT_INVALID",
-                config_problem,
-                label,
-                hint=hint,
-            )
+            yield Finding(config_path, "DOCUMENT_INVALID", problem, label, hint=hint)
 
 
 def package_references(ctx: Context) -> Iterable[Finding]:

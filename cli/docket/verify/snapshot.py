@@ -233,9 +233,9 @@ def check_log(ctx: Context, record: ScopeRecord) -> list[Finding]:
     return list(_replay(record))
 
 
-FORKED_SHARE = 0.6
+FORKED_SHARE = 0.7
 """The share of the events whose signatures ``ctx.runner`` checks while this process checks
-the others and every ``current.json`` (balanced for a second process)."""
+the others, every ``current.json`` and the ``CHECKS`` (balanced for a second process)."""
 
 
 def _signature_findings(ctx: Context, record: ScopeRecord) -> list[Finding]:
@@ -252,11 +252,11 @@ def _cut(records: list[ScopeRecord], share: float) -> int:
     return len(records)
 
 
-def _signatures_and_current(ctx: Context, records: list[ScopeRecord]) -> list[Finding]:
-    """Signatures of every record (most of verify's time is their cryptography) and every
-    ``current.json``. The first records' signatures go to ``ctx.runner``, meanwhile this process
-    does the rest: ``_signatures`` and ``_current`` only read the context, so where they run
-    changes nothing."""
+def _judge(ctx: Context, records: list[ScopeRecord]) -> list[Finding]:
+    """Signatures (most of verify's time is their cryptography), every ``current.json``, then
+    the ``CHECKS``. The first records' signatures go to ``ctx.runner``, meanwhile this process
+    does the rest. None of these changes the context (they only read it: logs, tags and missing
+    scopes are settled before), so where and in which order they run changes nothing."""
     cut = _cut(records, FORKED_SHARE)
     pending = ctx.runner(functools.partial(_signature_findings, ctx), records[:cut])
     found: list[Finding] = []
@@ -265,6 +265,8 @@ def _signatures_and_current(ctx: Context, records: list[ScopeRecord]) -> list[Fi
             found.extend(_signatures(ctx, record))
         for record in records:
             found.extend(_current(ctx, record))
+        for check in CHECKS:
+            found.extend(check(ctx))
         theirs = pending.result()
     except BaseException:
         pending.cancel()
@@ -298,7 +300,5 @@ def verify_snapshot(
             tags.cancel()
         raise
     ctx.findings.extend(_missing_scopes(ctx))
-    ctx.findings.extend(_signatures_and_current(ctx, records))
-    for check in CHECKS:
-        ctx.findings.extend(check(ctx))
+    ctx.findings.extend(_judge(ctx, records))
     return report_order(ctx.findings)
