@@ -61,7 +61,7 @@ def verify(base: str | None, head: str | None, since: str | None, repo: Path, fm
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
         findings, mode, label = (
-            verify_snapshot(head_tree, refs, runner=forked),
+            verify_snapshot(head_tree, refs, forked),
             "snapshot",
             "snapshot",
         )
@@ -83,7 +83,7 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[
         chain.append(GitTree(store.repo, commit))
         commit = commit.parents[0] if commit.parents else None
     if commit is None:
-        findings = verify_snapshot(head, refs, runner=forked)
+        findings = verify_snapshot(head, refs, forked)
         return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
     chain.append(GitTree(store.repo, start))
     return verify_history(chain[::-1], head, refs, runner=forked)
