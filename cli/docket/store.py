@@ -125,7 +125,7 @@ class GitTree:
         obj = self._entry(path)
         if not isinstance(obj, pygit2.Tree):
             return []
-        return sorted(item.name for item in obj)
+        return sorted(item.name for item in obj if item.name is not None)  # entries have names
 
     def tree_id(self, path: str) -> str | None:
         found = self._lookup(path)
@@ -138,12 +138,14 @@ class GitTree:
 
     def _walk(self, tree: pygit2.Tree, prefix: str) -> Iterator[tuple[str, EntryKind, str]]:
         for item in tree:
-            rel = prefix + item.name
+            rel = prefix + (item.name or "")
             kind = _MODE_KIND.get(int(item.filemode), "blob")
-            if kind == "tree":
-                yield from self._walk(self.repo[item.id], rel + "/")
-            else:
+            if kind != "tree":
                 yield rel, kind, str(item.id)
+            elif isinstance(subtree := self.repo[item.id], pygit2.Tree):
+                yield from self._walk(subtree, rel + "/")
+            else:  # a tree entry naming another kind of object: the repository is corrupt
+                raise StateError(f"{rel}: not a tree in git", "run `git fsck` on the repository")
 
 
 class GitRefs:
