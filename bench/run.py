@@ -62,6 +62,8 @@ Row = tuple[str, str, str, str]
 VERIFY_BUDGET_S = 10.0
 STATUS_BUDGET_S = 1.0
 GROWTH_BUDGET = 2.5
+FLAT_S = 0.1
+"""CPU differences below this are noise (a process start varies more)."""
 WRITE_BUDGET_MS = 50.0
 SIZE_RATIO_BUDGET = 2.0
 FULL = (1000, 10000)
@@ -176,9 +178,13 @@ def bench_scaling(sizes: list[FixtureInfo], runs: int) -> list[Row]:
         cpu = [_min_cpu(info, runs, command) for info in sizes]
         shown = ", ".join(f"{i.versions:,} versions {c:.2f} s" for i, c in zip(sizes, cpu,
                                                                               strict=True))
-        growth = (cpu[2] - cpu[1]) / (cpu[1] - cpu[0]) if cpu[1] - cpu[0] > 0.02 else 0.0
-        rows.append((f"docket {command} scaling (CPU, best of {runs})",
-                     f"{shown}; increase ratio {growth:.2f}",
+        first, second = cpu[1] - cpu[0], cpu[2] - cpu[1]
+        if max(first, second) < FLAT_S:  # no measurable growth: size-independent
+            growth, shown_growth = 0.0, "flat"
+        else:
+            growth = second / max(first, FLAT_S)
+            shown_growth = f"increase ratio {growth:.2f}"
+        rows.append((f"docket {command} scaling (CPU, best of {runs})", f"{shown}; {shown_growth}",
                      f"≤ {GROWTH_BUDGET:.1f} (linear: 2)", _verdict(growth <= GROWTH_BUDGET)))
     return rows
 
