@@ -128,3 +128,16 @@ def test_no_fork_for_few_items_or_with_threads_running(monkeypatch: pytest.Monke
     job = forking.forked(square, ITEMS)
     assert job.pid == 0
     assert job.result() == [square(x) for x in ITEMS]
+
+
+@pytest.mark.usefixtures("fork_always")
+@pytest.mark.parametrize("failing", ["pipe", "fork"])
+def test_no_child_when_the_system_refuses_one(monkeypatch: pytest.MonkeyPatch,
+                                              failing: str) -> None:
+    def refuse(*_args: object) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(forking.os, failing, refuse)
+    job = forking.forked(square, ITEMS)
+    assert job.pid == 0
+    assert job.result() == [square(x) for x in ITEMS]
