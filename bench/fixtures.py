@@ -10,8 +10,10 @@ version of every archetype in the batch (the freeze reads the method committed a
 edits each method for the next version; the last one also publishes the newest version. So every
 version has its own content, every archetype one package, and every record its signed tag.
 
-Fixtures are cached under ``bench/out/`` keyed by size and by a digest of docket's source (a
-change to the code rebuilds them); ``fixture.json`` is written last and marks a complete one.
+Fixtures are cached under ``bench/out/`` keyed by size, ``FIXTURE_FORMAT`` and a digest of this
+file (see ``cache_key``); ``fixture.json`` is written last and marks a complete one. A change to
+docket that keeps the bytes it writes (performance work, verify, commands) reuses the fixture; a
+change to what it writes must bump ``FIXTURE_FORMAT``.
 """
 
 from __future__ import annotations
@@ -47,6 +49,14 @@ from docket.transaction import Transaction  # noqa: E402
 __all__ = ["NOW", "FixtureInfo", "archetype_files", "build", "fixture", "new_registry", "write_key"]
 
 BATCH = 100
+FIXTURE_FORMAT = 1
+"""Bump by hand whenever docket writes different bytes for the same operations: the event or
+commit format, canonical JSON, signatures, tag names or messages, the tree layout, the policy,
+``current.json``, or the files ``docket init`` copies (registry.yaml, contracts, workflows). The
+fixture cache is keyed by this number, not by docket's sources, so that performance work does
+not regenerate a fixture that takes minutes to build. Forgetting the bump is loud, not silent:
+a stale fixture that the new verify rejects makes ``bench/run.py`` report FAIL with the findings
+(and the hint to bump this); ``fixture.json`` records the source digest that built it."""
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PRINCIPAL = "alice"
 OUT = ROOT / "bench" / "out"
@@ -63,6 +73,8 @@ class FixtureInfo:
     packages: int
     commits: int
     seconds: float
+    sources: str = ""
+    """``source_digest()`` of the code that built the fixture (information only)."""
 
 
 def write_key(directory: Path, name: str = PRINCIPAL) -> Path:
@@ -158,24 +170,35 @@ def build(path: Path, key: Path, archetypes: int, versions: int, log: Log = prin
         subprocess.run(["git", "-C", str(path), *step], check=True)
     packages = sum(1 for n in names if counts[n] > 0)
     return FixtureInfo(str(path), str(key), archetypes, versions, packages, commits,
-                       round(time.perf_counter() - started, 1))
+                       round(time.perf_counter() - started, 1), source_digest())
 
 
 def source_digest() -> str:
-    """Digest of docket's sources: a cached fixture is rebuilt when the code that wrote it
-    changed."""
+    """Digest of docket's sources (recorded in ``fixture.json``; not part of the cache key)."""
     digest = hashlib.sha256()
     for file in sorted([*(ROOT / "cli" / "docket").rglob("*.py"), Path(__file__).resolve()]):
         digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()[:12]
 
 
+def cache_key() -> str:
+    """What a fixture's bytes depend on: ``FIXTURE_FORMAT`` (docket's write format, bumped by
+    hand) and this generator's own source (what it writes, in which batches)."""
+    digest = hashlib.sha256(f"format {FIXTURE_FORMAT}\0".encode())
+    digest.update(Path(__file__).resolve().read_bytes())
+    return f"f{FIXTURE_FORMAT}-{digest.hexdigest()[:12]}"
+
+
 def fixture(archetypes: int, versions: int, out: Path = OUT, log: Log = print) -> FixtureInfo:
     """The cached fixture of that size, generated on first use."""
-    folder = out / f"registry-{archetypes}x{versions}-{source_digest()}"
+    folder = out / f"registry-{archetypes}x{versions}-{cache_key()}"
     marker = folder / "fixture.json"
     if marker.is_file():
-        return FixtureInfo(**json.loads(marker.read_text()))
+        info = FixtureInfo(**json.loads(marker.read_text()))
+        if info.sources != source_digest():
+            log(f"  fixture: reusing {folder.name} (built by sources {info.sources or '?'}; "
+                f"FIXTURE_FORMAT {FIXTURE_FORMAT} unchanged)")
+        return info
     for stale in out.glob(f"registry-{archetypes}x{versions}-*"):
         shutil.rmtree(stale)
     log(f"generating fixture: {archetypes} archetypes, {versions} versions in {folder}")

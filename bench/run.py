@@ -1,12 +1,14 @@
 """``make bench``: measure docket against the budgets of design §9 and print one table.
 
-Rows: ``docket verify`` of the scale fixture (a real ``python -m docket verify`` process), the
-cost of one write (freezing a new version) on that registry and on an empty one — p50 with
-signing, signing alone, and without signing — hash-chain and signature verification throughput,
-then the rows of ``bench/bench_releases.py`` when it exists (``run(quick) -> rows``).
+Rows: ``docket verify`` and ``docket status`` of the scale fixture (real ``python -m docket``
+processes: wall and CPU time), the cost of one write (freezing a new version) on that registry
+and on an empty one — p50 with signing, signing alone, and without signing — hash-chain and
+signature verification throughput, then the rows of ``bench/bench_releases.py`` when it exists (``run(quick) -> rows``).
 
 ``--quick`` uses a small fixture (50 archetypes / 500 versions) and never fails on a budget: it is
-what the test suite runs. The full run exits 1 when a budget is missed.
+what the test suite runs. The full run exits 1 when a budget is missed. ``--only verify,status``
+runs a subset; ``--only scaling`` measures how verify and status grow (fixtures of a quarter and
+half the size, built once and cached like the main one).
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ from docket.verify.context import discover_scopes  # noqa: E402
 
 Row = tuple[str, str, str, str]
 VERIFY_BUDGET_S = 10.0
+STATUS_BUDGET_S = 1.0
+GROWTH_BUDGET = 1.3
+FLAT_S = 0.1
+"""CPU differences below this are noise (a process start varies more)."""
 WRITE_BUDGET_MS = 50.0
 SIZE_RATIO_BUDGET = 2.0
 FULL = (1000, 10000)
@@ -96,29 +102,100 @@ def _verdict(ok: bool) -> str:
     return OK if ok else OVER
 
 
-# -- docket verify ---------------------------------------------------------------------------
+# -- docket verify and status ---------------------------------------------------------------
+
+
+def _cli(info: FixtureInfo, *args: str) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """Run ``python -m docket ARGS --repo <fixture>`` (``--help`` alone: no ``--repo``):
+    (wall s, CPU s of the child and its own children, result)."""
+    path = str(ROOT / "cli") + os.pathsep + os.environ.get("PYTHONPATH", "")
+    env = {**os.environ, "PYTHONPATH": path}
+    where = [] if args == ("--help",) else ["--repo", info.path]
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "docket", *args, *where],
+                          capture_output=True, text=True, env=env, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, done
+
+
+def _timed(info: FixtureInfo, runs: int, *args: str) -> tuple[float, float] | str:
+    """Median (wall, CPU) of ``runs`` runs of the command, or what went wrong."""
+    samples = []
+    for _ in range(runs):
+        wall, cpu, done = _cli(info, *args)
+        if done.returncode != 0:
+            _log(done.stdout[-3000:] + done.stderr[-3000:])
+            return f"exit {done.returncode}"
+        samples.append((wall, cpu))
+    return sorted(samples)[len(samples) // 2]
+
+
+STALE_HINT = ("a cached fixture that verify rejects was written by an older write format: bump "
+              "FIXTURE_FORMAT in bench/fixtures.py (or delete bench/out)")
 
 
 def bench_verify(info: FixtureInfo, runs: int) -> Row:
     """``python -m docket verify`` on the fixture: median wall time (and its CPU time)."""
-    path = str(ROOT / "cli") + os.pathsep + os.environ.get("PYTHONPATH", "")
-    env = {**os.environ, "PYTHONPATH": path}
     label = f"docket verify, {info.archetypes} archetypes / {info.versions} versions"
     budget = f"< {VERIFY_BUDGET_S:.0f} s"
-    samples = []
+    timed = _timed(info, runs, "verify")
+    if isinstance(timed, str):
+        _log(STALE_HINT)
+        return label, f"{timed}: findings", budget, FAIL
+    wall, cpu_s = timed
+    return label, f"{wall:.2f} s (cpu {cpu_s:.2f} s)", budget, _verdict(wall < VERIFY_BUDGET_S)
+
+
+def bench_status(info: FixtureInfo, runs: int) -> Row:
+    """``python -m docket status`` on the fixture (a whole process: startup and imports
+    included)."""
+    label = f"docket status, {info.archetypes} archetypes / {info.versions} versions (process)"
+    budget = f"< {STATUS_BUDGET_S:.0f} s"
+    timed = _timed(info, runs, "status")
+    if isinstance(timed, str):
+        return label, timed, budget, FAIL
+    wall, cpu_s = timed
+    return label, f"{wall:.2f} s (cpu {cpu_s:.2f} s)", budget, _verdict(wall < STATUS_BUDGET_S)
+
+
+def _min_cpu(info: FixtureInfo, runs: int, *args: str) -> float:
+    """The least CPU time of ``runs`` runs (load on a shared machine only ever adds to it)."""
+    best = float("inf")
     for _ in range(runs):
-        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "docket", "verify", "--repo", info.path],
-                              capture_output=True, text=True, env=env, check=False)
-        wall = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        samples.append((wall, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime))
+        _wall, cpu, done = _cli(info, *args)
         if done.returncode != 0:
             _log(done.stdout[-3000:] + done.stderr[-3000:])
-            return label, f"exit {done.returncode}: findings", budget, FAIL
-    wall, cpu_s = sorted(samples)[len(samples) // 2]
-    return label, f"{wall:.2f} s (cpu {cpu_s:.2f} s)", budget, _verdict(wall < VERIFY_BUDGET_S)
+            return float("nan")
+        best = min(best, cpu)
+    return best
+
+
+def _scaling_row(command: str, sizes: list[FixtureInfo], cpu: list[float], fixed: float,
+                 runs: int) -> Row:
+    label = f"docket {command} scaling (CPU, best of {runs})"
+    shown = ", ".join(f"{i.versions:,} versions {c:.2f} s" for i, c in zip(sizes, cpu, strict=True))
+    budget = f"≤ {GROWTH_BUDGET:.2f}× (linear: 1)"
+    if cpu[-1] - cpu[0] < FLAT_S:  # no measurable growth: size-independent
+        return label, f"{shown}; flat", budget, OK
+    unit = [(c - fixed) * 1000 / i.versions for i, c in zip(sizes, cpu, strict=True)]
+    growth = unit[-1] / unit[0]
+    per = " / ".join(f"{u:.2f}" for u in unit)
+    text = f"{shown}; per 1,000 versions {per} s (startup {fixed:.2f} s excluded): {growth:.2f}×"
+    return label, text, budget, _verdict(growth <= GROWTH_BUDGET)
+
+
+def bench_scaling(sizes: list[FixtureInfo], runs: int) -> list[Row]:
+    """CPU time of verify and status at sizes n/4, n/2, n, less the fixed cost of starting
+    docket (``--help``: every import), per 1,000 versions. A cost linear in the registry's size
+    has the same cost per version at every size; a quadratic one doubles it with each size."""
+    fixed = _min_cpu(sizes[0], runs, "--help")
+    rows: list[Row] = []
+    for command in ("verify", "status"):
+        cpu = [_min_cpu(info, runs, command) for info in sizes]
+        rows.append(_scaling_row(command, sizes, cpu, fixed, runs))
+    return rows
 
 
 # -- one write -------------------------------------------------------------------------------
@@ -279,20 +356,56 @@ def table(rows: list[Row]) -> str:
                       *(line(r) for r in rows)])
 
 
+SECTIONS = ("verify", "status", "writes", "throughput", "releases", "scaling")
+DEFAULT_SECTIONS = SECTIONS[:-1]
+"""``scaling`` builds two more fixtures (a quarter and half the size): asked for by name only."""
+
+
+def _sections(text: str | None) -> list[str]:
+    if text is None:
+        return list(DEFAULT_SECTIONS)
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [c for c in chosen if c not in SECTIONS]
+    if unknown or not chosen:
+        raise SystemExit(f"--only: unknown section(s) {', '.join(unknown) or '(none)'}; "
+                         f"choose from {', '.join(SECTIONS)}")
+    return chosen
+
+
+def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> list[Row]:
+    runs = 1 if quick else 3
+    rows: list[Row] = []
+    if "verify" in sections:
+        rows.append(bench_verify(info, runs))
+    if "status" in sections:
+        rows.append(bench_status(info, runs))
+    if "writes" in sections:
+        rows.extend(bench_writes(info, count=20))
+    if "throughput" in sections:
+        rows.extend(bench_throughput(info, signatures=1000 if quick else 10000))
+    if "releases" in sections:
+        rows.extend(extra_rows(quick))
+    if "scaling" in sections:
+        smaller = [fixture(info.archetypes // d, info.versions // d, out, _log) for d in (4, 2)]
+        rows.extend(bench_scaling([*smaller, info], runs))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Docket benchmarks (design §9 budgets).")
     parser.add_argument("--quick", action="store_true",
                         help="small fixture (50 archetypes, 500 versions); never fails on budgets")
     parser.add_argument("--out", type=Path, default=OUT, help="where fixtures are cached")
+    parser.add_argument("--only", metavar="SECTIONS",
+                        help=f"comma-separated subset of {', '.join(SECTIONS)} (default: all "
+                             "but scaling)")
     args = parser.parse_args(argv)
+    sections = _sections(args.only)
     archetypes, versions = QUICK if args.quick else FULL
     info = fixture(archetypes, versions, args.out, _log)
     _log(f"fixture: {info.archetypes} archetypes, {info.versions} versions, {info.packages} "
          f"packages, {info.commits} commits (generated in {info.seconds} s) at {info.path}")
-    rows: list[Row] = [bench_verify(info, runs=1 if args.quick else 3)]
-    rows.extend(bench_writes(info, count=20))
-    rows.extend(bench_throughput(info, signatures=1000 if args.quick else 10000))
-    rows.extend(extra_rows(args.quick))
+    rows = rows_for(sections, info, args.quick, args.out)
     print(table(rows))
     failed = [r[0] for r in rows if r[3] == FAIL]
     over = [r[0] for r in rows if r[3] == OVER]

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from docket.commands.output import common
+from docket.forking import forked
 from docket.session import Session
 from docket.store import GitRefs, GitStore, GitTree
 from docket.verify import Finding, verify_snapshot
@@ -56,10 +57,14 @@ def verify(base: str | None, head: str | None, since: str | None, repo: Path, fm
     elif base:
         base_tree = session.snapshot(base)
         descends = _descends(store, head_tree.commit, base_tree.commit)
-        findings = verify_pr(base_tree, head_tree, refs, descends)
+        findings = verify_pr(base_tree, head_tree, refs, descends, runner=forked)
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
-        findings, mode, label = verify_snapshot(head_tree, refs), "snapshot", "snapshot"
+        findings, mode, label = (
+            verify_snapshot(head_tree, refs, forked),
+            "snapshot",
+            "snapshot",
+        )
     _report(findings, mode, label, head_tree.commit, fmt)
 
 
@@ -78,10 +83,10 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[
         chain.append(GitTree(store.repo, commit))
         commit = commit.parents[0] if commit.parents else None
     if commit is None:
-        findings = verify_snapshot(head, refs)
+        findings = verify_snapshot(head, refs, forked)
         return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
     chain.append(GitTree(store.repo, start))
-    return verify_history(chain[::-1], head, refs)
+    return verify_history(chain[::-1], head, refs, runner=forked)
 
 
 def _report(findings: list[Finding], mode: str, label: str, commit: str | None, fmt: str) -> None:

@@ -8,8 +8,10 @@
 - ``history`` (``--since``): ``pr`` for each first-parent step.
 
 Add a check by appending a function ``(Context) -> Iterable[Finding]`` to ``CHECKS`` (snapshot)
-or ``PR_CHECKS`` (pairs of snapshots). Pure: the repository is seen through ``TreeView`` and
-``RefView``.
+or ``PR_CHECKS`` (pairs of snapshots); checks only read the context. Pure: the repository is
+seen through ``TreeView`` and ``RefView``, and a ``Runner`` (default: in this process; the CLI
+passes ``forking.forked``) computes the independent parts, such as signature checks, wherever
+it likes: the findings are the same.
 """
 
 from docket.verify.context import Context, RefView

@@ -36,7 +36,7 @@ SCOPE_FILES: dict[str, set[str]] = {
 
 
 def scope_contents(ctx: Context) -> Iterable[Finding]:
-    for target, _record in sorted(ctx.records.items()):
+    for target, _record in ctx.ordered():
         allowed = {"history.jsonl", "current.json"} | SCOPE_FILES.get(target.kind, set())
         for name in ctx.tree.listdir(target.path):
             if name not in allowed:

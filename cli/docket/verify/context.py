@@ -9,10 +9,12 @@ so one tampering yields its own finding instead of one per dependent record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import gc
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from docket.errors import DocketError
 from docket.lifecycles import LIFECYCLES, machine_for
@@ -22,7 +24,90 @@ from docket.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_pa
 from docket.tree import TreeView
 from docket.verify.findings import Finding
 
-__all__ = ["Context", "RefView", "ScopeRecord", "discover_scopes"]
+__all__ = [
+    "Context",
+    "InProcess",
+    "Pending",
+    "RefView",
+    "Runner",
+    "ScopeRecord",
+    "discover_scopes",
+    "gc_paused",
+    "in_process",
+    "run_split",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class Pending(Protocol[R_co]):
+    """Results being computed by a ``Runner``."""
+
+    def result(self) -> Sequence[R_co]:
+        """``[fn(x) for x in items]``, in order."""
+        ...
+
+    def cancel(self) -> None:
+        """Give up on the results (the caller failed)."""
+        ...
+
+
+class Runner(Protocol):
+    """Where verification computes pure, independent parts of its work. The default,
+    ``in_process``, computes them at once, here; the CLI passes ``forking.forked``, which uses a
+    second process. Whatever runs ``fn`` must give the results running it here gives, so ``fn``
+    only reads the context."""
+
+    def __call__(self, fn: Callable[[T], R], items: Sequence[T]) -> Pending[R]: ...
+
+
+class InProcess(Generic[R]):
+    """``in_process``'s results: computed when created, in order."""
+
+    def __init__(self, fn: Callable[[Any], R], items: Sequence[Any]) -> None:
+        self.results = [fn(item) for item in items]
+
+    def result(self) -> list[R]:
+        return self.results
+
+    def cancel(self) -> None:
+        return None
+
+
+def in_process(fn: Callable[[T], R], items: Sequence[T]) -> InProcess[R]:
+    return InProcess(fn, items)
+
+
+def run_split(runner: Runner, fn: Callable[[T], R], items: Sequence[T], cut: int) -> list[R]:
+    """``[fn(x) for x in items]``: ``items[:cut]`` through ``runner``, the rest here meanwhile."""
+    pending = runner(fn, items[:cut])
+    try:
+        mine = [fn(item) for item in items[cut:]]
+        theirs = pending.result()
+    except BaseException:
+        pending.cancel()
+        raise
+    return [*theirs, *mine]
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while verification builds and checks contexts
+    (also usable as a decorator). Verification allocates millions of small objects that all stay
+    alive to the end (every event, fold and state), and each automatic collection walks them all
+    again: 2.3 s of 14 on 1,000 archetypes / 10,000 versions. Reference counting still frees
+    everything that is not cyclic. Nested use, and a collector the caller disabled, are left
+    as they are."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class RefView(Protocol):
@@ -62,6 +147,10 @@ class ScopeRecord:
         return machine_for(self.scope.kind).initial(self.scope)
 
 
+_FILE_KINDS = ("blob", "exec")
+"""The entry kinds ``TreeView.read`` returns bytes for."""
+
+
 def _pattern_scopes(tree: TreeView, parts: list[str], prefix: str) -> Iterator[str]:
     if not parts:
         yield prefix
@@ -97,8 +186,10 @@ def discover_scopes(tree: TreeView) -> tuple[list[Scope], list[Finding]]:
                     )
                 )
                 continue
-            has_log = tree.read(f"{path}/{HISTORY}") is not None
-            has_current = tree.read(f"{path}/{CURRENT}") is not None
+            # ``read`` returns bytes exactly for blob entries: asking the kind is the same
+            # question without inflating 12,000 files twice.
+            has_log = tree.kind(f"{path}/{HISTORY}") in _FILE_KINDS
+            has_current = tree.kind(f"{path}/{CURRENT}") in _FILE_KINDS
             if has_log or has_current:
                 scopes.append(found)
             else:
@@ -115,13 +206,17 @@ def discover_scopes(tree: TreeView) -> tuple[list[Scope], list[Finding]]:
 
 
 class Context:
-    def __init__(self, tree: TreeView, refs: RefView | None = None) -> None:
+    def __init__(
+        self, tree: TreeView, refs: RefView | None = None, runner: Runner = in_process
+    ) -> None:
         self.tree = tree
         self.refs = refs
+        self.runner = runner
         self.findings: list[Finding] = []
         scopes, found = discover_scopes(tree)
         self.findings.extend(found)
         self.records: dict[Scope, ScopeRecord] = {s: self._parse(s) for s in scopes}
+        self._order: list[Scope] = []
         self.policies: list[PolicyState] = self._policy_versions()
         self.missing: set[Scope] = set()
         """Absent scopes already reported (``SCOPE_DELETED``)."""
@@ -184,8 +279,15 @@ class Context:
         record = self.records.get(target)
         return record.state if record and record.events else None
 
+    def ordered(self) -> list[tuple[Scope, ScopeRecord]]:
+        """``records`` sorted by scope. Each comparison of two scopes runs dataclass code, so the
+        order is computed once (and again only if ``records`` changed size)."""
+        if len(self._order) != len(self.records):
+            self._order = sorted(self.records)
+        return [(s, self.records[s]) for s in self._order]
+
     def scopes(self, kind: str) -> list[ScopeRecord]:
-        return [r for s, r in sorted(self.records.items()) if s.kind == kind]
+        return [r for s, r in self.ordered() if s.kind == kind]
 
     def sound(self, target: Scope) -> bool:
         """True when ``target`` exists and its fold can be trusted by other checks."""
@@ -204,7 +306,7 @@ class Context:
         and package names its archetype, a package its version, a version its packages, a fork
         its origin, every event the policy. A named scope that is absent was deleted."""
         out: dict[Scope, str] = {}
-        for target, record in sorted(self.records.items()):
+        for target, record in self.ordered():
             names: list[Scope | None] = []
             if target.kind != "policy" and record.events:
                 names.append(scope("policy"))  # every event names the policy version it obeys

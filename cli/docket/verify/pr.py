@@ -15,7 +15,7 @@ from docket.lifecycles import machine_for
 from docket.lifecycles.policy import Role, lookup_role
 from docket.scopes import Scope, semver_key
 from docket.tree import TreeView
-from docket.verify.context import Context, RefView
+from docket.verify.context import Context, RefView, Runner, gc_paused, in_process
 from docket.verify.findings import Finding, report_order
 from docket.verify.snapshot import verify_snapshot
 
@@ -159,14 +159,19 @@ def _merge(primary: list[Finding], extra: Iterable[Finding]) -> list[Finding]:
     return report_order([*primary, *(f for f in extra if (f.path, f.code) not in known)])
 
 
+@gc_paused()
 def verify_pr(
-    base: TreeView, head: TreeView, refs: RefView | None = None, descends: bool = True
+    base: TreeView,
+    head: TreeView,
+    refs: RefView | None = None,
+    descends: bool = True,
+    runner: Runner = in_process,
 ) -> list[Finding]:
     """Snapshot findings of ``head`` plus what the change from ``base`` may not do.
     ``descends`` says whether head's history contains base (the caller asks git)."""
-    head_ctx = Context(head, refs)
+    head_ctx = Context(head, refs, runner)
     findings = verify_snapshot(head_ctx)
-    base_ctx = Context(base)
+    base_ctx = Context(base, runner=runner)
     verify_snapshot(base_ctx)  # fills the base folds that authorization reads
     extra = pr_findings(base_ctx, head_ctx)
     if not descends:
@@ -174,16 +179,20 @@ def verify_pr(
     return _merge(findings, extra)
 
 
+@gc_paused()
 def verify_history(
-    steps: Sequence[TreeView], head: TreeView, refs: RefView | None = None
+    steps: Sequence[TreeView],
+    head: TreeView,
+    refs: RefView | None = None,
+    runner: Runner = in_process,
 ) -> list[Finding]:
     """Snapshot of ``head`` plus PR mode for each step: ``steps`` are the first-parent commits
     from the last verified one to ``head``, oldest first (the caller walks git)."""
-    findings = verify_snapshot(Context(head, refs))
+    findings = verify_snapshot(Context(head, refs, runner))
     extra: list[Finding] = []
     previous: Context | None = None
     for step in steps:
-        ctx = Context(step)
+        ctx = Context(step, runner=runner)
         verify_snapshot(ctx)
         if previous is not None:
             extra.extend(pr_findings(previous, ctx))

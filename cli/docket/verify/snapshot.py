@@ -9,6 +9,7 @@ stay quiet about it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 from docket.authz import RoleResolver, authorize, required_role, valid_signers
@@ -18,7 +19,7 @@ from docket.lifecycles.policy import PolicyState, Role, expired, lookup_role, re
 from docket.log import Event, chain_problems, head_digest, render_current
 from docket.scopes import Scope, scope
 from docket.tree import TreeView
-from docket.verify.context import Context, RefView, ScopeRecord
+from docket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
 from docket.verify.findings import Finding, report_order
 
 __all__ = ["CHECKS", "check_log", "verify_snapshot"]
@@ -26,6 +27,7 @@ __all__ = ["CHECKS", "check_log", "verify_snapshot"]
 Check = Callable[[Context], Iterable[Finding]]
 CHECKS: list[Check] = []
 """Kind-specific and cross-scope checks; modules append to it when imported (see ``checks``)."""
+_FIRST = ("policy", "archetype")
 
 
 def _resolver(ctx: Context, policy: PolicyState, at: str) -> RoleResolver:
@@ -251,22 +253,72 @@ def check_log(ctx: Context, record: ScopeRecord) -> list[Finding]:
     return list(_replay(record))
 
 
-def verify_snapshot(ctx_or_tree: Context | TreeView, refs: RefView | None = None) -> list[Finding]:
-    """All findings of one snapshot, sorted by path."""
-    from docket.verify import checks  # noqa: F401 - registers the kind-specific checks
-    from docket.verify.tags import check_tags
+FORKED_SHARE = 0.7
+"""The share of the events whose signatures ``ctx.runner`` checks while this process checks
+the others, every ``current.json`` and the ``CHECKS`` (balanced for a second process)."""
 
-    ctx = ctx_or_tree if isinstance(ctx_or_tree, Context) else Context(ctx_or_tree, refs)
-    records = list(ctx.records.values())
+
+def _signature_findings(ctx: Context, record: ScopeRecord) -> list[Finding]:
+    return list(_signatures(ctx, record))
+
+
+def _cut(records: list[ScopeRecord], share: float) -> int:
+    """The index before which ``records`` hold ``share`` of all events."""
+    goal, seen = share * sum(len(r.events) for r in records), 0
+    for index, record in enumerate(records):
+        if seen >= goal:
+            return index
+        seen += len(record.events)
+    return len(records)
+
+
+def _judge(ctx: Context, records: list[ScopeRecord]) -> list[Finding]:
+    """Signatures (most of verify's time is their cryptography), every ``current.json``, then
+    the ``CHECKS``. The first records' signatures go to ``ctx.runner``, meanwhile this process
+    does the rest. None of these changes the context (they only read it: logs, tags and missing
+    scopes are settled before), so where and in which order they run changes nothing."""
+    cut = _cut(records, FORKED_SHARE)
+    pending = ctx.runner(functools.partial(_signature_findings, ctx), records[:cut])
+    found: list[Finding] = []
+    try:
+        for record in records[cut:]:
+            found.extend(_signatures(ctx, record))
+        for record in records:
+            found.extend(_current(ctx, record))
+        for check in CHECKS:
+            found.extend(check(ctx))
+        theirs = pending.result()
+    except BaseException:
+        pending.cancel()
+        raise
+    for findings in theirs:
+        found.extend(findings)
+    return found
+
+
+@gc_paused()
+def verify_snapshot(
+    ctx_or_tree: Context | TreeView, refs: RefView | None = None, runner: Runner = in_process
+) -> list[Finding]:
+    """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
+    another process (see ``Runner``); the findings are the same."""
+    from docket.verify import checks  # noqa: F401 - registers the kind-specific checks
+    from docket.verify.tags import check_tags, start_tag_checks
+
+    ctx = ctx_or_tree if isinstance(ctx_or_tree, Context) else Context(ctx_or_tree, refs, runner)
     # Policy and archetypes first: other scopes' signatures are judged against their folds.
-    records.sort(key=lambda r: (r.scope.kind not in ("policy", "archetype"), r.scope))
-    for record in records:
-        ctx.findings.extend(check_log(ctx, record))
-    ctx.findings.extend(check_tags(ctx))
+    ordered = [record for _, record in ctx.ordered()]
+    records = [r for r in ordered if r.scope.kind in _FIRST]
+    records += [r for r in ordered if r.scope.kind not in _FIRST]
+    tags = start_tag_checks(ctx)  # their signatures are checked while the logs replay
+    try:
+        for record in records:
+            ctx.findings.extend(check_log(ctx, record))
+        ctx.findings.extend(check_tags(ctx, tags))
+    except BaseException:
+        if tags is not None:
+            tags.cancel()
+        raise
     ctx.findings.extend(_missing_scopes(ctx))
-    for record in records:
-        ctx.findings.extend(_signatures(ctx, record))
-        ctx.findings.extend(_current(ctx, record))
-    for check in CHECKS:
-        ctx.findings.extend(check(ctx))
+    ctx.findings.extend(_judge(ctx, records))
     return report_order(ctx.findings)

@@ -1,0 +1,47 @@
+"""Verification with part of its work in a forked child (what ``docket verify`` does on a large
+registry) finds exactly what it finds in one process, for every row of the tamper catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from docket import forking
+from docket.store import GitRefs, GitStore
+from docket.verify import verify_snapshot
+from docket.verify.context import Runner, in_process
+from docket.verify.findings import Finding
+from tests.integration.forgery import Forger, published_registry
+from tests.integration.test_verify_tamper import CATALOGUE, Tamper
+from tests.support import Registry
+
+
+def _findings(registry: Registry, runner: Runner) -> list[Finding]:
+    store = GitStore.open(registry.path)
+    return verify_snapshot(store.snapshot(), GitRefs(store.repo), runner=runner)
+
+
+@pytest.mark.parametrize(("tamper", "expected"), CATALOGUE)
+def test_forked_verify_finds_the_same(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch, tamper: Tamper, expected: set[str]
+) -> None:
+    published = published_registry(registry)
+    forger = Forger(published)
+    tamper(forger)
+    forger.commit()
+    here = _findings(published, in_process)
+
+    monkeypatch.setattr(forking, "can_fork", lambda count: count >= 1)
+    children: list[int] = []
+
+    def counted(fn: Callable[[Any], Any], items: Sequence[Any]) -> forking.Forked[Any]:
+        job = forking.forked(fn, items)
+        children.append(job.pid)
+        return job
+
+    there = _findings(published, counted)
+    assert there == here
+    assert {f.code for f in here} == expected
+    assert any(children), "no child process ran"

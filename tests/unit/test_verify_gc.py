@@ -1,0 +1,55 @@
+"""Verification pauses the cyclic garbage collector while it works and always restores it."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+
+import pytest
+
+from docket.tree import MemoryTree
+from docket.verify import snapshot
+from docket.verify.context import Context, gc_paused
+from docket.verify.findings import Finding
+
+
+def test_gc_paused_nests_and_restores() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner pause does not re-enable early
+    assert gc.isenabled()
+
+
+def test_gc_paused_leaves_a_disabled_collector_disabled() -> None:
+    gc.disable()
+    try:
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_verify_snapshot_runs_paused_and_restores_after_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+
+    def spy(_ctx: Context) -> Iterable[Finding]:
+        seen.append(gc.isenabled())
+        return []
+
+    def boom(_ctx: Context) -> Iterable[Finding]:
+        raise RuntimeError("check failed")
+
+    monkeypatch.setattr(snapshot, "CHECKS", [spy])
+    snapshot.verify_snapshot(MemoryTree({}))
+    assert seen == [False]
+    assert gc.isenabled()
+    monkeypatch.setattr(snapshot, "CHECKS", [boom])
+    with pytest.raises(RuntimeError, match="check failed"):
+        snapshot.verify_snapshot(MemoryTree({}))
+    assert gc.isenabled()
