@@ -62,7 +62,7 @@ Row = tuple[str, str, str, str]
 VERIFY_BUDGET_S = 10.0
 STATUS_BUDGET_S = 1.0
 GROWTH_BUDGET = 1.3
-FLAT_S = 0.1
+FLAT_S = 0.25
 """CPU differences below this are noise (a process start varies more)."""
 WRITE_BUDGET_MS = 50.0
 SIZE_RATIO_BUDGET = 2.0

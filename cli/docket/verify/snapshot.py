@@ -300,8 +300,9 @@ def _judge(ctx: Context, records: list[ScopeRecord]) -> list[Finding]:
 def verify_snapshot(
     ctx_or_tree: Context | TreeView, refs: RefView | None = None, runner: Runner = in_process
 ) -> list[Finding]:
-    """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
-    another process (see ``Runner``); the findings are the same."""
+    """All findings of one snapshot, sorted by path. ``runner`` (for the ``Context`` built from a
+    tree; a given ``Context`` brings its own) may take part of the work to another process (see
+    ``Runner``); the findings are the same."""
     from docket.verify import checks  # noqa: F401 - registers the kind-specific checks
     from docket.verify.tags import check_tags, start_tag_checks
 
