@@ -249,7 +249,11 @@ class GitStore:
         for attempt in range(1, MAX_RETRIES + 1):
             base = self.tip()
             plan = plan_fn(GitTree(self.repo, base))
-            self._refuse_existing_tags(plan)
+            if self._tag_taken(plan):
+                if self._moved(base):
+                    continue  # a concurrent writer took the tag: re-plan, the lifecycle says why
+                raise StateError(f"tag {self._tag_taken(plan)} already exists",
+                                 "tags are immutable; verify the registry (`docket verify`)")
             with self._worktree_lock():
                 result = self._commit(plan, base, signer, when, attempt)
             if result is not None:
@@ -320,11 +324,14 @@ class GitStore:
         except pygit2.GitError as exc:
             raise RefConflictError(f"{self.refname}: {exc}") from exc
 
-    def _refuse_existing_tags(self, plan: Plan) -> None:
-        for tag in plan.tags:
-            if self.repo.references.get(f"refs/tags/{tag.name}") is not None:
-                raise StateError(f"tag {tag.name} already exists",
-                                 "tags are immutable; verify the registry (`docket verify`)")
+    def _tag_taken(self, plan: Plan) -> str | None:
+        """The first tag ``plan`` would create that already exists."""
+        return next((t.name for t in plan.tags if self.repo.references.get(f"refs/tags/{t.name}") is not None),
+                    None)
+
+    def _moved(self, base: pygit2.Commit | None) -> bool:
+        tip = self.tip()
+        return (tip.id if tip else None) != (base.id if base else None)
 
     def _tag(self, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str,
              when: datetime) -> str:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from docket.errors import ConflictError
+from docket.errors import ConflictError, InvariantError
 from docket.lifecycles.policy import PolicyState
 from docket.ops import policies as policy_ops
+from docket.ops import versions as version_ops
 from docket.scopes import scope
 from docket.signing import KeySigner
 from docket.store import GitStore, GitTree, Plan, TreeRef
@@ -168,6 +169,29 @@ def test_existing_tag_refuses_before_anything_is_written(registry: Registry) -> 
     result = registry.run("version", "freeze", "support-triage", "1.0.0")
     assert result.code == 1 and "tag support-triage/v1.0.0 already exists" in result.err
     assert registry.refs() == refs and _objects(registry.path) == objects
+
+
+def test_tag_taken_by_a_concurrent_writer_is_replanned(registry: Registry) -> None:
+    """Another writer freezes the same version between our read and our write: its tag exists
+    and the branch moved, so we re-plan on the new tip, where the lifecycle refuses (instead of
+    a bare "tag already exists")."""
+    registry.add_archetype()
+    store = GitStore.open(registry.path)
+    seen: list[str | None] = []
+
+    def plan(tree: GitTree) -> Plan:
+        seen.append(tree.commit)
+        tx = Transaction(tree, [ALICE], AT)
+        version_ops.freeze(tx, "support-triage", "1.0.0")
+        if len(seen) == 1:
+            registry.ok("version", "freeze", "support-triage", "1.0.0")
+        return tx.plan("freeze 1.0.0")
+
+    with pytest.raises(InvariantError) as refused:
+        store.write(plan, ALICE, AT)
+    assert len(seen) == 2 and seen[0] != seen[1]
+    assert refused.value.invariant in ("FROZEN_VERSION_IMMUTABLE", "TRANSITION_NOT_ALLOWED")
+    _verify_ok(registry)
 
 
 # -- the worktree --------------------------------------------------------------------------------
