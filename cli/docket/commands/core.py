@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -330,16 +331,28 @@ version.command("abandon", help="Abandon the draft ARCHETYPE VERSION (terminal).
 @common
 def version_list(archetype_name: str | None, repo: Path, fmt: str) -> None:
     """List versions (of one archetype, or all) with their phase."""
-    tree = _session(repo).snapshot()
-    names = [check_name(archetype_name)] if archetype_name else tree.listdir("registry/versions")
-    rows = []
-    for name in names:
-        for number in sorted(tree.listdir(f"registry/versions/{name}"), key=version_ops.semver_key):
-            state = load_log(tree, scope("version", name, number)).state
-            rows.append({"archetype": name, "version": number, "phase": state.phase,
-                         "content_hash": state.snapshot.content_hash if state.snapshot else None})
+    names = [check_name(archetype_name)] if archetype_name else None
+    rows = [{"archetype": a, "version": v, "phase": state.phase,
+             "content_hash": state.snapshot.content_hash if state.snapshot else None}
+            for a, v, state in _versioned(repo, "version", names)]
     emit(fmt, rows, lambda: table("versions", ["archetype", "version", "phase", "content"],
                                   [(r["archetype"], r["version"], r["phase"], r["content_hash"]) for r in rows]))
+
+
+def _versioned(repo: Path, kind: str, names: list[str] | None) -> list[tuple[str, str, Any]]:
+    """(archetype, version, folded state) of every ``kind`` scope (version or package), in
+    archetype then semver order."""
+    tree = _session(repo).snapshot()
+    root = f"registry/{kind}s"
+    return [(name, number, load_log(tree, scope(kind, name, number)).state)
+            for name in (names if names is not None else tree.listdir(root))
+            for number in sorted(tree.listdir(f"{root}/{name}"), key=version_ops.semver_key)]
+
+
+def _show_current(kind: str, archetype_name: str, number: str, repo: Path, fmt: str) -> None:
+    target = scope(kind, archetype_name, number)
+    data = read_json(_session(repo).snapshot(), target.current_path)
+    emit(fmt, data, lambda: click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)))
 
 
 @version.command("show")
@@ -348,15 +361,7 @@ def version_list(archetype_name: str | None, repo: Path, fmt: str) -> None:
 @common
 def version_show(archetype_name: str, number: str, repo: Path, fmt: str) -> None:
     """Show one version's state and frozen snapshot (current.json)."""
-    target = scope("version", archetype_name, number)
-    data = read_json(_session(repo).snapshot(), target.current_path)
-    emit(fmt, data, lambda: click.echo(_pretty(data)))
-
-
-def _pretty(data: Any) -> str:
-    import json
-
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    _show_current("version", archetype_name, number, repo, fmt)
 
 
 # -- packages ----------------------------------------------------------------------------------
@@ -379,13 +384,9 @@ package.command("withdraw", help="Withdraw the package ARCHETYPE VERSION: blocks
 @common
 def package_list(repo: Path, fmt: str) -> None:
     """List packages with their phase."""
-    tree = _session(repo).snapshot()
-    rows = []
-    for name in tree.listdir("registry/packages"):
-        for number in sorted(tree.listdir(f"registry/packages/{name}"), key=version_ops.semver_key):
-            state = load_log(tree, scope("package", name, number)).state
-            rows.append({"archetype": name, "version": number, "phase": state.phase,
-                         "publisher": state.manifest.publisher if state.manifest else None})
+    rows = [{"archetype": a, "version": v, "phase": state.phase,
+             "publisher": state.manifest.publisher if state.manifest else None}
+            for a, v, state in _versioned(repo, "package", None)]
     emit(fmt, rows, lambda: table("packages", ["archetype", "version", "phase", "publisher"],
                                   [(r["archetype"], r["version"], r["phase"], r["publisher"]) for r in rows]))
 
@@ -396,6 +397,4 @@ def package_list(repo: Path, fmt: str) -> None:
 @common
 def package_show(archetype_name: str, number: str, repo: Path, fmt: str) -> None:
     """Show a package manifest (its current.json)."""
-    target = scope("package", archetype_name, number)
-    data = read_json(_session(repo).snapshot(), target.current_path)
-    emit(fmt, data, lambda: click.echo(_pretty(data)))
+    _show_current("package", archetype_name, number, repo, fmt)
