@@ -10,7 +10,10 @@ from pydantic import Field, model_validator
 from docket.lifecycles.version import Posture
 from docket.model import Record
 
-__all__ = ["ArchetypeDoc", "BundleConfig", "EnvironmentConfig", "RegistryConfig"]
+__all__ = ["REGISTRY_YAML", "ArchetypeDoc", "BundleConfig", "EnvironmentConfig", "RegistryConfig"]
+
+REGISTRY_YAML = "registry/registry.yaml"
+"""Where a registry's configuration lives (``RegistryConfig``)."""
 
 
 class ArchetypeDoc(Record):

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from docket.canonical import loads_strict
-from docket.documents import ArchetypeDoc, RegistryConfig
+from docket.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig
 from docket.errors import NotFoundError, StateError
 from docket.files import load_yaml, validate
 from docket.tree import TreeView
 
 __all__ = ["REGISTRY_YAML", "archetype_doc", "read_json", "registry_config"]
 
-REGISTRY_YAML = "registry/registry.yaml"
 
 
 def registry_config(tree: TreeView) -> RegistryConfig:

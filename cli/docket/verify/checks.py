@@ -10,11 +10,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from docket.canonical import loads_strict, sha256_hex
-from docket.documents import ArchetypeDoc, RegistryConfig
+from docket.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig
 from docket.errors import DocketError
 from docket.files import load_yaml, validate
 from docket.lifecycles.version import AgentConfig
-from docket.ops.reading import REGISTRY_YAML
 from docket.scopes import Scope, scope
 from docket.verify.context import Context, ScopeRecord
 from docket.verify.findings import Finding
