@@ -33,7 +33,7 @@ system-deps:
 	fi
 
 demo: $(STAMP)
-	$(BIN)/docket demo
+	$(BIN)/gitdocket demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

@@ -2,12 +2,12 @@
 
 - ``bundle verify`` of a bundle whose runtime payload is 1 GiB of incompressible files (64 MiB with
   ``quick``), against ``openssl dgst -sha256`` over the very same files: the verdict is the ratio
-  (docket's throughput / openssl's; at least 1.0 passes). Both are timed warm (best of three).
+  (gitdocket's throughput / openssl's; at least 1.0 passes). Both are timed warm (best of three).
 - ``promote`` of that bundle (budget < 100 ms: the release is the bundle's own git tree).
 - ``status`` of 4 environments × 1,000 promotions each (100 with ``quick``; budget < 1 s).
 
 Everything runs in-process against throw-away bare registries in a temporary folder; the
-``docket`` commands are the real CLI entry point. ``run(quick)`` returns rows of
+``gitdocket`` commands are the real CLI entry point. ``run(quick)`` returns rows of
 (benchmark, measured, budget, verdict) for ``bench/run.py``; ``python bench/bench_releases.py
 [--quick]`` prints them.
 """
@@ -28,29 +28,29 @@ from pathlib import Path
 
 import pygit2
 
-from docket.commands import main
-from docket.demo.releases import write_evidence
-from docket.files import dump_yaml, load_yaml
-from docket.ops import environments as env_ops
-from docket.session import Session
-from docket.signing import create_key
-from docket.store import TreeRef
-from docket.templates import PROJECT_ROOT
-from docket.transaction import Transaction
+from gitdocket.adapters.files import dump_yaml, load_yaml
+from gitdocket.adapters.signing import create_key
+from gitdocket.adapters.store import TreeRef
+from gitdocket.adapters.templates import PROJECT_ROOT
+from gitdocket.commands import main
+from gitdocket.demo.releases import write_evidence
+from gitdocket.ops import environments as env_ops
+from gitdocket.ops.session import Session
+from gitdocket.ops.transaction import Transaction
 
 Row = tuple[str, str, str, str]
 MIB = 1 << 20
 ISOLATION = {
     "GIT_CONFIG_GLOBAL": "/dev/null",
     "GIT_CONFIG_NOSYSTEM": "1",
-    "DOCKET_NOW": "2026-01-01T00:00:00Z",
+    "GITDOCKET_NOW": "2026-01-01T00:00:00Z",
 }
 
 
 @contextlib.contextmanager
 def _environment(home: Path, key: Path) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in (*ISOLATION, "HOME", "DOCKET_SIGNING_KEY")}
-    os.environ.update({**ISOLATION, "HOME": str(home), "DOCKET_SIGNING_KEY": str(key)})
+    saved = {k: os.environ.get(k) for k in (*ISOLATION, "HOME", "GITDOCKET_SIGNING_KEY")}
+    os.environ.update({**ISOLATION, "HOME": str(home), "GITDOCKET_SIGNING_KEY": str(key)})
     try:
         yield
     finally:
@@ -61,7 +61,7 @@ def _environment(home: Path, key: Path) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def docket(*args: str | Path) -> str:
+def gitdocket(*args: str | Path) -> str:
     """Run the real CLI in-process; return its standard output, raise on a non-zero exit."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
@@ -72,7 +72,7 @@ def docket(*args: str | Path) -> str:
             code = exc.code if isinstance(exc.code, int) else 1
     if code:
         raise RuntimeError(
-            f"docket {' '.join(map(str, args))} exited {code}: {err.getvalue().strip()}"
+            f"gitdocket {' '.join(map(str, args))} exited {code}: {err.getvalue().strip()}"
         )
     return out.getvalue()
 
@@ -88,8 +88,8 @@ def best_of(times: int, action: Callable[[], object]) -> float:
 
 def _registry(base: Path, key: Path) -> Path:
     repo = base / "registry.git"
-    docket("init", repo, "--bare", "--identity", "bench", "--key", key)
-    docket(
+    gitdocket("init", repo, "--bare", "--identity", "bench", "--key", key)
+    gitdocket(
         "archetype",
         "new",
         "support-triage",
@@ -98,8 +98,8 @@ def _registry(base: Path, key: Path) -> Path:
         "--repo",
         repo,
     )
-    docket("version", "freeze", "support-triage", "1.0.0", "--repo", repo)
-    docket("package", "publish", "support-triage", "1.0.0", "--repo", repo)
+    gitdocket("version", "freeze", "support-triage", "1.0.0", "--repo", repo)
+    gitdocket("package", "publish", "support-triage", "1.0.0", "--repo", repo)
     return repo
 
 
@@ -135,7 +135,7 @@ def bundle_rows(base: Path, key: Path, total: int, files: int) -> list[Row]:
     payload = _payload(base, repo, total, files)
     evidence = write_evidence(base / "evidence")
     built = json.loads(
-        docket(
+        gitdocket(
             "bundle",
             "build",
             "--label",
@@ -149,10 +149,10 @@ def bundle_rows(base: Path, key: Path, total: int, files: int) -> list[Row]:
         )
     )
     bundle = built["bundle_id"]
-    docket("bundle", "verify", bundle, "--record", "--repo", repo)
+    gitdocket("bundle", "verify", bundle, "--record", "--repo", repo)
     ours, theirs = float("inf"), float("inf")
     for _ in range(5):  # interleaved, so both see the same load on a shared machine
-        ours = min(ours, best_of(1, lambda: docket("bundle", "verify", bundle, "--repo", repo)))
+        ours = min(ours, best_of(1, lambda: gitdocket("bundle", "verify", bundle, "--repo", repo)))
         theirs = min(
             theirs,
             best_of(
@@ -173,10 +173,10 @@ def bundle_rows(base: Path, key: Path, total: int, files: int) -> list[Row]:
         ">= 1.00x openssl",
         "ok" if ratio >= 1.0 else "SLOWER",
     )
-    first = best_of(1, lambda: docket("promote", bundle, "--env", "preview", "--repo", repo))
+    first = best_of(1, lambda: gitdocket("promote", bundle, "--env", "preview", "--repo", repo))
     second = best_of(
         1,
-        lambda: docket(
+        lambda: gitdocket(
             "promote", bundle, "--env", "dev", "--source-env", "preview", "--repo", repo
         ),
     )
@@ -216,7 +216,7 @@ def status_row(base: Path, key: Path, rounds: int) -> Row:
     bundles = []
     for label in ("blue", "green"):
         built = json.loads(
-            docket(
+            gitdocket(
                 "bundle",
                 "build",
                 "--label",
@@ -229,12 +229,12 @@ def status_row(base: Path, key: Path, rounds: int) -> Row:
                 repo,
             )
         )
-        docket("bundle", "verify", built["bundle_id"], "--record", "--repo", repo)
+        gitdocket("bundle", "verify", built["bundle_id"], "--record", "--repo", repo)
         bundles.append(built["bundle_id"])
     _promote_many(repo, bundles, rounds)
-    rows = json.loads(docket("status", "--format", "json", "--repo", repo))
+    rows = json.loads(gitdocket("status", "--format", "json", "--repo", repo))
     assert [r["sequence"] for r in rows] == [rounds] * 4, rows
-    took = best_of(3, lambda: docket("status", "--repo", repo))
+    took = best_of(3, lambda: gitdocket("status", "--repo", repo))
     return (
         f"status (4 environments x {rounds:,} promotions)",
         f"{took * 1000:.0f} ms",

@@ -12,7 +12,7 @@ version has its own content, every archetype one package, and every record its s
 
 Fixtures are cached under ``bench/out/`` keyed by size, ``FIXTURE_FORMAT`` and a digest of this
 file (see ``cache_key``); ``fixture.json`` is written last and marks a complete one. A change to
-docket that keeps the bytes it writes (performance work, verify, commands) reuses the fixture; a
+gitdocket that keeps the bytes it writes (performance work, verify, commands) reuses the fixture; a
 change to what it writes must bump ``FIXTURE_FORMAT``.
 """
 
@@ -37,23 +37,23 @@ if str(ROOT / "cli") not in sys.path:
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from docket import sshsig  # noqa: E402
-from docket.ops.archetypes import add_archetype  # noqa: E402
-from docket.ops.packages import publish  # noqa: E402
-from docket.ops.setup import initialize  # noqa: E402
-from docket.ops.versions import freeze  # noqa: E402
-from docket.session import Session  # noqa: E402
-from docket.store import GitStore  # noqa: E402
-from docket.transaction import Transaction  # noqa: E402
+from gitdocket.adapters.store import GitStore  # noqa: E402
+from gitdocket.core import sshsig  # noqa: E402
+from gitdocket.ops.archetypes import add_archetype  # noqa: E402
+from gitdocket.ops.packages import publish  # noqa: E402
+from gitdocket.ops.registry import initialize  # noqa: E402
+from gitdocket.ops.session import Session  # noqa: E402
+from gitdocket.ops.transaction import Transaction  # noqa: E402
+from gitdocket.ops.versions import freeze  # noqa: E402
 
 __all__ = ["NOW", "FixtureInfo", "archetype_files", "build", "fixture", "new_registry", "write_key"]
 
 BATCH = 100
 FIXTURE_FORMAT = 1
-"""Bump by hand whenever docket writes different bytes for the same operations: the event or
+"""Bump by hand whenever gitdocket writes different bytes for the same operations: the event or
 commit format, canonical JSON, signatures, tag names or messages, the tree layout, the policy,
-``current.json``, or the files ``docket init`` copies (registry.yaml, contracts, workflows). The
-fixture cache is keyed by this number, not by docket's sources, so that performance work does
+``current.json``, or the files ``gitdocket init`` copies (registry.yaml, contracts, workflows). The
+fixture cache is keyed by this number, not by gitdocket's sources, so that performance work does
 not regenerate a fixture that takes minutes to build. Forgetting the bump is loud, not silent:
 a stale fixture that the new verify rejects makes ``bench/run.py`` report FAIL with the findings
 (and the hint to bump this); ``fixture.json`` records the source digest that built it."""
@@ -174,15 +174,15 @@ def build(path: Path, key: Path, archetypes: int, versions: int, log: Log = prin
 
 
 def source_digest() -> str:
-    """Digest of docket's sources (recorded in ``fixture.json``; not part of the cache key)."""
+    """Digest of gitdocket's sources (recorded in ``fixture.json``; not part of the cache key)."""
     digest = hashlib.sha256()
-    for file in sorted([*(ROOT / "cli" / "docket").rglob("*.py"), Path(__file__).resolve()]):
+    for file in sorted([*(ROOT / "cli" / "gitdocket").rglob("*.py"), Path(__file__).resolve()]):
         digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()[:12]
 
 
 def cache_key() -> str:
-    """What a fixture's bytes depend on: ``FIXTURE_FORMAT`` (docket's write format, bumped by
+    """What a fixture's bytes depend on: ``FIXTURE_FORMAT`` (gitdocket's write format, bumped by
     hand) and this generator's own source (what it writes, in which batches)."""
     digest = hashlib.sha256(f"format {FIXTURE_FORMAT}\0".encode())
     digest.update(Path(__file__).resolve().read_bytes())

@@ -1,6 +1,6 @@
-"""``make bench``: measure docket against the budgets of design §9 and print one table.
+"""``make bench``: measure gitdocket against the budgets of design §9 and print one table.
 
-Rows: ``docket verify`` and ``docket status`` of the scale fixture (real ``python -m docket``
+Rows: ``gitdocket verify`` and ``gitdocket status`` of the scale fixture (real ``python -m gitdocket``
 processes: wall and CPU time), the cost of one write (freezing a new version) on that registry
 and on an empty one — p50 with signing, signing alone, and without signing — hash-chain and
 signature verification throughput, then the rows of ``bench/bench_releases.py`` when it exists (``run(quick) -> rows``).
@@ -40,8 +40,10 @@ from fixtures import (  # noqa: E402
     write_key,
 )
 
-from docket import sshsig  # noqa: E402
-from docket.log import (  # noqa: E402
+from gitdocket.adapters.signing import KeySigner  # noqa: E402
+from gitdocket.adapters.store import GitStore, GitTree, Plan  # noqa: E402
+from gitdocket.core import sshsig  # noqa: E402
+from gitdocket.core.log import (  # noqa: E402
     EVENT_NAMESPACE,
     Event,
     SshSignature,
@@ -50,13 +52,11 @@ from docket.log import (  # noqa: E402
     parse_line,
     signing_payload,
 )
-from docket.ops.archetypes import add_archetype  # noqa: E402
-from docket.ops.versions import freeze  # noqa: E402
-from docket.scopes import Scope  # noqa: E402
-from docket.signing import KeySigner  # noqa: E402
-from docket.store import GitStore, GitTree, Plan  # noqa: E402
-from docket.transaction import Transaction  # noqa: E402
-from docket.verify.context import discover_scopes  # noqa: E402
+from gitdocket.core.scopes import Scope  # noqa: E402
+from gitdocket.ops.archetypes import add_archetype  # noqa: E402
+from gitdocket.ops.transaction import Transaction  # noqa: E402
+from gitdocket.ops.versions import freeze  # noqa: E402
+from gitdocket.verify.context import discover_scopes  # noqa: E402
 
 Row = tuple[str, str, str, str]
 VERIFY_BUDGET_S = 10.0
@@ -102,18 +102,18 @@ def _verdict(ok: bool) -> str:
     return OK if ok else OVER
 
 
-# -- docket verify and status ---------------------------------------------------------------
+# -- gitdocket verify and status ---------------------------------------------------------------
 
 
 def _cli(info: FixtureInfo, *args: str) -> tuple[float, float, subprocess.CompletedProcess[str]]:
-    """Run ``python -m docket ARGS --repo <fixture>`` (``--help`` alone: no ``--repo``):
+    """Run ``python -m gitdocket ARGS --repo <fixture>`` (``--help`` alone: no ``--repo``):
     (wall s, CPU s of the child and its own children, result)."""
     path = str(ROOT / "cli") + os.pathsep + os.environ.get("PYTHONPATH", "")
     env = {**os.environ, "PYTHONPATH": path}
     where = [] if args == ("--help",) else ["--repo", info.path]
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "docket", *args, *where],
+    done = subprocess.run([sys.executable, "-m", "gitdocket", *args, *where],
                           capture_output=True, text=True, env=env, check=False)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -137,8 +137,8 @@ STALE_HINT = ("a cached fixture that verify rejects was written by an older writ
 
 
 def bench_verify(info: FixtureInfo, runs: int) -> Row:
-    """``python -m docket verify`` on the fixture: median wall time (and its CPU time)."""
-    label = f"docket verify, {info.archetypes} archetypes / {info.versions} versions"
+    """``python -m gitdocket verify`` on the fixture: median wall time (and its CPU time)."""
+    label = f"gitdocket verify, {info.archetypes} archetypes / {info.versions} versions"
     budget = f"< {VERIFY_BUDGET_S:.0f} s"
     timed = _timed(info, runs, "verify")
     if isinstance(timed, str):
@@ -149,9 +149,9 @@ def bench_verify(info: FixtureInfo, runs: int) -> Row:
 
 
 def bench_status(info: FixtureInfo, runs: int) -> Row:
-    """``python -m docket status`` on the fixture (a whole process: startup and imports
+    """``python -m gitdocket status`` on the fixture (a whole process: startup and imports
     included)."""
-    label = f"docket status, {info.archetypes} archetypes / {info.versions} versions (process)"
+    label = f"gitdocket status, {info.archetypes} archetypes / {info.versions} versions (process)"
     budget = f"< {STATUS_BUDGET_S:.0f} s"
     timed = _timed(info, runs, "status")
     if isinstance(timed, str):
@@ -174,7 +174,7 @@ def _min_cpu(info: FixtureInfo, runs: int, *args: str) -> float:
 
 def _scaling_row(command: str, sizes: list[FixtureInfo], cpu: list[float], fixed: float,
                  runs: int) -> Row:
-    label = f"docket {command} scaling (CPU, best of {runs})"
+    label = f"gitdocket {command} scaling (CPU, best of {runs})"
     shown = ", ".join(f"{i.versions:,} versions {c:.2f} s" for i, c in zip(sizes, cpu, strict=True))
     budget = f"≤ {GROWTH_BUDGET:.2f}× (linear: 1)"
     if cpu[-1] - cpu[0] < FLAT_S:  # no measurable growth: size-independent
@@ -188,7 +188,7 @@ def _scaling_row(command: str, sizes: list[FixtureInfo], cpu: list[float], fixed
 
 def bench_scaling(sizes: list[FixtureInfo], runs: int) -> list[Row]:
     """CPU time of verify and status at sizes n/4, n/2, n, less the fixed cost of starting
-    docket (``--help``: every import), per 1,000 versions. A cost linear in the registry's size
+    gitdocket (``--help``: every import), per 1,000 versions. A cost linear in the registry's size
     has the same cost per version at every size; a quadratic one doubles it with each size."""
     fixed = _min_cpu(sizes[0], runs, "--help")
     rows: list[Row] = []

@@ -1,4 +1,4 @@
-"""Generate docs/cli.md from docket's click command tree, so the reference never drifts.
+"""Generate docs/cli.md from gitdocket's click command tree, so the reference never drifts.
 
     python docs/gen_cli.py           # rewrite docs/cli.md
     python docs/gen_cli.py --check   # exit 1 if docs/cli.md is out of date (a test does this)
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "cli") not in sys.path:
     sys.path.insert(0, str(ROOT / "cli"))
 
-from docket.commands import cli  # noqa: E402
+from gitdocket.commands import cli  # noqa: E402
 
 TARGET = ROOT / "docs" / "cli.md"
 
@@ -27,8 +27,8 @@ HEADER = """# Command reference
      Regenerate with `make docs` or `python docs/gen_cli.py`; a test checks it is current. -->
 
 Every command has `--help`. Commands that read or write a registry take `--repo PATH` (default:
-the repository around the current directory, or `DOCKET_REPO`); commands that print data take
-`--format json`; commands that write sign with `--key PATH` (default: `DOCKET_SIGNING_KEY`, then
+the repository around the current directory, or `GITDOCKET_REPO`); commands that print data take
+`--format json`; commands that write sign with `--key PATH` (default: `GITDOCKET_SIGNING_KEY`, then
 git's `user.signingkey`). Exit codes: 0 done, 1 refused or failed (a one-line `error:` and a
 `hint:`), 2 bad input or usage.
 """
@@ -85,7 +85,7 @@ def _table(rows: list[tuple[str, str]]) -> str:
 
 
 def render() -> str:
-    root = click.Context(cli, info_name="docket")
+    root = click.Context(cli, info_name="gitdocket")
     leaves: list[tuple[str, str]] = []
     groups: list[str] = []
     for name in cli.list_commands(root):
@@ -95,7 +95,7 @@ def render() -> str:
         ctx = click.Context(command, info_name=name, parent=root)
         if isinstance(command, click.Group):
             table = _table(_rows(command, ctx))
-            groups.append(f"\n## `docket {name}`\n\n{_summary(command)}\n\n{table}")
+            groups.append(f"\n## `gitdocket {name}`\n\n{_summary(command)}\n\n{table}")
         else:
             leaves.append((_usage(command, ctx), _summary(command)))
     return HEADER + "\n## Commands\n\n" + _table(leaves) + "".join(groups)

@@ -21,8 +21,8 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
     monkeypatch.setenv("GIT_COMMITTER_NAME", "test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
-    monkeypatch.setenv("DOCKET_NOW", "2026-01-01T00:00:00Z")
-    for name in ("DOCKET_SIGNING_KEY", "DOCKET_REPO", "DOCKET_DEBUG", "SSH_AUTH_SOCK"):
+    monkeypatch.setenv("GITDOCKET_NOW", "2026-01-01T00:00:00Z")
+    for name in ("GITDOCKET_SIGNING_KEY", "GITDOCKET_REPO", "GITDOCKET_DEBUG", "SSH_AUTH_SOCK"):
         monkeypatch.delenv(name, raising=False)
     yield
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from docket import sshsig
-from docket.lifecycles import machine_for
-from docket.lifecycles.version import FileEntry, content_hash
-from docket.log import EVENT_NAMESPACE, Event, SshSignature, signing_payload
-from docket.scopes import Scope, scope
-from docket.signing import KeySigner
-from docket.transaction import Transaction
-from docket.tree import MemoryTree
+from gitdocket.adapters.signing import KeySigner
+from gitdocket.core import sshsig
+from gitdocket.core.log import EVENT_NAMESPACE, Event, SshSignature, signing_payload
+from gitdocket.core.scopes import Scope, scope
+from gitdocket.core.tree import MemoryTree
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.version import FileEntry, content_hash
+from gitdocket.ops.transaction import Transaction
 from tests.support import det_key
 
 TREE = "1" * 40

@@ -16,8 +16,8 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from docket import sshsig
-from docket.commands import main
+from gitdocket.commands import main
+from gitdocket.core import sshsig
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "archetypes"
@@ -50,7 +50,7 @@ class Result:
 
 
 def run_cli(*args: str | Path) -> Result:
-    """Run ``docket ARGS`` in-process through the real entry point (exit codes included)."""
+    """Run ``gitdocket ARGS`` in-process through the real entry point (exit codes included)."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
     with redirect_stdout(out), redirect_stderr(err):
@@ -62,10 +62,10 @@ def run_cli(*args: str | Path) -> Result:
 
 
 def run_process(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
-    """Run ``python -m docket ARGS`` as a real subprocess."""
+    """Run ``python -m gitdocket ARGS`` as a real subprocess."""
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = str(ROOT / "cli") + os.pathsep + full_env.get("PYTHONPATH", "")
-    done = subprocess.run([sys.executable, "-m", "docket", *map(str, args)], cwd=cwd, env=full_env,
+    done = subprocess.run([sys.executable, "-m", "gitdocket", *map(str, args)], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=120, check=False)
     return Result(done.returncode, done.stdout, done.stderr)
 
@@ -87,14 +87,15 @@ class Registry:
     def run(self, *args: str | Path, key: str | None = "alice") -> Result:
         extra: list[str | Path] = ["--repo", self.path]
         if key is not None:
-            os.environ["DOCKET_SIGNING_KEY"] = str(self.key(key))
+            os.environ["GITDOCKET_SIGNING_KEY"] = str(self.key(key))
         else:
-            os.environ.pop("DOCKET_SIGNING_KEY", None)
+            os.environ.pop("GITDOCKET_SIGNING_KEY", None)
         return run_cli(*args, *extra)
 
     def ok(self, *args: str | Path, key: str | None = "alice") -> Result:
         result = self.run(*args, key=key)
-        assert result.code == 0, f"docket {' '.join(map(str, args))} failed ({result.code}):\n{result.err}{result.out}"
+        command = " ".join(map(str, args))
+        assert result.code == 0, f"gitdocket {command} failed ({result.code}):\n{result.err}{result.out}"
         return result
 
     def add_archetype(self, name: str = "support-triage", source: Path | None = None) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from docket.files import MAX_FILE_BYTES
+from gitdocket.adapters.files import MAX_FILE_BYTES
 from tests.support import EXAMPLES, Registry, Result, run_cli
 
 SOURCE = EXAMPLES / "support-triage"
@@ -99,7 +100,7 @@ def _freeze(number: str = "1.0.0") -> Callable[[Registry, Path], list[str]]:
 
 
 def _committed(edit: Callable[[Path], None]) -> Callable[[Registry, Path], list[str]]:
-    """Someone commits a bad file with plain git; docket then reads it."""
+    """Someone commits a bad file with plain git; gitdocket then reads it."""
 
     def prepare(reg: Registry, _tmp: Path) -> list[str]:
         edit(reg.path / "registry" / "archetypes" / "support-triage")
@@ -135,7 +136,7 @@ def _stranger(reg: Registry, _tmp: Path) -> list[str]:
 
 
 def _bad_clock(_reg: Registry, _tmp: Path) -> list[str]:
-    os.environ["DOCKET_NOW"] = "yesterday at noon"
+    os.environ["GITDOCKET_NOW"] = "yesterday at noon"
     return _freeze()(_reg, _tmp)
 
 
@@ -201,7 +202,7 @@ CASES = [
     ),
     pytest.param(Case(_freeze(), 1, "signing key", key=None), id="no-key-at-all"),
     pytest.param(Case(_missing_key_file, 2, "no-such-key", key=None), id="key-file-missing"),
-    pytest.param(Case(_bad_clock, 2, "DOCKET_NOW"), id="docket-now-malformed"),
+    pytest.param(Case(_bad_clock, 2, "GITDOCKET_NOW"), id="docket-now-malformed"),
 ]
 
 
@@ -259,7 +260,7 @@ def test_usage_errors_exit_2(drafted: Registry, args: list[str]) -> None:
     before = _state(drafted)
     result = drafted.run(*args)
     assert_one_error(result, 2, "")
-    assert result.err.splitlines()[1].startswith("hint: see `docket")
+    assert result.err.splitlines()[1].startswith("hint: see `gitdocket")
     assert _state(drafted) == before
 
 
@@ -270,7 +271,7 @@ def test_a_bug_is_still_one_line(drafted: Registry, monkeypatch: pytest.MonkeyPa
     def broken(*_args: object) -> list[object]:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr("docket.commands.verifying.verify_snapshot", broken)
+    monkeypatch.setattr(sys.modules["gitdocket.commands.verify"], "verify_snapshot", broken)
     result = drafted.run("verify")
     assert_one_error(result, 1, "internal error: RuntimeError: boom")
     debug = drafted.run("--debug", "verify")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from types import ModuleType
 
-from docket.commands import cli
+from gitdocket.commands import cli
 from tests.support import ROOT
 
 
@@ -28,6 +28,6 @@ def test_cli_reference_lists_every_command() -> None:
     for name, command in cli.commands.items():
         subcommands = getattr(command, "commands", {})
         for sub in subcommands or [""]:
-            assert f"| `docket {name} {sub}".rstrip() in text, f"docket {name} {sub} missing"
-    assert "| `docket version freeze ARCHETYPE VERSION` | Freeze ARCHETYPE VERSION:" in text
+            assert f"| `gitdocket {name} {sub}".rstrip() in text, f"gitdocket {name} {sub} missing"
+    assert "| `gitdocket version freeze ARCHETYPE VERSION` | Freeze ARCHETYPE VERSION:" in text
     assert "&lt;archetype&gt;" in text  # angle brackets are escaped, not swallowed as HTML

@@ -7,8 +7,8 @@ from __future__ import annotations
 import click
 import pytest
 
-from docket.commands import cli
-from docket.commands.clients import entitlement, placement, release, run_check
+from gitdocket.commands import cli
+from gitdocket.commands.placements import entitlement, placement, release, run_check
 from tests.integration.clients_support import entitled, installed, vendor_and_client
 from tests.support import Registry, run_process
 

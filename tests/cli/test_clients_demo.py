@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from docket.demo import clients as step
+from gitdocket.demo import clients as step
 from tests.support import Registry
 
 
@@ -27,8 +27,8 @@ class FakeDemo:
 
     def run(self, *args: str, key: str = "alice", expect: int = 0) -> str:
         result = self.reg.run(*args, key=key)
-        assert result.code == expect, f"docket {' '.join(args)}: {result.code}\n{result.err}"
-        self.lines.append("$ docket " + " ".join(args))
+        assert result.code == expect, f"gitdocket {' '.join(args)}: {result.code}\n{result.err}"
+        self.lines.append("$ gitdocket " + " ".join(args))
         self.lines.extend(result.out.splitlines() + result.err.splitlines())
         return result.out
 

@@ -1,4 +1,4 @@
-"""``docket contracts generate|check|seal|validate`` on a copy of this checkout: exit codes 0
+"""``gitdocket contracts generate|check|seal|validate`` on a copy of this checkout: exit codes 0
 (ok), 1 (drift, a changed seal, an invalid document), 2 (bad input), and never a traceback."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from docket.commands import cli
-from docket.contracts import CONTRACTS
+from gitdocket.commands import cli
+from gitdocket.verify.contracts import CONTRACTS
 from tests.support import ROOT, Result, run_cli, run_process
 
 EVENT_SCHEMA = "contracts/event.v1/schema.json"
@@ -55,7 +55,7 @@ def test_generate_check_fails_when_a_schema_is_stale_and_writes_nothing(checkout
     result = contracts("generate", "--check", "--root", checkout)
     assert result.code == 1
     assert f"{EVENT_SCHEMA}: differs from what the models generate" in result.out
-    assert "hint: run `docket contracts generate`" in result.err
+    assert "hint: run `gitdocket contracts generate`" in result.err
     assert (checkout / EVENT_SCHEMA).read_bytes() == before
 
 
@@ -116,7 +116,7 @@ def test_check_without_a_seal_asks_to_seal(checkout: Path) -> None:
     result = contracts("check", "--root", checkout, "--format", "json")
     assert result.code == 1
     assert {p["message"].split()[1] for p in result.json()["problems"]} >= {"event_v1", "policy_v1"}
-    assert "docket contracts seal" in result.err
+    assert "gitdocket contracts seal" in result.err
 
 
 def test_seal_adds_only_missing_entries(checkout: Path) -> None:

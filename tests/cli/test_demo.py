@@ -1,4 +1,4 @@
-"""``docket demo``: the narrated flow runs the real commands, keeps or removes its folder, and
+"""``gitdocket demo``: the narrated flow runs the real commands, keeps or removes its folder, and
 stops with a clear error when a step fails."""
 
 from __future__ import annotations
@@ -9,25 +9,25 @@ from pathlib import Path
 
 import pytest
 
-import docket.demo
-from docket.demo import core
+import gitdocket.demo
+from gitdocket.demo import publishing as core
 from tests.support import run_cli
 
 NARRATED = [
-    "$ docket key create keys/alice_ed25519 --comment alice",
-    "$ docket init acme-registry --name acme-registry --identity alice --key keys/alice_ed25519",
-    "$ export DOCKET_SIGNING_KEY=keys/alice_ed25519",
-    "$ docket archetype new support-triage --from examples/archetypes/support-triage --repo ",
-    "$ docket archetype new release-notes --from examples/archetypes/release-notes --repo ",
-    "$ docket version freeze support-triage 1.0.0 --repo acme-registry",
-    "$ docket package publish support-triage 1.0.0 --repo acme-registry",
+    "$ gitdocket key create keys/alice_ed25519 --comment alice",
+    "$ gitdocket init acme-registry --name acme-registry --identity alice --key keys/alice_ed25519",
+    "$ export GITDOCKET_SIGNING_KEY=keys/alice_ed25519",
+    "$ gitdocket archetype new support-triage --from examples/archetypes/support-triage --repo ",
+    "$ gitdocket archetype new release-notes --from examples/archetypes/release-notes --repo ",
+    "$ gitdocket version freeze support-triage 1.0.0 --repo acme-registry",
+    "$ gitdocket package publish support-triage 1.0.0 --repo acme-registry",
     "$ git -C acme-registry commit --quiet -am",
-    "$ docket version freeze support-triage 1.1.0 --repo acme-registry",
-    "$ docket version retire support-triage 1.2.0 --reason",
-    "$ docket version freeze release-notes 0.1.0 --repo acme-registry",
-    "$ docket version list --repo acme-registry",
-    "$ docket verify --repo acme-registry",
-    "$ docket verify --repo work/tampered-registry",
+    "$ gitdocket version freeze support-triage 1.1.0 --repo acme-registry",
+    "$ gitdocket version retire support-triage 1.2.0 --reason",
+    "$ gitdocket version freeze release-notes 0.1.0 --repo acme-registry",
+    "$ gitdocket version list --repo acme-registry",
+    "$ gitdocket verify --repo acme-registry",
+    "$ gitdocket verify --repo work/tampered-registry",
 ]
 
 
@@ -48,7 +48,7 @@ def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path) -> No
     assert "(RETIREMENT_BLOCKS_FUTURE_PACKAGING)" in result.out  # the refused publish
     assert re.search(r"verify \(snapshot\) at [0-9a-f]{12}: OK", result.out)
     assert 'Good "git" signature for alice' in result.out
-    tampered = result.out.split("$ docket verify --repo work/tampered-registry", 1)[1]
+    tampered = result.out.split("$ gitdocket verify --repo work/tampered-registry", 1)[1]
     frozen = "registry/versions/support-triage/1.0.0/method/instructions.md"
     assert f"SNAPSHOT_MISMATCH {frozen}: frozen file was changed" in tampered
     assert "IMMUTABLE_CHANGED" in tampered
@@ -66,8 +66,8 @@ def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path) -> No
     assert phases[("support-triage", "1.1.0")] == "packaged"
     assert phases[("support-triage", "1.2.0")] == "retired"
     # The demo pins its own clock and gives the caller's environment back.
-    assert os.environ["DOCKET_NOW"] == "2026-01-01T00:00:00Z"
-    assert "DOCKET_SIGNING_KEY" not in os.environ
+    assert os.environ["GITDOCKET_NOW"] == "2026-01-01T00:00:00Z"
+    assert "GITDOCKET_SIGNING_KEY" not in os.environ
 
 
 def test_demo_without_dir_removes_its_temporary_folder() -> None:
@@ -89,9 +89,9 @@ def test_demo_refuses_a_non_empty_dir(tmp_path: Path) -> None:
 
 def test_a_failing_step_stops_the_demo_with_a_clear_error(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(demo: docket.demo.Demo) -> None:
-        demo.docket("key", "create", demo.keys / "alice_ed25519", key=None)
-        demo.docket("init", demo.registry, "--identity", "alice", "--key", demo.key("alice"),
+    def broken(demo: gitdocket.demo.Demo) -> None:
+        demo.gitdocket("key", "create", demo.keys / "alice_ed25519", key=None)
+        demo.gitdocket("init", demo.registry, "--identity", "alice", "--key", demo.key("alice"),
                     key=None)
         demo.run("version", "freeze", "no-such-archetype", "1.0.0")
         raise AssertionError("the demo went on after a failed step")
@@ -99,7 +99,7 @@ def test_a_failing_step_stops_the_demo_with_a_clear_error(tmp_path: Path,
     monkeypatch.setattr(core, "run", broken)
     result = run_cli("demo", "--dir", tmp_path / "demo")
     assert result.code == 1
-    assert ("error: demo stopped: `docket version freeze no-such-archetype 1.0.0 "
+    assert ("error: demo stopped: `gitdocket version freeze no-such-archetype 1.0.0 "
             "--repo acme-registry` exited 1, expected 0") in result.err
     # The failing command's own error is echoed with the rest of its output.
     assert "error: no archetype 'no-such-archetype'" in result.out
@@ -109,19 +109,19 @@ def test_a_failing_step_stops_the_demo_with_a_clear_error(tmp_path: Path,
 @pytest.mark.parametrize("skip", [pytest.param(True, id="missing-step-skipped-before-merge"),
                                   pytest.param(False, id="missing-step-is-an-error-when-strict")])
 def test_step_modules_run_in_order(monkeypatch: pytest.MonkeyPatch, skip: bool) -> None:
-    monkeypatch.setattr(docket.demo, "STEP_MODULES", ("core", "no_such_step"))
-    monkeypatch.setattr(docket.demo, "SKIP_MISSING_STEPS", skip)
+    monkeypatch.setattr(gitdocket.demo, "STEP_MODULES", ("publishing", "no_such_step"))
+    monkeypatch.setattr(gitdocket.demo, "SKIP_MISSING_STEPS", skip)
     if skip:
-        assert [m.__name__ for m in docket.demo.step_modules()] == ["docket.demo.core"]
+        assert [m.__name__ for m in gitdocket.demo.step_modules()] == ["gitdocket.demo.publishing"]
     else:
         with pytest.raises(ModuleNotFoundError, match="no_such_step"):
-            docket.demo.step_modules()
+            gitdocket.demo.step_modules()
 
 
 def test_output_is_aligned_and_trimmed() -> None:
     table = "a\tversion\nsupport-triage\t1.0.0\n"
-    assert docket.demo.trim(table) == ["a               version", "support-triage  1.0.0"]
+    assert gitdocket.demo.trim(table) == ["a               version", "support-triage  1.0.0"]
     many = "".join(f"line {i}\n" for i in range(40))
-    trimmed = docket.demo.trim(many)
-    assert len(trimmed) == docket.demo.MAX_OUTPUT_LINES
-    assert trimmed[-1] == f"… ({40 - docket.demo.MAX_OUTPUT_LINES + 1} more lines)"
+    trimmed = gitdocket.demo.trim(many)
+    assert len(trimmed) == gitdocket.demo.MAX_OUTPUT_LINES
+    assert trimmed[-1] == f"… ({40 - gitdocket.demo.MAX_OUTPUT_LINES + 1} more lines)"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import click
 import pytest
 
-from docket.commands import cli
+from gitdocket.commands import cli
 from tests.support import run_cli
 
 
@@ -22,7 +22,7 @@ def _walk(
 
 
 COMMANDS = list(_walk(cli))
-IDS = [" ".join(path) or "docket" for path, _ in COMMANDS]
+IDS = [" ".join(path) or "gitdocket" for path, _ in COMMANDS]
 
 
 def test_the_tree_is_walked() -> None:
@@ -34,11 +34,11 @@ def test_the_tree_is_walked() -> None:
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
 def test_command_and_options_have_help(path: tuple[str, ...], command: click.Command) -> None:
-    assert (command.help or "").strip(), f"docket {' '.join(path)} has no help text"
+    assert (command.help or "").strip(), f"gitdocket {' '.join(path)} has no help text"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
             assert (param.help or "").strip(), (
-                f"docket {' '.join(path)} {param.opts[0]} has no help text"
+                f"gitdocket {' '.join(path)} {param.opts[0]} has no help text"
             )
 
 
@@ -46,14 +46,14 @@ def test_command_and_options_have_help(path: tuple[str, ...], command: click.Com
 def test_help_exits_0(path: tuple[str, ...], command: click.Command) -> None:
     result = run_cli(*path, "--help")
     assert (result.code, result.err) == (0, "")
-    assert result.out.startswith(f"Usage: docket {' '.join(path)}".rstrip())
+    assert result.out.startswith(f"Usage: gitdocket {' '.join(path)}".rstrip())
     first_line = (command.help or "").strip().splitlines()[0]
     assert first_line.split()[0] in result.out
 
 
 def test_version_exits_0() -> None:
     result = run_cli("--version")
-    assert result.code == 0 and result.out.startswith("docket, version ")
+    assert result.code == 0 and result.out.startswith("gitdocket, version ")
 
 
 @pytest.mark.parametrize(
@@ -70,9 +70,9 @@ def test_usage_errors_exit_2(args: list[str]) -> None:
     result = run_cli(*args)
     assert result.code == 2 and result.out == ""
     error, hint = result.err.splitlines()
-    assert error.startswith("error: ") and hint.startswith("hint: see `docket")
+    assert error.startswith("error: ") and hint.startswith("hint: see `gitdocket")
 
 
 def test_group_without_subcommand_shows_help_and_exits_2() -> None:
     result = run_cli("policy")
-    assert result.code == 2 and "Usage: docket policy" in result.err
+    assert result.code == 2 and "Usage: gitdocket policy" in result.err

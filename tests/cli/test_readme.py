@@ -1,4 +1,4 @@
-"""The README's quick start runs as written (each `docket` line through the real CLI)."""
+"""The README's quick start runs as written (each `gitdocket` line through the real CLI)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_readme_quick_start_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for line in _quick_start():
         words = [_expand(w, home, variables) for w in shlex.split(line)]
         if words[0] == "source":
-            continue  # the venv: here docket is already importable
+            continue  # the venv: here gitdocket is already importable
         if words[0] == "export" or "=" in words[0]:
             name, value = words[-1].split("=", 1)
             variables[name] = value
@@ -43,7 +43,7 @@ def test_readme_quick_start_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             monkeypatch.chdir(words[1])
             variables["PWD"] = words[1]
         else:
-            assert words[0] == "docket", f"unexpected line in the quick start: {line}"
+            assert words[0] == "gitdocket", f"unexpected line in the quick start: {line}"
             result = run_cli(*words[1:])
             assert result.code == 0, f"{line}\n{result.err}{result.out}"
             ran.append((words[1], result.out))

@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 import pytest
 
-from docket.commands import cli
-from docket.demo.releases import run as demo_step
-from docket.demo.releases import write_evidence
+from gitdocket.commands import cli
+from gitdocket.demo.releases import run as demo_step
+from gitdocket.demo.releases import write_evidence
 from tests.support import Registry, run_cli, run_process, write_key
 
 COMMANDS = ("bundle", "gate", "promote", "rollback", "status", "history", "deployments")
@@ -29,10 +29,10 @@ def _walk(command: click.Command, path: str) -> list[tuple[str, click.Command]]:
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_release_command_and_option_has_help(name: str) -> None:
     for path, command in _walk(cli.commands[name], name):
-        assert command.help, f"docket {path} has no help"
+        assert command.help, f"gitdocket {path} has no help"
         for param in command.params:
             if isinstance(param, click.Option):
-                assert param.help, f"docket {path} {param.opts[0]} has no help"
+                assert param.help, f"gitdocket {path} {param.opts[0]} has no help"
         if not isinstance(command, click.Group):
             assert "--repo" in {o for p in command.params for o in getattr(p, "opts", [])}, path
             assert run_cli(*path.split(), "--help").code == 0
@@ -136,7 +136,7 @@ class FakeDemo:
 
     def run(self, *args: str, key: str = "alice", expect: int = 0) -> str:
         result = self.reg.run(*args, key=key)
-        assert result.code == expect, f"docket {' '.join(args)}: {result.code}\n{result.err}"
+        assert result.code == expect, f"gitdocket {' '.join(args)}: {result.code}\n{result.err}"
         self.ran.append(args)
         return result.out
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from docket.lifecycles import machine_for
-from docket.log import (
+from gitdocket.adapters.signing import KeySigner
+from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
     SshSignature,
@@ -19,10 +19,10 @@ from docket.log import (
     render_current,
     signing_payload,
 )
-from docket.scopes import parse_scope_path
-from docket.session import Session
-from docket.signing import KeySigner
-from docket.transaction import POLICY, load_log
+from gitdocket.core.scopes import parse_scope_path
+from gitdocket.lifecycles import machine_for
+from gitdocket.ops.session import Session
+from gitdocket.ops.transaction import POLICY, load_log
 from tests.support import Registry
 
 ARCHETYPE = "support-triage"
@@ -60,7 +60,7 @@ def forge(registry: Registry, path: str, event_type: str, data: dict[str, Any], 
           at: str = "2026-01-01T00:00:00Z") -> None:
     """Append a hand-written event to the scope at ``path``, signed with ``signer``'s *real*
     key (so signatures and policy pass), with ``current.json`` re-rendered as the unguarded fold
-    — only docket's lifecycle and cross-scope rules can catch it. Committed with plain git."""
+    — only gitdocket's lifecycle and cross-scope rules can catch it. Committed with plain git."""
     target = parse_scope_path(path)
     assert target is not None
     folder = registry.path / path

@@ -1,9 +1,9 @@
 """Tampering tools for verify tests: change a registry with plain git and real keys, so that
-docket's own checks are the only defence.
+gitdocket's own checks are the only defence.
 
 Every helper edits the worktree of a ``Registry`` (or its refs) the way an attacker with write
 access to the repository could; ``commit`` records the change with plain ``git commit``
-(unsigned, outside docket). Events are built with the real log and SSHSIG code and deterministic
+(unsigned, outside gitdocket). Events are built with the real log and SSHSIG code and deterministic
 keys, so a forged event is byte-for-byte what a key holder could have produced.
 """
 
@@ -16,9 +16,8 @@ from typing import Any
 import pygit2
 from pygit2.enums import ObjectType
 
-from docket import sshsig
-from docket.lifecycles import machine_for
-from docket.log import (
+from gitdocket.core import sshsig
+from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
     SshSignature,
@@ -28,7 +27,8 @@ from docket.log import (
     render_current,
     signing_payload,
 )
-from docket.scopes import Scope, scope
+from gitdocket.core.scopes import Scope, scope
+from gitdocket.lifecycles import machine_for
 from tests.support import Registry, det_key
 
 __all__ = [
@@ -83,7 +83,7 @@ class Forger:
         target.write_bytes(data)
 
     def commit(self, message: str = "tamper") -> str:
-        """Record the worktree as it is with plain git (no docket, no signature)."""
+        """Record the worktree as it is with plain git (no gitdocket, no signature)."""
         self.registry.git("add", "-A")
         self.registry.git("commit", "-q", "--allow-empty", "-m", message)
         return self.registry.git("rev-parse", "HEAD").strip()
@@ -95,7 +95,7 @@ class Forger:
 
     def write_log(self, target: Scope, events: list[Event]) -> None:
         """Write ``events`` as ``target``'s history and re-render its current.json from the fold,
-        exactly as docket would: only the log's own content can then betray the forgery."""
+        exactly as gitdocket would: only the log's own content can then betray the forgery."""
         lines = [event_line(e) for e in events]
         self.write(target.history_path, b"".join(line + b"\n" for line in lines))
         machine = machine_for(target.kind)
@@ -131,7 +131,7 @@ class Forger:
 
     def tag(self, name: str, target: str, signer: str | None, signature: bytes = b"") -> None:
         """(Re)create annotated tag ``name`` at commit ``target``, SSH-signed by ``signer``'s
-        real key (namespace ``git``, as docket signs), or carrying the raw ``signature`` bytes
+        real key (namespace ``git``, as gitdocket signs), or carrying the raw ``signature`` bytes
         when ``signer`` is None (unsigned when they are empty)."""
         repo = pygit2.Repository(str(self.root))
         body = (

@@ -12,13 +12,13 @@ from typing import Any
 import pygit2
 import pytest
 
-from docket.demo.releases import write_evidence
+from gitdocket.demo.releases import write_evidence
 from tests.support import Registry, Result, run_cli, write_key
 
 ENV = {
     "GIT_CONFIG_GLOBAL": "/dev/null",
     "GIT_CONFIG_NOSYSTEM": "1",
-    "DOCKET_NOW": "2026-01-01T00:00:00Z",
+    "GITDOCKET_NOW": "2026-01-01T00:00:00Z",
 }
 
 
@@ -87,7 +87,7 @@ def make_template(base: Path) -> Path:
         patch.setenv("HOME", str(base))
         for name, value in ENV.items():
             patch.setenv(name, value)
-        patch.delenv("DOCKET_SIGNING_KEY", raising=False)
+        patch.delenv("GITDOCKET_SIGNING_KEY", raising=False)
         keys = base / "keys"
         keys.mkdir()
         alice = write_key(keys, "alice")

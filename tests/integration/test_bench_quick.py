@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.support import ROOT
 
 EXPECTED_ROWS = [
-    "docket verify, 50 archetypes / 500 versions",
+    "gitdocket verify, 50 archetypes / 500 versions",
     "one write (freeze), 50/500 registry: p50 incl. signing",
     "one write (freeze), 50/500 registry: p50 excl. signing",
     "one write (freeze), empty registry: p50 incl. signing",
@@ -41,5 +41,5 @@ def test_bench_quick_prints_every_row(tmp_path: Path) -> None:
         measured, _budget, verdict = table[row]
         # "FAIL" would mean verify found something wrong in the generated registry.
         assert measured and verdict in ("ok", "OVER", "info"), table[row]
-    # The fixture is cached under --out, keyed by size (and docket's source digest).
+    # The fixture is cached under --out, keyed by size (and gitdocket's source digest).
     assert len(list(tmp_path.glob("registry-50x500-*/fixture.json"))) == 1

@@ -1,5 +1,5 @@
 """The client side end to end on a real registry: publish → request → admit → install →
-entitle → run-check → suspend → upgrade → withdraw, each step's refusals, and `docket verify`
+entitle → run-check → suspend → upgrade → withdraw, each step's refusals, and `gitdocket verify`
 passing on the result (snapshot and history mode)."""
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def test_close_keeps_history_and_blocks(reg: Registry) -> None:
     assert verdict(reg) == (1, "Blocked")
     err = refused(reg, "entitlement", "resume", ADDRESS, key="carol")
     assert "TRANSITION_NOT_ALLOWED" in err
-    assert "hint: see where it stands: `docket entitlement show acme/triage`" in err
+    assert "hint: see where it stands: `gitdocket entitlement show acme/triage`" in err
     types = [line["type"] for line in log_lines(reg, "registry/entitlements/acme/triage")]
     assert types == ["package_install_admitted", "entitlement_requested", "entitlement_activated",
                      "support_receipt_recorded", "entitlement_closed"]

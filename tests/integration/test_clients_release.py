@@ -1,4 +1,4 @@
-"""`docket release`: freeze and publish in one atomic commit; `--auto-upgrade` moves only the
+"""`gitdocket release`: freeze and publish in one atomic commit; `--auto-upgrade` moves only the
 placements whose holders opted in, and leaves every other placement exactly as it was."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`docket verify` catches what the client-side lifecycles forbid, even when the bad line is
+"""`gitdocket verify` catches what the client-side lifecycles forbid, even when the bad line is
 signed with the real key of someone who holds the role (so only the lifecycle rule, or the
 cross-scope rule, can catch it)."""
 
@@ -67,7 +67,7 @@ def test_an_upgrade_to_an_unadmitted_replacement_is_caught(reg: Registry) -> Non
 
 def test_an_install_after_the_withdrawal_is_caught(reg: Registry,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCKET_NOW", "2026-02-01T00:00:00Z")
+    monkeypatch.setenv("GITDOCKET_NOW", "2026-02-01T00:00:00Z")
     reg.ok("package", "withdraw", ARCHETYPE, "1.0.0", "--reason", "recalled")
     # A writer pretends not to have seen the withdrawal: its events cite line 1 (published).
     data = request_data(reg)
@@ -115,10 +115,10 @@ def test_an_entitlement_admitted_after_the_removal_is_caught(
         reg: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     installed(reg)
     lines = (reg.path / PLACEMENT / "history.jsonl").read_bytes().splitlines()
-    from docket.log import head_digest
+    from gitdocket.core.log import head_digest
 
     seen = {"seq": 3, "head": head_digest(lines[2]), "phase": "installed"}
-    monkeypatch.setenv("DOCKET_NOW", "2026-02-01T00:00:00Z")
+    monkeypatch.setenv("GITDOCKET_NOW", "2026-02-01T00:00:00Z")
     reg.ok("placement", "remove", "acme/triage", key="bob")
     forge(reg, ENTITLEMENT, "package_install_admitted", {"placement": seen}, "bob",
           at="2026-03-01T00:00:00Z")

@@ -1,7 +1,7 @@
-"""What docket writes is what its contracts promise: every document of a real registry (each
+"""What gitdocket writes is what its contracts promise: every document of a real registry (each
 ``current.json``, every history line, ``archetype.yaml``, ``registry.yaml``,
-``.agent-config.json``) and ``docket verify --format json`` validate against the contract schemas
-pinned in the registry by ``docket init``."""
+``.agent-config.json``) and ``gitdocket verify --format json`` validate against the contract schemas
+pinned in the registry by ``gitdocket init``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from docket import contracts
-from docket.canonical import loads_strict
-from docket.files import load_yaml
-from docket.log import iter_lines
-from docket.verify.report import VerifyReport
+from gitdocket.adapters.files import load_yaml
+from gitdocket.core.canonical import loads_strict
+from gitdocket.core.log import iter_lines
+from gitdocket.verify import contracts
+from gitdocket.verify.report import VerifyReport
 from tests.support import ROOT, Registry, run_cli
 
 
@@ -27,7 +27,7 @@ def _pinned_schemas(root: Path) -> dict[str, Any]:
 
 
 def _documents(root: Path) -> list[tuple[str, str, Any]]:
-    """(label, contract, document) for every registry document docket knows a contract for."""
+    """(label, contract, document) for every registry document gitdocket knows a contract for."""
     out = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
@@ -62,7 +62,7 @@ def _busy_registry(registry: Registry) -> None:
 def test_every_registry_document_validates_against_its_pinned_contract(registry: Registry) -> None:
     _busy_registry(registry)
     schemas = _pinned_schemas(registry.path)
-    assert set(contracts.CONTRACTS) <= set(schemas)  # docket init pins every contract
+    assert set(contracts.CONTRACTS) <= set(schemas)  # gitdocket init pins every contract
     documents = _documents(registry.path)
     failures = [
         f"{label}: {p}"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from docket.log import event_line
-from docket.scopes import scope
+from gitdocket.core.log import event_line
+from gitdocket.core.scopes import scope
 from tests.integration.forgery import VERSION, Forger, published_registry, ssh_signature
 from tests.support import EXAMPLES, Registry, run_cli
 
@@ -56,7 +56,7 @@ def _root(registry: Registry) -> dict[str, object]:
 def test_granting_a_held_role_is_refused(registry: Registry, extra: list[str]) -> None:
     err = _refused(registry, "policy", "grant", "authors", "alice", *extra)
     assert err.splitlines()[0] == "error: policy: alice already holds authors (ROLE_ALREADY_HELD)"
-    assert "docket policy threshold authors N" in err
+    assert "gitdocket policy threshold authors N" in err
 
 
 def test_revoke_below_the_threshold_is_refused_until_it_is_lowered(registry: Registry) -> None:
@@ -66,7 +66,7 @@ def test_revoke_below_the_threshold_is_refused_until_it_is_lowered(registry: Reg
     assert err.splitlines() == [
         "error: policy: revoking bob would leave root with 1 member(s) for a threshold of 2 "
         "(THRESHOLD_REACHABLE)",
-        "hint: lower the threshold first: `docket policy threshold root 1`",
+        "hint: lower the threshold first: `gitdocket policy threshold root 1`",
     ]
     assert _root(registry) == {"principals": ["alice", "bob"], "threshold": 2}
     registry.ok("policy", "threshold", "root", "1", *_both(registry), key=None)
@@ -97,7 +97,7 @@ def test_init_takes_one_key(registry: Registry) -> None:
     result = run_cli("init", path, "--identity", "alice", "--key", registry.key("alice"),
                      "--key", registry.key("bob"))
     assert result.code == 2 and not path.exists()
-    assert result.err.startswith("error: docket init takes one --key")
+    assert result.err.startswith("error: gitdocket init takes one --key")
     assert "policy grant root" in result.err
 
 
@@ -134,13 +134,13 @@ def test_an_expired_policy_refuses_writes_until_root_renews_it(
 ) -> None:
     _add_bob(registry, "authors")
     registry.ok("policy", "expires", EXPIRY)
-    monkeypatch.setenv("DOCKET_NOW", LATER)
+    monkeypatch.setenv("GITDOCKET_NOW", LATER)
     err = _refused(registry, "archetype", "new", "support-triage", "--from", TRIAGE,
                    key="bob")
     assert err.splitlines() == [
         f"error: registry/policy/history.jsonl: policy v4 expired at {EXPIRY}; "
         "archetype support-triage cannot change until it is renewed",
-        "hint: a root holder renews it: `docket policy expires TIME` (or `never`)",
+        "hint: a root holder renews it: `gitdocket policy expires TIME` (or `never`)",
     ]
     assert "expired" in _refused(registry, "policy", "grant", "builders", "bob")
     assert "is not after now" in _refused(registry, "policy", "expires", "2026-06-15T00:00:00Z",
@@ -183,7 +183,7 @@ def test_a_write_refuses_to_extend_a_log_with_a_forged_last_line(registry: Regis
     assert err.splitlines()[0].startswith(
         f"error: {VERSION.history_path}:{last.seq}: the last event does not verify (signature by "
         "alice does not verify")
-    assert err.splitlines()[1] == ("hint: run `docket verify`, then restore the log from git "
+    assert err.splitlines()[1] == ("hint: run `gitdocket verify`, then restore the log from git "
                                    "history")
     assert [f["code"] for f in _verify(registry)] == ["SIGNATURE_INVALID"]
     registry.ok("version", "draft", "support-triage", "2.0.0")  # other logs stay writable
@@ -227,9 +227,9 @@ def test_a_policy_change_that_names_the_version_it_creates_is_caught(registry: R
 
 def test_a_malformed_clock_only_stops_writes(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     published_registry(registry)
-    monkeypatch.setenv("DOCKET_NOW", "yesterday at noon")
+    monkeypatch.setenv("GITDOCKET_NOW", "yesterday at noon")
     for args in (("verify",), ("status",), ("archetype", "list"), ("archetype", "show", "support-triage"),
                  ("version", "list"), ("package", "show", "support-triage", "1.0.0"), ("policy", "show")):
         registry.ok(*args)
     err = _refused(registry, "version", "draft", "support-triage", "2.0.0", code=2)
-    assert err.splitlines()[0] == ("error: DOCKET_NOW='yesterday at noon' is not an RFC 3339 time")
+    assert err.splitlines()[0] == ("error: GITDOCKET_NOW='yesterday at noon' is not an RFC 3339 time")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pygit2
 
-from docket.demo.releases import write_evidence
+from gitdocket.demo.releases import write_evidence
 from tests.support import Registry, Result, run_cli, run_process, write_key
 
 
@@ -34,7 +34,7 @@ def test_racing_promotions_keep_every_event(tmp_path: Path) -> None:
         ).json()
         reg.ok("bundle", "verify", bid["bundle_id"], "--record")
         bundles.append(bid["bundle_id"])
-    env = {"DOCKET_SIGNING_KEY": str(alice), "DOCKET_NOW": os.environ["DOCKET_NOW"]}
+    env = {"GITDOCKET_SIGNING_KEY": str(alice), "GITDOCKET_NOW": os.environ["GITDOCKET_NOW"]}
     results: list[Result] = []
 
     def promote(bid: str) -> None:

@@ -1,5 +1,5 @@
 """Environments in a real registry: promote (plain, gated, chained), rollback, status, history,
-resolve, and what `docket verify` says about all of it."""
+resolve, and what `gitdocket verify` says about all of it."""
 
 from __future__ import annotations
 

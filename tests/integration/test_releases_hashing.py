@@ -13,8 +13,8 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from docket.bundle_files import _loose_sha256, blob_digests
-from docket.store import GitTree
+from gitdocket.adapters.bundle_files import _loose_sha256, blob_digests
+from gitdocket.adapters.store import GitTree
 
 
 def loose(repo: pygit2.Repository, oid: pygit2.Oid) -> Path:
@@ -26,7 +26,7 @@ def loose(repo: pygit2.Repository, oid: pygit2.Oid) -> Path:
     "content",
     [
         pytest.param(os.urandom(300_000), id="incompressible-stored-blocks"),
-        pytest.param(b"hello docket\n" * 50_000, id="compressible-inflated"),
+        pytest.param(b"hello gitdocket\n" * 50_000, id="compressible-inflated"),
         pytest.param(b"", id="empty"),
         pytest.param(os.urandom(10), id="tiny"),
     ],

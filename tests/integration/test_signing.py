@@ -1,6 +1,6 @@
-"""Signing against real tools: every commit and tag docket writes passes ``git verify-commit`` /
+"""Signing against real tools: every commit and tag gitdocket writes passes ``git verify-commit`` /
 ``git verify-tag`` with the policy's allowed_signers file; a real ssh-agent signs byte-for-byte
-like a key file; ``docket key create`` writes keys OpenSSH can use and never overwrites."""
+like a key file; ``gitdocket key create`` writes keys OpenSSH can use and never overwrites."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from docket import sshsig
-from docket.errors import InputError, TrustError
-from docket.log import EVENT_NAMESPACE
-from docket.signing import AgentSigner, KeySigner, load_signer
+from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
+from gitdocket.core import sshsig
+from gitdocket.core.log import EVENT_NAMESPACE
+from gitdocket.errors import InputError, TrustError
 from tests.support import Registry, det_key, run_cli, write_key
 
 
@@ -177,7 +177,7 @@ def test_cli_through_the_agent_writes_the_same_commit_as_the_key_file(
 
 
 def test_which_key_is_used(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
-    """--key, else DOCKET_SIGNING_KEY, else git's user.signingkey (a path or ``key::ssh-…``)."""
+    """--key, else GITDOCKET_SIGNING_KEY, else git's user.signingkey (a path or ``key::ssh-…``)."""
     pub = _pub(registry, "alice")
     assert isinstance(load_signer(str(registry.alice)), KeySigner)
     assert isinstance(load_signer(str(pub)), AgentSigner)
@@ -275,7 +275,7 @@ def test_passphrase_protected_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     )
     with pytest.raises(InputError, match="password-protected"):
         KeySigner.from_file(path)
-    monkeypatch.setenv("DOCKET_KEY_PASSPHRASE", "s3cret")
+    monkeypatch.setenv("GITDOCKET_KEY_PASSPHRASE", "s3cret")
     if importlib.util.find_spec("bcrypt") is None:  # cryptography decrypts OpenSSH keys with bcrypt
         with pytest.raises(InputError, match="cannot decrypt this key here") as info:
             KeySigner.from_file(path)

@@ -12,14 +12,14 @@ from pathlib import Path
 import pygit2
 import pytest
 
-from docket.errors import ConflictError, InvariantError
-from docket.lifecycles.policy import PolicyState
-from docket.ops import policies as policy_ops
-from docket.ops import versions as version_ops
-from docket.scopes import scope
-from docket.signing import KeySigner
-from docket.store import GitStore, GitTree, Plan, TreeRef
-from docket.transaction import POLICY, Transaction, load_log
+from gitdocket.adapters.signing import KeySigner
+from gitdocket.adapters.store import GitStore, GitTree, Plan, TreeRef
+from gitdocket.core.scopes import scope
+from gitdocket.errors import ConflictError, InvariantError
+from gitdocket.lifecycles.policy import PolicyState
+from gitdocket.ops import policies as policy_ops
+from gitdocket.ops import versions as version_ops
+from gitdocket.ops.transaction import POLICY, Transaction, load_log
 from tests.factories import AT
 from tests.support import EXAMPLES, Registry, Result, det_key, run_cli, run_process, write_key
 
@@ -32,7 +32,7 @@ def _policy(registry: Registry) -> PolicyState:
 
 
 def _add_identity_plan(name: str, registry: Registry) -> Plan:
-    """What `docket policy add-identity NAME` plans, on the current tip."""
+    """What `gitdocket policy add-identity NAME` plans, on the current tip."""
     store = GitStore.open(registry.path)
     tx = Transaction(store.snapshot(), [ALICE], AT)
     policy_ops.add_identity(
@@ -222,7 +222,7 @@ def test_dirty_path_is_refused_and_nothing_is_written(
         "policy", "add-identity", "bob", registry.key("bob").with_name("bob_ed25519.pub")
     )
     assert result.code == 1
-    assert f"error: uncommitted changes in paths docket would write: {path}" in result.err
+    assert f"error: uncommitted changes in paths gitdocket would write: {path}" in result.err
     assert "hint: commit or stash them" in result.err
     assert registry.refs() == refs
     assert _objects(registry.path) == objects

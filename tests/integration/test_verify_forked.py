@@ -1,4 +1,4 @@
-"""Verification with part of its work in a forked child (what ``docket verify`` does on a large
+"""Verification with part of its work in a forked child (what ``gitdocket verify`` does on a large
 registry) finds exactly what it finds in one process, for every row of the tamper catalogue."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from docket import forking
-from docket.store import GitRefs, GitStore
-from docket.verify import verify_snapshot
-from docket.verify.context import Runner, in_process
-from docket.verify.findings import Finding
+from gitdocket.adapters import forking
+from gitdocket.adapters.store import GitRefs, GitStore
+from gitdocket.verify import verify_snapshot
+from gitdocket.verify.context import Runner, in_process
+from gitdocket.verify.findings import Finding
 from tests.integration.forgery import Forger, published_registry
 from tests.integration.test_verify_tamper import CATALOGUE, Tamper
 from tests.support import Registry

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
 from tests.integration.forgery import ARCHETYPE, VERSION, Forger, published_registry, ssh_signature
 from tests.support import EXAMPLES, Registry
 
@@ -69,7 +69,7 @@ def edit_frozen_file(f: Forger) -> None:
 
 
 def add_older_version(f: Forger) -> None:
-    """A 0.9.0 draft appears after 1.0.0, correctly signed by the owner (docket refuses to write
+    """A 0.9.0 draft appears after 1.0.0, correctly signed by the owner (gitdocket refuses to write
     it; plain git does not)."""
     old = scope("version", "support-triage", "0.9.0")
     tree = f.registry.git("rev-parse", f"HEAD:{ARCHETYPE.path}/method").strip()

@@ -1,5 +1,5 @@
 """The tamper catalogue: each row changes a published registry the way an attacker with plain git
-could, commits it outside docket, and proves `docket verify` names exactly what was done.
+could, commits it outside gitdocket, and proves `gitdocket verify` names exactly what was done.
 
 Every row starts from support-triage 1.0.0 frozen and published by alice. Forged events and tags
 are made with real keys (`tests.support.det_key`), so that only the rule under test can catch them.
@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import pytest
 
-from docket.canonical import canonical, loads_strict
-from docket.log import event_line
-from docket.scopes import scope
-from docket.verify.findings import CODES
+from gitdocket.core.canonical import canonical, loads_strict
+from gitdocket.core.log import event_line
+from gitdocket.core.scopes import scope
+from gitdocket.verify.findings import CODES
 from tests.integration.forgery import (
     ARCHETYPE,
     PACKAGE,
@@ -159,7 +159,7 @@ def strip_signature(f: Forger) -> None:
 
 
 def sign_without_role(f: Forger) -> None:
-    """bob is a policy identity (added by alice through docket) but owns nothing: a correctly
+    """bob is a policy identity (added by alice through gitdocket) but owns nothing: a correctly
     signed, correctly chained retirement by him is still refused."""
     bob = f.registry.key("bob")
     f.registry.ok("policy", "add-identity", "bob", f"{bob}.pub")

@@ -14,9 +14,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from docket.errors import InputError, InvariantError
-from docket.lifecycles import machine_for
-from docket.scopes import Scope
+from gitdocket.core.scopes import Scope
+from gitdocket.errors import InputError, InvariantError
+from gitdocket.lifecycles import machine_for
 
 SETTINGS = settings(max_examples=150, stateful_step_count=25, deadline=None, database=None)
 Command = tuple[str, dict[str, Any]]

@@ -17,8 +17,8 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docket.canonical import SAFE_INT, _plain, canonical, loads_strict, render
-from docket.errors import InputError
+from gitdocket.core.canonical import SAFE_INT, _plain, canonical, loads_strict, render
+from gitdocket.errors import InputError
 
 TRICKY = [chr(c) for c in range(0x20)] + [
     '"', "\\", "/", "\x7f", "\x80", "é", "\u2028", "\u2029", "\ufeff", "\ue000", "\uffff",

@@ -12,13 +12,13 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from docket.eligibility import verdict
-from docket.errors import InvariantError
-from docket.lifecycles.entitlement import LIFECYCLE as ENTITLEMENT
-from docket.lifecycles.package import Manifest, PackageState
-from docket.lifecycles.placement import Pin, PlacementState
-from docket.lifecycles.version import Posture
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InvariantError
+from gitdocket.lifecycles.eligibility import verdict
+from gitdocket.lifecycles.entitlement import LIFECYCLE as ENTITLEMENT
+from gitdocket.lifecycles.package import Manifest, PackageState
+from gitdocket.lifecycles.placement import Pin, PlacementState
+from gitdocket.lifecycles.version import Posture
 
 SCOPE = scope("entitlement", "acme", "triage")
 H = "sha256:" + "1" * 64

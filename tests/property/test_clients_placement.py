@@ -1,4 +1,4 @@
-"""Hypothesis over the package-distribution lifecycle as docket splits it: the package scope
+"""Hypothesis over the package-distribution lifecycle as gitdocket splits it: the package scope
 (publish, withdraw) and the placement scope (the install track), joined the way the operations
 join them — every placement command carries what the package log says at that moment.
 
@@ -16,15 +16,15 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from docket.eligibility import verdict
-from docket.errors import InvariantError
-from docket.lifecycles.entitlement import LIFECYCLE as ENTITLEMENT
-from docket.lifecycles.machine import Machine
-from docket.lifecycles.package import LIFECYCLE as PACKAGE
-from docket.lifecycles.package import PackageState
-from docket.lifecycles.placement import LIFECYCLE as PLACEMENT
-from docket.lifecycles.placement import PlacementState, method_surface_key
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InvariantError
+from gitdocket.lifecycles.eligibility import verdict
+from gitdocket.lifecycles.entitlement import LIFECYCLE as ENTITLEMENT
+from gitdocket.lifecycles.machine import Machine
+from gitdocket.lifecycles.package import LIFECYCLE as PACKAGE
+from gitdocket.lifecycles.package import PackageState
+from gitdocket.lifecycles.placement import LIFECYCLE as PLACEMENT
+from gitdocket.lifecycles.placement import PlacementState, method_surface_key
 
 VERSIONS = ("1.0.0", "1.1.0", "1.2.0")
 HASHES = {v: "sha256:" + str(i + 1) * 64 for i, v in enumerate(VERSIONS)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docket.lifecycles.policy import Role
+from gitdocket.lifecycles.policy import Role
 from tests.factories import (
     ARCHETYPE,
     PACKAGE,

@@ -1,7 +1,7 @@
 """Hypothesis: ``parse_line``'s fast path (pydantic's JSON parser, then the canonical check)
 accepts exactly the lines the strict path accepts, as equal events of the same types, and leaves
 every other line to the strict path, whose error it reports unchanged. Lines are canonical event
-lines, as docket writes them, and those lines edited every way a hand or an attacker might."""
+lines, as gitdocket writes them, and those lines edited every way a hand or an attacker might."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from docket.errors import StateError
-from docket.log import Event, SigstoreSignature, SshSignature, event_line, parse_line, parse_line_strictly
+from gitdocket.core.log import Event, SigstoreSignature, SshSignature, event_line, parse_line, parse_line_strictly
+from gitdocket.errors import StateError
 
 SAFE = 2**53 - 1
 texts = st.text(alphabet=st.one_of(st.sampled_from(['"', "\\", "\n", "\x00", "é", "😀", "\u2028"]),

@@ -10,9 +10,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from docket.errors import DocketError
-from docket.lifecycles.environment import LIFECYCLE, DeploymentState, rollback_target
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.errors import DocketError
+from gitdocket.lifecycles.environment import LIFECYCLE, DeploymentState, rollback_target
 
 TARGET = scope("environment", "prod")
 BUNDLES = [f"b{n}-20260101-000000-0000000{n}" for n in range(5)]

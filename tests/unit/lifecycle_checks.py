@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from docket.errors import InvariantError
-from docket.lifecycles.machine import Machine
+from gitdocket.errors import InvariantError
+from gitdocket.lifecycles.machine import Machine
 
 
 def step(machine: Machine[Any], state: Any, command: str, data: Any) -> Any:

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from docket.authz import authorize, policy_resolver, required_role
-from docket.errors import TrustError
-from docket.lifecycles import machine_for
-from docket.lifecycles.machine import Machine, Transition
-from docket.lifecycles.policy import Identity, PolicyState, Role
-from docket.log import Event, SigstoreSignature
-from docket.model import Record
-from docket.scopes import Scope, scope
+from gitdocket.core.log import Event, SigstoreSignature
+from gitdocket.core.model import Record
+from gitdocket.core.scopes import Scope, scope
+from gitdocket.errors import TrustError
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.authz import authorize, policy_resolver, required_role
+from gitdocket.lifecycles.machine import Machine, Transition
+from gitdocket.lifecycles.policy import Identity, PolicyState, Role
 from tests.factories import (
     ARCHETYPE,
     POLICY,

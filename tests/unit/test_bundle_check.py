@@ -8,20 +8,9 @@ from typing import Any
 
 import pytest
 
-from docket import sshsig
-from docket.bundles import (
-    BundleListing,
-    FileKind,
-    check_bundle,
-    find_secrets,
-    manifest_bytes,
-    manifest_digest,
-    manifest_for,
-)
-from docket.canonical import render
-from docket.lifecycles.bundle import LIFECYCLE, bundle_id_for
-from docket.lifecycles.policy import Identity, PolicyState, Role
-from docket.log import (
+from gitdocket.core import sshsig
+from gitdocket.core.canonical import render
+from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
     SshSignature,
@@ -31,7 +20,18 @@ from docket.log import (
     render_current,
     signing_payload,
 )
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.lifecycles.bundle import LIFECYCLE, bundle_id_for
+from gitdocket.lifecycles.policy import Identity, PolicyState, Role
+from gitdocket.verify.bundles import (
+    BundleListing,
+    FileKind,
+    check_bundle,
+    find_secrets,
+    manifest_bytes,
+    manifest_digest,
+    manifest_for,
+)
 from tests.support import det_key
 
 COMMIT = "1a2b3c4d" + "e" * 32

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from docket.errors import InputError, InvariantError
-from docket.lifecycles.bundle import LIFECYCLE, BundleState, bundle_id_for
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InputError, InvariantError
+from gitdocket.lifecycles.bundle import LIFECYCLE, BundleState, bundle_id_for
 
 COMMIT = "1a2b3c4d" + "0" * 32
 BID = "pr-preview-20260101-000000-1a2b3c4d"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from docket.canonical import canonical, loads_strict, render, sha256_hex
-from docket.errors import InputError
+from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
+from gitdocket.errors import InputError
 
 # RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical text.
 APPENDIX_B = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from docket.authz import required_role
-from docket.errors import InvariantError
-from docket.lifecycles.archetype import LIFECYCLE, ArchetypeState
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InvariantError
+from gitdocket.lifecycles.archetype import LIFECYCLE, ArchetypeState
+from gitdocket.lifecycles.authz import required_role
 
 FORK = scope("archetype", "triage-eu")
 TREE = "a" * 40

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from docket import contracts
-from docket.canonical import loads_strict, render
-from docket.errors import InputError, StateError
-from docket.files import load_yaml
-from docket.log import iter_lines
-from docket.model import Record
-from docket.verify.findings import Finding
-from docket.verify.report import VerifyReport
+from gitdocket.adapters.files import load_yaml
+from gitdocket.core.canonical import loads_strict, render
+from gitdocket.core.log import iter_lines
+from gitdocket.core.model import Record
+from gitdocket.errors import InputError, StateError
+from gitdocket.verify import contracts
+from gitdocket.verify.findings import Finding
+from gitdocket.verify.report import VerifyReport
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -35,7 +35,7 @@ def _committed() -> dict[str, bytes]:
 
 COMMITTED = _committed()
 SEAL = contracts.parse_seal((ROOT / contracts.SEAL_PATH).read_bytes())
-REGENERATE = "run `docket contracts generate` and commit the result"
+REGENERATE = "run `gitdocket contracts generate` and commit the result"
 
 
 def _documents(path: Path) -> list[tuple[str, Any]]:
@@ -93,7 +93,7 @@ def test_generation_is_deterministic() -> None:
 
 def test_written_contracts_require_every_field_authored_ones_do_not() -> None:
     version = contracts.schema_for("version_state_v1")
-    assert set(version["required"]) == set(version["properties"])  # docket writes every field
+    assert set(version["required"]) == set(version["properties"])  # gitdocket writes every field
     assert "log" in version["required"]
     registry = contracts.schema_for("registry_config_v1")
     assert registry["required"] == ["name"]  # people may omit defaulted fields
@@ -373,7 +373,7 @@ def test_seal_detects_a_changed_schema() -> None:
     [problem] = contracts.seal_problems(SEAL, _with(path, schema))
     assert problem.path == path
     assert "event_v1 changed what it validates" in problem.message
-    assert "event_v2" in problem.hint and "docket contracts generate" in problem.hint
+    assert "event_v2" in problem.hint and "gitdocket contracts generate" in problem.hint
 
 
 def test_seal_catches_a_change_to_a_property_named_like_an_annotation() -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from docket.errors import InputError, InvariantError
-from docket.lifecycles.entitlement import LIFECYCLE, EntitlementState
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InputError, InvariantError
+from gitdocket.lifecycles.entitlement import LIFECYCLE, EntitlementState
 
 SCOPE = scope("entitlement", "acme", "triage")
 

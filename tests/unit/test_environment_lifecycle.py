@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from docket.errors import InvariantError
-from docket.lifecycles.environment import LIFECYCLE, DeploymentState, gate_allows, rollback_target
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InvariantError
+from gitdocket.lifecycles.environment import LIFECYCLE, DeploymentState, gate_allows, rollback_target
 
 
 def bid(n: int) -> str:
@@ -276,7 +276,7 @@ def test_teeth(
 
 @pytest.mark.parametrize("reason", [pytest.param("", id="empty"), pytest.param("   ", id="blank")])
 def test_rollback_requires_a_reason(reason: str) -> None:
-    from docket.errors import InputError
+    from gitdocket.errors import InputError
 
     state = promote_all(1, 2)
     with pytest.raises(InputError):

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from docket.demo.releases import readiness_report
-from docket.documents import RegistryConfig
-from docket.environments import GateInputs, evaluate_promotion, first_failure, promotion_chain
-from docket.errors import NotFoundError
-from docket.gates import Evidence
-from docket.release_contracts import SourceRun
+from gitdocket.core.documents import RegistryConfig
+from gitdocket.core.release_documents import SourceRun
+from gitdocket.demo.releases import readiness_report
+from gitdocket.errors import NotFoundError
+from gitdocket.lifecycles.gate import Evidence
+from gitdocket.lifecycles.promotion import GateInputs, evaluate_promotion, first_failure, promotion_chain
 
 BID = "pr-preview-20260101-000000-1a2b3c4d"
 AT = "2026-01-01T00:00:00Z"

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from docket import forking
-from docket.verify.context import in_process, run_split
+from gitdocket.adapters import forking
+from gitdocket.verify.context import in_process, run_split
 
 ITEMS = list(range(600))
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from docket.canonical import render
-from docket.demo.releases import readiness_report
-from docket.gates import EVIDENCE_FILES, PROFILES, REQUIRED_JOBS, Evidence, evaluate_gate
+from gitdocket.core.canonical import render
+from gitdocket.demo.releases import readiness_report
+from gitdocket.lifecycles.gate import EVIDENCE_FILES, PROFILES, REQUIRED_JOBS, Evidence, evaluate_gate
 
 NOW = "2026-01-01T00:00:00Z"
 

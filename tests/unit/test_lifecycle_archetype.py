@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from docket.authz import authorize, policy_resolver
-from docket.errors import InputError
-from docket.lifecycles import machine_for
-from docket.lifecycles.archetype import ArchetypeState
-from docket.lifecycles.policy import Role
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InputError
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.archetype import ArchetypeState
+from gitdocket.lifecycles.authz import authorize, policy_resolver
+from gitdocket.lifecycles.policy import Role
 from tests.factories import ARCHETYPE, event, policy_at, run, sign
 from tests.unit.lifecycle_checks import assert_refused, row_sources, step
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from docket.errors import InvariantError
-from docket.lifecycles import machine_for
-from docket.lifecycles.package import PackageState
-from docket.ops.packages import publish
-from docket.tree import MemoryTree
+from gitdocket.core.tree import MemoryTree
+from gitdocket.errors import InvariantError
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.package import PackageState
+from gitdocket.ops.packages import publish
 from tests.factories import (
     PACKAGE,
     VERSION,

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from docket.errors import InputError
-from docket.lifecycles import machine_for
-from docket.lifecycles.policy import PolicyState, Role, lookup_role
-from docket.scopes import scope
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InputError
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.policy import PolicyState, Role, lookup_role
 from tests.factories import identity, policy_at, policy_init, run
 from tests.unit.lifecycle_checks import assert_refused, row_sources, step
 

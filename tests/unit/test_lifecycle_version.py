@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from docket.errors import InputError, InvariantError
-from docket.lifecycles import machine_for
-from docket.lifecycles.version import VersionState
+from gitdocket.errors import InputError, InvariantError
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.version import VersionState
 from tests.factories import METHOD, PACKAGE, TREE, TREE2, snapshot, version_at
 from tests.unit.lifecycle_checks import assert_refused, row_sources, step
 

@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from docket import sshsig
-from docket.canonical import canonical, loads_strict
-from docket.errors import StateError, TrustError
-from docket.log import (
+from gitdocket.core import sshsig
+from gitdocket.core.canonical import canonical, loads_strict
+from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
     SshSignature,
@@ -24,6 +23,7 @@ from docket.log import (
     render_current,
     signing_payload,
 )
+from gitdocket.errors import StateError, TrustError
 from tests.support import det_key
 
 SCOPE_A = "registry/versions/support-triage/1.0.0"

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from docket.errors import InputError, InvariantError
-from docket.lifecycles.placement import (
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InputError, InvariantError
+from gitdocket.lifecycles.placement import (
     LIFECYCLE,
     PlacementState,
     method_surface_key,
     version_key,
 )
-from docket.scopes import scope
 
 SCOPE = scope("placement", "acme", "triage")
 H1 = "sha256:" + "1" * 64

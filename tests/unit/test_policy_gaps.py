@@ -10,16 +10,15 @@ from typing import Any
 
 import pytest
 
-from docket import authz
-from docket import transaction as transaction_module
-from docket.errors import InputError, InvariantError, StateError, TrustError
-from docket.lifecycles import machine_for
-from docket.lifecycles.policy import PolicyState, Role, expired, renews_expiry
-from docket.log import Event, event_line, head_digest, parse_history
-from docket.scopes import Scope, scope
-from docket.session import Session
-from docket.transaction import Transaction
-from docket.tree import MemoryTree
+from gitdocket.core.log import Event, event_line, head_digest, parse_history
+from gitdocket.core.scopes import Scope, scope
+from gitdocket.core.tree import MemoryTree
+from gitdocket.errors import InputError, InvariantError, StateError, TrustError
+from gitdocket.lifecycles import authz, machine_for
+from gitdocket.lifecycles.policy import PolicyState, Role, expired, renews_expiry
+from gitdocket.ops import transaction as transaction_module
+from gitdocket.ops.session import Session
+from gitdocket.ops.transaction import Transaction
 from tests.factories import (
     ARCHETYPE,
     POLICY,
@@ -70,9 +69,9 @@ def test_a_grant_of_a_held_role_may_change_its_threshold() -> None:
 @pytest.mark.parametrize(
     ("state", "principal", "hint"),
     [
-        pytest.param(_roots(2, "alice", "bob"), "bob", "docket policy threshold root 1",
+        pytest.param(_roots(2, "alice", "bob"), "bob", "gitdocket policy threshold root 1",
                      id="2-of-2-revoke-one"),
-        pytest.param(_roots(3, "alice", "bob", "carol"), "carol", "docket policy threshold root 2",
+        pytest.param(_roots(3, "alice", "bob", "carol"), "carol", "gitdocket policy threshold root 2",
                      id="3-of-3-revoke-one"),
     ],
 )
@@ -171,7 +170,7 @@ def test_an_expired_policy_refuses_every_write_but_its_renewal(
         tx.apply(target, command, data)
     assert info.value.message == (f"registry/policy/history.jsonl: policy v2 expired at {EXPIRY}; "
                                   f"{target.label} cannot change until it is renewed")
-    assert "docket policy expires" in info.value.hint
+    assert "gitdocket policy expires" in info.value.hint
     assert tx.writes == {}
 
 
@@ -238,7 +237,7 @@ def test_a_write_refuses_to_extend_a_log_whose_tail_does_not_verify(change: Any,
         tx.apply(ARCHETYPE, "ChangeOwners", OWNERS)
     assert info.value.message.startswith("registry/archetypes/support-triage/history.jsonl:1: ")
     assert problem in info.value.message
-    assert "docket verify" in info.value.hint
+    assert "gitdocket verify" in info.value.hint
     assert tx.writes == {}
 
 
@@ -314,11 +313,11 @@ def test_a_valid_tail_under_an_older_policy_version_is_accepted() -> None:
 
 
 def test_the_session_reads_the_clock_only_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DOCKET_NOW", "yesterday at noon")
+    monkeypatch.setenv("GITDOCKET_NOW", "yesterday at noon")
     session = Session(Path("/nonexistent"))  # constructing it reads no clock
-    with pytest.raises(InputError, match="DOCKET_NOW='yesterday at noon' is not an RFC 3339 time"):
+    with pytest.raises(InputError, match="GITDOCKET_NOW='yesterday at noon' is not an RFC 3339 time"):
         session.now  # noqa: B018 - reading it is the point
-    monkeypatch.setenv("DOCKET_NOW", "2026-03-01T12:00:00Z")
+    monkeypatch.setenv("GITDOCKET_NOW", "2026-03-01T12:00:00Z")
     assert session.now == datetime(2026, 3, 1, 12, tzinfo=UTC)
     pinned = datetime(2026, 1, 2, tzinfo=UTC)
     assert Session(Path("/nonexistent"), now=pinned).now == pinned

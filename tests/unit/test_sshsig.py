@@ -2,7 +2,7 @@
 OpenSSH's ``ssh-keygen -Y sign`` / ``-Y verify`` / ``-lf`` in both directions.
 
 The pure tests need nothing but the module; the interoperability tests run the real ssh-keygen
-(OpenSSH is a hard requirement of docket's agent signing) on key files in ``tmp_path``.
+(OpenSSH is a hard requirement of gitdocket's agent signing) on key files in ``tmp_path``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from docket import sshsig
-from docket.errors import TrustError
+from gitdocket.core import sshsig
+from gitdocket.errors import TrustError
 from tests.support import det_key, write_key
 
-MESSAGE = b"the payload docket signs\n"
+MESSAGE = b"the payload gitdocket signs\n"
 NS = "docket-event-v1"
 ALICE = det_key("alice")
 BOB = det_key("bob")

@@ -1,14 +1,14 @@
 """Transaction.apply over an in-memory tree: what it stages is exactly what a reader (and
-``docket verify``) recomputes from the log."""
+``gitdocket verify``) recomputes from the log."""
 
 from __future__ import annotations
 
 import pytest
 
-from docket.lifecycles import machine_for
-from docket.log import head_digest, iter_lines, render_current
-from docket.transaction import load_log
-from docket.tree import MemoryTree
+from gitdocket.core.log import head_digest, iter_lines, render_current
+from gitdocket.core.tree import MemoryTree
+from gitdocket.lifecycles import machine_for
+from gitdocket.ops.transaction import load_log
 from tests.factories import TREE, VERSION, committed, registry_tree, snapshot, transaction
 
 

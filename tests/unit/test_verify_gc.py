@@ -7,10 +7,10 @@ from collections.abc import Iterable
 
 import pytest
 
-from docket.tree import MemoryTree
-from docket.verify import snapshot
-from docket.verify.context import Context, gc_paused
-from docket.verify.findings import Finding
+from gitdocket.core.tree import MemoryTree
+from gitdocket.verify import snapshot
+from gitdocket.verify.context import Context, gc_paused
+from gitdocket.verify.findings import Finding
 
 
 def test_gc_paused_nests_and_restores() -> None:

@@ -1,6 +1,6 @@
 """verify's report order: stable, unique, and line numbers in numeric order."""
 
-from docket.verify.findings import Finding, report_order
+from gitdocket.verify.findings import Finding, report_order
 
 
 def test_lines_sort_numerically_and_duplicates_collapse() -> None:

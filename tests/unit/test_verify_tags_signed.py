@@ -1,4 +1,4 @@
-"""A docket tag is genuine when one of the policy's keys signed it: trying each key gives the
+"""A gitdocket tag is genuine when one of the policy's keys signed it: trying each key gives the
 same verdict as looking the signature's embedded key up."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import hashlib
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from docket import sshsig
-from docket.tree import MemoryTree
-from docket.verify.tags import _signed
+from gitdocket.core import sshsig
+from gitdocket.core.tree import MemoryTree
+from gitdocket.verify.tags import _signed
 
 BODY = b"object 0000000000000000000000000000000000000000\ntype commit\ntag a/v1.0.0\n\nfroze\n"
 

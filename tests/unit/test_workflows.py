@@ -1,5 +1,5 @@
-"""The workflow files `docket init` installs: well-formed YAML, thin (every real step is a docket
-command), and naming only docket commands and options that exist."""
+"""The workflow files `gitdocket init` installs: well-formed YAML, thin (every real step is a gitdocket
+command), and naming only gitdocket commands and options that exist."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 import pytest
 
-from docket.commands import cli
-from docket.files import load_yaml
-from docket.templates import WORKFLOWS
+from gitdocket.adapters.files import load_yaml
+from gitdocket.adapters.templates import WORKFLOWS
+from gitdocket.commands import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def _command(words: list[str]) -> click.Command | None:
 @pytest.mark.parametrize("name", WORKFLOWS)
 def test_workflow_is_well_formed(name: str) -> None:
     path = ROOT / ".github" / "workflows" / name
-    assert path.is_file(), f"{path} is installed by docket init but missing"
+    assert path.is_file(), f"{path} is installed by gitdocket init but missing"
     doc = load_yaml(path.read_bytes(), str(path))
     assert doc["jobs"], "a workflow needs at least one job"
     assert doc.get("permissions"), "workflows declare their token permissions"
@@ -39,14 +39,14 @@ def test_workflow_is_well_formed(name: str) -> None:
 @pytest.mark.parametrize("name", WORKFLOWS)
 def test_workflow_names_real_docket_commands(name: str) -> None:
     text = (ROOT / ".github" / "workflows" / name).read_text()
-    calls = re.findall(r"\bdocket ((?:[a-z-]+ ?)+)", text)
+    calls = re.findall(r"\bgitdocket ((?:[a-z-]+ ?)+)", text)
     assert calls
     for call in calls:
         words = call.split()
         command = _command(words)
-        assert command is not None, f"{name}: `docket {call}` is not a command"
+        assert command is not None, f"{name}: `gitdocket {call}` is not a command"
         known = {opt for p in command.params for opt in getattr(p, "opts", [])}
         for line in text.splitlines():
-            if f"docket {call}" in line:
-                for option in re.findall(r"(--[a-z-]+)", line.split(f"docket {call}", 1)[1]):
-                    assert option in known, f"{name}: `docket {call.strip()}` has no {option}"
+            if f"gitdocket {call}" in line:
+                for option in re.findall(r"(--[a-z-]+)", line.split(f"gitdocket {call}", 1)[1]):
+                    assert option in known, f"{name}: `gitdocket {call.strip()}` has no {option}"

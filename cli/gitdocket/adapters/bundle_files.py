@@ -1,0 +1,315 @@
+"""Bundles as bytes: where a bundle is read from, and how fast its files are hashed.
+
+- ``from_tree`` / ``from_folder``: a ``BundleSource`` over ``bundles/<id>`` in a registry
+  snapshot, or over an exported folder on disk; both give the pure ``bundles.check_bundle`` a
+  listing and a parallel sha256 ``Hasher``.
+- Hashing is the hot path (``bundle verify`` of a gigabyte). Loose git objects are read straight
+  from the object database: objects zlib stored uncompressed (incompressible data) are hashed
+  without inflating, others are inflated as a stream; hashlib and zlib release the GIL, so a
+  small thread pool uses every core. Packed objects fall back to pygit2.
+- ``read_evidence`` reads an evidence folder refusing links, devices and huge files.
+
+Moving bundles (export, import, archives) is ``bundle_archive``. This is an adapter: filesystem,
+zlib and pygit2 live here, never in the pure core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mmap
+import os
+import stat
+import threading
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pygit2
+
+from gitdocket.adapters.store import GitTree
+from gitdocket.core.tree import TreeView
+from gitdocket.errors import InputError, StateError
+from gitdocket.verify.bundles import MANIFEST, BundleListing, FileKind, Hasher, listing_from_tree
+
+__all__ = [
+    "MAX_EVIDENCE_BYTES",
+    "READ",
+    "BundleSource",
+    "blob_digests",
+    "from_folder",
+    "from_tree",
+    "read_evidence",
+    "walk_folder",
+]
+
+CHUNK = 4 << 20
+READ = 1 << 20
+WORKERS = max(2, min(4, os.cpu_count() or 1))
+MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+"""Map loose objects pre-faulted where the platform can (Linux): one pass, no page faults."""
+MAX_EVIDENCE_BYTES = 64 << 20
+MAX_EVIDENCE_FILES = 1000
+
+
+@dataclass(frozen=True)
+class BundleSource:
+    """A bundle to verify or export: its listing, a hasher, and a reader of its files."""
+
+    listing: BundleListing
+    hasher: Hasher
+    read: Callable[[str], bytes]
+    where: str
+
+    @property
+    def bundle_id(self) -> str:
+        return self.listing.folder_id
+
+
+def _parallel(paths: Sequence[str], one: Callable[[str], str | None]) -> dict[str, str]:
+    if not paths:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(WORKERS, len(paths))) as pool:
+        results = list(pool.map(one, paths))
+    return {p: d for p, d in zip(paths, results, strict=True) if d is not None}
+
+
+# -- git -----------------------------------------------------------------------------------------
+
+
+def _blob_header(data: bytes) -> tuple[int, int] | None:
+    """(content size, header length) of a loose object's ``blob <size>\\0`` prefix."""
+    cut = data.find(b"\0", 0, 64)
+    kind, _, number = data[: max(cut, 0)].partition(b" ")
+    if cut < 0 or kind != b"blob" or not number.isdigit():
+        return None
+    return int(number), cut + 1
+
+
+def _stored_sha256(view: memoryview) -> str | None:
+    """sha256 of a loose blob whose zlib stream is made only of *stored* deflate blocks — what
+    zlib writes for incompressible data — hashed straight from the file, without inflating.
+    None when any block is compressed (the caller inflates instead)."""
+    if len(view) < 7 or view[0] & 0x0F != 8 or view[1] & 0x20 or (view[0] << 8 | view[1]) % 31:
+        return None
+    digest, pos, size, seen, final = hashlib.sha256(), 2, -1, 0, False
+    while not final:
+        head = view[pos : pos + 5]
+        if (
+            len(head) < 5
+            or head[0] > 1
+            or (head[1] | head[2] << 8) ^ (head[3] | head[4] << 8) != 0xFFFF
+        ):
+            return None  # a compressed block, or not a deflate stream we can read this way
+        final, length, pos = head[0] == 1, head[1] | head[2] << 8, pos + 5
+        block = view[pos : pos + length]
+        if len(block) != length:
+            return None
+        if size < 0:
+            parsed = _blob_header(bytes(block[:64]))
+            if parsed is None:
+                return None
+            size, block = parsed[0], block[parsed[1] :]
+        digest.update(block)
+        seen, pos = seen + len(block), pos + length
+    return digest.hexdigest() if seen == size and pos + 4 == len(view) else None
+
+
+def _inflated_sha256(handle: BinaryIO) -> str | None:
+    """sha256 of a loose blob's content, inflated and hashed as a stream."""
+    digest, inflater, header = hashlib.sha256(), zlib.decompressobj(), b""
+    size, seen = -1, 0
+    while chunk := handle.read(READ):
+        while chunk:
+            data = inflater.decompress(chunk, CHUNK)
+            chunk = inflater.unconsumed_tail
+            if size < 0:
+                header += data
+                parsed = _blob_header(header)
+                if parsed is None:
+                    if len(header) > 64:
+                        return None
+                    continue
+                size, data = parsed[0], header[parsed[1] :]
+            digest.update(data)
+            seen += len(data)
+    return digest.hexdigest() if seen == size and inflater.eof else None
+
+
+def _loose_sha256(path: Path) -> str | None:
+    """sha256 of the content of the loose blob at ``path``; None when it is not one (packed,
+    missing or corrupt: the caller asks pygit2)."""
+    try:
+        with path.open("rb") as handle:
+            with mmap.mmap(handle.fileno(), 0, flags=MAP_FLAGS, prot=mmap.PROT_READ) as mapped:
+                view = memoryview(mapped)
+                try:
+                    found = _stored_sha256(view)
+                finally:
+                    view.release()
+            if found is not None:
+                return found
+            handle.seek(0)
+            return _inflated_sha256(handle)
+    except (OSError, ValueError, zlib.error):
+        return None
+
+
+class _BlobHasher:
+    """sha256 of git blobs by id: loose objects streamed in parallel, packed ones via pygit2."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self.repo = repo
+        self.objects = Path(repo.path) / "objects"
+        self.lock = threading.Lock()
+
+    def __call__(self, oid: str) -> str | None:
+        found = _loose_sha256(self.objects / oid[:2] / oid[2:])
+        if found is not None:
+            return found
+        with self.lock:  # libgit2 objects are not shared across threads
+            try:
+                blob = self.repo[oid]
+            except (KeyError, ValueError, pygit2.GitError):
+                return None
+            data = blob.data if isinstance(blob, pygit2.Blob) else None
+        return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def _tree_hasher(tree: TreeView, base: str, oids: Mapping[str, str]) -> Hasher:
+    if isinstance(tree, GitTree):
+        blobs = _BlobHasher(tree.repo)
+        return lambda paths: _parallel(list(paths), lambda p: blobs(oids[p]) if p in oids else None)
+
+    def read_hash(path: str) -> str | None:
+        data = tree.read(f"{base}/{path}")
+        return hashlib.sha256(data).hexdigest() if data is not None else None
+
+    return lambda paths: _parallel(list(paths), read_hash)
+
+
+def blob_digests(tree: TreeView, base: str, oids: Mapping[str, str]) -> dict[str, str]:
+    """sha256 of every ``base/<path>`` blob in ``oids`` ({path: object id}), hashed in parallel."""
+    return dict(_tree_hasher(tree, base, oids)(sorted(oids)))
+
+
+def from_tree(tree: TreeView, bundle_id: str) -> BundleSource:
+    """``bundles/<bundle_id>`` of a registry snapshot."""
+    base = f"bundles/{bundle_id}"
+    listing, oids = listing_from_tree(tree, bundle_id)
+
+    def read(rel: str) -> bytes:
+        data = tree.read(f"{base}/{rel}")
+        if data is None:
+            raise StateError(f"{base}/{rel}: not a file", "run `gitdocket verify`")
+        return data
+
+    return BundleSource(listing, _tree_hasher(tree, base, oids), read, base)
+
+
+# -- folders -------------------------------------------------------------------------------------
+
+
+def _kind_on_disk(path: Path) -> FileKind:
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        return "link"
+    if stat.S_ISREG(mode):
+        return "exec" if mode & 0o111 else "file"
+    return "special"
+
+
+def walk_folder(root: Path) -> Iterator[tuple[str, FileKind]]:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        for name in sorted(dirnames):
+            if (here / name).is_symlink():
+                yield (here / name).relative_to(root).as_posix(), "link"
+        dirnames[:] = sorted(d for d in dirnames if not (here / d).is_symlink())
+        for name in sorted(filenames):
+            yield (here / name).relative_to(root).as_posix(), _kind_on_disk(here / name)
+
+
+def _file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def _small(path: Path) -> bytes | None:
+    if not path.is_file() or path.is_symlink():
+        return None
+    return path.read_bytes()
+
+
+def from_folder(root: Path) -> BundleSource:
+    """An exported bundle folder (its name is the bundle id)."""
+    if root.is_symlink() or not root.is_dir():
+        raise InputError(
+            f"{root}: not a bundle folder", "pass the folder that holds bundle_manifest.json"
+        )
+    entries = dict(walk_folder(root))
+    odd = next((name for name in entries if not _plain_name(name)), None)
+    if odd is not None:
+        raise InputError(
+            f"{root}: file name {odd!r} is not plain UTF-8 text",
+            "a bundle holds plain relative paths only; this folder is not a gitdocket bundle",
+        )
+    listing = BundleListing(
+        root.name,
+        entries,
+        _small(root / MANIFEST),
+        _small(root / "history.jsonl"),
+        _small(root / "current.json"),
+    )
+
+    def hasher(paths: Sequence[str]) -> dict[str, str]:
+        return _parallel(
+            list(paths),
+            lambda p: _file_sha256(root / p) if entries.get(p) in ("file", "exec") else None,
+        )
+
+    return BundleSource(listing, hasher, lambda rel: (root / rel).read_bytes(), str(root))
+
+
+def _plain_name(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")  # undecodable bytes in a name arrive as surrogates and fail here
+    except UnicodeEncodeError:
+        return False
+    return rel.isprintable() and "\\" not in rel
+
+
+def read_evidence(folder: Path) -> dict[str, bytes]:
+    """Every regular file below ``folder`` as {posix path: bytes}; links, devices, huge files and
+    huge folders are refused with the file named."""
+    if folder.is_symlink() or not folder.is_dir():
+        raise InputError(
+            f"{folder}: not a folder", "pass --evidence DIR with the release evidence files"
+        )
+    out: dict[str, bytes] = {}
+    for rel, kind in walk_folder(folder):
+        path = folder / rel
+        if kind not in ("file", "exec"):
+            raise InputError(f"{path}: is a {kind}", "evidence holds regular files only")
+        if not _plain_name(rel):
+            raise InputError(
+                f"{path!r}: file name is not plain UTF-8 text", "rename the evidence file"
+            )
+        if path.stat().st_size > MAX_EVIDENCE_BYTES:
+            raise InputError(
+                f"{path}: larger than {MAX_EVIDENCE_BYTES >> 20} MiB", "keep evidence small"
+            )
+        out[rel] = path.read_bytes()
+        if len(out) > MAX_EVIDENCE_FILES:
+            raise InputError(
+                f"{folder}: more than {MAX_EVIDENCE_FILES} files", "trim the evidence folder"
+            )
+    return out

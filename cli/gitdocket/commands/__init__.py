@@ -1,0 +1,87 @@
+"""The click layer: parse arguments, call operations, print. The one place that turns
+``DocketError`` into a message and an exit code (1 refused or failed, 2 usage); ``--debug`` or
+``GITDOCKET_DEBUG=1`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import NoReturn
+
+import click
+import pygit2
+
+from gitdocket import __version__
+from gitdocket.commands.archetypes import archetype, init, key, package, policy, version
+from gitdocket.commands.bundles import bundle, gate
+from gitdocket.commands.contracts import contracts
+from gitdocket.commands.demo import demo
+from gitdocket.commands.environments import deployments, history, promote, rollback, status
+from gitdocket.commands.placements import entitlement, placement, release, run_check
+from gitdocket.commands.verify import verify
+from gitdocket.errors import DocketError
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="gitdocket")
+@click.option("--debug", is_flag=True, envvar="GITDOCKET_DEBUG", help="Show tracebacks for errors.")
+def cli(debug: bool) -> None:
+    """Docket: a GitOps registry for AI-agent archetypes.
+
+    The git repository is the database. Every write is a signed event appended to a
+    hash-chained scope log, committed as a signed commit; `gitdocket verify` proves every record
+    is a legal, signed transition.
+    """
+    del debug
+
+
+for command in (init, key, policy, archetype, version, package, verify, contracts, placement, entitlement,
+                run_check, release, bundle, gate, promote, rollback, status, history, deployments, demo):
+    cli.add_command(command)
+
+
+def _fail(message: str, hint: str, code: int) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    if hint:
+        click.echo(f"hint: {hint}", err=True)
+    sys.exit(code)
+
+
+def _fail_usage(exc: click.ClickException) -> NoReturn:
+    hint = ""
+    if isinstance(exc, click.UsageError):
+        hint = f"see `{exc.ctx.command_path if exc.ctx is not None else 'gitdocket'} --help`"
+    _fail(exc.format_message(), hint, exc.exit_code)
+
+
+def _fail_error(exc: Exception, debug: bool) -> NoReturn:
+    if debug:
+        traceback.print_exc()
+    if isinstance(exc, DocketError):
+        _fail(exc.message, exc.hint, exc.exit_code)
+    if isinstance(exc, pygit2.GitError | OSError):
+        _fail(f"{type(exc).__name__}: {exc}", "rerun with --debug for details", 1)
+    first = (str(exc).splitlines() or [""])[0]
+    _fail(f"internal error: {type(exc).__name__}: {first}",
+          "this is a bug in gitdocket; rerun with --debug and report the traceback", 1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = argv if argv is not None else sys.argv
+    debug = os.environ.get("GITDOCKET_DEBUG") == "1" or "--debug" in args
+    try:
+        cli.main(args=argv, prog_name="gitdocket", standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted", "", 1)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # a group without its subcommand: the help is the message
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        _fail_usage(exc)
+    except Exception as exc:  # noqa: BLE001 - the one boundary: even a bug is one line, exit 1
+        _fail_error(exc, debug)
+    sys.exit(0)

@@ -1,0 +1,348 @@
+"""Commands for environments: ``gitdocket promote``, ``gitdocket rollback``, ``gitdocket status``,
+``gitdocket history`` and ``gitdocket deployments resolve``. Parsing and printing only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gitdocket.adapters.archives import open_bundle
+from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
+from gitdocket.adapters.files import validate
+from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
+from gitdocket.core.canonical import loads_strict, render
+from gitdocket.core.release_documents import PromotionReport, SourceRun
+from gitdocket.core.scopes import scope
+from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
+from gitdocket.lifecycles.gate import Evidence
+from gitdocket.lifecycles.promotion import GATE_EVIDENCE, READINESS_EVIDENCE, first_failure, promotion_chain
+from gitdocket.ops import bundles as bundle_ops
+from gitdocket.ops import environments as env_ops
+from gitdocket.ops.documents import registry_config
+from gitdocket.ops.session import Session
+from gitdocket.ops.transaction import timestamp
+from gitdocket.verify.environments import verify_environment
+
+__all__ = ["deployments", "history", "promote", "rollback", "status"]
+
+
+def _artifacts(folder: Path | None) -> dict[str, Evidence]:
+    if folder is None:
+        return {}
+    if not folder.is_dir():
+        raise InputError(
+            f"{folder}: not a folder", "pass --artifacts-dir DIR holding the evidence overrides"
+        )
+    out = {}
+    for name in (GATE_EVIDENCE, READINESS_EVIDENCE):
+        path = folder / name
+        if path.is_file() and not path.is_symlink() and path.stat().st_size <= MAX_EVIDENCE_BYTES:
+            out[name] = Evidence.parse(name, path.read_bytes(), f"external:{path}")
+    return out
+
+
+def _source_run(path: Path | None) -> SourceRun | None:
+    if path is None:
+        return None
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot read ({exc.strerror})", "pass release_bundle_promotion_source.json"
+        ) from exc
+    return validate(SourceRun, loads_strict(raw, where), where)  # type: ignore[no-any-return]
+
+
+def _bundle_id(spec: str, session: Session) -> str:
+    """A bundle id; an exported bundle path is imported first (verified, or refused)."""
+    if not Path(spec).exists():
+        scope("bundle", spec)
+        return spec
+    with open_bundle(spec, session.snapshot()) as source:
+        session.write(
+            f"docket: import bundle {source.bundle_id}",
+            lambda tx: bundle_ops.import_bundle(tx, source),
+        )
+        return source.bundle_id
+
+
+def _print_report(report: PromotionReport | None, env: str, path: Path | None) -> None:
+    if report is None:
+        return
+    click.echo("Release bundle promotion")
+    click.echo(f"- environment: {env}")
+    click.echo(f"- source_environment: {report.source_environment}")
+    click.echo(f"- status: {report.status}")
+    click.echo(f"- bundle_id: {report.bundle_id}")
+    click.echo(f"- gate_decision: {report.gate_decision}")
+    if path is not None:
+        click.echo(f"- report: {path}")
+    for check in report.checks:
+        click.echo(f"  {'ok  ' if check.passed else 'FAIL'} {check.check_id}")
+
+
+def _write_report(report: PromotionReport, reports_dir: Path) -> Path:
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    path = reports_dir / f"release_bundle_promotion_{report.environment}.json"
+    path.write_bytes(render(report.model_dump(mode="json")))
+    return path
+
+
+def _promote_one(
+    session: Session, req: env_ops.PromoteRequest, reports_dir: Path, fmt: str
+) -> dict[str, Any]:
+    if req.gated:
+        report = env_ops.evaluate(session.snapshot(), req, timestamp(session.now))
+        failed = first_failure(report)
+        if failed is not None:
+            path = _write_report(report, reports_dir)
+            if fmt == "text":
+                _print_report(report, req.environment, path)
+            raise InvariantError(
+                f"gated promotion of {req.bundle_id} to {req.environment} failed: "
+                f"{failed.check_id} ({failed.detail}); report: {path}",
+                failed.check_id.upper(),
+                "fix the evidence or the transition named above, then promote again",
+            )
+    result, outcome = session.write(
+        f"docket: promote {req.bundle_id} to {req.environment}", lambda tx: env_ops.promote(tx, req)
+    )
+    written = _write_report(outcome.report, reports_dir) if outcome.report is not None else None
+    data = {
+        "ok": True,
+        "commit": result.commit,
+        **outcome.as_dict(),
+        "report_file": str(written) if written else None,
+    }
+    if fmt == "text":
+        _print_report(outcome.report, req.environment, written)
+        click.echo(
+            f"Promoted {req.bundle_id} to {req.environment} (sequence {outcome.state.sequence}, "
+            f"commit {result.commit[:12]})"
+        )
+    return data
+
+
+@click.command()
+@click.argument("spec", metavar="BUNDLE")
+@click.option("--env", "environment", help="Promote to this one environment.")
+@click.option(
+    "--to",
+    "target",
+    help="Walk the chain (preview → dev → staging → prod) up to this environment, "
+    "gated at every step, stopping at the first failure.",
+)
+@click.option(
+    "--gated", is_flag=True, help="Run seed 002's eight checks and store the promotion report."
+)
+@click.option(
+    "--source-env", "source", help="The environment the bundle comes from (must be running it)."
+)
+@click.option(
+    "--artifacts-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Evidence overriding the bundle's own (release_readiness_gate_report.json, "
+    "policy_promotion_readiness_report.json).",
+)
+@click.option(
+    "--source-run-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="release_bundle_promotion_source.json of the CI run the bundle came from "
+    "(embedded in the reports).",
+)
+@click.option(
+    "--reports-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default="the current folder",
+    help="Where release_bundle_promotion_<env>.json is written for gated promotions.",
+)
+@repo_option
+@keys_option
+@format_option
+def promote(
+    spec: str,
+    environment: str | None,
+    target: str | None,
+    gated: bool,
+    source: str | None,
+    artifacts_dir: Path | None,
+    source_run_json: Path | None,
+    reports_dir: Path,
+    repo: Path,
+    keys: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Promote BUNDLE (an id, or an exported folder/.tar.gz, imported first) to an environment.
+    The bundle is verified first; the release is the bundle's own git tree (no copy)."""
+    if (environment is None) == (target is None):
+        raise click.UsageError("pass exactly one of --env and --to")
+    if target is not None and source is not None:
+        raise click.UsageError("--to chooses each step's source itself; drop --source-env")
+    session = Session(repo, keys)
+    bundle_id = _bundle_id(spec, session)
+    evidence, run = _artifacts(artifacts_dir), _source_run(source_run_json)
+    if environment is not None:
+        data = _promote_one(
+            session,
+            env_ops.PromoteRequest(bundle_id, environment, source, gated, evidence, run),
+            reports_dir,
+            fmt,
+        )
+        emit(fmt, data, lambda: None)
+        return
+    steps = []
+    for env, step_source in promotion_chain(registry_config(session.snapshot()), target or ""):
+        if env_ops.status_of(session.snapshot(), env).get("bundle_id") == bundle_id:
+            if fmt == "text":
+                click.echo(f"{bundle_id} is already active in {env}")
+            continue
+        req = env_ops.PromoteRequest(bundle_id, env, step_source, True, evidence, run)
+        steps.append(_promote_one(session, req, reports_dir, fmt))
+    emit(fmt, {"ok": True, "bundle_id": bundle_id, "target": target, "steps": steps}, lambda: None)
+
+
+@click.command()
+@click.option("--env", "environment", required=True, help="The environment to roll back.")
+@click.option("--reason", required=True, help="Why (recorded in the signed event).")
+@click.option(
+    "--to",
+    "target",
+    metavar="BUNDLE",
+    help="Roll back to this bundle (it must have been promoted to the environment). "
+    "Default: the previous release in the environment's history.",
+)
+@repo_option
+@keys_option
+@format_option
+def rollback(
+    environment: str, reason: str, target: str | None, repo: Path, keys: tuple[str, ...], fmt: str
+) -> None:
+    """Point an environment back at its previous verified release. Only the pointer moves."""
+    if not reason.strip():
+        raise InputError(
+            "--reason is empty", "say why you roll back; it is recorded in the signed event"
+        )
+    result, state = Session(repo, keys).write(
+        f"docket: roll back {environment}",
+        lambda tx: env_ops.rollback(tx, environment, reason, target),
+    )
+    data = {
+        "ok": True,
+        "commit": result.commit,
+        "environment": environment,
+        "bundle_id": state.bundle_id,
+        "previous_bundle_id": state.previous_bundle_id,
+        "current_pointer": f"deployments/{environment}/current.json",
+        "sequence": state.sequence,
+        "reason": state.reason,
+    }
+    emit(
+        fmt,
+        data,
+        lambda: click.echo(
+            f"Rolled back {environment} to {state.bundle_id} (was "
+            f"{state.previous_bundle_id}; sequence {state.sequence}, "
+            f"commit {result.commit[:12]})"
+        ),
+    )
+
+
+@click.command()
+@common
+def status(repo: Path, fmt: str) -> None:
+    """What is deployed where: bundle, since when, by whom, sequence, gate decision."""
+    rows = env_ops.status(Session(repo).snapshot())
+    emit(
+        fmt,
+        rows,
+        lambda: table(
+            "environments",
+            ["environment", "bundle", "since", "by", "seq", "gate"],
+            [
+                (
+                    r["environment"],
+                    (r["bundle_id"] or "-") + (" (rollback)" if r["rollback"] else ""),
+                    r["since"],
+                    r["by"],
+                    r["sequence"],
+                    r["gate_decision"],
+                )
+                for r in rows
+            ],
+        ),
+    )
+
+
+@click.command()
+@click.option("--env", "environment", required=True, help="The environment whose history to show.")
+@common
+def history(environment: str, repo: Path, fmt: str) -> None:
+    """Every promotion and rollback of an environment, oldest first."""
+    scope("environment", environment)
+    rows = env_ops.history(Session(repo).snapshot(), environment)
+    emit(
+        fmt,
+        rows,
+        lambda: table(
+            f"history of {environment}",
+            ["seq", "at", "event", "bundle", "by", "from", "gate", "reason"],
+            [
+                (
+                    r["seq"],
+                    r["at"],
+                    r["type"],
+                    r["bundle_id"],
+                    r["actor"],
+                    r["source_environment"],
+                    r["gate_decision"],
+                    r["reason"],
+                )
+                for r in rows
+            ],
+        ),
+    )
+
+
+@click.group()
+def deployments() -> None:
+    """Read environments the way a runtime does."""
+
+
+@deployments.command("resolve")
+@click.option("--env", "environment", required=True, help="The environment to resolve.")
+@common
+def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
+    """Verify an environment's chain, then print the active release's path."""
+    scope("environment", environment)
+    session = Session(repo)
+    tree = session.snapshot()
+    env_ops.environment_config(tree, environment)
+    findings = verify_environment(tree, environment)
+    if findings:
+        raise StateError(
+            f"environment {environment} does not verify: {findings[0].line()}"
+            + (f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""),
+            "run `gitdocket verify` for every finding",
+        )
+    row = env_ops.status_of(tree, environment)
+    if not row.get("bundle_id"):
+        raise NotFoundError(
+            f"nothing is deployed in {environment}",
+            f"promote a bundle with `gitdocket promote BUNDLE --env {environment}`",
+        )
+    release = f"deployments/{environment}/releases/{row['bundle_id']}"
+    repo_obj = session.store.repo
+    path = str(Path(repo_obj.workdir) / release) if repo_obj.workdir else release
+    data = {
+        "environment": environment,
+        "bundle_id": row["bundle_id"],
+        "release_root": release,
+        "path": path,
+        "tree": tree.tree_id(release),
+        "sequence": row["sequence"],
+    }
+    emit(fmt, data, lambda: click.echo(path))

@@ -1,0 +1,63 @@
+"""Printing: JSON for scripts (``--format json``), plain lines or rich tables for people. Rich
+and colour only when standard output is a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+__all__ = ["common", "emit", "format_option", "keys_option", "repo_option", "table"]
+
+
+def repo_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--repo", type=click.Path(file_okay=False, path_type=Path), envvar="GITDOCKET_REPO", default=".",
+        show_default="the repository around the current directory; env GITDOCKET_REPO",
+        help="The registry repository (bare or with a worktree).")(func)
+
+
+def keys_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--key", "keys", multiple=True, metavar="PATH|PUBKEY",
+        help="Signing key: an ed25519 private key file, or a .pub file / public key line held by "
+             "ssh-agent. Repeat to add threshold signatures. Default: GITDOCKET_SIGNING_KEY, then "
+             "git's user.signingkey.")(func)
+
+
+def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                        show_default=True, help="Output format.")(func)
+
+
+def common(func: Callable[..., Any]) -> Callable[..., Any]:
+    return repo_option(format_option(func))
+
+
+def emit(fmt: str, data: Any, text: Callable[[], None]) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+    else:
+        text()
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A rich table on a terminal; tab-separated lines otherwise (stable for scripts and tests)."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table(title=title)
+        for column in columns:
+            t.add_column(column)
+        for row in rows:
+            t.add_row(*("" if v is None else str(v) for v in row))
+        Console().print(t)
+        return
+    click.echo("\t".join(columns))
+    for row in rows:
+        click.echo("\t".join("" if v is None else str(v) for v in row))

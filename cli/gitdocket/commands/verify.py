@@ -1,0 +1,116 @@
+"""``gitdocket verify``: print every finding (text or JSON) and exit 1 when there is any.
+
+The JSON report is ``{ok, mode, commit, findings: [{code, path, scope, invariant, message,
+hint}]}`` with ``mode`` one of ``snapshot``, ``pr``, ``history`` and ``commit`` the verified head.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from gitdocket.adapters.forking import forked
+from gitdocket.adapters.store import GitRefs, GitStore, GitTree
+from gitdocket.commands.output import common
+from gitdocket.ops.session import Session
+from gitdocket.verify import Finding, verify_snapshot
+from gitdocket.verify.findings import report_order
+from gitdocket.verify.pr import not_descendant, verify_history, verify_pr
+
+__all__ = ["verify"]
+
+
+@click.command()
+@click.option(
+    "--base",
+    metavar="REF",
+    help="PR mode: also check every change from REF (e.g. origin/main) to the head.",
+)
+@click.option("--head", metavar="REF", help="The commit to verify (default: the branch tip).")
+@click.option(
+    "--since",
+    metavar="COMMIT",
+    help="History mode: PR mode for each first-parent step since COMMIT (the last one verified).",
+)
+@common
+def verify(base: str | None, head: str | None, since: str | None, repo: Path, fmt: str) -> None:
+    """Prove every record is a legal, signed transition (snapshot, PR or history mode).
+
+    Snapshot mode (default) checks every document, log, signature, current.json, frozen
+    snapshot, reference and tag of the head. Exit status: 0 when there is no finding, 1 when
+    there is any, 2 on usage errors.
+    """
+    if base and since:
+        raise click.UsageError("use --base or --since, not both")
+    session = Session(repo)
+    store = session.store
+    refs = GitRefs(store.repo)
+    head_tree = session.snapshot(head)
+    if since:
+        findings, mode, label = (
+            _history(store, since, head_tree, refs),
+            "history",
+            f"history since {since}",
+        )
+    elif base:
+        base_tree = session.snapshot(base)
+        descends = _descends(store, head_tree.commit, base_tree.commit)
+        findings = verify_pr(base_tree, head_tree, refs, descends, runner=forked)
+        mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
+    else:
+        findings, mode, label = (
+            verify_snapshot(head_tree, refs, forked),
+            "snapshot",
+            "snapshot",
+        )
+    _report(findings, mode, label, head_tree.commit, fmt)
+
+
+def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
+    if not head or not base or head == base:
+        return True
+    return bool(store.repo.descendant_of(head, base))
+
+
+def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[Finding]:
+    """Walk the first parents from ``head`` back to ``since``; PR-check each step."""
+    start = store.resolve(since)
+    chain: list[GitTree] = []
+    commit = store.resolve(head.commit) if head.commit else None
+    while commit is not None and commit.id != start.id:
+        chain.append(GitTree(store.repo, commit))
+        commit = commit.parents[0] if commit.parents else None
+    if commit is None:
+        findings = verify_snapshot(head, refs, forked)
+        return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
+    chain.append(GitTree(store.repo, start))
+    return verify_history(chain[::-1], head, refs, runner=forked)
+
+
+def _report(findings: list[Finding], mode: str, label: str, commit: str | None, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "ok": not findings,
+                    "mode": mode,
+                    "commit": commit,
+                    "findings": [f.as_dict() for f in findings],
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+    else:
+        for finding in findings:
+            click.echo(finding.line())
+            if finding.hint:
+                click.echo(f"    hint: {finding.hint}")
+        where = (commit or "empty")[:12]
+        click.echo(
+            f"verify ({label}) at {where}: " + (f"{len(findings)} finding(s)" if findings else "OK")
+        )
+    if findings:
+        raise SystemExit(1)

@@ -1,0 +1,178 @@
+"""The one primitive: a signed, append-only, hash-chained scope log.
+
+``history.jsonl`` holds one event per line, each line the RFC 8785 canonical JSON of the event.
+``prev`` is ``sha256:`` of the previous line's bytes, so the log is a hash chain; ``seq`` counts
+from 1. Signatures cover ``signing_payload``: the canonical JSON of the event *without* its
+signatures, *plus* the scope's path, so an event copied into another scope no longer verifies.
+
+This module is pure: it parses and produces bytes; it never reads files or the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError
+
+from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
+from gitdocket.core.model import Record
+from gitdocket.errors import DocketError, InputError, StateError
+
+__all__ = [
+    "EVENT_NAMESPACE",
+    "Event",
+    "LogPosition",
+    "SignatureEntry",
+    "SigstoreSignature",
+    "SshSignature",
+    "append_line",
+    "chain_problems",
+    "event_line",
+    "head_digest",
+    "iter_lines",
+    "parse_history",
+    "parse_line",
+    "parse_line_strictly",
+    "render_current",
+    "signing_payload",
+]
+
+EVENT_NAMESPACE = "docket-event-v1"
+"""SSHSIG namespace for event signatures; ``git`` is for commits and tags, so neither replays
+as the other."""
+
+
+class SshSignature(Record):
+    kind: Literal["sshsig"]
+    principal: str
+    sig: str
+
+
+class SigstoreSignature(Record):
+    kind: Literal["sigstore"]
+    principal: str
+    bundle: dict[str, Any]
+
+
+SignatureEntry = Annotated[SshSignature | SigstoreSignature, Field(discriminator="kind")]
+
+
+class Event(Record):
+    seq: int = Field(ge=1)
+    prev: str | None
+    at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+    type: str = Field(pattern=r"^[a-z][a-z_]*$")
+    actor: str = Field(min_length=1)
+    data: dict[str, Any]
+    policy_version: int = Field(ge=0)
+    signatures: tuple[SignatureEntry, ...] = ()
+
+    def unsigned(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"signatures"})
+
+
+def signing_payload(scope_path: str, event: Event) -> bytes:
+    """The bytes every signature of ``event`` signs: binds the scope's path."""
+    return canonical({"scope": scope_path, "event": event.unsigned()})
+
+
+def event_line(event: Event) -> bytes:
+    """The canonical line for ``event`` (no trailing newline)."""
+    return canonical(event.model_dump(mode="json"))
+
+
+def head_digest(line: bytes) -> str:
+    return "sha256:" + sha256_hex(line)
+
+
+def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(line number, line bytes) for each line; a final line without newline is still yielded."""
+    if not data:
+        return
+    parts = data.split(b"\n")
+    if parts[-1] == b"":
+        parts.pop()
+    yield from enumerate(parts, start=1)
+
+
+def parse_line(line: bytes, where: str) -> Event:
+    """Parse one history line strictly: JSON, schema, and canonical form."""
+    event = _canonical_event(line)
+    return event if event is not None else parse_line_strictly(line, where)
+
+
+def _canonical_event(line: bytes) -> Event | None:
+    """The event of ``line`` when the line is its canonical form (every line gitdocket writes),
+    through pydantic's JSON parser: a third of the strict path's cost. None, and the strict path
+    decides and words the error, for anything else.
+
+    Sound because a line that equals the canonical JSON of an event holds nothing the strict
+    parser refuses (duplicate keys, non-finite or out-of-range numbers, invalid UTF-8, lone
+    surrogates: canonical JSON has none of them), so the strict path parses it to the same JSON
+    value, validates it to an equal event and accepts it too."""
+    try:
+        event = Event.model_validate_json(line)
+        return event if event_line(event) == line else None
+    except (ValueError, TypeError, RecursionError, DocketError):  # ValidationError is a ValueError
+        return None
+
+
+def parse_line_strictly(line: bytes, where: str) -> Event:
+    """``parse_line`` without the fast path: strict JSON, then the schema, then the canonical
+    form, each refusal worded for the finding."""
+    try:
+        obj = loads_strict(line, where)
+    except InputError as exc:  # a corrupt log is the repository's state, not the user's input
+        raise StateError(exc.message, "history lines are written by gitdocket only; restore the line "
+                                      "from git history") from exc
+    try:
+        event = Event.model_validate(obj)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "event"
+        raise StateError(f"{where}: {loc}: {first['msg']}", "restore the line from git history") from exc
+    if event_line(event) != line:
+        raise StateError(
+            f"{where}: line is not in canonical form (hand-edited?)",
+            "history lines are written by gitdocket only; restore the line from git history",
+        )
+    return event
+
+
+def parse_history(data: bytes, path: str) -> list[Event]:
+    """Parse a whole ``history.jsonl``; raises ``StateError`` at the first bad line."""
+    if data and not data.endswith(b"\n"):
+        raise StateError(f"{path}: last line has no newline (truncated?)", "restore the file from git")
+    return [parse_line(line, f"{path}:{n}") for n, line in iter_lines(data)]
+
+
+def chain_problems(events: list[Event], lines: list[bytes]) -> list[tuple[int, str]]:
+    """(seq index, message) for every broken link of the hash chain."""
+    problems: list[tuple[int, str]] = []
+    prev: str | None = None
+    for index, (event, line) in enumerate(zip(events, lines, strict=True), start=1):
+        if event.seq != index:
+            problems.append((index, f"seq {event.seq} where {index} was expected"))
+        if event.prev != prev:
+            problems.append((index, "prev does not match the hash of the previous line"))
+        prev = head_digest(line)
+    return problems
+
+
+def append_line(history: bytes, event: Event) -> bytes:
+    return history + event_line(event) + b"\n"
+
+
+class LogPosition(Record):
+    """Where a ``current.json`` stands in its scope's log: the scope folder, the last ``seq`` and
+    the digest of the last history line (the ``log`` block ``render_current`` adds)."""
+
+    scope: str = Field(min_length=1)
+    seq: int = Field(ge=1)
+    head: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+
+
+def render_current(scope_path: str, state: dict[str, Any], seq: int, head: str | None) -> bytes:
+    """``current.json``: the folded state plus where in the log it stands."""
+    return render({**state, "log": {"scope": scope_path, "seq": seq, "head": head}})

@@ -1,0 +1,147 @@
+"""Where every scope lives in the repository, and what a legal name is.
+
+A scope is one lifecycle instance: one append-only ``history.jsonl`` plus its derived
+``current.json`` under one directory. Names are checked here once so that no path built from user
+input can escape its folder (no ``..``, no slashes, no leading dots).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gitdocket.errors import InputError
+
+__all__ = [
+    "CURRENT",
+    "HISTORY",
+    "KIND_PATTERNS",
+    "Scope",
+    "check_name",
+    "check_version",
+    "parse_scope_path",
+    "scope",
+    "semver_key",
+]
+
+HISTORY = "history.jsonl"
+CURRENT = "current.json"
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+BUNDLE_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,127}$")
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$"
+)
+
+# kind -> path template; the order of placeholders is the order of keys.
+KIND_PATTERNS: dict[str, str] = {
+    "policy": "registry/policy",
+    "archetype": "registry/archetypes/{0}",
+    "version": "registry/versions/{0}/{1}",
+    "package": "registry/packages/{0}/{1}",
+    "placement": "registry/placements/{0}/{1}",
+    "entitlement": "registry/entitlements/{0}/{1}",
+    "bundle": "bundles/{0}",
+    "environment": "deployments/{0}",
+}
+
+# kind -> which checker each key uses
+_KEY_KINDS: dict[str, tuple[str, ...]] = {
+    "policy": (),
+    "archetype": ("name",),
+    "version": ("name", "version"),
+    "package": ("name", "version"),
+    "placement": ("name", "name"),
+    "entitlement": ("name", "name"),
+    "bundle": ("bundle",),
+    "environment": ("name",),
+}
+
+
+def check_name(value: str, what: str = "name") -> str:
+    if not NAME_RE.fullmatch(value):
+        raise InputError(
+            f"invalid {what} {value!r}",
+            "use 1-63 lowercase letters, digits and dashes, starting with a letter or digit",
+        )
+    return value
+
+
+def check_version(value: str) -> str:
+    if not SEMVER_RE.fullmatch(value):
+        raise InputError(f"invalid version {value!r}", "use semantic versioning, e.g. 1.2.0")
+    return value
+
+
+def _check_key(checker: str, value: str) -> str:
+    if checker == "version":
+        return check_version(value)
+    if checker == "bundle":
+        if not BUNDLE_RE.fullmatch(value) or ".." in value:
+            raise InputError(f"invalid bundle id {value!r}", "bundle ids look like label-YYYYmmdd-HHMMSS-commit8")
+        return value
+    return check_name(value)
+
+
+@dataclass(frozen=True, order=True)
+class Scope:
+    """One lifecycle instance: ``kind`` plus its keys, and the folder that holds it."""
+
+    kind: str
+    keys: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        return KIND_PATTERNS[self.kind].format(*self.keys)
+
+    @property
+    def history_path(self) -> str:
+        return f"{self.path}/{HISTORY}"
+
+    @property
+    def current_path(self) -> str:
+        return f"{self.path}/{CURRENT}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {'/'.join(self.keys)}" if self.keys else self.kind
+
+
+def scope(kind: str, *keys: str) -> Scope:
+    """Build a scope, validating every key against its kind's name rules."""
+    if kind not in KIND_PATTERNS:
+        raise InputError(f"unknown scope kind {kind!r}", f"known kinds: {', '.join(KIND_PATTERNS)}")
+    checkers = _KEY_KINDS[kind]
+    if len(keys) != len(checkers):
+        raise InputError(f"{kind} scope takes {len(checkers)} key(s), got {len(keys)}")
+    return Scope(kind, tuple(_check_key(c, k) for c, k in zip(checkers, keys, strict=True)))
+
+
+def parse_scope_path(path: str) -> Scope | None:
+    """The scope whose folder is ``path``, or None when ``path`` is not a scope folder."""
+    parts = path.strip("/").split("/")
+    for kind, pattern in KIND_PATTERNS.items():
+        pparts = pattern.split("/")
+        if len(pparts) != len(parts):
+            continue
+        keys: list[str] = []
+        for pp, p in zip(pparts, parts, strict=True):
+            if pp.startswith("{"):
+                keys.append(p)
+            elif pp != p:
+                break
+        else:
+            try:
+                return scope(kind, *keys)
+            except InputError:
+                return None
+    return None
+
+
+def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
+    """Sort key of semantic versions; a pre-release sorts before its release."""
+    core, _, pre = version.partition("-")
+    major, minor, patch = (int(x) for x in core.split("."))
+    parts = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ()
+    return (major, minor, patch, 0 if pre else 1, parts)

@@ -1,0 +1,127 @@
+"""Who may write what: one rule for every lifecycle.
+
+Each transition row names a role template (``owners:{0}``, ``promoters:{0}``, ``root`` …). An
+event is authorized when at least ``threshold`` distinct principals holding that role signed its
+``signing_payload`` with a key the policy lists for them, and its ``actor`` is one of them. Pure:
+signature checks are computation; the Sigstore check is injected (it needs the trusted root).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gitdocket.core import sshsig
+from gitdocket.core.log import EVENT_NAMESPACE, Event, SigstoreSignature, SshSignature, signing_payload
+from gitdocket.core.scopes import Scope
+from gitdocket.errors import TrustError
+from gitdocket.lifecycles.machine import Machine
+from gitdocket.lifecycles.policy import Identity, PolicyState, Role, lookup_role
+
+__all__ = [
+    "RoleResolver",
+    "SigstoreCheck",
+    "Verdict",
+    "authorize",
+    "policy_resolver",
+    "required_role",
+    "valid_signers",
+]
+
+RoleResolver = Callable[[str], Role | None]
+SigstoreCheck = Callable[[SigstoreSignature, Identity, bytes], None]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    role: str
+    signers: frozenset[str]
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _Fields(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def required_role(machine: Machine[Any], scope: Scope, event_type: str, data: dict[str, Any]) -> str:
+    row = machine.by_event.get(event_type)
+    if row is None or not row.role:
+        return "root"
+    fields = _Fields({k: v for k, v in data.items() if isinstance(v, str)})
+    return string.Formatter().vformat(row.role, scope.keys, fields)
+
+
+def _no_sigstore(_entry: SigstoreSignature, identity: Identity, _payload: bytes) -> None:
+    raise TrustError(f"cannot check the Sigstore signature of {identity.name} here",
+                     "install gitdocket with its sigstore dependency and verify offline")
+
+
+def valid_signers(scope: Scope, event: Event, policy: PolicyState,
+                  sigstore: SigstoreCheck = _no_sigstore) -> tuple[set[str], list[str]]:
+    """Principals whose signature on ``event`` verifies under ``policy``, and the problems."""
+    payload = signing_payload(scope.path, event)
+    good: set[str] = set()
+    problems: list[str] = []
+    if not event.signatures:
+        problems.append("event is not signed")
+    for entry in event.signatures:
+        identity = policy.identities.get(entry.principal)
+        if identity is None:
+            problems.append(f"signature by {entry.principal!r}, who is not in policy v{policy.version}")
+            continue
+        try:
+            if isinstance(entry, SshSignature):
+                if identity.kind != "ssh" or identity.public_key is None:
+                    raise TrustError(f"{entry.principal} is not an SSH identity")
+                key = sshsig.parse_public_key(identity.public_key)
+                sshsig.verify(entry.sig.encode("ascii"), payload, EVENT_NAMESPACE, key)
+            else:
+                if identity.kind != "sigstore":
+                    raise TrustError(f"{entry.principal} is not a Sigstore identity")
+                sigstore(entry, identity, payload)
+        except (TrustError, ValueError, UnicodeEncodeError) as exc:
+            problems.append(f"signature by {entry.principal} does not verify: {exc}")
+            continue
+        good.add(entry.principal)
+    return good, problems
+
+
+def authorize(machine: Machine[Any], scope: Scope, event: Event, policy: PolicyState,
+              resolve: RoleResolver, sigstore: SigstoreCheck = _no_sigstore) -> Verdict:
+    """Check ``event``'s signatures against the role its transition requires."""
+    role_name = required_role(machine, scope, event.type, event.data)
+    role = resolve(role_name)
+    good, problems = valid_signers(scope, event, policy, sigstore)
+    if role is None:
+        problems.append(f"no one holds role {role_name} in policy v{policy.version}")
+        return Verdict(role_name, frozenset(good), tuple(problems))
+    holders = good & set(role.principals)
+    if len(holders) < role.threshold:
+        who = ", ".join(sorted(good)) or "nobody"
+        problems.append(f"needs {role.threshold} signature(s) by {role_name}, got {len(holders)} "
+                        f"(valid signers: {who})")
+    if event.actor not in good:
+        problems.append(f"actor {event.actor!r} did not sign the event")
+    elif event.actor not in holders and len(holders) >= role.threshold:
+        # The actor is one of the role's signers (module docstring); when the threshold already
+        # failed, that finding says it all.
+        problems.append(f"actor {event.actor!r} does not hold {role_name}")
+    return Verdict(role_name, frozenset(holders), tuple(problems))
+
+
+def policy_resolver(policy: PolicyState, owners: Callable[[str], Role | None]) -> RoleResolver:
+    """Resolve ``owners:<a>`` through ``owners`` and every other role through the policy."""
+
+    def resolve(name: str) -> Role | None:
+        if name.startswith("owners:"):
+            return owners(name.split(":", 1)[1])
+        return lookup_role(policy, name)
+
+    return resolve

@@ -1,0 +1,209 @@
+"""Environments, the pure part: seed 002's gated promotion (its eight checks, in order, and the
+``release_bundle_promotion_v1`` report) and the promotion chain through the configured order.
+
+The checks, as the origin runs them: ``bundle_verify_ok`` (the evaluation stops here when it
+fails), ``environment_transition_allowed``, ``release_gate_contract_valid``,
+``release_gate_allows_promotion``, ``promotion_readiness_contract_valid``,
+``promotion_readiness_status_passed``, ``promotion_readiness_allows_target_env`` and — only when a
+source environment is named — ``source_environment_has_same_bundle``. Docket validates the two
+evidence documents against their full contracts (the origin only compared the ``contract``
+string), and a strict environment (``require_gate`` in ``registry.yaml``; staging and prod by
+default) needs ``go`` *and* ``passed``.
+
+Pure: the evidence and the other environment's pointer arrive as data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from gitdocket.core.documents import RegistryConfig
+from gitdocket.core.release_documents import (
+    GateReport,
+    PromotionCheck,
+    PromotionReadiness,
+    PromotionReport,
+    SmokeRun,
+    SourceRun,
+)
+from gitdocket.errors import NotFoundError
+from gitdocket.lifecycles.environment import gate_allows
+from gitdocket.lifecycles.gate import Evidence, first_error, status_is_pass
+
+__all__ = [
+    "GATE_EVIDENCE",
+    "READINESS_EVIDENCE",
+    "READINESS_RULES",
+    "GateInputs",
+    "evaluate_promotion",
+    "first_failure",
+    "promotion_chain",
+]
+
+GATE_EVIDENCE = "release_readiness_gate_report.json"
+READINESS_EVIDENCE = "policy_promotion_readiness_report.json"
+READINESS_RULES: dict[str, tuple[str, str]] = {
+    "staging": ("dev_to_staging", "ready"),
+    "prod": ("staging_to_prod", "automated_ready"),
+}
+"""Target environment → the readiness entry and flag that must be true (seed 002)."""
+
+
+@dataclass(frozen=True)
+class GateInputs:
+    """Everything one gated promotion is judged on."""
+
+    environment: str
+    source_environment: str | None
+    allowed_sources: tuple[str | None, ...]
+    strict: bool
+    bundle_id: str
+    bundle_ok: bool
+    bundle_detail: str
+    bundle_root: str
+    gate: Evidence
+    readiness: Evidence
+    source_bundle_id: str | None = None
+    source_run: SourceRun | None = None
+
+
+def _gate(inputs: GateInputs, checks: list[PromotionCheck]) -> str | None:
+    doc = inputs.gate
+    data = doc.data or {}
+    decision, status, contract = data.get("decision"), data.get("status"), data.get("contract")
+    error = doc.error
+    if doc.data is not None:
+        try:
+            GateReport.model_validate(doc.data)
+        except ValidationError as exc:
+            error = f"invalid release_readiness_gate_v1: {first_error(exc)}"
+    valid = error is None
+    checks.append(
+        PromotionCheck(
+            check_id="release_gate_contract_valid",
+            passed=valid,
+            detail=f"contract={contract}; error={error}; source={doc.source}",
+        )
+    )
+    allows = (
+        valid and gate_allows(decision, inputs.strict) and (not inputs.strict or status == "passed")
+    )
+    checks.append(
+        PromotionCheck(
+            check_id="release_gate_allows_promotion",
+            passed=allows,
+            detail=f"decision={decision}; status={status}; strict={inputs.strict}; "
+            f"error={error}; source={doc.source}",
+        )
+    )
+    return str(decision) if decision is not None else None
+
+
+def _readiness(inputs: GateInputs, checks: list[PromotionCheck]) -> str | None:
+    doc = inputs.readiness
+    data = doc.data or {}
+    status, error = data.get("status"), doc.error
+    parsed: PromotionReadiness | None = None
+    if doc.data is not None:
+        try:
+            parsed = PromotionReadiness.model_validate(doc.data)
+        except ValidationError as exc:
+            error = f"invalid policy_promotion_readiness_v1: {first_error(exc)}"
+    checks.append(
+        PromotionCheck(
+            check_id="promotion_readiness_contract_valid",
+            passed=parsed is not None,
+            detail=f"contract={data.get('contract')}; error={error}; source={doc.source}",
+        )
+    )
+    status_ok = parsed is not None and status_is_pass(status)
+    checks.append(
+        PromotionCheck(
+            check_id="promotion_readiness_status_passed",
+            passed=status_ok,
+            detail=f"status={status}; error={error}; source={doc.source}",
+        )
+    )
+    rule = READINESS_RULES.get(inputs.environment)
+    ready = status_ok
+    if rule is not None and parsed is not None:
+        entry = getattr(parsed.environments, rule[0])
+        ready = status_ok and getattr(entry, rule[1]) is True
+    needs = f"{rule[0]}.{rule[1]}" if rule else "contract and status"
+    checks.append(
+        PromotionCheck(
+            check_id="promotion_readiness_allows_target_env",
+            passed=ready,
+            detail=f"target_environment={inputs.environment}; needs={needs}; "
+            f"status={status}; source={doc.source}",
+        )
+    )
+    return str(status) if status is not None else None
+
+
+def evaluate_promotion(inputs: GateInputs, generated_at: str) -> PromotionReport:
+    """Run the checks in order and return the report (status ``passed`` only if all pass)."""
+    checks = [
+        PromotionCheck(
+            check_id="bundle_verify_ok", passed=inputs.bundle_ok, detail=inputs.bundle_detail
+        )
+    ]
+    decision: str | None = None
+    status: str | None = None
+    if inputs.bundle_ok:
+        source = inputs.source_environment
+        checks.append(
+            PromotionCheck(
+                check_id="environment_transition_allowed",
+                passed=source in inputs.allowed_sources and source != inputs.environment,
+                detail=f"source_environment={source}; target_environment={inputs.environment}; "
+                f"allowed={[s for s in inputs.allowed_sources]}",
+            )
+        )
+        decision = _gate(inputs, checks)
+        status = _readiness(inputs, checks)
+        if source is not None:
+            checks.append(
+                PromotionCheck(
+                    check_id="source_environment_has_same_bundle",
+                    passed=inputs.source_bundle_id == inputs.bundle_id,
+                    detail=f"source_environment={source}; "
+                    f"source_bundle_id={inputs.source_bundle_id}; "
+                    f"target_bundle_id={inputs.bundle_id}",
+                )
+            )
+    run = inputs.source_run
+    return PromotionReport(
+        contract="release_bundle_promotion_v1",
+        generated_at=generated_at,
+        status="passed" if all(c.passed for c in checks) else "failed",
+        environment=inputs.environment,
+        source_environment=inputs.source_environment,
+        bundle_id=inputs.bundle_id,
+        bundle_root=inputs.bundle_root,
+        checks=tuple(checks),
+        gate_decision=decision,
+        promotion_readiness_status=status,
+        source_run=run,
+        smoke_run=SmokeRun(run_id=run.source_smoke_run_id, head_sha=run.source_head_sha)
+        if run
+        else None,
+    )
+
+
+def first_failure(report: PromotionReport) -> PromotionCheck | None:
+    return next((c for c in report.checks if not c.passed), None)
+
+
+def promotion_chain(config: RegistryConfig, target: str) -> list[tuple[str, str | None]]:
+    """(environment, source environment) for each step from the first environment to ``target``
+    in ``registry.yaml`` order: preview ← build, dev ← preview, staging ← dev, prod ← staging."""
+    names = [e.name for e in config.environments]
+    if target not in names:
+        raise NotFoundError(
+            f"unknown environment {target!r}", f"environments in registry.yaml: {', '.join(names)}"
+        )
+    chain = names[: names.index(target) + 1]
+    return [(env, chain[i - 1] if i else None) for i, env in enumerate(chain)]

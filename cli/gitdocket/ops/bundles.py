@@ -1,0 +1,459 @@
+"""Bundle operations: build a bundle as git trees, verify one, record the verification, import
+one, and the cheap release check promotion uses.
+
+Build places existing trees (each package's frozen ``method/``, each runtime include folder) with
+``TreeRef`` and takes their checksums from the frozen snapshot or from the blobs, so a gigabyte of
+payload costs no copy. Everything is decided on the transaction's snapshot; a refusal (a secret,
+missing evidence, nothing to bundle) raises before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import ValidationError
+
+from gitdocket.adapters.archives import stage_bundle
+from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_tree
+from gitdocket.adapters.store import TreeRef
+from gitdocket.core.canonical import loads_strict, sha256_hex
+from gitdocket.core.documents import RegistryConfig
+from gitdocket.core.release_documents import BundleManifest, PackageRef
+from gitdocket.core.scopes import check_name, check_version, scope
+from gitdocket.core.tree import TreeView
+from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.bundle import BundleState, bundle_id_for
+from gitdocket.lifecycles.gate import first_error
+from gitdocket.lifecycles.policy import PolicyState
+from gitdocket.ops.documents import registry_config
+from gitdocket.ops.transaction import POLICY, Transaction, load_log, timestamp
+from gitdocket.verify.bundles import (
+    MANIFEST,
+    BundleCheck,
+    BundleListing,
+    check_bundle,
+    check_log,
+    find_secrets,
+    manifest_bytes,
+    manifest_digest,
+    manifest_for,
+)
+
+__all__ = [
+    "BuildResult",
+    "ReleaseCheck",
+    "build",
+    "import_bundle",
+    "policy_versions",
+    "published_packages",
+    "record_verified",
+    "release_check",
+    "verify_source",
+]
+
+PACKAGE_FILE = "package_manifest.json"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    bundle_id: str
+    bundle_root: str
+    manifest: BundleManifest
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bundle_id": self.bundle_id,
+            "bundle_root": self.bundle_root,
+            "manifest_path": f"{self.bundle_root}/{MANIFEST}",
+            "included_files": self.manifest.summary.included_files,
+            "included_evidence": list(self.manifest.evidence.files),
+            "packages": [f"{p.archetype}@{p.version}" for p in self.manifest.payload.packages],
+        }
+
+
+def policy_versions(tree: TreeView) -> list[PolicyState]:
+    """``result[v]`` is the trust policy at version ``v`` (index 0: before initialization)."""
+    machine = machine_for("policy")
+    state: PolicyState = machine.initial(POLICY)
+    versions = [state]
+    for event in load_log(tree, POLICY).events:
+        state = machine.evolve(state, event.type, event.data)
+        versions.append(state)
+    return versions
+
+
+# -- build ---------------------------------------------------------------------------------------
+
+
+def published_packages(tree: TreeView) -> list[tuple[str, str]]:
+    out = []
+    for name in tree.listdir("registry/packages"):
+        for number in tree.listdir(f"registry/packages/{name}"):
+            if load_log(tree, scope("package", name, number)).state.phase == "published":
+                out.append((name, number))
+    return out
+
+
+def _selected(tree: TreeView, specs: tuple[str, ...]) -> list[tuple[str, str]]:
+    if not specs:
+        found = published_packages(tree)
+        if not found:
+            raise InvariantError(
+                "nothing to bundle: no published package",
+                "BUNDLE_NOT_EMPTY",
+                "publish one with `gitdocket package publish ARCHETYPE VERSION`",
+            )
+        return found
+    chosen = []
+    for spec in specs:
+        name, sep, number = spec.partition("@")
+        if not sep:
+            raise InputError(
+                f"--package {spec!r}: expected ARCHETYPE@VERSION",
+                "e.g. --package support-triage@1.0.0",
+            )
+        check_name(name, "archetype name")
+        check_version(number)
+        phase = load_log(tree, scope("package", name, number)).state.phase
+        if phase != "published":
+            raise InvariantError(
+                f"package {name} {number} is {'not published' if phase == 'draft' else phase}",
+                "WITHDRAWAL_BLOCKS_FUTURE",
+                "bundle published packages only",
+            )
+        chosen.append((name, number))
+    return sorted(set(chosen))
+
+
+def _registry_payload(
+    tx: Transaction, base: str, packages: list[tuple[str, str]]
+) -> tuple[dict[str, str], dict[str, str], list[PackageRef]]:
+    """Checksums of ``payload/registry`` (from the frozen snapshots), where each file comes from,
+    and the package references; the method trees are placed as they are."""
+    checksums: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    refs = []
+    for name, number in packages:
+        vscope, pscope = scope("version", name, number), scope("package", name, number)
+        snap = tx.state(vscope).snapshot
+        if snap is None or tx.tree.tree_id(f"{vscope.path}/method") != snap.method_tree:
+            raise StateError(
+                f"{vscope.path}/method does not match its frozen snapshot",
+                "run `gitdocket verify`; the registry was changed by hand",
+            )
+        manifest = tx.tree.read(pscope.current_path) or b""
+        prefix = f"{name}/{number}"
+        tx.put(f"{base}/{prefix}/{PACKAGE_FILE}", manifest)
+        tx.put(f"{base}/{prefix}/method", TreeRef(snap.method_tree))
+        checksums[f"{prefix}/{PACKAGE_FILE}"] = sha256_hex(manifest)
+        sources[f"{prefix}/{PACKAGE_FILE}"] = pscope.current_path
+        for rel, entry in snap.manifest.items():
+            checksums[f"{prefix}/method/{rel}"] = entry.sha256
+            sources[f"{prefix}/method/{rel}"] = f"{vscope.path}/method/{rel}"
+        refs.append(PackageRef(archetype=name, version=number, content_hash=snap.content_hash))
+    return checksums, sources, refs
+
+
+def _include_path(path: str) -> str:
+    clean = path.strip("/")
+    parts = clean.split("/")
+    if (
+        not clean
+        or any(p in ("", ".", "..") for p in parts)
+        or parts[0] in ("bundles", "deployments")
+    ):
+        raise InputError(
+            f"registry.yaml bundle.include: {path!r} is not a path a bundle may include",
+            "name folders or files of the registry, outside bundles/ and deployments/",
+        )
+    return clean
+
+
+def _runtime_payload(
+    tx: Transaction, base: str, include: tuple[str, ...]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Checksums of ``payload/runtime`` (hashed from the blobs) and where each file comes from."""
+    oids: dict[str, str] = {}
+    direct: dict[str, str] = {}
+    for raw in include:
+        path = _include_path(raw)
+        kind = tx.tree.kind(path)
+        if kind == "tree":
+            tx.put(f"{base}/{path}", TreeRef(tx.tree.tree_id(path) or ""))
+            for rel, sub, oid in tx.tree.walk(path):
+                if sub not in ("blob", "exec"):
+                    raise InvariantError(
+                        f"{path}/{rel} is a {sub}",
+                        "BUNDLE_REGULAR_FILES",
+                        "bundles hold regular files only",
+                    )
+                oids[f"{path}/{rel}"] = oid
+        elif kind in ("blob", "exec"):
+            data = tx.tree.read(path) or b""
+            tx.put(f"{base}/{path}", data)
+            direct[path] = sha256_hex(data)
+        elif kind is None:
+            raise InputError(
+                f"registry.yaml bundle.include names {path}, which is not in the registry",
+                "commit it first, or remove it from bundle.include",
+            )
+        else:
+            raise InvariantError(
+                f"{path} is a {kind}", "BUNDLE_REGULAR_FILES", "bundles hold regular files only"
+            )
+    checksums = {**blob_digests(tx.tree, "", oids), **direct}
+    return dict(sorted(checksums.items())), {p: p for p in checksums}
+
+
+def _refuse_secrets(
+    tree: TreeView,
+    sources: Mapping[str, str],
+    evidence: Mapping[str, bytes],
+    allowed: tuple[str, ...],
+) -> None:
+    """Scan every payload file (read one at a time) and every evidence file."""
+    hits = []
+    for path, origin in sorted(sources.items()):
+        if path not in allowed:
+            hits.extend(find_secrets(path, tree.read(origin) or b""))
+    for rel, data in sorted(evidence.items()):
+        if f"evidence/{rel}" not in allowed:
+            hits.extend(find_secrets(f"evidence/{rel}", data))
+    if hits:
+        more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
+        raise InvariantError(
+            f"secret in bundle: {hits[0].describe()}{more}",
+            "BUNDLE_HAS_NO_SECRETS",
+            f"remove it, or allow-list exactly {hits[0].path!r} in registry.yaml "
+            "bundle.allow_secrets",
+        )
+
+
+def _check_evidence(evidence: Mapping[str, bytes], config: RegistryConfig) -> None:
+    missing = [name for name in config.bundle.required_evidence if name not in evidence]
+    if missing:
+        raise InvariantError(
+            f"missing required evidence file {missing[0]}",
+            "BUNDLE_REQUIRES_EVIDENCE",
+            "pass --evidence DIR holding " + ", ".join(config.bundle.required_evidence),
+        )
+
+
+def build(
+    tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: tuple[str, ...] = ()
+) -> BuildResult:
+    """Build ``bundles/<label>-<stamp>-<commit8>/`` from the snapshot and ``evidence``."""
+    check_name(label, "bundle label")
+    config = registry_config(tx.tree)
+    created_at = timestamp(tx.at)
+    bundle_id = bundle_id_for(label, created_at, tx.tree.commit)
+    target = scope("bundle", bundle_id)
+    if tx.state(target).phase != "none":
+        raise InvariantError(
+            f"bundle {bundle_id} already exists",
+            "BUNDLE_IMMUTABLE",
+            "bundles are built once; wait a second or commit first, then build again",
+        )
+    _check_evidence(evidence, config)
+    chosen = _selected(tx.tree, packages)
+    runtime, runtime_from = _runtime_payload(
+        tx, f"{target.path}/payload/runtime", config.bundle.include
+    )
+    registry, registry_from, refs = _registry_payload(tx, f"{target.path}/payload/registry", chosen)
+    sources = {
+        **{f"payload/runtime/{p}": o for p, o in runtime_from.items()},
+        **{f"payload/registry/{p}": o for p, o in registry_from.items()},
+    }
+    _refuse_secrets(tx.tree, sources, evidence, config.bundle.allow_secrets)
+    sums = {p: sha256_hex(d) for p, d in evidence.items()}
+    try:
+        manifest = manifest_for(
+            bundle_id,
+            label,
+            created_at,
+            tx.tree.commit,
+            (runtime, registry, sums),
+            config.bundle.required_evidence,
+            refs,
+        )
+    except ValidationError as exc:
+        raise InputError(
+            f"cannot describe bundle {bundle_id}: {first_error(exc)}",
+            "bundle paths are plain relative POSIX paths; rename the offending file",
+        ) from exc
+    raw = manifest_bytes(manifest)
+    tx.apply(
+        target,
+        "BuildBundle",
+        {
+            "label": label,
+            "created_at": created_at,
+            "built_by": tx.actor,
+            "source_commit": tx.tree.commit,
+            "manifest_digest": manifest_digest(raw),
+            "included_files": manifest.summary.included_files,
+            "evidence_files": manifest.summary.evidence_files,
+        },
+    )
+    tx.put(f"{target.path}/{MANIFEST}", raw)
+    for rel, data in sorted(evidence.items()):
+        tx.put(f"{target.path}/evidence/{rel}", data)
+    return BuildResult(bundle_id, target.path, manifest)
+
+
+# -- verify --------------------------------------------------------------------------------------
+
+
+def verify_source(source: BundleSource, tree: TreeView) -> BundleCheck:
+    """Full verification of ``source`` under the trust policy of ``tree``."""
+    return check_bundle(source.listing, source.hasher, policy_versions(tree))
+
+
+def require_bundle(tree: TreeView, bundle_id: str) -> BundleState:
+    state: BundleState = load_log(tree, scope("bundle", bundle_id)).state
+    if state.phase == "none":
+        raise NotFoundError(
+            f"no bundle {bundle_id!r} in the registry", "list them with `gitdocket bundle list`"
+        )
+    return state
+
+
+def record_verified(tx: Transaction, bundle_id: str) -> BundleCheck:
+    """Verify every checksum of a registry bundle and record a signed ``verified`` event."""
+    state = require_bundle(tx.tree, bundle_id)
+    if state.phase == "verified":
+        raise InvariantError(
+            f"bundle {bundle_id} is already verified (by {state.verified_by} at "
+            f"{state.verified_at})",
+            "BUNDLE_IMMUTABLE",
+            "nothing to record",
+        )
+    result = verify_source(from_tree(tx.tree, bundle_id), tx.tree)
+    if not result.ok:
+        raise StateError(
+            f"bundle {bundle_id} does not verify: {result.errors[0]}"
+            + (f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""),
+            f"see `gitdocket bundle verify {bundle_id}`",
+        )
+    path = f"bundles/{bundle_id}"
+    tx.apply(
+        scope("bundle", bundle_id),
+        "VerifyBundle",
+        {
+            "manifest_digest": state.manifest_digest,
+            "payload_tree": tx.tree.tree_id(f"{path}/payload"),
+            "evidence_tree": tx.tree.tree_id(f"{path}/evidence"),
+            "verified_files": result.verified_files,
+            "verified_at": timestamp(tx.at),
+            "verified_by": tx.actor,
+        },
+    )
+    recorded = tuple(w for w in result.warnings if not w.startswith("not yet verified"))
+    return replace(result, warnings=recorded)
+
+
+@dataclass(frozen=True)
+class ReleaseCheck:
+    """Whether a registry bundle may be promoted, proven without re-hashing: its signed log,
+    its ``verified`` event, and the git tree ids it recorded (which cover every byte)."""
+
+    bundle_id: str
+    problems: tuple[str, ...]
+    bundle_tree: str | None
+    manifest_digest: str | None
+    verified_files: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def detail(self) -> str:
+        return (
+            f"bundle_id={self.bundle_id}; verified_files={self.verified_files}; "
+            f"errors={list(self.problems)}"
+        )
+
+
+def _evidence_problems(manifest_raw: bytes | None, required: tuple[str, ...]) -> list[str]:
+    try:
+        manifest = BundleManifest.model_validate(loads_strict(manifest_raw or b"", MANIFEST))
+    except (InputError, ValueError):
+        return ["Invalid manifest"]
+    return [
+        f"Missing required evidence file: {name} (registry.yaml)"
+        for name in required
+        if name not in manifest.evidence.checksums
+    ]
+
+
+def release_check(tree: TreeView, bundle_id: str, required: tuple[str, ...]) -> ReleaseCheck:
+    """Whether ``bundle_id`` may be promoted; ``required``: evidence registry.yaml requires now."""
+    path = f"bundles/{bundle_id}"
+    state: BundleState = load_log(tree, scope("bundle", bundle_id)).state
+    if state.phase == "none":
+        return ReleaseCheck(bundle_id, (f"no bundle {bundle_id} in the registry",), None, None, 0)
+    manifest_raw = tree.read(f"{path}/{MANIFEST}")
+    problems: list[str] = []
+    listing = BundleListing(
+        bundle_id,
+        {},
+        manifest_raw,
+        tree.read(f"{path}/history.jsonl"),
+        tree.read(f"{path}/current.json"),
+    )
+    check_log(listing, manifest_raw or b"", policy_versions(tree), problems)
+    if state.phase != "verified":
+        problems.append(f"not verified; run `gitdocket bundle verify {bundle_id} --record`")
+    elif (tree.tree_id(f"{path}/payload"), tree.tree_id(f"{path}/evidence")) != (
+        state.payload_tree,
+        state.evidence_tree,
+    ):
+        problems.append("content differs from what was verified")
+    problems.extend(_evidence_problems(manifest_raw, required))
+    files = state.included_files if not problems else 0
+    return ReleaseCheck(
+        bundle_id, tuple(problems), tree.tree_id(path), state.manifest_digest, files
+    )
+
+
+# -- import --------------------------------------------------------------------------------------
+
+
+def import_bundle(tx: Transaction, source: BundleSource) -> tuple[BundleCheck, bool]:
+    """Verify ``source`` under this registry's policy, then place it in ``bundles/<id>/``.
+    Returns the check and whether anything was written (an identical bundle is a no-op)."""
+    result = verify_source(source, tx.tree)
+    if not result.ok:
+        raise StateError(
+            f"{source.where}: bundle does not verify: {result.errors[0]}"
+            + (f" (and {len(result.errors) - 1} more)" if len(result.errors) > 1 else ""),
+            f"see `gitdocket bundle verify {source.where}`",
+        )
+    target = scope("bundle", result.bundle_id)
+    existing = load_log(tx.tree, target)
+    if existing.exists:
+        here = from_tree(tx.tree, result.bundle_id)
+        if here.listing.manifest != source.listing.manifest:
+            raise InvariantError(
+                f"bundle {result.bundle_id} already exists with different content",
+                "BUNDLE_IMMUTABLE",
+                "bundles never change; build a new one",
+            )
+        incoming = source.listing.history or b""
+        if not incoming.startswith(existing.history):
+            raise InvariantError(
+                f"bundle {result.bundle_id}: the imported log does not extend the registry's",
+                "HISTORY_PRESERVED",
+                "import the newer export of this bundle",
+            )
+        if incoming == existing.history:
+            return result, False
+        for name in ("history.jsonl", "current.json"):
+            tx.put(f"{target.path}/{name}", source.read(name))
+        return result, True
+    for rel, value in stage_bundle(tx.tree, source).items():
+        tx.put(f"{target.path}/{rel}", value)
+    return result, True

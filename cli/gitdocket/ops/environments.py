@@ -1,0 +1,357 @@
+"""Environment operations: promote (plain or gated), roll back, and what status, history and
+resolve read.
+
+Promotion places the bundle's own git tree at ``deployments/<env>/releases/<bundle-id>`` (a
+``TreeRef``: no copy, so a gigabyte costs nothing) and records the facts other scopes hold — the
+bundle's tree and manifest digest, the allowed sources and gate rule of ``registry.yaml``, the gate
+decision and the digest of the stored report — in the signed ``promoted`` event. Rollback moves
+only the pointer: it writes the environment's ``history.jsonl`` and ``current.json`` and nothing
+else. Every refusal raises before anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from gitdocket.adapters.store import TreeRef
+from gitdocket.core.canonical import loads_strict, render, sha256_hex
+from gitdocket.core.documents import EnvironmentConfig, RegistryConfig
+from gitdocket.core.release_documents import PromotionReport, SourceRun
+from gitdocket.core.scopes import CURRENT, scope
+from gitdocket.core.tree import TreeView
+from gitdocket.errors import InvariantError, NotFoundError, StateError
+from gitdocket.lifecycles.environment import DeploymentState, rollback_target
+from gitdocket.lifecycles.gate import Evidence
+from gitdocket.lifecycles.promotion import (
+    GATE_EVIDENCE,
+    READINESS_EVIDENCE,
+    GateInputs,
+    evaluate_promotion,
+    first_failure,
+)
+from gitdocket.ops.bundles import ReleaseCheck, release_check
+from gitdocket.ops.documents import registry_config
+from gitdocket.ops.transaction import Transaction, load_log, timestamp
+
+__all__ = [
+    "PromoteOutcome",
+    "PromoteRequest",
+    "environment_config",
+    "evaluate",
+    "history",
+    "promote",
+    "rollback",
+    "status",
+    "status_of",
+]
+
+
+@dataclass(frozen=True)
+class PromoteRequest:
+    bundle_id: str
+    environment: str
+    source_environment: str | None = None
+    gated: bool = False
+    evidence: Mapping[str, Evidence] = field(default_factory=dict)
+    """Evidence from ``--artifacts-dir`` by file name; it overrides the bundle's own evidence."""
+    source_run: SourceRun | None = None
+
+
+@dataclass(frozen=True)
+class PromoteOutcome:
+    state: DeploymentState
+    report: PromotionReport | None
+    report_bytes: bytes | None
+    report_path: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        env = self.state.environment
+        return {
+            "environment": env,
+            "bundle_id": self.state.bundle_id,
+            "release_root": self.state.bundle_root,
+            "current_pointer": f"deployments/{env}/{CURRENT}",
+            "sequence": self.state.sequence,
+            "previous_bundle_id": self.state.previous_bundle_id,
+            "gate_decision": self.state.gate_decision,
+            "report": self.report_path,
+        }
+
+
+def environment_config(tree: TreeView, name: str) -> tuple[RegistryConfig, EnvironmentConfig]:
+    config = registry_config(tree)
+    env = config.environment(name)
+    if env is None:
+        known = ", ".join(e.name for e in config.environments)
+        raise NotFoundError(
+            f"unknown environment {name!r}", f"environments in registry/registry.yaml: {known}"
+        )
+    return config, env
+
+
+Pointer = Callable[[str], DeploymentState]
+"""An environment's current state by name (from a snapshot, or from a transaction in flight)."""
+
+
+def _state(tree: TreeView, env: str) -> DeploymentState:
+    state: DeploymentState = load_log(tree, scope("environment", env)).state
+    return state
+
+
+def _evidence(tree: TreeView, req: PromoteRequest, name: str) -> Evidence:
+    if name in req.evidence:
+        return req.evidence[name]
+    return Evidence.parse(name, tree.read(f"bundles/{req.bundle_id}/evidence/{name}"), "bundle")
+
+
+def _inputs(
+    tree: TreeView,
+    req: PromoteRequest,
+    env: EnvironmentConfig,
+    check: ReleaseCheck,
+    pointer: Pointer,
+) -> GateInputs:
+    source = req.source_environment
+    source_bundle = pointer(source).bundle_id if source is not None else None
+    return GateInputs(
+        environment=req.environment,
+        source_environment=source,
+        allowed_sources=env.sources,
+        strict=env.require_gate,
+        bundle_id=req.bundle_id,
+        bundle_ok=check.ok,
+        bundle_detail=check.detail(),
+        bundle_root=f"bundles/{req.bundle_id}",
+        gate=_evidence(tree, req, GATE_EVIDENCE),
+        readiness=_evidence(tree, req, READINESS_EVIDENCE),
+        source_bundle_id=source_bundle,
+        source_run=req.source_run,
+    )
+
+
+def _check_source(req: PromoteRequest, pointer: Pointer) -> None:
+    source = req.source_environment
+    if source is not None:
+        scope("environment", source)
+        if pointer(source).bundle_id != req.bundle_id:
+            raise InvariantError(
+                f"{req.bundle_id} is not active in {source}",
+                "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE",
+                f"promote it to {source} first",
+            )
+
+
+def evaluate(tree: TreeView, req: PromoteRequest, at: str) -> PromotionReport:
+    """The gated promotion report of ``req`` on ``tree`` (nothing is written)."""
+    scope("environment", req.environment)
+    config, env = environment_config(tree, req.environment)
+    if req.source_environment is not None:
+        scope("environment", req.source_environment)
+    return evaluate_promotion(
+        _inputs(
+            tree,
+            req,
+            env,
+            release_check(tree, req.bundle_id, config.bundle.required_evidence),
+            partial(_state, tree),
+        ),
+        at,
+    )
+
+
+def _refuse_plain(
+    req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck, pointer: Pointer
+) -> None:
+    if not check.ok:
+        raise StateError(
+            f"bundle {req.bundle_id} cannot be promoted: {check.problems[0]}",
+            f"see `gitdocket bundle verify {req.bundle_id}`",
+        )
+    if env.require_gate:
+        raise InvariantError(
+            f"promotion to {req.environment} needs a passing gate",
+            "GATE_REQUIRED",
+            f"run `gitdocket promote {req.bundle_id} --env {req.environment} --gated "
+            f"--source-env {next((s for s in env.sources if s), 'SOURCE')}`",
+        )
+    _check_source(req, pointer)
+
+
+def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
+    """Point ``req.environment`` at the bundle: verify first, gate when asked, then one event."""
+    target = scope("environment", req.environment)
+    config, env = environment_config(tx.tree, req.environment)
+    check = release_check(tx.tree, req.bundle_id, config.bundle.required_evidence)
+
+    def pointer(name: str) -> DeploymentState:  # pending promotions of this transaction count
+        found: DeploymentState = tx.state(scope("environment", name))
+        return found
+
+    state = pointer(req.environment)
+    report: PromotionReport | None = None
+    if req.gated:
+        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer), timestamp(tx.at))
+        failed = first_failure(report)
+        if failed is not None:
+            raise InvariantError(
+                f"gated promotion of {req.bundle_id} to {req.environment} failed: "
+                f"{failed.check_id} ({failed.detail})",
+                failed.check_id.upper(),
+                "read the promotion report, fix the evidence, and promote again",
+            )
+        report = report.model_copy(
+            update={
+                "release_root": f"{target.path}/releases/{req.bundle_id}",
+                "current_pointer": target.current_path,
+                "previous_bundle_id": state.bundle_id,
+                "sequence": state.sequence + 1,
+            }
+        )
+    else:
+        _refuse_plain(req, env, check, pointer)
+    raw = render(report.model_dump(mode="json")) if report is not None else None
+    new: DeploymentState = tx.apply(
+        target,
+        "Promote",
+        {
+            "bundle_id": req.bundle_id,
+            "bundle_tree": check.bundle_tree,
+            "manifest_digest": check.manifest_digest,
+            "source_environment": req.source_environment,
+            "allowed_sources": list(env.sources),
+            "require_gate": env.require_gate,
+            "gated": report is not None,
+            "gate_decision": report.gate_decision if report is not None else None,
+            "report_digest": "sha256:" + sha256_hex(raw) if raw is not None else None,
+            "sequence": state.sequence + 1,
+            "previous_bundle_id": state.bundle_id,
+            "promoted_at": timestamp(tx.at),
+            "promoted_by": tx.actor,
+        },
+    )
+    tx.put(f"{target.path}/releases/{req.bundle_id}", TreeRef(check.bundle_tree or ""))
+    path = f"{target.path}/reports/{new.sequence}.json" if raw is not None else None
+    if path is not None and raw is not None:
+        tx.put(path, raw)
+    return PromoteOutcome(new, report, raw, path)
+
+
+def rollback(
+    tx: Transaction, environment: str, reason: str, to: str | None = None
+) -> DeploymentState:
+    """Move ``environment``'s pointer back to the previous release in its history (or to ``to``,
+    which must have been promoted there); the target is re-verified first."""
+    target = scope("environment", environment)
+    environment_config(tx.tree, environment)
+    state: DeploymentState = tx.state(target)
+    if state.phase == "empty":
+        raise InvariantError(
+            f"nothing is deployed in {environment}",
+            "ROLLBACK_REQUIRES_PREVIOUS_RELEASE",
+            f"promote a bundle with `gitdocket promote BUNDLE --env {environment}`",
+        )
+    if to is not None:
+        scope("bundle", to)
+        if to not in state.releases:
+            raise InvariantError(
+                f"{to} was never promoted to {environment}",
+                "ROLLBACK_TARGET_PROMOTED",
+                f"see `gitdocket history --env {environment}`",
+            )
+    chosen = to or rollback_target(state)
+    if chosen is None:
+        raise InvariantError(
+            f"{environment} has no previous release to roll back to (only {state.bundle_id})",
+            "ROLLBACK_REQUIRES_PREVIOUS_RELEASE",
+            "promote a fixed bundle instead",
+        )
+    recorded = state.releases[chosen].bundle_tree
+    check = release_check(tx.tree, chosen, ())
+    release = tx.tree.tree_id(f"{target.path}/releases/{chosen}")
+    problems = list(check.problems) + (
+        ["its release tree differs from the one promoted"]
+        if recorded not in (release, check.bundle_tree) or release != check.bundle_tree
+        else []
+    )
+    if problems:
+        raise StateError(
+            f"cannot roll back {environment} to {chosen}: {problems[0]}", "run `gitdocket verify`"
+        )
+    new: DeploymentState = tx.apply(
+        target,
+        "Rollback",
+        {
+            "target": chosen,
+            "requested": to is not None,
+            "reason": reason,
+            "sequence": state.sequence + 1,
+            "previous_bundle_id": state.bundle_id,
+            "rolled_back_at": timestamp(tx.at),
+            "rolled_back_by": tx.actor,
+        },
+    )
+    return new
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+def environment_names(tree: TreeView) -> list[str]:
+    """Configured environments in order, then any other environment folder found."""
+    names = [e.name for e in registry_config(tree).environments]
+    return names + [
+        n
+        for n in tree.listdir("deployments")
+        if n not in names and tree.kind(f"deployments/{n}") == "tree"
+    ]
+
+
+def status_of(tree: TreeView, name: str) -> dict[str, Any]:
+    """One environment's row, read from its ``current.json`` (the pointer consumers read)."""
+    path = f"deployments/{name}/{CURRENT}"
+    raw = tree.read(path)
+    data: dict[str, Any] = loads_strict(raw, path) if raw is not None else {}
+    if not isinstance(data, dict):
+        raise StateError(f"{path}: not a JSON object", "run `gitdocket verify`")
+    return {
+        "environment": name,
+        "bundle_id": data.get("bundle_id"),
+        "since": data.get("promoted_at"),
+        "by": data.get("promoted_by"),
+        "sequence": data.get("sequence", 0),
+        "gate_decision": data.get("gate_decision"),
+        "rollback": data.get("rollback", False),
+        "reason": data.get("reason"),
+        "previous_bundle_id": data.get("previous_bundle_id"),
+    }
+
+
+def status(tree: TreeView) -> list[dict[str, Any]]:
+    """One row per environment, configured ones first in promotion order."""
+    return [status_of(tree, name) for name in environment_names(tree)]
+
+
+def history(tree: TreeView, environment: str) -> list[dict[str, Any]]:
+    """Every promotion and rollback of ``environment``, oldest first."""
+    environment_config(tree, environment)
+    rows = []
+    for event in load_log(tree, scope("environment", environment)).events:
+        data = event.data
+        rows.append(
+            {
+                "seq": event.seq,
+                "at": event.at,
+                "type": event.type,
+                "actor": event.actor,
+                "bundle_id": data.get("bundle_id", data.get("target")),
+                "previous_bundle_id": data.get("previous_bundle_id"),
+                "source_environment": data.get("source_environment"),
+                "gate_decision": data.get("gate_decision"),
+                "report_digest": data.get("report_digest"),
+                "reason": data.get("reason"),
+            }
+        )
+    return rows

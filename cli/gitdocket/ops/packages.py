@@ -1,0 +1,38 @@
+"""Package operations: publish a frozen version (one atomic commit touching the version and the
+package scopes) and withdraw it."""
+
+from __future__ import annotations
+
+from gitdocket.core.scopes import check_version, scope
+from gitdocket.errors import NotFoundError
+from gitdocket.lifecycles.package import Manifest
+from gitdocket.ops.transaction import Transaction
+
+__all__ = ["publish", "withdraw"]
+
+
+def publish(tx: Transaction, name: str, version: str) -> Manifest:
+    check_version(version)
+    vscope = scope("version", name, version)
+    vstate = tx.state(vscope)
+    if vstate.phase == "init":
+        raise NotFoundError(f"no version {version} of {name!r}",
+                            f"freeze it first: `gitdocket version freeze {name} {version}`")
+    pscope = scope("package", name, version)
+    # PACKAGE_REQUIRES_FROZEN_VERSION and RETIREMENT_BLOCKS_FUTURE_PACKAGING are enforced here.
+    tx.apply(vscope, "RecordPackageReference", {"package": pscope.path})
+    snap = tx.state(vscope).snapshot
+    manifest = Manifest(archetype=name, version=version, content_hash=snap.content_hash,
+                        method_tree=snap.method_tree, protection_posture=snap.protection_posture,
+                        publisher=tx.actor)
+    tx.apply(pscope, "PublishPackage", manifest)
+    tx.tag(f"packages/{name}/v{version}", f"docket: published {name} {version}\n\ncontent {snap.content_hash}")
+    return manifest
+
+
+def withdraw(tx: Transaction, name: str, version: str, reason: str) -> None:
+    check_version(version)
+    pscope = scope("package", name, version)
+    if tx.state(pscope).phase == "draft":
+        raise NotFoundError(f"no package {name} {version}", "list them with `gitdocket package list`")
+    tx.apply(pscope, "WithdrawPackage", {"reason": reason})

@@ -1,0 +1,68 @@
+"""Trust-policy operations and git's allowed_signers file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from gitdocket.core import sshsig
+from gitdocket.errors import InputError
+from gitdocket.lifecycles.policy import Identity, PolicyState
+from gitdocket.ops.transaction import POLICY, Transaction, timestamp
+
+__all__ = ["add_identity", "allowed_signers", "grant", "parse_expiry", "revoke", "set_expiry", "set_threshold"]
+
+
+def add_identity(tx: Transaction, name: str, public_key: str) -> None:
+    try:
+        sshsig.parse_public_key(public_key)
+    except ValueError as exc:
+        raise InputError(f"public key for {name}: {exc}", "pass the contents of an ed25519 .pub file") from exc
+    identity = Identity(name=name, kind="ssh", public_key=" ".join(public_key.split()[:2]))
+    tx.apply(POLICY, "AddIdentity", {"identity": identity.model_dump(mode="json")})
+
+
+def grant(tx: Transaction, role: str, principal: str, threshold: int | None = None) -> None:
+    tx.apply(POLICY, "GrantRole", {"role": role, "principal": principal, "threshold": threshold})
+
+
+def revoke(tx: Transaction, role: str, principal: str) -> None:
+    tx.apply(POLICY, "RevokeRole", {"role": role, "principal": principal})
+
+
+def set_threshold(tx: Transaction, role: str, threshold: int) -> None:
+    tx.apply(POLICY, "SetThreshold", {"role": role, "threshold": threshold})
+
+
+def parse_expiry(text: str) -> datetime | None:
+    """``never`` (no expiry) or an RFC 3339 time with a zone; ``InputError`` otherwise."""
+    if text.strip().lower() == "never":
+        return None
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None:
+        raise InputError(f"policy expiry {text!r} is not an RFC 3339 time with a zone, nor 'never'",
+                         "use e.g. 2027-01-01T00:00:00Z, or `never`")
+    return when.astimezone(UTC)
+
+
+def set_expiry(tx: Transaction, expires: datetime | None) -> str | None:
+    """Set (or clear, with None) the policy's expiry; it must lie after the transaction's clock,
+    or the policy would expire the moment it is written."""
+    stamp = None if expires is None else timestamp(expires.astimezone(UTC))
+    if stamp is not None and stamp <= timestamp(tx.at):
+        raise InputError(f"policy expiry {stamp} is not after now ({timestamp(tx.at)})",
+                         "pass a later time, or `never`")
+    tx.apply(POLICY, "SetExpiry", {"expires": stamp})
+    return stamp
+
+
+def allowed_signers(policy: PolicyState) -> str:
+    """git's ``gpg.ssh.allowedSignersFile`` for every SSH identity, limited to the git namespace."""
+    lines = [
+        f'{i.name} namespaces="git" {i.public_key}'
+        for i in sorted(policy.identities.values(), key=lambda i: i.name)
+        if i.kind == "ssh" and i.public_key
+    ]
+    return "".join(line + "\n" for line in lines)

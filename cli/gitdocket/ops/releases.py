@@ -1,0 +1,61 @@
+"""``gitdocket release``: freeze and publish a version in one atomic commit, and optionally move
+the placements whose holders opted in to auto-upgrade.
+
+Auto-upgrade touches only placements of this archetype that are installed (or disabled) on an
+older version and whose holder turned ``auto_upgrade`` on: for each, the owner's release offers
+the new version (``PublishReplacement``) and applies it (``AutoUpgrade``, which the lifecycle
+refuses without the opt-in). Every other placement is left exactly as it was — "update
+available" is derived, never written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gitdocket.core.scopes import Scope, check_name, check_version, scope
+from gitdocket.lifecycles.placement import INSTALL_PHASES, PlacementState, version_key
+from gitdocket.ops import packages as package_ops
+from gitdocket.ops import versions as version_ops
+from gitdocket.ops.placements import frozen_pin, package_ref
+from gitdocket.ops.transaction import Transaction
+
+__all__ = ["Released", "opted_in", "release"]
+
+
+@dataclass(frozen=True)
+class Released:
+    content_hash: str
+    upgraded: tuple[str, ...]
+
+
+def opted_in(tx: Transaction, archetype: str, version: str) -> list[Scope]:
+    """Placements of ``archetype`` on a version older than ``version`` that opted in."""
+    found = []
+    for project in tx.tree.listdir("registry/placements"):
+        for name in tx.tree.listdir(f"registry/placements/{project}"):
+            target = scope("placement", project, name)
+            state: PlacementState = tx.state(target)
+            pin = state.pin
+            if pin is None or pin.archetype != archetype or state.phase not in INSTALL_PHASES:
+                continue
+            if state.auto_upgrade and version_key(pin.version) < version_key(version):
+                found.append(target)
+    return found
+
+
+def release(tx: Transaction, archetype: str, version: str, auto_upgrade: bool = False) -> Released:
+    """Freeze ``archetype`` ``version``, publish it, and (opt-in only) upgrade placements."""
+    check_name(archetype, "archetype name")
+    check_version(version)
+    snapshot = version_ops.freeze(tx, archetype, version)
+    package_ops.publish(tx, archetype, version)
+    upgraded: list[str] = []
+    if auto_upgrade:
+        pin = frozen_pin(tx, archetype, version)
+        for target in opted_in(tx, archetype, version):
+            ref = package_ref(tx, archetype, version)
+            tx.apply(target, "PublishReplacement", {**pin.model_dump(), "package": ref})
+            tx.apply(target, "AutoUpgrade", {"archetype": archetype, "version": version,
+                                             "package": ref})
+            upgraded.append("/".join(target.keys))
+    return Released(snapshot.content_hash, tuple(upgraded))

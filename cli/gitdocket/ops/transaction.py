@@ -1,0 +1,248 @@
+"""One write, as the lifecycles see it: load scopes from a snapshot, decide, sign, authorize,
+append, re-render — and collect the result as a ``store.Plan``.
+
+Every command that writes goes through ``Transaction.apply``; nothing else appends to a log. A
+refusal (an invariant, a missing role) raises before anything reaches the store, so a rejected
+command writes nothing. Signing is the only side effect, through the ``Signer`` passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from gitdocket.adapters.signing import Signer
+from gitdocket.adapters.store import Plan, TagSpec, TreeRef
+from gitdocket.core import sshsig
+from gitdocket.core.canonical import canonical, loads_strict
+from gitdocket.core.log import (
+    EVENT_NAMESPACE,
+    Event,
+    SshSignature,
+    append_line,
+    chain_problems,
+    event_line,
+    head_digest,
+    iter_lines,
+    parse_history,
+    render_current,
+    signing_payload,
+)
+from gitdocket.core.scopes import Scope, scope
+from gitdocket.core.tree import TreeView
+from gitdocket.errors import StateError, TrustError
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.authz import authorize, policy_resolver, valid_signers
+from gitdocket.lifecycles.policy import PolicyState, Role, expired, renews_expiry
+
+__all__ = ["POLICY", "ScopeLog", "Transaction", "load_log", "timestamp"]
+
+POLICY = scope("policy")
+
+
+def timestamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class ScopeLog:
+    scope: Scope
+    history: bytes
+    events: tuple[Event, ...]
+    state: Any
+
+    @property
+    def head(self) -> str | None:
+        last = self.history.rstrip(b"\n").rsplit(b"\n", 1)[-1] if self.history else b""
+        return head_digest(last) if last else None
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.events)
+
+
+def load_log(tree: TreeView, target: Scope) -> ScopeLog:
+    """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state)."""
+    history = tree.read(target.history_path) or b""
+    events = parse_history(history, target.history_path)
+    for seq, problem in chain_problems(events, history_lines(history))[:1]:
+        raise StateError(f"{target.history_path}:{seq}: {problem} (changed outside gitdocket)",
+                         "run `gitdocket verify`, then restore the log from git history")
+    machine = machine_for(target.kind)
+    try:
+        state = machine.replay(target, ((e.type, e.data) for e in events))
+    except Exception as exc:  # a corrupt log must become a one-line error
+        raise StateError(f"{target.history_path}: does not replay ({exc})",
+                         "run `gitdocket verify` to see what was changed") from exc
+    return ScopeLog(target, history, tuple(events), state)
+
+
+class Transaction:
+    """Pending appends against one snapshot. ``signers[0]`` is the actor."""
+
+    def __init__(self, tree: TreeView, signers: list[Signer], at: datetime,
+                 bootstrap_principal: str | None = None) -> None:
+        if not signers:
+            raise TrustError("no signing key", "pass --key, set GITDOCKET_SIGNING_KEY, or set git's user.signingkey")
+        self.tree = tree
+        self.signers = signers
+        self.at = at
+        self.writes: dict[str, bytes | TreeRef] = {}
+        self.tags: list[TagSpec] = []
+        self._logs: dict[Scope, ScopeLog] = {}
+        self._tails_checked: set[Scope] = set()
+        self._bootstrap = bootstrap_principal
+        self.policy: PolicyState = self.log(POLICY).state
+        if self.policy.phase == "none" and bootstrap_principal is None:
+            raise StateError("this repository has no gitdocket policy", "run `gitdocket init` first")
+        self._check_tail(self.log(POLICY))  # every write trusts the policy: its tail must hold
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def log(self, target: Scope) -> ScopeLog:
+        if target not in self._logs:
+            self._logs[target] = load_log(self.tree, target)
+        return self._logs[target]
+
+    def state(self, target: Scope) -> Any:
+        return self.log(target).state
+
+    def read(self, path: str) -> bytes | None:
+        pending = self.writes.get(path)
+        if isinstance(pending, bytes):
+            return pending
+        return self.tree.read(path)
+
+    def principal_of(self, signer: Signer) -> str:
+        line = sshsig.public_key_line(signer.public_key)
+        for identity in self.policy.identities.values():
+            if identity.public_key and identity.public_key.split()[:2] == line.split()[:2]:
+                return identity.name
+        if self._bootstrap is not None and self.policy.phase == "none":
+            return self._bootstrap
+        raise TrustError(f"signing key {sshsig.fingerprint(signer.public_key)} is not in the policy",
+                         "ask a root holder to run `gitdocket policy add-identity` for it")
+
+    @property
+    def actor(self) -> str:
+        return self.principal_of(self.signers[0])
+
+    def _owners(self, archetype: str) -> Role | None:
+        state = self.state(scope("archetype", archetype))
+        if state.phase != "active":
+            return None
+        return Role(principals=state.owners, threshold=state.threshold)
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def apply(self, target: Scope, command: str, data: dict[str, Any] | BaseModel) -> Any:
+        """Decide ``command`` on ``target``, sign and authorize the event, stage the new log."""
+        machine = machine_for(target.kind)
+        current = self.log(target)
+        self._check_tail(current)
+        decision = machine.decide(current.state, command, data)
+        self._check_expiry(target, decision.type, decision.data)
+        # Fold the data as readers will parse it back from the log: RFC 8785 writes 1.0 as 1 and
+        # -0.0 as 0, so current.json must be rendered from those values, not the originals.
+        data_as_read = loads_strict(canonical(decision.data), target.history_path)
+        unsigned = Event(seq=len(current.events) + 1, prev=current.head, at=timestamp(self.at),
+                         type=decision.type, actor=self.actor, data=data_as_read,
+                         policy_version=self.policy.version)
+        payload = signing_payload(target.path, unsigned)
+        signatures = tuple(
+            SshSignature(kind="sshsig", principal=self.principal_of(s),
+                         sig=s.sign(payload, EVENT_NAMESPACE).decode("ascii"))
+            for s in self.signers
+        )
+        event = unsigned.model_copy(update={"signatures": signatures})
+        new_state = machine.evolve(current.state, decision.type, data_as_read)
+        policies = [self.policy] if target.kind != "policy" else [self.policy, new_state]
+        for policy in policies:
+            if policy.phase == "none":
+                continue
+            verdict = authorize(machine, target, event, policy, policy_resolver(policy, self._owners))
+            if not verdict.ok:
+                raise TrustError(f"{target.label}: {command} refused: {verdict.problems[0]}",
+                                 f"sign with a key that holds {verdict.role} (--key), or ask a root "
+                                 "holder to grant it")
+        history = append_line(current.history, event)
+        head = head_digest(event_line(event))
+        self.writes[target.history_path] = history
+        self.writes[target.current_path] = render_current(
+            target.path, new_state.model_dump(mode="json"), event.seq, head)
+        self._logs[target] = ScopeLog(target, history, (*current.events, event), new_state)
+        if target.kind == "policy":
+            self.policy = new_state
+        return new_state
+
+    # -- the cheap checks before a log grows ---------------------------------------------------
+
+    def _check_expiry(self, target: Scope, event_type: str, data: dict[str, Any]) -> None:
+        """An expired policy accepts nothing but its own renewal (design §4: the policy has an
+        expiry); verify reports an event written after it (POLICY_EXPIRED)."""
+        at = timestamp(self.at)
+        if expired(self.policy, at) and not renews_expiry(target, event_type, data, at):
+            raise TrustError(
+                f"{POLICY.history_path}: policy v{self.policy.version} expired at "
+                f"{self.policy.expires}; {target.label} cannot change until it is renewed",
+                "a root holder renews it: `gitdocket policy expires TIME` (or `never`)")
+
+    def _policy_version(self, version: int) -> PolicyState | None:
+        """The policy at ``version`` (0: before it existed); replays only the policy log."""
+        if version == self.policy.version:
+            return self.policy
+        events = self.log(POLICY).events
+        if not 0 <= version <= len(events):
+            return None
+        state: PolicyState = machine_for("policy").replay(POLICY, ((e.type, e.data) for e in events[:version]))
+        return state
+
+    def _check_tail(self, current: ScopeLog) -> None:
+        """Refuse to extend a log whose last line does not verify: only the tail, so a write
+        costs the same in a registry of any size. The policy's tail is fully authorized (every
+        write trusts the policy); any other tail must carry valid signatures by principals of the
+        policy it names, its actor among them — who may sign what is ``gitdocket verify``'s job."""
+        if not current.events or current.scope in self._tails_checked:
+            return
+        self._tails_checked.add(current.scope)
+        last = current.events[-1]
+        problems = self._tail_problems(current, last)
+        if problems:
+            raise StateError(f"{current.scope.history_path}:{last.seq}: the last event does not verify "
+                             f"({problems[0]}); refusing to extend the log",
+                             "run `gitdocket verify`, then restore the log from git history")
+
+    def _tail_problems(self, current: ScopeLog, last: Event) -> list[str]:
+        target = current.scope
+        named = self._policy_version(last.policy_version)
+        if target.kind == "policy" and last.policy_version != last.seq - 1:  # judged by the one before
+            return [f"names policy v{last.policy_version}, but the policy before it is v{last.seq - 1}"]
+        if target.kind == "policy":  # signed by the root before (if any) and after the change
+            policies = [p for p in (named, current.state) if p is not None and p.phase != "none"]
+            if named is None or not policies:
+                return [f"names policy v{last.policy_version}, which does not exist"]
+            machine = machine_for("policy")
+            verdicts = [authorize(machine, target, last, p, policy_resolver(p, self._owners)) for p in policies]
+            return [problem for verdict in verdicts for problem in verdict.problems]
+        if named is None or named.phase == "none":
+            return [f"names policy v{last.policy_version}, which does not exist"]
+        good, problems = valid_signers(target, last, named)
+        if not problems and last.actor not in good:
+            problems = [f"actor {last.actor!r} did not sign it"]
+        return problems
+
+    def put(self, path: str, value: bytes | TreeRef) -> None:
+        self.writes[path] = value
+
+    def tag(self, name: str, message: str) -> None:
+        self.tags.append(TagSpec(name, message))
+
+    def plan(self, message: str) -> Plan:
+        return Plan(message=message, author=self.actor, writes=dict(self.writes), tags=list(self.tags))
+
+
+def history_lines(history: bytes) -> list[bytes]:
+    return [line for _, line in iter_lines(history)]

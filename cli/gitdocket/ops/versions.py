@@ -1,0 +1,107 @@
+"""Version operations: draft, freeze (with the snapshot and its completeness), retire, abandon."""
+
+from __future__ import annotations
+
+from gitdocket.adapters.files import MAX_FILE_BYTES, validate
+from gitdocket.adapters.store import TreeRef
+from gitdocket.core.canonical import loads_strict, sha256_hex
+from gitdocket.core.scopes import Scope, check_version, scope, semver_key
+from gitdocket.errors import InvariantError, NotFoundError
+from gitdocket.lifecycles.version import AgentConfig, FileEntry, Provenance, Snapshot, content_hash
+from gitdocket.ops.documents import archetype_doc
+from gitdocket.ops.transaction import Transaction, timestamp
+
+__all__ = ["abandon", "draft", "freeze", "retire", "semver_key", "snapshot_of"]
+
+
+def _require_archetype(tx: Transaction, name: str) -> None:
+    if tx.state(scope("archetype", name)).phase != "active":
+        raise NotFoundError(f"no archetype {name!r}", "list them with `gitdocket archetype list`")
+
+
+def _method_tree(tx: Transaction, name: str) -> str:
+    path = f"registry/archetypes/{name}/method"
+    tree = tx.tree.tree_id(path)
+    if tree is None:
+        raise InvariantError(f"{path}/ is missing or empty", "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+                             "add instructions.md and .agent-config.json, commit, then freeze")
+    return tree
+
+
+def _check_monotonic(tx: Transaction, name: str, version: str) -> None:
+    existing = tx.tree.listdir(f"registry/versions/{name}")
+    newer = [v for v in existing if v != version and semver_key(v) >= semver_key(version)]
+    if newer:
+        raise InvariantError(f"version {version} of {name} is not newer than {max(newer, key=semver_key)}",
+                             "VERSIONS_MONOTONIC", "choose a higher version number")
+
+
+def draft(tx: Transaction, name: str, version: str) -> Scope:
+    """Open (or revise) the draft ``name`` ``version`` from the archetype's committed method."""
+    check_version(version)
+    _require_archetype(tx, name)
+    target = scope("version", name, version)
+    state = tx.state(target)
+    tree = _method_tree(tx, name)
+    if state.phase == "init":
+        _check_monotonic(tx, name, version)
+        tx.apply(target, "CreateDraft", {"method_tree": tree})
+    elif state.phase == "draft" and state.draft_tree != tree:
+        tx.apply(target, "ReviseDraft", {"method_tree": tree})
+    elif state.phase != "draft":
+        tx.apply(target, "ReviseDraft", {"method_tree": tree})  # refused: FROZEN_VERSION_IMMUTABLE
+    return target
+
+
+def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
+    """The freeze record of the archetype's method folder as committed in ``tx.tree``."""
+    base = f"registry/archetypes/{name}/method"
+    manifest: dict[str, FileEntry] = {}
+    for rel, kind, oid in tx.tree.walk(base):
+        if kind not in ("blob", "exec"):
+            raise InvariantError(f"{base}/{rel} is a {kind}", "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+                                 "a method holds regular files only; replace links and submodules")
+        data = tx.tree.read(f"{base}/{rel}") or b""
+        if len(data) > MAX_FILE_BYTES:
+            raise InvariantError(f"{base}/{rel} is larger than {MAX_FILE_BYTES // 1024} KiB",
+                                 "FREEZE_REQUIRES_COMPLETE_SNAPSHOT", "keep large assets out of the method")
+        manifest[rel] = FileEntry(sha256=sha256_hex(data), blob=oid, size=len(data))
+    config_path = f"{base}/.agent-config.json"
+    raw = tx.tree.read(config_path)
+    if raw is None:
+        raise InvariantError(f"{config_path} is missing", "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+                             "add the agent configuration (model, skills, tools)")
+    config = validate(AgentConfig, loads_strict(raw, config_path), config_path)
+    doc = archetype_doc(tx.tree, name)
+    provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor,
+                            frozen_at=timestamp(tx.at))
+    return Snapshot(method_tree=tree, manifest=manifest, agent_config=config,
+                    protection_posture=doc.protection, provenance=provenance,
+                    content_hash=content_hash(manifest))
+
+
+def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
+    """Draft if needed, then freeze: record the snapshot, place the method tree, tag it."""
+    target = draft(tx, name, version)
+    tree = _method_tree(tx, name)
+    snap = snapshot_of(tx, name, tree)
+    tx.apply(target, "FreezeVersion", snap)
+    tx.put(f"{target.path}/method", TreeRef(tree))
+    tx.tag(f"{name}/v{version}", f"docket: froze {name} {version}\n\ncontent {snap.content_hash}")
+    return snap
+
+
+def _existing(tx: Transaction, name: str, version: str) -> Scope:
+    check_version(version)
+    target = scope("version", name, version)
+    if tx.state(target).phase == "init":
+        raise NotFoundError(f"no version {version} of {name!r}", "list them with `gitdocket version list`")
+    return target
+
+
+def retire(tx: Transaction, name: str, version: str, reason: str) -> None:
+    tx.apply(_existing(tx, name, version), "RetireVersion", {"reason": reason})
+
+
+def abandon(tx: Transaction, name: str, version: str, reason: str) -> None:
+    tx.apply(_existing(tx, name, version), "AbandonDraft", {"reason": reason})

@@ -1,0 +1,21 @@
+"""``gitdocket verify``: questions return findings, never exceptions.
+
+- ``snapshot`` (default): every log parses, chains, is signed and authorized, replays legally
+  through ``decide``; every ``current.json`` equals the fold byte for byte; every kind's own
+  checks (``CHECKS``) and cross-scope references hold.
+- ``pr`` (``--base``): snapshot on head, plus append-only logs, no deleted scopes, no changed
+  immutable files, new events authorized under the base policy.
+- ``history`` (``--since``): ``pr`` for each first-parent step.
+
+Add a check by appending a function ``(Context) -> Iterable[Finding]`` to ``CHECKS`` (snapshot)
+or ``PR_CHECKS`` (pairs of snapshots); checks only read the context. Pure: the repository is
+seen through ``TreeView`` and ``RefView``, and a ``Runner`` (default: in this process; the CLI
+passes ``forking.forked``) computes the independent parts, such as signature checks, wherever
+it likes: the findings are the same.
+"""
+
+from gitdocket.verify.context import Context, RefView
+from gitdocket.verify.findings import Finding
+from gitdocket.verify.snapshot import CHECKS, verify_snapshot
+
+__all__ = ["CHECKS", "Context", "Finding", "RefView", "verify_snapshot"]

@@ -1,0 +1,257 @@
+"""The registry core's own checks: scope folder contents, frozen snapshots, documents (against
+their models), version ↔ package references, and scopes that records name but that are gone.
+Each is registered in ``CHECKS``. Docket's tags are checked with the logs (``tags``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import BaseModel
+
+from gitdocket.adapters.files import load_yaml, validate
+from gitdocket.core.canonical import loads_strict, sha256_hex
+from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig
+from gitdocket.core.scopes import Scope, scope
+from gitdocket.errors import DocketError
+from gitdocket.lifecycles.version import AgentConfig
+from gitdocket.verify.context import Context, ScopeRecord
+from gitdocket.verify.findings import Finding
+from gitdocket.verify.snapshot import CHECKS
+
+__all__ = ["SCOPE_FILES"]
+
+SCOPE_FILES: dict[str, set[str]] = {
+    "policy": set(),
+    "archetype": {"archetype.yaml", "method"},
+    "version": {"method"},
+    "package": set(),
+    "placement": set(),
+    "entitlement": set(),
+    "bundle": {"bundle_manifest.json", "payload", "evidence"},
+    "environment": {"releases", "reports"},
+}
+"""Entries a scope folder may hold besides history.jsonl and current.json."""
+
+
+def scope_contents(ctx: Context) -> Iterable[Finding]:
+    for target, _record in ctx.ordered():
+        allowed = {"history.jsonl", "current.json"} | SCOPE_FILES.get(target.kind, set())
+        for name in ctx.tree.listdir(target.path):
+            if name not in allowed:
+                yield Finding(
+                    f"{target.path}/{name}",
+                    "UNEXPECTED_FILE",
+                    "no lifecycle writes this file",
+                    target.label,
+                    hint="remove it; scope folders hold only what gitdocket writes",
+                )
+
+
+Parser = Callable[[bytes, str], Any]
+
+
+def _validated(model: type[BaseModel], raw: bytes, path: str, parse: Parser) -> tuple[Any, str]:
+    """``raw`` (the file at ``path``) parsed and validated against ``model``, or why not."""
+    try:
+        return validate(model, parse(raw, path), path), ""
+    except DocketError as exc:
+        return None, exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}:")
+
+
+def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
+    """File by file: what differs between a frozen method/ and its recorded manifest."""
+    target = record.scope
+    snap = record.state.snapshot
+    method = f"{target.path}/method"
+    seen = {
+        rel: sha256_hex(ctx.tree.read(f"{method}/{rel}") or b"")
+        for rel, _kind, _oid in ctx.tree.walk(method)
+    }
+    hint = "restore it from the version's tag; change the draft and freeze a new version instead"
+    for rel, entry in sorted(snap.manifest.items()):
+        if rel not in seen:
+            yield Finding(
+                f"{method}/{rel}",
+                "SNAPSHOT_MISMATCH",
+                "frozen file is missing",
+                target.label,
+                "FROZEN_VERSION_IMMUTABLE",
+                hint,
+            )
+        elif seen[rel] != entry.sha256:
+            yield Finding(
+                f"{method}/{rel}",
+                "SNAPSHOT_MISMATCH",
+                "frozen file was changed",
+                target.label,
+                "FROZEN_VERSION_IMMUTABLE",
+                hint,
+            )
+    for rel in sorted(set(seen) - set(snap.manifest)):
+        yield Finding(
+            f"{method}/{rel}",
+            "SNAPSHOT_MISMATCH",
+            "file added to a frozen snapshot",
+            target.label,
+            "FROZEN_VERSION_IMMUTABLE",
+            hint,
+        )
+    if set(seen) == set(snap.manifest) and all(
+        seen[r] == e.sha256 for r, e in snap.manifest.items()
+    ):
+        yield Finding(
+            method,
+            "SNAPSHOT_MISMATCH",
+            "tree id differs from the recorded one (modes changed?)",
+            target.label,
+            "FROZEN_VERSION_IMMUTABLE",
+            hint,
+        )
+    config = ctx.tree.read(f"{method}/.agent-config.json")
+    problem = (
+        _validated(AgentConfig, config, f"{method}/.agent-config.json", loads_strict)[1]
+        if config is not None
+        else None
+    )
+    if problem:
+        yield Finding(
+            f"{method}/.agent-config.json",
+            "DOCUMENT_INVALID",
+            problem,
+            target.label,
+            hint="a frozen configuration never changes; restore it from the version's tag",
+        )
+
+
+def frozen_snapshots(ctx: Context) -> Iterable[Finding]:
+    for record in ctx.scopes("version"):
+        if record.broken:
+            continue  # the log's own finding is the root cause; its snapshot record is unknown
+        target = record.scope
+        method = f"{target.path}/method"
+        if record.state.snapshot is None:
+            if ctx.tree.kind(method) is not None:
+                yield Finding(
+                    method,
+                    "UNEXPECTED_FILE",
+                    "a version that is not frozen has a method/ snapshot",
+                    target.label,
+                    "FROZEN_VERSION_IMMUTABLE",
+                    "remove it",
+                )
+        elif ctx.tree.tree_id(method) != record.state.snapshot.method_tree:
+            yield from _frozen_files(ctx, record)  # the same tree id covers every byte below it
+
+
+def _archetype_problem(raw: bytes | None, path: str, name: str) -> str:
+    if raw is None:
+        return "missing"
+    doc, problem = _validated(ArchetypeDoc, raw, path, load_yaml)
+    if doc is not None and doc.name != name:
+        return f"name {doc.name!r} does not match the folder {name!r}"
+    return problem
+
+
+def documents(ctx: Context) -> Iterable[Finding]:
+    """registry.yaml, every archetype.yaml and every draft .agent-config.json against its model."""
+    data = ctx.tree.read(REGISTRY_YAML)
+    problem = (
+        "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, load_yaml)[1]
+    )
+    if problem:
+        hint = "fix the file or restore it from git history (in a new registry: `gitdocket init`)"
+        yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", problem, hint=hint)
+    for record in ctx.scopes("archetype"):
+        label = record.scope.label
+        path = f"{record.scope.path}/archetype.yaml"
+        problem = _archetype_problem(ctx.tree.read(path), path, record.scope.keys[0])
+        if problem:
+            hint = "fix the file (see examples/archetypes/)"
+            yield Finding(path, "DOCUMENT_INVALID", problem, label, hint=hint)
+        config_path = f"{record.scope.path}/method/.agent-config.json"
+        config = ctx.tree.read(config_path)
+        problem = (
+            "" if config is None else _validated(AgentConfig, config, config_path, loads_strict)[1]
+        )
+        if problem:
+            hint = "fix the draft's agent configuration (model, skills, tools, settings)"
+            yield Finding(config_path, "DOCUMENT_INVALID", problem, label, hint=hint)
+
+
+def package_references(ctx: Context) -> Iterable[Finding]:
+    """A package names a frozen version that records it, with the same content; and back."""
+    for record in ctx.scopes("package"):
+        manifest = record.state.manifest
+        version = scope("version", *record.scope.keys)
+        if manifest is None or record.broken or ctx.accounted(version):
+            continue
+        yield from _package_matches(ctx, record, version)
+    for record in ctx.scopes("version"):
+        if record.broken:
+            continue
+        for package in record.state.packages:
+            target = record.scope.path.replace("registry/versions/", "registry/packages/", 1)
+            if package != target:
+                yield Finding(
+                    record.scope.history_path,
+                    "REFERENCE_BROKEN",
+                    f"references package {package}, which is not this version's package",
+                    record.scope.label,
+                    "PAST_PACKAGES_PRESERVED",
+                    "restore the log from git history",
+                )
+            elif ctx.records.get(
+                scope("package", *record.scope.keys)
+            ) is None and not ctx.accounted(scope("package", *record.scope.keys)):
+                yield Finding(
+                    record.scope.history_path,
+                    "REFERENCE_BROKEN",
+                    f"references package {package}, which does not exist",
+                    record.scope.label,
+                    "PAST_PACKAGES_PRESERVED",
+                    "restore the package scope from git history",
+                )
+
+
+def _package_matches(ctx: Context, record: ScopeRecord, version: Scope) -> Iterable[Finding]:
+    a, v = record.scope.keys
+    vstate = ctx.state(version)
+    manifest = record.state.manifest
+    if vstate is None or vstate.snapshot is None:
+        yield Finding(
+            record.scope.history_path,
+            "REFERENCE_BROKEN",
+            f"package of {a} {v}, which is not frozen",
+            record.scope.label,
+            "PACKAGE_REQUIRES_FROZEN_VERSION",
+            "restore the version's log",
+        )
+        return
+    if record.scope.path not in vstate.packages:
+        yield Finding(
+            record.scope.history_path,
+            "REFERENCE_BROKEN",
+            "the version does not record this package",
+            record.scope.label,
+            "PACKAGE_REQUIRES_FROZEN_VERSION",
+            "restore the version's log",
+        )
+    if (manifest.content_hash, manifest.method_tree) != (
+        vstate.snapshot.content_hash,
+        vstate.snapshot.method_tree,
+    ):
+        yield Finding(
+            record.scope.current_path,
+            "REFERENCE_BROKEN",
+            "manifest content does not match the frozen snapshot",
+            record.scope.label,
+            "FROZEN_VERSION_IMMUTABLE",
+            "restore the package log",
+        )
+
+
+CHECKS.extend([scope_contents, frozen_snapshots, documents, package_references])
+
+from gitdocket.verify import environments as _releases  # noqa: E402,F401 - registers the bundle and environment checks
+from gitdocket.verify import placements as _clients  # noqa: E402,F401 - registers the client checks

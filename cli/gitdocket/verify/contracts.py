@@ -1,0 +1,476 @@
+"""Docket's contracts: the JSON Schemas (draft 2020-12) of every document gitdocket reads or
+writes, generated from the pydantic models that are their source of truth.
+
+Names, one scheme everywhere:
+
+- contract id ``<name>_v<N>`` — what code, ``--kind`` and a document's ``contract`` field say
+  (``release_bundle_v1``);
+- folder ``contracts/<name>.v<N>/schema.json`` and golden documents ``examples/<name>.v<N>/``;
+- ``$id`` ``https://docket.dev/contracts/<name>.v<N>/schema.json``.
+
+``CONTRACTS`` maps ids to models. A contract in ``AUTHORED`` is written by people and read by
+docket: its schema is pydantic's *validation* schema (fields with defaults may be omitted).
+Every other contract is written by docket: its schema is the *serialization* schema with every
+field required, because gitdocket always writes every field.
+
+The seal (``contracts/contracts.seal.json``) pins each published contract version to the digest
+of its *normative* schema: RFC 8785 bytes without the keywords that do not validate (``title``,
+``description``, ``$comment``, ``examples``, ``discriminator``) and with local ``$ref``s inlined.
+Wording and model class names may change; what validates never does.
+
+Pure: models → schemas → bytes, comparisons, the seal, validation by kind. Reading and writing
+files is the command's job (``commands/contracts_cmd``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs shipped
+from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import core_schema
+
+from gitdocket.core import release_documents as release_contracts
+from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
+from gitdocket.core.documents import ArchetypeDoc, RegistryConfig
+from gitdocket.core.log import Event, LogPosition
+from gitdocket.core.scopes import CURRENT, HISTORY, parse_scope_path
+from gitdocket.errors import InputError, StateError
+from gitdocket.lifecycles.archetype import ArchetypeState
+from gitdocket.lifecycles.entitlement import EntitlementState
+from gitdocket.lifecycles.package import PackageState
+from gitdocket.lifecycles.placement import PlacementState
+from gitdocket.lifecycles.policy import PolicyState
+from gitdocket.lifecycles.version import AgentConfig, VersionState
+from gitdocket.verify.report import VerifyReport
+
+__all__ = [
+    "AUTHORED",
+    "CONTRACTS",
+    "DRAFT",
+    "FILE_CONTRACTS",
+    "SCOPE_CONTRACTS",
+    "SEAL_ALGORITHM",
+    "SEAL_PATH",
+    "LogPosition",
+    "Problem",
+    "contract_of_folder",
+    "drift",
+    "folder",
+    "generate",
+    "known_kind",
+    "normative",
+    "parse_seal",
+    "problems_in",
+    "registry_contract",
+    "render_seal",
+    "resolve_kind",
+    "schema_bytes",
+    "schema_for",
+    "schema_id",
+    "schema_path",
+    "seal_digest",
+    "seal_problems",
+    "sealed_with",
+    "violations",
+]
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+ID_BASE = "https://docket.dev/contracts/"
+SEAL_PATH = "contracts/contracts.seal.json"
+SEAL_ALGORITHM = "sha256-rfc8785-normative"
+ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "discriminator"})
+"""Keywords that do not change what validates (``discriminator`` is an OpenAPI hint pydantic
+emits; JSON Schema validators ignore it)."""
+
+_NAME = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"
+_ID_RE = re.compile(rf"^({_NAME})_v([1-9][0-9]*)$")
+_FOLDER_RE = re.compile(rf"^({_NAME})\.v([1-9][0-9]*)$")
+_DIGEST = r"^sha256:[0-9a-f]{64}$"
+
+
+# -- the documents that exist only as contracts ---------------------------------------------------
+
+
+class PolicyCurrent(PolicyState):
+    """``registry/policy/current.json``: the trust policy folded from its log."""
+
+    log: LogPosition
+
+
+class ArchetypeCurrent(ArchetypeState):
+    """``registry/archetypes/<a>/current.json``: an archetype's owners and origin."""
+
+    log: LogPosition
+
+
+class VersionCurrent(VersionState):
+    """``registry/versions/<a>/<v>/current.json``: a version's phase and frozen snapshot."""
+
+    log: LogPosition
+
+
+class PackageCurrent(PackageState):
+    """``registry/packages/<a>/<v>/current.json``: the package manifest (handles, never payload)."""
+
+    log: LogPosition
+
+
+class PlacementCurrent(PlacementState):
+    """``registry/placements/<project>/<p>/current.json``: a placement's pin and install track."""
+
+    log: LogPosition
+
+
+class EntitlementCurrent(EntitlementState):
+    """``registry/entitlements/<project>/<p>/current.json``: a deployment entitlement."""
+
+    log: LogPosition
+
+
+# -- the registry ---------------------------------------------------------------------------------
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    "event_v1": Event,
+    "archetype_v1": ArchetypeDoc,
+    "registry_config_v1": RegistryConfig,
+    "agent_config_v1": AgentConfig,
+    "policy_v1": PolicyCurrent,
+    "archetype_state_v1": ArchetypeCurrent,
+    "version_state_v1": VersionCurrent,
+    "package_manifest_v1": PackageCurrent,
+    "placement_state_v1": PlacementCurrent,
+    "entitlement_state_v1": EntitlementCurrent,
+    "verify_report_v1": VerifyReport,
+}
+CONTRACTS.update(release_contracts.CONTRACT_MODELS)
+"""Contract id → the model that generates its schema. Add a set with ``CONTRACTS.update(...)``."""
+
+AUTHORED: set[str] = {"archetype_v1", "registry_config_v1", "agent_config_v1"}
+"""Contracts people write (validation schema: defaulted fields may be omitted)."""
+
+SCOPE_CONTRACTS: dict[str, str] = {
+    "policy": "policy_v1",
+    "archetype": "archetype_state_v1",
+    "version": "version_state_v1",
+    "package": "package_manifest_v1",
+    "placement": "placement_state_v1",
+    "entitlement": "entitlement_state_v1",
+    "bundle": "bundle_state_v1",
+    "environment": "deployment_state_v1",
+}
+"""Scope kind → the contract of its ``current.json``; every ``history.jsonl`` line is
+``event_v1``."""
+
+FILE_CONTRACTS: dict[str, str] = {
+    "archetype.yaml": "archetype_v1",
+    "registry.yaml": "registry_config_v1",
+    ".agent-config.json": "agent_config_v1",
+    "bundle_manifest.json": "release_bundle_v1",
+}
+"""File name → contract, for registry documents found by name."""
+
+
+def folder(contract: str) -> str:
+    """``release_bundle_v1`` → ``release_bundle.v1``."""
+    match = _ID_RE.fullmatch(contract)
+    if match is None:
+        raise InputError(f"invalid contract id {contract!r}",
+                         "contract ids look like release_bundle_v1")
+    return f"{match[1]}.v{match[2]}"
+
+
+def contract_of_folder(name: str) -> str | None:
+    """``release_bundle.v1`` → ``release_bundle_v1``; None for any other name."""
+    match = _FOLDER_RE.fullmatch(name)
+    return f"{match[1]}_v{match[2]}" if match else None
+
+
+def schema_path(contract: str) -> str:
+    return f"contracts/{folder(contract)}/schema.json"
+
+
+def schema_id(contract: str) -> str:
+    return f"{ID_BASE}{folder(contract)}/schema.json"
+
+
+# -- generation -----------------------------------------------------------------------------------
+
+
+class _Generator(GenerateJsonSchema):
+    """pydantic's generator without per-field titles (noise), and with every field required in
+    serialization mode (gitdocket writes every field)."""
+
+    def field_title_should_be_set(self, schema: object) -> bool:
+        return False
+
+    def field_is_required(
+        self,
+        field: core_schema.ModelField | core_schema.DataclassField | core_schema.TypedDictField,
+        total: bool,
+    ) -> bool:
+        if self.mode == "serialization":
+            return field.get("serialization_exclude_if") is None
+        return super().field_is_required(field, total)
+
+
+def schema_for(contract: str) -> dict[str, Any]:
+    """The JSON Schema of ``contract`` as a dict (``$schema``, ``$id``, title = the id)."""
+    model = CONTRACTS.get(contract)
+    if model is None:
+        raise InputError(f"unknown contract {contract!r}", f"known: {', '.join(sorted(CONTRACTS))}")
+    mode: Literal["validation", "serialization"] = (
+        "validation" if contract in AUTHORED else "serialization")
+    body = model.model_json_schema(mode=mode, schema_generator=_Generator)
+    return {**body, "$schema": DRAFT, "$id": schema_id(contract), "title": contract}
+
+
+def schema_bytes(contract: str) -> bytes:
+    """Deterministic bytes: sorted keys, two-space indent, trailing newline."""
+    return render(schema_for(contract))
+
+
+def generate() -> dict[str, bytes]:
+    """{``contracts/<name>.v<N>/schema.json``: bytes} for every registered contract."""
+    return {schema_path(c): schema_bytes(c) for c in sorted(CONTRACTS)}
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the committed contracts: where, what, and what to do."""
+
+    path: str
+    message: str
+    hint: str = ""
+
+    def line(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+def _path_contract(path: str) -> str | None:
+    parts = path.split("/")
+    ok = len(parts) == 3 and parts[0] == "contracts" and parts[2] == "schema.json"
+    return contract_of_folder(parts[1]) if ok else None
+
+
+def drift(generated: Mapping[str, bytes], committed: Mapping[str, bytes],
+          sealed: Collection[str]) -> list[Problem]:
+    """Where the committed schemas differ from what the models generate. A committed schema
+    with no model is fine only when sealed (a superseded version kept for old documents)."""
+    regenerate = "run `gitdocket contracts generate` and commit the result"
+    problems = [Problem(p, "missing: not generated yet", regenerate)
+                for p in sorted(generated) if p not in committed]
+    problems += [Problem(p, "differs from what the models generate", regenerate)
+                 for p in sorted(generated) if p in committed and committed[p] != generated[p]]
+    for path in sorted(set(committed) - set(generated)):
+        contract = _path_contract(path)
+        if contract is None:
+            problems.append(Problem(
+                path, "not a contract folder (contracts/<name>.v<N>/schema.json)",
+                "rename or remove it"))
+        elif contract not in sealed:
+            problems.append(Problem(
+                path, "no model in CONTRACTS generates it and it is not sealed",
+                "register its model in gitdocket.verify.contracts.CONTRACTS, or remove it"))
+    return problems
+
+
+# -- the seal -------------------------------------------------------------------------------------
+
+_DEFS = "#/$defs/"
+_NAME_MAPS = frozenset({"properties", "patternProperties", "definitions", "dependentSchemas"})
+_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_SUBSCHEMAS = frozenset({"items", "additionalProperties", "not", "if", "then", "else", "contains",
+                         "propertyNames", "unevaluatedItems", "unevaluatedProperties"})
+
+
+def normative(schema: Any) -> Any:
+    """What ``schema`` validates, independent of wording and of model class names: annotation
+    keywords removed and every local ``$ref`` to ``$defs`` inlined (``$defs`` dropped), so that
+    renaming a nested model or rewording a docstring keeps the seal. Schema-aware: a *property*
+    named ``title`` or ``description`` is kept. A recursive reference stays a ``$ref``."""
+    defs = schema.get("$defs", {}) if isinstance(schema, dict) else {}
+    return _normative(schema, defs, ())
+
+
+def _normative(node: Any, defs: Mapping[str, Any], stack: tuple[str, ...]) -> Any:
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    name = ref.removeprefix(_DEFS) if isinstance(ref, str) and ref.startswith(_DEFS) else None
+    if name is not None and name in defs and name not in stack:
+        inlined = _normative(defs[name], defs, (*stack, name))
+        rest = _normative({k: v for k, v in node.items() if k != "$ref"}, defs, stack)
+        return {**rest, "allOf": [inlined, *rest.get("allOf", [])]} if rest else inlined
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in ANNOTATIONS or key == "$defs":
+            continue
+        if key in _NAME_MAPS and isinstance(value, dict):
+            out[key] = {prop: _normative(sub, defs, stack) for prop, sub in value.items()}
+        elif key in _SCHEMA_LISTS and isinstance(value, list):
+            out[key] = [_normative(sub, defs, stack) for sub in value]
+        elif key in _SUBSCHEMAS:
+            out[key] = _normative(value, defs, stack)
+        else:
+            out[key] = value
+    return out
+
+
+def seal_digest(data: bytes, where: str) -> str:
+    """``sha256:`` of the normative schema in ``data`` (what the seal pins)."""
+    return "sha256:" + sha256_hex(canonical(normative(loads_strict(data, where))))
+
+
+def parse_seal(data: bytes | None) -> dict[str, str]:
+    """{contract id: digest} from the seal file's bytes (None: no seal yet)."""
+    if data is None:
+        return {}
+    doc = loads_strict(data, SEAL_PATH)
+    entries = doc.get("contracts") if isinstance(doc, dict) else None
+    valid = (isinstance(doc, dict) and doc.get("algorithm") == SEAL_ALGORITHM
+             and isinstance(entries, dict)
+             and all(_ID_RE.fullmatch(k) and isinstance(v, str) and re.fullmatch(_DIGEST, v)
+                     for k, v in entries.items()))
+    if not valid:
+        raise StateError(f"{SEAL_PATH}: not a seal file ({{algorithm: {SEAL_ALGORITHM}, contracts: "
+                         "{id: sha256:…}}})", "restore it from git history")
+    return dict(entries)  # type: ignore[arg-type]  # checked above
+
+
+def render_seal(entries: Mapping[str, str]) -> bytes:
+    return render({"algorithm": SEAL_ALGORITHM, "contracts": dict(sorted(entries.items()))})
+
+
+def _digests(committed: Mapping[str, bytes]) -> dict[str, str]:
+    return {c: seal_digest(data, path) for path, data in committed.items()
+            if (c := _path_contract(path)) is not None}
+
+
+def seal_problems(seal: Mapping[str, str], committed: Mapping[str, bytes]) -> list[Problem]:
+    """Every sealed contract whose committed schema changed or vanished, and every committed
+    schema not sealed yet."""
+    digests = _digests(committed)
+    problems: list[Problem] = []
+    for contract, digest in sorted(seal.items()):
+        path = schema_path(contract)
+        if contract not in digests:
+            problems.append(Problem(
+                path, f"sealed contract {contract} is missing",
+                "published contracts are never removed: restore the file from git"))
+        elif digests[contract] != digest:
+            problems.append(Problem(path, f"sealed contract {contract} changed what it validates",
+                                    _breaking_hint(contract)))
+    problems += [Problem(schema_path(c), f"contract {c} is not sealed",
+                         "run `gitdocket contracts seal` to publish it, and commit the seal")
+                 for c in sorted(set(digests) - set(seal))]
+    return sorted(problems)
+
+
+def _breaking_hint(contract: str) -> str:
+    match = _ID_RE.fullmatch(contract)
+    assert match is not None
+    successor = f"{match[1]}_v{int(match[2]) + 1}"
+    return (f"a sealed contract never changes: revert the model change, or publish it as "
+            f"{successor} (see docs/contracts.md 'Adding a new version'); wording-only changes "
+            "(title, description) need just `gitdocket contracts generate`")
+
+
+def sealed_with(seal: Mapping[str, str],
+                committed: Mapping[str, bytes]) -> tuple[dict[str, str], list[str]]:
+    """The seal plus every unsealed committed contract, and the ids added. Never rewrites an
+    entry: a changed sealed contract is refused."""
+    changed = [p for p in seal_problems(seal, committed) if "not sealed" not in p.message]
+    if changed:
+        raise StateError(
+            f"{changed[0].line()} ({len(changed)} sealed contract(s) changed or missing)",
+            changed[0].hint)
+    digests = _digests(committed)
+    added = sorted(set(digests) - set(seal))
+    return {**seal, **{c: digests[c] for c in added}}, added
+
+
+# -- validation by kind ---------------------------------------------------------------------------
+
+
+def known_kind(kind: str, known: Collection[str]) -> str:
+    """``kind`` as a contract id (``x_v1`` or ``x.v1`` accepted), or an error naming the known."""
+    contract = contract_of_folder(kind) or kind
+    if contract not in known:
+        raise InputError(f"unknown contract kind {kind!r} (known: {', '.join(sorted(known))})",
+                         "pass --kind with one of them, or keep the file in examples/<name>.v<N>/")
+    return contract
+
+
+def registry_contract(parts: Sequence[str]) -> str | None:
+    """The contract of a registry file from its path parts (``…/registry/versions/a/1.0.0/
+    current.json`` → ``version_state_v1``), or None."""
+    if not parts:
+        return None
+    name = parts[-1]
+    if name in FILE_CONTRACTS:
+        return FILE_CONTRACTS[name]
+    if name not in (CURRENT, HISTORY):
+        return None
+    for start in range(len(parts) - 1):
+        found = parse_scope_path("/".join(parts[start:-1]))
+        if found is not None:
+            return "event_v1" if name == HISTORY else SCOPE_CONTRACTS.get(found.kind)
+    return None
+
+
+def resolve_kind(explicit: str | None, parts: Sequence[str], data: Any,
+                 known: Collection[str]) -> str:
+    """The contract to validate a document against: ``--kind``, else the ``<name>.v<N>`` folder
+    holding it (``examples/<name>.v<N>/``), else its place in a registry, else its own
+    ``contract`` field."""
+    if explicit:
+        return known_kind(explicit, known)
+    holder = contract_of_folder(parts[-2]) if len(parts) >= 2 else None
+    if holder is not None:
+        return known_kind(holder, known)
+    by_place = registry_contract(parts)
+    if by_place is not None:
+        return known_kind(by_place, known)
+    field = data.get("contract") if isinstance(data, dict) else None
+    if isinstance(field, str):
+        return known_kind(field, known)
+    raise InputError(
+        f"{'/'.join(parts)}: cannot tell its contract kind (known: {', '.join(sorted(known))})",
+        "pass --kind NAME, or keep the file in examples/<name>.v<N>/")
+
+
+_JSON_TYPES = ((bool, "boolean"), (dict, "object"), (list, "array"), (str, "string"),
+               (int, "integer"), (float, "number"))
+
+
+def _message(error: ValidationError) -> str:
+    """jsonschema's message on one line; a long quoted instance is named by its JSON type."""
+    text = error.message
+    shown = repr(error.instance)
+    if len(shown) > 60 and text.startswith(shown):
+        kind = next((name for cls, name in _JSON_TYPES if isinstance(error.instance, cls)), "value")
+        text = f"the {kind}{text[len(shown):]}"
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def violations(schema: Mapping[str, Any], data: Any) -> list[tuple[str, str]]:
+    """Every way ``data`` fails ``schema`` as sorted (JSON path, one-line message) pairs. Within
+    ``anyOf``/``oneOf`` the most relevant branch's error is reported."""
+    validator = Draft202012Validator(dict(schema))
+    found = set()
+    for error in validator.iter_errors(data):
+        leaf = best_match([error]) or error
+        found.add((leaf.json_path, _message(leaf)))
+    return sorted(found)
+
+
+def problems_in(schema: Mapping[str, Any], data: Any) -> list[str]:
+    """``violations`` as lines: ``<JSON path>: <message>``."""
+    return [f"{path}: {message}" for path, message in violations(schema, data)]

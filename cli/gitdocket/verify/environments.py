@@ -1,0 +1,302 @@
+"""Verification of bundles and environments (registered in ``CHECKS``).
+
+Bundles: the manifest binds every file (the builder signed the manifest's digest — the generic
+log checks judge that signature); a ``verified`` bundle whose ``payload/`` and ``evidence/`` trees
+are still the ones recorded is proven unchanged by git's tree ids, any other bundle is re-hashed
+file by file (checksums, missing and extra files, required evidence, bundle id).
+
+Environments: each promoted release is the very tree of ``bundles/<id>`` recorded at promotion,
+that bundle is verified, nothing else sits in ``releases/``, every gate report is stored with the
+digest its event recorded and passed, and a bundle promoted *from* another environment was
+running there before. Replay, signatures and ``current.json`` are the generic checks.
+
+``verify_environment`` runs all of this for one environment (and what it depends on) only, for
+``gitdocket deployments resolve``. Pure: reads a ``TreeView``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+from pydantic import ValidationError
+
+from gitdocket.core.canonical import loads_strict
+from gitdocket.core.release_documents import PromotionReport
+from gitdocket.core.scopes import scope
+from gitdocket.core.tree import EntryKind, TreeView
+from gitdocket.errors import DocketError
+from gitdocket.lifecycles.bundle import BundleState
+from gitdocket.lifecycles.environment import DeploymentState
+from gitdocket.lifecycles.gate import first_error
+from gitdocket.verify.bundles import check_content, listing_from_tree, manifest_digest
+from gitdocket.verify.context import Context, ScopeRecord
+from gitdocket.verify.findings import Finding
+from gitdocket.verify.snapshot import CHECKS, verify_snapshot
+
+__all__ = ["bundle_contents", "environment_releases", "verify_environment"]
+
+REBUILD = (
+    "bundles never change after they are built; restore it from git history or build a new bundle"
+)
+
+
+def _hasher(tree: TreeView, base: str) -> Callable[[Sequence[str]], dict[str, str]]:
+    def hasher(paths: Sequence[str]) -> dict[str, str]:
+        out = {}
+        for path in paths:
+            data = tree.read(f"{base}/{path}")
+            if data is not None:
+                out[path] = hashlib.sha256(data).hexdigest()
+        return out
+
+    return hasher
+
+
+def _unchanged(tree: TreeView, path: str, state: BundleState) -> bool:
+    return (
+        state.phase == "verified"
+        and tree.tree_id(f"{path}/payload") == state.payload_tree
+        and tree.tree_id(f"{path}/evidence") == state.evidence_tree
+    )
+
+
+def bundle_contents(ctx: Context) -> Iterable[Finding]:
+    for record in ctx.scopes("bundle"):
+        if not record.states:
+            continue  # the log itself is broken; the generic checks say how
+        state: BundleState = record.state
+        target = record.scope
+        path = target.path
+        manifest = ctx.tree.read(f"{path}/bundle_manifest.json")
+        if manifest is None or manifest_digest(manifest) != state.manifest_digest:
+            yield Finding(
+                f"{path}/bundle_manifest.json",
+                "BUNDLE_INVALID",
+                "missing" if manifest is None else "does not match the digest the builder signed",
+                target.label,
+                "BUNDLE_IMMUTABLE",
+                REBUILD,
+            )
+        if manifest is None or _unchanged(ctx.tree, path, state):
+            continue  # git tree ids cover every byte the verifier hashed
+        listing, _oids = listing_from_tree(ctx.tree, target.keys[0])
+        result = check_content(listing, _hasher(ctx.tree, path))
+        for error in result.errors:
+            yield Finding(path, "BUNDLE_INVALID", error, target.label, "BUNDLE_IMMUTABLE", REBUILD)
+        if state.phase == "verified" and result.ok:
+            yield Finding(
+                path,
+                "BUNDLE_INVALID",
+                "payload/ or evidence/ is not the tree that was verified (file modes changed?)",
+                target.label,
+                "BUNDLE_IMMUTABLE",
+                REBUILD,
+            )
+
+
+def _activations(record: ScopeRecord | None) -> Iterator[tuple[str, str]]:
+    """(at, bundle id) of every pointer change in an environment's log."""
+    for event in record.events if record else []:
+        bundle = event.data.get("bundle_id", event.data.get("target"))
+        if isinstance(bundle, str):
+            yield event.at, bundle
+
+
+def _releases(ctx: Context, record: ScopeRecord, state: DeploymentState) -> Iterator[Finding]:
+    target, path = record.scope, record.scope.path
+    for bundle_id, release in sorted(state.releases.items()):
+        where = f"{path}/releases/{bundle_id}"
+        tree = ctx.tree.tree_id(where)
+        if tree != release.bundle_tree:
+            yield Finding(
+                where,
+                "RELEASE_MISMATCH",
+                "missing" if tree is None else "differs from the bundle tree recorded at promotion",
+                target.label,
+                "BUNDLE_IMMUTABLE",
+                "releases are written by `gitdocket promote` only; restore it from git history",
+            )
+        bundle: BundleState | None = ctx.state(scope("bundle", bundle_id))
+        if bundle is None:
+            yield Finding(
+                f"bundles/{bundle_id}",
+                "REFERENCE_BROKEN",
+                f"promoted to {target.keys[0]} but missing",
+                target.label,
+                hint="restore the bundle from git history",
+            )
+            continue
+        if ctx.tree.tree_id(f"bundles/{bundle_id}") != release.bundle_tree:
+            yield Finding(
+                f"bundles/{bundle_id}",
+                "RELEASE_MISMATCH",
+                f"is not the tree promoted to {target.keys[0]}",
+                target.label,
+                "BUNDLE_IMMUTABLE",
+                REBUILD,
+            )
+        if bundle.phase != "verified":
+            yield Finding(
+                f"bundles/{bundle_id}",
+                "REFERENCE_BROKEN",
+                f"promoted to {target.keys[0]} but never verified",
+                target.label,
+                "PROMOTE_REQUIRES_VERIFIED_BUNDLE",
+                "only verified bundles are promoted",
+            )
+    for name in sorted(set(ctx.tree.listdir(f"{path}/releases")) - set(state.releases)):
+        yield Finding(
+            f"{path}/releases/{name}",
+            "UNEXPECTED_FILE",
+            "a release that was never promoted here",
+            target.label,
+            hint="remove it; releases are written by `gitdocket promote`",
+        )
+
+
+def _report_problem(
+    raw: bytes | None, digest: str, data: dict[str, object], env: str, seq: int
+) -> str | None:
+    if raw is None:
+        return "missing"
+    if "sha256:" + hashlib.sha256(raw).hexdigest() != digest:
+        return "does not match the digest its promotion recorded"
+    try:
+        report = PromotionReport.model_validate(loads_strict(raw, "report"))
+    except (DocketError, ValidationError) as exc:
+        why = first_error(exc) if isinstance(exc, ValidationError) else str(exc)
+        return f"not a release_bundle_promotion_v1 report ({why})"
+    if (
+        report.status != "passed"
+        or report.environment != env
+        or report.bundle_id != data.get("bundle_id")
+        or report.sequence != seq
+        or report.gate_decision != data.get("gate_decision")
+    ):
+        return "does not describe a passing gate for this promotion"
+    return None
+
+
+def _reports(ctx: Context, record: ScopeRecord) -> Iterator[Finding]:
+    target, path = record.scope, record.scope.path
+    expected: set[str] = set()
+    for event in record.events:
+        digest, seq = event.data.get("report_digest"), event.data.get("sequence")
+        if event.type != "promoted" or not isinstance(digest, str) or not isinstance(seq, int):
+            continue
+        name = f"{path}/reports/{seq}.json"
+        expected.add(f"{seq}.json")
+        problem = _report_problem(ctx.tree.read(name), digest, event.data, target.keys[0], seq)
+        if problem is not None:
+            yield Finding(
+                name,
+                "GATE_REPORT_INVALID",
+                problem,
+                target.label,
+                "GATE_REQUIRED",
+                "gate reports are written by `gitdocket promote --gated`; restore it from git history",
+            )
+    for name in sorted(set(ctx.tree.listdir(f"{path}/reports")) - expected):
+        yield Finding(
+            f"{path}/reports/{name}",
+            "UNEXPECTED_FILE",
+            "no promotion recorded this report",
+            target.label,
+            hint="remove it",
+        )
+
+
+def _sources(ctx: Context, record: ScopeRecord) -> Iterator[Finding]:
+    for event in record.events:
+        source = event.data.get("source_environment")
+        if event.type != "promoted" or not isinstance(source, str):
+            continue
+        source_record = ctx.records.get(scope("environment", source)) if source else None
+        ran = {bundle for at, bundle in _activations(source_record) if at <= event.at}
+        if event.data.get("bundle_id") not in ran:
+            yield Finding(
+                f"{record.scope.history_path}:{event.seq}",
+                "REFERENCE_BROKEN",
+                f"promoted from {source}, which was not running this bundle",
+                record.scope.label,
+                "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE",
+                "promote through the environments in order",
+            )
+
+
+def environment_releases(ctx: Context) -> Iterable[Finding]:
+    for record in ctx.scopes("environment"):
+        if not record.states:
+            continue
+        yield from _releases(ctx, record, record.state)
+        yield from _reports(ctx, record)
+        yield from _sources(ctx, record)
+
+
+CHECKS.extend([bundle_contents, environment_releases])
+
+
+# -- one environment ------------------------------------------------------------------------------
+
+
+class _Only:
+    """A ``TreeView`` that shows only ``prefixes`` of another (and the folders leading to them)."""
+
+    def __init__(self, tree: TreeView, prefixes: Iterable[str]) -> None:
+        self.tree = tree
+        self.commit = tree.commit
+        self.prefixes = tuple(prefixes)
+
+    def _inside(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.prefixes)
+
+    def _visible(self, path: str) -> bool:
+        return (
+            path in ("", ".")
+            or self._inside(path)
+            or any(p.startswith(path + "/") for p in self.prefixes)
+        )
+
+    def read(self, path: str) -> bytes | None:
+        return self.tree.read(path) if self._inside(path) else None
+
+    def kind(self, path: str) -> EntryKind | None:
+        return self.tree.kind(path) if self._visible(path) else None
+
+    def listdir(self, path: str) -> list[str]:
+        if not self._visible(path):
+            return []
+        return [n for n in self.tree.listdir(path) if self._visible(f"{path}/{n}" if path else n)]
+
+    def tree_id(self, path: str) -> str | None:
+        return self.tree.tree_id(path) if self._inside(path) else None
+
+    def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
+        if self._inside(path):
+            yield from self.tree.walk(path)
+
+
+def verify_environment(tree: TreeView, environment: str) -> list[Finding]:
+    """Every finding about ``environment``'s chain: its log, its releases and reports, the
+    environments it received bundles from, those bundles, and the policy that signed them."""
+    prefixes = {"registry/policy", "registry/registry.yaml", f"deployments/{environment}"}
+    pending, seen = [environment], set()
+    while pending:
+        env = pending.pop()
+        if env in seen:
+            continue
+        seen.add(env)
+        prefixes.add(f"deployments/{env}")
+        raw = tree.read(f"deployments/{env}/current.json")
+        try:
+            state = loads_strict(raw, env) if raw else {}
+        except DocketError:
+            continue
+        prefixes.update(f"bundles/{b}" for b in state.get("releases", {}) if isinstance(b, str))
+        pending.extend(
+            str(r["source_environment"])
+            for r in state.get("releases", {}).values()
+            if isinstance(r, dict) and isinstance(r.get("source_environment"), str)
+        )
+    return verify_snapshot(Context(_Only(tree, sorted(prefixes))))

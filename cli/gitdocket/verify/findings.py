@@ -1,0 +1,64 @@
+"""A finding: one thing wrong, with a stable code, where it is, which rule, and what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = ["CODES", "Finding", "report_order"]
+
+CODES: dict[str, str] = {
+    "LOG_UNREADABLE": "a history line is not valid, canonical, schema-conforming JSON",
+    "CHAIN_BROKEN": "seq or prev does not continue the hash chain",
+    "SIGNATURE_INVALID": "a signature is missing, forged, or by someone outside the role",
+    "POLICY_EXPIRED": "an event was written after the expiry of the policy version it names",
+    "REPLAY_ILLEGAL": "an event is not what decide produces from the state before it",
+    "INVARIANT_BROKEN": "the folded state breaks a lifecycle invariant",
+    "CURRENT_MISMATCH": "current.json is not the fold of history.jsonl",
+    "CURRENT_MISSING": "a scope has a history but no current.json, or the reverse",
+    "SNAPSHOT_MISMATCH": "a frozen snapshot differs from its recorded manifest",
+    "DOCUMENT_INVALID": "a document does not validate against its contract",
+    "UNEXPECTED_FILE": "a file that no lifecycle writes sits in a scope folder",
+    "REFERENCE_BROKEN": "a record names another scope that does not match",
+    "TAG_MISSING": "a frozen version or published package has no tag",
+    "TAG_MISMATCH": "a gitdocket tag is unsigned, or not on the commit that recorded it (moved?)",
+    "SCOPE_DELETED": "a scope is gone that the base, a signed tag or another record proves existed",
+    "HISTORY_REWRITTEN": "a log does not extend the one its base or its signed tag recorded",
+    "IMMUTABLE_CHANGED": "an immutable file changed or was deleted",
+    "UNAUTHORIZED_AT_BASE": "a new event is not authorized by the base policy",
+    "VERSION_NOT_MONOTONIC": "a new version is not newer than the existing ones",
+    "NOT_DESCENDANT": "the head does not descend from the base",
+    "BUNDLE_INVALID": "a release bundle's files do not match its manifest (changed, missing or extra)",
+    "RELEASE_MISMATCH": "an environment's release is not the bundle tree recorded at promotion",
+    "GATE_REPORT_INVALID": "a gated promotion's report is missing, altered or not passing",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    code: str
+    message: str
+    scope: str = ""
+    invariant: str = ""
+    hint: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        rule = f" [{self.invariant}]" if self.invariant else ""
+        return f"{self.code} {self.path}: {self.message}{rule}"
+
+
+def report_order(findings: Iterable[Finding]) -> list[Finding]:
+    """Unique findings by path; line numbers in numeric order (``:2`` before ``:10``)."""
+
+    def key(f: Finding) -> tuple[str, int, str, str, str]:
+        base, _, line = f.path.rpartition(":")
+        if base and line.isdigit():
+            return (base, int(line), f.code, f.message, f.hint)
+        return (f.path, 0, f.code, f.message, f.hint)
+
+    return sorted(set(findings), key=key)

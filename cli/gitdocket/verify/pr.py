@@ -1,0 +1,200 @@
+"""PR and history mode: what a change may do to the records it finds at its base.
+
+Every base log is a prefix of its head log; no scope disappears; no immutable file (a frozen
+snapshot, a built bundle, a promoted release) changes; every new event is authorized by the
+policy *at the base* (an attacker cannot grant themselves a role in the same PR); new versions
+are newer than the base's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from gitdocket.core.scopes import Scope, semver_key
+from gitdocket.core.tree import TreeView
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.authz import authorize
+from gitdocket.lifecycles.policy import Role, lookup_role
+from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
+from gitdocket.verify.findings import Finding, report_order
+from gitdocket.verify.snapshot import verify_snapshot
+
+__all__ = ["IMMUTABLE", "PR_CHECKS", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
+
+IMMUTABLE: dict[str, tuple[str, ...]] = {
+    "version": ("method",),
+    "bundle": ("bundle_manifest.json", "payload", "evidence"),
+}
+"""Entries of a scope folder that never change once they exist."""
+
+PR_CHECKS: list[Callable[[Context, Context], Iterable[Finding]]] = []
+"""Checks of a change ``(base, head)``; modules append to it when imported (see ``checks``)."""
+
+
+def _owners(base: Context, head: Context) -> Callable[[str], Role | None]:
+    def owners(archetype: str) -> Role | None:
+        return base.owners_at(archetype, "9999") or head.owners_at(archetype, "9999")
+
+    return owners
+
+
+def _new_events(base: Context, head: Context, target: Scope, start: int) -> Iterable[Finding]:
+    record = head.records[target]
+    policy = base.policies[-1]
+    machine = machine_for(target.kind)
+    owners = _owners(base, head)
+
+    def resolve(name: str) -> Role | None:
+        return (
+            owners(name.split(":", 1)[1])
+            if name.startswith("owners:")
+            else lookup_role(policy, name)
+        )
+
+    for event in record.events[start:]:
+        if policy.phase == "none" and target.kind == "policy":
+            continue  # the very first policy is trusted on first use
+        verdict = authorize(machine, target, event, policy, resolve)
+        for problem in verdict.problems:
+            yield Finding(
+                f"{target.history_path}:{event.seq}",
+                "UNAUTHORIZED_AT_BASE",
+                problem,
+                target.label,
+                hint=f"new events must be signed by {verdict.role} as the base policy "
+                f"(v{policy.version}) defines it",
+            )
+
+
+def _immutable(base: Context, head: Context, target: Scope) -> Iterable[Finding]:
+    names = list(IMMUTABLE.get(target.kind, ()))
+    if target.kind == "environment":
+        names += [f"releases/{r}" for r in base.tree.listdir(f"{target.path}/releases")]
+    for name in names:
+        path = f"{target.path}/{name}"
+        before = base.tree.tree_id(path) or base.tree.read(path)
+        after = head.tree.tree_id(path) or head.tree.read(path)
+        if before is not None and before != after:
+            yield Finding(
+                path,
+                "IMMUTABLE_CHANGED",
+                "changed or deleted after it was written",
+                target.label,
+                "FROZEN_VERSION_IMMUTABLE" if target.kind == "version" else "",
+                "revert the change; immutable records are never edited",
+            )
+
+
+def _versions(base: Context, head: Context) -> Iterable[Finding]:
+    for target in sorted(set(head.records) - set(base.records)):
+        if target.kind != "version":
+            continue
+        archetype, number = target.keys
+        older = [s.keys[1] for s in base.records if s.kind == "version" and s.keys[0] == archetype]
+        if older and semver_key(number) <= max(semver_key(v) for v in older):
+            yield Finding(
+                target.history_path,
+                "VERSION_NOT_MONOTONIC",
+                f"{number} is not newer than {max(older, key=semver_key)}",
+                target.label,
+                "VERSIONS_MONOTONIC",
+                "choose a higher version number",
+            )
+
+
+def pr_findings(base: Context, head: Context) -> list[Finding]:
+    """The change-only findings between two snapshots (no snapshot checks)."""
+    found: list[Finding] = []
+    for target, brec in sorted(base.records.items()):
+        hrec = head.records.get(target)
+        if hrec is None:
+            found.append(
+                Finding(
+                    target.path,
+                    "SCOPE_DELETED",
+                    "scope deleted",
+                    target.label,
+                    hint="scopes are never deleted; withdraw, retire or close instead",
+                )
+            )
+            continue
+        old = base.tree.read(target.history_path) or b""
+        new = head.tree.read(target.history_path) or b""
+        if not new.startswith(old):
+            found.append(
+                Finding(
+                    target.history_path,
+                    "HISTORY_REWRITTEN",
+                    "the base log is not a prefix of the head log",
+                    target.label,
+                    "HISTORY_PRESERVED",
+                    "logs are append-only; restore the base lines",
+                )
+            )
+            continue
+        found.extend(_new_events(base, head, target, len(brec.events)))
+        found.extend(_immutable(base, head, target))
+    for target in sorted(set(head.records) - set(base.records)):
+        found.extend(_new_events(base, head, target, 0))
+    found.extend(_versions(base, head))
+    for check in PR_CHECKS:
+        found.extend(check(base, head))
+    return found
+
+
+def not_descendant(head: str, base: str) -> Finding:
+    """The finding for a head that does not descend from its base (history was rewritten)."""
+    return Finding(
+        head,
+        "NOT_DESCENDANT",
+        f"does not descend from {base[:12]}",
+        hint="rebase the change onto the base; published history is never rewritten",
+    )
+
+
+def _merge(primary: list[Finding], extra: Iterable[Finding]) -> list[Finding]:
+    """``primary`` plus the ``extra`` findings that say something new (not the same code at
+    the same path: a rewritten log found by its tag is not reported twice)."""
+    known = {(f.path, f.code) for f in primary}
+    return report_order([*primary, *(f for f in extra if (f.path, f.code) not in known)])
+
+
+@gc_paused()
+def verify_pr(
+    base: TreeView,
+    head: TreeView,
+    refs: RefView | None = None,
+    descends: bool = True,
+    runner: Runner = in_process,
+) -> list[Finding]:
+    """Snapshot findings of ``head`` plus what the change from ``base`` may not do.
+    ``descends`` says whether head's history contains base (the caller asks git)."""
+    head_ctx = Context(head, refs, runner)
+    findings = verify_snapshot(head_ctx)
+    base_ctx = Context(base, runner=runner)
+    verify_snapshot(base_ctx)  # fills the base folds that authorization reads
+    extra = pr_findings(base_ctx, head_ctx)
+    if not descends:
+        extra.append(not_descendant(head.commit or "", base.commit or ""))
+    return _merge(findings, extra)
+
+
+@gc_paused()
+def verify_history(
+    steps: Sequence[TreeView],
+    head: TreeView,
+    refs: RefView | None = None,
+    runner: Runner = in_process,
+) -> list[Finding]:
+    """Snapshot of ``head`` plus PR mode for each step: ``steps`` are the first-parent commits
+    from the last verified one to ``head``, oldest first (the caller walks git)."""
+    findings = verify_snapshot(Context(head, refs, runner))
+    extra: list[Finding] = []
+    previous: Context | None = None
+    for step in steps:
+        ctx = Context(step, runner=runner)
+        verify_snapshot(ctx)
+        if previous is not None:
+            extra.extend(pr_findings(previous, ctx))
+        previous = ctx
+    return _merge(findings, extra)

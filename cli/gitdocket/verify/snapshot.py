@@ -1,0 +1,325 @@
+"""Snapshot verification: the checks every scope gets, then each kind's own ``CHECKS``.
+
+Order matters only for the quality of the report, never for what is checked: logs first (parse,
+chain, replay), then their anchors (gitdocket's signed tags), then signatures and ``current.json``,
+then the kind-specific and cross-scope ``CHECKS``. A scope whose log is broken is marked so, and
+later checks that would only repeat that root cause (its fold, the records that depend on it)
+stay quiet about it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+
+from gitdocket.core.log import Event, chain_problems, head_digest, render_current
+from gitdocket.core.scopes import Scope, scope
+from gitdocket.core.tree import TreeView
+from gitdocket.errors import DocketError
+from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.authz import RoleResolver, authorize, required_role, valid_signers
+from gitdocket.lifecycles.policy import PolicyState, Role, expired, lookup_role, renews_expiry
+from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
+from gitdocket.verify.findings import Finding, report_order
+
+__all__ = ["CHECKS", "check_log", "verify_snapshot"]
+
+Check = Callable[[Context], Iterable[Finding]]
+CHECKS: list[Check] = []
+"""Kind-specific and cross-scope checks; modules append to it when imported (see ``checks``)."""
+_FIRST = ("policy", "archetype")
+
+
+def _resolver(ctx: Context, policy: PolicyState, at: str) -> RoleResolver:
+    def resolve(name: str) -> Role | None:
+        if name.startswith("owners:"):
+            return ctx.owners_at(name.split(":", 1)[1], at)
+        return lookup_role(policy, name)
+
+    return resolve
+
+
+def _owners_unknown(ctx: Context, role: str) -> bool:
+    """The role is ``owners:<a>`` and archetype ``a`` cannot say who its owners are (its log is
+    broken, or it is missing and reported): its own finding is the root cause."""
+    if not role.startswith("owners:"):
+        return False
+    try:
+        archetype = scope("archetype", role.split(":", 1)[1])
+    except DocketError:
+        return False
+    return ctx.accounted(archetype)
+
+
+def _event_problems(
+    ctx: Context, record: ScopeRecord, index: int, event: Event, policy: PolicyState
+) -> list[str]:
+    target = record.scope
+    machine = machine_for(target.kind)
+    if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):
+        return valid_signers(target, event, policy)[1]  # forged bytes are still worth naming
+    policies = [policy]
+    if target.kind == "policy":  # a policy change is signed by the old and the new root
+        after = record.states[index] if index < len(record.states) else None
+        policies = [p for p in (policy, after) if p is not None and p.phase != "none"]
+    problems: list[str] = []
+    for pol in policies:
+        verdict = authorize(machine, target, event, pol, _resolver(ctx, pol, event.at))
+        problems.extend(p for p in verdict.problems if p not in problems)
+    return problems
+
+
+def _named_policy(ctx: Context, target: Scope, event: Event) -> PolicyState | str:
+    """The policy version ``event`` is judged by, or why there is none. A policy change is
+    judged by the policy just before it: naming the version it creates would let anyone the
+    policy lists sign their own promotion to root."""
+    if target.kind == "policy" and event.policy_version != event.seq - 1:
+        return f"names policy v{event.policy_version}, but the policy before it is v{event.seq - 1}"
+    policy = ctx.policy_at(event.policy_version)
+    if policy is None or (target.kind != "policy" and policy.phase == "none"):
+        return f"names policy v{event.policy_version}, which does not exist"
+    return policy
+
+
+def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
+    """One finding per event whose signatures do not authorize it (all its problems in one line)."""
+    target = record.scope
+    machine = machine_for(target.kind)
+    if target.kind != "policy" and scope("policy") in ctx.missing:
+        return  # nothing can be judged without the policy; its SCOPE_DELETED says why
+    for index, event in enumerate(record.events):
+        where = f"{target.history_path}:{event.seq}"
+        policy = _named_policy(ctx, target, event)
+        if isinstance(policy, str):
+            yield Finding(
+                where,
+                "SIGNATURE_INVALID",
+                policy,
+                target.label,
+                hint="the event was forged or the policy log was truncated",
+            )
+            continue
+        if expired(policy, event.at) and not renews_expiry(target, event.type, event.data, event.at):
+            yield Finding(
+                where,
+                "POLICY_EXPIRED",
+                f"written at {event.at}, after policy v{policy.version} expired ({policy.expires})",
+                target.label,
+                hint="an expired policy accepts only its renewal by root; restore the log from git history",
+            )
+        problems = _event_problems(ctx, record, index, event, policy)
+        if problems:
+            role = required_role(machine, target, event.type, event.data)
+            yield Finding(
+                where,
+                "SIGNATURE_INVALID",
+                "; ".join(problems),
+                target.label,
+                hint=f"this event needs signatures by {role}; restore the line from git history",
+            )
+
+
+def _replay(record: ScopeRecord) -> Iterable[Finding]:
+    target = record.scope
+    machine = machine_for(target.kind)
+    state = machine.initial(target)
+    for event in record.events:
+        where = f"{target.history_path}:{event.seq}"
+        row = machine.by_event.get(event.type)
+        if row is None:
+            record.broken = True
+            yield Finding(
+                where,
+                "REPLAY_ILLEGAL",
+                f"unknown event type {event.type!r}",
+                target.label,
+                hint="restore the log from git history",
+            )
+            return
+        try:
+            decision = machine.decide(state, row.command, event.data)
+        except DocketError as exc:
+            record.broken = True
+            yield Finding(
+                where,
+                "REPLAY_ILLEGAL",
+                f"{event.type} would be refused: {exc.message}",
+                target.label,
+                getattr(exc, "invariant", ""),
+                hint="the log was edited by hand",
+            )
+            return
+        if (decision.type, decision.data) != (event.type, event.data):
+            record.broken = True
+            yield Finding(
+                where,
+                "REPLAY_ILLEGAL",
+                "event data is not what the command produces",
+                target.label,
+                hint="the log was edited by hand",
+            )
+            return
+        state = machine.evolve(state, event.type, event.data)
+        record.states.append(state)
+        for name in machine.broken_invariants(state):
+            yield Finding(
+                where,
+                "INVARIANT_BROKEN",
+                f"state after seq {event.seq} breaks {name}",
+                target.label,
+                name,
+                hint="the log was edited by hand; restore it from git history",
+            )
+
+
+def _current(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
+    target = record.scope
+    if record.broken:
+        return  # the log's own finding says what is wrong; its fold proves nothing
+    actual = ctx.tree.read(target.current_path)
+    if actual is None:
+        yield Finding(
+            target.current_path,
+            "CURRENT_MISSING",
+            "history without current.json",
+            target.label,
+            hint="current.json is derived; restore it from git history",
+        )
+        return
+    expected = render_current(
+        target.path,
+        record.state.model_dump(mode="json"),
+        record.events[-1].seq,
+        head_digest(record.lines[-1]),
+    )
+    if actual != expected:
+        yield Finding(
+            target.current_path,
+            "CURRENT_MISMATCH",
+            "differs from the fold of history.jsonl",
+            target.label,
+            hint="current.json is derived; restore it from git history",
+        )
+
+
+def _missing_scopes(ctx: Context) -> Iterable[Finding]:
+    """A scope that another record names but that is gone was deleted (scopes never are)."""
+    for target, named_by in sorted(ctx.named.items()):
+        if target in ctx.records or target in ctx.missing:
+            continue
+        ctx.missing.add(target)
+        yield Finding(
+            target.path,
+            "SCOPE_DELETED",
+            f"is gone, but {named_by} still names it",
+            target.label,
+            hint=f"scopes are never deleted; restore {target.path} from git history",
+        )
+
+
+def check_log(ctx: Context, record: ScopeRecord) -> list[Finding]:
+    """Chain and replay of one scope's log (one finding per broken line). A log whose chain is
+    broken is not replayed: its order and completeness are unknown, so replay would only
+    report consequences."""
+    target = record.scope
+    if not record.events:
+        if record.readable:
+            record.broken = True
+            return [
+                Finding(
+                    target.history_path,
+                    "CURRENT_MISSING",
+                    "history.jsonl is missing or not a file",
+                    target.label,
+                    hint="restore history.jsonl from git history",
+                )
+            ]
+        return []
+    messages: dict[int, list[str]] = {}
+    for seq, message in chain_problems(record.events, record.lines):
+        messages.setdefault(seq, []).append(message)
+    if messages:
+        record.broken = True
+        return [
+            Finding(
+                f"{target.history_path}:{seq}",
+                "CHAIN_BROKEN",
+                "; ".join(text),
+                target.label,
+                hint="a line was edited, reordered or removed; restore the log from git history",
+            )
+            for seq, text in sorted(messages.items())
+        ]
+    return list(_replay(record))
+
+
+FORKED_SHARE = 0.7
+"""The share of the events whose signatures ``ctx.runner`` checks while this process checks
+the others, every ``current.json`` and the ``CHECKS`` (balanced for a second process)."""
+
+
+def _signature_findings(ctx: Context, record: ScopeRecord) -> list[Finding]:
+    return list(_signatures(ctx, record))
+
+
+def _cut(records: list[ScopeRecord], share: float) -> int:
+    """The index before which ``records`` hold ``share`` of all events."""
+    goal, seen = share * sum(len(r.events) for r in records), 0
+    for index, record in enumerate(records):
+        if seen >= goal:
+            return index
+        seen += len(record.events)
+    return len(records)
+
+
+def _judge(ctx: Context, records: list[ScopeRecord]) -> list[Finding]:
+    """Signatures (most of verify's time is their cryptography), every ``current.json``, then
+    the ``CHECKS``. The first records' signatures go to ``ctx.runner``, meanwhile this process
+    does the rest. None of these changes the context (they only read it: logs, tags and missing
+    scopes are settled before), so where and in which order they run changes nothing."""
+    cut = _cut(records, FORKED_SHARE)
+    pending = ctx.runner(functools.partial(_signature_findings, ctx), records[:cut])
+    found: list[Finding] = []
+    try:
+        for record in records[cut:]:
+            found.extend(_signatures(ctx, record))
+        for record in records:
+            found.extend(_current(ctx, record))
+        for check in CHECKS:
+            found.extend(check(ctx))
+        theirs = pending.result()
+    except BaseException:
+        pending.cancel()
+        raise
+    for findings in theirs:
+        found.extend(findings)
+    return found
+
+
+@gc_paused()
+def verify_snapshot(
+    ctx_or_tree: Context | TreeView, refs: RefView | None = None, runner: Runner = in_process
+) -> list[Finding]:
+    """All findings of one snapshot, sorted by path. ``runner`` (for the ``Context`` built from a
+    tree; a given ``Context`` brings its own) may take part of the work to another process (see
+    ``Runner``); the findings are the same."""
+    from gitdocket.verify import archetypes  # noqa: F401 - registers the kind-specific checks
+    from gitdocket.verify.tags import check_tags, start_tag_checks
+
+    ctx = ctx_or_tree if isinstance(ctx_or_tree, Context) else Context(ctx_or_tree, refs, runner)
+    # Policy and archetypes first: other scopes' signatures are judged against their folds.
+    ordered = [record for _, record in ctx.ordered()]
+    records = [r for r in ordered if r.scope.kind in _FIRST]
+    records += [r for r in ordered if r.scope.kind not in _FIRST]
+    tags = start_tag_checks(ctx)  # their signatures are checked while the logs replay
+    try:
+        for record in records:
+            ctx.findings.extend(check_log(ctx, record))
+        ctx.findings.extend(check_tags(ctx, tags))
+    except BaseException:
+        if tags is not None:
+            tags.cancel()
+        raise
+    ctx.findings.extend(_missing_scopes(ctx))
+    ctx.findings.extend(_judge(ctx, records))
+    return report_order(ctx.findings)

@@ -1,0 +1,306 @@
+"""Docket's tags as anchors of its logs: ``<archetype>/v<version>`` marks the commit that froze a
+version, ``packages/<archetype>/v<version>`` the commit that published a package.
+
+A tag in those namespaces is genuine when it is signed (SSHSIG, namespace ``git``) by a key some
+policy version listed, and points at exactly the commit that recorded it: there the scope's log
+ends with the recording event, and at the commit's first parent it does not yet hold it. A moved
+tag (even re-signed by a legitimate key) or a forged one fails that. A genuine tag then proves the
+record existed: the scope must still exist (else ``SCOPE_DELETED``) and its log must extend the
+tagged one (else ``HISTORY_REWRITTEN``) — snapshot mode catches rewritten history without a base.
+When the policy itself is gone, signatures are not judged (its ``SCOPE_DELETED`` is the finding).
+
+Does not judge tags outside gitdocket's namespaces, nor the events themselves (``snapshot`` does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from gitdocket.core import sshsig
+from gitdocket.core.log import Event, iter_lines, parse_line
+from gitdocket.core.scopes import SEMVER_RE, Scope, scope
+from gitdocket.errors import DocketError, TrustError
+from gitdocket.verify.context import Context, Pending, RefView, ScopeRecord
+from gitdocket.verify.findings import Finding
+
+__all__ = ["RECORDING_EVENT", "TagChecks", "check_tags", "start_tag_checks", "tag_name", "tag_scope"]
+
+RECORDING_EVENT: dict[str, str] = {"version": "version_frozen", "package": "package_published"}
+"""The event whose commit a scope's tag marks."""
+
+_RESTORE = "restore the tag from a trusted clone (`git fetch --tags --force`), or delete it"
+
+
+def tag_name(target: Scope) -> str:
+    archetype, version = target.keys
+    return (
+        f"{archetype}/v{version}"
+        if target.kind == "version"
+        else f"packages/{archetype}/v{version}"
+    )
+
+
+def _in_namespace(name: str) -> list[str] | None:
+    parts = name.split("/")
+    kind = "version"
+    if len(parts) == 3 and parts[0] == "packages":
+        parts, kind = parts[1:], "package"
+    if len(parts) == 2 and parts[1].startswith("v") and SEMVER_RE.fullmatch(parts[1][1:]):
+        return [kind, parts[0], parts[1][1:]]
+    return None
+
+
+def tag_scope(name: str) -> Scope | None:
+    """The scope a tag in gitdocket's namespaces marks; None for any other tag."""
+    found = _in_namespace(name)
+    if found is None:
+        return None
+    try:
+        return scope(*found)
+    except DocketError:
+        return None
+
+
+def _policy_keys(ctx: Context) -> dict[str, Ed25519PublicKey]:
+    """Every SSH key any policy version listed, by its ``type base64`` text."""
+    keys: dict[str, Ed25519PublicKey] = {}
+    for policy in ctx.policies:
+        for identity in policy.identities.values():
+            if identity.kind == "ssh" and identity.public_key:
+                with contextlib.suppress(TrustError, ValueError):
+                    key = sshsig.parse_public_key(identity.public_key)
+                    keys[_key_id(key)] = key
+    return keys
+
+
+def _key_id(key: Ed25519PublicKey) -> str:
+    return " ".join(sshsig.public_key_line(key).split()[:2])
+
+
+def _genuine(keys: list[Ed25519PublicKey], signed: tuple[bytes, bytes] | None) -> bool:
+    """The tag's (signature, signed bytes) were signed by one of ``keys``. ``sshsig.verify``
+    refuses a signature made by any key but the one it is given before doing any cryptography,
+    so trying each key is the same question as looking the embedded key up, without parsing the
+    signature twice; the key that signed last is tried first (``keys`` is reordered), so a
+    registry signed by one key pays one parse and one check per tag."""
+    if signed is None:
+        return False
+    signature, payload = signed
+    for index, key in enumerate(keys):
+        try:
+            sshsig.verify(signature, payload, "git", key)
+        except (TrustError, ValueError):
+            continue
+        keys.insert(0, keys.pop(index))
+        return True
+    return False
+
+
+def _signed(keys: list[Ed25519PublicKey], refs: RefView, name: str) -> bool:
+    """The tag ``name`` is signed by one of ``keys``."""
+    return _genuine(keys, refs.tag_signature(name))
+
+
+@dataclass
+class TagChecks:
+    """Docket's tags and, being computed through ``ctx.runner``, whether each is signed by a key
+    of some policy version: started (``start_tag_checks``) as soon as the context knows its
+    policies, so that a second process checks the signatures while this one replays the logs."""
+
+    tags: list[tuple[str, str]]
+    targets: dict[str, Scope | None]
+    judged: list[str]
+    pending: Pending[bool] | None
+
+    def signed(self) -> dict[str, bool]:
+        if self.pending is None:
+            return {}
+        return dict(zip(self.judged, self.pending.result(), strict=True))
+
+    def cancel(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+
+
+def start_tag_checks(ctx: Context) -> TagChecks | None:
+    """Read the tags and start checking their signatures (None without refs). Signatures are
+    only judged against a policy: without one, its ``SCOPE_DELETED`` says why."""
+    refs = ctx.refs
+    if refs is None:
+        return None
+    tags = sorted(refs.tags().items())
+    targets = {name: tag_scope(name) for name, _ in tags}
+    judged = [name for name, target in targets.items() if target is not None]
+    pending = None
+    if scope("policy") in ctx.records:
+        keys = list(_policy_keys(ctx).values())
+        signed = [refs.tag_signature(name) for name in judged]
+        pending = ctx.runner(functools.partial(_genuine, keys), signed)
+    return TagChecks(tags, targets, judged, pending)
+
+
+def _lines(data: bytes | None) -> list[bytes]:
+    return [line for _, line in iter_lines(data or b"")]
+
+
+def _count(data: bytes | None) -> int:
+    """How many lines ``_lines(data)`` has, without splitting."""
+    if not data:
+        return 0
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _known_events(record: ScopeRecord | None, data: bytes | None) -> list[Event] | None:
+    """The parsed events of the tagged log ``data`` when it is a whole-line prefix of the log
+    verified at the head (the usual case): those bytes were parsed there already, and parsing
+    the same bytes again would give the same events. None when it is not (a rewritten log, a
+    truncated line): then the lines are parsed here."""
+    if record is None or (data and not data.endswith(b"\n")):
+        return None
+    count = _count(data)
+    if count > len(record.lines):
+        return None
+    if data and b"".join(line + b"\n" for line in record.lines[:count]) != data:
+        return None
+    return record.events[:count]
+
+
+def _recorded_here(
+    refs: RefView, commit: str, target: Scope, record: ScopeRecord | None = None
+) -> list[bytes] | None:
+    """The scope's log up to the tagged event, when ``commit`` is the one that appended it (one
+    commit may append more after it, e.g. ``gitdocket release`` freezes and packages at once)."""
+    data = refs.tree_at(commit).read(target.history_path)
+    lines = _lines(data)
+    parent = refs.parent(commit)
+    before = _count(refs.tree_at(parent).read(target.history_path)) if parent is not None else 0
+    known = _known_events(record, data)
+    for index in range(before, len(lines)):
+        if known is not None:
+            event = known[index]
+        else:
+            try:
+                event = parse_line(lines[index], target.history_path)
+            except DocketError:
+                return None
+        if event.type == RECORDING_EVENT[target.kind]:
+            return lines[: index + 1]
+    return None
+
+
+class _Later:
+    """``_where_recorded``'s mark for a tag whose record ``_check_tag`` looks up itself."""
+
+
+_LATER = _Later()
+Recorded = dict[str, list[bytes] | _Later | None]
+
+
+def _where_recorded(ctx: Context, refs: RefView, started: TagChecks) -> Recorded:
+    """``_recorded_here`` of every tag that names a scope, while the runner checks signatures:
+    it only reads commits and the parsed logs, which nothing changes meanwhile. A tag whose
+    commit cannot be read is left to ``_check_tag`` (which then fails where it always did)."""
+    found: Recorded = {}
+    for name, commit in started.tags:
+        target = started.targets[name]
+        if target is not None:
+            try:
+                found[name] = _recorded_here(refs, commit, target, ctx.records.get(target))
+            except Exception:  # noqa: BLE001 - re-raised by _check_tag, in order
+                found[name] = _LATER
+    return found
+
+
+def _check_tag(
+    ctx: Context,
+    refs: RefView,
+    verdicts: tuple[dict[str, bool], Recorded],
+    tag: tuple[str, str],
+    target: Scope,
+) -> Iterable[Finding]:
+    name, commit = tag
+    signed, recorded = verdicts
+    where = f"refs/tags/{name}"
+    if scope("policy") in ctx.records and not signed[name]:
+        yield Finding(
+            where,
+            "TAG_MISMATCH",
+            "not signed by a key of the trust policy (forged?)",
+            target.label,
+            hint=_RESTORE,
+        )
+        return
+    record = ctx.records.get(target)
+    known = recorded.get(name, _LATER)
+    tagged = _recorded_here(refs, commit, target, record) if isinstance(known, _Later) else known
+    if tagged is None:
+        yield Finding(
+            where,
+            "TAG_MISMATCH",
+            f"points at {commit[:12]}, which is not the commit that recorded "
+            f"{target.label} (moved or forged)",
+            target.label,
+            hint=_RESTORE,
+        )
+        return
+    if record is None:
+        ctx.missing.add(target)
+        yield Finding(
+            target.path,
+            "SCOPE_DELETED",
+            f"is gone, but its signed tag {name} proves it existed",
+            target.label,
+            hint=f"scopes are never deleted; restore {target.path} from git history",
+        )
+    elif not record.broken and record.lines[: len(tagged)] != tagged:
+        record.broken = True
+        yield Finding(
+            target.history_path,
+            "HISTORY_REWRITTEN",
+            f"does not extend the log its signed tag {name} recorded",
+            target.label,
+            "HISTORY_PRESERVED",
+            f"logs are append-only; restore the lines from {commit[:12]}",
+        )
+
+
+def check_tags(ctx: Context, started: TagChecks | None = None) -> Iterable[Finding]:
+    """Every tag in gitdocket's namespaces is genuine and still matches; every frozen version and
+    published package has its tag. ``started`` is ``start_tag_checks(ctx)`` when the caller
+    started it early."""
+    refs = ctx.refs
+    started = started if started is not None else start_tag_checks(ctx)
+    if refs is None or started is None:
+        return
+    seen: set[Scope] = set()
+    recorded = _where_recorded(ctx, refs, started)
+    signed = started.signed()
+    for name, commit in started.tags:
+        target = started.targets[name]
+        if target is None:
+            if _in_namespace(name) is not None:
+                yield Finding(
+                    f"refs/tags/{name}",
+                    "TAG_MISMATCH",
+                    "tag in gitdocket's namespace names no legal scope",
+                    hint="delete the forged tag",
+                )
+            continue
+        seen.add(target)
+        yield from _check_tag(ctx, refs, (signed, recorded), (name, commit), target)
+    for target, record in ctx.ordered():
+        if target.kind not in RECORDING_EVENT or target in seen or record.broken:
+            continue
+        if any(e.type == RECORDING_EVENT[target.kind] for e in record.events):
+            yield Finding(
+                f"refs/tags/{tag_name(target)}",
+                "TAG_MISSING",
+                "no tag marks this record",
+                target.label,
+                hint="tags are written by gitdocket; fetch them (`git fetch --tags`)",
+            )
