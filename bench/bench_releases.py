@@ -71,9 +71,7 @@ def gitdocket(*args: str | Path) -> str:
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
     if code:
-        raise RuntimeError(
-            f"gitdocket {' '.join(map(str, args))} exited {code}: {err.getvalue().strip()}"
-        )
+        raise RuntimeError(f"gitdocket {' '.join(map(str, args))} exited {code}: {err.getvalue().strip()}")
     return out.getvalue()
 
 
@@ -168,17 +166,14 @@ def bundle_rows(base: Path, key: Path, total: int, files: int) -> list[Row]:
     ratio = theirs / ours
     verify_row = (
         "bundle verify (vs openssl dgst -sha256)",
-        f"{mib / ours:,.0f} MiB/s over {mib:,.0f} MiB = {ratio:.2f}x openssl "
-        f"({mib / theirs:,.0f} MiB/s)",
+        f"{mib / ours:,.0f} MiB/s over {mib:,.0f} MiB = {ratio:.2f}x openssl ({mib / theirs:,.0f} MiB/s)",
         ">= 1.00x openssl",
         "ok" if ratio >= 1.0 else "SLOWER",
     )
     first = best_of(1, lambda: gitdocket("promote", bundle, "--env", "preview", "--repo", repo))
     second = best_of(
         1,
-        lambda: gitdocket(
-            "promote", bundle, "--env", "dev", "--source-env", "preview", "--repo", repo
-        ),
+        lambda: gitdocket("promote", bundle, "--env", "dev", "--source-env", "preview", "--repo", repo),
     )
     promote = max(first, second)
     promote_row = (

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -113,8 +112,9 @@ def _cli(info: FixtureInfo, *args: str) -> tuple[float, float, subprocess.Comple
     where = [] if args == ("--help",) else ["--repo", info.path]
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "gitdocket", *args, *where],
-                          capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "gitdocket", *args, *where], capture_output=True, text=True, env=env, check=False
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, done
@@ -132,8 +132,10 @@ def _timed(info: FixtureInfo, runs: int, *args: str) -> tuple[float, float] | st
     return sorted(samples)[len(samples) // 2]
 
 
-STALE_HINT = ("a cached fixture that verify rejects was written by an older write format: bump "
-              "FIXTURE_FORMAT in bench/fixtures.py (or delete bench/out)")
+STALE_HINT = (
+    "a cached fixture that verify rejects was written by an older write format: bump "
+    "FIXTURE_FORMAT in bench/fixtures.py (or delete bench/out)"
+)
 
 
 def bench_verify(info: FixtureInfo, runs: int) -> Row:
@@ -172,8 +174,7 @@ def _min_cpu(info: FixtureInfo, runs: int, *args: str) -> float:
     return best
 
 
-def _scaling_row(command: str, sizes: list[FixtureInfo], cpu: list[float], fixed: float,
-                 runs: int) -> Row:
+def _scaling_row(command: str, sizes: list[FixtureInfo], cpu: list[float], fixed: float, runs: int) -> Row:
     label = f"gitdocket {command} scaling (CPU, best of {runs})"
     shown = ", ".join(f"{i.versions:,} versions {c:.2f} s" for i, c in zip(sizes, cpu, strict=True))
     budget = f"≤ {GROWTH_BUDGET:.2f}× (linear: 1)"
@@ -229,8 +230,7 @@ class Writer:
         self.signing.append(self.signer.spent)
 
     def p50_ms(self, excluding_signing: bool = False) -> float:
-        samples = ([t - s for t, s in zip(self.totals, self.signing, strict=True)]
-                   if excluding_signing else self.totals)
+        samples = [t - s for t, s in zip(self.totals, self.signing, strict=True)] if excluding_signing else self.totals
         return statistics.median(samples) * 1000
 
     def signing_ms(self) -> float:
@@ -240,8 +240,7 @@ class Writer:
 def _clone(info: FixtureInfo, into: Path) -> Path:
     """A private copy of the fixture (objects hard-linked), so writes never touch the cache."""
     target = into / "big.git"
-    subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", info.path, str(target)],
-                   check=True)
+    subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", info.path, str(target)], check=True)
     return target
 
 
@@ -249,9 +248,10 @@ def _empty(into: Path, key: Path) -> Path:
     """A registry with the policy and one archetype (the least a freeze needs)."""
     path = into / "empty.git"
     session = new_registry(path, key)
-    session.write("docket: new archetype agent-00000",
-                  lambda tx: add_archetype(tx, "agent-00000", archetype_files("agent-00000"),
-                                           ("alice",)))
+    session.write(
+        "docket: new archetype agent-00000",
+        lambda tx: add_archetype(tx, "agent-00000", archetype_files("agent-00000"), ("alice",)),
+    )
     return path
 
 
@@ -274,16 +274,26 @@ def bench_writes(info: FixtureInfo, count: int) -> list[Row]:
     budget = f"< {WRITE_BUDGET_MS:.0f} ms"
     signing = f"{big.signing_ms():.2f} ms"
     return [
-        (f"one write (freeze), {size} registry: p50 incl. signing", f"{big.p50_ms():.1f} ms", "—",
-         INFO),
-        (f"one write (freeze), {size} registry: p50 excl. signing", f"{big.p50_ms(True):.1f} ms",
-         budget, _verdict(big.p50_ms(True) < WRITE_BUDGET_MS)),
-        ("one write (freeze), empty registry: p50 incl. signing", f"{empty.p50_ms():.1f} ms", "—",
-         INFO),
-        ("one write (freeze), empty registry: p50 excl. signing", f"{empty.p50_ms(True):.1f} ms",
-         budget, _verdict(empty.p50_ms(True) < WRITE_BUDGET_MS)),
-        (f"write cost {size} ÷ empty (excl. signing)", f"{ratio:.2f}×",
-         f"≤ {SIZE_RATIO_BUDGET:.0f}× (size-independent)", _verdict(ratio <= SIZE_RATIO_BUDGET)),
+        (f"one write (freeze), {size} registry: p50 incl. signing", f"{big.p50_ms():.1f} ms", "—", INFO),
+        (
+            f"one write (freeze), {size} registry: p50 excl. signing",
+            f"{big.p50_ms(True):.1f} ms",
+            budget,
+            _verdict(big.p50_ms(True) < WRITE_BUDGET_MS),
+        ),
+        ("one write (freeze), empty registry: p50 incl. signing", f"{empty.p50_ms():.1f} ms", "—", INFO),
+        (
+            "one write (freeze), empty registry: p50 excl. signing",
+            f"{empty.p50_ms(True):.1f} ms",
+            budget,
+            _verdict(empty.p50_ms(True) < WRITE_BUDGET_MS),
+        ),
+        (
+            f"write cost {size} ÷ empty (excl. signing)",
+            f"{ratio:.2f}×",
+            f"≤ {SIZE_RATIO_BUDGET:.0f}× (size-independent)",
+            _verdict(ratio <= SIZE_RATIO_BUDGET),
+        ),
         ("signing alone per write (2 events + commit + tag)", signing, "—", INFO),
     ]
 
@@ -328,10 +338,8 @@ def bench_throughput(info: FixtureInfo, signatures: int) -> list[Row]:
                 checked += 1
     sigs = time.perf_counter() - started
     return [
-        ("hash-chain verification (sha256 of each line + links)", _rate(events, chain, "events"),
-         "—", INFO),
-        ("signature verification (canonical payload + SSHSIG Ed25519)",
-         _rate(checked, sigs, "signatures"), "—", INFO),
+        ("hash-chain verification (sha256 of each line + links)", _rate(events, chain, "events"), "—", INFO),
+        ("signature verification (canonical payload + SSHSIG Ed25519)", _rate(checked, sigs, "signatures"), "—", INFO),
     ]
 
 
@@ -350,10 +358,11 @@ def extra_rows(quick: bool) -> list[Row]:
 def table(rows: list[Row]) -> str:
     header = ("benchmark", "measured", "budget", "verdict")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    line: Callable[[tuple[str, ...]], str] = lambda r: "| " + " | ".join(  # noqa: E731
-        c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|",
-                      *(line(r) for r in rows)])
+
+    def line(r: tuple[str, ...]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+
+    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in rows)])
 
 
 SECTIONS = ("verify", "status", "writes", "throughput", "releases", "scaling")
@@ -367,8 +376,9 @@ def _sections(text: str | None) -> list[str]:
     chosen = [part.strip() for part in text.split(",") if part.strip()]
     unknown = [c for c in chosen if c not in SECTIONS]
     if unknown or not chosen:
-        raise SystemExit(f"--only: unknown section(s) {', '.join(unknown) or '(none)'}; "
-                         f"choose from {', '.join(SECTIONS)}")
+        raise SystemExit(
+            f"--only: unknown section(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(SECTIONS)}"
+        )
     return chosen
 
 
@@ -393,18 +403,21 @@ def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Docket benchmarks (design §9 budgets).")
-    parser.add_argument("--quick", action="store_true",
-                        help="small fixture (50 archetypes, 500 versions); never fails on budgets")
+    parser.add_argument(
+        "--quick", action="store_true", help="small fixture (50 archetypes, 500 versions); never fails on budgets"
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="where fixtures are cached")
-    parser.add_argument("--only", metavar="SECTIONS",
-                        help=f"comma-separated subset of {', '.join(SECTIONS)} (default: all "
-                             "but scaling)")
+    parser.add_argument(
+        "--only", metavar="SECTIONS", help=f"comma-separated subset of {', '.join(SECTIONS)} (default: all but scaling)"
+    )
     args = parser.parse_args(argv)
     sections = _sections(args.only)
     archetypes, versions = QUICK if args.quick else FULL
     info = fixture(archetypes, versions, args.out, _log)
-    _log(f"fixture: {info.archetypes} archetypes, {info.versions} versions, {info.packages} "
-         f"packages, {info.commits} commits (generated in {info.seconds} s) at {info.path}")
+    _log(
+        f"fixture: {info.archetypes} archetypes, {info.versions} versions, {info.packages} "
+        f"packages, {info.commits} commits (generated in {info.seconds} s) at {info.path}"
+    )
     rows = rows_for(sections, info, args.quick, args.out)
     print(table(rows))
     failed = [r[0] for r in rows if r[3] == FAIL]

@@ -42,8 +42,7 @@ def _option(param: click.Option, ctx: click.Context) -> str:
     text = max(param.opts, key=len)
     if not param.is_flag:
         choices = isinstance(param.type, click.Choice)
-        text += " " + (param.metavar or (param.make_metavar(ctx) if choices else "")
-                       or (param.name or "value").upper())
+        text += " " + (param.metavar or (param.make_metavar(ctx) if choices else "") or (param.name or "value").upper())
     if param.multiple:
         text += " …"
     return text if param.required else f"[{text}]"
@@ -51,8 +50,9 @@ def _option(param: click.Option, ctx: click.Context) -> str:
 
 def _usage(command: click.Command, ctx: click.Context) -> str:
     arguments = [p.make_metavar(ctx) for p in command.params if isinstance(p, click.Argument)]
-    options = [_option(p, ctx) for p in command.params
-               if isinstance(p, click.Option) and p.name not in COMMON and not p.hidden]
+    options = [
+        _option(p, ctx) for p in command.params if isinstance(p, click.Option) and p.name not in COMMON and not p.hidden
+    ]
     return " ".join([ctx.command_path, *arguments, *options])
 
 
@@ -105,8 +105,7 @@ def main(argv: list[str]) -> int:
     text = render()
     if "--check" in argv:
         if not TARGET.is_file() or TARGET.read_text(encoding="utf-8") != text:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run `python docs/gen_cli.py`",
-                  file=sys.stderr)
+            print(f"{TARGET.relative_to(ROOT)} is out of date: run `python docs/gen_cli.py`", file=sys.stderr)
             return 1
         return 0
     TARGET.write_text(text, encoding="utf-8")

@@ -173,9 +173,7 @@ def policy_init(
     }
 
 
-def policy_at(
-    root: tuple[str, ...] = ("alice",), threshold: int = 1, *extra: tuple[str, Any]
-) -> Any:
+def policy_at(root: tuple[str, ...] = ("alice",), threshold: int = 1, *extra: tuple[str, Any]) -> Any:
     return run(POLICY, ("InitPolicy", policy_init(root, threshold)), *extra)
 
 
@@ -185,9 +183,7 @@ def sign(target: Scope, event: Event, *names: str) -> Event:
         SshSignature(
             kind="sshsig",
             principal=n,
-            sig=sshsig.sign(
-                det_key(n), signing_payload(target.path, event), EVENT_NAMESPACE
-            ).decode(),
+            sig=sshsig.sign(det_key(n), signing_payload(target.path, event), EVENT_NAMESPACE).decode(),
         )
         for n in names
     )

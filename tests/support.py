@@ -32,8 +32,11 @@ def write_key(directory: Path, name: str) -> Path:
     key = det_key(name)
     path = directory / f"{name}_ed25519"
     if not path.exists():
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                           serialization.NoEncryption()))
+        path.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+            )
+        )
         path.chmod(0o600)
         path.with_name(path.name + ".pub").write_text(sshsig.public_key_line(key.public_key(), name) + "\n")
     return path
@@ -65,8 +68,15 @@ def run_process(*args: str | Path, cwd: Path | None = None, env: dict[str, str] 
     """Run ``python -m gitdocket ARGS`` as a real subprocess."""
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = str(ROOT / "cli") + os.pathsep + full_env.get("PYTHONPATH", "")
-    done = subprocess.run([sys.executable, "-m", "gitdocket", *map(str, args)], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "gitdocket", *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     return Result(done.returncode, done.stdout, done.stderr)
 
 
@@ -108,5 +118,4 @@ class Registry:
         return {r: str(repo.references[r].target) for r in repo.listall_references()}
 
     def git(self, *args: str) -> str:
-        return subprocess.run(["git", "-C", str(self.path), *args], capture_output=True, text=True,
-                              check=True).stdout
+        return subprocess.run(["git", "-C", str(self.path), *args], capture_output=True, text=True, check=True).stdout

@@ -39,9 +39,7 @@ def _folder(tmp: Path, name: str = "support-triage") -> Path:
     return target
 
 
-def _new_from(
-    edit: Callable[[Path], None], name: str = "support-triage"
-) -> Callable[[Registry, Path], list[str]]:
+def _new_from(edit: Callable[[Path], None], name: str = "support-triage") -> Callable[[Registry, Path], list[str]]:
     def prepare(_reg: Registry, tmp: Path) -> list[str]:
         folder = _folder(tmp)
         if name == "other":
@@ -154,13 +152,9 @@ CASES = [
         Case(_new_from(_append_yaml("owner: mallory\n")), 2, "archetype.yaml"),
         id="archetype-yaml-unknown-field",
     ),
-    pytest.param(
-        Case(_new_from(_wrong_type), 2, "archetype.yaml: tags"), id="archetype-yaml-wrong-type"
-    ),
+    pytest.param(Case(_new_from(_wrong_type), 2, "archetype.yaml: tags"), id="archetype-yaml-wrong-type"),
     pytest.param(Case(_new_from(_alias_bomb), 2, "archetype.yaml"), id="archetype-yaml-alias-bomb"),
-    pytest.param(
-        Case(_new_from(_deep_yaml), 2, "archetype.yaml"), id="archetype-yaml-nested-too-deep"
-    ),
+    pytest.param(Case(_new_from(_deep_yaml), 2, "archetype.yaml"), id="archetype-yaml-nested-too-deep"),
     pytest.param(Case(_new_from(lambda f: None, ".."), 2, "'..'"), id="archetype-name-dotdot"),
     pytest.param(
         Case(_new_from(lambda f: None, "../policy"), 2, "'../policy'"),
@@ -197,9 +191,7 @@ CASES = [
     ),
     pytest.param(Case(_no_folder, 2, "no-such-folder"), id="source-folder-missing"),
     pytest.param(Case(_stranger, 1, "not in the policy", key="mallory"), id="key-not-in-policy"),
-    pytest.param(
-        Case(_with_bob, 1, "version support-triage/1.0.0", key="bob"), id="signer-without-role"
-    ),
+    pytest.param(Case(_with_bob, 1, "version support-triage/1.0.0", key="bob"), id="signer-without-role"),
     pytest.param(Case(_freeze(), 1, "signing key", key=None), id="no-key-at-all"),
     pytest.param(Case(_missing_key_file, 2, "no-such-key", key=None), id="key-file-missing"),
     pytest.param(Case(_bad_clock, 2, "GITDOCKET_NOW"), id="docket-now-malformed"),
@@ -230,9 +222,7 @@ def drafted(registry: Registry) -> Registry:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_is_one_line_and_writes_nothing(
-    drafted: Registry, tmp_path: Path, case: Case
-) -> None:
+def test_bad_input_is_one_line_and_writes_nothing(drafted: Registry, tmp_path: Path, case: Case) -> None:
     args = case.prepare(drafted, tmp_path)
     before = _state(drafted)
     result = drafted.run(*args, key=case.key)

@@ -158,9 +158,7 @@ def test_validate_every_example_by_its_folder(checkout: Path) -> None:
     files = sorted(str(p) for p in (checkout / "examples").glob("*.v*/*"))
     result = contracts("validate", *files, "--root", checkout)
     assert result.code == 0, result.err + result.out
-    assert (
-        "ok (registry_config_v1)" in result.out and "history.jsonl:3: ok (event_v1)" in result.out
-    )
+    assert "ok (registry_config_v1)" in result.out and "history.jsonl:3: ok (event_v1)" in result.out
 
 
 def test_validate_prints_one_line_per_failure_with_its_json_path(checkout: Path) -> None:

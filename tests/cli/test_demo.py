@@ -57,8 +57,7 @@ def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path) -> No
     kept = run_cli("verify", "--format", "json", "--repo", folder / "acme-registry")
     assert kept.code == 0 and kept.json()["ok"] is True, kept.out
     assert run_cli("verify", "--repo", folder / "work" / "tampered-registry").code == 1
-    versions = run_cli("version", "list", "--format", "json",
-                       "--repo", folder / "acme-registry").json()
+    versions = run_cli("version", "list", "--format", "json", "--repo", folder / "acme-registry").json()
     phases = {(v["archetype"], v["version"]): v["phase"] for v in versions}
     # Later demo steps (issues 3 and 4) may add versions; these are the core's.
     assert phases[("release-notes", "0.1.0")] == "packaged"
@@ -87,27 +86,32 @@ def test_demo_refuses_a_non_empty_dir(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "keep.txt"]
 
 
-def test_a_failing_step_stops_the_demo_with_a_clear_error(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_step_stops_the_demo_with_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(demo: gitdocket.demo.Demo) -> None:
         demo.gitdocket("key", "create", demo.keys / "alice_ed25519", key=None)
-        demo.gitdocket("init", demo.registry, "--identity", "alice", "--key", demo.key("alice"),
-                    key=None)
+        demo.gitdocket("init", demo.registry, "--identity", "alice", "--key", demo.key("alice"), key=None)
         demo.run("version", "freeze", "no-such-archetype", "1.0.0")
         raise AssertionError("the demo went on after a failed step")
 
     monkeypatch.setattr(core, "run", broken)
     result = run_cli("demo", "--dir", tmp_path / "demo")
     assert result.code == 1
-    assert ("error: demo stopped: `gitdocket version freeze no-such-archetype 1.0.0 "
-            "--repo acme-registry` exited 1, expected 0") in result.err
+    assert (
+        "error: demo stopped: `gitdocket version freeze no-such-archetype 1.0.0 "
+        "--repo acme-registry` exited 1, expected 0"
+    ) in result.err
     # The failing command's own error is echoed with the rest of its output.
     assert "error: no archetype 'no-such-archetype'" in result.out
     assert "Done." not in result.out
 
 
-@pytest.mark.parametrize("skip", [pytest.param(True, id="missing-step-skipped-before-merge"),
-                                  pytest.param(False, id="missing-step-is-an-error-when-strict")])
+@pytest.mark.parametrize(
+    "skip",
+    [
+        pytest.param(True, id="missing-step-skipped-before-merge"),
+        pytest.param(False, id="missing-step-is-an-error-when-strict"),
+    ],
+)
 def test_step_modules_run_in_order(monkeypatch: pytest.MonkeyPatch, skip: bool) -> None:
     monkeypatch.setattr(gitdocket.demo, "STEP_MODULES", ("publishing", "no_such_step"))
     monkeypatch.setattr(gitdocket.demo, "SKIP_MISSING_STEPS", skip)

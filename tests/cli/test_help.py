@@ -12,9 +12,7 @@ from gitdocket.commands import cli
 from tests.support import run_cli
 
 
-def _walk(
-    command: click.Command, path: tuple[str, ...] = ()
-) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+def _walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     yield path, command
     if isinstance(command, click.Group):
         for name, sub in sorted(command.commands.items()):
@@ -27,9 +25,7 @@ IDS = [" ".join(path) or "gitdocket" for path, _ in COMMANDS]
 
 def test_the_tree_is_walked() -> None:
     """The walk reaches the leaves (a regression here would make the tests below vacuous)."""
-    assert {"verify", "version freeze", "package publish", "policy grant", "archetype new"} <= set(
-        IDS
-    )
+    assert {"verify", "version freeze", "package publish", "policy grant", "archetype new"} <= set(IDS)
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)
@@ -37,9 +33,7 @@ def test_command_and_options_have_help(path: tuple[str, ...], command: click.Com
     assert (command.help or "").strip(), f"gitdocket {' '.join(path)} has no help text"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
-            assert (param.help or "").strip(), (
-                f"gitdocket {' '.join(path)} {param.opts[0]} has no help text"
-            )
+            assert (param.help or "").strip(), f"gitdocket {' '.join(path)} {param.opts[0]} has no help text"
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS, ids=IDS)

@@ -47,6 +47,5 @@ def test_readme_quick_start_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             result = run_cli(*words[1:])
             assert result.code == 0, f"{line}\n{result.err}{result.out}"
             ran.append((words[1], result.out))
-    assert [name for name, _ in ran] == ["key", "init", "archetype", "version", "package", "verify",
-                                         "verify"]
+    assert [name for name, _ in ran] == ["key", "init", "archetype", "version", "package", "verify", "verify"]
     assert ran[-1][1].startswith("verify (PR main~2..HEAD)") and ran[-1][1].rstrip().endswith("OK")

@@ -63,9 +63,7 @@ def test_usage_errors_exit_2(registry: Registry, args: tuple[str, ...]) -> None:
         pytest.param(("bundle", "verify", "Not A Bundle"), id="verify-garbage-name"),
         pytest.param(("history", "--env", "BAD NAME"), id="bad-environment-name"),
         pytest.param(("deployments", "resolve", "--env", "qa"), id="resolve-unknown-environment"),
-        pytest.param(
-            ("rollback", "--env", "prod", "--reason", "x"), id="rollback-empty-environment"
-        ),
+        pytest.param(("rollback", "--env", "prod", "--reason", "x"), id="rollback-empty-environment"),
         pytest.param(
             ("bundle", "build", "--label", "x", "--evidence", "/nonexistent"),
             id="build-missing-evidence-dir",
@@ -83,9 +81,7 @@ def test_bad_input_is_one_clear_line(registry: Registry, args: tuple[str, ...]) 
     assert registry.refs() == before
 
 
-def test_gate_evaluate_writes_its_report_and_fails_on_no_go(
-    registry: Registry, tmp_path: Path
-) -> None:
+def test_gate_evaluate_writes_its_report_and_fails_on_no_go(registry: Registry, tmp_path: Path) -> None:
     evidence = write_evidence(tmp_path / "evidence")
     out = tmp_path / "gate.json"
     data = registry.ok(
@@ -106,8 +102,7 @@ def test_gate_evaluate_writes_its_report_and_fails_on_no_go(
     result = registry.run("gate", "evaluate", "--evidence", evidence, "--fail-on-no-go")
     assert result.code == 1
     assert (
-        result.err.splitlines()[0]
-        == "error: release gate decision is no-go: smoke_report_failed_zero "
+        result.err.splitlines()[0] == "error: release gate decision is no-go: smoke_report_failed_zero "
         "failed (failed=3)"
     )
     assert "- decision: no-go" in result.out
@@ -154,8 +149,6 @@ def test_the_demo_step_runs_end_to_end(registry: Registry, tmp_path: Path) -> No
     assert demo.ran[-2:] == [("history", "--env", "prod"), ("status",)]
     assert any(a[0] == "rollback" for a in demo.ran)
     prod = json.loads((registry.path / "deployments" / "prod" / "current.json").read_text())
-    assert (
-        prod["rollback"] is True and prod["reason"] == "canary error rate doubled after the switch"
-    )
+    assert prod["rollback"] is True and prod["reason"] == "canary error rate doubled after the switch"
     assert prod["bundle_id"].startswith("pr-preview-")
     assert os.path.exists(tmp_path / "work" / "reports" / "release_bundle_promotion_staging.json")

@@ -45,8 +45,7 @@ def vendor_and_client(registry: Registry) -> Registry:
 
 def installed(registry: Registry, address: str = "acme/triage", version: str = "1.0.0") -> None:
     project, name = address.split("/")
-    registry.ok("placement", "request", ARCHETYPE, version, "--project", project, "--name", name,
-                key="bob")
+    registry.ok("placement", "request", ARCHETYPE, version, "--project", project, "--name", name, key="bob")
     registry.ok("placement", "admit", address, key="bob")
     registry.ok("placement", "install", address, key="bob")
 
@@ -56,8 +55,9 @@ def entitled(registry: Registry, address: str = "acme/triage", *extra: str) -> N
     registry.ok("entitlement", "activate", address, *extra, key="carol")
 
 
-def forge(registry: Registry, path: str, event_type: str, data: dict[str, Any], signer: str,
-          at: str = "2026-01-01T00:00:00Z") -> None:
+def forge(
+    registry: Registry, path: str, event_type: str, data: dict[str, Any], signer: str, at: str = "2026-01-01T00:00:00Z"
+) -> None:
     """Append a hand-written event to the scope at ``path``, signed with ``signer``'s *real*
     key (so signatures and policy pass), with ``current.json`` re-rendered as the unguarded fold
     — only gitdocket's lifecycle and cross-scope rules can catch it. Committed with plain git."""
@@ -71,12 +71,18 @@ def forge(registry: Registry, path: str, event_type: str, data: dict[str, Any], 
     machine = machine_for(target.kind)
     policy = load_log(Session(registry.path).snapshot(), POLICY).state
     last = history.rstrip(b"\n").rsplit(b"\n", 1)[-1]
-    unsigned = Event(seq=len(events) + 1, prev=head_digest(last) if history else None, at=at,
-                     type=event_type, actor=signer, data=data, policy_version=policy.version)
+    unsigned = Event(
+        seq=len(events) + 1,
+        prev=head_digest(last) if history else None,
+        at=at,
+        type=event_type,
+        actor=signer,
+        data=data,
+        policy_version=policy.version,
+    )
     key = KeySigner.from_file(registry.key(signer))
     sig = key.sign(signing_payload(path, unsigned), EVENT_NAMESPACE).decode("ascii")
-    event = unsigned.model_copy(update={"signatures": (SshSignature(kind="sshsig", principal=signer,
-                                                                    sig=sig),)})
+    event = unsigned.model_copy(update={"signatures": (SshSignature(kind="sshsig", principal=signer, sig=sig),)})
     history = append_line(history, event)
     state = machine.initial(target)
     for old in [*events, event]:
@@ -86,8 +92,8 @@ def forge(registry: Registry, path: str, event_type: str, data: dict[str, Any], 
             state = state.model_copy(update={"phase": row.target})
     history_file.write_bytes(history)
     (folder / "current.json").write_bytes(
-        render_current(path, state.model_dump(mode="json"), event.seq,
-                       head_digest(event_line(event))))
+        render_current(path, state.model_dump(mode="json"), event.seq, head_digest(event_line(event)))
+    )
     registry.git("add", "-A")
     registry.git("commit", "-q", "--no-verify", "-m", f"hand-written {event_type} in {path}")
 
@@ -97,8 +103,7 @@ def log_lines(registry: Registry, path: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def package_ref(registry: Registry, archetype: str, version: str,
-                seq: int | None = None) -> dict[str, Any]:
+def package_ref(registry: Registry, archetype: str, version: str, seq: int | None = None) -> dict[str, Any]:
     """A truthful PackageRef to line ``seq`` (default: the last) of a package log."""
     path = f"registry/packages/{archetype}/{version}"
     raw = (registry.path / path / "history.jsonl").read_bytes().splitlines()

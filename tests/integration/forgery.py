@@ -102,9 +102,7 @@ class Forger:
         state = machine.replay(target, ((e.type, e.data) for e in events))
         self.write(
             target.current_path,
-            render_current(
-                target.path, state.model_dump(mode="json"), events[-1].seq, head_digest(lines[-1])
-            ),
+            render_current(target.path, state.model_dump(mode="json"), events[-1].seq, head_digest(lines[-1])),
         )
 
     def next_event(

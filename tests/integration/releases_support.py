@@ -47,9 +47,7 @@ class Release:
             self.reg.ok("bundle", "verify", out["bundle_id"], "--record")
         return str(out["bundle_id"])
 
-    def promote(
-        self, bundle: str, env: str, *extra: str, source: str | None = None, gated: bool = True
-    ) -> Result:
+    def promote(self, bundle: str, env: str, *extra: str, source: str | None = None, gated: bool = True) -> Result:
         args = ["promote", bundle, "--env", env, "--reports-dir", str(self.reports), *extra]
         if gated:
             args.append("--gated")

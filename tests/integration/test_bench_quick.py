@@ -24,15 +24,24 @@ EXPECTED_ROWS = [
 
 
 def _table(stdout: str) -> dict[str, list[str]]:
-    rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
-            for line in stdout.splitlines() if line.startswith("| ")]
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in stdout.splitlines()
+        if line.startswith("| ")
+    ]
     return {row[0]: row[1:] for row in rows}
 
 
 def test_bench_quick_prints_every_row(tmp_path: Path) -> None:
     command = [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--out", str(tmp_path)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False,
-                          env={**os.environ, "PYTHONPATH": str(ROOT / "cli")})
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "cli")},
+    )
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout
     table = _table(done.stdout)
     assert table["benchmark"] == ["measured", "budget", "verdict"]

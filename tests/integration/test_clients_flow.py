@@ -74,8 +74,7 @@ def test_the_whole_flow_verifies(reg: Registry) -> None:
     reg.ok("package", "withdraw", ARCHETYPE, "1.1.0", "--reason", "security issue")
     assert verdict(reg) == (1, "Withdrawn")
     lines_before = log_lines(reg, PLACEMENT)
-    err = refused(reg, "placement", "request", ARCHETYPE, "1.1.0", "--project", "acme",
-                  "--name", "other", key="bob")
+    err = refused(reg, "placement", "request", ARCHETYPE, "1.1.0", "--project", "acme", "--name", "other", key="bob")
     assert "WITHDRAWAL_BLOCKS_FUTURE" in err
     assert log_lines(reg, PLACEMENT) == lines_before  # history intact
     show = reg.ok("placement", "show", ADDRESS, "--format", "json", key=None).json()
@@ -91,37 +90,51 @@ def test_the_whole_flow_verifies(reg: Registry) -> None:
 
 
 def test_install_requires_admission_and_a_published_package(reg: Registry) -> None:
-    reg.ok("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "triage",
-           key="bob")
+    reg.ok("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "triage", key="bob")
+    assert "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION" in refused(reg, "placement", "install", ADDRESS, key="bob")
     assert "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION" in refused(
-        reg, "placement", "install", ADDRESS, key="bob")
-    assert "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION" in refused(
-        reg, "placement", "request", ARCHETYPE, "9.0.0", "--project", "acme", key="bob")
+        reg, "placement", "request", ARCHETYPE, "9.0.0", "--project", "acme", key="bob"
+    )
     assert "PLACEMENT_UNIQUE" in refused(
-        reg, "placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "triage",
-        key="bob")
+        reg, "placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "triage", key="bob"
+    )
     assert findings(reg) == []
 
 
-@pytest.mark.parametrize(("setup", "args", "key", "role"), [
-    pytest.param("", ("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme"), "mallory",
-                 "holders:acme", id="request-needs-holder"),
-    pytest.param("requested", ("placement", "admit", ADDRESS), "carol", "admins:acme",
-                 id="admit-needs-admin"),
-    pytest.param("newer", ("placement", "offer", ADDRESS, "--to", "1.1.0"), "bob",
-                 f"owners:{ARCHETYPE}", id="offer-needs-owner"),
-    pytest.param("installed", ("placement", "remove", ADDRESS), "carol", "holders:acme",
-                 id="remove-needs-holder"),
-    pytest.param("installed", ("entitlement", "request", ADDRESS), "carol", "holders:acme",
-                 id="entitlement-request-needs-holder"),
-    pytest.param("", ("archetype", "fork", ARCHETYPE, "mine"), "bob", f"owners:{ARCHETYPE}",
-                 id="fork-is-owner-only"),
-])
-def test_roles_are_enforced(reg: Registry, setup: str, args: tuple[str, ...], key: str,
-                            role: str) -> None:
+@pytest.mark.parametrize(
+    ("setup", "args", "key", "role"),
+    [
+        pytest.param(
+            "",
+            ("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme"),
+            "mallory",
+            "holders:acme",
+            id="request-needs-holder",
+        ),
+        pytest.param("requested", ("placement", "admit", ADDRESS), "carol", "admins:acme", id="admit-needs-admin"),
+        pytest.param(
+            "newer",
+            ("placement", "offer", ADDRESS, "--to", "1.1.0"),
+            "bob",
+            f"owners:{ARCHETYPE}",
+            id="offer-needs-owner",
+        ),
+        pytest.param("installed", ("placement", "remove", ADDRESS), "carol", "holders:acme", id="remove-needs-holder"),
+        pytest.param(
+            "installed",
+            ("entitlement", "request", ADDRESS),
+            "carol",
+            "holders:acme",
+            id="entitlement-request-needs-holder",
+        ),
+        pytest.param(
+            "", ("archetype", "fork", ARCHETYPE, "mine"), "bob", f"owners:{ARCHETYPE}", id="fork-is-owner-only"
+        ),
+    ],
+)
+def test_roles_are_enforced(reg: Registry, setup: str, args: tuple[str, ...], key: str, role: str) -> None:
     if setup == "requested":
-        reg.ok("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "triage",
-               key="bob")
+        reg.ok("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "triage", key="bob")
     elif setup in ("installed", "newer"):
         installed(reg)
     if setup == "newer":
@@ -136,22 +149,19 @@ def test_entitlement_authority_and_receipts(reg: Registry) -> None:
     reg.ok("entitlement", "receipt", ADDRESS, "--kind", "support", "--ref", "SUP-1", key="bob")
     assert verdict(reg) == (1, "NoActiveEntitlement")  # receipts never activate (INV-16)
     assert "authorities:acme" in refused(reg, "entitlement", "activate", ADDRESS, key="bob")
-    assert "not after now" in refused(reg, "entitlement", "activate", ADDRESS, "--expires",
-                                      "2025-01-01T00:00:00Z", key="carol", code=2)
+    assert "not after now" in refused(
+        reg, "entitlement", "activate", ADDRESS, "--expires", "2025-01-01T00:00:00Z", key="carol", code=2
+    )
     reg.ok("entitlement", "deny", ADDRESS, "--reason", "no contract", key="carol")
     assert verdict(reg) == (1, "NoActiveEntitlement")
-    assert "ENTITLEMENT_REQUIRES_AUTHORITY" in refused(
-        reg, "entitlement", "activate", ADDRESS, key="carol")
+    assert "ENTITLEMENT_REQUIRES_AUTHORITY" in refused(reg, "entitlement", "activate", ADDRESS, key="carol")
     assert findings(reg) == []
 
 
 def test_entitlement_needs_an_installed_placement(reg: Registry) -> None:
-    reg.ok("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "triage",
-           key="bob")
-    assert "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT" in refused(
-        reg, "entitlement", "request", ADDRESS, key="bob")
-    assert "no placement acme/other" in refused(reg, "entitlement", "request", "acme/other",
-                                                key="bob")
+    reg.ok("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "triage", key="bob")
+    assert "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT" in refused(reg, "entitlement", "request", ADDRESS, key="bob")
+    assert "no placement acme/other" in refused(reg, "entitlement", "request", "acme/other", key="bob")
 
 
 def test_close_keeps_history_and_blocks(reg: Registry) -> None:
@@ -164,22 +174,38 @@ def test_close_keeps_history_and_blocks(reg: Registry) -> None:
     assert "TRANSITION_NOT_ALLOWED" in err
     assert "hint: see where it stands: `gitdocket entitlement show acme/triage`" in err
     types = [line["type"] for line in log_lines(reg, "registry/entitlements/acme/triage")]
-    assert types == ["package_install_admitted", "entitlement_requested", "entitlement_activated",
-                     "support_receipt_recorded", "entitlement_closed"]
+    assert types == [
+        "package_install_admitted",
+        "entitlement_requested",
+        "entitlement_activated",
+        "support_receipt_recorded",
+        "entitlement_closed",
+    ]
 
 
 def test_disable_blocks_runs_and_edit_is_config_only(reg: Registry) -> None:
     installed(reg)
     entitled(reg)
-    reg.ok("placement", "edit", ADDRESS, "--set", "tone=formal", "--set", "max_tickets=20",
-           "--notes", "EU team", "--context", "tickets from the EU queue", key="bob")
+    reg.ok(
+        "placement",
+        "edit",
+        ADDRESS,
+        "--set",
+        "tone=formal",
+        "--set",
+        "max_tickets=20",
+        "--notes",
+        "EU team",
+        "--context",
+        "tickets from the EU queue",
+        key="bob",
+    )
     show = reg.ok("placement", "show", ADDRESS, "--format", "json", key=None).json()
     assert show["config"] == {"max_tickets": 20, "tone": "formal"}
     assert show["pin"]["version"] == "1.0.0"
     err = refused(reg, "placement", "edit", ADDRESS, "--set", "skills=[]", key="bob")
     assert "INV-24" in err and "PLACEMENT_IS_CONFIG_ONLY" in err
-    assert "INV-24" in refused(reg, "placement", "edit", ADDRESS, "--set",
-                               "method/instructions.md=hi", key="bob")
+    assert "INV-24" in refused(reg, "placement", "edit", ADDRESS, "--set", "method/instructions.md=hi", key="bob")
     reg.ok("placement", "edit", ADDRESS, "--unset", "tone", key="bob")
     reg.ok("placement", "disable", ADDRESS, "--reason", "holiday", key="bob")
     assert verdict(reg) == (1, "NotInstalled")
@@ -190,16 +216,18 @@ def test_upgrade_requires_offer_and_admission(reg: Registry) -> None:
     installed(reg)
     reg.ok("release", ARCHETYPE, "1.1.0")
     assert "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION" in refused(
-        reg, "placement", "upgrade", ADDRESS, "--to", "1.1.0", key="bob")
+        reg, "placement", "upgrade", ADDRESS, "--to", "1.1.0", key="bob"
+    )
     reg.ok("placement", "offer", ADDRESS, "--to", "1.1.0")
     assert "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION" in refused(
-        reg, "placement", "upgrade", ADDRESS, "--to", "1.1.0", key="bob")
+        reg, "placement", "upgrade", ADDRESS, "--to", "1.1.0", key="bob"
+    )
     assert "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION" in refused(
-        reg, "placement", "offer", ADDRESS, "--to", "1.0.0", key="alice")
+        reg, "placement", "offer", ADDRESS, "--to", "1.0.0", key="alice"
+    )
     reg.ok("placement", "admit", ADDRESS, "--to", "1.1.0", key="bob")
     reg.ok("package", "withdraw", ARCHETYPE, "1.1.0", "--reason", "bad")
-    assert "WITHDRAWAL_BLOCKS_FUTURE" in refused(
-        reg, "placement", "upgrade", ADDRESS, "--to", "1.1.0", key="bob")
+    assert "WITHDRAWAL_BLOCKS_FUTURE" in refused(reg, "placement", "upgrade", ADDRESS, "--to", "1.1.0", key="bob")
     assert findings(reg) == []
 
 

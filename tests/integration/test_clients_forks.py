@@ -31,8 +31,7 @@ def read(reg: Registry, path: str) -> str:
 
 
 def test_fork_is_independent_and_recorded(reg: Registry) -> None:
-    reg.ok("archetype", "fork", ARCHETYPE, "triage-plus", "--from-version", "1.0.0", "--owner",
-           "bob")
+    reg.ok("archetype", "fork", ARCHETYPE, "triage-plus", "--from-version", "1.0.0", "--owner", "bob")
     show = reg.ok("archetype", "show", "triage-plus", "--format", "json").json()
     assert show["owners"] == ["bob"]
     assert show["forked_from"]["archetype"] == ARCHETYPE
@@ -65,11 +64,14 @@ def test_fork_from_the_draft_and_refusals(reg: Registry) -> None:
 
 def test_pull_from_source_merges_cleanly(reg: Registry) -> None:
     reg.ok("archetype", "fork", ARCHETYPE, "triage-plus", "--from-version", "1.0.0")
-    edit(reg, f"{FORK_METHOD}/instructions.md", "Never promise a fix date.",
-         "Never promise a fix date. Answer in the customer's language.")
+    edit(
+        reg,
+        f"{FORK_METHOD}/instructions.md",
+        "Never promise a fix date.",
+        "Never promise a fix date. Answer in the customer's language.",
+    )
     source_skill = read(reg, f"{SOURCE_METHOD}/skills/classify.md")
-    (reg.path / SOURCE_METHOD / "skills/classify.md").write_text(
-        source_skill + "\nNew: p0 is a security incident.\n")
+    (reg.path / SOURCE_METHOD / "skills/classify.md").write_text(source_skill + "\nNew: p0 is a security incident.\n")
     reg.git("commit", "-qam", "source: new urgency level")
     reg.ok("release", ARCHETYPE, "1.1.0")
 
@@ -86,10 +88,8 @@ def test_pull_from_source_merges_cleanly(reg: Registry) -> None:
 
 def test_pull_from_source_conflict_writes_nothing(reg: Registry) -> None:
     reg.ok("archetype", "fork", ARCHETYPE, "triage-plus", "--from-version", "1.0.0")
-    edit(reg, f"{FORK_METHOD}/instructions.md", "Never promise a fix date.",
-         "Promise a fix date only for p1.")
-    edit(reg, f"{SOURCE_METHOD}/instructions.md", "Never promise a fix date.",
-         "Never promise a fix date or a refund.")
+    edit(reg, f"{FORK_METHOD}/instructions.md", "Never promise a fix date.", "Promise a fix date only for p1.")
+    edit(reg, f"{SOURCE_METHOD}/instructions.md", "Never promise a fix date.", "Never promise a fix date or a refund.")
     reg.ok("release", ARCHETYPE, "1.1.0")
     before = reg.refs()
     fork_before = read(reg, f"{FORK_METHOD}/instructions.md")

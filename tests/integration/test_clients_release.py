@@ -34,8 +34,7 @@ def test_release_is_one_commit_with_both_tags(reg: Registry) -> None:
     assert f"refs/tags/packages/{ARCHETYPE}/v1.1.0" in refs
     assert result["content_hash"].startswith("sha256:") and result["upgraded"] == []
     packages = reg.ok("package", "list", "--format", "json").json()
-    assert {(p["version"], p["phase"]) for p in packages} == {("1.0.0", "published"),
-                                                              ("1.1.0", "published")}
+    assert {(p["version"], p["phase"]) for p in packages} == {("1.0.0", "published"), ("1.1.0", "published")}
 
 
 def test_release_refuses_and_writes_nothing(reg: Registry) -> None:
@@ -55,8 +54,7 @@ def test_release_refuses_and_writes_nothing(reg: Registry) -> None:
 def test_auto_upgrade_moves_only_opted_in_placements(reg: Registry) -> None:
     installed(reg, "acme/eager")
     installed(reg, "acme/careful")
-    reg.ok("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "pending",
-           key="bob")
+    reg.ok("placement", "request", ARCHETYPE, "1.0.0", "--project", "acme", "--name", "pending", key="bob")
     reg.ok("placement", "edit", "acme/eager", "--auto-upgrade", "on", key="bob")
     careful = log_lines(reg, "registry/placements/acme/careful")
     pending = log_lines(reg, "registry/placements/acme/pending")
@@ -73,10 +71,12 @@ def test_auto_upgrade_moves_only_opted_in_placements(reg: Registry) -> None:
     assert types == ["replacement_published", "package_auto_upgraded"]
 
     reg.ok("placement", "edit", "acme/eager", "--auto-upgrade", "off", key="bob")
-    assert reg.ok("release", ARCHETYPE, "1.2.0", "--auto-upgrade", "--format",
-                  "json").json()["upgraded"] == []
+    assert reg.ok("release", ARCHETYPE, "1.2.0", "--auto-upgrade", "--format", "json").json()["upgraded"] == []
     assert pinned(reg, "acme/eager") == "1.1.0"
     rows = reg.ok("placement", "list", "--format", "json", key=None).json()
     assert {r["address"]: r["update_available"] for r in rows} == {
-        "acme/careful": "1.2.0", "acme/eager": "1.2.0", "acme/pending": "1.2.0"}
+        "acme/careful": "1.2.0",
+        "acme/eager": "1.2.0",
+        "acme/pending": "1.2.0",
+    }
     assert findings(reg) == []

@@ -38,10 +38,7 @@ def _documents(root: Path) -> list[tuple[str, str, Any]]:
             continue
         data = path.read_bytes()
         if path.name == "history.jsonl":
-            out += [
-                (f"{rel}:{n}", contract, loads_strict(line, str(rel)))
-                for n, line in iter_lines(data)
-            ]
+            out += [(f"{rel}:{n}", contract, loads_strict(line, str(rel))) for n, line in iter_lines(data)]
         elif path.suffix == ".yaml":
             out.append((str(rel), contract, load_yaml(data, str(rel))))
         else:
@@ -65,9 +62,7 @@ def test_every_registry_document_validates_against_its_pinned_contract(registry:
     assert set(contracts.CONTRACTS) <= set(schemas)  # gitdocket init pins every contract
     documents = _documents(registry.path)
     failures = [
-        f"{label}: {p}"
-        for label, contract, doc in documents
-        for p in contracts.problems_in(schemas[contract], doc)
+        f"{label}: {p}" for label, contract, doc in documents for p in contracts.problems_in(schemas[contract], doc)
     ]
     assert failures == []
     kinds = Counter(contract for _, contract, _ in documents)

@@ -51,8 +51,9 @@ def _root(registry: Registry) -> dict[str, object]:
 # -- grant and revoke ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("extra", [pytest.param([], id="plain"),
-                                   pytest.param(["--threshold", "1"], id="same-threshold")])
+@pytest.mark.parametrize(
+    "extra", [pytest.param([], id="plain"), pytest.param(["--threshold", "1"], id="same-threshold")]
+)
 def test_granting_a_held_role_is_refused(registry: Registry, extra: list[str]) -> None:
     err = _refused(registry, "policy", "grant", "authors", "alice", *extra)
     assert err.splitlines()[0] == "error: policy: alice already holds authors (ROLE_ALREADY_HELD)"
@@ -64,8 +65,7 @@ def test_revoke_below_the_threshold_is_refused_until_it_is_lowered(registry: Reg
     registry.ok("policy", "threshold", "root", "2", *_both(registry), key=None)
     err = _refused(registry, "policy", "revoke", "root", "bob", *_both(registry), key=None)
     assert err.splitlines() == [
-        "error: policy: revoking bob would leave root with 1 member(s) for a threshold of 2 "
-        "(THRESHOLD_REACHABLE)",
+        "error: policy: revoking bob would leave root with 1 member(s) for a threshold of 2 (THRESHOLD_REACHABLE)",
         "hint: lower the threshold first: `gitdocket policy threshold root 1`",
     ]
     assert _root(registry) == {"principals": ["alice", "bob"], "threshold": 2}
@@ -94,8 +94,7 @@ def test_a_two_of_two_root_is_reached_after_init(registry: Registry) -> None:
 
 def test_init_takes_one_key(registry: Registry) -> None:
     path = registry.path.parent / "other"
-    result = run_cli("init", path, "--identity", "alice", "--key", registry.key("alice"),
-                     "--key", registry.key("bob"))
+    result = run_cli("init", path, "--identity", "alice", "--key", registry.key("alice"), "--key", registry.key("bob"))
     assert result.code == 2 and not path.exists()
     assert result.err.startswith("error: gitdocket init takes one --key")
     assert "policy grant root" in result.err
@@ -135,18 +134,15 @@ def test_an_expired_policy_refuses_writes_until_root_renews_it(
     _add_bob(registry, "authors")
     registry.ok("policy", "expires", EXPIRY)
     monkeypatch.setenv("GITDOCKET_NOW", LATER)
-    err = _refused(registry, "archetype", "new", "support-triage", "--from", TRIAGE,
-                   key="bob")
+    err = _refused(registry, "archetype", "new", "support-triage", "--from", TRIAGE, key="bob")
     assert err.splitlines() == [
         f"error: registry/policy/history.jsonl: policy v4 expired at {EXPIRY}; "
         "archetype support-triage cannot change until it is renewed",
         "hint: a root holder renews it: `gitdocket policy expires TIME` (or `never`)",
     ]
     assert "expired" in _refused(registry, "policy", "grant", "builders", "bob")
-    assert "is not after now" in _refused(registry, "policy", "expires", "2026-06-15T00:00:00Z",
-                                          code=2)
-    assert "needs 1 signature(s) by root" in _refused(registry, "policy", "expires", "never",
-                                                      key="bob")
+    assert "is not after now" in _refused(registry, "policy", "expires", "2026-06-15T00:00:00Z", code=2)
+    assert "needs 1 signature(s) by root" in _refused(registry, "policy", "expires", "never", key="bob")
     registry.ok("policy", "expires", "2027-01-01T00:00:00Z")
     registry.add_archetype()
     assert _verify(registry) == []  # the renewal after the expiry is legal; nothing else is
@@ -157,13 +153,13 @@ def test_verify_reports_an_event_written_after_the_expiry(registry: Registry) ->
     published_registry(registry)
     registry.ok("policy", "expires", EXPIRY)
     forger = Forger(registry)
-    event = forger.next_event(VERSION, "version_retired", {"reason": "late"}, "alice",
-                              policy_version=2).model_copy(update={"at": LATER})
+    event = forger.next_event(VERSION, "version_retired", {"reason": "late"}, "alice", policy_version=2).model_copy(
+        update={"at": LATER}
+    )
     forger.append(VERSION, event, ssh_signature("alice", "alice", VERSION.path, event))
     forger.commit()
     findings = _verify(registry)
-    assert [(f["code"], f["path"]) for f in findings] == [
-        ("POLICY_EXPIRED", f"{VERSION.history_path}:{event.seq}")]
+    assert [(f["code"], f["path"]) for f in findings] == [("POLICY_EXPIRED", f"{VERSION.history_path}:{event.seq}")]
     assert findings[0]["message"] == f"written at {LATER}, after policy v2 expired ({EXPIRY})"
     assert findings[0]["hint"]
 
@@ -181,10 +177,9 @@ def test_a_write_refuses_to_extend_a_log_with_a_forged_last_line(registry: Regis
     forger.commit()
     err = _refused(registry, "version", "retire", "support-triage", "1.0.0", "--reason", "old")
     assert err.splitlines()[0].startswith(
-        f"error: {VERSION.history_path}:{last.seq}: the last event does not verify (signature by "
-        "alice does not verify")
-    assert err.splitlines()[1] == ("hint: run `gitdocket verify`, then restore the log from git "
-                                   "history")
+        f"error: {VERSION.history_path}:{last.seq}: the last event does not verify (signature by alice does not verify"
+    )
+    assert err.splitlines()[1] == ("hint: run `gitdocket verify`, then restore the log from git history")
     assert [f["code"] for f in _verify(registry)] == ["SIGNATURE_INVALID"]
     registry.ok("version", "draft", "support-triage", "2.0.0")  # other logs stay writable
     assert event_line(forged) in forger.read(VERSION.history_path)
@@ -195,14 +190,15 @@ def test_a_forged_policy_tail_stops_every_write(registry: Registry) -> None:
     _add_bob(registry)
     forger = Forger(registry)
     policy = scope("policy")
-    event = forger.next_event(policy, "role_granted", {"principal": "bob", "role": "root",
-                                                       "threshold": None}, "bob", policy_version=2)
+    event = forger.next_event(
+        policy, "role_granted", {"principal": "bob", "role": "root", "threshold": None}, "bob", policy_version=2
+    )
     forger.append(policy, event, ssh_signature("bob", "bob", policy.path, event))
     forger.commit()
-    err = _refused(registry, "archetype", "new", "support-triage", "--from", TRIAGE,
-                   key="bob")
-    assert err.startswith(f"error: {policy.history_path}:3: the last event does not verify (needs 1 "
-                          "signature(s) by root, got 0")
+    err = _refused(registry, "archetype", "new", "support-triage", "--from", TRIAGE, key="bob")
+    assert err.startswith(
+        f"error: {policy.history_path}:3: the last event does not verify (needs 1 signature(s) by root, got 0"
+    )
 
 
 def test_a_policy_change_that_names_the_version_it_creates_is_caught(registry: Registry) -> None:
@@ -211,13 +207,15 @@ def test_a_policy_change_that_names_the_version_it_creates_is_caught(registry: R
     _add_bob(registry)
     forger = Forger(registry)
     policy = scope("policy")
-    event = forger.next_event(policy, "role_granted", {"principal": "bob", "role": "root",
-                                                       "threshold": None}, "bob", policy_version=3)
+    event = forger.next_event(
+        policy, "role_granted", {"principal": "bob", "role": "root", "threshold": None}, "bob", policy_version=3
+    )
     forger.append(policy, event, ssh_signature("bob", "bob", policy.path, event))
     forger.commit()
     message = "names policy v3, but the policy before it is v2"
     assert [(f["code"], f["path"], f["message"]) for f in _verify(registry)] == [
-        ("SIGNATURE_INVALID", f"{policy.history_path}:3", message)]
+        ("SIGNATURE_INVALID", f"{policy.history_path}:3", message)
+    ]
     err = _refused(registry, "policy", "grant", "authors", "bob", key="bob")
     assert err.startswith(f"error: {policy.history_path}:3: the last event does not verify ({message})")
 
@@ -228,8 +226,15 @@ def test_a_policy_change_that_names_the_version_it_creates_is_caught(registry: R
 def test_a_malformed_clock_only_stops_writes(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     published_registry(registry)
     monkeypatch.setenv("GITDOCKET_NOW", "yesterday at noon")
-    for args in (("verify",), ("status",), ("archetype", "list"), ("archetype", "show", "support-triage"),
-                 ("version", "list"), ("package", "show", "support-triage", "1.0.0"), ("policy", "show")):
+    for args in (
+        ("verify",),
+        ("status",),
+        ("archetype", "list"),
+        ("archetype", "show", "support-triage"),
+        ("version", "list"),
+        ("package", "show", "support-triage", "1.0.0"),
+        ("policy", "show"),
+    ):
         registry.ok(*args)
     err = _refused(registry, "version", "draft", "support-triage", "2.0.0", code=2)
     assert err.splitlines()[0] == ("error: GITDOCKET_NOW='yesterday at noon' is not an RFC 3339 time")

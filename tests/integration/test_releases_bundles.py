@@ -25,9 +25,7 @@ def rel(template: Path, tmp_path: Path) -> Release:
 
 
 def test_build_writes_every_manifest_field_and_reuses_trees(rel: Release) -> None:
-    out = rel.reg.ok(
-        "bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence, "--format", "json"
-    ).json()
+    out = rel.reg.ok("bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence, "--format", "json").json()
     bid = out["bundle_id"]
     assert bid == f"pr-preview-20260101-000000-{rel.reg.git('rev-parse', 'HEAD~1').strip()[:8]}"
     manifest = json.loads((rel.reg.path / "bundles" / bid / "bundle_manifest.json").read_text())
@@ -52,22 +50,15 @@ def test_build_writes_every_manifest_field_and_reuses_trees(rel: Release) -> Non
         "release_readiness_gate_report.json",
     ]
     method = "payload/registry/support-triage/1.0.0/method"
-    assert rel.tree_id(f"bundles/{bid}/{method}") == rel.tree_id(
-        "registry/versions/support-triage/1.0.0/method"
-    )
+    assert rel.tree_id(f"bundles/{bid}/{method}") == rel.tree_id("registry/versions/support-triage/1.0.0/method")
     assert (
         manifest["payload"]["registry_checksums"]["support-triage/1.0.0/method/instructions.md"]
         == hashlib.sha256(
-            (
-                rel.reg.path / "registry/archetypes/support-triage/method/instructions.md"
-            ).read_bytes()
+            (rel.reg.path / "registry/archetypes/support-triage/method/instructions.md").read_bytes()
         ).hexdigest()
     )
     assert manifest["summary"]["included_files"] == out["included_files"]
-    events = [
-        json.loads(line)
-        for line in (rel.reg.path / "bundles" / bid / "history.jsonl").read_text().splitlines()
-    ]
+    events = [json.loads(line) for line in (rel.reg.path / "bundles" / bid / "history.jsonl").read_text().splitlines()]
     assert [(e["type"], e["actor"]) for e in events] == [("built", "alice")]
 
 
@@ -87,9 +78,7 @@ def tamper_commit(rel: Release, edits: dict[str, bytes | None]) -> None:
         else:
             target.write_bytes(data)
     rel.reg.git("add", "-A")
-    rel.reg.git(
-        "-c", "user.name=eve", "-c", "user.email=eve@example.com", "commit", "-qm", "tamper"
-    )
+    rel.reg.git("-c", "user.name=eve", "-c", "user.email=eve@example.com", "commit", "-qm", "tamper")
 
 
 @pytest.mark.parametrize(
@@ -112,9 +101,7 @@ def tamper_commit(rel: Release, edits: dict[str, bytes | None]) -> None:
         ),
     ],
 )
-def test_verify_catches_tampering_in_the_registry(
-    rel: Release, edit: dict[str, bytes | None], expected: str
-) -> None:
+def test_verify_catches_tampering_in_the_registry(rel: Release, edit: dict[str, bytes | None], expected: str) -> None:
     bid = rel.build()
     (rel.reg.path / "bundles" / bid / "payload" / "runtime").mkdir(exist_ok=True)
     tamper_commit(rel, {f"bundles/{bid}/{p}": d for p, d in edit.items()})
@@ -147,9 +134,7 @@ def test_verify_catches_tampering_in_the_registry(
         ),
     ],
 )
-def test_verify_catches_tampering_in_an_export(
-    rel: Release, tmp_path: Path, edit: object, expected: str
-) -> None:
+def test_verify_catches_tampering_in_an_export(rel: Release, tmp_path: Path, edit: object, expected: str) -> None:
     bid = rel.build()
     rel.reg.ok("bundle", "export", bid, "--to", tmp_path / "out")
     folder = tmp_path / "out" / bid
@@ -167,9 +152,7 @@ def test_verify_catches_tampering_in_an_export(
         pytest.param("history.jsonl", "CURRENT_MISSING", id="log-deleted"),
     ],
 )
-def test_docket_verify_catches_a_verified_bundle_losing_a_file(
-    rel: Release, name: str, code: str
-) -> None:
+def test_docket_verify_catches_a_verified_bundle_losing_a_file(rel: Release, name: str, code: str) -> None:
     bid = rel.build()
     tamper_commit(rel, {f"bundles/{bid}/{name}": None})
     result = rel.reg.run("verify", "--format", "json")
@@ -190,14 +173,9 @@ def test_build_refuses_secrets_naming_file_and_line(rel: Release) -> None:
 def test_allow_listed_secret_file_is_accepted(rel: Release) -> None:
     (rel.evidence / "fixture.pem").write_text("-----BEGIN PRIVATE KEY-----\n")
     config = rel.reg.path / "registry" / "registry.yaml"
-    config.write_text(
-        config.read_text().replace("allow_secrets: []", "allow_secrets: [evidence/fixture.pem]")
-    )
+    config.write_text(config.read_text().replace("allow_secrets: []", "allow_secrets: [evidence/fixture.pem]"))
     rel.reg.git("commit", "-qam", "allow a test key")
-    assert (
-        rel.reg.run("bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence).code
-        == 0
-    )
+    assert rel.reg.run("bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence).code == 0
 
 
 def test_build_refuses_missing_required_evidence(rel: Release) -> None:
@@ -261,16 +239,10 @@ def test_record_twice_is_refused(rel: Release) -> None:
     assert again.code == 1 and "already verified" in again.err
 
 
-def test_export_tarball_is_deterministic_and_imports_elsewhere(
-    rel: Release, tmp_path: Path, template: Path
-) -> None:
+def test_export_tarball_is_deterministic_and_imports_elsewhere(rel: Release, tmp_path: Path, template: Path) -> None:
     bid = rel.build()
-    first = rel.reg.ok(
-        "bundle", "export", bid, "--to", tmp_path / "a.tar.gz", "--format", "json"
-    ).json()
-    second = rel.reg.ok(
-        "bundle", "export", bid, "--to", tmp_path / "b.tar.gz", "--format", "json"
-    ).json()
+    first = rel.reg.ok("bundle", "export", bid, "--to", tmp_path / "a.tar.gz", "--format", "json").json()
+    second = rel.reg.ok("bundle", "export", bid, "--to", tmp_path / "b.tar.gz", "--format", "json").json()
     assert first["sha256"] == second["sha256"]
     assert (tmp_path / "a.tar.gz").read_bytes() == (tmp_path / "b.tar.gz").read_bytes()
     other = copy_release(template, tmp_path / "other")
@@ -311,9 +283,7 @@ def _tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes]], truncate: int
     return path
 
 
-def _member(
-    name: str, kind: bytes = tarfile.REGTYPE, size: int = 2, link: str = ""
-) -> tarfile.TarInfo:
+def _member(name: str, kind: bytes = tarfile.REGTYPE, size: int = 2, link: str = "") -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
     info.type, info.linkname = kind, link
     info.size = size if kind == tarfile.REGTYPE else 0
@@ -327,9 +297,7 @@ B = "pr-preview-20260101-000000-00000000"
     ("members", "message"),
     [
         pytest.param([(_member("/etc/passwd"), b"xx")], "absolute or escaping path", id="absolute"),
-        pytest.param(
-            [(_member(f"{B}/../../evil"), b"xx")], "absolute or escaping path", id="dot-dot"
-        ),
+        pytest.param([(_member(f"{B}/../../evil"), b"xx")], "absolute or escaping path", id="dot-dot"),
         pytest.param(
             [(_member(f"{B}/link", tarfile.SYMTYPE, link="/etc/passwd"), b"")],
             "is a link",
@@ -340,9 +308,7 @@ B = "pr-preview-20260101-000000-00000000"
             "is a link",
             id="hardlink",
         ),
-        pytest.param(
-            [(_member(f"{B}/dev", tarfile.CHRTYPE), b"")], "device or special file", id="device"
-        ),
+        pytest.param([(_member(f"{B}/dev", tarfile.CHRTYPE), b"")], "device or special file", id="device"),
         pytest.param(
             [(_member(f"{B}/a"), b"xx"), (_member(f"{B}/a"), b"yy")],
             "appears twice",
@@ -392,9 +358,7 @@ def test_verify_names_unknown_bundles(rel: Release) -> None:
 def test_list_shows_phases(rel: Release) -> None:
     built = rel.build(verify=False)
     verified = rel.build(label="candidate")
-    rows = {
-        r["bundle_id"]: r["phase"] for r in rel.reg.ok("bundle", "list", "--format", "json").json()
-    }
+    rows = {r["bundle_id"]: r["phase"] for r in rel.reg.ok("bundle", "list", "--format", "json").json()}
     assert rows == {built: "built", verified: "verified"}
 
 
@@ -408,8 +372,4 @@ def test_odd_file_names_are_one_clear_line(rel: Release, tmp_path: Path) -> None
     rel.reg.ok("bundle", "export", bid, "--to", tmp_path / "out")
     (tmp_path / "out" / bid / "evidence" / odd).write_text("{}")
     result = rel.reg.run("bundle", "verify", tmp_path / "out" / bid)
-    assert (
-        result.code == 2
-        and "is not plain UTF-8 text" in result.err
-        and "Traceback" not in result.err
-    )
+    assert result.code == 2 and "is not plain UTF-8 text" in result.err and "Traceback" not in result.err

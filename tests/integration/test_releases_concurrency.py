@@ -29,9 +29,7 @@ def test_racing_promotions_keep_every_event(tmp_path: Path) -> None:
     evidence = write_evidence(tmp_path / "evidence")
     bundles = []
     for n in range(8):
-        bid = reg.ok(
-            "bundle", "build", "--label", f"b{n}", "--evidence", evidence, "--format", "json"
-        ).json()
+        bid = reg.ok("bundle", "build", "--label", f"b{n}", "--evidence", evidence, "--format", "json").json()
         reg.ok("bundle", "verify", bid["bundle_id"], "--record")
         bundles.append(bid["bundle_id"])
     env = {"GITDOCKET_SIGNING_KEY": str(alice), "GITDOCKET_NOW": os.environ["GITDOCKET_NOW"]}
@@ -41,9 +39,7 @@ def test_racing_promotions_keep_every_event(tmp_path: Path) -> None:
         results.append(run_process("promote", bid, "--env", "dev", "--repo", bare, env=env))
 
     for start in (0, 4):  # two rounds of four racing processes
-        racers = [
-            threading.Thread(target=promote, args=(bid,)) for bid in bundles[start : start + 4]
-        ]
+        racers = [threading.Thread(target=promote, args=(bid,)) for bid in bundles[start : start + 4]]
         for racer in racers:
             racer.start()
         for racer in racers:
@@ -54,7 +50,5 @@ def test_racing_promotions_keep_every_event(tmp_path: Path) -> None:
     events = [json.loads(line) for line in history.splitlines()]
     assert [e["data"]["sequence"] for e in events] == list(range(1, 9))
     assert sorted(e["data"]["bundle_id"] for e in events) == sorted(bundles)
-    assert [e["data"]["previous_bundle_id"] for e in events] == [None] + [
-        e["data"]["bundle_id"] for e in events[:-1]
-    ]
+    assert [e["data"]["previous_bundle_id"] for e in events] == [None] + [e["data"]["bundle_id"] for e in events[:-1]]
     assert reg.ok("verify", "--format", "json").json()["ok"] is True

@@ -142,9 +142,7 @@ def _gate_report(rel: Release, folder: Path, **changes: object) -> Path:
 @pytest.mark.parametrize(
     ("env", "changes", "passes"),
     [
-        pytest.param(
-            "dev", {"decision": "conditional-go", "status": "failed"}, True, id="conditional-go-dev"
-        ),
+        pytest.param("dev", {"decision": "conditional-go", "status": "failed"}, True, id="conditional-go-dev"),
         pytest.param(
             "staging",
             {"decision": "conditional-go", "status": "failed"},
@@ -162,9 +160,7 @@ def test_gate_decisions_per_environment(
     bid = rel.build()
     rel.chain(bid, "preview" if env == "dev" else "dev")
     gate = _gate_report(rel, tmp_path / "gate", **changes)
-    result = rel.promote(
-        bid, env, "--artifacts-dir", str(gate), source="preview" if env == "dev" else "dev"
-    )
+    result = rel.promote(bid, env, "--artifacts-dir", str(gate), source="preview" if env == "dev" else "dev")
     assert (result.code == 0) is passes, result.err
     if not passes:
         assert "release_gate" in result.err
@@ -187,19 +183,13 @@ def test_unknown_environment_is_one_clear_line(rel: Release) -> None:
 def test_chain_walks_to_prod_and_stops_at_the_first_failure(rel: Release, tmp_path: Path) -> None:
     bid = rel.build()
     conditional = _gate_report(rel, tmp_path / "gate", decision="conditional-go", status="failed")
-    stopped = rel.reg.run(
-        "promote", bid, "--to", "prod", "--artifacts-dir", conditional, "--reports-dir", rel.reports
-    )
+    stopped = rel.reg.run("promote", bid, "--to", "prod", "--artifacts-dir", conditional, "--reports-dir", rel.reports)
     assert stopped.code == 1 and "to staging failed: release_gate_allows_promotion" in stopped.err
     assert rel.current("dev")["bundle_id"] == bid
     assert not (rel.reg.path / "deployments" / "staging" / "current.json").exists()
-    done = rel.reg.ok(
-        "promote", bid, "--to", "prod", "--reports-dir", rel.reports, "--format", "json"
-    ).json()
+    done = rel.reg.ok("promote", bid, "--to", "prod", "--reports-dir", rel.reports, "--format", "json").json()
     assert [s["environment"] for s in done["steps"]] == ["staging", "prod"]
-    assert all(
-        rel.current(env)["bundle_id"] == bid for env in ("preview", "dev", "staging", "prod")
-    )
+    assert all(rel.current(env)["bundle_id"] == bid for env in ("preview", "dev", "staging", "prod"))
     assert rel.reg.ok("verify", "--format", "json").json()["ok"] is True
 
 
@@ -222,9 +212,7 @@ def test_source_run_metadata_is_embedded(rel: Release, tmp_path: Path) -> None:
     assert report["source_run"]["source_run_id"] == 123
     assert report["smoke_run"] == {"run_id": 456, "head_sha": "a" * 40}
     stored = rel.reg.path / "deployments" / "preview" / "reports" / "1.json"
-    assert (
-        stored.read_bytes() == (rel.reports / "release_bundle_promotion_preview.json").read_bytes()
-    )
+    assert stored.read_bytes() == (rel.reports / "release_bundle_promotion_preview.json").read_bytes()
     assert rel.history("preview")[0]["data"]["report_digest"].startswith("sha256:")
 
 
@@ -239,9 +227,7 @@ def three_in_prod(rel: Release) -> list[str]:
 def test_rollback_goes_to_the_previous_release_not_the_alphabetical_one(rel: Release) -> None:
     mango, zebra, apple = three_in_prod(rel)
     before = rel.head()
-    out = rel.reg.ok(
-        "rollback", "--env", "prod", "--reason", "error budget burnt", "--format", "json"
-    ).json()
+    out = rel.reg.ok("rollback", "--env", "prod", "--reason", "error budget burnt", "--format", "json").json()
     assert (out["bundle_id"], out["previous_bundle_id"], out["reason"]) == (
         zebra,
         apple,
@@ -259,12 +245,7 @@ def test_rollback_goes_to_the_previous_release_not_the_alphabetical_one(rel: Rel
         "alice",
         "error budget burnt",
     )
-    assert (
-        rel.reg.ok("rollback", "--env", "prod", "--reason", "again", "--format", "json").json()[
-            "bundle_id"
-        ]
-        == mango
-    )
+    assert rel.reg.ok("rollback", "--env", "prod", "--reason", "again", "--format", "json").json()["bundle_id"] == mango
     nowhere = rel.reg.run("rollback", "--env", "prod", "--reason", "more")
     assert nowhere.code == 1 and "no previous release" in nowhere.err
     assert rel.reg.ok("verify", "--format", "json").json()["ok"] is True
@@ -283,9 +264,7 @@ def test_rollback_refusals(rel: Release) -> None:
     fresh = rel.reg.run("rollback", "--env", "nowhere", "--reason", "x")
     assert fresh.code == 1 and "unknown environment" in fresh.err
     assert rel.reg.refs() == before
-    named = rel.reg.ok(
-        "rollback", "--env", "prod", "--reason", "x", "--to", mango, "--format", "json"
-    ).json()
+    named = rel.reg.ok("rollback", "--env", "prod", "--reason", "x", "--to", mango, "--format", "json").json()
     assert named["bundle_id"] == mango
     assert zebra in rel.current("prod")["releases"]
 
@@ -326,21 +305,11 @@ def test_status_history_and_resolve(rel: Release) -> None:
 def test_resolve_refuses_a_tampered_environment(rel: Release) -> None:
     bid = rel.build()
     rel.chain(bid, "preview")
-    release = (
-        rel.reg.path
-        / "deployments"
-        / "preview"
-        / "releases"
-        / bid
-        / "evidence"
-        / "release_lineage.json"
-    )
+    release = rel.reg.path / "deployments" / "preview" / "releases" / bid / "evidence" / "release_lineage.json"
     release.write_text("{}")
     rel.reg.git("commit", "-qam", "tamper")
     result = rel.reg.run("deployments", "resolve", "--env", "preview")
-    assert (
-        result.code == 1 and "environment preview does not verify: RELEASE_MISMATCH" in result.err
-    )
+    assert result.code == 1 and "environment preview does not verify: RELEASE_MISMATCH" in result.err
     findings = rel.reg.run("verify", "--format", "json").json()["findings"]
     assert {f["code"] for f in findings} >= {"RELEASE_MISMATCH"}
     pr = rel.reg.run("verify", "--base", "HEAD~1", "--format", "json").json()["findings"]
@@ -358,9 +327,7 @@ def test_pr_mode_refuses_a_rewritten_environment_history(rel: Release) -> None:
     log.write_text(lines[0])  # forget the second promotion
     rel.reg.git("commit", "-qam", "rewrite history")
     pr = rel.reg.run("verify", "--base", "HEAD~1", "--format", "json").json()["findings"]
-    assert any(
-        f["code"] == "HISTORY_REWRITTEN" and f["path"].endswith("preview/history.jsonl") for f in pr
-    )
+    assert any(f["code"] == "HISTORY_REWRITTEN" and f["path"].endswith("preview/history.jsonl") for f in pr)
 
 
 def test_verify_catches_an_altered_gate_report(rel: Release) -> None:

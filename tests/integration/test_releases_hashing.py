@@ -67,6 +67,4 @@ def test_packed_objects_fall_back_to_pygit2(tmp_path: Path) -> None:
     subprocess.run(["git", "-C", str(work), "gc", "-q", "--prune=now"], check=True)
     assert not loose(repo, pygit2.Oid(hex=oids["a.bin"])).exists()
     repacked = pygit2.Repository(str(work))
-    assert (
-        blob_digests(GitTree(repacked, repacked[commit].peel(pygit2.Commit)), "", oids) == expected
-    )
+    assert blob_digests(GitTree(repacked, repacked[commit].peel(pygit2.Commit)), "", oids) == expected

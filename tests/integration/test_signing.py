@@ -28,9 +28,7 @@ def _pub(registry: Registry, name: str) -> Path:
     return registry.key(name).with_name(f"{name}_ed25519.pub")
 
 
-def _git_verify(
-    registry: Registry, what: str, ref: str, allowed: Path
-) -> subprocess.CompletedProcess[str]:
+def _git_verify(registry: Registry, what: str, ref: str, allowed: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             "git",
@@ -90,9 +88,7 @@ def test_every_commit_and_tag_verifies_with_git(registry: Registry, tmp_path: Pa
         assert 'Good "git" signature for bob' in done.stderr
 
 
-def test_git_refuses_signers_missing_from_allowed_signers(
-    registry: Registry, tmp_path: Path
-) -> None:
+def test_git_refuses_signers_missing_from_allowed_signers(registry: Registry, tmp_path: Path) -> None:
     _two_signer_history(registry)
     only_alice = tmp_path / "only_alice"
     only_alice.write_text(registry.ok("policy", "allowed-signers").out.splitlines()[0] + "\n")
@@ -109,9 +105,7 @@ def agent(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A private ssh-agent on a short socket path (sun_path is limited to ~100 bytes)."""
     folder = Path(tempfile.mkdtemp(prefix="dkt-agent-"))
     sock = folder / "agent.sock"
-    started = subprocess.run(
-        ["ssh-agent", "-s", "-a", str(sock)], capture_output=True, text=True, check=True
-    )
+    started = subprocess.run(["ssh-agent", "-s", "-a", str(sock)], capture_output=True, text=True, check=True)
     pid = int(started.stdout.split("SSH_AGENT_PID=")[1].split(";")[0])
     monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
     try:
@@ -122,14 +116,10 @@ def agent(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _ssh_add(key: Path) -> None:
-    subprocess.run(
-        ["ssh-add", "-q", str(key)], check=True, capture_output=True, env=os.environ.copy()
-    )
+    subprocess.run(["ssh-add", "-q", str(key)], check=True, capture_output=True, env=os.environ.copy())
 
 
-@pytest.mark.parametrize(
-    "namespace", [pytest.param("git", id="git"), pytest.param(EVENT_NAMESPACE, id="event")]
-)
+@pytest.mark.parametrize("namespace", [pytest.param("git", id="git"), pytest.param(EVENT_NAMESPACE, id="event")])
 def test_agent_signer_matches_key_signer(agent: Path, tmp_path: Path, namespace: str) -> None:
     key = write_key(tmp_path, "alice")
     _ssh_add(key)
@@ -144,10 +134,7 @@ def test_cli_through_the_agent_writes_the_same_commit_as_the_key_file(
 ) -> None:
     _ssh_add(registry.alice)
     twin = tmp_path / "twin"
-    assert (
-        run_cli("init", twin, "--name", "reg", "--identity", "alice", "--key", registry.alice).code
-        == 0
-    )
+    assert run_cli("init", twin, "--name", "reg", "--identity", "alice", "--key", registry.alice).code == 0
     assert (
         registry.git("rev-parse", "HEAD")
         == subprocess.run(
@@ -158,9 +145,7 @@ def test_cli_through_the_agent_writes_the_same_commit_as_the_key_file(
         ).stdout
     )
     pub = _pub(registry, "alice")
-    via_agent = registry.ok(
-        "policy", "add-identity", "bob", _pub(registry, "bob"), "--key", pub, key=None
-    )
+    via_agent = registry.ok("policy", "add-identity", "bob", _pub(registry, "bob"), "--key", pub, key=None)
     via_file = run_cli(
         "policy",
         "add-identity",
@@ -216,9 +201,7 @@ def test_key_create_writes_a_private_0600_key_and_refuses_to_overwrite(tmp_path:
     assert created.json()["public_key"] == line and line.endswith(" me@example")
     signer = KeySigner.from_file(path)
     assert sshsig.public_key_line(signer.public_key, "me@example") == line
-    derived = subprocess.run(
-        ["ssh-keygen", "-y", "-f", str(path)], capture_output=True, text=True, check=True
-    )
+    derived = subprocess.run(["ssh-keygen", "-y", "-f", str(path)], capture_output=True, text=True, check=True)
     assert derived.stdout.split()[:2] == line.split()[:2]
     private, public = path.read_bytes(), path.with_name("me_ed25519.pub").read_bytes()
     again = run_cli("key", "create", path)
@@ -255,9 +238,7 @@ def _rsa_key(path: Path) -> Path:
             "not a usable OpenSSH private key",
             id="not-a-key",
         ),
-        pytest.param(
-            lambda d: _rsa_key(d / "rsa"), "only ed25519 keys are supported", id="rsa-key"
-        ),
+        pytest.param(lambda d: _rsa_key(d / "rsa"), "only ed25519 keys are supported", id="rsa-key"),
     ],
 )
 def test_unusable_key_file_is_an_input_error(tmp_path: Path, make: object, message: str) -> None:

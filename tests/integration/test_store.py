@@ -35,9 +35,7 @@ def _add_identity_plan(name: str, registry: Registry) -> Plan:
     """What `gitdocket policy add-identity NAME` plans, on the current tip."""
     store = GitStore.open(registry.path)
     tx = Transaction(store.snapshot(), [ALICE], AT)
-    policy_ops.add_identity(
-        tx, name, registry.key(name).with_name(f"{name}_ed25519.pub").read_text()
-    )
+    policy_ops.add_identity(tx, name, registry.key(name).with_name(f"{name}_ed25519.pub").read_text())
     return tx.plan(f"add {name}")
 
 
@@ -65,13 +63,9 @@ def test_stale_tip_is_replanned_and_keeps_both_writers_events(registry: Registry
     def plan(tree: GitTree) -> Plan:
         seen.append(tree.commit)
         if len(seen) == 1:  # another writer lands between our read and our compare-and-swap
-            registry.ok(
-                "policy", "add-identity", "bob", registry.key("bob").with_name("bob_ed25519.pub")
-            )
+            registry.ok("policy", "add-identity", "bob", registry.key("bob").with_name("bob_ed25519.pub"))
         tx = Transaction(tree, [ALICE], AT)
-        policy_ops.add_identity(
-            tx, "carol", registry.key("carol").with_name("carol_ed25519.pub").read_text()
-        )
+        policy_ops.add_identity(tx, "carol", registry.key("carol").with_name("carol_ed25519.pub").read_text())
         return tx.plan("add carol")
 
     result = store.write(plan, ALICE, AT)
@@ -94,9 +88,7 @@ def test_cas_gives_up_after_bounded_retries(registry: Registry) -> None:
         attempts.append(1)
         registry.ok("policy", "expires", f"2027-01-{len(attempts):02d}T00:00:00Z")
         tx = Transaction(tree, [ALICE], AT)
-        policy_ops.add_identity(
-            tx, "carol", registry.key("carol").with_name("carol_ed25519.pub").read_text()
-        )
+        policy_ops.add_identity(tx, "carol", registry.key("carol").with_name("carol_ed25519.pub").read_text())
         return tx.plan("add carol")
 
     before = _policy(registry).version
@@ -121,10 +113,7 @@ def test_concurrent_processes_lose_no_event(registry: Registry) -> None:
     results = _run_all(
         ("version", "freeze", "support-triage", "1.0.0", *common),
         ("version", "freeze", "release-notes", "1.0.0", *common),
-        *(
-            ("policy", "add-identity", n, registry.key(n).with_name(f"{n}_ed25519.pub"), *common)
-            for n in names
-        ),
+        *(("policy", "add-identity", n, registry.key(n).with_name(f"{n}_ed25519.pub"), *common) for n in names),
     )
     assert [r.code for r in results] == [0] * 5, [r.err for r in results]
     state = _policy(registry)
@@ -134,9 +123,7 @@ def test_concurrent_processes_lose_no_event(registry: Registry) -> None:
     assert {"refs/tags/support-triage/v1.0.0", "refs/tags/release-notes/v1.0.0"} <= set(refs)
     log = registry.git("log", "--format=%s", "main")
     assert log.count("docket: froze") == 2 and log.count("policy add identity") == 3
-    subprocess.run(
-        ["git", "-C", str(registry.path), "fsck", "--strict"], check=True, capture_output=True
-    )
+    subprocess.run(["git", "-C", str(registry.path), "fsck", "--strict"], check=True, capture_output=True)
     assert _status(registry) == ""
     _verify_ok(registry)
 
@@ -205,22 +192,16 @@ def test_tag_taken_by_a_concurrent_writer_is_replanned(registry: Registry) -> No
         pytest.param("delete", "registry/policy/current.json", id="deleted-file"),
     ],
 )
-def test_dirty_path_is_refused_and_nothing_is_written(
-    registry: Registry, edit: str, path: str
-) -> None:
+def test_dirty_path_is_refused_and_nothing_is_written(registry: Registry, edit: str, path: str) -> None:
     target = registry.path / path
     if edit == "delete":
         target.unlink()
     else:
-        target.write_text("local edit\n") if edit != "modify" else target.write_bytes(
-            target.read_bytes() + b" "
-        )
+        target.write_text("local edit\n") if edit != "modify" else target.write_bytes(target.read_bytes() + b" ")
     if edit == "stage":
         registry.git("add", path)
     refs, objects = registry.refs(), _objects(registry.path)
-    result = registry.run(
-        "policy", "add-identity", "bob", registry.key("bob").with_name("bob_ed25519.pub")
-    )
+    result = registry.run("policy", "add-identity", "bob", registry.key("bob").with_name("bob_ed25519.pub"))
     assert result.code == 1
     assert f"error: uncommitted changes in paths gitdocket would write: {path}" in result.err
     assert "hint: commit or stash them" in result.err
@@ -232,9 +213,7 @@ def test_dirty_path_is_refused_and_nothing_is_written(
     "path",
     [
         pytest.param("registry/versions/support-triage/1.0.0/history.jsonl", id="untracked-log"),
-        pytest.param(
-            "registry/versions/support-triage/1.0.0/method/notes.md", id="untracked-in-tree-ref"
-        ),
+        pytest.param("registry/versions/support-triage/1.0.0/method/notes.md", id="untracked-in-tree-ref"),
     ],
 )
 def test_untracked_file_where_docket_writes_is_refused(registry: Registry, path: str) -> None:
@@ -268,9 +247,9 @@ def test_worktree_and_index_match_head_after_every_write(registry: Registry) -> 
     assert registry.git("diff", "--cached", "--name-only", "HEAD") == ""
     frozen = registry.path / "registry/versions/support-triage/1.0.0/method"
     source = EXAMPLES / "support-triage" / "method"
-    assert sorted(
-        p.relative_to(frozen).as_posix() for p in frozen.rglob("*") if p.is_file()
-    ) == sorted(p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(frozen).as_posix() for p in frozen.rglob("*") if p.is_file()) == sorted(
+        p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()
+    )
     assert (frozen / "instructions.md").read_bytes() == (source / "instructions.md").read_bytes()
     tracked = registry.git("ls-files", "registry/versions/support-triage/1.0.0/method").split()
     assert "registry/versions/support-triage/1.0.0/method/skills/classify.md" in tracked
@@ -302,9 +281,7 @@ def test_unchanged_plan_writes_no_commit(registry: Registry) -> None:
     tip = str(store.tip().id)  # type: ignore[union-attr]
     readme = store.snapshot().read("registry/README.md")
     assert readme is not None
-    result = store.write(
-        lambda _t: Plan("noop", "alice", {"registry/README.md": readme}), ALICE, AT
-    )
+    result = store.write(lambda _t: Plan("noop", "alice", {"registry/README.md": readme}), ALICE, AT)
     assert result.commit == tip and result.tags == ()
 
 
@@ -322,9 +299,7 @@ def test_bare_registry_end_to_end(tmp_path: Path) -> None:
     _verify_ok(registry)
     repo = pygit2.Repository(str(bare))
     assert repo.is_bare and not (bare / "registry").exists()
-    assert {"refs/tags/support-triage/v1.0.0", "refs/tags/packages/support-triage/v1.0.0"} <= set(
-        registry.refs()
-    )
+    assert {"refs/tags/support-triage/v1.0.0", "refs/tags/packages/support-triage/v1.0.0"} <= set(registry.refs())
     shown = registry.ok("package", "show", "support-triage", "1.0.0", "--format", "json").json()
     assert shown["phase"] == "published"
 
@@ -347,9 +322,7 @@ def test_publish_is_one_commit_touching_version_and_package(registry: Registry) 
     assert tag == registry.git("rev-parse", "HEAD").strip()
 
 
-def test_freeze_of_a_config_with_integral_floats_verifies(
-    registry: Registry, tmp_path: Path
-) -> None:
+def test_freeze_of_a_config_with_integral_floats_verifies(registry: Registry, tmp_path: Path) -> None:
     source = tmp_path / "src"
     shutil.copytree(EXAMPLES / "support-triage", source)
     config = source / "method" / ".agent-config.json"

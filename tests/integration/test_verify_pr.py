@@ -39,11 +39,7 @@ def resigned_draft(f: Forger) -> None:
     other = first.model_copy(update={"data": {"method_tree": "0" * 40}, "signatures": ()})
     f.write_log(
         DRAFT,
-        [
-            other.model_copy(
-                update={"signatures": (ssh_signature("alice", "alice", DRAFT.path, other),)}
-            )
-        ],
+        [other.model_copy(update={"signatures": (ssh_signature("alice", "alice", DRAFT.path, other),)})],
     )
 
 
@@ -90,9 +86,7 @@ PR_CASES = [
 
 
 @pytest.mark.parametrize(("change", "expected"), PR_CASES)
-def test_pr_refuses(
-    based: tuple[Registry, str], change: Callable[[Forger], None], expected: set[str]
-) -> None:
+def test_pr_refuses(based: tuple[Registry, str], change: Callable[[Forger], None], expected: set[str]) -> None:
     reg, base = based
     forger = Forger(reg)
     change(forger)
@@ -102,15 +96,12 @@ def test_pr_refuses(
     text = reg.run("verify", "--base", base)
     assert (
         text.code == 1
-        and f"verify (PR {base}..HEAD) at {head(reg)[:12]}: {len(data['findings'])} finding(s)"
-        in text.out
+        and f"verify (PR {base}..HEAD) at {head(reg)[:12]}: {len(data['findings'])} finding(s)" in text.out
     )
 
 
 @pytest.mark.parametrize("change", [rewrite_base_line, delete_draft_scope, add_older_version])
-def test_pr_rules_see_what_snapshot_cannot(
-    based: tuple[Registry, str], change: Callable[[Forger], None]
-) -> None:
+def test_pr_rules_see_what_snapshot_cannot(based: tuple[Registry, str], change: Callable[[Forger], None]) -> None:
     """Each of these heads is a valid snapshot on its own: only the comparison with the base
     refuses it."""
     reg, _base = based
@@ -129,9 +120,7 @@ def test_role_granted_and_used_in_the_same_pr(registry: Registry) -> None:
     registry.ok("policy", "grant", "root", "bob")
     base = head(registry)
     registry.ok("policy", "grant", "authors", "bob", key="bob")
-    registry.ok(
-        "archetype", "new", "support-triage", "--from", EXAMPLES / "support-triage", key="bob"
-    )
+    registry.ok("archetype", "new", "support-triage", "--from", EXAMPLES / "support-triage", key="bob")
     assert verify(registry)[:2] == (0, set())
     code, codes, data = verify(registry, "--base", base)
     assert (code, codes) == (1, {"UNAUTHORIZED_AT_BASE"})
@@ -150,9 +139,7 @@ def test_a_rewrite_is_reported_once(based: tuple[Registry, str]) -> None:
     forger.commit()
     code, _codes, data = verify(reg, "--base", base)
     assert code == 1
-    assert [(f["code"], f["path"]) for f in data["findings"]] == [
-        ("HISTORY_REWRITTEN", VERSION.history_path)
-    ]
+    assert [(f["code"], f["path"]) for f in data["findings"]] == [("HISTORY_REWRITTEN", VERSION.history_path)]
 
 
 def test_head_not_descending_from_base(registry: Registry) -> None:

@@ -112,28 +112,18 @@ def append_unknown_event(f: Forger) -> None:
     f.write(
         VERSION.history_path,
         f.read(VERSION.history_path)
-        + event_line(
-            event.model_copy(
-                update={"signatures": (ssh_signature("alice", "alice", VERSION.path, event),)}
-            )
-        )
+        + event_line(event.model_copy(update={"signatures": (ssh_signature("alice", "alice", VERSION.path, event),)}))
         + b"\n",
     )
 
 
 def append_illegal_event(f: Forger) -> None:
     """Correctly signed by the owner, chained — but a frozen version's draft cannot be revised."""
-    event = f.next_event(
-        VERSION, "draft_revised", {"method_tree": "0" * 40}, "alice", policy_version=1
-    )
+    event = f.next_event(VERSION, "draft_revised", {"method_tree": "0" * 40}, "alice", policy_version=1)
     f.write(
         VERSION.history_path,
         f.read(VERSION.history_path)
-        + event_line(
-            event.model_copy(
-                update={"signatures": (ssh_signature("alice", "alice", VERSION.path, event),)}
-            )
-        )
+        + event_line(event.model_copy(update={"signatures": (ssh_signature("alice", "alice", VERSION.path, event),)}))
         + b"\n",
     )
 
@@ -163,9 +153,7 @@ def sign_without_role(f: Forger) -> None:
     signed, correctly chained retirement by him is still refused."""
     bob = f.registry.key("bob")
     f.registry.ok("policy", "add-identity", "bob", f"{bob}.pub")
-    event = f.next_event(
-        VERSION, "version_retired", {"reason": "sabotage"}, "bob", policy_version=2
-    )
+    event = f.next_event(VERSION, "version_retired", {"reason": "sabotage"}, "bob", policy_version=2)
     f.append(VERSION, event, ssh_signature("bob", "bob", VERSION.path, event))
 
 
@@ -185,9 +173,7 @@ def copy_event_to_new_scope(f: Forger) -> None:
 
 def sign_for_other_scope(f: Forger) -> None:
     """alice really signed this retirement — for version 2.0.0; it is replayed into 1.0.0."""
-    event = f.next_event(
-        VERSION, "version_retired", {"reason": "superseded"}, "alice", policy_version=1
-    )
+    event = f.next_event(VERSION, "version_retired", {"reason": "superseded"}, "alice", policy_version=1)
     f.append(
         VERSION,
         event,
@@ -276,9 +262,7 @@ def registry_alias_bomb(f: Forger) -> None:
 
 
 def draft_config_duplicate_key(f: Forger) -> None:
-    f.write(
-        f"{DRAFT}/.agent-config.json", b'{"model": {"provider": "a", "name": "b"}, "model": {}}\n'
-    )
+    f.write(f"{DRAFT}/.agent-config.json", b'{"model": {"provider": "a", "name": "b"}, "model": {}}\n')
 
 
 def stray_file_in_scope(f: Forger) -> None:
@@ -329,19 +313,13 @@ CATALOGUE = [
         {"SNAPSHOT_MISMATCH", "DOCUMENT_INVALID"},
         id="frozen-config-schema-invalid",
     ),
-    pytest.param(
-        edit_history_line, {"SIGNATURE_INVALID", "CHAIN_BROKEN"}, id="history-line-edited"
-    ),
+    pytest.param(edit_history_line, {"SIGNATURE_INVALID", "CHAIN_BROKEN"}, id="history-line-edited"),
     pytest.param(reformat_history_line, {"LOG_UNREADABLE"}, id="history-line-not-canonical"),
     pytest.param(reorder_history, {"CHAIN_BROKEN"}, id="history-lines-reordered"),
     pytest.param(delete_history_line, {"CHAIN_BROKEN"}, id="history-line-deleted"),
     pytest.param(truncate_history_mid_line, {"LOG_UNREADABLE"}, id="history-truncated-mid-line"),
-    pytest.param(
-        drop_last_event, {"REFERENCE_BROKEN"}, id="history-last-line-dropped-current-rerendered"
-    ),
-    pytest.param(
-        drop_tagged_events, {"HISTORY_REWRITTEN"}, id="history-truncated-before-tagged-freeze"
-    ),
+    pytest.param(drop_last_event, {"REFERENCE_BROKEN"}, id="history-last-line-dropped-current-rerendered"),
+    pytest.param(drop_tagged_events, {"HISTORY_REWRITTEN"}, id="history-truncated-before-tagged-freeze"),
     pytest.param(nest_history_line, {"LOG_UNREADABLE"}, id="history-line-nested-too-deep"),
     pytest.param(append_unknown_event, {"REPLAY_ILLEGAL"}, id="event-type-unknown"),
     pytest.param(append_illegal_event, {"REPLAY_ILLEGAL"}, id="event-illegal-transition"),
@@ -350,9 +328,7 @@ CATALOGUE = [
     pytest.param(forge_signature, {"SIGNATURE_INVALID"}, id="signature-forged-other-key"),
     pytest.param(strip_signature, {"SIGNATURE_INVALID"}, id="signature-missing"),
     pytest.param(sign_without_role, {"SIGNATURE_INVALID"}, id="signer-without-role"),
-    pytest.param(
-        copy_event_to_new_scope, {"SIGNATURE_INVALID"}, id="event-copied-from-another-scope"
-    ),
+    pytest.param(copy_event_to_new_scope, {"SIGNATURE_INVALID"}, id="event-copied-from-another-scope"),
     pytest.param(sign_for_other_scope, {"SIGNATURE_INVALID"}, id="event-signed-for-another-scope"),
     pytest.param(move_tag_forward, {"TAG_MISMATCH"}, id="tag-moved-forward-resigned"),
     pytest.param(move_tag_back, {"TAG_MISMATCH"}, id="tag-moved-back-resigned"),
@@ -372,9 +348,7 @@ CATALOGUE = [
     pytest.param(stray_file_in_scope, {"UNEXPECTED_FILE"}, id="stray-file-in-scope"),
     pytest.param(history_becomes_folder, {"CURRENT_MISSING"}, id="history-replaced-by-folder"),
     pytest.param(scope_becomes_file, {"SCOPE_DELETED"}, id="scope-folder-replaced-by-file"),
-    pytest.param(
-        frozen_file_becomes_symlink, {"SNAPSHOT_MISMATCH"}, id="frozen-file-replaced-by-symlink"
-    ),
+    pytest.param(frozen_file_becomes_symlink, {"SNAPSHOT_MISMATCH"}, id="frozen-file-replaced-by-symlink"),
     pytest.param(registry_yaml_not_utf8, {"DOCUMENT_INVALID"}, id="registry-yaml-not-utf8"),
     pytest.param(tag_with_garbage_signature, {"TAG_MISMATCH"}, id="tag-signature-garbage"),
 ]
@@ -410,9 +384,7 @@ def test_tampering_is_caught(published: Registry, tamper: Tamper, expected: set[
     data = published.run("verify", "--format", "json").json()
     assert data["ok"] is False and data["mode"] == "snapshot"
     codes = {f["code"] for f in data["findings"]}
-    assert codes == expected, "\n".join(
-        f"{f['code']} {f['path']}: {f['message']}" for f in data["findings"]
-    )
+    assert codes == expected, "\n".join(f"{f['code']} {f['path']}: {f['message']}" for f in data["findings"])
     for finding in data["findings"]:
         assert set(finding) == {"code", "path", "scope", "invariant", "message", "hint"}
         assert finding["code"] in CODES and finding["path"] and finding["hint"], finding
@@ -436,7 +408,5 @@ def test_copied_event_bytes_are_identical(published: Registry) -> None:
     """The copy is exact: the same line, byte for byte, signed for the other scope."""
     forger = Forger(published)
     copy_event_to_new_scope(forger)
-    assert forger.read("registry/archetypes/evil/history.jsonl") == forger.read(
-        ARCHETYPE.history_path
-    )
+    assert forger.read("registry/archetypes/evil/history.jsonl") == forger.read(ARCHETYPE.history_path)
     assert event_line(forger.events(ARCHETYPE)[0]) + b"\n" == forger.read(ARCHETYPE.history_path)

@@ -21,8 +21,26 @@ from gitdocket.core.canonical import SAFE_INT, _plain, canonical, loads_strict, 
 from gitdocket.errors import InputError
 
 TRICKY = [chr(c) for c in range(0x20)] + [
-    '"', "\\", "/", "\x7f", "\x80", "é", "\u2028", "\u2029", "\ufeff", "\ue000", "\uffff",
-    "€", "\U0001f600", "\U0010ffff", "\ud800", "\udfff", "a", "Z", "0", " ",
+    '"',
+    "\\",
+    "/",
+    "\x7f",
+    "\x80",
+    "é",
+    "\u2028",
+    "\u2029",
+    "\ufeff",
+    "\ue000",
+    "\uffff",
+    "€",
+    "\U0001f600",
+    "\U0010ffff",
+    "\ud800",
+    "\udfff",
+    "a",
+    "Z",
+    "0",
+    " ",
 ]
 ascii_text = st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=12)
 any_text = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=12)
@@ -90,8 +108,7 @@ ORDER_KEYS = ["a", "z", "é", "\ue000", "\uffff", "\U0001f600", "\U0010ffff", "\
 """Code point order and UTF-16 order disagree between U+E000..U+FFFF and astral characters."""
 
 
-@given(st.dictionaries(st.one_of(st.sampled_from(ORDER_KEYS), any_text), safe_ints, min_size=2,
-                       max_size=6))
+@given(st.dictionaries(st.one_of(st.sampled_from(ORDER_KEYS), any_text), safe_ints, min_size=2, max_size=6))
 def test_non_ascii_keys_sort_by_utf16_code_units(value: dict[str, int]) -> None:
     assert outcome(canonical, value) == outcome(reference, value)
 
@@ -130,8 +147,20 @@ def test_fast_path_declines_what_it_cannot_print_identically() -> None:
     assert canonical([1.5, {"é": 1, "e": 2}]) == '[1.5,{"e":2,"é":1}]'.encode()
 
 
-ESCAPES = ["\\ud800", "\\uDBFF", "\\udc00", "\\uDFFF", "\\ud83d\\ude00", "\\u00e9", "\\\\", "\\\\ud800",
-           "\\n", "a", "é", "😀"]
+ESCAPES = [
+    "\\ud800",
+    "\\uDBFF",
+    "\\udc00",
+    "\\uDFFF",
+    "\\ud83d\\ude00",
+    "\\u00e9",
+    "\\\\",
+    "\\\\ud800",
+    "\\n",
+    "a",
+    "é",
+    "😀",
+]
 json_texts = st.lists(st.sampled_from(ESCAPES), max_size=6).map(lambda parts: '["' + "".join(parts) + '"]')
 
 
@@ -152,8 +181,13 @@ def test_render_same_bytes_or_same_refusal(value: Any) -> None:
 
 def test_render_leaves_unusual_values_to_json() -> None:
     """Floats, subclasses, non-string keys and cycles take ``json.dumps`` itself."""
-    for value in [{"f": 1.5, "n": float("nan")}, {2: "a", 1: "b"}, {Name("b"): 1, Name("a"): 2},
-                  [Level.HIGH], {"é": {"x": ()}}]:
+    for value in [
+        {"f": 1.5, "n": float("nan")},
+        {2: "a", 1: "b"},
+        {Name("b"): 1, Name("a"): 2},
+        [Level.HIGH],
+        {"é": {"x": ()}},
+    ]:
         assert render(value) == reference_render(value), value
     assert outcome(render, {1: "a", None: "b"}) == ("raises", TypeError)
     assert outcome(render, _cycle()) == outcome(reference_render, _cycle())

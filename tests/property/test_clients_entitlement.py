@@ -22,14 +22,36 @@ from gitdocket.lifecycles.version import Posture
 
 SCOPE = scope("entitlement", "acme", "triage")
 H = "sha256:" + "1" * 64
-PACKAGE = PackageState(phase="published", archetype="a", version="1.0.0", manifest=Manifest(
-    archetype="a", version="1.0.0", content_hash=H, method_tree="a" * 40, publisher="alice",
-    protection_posture=Posture(deployment_mode="attested")))
+PACKAGE = PackageState(
+    phase="published",
+    archetype="a",
+    version="1.0.0",
+    manifest=Manifest(
+        archetype="a",
+        version="1.0.0",
+        content_hash=H,
+        method_tree="a" * 40,
+        publisher="alice",
+        protection_posture=Posture(deployment_mode="attested"),
+    ),
+)
 START = datetime(2026, 1, 1, tzinfo=UTC)
-COMMANDS = st.sampled_from([
-    "AdmitPackageInstall", "RequestEntitlement", "ActivateEntitlement", "RecordBillingReceipt",
-    "RecordSupportReceipt", "MarkRunEligible", "StartGovernedRun", "SuspendEntitlement",
-    "ResumeEntitlement", "CloseEntitlement", "DenyOrExpire", "WithdrawPackageInstall"])
+COMMANDS = st.sampled_from(
+    [
+        "AdmitPackageInstall",
+        "RequestEntitlement",
+        "ActivateEntitlement",
+        "RecordBillingReceipt",
+        "RecordSupportReceipt",
+        "MarkRunEligible",
+        "StartGovernedRun",
+        "SuspendEntitlement",
+        "ResumeEntitlement",
+        "CloseEntitlement",
+        "DenyOrExpire",
+        "WithdrawPackageInstall",
+    ]
+)
 
 
 def stamp(when: datetime) -> str:
@@ -47,21 +69,32 @@ class EntitlementMachine(RuleBasedStateMachine):
 
     def placement(self) -> PlacementState:
         pin = Pin(archetype="a", version="1.0.0", content_hash=H, method_tree="a" * 40)
-        return PlacementState(phase="installed" if self.installed else "disabled", pin=pin,
-                              published=True, target_admitted=True, installed=True,
-                              ever_installed=True)
+        return PlacementState(
+            phase="installed" if self.installed else "disabled",
+            pin=pin,
+            published=True,
+            target_admitted=True,
+            installed=True,
+            ever_installed=True,
+        )
 
     @rule(command=COMMANDS, days=st.integers(min_value=-5, max_value=30))
     def act(self, command: str, days: int) -> None:
         data: dict[str, Any] = {
-            "AdmitPackageInstall": {"placement": {
-                "seq": 3, "head": "sha256:" + "0" * 64,
-                "phase": "installed" if self.installed else "disabled"}},
-            "ActivateEntitlement": {"expires_at": stamp(self.now + timedelta(days=days))
-                                    if days > 0 else None},
-            "RecordBillingReceipt": {"reference": "B"}, "RecordSupportReceipt": {"reference": "S"},
-            "SuspendEntitlement": {"reason": "r"}, "CloseEntitlement": {"reason": "r"},
-            "DenyOrExpire": {"reason": "r"}, "WithdrawPackageInstall": {"reason": "r"},
+            "AdmitPackageInstall": {
+                "placement": {
+                    "seq": 3,
+                    "head": "sha256:" + "0" * 64,
+                    "phase": "installed" if self.installed else "disabled",
+                }
+            },
+            "ActivateEntitlement": {"expires_at": stamp(self.now + timedelta(days=days)) if days > 0 else None},
+            "RecordBillingReceipt": {"reference": "B"},
+            "RecordSupportReceipt": {"reference": "S"},
+            "SuspendEntitlement": {"reason": "r"},
+            "CloseEntitlement": {"reason": "r"},
+            "DenyOrExpire": {"reason": "r"},
+            "WithdrawPackageInstall": {"reason": "r"},
         }.get(command, {})
         self.before = self.state
         try:
@@ -71,8 +104,10 @@ class EntitlementMachine(RuleBasedStateMachine):
         self.events.append((decision.type, decision.data))
         self.state = ENTITLEMENT.evolve(self.state, decision.type, decision.data)
         if command.startswith("Record"):
-            assert (self.state.phase, self.state.activated_by_authority) == \
-                (self.before.phase, self.before.activated_by_authority), "a receipt activated"
+            assert (self.state.phase, self.state.activated_by_authority) == (
+                self.before.phase,
+                self.before.activated_by_authority,
+            ), "a receipt activated"
 
     @rule(hours=st.integers(min_value=0, max_value=24 * 40))
     def tick(self, hours: int) -> None:
@@ -95,6 +130,5 @@ class EntitlementMachine(RuleBasedStateMachine):
             assert result.reason == "Blocked"
 
 
-EntitlementMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40,
-                                                deadline=None)
+EntitlementMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
 TestEntitlementStateful = EntitlementMachine.TestCase

@@ -30,13 +30,31 @@ VERSIONS = ("1.0.0", "1.1.0", "1.2.0")
 HASHES = {v: "sha256:" + str(i + 1) * 64 for i, v in enumerate(VERSIONS)}
 TREES = {v: "abc"[i] * 40 for i, v in enumerate(VERSIONS)}
 SCOPE = scope("placement", "acme", "triage")
-PACKAGE_REFS = {"RequestInstall", "InstallPackage", "NoteRunEligible", "PublishReplacement",
-                "AdmitUpgrade", "AutoUpgrade"}
+PACKAGE_REFS = {
+    "RequestInstall",
+    "InstallPackage",
+    "NoteRunEligible",
+    "PublishReplacement",
+    "AdmitUpgrade",
+    "AutoUpgrade",
+}
 
-WEIGHTS = {"publish": 8, "RequestInstall": 4, "TargetAdmitInstall": 6, "InstallPackage": 8,
-           "PublishReplacement": 10, "TargetAdmitReplacement": 8, "AdmitUpgrade": 8,
-           "AutoUpgrade": 4, "EditPlacement": 4, "NoteRunEligible": 2, "DisableInstall": 1,
-           "RemoveInstall": 1, "RejectOrExpire": 1, "withdraw": 2}
+WEIGHTS = {
+    "publish": 8,
+    "RequestInstall": 4,
+    "TargetAdmitInstall": 6,
+    "InstallPackage": 8,
+    "PublishReplacement": 10,
+    "TargetAdmitReplacement": 8,
+    "AdmitUpgrade": 8,
+    "AutoUpgrade": 4,
+    "EditPlacement": 4,
+    "NoteRunEligible": 2,
+    "DisableInstall": 1,
+    "RemoveInstall": 1,
+    "RejectOrExpire": 1,
+    "withdraw": 2,
+}
 """Progress is likelier than ending the track, so long sequences reach upgrades."""
 COMMANDS = st.tuples(
     st.sampled_from([name for name, weight in WEIGHTS.items() for _ in range(weight)]),
@@ -46,9 +64,14 @@ COMMANDS = st.tuples(
 
 
 def manifest(version: str) -> dict[str, Any]:
-    return {"archetype": "support-triage", "version": version, "content_hash": HASHES[version],
-            "method_tree": TREES[version], "publisher": "alice",
-            "protection_posture": {"deployment_mode": "private/federated"}}
+    return {
+        "archetype": "support-triage",
+        "version": version,
+        "content_hash": HASHES[version],
+        "method_tree": TREES[version],
+        "publisher": "alice",
+        "protection_posture": {"deployment_mode": "private/federated"},
+    }
 
 
 @dataclass
@@ -56,8 +79,9 @@ class World:
     """One archetype's packages and one placement, driven like the ops layer drives them."""
 
     machine: Machine[PlacementState] = PLACEMENT
-    packages: dict[str, PackageState] = field(default_factory=lambda: {
-        v: PACKAGE.initial(scope("package", "support-triage", v)) for v in VERSIONS})
+    packages: dict[str, PackageState] = field(
+        default_factory=lambda: {v: PACKAGE.initial(scope("package", "support-triage", v)) for v in VERSIONS}
+    )
     seqs: dict[str, int] = field(default_factory=lambda: dict.fromkeys(VERSIONS, 0))
     placement: PlacementState = field(default_factory=lambda: PLACEMENT.initial(SCOPE))
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -65,8 +89,7 @@ class World:
     problems: list[str] = field(default_factory=list)
 
     def ref(self, version: str) -> dict[str, Any]:
-        return {"seq": max(1, self.seqs[version]), "head": "sha256:" + "0" * 64,
-                "phase": self.packages[version].phase}
+        return {"seq": max(1, self.seqs[version]), "head": "sha256:" + "0" * 64, "phase": self.packages[version].phase}
 
     def package(self, command: str, version: str) -> None:
         data = manifest(version) if command == "PublishPackage" else {"reason": "r"}
@@ -75,12 +98,10 @@ class World:
         except InvariantError:
             return
         before = self.placement
-        self.packages[version] = PACKAGE.evolve(self.packages[version], decision.type,
-                                                decision.data)
+        self.packages[version] = PACKAGE.evolve(self.packages[version], decision.type, decision.data)
         self.seqs[version] += 1
         if self.placement != before:
-            self.problems.append("HISTORY_PRESERVED_ON_WITHDRAWAL: a package event changed "
-                                 "a placement")
+            self.problems.append("HISTORY_PRESERVED_ON_WITHDRAWAL: a package event changed a placement")
 
     def data(self, command: str, version: str, key: str) -> dict[str, Any]:
         pinned = self.placement.pin.version if self.placement.pin else version
@@ -90,21 +111,30 @@ class World:
         published = [v for v in VERSIONS if self.packages[v].phase == "published"]
         if key != "tone" and published:  # mostly a published version; sometimes any version
             version = published[0] if command == "RequestInstall" else published[-1]
-        request = {"archetype": "support-triage", "version": version,
-                   "content_hash": HASHES[version], "method_tree": TREES[version],
-                   "package": self.ref(version)}
-        edits = {"tone": {"config": {"tone": "formal"}}, "skills": {"config": {"skills": []}},
-                 "model": {"config": {"model": "x"}}, "notes-only": {"notes": "n"},
-                 "opt-in": {"auto_upgrade": True}, "opt-out": {"auto_upgrade": False}}
+        request = {
+            "archetype": "support-triage",
+            "version": version,
+            "content_hash": HASHES[version],
+            "method_tree": TREES[version],
+            "package": self.ref(version),
+        }
+        edits = {
+            "tone": {"config": {"tone": "formal"}},
+            "skills": {"config": {"skills": []}},
+            "model": {"config": {"model": "x"}},
+            "notes-only": {"notes": "n"},
+            "opt-in": {"auto_upgrade": True},
+            "opt-out": {"auto_upgrade": False},
+        }
         return {
-            "RequestInstall": request, "PublishReplacement": request,
+            "RequestInstall": request,
+            "PublishReplacement": request,
             "TargetAdmitInstall": {"content_hash": HASHES[pinned]},
             "InstallPackage": {"package": self.ref(pinned)},
             "NoteRunEligible": {"package": self.ref(pinned)},
             "TargetAdmitReplacement": {"version": target, "content_hash": HASHES[target]},
             "AdmitUpgrade": {"version": target, "package": self.ref(target)},
-            "AutoUpgrade": {"archetype": "support-triage", "version": target,
-                            "package": self.ref(target)},
+            "AutoUpgrade": {"archetype": "support-triage", "version": target, "package": self.ref(target)},
             "EditPlacement": edits[key],
         }.get(command, {"reason": "r"})
 
@@ -130,16 +160,16 @@ class World:
         if command in PACKAGE_REFS:
             version = data.get("version") or (state.pin.version if state.pin else "")
             if truth.get(version) != "published":
-                found.append(f"WITHDRAWAL_BLOCKS_FUTURE: {command} on a {truth.get(version)} "
-                             "package")
+                found.append(f"WITHDRAWAL_BLOCKS_FUTURE: {command} on a {truth.get(version)} package")
         if state.installed and not state.target_admitted:
             found.append("INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION")
         admissions = [c for c, _, _ in self.accepted if c == "TargetAdmitInstall"]
         if command == "InstallPackage" and not admissions:
             found.append("INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION: installed without admission")
         if command in ("AdmitUpgrade", "AutoUpgrade"):
-            admitted = any(c == "TargetAdmitReplacement" and d["version"] == data["version"]
-                           for c, d, _ in self.accepted[:-1])
+            admitted = any(
+                c == "TargetAdmitReplacement" and d["version"] == data["version"] for c, d, _ in self.accepted[:-1]
+            )
             opted = any(c == "EditPlacement" and d.get("auto_upgrade") for c, d, _ in self.accepted)
             if not (admitted or (command == "AutoUpgrade" and opted)):
                 found.append("UPGRADE_REQUIRES_REPLACEMENT_ADMISSION")
@@ -177,8 +207,7 @@ class PlacementMachine(RuleBasedStateMachine):
         assert self.world.check() == []
 
 
-PlacementMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=50,
-                                              deadline=None)
+PlacementMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=50, deadline=None)
 TestPlacementStateful = PlacementMachine.TestCase
 
 
@@ -191,11 +220,18 @@ def run_world(machine: Machine[PlacementState], commands: list[tuple[str, str, s
 
 def test_a_mutant_without_guards_is_caught() -> None:
     """Teeth of the property test: drop the guards and the checks find a violation."""
-    mutant = Machine(kind="placement", state=PlacementState, initial=PLACEMENT.initial,
-                     transitions=PLACEMENT.transitions, apply=PLACEMENT.apply,
-                     invariants=PLACEMENT.invariants)
-    bad = find(st.lists(COMMANDS, max_size=12), lambda cmds: bool(run_world(mutant, cmds)),
-               settings=settings(max_examples=2000, deadline=None, database=None,
-                                 suppress_health_check=list(HealthCheck)))
+    mutant = Machine(
+        kind="placement",
+        state=PlacementState,
+        initial=PLACEMENT.initial,
+        transitions=PLACEMENT.transitions,
+        apply=PLACEMENT.apply,
+        invariants=PLACEMENT.invariants,
+    )
+    bad = find(
+        st.lists(COMMANDS, max_size=12),
+        lambda cmds: bool(run_world(mutant, cmds)),
+        settings=settings(max_examples=2000, deadline=None, database=None, suppress_health_check=list(HealthCheck)),
+    )
     assert run_world(mutant, bad)
     assert run_world(PLACEMENT, bad) == []

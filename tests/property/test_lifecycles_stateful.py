@@ -131,19 +131,10 @@ POLICY_POOL: list[Command] = [
     *(("AddIdentity", {"identity": identity(n)}) for n in NAMES),
     ("AddIdentity", {"identity": {**identity("alice"), "name": "alice-again"}}),
     *(("RemoveIdentity", {"name": n}) for n in NAMES),
-    *(
-        ("GrantRole", {"role": r, "principal": n, "threshold": k})
-        for r in ROLES
-        for n in NAMES[:3]
-        for k in (None, 2)
-    ),
+    *(("GrantRole", {"role": r, "principal": n, "threshold": k}) for r in ROLES for n in NAMES[:3] for k in (None, 2)),
     ("GrantRole", {"role": "owners", "principal": "bob"}),
     *(("RevokeRole", {"role": r, "principal": n}) for r in ROLES for n in NAMES[:3]),
-    *(
-        ("SetThreshold", {"role": r, "threshold": k})
-        for r in ("root", "authors")
-        for k in (1, 2, 3)
-    ),
+    *(("SetThreshold", {"role": r, "threshold": k}) for r in ("root", "authors") for k in (1, 2, 3)),
     ("SetExpiry", {"expires": "2027-01-01T00:00:00Z"}),
     ("SetExpiry", {"expires": None}),
 ]

@@ -14,8 +14,12 @@ from gitdocket.core.log import Event, SigstoreSignature, SshSignature, event_lin
 from gitdocket.errors import StateError
 
 SAFE = 2**53 - 1
-texts = st.text(alphabet=st.one_of(st.sampled_from(['"', "\\", "\n", "\x00", "é", "😀", "\u2028"]),
-                                   st.characters(exclude_categories=("Cs",))), max_size=8)
+texts = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(['"', "\\", "\n", "\x00", "é", "😀", "\u2028"]), st.characters(exclude_categories=("Cs",))
+    ),
+    max_size=8,
+)
 keys = st.text(alphabet="abcdé_", min_size=1, max_size=5)
 values = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(-SAFE, SAFE), texts),
@@ -25,8 +29,12 @@ values = st.recursive(
 signatures = st.lists(
     st.one_of(
         st.builds(SshSignature, kind=st.just("sshsig"), principal=keys, sig=texts),
-        st.builds(SigstoreSignature, kind=st.just("sigstore"), principal=keys,
-                  bundle=st.dictionaries(keys, values, max_size=2)),
+        st.builds(
+            SigstoreSignature,
+            kind=st.just("sigstore"),
+            principal=keys,
+            bundle=st.dictionaries(keys, values, max_size=2),
+        ),
     ),
     max_size=2,
 ).map(tuple)
@@ -83,15 +91,14 @@ def test_canonical_lines_parse_the_same_either_way(event: Event) -> None:
 
 @settings(max_examples=500)
 @given(events, st.sampled_from(EDITS), st.integers(0, 3))
-def test_edited_lines_get_the_strict_verdict(event: Event, edit: tuple[bytes, bytes],
-                                             nth: int) -> None:
+def test_edited_lines_get_the_strict_verdict(event: Event, edit: tuple[bytes, bytes], nth: int) -> None:
     line = event_line(event)
     old, new = edit
     at = -1
     for _ in range(nth + 1):
         found = line.find(old, at + 1)
         at = found if found >= 0 else at
-    edited = line[:at] + new + line[at + len(old):] if at >= 0 else line + new
+    edited = line[:at] + new + line[at + len(old) :] if at >= 0 else line + new
     assert outcome(parse_line, edited) == outcome(parse_line_strictly, edited)
 
 
@@ -100,5 +107,5 @@ def test_edited_lines_get_the_strict_verdict(event: Event, edit: tuple[bytes, by
 def test_any_byte_edit_gets_the_strict_verdict(event: Event, position: int, junk: bytes) -> None:
     line = event_line(event)
     cut = position % (len(line) + 1)
-    for edited in (line[:cut] + junk + line[cut + 1:], line[:cut] + junk + line[cut:], line[:cut]):
+    for edited in (line[:cut] + junk + line[cut + 1 :], line[:cut] + junk + line[cut:], line[:cut]):
         assert outcome(parse_line, edited) == outcome(parse_line_strictly, edited)

@@ -15,25 +15,18 @@ BID = "pr-preview-20260101-000000-1a2b3c4d"
 SECTIONS = ("payload/runtime", "payload/registry", "evidence")
 names = st.text(alphabet="abcxyz-_.", min_size=1, max_size=6).filter(lambda n: n not in (".", ".."))
 paths = st.lists(names, min_size=1, max_size=3).map("/".join)
-contents = st.dictionaries(
-    st.tuples(st.sampled_from(SECTIONS), paths), st.binary(max_size=64), min_size=1, max_size=8
-)
+contents = st.dictionaries(st.tuples(st.sampled_from(SECTIONS), paths), st.binary(max_size=64), min_size=1, max_size=8)
 
 
 def build(files: dict[tuple[str, str], bytes]) -> tuple[BundleListing, dict[str, bytes]]:
     flat: dict[str, bytes] = {}
     sums: tuple[dict[str, str], dict[str, str], dict[str, str]] = ({}, {}, {})
     for (section, rel), data in files.items():
-        if any(
-            p.startswith(f"{section}/{rel}/") or f"{section}/{rel}".startswith(p + "/")
-            for p in flat
-        ):
+        if any(p.startswith(f"{section}/{rel}/") or f"{section}/{rel}".startswith(p + "/") for p in flat):
             continue  # a path cannot be both a file and a folder
         flat[f"{section}/{rel}"] = data
         sums[SECTIONS.index(section)][rel] = hashlib.sha256(data).hexdigest()
-    manifest = manifest_bytes(
-        manifest_for(BID, "pr-preview", "2026-01-01T00:00:00Z", None, sums, (), ())
-    )
+    manifest = manifest_bytes(manifest_for(BID, "pr-preview", "2026-01-01T00:00:00Z", None, sums, (), ()))
     return listing(flat, manifest), flat
 
 
@@ -51,9 +44,7 @@ def hasher(flat: dict[str, bytes]) -> Callable[[Sequence[str]], dict[str, str]]:
 
 @settings(max_examples=200, deadline=None)
 @given(contents, st.data())
-def test_every_single_mutation_is_caught(
-    files: dict[tuple[str, str], bytes], data: st.DataObject
-) -> None:
+def test_every_single_mutation_is_caught(files: dict[tuple[str, str], bytes], data: st.DataObject) -> None:
     view, flat = build(files)
     assert check_content(view, hasher(flat)).ok
     victim = data.draw(st.sampled_from(sorted(flat)))

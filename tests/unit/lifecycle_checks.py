@@ -22,9 +22,7 @@ def step(machine: Machine[Any], state: Any, command: str, data: Any) -> Any:
     return new
 
 
-def assert_refused(
-    machine: Machine[Any], state: Any, command: str, data: Any, invariant: str
-) -> None:
+def assert_refused(machine: Machine[Any], state: Any, command: str, data: Any, invariant: str) -> None:
     before = state.model_dump(mode="json")
     with pytest.raises(InvariantError) as info:
         machine.decide(state, command, data)

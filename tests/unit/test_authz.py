@@ -65,8 +65,7 @@ def test_threshold_k_of_n(signers: tuple[str, ...], ok: bool) -> None:
     assert verdict.signers == frozenset(signers)
     if not ok:
         assert verdict.problems == (
-            f"needs 2 signature(s) by root, got {len(set(signers))} "
-            f"(valid signers: {', '.join(sorted(set(signers)))})",
+            f"needs 2 signature(s) by root, got {len(set(signers))} (valid signers: {', '.join(sorted(set(signers)))})",
         )
 
 
@@ -86,13 +85,9 @@ def test_unknown_principal_is_a_problem_even_when_the_threshold_is_met() -> None
 def test_signature_under_another_principals_name_does_not_verify() -> None:
     forged = sign(POLICY, event(*GRANT), "alice")
     entry = forged.signatures[0].model_copy(update={"principal": "bob"})
-    verdict = _verdict(
-        policy_at(("alice", "bob"), 1), forged.model_copy(update={"signatures": (entry,)})
-    )
+    verdict = _verdict(policy_at(("alice", "bob"), 1), forged.model_copy(update={"signatures": (entry,)}))
     assert not verdict.ok
-    assert verdict.problems[0].startswith(
-        "signature by bob does not verify: signature was made by a different key"
-    )
+    assert verdict.problems[0].startswith("signature by bob does not verify: signature was made by a different key")
 
 
 def test_actor_who_did_not_sign_is_refused() -> None:
@@ -141,9 +136,7 @@ def test_sigstore_entry_needs_a_checker() -> None:
     signed = event(*GRANT, actor="ci").model_copy(
         update={"signatures": (SigstoreSignature(kind="sigstore", principal="ci", bundle={}),)}
     )
-    verdict = authorize(
-        machine_for("policy"), POLICY, signed, policy, policy_resolver(policy, _no_owners)
-    )
+    verdict = authorize(machine_for("policy"), POLICY, signed, policy, policy_resolver(policy, _no_owners))
     assert any("cannot check the Sigstore signature of ci" in p for p in verdict.problems)
     seen: list[bytes] = []
     ok = authorize(
@@ -169,9 +162,7 @@ def _env_machine(role: str) -> Machine[Any]:
         kind="environment",
         state=EnvState,
         initial=lambda _s: EnvState(),
-        transitions=(
-            Transition("Promote", "role_granted", ("none",), "none", _Promotion, role=role),
-        ),
+        transitions=(Transition("Promote", "role_granted", ("none",), "none", _Promotion, role=role),),
     )
 
 
@@ -191,18 +182,12 @@ def _env_machine(role: str) -> Machine[Any]:
             True,
             id="promoters-prod-member",
         ),
-        pytest.param(
-            {"promoters:dev": ("bob",)}, "bob", False, id="other-environment-role-refused"
-        ),
+        pytest.param({"promoters:dev": ("bob",)}, "bob", False, id="other-environment-role-refused"),
     ],
 )
-def test_promoters_env_falls_back_to_promoters(
-    roles: dict[str, tuple[str, ...]], signer: str, ok: bool
-) -> None:
+def test_promoters_env_falls_back_to_promoters(roles: dict[str, tuple[str, ...]], signer: str, ok: bool) -> None:
     base = policy_at()
-    policy = base.model_copy(
-        update={"roles": {**base.roles, **{r: Role(principals=p) for r, p in roles.items()}}}
-    )
+    policy = base.model_copy(update={"roles": {**base.roles, **{r: Role(principals=p) for r, p in roles.items()}}})
     prod = scope("environment", "prod")
     signed = sign(prod, event(*GRANT, actor=signer), signer)
     verdict = _verdict(policy, signed, prod, _env_machine("promoters:{0}"))
@@ -235,9 +220,7 @@ def test_required_role_of_an_unknown_event_is_root() -> None:
 # -- policy changes: old and new root thresholds -------------------------------------------------
 
 
-def _rotation(
-    old: PolicyState, command: str, data: dict[str, Any], *signers: str
-) -> tuple[bool, bool]:
+def _rotation(old: PolicyState, command: str, data: dict[str, Any], *signers: str) -> tuple[bool, bool]:
     decision = POLICY_MACHINE.decide(old, command, data)
     new = POLICY_MACHINE.evolve(old, decision.type, decision.data)
     signed = sign(POLICY, event(decision.type, decision.data, actor=signers[0]), *signers)
@@ -305,9 +288,7 @@ def _two_roots() -> Any:
 
 def test_transaction_refuses_a_policy_change_the_new_root_did_not_sign() -> None:
     tx = transaction(registry_tree(), "alice")
-    with pytest.raises(
-        TrustError, match=r"policy: GrantRole refused: needs 2 signature\(s\) by root, got 1"
-    ):
+    with pytest.raises(TrustError, match=r"policy: GrantRole refused: needs 2 signature\(s\) by root, got 1"):
         tx.apply(POLICY, "GrantRole", {"role": "root", "principal": "bob", "threshold": 2})
     assert tx.writes == {}
 
@@ -327,9 +308,7 @@ def test_transaction_owner_threshold() -> None:
     tx.apply(ARCHETYPE, "ChangeOwners", {"owners": ["alice", "bob"], "threshold": 2})
     tree = committed(tree, tx)
     alone = transaction(tree, "alice")
-    with pytest.raises(
-        TrustError, match=r"version support-triage/1.0.0: CreateDraft refused: needs 2"
-    ):
+    with pytest.raises(TrustError, match=r"version support-triage/1.0.0: CreateDraft refused: needs 2"):
         alone.apply(VERSION, "CreateDraft", {"method_tree": TREE})
     assert alone.writes == {}
     together = transaction(tree, "bob", "alice")

@@ -125,9 +125,7 @@ def signed_log(
         )
         sig = sshsig.sign(det_key(signer), signing_payload(target.path, event), EVENT_NAMESPACE)
         event = event.model_copy(
-            update={
-                "signatures": (SshSignature(kind="sshsig", principal=signer, sig=sig.decode()),)
-            }
+            update={"signatures": (SshSignature(kind="sshsig", principal=signer, sig=sig.decode()),)}
         )
         history = append_line(history, event)
         head = head_digest(event_line(event))
@@ -147,14 +145,10 @@ def listing(
 ) -> tuple[BundleListing, dict[str, bytes]]:
     files = dict(FILES if files is None else files)
     if manifest is None:
-        manifest = manifest_bytes(
-            manifest_for(BID, "pr-preview", AT, COMMIT, sections(FILES), REQUIRED, ())
-        )
+        manifest = manifest_bytes(manifest_for(BID, "pr-preview", AT, COMMIT, sections(FILES), REQUIRED, ()))
     history, current = signed_log(BID, manifest, signer, events=events)
     entries: dict[str, FileKind] = {p: "file" for p in files}
-    entries.update(
-        {"bundle_manifest.json": "file", "history.jsonl": "file", "current.json": "file"}
-    )
+    entries.update({"bundle_manifest.json": "file", "history.jsonl": "file", "current.json": "file"})
     entries.update(kinds or {})
     return BundleListing(folder, entries, manifest, history, current), files
 
@@ -194,9 +188,7 @@ def changed(files: dict[str, bytes]) -> dict[str, bytes]:
 
 
 def missing(files: dict[str, bytes]) -> dict[str, bytes]:
-    return {
-        k: v for k, v in files.items() if k != "payload/registry/support-triage/1.0.0/package.json"
-    }
+    return {k: v for k, v in files.items() if k != "payload/registry/support-triage/1.0.0/package.json"}
 
 
 def extra(files: dict[str, bytes]) -> dict[str, bytes]:
@@ -210,9 +202,7 @@ def no_evidence(files: dict[str, bytes]) -> dict[str, bytes]:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        pytest.param(
-            changed, "Checksum mismatch for payload/runtime/app/main.py", id="changed-file"
-        ),
+        pytest.param(changed, "Checksum mismatch for payload/runtime/app/main.py", id="changed-file"),
         pytest.param(
             missing,
             "Missing registry payload file: payload/registry/support-triage/1.0.0/package.json",
@@ -237,9 +227,7 @@ def test_a_symlink_in_place_of_a_file_is_refused() -> None:
 
 
 def manifest_with(**changes: Any) -> bytes:
-    doc = manifest_for(BID, "pr-preview", AT, COMMIT, sections(FILES), REQUIRED, ()).model_dump(
-        mode="json"
-    )
+    doc = manifest_for(BID, "pr-preview", AT, COMMIT, sections(FILES), REQUIRED, ()).model_dump(mode="json")
     for dotted, value in changes.items():
         node = doc
         *parents, last = dotted.split(".")
@@ -258,9 +246,7 @@ def manifest_with(**changes: Any) -> bytes:
             "Unexpected contract: release_bundle_v0",
             id="foreign-contract",
         ),
-        pytest.param(
-            manifest_with(**{"summary.included_files": 99}), "Invalid manifest", id="summary-lies"
-        ),
+        pytest.param(manifest_with(**{"summary.included_files": 99}), "Invalid manifest", id="summary-lies"),
         pytest.param(
             manifest_with(**{"evidence.required": ["zz.json"]}),
             "Missing required evidence file: zz.json",
@@ -301,9 +287,7 @@ def test_the_manifest_is_bound_by_the_builder_signature() -> None:
 def test_a_bundle_signed_by_a_stranger_is_foreign() -> None:
     view, files = listing(signer="mallory")
     errors = run(view, files, "alice").errors
-    assert any(
-        e.startswith("Builder signature: seq 1: needs 1 signature(s) by builders") for e in errors
-    )
+    assert any(e.startswith("Builder signature: seq 1: needs 1 signature(s) by builders") for e in errors)
 
 
 def test_a_renamed_bundle_fails_its_id_and_signature() -> None:
@@ -315,9 +299,7 @@ def test_a_renamed_bundle_fails_its_id_and_signature() -> None:
 
 def test_a_truncated_log_is_reported() -> None:
     view, files = listing()
-    cut = BundleListing(
-        view.folder_id, view.entries, view.manifest, (view.history or b"")[:-10], view.current
-    )
+    cut = BundleListing(view.folder_id, view.entries, view.manifest, (view.history or b"")[:-10], view.current)
     assert any(e.startswith("Invalid bundle log") for e in run(cut, files).errors)
 
 
@@ -330,14 +312,10 @@ def test_current_json_must_be_the_fold() -> None:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        pytest.param(
-            b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n", "private key", id="openssh-key"
-        ),
+        pytest.param(b"-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n", "private key", id="openssh-key"),
         pytest.param(b"-----BEGIN RSA PRIVATE KEY-----", "private key", id="rsa-key"),
         pytest.param(b"id = AKIAABCDEFGHIJKLMNOP", "AWS access key id", id="aws-key-id"),
-        pytest.param(
-            b"aws_secret_access_key = " + b"A" * 40, "AWS secret access key", id="aws-secret"
-        ),
+        pytest.param(b"aws_secret_access_key = " + b"A" * 40, "AWS secret access key", id="aws-secret"),
         pytest.param(b"token: ghp_" + b"a" * 36, "GitHub token", id="github"),
         pytest.param(b"xoxb-1234567890-abcdef", "Slack token", id="slack"),
         pytest.param(b"key=AIza" + b"b" * 35, "Google API key", id="google"),

@@ -37,17 +37,11 @@ def test_every_contract_has_a_valid_golden_example(contract: str) -> None:
 @pytest.mark.parametrize(
     ("contract", "path", "value"),
     [
-        pytest.param(
-            "release_bundle_v1", ("contract",), "release_bundle_v2", id="bundle-wrong-contract"
-        ),
-        pytest.param(
-            "release_bundle_v1", ("summary", "evidence_files"), 99, id="bundle-summary-lies"
-        ),
+        pytest.param("release_bundle_v1", ("contract",), "release_bundle_v2", id="bundle-wrong-contract"),
+        pytest.param("release_bundle_v1", ("summary", "evidence_files"), 99, id="bundle-summary-lies"),
         pytest.param("release_bundle_v1", ("surprise",), 1, id="bundle-unknown-field"),
         pytest.param("deployment_state_v1", ("sequence",), -1, id="state-negative-sequence"),
-        pytest.param(
-            "release_bundle_promotion_v1", ("status",), "maybe", id="promotion-bad-status"
-        ),
+        pytest.param("release_bundle_promotion_v1", ("status",), "maybe", id="promotion-bad-status"),
         pytest.param(
             "release_readiness_gate_v1",
             ("decision",),
@@ -63,9 +57,7 @@ def test_every_contract_has_a_valid_golden_example(contract: str) -> None:
         ),
     ],
 )
-def test_models_reject_broken_documents(
-    contract: str, path: tuple[str, ...], value: object
-) -> None:
+def test_models_reject_broken_documents(contract: str, path: tuple[str, ...], value: object) -> None:
     doc = example(contract)
     node = doc
     for key in path[:-1]:
@@ -77,7 +69,4 @@ def test_models_reject_broken_documents(
 
 def test_evidence_contracts_keep_unknown_fields() -> None:
     doc = {**example("release_readiness_gate_v1"), "producer": "ci"}
-    assert (
-        CONTRACT_MODELS["release_readiness_gate_v1"].model_validate(doc).model_dump()["producer"]
-        == "ci"
-    )
+    assert CONTRACT_MODELS["release_readiness_gate_v1"].model_validate(doc).model_dump()["producer"] == "ci"

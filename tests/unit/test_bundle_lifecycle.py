@@ -51,10 +51,7 @@ def step(state: BundleState, command: str, data: dict[str, Any]) -> BundleState:
 
 def test_bundle_id_format() -> None:
     assert bundle_id_for("pr-preview", "2026-01-01T00:00:00Z", COMMIT) == BID
-    assert (
-        bundle_id_for("candidate", "2026-12-31T23:59:58Z", None)
-        == "candidate-20261231-235958-nogit"
-    )
+    assert bundle_id_for("candidate", "2026-12-31T23:59:58Z", None) == "candidate-20261231-235958-nogit"
 
 
 def test_build_records_the_manifest_digest() -> None:
@@ -77,12 +74,8 @@ def test_verify_records_the_checked_trees() -> None:
 @pytest.mark.parametrize(
     ("commands", "invariant"),
     [
-        pytest.param(
-            ["BuildBundle", "BuildBundle"], "BUNDLE_IMMUTABLE", id="rebuild-over-existing-id"
-        ),
-        pytest.param(
-            ["BuildBundle", "VerifyBundle", "VerifyBundle"], "BUNDLE_IMMUTABLE", id="verify-twice"
-        ),
+        pytest.param(["BuildBundle", "BuildBundle"], "BUNDLE_IMMUTABLE", id="rebuild-over-existing-id"),
+        pytest.param(["BuildBundle", "VerifyBundle", "VerifyBundle"], "BUNDLE_IMMUTABLE", id="verify-twice"),
         pytest.param(["VerifyBundle"], "BUNDLE_MUST_EXIST", id="verify-before-build"),
     ],
 )
@@ -125,7 +118,5 @@ def test_malformed_build_data_is_input_error(data: dict[str, Any]) -> None:
 
 
 def test_invariant_checks_catch_a_forged_state() -> None:
-    forged = step(initial(), "BuildBundle", built()).model_copy(
-        update={"bundle_id": "x-20260101-000000-nogit"}
-    )
+    forged = step(initial(), "BuildBundle", built()).model_copy(update={"bundle_id": "x-20260101-000000-nogit"})
     assert "BUNDLE_ID_CONSISTENT" in LIFECYCLE.broken_invariants(forged)

@@ -95,10 +95,7 @@ def test_canonical_refuses_values_without_a_canonical_form(value: Any) -> None:
 def test_render_is_sorted_indented_and_newline_terminated() -> None:
     assert (
         render({"b": [1, {"d": "é", "c": None}], "a": True})
-        == (
-            '{\n  "a": true,\n  "b": [\n    1,\n    {\n'
-            '      "c": null,\n      "d": "é"\n    }\n  ]\n}\n'
-        ).encode()
+        == ('{\n  "a": true,\n  "b": [\n    1,\n    {\n      "c": null,\n      "d": "é"\n    }\n  ]\n}\n').encode()
     )
 
 
@@ -133,7 +130,5 @@ def test_loads_strict_refuses(source: str | bytes, message: str) -> None:
 
 
 def test_loads_strict_accepts_what_canonical_can_write() -> None:
-    value = loads_strict(
-        '{"big": 9007199254740991, "pair": "\\ud83d\\ude00", "f": 1e300}', "ok.json"
-    )
+    value = loads_strict('{"big": 9007199254740991, "pair": "\\ud83d\\ude00", "f": 1e300}', "ok.json")
     assert canonical(value) == '{"big":9007199254740991,"f":1e+300,"pair":"😀"}'.encode()

@@ -176,17 +176,13 @@ def test_sample_archetypes_validate_by_their_place(path: Path) -> None:
 
 
 INVALID_CASES = [
-    pytest.param(
-        "agent_config.v1/no-model.json", "$: 'model' is a required property", id="missing-field"
-    ),
+    pytest.param("agent_config.v1/no-model.json", "$: 'model' is a required property", id="missing-field"),
     pytest.param(
         "archetype.v1/public-posture.yaml",
         "$.protection.deployment_mode: 'public' is not one of ['private/federated', 'attested']",
         id="enum-in-yaml",
     ),
-    pytest.param(
-        "event.v1/bad-timestamp.json", "$.at: '2026-01-01 00:00:00' does not match", id="pattern"
-    ),
+    pytest.param("event.v1/bad-timestamp.json", "$.at: '2026-01-01 00:00:00' does not match", id="pattern"),
     pytest.param(
         "event.v1/unknown-signature-kind.json",
         "$.signatures[0]: the object is not valid under any of the given schemas",
@@ -280,9 +276,7 @@ def test_a_document_of_no_known_place_needs_kind() -> None:
 @pytest.mark.parametrize(
     ("explicit", "parts", "data", "expected"),
     [
-        pytest.param(
-            "event_v1", ("examples", "policy.v1", "x.json"), {}, "event_v1", id="flag-wins"
-        ),
+        pytest.param("event_v1", ("examples", "policy.v1", "x.json"), {}, "event_v1", id="flag-wins"),
         pytest.param("event.v1", ("x.json",), {}, "event_v1", id="flag-folder-form"),
         pytest.param(
             None,
@@ -326,9 +320,7 @@ def test_a_document_of_no_known_place_needs_kind() -> None:
             "archetype_v1",
             id="archetype-yaml",
         ),
-        pytest.param(
-            None, ("registry", "registry.yaml"), {}, "registry_config_v1", id="registry-yaml"
-        ),
+        pytest.param(None, ("registry", "registry.yaml"), {}, "registry_config_v1", id="registry-yaml"),
         pytest.param(None, ("m", ".agent-config.json"), {}, "agent_config_v1", id="agent-config"),
         pytest.param(
             None,
@@ -339,17 +331,12 @@ def test_a_document_of_no_known_place_needs_kind() -> None:
         ),
     ],
 )
-def test_kind_resolution(
-    explicit: str | None, parts: tuple[str, ...], data: Any, expected: str
-) -> None:
+def test_kind_resolution(explicit: str | None, parts: tuple[str, ...], data: Any, expected: str) -> None:
     assert contracts.resolve_kind(explicit, parts, data, contracts.CONTRACTS) == expected
 
 
 def test_a_folder_that_is_not_a_scope_has_no_registry_contract() -> None:
-    assert (
-        contracts.registry_contract(("registry", "versions", "Bad Name", "1.0.0", "current.json"))
-        is None
-    )
+    assert contracts.registry_contract(("registry", "versions", "Bad Name", "1.0.0", "current.json")) is None
     assert contracts.registry_contract(("notes", "current.json")) is None
     assert contracts.registry_contract(()) is None
 
@@ -517,12 +504,7 @@ def test_drift_names_missing_stale_and_orphan_schemas() -> None:
 
 def test_a_sealed_schema_without_a_model_is_a_kept_old_version() -> None:
     committed = {**COMMITTED, "contracts/old_thing.v1/schema.json": b"{}\n"}
-    assert (
-        contracts.drift(
-            contracts.generate(), committed, {**SEAL, "old_thing_v1": "sha256:" + "0" * 64}
-        )
-        == []
-    )
+    assert contracts.drift(contracts.generate(), committed, {**SEAL, "old_thing_v1": "sha256:" + "0" * 64}) == []
 
 
 # -- the verify report ----------------------------------------------------------------------------

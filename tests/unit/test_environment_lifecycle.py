@@ -193,9 +193,7 @@ def refused(state: DeploymentState, command: str, data: dict[str, Any]) -> str:
             "SEQUENCE_MONOTONIC",
             id="rollback-reuses-sequence",
         ),
-        pytest.param(
-            (1,), "Promote", {"bundle_id": bid(1)}, "POINTER_CHANGES", id="promote-active-bundle"
-        ),
+        pytest.param((1,), "Promote", {"bundle_id": bid(1)}, "POINTER_CHANGES", id="promote-active-bundle"),
         pytest.param(
             (1,),
             "Promote",
@@ -265,9 +263,7 @@ def refused(state: DeploymentState, command: str, data: dict[str, Any]) -> str:
         ),
     ],
 )
-def test_teeth(
-    setup: tuple[int, ...], command: str, change: dict[str, Any], invariant: str
-) -> None:
+def test_teeth(setup: tuple[int, ...], command: str, change: dict[str, Any], invariant: str) -> None:
     state = promote_all(*setup)
     target = change.get("target", change.get("bundle_id", ""))
     base = promoted(state, target) if command == "Promote" else rolled(state, target)
@@ -302,9 +298,7 @@ def test_gate_allows(decision: str | None, strict: bool, allowed: bool) -> None:
     [
         pytest.param({"bundle_id": bid(9)}, "POINTER_IN_RELEASES", id="pointer-outside-releases"),
         pytest.param({"sequence": 0}, "SEQUENCE_MONOTONIC", id="active-with-sequence-zero"),
-        pytest.param(
-            {"rollback_stack": (bid(9),)}, "RELEASES_PRESERVED", id="stack-forgets-release"
-        ),
+        pytest.param({"rollback_stack": (bid(9),)}, "RELEASES_PRESERVED", id="stack-forgets-release"),
         pytest.param(
             {"rollback": True, "reason": None},
             "ROLLBACK_REQUIRES_REASON",

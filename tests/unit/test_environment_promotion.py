@@ -28,11 +28,7 @@ SOURCES = {"preview": (None,), "dev": (None, "preview"), "staging": ("dev",), "p
 
 def inputs(env: str = "staging", source: str | None = "dev", **changes: Any) -> GateInputs:
     gate_changes = changes.pop("gate", {})
-    gate = (
-        Evidence.missing("gate", "bundle")
-        if gate_changes is None
-        else Evidence("gate", {**GATE, **gate_changes})
-    )
+    gate = Evidence.missing("gate", "bundle") if gate_changes is None else Evidence("gate", {**GATE, **gate_changes})
     readiness = changes.pop("readiness", readiness_report())
     values: dict[str, Any] = {
         "environment": env,
@@ -93,9 +89,7 @@ def not_ready_for(env_entry: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("env", "source", "changes", "failed"),
     [
-        pytest.param(
-            "staging", "preview", {}, "environment_transition_allowed", id="staging-from-preview"
-        ),
+        pytest.param("staging", "preview", {}, "environment_transition_allowed", id="staging-from-preview"),
         pytest.param("prod", "dev", {}, "environment_transition_allowed", id="prod-from-dev"),
         pytest.param(
             "staging",
@@ -155,25 +149,19 @@ def not_ready_for(env_entry: str) -> dict[str, Any]:
         ),
     ],
 )
-def test_each_check_fails_on_its_own(
-    env: str, source: str, changes: dict[str, Any], failed: str
-) -> None:
+def test_each_check_fails_on_its_own(env: str, source: str, changes: dict[str, Any], failed: str) -> None:
     report = evaluate_promotion(inputs(env, source, **changes), AT)
     assert next(c for c, ok in checks(report).items() if not ok) == failed
     assert report.status == "failed"
 
 
 def test_conditional_go_is_enough_for_dev() -> None:
-    report = evaluate_promotion(
-        inputs("dev", "preview", gate={"decision": "conditional-go", "status": "failed"}), AT
-    )
+    report = evaluate_promotion(inputs("dev", "preview", gate={"decision": "conditional-go", "status": "failed"}), AT)
     assert report.status == "passed"
 
 
 def test_readiness_of_other_targets_needs_only_contract_and_status() -> None:
-    report = evaluate_promotion(
-        inputs("dev", "preview", readiness=not_ready_for("dev_to_staging")), AT
-    )
+    report = evaluate_promotion(inputs("dev", "preview", readiness=not_ready_for("dev_to_staging")), AT)
     assert checks(report)["promotion_readiness_allows_target_env"] is True
 
 

@@ -132,8 +132,7 @@ def test_no_fork_for_few_items_or_with_threads_running(monkeypatch: pytest.Monke
 
 @pytest.mark.usefixtures("fork_always")
 @pytest.mark.parametrize("failing", ["pipe", "fork"])
-def test_no_child_when_the_system_refuses_one(monkeypatch: pytest.MonkeyPatch,
-                                              failing: str) -> None:
+def test_no_child_when_the_system_refuses_one(monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
     def refuse(*_args: object) -> None:
         raise OSError("Resource temporarily unavailable")
 

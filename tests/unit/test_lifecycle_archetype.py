@@ -91,9 +91,7 @@ def test_every_row_and_source_has_a_test() -> None:
 
 
 TEETH = [
-    pytest.param(
-        "active", "ChangeOwners", {"owners": []}, "ARCHETYPE_HAS_OWNERS", id="ARCHETYPE_HAS_OWNERS"
-    ),
+    pytest.param("active", "ChangeOwners", {"owners": []}, "ARCHETYPE_HAS_OWNERS", id="ARCHETYPE_HAS_OWNERS"),
     pytest.param(
         "none",
         "CreateArchetype",
@@ -115,9 +113,7 @@ TEETH = [
         "THRESHOLD_REACHABLE",
         id="THRESHOLD_REACHABLE",
     ),
-    pytest.param(
-        "none", "CreateArchetype", {"owners": ["../alice"]}, "OWNERS_VALID", id="OWNERS_VALID"
-    ),
+    pytest.param("none", "CreateArchetype", {"owners": ["../alice"]}, "OWNERS_VALID", id="OWNERS_VALID"),
     pytest.param(
         "active",
         "CreateArchetype",
@@ -143,9 +139,7 @@ TEETH = [
 
 
 @pytest.mark.parametrize(("start", "command", "data", "invariant"), TEETH)
-def test_forbidden_move_is_refused(
-    start: str, command: str, data: dict[str, Any], invariant: str
-) -> None:
+def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any], invariant: str) -> None:
     assert_refused(MACHINE, _at(start), command, data, invariant)
 
 
@@ -165,9 +159,7 @@ def test_fork_source_must_be_a_name(data: dict[str, Any]) -> None:
 
 
 def test_archetype_without_owners_is_flagged() -> None:
-    assert MACHINE.broken_invariants(_at("active").model_copy(update={"owners": ()})) == [
-        "ARCHETYPE_HAS_OWNERS"
-    ]
+    assert MACHINE.broken_invariants(_at("active").model_copy(update={"owners": ()})) == ["ARCHETYPE_HAS_OWNERS"]
 
 
 def _owners(table: dict[str, tuple[str, ...]]) -> Callable[[str], Role | None]:
@@ -190,9 +182,7 @@ def test_fork_is_owner_only(signer: str, ok: bool) -> None:
         "source_version": "1.0.0",
     }
     fork = sign(FORK, event("forked", data, actor=signer), signer)
-    resolve = policy_resolver(
-        policy, _owners({"support-triage": ("alice",), "support-triage-eu": ()})
-    )
+    resolve = policy_resolver(policy, _owners({"support-triage": ("alice",), "support-triage-eu": ()}))
     verdict = authorize(MACHINE, FORK, fork, policy, resolve)
     assert verdict.role == "owners:support-triage"
     assert verdict.ok is ok

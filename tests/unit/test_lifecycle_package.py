@@ -111,9 +111,7 @@ TEETH = [
 
 
 @pytest.mark.parametrize(("start", "command", "data", "invariant"), TEETH)
-def test_forbidden_move_is_refused(
-    start: str, command: str, data: dict[str, Any], invariant: str
-) -> None:
+def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any], invariant: str) -> None:
     assert_refused(MACHINE, package_at(start), command, data, invariant)
 
 
@@ -151,17 +149,13 @@ def test_publish_touches_version_and_package_in_one_transaction() -> None:
 @pytest.mark.parametrize(
     ("phase", "invariant"),
     [
-        pytest.param(
-            "draft", "PACKAGE_REQUIRES_FROZEN_VERSION", id="PACKAGE_REQUIRES_FROZEN_VERSION-draft"
-        ),
+        pytest.param("draft", "PACKAGE_REQUIRES_FROZEN_VERSION", id="PACKAGE_REQUIRES_FROZEN_VERSION-draft"),
         pytest.param(
             "abandoned",
             "PACKAGE_REQUIRES_FROZEN_VERSION",
             id="PACKAGE_REQUIRES_FROZEN_VERSION-abandoned",
         ),
-        pytest.param(
-            "retired", "RETIREMENT_BLOCKS_FUTURE_PACKAGING", id="RETIREMENT_BLOCKS_FUTURE_PACKAGING"
-        ),
+        pytest.param("retired", "RETIREMENT_BLOCKS_FUTURE_PACKAGING", id="RETIREMENT_BLOCKS_FUTURE_PACKAGING"),
         pytest.param("packaged", "PACKAGE_REFERENCE_UNIQUE", id="already-published"),
     ],
 )

@@ -103,15 +103,11 @@ def test_transition_increments_the_version(
 
 
 def test_every_row_and_source_has_a_test() -> None:
-    assert {
-        (p.values[1], "active" if p.values[0] != "none" else "none") for p in ROWS
-    } == row_sources(MACHINE)
+    assert {(p.values[1], "active" if p.values[0] != "none" else "none") for p in ROWS} == row_sources(MACHINE)
 
 
 def test_grant_keeps_threshold_and_revoke_of_last_member_drops_the_role() -> None:
-    state = step(
-        MACHINE, _at("active"), "GrantRole", {"role": "promoters:prod", "principal": "bob"}
-    )
+    state = step(MACHINE, _at("active"), "GrantRole", {"role": "promoters:prod", "principal": "bob"})
     assert state.roles["promoters:prod"] == Role(principals=("bob",), threshold=1)
     state = step(MACHINE, state, "RevokeRole", {"role": "promoters:prod", "principal": "bob"})
     assert "promoters:prod" not in state.roles
@@ -177,9 +173,7 @@ TEETH = [
         "IDENTITY_UNIQUE",
         id="IDENTITY_UNIQUE-init",
     ),
-    pytest.param(
-        "active", "RemoveIdentity", {"name": "dave"}, "IDENTITY_KNOWN", id="IDENTITY_KNOWN"
-    ),
+    pytest.param("active", "RemoveIdentity", {"name": "dave"}, "IDENTITY_KNOWN", id="IDENTITY_KNOWN"),
     pytest.param(
         "active",
         "RemoveIdentity",
@@ -234,9 +228,7 @@ TEETH = [
 
 
 @pytest.mark.parametrize(("start", "command", "data", "invariant"), TEETH)
-def test_forbidden_move_is_refused(
-    start: str, command: str, data: dict[str, Any], invariant: str
-) -> None:
+def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any], invariant: str) -> None:
     assert_refused(MACHINE, _at(start), command, data, invariant)
 
 
@@ -273,13 +265,9 @@ BROKEN = [
         "POLICY_VERSION_INCREASES",
         id="POLICY_VERSION_INCREASES",
     ),
+    pytest.param(_at("active").model_copy(update={"roles": {}}), "ROOT_NOT_EMPTY", id="ROOT_NOT_EMPTY"),
     pytest.param(
-        _at("active").model_copy(update={"roles": {}}), "ROOT_NOT_EMPTY", id="ROOT_NOT_EMPTY"
-    ),
-    pytest.param(
-        _at("active").model_copy(
-            update={"roles": {"root": Role(principals=("alice",), threshold=2)}}
-        ),
+        _at("active").model_copy(update={"roles": {"root": Role(principals=("alice",), threshold=2)}}),
         "THRESHOLD_REACHABLE",
         id="THRESHOLD_REACHABLE",
     ),
@@ -288,9 +276,7 @@ BROKEN = [
             update={
                 "identities": {
                     **_at("active").identities,
-                    "alice2": _at("active")
-                    .identities["alice"]
-                    .model_copy(update={"name": "alice2"}),
+                    "alice2": _at("active").identities["alice"].model_copy(update={"name": "alice2"}),
                 }
             }
         ),
@@ -313,28 +299,20 @@ def test_every_invariant_has_teeth() -> None:
 @pytest.mark.parametrize(
     ("roles", "name", "expected"),
     [
-        pytest.param(
-            {"promoters": ("bob",)}, "promoters:prod", ("bob",), id="suffix-falls-back-to-bare"
-        ),
+        pytest.param({"promoters": ("bob",)}, "promoters:prod", ("bob",), id="suffix-falls-back-to-bare"),
         pytest.param(
             {"promoters": ("bob",), "promoters:prod": ("carol",)},
             "promoters:prod",
             ("carol",),
             id="suffixed-role-wins",
         ),
-        pytest.param(
-            {"promoters:prod": ("carol",)}, "promoters:dev", None, id="no-sideways-fallback"
-        ),
-        pytest.param(
-            {"promoters:prod": ("carol",)}, "promoters", None, id="bare-does-not-use-suffixed"
-        ),
+        pytest.param({"promoters:prod": ("carol",)}, "promoters:dev", None, id="no-sideways-fallback"),
+        pytest.param({"promoters:prod": ("carol",)}, "promoters", None, id="bare-does-not-use-suffixed"),
         pytest.param({"admins": ("bob",)}, "admins:acme", ("bob",), id="admins-project"),
         pytest.param({}, "root", None, id="missing"),
     ],
 )
-def test_lookup_role(
-    roles: dict[str, tuple[str, ...]], name: str, expected: tuple[str, ...] | None
-) -> None:
+def test_lookup_role(roles: dict[str, tuple[str, ...]], name: str, expected: tuple[str, ...] | None) -> None:
     state = PolicyState(phase="active", roles={r: Role(principals=p) for r, p in roles.items()})
     found = lookup_role(state, name)
     assert (found.principals if found else None) == expected

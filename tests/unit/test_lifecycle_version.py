@@ -39,10 +39,7 @@ ROWS = [
         "FreezeVersion",
         snapshot(),
         "frozen",
-        lambda s: (
-            s.frozen_revision == s.draft_revision == 1
-            and s.snapshot.content_hash == snapshot()["content_hash"]
-        ),
+        lambda s: s.frozen_revision == s.draft_revision == 1 and s.snapshot.content_hash == snapshot()["content_hash"],
         id="FreezeVersion-from-draft",
     ),
     pytest.param(
@@ -164,9 +161,7 @@ TEETH = [
         id="PACKAGE_REFERENCE_UNIQUE-same-package-twice",
     ),
     *(
-        pytest.param(
-            start, command, data, "TRANSITION_NOT_ALLOWED", id=f"not-allowed-{command}-{start}"
-        )
+        pytest.param(start, command, data, "TRANSITION_NOT_ALLOWED", id=f"not-allowed-{command}-{start}")
         for start, command, data in (
             ("init", "ReviseDraft", {"method_tree": TREE}),
             ("abandoned", "ReviseDraft", {"method_tree": TREE}),
@@ -181,9 +176,7 @@ TEETH = [
 
 
 @pytest.mark.parametrize(("start", "command", "data", "invariant"), TEETH)
-def test_forbidden_move_is_refused(
-    start: str, command: str, data: dict[str, Any], invariant: str
-) -> None:
+def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any], invariant: str) -> None:
     assert_refused(MACHINE, version_at(start), command, data, invariant)
 
 
@@ -224,13 +217,9 @@ COMPLETENESS = [
         "lacks .agent-config.json",
         id="missing-config",
     ),
-    pytest.param(
-        snapshot(skills=("summarize",)), "names skill 'summarize'", id="config-names-absent-skill"
-    ),
+    pytest.param(snapshot(skills=("summarize",)), "names skill 'summarize'", id="config-names-absent-skill"),
     pytest.param(snapshot(skills=("class",)), "names skill 'class'", id="skill-name-only-a-prefix"),
-    pytest.param(
-        snapshot(tools=("web-search",)), "names tool 'web-search'", id="config-names-absent-tool"
-    ),
+    pytest.param(snapshot(tools=("web-search",)), "names tool 'web-search'", id="config-names-absent-tool"),
     pytest.param(
         snapshot(files=_method({"skills/classify.md": None})),
         "names skill 'classify'",
@@ -241,30 +230,21 @@ COMPLETENESS = [
         "content_hash does not match",
         id="bad-content-hash",
     ),
-    pytest.param(
-        snapshot(TREE2), "method changed since the draft", id="method-changed-since-draft"
-    ),
+    pytest.param(snapshot(TREE2), "method changed since the draft", id="method-changed-since-draft"),
 ]
 
 
 @pytest.mark.parametrize(("snap", "message"), COMPLETENESS)
 def test_freeze_requires_complete_snapshot(snap: dict[str, Any], message: str) -> None:
-    assert_refused(
-        MACHINE, version_at("draft"), "FreezeVersion", snap, "FREEZE_REQUIRES_COMPLETE_SNAPSHOT"
-    )
+    assert_refused(MACHINE, version_at("draft"), "FreezeVersion", snap, "FREEZE_REQUIRES_COMPLETE_SNAPSHOT")
     with pytest.raises(InvariantError, match=message):
         MACHINE.decide(version_at("draft"), "FreezeVersion", snap)
 
 
 def test_freeze_accepts_a_skill_folder_and_no_skills() -> None:
     files = {**_method({"skills/classify.md": None}), "skills/classify/SKILL.md": b"steps\n"}
-    assert (
-        step(MACHINE, version_at("draft"), "FreezeVersion", snapshot(files=files)).phase == "frozen"
-    )
-    assert (
-        step(MACHINE, version_at("draft"), "FreezeVersion", snapshot(skills=(), tools=())).phase
-        == "frozen"
-    )
+    assert step(MACHINE, version_at("draft"), "FreezeVersion", snapshot(files=files)).phase == "frozen"
+    assert step(MACHINE, version_at("draft"), "FreezeVersion", snapshot(skills=(), tools=())).phase == "frozen"
 
 
 @pytest.mark.parametrize(

@@ -45,9 +45,7 @@ def _event(seq: int, prev: str | None, kind: str = "draft_created") -> Event:
 
 def _signed(event: Event, scope_path: str = SCOPE_A, name: str = "alice") -> Event:
     sig = sshsig.sign(det_key(name), signing_payload(scope_path, event), EVENT_NAMESPACE).decode()
-    return event.model_copy(
-        update={"signatures": (SshSignature(kind="sshsig", principal=name, sig=sig),)}
-    )
+    return event.model_copy(update={"signatures": (SshSignature(kind="sshsig", principal=name, sig=sig),)})
 
 
 def _history(count: int) -> tuple[list[Event], bytes]:
@@ -105,12 +103,8 @@ def _rewrite(line: bytes, **changes: object) -> bytes:
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        pytest.param(
-            lambda d: d[:-1], r"last line has no newline \(truncated\?\)", id="no-final-newline"
-        ),
-        pytest.param(
-            lambda d: d[: len(d) * 2 // 3], r"last line has no newline", id="cut-mid-line"
-        ),
+        pytest.param(lambda d: d[:-1], r"last line has no newline \(truncated\?\)", id="no-final-newline"),
+        pytest.param(lambda d: d[: len(d) * 2 // 3], r"last line has no newline", id="cut-mid-line"),
         pytest.param(
             lambda d: d[: len(d) * 2 // 3] + b"\n",
             r":3: invalid JSON",

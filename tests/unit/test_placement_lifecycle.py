@@ -28,8 +28,13 @@ def ref(phase: str = "published", seq: int = 1) -> dict[str, Any]:
 
 
 def request(version: str = "1.0.0", content: str = H1, phase: str = "published") -> dict[str, Any]:
-    return {"archetype": "support-triage", "version": version, "content_hash": content,
-            "method_tree": T1 if content == H1 else T2, "package": ref(phase)}
+    return {
+        "archetype": "support-triage",
+        "version": version,
+        "content_hash": content,
+        "method_tree": T1 if content == H1 else T2,
+        "package": ref(phase),
+    }
 
 
 def step(state: PlacementState, command: str, data: dict[str, Any] | None = None) -> PlacementState:
@@ -50,8 +55,7 @@ REQUESTED = (("RequestInstall", request()),)
 ADMITTED = (*REQUESTED, ("TargetAdmitInstall", {"content_hash": H1}))
 INSTALLED = (*ADMITTED, ("InstallPackage", {"package": ref()}))
 OFFERED = (*INSTALLED, ("PublishReplacement", request("1.1.0", H2)))
-REPLACEMENT_ADMITTED = (*OFFERED,
-                        ("TargetAdmitReplacement", {"version": "1.1.0", "content_hash": H2}))
+REPLACEMENT_ADMITTED = (*OFFERED, ("TargetAdmitReplacement", {"version": "1.1.0", "content_hash": H2}))
 
 
 def refused(steps: tuple[tuple[str, Any], ...], command: str, data: dict[str, Any]) -> str:
@@ -65,41 +69,80 @@ def refused(steps: tuple[tuple[str, Any], ...], command: str, data: dict[str, An
 # -- one test per row -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("steps", "phase", "check"), [
-    pytest.param(REQUESTED, "install_requested", lambda s: s.pin.version == "1.0.0" and s.published,
-                 id="RequestInstall-pins-the-version"),
-    pytest.param(ADMITTED, "install_requested", lambda s: s.target_admitted and not s.installed,
-                 id="TargetAdmitInstall-admits-without-installing"),
-    pytest.param(INSTALLED, "installed", lambda s: s.installed and s.ever_installed,
-                 id="InstallPackage-installs"),
-    pytest.param((*INSTALLED, ("NoteRunEligible", {"package": ref()})), "installed",
-                 lambda s: s.run_noted, id="NoteRunEligible-notes"),
-    pytest.param((*INSTALLED, ("DisableInstall", {"reason": "paused"})), "disabled",
-                 lambda s: s.installed and s.reason == "paused", id="DisableInstall-keeps-install"),
-    pytest.param((*INSTALLED, ("RemoveInstall", {})), "removed",
-                 lambda s: not s.installed and s.ever_installed, id="RemoveInstall-future-only"),
-    pytest.param(OFFERED, "installed",
-                 lambda s: s.replacement.version == "1.1.0" and not s.replacement_ready,
-                 id="PublishReplacement-offers"),
-    pytest.param(REPLACEMENT_ADMITTED, "installed", lambda s: s.replacement_ready,
-                 id="TargetAdmitReplacement-admits"),
-    pytest.param((*REPLACEMENT_ADMITTED, ("AdmitUpgrade", {"version": "1.1.0", "package": ref()})),
-                 "installed",
-                 lambda s: s.pin.version == "1.1.0"
-                 and [p.version for p in s.superseded] == ["1.0.0"],
-                 id="AdmitUpgrade-supersedes-the-old-pin"),
-    pytest.param((*INSTALLED, ("EditPlacement", {"auto_upgrade": True}),
-                  ("PublishReplacement", request("1.1.0", H2)),
-                  ("AutoUpgrade", {"archetype": "support-triage", "version": "1.1.0",
-                                   "package": ref()})),
-                 "installed", lambda s: s.pin.content_hash == H2 and s.replacement is None,
-                 id="AutoUpgrade-with-opt-in"),
-    pytest.param((*REQUESTED, ("RejectOrExpire", {"reason": "not now"})), "denied",
-                 lambda s: not s.installed, id="RejectOrExpire-denies"),
-    pytest.param((*INSTALLED, ("EditPlacement", {"config": {"tone": "formal"}, "notes": "n"})),
-                 "installed", lambda s: s.config == {"tone": "formal"} and s.notes == "n"
-                 and s.pin.version == "1.0.0", id="EditPlacement-config-only"),
-])
+@pytest.mark.parametrize(
+    ("steps", "phase", "check"),
+    [
+        pytest.param(
+            REQUESTED,
+            "install_requested",
+            lambda s: s.pin.version == "1.0.0" and s.published,
+            id="RequestInstall-pins-the-version",
+        ),
+        pytest.param(
+            ADMITTED,
+            "install_requested",
+            lambda s: s.target_admitted and not s.installed,
+            id="TargetAdmitInstall-admits-without-installing",
+        ),
+        pytest.param(INSTALLED, "installed", lambda s: s.installed and s.ever_installed, id="InstallPackage-installs"),
+        pytest.param(
+            (*INSTALLED, ("NoteRunEligible", {"package": ref()})),
+            "installed",
+            lambda s: s.run_noted,
+            id="NoteRunEligible-notes",
+        ),
+        pytest.param(
+            (*INSTALLED, ("DisableInstall", {"reason": "paused"})),
+            "disabled",
+            lambda s: s.installed and s.reason == "paused",
+            id="DisableInstall-keeps-install",
+        ),
+        pytest.param(
+            (*INSTALLED, ("RemoveInstall", {})),
+            "removed",
+            lambda s: not s.installed and s.ever_installed,
+            id="RemoveInstall-future-only",
+        ),
+        pytest.param(
+            OFFERED,
+            "installed",
+            lambda s: s.replacement.version == "1.1.0" and not s.replacement_ready,
+            id="PublishReplacement-offers",
+        ),
+        pytest.param(
+            REPLACEMENT_ADMITTED, "installed", lambda s: s.replacement_ready, id="TargetAdmitReplacement-admits"
+        ),
+        pytest.param(
+            (*REPLACEMENT_ADMITTED, ("AdmitUpgrade", {"version": "1.1.0", "package": ref()})),
+            "installed",
+            lambda s: s.pin.version == "1.1.0" and [p.version for p in s.superseded] == ["1.0.0"],
+            id="AdmitUpgrade-supersedes-the-old-pin",
+        ),
+        pytest.param(
+            (
+                *INSTALLED,
+                ("EditPlacement", {"auto_upgrade": True}),
+                ("PublishReplacement", request("1.1.0", H2)),
+                ("AutoUpgrade", {"archetype": "support-triage", "version": "1.1.0", "package": ref()}),
+            ),
+            "installed",
+            lambda s: s.pin.content_hash == H2 and s.replacement is None,
+            id="AutoUpgrade-with-opt-in",
+        ),
+        pytest.param(
+            (*REQUESTED, ("RejectOrExpire", {"reason": "not now"})),
+            "denied",
+            lambda s: not s.installed,
+            id="RejectOrExpire-denies",
+        ),
+        pytest.param(
+            (*INSTALLED, ("EditPlacement", {"config": {"tone": "formal"}, "notes": "n"})),
+            "installed",
+            lambda s: s.config == {"tone": "formal"} and s.notes == "n" and s.pin.version == "1.0.0",
+            id="EditPlacement-config-only",
+        ),
+    ],
+)
 def test_transition_row(steps: tuple[tuple[str, Any], ...], phase: str, check: Any) -> None:
     state = run(*steps)
     assert state.phase == phase
@@ -107,56 +150,148 @@ def test_transition_row(steps: tuple[tuple[str, Any], ...], phase: str, check: A
 
 
 def test_every_row_is_covered() -> None:
-    covered = {"RequestInstall", "TargetAdmitInstall", "InstallPackage", "NoteRunEligible",
-               "DisableInstall", "RemoveInstall", "PublishReplacement", "TargetAdmitReplacement",
-               "AdmitUpgrade", "AutoUpgrade", "RejectOrExpire", "EditPlacement"}
+    covered = {
+        "RequestInstall",
+        "TargetAdmitInstall",
+        "InstallPackage",
+        "NoteRunEligible",
+        "DisableInstall",
+        "RemoveInstall",
+        "PublishReplacement",
+        "TargetAdmitReplacement",
+        "AdmitUpgrade",
+        "AutoUpgrade",
+        "RejectOrExpire",
+        "EditPlacement",
+    }
     assert {t.command for t in LIFECYCLE.transitions} == covered
 
 
 # -- teeth: one per invariant ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("steps", "command", "data", "invariant"), [
-    pytest.param(REQUESTED, "InstallPackage", {"package": ref()},
-                 "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION", id="INSTALL_WITHOUT_ADMISSION"),
-    pytest.param((), "RequestInstall", request(phase="draft"),
-                 "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION", id="INSTALL_UNPUBLISHED"),
-    pytest.param((), "InstallPackage", {"package": ref()},
-                 "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION", id="INSTALL_WITHOUT_REQUEST"),
-    pytest.param(REQUESTED, "TargetAdmitInstall", {"content_hash": H2},
-                 "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION", id="ADMIT_OTHER_CONTENT"),
-    pytest.param((), "RequestInstall", request(phase="withdrawn"),
-                 "WITHDRAWAL_BLOCKS_FUTURE", id="REQUEST_AFTER_WITHDRAWAL"),
-    pytest.param(ADMITTED, "InstallPackage", {"package": ref("withdrawn", 2)},
-                 "WITHDRAWAL_BLOCKS_FUTURE", id="INSTALL_AFTER_WITHDRAWAL"),
-    pytest.param(INSTALLED, "NoteRunEligible", {"package": ref("withdrawn", 2)},
-                 "WITHDRAWAL_BLOCKS_FUTURE", id="RUN_NOTE_AFTER_WITHDRAWAL"),
-    pytest.param(OFFERED, "AdmitUpgrade", {"version": "1.1.0", "package": ref()},
-                 "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION", id="UPGRADE_WITHOUT_ADMISSION"),
-    pytest.param(INSTALLED, "AdmitUpgrade", {"version": "1.1.0", "package": ref()},
-                 "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION", id="UPGRADE_WITHOUT_REPLACEMENT"),
-    pytest.param(INSTALLED, "TargetAdmitReplacement", {"version": "1.1.0", "content_hash": H2},
-                 "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION", id="ADMIT_UNOFFERED_REPLACEMENT"),
-    pytest.param(OFFERED, "AutoUpgrade",
-                 {"archetype": "support-triage", "version": "1.1.0", "package": ref()},
-                 "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION", id="AUTO_UPGRADE_WITHOUT_OPT_IN"),
-    pytest.param(REPLACEMENT_ADMITTED, "AdmitUpgrade",
-                 {"version": "1.1.0", "package": ref("withdrawn", 2)},
-                 "WITHDRAWAL_BLOCKS_FUTURE", id="UPGRADE_TO_WITHDRAWN"),
-    pytest.param(INSTALLED, "PublishReplacement", request("1.0.0", H2),
-                 "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION", id="REPLACEMENT_NOT_NEWER"),
-    pytest.param(INSTALLED, "PublishReplacement", {**request("2.0.0", H2), "archetype": "other"},
-                 "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION", id="REPLACEMENT_OTHER_ARCHETYPE"),
-    pytest.param(INSTALLED, "EditPlacement", {"config": {"skills": ["exfiltrate"]}},
-                 "PLACEMENT_IS_CONFIG_ONLY", id="EDIT_WRITES_METHOD_FIELD"),
-    pytest.param(INSTALLED, "EditPlacement", {"config": {"method/instructions.md": "x"}},
-                 "PLACEMENT_IS_CONFIG_ONLY", id="EDIT_WRITES_METHOD_PATH"),
-    pytest.param(INSTALLED, "EditPlacement", {}, "PLACEMENT_IS_CONFIG_ONLY", id="EDIT_NOTHING"),
-    pytest.param((*INSTALLED, ("RemoveInstall", {})), "InstallPackage", {"package": ref()},
-                 "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION", id="REINSTALL_AFTER_REMOVE"),
-])
-def test_teeth(steps: tuple[tuple[str, Any], ...], command: str, data: dict[str, Any],
-               invariant: str) -> None:
+@pytest.mark.parametrize(
+    ("steps", "command", "data", "invariant"),
+    [
+        pytest.param(
+            REQUESTED,
+            "InstallPackage",
+            {"package": ref()},
+            "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION",
+            id="INSTALL_WITHOUT_ADMISSION",
+        ),
+        pytest.param(
+            (),
+            "RequestInstall",
+            request(phase="draft"),
+            "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION",
+            id="INSTALL_UNPUBLISHED",
+        ),
+        pytest.param(
+            (),
+            "InstallPackage",
+            {"package": ref()},
+            "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION",
+            id="INSTALL_WITHOUT_REQUEST",
+        ),
+        pytest.param(
+            REQUESTED,
+            "TargetAdmitInstall",
+            {"content_hash": H2},
+            "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION",
+            id="ADMIT_OTHER_CONTENT",
+        ),
+        pytest.param(
+            (), "RequestInstall", request(phase="withdrawn"), "WITHDRAWAL_BLOCKS_FUTURE", id="REQUEST_AFTER_WITHDRAWAL"
+        ),
+        pytest.param(
+            ADMITTED,
+            "InstallPackage",
+            {"package": ref("withdrawn", 2)},
+            "WITHDRAWAL_BLOCKS_FUTURE",
+            id="INSTALL_AFTER_WITHDRAWAL",
+        ),
+        pytest.param(
+            INSTALLED,
+            "NoteRunEligible",
+            {"package": ref("withdrawn", 2)},
+            "WITHDRAWAL_BLOCKS_FUTURE",
+            id="RUN_NOTE_AFTER_WITHDRAWAL",
+        ),
+        pytest.param(
+            OFFERED,
+            "AdmitUpgrade",
+            {"version": "1.1.0", "package": ref()},
+            "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
+            id="UPGRADE_WITHOUT_ADMISSION",
+        ),
+        pytest.param(
+            INSTALLED,
+            "AdmitUpgrade",
+            {"version": "1.1.0", "package": ref()},
+            "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
+            id="UPGRADE_WITHOUT_REPLACEMENT",
+        ),
+        pytest.param(
+            INSTALLED,
+            "TargetAdmitReplacement",
+            {"version": "1.1.0", "content_hash": H2},
+            "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
+            id="ADMIT_UNOFFERED_REPLACEMENT",
+        ),
+        pytest.param(
+            OFFERED,
+            "AutoUpgrade",
+            {"archetype": "support-triage", "version": "1.1.0", "package": ref()},
+            "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
+            id="AUTO_UPGRADE_WITHOUT_OPT_IN",
+        ),
+        pytest.param(
+            REPLACEMENT_ADMITTED,
+            "AdmitUpgrade",
+            {"version": "1.1.0", "package": ref("withdrawn", 2)},
+            "WITHDRAWAL_BLOCKS_FUTURE",
+            id="UPGRADE_TO_WITHDRAWN",
+        ),
+        pytest.param(
+            INSTALLED,
+            "PublishReplacement",
+            request("1.0.0", H2),
+            "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
+            id="REPLACEMENT_NOT_NEWER",
+        ),
+        pytest.param(
+            INSTALLED,
+            "PublishReplacement",
+            {**request("2.0.0", H2), "archetype": "other"},
+            "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
+            id="REPLACEMENT_OTHER_ARCHETYPE",
+        ),
+        pytest.param(
+            INSTALLED,
+            "EditPlacement",
+            {"config": {"skills": ["exfiltrate"]}},
+            "PLACEMENT_IS_CONFIG_ONLY",
+            id="EDIT_WRITES_METHOD_FIELD",
+        ),
+        pytest.param(
+            INSTALLED,
+            "EditPlacement",
+            {"config": {"method/instructions.md": "x"}},
+            "PLACEMENT_IS_CONFIG_ONLY",
+            id="EDIT_WRITES_METHOD_PATH",
+        ),
+        pytest.param(INSTALLED, "EditPlacement", {}, "PLACEMENT_IS_CONFIG_ONLY", id="EDIT_NOTHING"),
+        pytest.param(
+            (*INSTALLED, ("RemoveInstall", {})),
+            "InstallPackage",
+            {"package": ref()},
+            "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION",
+            id="REINSTALL_AFTER_REMOVE",
+        ),
+    ],
+)
+def test_teeth(steps: tuple[tuple[str, Any], ...], command: str, data: dict[str, Any], invariant: str) -> None:
     assert refused(steps, command, data) == invariant
 
 
@@ -190,30 +325,39 @@ def test_withdrawal_history_invariant_has_teeth() -> None:
 
 
 def test_upgrade_keeps_every_superseded_pin_and_config() -> None:
-    state = run(*REPLACEMENT_ADMITTED, ("EditPlacement", {"notes": "keep me"}),
-                ("AdmitUpgrade", {"version": "1.1.0", "package": ref()}))
+    state = run(
+        *REPLACEMENT_ADMITTED,
+        ("EditPlacement", {"notes": "keep me"}),
+        ("AdmitUpgrade", {"version": "1.1.0", "package": ref()}),
+    )
     assert state.notes == "keep me"
     assert state.installed and state.ever_installed
     assert [p.content_hash for p in state.superseded] == [H1]
 
 
-@pytest.mark.parametrize(("key", "method"), [
-    pytest.param("tone", False, id="plain"),
-    pytest.param("Model", True, id="model-any-case"),
-    pytest.param("skills", True, id="skills"),
-    pytest.param(".agent-config.json", True, id="dotfile"),
-    pytest.param("skills/classify.md", True, id="path"),
-])
+@pytest.mark.parametrize(
+    ("key", "method"),
+    [
+        pytest.param("tone", False, id="plain"),
+        pytest.param("Model", True, id="model-any-case"),
+        pytest.param("skills", True, id="skills"),
+        pytest.param(".agent-config.json", True, id="dotfile"),
+        pytest.param("skills/classify.md", True, id="path"),
+    ],
+)
 def test_method_surface_key(key: str, method: bool) -> None:
     assert method_surface_key(key) is method
 
 
-@pytest.mark.parametrize(("low", "high"), [
-    pytest.param("1.0.0", "1.0.1", id="patch"),
-    pytest.param("1.9.0", "1.10.0", id="numeric-not-lexical"),
-    pytest.param("2.0.0-rc.1", "2.0.0", id="prerelease-first"),
-    pytest.param("2.0.0-alpha", "2.0.0-beta", id="prerelease-order"),
-    pytest.param("2.0.0-rc.2", "2.0.0-rc.10", id="prerelease-numeric"),
-])
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [
+        pytest.param("1.0.0", "1.0.1", id="patch"),
+        pytest.param("1.9.0", "1.10.0", id="numeric-not-lexical"),
+        pytest.param("2.0.0-rc.1", "2.0.0", id="prerelease-first"),
+        pytest.param("2.0.0-alpha", "2.0.0-beta", id="prerelease-order"),
+        pytest.param("2.0.0-rc.2", "2.0.0-rc.10", id="prerelease-numeric"),
+    ],
+)
 def test_version_key_orders_semver(low: str, high: str) -> None:
     assert version_key(low) < version_key(high)

@@ -47,46 +47,50 @@ def _roots(threshold: int, *names: str) -> PolicyState:
 @pytest.mark.parametrize(
     ("state", "data", "invariant"),
     [
-        pytest.param(_roots(1, "alice"), {"role": "root", "principal": "alice"}, "ROLE_ALREADY_HELD",
-                     id="grant-held-role"),
-        pytest.param(_roots(1, "alice"), {"role": "authors", "principal": "alice", "threshold": 1},
-                     "ROLE_ALREADY_HELD", id="grant-held-role-same-threshold"),
-        pytest.param(_roots(2, "alice", "bob"), {"role": "root", "principal": "bob", "threshold": 2},
-                     "ROLE_ALREADY_HELD", id="grant-held-root-same-threshold"),
+        pytest.param(
+            _roots(1, "alice"), {"role": "root", "principal": "alice"}, "ROLE_ALREADY_HELD", id="grant-held-role"
+        ),
+        pytest.param(
+            _roots(1, "alice"),
+            {"role": "authors", "principal": "alice", "threshold": 1},
+            "ROLE_ALREADY_HELD",
+            id="grant-held-role-same-threshold",
+        ),
+        pytest.param(
+            _roots(2, "alice", "bob"),
+            {"role": "root", "principal": "bob", "threshold": 2},
+            "ROLE_ALREADY_HELD",
+            id="grant-held-root-same-threshold",
+        ),
     ],
 )
-def test_a_grant_that_changes_nothing_is_refused(state: PolicyState, data: dict[str, Any],
-                                                 invariant: str) -> None:
+def test_a_grant_that_changes_nothing_is_refused(state: PolicyState, data: dict[str, Any], invariant: str) -> None:
     assert_refused(MACHINE, state, "GrantRole", data, invariant)
 
 
 def test_a_grant_of_a_held_role_may_change_its_threshold() -> None:
-    state = step(MACHINE, _roots(1, "alice", "bob"), "GrantRole",
-                 {"role": "root", "principal": "bob", "threshold": 2})
+    state = step(MACHINE, _roots(1, "alice", "bob"), "GrantRole", {"role": "root", "principal": "bob", "threshold": 2})
     assert state.roles["root"] == Role(principals=("alice", "bob"), threshold=2)
 
 
 @pytest.mark.parametrize(
     ("state", "principal", "hint"),
     [
-        pytest.param(_roots(2, "alice", "bob"), "bob", "gitdocket policy threshold root 1",
-                     id="2-of-2-revoke-one"),
-        pytest.param(_roots(3, "alice", "bob", "carol"), "carol", "gitdocket policy threshold root 2",
-                     id="3-of-3-revoke-one"),
+        pytest.param(_roots(2, "alice", "bob"), "bob", "gitdocket policy threshold root 1", id="2-of-2-revoke-one"),
+        pytest.param(
+            _roots(3, "alice", "bob", "carol"), "carol", "gitdocket policy threshold root 2", id="3-of-3-revoke-one"
+        ),
     ],
 )
-def test_a_revoke_below_the_threshold_is_refused_not_lowered(state: PolicyState, principal: str,
-                                                             hint: str) -> None:
-    assert_refused(MACHINE, state, "RevokeRole", {"role": "root", "principal": principal},
-                   "THRESHOLD_REACHABLE")
+def test_a_revoke_below_the_threshold_is_refused_not_lowered(state: PolicyState, principal: str, hint: str) -> None:
+    assert_refused(MACHINE, state, "RevokeRole", {"role": "root", "principal": principal}, "THRESHOLD_REACHABLE")
     with pytest.raises(InvariantError) as info:
         MACHINE.decide(state, "RevokeRole", {"role": "root", "principal": principal})
     assert hint in info.value.hint
 
 
 def test_a_revoke_that_keeps_the_threshold_reachable_keeps_it() -> None:
-    state = step(MACHINE, _roots(2, "alice", "bob", "carol"), "RevokeRole",
-                 {"role": "root", "principal": "carol"})
+    state = step(MACHINE, _roots(2, "alice", "bob", "carol"), "RevokeRole", {"role": "root", "principal": "carol"})
     assert state.roles["root"] == Role(principals=("alice", "bob"), threshold=2)
 
 
@@ -104,8 +108,7 @@ EXPIRY = "2026-06-01T00:00:00Z"
         pytest.param(EXPIRY, "2026-07-01T00:00:00Z", True, id="after"),
     ],
 )
-def test_a_policy_is_in_force_strictly_before_its_expiry(expires: str | None, at: str,
-                                                         result: bool) -> None:
+def test_a_policy_is_in_force_strictly_before_its_expiry(expires: str | None, at: str, result: bool) -> None:
     assert expired(PolicyState(phase="active", version=1, expires=expires), at) is result
 
 
@@ -119,13 +122,13 @@ AT = "2026-07-01T00:00:00Z"
         pytest.param(POLICY, "expiry_set", {"expires": None}, True, id="never"),
         pytest.param(POLICY, "expiry_set", {"expires": AT}, False, id="expires-at-once"),
         pytest.param(POLICY, "expiry_set", {"expires": "2026-06-15T00:00:00Z"}, False, id="past"),
-        pytest.param(POLICY, "role_granted", {"role": "root", "principal": "bob"}, False,
-                     id="other-policy-change"),
+        pytest.param(POLICY, "role_granted", {"role": "root", "principal": "bob"}, False, id="other-policy-change"),
         pytest.param(ARCHETYPE, "expiry_set", {"expires": None}, False, id="not-the-policy"),
     ],
 )
-def test_only_a_renewal_of_the_policy_renews(target: Scope, event_type: str, data: dict[str, Any],
-                                             result: bool) -> None:
+def test_only_a_renewal_of_the_policy_renews(
+    target: Scope, event_type: str, data: dict[str, Any], result: bool
+) -> None:
     assert renews_expiry(target, event_type, data, AT) is result
 
 
@@ -157,8 +160,7 @@ def test_before_the_expiry_writes_go_through_and_at_it_they_stop() -> None:
     ("target", "command", "data"),
     [
         pytest.param(ARCHETYPE, "ChangeOwners", OWNERS, id="archetype"),
-        pytest.param(POLICY, "GrantRole", {"role": "builders", "principal": "bob"},
-                     id="other-policy-change"),
+        pytest.param(POLICY, "GrantRole", {"role": "builders", "principal": "bob"}, id="other-policy-change"),
         pytest.param(POLICY, "SetExpiry", {"expires": "2026-06-15T00:00:00Z"}, id="renew-into-past"),
     ],
 )
@@ -168,14 +170,15 @@ def test_an_expired_policy_refuses_every_write_but_its_renewal(
     tx = _tx_at(_expiring_tree(), AT, "alice")
     with pytest.raises(TrustError) as info:
         tx.apply(target, command, data)
-    assert info.value.message == (f"registry/policy/history.jsonl: policy v2 expired at {EXPIRY}; "
-                                  f"{target.label} cannot change until it is renewed")
+    assert info.value.message == (
+        f"registry/policy/history.jsonl: policy v2 expired at {EXPIRY}; "
+        f"{target.label} cannot change until it is renewed"
+    )
     assert "gitdocket policy expires" in info.value.hint
     assert tx.writes == {}
 
 
-@pytest.mark.parametrize("renewal", [pytest.param("2027-01-01T00:00:00Z", id="later"),
-                                     pytest.param(None, id="never")])
+@pytest.mark.parametrize("renewal", [pytest.param("2027-01-01T00:00:00Z", id="later"), pytest.param(None, id="never")])
 def test_root_renews_an_expired_policy_and_writes_resume(renewal: str | None) -> None:
     tx = _tx_at(_expiring_tree(), AT, "alice")
     tx.apply(POLICY, "SetExpiry", {"expires": renewal})
@@ -208,24 +211,31 @@ def _with_tail(tree: MemoryTree, target: Scope, change: Any) -> MemoryTree:
 
 def _claimed_by(holder: str, principal: str) -> Any:
     """``holder``'s key signing the event, claimed as ``principal``."""
+
     def change(event: Event) -> Event:
         signed = sign(ARCHETYPE if event.type != "identity_added" else POLICY, event, holder)
         entry = signed.signatures[0].model_copy(update={"principal": principal})
         return event.model_copy(update={"signatures": (entry,)})
+
     return change
 
 
 TAILS = [
-    pytest.param(_claimed_by("mallory", "alice"), "signature by alice does not verify",
-                 id="forged-signature"),
-    pytest.param(_claimed_by("mallory", "mallory"), "'mallory', who is not in policy v1",
-                 id="signer-outside-the-policy"),
-    pytest.param(lambda e: e.model_copy(update={"signatures": ()}), "event is not signed",
-                 id="unsigned"),
-    pytest.param(lambda e: sign(ARCHETYPE, e.model_copy(update={"policy_version": 9}), "alice"),
-                 "names policy v9, which does not exist", id="policy-version-from-the-future"),
-    pytest.param(lambda e: sign(ARCHETYPE, e.model_copy(update={"actor": "bob"}), "alice"),
-                 "actor 'bob' did not sign it", id="actor-did-not-sign"),
+    pytest.param(_claimed_by("mallory", "alice"), "signature by alice does not verify", id="forged-signature"),
+    pytest.param(
+        _claimed_by("mallory", "mallory"), "'mallory', who is not in policy v1", id="signer-outside-the-policy"
+    ),
+    pytest.param(lambda e: e.model_copy(update={"signatures": ()}), "event is not signed", id="unsigned"),
+    pytest.param(
+        lambda e: sign(ARCHETYPE, e.model_copy(update={"policy_version": 9}), "alice"),
+        "names policy v9, which does not exist",
+        id="policy-version-from-the-future",
+    ),
+    pytest.param(
+        lambda e: sign(ARCHETYPE, e.model_copy(update={"actor": "bob"}), "alice"),
+        "actor 'bob' did not sign it",
+        id="actor-did-not-sign",
+    ),
 ]
 
 
@@ -255,8 +265,7 @@ def test_a_forged_policy_tail_stops_every_write() -> None:
     tree = registry_tree()
     tx = transaction(tree, "alice")
     tx.apply(POLICY, "AddIdentity", {"identity": identity("dave")})
-    tree = _with_tail(committed(tree, tx), POLICY, lambda e: sign(POLICY, e.model_copy(
-        update={"actor": "bob"}), "bob"))
+    tree = _with_tail(committed(tree, tx), POLICY, lambda e: sign(POLICY, e.model_copy(update={"actor": "bob"}), "bob"))
     with pytest.raises(StateError, match=r"registry/policy/history.jsonl:2: .*needs 1 signature\(s\) by root"):
         transaction(tree, "alice")
 
@@ -267,9 +276,22 @@ def test_a_policy_tail_naming_the_version_it_creates_is_refused() -> None:
     tree = registry_tree()
     tx = transaction(tree, "alice")
     tx.apply(POLICY, "AddIdentity", {"identity": identity("dave")})
-    tree = _with_tail(committed(tree, tx), POLICY, lambda e: sign(POLICY, e.model_copy(
-        update={"type": "role_granted", "actor": "bob", "policy_version": 2,
-                "data": {"role": "root", "principal": "bob", "threshold": None}}), "bob"))
+    tree = _with_tail(
+        committed(tree, tx),
+        POLICY,
+        lambda e: sign(
+            POLICY,
+            e.model_copy(
+                update={
+                    "type": "role_granted",
+                    "actor": "bob",
+                    "policy_version": 2,
+                    "data": {"role": "root", "principal": "bob", "threshold": None},
+                }
+            ),
+            "bob",
+        ),
+    )
     with pytest.raises(StateError, match=r"history.jsonl:2: .*\(names policy v2, but the policy before it is v1\)"):
         transaction(tree, "alice")
 

@@ -56,9 +56,7 @@ def test_round_trip_verifies() -> None:
     armored = sshsig.sign(ALICE, MESSAGE, NS)
     assert armored.startswith(sshsig.BEGIN + b"\n") and armored.endswith(sshsig.END + b"\n")
     sshsig.verify(armored, MESSAGE, NS, ALICE.public_key())
-    assert sshsig.public_key_line(sshsig.signature_public_key(armored)) == sshsig.public_key_line(
-        ALICE.public_key()
-    )
+    assert sshsig.public_key_line(sshsig.signature_public_key(armored)) == sshsig.public_key_line(ALICE.public_key())
 
 
 def test_signing_is_deterministic() -> None:
@@ -74,9 +72,7 @@ def test_sha256_variant_verifies() -> None:
 def test_public_key_line_round_trips() -> None:
     line = sshsig.public_key_line(ALICE.public_key(), "alice@example")
     assert line.startswith("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5") and line.endswith(" alice@example")
-    assert sshsig.public_key_line(sshsig.parse_public_key(line)) == line.removesuffix(
-        " alice@example"
-    )
+    assert sshsig.public_key_line(sshsig.parse_public_key(line)) == line.removesuffix(" alice@example")
 
 
 @pytest.mark.parametrize(
@@ -154,9 +150,7 @@ def _mutations() -> list[object]:
         pytest.param(_rebuild(fields, trailer=_s(b"extra")), "trailing data", id="trailing-field"),
         pytest.param(sshsig.armor(b"SSHSIX" + blob[6:]), "missing SSHSIG magic", id="bad-magic"),
         pytest.param(_rebuild(fields, version=2), "unsupported SSHSIG version 2", id="version-2"),
-        pytest.param(
-            _rebuild([*fields[:3], b"md5", fields[4]]), "unsupported hash md5", id="hash-md5"
-        ),
+        pytest.param(_rebuild([*fields[:3], b"md5", fields[4]]), "unsupported hash md5", id="hash-md5"),
         pytest.param(
             _rebuild([*fields[:4], _s(b"ssh-rsa") + _s(raw)]),
             "unsupported signature type",
@@ -198,9 +192,7 @@ def test_malformed_signature_is_refused(armored: bytes, message: str) -> None:
 
 def test_signature_public_key_refuses_garbage() -> None:
     with pytest.raises(TrustError, match="malformed SSH signature"):
-        sshsig.signature_public_key(
-            b"-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n"
-        )
+        sshsig.signature_public_key(b"-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n")
 
 
 def test_armor_wraps_at_70_columns() -> None:
@@ -213,9 +205,7 @@ def test_armor_wraps_at_70_columns() -> None:
 
 
 def _ssh_keygen(*args: str | Path, data: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        ["ssh-keygen", *map(str, args)], input=data, capture_output=True, check=False, timeout=30
-    )
+    return subprocess.run(["ssh-keygen", *map(str, args)], input=data, capture_output=True, check=False, timeout=30)
 
 
 @pytest.fixture
@@ -223,9 +213,7 @@ def alice_key(tmp_path: Path) -> Path:
     return write_key(tmp_path, "alice")
 
 
-@pytest.mark.parametrize(
-    "namespace", [pytest.param("git", id="git"), pytest.param(NS, id="docket-event")]
-)
+@pytest.mark.parametrize("namespace", [pytest.param("git", id="git"), pytest.param(NS, id="docket-event")])
 def test_same_bytes_as_ssh_keygen_sign(alice_key: Path, namespace: str) -> None:
     done = _ssh_keygen("-Y", "sign", "-n", namespace, "-f", alice_key, "-q", data=MESSAGE)
     assert done.returncode == 0, done.stderr
@@ -246,20 +234,14 @@ def _allowed(tmp_path: Path, key: Ed25519PrivateKey) -> Path:
     return path
 
 
-def _ssh_verify(
-    tmp_path: Path, armored: bytes, message: bytes, allowed: Path
-) -> subprocess.CompletedProcess[bytes]:
+def _ssh_verify(tmp_path: Path, armored: bytes, message: bytes, allowed: Path) -> subprocess.CompletedProcess[bytes]:
     sig = tmp_path / "msg.sig"
     sig.write_bytes(armored)
-    return _ssh_keygen(
-        "-Y", "verify", "-f", allowed, "-I", "alice", "-n", NS, "-s", sig, data=message
-    )
+    return _ssh_keygen("-Y", "verify", "-f", allowed, "-I", "alice", "-n", NS, "-s", sig, data=message)
 
 
 def test_ssh_keygen_verify_accepts_ours(tmp_path: Path) -> None:
-    done = _ssh_verify(
-        tmp_path, sshsig.sign(ALICE, MESSAGE, NS), MESSAGE, _allowed(tmp_path, ALICE)
-    )
+    done = _ssh_verify(tmp_path, sshsig.sign(ALICE, MESSAGE, NS), MESSAGE, _allowed(tmp_path, ALICE))
     assert done.returncode == 0, done.stderr
     assert b'Good "docket-event-v1" signature for alice' in done.stdout + done.stderr
 
@@ -275,9 +257,7 @@ def test_ssh_keygen_verify_accepts_ours(tmp_path: Path) -> None:
 def test_ssh_keygen_verify_rejects_ours(
     tmp_path: Path, signer: Ed25519PrivateKey, message: bytes, namespace: str
 ) -> None:
-    done = _ssh_verify(
-        tmp_path, sshsig.sign(signer, MESSAGE, namespace), message, _allowed(tmp_path, ALICE)
-    )
+    done = _ssh_verify(tmp_path, sshsig.sign(signer, MESSAGE, namespace), message, _allowed(tmp_path, ALICE))
     assert done.returncode != 0
 
 

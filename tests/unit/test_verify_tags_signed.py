@@ -41,14 +41,16 @@ def test_signed_by_any_policy_key_and_that_key_is_tried_first_next() -> None:
     alice, bob, carol = key("alice"), key("bob"), key("carol")
     keys: list[Ed25519PublicKey] = [alice.public_key(), bob.public_key(), carol.public_key()]
     first = keys[:]
-    refs = Tags({
-        "by-bob": (sshsig.sign(bob, BODY, "git"), BODY),
-        "by-mallory": (sshsig.sign(key("mallory"), BODY, "git"), BODY),
-        "wrong-namespace": (sshsig.sign(alice, BODY, "file"), BODY),
-        "other-bytes": (sshsig.sign(alice, BODY, "git"), BODY + b"moved\n"),
-        "malformed": (b"-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n", BODY),
-        "unsigned": None,
-    })
+    refs = Tags(
+        {
+            "by-bob": (sshsig.sign(bob, BODY, "git"), BODY),
+            "by-mallory": (sshsig.sign(key("mallory"), BODY, "git"), BODY),
+            "wrong-namespace": (sshsig.sign(alice, BODY, "file"), BODY),
+            "other-bytes": (sshsig.sign(alice, BODY, "git"), BODY + b"moved\n"),
+            "malformed": (b"-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n", BODY),
+            "unsigned": None,
+        }
+    )
     assert _signed(keys, refs, "by-bob")
     assert keys == [first[1], first[0], first[2]]
     for name in ("by-mallory", "wrong-namespace", "other-bytes", "malformed", "unsigned"):

@@ -50,9 +50,7 @@ def _regular(source: BundleSource) -> list[tuple[str, FileKind]]:
     items = sorted(source.listing.entries.items())
     bad = [rel for rel, kind in items if kind not in ("file", "exec")]
     if bad:
-        raise StateError(
-            f"{source.where}/{bad[0]}: not a regular file", "only verified bundles are exported"
-        )
+        raise StateError(f"{source.where}/{bad[0]}: not a regular file", "only verified bundles are exported")
     return items
 
 
@@ -60,9 +58,7 @@ def export_folder(source: BundleSource, parent: Path) -> Path:
     """Write ``parent/<bundle-id>/`` (atomically: a temporary sibling renamed into place)."""
     target = parent / source.bundle_id
     if target.exists():
-        raise InputError(
-            f"{target}: already exists", "export into an empty folder; gitdocket never overwrites"
-        )
+        raise InputError(f"{target}: already exists", "export into an empty folder; gitdocket never overwrites")
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".docket-export-", dir=parent))
     for rel, kind in _regular(source):
@@ -77,9 +73,7 @@ def export_folder(source: BundleSource, parent: Path) -> Path:
 def export_tarball(source: BundleSource, target: Path) -> Path:
     """Write a deterministic ``.tar.gz`` whose single top folder is the bundle id."""
     if target.exists():
-        raise InputError(
-            f"{target}: already exists", "choose a new file name; gitdocket never overwrites"
-        )
+        raise InputError(f"{target}: already exists", "choose a new file name; gitdocket never overwrites")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, staging_name = tempfile.mkstemp(prefix=".docket-export-", dir=target.parent)
     staging = Path(staging_name)
@@ -115,16 +109,10 @@ def _write_tree(
         if sep:
             groups.setdefault(head, {})[rest] = kind
         else:
-            mode = (
-                pygit2.enums.FileMode.BLOB_EXECUTABLE
-                if kind == "exec"
-                else pygit2.enums.FileMode.BLOB
-            )
+            mode = pygit2.enums.FileMode.BLOB_EXECUTABLE if kind == "exec" else pygit2.enums.FileMode.BLOB
             builder.insert(head, repo.create_blob(source.read(prefix + rel)), mode)
     for head, sub in groups.items():
-        builder.insert(
-            head, _write_tree(repo, source, f"{prefix}{head}/", sub), pygit2.enums.FileMode.TREE
-        )
+        builder.insert(head, _write_tree(repo, source, f"{prefix}{head}/", sub), pygit2.enums.FileMode.TREE)
     return builder.write()
 
 
@@ -133,9 +121,7 @@ def stage_bundle(tree: TreeView, source: BundleSource) -> dict[str, bytes | Tree
     included, so tree ids match the exporter's): folders as trees written straight into the object
     database, top-level files as bytes."""
     entries = _regular(source)
-    out: dict[str, bytes | TreeRef] = {
-        rel: source.read(rel) for rel, _ in entries if "/" not in rel
-    }
+    out: dict[str, bytes | TreeRef] = {rel: source.read(rel) for rel, _ in entries if "/" not in rel}
     folders: dict[str, dict[str, FileKind]] = {}
     for rel, kind in entries:
         head, sep, rest = rel.partition("/")
@@ -152,25 +138,17 @@ def stage_bundle(tree: TreeView, source: BundleSource) -> dict[str, bytes | Tree
 def _member_path(member: tarfile.TarInfo, archive: Path) -> list[str]:
     name = member.name
     parts = name.split("/")
-    if (
-        name.startswith("/")
-        or "\\" in name
-        or "\x00" in name
-        or any(p in ("", ".", "..") for p in parts)
-    ):
+    if name.startswith("/") or "\\" in name or "\x00" in name or any(p in ("", ".", "..") for p in parts):
         raise InputError(
             f"{archive}: member {name!r} has an absolute or escaping path",
             "bundle archives hold <bundle-id>/… paths only",
         )
     if not (member.isfile() or member.isdir()):
         what = "link" if member.issym() or member.islnk() else "device or special file"
-        raise InputError(
-            f"{archive}: member {name!r} is a {what}", "bundle archives hold regular files only"
-        )
+        raise InputError(f"{archive}: member {name!r} is a {what}", "bundle archives hold regular files only")
     if member.size > MAX_MEMBER_BYTES:
         raise InputError(
-            f"{archive}: member {name!r} is {member.size} bytes, over the "
-            f"{MAX_MEMBER_BYTES >> 30} GiB limit",
+            f"{archive}: member {name!r} is {member.size} bytes, over the {MAX_MEMBER_BYTES >> 30} GiB limit",
             "bundle members are at most 4 GiB",
         )
     return parts
@@ -179,13 +157,9 @@ def _member_path(member: tarfile.TarInfo, archive: Path) -> list[str]:
 def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path, archive: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(
-            path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755 if member.mode & 0o111 else 0o644
-        )
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755 if member.mode & 0o111 else 0o644)
     except FileExistsError as exc:
-        raise InputError(
-            f"{archive}: member {member.name!r} appears twice", "rebuild the archive"
-        ) from exc
+        raise InputError(f"{archive}: member {member.name!r} appears twice", "rebuild the archive") from exc
     source = tar.extractfile(member)
     if source is None:
         raise InputError(f"{archive}: member {member.name!r} has no data")
@@ -204,9 +178,7 @@ def unpack_tarball(archive: Path) -> Iterator[Path]:
             with tarfile.open(archive, "r:gz") as tar:
                 for count, member in enumerate(tar, start=1):
                     if count > MAX_MEMBERS:
-                        raise InputError(
-                            f"{archive}: more than {MAX_MEMBERS} members", "trim the bundle"
-                        )
+                        raise InputError(f"{archive}: more than {MAX_MEMBERS} members", "trim the bundle")
                     parts = _member_path(member, archive)
                     tops.add(parts[0])
                     if member.isfile():

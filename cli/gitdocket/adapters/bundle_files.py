@@ -97,11 +97,7 @@ def _stored_sha256(view: memoryview) -> str | None:
     digest, pos, size, seen, final = hashlib.sha256(), 2, -1, 0, False
     while not final:
         head = view[pos : pos + 5]
-        if (
-            len(head) < 5
-            or head[0] > 1
-            or (head[1] | head[2] << 8) ^ (head[3] | head[4] << 8) != 0xFFFF
-        ):
+        if len(head) < 5 or head[0] > 1 or (head[1] | head[2] << 8) ^ (head[3] | head[4] << 8) != 0xFFFF:
             return None  # a compressed block, or not a deflate stream we can read this way
         final, length, pos = head[0] == 1, head[1] | head[2] << 8, pos + 5
         block = view[pos : pos + length]
@@ -252,9 +248,7 @@ def _small(path: Path) -> bytes | None:
 def from_folder(root: Path) -> BundleSource:
     """An exported bundle folder (its name is the bundle id)."""
     if root.is_symlink() or not root.is_dir():
-        raise InputError(
-            f"{root}: not a bundle folder", "pass the folder that holds bundle_manifest.json"
-        )
+        raise InputError(f"{root}: not a bundle folder", "pass the folder that holds bundle_manifest.json")
     entries = dict(walk_folder(root))
     odd = next((name for name in entries if not _plain_name(name)), None)
     if odd is not None:
@@ -291,25 +285,17 @@ def read_evidence(folder: Path) -> dict[str, bytes]:
     """Every regular file below ``folder`` as {posix path: bytes}; links, devices, huge files and
     huge folders are refused with the file named."""
     if folder.is_symlink() or not folder.is_dir():
-        raise InputError(
-            f"{folder}: not a folder", "pass --evidence DIR with the release evidence files"
-        )
+        raise InputError(f"{folder}: not a folder", "pass --evidence DIR with the release evidence files")
     out: dict[str, bytes] = {}
     for rel, kind in walk_folder(folder):
         path = folder / rel
         if kind not in ("file", "exec"):
             raise InputError(f"{path}: is a {kind}", "evidence holds regular files only")
         if not _plain_name(rel):
-            raise InputError(
-                f"{path!r}: file name is not plain UTF-8 text", "rename the evidence file"
-            )
+            raise InputError(f"{path!r}: file name is not plain UTF-8 text", "rename the evidence file")
         if path.stat().st_size > MAX_EVIDENCE_BYTES:
-            raise InputError(
-                f"{path}: larger than {MAX_EVIDENCE_BYTES >> 20} MiB", "keep evidence small"
-            )
+            raise InputError(f"{path}: larger than {MAX_EVIDENCE_BYTES >> 20} MiB", "keep evidence small")
         out[rel] = path.read_bytes()
         if len(out) > MAX_EVIDENCE_FILES:
-            raise InputError(
-                f"{folder}: more than {MAX_EVIDENCE_FILES} files", "trim the evidence folder"
-            )
+            raise InputError(f"{folder}: more than {MAX_EVIDENCE_FILES} files", "trim the evidence folder")
     return out

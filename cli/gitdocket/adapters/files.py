@@ -53,8 +53,10 @@ def load_yaml(data: bytes, where: str) -> Any:
 def _plain(value: Any, budget: list[int], where: str) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
-        raise InputError(f"{where}: expands to more than {MAX_YAML_VALUES} values (aliases?)",
-                         "write the document out without anchors and aliases")
+        raise InputError(
+            f"{where}: expands to more than {MAX_YAML_VALUES} values (aliases?)",
+            "write the document out without anchors and aliases",
+        )
     if isinstance(value, dict):
         return {str(k): _plain(v, budget, where) for k, v in value.items()}
     if isinstance(value, list):
@@ -94,15 +96,17 @@ def read_folder(root: Path) -> dict[str, bytes]:
             rel = path.relative_to(root).as_posix()
             mode = path.lstat().st_mode
             if stat.S_ISLNK(mode):
-                raise InputError(f"{path}: is a symlink",
-                                 "replace it with a regular file; symlinks could escape the folder")
+                raise InputError(
+                    f"{path}: is a symlink", "replace it with a regular file; symlinks could escape the folder"
+                )
             if stat.S_ISDIR(mode):
                 continue
             if not stat.S_ISREG(mode):
                 raise InputError(f"{path}: not a regular file", "remove it")
             if path.stat().st_size > MAX_FILE_BYTES:
-                raise InputError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB",
-                                 "keep large assets out of the method folder")
+                raise InputError(
+                    f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB", "keep large assets out of the method folder"
+                )
             out[rel] = path.read_bytes()
             if len(out) > MAX_FOLDER_FILES:
                 raise InputError(f"{root}: more than {MAX_FOLDER_FILES} files", "trim the folder")

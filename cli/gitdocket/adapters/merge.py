@@ -42,8 +42,9 @@ class GitMerger:
         self.favor = FAVOR[favor]
 
     def merge(self, base: str, ours: str, theirs: str) -> MergeOutcome:
-        index = self.repo.merge_trees(pygit2.Oid(hex=base), pygit2.Oid(hex=ours),
-                                      pygit2.Oid(hex=theirs), favor=self.favor)
+        index = self.repo.merge_trees(
+            pygit2.Oid(hex=base), pygit2.Oid(hex=ours), pygit2.Oid(hex=theirs), favor=self.favor
+        )
         if index.conflicts is not None:
             paths: set[str] = set()
             for entries in index.conflicts:

@@ -50,19 +50,24 @@ class KeySigner:
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"{path}: cannot read signing key ({exc.strerror})",
-                             "pass --key PATH to an OpenSSH ed25519 private key, "
-                             "or run `gitdocket key create`") from exc
+            raise InputError(
+                f"{path}: cannot read signing key ({exc.strerror})",
+                "pass --key PATH to an OpenSSH ed25519 private key, or run `gitdocket key create`",
+            ) from exc
         passphrase = os.environ.get("GITDOCKET_KEY_PASSPHRASE")
         try:
             key = serialization.load_ssh_private_key(raw, passphrase.encode() if passphrase else None)
         except UnsupportedAlgorithm as exc:  # encrypted OpenSSH keys need bcrypt, not a dependency
-            raise InputError(f"{path}: cannot decrypt this key here ({exc})",
-                             "load it into ssh-agent (`ssh-add`) and pass its .pub file") from exc
+            raise InputError(
+                f"{path}: cannot decrypt this key here ({exc})",
+                "load it into ssh-agent (`ssh-add`) and pass its .pub file",
+            ) from exc
         except (ValueError, TypeError) as exc:
-            raise InputError(f"{path}: not a usable OpenSSH private key ({exc})",
-                             "use an unencrypted ed25519 key, set GITDOCKET_KEY_PASSPHRASE, or load it "
-                             "into ssh-agent and pass the .pub file") from exc
+            raise InputError(
+                f"{path}: not a usable OpenSSH private key ({exc})",
+                "use an unencrypted ed25519 key, set GITDOCKET_KEY_PASSPHRASE, or load it "
+                "into ssh-agent and pass the .pub file",
+            ) from exc
         if not isinstance(key, Ed25519PrivateKey):
             raise InputError(f"{path}: only ed25519 keys are supported", "create one with `gitdocket key create`")
         return cls(key, str(path))
@@ -88,14 +93,21 @@ class AgentSigner:
             pub = Path(tmp) / "key.pub"
             pub.write_text(self.public_line + "\n")
             try:
-                done = subprocess.run(["ssh-keygen", "-Y", "sign", "-n", namespace, "-f", str(pub), "-q"],
-                                      input=data, capture_output=True, check=False, timeout=60)
+                done = subprocess.run(
+                    ["ssh-keygen", "-Y", "sign", "-n", namespace, "-f", str(pub), "-q"],
+                    input=data,
+                    capture_output=True,
+                    check=False,
+                    timeout=60,
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise TrustError(f"ssh-keygen could not sign: {exc}", "install OpenSSH ≥ 8.2") from exc
         if done.returncode != 0:
             reason = done.stderr.decode(errors="replace").strip().splitlines()
-            raise TrustError(f"ssh-agent did not sign with {self.source}: {reason[-1] if reason else 'no reason'}",
-                             "run `ssh-add` for that key, or pass --key with the private key file")
+            raise TrustError(
+                f"ssh-agent did not sign with {self.source}: {reason[-1] if reason else 'no reason'}",
+                "run `ssh-add` for that key, or pass --key with the private key file",
+            )
         return done.stdout
 
 
@@ -120,8 +132,9 @@ def create_key(path: Path, comment: str) -> str:
     if path.exists() or path.with_name(path.name + ".pub").exists():
         raise InputError(f"{path}: already exists", "choose another path; gitdocket never overwrites keys")
     key = Ed25519PrivateKey.generate()
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
-                                serialization.NoEncryption())
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:

@@ -203,8 +203,7 @@ class GitStore:
     def open(cls, path: Path, branch: str | None = None) -> GitStore:
         found = pygit2.discover_repository(str(path))
         if found is None:
-            raise NotFoundError(f"{path}: not inside a git repository",
-                                "run `gitdocket init PATH` or pass --repo PATH")
+            raise NotFoundError(f"{path}: not inside a git repository", "run `gitdocket init PATH` or pass --repo PATH")
         return cls(pygit2.Repository(found), branch)
 
     @classmethod
@@ -252,17 +251,22 @@ class GitStore:
             if self._tag_taken(plan):
                 if self._moved(base):
                     continue  # a concurrent writer took the tag: re-plan, the lifecycle says why
-                raise StateError(f"tag {self._tag_taken(plan)} already exists",
-                                 "tags are immutable; verify the registry (`gitdocket verify`)")
+                raise StateError(
+                    f"tag {self._tag_taken(plan)} already exists",
+                    "tags are immutable; verify the registry (`gitdocket verify`)",
+                )
             with self._worktree_lock():
                 result = self._commit(plan, base, signer, when, attempt)
             if result is not None:
                 return result
-        raise ConflictError(f"{self.refname} kept moving: gave up after {MAX_RETRIES} attempts",
-                            "another writer is busy on this branch; run the command again")
+        raise ConflictError(
+            f"{self.refname} kept moving: gave up after {MAX_RETRIES} attempts",
+            "another writer is busy on this branch; run the command again",
+        )
 
-    def _commit(self, plan: Plan, base: pygit2.Commit | None, signer: Signer, when: datetime,
-                attempt: int) -> WriteResult | None:
+    def _commit(
+        self, plan: Plan, base: pygit2.Commit | None, signer: Signer, when: datetime, attempt: int
+    ) -> WriteResult | None:
         """Build, sign and compare-and-swap ``plan`` on ``base``; None when the branch moved."""
         self._refuse_dirty(plan)
         tree = self._build_tree(base.tree.id if base else None, plan.writes)
@@ -298,8 +302,9 @@ class GitStore:
             builder.insert(name, self._build_tree(sub_base, sub), FileMode.TREE)
         return builder.write()
 
-    def _signed_commit(self, message: str, tree: pygit2.Oid, base: pygit2.Commit | None,
-                       signer: Signer, principal: str, when: datetime) -> pygit2.Oid:
+    def _signed_commit(
+        self, message: str, tree: pygit2.Oid, base: pygit2.Commit | None, signer: Signer, principal: str, when: datetime
+    ) -> pygit2.Oid:
         sig = _git_signature(principal, when)
         parents: list[str | pygit2.Oid] = [base.id] if base is not None else []
         # pygit2's stubs say Oid; at run time create_commit_string returns the commit text.
@@ -326,25 +331,27 @@ class GitStore:
 
     def _tag_taken(self, plan: Plan) -> str | None:
         """The first tag ``plan`` would create that already exists."""
-        return next((t.name for t in plan.tags if self.repo.references.get(f"refs/tags/{t.name}") is not None),
-                    None)
+        return next((t.name for t in plan.tags if self.repo.references.get(f"refs/tags/{t.name}") is not None), None)
 
     def _moved(self, base: pygit2.Commit | None) -> bool:
         tip = self.tip()
         return (tip.id if tip else None) != (base.id if base else None)
 
-    def _tag(self, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str,
-             when: datetime) -> str:
+    def _tag(self, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str, when: datetime) -> str:
         tagger = _git_signature(principal, when)
-        body = (f"object {target}\ntype commit\ntag {spec.name}\n"
-                f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
-                f"{spec.message.rstrip()}\n").encode()
+        body = (
+            f"object {target}\ntype commit\ntag {spec.name}\n"
+            f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
+            f"{spec.message.rstrip()}\n"
+        ).encode()
         oid = self.repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
         try:
             self.repo.references.create(f"refs/tags/{spec.name}", oid, force=False)
         except pygit2.AlreadyExistsError as exc:
-            raise StateError(f"tag {spec.name} was created by someone else meanwhile",
-                             "run `gitdocket verify` to see which tag is right") from exc
+            raise StateError(
+                f"tag {spec.name} was created by someone else meanwhile",
+                "run `gitdocket verify` to see which tag is right",
+            ) from exc
         return spec.name
 
     # -- worktree ------------------------------------------------------------------------------
@@ -379,14 +386,17 @@ class GitStore:
             return
         prefixes = list(plan.writes)
         dirty = sorted(
-            path for path, flags in self.repo.status().items()
+            path
+            for path, flags in self.repo.status().items()
             if flags not in (FileStatus.CURRENT, FileStatus.IGNORED)
             and any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
         )
         if dirty:
             shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
-            raise StateError(f"uncommitted changes in paths gitdocket would write: {shown}",
-                             "commit or stash them, then run the command again")
+            raise StateError(
+                f"uncommitted changes in paths gitdocket would write: {shown}",
+                "commit or stash them, then run the command again",
+            )
 
     def _update_worktree(self, plan: Plan) -> None:
         if not self._tracks_worktree() or not plan.writes:
@@ -395,4 +405,5 @@ class GitStore:
         assert tip is not None
         # FORCE only on the written paths: _refuse_dirty proved they held no local edits.
         self.repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
-            tip.tree, strategy=CheckoutStrategy.FORCE, paths=sorted(plan.writes))
+            tip.tree, strategy=CheckoutStrategy.FORCE, paths=sorted(plan.writes)
+        )

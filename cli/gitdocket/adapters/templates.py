@@ -12,15 +12,16 @@ __all__ = ["PROJECT_ROOT", "WORKFLOWS", "template_files"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 FOLDERS = ("registry", "bundles", "deployments", "contracts")
-WORKFLOWS = ("registry-check.yml", "deployment-preview.yml", "deployment-promote.yml",
-             "deployment-rollback.yml")
+WORKFLOWS = ("registry-check.yml", "deployment-preview.yml", "deployment-promote.yml", "deployment-rollback.yml")
 
 
 def template_files() -> dict[str, bytes]:
     """{repository path: bytes} of the skeleton."""
     if not (PROJECT_ROOT / "registry" / "registry.yaml").is_file():
-        raise StateError(f"{PROJECT_ROOT}: gitdocket's registry template is missing",
-                         "install gitdocket from its source checkout (`make demo` does)")
+        raise StateError(
+            f"{PROJECT_ROOT}: gitdocket's registry template is missing",
+            "install gitdocket from its source checkout (`make demo` does)",
+        )
     out: dict[str, bytes] = {}
     for folder in FOLDERS:
         base = PROJECT_ROOT / folder

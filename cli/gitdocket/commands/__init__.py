@@ -39,8 +39,28 @@ def cli(debug: bool) -> None:
     del debug
 
 
-for command in (init, key, policy, archetype, version, package, verify, contracts, placement, entitlement,
-                run_check, release, bundle, gate, promote, rollback, status, history, deployments, demo):
+for command in (
+    init,
+    key,
+    policy,
+    archetype,
+    version,
+    package,
+    verify,
+    contracts,
+    placement,
+    entitlement,
+    run_check,
+    release,
+    bundle,
+    gate,
+    promote,
+    rollback,
+    status,
+    history,
+    deployments,
+    demo,
+):
     cli.add_command(command)
 
 
@@ -66,8 +86,11 @@ def _fail_error(exc: Exception, debug: bool) -> NoReturn:
     if isinstance(exc, pygit2.GitError | OSError):
         _fail(f"{type(exc).__name__}: {exc}", "rerun with --debug for details", 1)
     first = (str(exc).splitlines() or [""])[0]
-    _fail(f"internal error: {type(exc).__name__}: {first}",
-          "this is a bug in gitdocket; rerun with --debug and report the traceback", 1)
+    _fail(
+        f"internal error: {type(exc).__name__}: {first}",
+        "this is a bug in gitdocket; rerun with --debug and report the traceback",
+        1,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

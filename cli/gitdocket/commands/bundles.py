@@ -36,8 +36,7 @@ def bundle() -> None:
     "--evidence",
     "evidence_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of release evidence copied into evidence/ "
-    "(registry.yaml lists the required files).",
+    help="Folder of release evidence copied into evidence/ (registry.yaml lists the required files).",
 )
 @click.option(
     "--package",
@@ -86,9 +85,7 @@ def _print_check(check: BundleCheck, where: str) -> None:
         click.echo(f"  error: {error}")
     for warning in check.warnings:
         click.echo(f"  warning: {warning}")
-    click.echo(
-        "Validation: OK" if check.ok else f"Validation: FAILED ({len(check.errors)} error(s))"
-    )
+    click.echo("Validation: OK" if check.ok else f"Validation: FAILED ({len(check.errors)} error(s))")
 
 
 @bundle.command("verify")
@@ -317,9 +314,7 @@ def gate_evaluate(
     """Decide go | conditional-go | no-go from the evidence in a folder."""
     del repo  # the gate reads evidence files only; --repo is accepted like on every command
     if not evidence_dir.is_dir():
-        raise InputError(
-            f"{evidence_dir}: not a folder", "pass --evidence DIR with the evidence files"
-        )
+        raise InputError(f"{evidence_dir}: not a folder", "pass --evidence DIR with the evidence files")
     docs = {name: _read_doc(evidence_dir / name, name) for name in EVIDENCE_FILES}
     exceptions = _read_doc(exceptions_file, "exceptions") if exceptions_file is not None else None
     inputs = {

@@ -28,9 +28,12 @@ __all__ = ["contracts"]
 
 def root_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--root", type=click.Path(file_okay=False, path_type=Path), default=".",
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=".",
         show_default="the current directory",
-        help="The checkout that holds contracts/ (gitdocket's source, or a registry worktree).")(func)
+        help="The checkout that holds contracts/ (gitdocket's source, or a registry worktree).",
+    )(func)
 
 
 # -- the adapter: files in, files out -------------------------------------------------------------
@@ -39,8 +42,10 @@ def root_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def _contracts_dir(root: Path) -> Path:
     folder = root / "contracts"
     if not folder.is_dir():
-        raise InputError(f"{root}: no contracts/ folder here",
-                         "run in gitdocket's checkout or a registry worktree, or pass --root DIR")
+        raise InputError(
+            f"{root}: no contracts/ folder here",
+            "run in gitdocket's checkout or a registry worktree, or pass --root DIR",
+        )
     return folder
 
 
@@ -93,8 +98,7 @@ def _report(problems: list[core.Problem], fmt: str, ok_text: str, extra: dict[st
     emit(fmt, {"ok": not problems, "problems": [asdict(p) for p in problems], **extra}, text)
     if problems:
         hints = list(dict.fromkeys(p.hint for p in problems if p.hint))
-        raise StateError(f"contracts: {len(problems)} problem(s), first: {problems[0].line()}",
-                         "; ".join(hints))
+        raise StateError(f"contracts: {len(problems)} problem(s), first: {problems[0].line()}", "; ".join(hints))
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -110,9 +114,12 @@ def contracts() -> None:
 
 
 @contracts.command("generate")
-@click.option("--check", "check_only", is_flag=True,
-              help="Write nothing: fail when the committed schemas differ from what the models "
-                   "generate.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing: fail when the committed schemas differ from what the models generate.",
+)
 @root_option
 @format_option
 def generate(check_only: bool, root: Path, fmt: str) -> None:
@@ -121,15 +128,18 @@ def generate(check_only: bool, root: Path, fmt: str) -> None:
     generated = core.generate()
     problems = core.drift(generated, committed, read_seal(root))
     if check_only:
-        _report(problems, fmt, f"{len(generated)} contract schema(s) match their models",
-                {"contracts": len(generated)})
+        _report(problems, fmt, f"{len(generated)} contract schema(s) match their models", {"contracts": len(generated)})
         return
     written = sorted(p for p in generated if committed.get(p) != generated[p])
     for path in written:
         write_file(root, path, generated[path])
     left = [p for p in problems if p.path not in generated]
-    _report(left, fmt, f"wrote {len(written)} of {len(generated)} contract schema(s)"
-            + "".join(f"\n  {p}" for p in written), {"written": written})
+    _report(
+        left,
+        fmt,
+        f"wrote {len(written)} of {len(generated)} contract schema(s)" + "".join(f"\n  {p}" for p in written),
+        {"written": written},
+    )
 
 
 @contracts.command("check")
@@ -163,18 +173,28 @@ def seal(root: Path, fmt: str) -> None:
     entries, added = core.sealed_with(current, committed)
     if added:
         write_file(root, core.SEAL_PATH, core.render_seal(entries))
-    emit(fmt, {"added": added, "sealed": sorted(entries)},
-         lambda: click.echo("\n".join(f"sealed {c}" for c in added) if added else
-                            f"nothing to seal: {len(entries)} contract(s) already sealed"))
+    emit(
+        fmt,
+        {"added": added, "sealed": sorted(entries)},
+        lambda: click.echo(
+            "\n".join(f"sealed {c}" for c in added)
+            if added
+            else f"nothing to seal: {len(entries)} contract(s) already sealed"
+        ),
+    )
 
 
 @contracts.command("validate")
-@click.argument("files", nargs=-1, required=True, metavar="FILE...",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", metavar="NAME",
-              help="Contract to validate against, e.g. release_bundle_v1. Default: the folder "
-                   "examples/<name>.v<N>/ holding the file, its place in a registry, or its "
-                   "`contract` field.")
+@click.argument(
+    "files", nargs=-1, required=True, metavar="FILE...", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--kind",
+    metavar="NAME",
+    help="Contract to validate against, e.g. release_bundle_v1. Default: the folder "
+    "examples/<name>.v<N>/ holding the file, its place in a registry, or its "
+    "`contract` field.",
+)
 @root_option
 @format_option
 def validate(files: tuple[Path, ...], kind: str | None, root: Path, fmt: str) -> None:
@@ -182,8 +202,9 @@ def validate(files: tuple[Path, ...], kind: str | None, root: Path, fmt: str) ->
 
     Prints one line per failure: the file, the JSON path, and what is wrong.
     """
-    schemas = {core.contract_of_folder(p.split("/")[1]): loads_strict(data, p)
-               for p, data in read_committed(root).items()}
+    schemas = {
+        core.contract_of_folder(p.split("/")[1]): loads_strict(data, p) for p, data in read_committed(root).items()
+    }
     known = {c for c in schemas if c is not None}
     results = []
     for path in files:
@@ -206,5 +227,7 @@ def _print_validation(results: list[dict[str, Any]], fmt: str) -> None:
     bad = [r for r in results if r["problems"]]
     emit(fmt, {"ok": not bad, "documents": [{**r, "ok": not r["problems"]} for r in results]}, text)
     if bad:
-        raise DocketError(f"{len(bad)} of {len(results)} document(s) do not match their contract",
-                          "fix the fields named above; docs/contracts.md describes every contract")
+        raise DocketError(
+            f"{len(bad)} of {len(results)} document(s) do not match their contract",
+            "fix the fields named above; docs/contracts.md describes every contract",
+        )

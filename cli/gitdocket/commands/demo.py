@@ -10,10 +10,14 @@ __all__ = ["demo"]
 
 
 @click.command()
-@click.option("--dir", "directory", metavar="PATH",
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Keep the registry, keys and scratch files in PATH (new or empty). "
-                   "Default: a temporary folder, removed at the end.")
+@click.option(
+    "--dir",
+    "directory",
+    metavar="PATH",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the registry, keys and scratch files in PATH (new or empty). "
+    "Default: a temporary folder, removed at the end.",
+)
 def demo(directory: Path | None) -> None:
     """Run the whole flow on a throwaway registry, narrated.
 

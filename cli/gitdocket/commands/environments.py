@@ -32,9 +32,7 @@ def _artifacts(folder: Path | None) -> dict[str, Evidence]:
     if folder is None:
         return {}
     if not folder.is_dir():
-        raise InputError(
-            f"{folder}: not a folder", "pass --artifacts-dir DIR holding the evidence overrides"
-        )
+        raise InputError(f"{folder}: not a folder", "pass --artifacts-dir DIR holding the evidence overrides")
     out = {}
     for name in (GATE_EVIDENCE, READINESS_EVIDENCE):
         path = folder / name
@@ -50,9 +48,7 @@ def _source_run(path: Path | None) -> SourceRun | None:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(
-            f"{path}: cannot read ({exc.strerror})", "pass release_bundle_promotion_source.json"
-        ) from exc
+        raise InputError(f"{path}: cannot read ({exc.strerror})", "pass release_bundle_promotion_source.json") from exc
     return validate(SourceRun, loads_strict(raw, where), where)  # type: ignore[no-any-return]
 
 
@@ -91,9 +87,7 @@ def _write_report(report: PromotionReport, reports_dir: Path) -> Path:
     return path
 
 
-def _promote_one(
-    session: Session, req: env_ops.PromoteRequest, reports_dir: Path, fmt: str
-) -> dict[str, Any]:
+def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Path, fmt: str) -> dict[str, Any]:
     if req.gated:
         report = env_ops.evaluate(session.snapshot(), req, timestamp(session.now))
         failed = first_failure(report)
@@ -135,12 +129,8 @@ def _promote_one(
     help="Walk the chain (preview → dev → staging → prod) up to this environment, "
     "gated at every step, stopping at the first failure.",
 )
-@click.option(
-    "--gated", is_flag=True, help="Run seed 002's eight checks and store the promotion report."
-)
-@click.option(
-    "--source-env", "source", help="The environment the bundle comes from (must be running it)."
-)
+@click.option("--gated", is_flag=True, help="Run seed 002's eight checks and store the promotion report.")
+@click.option("--source-env", "source", help="The environment the bundle comes from (must be running it).")
 @click.option(
     "--artifacts-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -150,8 +140,7 @@ def _promote_one(
 @click.option(
     "--source-run-json",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="release_bundle_promotion_source.json of the CI run the bundle came from "
-    "(embedded in the reports).",
+    help="release_bundle_promotion_source.json of the CI run the bundle came from (embedded in the reports).",
 )
 @click.option(
     "--reports-dir",
@@ -218,14 +207,10 @@ def promote(
 @repo_option
 @keys_option
 @format_option
-def rollback(
-    environment: str, reason: str, target: str | None, repo: Path, keys: tuple[str, ...], fmt: str
-) -> None:
+def rollback(environment: str, reason: str, target: str | None, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Point an environment back at its previous verified release. Only the pointer moves."""
     if not reason.strip():
-        raise InputError(
-            "--reason is empty", "say why you roll back; it is recorded in the signed event"
-        )
+        raise InputError("--reason is empty", "say why you roll back; it is recorded in the signed event")
     result, state = Session(repo, keys).write(
         f"docket: roll back {environment}",
         lambda tx: env_ops.rollback(tx, environment, reason, target),

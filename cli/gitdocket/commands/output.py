@@ -16,22 +16,31 @@ __all__ = ["common", "emit", "format_option", "keys_option", "repo_option", "tab
 
 def repo_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--repo", type=click.Path(file_okay=False, path_type=Path), envvar="GITDOCKET_REPO", default=".",
+        "--repo",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="GITDOCKET_REPO",
+        default=".",
         show_default="the repository around the current directory; env GITDOCKET_REPO",
-        help="The registry repository (bare or with a worktree).")(func)
+        help="The registry repository (bare or with a worktree).",
+    )(func)
 
 
 def keys_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--key", "keys", multiple=True, metavar="PATH|PUBKEY",
+        "--key",
+        "keys",
+        multiple=True,
+        metavar="PATH|PUBKEY",
         help="Signing key: an ed25519 private key file, or a .pub file / public key line held by "
-             "ssh-agent. Repeat to add threshold signatures. Default: GITDOCKET_SIGNING_KEY, then "
-             "git's user.signingkey.")(func)
+        "ssh-agent. Repeat to add threshold signatures. Default: GITDOCKET_SIGNING_KEY, then "
+        "git's user.signingkey.",
+    )(func)
 
 
 def format_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                        show_default=True, help="Output format.")(func)
+    return click.option(
+        "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format."
+    )(func)
 
 
 def common(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -109,8 +109,6 @@ def _report(findings: list[Finding], mode: str, label: str, commit: str | None, 
             if finding.hint:
                 click.echo(f"    hint: {finding.hint}")
         where = (commit or "empty")[:12]
-        click.echo(
-            f"verify ({label}) at {where}: " + (f"{len(findings)} finding(s)" if findings else "OK")
-        )
+        click.echo(f"verify ({label}) at {where}: " + (f"{len(findings)} finding(s)" if findings else "OK"))
     if findings:
         raise SystemExit(1)

@@ -29,8 +29,7 @@ SAFE_INT = 2**53 - 1
 """RFC 8785 (I-JSON) represents integers exactly only up to this magnitude."""
 
 
-_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                            allow_nan=False)
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 _PLAIN_NODES = 1_000_000
@@ -89,8 +88,9 @@ def canonical(obj: Any) -> bytes:
     try:
         return bytes(rfc8785.dumps(obj))
     except rfc8785.CanonicalizationError as exc:
-        raise InputError(f"value has no canonical JSON form: {exc}",
-                         "use finite numbers, integers within ±2^53-1 and valid Unicode") from exc
+        raise InputError(
+            f"value has no canonical JSON form: {exc}", "use finite numbers, integers within ±2^53-1 and valid Unicode"
+        ) from exc
 
 
 def sha256_hex(data: bytes) -> str:
@@ -203,8 +203,13 @@ def loads_strict(data: bytes | str, where: str) -> Any:
     file in the error."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant,
-                           parse_float=_finite_float, parse_int=_safe_int)
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+            parse_int=_safe_int,
+        )
         if isinstance(data, str) or _SURROGATE_ESCAPE.search(text):
             # A \ud800 escape decodes to a lone surrogate, which has no UTF-8 form. Decoded UTF-8
             # holds no surrogate, so only such an escape can bring one in.
@@ -213,8 +218,10 @@ def loads_strict(data: bytes | str, where: str) -> Any:
         raise InputError(f"{where}: not UTF-8 ({exc.reason})", "save the file as UTF-8") from exc
     except UnicodeEncodeError as exc:
         code = ord(exc.object[exc.start])
-        raise InputError(f"{where}: invalid JSON: lone surrogate \\u{code:04x}",
-                         "escape characters outside the BMP as surrogate pairs") from exc
+        raise InputError(
+            f"{where}: invalid JSON: lone surrogate \\u{code:04x}",
+            "escape characters outside the BMP as surrogate pairs",
+        ) from exc
     except ValueError as exc:
         raise InputError(f"{where}: invalid JSON: {exc}", "fix the JSON syntax") from exc
     except RecursionError as exc:  # hostile nesting: the stdlib parser recurses per level

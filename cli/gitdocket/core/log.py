@@ -124,8 +124,9 @@ def parse_line_strictly(line: bytes, where: str) -> Event:
     try:
         obj = loads_strict(line, where)
     except InputError as exc:  # a corrupt log is the repository's state, not the user's input
-        raise StateError(exc.message, "history lines are written by gitdocket only; restore the line "
-                                      "from git history") from exc
+        raise StateError(
+            exc.message, "history lines are written by gitdocket only; restore the line from git history"
+        ) from exc
     try:
         event = Event.model_validate(obj)
     except ValidationError as exc:

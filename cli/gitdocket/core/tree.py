@@ -49,7 +49,7 @@ class MemoryTree:
 
     def listdir(self, path: str) -> list[str]:
         prefix = path.rstrip("/") + "/" if path else ""
-        return sorted({p[len(prefix):].split("/", 1)[0] for p in self.files if p.startswith(prefix)})
+        return sorted({p[len(prefix) :].split("/", 1)[0] for p in self.files if p.startswith(prefix)})
 
     def tree_id(self, path: str) -> str | None:
         items = sorted(self.walk(path))
@@ -62,4 +62,4 @@ class MemoryTree:
         for p in sorted(self.files):
             if p.startswith(prefix):
                 oid = hashlib.sha1(self.files[p], usedforsecurity=False).hexdigest()
-                yield p[len(prefix):], "blob", oid
+                yield p[len(prefix) :], "blob", oid

@@ -75,8 +75,7 @@ def _align(lines: list[str]) -> list[str]:
         rows = [line.split("\t") for line in lines[start:end]]
         if tabs:
             widths = [max(len(row[i]) for row in rows) for i in range(tabs + 1)]
-            out.extend("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                       for row in rows)
+            out.extend("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows)
         else:
             out.extend(lines[start:end])
         start = end
@@ -91,8 +90,10 @@ def trim(text: str) -> list[str]:
             lines.append(line)
             continue
         indent = " " * (len(line) - len(line.lstrip()) + 4)
-        lines.extend(textwrap.wrap(line, MAX_LINE, subsequent_indent=indent, break_on_hyphens=False,
-                                   break_long_words=False) or [""])
+        lines.extend(
+            textwrap.wrap(line, MAX_LINE, subsequent_indent=indent, break_on_hyphens=False, break_long_words=False)
+            or [""]
+        )
     if len(lines) > MAX_OUTPUT_LINES:
         hidden = len(lines) - (MAX_OUTPUT_LINES - 1)
         lines = [*lines[: MAX_OUTPUT_LINES - 1], f"… ({hidden} more lines)"]
@@ -128,8 +129,7 @@ class Demo:
     def say(self, text: str) -> None:
         """One or two plain sentences of narration, as shell comments."""
         self.echo("")
-        self.echo(textwrap.fill(" ".join(text.split()), width=96, initial_indent="# ",
-                                subsequent_indent="# "))
+        self.echo(textwrap.fill(" ".join(text.split()), width=96, initial_indent="# ", subsequent_indent="# "))
 
     def run(self, *args: str, key: str = "alice", expect: int = 0) -> str:
         """``gitdocket ARGS --repo <registry>`` signed by ``key``; stdout. Stops the demo when the
@@ -145,8 +145,7 @@ class Demo:
 
     # -- more tools for steps ------------------------------------------------------------------
 
-    def gitdocket(self, *args: str | Path, key: str | None = "alice", expect: int = 0,
-               repo: Path | None = None) -> str:
+    def gitdocket(self, *args: str | Path, key: str | None = "alice", expect: int = 0, repo: Path | None = None) -> str:
         """``gitdocket ARGS`` (with ``--repo REPO`` when given), signed by ``key`` (None: no key)."""
         self._use_key(key)
         argv = [str(a) for a in args] + (["--repo", str(repo)] if repo is not None else [])
@@ -154,12 +153,12 @@ class Demo:
         code, out, err = _run_in_process(argv)
         return self._check(shown, code, expect, out, err)
 
-    def git(self, *args: str | Path, repo: Path | None = None, expect: int = 0,
-            quiet: bool = False) -> str:
+    def git(self, *args: str | Path, repo: Path | None = None, expect: int = 0, quiet: bool = False) -> str:
         """``git -C REPO ARGS`` (default: the registry), isolated config, pinned clock; stdout.
         ``quiet`` shows nothing unless the exit code is not ``expect``."""
-        shown = self._line("git", ["-C", self.shown(repo or self.registry),
-                                   *(self.shown(a, absolute=True) for a in args)])
+        shown = self._line(
+            "git", ["-C", self.shown(repo or self.registry), *(self.shown(a, absolute=True) for a in args)]
+        )
         if not quiet:
             self.echo(shown)
         done = self.git_process(*args, repo=repo)
@@ -167,12 +166,10 @@ class Demo:
             return done.stdout
         return self._check(shown, done.returncode, expect, done.stdout, done.stderr)
 
-    def git_process(self, *args: str | Path,
-                    repo: Path | None = None) -> subprocess.CompletedProcess[str]:
+    def git_process(self, *args: str | Path, repo: Path | None = None) -> subprocess.CompletedProcess[str]:
         """``git -C REPO ARGS`` as a finished process, shown nowhere and never checked."""
         argv = ["git", "-C", str(repo or self.registry), *map(str, args)]
-        return subprocess.run(argv, capture_output=True, text=True, check=False,
-                              env=git_environment(), timeout=120)
+        return subprocess.run(argv, capture_output=True, text=True, check=False, env=git_environment(), timeout=120)
 
     def write(self, path: Path, text: str) -> None:
         """Append ``text`` to ``path`` (shown as the equivalent shell command)."""
@@ -219,22 +216,30 @@ class Demo:
         self.output(self.shown(out + err))
         if code != expect:
             shown = command.removeprefix("$ ")
-            raise StateError(f"demo stopped: `{shown}` exited {code}, expected {expect}",
-                             "the command and its output are shown above; rerun with --dir PATH "
-                             "to keep the registry for a closer look")
+            raise StateError(
+                f"demo stopped: `{shown}` exited {code}, expected {expect}",
+                "the command and its output are shown above; rerun with --dir PATH "
+                "to keep the registry for a closer look",
+            )
         return out
 
 
 def git_environment() -> dict[str, str]:
     """git's environment for the demo: no user or system config, alice's identity, pinned dates."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "SSH_AUTH_SOCK"))}
-    env.update({
-        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "alice", "GIT_AUTHOR_EMAIL": "alice@gitdocket.invalid",
-        "GIT_COMMITTER_NAME": "alice", "GIT_COMMITTER_EMAIL": "alice@gitdocket.invalid",
-        "GIT_AUTHOR_DATE": DEMO_NOW, "GIT_COMMITTER_DATE": DEMO_NOW,
-        "LC_ALL": "C",
-    })
+    env.update(
+        {
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "alice",
+            "GIT_AUTHOR_EMAIL": "alice@gitdocket.invalid",
+            "GIT_COMMITTER_NAME": "alice",
+            "GIT_COMMITTER_EMAIL": "alice@gitdocket.invalid",
+            "GIT_AUTHOR_DATE": DEMO_NOW,
+            "GIT_COMMITTER_DATE": DEMO_NOW,
+            "LC_ALL": "C",
+        }
+    )
     return env
 
 
@@ -275,19 +280,25 @@ def _prepare(directory: Path | None) -> tuple[Path, bool]:
         return Path(tempfile.mkdtemp(prefix="docket-demo-")).resolve(), True
     directory = directory.expanduser().resolve()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise InputError(f"{directory}: not an empty folder",
-                         "pass --dir with a new or empty folder; the demo never writes over files")
+        raise InputError(
+            f"{directory}: not an empty folder",
+            "pass --dir with a new or empty folder; the demo never writes over files",
+        )
     directory.mkdir(parents=True, exist_ok=True)
     return directory, False
 
 
 def _preflight() -> None:
     if shutil.which("git") is None or shutil.which("ssh-keygen") is None:
-        raise StateError("the demo needs git and ssh-keygen on PATH (git signs with ssh-keygen)",
-                         "install git and openssh-client (`make system-deps` does)")
+        raise StateError(
+            "the demo needs git and ssh-keygen on PATH (git signs with ssh-keygen)",
+            "install git and openssh-client (`make system-deps` does)",
+        )
     if not (PROJECT_ROOT / "examples" / "archetypes").is_dir():
-        raise StateError(f"{PROJECT_ROOT}/examples/archetypes is missing",
-                         "run the demo from gitdocket's source checkout (`make demo` does)")
+        raise StateError(
+            f"{PROJECT_ROOT}/examples/archetypes is missing",
+            "run the demo from gitdocket's source checkout (`make demo` does)",
+        )
 
 
 def run_demo(directory: Path | None, echo: Echo) -> Path:
@@ -313,6 +324,5 @@ def run_demo(directory: Path | None, echo: Echo) -> Path:
     if temporary:
         echo(f"Done. Removed the temporary folder {root}; run `gitdocket demo --dir PATH` to keep it.")
     else:
-        echo(f"Done. The registry is kept in {demo.registry}: "
-             f"try `gitdocket verify --repo {demo.registry}`.")
+        echo(f"Done. The registry is kept in {demo.registry}: try `gitdocket verify --repo {demo.registry}`.")
     return root

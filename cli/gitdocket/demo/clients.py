@@ -49,14 +49,19 @@ def _people(demo: Demo) -> None:
     """bob holds and admins project acme; carol is acme's entitlement authority."""
     policy = load_log(_snapshot(demo), POLICY).state
     if "bob" not in policy.identities or "carol" not in policy.identities:
-        demo.say("Two more people join: bob holds and administers the client project acme; carol "
-                 "is acme's entitlement authority. Each change is a signed policy event by root.")
+        demo.say(
+            "Two more people join: bob holds and administers the client project acme; carol "
+            "is acme's entitlement authority. Each change is a signed policy event by root."
+        )
     for name in ("bob", "carol"):
         if name not in policy.identities:
             line = sshsig.public_key_line(KeySigner.from_file(demo.key(name)).public_key)
             demo.run("policy", "add-identity", name, line)
-    for role, name in ((f"holders:{PROJECT}", "bob"), (f"admins:{PROJECT}", "bob"),
-                       (f"authorities:{PROJECT}", "carol")):
+    for role, name in (
+        (f"holders:{PROJECT}", "bob"),
+        (f"admins:{PROJECT}", "bob"),
+        (f"authorities:{PROJECT}", "carol"),
+    ):
         held = policy.roles.get(role)
         if held is None or name not in held.principals:
             demo.run("policy", "grant", role, name)
@@ -80,11 +85,12 @@ def _free_name(taken: set[str], wanted: str) -> str:
 def _install(demo: Demo, address: str, first: str) -> None:
     demo.say(f"The vendor releases {ARCHETYPE} {first}: freeze and publish in one signed commit.")
     demo.run("release", ARCHETYPE, first)
-    demo.say("A client project, acme, places it. bob (a holder of acme) requests it; as acme's "
-             "admin he admits the exact content; then installs it. Deployment is target "
-             "admission, never a push.")
-    demo.run("placement", "request", ARCHETYPE, first, "--project", PROJECT, "--name",
-             address.split("/")[1], key="bob")
+    demo.say(
+        "A client project, acme, places it. bob (a holder of acme) requests it; as acme's "
+        "admin he admits the exact content; then installs it. Deployment is target "
+        "admission, never a push."
+    )
+    demo.run("placement", "request", ARCHETYPE, first, "--project", PROJECT, "--name", address.split("/")[1], key="bob")
     demo.run("placement", "admit", address, key="bob")
     demo.run("placement", "install", address, key="bob")
     demo.say("Installing grants no run authority: run-check says why it may not run (exit 1).")
@@ -92,15 +98,18 @@ def _install(demo: Demo, address: str, first: str) -> None:
 
 
 def _entitle(demo: Demo, address: str) -> None:
-    demo.say("bob asks for a deployment entitlement; a billing receipt is recorded as evidence "
-             "only. carol, acme's entitlement authority, activates it.")
+    demo.say(
+        "bob asks for a deployment entitlement; a billing receipt is recorded as evidence "
+        "only. carol, acme's entitlement authority, activates it."
+    )
     demo.run("entitlement", "request", address, key="bob")
-    demo.run("entitlement", "receipt", address, "--kind", "billing", "--ref", "INV-2026-001",
-             key="bob")
+    demo.run("entitlement", "receipt", address, "--kind", "billing", "--ref", "INV-2026-001", key="bob")
     demo.run("entitlement", "activate", address, "--expires", FAR_FUTURE, key="carol")
     demo.run("run-check", address)
-    demo.say("The verdict is a pure function of recorded state and a time: after the expiry it "
-             "is Expired; while suspended it is Blocked.")
+    demo.say(
+        "The verdict is a pure function of recorded state and a time: after the expiry it "
+        "is Expired; while suspended it is Blocked."
+    )
     demo.run("run-check", address, "--at", "2100-01-01T00:00:00Z", expect=1)
     demo.run("entitlement", "suspend", address, "--reason", "invoice overdue", key="carol")
     demo.run("run-check", address, expect=1)
@@ -115,8 +124,10 @@ def _upgrade(demo: Demo, address: str, second: str) -> None:
     demo.say(f"The vendor releases {second}. The placement stays pinned; status shows the update.")
     demo.run("release", ARCHETYPE, second)
     demo.run("placement", "status", address)
-    demo.say("Upgrading is explicit: the owner offers the replacement, acme's admin admits it, "
-             "the holder upgrades. Running the upgrade again changes nothing.")
+    demo.say(
+        "Upgrading is explicit: the owner offers the replacement, acme's admin admits it, "
+        "the holder upgrades. Running the upgrade again changes nothing."
+    )
     demo.run("placement", "offer", address, "--to", second)
     demo.run("placement", "admit", address, "--to", second, key="bob")
     demo.run("placement", "upgrade", address, "--to", second, key="bob")
@@ -125,22 +136,38 @@ def _upgrade(demo: Demo, address: str, second: str) -> None:
 
 
 def _withdraw(demo: Demo, address: str, second: str) -> None:
-    demo.say(f"The vendor withdraws {second}. Future-only: new installs are refused and the "
-             "placement may no longer run, but every record stays.")
+    demo.say(
+        f"The vendor withdraws {second}. Future-only: new installs are refused and the "
+        "placement may no longer run, but every record stays."
+    )
     demo.run("package", "withdraw", ARCHETYPE, second, "--reason", "found a prompt-injection path")
     demo.run("run-check", address, expect=1)
-    demo.run("placement", "request", ARCHETYPE, second, "--project", PROJECT, "--name",
-             address.split("/")[1] + "-2", key="bob", expect=1)
+    demo.run(
+        "placement",
+        "request",
+        ARCHETYPE,
+        second,
+        "--project",
+        PROJECT,
+        "--name",
+        address.split("/")[1] + "-2",
+        key="bob",
+        expect=1,
+    )
     demo.run("placement", "list")
 
 
 def _fork(demo: Demo, first: str) -> None:
     fork = _free_name(set(_snapshot(demo).listdir("registry/archetypes")), "triage-eu")
-    demo.say(f"Only an owner may fork. alice forks {ARCHETYPE} {first} into {fork}, an "
-             "independent archetype that records where it came from.")
+    demo.say(
+        f"Only an owner may fork. alice forks {ARCHETYPE} {first} into {fork}, an "
+        "independent archetype that records where it came from."
+    )
     demo.run("archetype", "fork", ARCHETYPE, fork, "--from-version", first)
-    demo.say("pull-from-source three-way-merges the source's newest frozen version into the "
-             "fork's draft — cleanly, or it refuses with the conflicting paths and writes nothing.")
+    demo.say(
+        "pull-from-source three-way-merges the source's newest frozen version into the "
+        "fork's draft — cleanly, or it refuses with the conflicting paths and writes nothing."
+    )
     demo.run("archetype", "pull-from-source", fork)
     demo.run("archetype", "tree")
 

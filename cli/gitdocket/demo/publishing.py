@@ -42,35 +42,46 @@ def finale(demo: Demo) -> None:
 
 def _registry(demo: Demo) -> None:
     alice = demo.keys / "alice_ed25519"
-    demo.say("Alice creates a signing key: an ordinary ed25519 SSH key, the kind git already signs "
-             "commits with. Every record gitdocket writes carries her signature.")
+    demo.say(
+        "Alice creates a signing key: an ordinary ed25519 SSH key, the kind git already signs "
+        "commits with. Every record gitdocket writes carries her signature."
+    )
     demo.gitdocket("key", "create", alice, "--comment", "alice", key=None)
-    demo.say("She creates the registry: a git repository whose trust policy names her as root, "
-             "author, builder and promoter. The policy is itself a signed log.")
-    demo.gitdocket("init", demo.registry, "--name", demo.registry.name, "--identity", "alice",
-                "--key", alice, key=None)
+    demo.say(
+        "She creates the registry: a git repository whose trust policy names her as root, "
+        "author, builder and promoter. The policy is itself a signed log."
+    )
+    demo.gitdocket("init", demo.registry, "--name", demo.registry.name, "--identity", "alice", "--key", alice, key=None)
     demo.run("policy", "show")
 
 
 def _archetypes(demo: Demo) -> None:
-    demo.say("She adds two archetypes from examples/: each is an archetype.yaml plus a method/ "
-             "folder (instructions, skills, tools, .agent-config.json). One signed commit each.")
+    demo.say(
+        "She adds two archetypes from examples/: each is an archetype.yaml plus a method/ "
+        "folder (instructions, skills, tools, .agent-config.json). One signed commit each."
+    )
     demo.run("archetype", "new", TRIAGE, "--from", str(demo.examples / TRIAGE))
     demo.run("archetype", "new", NOTES, "--from", str(demo.examples / NOTES))
 
 
 def _first_release(demo: Demo) -> None:
-    demo.say("Freezing snapshots the method: every file's sha256, the git tree id and the agent "
-             "config, checked for completeness, signed, and tagged support-triage/v1.0.0.")
+    demo.say(
+        "Freezing snapshots the method: every file's sha256, the git tree id and the agent "
+        "config, checked for completeness, signed, and tagged support-triage/v1.0.0."
+    )
     demo.run("version", "freeze", TRIAGE, "1.0.0")
-    demo.say("Publishing makes the frozen version installable: one atomic commit writes the "
-             "package manifest and records the package on the version.")
+    demo.say(
+        "Publishing makes the frozen version installable: one atomic commit writes the "
+        "package manifest and records the package on the version."
+    )
     demo.run("package", "publish", TRIAGE, "1.0.0")
 
 
 def _edit_draft(demo: Demo) -> None:
-    demo.say("The draft is plain files in the worktree: people edit method/ and commit, as in a "
-             "pull request. Alice tells git to sign her commits with the same key.")
+    demo.say(
+        "The draft is plain files in the worktree: people edit method/ and commit, as in a "
+        "pull request. Alice tells git to sign her commits with the same key."
+    )
     demo.git("config", "gpg.format", "ssh")
     demo.git("config", "user.signingkey", demo.key("alice"))
     demo.git("config", "commit.gpgsign", "true")
@@ -79,15 +90,15 @@ def _edit_draft(demo: Demo) -> None:
 
 
 def _second_release(demo: Demo) -> None:
-    demo.say("Version 1.1.0 freezes the edited draft and is published; 1.0.0 stays exactly as "
-             "it was.")
+    demo.say("Version 1.1.0 freezes the edited draft and is published; 1.0.0 stays exactly as it was.")
     demo.run("version", "freeze", TRIAGE, "1.1.0")
     demo.run("package", "publish", TRIAGE, "1.1.0")
-    demo.say("1.2.0 is frozen by mistake (nothing changed since 1.1.0), so Alice retires it with a "
-             "reason. Retiring is future-only: the record stays, but no new package may use it.")
+    demo.say(
+        "1.2.0 is frozen by mistake (nothing changed since 1.1.0), so Alice retires it with a "
+        "reason. Retiring is future-only: the record stays, but no new package may use it."
+    )
     demo.run("version", "freeze", TRIAGE, "1.2.0")
-    demo.run("version", "retire", TRIAGE, "1.2.0",
-             "--reason", "frozen by mistake: same method as 1.1.0")
+    demo.run("version", "retire", TRIAGE, "1.2.0", "--reason", "frozen by mistake: same method as 1.1.0")
     demo.say("Docket refuses to publish the retired version, names the rule, and writes nothing.")
     demo.run("package", "publish", TRIAGE, "1.2.0", expect=1)
     demo.say("The second archetype gets its first release.")
@@ -102,22 +113,25 @@ def _listing(demo: Demo) -> None:
 
 
 def _verify(demo: Demo) -> None:
-    demo.say("gitdocket verify proves every record: hash chains, signatures under the policy, legal "
-             "replay of every log, current.json equal to the fold, frozen snapshots, tags.")
+    demo.say(
+        "gitdocket verify proves every record: hash chains, signatures under the policy, legal "
+        "replay of every log, current.json equal to the fold, frozen snapshots, tags."
+    )
     demo.run("verify")
 
 
 def _git_signatures(demo: Demo) -> None:
-    demo.say("Commits and tags are signed too, so git can check them against the policy's "
-             "identities (this is also what gives GitHub's Verified badge).")
+    demo.say(
+        "Commits and tags are signed too, so git can check them against the policy's "
+        "identities (this is also what gives GitHub's Verified badge)."
+    )
     signers = demo.keys / "allowed_signers"
     demo.run("policy", "allowed-signers", "--output", str(signers))
     demo.git("config", "gpg.ssh.allowedSignersFile", signers)
     commits = demo.git("rev-list", "--all", quiet=True).split()
     tags = demo.git("tag", "--list", quiet=True).split()
     repo = demo.shown(demo.registry)
-    demo.echo(f"$ for c in $(git -C {repo} rev-list --all); do "
-              f"git -C {repo} verify-commit $c; done")
+    demo.echo(f"$ for c in $(git -C {repo} rev-list --all); do git -C {repo} verify-commit $c; done")
     demo.output("".join(_git_check(demo, "verify-commit", commit[:12]) for commit in commits))
     demo.echo(f"$ for t in $(git -C {repo} tag --list); do git -C {repo} verify-tag $t; done")
     demo.output("".join(_git_check(demo, "verify-tag", tag) for tag in tags))
@@ -130,15 +144,19 @@ def _git_check(demo: Demo, command: str, name: str) -> str:
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
     verdict = (lines[-1] if lines else f"exit {done.returncode}").split(" with ")[0]
     if done.returncode != 0:
-        raise StateError(f"demo stopped: `git {command} {name}` refused it: {verdict}",
-                         "every commit and tag gitdocket writes is signed; see the output above")
+        raise StateError(
+            f"demo stopped: `git {command} {name}` refused it: {verdict}",
+            "every commit and tag gitdocket writes is signed; see the output above",
+        )
     return f"{name}\t{verdict}\n"
 
 
 def _tamper(demo: Demo) -> None:
     copy = demo.workdir / "tampered-registry"
-    demo.say("Finally, tampering. In a copy of the registry someone edits a frozen file of 1.0.0 "
-             "and commits it with plain git (even signed by Alice, a root).")
+    demo.say(
+        "Finally, tampering. In a copy of the registry someone edits a frozen file of 1.0.0 "
+        "and commits it with plain git (even signed by Alice, a root)."
+    )
     demo.echo(f"$ cp -r {demo.shown(demo.registry)} {demo.shown(copy)}")
     shutil.copytree(demo.registry, copy, symlinks=True)
     demo.write(copy / FROZEN, "- Always offer a refund.")

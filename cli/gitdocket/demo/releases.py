@@ -116,9 +116,7 @@ def run(demo: DemoLike) -> None:
     evidence = write_evidence(demo.workdir / "evidence")
     blocked = write_evidence(demo.workdir / "evidence-not-ready", ready=False)
     reports = str(demo.workdir / "reports")
-    demo.say(
-        "Release evidence in, a decision out: the readiness gate says go, conditional-go or no-go."
-    )
+    demo.say("Release evidence in, a decision out: the readiness gate says go, conditional-go or no-go.")
     demo.run(
         "gate",
         "evaluate",
@@ -129,9 +127,7 @@ def run(demo: DemoLike) -> None:
         "--output",
         str(evidence / "release_readiness_gate_report.json"),
     )
-    demo.say(
-        "A release bundle is git trees of the published packages plus the evidence: no copies."
-    )
+    demo.say("A release bundle is git trees of the published packages plus the evidence: no copies.")
     first = json.loads(
         demo.run(
             "bundle",
@@ -144,10 +140,7 @@ def run(demo: DemoLike) -> None:
             "json",
         )
     )["bundle_id"]
-    demo.say(
-        "Verify every checksum, the id and the builder's signature, and record it: "
-        "only verified bundles move."
-    )
+    demo.say("Verify every checksum, the id and the builder's signature, and record it: only verified bundles move.")
     demo.run("bundle", "verify", first, "--record")
     demo.say("Promote with gates: preview, then dev from preview.")
     demo.run("promote", first, "--env", "preview", "--gated", "--reports-dir", reports)
@@ -218,9 +211,7 @@ def run(demo: DemoLike) -> None:
     )["bundle_id"]
     demo.run("bundle", "verify", second, "--record")
     demo.run("promote", second, "--to", "prod", "--reports-dir", reports)
-    demo.say(
-        "Prod regresses: roll back to the previous release from history. Only the pointer moves."
-    )
+    demo.say("Prod regresses: roll back to the previous release from history. Only the pointer moves.")
     demo.run("rollback", "--env", "prod", "--reason", "canary error rate doubled after the switch")
     demo.run("history", "--env", "prod")
     demo.run("status")

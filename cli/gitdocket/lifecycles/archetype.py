@@ -62,23 +62,54 @@ class PullData(Record):
 
 
 TRANSITIONS = (
-    Transition("CreateArchetype", "created", ("none",), "active", OwnersData, role="authors",
-               doc="an author creates the archetype and names its owners"),
-    Transition("ForkArchetype", "forked", ("none",), "active", ForkData, role="owners:{source}",
-               doc="an owner of the source makes an independent archetype recording forked_from"),
-    Transition("ChangeOwners", "owners_changed", ("active",), None, OwnersData, role="owners:{0}",
-               doc="the owners hand the archetype to a new set of owners"),
-    Transition("PullFromSource", "pulled_from_source", ("active",), None, PullData,
-               role="owners:{source}", invariant="FORK_IS_OWNER_ONLY",
-               doc="merge a newer frozen version of the source into the fork's draft"),
+    Transition(
+        "CreateArchetype",
+        "created",
+        ("none",),
+        "active",
+        OwnersData,
+        role="authors",
+        doc="an author creates the archetype and names its owners",
+    ),
+    Transition(
+        "ForkArchetype",
+        "forked",
+        ("none",),
+        "active",
+        ForkData,
+        role="owners:{source}",
+        doc="an owner of the source makes an independent archetype recording forked_from",
+    ),
+    Transition(
+        "ChangeOwners",
+        "owners_changed",
+        ("active",),
+        None,
+        OwnersData,
+        role="owners:{0}",
+        doc="the owners hand the archetype to a new set of owners",
+    ),
+    Transition(
+        "PullFromSource",
+        "pulled_from_source",
+        ("active",),
+        None,
+        PullData,
+        role="owners:{source}",
+        invariant="FORK_IS_OWNER_ONLY",
+        doc="merge a newer frozen version of the source into the fork's draft",
+    ),
 )
 
 
 def _guard(state: ArchetypeState, _row: Transition, data: Any) -> None:
     if isinstance(data, PullData):
         if state.forked_from is None or state.forked_from.archetype != data.source:
-            raise InvariantError(f"archetype: {state.name} is not a fork of {data.source}",
-                                 "PULL_REQUIRES_FORK", "only a fork pulls from its source")
+            raise InvariantError(
+                f"archetype: {state.name} is not a fork of {data.source}",
+                "PULL_REQUIRES_FORK",
+                "only a fork pulls from its source",
+            )
         return
     if not data.owners:
         raise InvariantError("archetype: at least one owner is required", "ARCHETYPE_HAS_OWNERS")
@@ -86,8 +117,9 @@ def _guard(state: ArchetypeState, _row: Transition, data: Any) -> None:
         if not re.fullmatch(PRINCIPAL_PATTERN, owner):
             raise InvariantError(f"archetype: invalid owner {owner!r}", "OWNERS_VALID")
     if data.threshold > len(set(data.owners)):
-        raise InvariantError(f"archetype: threshold {data.threshold} exceeds {len(set(data.owners))} owner(s)",
-                             "THRESHOLD_REACHABLE")
+        raise InvariantError(
+            f"archetype: threshold {data.threshold} exceeds {len(set(data.owners))} owner(s)", "THRESHOLD_REACHABLE"
+        )
 
 
 def _apply(state: ArchetypeState, _row: Transition, data: Any) -> ArchetypeState:
@@ -107,9 +139,12 @@ LIFECYCLE: Machine[ArchetypeState] = Machine(
     guard=_guard,
     apply=_apply,
     invariants=(
-        Invariant("ARCHETYPE_HAS_OWNERS", "structural", "an active archetype always has an owner",
-                  lambda s: s.phase == "none" or bool(s.owners)),
-        Invariant("FORK_IS_OWNER_ONLY", "policy",
-                  "only an owner of the source archetype may fork it (ADR 0035)"),
+        Invariant(
+            "ARCHETYPE_HAS_OWNERS",
+            "structural",
+            "an active archetype always has an owner",
+            lambda s: s.phase == "none" or bool(s.owners),
+        ),
+        Invariant("FORK_IS_OWNER_ONLY", "policy", "only an owner of the source archetype may fork it (ADR 0035)"),
     ),
 )

@@ -59,12 +59,15 @@ def required_role(machine: Machine[Any], scope: Scope, event_type: str, data: di
 
 
 def _no_sigstore(_entry: SigstoreSignature, identity: Identity, _payload: bytes) -> None:
-    raise TrustError(f"cannot check the Sigstore signature of {identity.name} here",
-                     "install gitdocket with its sigstore dependency and verify offline")
+    raise TrustError(
+        f"cannot check the Sigstore signature of {identity.name} here",
+        "install gitdocket with its sigstore dependency and verify offline",
+    )
 
 
-def valid_signers(scope: Scope, event: Event, policy: PolicyState,
-                  sigstore: SigstoreCheck = _no_sigstore) -> tuple[set[str], list[str]]:
+def valid_signers(
+    scope: Scope, event: Event, policy: PolicyState, sigstore: SigstoreCheck = _no_sigstore
+) -> tuple[set[str], list[str]]:
     """Principals whose signature on ``event`` verifies under ``policy``, and the problems."""
     payload = signing_payload(scope.path, event)
     good: set[str] = set()
@@ -93,8 +96,14 @@ def valid_signers(scope: Scope, event: Event, policy: PolicyState,
     return good, problems
 
 
-def authorize(machine: Machine[Any], scope: Scope, event: Event, policy: PolicyState,
-              resolve: RoleResolver, sigstore: SigstoreCheck = _no_sigstore) -> Verdict:
+def authorize(
+    machine: Machine[Any],
+    scope: Scope,
+    event: Event,
+    policy: PolicyState,
+    resolve: RoleResolver,
+    sigstore: SigstoreCheck = _no_sigstore,
+) -> Verdict:
     """Check ``event``'s signatures against the role its transition requires."""
     role_name = required_role(machine, scope, event.type, event.data)
     role = resolve(role_name)
@@ -105,8 +114,9 @@ def authorize(machine: Machine[Any], scope: Scope, event: Event, policy: PolicyS
     holders = good & set(role.principals)
     if len(holders) < role.threshold:
         who = ", ".join(sorted(good)) or "nobody"
-        problems.append(f"needs {role.threshold} signature(s) by {role_name}, got {len(holders)} "
-                        f"(valid signers: {who})")
+        problems.append(
+            f"needs {role.threshold} signature(s) by {role_name}, got {len(holders)} (valid signers: {who})"
+        )
     if event.actor not in good:
         problems.append(f"actor {event.actor!r} did not sign the event")
     elif event.actor not in holders and len(holders) >= role.threshold:

@@ -35,9 +35,7 @@ HEX40 = r"^[0-9a-f]{40}$"
 DIGEST = r"^sha256:[0-9a-f]{64}$"
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 LABEL = r"^[a-z0-9][a-z0-9-]{0,62}$"
-BUNDLE_ID_RE = re.compile(
-    r"^(?P<label>[a-z0-9][a-z0-9-]{0,62})-(?P<stamp>\d{8}-\d{6})-(?P<commit>[0-9a-f]{8}|nogit)$"
-)
+BUNDLE_ID_RE = re.compile(r"^(?P<label>[a-z0-9][a-z0-9-]{0,62})-(?P<stamp>\d{8}-\d{6})-(?P<commit>[0-9a-f]{8}|nogit)$")
 """``<label>-<UTC YYYYmmdd-HHMMSS>-<commit8>`` (seed 002; ``nogit`` when there is no commit)."""
 
 
@@ -136,9 +134,7 @@ def _apply(state: BundleState, row: Transition, data: Any) -> BundleState:
     if isinstance(data, BuiltData):
         return state.model_copy(update=data.model_dump())
     if isinstance(data, VerifiedData):
-        return state.model_copy(
-            update=data.model_dump(exclude={"manifest_digest", "verified_files"})
-        )
+        return state.model_copy(update=data.model_dump(exclude={"manifest_digest", "verified_files"}))
     return state
 
 
@@ -162,8 +158,7 @@ LIFECYCLE: Machine[BundleState] = Machine(
             "structural",
             "the bundle id is <label>-<UTC stamp>-<commit8> of its own build",
             lambda s: (
-                s.phase == "none"
-                or s.bundle_id == bundle_id_for(s.label or "", s.created_at or "", s.source_commit)
+                s.phase == "none" or s.bundle_id == bundle_id_for(s.label or "", s.created_at or "", s.source_commit)
             ),
         ),
         Invariant(

@@ -22,8 +22,7 @@ from gitdocket.lifecycles.placement import PlacementState, version_key
 __all__ = ["REASONS", "Verdict", "distribution_phase", "parse_time", "update_available", "verdict"]
 
 Reason = Literal["Expired", "Blocked", "NoActiveEntitlement", "NotInstalled", "Withdrawn"]
-REASONS: tuple[Reason, ...] = ("Withdrawn", "NotInstalled", "Blocked", "NoActiveEntitlement",
-                               "Expired")
+REASONS: tuple[Reason, ...] = ("Withdrawn", "NotInstalled", "Blocked", "NoActiveEntitlement", "Expired")
 """Every reason, in the order ``verdict`` tests them (the first that applies wins)."""
 
 
@@ -57,8 +56,10 @@ def _package_reason(placement: PlacementState, package: PackageState) -> Verdict
         return Verdict("Withdrawn", f"package {package.archetype} {package.version} was withdrawn")
     if pin is None or package.phase != "published" or package.manifest is None:
         return Verdict("NotInstalled", "no published package backs the placement")
-    if (pin.archetype, pin.version) != (package.archetype, package.version) or \
-            pin.content_hash != package.manifest.content_hash:
+    if (pin.archetype, pin.version) != (
+        package.archetype,
+        package.version,
+    ) or pin.content_hash != package.manifest.content_hash:
         return Verdict("NotInstalled", "the pinned content does not match the package")
     return None
 
@@ -81,8 +82,7 @@ def _entitlement_reason(entitlement: EntitlementState, at: datetime) -> Verdict 
     return None
 
 
-def verdict(placement: PlacementState, entitlement: EntitlementState, package: PackageState,
-            at: datetime) -> Verdict:
+def verdict(placement: PlacementState, entitlement: EntitlementState, package: PackageState, at: datetime) -> Verdict:
     """May the placement run at ``at``? Pure; absent scopes are their initial states."""
     found = _package_reason(placement, package)
     if found is None and placement.phase != "installed":
@@ -102,8 +102,13 @@ def distribution_phase(package: PackageState, placement: PlacementState) -> str:
     Disabled, Removed and Denied from the placement. A withdrawal shows over a live install track
     (the install's history stays); Removed and Denied are final whatever the package does.
     """
-    names = {"install_requested": "InstallRequested", "installed": "Installed",
-             "disabled": "Disabled", "removed": "Removed", "denied": "Denied"}
+    names = {
+        "install_requested": "InstallRequested",
+        "installed": "Installed",
+        "disabled": "Disabled",
+        "removed": "Removed",
+        "denied": "Denied",
+    }
     if placement.phase in ("removed", "denied"):
         return names[placement.phase]
     if package.phase == "withdrawn":

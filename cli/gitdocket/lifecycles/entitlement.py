@@ -62,8 +62,9 @@ class EntitlementState(Record):
     @property
     def active_entitlement(self) -> bool:
         """The seed's ``active_entitlement()``: the phase alone is never enough."""
-        return (self.package_installed and self.package_eligible and self.phase == "active"
-                and self.activated_by_authority)
+        return (
+            self.package_installed and self.package_eligible and self.phase == "active" and self.activated_by_authority
+        )
 
 
 class AdmitInstallData(Record):
@@ -93,41 +94,125 @@ _SUSPENDED = "SUSPENSION_BLOCKS_FUTURE_RUNS"
 _RUN_REFUSALS = (("suspended", _SUSPENDED), ("closed", _SUSPENDED))
 _RECEIPT_PHASES = ("requested", "active", "suspended", "closed")
 TRANSITIONS = (
-    Transition("AdmitPackageInstall", "package_install_admitted", ("none",), None, AdmitInstallData,
-               role="holders:{0}", invariant="ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
-               doc="record that the placement is installed (the entitlement's subject)"),
-    Transition("RequestEntitlement", "entitlement_requested", ("none",), "requested", RequestData,
-               role="holders:{0}", invariant="ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
-               doc="the holder asks the project's authorities for an entitlement"),
-    Transition("ActivateEntitlement", "entitlement_activated", ("requested",), "active",
-               ActivateData, role="authorities:{0}", invariant="ENTITLEMENT_REQUIRES_AUTHORITY",
-               doc="an entitlement authority activates it, optionally until an expiry"),
-    Transition("RecordBillingReceipt", "billing_receipt_recorded", _RECEIPT_PHASES, None,
-               ReceiptData, role="holders:{0}", invariant="ENTITLEMENT_REQUIRES_AUTHORITY",
-               doc="record a billing receipt: evidence only, never activates (INV-16)"),
-    Transition("RecordSupportReceipt", "support_receipt_recorded", _RECEIPT_PHASES, None,
-               ReceiptData, role="holders:{0}", invariant="ENTITLEMENT_REQUIRES_AUTHORITY",
-               doc="record a support receipt: evidence only, never activates (INV-16)"),
-    Transition("MarkRunEligible", "run_marked_eligible", ("active",), None, NoData,
-               role="holders:{0}", invariant=_ACTIVE, refusals=_RUN_REFUSALS,
-               doc="mark the deployment eligible for governed runs (needs an active entitlement)"),
-    Transition("StartGovernedRun", "governed_run_started", ("active",), None, NoData,
-               role="holders:{0}", invariant=_ACTIVE, refusals=_RUN_REFUSALS,
-               doc="record that a governed run started (needs run eligibility)"),
-    Transition("SuspendEntitlement", "entitlement_suspended", ("active",), "suspended", ReasonData,
-               role="authorities:{0}", doc="block future governed runs; history stays"),
-    Transition("ResumeEntitlement", "entitlement_resumed", ("suspended",), "active", NoData,
-               role="authorities:{0}",
-               doc="lift a suspension (run eligibility must be marked again)"),
-    Transition("CloseEntitlement", "entitlement_closed", ("active", "suspended"), "closed",
-               ReasonData, role="authorities:{0}", invariant="HISTORY_PRESERVED_ON_CLOSE",
-               doc="end the entitlement (future-only: every record stays)"),
-    Transition("DenyOrExpire", "entitlement_denied", ("requested",), "denied", ReasonData,
-               role="authorities:{0}", doc="refuse (or let expire) a request"),
-    Transition("WithdrawPackageInstall", "package_install_withdrawn",
-               ("none", "requested", "active", "suspended", "closed", "denied"), "withdrawn",
-               ReasonData, role="holders:{0}", invariant="ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
-               doc="the install went away: the entitlement can never be used again (terminal)"),
+    Transition(
+        "AdmitPackageInstall",
+        "package_install_admitted",
+        ("none",),
+        None,
+        AdmitInstallData,
+        role="holders:{0}",
+        invariant="ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
+        doc="record that the placement is installed (the entitlement's subject)",
+    ),
+    Transition(
+        "RequestEntitlement",
+        "entitlement_requested",
+        ("none",),
+        "requested",
+        RequestData,
+        role="holders:{0}",
+        invariant="ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
+        doc="the holder asks the project's authorities for an entitlement",
+    ),
+    Transition(
+        "ActivateEntitlement",
+        "entitlement_activated",
+        ("requested",),
+        "active",
+        ActivateData,
+        role="authorities:{0}",
+        invariant="ENTITLEMENT_REQUIRES_AUTHORITY",
+        doc="an entitlement authority activates it, optionally until an expiry",
+    ),
+    Transition(
+        "RecordBillingReceipt",
+        "billing_receipt_recorded",
+        _RECEIPT_PHASES,
+        None,
+        ReceiptData,
+        role="holders:{0}",
+        invariant="ENTITLEMENT_REQUIRES_AUTHORITY",
+        doc="record a billing receipt: evidence only, never activates (INV-16)",
+    ),
+    Transition(
+        "RecordSupportReceipt",
+        "support_receipt_recorded",
+        _RECEIPT_PHASES,
+        None,
+        ReceiptData,
+        role="holders:{0}",
+        invariant="ENTITLEMENT_REQUIRES_AUTHORITY",
+        doc="record a support receipt: evidence only, never activates (INV-16)",
+    ),
+    Transition(
+        "MarkRunEligible",
+        "run_marked_eligible",
+        ("active",),
+        None,
+        NoData,
+        role="holders:{0}",
+        invariant=_ACTIVE,
+        refusals=_RUN_REFUSALS,
+        doc="mark the deployment eligible for governed runs (needs an active entitlement)",
+    ),
+    Transition(
+        "StartGovernedRun",
+        "governed_run_started",
+        ("active",),
+        None,
+        NoData,
+        role="holders:{0}",
+        invariant=_ACTIVE,
+        refusals=_RUN_REFUSALS,
+        doc="record that a governed run started (needs run eligibility)",
+    ),
+    Transition(
+        "SuspendEntitlement",
+        "entitlement_suspended",
+        ("active",),
+        "suspended",
+        ReasonData,
+        role="authorities:{0}",
+        doc="block future governed runs; history stays",
+    ),
+    Transition(
+        "ResumeEntitlement",
+        "entitlement_resumed",
+        ("suspended",),
+        "active",
+        NoData,
+        role="authorities:{0}",
+        doc="lift a suspension (run eligibility must be marked again)",
+    ),
+    Transition(
+        "CloseEntitlement",
+        "entitlement_closed",
+        ("active", "suspended"),
+        "closed",
+        ReasonData,
+        role="authorities:{0}",
+        invariant="HISTORY_PRESERVED_ON_CLOSE",
+        doc="end the entitlement (future-only: every record stays)",
+    ),
+    Transition(
+        "DenyOrExpire",
+        "entitlement_denied",
+        ("requested",),
+        "denied",
+        ReasonData,
+        role="authorities:{0}",
+        doc="refuse (or let expire) a request",
+    ),
+    Transition(
+        "WithdrawPackageInstall",
+        "package_install_withdrawn",
+        ("none", "requested", "active", "suspended", "closed", "denied"),
+        "withdrawn",
+        ReasonData,
+        role="holders:{0}",
+        invariant="ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
+        doc="the install went away: the entitlement can never be used again (terminal)",
+    ),
 )
 
 
@@ -137,17 +222,22 @@ def _refuse(message: str, invariant: str, hint: str = "") -> None:
 
 def _needs_install(state: EntitlementState, _data: Any) -> None:
     if not (state.package_installed and state.package_eligible):
-        _refuse("the placement's install is not admitted", _INSTALLED,
-                "install the placement first (`gitdocket placement install P/N`)")
+        _refuse(
+            "the placement's install is not admitted",
+            _INSTALLED,
+            "install the placement first (`gitdocket placement install P/N`)",
+        )
 
 
 def _admit(state: EntitlementState, data: AdmitInstallData) -> None:
     if state.package_installed:
         _refuse("the install is already admitted", "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT")
     if data.placement.phase != "installed":
-        _refuse(f"the placement is {data.placement.phase}, not installed",
-                "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
-                "install the placement first (`gitdocket placement install P/N`)")
+        _refuse(
+            f"the placement is {data.placement.phase}, not installed",
+            "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
+            "install the placement first (`gitdocket placement install P/N`)",
+        )
 
 
 def _mark(state: EntitlementState, _data: Any) -> None:
@@ -157,8 +247,9 @@ def _mark(state: EntitlementState, _data: Any) -> None:
 
 def _start(state: EntitlementState, _data: Any) -> None:
     if not state.run_eligible:
-        _refuse("the deployment is not marked run-eligible", _ACTIVE,
-                "mark it eligible while the entitlement is active")
+        _refuse(
+            "the deployment is not marked run-eligible", _ACTIVE, "mark it eligible while the entitlement is active"
+        )
 
 
 def _withdraw(state: EntitlementState, _data: Any) -> None:
@@ -184,8 +275,7 @@ def _guard(state: EntitlementState, row: Transition, data: Any) -> None:
 
 
 _FLAGS: dict[str, dict[str, Any]] = {
-    "AdmitPackageInstall": {"package_installed": True, "package_eligible": True,
-                            "history_present": True},
+    "AdmitPackageInstall": {"package_installed": True, "package_eligible": True, "history_present": True},
     "ActivateEntitlement": {"activated_by_authority": True},
     "MarkRunEligible": {"run_eligible": True},
     "StartGovernedRun": {"ever_run": True, "history_present": True},
@@ -199,10 +289,12 @@ _FLAGS: dict[str, dict[str, Any]] = {
 def _apply(state: EntitlementState, row: Transition, data: Any) -> EntitlementState:
     update = dict(_FLAGS.get(row.command, {}))
     if isinstance(data, ReceiptData):
-        kind: Literal["billing", "support"] = (
-            "billing" if row.command == "RecordBillingReceipt" else "support")
-        update = {f"{kind}_receipt": True, "history_present": True,
-                  "receipts": (*state.receipts, Receipt(kind=kind, reference=data.reference))}
+        kind: Literal["billing", "support"] = "billing" if row.command == "RecordBillingReceipt" else "support"
+        update = {
+            f"{kind}_receipt": True,
+            "history_present": True,
+            "receipts": (*state.receipts, Receipt(kind=kind, reference=data.reference)),
+        }
     elif isinstance(data, RequestData):
         update["terms"] = data.terms
     elif isinstance(data, ActivateData):
@@ -220,25 +312,41 @@ LIFECYCLE: Machine[EntitlementState] = Machine(
     guard=_guard,
     apply=_apply,
     invariants=(
-        Invariant("ENTITLEMENT_REQUIRES_AUTHORITY", "structural",
-                  "only an entitlement authority activates; receipts are evidence, not "
-                  "authority (INV-16)",
-                  lambda s: s.phase not in ("active", "suspended") or s.activated_by_authority),
-        Invariant("ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT", "structural",
-                  "an entitlement exists only for an installed placement",
-                  lambda s: s.phase == "none" or s.package_installed),
-        Invariant(_ACTIVE, "structural",
-                  "a deployment is run-eligible only under an active entitlement",
-                  lambda s: not s.run_eligible or s.active_entitlement),
-        Invariant(_SUSPENDED, "structural",
-                  "a suspended (or closed) entitlement allows no governed run",
-                  lambda s: s.phase == "active" or not s.run_eligible),
-        Invariant("HISTORY_PRESERVED_ON_CLOSE", "structural",
-                  "closing or withdrawing never erases install, run or receipt history (INV-18)",
-                  lambda s: not (s.package_installed or s.ever_run or s.receipts)
-                  or s.history_present),
-        Invariant("PHASE_IS_AUTHORITATIVE", "structural",
-                  "phase Active always means an active entitlement",
-                  lambda s: s.phase != "active" or s.active_entitlement),
+        Invariant(
+            "ENTITLEMENT_REQUIRES_AUTHORITY",
+            "structural",
+            "only an entitlement authority activates; receipts are evidence, not authority (INV-16)",
+            lambda s: s.phase not in ("active", "suspended") or s.activated_by_authority,
+        ),
+        Invariant(
+            "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
+            "structural",
+            "an entitlement exists only for an installed placement",
+            lambda s: s.phase == "none" or s.package_installed,
+        ),
+        Invariant(
+            _ACTIVE,
+            "structural",
+            "a deployment is run-eligible only under an active entitlement",
+            lambda s: not s.run_eligible or s.active_entitlement,
+        ),
+        Invariant(
+            _SUSPENDED,
+            "structural",
+            "a suspended (or closed) entitlement allows no governed run",
+            lambda s: s.phase == "active" or not s.run_eligible,
+        ),
+        Invariant(
+            "HISTORY_PRESERVED_ON_CLOSE",
+            "structural",
+            "closing or withdrawing never erases install, run or receipt history (INV-18)",
+            lambda s: not (s.package_installed or s.ever_run or s.receipts) or s.history_present,
+        ),
+        Invariant(
+            "PHASE_IS_AUTHORITATIVE",
+            "structural",
+            "phase Active always means an active entitlement",
+            lambda s: s.phase != "active" or s.active_entitlement,
+        ),
     ),
 )

@@ -140,8 +140,7 @@ TRANSITIONS = (
 def _check_pointer(state: DeploymentState, sequence: int, previous: str | None) -> None:
     if sequence != state.sequence + 1:
         raise InvariantError(
-            f"environment {state.environment}: sequence {sequence} does not follow "
-            f"{state.sequence}",
+            f"environment {state.environment}: sequence {sequence} does not follow {state.sequence}",
             "SEQUENCE_MONOTONIC",
             "run the command again",
         )
@@ -170,9 +169,7 @@ def _guard_promote(state: DeploymentState, data: PromotedData) -> None:
             "ENVIRONMENT_TRANSITION_ALLOWED",
             "promote through the environments in order",
         )
-    if data.gated != (data.report_digest is not None) or data.gated != (
-        data.gate_decision is not None
-    ):
+    if data.gated != (data.report_digest is not None) or data.gated != (data.gate_decision is not None):
         raise InvariantError(
             f"environment {env}: a gated promotion records its decision and report digest",
             "GATE_RECORDED",
@@ -203,9 +200,7 @@ def _guard_rollback(state: DeploymentState, data: RolledBackData) -> None:
                 f"see `gitdocket history --env {env}`",
             )
         if data.target == state.bundle_id:
-            raise InvariantError(
-                f"environment {env}: {data.target} is already active", "POINTER_CHANGES"
-            )
+            raise InvariantError(f"environment {env}: {data.target} is already active", "POINTER_CHANGES")
         return
     expected = rollback_target(state)
     if expected is None:

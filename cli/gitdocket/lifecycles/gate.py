@@ -146,13 +146,9 @@ class _Checks:
         self.items: list[dict[str, Any]] = []
 
     def add(self, check_id: str, passed: bool, detail: str, severity: str = "high") -> None:
-        self.items.append(
-            {"check_id": check_id, "passed": bool(passed), "severity": severity, "detail": detail}
-        )
+        self.items.append({"check_id": check_id, "passed": bool(passed), "severity": severity, "detail": detail})
 
-    def report(
-        self, doc: Evidence, present_id: str, check: Callable[[dict[str, Any]], None]
-    ) -> None:
+    def report(self, doc: Evidence, present_id: str, check: Callable[[dict[str, Any]], None]) -> None:
         if doc.data is None:
             self.add(present_id, False, doc.error or "missing")
         else:
@@ -226,9 +222,7 @@ def _jobs(docs: Mapping[str, Evidence], profile: GateProfile, checks: _Checks) -
         checks.add(f"job_result:{job}", result == "success", f"result={result}")
 
 
-def _status_check(
-    docs: Mapping[str, Evidence], checks: _Checks, name: str, present: str, check: str
-) -> None:
+def _status_check(docs: Mapping[str, Evidence], checks: _Checks, name: str, present: str, check: str) -> None:
     checks.report(
         docs[name],
         present,
@@ -277,9 +271,7 @@ def _readiness(docs: Mapping[str, Evidence], profile: GateProfile, checks: _Chec
     def contract(data: dict[str, Any]) -> None:
         try:
             PromotionReadiness.model_validate(data)
-            checks.add(
-                "promotion_readiness_contract_valid", True, "contract=policy_promotion_readiness_v1"
-            )
+            checks.add("promotion_readiness_contract_valid", True, "contract=policy_promotion_readiness_v1")
         except ValidationError as exc:
             checks.add(
                 "promotion_readiness_contract_valid",
@@ -318,9 +310,7 @@ def _readiness(docs: Mapping[str, Evidence], profile: GateProfile, checks: _Chec
             f"tests={tests} (min {profile.durability_advanced_min_expected_tests})",
         )
 
-    checks.report(
-        docs["durability_advanced_report.json"], "durability_advanced_report_present", durability
-    )
+    checks.report(docs["durability_advanced_report.json"], "durability_advanced_report_present", durability)
     _status_check(
         docs,
         checks,
@@ -363,9 +353,7 @@ def _operations(docs: Mapping[str, Evidence], profile: GateProfile, checks: _Che
         def run(data: dict[str, Any]) -> None:
             value = str(data.get(key, "unknown")).strip().lower()
             waived = profile.allow_trend_unverified and value == "unverified"
-            checks.add(
-                check_id, value in ok or waived, f"{key}={value}", "medium" if waived else "high"
-            )
+            checks.add(check_id, value in ok or waived, f"{key}={value}", "medium" if waived else "high")
 
         return run
 

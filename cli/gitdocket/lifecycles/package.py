@@ -42,15 +42,28 @@ class ReasonData(Record):
 
 
 TRANSITIONS = (
-    Transition("PublishPackage", "package_published", ("draft",), "published", Manifest, role="owners:{0}",
-               invariant="PACKAGE_REQUIRES_FROZEN_VERSION",
-               refusals=(("published", "TRANSITION_NOT_ALLOWED"),
-                         ("withdrawn", "WITHDRAWAL_BLOCKS_FUTURE")),
-               doc="publish the manifest of a frozen version (handles and metadata, never payload)"),
-    Transition("WithdrawPackage", "package_withdrawn", ("published",), "withdrawn", ReasonData,
-               role="owners:{0}", invariant="WITHDRAWAL_BLOCKS_FUTURE",
-               refusals=(("draft", "TRANSITION_NOT_ALLOWED"),),
-               doc="block future installs; history and existing installs are preserved"),
+    Transition(
+        "PublishPackage",
+        "package_published",
+        ("draft",),
+        "published",
+        Manifest,
+        role="owners:{0}",
+        invariant="PACKAGE_REQUIRES_FROZEN_VERSION",
+        refusals=(("published", "TRANSITION_NOT_ALLOWED"), ("withdrawn", "WITHDRAWAL_BLOCKS_FUTURE")),
+        doc="publish the manifest of a frozen version (handles and metadata, never payload)",
+    ),
+    Transition(
+        "WithdrawPackage",
+        "package_withdrawn",
+        ("published",),
+        "withdrawn",
+        ReasonData,
+        role="owners:{0}",
+        invariant="WITHDRAWAL_BLOCKS_FUTURE",
+        refusals=(("draft", "TRANSITION_NOT_ALLOWED"),),
+        doc="block future installs; history and existing installs are preserved",
+    ),
 )
 
 
@@ -75,10 +88,12 @@ LIFECYCLE: Machine[PackageState] = Machine(
     guard=_guard,
     apply=_apply,
     invariants=(
-        Invariant("HISTORY_PRESERVED_ON_WITHDRAWAL", "structural",
-                  "withdrawal is future-only: the manifest stays (INV-18)",
-                  lambda s: s.phase != "withdrawn" or s.manifest is not None),
-        Invariant("WITHDRAWAL_BLOCKS_FUTURE", "structural",
-                  "after withdrawal no new install is admitted"),
+        Invariant(
+            "HISTORY_PRESERVED_ON_WITHDRAWAL",
+            "structural",
+            "withdrawal is future-only: the manifest stays (INV-18)",
+            lambda s: s.phase != "withdrawn" or s.manifest is not None,
+        ),
+        Invariant("WITHDRAWAL_BLOCKS_FUTURE", "structural", "after withdrawal no new install is admitted"),
     ),
 )

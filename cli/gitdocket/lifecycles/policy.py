@@ -100,37 +100,81 @@ class ExpiryData(Record):
 
 
 TRANSITIONS = (
-    Transition("InitPolicy", "policy_initialized", ("none",), "active", InitData, role="root",
-               doc="create the policy with its first root identity"),
-    Transition("AddIdentity", "identity_added", ("active",), None, IdentityData, role="root",
-               doc="add a signing identity (SSH key or Sigstore identity)"),
-    Transition("RemoveIdentity", "identity_removed", ("active",), None, NameData, role="root",
-               doc="remove an identity that holds no role"),
-    Transition("GrantRole", "role_granted", ("active",), None, GrantData, role="root",
-               doc="give a principal a role (optionally set the threshold)"),
-    Transition("RevokeRole", "role_revoked", ("active",), None, RevokeData, role="root",
-               doc="take a role from a principal"),
-    Transition("SetThreshold", "threshold_set", ("active",), None, ThresholdData, role="root",
-               doc="change how many signatures a role needs"),
-    Transition("SetExpiry", "expiry_set", ("active",), None, ExpiryData, role="root",
-               doc="change when the policy expires"),
+    Transition(
+        "InitPolicy",
+        "policy_initialized",
+        ("none",),
+        "active",
+        InitData,
+        role="root",
+        doc="create the policy with its first root identity",
+    ),
+    Transition(
+        "AddIdentity",
+        "identity_added",
+        ("active",),
+        None,
+        IdentityData,
+        role="root",
+        doc="add a signing identity (SSH key or Sigstore identity)",
+    ),
+    Transition(
+        "RemoveIdentity",
+        "identity_removed",
+        ("active",),
+        None,
+        NameData,
+        role="root",
+        doc="remove an identity that holds no role",
+    ),
+    Transition(
+        "GrantRole",
+        "role_granted",
+        ("active",),
+        None,
+        GrantData,
+        role="root",
+        doc="give a principal a role (optionally set the threshold)",
+    ),
+    Transition(
+        "RevokeRole", "role_revoked", ("active",), None, RevokeData, role="root", doc="take a role from a principal"
+    ),
+    Transition(
+        "SetThreshold",
+        "threshold_set",
+        ("active",),
+        None,
+        ThresholdData,
+        role="root",
+        doc="change how many signatures a role needs",
+    ),
+    Transition(
+        "SetExpiry", "expiry_set", ("active",), None, ExpiryData, role="root", doc="change when the policy expires"
+    ),
 )
 
 
 def _check_roles(state: PolicyState) -> None:
     for name, role in state.roles.items():
         if not ROLE_RE.fullmatch(name):
-            raise InvariantError(f"policy: unknown role {name!r}", "ROLE_NAME_VALID",
-                                 "roles: root, authors, builders, promoters[:env], admins:<project>, "
-                                 "holders:<project>, authorities:<project>")
+            raise InvariantError(
+                f"policy: unknown role {name!r}",
+                "ROLE_NAME_VALID",
+                "roles: root, authors, builders, promoters[:env], admins:<project>, "
+                "holders:<project>, authorities:<project>",
+            )
         for principal in role.principals:
             if principal not in state.identities:
-                raise InvariantError(f"policy: role {name} names unknown identity {principal!r}",
-                                     "ROLE_MEMBERS_KNOWN", "add the identity first")
+                raise InvariantError(
+                    f"policy: role {name} names unknown identity {principal!r}",
+                    "ROLE_MEMBERS_KNOWN",
+                    "add the identity first",
+                )
         if role.threshold > len(role.principals):
             raise InvariantError(
-                f"policy: role {name} needs {role.threshold} signatures but has "
-                f"{len(role.principals)} member(s)", "THRESHOLD_REACHABLE")
+                f"policy: role {name} needs {role.threshold} signatures but has {len(role.principals)} member(s)",
+                "THRESHOLD_REACHABLE",
+            )
     root = state.roles.get("root")
     if root is None or not root.principals:
         raise InvariantError("policy: the root role must keep at least one member", "ROOT_NOT_EMPTY")
@@ -160,7 +204,9 @@ def _check_identities(state: PolicyState, data: Any) -> None:
         if key in holder:
             raise InvariantError(
                 f"policy: identities {holder[key]} and {identity.name} share one SSH key",
-                "IDENTITY_UNIQUE", "give every principal its own key")
+                "IDENTITY_UNIQUE",
+                "give every principal its own key",
+            )
         holder[key] = identity.name
 
 
@@ -193,17 +239,20 @@ def _next(state: PolicyState, row: Transition, data: Any) -> PolicyState:
         roles[data.role] = role.model_copy(update={"threshold": data.threshold})
     elif isinstance(data, ExpiryData):
         expires = data.expires
-    return state.model_copy(update={"identities": identities, "roles": roles, "expires": expires,
-                                    "version": state.version + 1})
+    return state.model_copy(
+        update={"identities": identities, "roles": roles, "expires": expires, "version": state.version + 1}
+    )
 
 
 def _guard_grant(state: PolicyState, data: GrantData) -> None:
     """A grant must change something: a new member, or a new threshold."""
     role = state.roles.get(data.role)
     if role is not None and data.principal in role.principals and data.threshold in (None, role.threshold):
-        raise InvariantError(f"policy: {data.principal} already holds {data.role}", "ROLE_ALREADY_HELD",
-                             f"nothing to change; to change the threshold run `gitdocket policy threshold "
-                             f"{data.role} N`")
+        raise InvariantError(
+            f"policy: {data.principal} already holds {data.role}",
+            "ROLE_ALREADY_HELD",
+            f"nothing to change; to change the threshold run `gitdocket policy threshold {data.role} N`",
+        )
 
 
 def _guard_revoke(state: PolicyState, data: RevokeData) -> None:
@@ -215,8 +264,10 @@ def _guard_revoke(state: PolicyState, data: RevokeData) -> None:
     if 0 < left < role.threshold:
         raise InvariantError(
             f"policy: revoking {data.principal} would leave {data.role} with {left} member(s) "
-            f"for a threshold of {role.threshold}", "THRESHOLD_REACHABLE",
-            f"lower the threshold first: `gitdocket policy threshold {data.role} {left}`")
+            f"for a threshold of {role.threshold}",
+            "THRESHOLD_REACHABLE",
+            f"lower the threshold first: `gitdocket policy threshold {data.role} {left}`",
+        )
 
 
 def _guard(state: PolicyState, row: Transition, data: Any) -> None:
@@ -231,8 +282,9 @@ def _guard(state: PolicyState, row: Transition, data: Any) -> None:
             raise InvariantError(f"policy: no identity {data.name!r}", "IDENTITY_KNOWN")
         held = [r for r, role in state.roles.items() if data.name in role.principals]
         if held:
-            raise InvariantError(f"policy: {data.name} still holds {', '.join(held)}", "ROLE_MEMBERS_KNOWN",
-                                 "revoke those roles first")
+            raise InvariantError(
+                f"policy: {data.name} still holds {', '.join(held)}", "ROLE_MEMBERS_KNOWN", "revoke those roles first"
+            )
     if isinstance(data, ThresholdData) and data.role not in state.roles:
         raise InvariantError(f"policy: no role {data.role!r}", "ROLE_HELD")
     after = _next(state, row, data)
@@ -275,15 +327,24 @@ LIFECYCLE: Machine[PolicyState] = Machine(
     guard=_guard,
     apply=_next,
     invariants=(
-        Invariant("POLICY_VERSION_INCREASES", "structural",
-                  "every policy change increases the version by exactly one",
-                  lambda s: s.phase == "none" or s.version >= 1),
-        Invariant("ROOT_NOT_EMPTY", "structural", "the root role always has a member",
-                  lambda s: s.phase == "none" or bool(s.roles.get("root", Role()).principals)),
-        Invariant("IDENTITY_UNIQUE", "structural", "no two identities share a name or an SSH key",
-                  _keys_unique),
-        Invariant("THRESHOLD_REACHABLE", "structural",
-                  "no role needs more signatures than it has members",
-                  lambda s: all(r.threshold <= len(r.principals) for r in s.roles.values())),
+        Invariant(
+            "POLICY_VERSION_INCREASES",
+            "structural",
+            "every policy change increases the version by exactly one",
+            lambda s: s.phase == "none" or s.version >= 1,
+        ),
+        Invariant(
+            "ROOT_NOT_EMPTY",
+            "structural",
+            "the root role always has a member",
+            lambda s: s.phase == "none" or bool(s.roles.get("root", Role()).principals),
+        ),
+        Invariant("IDENTITY_UNIQUE", "structural", "no two identities share a name or an SSH key", _keys_unique),
+        Invariant(
+            "THRESHOLD_REACHABLE",
+            "structural",
+            "no role needs more signatures than it has members",
+            lambda s: all(r.threshold <= len(r.principals) for r in s.roles.values()),
+        ),
     ),
 )

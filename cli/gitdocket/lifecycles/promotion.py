@@ -87,15 +87,12 @@ def _gate(inputs: GateInputs, checks: list[PromotionCheck]) -> str | None:
             detail=f"contract={contract}; error={error}; source={doc.source}",
         )
     )
-    allows = (
-        valid and gate_allows(decision, inputs.strict) and (not inputs.strict or status == "passed")
-    )
+    allows = valid and gate_allows(decision, inputs.strict) and (not inputs.strict or status == "passed")
     checks.append(
         PromotionCheck(
             check_id="release_gate_allows_promotion",
             passed=allows,
-            detail=f"decision={decision}; status={status}; strict={inputs.strict}; "
-            f"error={error}; source={doc.source}",
+            detail=f"decision={decision}; status={status}; strict={inputs.strict}; error={error}; source={doc.source}",
         )
     )
     return str(decision) if decision is not None else None
@@ -136,8 +133,7 @@ def _readiness(inputs: GateInputs, checks: list[PromotionCheck]) -> str | None:
         PromotionCheck(
             check_id="promotion_readiness_allows_target_env",
             passed=ready,
-            detail=f"target_environment={inputs.environment}; needs={needs}; "
-            f"status={status}; source={doc.source}",
+            detail=f"target_environment={inputs.environment}; needs={needs}; status={status}; source={doc.source}",
         )
     )
     return str(status) if status is not None else None
@@ -145,11 +141,7 @@ def _readiness(inputs: GateInputs, checks: list[PromotionCheck]) -> str | None:
 
 def evaluate_promotion(inputs: GateInputs, generated_at: str) -> PromotionReport:
     """Run the checks in order and return the report (status ``passed`` only if all pass)."""
-    checks = [
-        PromotionCheck(
-            check_id="bundle_verify_ok", passed=inputs.bundle_ok, detail=inputs.bundle_detail
-        )
-    ]
+    checks = [PromotionCheck(check_id="bundle_verify_ok", passed=inputs.bundle_ok, detail=inputs.bundle_detail)]
     decision: str | None = None
     status: str | None = None
     if inputs.bundle_ok:
@@ -187,9 +179,7 @@ def evaluate_promotion(inputs: GateInputs, generated_at: str) -> PromotionReport
         gate_decision=decision,
         promotion_readiness_status=status,
         source_run=run,
-        smoke_run=SmokeRun(run_id=run.source_smoke_run_id, head_sha=run.source_head_sha)
-        if run
-        else None,
+        smoke_run=SmokeRun(run_id=run.source_smoke_run_id, head_sha=run.source_head_sha) if run else None,
     )
 
 
@@ -202,8 +192,6 @@ def promotion_chain(config: RegistryConfig, target: str) -> list[tuple[str, str 
     in ``registry.yaml`` order: preview ← build, dev ← preview, staging ← dev, prod ← staging."""
     names = [e.name for e in config.environments]
     if target not in names:
-        raise NotFoundError(
-            f"unknown environment {target!r}", f"environments in registry.yaml: {', '.join(names)}"
-        )
+        raise NotFoundError(f"unknown environment {target!r}", f"environments in registry.yaml: {', '.join(names)}")
     chain = names[: names.index(target) + 1]
     return [(env, chain[i - 1] if i else None) for i, env in enumerate(chain)]

@@ -20,30 +20,38 @@ def load_source_folder(source: Path, name: str) -> dict[str, bytes]:
     files = read_folder(source)
     if "archetype.yaml" not in files:
         raise InputError(f"{source}: no archetype.yaml", "see examples/archetypes/ for the layout")
-    doc = validate(ArchetypeDoc, load_yaml(files["archetype.yaml"], f"{source}/archetype.yaml"),
-                   f"{source}/archetype.yaml")
+    doc = validate(
+        ArchetypeDoc, load_yaml(files["archetype.yaml"], f"{source}/archetype.yaml"), f"{source}/archetype.yaml"
+    )
     if doc.name != name:
-        raise InputError(f"{source}/archetype.yaml: name {doc.name!r} does not match {name!r}",
-                         f"set name: {name} in the file, or create it under that name")
+        raise InputError(
+            f"{source}/archetype.yaml: name {doc.name!r} does not match {name!r}",
+            f"set name: {name} in the file, or create it under that name",
+        )
     config = files.get("method/.agent-config.json")
     if config is not None:  # refused at the door, not at the first freeze
         where = f"{source}/method/.agent-config.json"
         validate(AgentConfig, loads_strict(config, where), where)
     extra = sorted(p for p in files if p != "archetype.yaml" and not p.startswith("method/"))
     if extra:
-        raise InputError(f"{source}: unexpected file {extra[0]}",
-                         "an archetype folder holds archetype.yaml and method/ only")
+        raise InputError(
+            f"{source}: unexpected file {extra[0]}", "an archetype folder holds archetype.yaml and method/ only"
+        )
     return files
 
 
-def add_archetype(tx: Transaction, name: str, files: dict[str, bytes], owners: tuple[str, ...],
-                  threshold: int = 1) -> None:
+def add_archetype(
+    tx: Transaction, name: str, files: dict[str, bytes], owners: tuple[str, ...], threshold: int = 1
+) -> None:
     """Create archetype ``name`` owned by ``owners`` with the given folder contents."""
     check_name(name, "archetype name")
     target = scope("archetype", name)
     if tx.state(target).phase != "none":
-        raise InvariantError(f"archetype {name} already exists", "ARCHETYPE_UNIQUE",
-                             "pick another name, or edit its method/ folder and freeze a new version")
+        raise InvariantError(
+            f"archetype {name} already exists",
+            "ARCHETYPE_UNIQUE",
+            "pick another name, or edit its method/ folder and freeze a new version",
+        )
     tx.apply(target, "CreateArchetype", {"owners": list(owners or (tx.actor,)), "threshold": threshold})
     for rel, data in sorted(files.items()):
         tx.put(f"{target.path}/{rel}", data)

@@ -160,11 +160,7 @@ def _registry_payload(
 def _include_path(path: str) -> str:
     clean = path.strip("/")
     parts = clean.split("/")
-    if (
-        not clean
-        or any(p in ("", ".", "..") for p in parts)
-        or parts[0] in ("bundles", "deployments")
-    ):
+    if not clean or any(p in ("", ".", "..") for p in parts) or parts[0] in ("bundles", "deployments"):
         raise InputError(
             f"registry.yaml bundle.include: {path!r} is not a path a bundle may include",
             "name folders or files of the registry, outside bundles/ and deployments/",
@@ -172,9 +168,7 @@ def _include_path(path: str) -> str:
     return clean
 
 
-def _runtime_payload(
-    tx: Transaction, base: str, include: tuple[str, ...]
-) -> tuple[dict[str, str], dict[str, str]]:
+def _runtime_payload(tx: Transaction, base: str, include: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
     """Checksums of ``payload/runtime`` (hashed from the blobs) and where each file comes from."""
     oids: dict[str, str] = {}
     direct: dict[str, str] = {}
@@ -201,9 +195,7 @@ def _runtime_payload(
                 "commit it first, or remove it from bundle.include",
             )
         else:
-            raise InvariantError(
-                f"{path} is a {kind}", "BUNDLE_REGULAR_FILES", "bundles hold regular files only"
-            )
+            raise InvariantError(f"{path} is a {kind}", "BUNDLE_REGULAR_FILES", "bundles hold regular files only")
     checksums = {**blob_digests(tx.tree, "", oids), **direct}
     return dict(sorted(checksums.items())), {p: p for p in checksums}
 
@@ -227,8 +219,7 @@ def _refuse_secrets(
         raise InvariantError(
             f"secret in bundle: {hits[0].describe()}{more}",
             "BUNDLE_HAS_NO_SECRETS",
-            f"remove it, or allow-list exactly {hits[0].path!r} in registry.yaml "
-            "bundle.allow_secrets",
+            f"remove it, or allow-list exactly {hits[0].path!r} in registry.yaml bundle.allow_secrets",
         )
 
 
@@ -242,9 +233,7 @@ def _check_evidence(evidence: Mapping[str, bytes], config: RegistryConfig) -> No
         )
 
 
-def build(
-    tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: tuple[str, ...] = ()
-) -> BuildResult:
+def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: tuple[str, ...] = ()) -> BuildResult:
     """Build ``bundles/<label>-<stamp>-<commit8>/`` from the snapshot and ``evidence``."""
     check_name(label, "bundle label")
     config = registry_config(tx.tree)
@@ -259,9 +248,7 @@ def build(
         )
     _check_evidence(evidence, config)
     chosen = _selected(tx.tree, packages)
-    runtime, runtime_from = _runtime_payload(
-        tx, f"{target.path}/payload/runtime", config.bundle.include
-    )
+    runtime, runtime_from = _runtime_payload(tx, f"{target.path}/payload/runtime", config.bundle.include)
     registry, registry_from, refs = _registry_payload(tx, f"{target.path}/payload/registry", chosen)
     sources = {
         **{f"payload/runtime/{p}": o for p, o in runtime_from.items()},
@@ -315,9 +302,7 @@ def verify_source(source: BundleSource, tree: TreeView) -> BundleCheck:
 def require_bundle(tree: TreeView, bundle_id: str) -> BundleState:
     state: BundleState = load_log(tree, scope("bundle", bundle_id)).state
     if state.phase == "none":
-        raise NotFoundError(
-            f"no bundle {bundle_id!r} in the registry", "list them with `gitdocket bundle list`"
-        )
+        raise NotFoundError(f"no bundle {bundle_id!r} in the registry", "list them with `gitdocket bundle list`")
     return state
 
 
@@ -326,8 +311,7 @@ def record_verified(tx: Transaction, bundle_id: str) -> BundleCheck:
     state = require_bundle(tx.tree, bundle_id)
     if state.phase == "verified":
         raise InvariantError(
-            f"bundle {bundle_id} is already verified (by {state.verified_by} at "
-            f"{state.verified_at})",
+            f"bundle {bundle_id} is already verified (by {state.verified_by} at {state.verified_at})",
             "BUNDLE_IMMUTABLE",
             "nothing to record",
         )
@@ -371,10 +355,7 @@ class ReleaseCheck:
         return not self.problems
 
     def detail(self) -> str:
-        return (
-            f"bundle_id={self.bundle_id}; verified_files={self.verified_files}; "
-            f"errors={list(self.problems)}"
-        )
+        return f"bundle_id={self.bundle_id}; verified_files={self.verified_files}; errors={list(self.problems)}"
 
 
 def _evidence_problems(manifest_raw: bytes | None, required: tuple[str, ...]) -> list[str]:
@@ -414,9 +395,7 @@ def release_check(tree: TreeView, bundle_id: str, required: tuple[str, ...]) -> 
         problems.append("content differs from what was verified")
     problems.extend(_evidence_problems(manifest_raw, required))
     files = state.included_files if not problems else 0
-    return ReleaseCheck(
-        bundle_id, tuple(problems), tree.tree_id(path), state.manifest_digest, files
-    )
+    return ReleaseCheck(bundle_id, tuple(problems), tree.tree_id(path), state.manifest_digest, files)
 
 
 # -- import --------------------------------------------------------------------------------------

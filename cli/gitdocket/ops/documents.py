@@ -13,7 +13,6 @@ from gitdocket.errors import NotFoundError, StateError
 __all__ = ["REGISTRY_YAML", "archetype_doc", "read_json", "registry_config"]
 
 
-
 def registry_config(tree: TreeView) -> RegistryConfig:
     data = tree.read(REGISTRY_YAML)
     if data is None:

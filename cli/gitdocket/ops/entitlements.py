@@ -44,18 +44,20 @@ def _apply(tx: Transaction, target: Scope, command: str, data: dict[str, Any]) -
 def _placement(tx: Transaction, project: str, name: str) -> Scope:
     target = scope("placement", project, name)
     if tx.state(target).phase == "none":
-        raise NotFoundError(f"no placement {project}/{name}",
-                            "an entitlement is for an installed placement: request and install "
-                            "one with `gitdocket placement request`")
+        raise NotFoundError(
+            f"no placement {project}/{name}",
+            "an entitlement is for an installed placement: request and install one with `gitdocket placement request`",
+        )
     return target
 
 
 def _existing(tx: Transaction, project: str, name: str) -> Scope:
     target = scope("entitlement", project, name)
     if not tx.log(target).exists:
-        raise NotFoundError(f"no entitlement for {project}/{name}",
-                            "the holder requests one: "
-                            f"`gitdocket entitlement request {project}/{name}`")
+        raise NotFoundError(
+            f"no entitlement for {project}/{name}",
+            f"the holder requests one: `gitdocket entitlement request {project}/{name}`",
+        )
     return target
 
 
@@ -70,8 +72,7 @@ def request(tx: Transaction, project: str, name: str, terms: str = "") -> None:
     _apply(tx, target, "RequestEntitlement", {"terms": terms})
 
 
-def activate(tx: Transaction, project: str, name: str, expires: str | None = None,
-             terms: str = "") -> str | None:
+def activate(tx: Transaction, project: str, name: str, expires: str | None = None, terms: str = "") -> str | None:
     """An authority activates the entitlement, optionally until ``expires`` (RFC 3339)."""
     target = _existing(tx, project, name)
     expires_at = None
@@ -79,12 +80,15 @@ def activate(tx: Transaction, project: str, name: str, expires: str | None = Non
         try:
             when = parse_time(expires)
         except ValueError as exc:
-            raise InputError(f"--expires {expires!r} is not an RFC 3339 time with a zone",
-                             "use e.g. 2027-01-01T00:00:00Z") from exc
+            raise InputError(
+                f"--expires {expires!r} is not an RFC 3339 time with a zone", "use e.g. 2027-01-01T00:00:00Z"
+            ) from exc
         expires_at = timestamp(when.astimezone(tx.at.tzinfo))
         if expires_at <= timestamp(tx.at):
-            raise InputError(f"--expires {expires_at} is not after now ({timestamp(tx.at)})",
-                             "pass a later time, or omit --expires for an open-ended term")
+            raise InputError(
+                f"--expires {expires_at} is not after now ({timestamp(tx.at)})",
+                "pass a later time, or omit --expires for an open-ended term",
+            )
     _apply(tx, target, "ActivateEntitlement", {"expires_at": expires_at, "terms": terms})
     return expires_at
 
@@ -105,8 +109,7 @@ def deny(tx: Transaction, project: str, name: str, reason: str) -> None:
     _apply(tx, _existing(tx, project, name), "DenyOrExpire", {"reason": reason})
 
 
-def receipt(tx: Transaction, project: str, name: str, kind: Literal["billing", "support"],
-            reference: str) -> None:
+def receipt(tx: Transaction, project: str, name: str, kind: Literal["billing", "support"], reference: str) -> None:
     """Record a billing or support receipt: evidence only, it never activates (INV-16)."""
     command = "RecordBillingReceipt" if kind == "billing" else "RecordSupportReceipt"
     _apply(tx, _existing(tx, project, name), command, {"reference": reference})
@@ -118,9 +121,10 @@ def receipt(tx: Transaction, project: str, name: str, kind: Literal["billing", "
 def entitlement_view(tree: TreeView, project: str, name: str) -> dict[str, Any]:
     log = load_log(tree, scope("entitlement", project, name))
     if not log.exists:
-        raise NotFoundError(f"no entitlement for {project}/{name}",
-                            "the holder requests one: "
-                            f"`gitdocket entitlement request {project}/{name}`")
+        raise NotFoundError(
+            f"no entitlement for {project}/{name}",
+            f"the holder requests one: `gitdocket entitlement request {project}/{name}`",
+        )
     data: dict[str, Any] = log.state.model_dump(mode="json")
     data["address"] = f"{project}/{name}"
     return data

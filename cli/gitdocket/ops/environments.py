@@ -86,9 +86,7 @@ def environment_config(tree: TreeView, name: str) -> tuple[RegistryConfig, Envir
     env = config.environment(name)
     if env is None:
         known = ", ".join(e.name for e in config.environments)
-        raise NotFoundError(
-            f"unknown environment {name!r}", f"environments in registry/registry.yaml: {known}"
-        )
+        raise NotFoundError(f"unknown environment {name!r}", f"environments in registry/registry.yaml: {known}")
     return config, env
 
 
@@ -162,9 +160,7 @@ def evaluate(tree: TreeView, req: PromoteRequest, at: str) -> PromotionReport:
     )
 
 
-def _refuse_plain(
-    req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck, pointer: Pointer
-) -> None:
+def _refuse_plain(req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck, pointer: Pointer) -> None:
     if not check.ok:
         raise StateError(
             f"bundle {req.bundle_id} cannot be promoted: {check.problems[0]}",
@@ -197,8 +193,7 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
         failed = first_failure(report)
         if failed is not None:
             raise InvariantError(
-                f"gated promotion of {req.bundle_id} to {req.environment} failed: "
-                f"{failed.check_id} ({failed.detail})",
+                f"gated promotion of {req.bundle_id} to {req.environment} failed: {failed.check_id} ({failed.detail})",
                 failed.check_id.upper(),
                 "read the promotion report, fix the evidence, and promote again",
             )
@@ -239,9 +234,7 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
     return PromoteOutcome(new, report, raw, path)
 
 
-def rollback(
-    tx: Transaction, environment: str, reason: str, to: str | None = None
-) -> DeploymentState:
+def rollback(tx: Transaction, environment: str, reason: str, to: str | None = None) -> DeploymentState:
     """Move ``environment``'s pointer back to the previous release in its history (or to ``to``,
     which must have been promoted there); the target is re-verified first."""
     target = scope("environment", environment)
@@ -277,9 +270,7 @@ def rollback(
         else []
     )
     if problems:
-        raise StateError(
-            f"cannot roll back {environment} to {chosen}: {problems[0]}", "run `gitdocket verify`"
-        )
+        raise StateError(f"cannot roll back {environment} to {chosen}: {problems[0]}", "run `gitdocket verify`")
     new: DeploymentState = tx.apply(
         target,
         "Rollback",
@@ -303,9 +294,7 @@ def environment_names(tree: TreeView) -> list[str]:
     """Configured environments in order, then any other environment folder found."""
     names = [e.name for e in registry_config(tree).environments]
     return names + [
-        n
-        for n in tree.listdir("deployments")
-        if n not in names and tree.kind(f"deployments/{n}") == "tree"
+        n for n in tree.listdir("deployments") if n not in names and tree.kind(f"deployments/{n}") == "tree"
     ]
 
 

@@ -46,32 +46,47 @@ def _source_tree(tx: Transaction, source: str, version: str | None) -> str:
     if version is None:
         tree = tx.tree.tree_id(f"registry/archetypes/{source}/method")
         if tree is None:
-            raise NotFoundError(f"archetype {source} has no method/ to fork",
-                                "name a frozen version with --from-version")
+            raise NotFoundError(
+                f"archetype {source} has no method/ to fork", "name a frozen version with --from-version"
+            )
         return tree
     state = tx.state(scope("version", source, check_version(version)))
     if state.phase == "init":
-        raise NotFoundError(f"no version {version} of {source!r}",
-                            f"list them with `gitdocket version list {source}`")
+        raise NotFoundError(f"no version {version} of {source!r}", f"list them with `gitdocket version list {source}`")
     if state.snapshot is None:
-        raise InvariantError(f"{source} {version} is {state.phase}, not frozen",
-                             "FROZEN_VERSION_IMMUTABLE",
-                             "fork a frozen version, or omit --from-version to fork the draft")
+        raise InvariantError(
+            f"{source} {version} is {state.phase}, not frozen",
+            "FROZEN_VERSION_IMMUTABLE",
+            "fork a frozen version, or omit --from-version to fork the draft",
+        )
     return str(state.snapshot.method_tree)
 
 
-def fork(tx: Transaction, source: str, new: str, from_version: str | None = None,
-         owners: tuple[str, ...] = (), threshold: int = 1) -> ForkOrigin:
+def fork(
+    tx: Transaction,
+    source: str,
+    new: str,
+    from_version: str | None = None,
+    owners: tuple[str, ...] = (),
+    threshold: int = 1,
+) -> ForkOrigin:
     """Make ``new`` an independent copy of ``source`` (signed by an owner of ``source``)."""
     _active(tx, source)
     target = scope("archetype", check_name(new, "archetype name"))
     if tx.state(target).phase != "none":
-        raise InvariantError(f"archetype {new} already exists", "ARCHETYPE_UNIQUE",
-                             "pick another name for the fork")
+        raise InvariantError(f"archetype {new} already exists", "ARCHETYPE_UNIQUE", "pick another name for the fork")
     tree = _source_tree(tx, source, from_version)
-    tx.apply(target, "ForkArchetype", {"owners": list(owners or (tx.actor,)),
-                                       "threshold": threshold, "source": source,
-                                       "source_version": from_version, "method_tree": tree})
+    tx.apply(
+        target,
+        "ForkArchetype",
+        {
+            "owners": list(owners or (tx.actor,)),
+            "threshold": threshold,
+            "source": source,
+            "source_version": from_version,
+            "method_tree": tree,
+        },
+    )
     doc_path = f"registry/archetypes/{source}/archetype.yaml"
     doc = load_yaml(tx.tree.read(doc_path) or b"{}", doc_path)
     doc["name"] = new
@@ -108,9 +123,11 @@ def pull_from_source(tx: Transaction, name: str, merger: TreeMerger) -> PullResu
     """Merge the source's newest frozen version into the fork's draft, or refuse and write
     nothing."""
     if _active(tx, name).forked_from is None:
-        raise InvariantError(f"archetype {name} is not a fork — nothing to pull",
-                             "PULL_REQUIRES_FORK",
-                             "fork an archetype with `gitdocket archetype fork SOURCE NEW`")
+        raise InvariantError(
+            f"archetype {name} is not a fork — nothing to pull",
+            "PULL_REQUIRES_FORK",
+            "fork an archetype with `gitdocket archetype fork SOURCE NEW`",
+        )
     source, taken, base = _last_taken(tx, name)
     newest = _newest_frozen(tx, source)
     if newest is None or (taken is not None and version_key(newest[0]) <= version_key(taken)):
@@ -119,8 +136,11 @@ def pull_from_source(tx: Transaction, name: str, merger: TreeMerger) -> PullResu
     method = f"registry/archetypes/{name}/method"
     ours = tx.tree.tree_id(method)
     if base is None or ours is None:
-        raise InvariantError(f"archetype {name}: no merge base recorded for its fork point",
-                             "PULL_REQUIRES_FORK", "restore method/ from git history")
+        raise InvariantError(
+            f"archetype {name}: no merge base recorded for its fork point",
+            "PULL_REQUIRES_FORK",
+            "restore method/ from git history",
+        )
     outcome = merger.merge(base, ours, theirs)
     if outcome.tree is None:
         shown = ", ".join(outcome.conflicts)
@@ -128,18 +148,20 @@ def pull_from_source(tx: Transaction, name: str, merger: TreeMerger) -> PullResu
             f"pull-from-source: {len(outcome.conflicts)} conflicting path(s) merging "
             f"{source} {version} into {name}: {shown}; nothing was written",
             f"make {method}/ agree with {source} {version} on those paths (or pass "
-            "--favor ours|theirs), commit, then pull again")
+            "--favor ours|theirs), commit, then pull again",
+        )
     tx.put(method, TreeRef(outcome.tree))
-    tx.apply(scope("archetype", name), "PullFromSource",
-             {"source": source, "source_version": version, "source_tree": theirs,
-              "merged_tree": outcome.tree})
+    tx.apply(
+        scope("archetype", name),
+        "PullFromSource",
+        {"source": source, "source_version": version, "source_tree": theirs, "merged_tree": outcome.tree},
+    )
     return PullResult(source, version, merged=True)
 
 
 def fork_forest(tree: TreeView) -> list[dict[str, Any]]:
     """Every archetype as a tree of forks: roots have no (existing) source; children by name."""
-    states = {name: load_log(tree, scope("archetype", name)).state
-              for name in tree.listdir("registry/archetypes")}
+    states = {name: load_log(tree, scope("archetype", name)).state for name in tree.listdir("registry/archetypes")}
     children: dict[str | None, list[str]] = {}
     for name, state in sorted(states.items()):
         parent = state.forked_from.archetype if state.forked_from else None
@@ -148,7 +170,10 @@ def fork_forest(tree: TreeView) -> list[dict[str, Any]]:
     def node(name: str, depth: int) -> dict[str, Any]:
         origin = states[name].forked_from
         kids = children.get(name, []) if depth < MAX_DEPTH else []
-        return {"name": name, "forked_from": origin.model_dump() if origin else None,
-                "children": [node(child, depth + 1) for child in kids]}
+        return {
+            "name": name,
+            "forked_from": origin.model_dump() if origin else None,
+            "children": [node(child, depth + 1) for child in kids],
+        }
 
     return [node(root, 1) for root in children.get(None, [])]

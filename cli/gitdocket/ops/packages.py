@@ -16,15 +16,21 @@ def publish(tx: Transaction, name: str, version: str) -> Manifest:
     vscope = scope("version", name, version)
     vstate = tx.state(vscope)
     if vstate.phase == "init":
-        raise NotFoundError(f"no version {version} of {name!r}",
-                            f"freeze it first: `gitdocket version freeze {name} {version}`")
+        raise NotFoundError(
+            f"no version {version} of {name!r}", f"freeze it first: `gitdocket version freeze {name} {version}`"
+        )
     pscope = scope("package", name, version)
     # PACKAGE_REQUIRES_FROZEN_VERSION and RETIREMENT_BLOCKS_FUTURE_PACKAGING are enforced here.
     tx.apply(vscope, "RecordPackageReference", {"package": pscope.path})
     snap = tx.state(vscope).snapshot
-    manifest = Manifest(archetype=name, version=version, content_hash=snap.content_hash,
-                        method_tree=snap.method_tree, protection_posture=snap.protection_posture,
-                        publisher=tx.actor)
+    manifest = Manifest(
+        archetype=name,
+        version=version,
+        content_hash=snap.content_hash,
+        method_tree=snap.method_tree,
+        protection_posture=snap.protection_posture,
+        publisher=tx.actor,
+    )
     tx.apply(pscope, "PublishPackage", manifest)
     tx.tag(f"packages/{name}/v{version}", f"docket: published {name} {version}\n\ncontent {snap.content_hash}")
     return manifest

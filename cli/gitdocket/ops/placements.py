@@ -43,8 +43,7 @@ def parse_address(text: str) -> tuple[str, str]:
     """``PROJECT/NAME`` → (project, name), both checked."""
     project, sep, name = text.partition("/")
     if not sep or "/" in name:
-        raise InputError(f"invalid placement address {text!r}",
-                         "write it as PROJECT/NAME, e.g. acme/triage")
+        raise InputError(f"invalid placement address {text!r}", "write it as PROJECT/NAME, e.g. acme/triage")
     return check_name(project, "project name"), check_name(name, "placement name")
 
 
@@ -52,8 +51,11 @@ def package_ref(tx: Transaction, archetype: str, version: str) -> dict[str, Any]
     """What the package log of ``archetype`` ``version`` says right now (seq, head, phase)."""
     log = tx.log(scope("package", archetype, version))
     if not log.exists:
-        raise InvariantError(f"no published package {archetype} {version}", _INV13,
-                             f"an owner publishes it: `gitdocket release {archetype} {version}`")
+        raise InvariantError(
+            f"no published package {archetype} {version}",
+            _INV13,
+            f"an owner publishes it: `gitdocket release {archetype} {version}`",
+        )
     return {"seq": len(log.events), "head": log.head, "phase": log.state.phase}
 
 
@@ -71,19 +73,27 @@ def frozen_pin(tx: Transaction, archetype: str, version: str) -> Pin:
     package: PackageState = tx.state(scope("package", archetype, version))
     manifest = package.manifest
     if manifest is None:
-        raise InvariantError(f"no published package {archetype} {version}", _INV13,
-                             f"an owner publishes it: `gitdocket release {archetype} {version}`")
+        raise InvariantError(
+            f"no published package {archetype} {version}",
+            _INV13,
+            f"an owner publishes it: `gitdocket release {archetype} {version}`",
+        )
     vscope = scope("version", archetype, version)
     snap = tx.state(vscope).snapshot
     recorded = (snap.content_hash, snap.method_tree) if snap is not None else None
-    if recorded != (manifest.content_hash, manifest.method_tree) \
-            or _tree_id(tx, f"{vscope.path}/method") != manifest.method_tree:
-        raise InvariantError(f"package {archetype} {version}: its content hash does not match "
-                             "the frozen snapshot; refusing (fail-closed)",
-                             "FROZEN_VERSION_IMMUTABLE",
-                             "run `gitdocket verify` and restore the version from its tag")
-    return Pin(archetype=archetype, version=version, content_hash=manifest.content_hash,
-               method_tree=manifest.method_tree)
+    if (
+        recorded != (manifest.content_hash, manifest.method_tree)
+        or _tree_id(tx, f"{vscope.path}/method") != manifest.method_tree
+    ):
+        raise InvariantError(
+            f"package {archetype} {version}: its content hash does not match "
+            "the frozen snapshot; refusing (fail-closed)",
+            "FROZEN_VERSION_IMMUTABLE",
+            "run `gitdocket verify` and restore the version from its tag",
+        )
+    return Pin(
+        archetype=archetype, version=version, content_hash=manifest.content_hash, method_tree=manifest.method_tree
+    )
 
 
 def _apply(tx: Transaction, target: Scope, command: str, data: dict[str, Any]) -> None:
@@ -100,9 +110,10 @@ def _existing(tx: Transaction, project: str, name: str) -> tuple[Scope, Placemen
     target = scope("placement", project, name)
     state: PlacementState = tx.state(target)
     if state.phase == "none" or state.pin is None:
-        raise NotFoundError(f"no placement {project}/{name}",
-                            "request one: `gitdocket placement request ARCHETYPE VERSION "
-                            f"--project {project}`")
+        raise NotFoundError(
+            f"no placement {project}/{name}",
+            f"request one: `gitdocket placement request ARCHETYPE VERSION --project {project}`",
+        )
     return target, state
 
 
@@ -110,8 +121,11 @@ def request(tx: Transaction, project: str, name: str, archetype: str, version: s
     """A holder asks to place ``archetype`` ``version`` in ``project`` as ``name``."""
     target = scope("placement", project, name)
     if tx.state(target).phase != "none":
-        raise InvariantError(f"placement {project}/{name} already exists", "PLACEMENT_UNIQUE",
-                             "pick another --name, or upgrade the existing placement")
+        raise InvariantError(
+            f"placement {project}/{name} already exists",
+            "PLACEMENT_UNIQUE",
+            "pick another --name, or upgrade the existing placement",
+        )
     pin = frozen_pin(tx, archetype, version)
     ref = package_ref(tx, archetype, version)
     _apply(tx, target, "RequestInstall", {**pin.model_dump(), "package": ref})
@@ -136,14 +150,16 @@ def install(tx: Transaction, project: str, name: str) -> Pin:
     pin = state.pin
     ref = package_ref(tx, pin.archetype, pin.version)
     if ref["phase"] == "published" and frozen_pin(tx, pin.archetype, pin.version) != pin:
-        raise InvariantError(f"placement {project}/{name}: the package no longer matches the pin",
-                             "FROZEN_VERSION_IMMUTABLE", "run `gitdocket verify`")
+        raise InvariantError(
+            f"placement {project}/{name}: the package no longer matches the pin",
+            "FROZEN_VERSION_IMMUTABLE",
+            "run `gitdocket verify`",
+        )
     _apply(tx, target, "InstallPackage", {"package": ref})
     return pin
 
 
-def _config(current: dict[str, Any], sets: dict[str, Any],
-            unsets: tuple[str, ...]) -> dict[str, Any] | None:
+def _config(current: dict[str, Any], sets: dict[str, Any], unsets: tuple[str, ...]) -> dict[str, Any] | None:
     if not sets and not unsets:
         return None
     config = {k: v for k, v in current.items() if k not in unsets}
@@ -154,13 +170,24 @@ def _config(current: dict[str, Any], sets: dict[str, Any],
     return config
 
 
-def edit(tx: Transaction, project: str, name: str, sets: dict[str, Any],
-         unsets: tuple[str, ...] = (), context: str | None = None, notes: str | None = None,
-         auto_upgrade: bool | None = None) -> None:
+def edit(
+    tx: Transaction,
+    project: str,
+    name: str,
+    sets: dict[str, Any],
+    unsets: tuple[str, ...] = (),
+    context: str | None = None,
+    notes: str | None = None,
+    auto_upgrade: bool | None = None,
+) -> None:
     """Change config, context, notes or the auto-upgrade opt-in (never the method, INV-24)."""
     target, state = _existing(tx, project, name)
-    data = {"config": _config(state.config, sets, unsets), "context": context, "notes": notes,
-            "auto_upgrade": auto_upgrade}
+    data = {
+        "config": _config(state.config, sets, unsets),
+        "context": context,
+        "notes": notes,
+        "auto_upgrade": auto_upgrade,
+    }
     _apply(tx, target, "EditPlacement", data)
 
 
@@ -184,9 +211,11 @@ def upgrade(tx: Transaction, project: str, name: str, to: str) -> bool:
     pin = frozen_pin(tx, archetype, to)  # fail-closed on the replacement's content
     offered = state.replacement
     if offered is not None and offered.version == to and offered != pin:
-        raise InvariantError(f"placement {project}/{name}: {to} no longer matches what was "
-                             "admitted",
-                             "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION", "offer and admit it again")
+        raise InvariantError(
+            f"placement {project}/{name}: {to} no longer matches what was admitted",
+            "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
+            "offer and admit it again",
+        )
     _apply(tx, target, "AdmitUpgrade", {"version": to, "package": package_ref(tx, archetype, to)})
     return True
 
@@ -222,29 +251,28 @@ def placement_view(tree: TreeView, project: str, name: str) -> dict[str, Any]:
     """Everything ``status`` and ``show`` print about one placement."""
     state: PlacementState = load_log(tree, scope("placement", project, name)).state
     if state.phase == "none" or state.pin is None:
-        raise NotFoundError(f"no placement {project}/{name}",
-                            "list them with `gitdocket placement list`")
+        raise NotFoundError(f"no placement {project}/{name}", "list them with `gitdocket placement list`")
     pin = state.pin
     package = load_log(tree, scope("package", pin.archetype, pin.version)).state
     data = state.model_dump(mode="json")
-    data.update({
-        "address": f"{project}/{name}",
-        "distribution_phase": distribution_phase(package, state),
-        "package_phase": package.phase,
-        "update_available": update_available(pin.version, _published_versions(tree, pin.archetype)),
-    })
+    data.update(
+        {
+            "address": f"{project}/{name}",
+            "distribution_phase": distribution_phase(package, state),
+            "package_phase": package.phase,
+            "update_available": update_available(pin.version, _published_versions(tree, pin.archetype)),
+        }
+    )
     return data
 
 
 def list_placements(tree: TreeView, project: str | None = None) -> list[dict[str, Any]]:
-    projects = [check_name(project, "project name")] if project else \
-        tree.listdir("registry/placements")
+    projects = [check_name(project, "project name")] if project else tree.listdir("registry/placements")
     rows = []
     for proj in projects:
         for name in tree.listdir(f"registry/placements/{proj}"):
             view = placement_view(tree, proj, name)
             keys = ("address", "phase", "distribution_phase", "update_available")
             pin = view["pin"]
-            rows.append({k: view[k] for k in keys}
-                        | {"archetype": pin["archetype"], "version": pin["version"]})
+            rows.append({k: view[k] for k in keys} | {"archetype": pin["archetype"], "version": pin["version"]})
     return rows

@@ -42,8 +42,10 @@ def parse_expiry(text: str) -> datetime | None:
     except ValueError:
         when = None
     if when is None or when.tzinfo is None:
-        raise InputError(f"policy expiry {text!r} is not an RFC 3339 time with a zone, nor 'never'",
-                         "use e.g. 2027-01-01T00:00:00Z, or `never`")
+        raise InputError(
+            f"policy expiry {text!r} is not an RFC 3339 time with a zone, nor 'never'",
+            "use e.g. 2027-01-01T00:00:00Z, or `never`",
+        )
     return when.astimezone(UTC)
 
 
@@ -52,8 +54,9 @@ def set_expiry(tx: Transaction, expires: datetime | None) -> str | None:
     or the policy would expire the moment it is written."""
     stamp = None if expires is None else timestamp(expires.astimezone(UTC))
     if stamp is not None and stamp <= timestamp(tx.at):
-        raise InputError(f"policy expiry {stamp} is not after now ({timestamp(tx.at)})",
-                         "pass a later time, or `never`")
+        raise InputError(
+            f"policy expiry {stamp} is not after now ({timestamp(tx.at)})", "pass a later time, or `never`"
+        )
     tx.apply(POLICY, "SetExpiry", {"expires": stamp})
     return stamp
 

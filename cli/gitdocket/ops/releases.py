@@ -55,7 +55,6 @@ def release(tx: Transaction, archetype: str, version: str, auto_upgrade: bool = 
         for target in opted_in(tx, archetype, version):
             ref = package_ref(tx, archetype, version)
             tx.apply(target, "PublishReplacement", {**pin.model_dump(), "package": ref})
-            tx.apply(target, "AutoUpgrade", {"archetype": archetype, "version": version,
-                                             "package": ref})
+            tx.apply(target, "AutoUpgrade", {"archetype": archetype, "version": version, "package": ref})
             upgraded.append("/".join(target.keys))
     return Released(snapshot.content_hash, tuple(upgraded))

@@ -33,16 +33,23 @@ def clock_now() -> datetime:
         try:
             return datetime.fromisoformat(pinned.replace("Z", "+00:00")).astimezone(UTC)
         except ValueError as exc:
-            raise InputError(f"GITDOCKET_NOW={pinned!r} is not an RFC 3339 time",
-                             "use e.g. 2026-01-01T00:00:00Z") from exc
+            raise InputError(
+                f"GITDOCKET_NOW={pinned!r} is not an RFC 3339 time", "use e.g. 2026-01-01T00:00:00Z"
+            ) from exc
     return datetime.now(UTC).replace(microsecond=0)
 
 
 class Session:
     """One command's repository, keys and (lazily) clock; ``now`` pins the clock."""
 
-    def __init__(self, repo_path: Path, key_specs: tuple[str, ...] = (), branch: str | None = None,
-                 now: datetime | None = None, _store: GitStore | None = None) -> None:
+    def __init__(
+        self,
+        repo_path: Path,
+        key_specs: tuple[str, ...] = (),
+        branch: str | None = None,
+        now: datetime | None = None,
+        _store: GitStore | None = None,
+    ) -> None:
         self.repo_path = repo_path
         self.key_specs = key_specs
         self.branch = branch
@@ -77,13 +84,16 @@ class Session:
             if configured:
                 specs = [str(configured)]
         if not specs:
-            raise TrustError("no signing key configured",
-                             "pass --key PATH, set GITDOCKET_SIGNING_KEY, or `git config user.signingkey`; "
-                             "create one with `gitdocket key create`")
+            raise TrustError(
+                "no signing key configured",
+                "pass --key PATH, set GITDOCKET_SIGNING_KEY, or `git config user.signingkey`; "
+                "create one with `gitdocket key create`",
+            )
         return [load_signer(spec) for spec in specs]
 
-    def write(self, message: str, operation: Callable[[Transaction], T],
-              bootstrap_principal: str | None = None) -> tuple[WriteResult, T]:
+    def write(
+        self, message: str, operation: Callable[[Transaction], T], bootstrap_principal: str | None = None
+    ) -> tuple[WriteResult, T]:
         """Run ``operation`` in one signed, atomic commit; returns the commit and its result."""
         now = self.now  # every write needs the clock: a malformed GITDOCKET_NOW fails here, first
         signers = self.signers()

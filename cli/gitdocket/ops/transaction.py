@@ -69,22 +69,26 @@ def load_log(tree: TreeView, target: Scope) -> ScopeLog:
     history = tree.read(target.history_path) or b""
     events = parse_history(history, target.history_path)
     for seq, problem in chain_problems(events, history_lines(history))[:1]:
-        raise StateError(f"{target.history_path}:{seq}: {problem} (changed outside gitdocket)",
-                         "run `gitdocket verify`, then restore the log from git history")
+        raise StateError(
+            f"{target.history_path}:{seq}: {problem} (changed outside gitdocket)",
+            "run `gitdocket verify`, then restore the log from git history",
+        )
     machine = machine_for(target.kind)
     try:
         state = machine.replay(target, ((e.type, e.data) for e in events))
     except Exception as exc:  # a corrupt log must become a one-line error
-        raise StateError(f"{target.history_path}: does not replay ({exc})",
-                         "run `gitdocket verify` to see what was changed") from exc
+        raise StateError(
+            f"{target.history_path}: does not replay ({exc})", "run `gitdocket verify` to see what was changed"
+        ) from exc
     return ScopeLog(target, history, tuple(events), state)
 
 
 class Transaction:
     """Pending appends against one snapshot. ``signers[0]`` is the actor."""
 
-    def __init__(self, tree: TreeView, signers: list[Signer], at: datetime,
-                 bootstrap_principal: str | None = None) -> None:
+    def __init__(
+        self, tree: TreeView, signers: list[Signer], at: datetime, bootstrap_principal: str | None = None
+    ) -> None:
         if not signers:
             raise TrustError("no signing key", "pass --key, set GITDOCKET_SIGNING_KEY, or set git's user.signingkey")
         self.tree = tree
@@ -123,8 +127,10 @@ class Transaction:
                 return identity.name
         if self._bootstrap is not None and self.policy.phase == "none":
             return self._bootstrap
-        raise TrustError(f"signing key {sshsig.fingerprint(signer.public_key)} is not in the policy",
-                         "ask a root holder to run `gitdocket policy add-identity` for it")
+        raise TrustError(
+            f"signing key {sshsig.fingerprint(signer.public_key)} is not in the policy",
+            "ask a root holder to run `gitdocket policy add-identity` for it",
+        )
 
     @property
     def actor(self) -> str:
@@ -148,13 +154,20 @@ class Transaction:
         # Fold the data as readers will parse it back from the log: RFC 8785 writes 1.0 as 1 and
         # -0.0 as 0, so current.json must be rendered from those values, not the originals.
         data_as_read = loads_strict(canonical(decision.data), target.history_path)
-        unsigned = Event(seq=len(current.events) + 1, prev=current.head, at=timestamp(self.at),
-                         type=decision.type, actor=self.actor, data=data_as_read,
-                         policy_version=self.policy.version)
+        unsigned = Event(
+            seq=len(current.events) + 1,
+            prev=current.head,
+            at=timestamp(self.at),
+            type=decision.type,
+            actor=self.actor,
+            data=data_as_read,
+            policy_version=self.policy.version,
+        )
         payload = signing_payload(target.path, unsigned)
         signatures = tuple(
-            SshSignature(kind="sshsig", principal=self.principal_of(s),
-                         sig=s.sign(payload, EVENT_NAMESPACE).decode("ascii"))
+            SshSignature(
+                kind="sshsig", principal=self.principal_of(s), sig=s.sign(payload, EVENT_NAMESPACE).decode("ascii")
+            )
             for s in self.signers
         )
         event = unsigned.model_copy(update={"signatures": signatures})
@@ -165,14 +178,16 @@ class Transaction:
                 continue
             verdict = authorize(machine, target, event, policy, policy_resolver(policy, self._owners))
             if not verdict.ok:
-                raise TrustError(f"{target.label}: {command} refused: {verdict.problems[0]}",
-                                 f"sign with a key that holds {verdict.role} (--key), or ask a root "
-                                 "holder to grant it")
+                raise TrustError(
+                    f"{target.label}: {command} refused: {verdict.problems[0]}",
+                    f"sign with a key that holds {verdict.role} (--key), or ask a root holder to grant it",
+                )
         history = append_line(current.history, event)
         head = head_digest(event_line(event))
         self.writes[target.history_path] = history
         self.writes[target.current_path] = render_current(
-            target.path, new_state.model_dump(mode="json"), event.seq, head)
+            target.path, new_state.model_dump(mode="json"), event.seq, head
+        )
         self._logs[target] = ScopeLog(target, history, (*current.events, event), new_state)
         if target.kind == "policy":
             self.policy = new_state
@@ -188,7 +203,8 @@ class Transaction:
             raise TrustError(
                 f"{POLICY.history_path}: policy v{self.policy.version} expired at "
                 f"{self.policy.expires}; {target.label} cannot change until it is renewed",
-                "a root holder renews it: `gitdocket policy expires TIME` (or `never`)")
+                "a root holder renews it: `gitdocket policy expires TIME` (or `never`)",
+            )
 
     def _policy_version(self, version: int) -> PolicyState | None:
         """The policy at ``version`` (0: before it existed); replays only the policy log."""
@@ -211,9 +227,11 @@ class Transaction:
         last = current.events[-1]
         problems = self._tail_problems(current, last)
         if problems:
-            raise StateError(f"{current.scope.history_path}:{last.seq}: the last event does not verify "
-                             f"({problems[0]}); refusing to extend the log",
-                             "run `gitdocket verify`, then restore the log from git history")
+            raise StateError(
+                f"{current.scope.history_path}:{last.seq}: the last event does not verify "
+                f"({problems[0]}); refusing to extend the log",
+                "run `gitdocket verify`, then restore the log from git history",
+            )
 
     def _tail_problems(self, current: ScopeLog, last: Event) -> list[str]:
         target = current.scope

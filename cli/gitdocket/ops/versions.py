@@ -23,8 +23,11 @@ def _method_tree(tx: Transaction, name: str) -> str:
     path = f"registry/archetypes/{name}/method"
     tree = tx.tree.tree_id(path)
     if tree is None:
-        raise InvariantError(f"{path}/ is missing or empty", "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
-                             "add instructions.md and .agent-config.json, commit, then freeze")
+        raise InvariantError(
+            f"{path}/ is missing or empty",
+            "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+            "add instructions.md and .agent-config.json, commit, then freeze",
+        )
     return tree
 
 
@@ -32,8 +35,11 @@ def _check_monotonic(tx: Transaction, name: str, version: str) -> None:
     existing = tx.tree.listdir(f"registry/versions/{name}")
     newer = [v for v in existing if v != version and semver_key(v) >= semver_key(version)]
     if newer:
-        raise InvariantError(f"version {version} of {name} is not newer than {max(newer, key=semver_key)}",
-                             "VERSIONS_MONOTONIC", "choose a higher version number")
+        raise InvariantError(
+            f"version {version} of {name} is not newer than {max(newer, key=semver_key)}",
+            "VERSIONS_MONOTONIC",
+            "choose a higher version number",
+        )
 
 
 def draft(tx: Transaction, name: str, version: str) -> Scope:
@@ -59,25 +65,38 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
     manifest: dict[str, FileEntry] = {}
     for rel, kind, oid in tx.tree.walk(base):
         if kind not in ("blob", "exec"):
-            raise InvariantError(f"{base}/{rel} is a {kind}", "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
-                                 "a method holds regular files only; replace links and submodules")
+            raise InvariantError(
+                f"{base}/{rel} is a {kind}",
+                "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+                "a method holds regular files only; replace links and submodules",
+            )
         data = tx.tree.read(f"{base}/{rel}") or b""
         if len(data) > MAX_FILE_BYTES:
-            raise InvariantError(f"{base}/{rel} is larger than {MAX_FILE_BYTES // 1024} KiB",
-                                 "FREEZE_REQUIRES_COMPLETE_SNAPSHOT", "keep large assets out of the method")
+            raise InvariantError(
+                f"{base}/{rel} is larger than {MAX_FILE_BYTES // 1024} KiB",
+                "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+                "keep large assets out of the method",
+            )
         manifest[rel] = FileEntry(sha256=sha256_hex(data), blob=oid, size=len(data))
     config_path = f"{base}/.agent-config.json"
     raw = tx.tree.read(config_path)
     if raw is None:
-        raise InvariantError(f"{config_path} is missing", "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
-                             "add the agent configuration (model, skills, tools)")
+        raise InvariantError(
+            f"{config_path} is missing",
+            "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+            "add the agent configuration (model, skills, tools)",
+        )
     config = validate(AgentConfig, loads_strict(raw, config_path), config_path)
     doc = archetype_doc(tx.tree, name)
-    provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor,
-                            frozen_at=timestamp(tx.at))
-    return Snapshot(method_tree=tree, manifest=manifest, agent_config=config,
-                    protection_posture=doc.protection, provenance=provenance,
-                    content_hash=content_hash(manifest))
+    provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor, frozen_at=timestamp(tx.at))
+    return Snapshot(
+        method_tree=tree,
+        manifest=manifest,
+        agent_config=config,
+        protection_posture=doc.protection,
+        provenance=provenance,
+        content_hash=content_hash(manifest),
+    )
 
 
 def freeze(tx: Transaction, name: str, version: str) -> Snapshot:

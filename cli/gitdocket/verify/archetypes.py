@@ -64,10 +64,7 @@ def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
     target = record.scope
     snap = record.state.snapshot
     method = f"{target.path}/method"
-    seen = {
-        rel: sha256_hex(ctx.tree.read(f"{method}/{rel}") or b"")
-        for rel, _kind, _oid in ctx.tree.walk(method)
-    }
+    seen = {rel: sha256_hex(ctx.tree.read(f"{method}/{rel}") or b"") for rel, _kind, _oid in ctx.tree.walk(method)}
     hint = "restore it from the version's tag; change the draft and freeze a new version instead"
     for rel, entry in sorted(snap.manifest.items()):
         if rel not in seen:
@@ -97,9 +94,7 @@ def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
             "FROZEN_VERSION_IMMUTABLE",
             hint,
         )
-    if set(seen) == set(snap.manifest) and all(
-        seen[r] == e.sha256 for r, e in snap.manifest.items()
-    ):
+    if set(seen) == set(snap.manifest) and all(seen[r] == e.sha256 for r, e in snap.manifest.items()):
         yield Finding(
             method,
             "SNAPSHOT_MISMATCH",
@@ -110,9 +105,7 @@ def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
         )
     config = ctx.tree.read(f"{method}/.agent-config.json")
     problem = (
-        _validated(AgentConfig, config, f"{method}/.agent-config.json", loads_strict)[1]
-        if config is not None
-        else None
+        _validated(AgentConfig, config, f"{method}/.agent-config.json", loads_strict)[1] if config is not None else None
     )
     if problem:
         yield Finding(
@@ -156,9 +149,7 @@ def _archetype_problem(raw: bytes | None, path: str, name: str) -> str:
 def documents(ctx: Context) -> Iterable[Finding]:
     """registry.yaml, every archetype.yaml and every draft .agent-config.json against its model."""
     data = ctx.tree.read(REGISTRY_YAML)
-    problem = (
-        "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, load_yaml)[1]
-    )
+    problem = "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, load_yaml)[1]
     if problem:
         hint = "fix the file or restore it from git history (in a new registry: `gitdocket init`)"
         yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", problem, hint=hint)
@@ -171,9 +162,7 @@ def documents(ctx: Context) -> Iterable[Finding]:
             yield Finding(path, "DOCUMENT_INVALID", problem, label, hint=hint)
         config_path = f"{record.scope.path}/method/.agent-config.json"
         config = ctx.tree.read(config_path)
-        problem = (
-            "" if config is None else _validated(AgentConfig, config, config_path, loads_strict)[1]
-        )
+        problem = "" if config is None else _validated(AgentConfig, config, config_path, loads_strict)[1]
         if problem:
             hint = "fix the draft's agent configuration (model, skills, tools, settings)"
             yield Finding(config_path, "DOCUMENT_INVALID", problem, label, hint=hint)
@@ -201,9 +190,9 @@ def package_references(ctx: Context) -> Iterable[Finding]:
                     "PAST_PACKAGES_PRESERVED",
                     "restore the log from git history",
                 )
-            elif ctx.records.get(
+            elif ctx.records.get(scope("package", *record.scope.keys)) is None and not ctx.accounted(
                 scope("package", *record.scope.keys)
-            ) is None and not ctx.accounted(scope("package", *record.scope.keys)):
+            ):
                 yield Finding(
                     record.scope.history_path,
                     "REFERENCE_BROKEN",

@@ -93,15 +93,9 @@ def manifest_for(
         bundle_id=bundle_id,
         bundle_label=label,
         created_at=created_at,
-        source=ManifestSource(
-            runtime_root=".", registry_root="registry", runtime_git=git, registry_git=git
-        ),
-        payload=ManifestPayload(
-            runtime_checksums=runtime, registry_checksums=registry, packages=tuple(packages)
-        ),
-        evidence=ManifestEvidence(
-            files=tuple(evidence), required=tuple(sorted(set(required))), checksums=evidence
-        ),
+        source=ManifestSource(runtime_root=".", registry_root="registry", runtime_git=git, registry_git=git),
+        payload=ManifestPayload(runtime_checksums=runtime, registry_checksums=registry, packages=tuple(packages)),
+        evidence=ManifestEvidence(files=tuple(evidence), required=tuple(sorted(set(required))), checksums=evidence),
         summary=ManifestSummary(
             included_files=len(runtime) + len(registry) + len(evidence),
             runtime_files=len(runtime),
@@ -133,22 +127,16 @@ class SecretHit:
 
 
 _TOKEN = rb"[A-Za-z0-9_-]"
-_AWS_SECRET = (
-    rb"(?i:aws_secret_access_key)[\"']?\s*[=:]\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"
-)
+_AWS_SECRET = rb"(?i:aws_secret_access_key)[\"']?\s*[=:]\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"
 _DETECTORS: dict[bytes, tuple[tuple[str, bool, re.Pattern[bytes]], ...]] = {
     anchor: tuple((kind, bounded, re.compile(pattern)) for kind, bounded, pattern in rules)
     for anchor, rules in {
-        b"-----BEGIN ": (
-            ("private key", False, rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
-        ),
+        b"-----BEGIN ": (("private key", False, rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),),
         b"AKIA": (("AWS access key id", True, rb"AKIA[0-9A-Z]{16}(?![0-9A-Za-z])"),),
         b"ASIA": (("AWS access key id", True, rb"ASIA[0-9A-Z]{16}(?![0-9A-Za-z])"),),
         b"aws_secret_access_key": (("AWS secret access key", False, _AWS_SECRET),),
         b"AWS_SECRET_ACCESS_KEY": (("AWS secret access key", False, _AWS_SECRET),),
-        b"gh": (
-            ("GitHub token", True, rb"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,}"),
-        ),
+        b"gh": (("GitHub token", True, rb"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,}"),),
         b"glpat-": (("GitLab token", True, rb"glpat-" + _TOKEN + rb"{20,}"),),
         b"xox": (("Slack token", True, rb"xox[abposr]-[A-Za-z0-9-]{10,}"),),
         b"AIza": (("Google API key", True, rb"AIza" + _TOKEN + rb"{35}"),),
@@ -170,9 +158,7 @@ anchors are found with ``bytes.find`` (fast), so a gigabyte of payload scans in 
 _WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
-def _hits_at(
-    data: bytes, start: int, rules: tuple[tuple[str, bool, re.Pattern[bytes]], ...]
-) -> str | None:
+def _hits_at(data: bytes, start: int, rules: tuple[tuple[str, bool, re.Pattern[bytes]], ...]) -> str | None:
     boundary = start == 0 or data[start - 1] not in _WORD
     for kind, bounded, pattern in rules:
         if (boundary or not bounded) and pattern.match(data, start):
@@ -262,15 +248,10 @@ def _expected(manifest: BundleManifest) -> list[tuple[str, str, dict[str, str]]]
         manifest.payload.registry_checksums,
         manifest.evidence.checksums,
     )
-    return [
-        (root, label, dict(checksums))
-        for (root, label), checksums in zip(SECTIONS, sums, strict=True)
-    ]
+    return [(root, label, dict(checksums)) for (root, label), checksums in zip(SECTIONS, sums, strict=True)]
 
 
-def _check_files(
-    listing: BundleListing, manifest: BundleManifest, hasher: Hasher, errors: list[str]
-) -> int:
+def _check_files(listing: BundleListing, manifest: BundleManifest, hasher: Hasher, errors: list[str]) -> int:
     wanted: dict[str, str] = {}
     known = {MANIFEST, *LOG_FILES}
     for root, label, checksums in _expected(manifest):
@@ -303,10 +284,7 @@ def _check_files(
 
 def _check_id(listing: BundleListing, manifest: BundleManifest, errors: list[str]) -> None:
     if manifest.bundle_id != listing.folder_id or not BUNDLE_ID_RE.fullmatch(manifest.bundle_id):
-        errors.append(
-            f"Manifest bundle_id missing or invalid: {manifest.bundle_id!r} in folder "
-            f"{listing.folder_id!r}"
-        )
+        errors.append(f"Manifest bundle_id missing or invalid: {manifest.bundle_id!r} in folder {listing.folder_id!r}")
 
 
 def _replay(target: Scope, events: list[Event], errors: list[str]) -> BundleState | None:
@@ -321,24 +299,18 @@ def _replay(target: Scope, events: list[Event], errors: list[str]) -> BundleStat
             errors.append(f"Bundle log seq {event.seq} is not a legal transition: {exc.message}")
             return None
         if (decision.type, decision.data) != (event.type, event.data):
-            errors.append(
-                f"Bundle log seq {event.seq}: event data is not what the command produces"
-            )
+            errors.append(f"Bundle log seq {event.seq}: event data is not what the command produces")
             return None
         state = BUNDLE.evolve(state, event.type, event.data)
     return state
 
 
-def _signatures(
-    target: Scope, events: list[Event], policies: Sequence[PolicyState], errors: list[str]
-) -> None:
+def _signatures(target: Scope, events: list[Event], policies: Sequence[PolicyState], errors: list[str]) -> None:
     for event in events:
         version = event.policy_version
         policy = policies[version] if 0 <= version < len(policies) else None
         if policy is None or policy.phase == "none":
-            errors.append(
-                f"Builder signature: seq {event.seq} names policy v{version}, which does not exist"
-            )
+            errors.append(f"Builder signature: seq {event.seq} names policy v{version}, which does not exist")
             continue
         verdict = authorize(BUNDLE, target, event, policy, partial(lookup_role, policy))
         errors.extend(f"Builder signature: seq {event.seq}: {p}" for p in verdict.problems)
@@ -369,9 +341,7 @@ def check_log(
         return None
     if state.manifest_digest != manifest_digest(manifest_raw):
         errors.append("Manifest does not match the digest the builder signed")
-    expected = render_current(
-        target.path, state.model_dump(mode="json"), events[-1].seq, head_digest(lines[-1])
-    )
+    expected = render_current(target.path, state.model_dump(mode="json"), events[-1].seq, head_digest(lines[-1]))
     if listing.current != expected:
         errors.append("current.json is not the fold of history.jsonl")
     return state
@@ -389,9 +359,7 @@ def check_content(listing: BundleListing, hasher: Hasher) -> BundleCheck:
     return BundleCheck(manifest.bundle_id, tuple(errors), (), verified, manifest)
 
 
-def check_bundle(
-    listing: BundleListing, hasher: Hasher, policies: Sequence[PolicyState]
-) -> BundleCheck:
+def check_bundle(listing: BundleListing, hasher: Hasher, policies: Sequence[PolicyState]) -> BundleCheck:
     """Verify one bundle completely; ``policies[v]`` is the trust policy at version ``v``."""
     content = check_content(listing, hasher)
     if content.manifest is None or listing.manifest is None:

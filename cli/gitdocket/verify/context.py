@@ -206,9 +206,7 @@ def discover_scopes(tree: TreeView) -> tuple[list[Scope], list[Finding]]:
 
 
 class Context:
-    def __init__(
-        self, tree: TreeView, refs: RefView | None = None, runner: Runner = in_process
-    ) -> None:
+    def __init__(self, tree: TreeView, refs: RefView | None = None, runner: Runner = in_process) -> None:
         self.tree = tree
         self.refs = refs
         self.runner = runner
@@ -320,9 +318,7 @@ class Context:
             if origin is not None:
                 names.append(parse_scope_path(f"registry/archetypes/{origin.archetype}"))
                 if origin.version:
-                    names.append(
-                        parse_scope_path(f"registry/versions/{origin.archetype}/{origin.version}")
-                    )
+                    names.append(parse_scope_path(f"registry/versions/{origin.archetype}/{origin.version}"))
             for name in names:
                 if name is not None:
                     out.setdefault(name, target.label)

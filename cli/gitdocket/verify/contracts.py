@@ -180,8 +180,7 @@ def folder(contract: str) -> str:
     """``release_bundle_v1`` → ``release_bundle.v1``."""
     match = _ID_RE.fullmatch(contract)
     if match is None:
-        raise InputError(f"invalid contract id {contract!r}",
-                         "contract ids look like release_bundle_v1")
+        raise InputError(f"invalid contract id {contract!r}", "contract ids look like release_bundle_v1")
     return f"{match[1]}.v{match[2]}"
 
 
@@ -224,8 +223,7 @@ def schema_for(contract: str) -> dict[str, Any]:
     model = CONTRACTS.get(contract)
     if model is None:
         raise InputError(f"unknown contract {contract!r}", f"known: {', '.join(sorted(CONTRACTS))}")
-    mode: Literal["validation", "serialization"] = (
-        "validation" if contract in AUTHORED else "serialization")
+    mode: Literal["validation", "serialization"] = "validation" if contract in AUTHORED else "serialization"
     body = model.model_json_schema(mode=mode, schema_generator=_Generator)
     return {**body, "$schema": DRAFT, "$id": schema_id(contract), "title": contract}
 
@@ -258,25 +256,30 @@ def _path_contract(path: str) -> str | None:
     return contract_of_folder(parts[1]) if ok else None
 
 
-def drift(generated: Mapping[str, bytes], committed: Mapping[str, bytes],
-          sealed: Collection[str]) -> list[Problem]:
+def drift(generated: Mapping[str, bytes], committed: Mapping[str, bytes], sealed: Collection[str]) -> list[Problem]:
     """Where the committed schemas differ from what the models generate. A committed schema
     with no model is fine only when sealed (a superseded version kept for old documents)."""
     regenerate = "run `gitdocket contracts generate` and commit the result"
-    problems = [Problem(p, "missing: not generated yet", regenerate)
-                for p in sorted(generated) if p not in committed]
-    problems += [Problem(p, "differs from what the models generate", regenerate)
-                 for p in sorted(generated) if p in committed and committed[p] != generated[p]]
+    problems = [Problem(p, "missing: not generated yet", regenerate) for p in sorted(generated) if p not in committed]
+    problems += [
+        Problem(p, "differs from what the models generate", regenerate)
+        for p in sorted(generated)
+        if p in committed and committed[p] != generated[p]
+    ]
     for path in sorted(set(committed) - set(generated)):
         contract = _path_contract(path)
         if contract is None:
-            problems.append(Problem(
-                path, "not a contract folder (contracts/<name>.v<N>/schema.json)",
-                "rename or remove it"))
+            problems.append(
+                Problem(path, "not a contract folder (contracts/<name>.v<N>/schema.json)", "rename or remove it")
+            )
         elif contract not in sealed:
-            problems.append(Problem(
-                path, "no model in CONTRACTS generates it and it is not sealed",
-                "register its model in gitdocket.verify.contracts.CONTRACTS, or remove it"))
+            problems.append(
+                Problem(
+                    path,
+                    "no model in CONTRACTS generates it and it is not sealed",
+                    "register its model in gitdocket.verify.contracts.CONTRACTS, or remove it",
+                )
+            )
     return problems
 
 
@@ -285,8 +288,20 @@ def drift(generated: Mapping[str, bytes], committed: Mapping[str, bytes],
 _DEFS = "#/$defs/"
 _NAME_MAPS = frozenset({"properties", "patternProperties", "definitions", "dependentSchemas"})
 _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
-_SUBSCHEMAS = frozenset({"items", "additionalProperties", "not", "if", "then", "else", "contains",
-                         "propertyNames", "unevaluatedItems", "unevaluatedProperties"})
+_SUBSCHEMAS = frozenset(
+    {
+        "items",
+        "additionalProperties",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+    }
+)
 
 
 def normative(schema: Any) -> Any:
@@ -333,13 +348,17 @@ def parse_seal(data: bytes | None) -> dict[str, str]:
         return {}
     doc = loads_strict(data, SEAL_PATH)
     entries = doc.get("contracts") if isinstance(doc, dict) else None
-    valid = (isinstance(doc, dict) and doc.get("algorithm") == SEAL_ALGORITHM
-             and isinstance(entries, dict)
-             and all(_ID_RE.fullmatch(k) and isinstance(v, str) and re.fullmatch(_DIGEST, v)
-                     for k, v in entries.items()))
+    valid = (
+        isinstance(doc, dict)
+        and doc.get("algorithm") == SEAL_ALGORITHM
+        and isinstance(entries, dict)
+        and all(_ID_RE.fullmatch(k) and isinstance(v, str) and re.fullmatch(_DIGEST, v) for k, v in entries.items())
+    )
     if not valid:
-        raise StateError(f"{SEAL_PATH}: not a seal file ({{algorithm: {SEAL_ALGORITHM}, contracts: "
-                         "{id: sha256:…}}})", "restore it from git history")
+        raise StateError(
+            f"{SEAL_PATH}: not a seal file ({{algorithm: {SEAL_ALGORITHM}, contracts: {{id: sha256:…}}}}}})",
+            "restore it from git history",
+        )
     return dict(entries)  # type: ignore[arg-type]  # checked above
 
 
@@ -348,8 +367,7 @@ def render_seal(entries: Mapping[str, str]) -> bytes:
 
 
 def _digests(committed: Mapping[str, bytes]) -> dict[str, str]:
-    return {c: seal_digest(data, path) for path, data in committed.items()
-            if (c := _path_contract(path)) is not None}
+    return {c: seal_digest(data, path) for path, data in committed.items() if (c := _path_contract(path)) is not None}
 
 
 def seal_problems(seal: Mapping[str, str], committed: Mapping[str, bytes]) -> list[Problem]:
@@ -360,15 +378,25 @@ def seal_problems(seal: Mapping[str, str], committed: Mapping[str, bytes]) -> li
     for contract, digest in sorted(seal.items()):
         path = schema_path(contract)
         if contract not in digests:
-            problems.append(Problem(
-                path, f"sealed contract {contract} is missing",
-                "published contracts are never removed: restore the file from git"))
+            problems.append(
+                Problem(
+                    path,
+                    f"sealed contract {contract} is missing",
+                    "published contracts are never removed: restore the file from git",
+                )
+            )
         elif digests[contract] != digest:
-            problems.append(Problem(path, f"sealed contract {contract} changed what it validates",
-                                    _breaking_hint(contract)))
-    problems += [Problem(schema_path(c), f"contract {c} is not sealed",
-                         "run `gitdocket contracts seal` to publish it, and commit the seal")
-                 for c in sorted(set(digests) - set(seal))]
+            problems.append(
+                Problem(path, f"sealed contract {contract} changed what it validates", _breaking_hint(contract))
+            )
+    problems += [
+        Problem(
+            schema_path(c),
+            f"contract {c} is not sealed",
+            "run `gitdocket contracts seal` to publish it, and commit the seal",
+        )
+        for c in sorted(set(digests) - set(seal))
+    ]
     return sorted(problems)
 
 
@@ -376,20 +404,19 @@ def _breaking_hint(contract: str) -> str:
     match = _ID_RE.fullmatch(contract)
     assert match is not None
     successor = f"{match[1]}_v{int(match[2]) + 1}"
-    return (f"a sealed contract never changes: revert the model change, or publish it as "
-            f"{successor} (see docs/contracts.md 'Adding a new version'); wording-only changes "
-            "(title, description) need just `gitdocket contracts generate`")
+    return (
+        f"a sealed contract never changes: revert the model change, or publish it as "
+        f"{successor} (see docs/contracts.md 'Adding a new version'); wording-only changes "
+        "(title, description) need just `gitdocket contracts generate`"
+    )
 
 
-def sealed_with(seal: Mapping[str, str],
-                committed: Mapping[str, bytes]) -> tuple[dict[str, str], list[str]]:
+def sealed_with(seal: Mapping[str, str], committed: Mapping[str, bytes]) -> tuple[dict[str, str], list[str]]:
     """The seal plus every unsealed committed contract, and the ids added. Never rewrites an
     entry: a changed sealed contract is refused."""
     changed = [p for p in seal_problems(seal, committed) if "not sealed" not in p.message]
     if changed:
-        raise StateError(
-            f"{changed[0].line()} ({len(changed)} sealed contract(s) changed or missing)",
-            changed[0].hint)
+        raise StateError(f"{changed[0].line()} ({len(changed)} sealed contract(s) changed or missing)", changed[0].hint)
     digests = _digests(committed)
     added = sorted(set(digests) - set(seal))
     return {**seal, **{c: digests[c] for c in added}}, added
@@ -402,8 +429,10 @@ def known_kind(kind: str, known: Collection[str]) -> str:
     """``kind`` as a contract id (``x_v1`` or ``x.v1`` accepted), or an error naming the known."""
     contract = contract_of_folder(kind) or kind
     if contract not in known:
-        raise InputError(f"unknown contract kind {kind!r} (known: {', '.join(sorted(known))})",
-                         "pass --kind with one of them, or keep the file in examples/<name>.v<N>/")
+        raise InputError(
+            f"unknown contract kind {kind!r} (known: {', '.join(sorted(known))})",
+            "pass --kind with one of them, or keep the file in examples/<name>.v<N>/",
+        )
     return contract
 
 
@@ -424,8 +453,7 @@ def registry_contract(parts: Sequence[str]) -> str | None:
     return None
 
 
-def resolve_kind(explicit: str | None, parts: Sequence[str], data: Any,
-                 known: Collection[str]) -> str:
+def resolve_kind(explicit: str | None, parts: Sequence[str], data: Any, known: Collection[str]) -> str:
     """The contract to validate a document against: ``--kind``, else the ``<name>.v<N>`` folder
     holding it (``examples/<name>.v<N>/``), else its place in a registry, else its own
     ``contract`` field."""
@@ -442,11 +470,18 @@ def resolve_kind(explicit: str | None, parts: Sequence[str], data: Any,
         return known_kind(field, known)
     raise InputError(
         f"{'/'.join(parts)}: cannot tell its contract kind (known: {', '.join(sorted(known))})",
-        "pass --kind NAME, or keep the file in examples/<name>.v<N>/")
+        "pass --kind NAME, or keep the file in examples/<name>.v<N>/",
+    )
 
 
-_JSON_TYPES = ((bool, "boolean"), (dict, "object"), (list, "array"), (str, "string"),
-               (int, "integer"), (float, "number"))
+_JSON_TYPES = (
+    (bool, "boolean"),
+    (dict, "object"),
+    (list, "array"),
+    (str, "string"),
+    (int, "integer"),
+    (float, "number"),
+)
 
 
 def _message(error: ValidationError) -> str:
@@ -455,7 +490,7 @@ def _message(error: ValidationError) -> str:
     shown = repr(error.instance)
     if len(shown) > 60 and text.startswith(shown):
         kind = next((name for cls, name in _JSON_TYPES if isinstance(error.instance, cls)), "value")
-        text = f"the {kind}{text[len(shown):]}"
+        text = f"the {kind}{text[len(shown) :]}"
     text = " ".join(text.split())
     return text if len(text) <= 200 else text[:199] + "…"
 

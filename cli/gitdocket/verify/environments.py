@@ -36,9 +36,7 @@ from gitdocket.verify.snapshot import CHECKS, verify_snapshot
 
 __all__ = ["bundle_contents", "environment_releases", "verify_environment"]
 
-REBUILD = (
-    "bundles never change after they are built; restore it from git history or build a new bundle"
-)
+REBUILD = "bundles never change after they are built; restore it from git history or build a new bundle"
 
 
 def _hasher(tree: TreeView, base: str) -> Callable[[Sequence[str]], dict[str, str]]:
@@ -155,9 +153,7 @@ def _releases(ctx: Context, record: ScopeRecord, state: DeploymentState) -> Iter
         )
 
 
-def _report_problem(
-    raw: bytes | None, digest: str, data: dict[str, object], env: str, seq: int
-) -> str | None:
+def _report_problem(raw: bytes | None, digest: str, data: dict[str, object], env: str, seq: int) -> str | None:
     if raw is None:
         return "missing"
     if "sha256:" + hashlib.sha256(raw).hexdigest() != digest:
@@ -252,11 +248,7 @@ class _Only:
         return any(path == p or path.startswith(p + "/") for p in self.prefixes)
 
     def _visible(self, path: str) -> bool:
-        return (
-            path in ("", ".")
-            or self._inside(path)
-            or any(p.startswith(path + "/") for p in self.prefixes)
-        )
+        return path in ("", ".") or self._inside(path) or any(p.startswith(path + "/") for p in self.prefixes)
 
     def read(self, path: str) -> bytes | None:
         return self.tree.read(path) if self._inside(path) else None

@@ -30,22 +30,32 @@ WITHDRAWAL = "WITHDRAWAL_BLOCKS_FUTURE"
 INSTALLED = "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT"
 
 
-def _ref_problems(other: ScopeRecord, ref: dict[str, Any], event: Event,
-                  blocking: str) -> Iterable[tuple[str, str, str]]:
+def _ref_problems(
+    other: ScopeRecord, ref: dict[str, Any], event: Event, blocking: str
+) -> Iterable[tuple[str, str, str]]:
     """(code, message, invariant) for a recorded reference into ``other``'s log."""
     seq = ref.get("seq", 0)
     if not 1 <= seq <= len(other.lines) or head_digest(other.lines[seq - 1]) != ref.get("head"):
-        yield ("REFERENCE_BROKEN", f"names line {seq} of {other.scope.history_path}, which "
-               "does not exist with that hash", "")
+        yield (
+            "REFERENCE_BROKEN",
+            f"names line {seq} of {other.scope.history_path}, which does not exist with that hash",
+            "",
+        )
         return
     if seq <= len(other.states) and other.states[seq - 1].phase != ref.get("phase"):
-        yield ("REFERENCE_BROKEN", f"says {other.scope.label} was {ref.get('phase')} at line "
-               f"{seq}; the log says {other.states[seq - 1].phase}", "")
+        yield (
+            "REFERENCE_BROKEN",
+            f"says {other.scope.label} was {ref.get('phase')} at line "
+            f"{seq}; the log says {other.states[seq - 1].phase}",
+            "",
+        )
     for later in other.events[seq:]:
         if later.type == blocking and later.at < event.at:
-            yield ("INVARIANT_BROKEN", f"{event.type} at {event.at} ignores {blocking} of "
-                   f"{other.scope.label} at {later.at}",
-                   WITHDRAWAL if blocking == "package_withdrawn" else INSTALLED)
+            yield (
+                "INVARIANT_BROKEN",
+                f"{event.type} at {event.at} ignores {blocking} of {other.scope.label} at {later.at}",
+                WITHDRAWAL if blocking == "package_withdrawn" else INSTALLED,
+            )
 
 
 def _pinned(event: Event, after: PlacementState) -> tuple[str, str, str]:
@@ -60,29 +70,40 @@ def _pinned(event: Event, after: PlacementState) -> tuple[str, str, str]:
     return pin.archetype, pin.version, pin.content_hash
 
 
-def _version_problems(ctx: Context, archetype: str, version: str,
-                      content: str) -> Iterable[tuple[str, str, str]]:
+def _version_problems(ctx: Context, archetype: str, version: str, content: str) -> Iterable[tuple[str, str, str]]:
     pscope = scope("package", archetype, version)
     package = ctx.state(pscope)
     if package is None or package.manifest is None:
         yield ("REFERENCE_BROKEN", f"pins {archetype} {version}, which was never published", INV13)
         return
     if package.manifest.content_hash != content:
-        yield ("REFERENCE_BROKEN", f"pins content {content} but the package says "
-               f"{package.manifest.content_hash}", "FROZEN_VERSION_IMMUTABLE")
+        yield (
+            "REFERENCE_BROKEN",
+            f"pins content {content} but the package says {package.manifest.content_hash}",
+            "FROZEN_VERSION_IMMUTABLE",
+        )
     vrecord = ctx.records.get(scope("version", archetype, version))
     snapshot = vrecord.state.snapshot if vrecord is not None else None
     if vrecord is None or snapshot is None or snapshot.content_hash != content:
-        yield ("REFERENCE_BROKEN", f"pins {archetype} {version}, whose frozen snapshot does not "
-               "match", "PACKAGE_REQUIRES_FROZEN_VERSION")
+        yield (
+            "REFERENCE_BROKEN",
+            f"pins {archetype} {version}, whose frozen snapshot does not match",
+            "PACKAGE_REQUIRES_FROZEN_VERSION",
+        )
         return
     types = [e.type for e in vrecord.events]
-    referenced = [i for i, e in enumerate(vrecord.events)
-                  if e.type == "package_referenced" and e.data.get("package") == pscope.path]
+    referenced = [
+        i
+        for i, e in enumerate(vrecord.events)
+        if e.type == "package_referenced" and e.data.get("package") == pscope.path
+    ]
     retired = types.index("version_retired") if "version_retired" in types else len(types)
     if not referenced or referenced[0] > retired:
-        yield ("INVARIANT_BROKEN", f"{archetype} {version} was retired before it was packaged",
-               "RETIREMENT_BLOCKS_FUTURE_PACKAGING")
+        yield (
+            "INVARIANT_BROKEN",
+            f"{archetype} {version} was retired before it was packaged",
+            "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
+        )
 
 
 def placement_packages(ctx: Context) -> Iterable[Finding]:
@@ -100,8 +121,14 @@ def placement_packages(ctx: Context) -> Iterable[Finding]:
             if package is not None:
                 problems += _ref_problems(package, ref, event, "package_withdrawn")
             for code, message, invariant in problems:
-                yield Finding(where, code, message, record.scope.label, invariant,
-                              "placement events are written by gitdocket; restore the log")
+                yield Finding(
+                    where,
+                    code,
+                    message,
+                    record.scope.label,
+                    invariant,
+                    "placement events are written by gitdocket; restore the log",
+                )
 
 
 def entitlement_placements(ctx: Context) -> Iterable[Finding]:
@@ -109,9 +136,14 @@ def entitlement_placements(ctx: Context) -> Iterable[Finding]:
     for record in ctx.scopes("entitlement"):
         placement = ctx.records.get(scope("placement", *record.scope.keys))
         if placement is None or not placement.events:
-            yield Finding(record.scope.history_path, "REFERENCE_BROKEN",
-                          f"no placement {'/'.join(record.scope.keys)}", record.scope.label,
-                          INSTALLED, "an entitlement belongs to an installed placement")
+            yield Finding(
+                record.scope.history_path,
+                "REFERENCE_BROKEN",
+                f"no placement {'/'.join(record.scope.keys)}",
+                record.scope.label,
+                INSTALLED,
+                "an entitlement belongs to an installed placement",
+            )
             continue
         for event in record.events:
             ref = event.data.get("placement")
@@ -119,9 +151,14 @@ def entitlement_placements(ctx: Context) -> Iterable[Finding]:
                 continue
             problems = _ref_problems(placement, ref, event, "install_removed")
             for code, message, invariant in problems:
-                yield Finding(f"{record.scope.history_path}:{event.seq}", code, message,
-                              record.scope.label, invariant or INSTALLED,
-                              "entitlement events are written by gitdocket; restore the log")
+                yield Finding(
+                    f"{record.scope.history_path}:{event.seq}",
+                    code,
+                    message,
+                    record.scope.label,
+                    invariant or INSTALLED,
+                    "entitlement events are written by gitdocket; restore the log",
+                )
 
 
 def fork_pulls(ctx: Context) -> Iterable[Finding]:
@@ -135,17 +172,22 @@ def fork_pulls(ctx: Context) -> Iterable[Finding]:
                 continue
             source = ctx.state(scope("version", data["source"], version))
             if source is None or source.snapshot is None or source.snapshot.method_tree != tree:
-                yield Finding(f"{record.scope.history_path}:{event.seq}", "REFERENCE_BROKEN",
-                              f"names {data['source']} {version}, whose frozen tree is not {tree}",
-                              record.scope.label, "FROZEN_VERSION_IMMUTABLE",
-                              "restore the log; forks copy frozen versions only")
+                yield Finding(
+                    f"{record.scope.history_path}:{event.seq}",
+                    "REFERENCE_BROKEN",
+                    f"names {data['source']} {version}, whose frozen tree is not {tree}",
+                    record.scope.label,
+                    "FROZEN_VERSION_IMMUTABLE",
+                    "restore the log; forks copy frozen versions only",
+                )
 
 
-_ENDED = {"package": ("withdrawn",), "placement": ("removed",),
-          "entitlement": ("closed", "withdrawn")}
-_INVARIANT = {"package": "HISTORY_PRESERVED_ON_WITHDRAWAL",
-              "placement": "HISTORY_PRESERVED_ON_WITHDRAWAL",
-              "entitlement": "HISTORY_PRESERVED_ON_CLOSE"}
+_ENDED = {"package": ("withdrawn",), "placement": ("removed",), "entitlement": ("closed", "withdrawn")}
+_INVARIANT = {
+    "package": "HISTORY_PRESERVED_ON_WITHDRAWAL",
+    "placement": "HISTORY_PRESERVED_ON_WITHDRAWAL",
+    "entitlement": "HISTORY_PRESERVED_ON_CLOSE",
+}
 
 
 def _ended(ctx: Context, record: ScopeRecord) -> bool:
@@ -170,12 +212,23 @@ def history_kept(base: Context, head: Context) -> Iterable[Finding]:
         if not (_ended(base, brecord) or (hrecord is not None and _ended(head, hrecord))):
             continue
         if hrecord is None:
-            yield Finding(target.path, "SCOPE_DELETED", f"the {target.kind}'s history was erased",
-                          target.label, _INVARIANT[target.kind], "restore the scope from the base")
-        elif hrecord.lines[:len(brecord.lines)] != brecord.lines:
-            yield Finding(target.history_path, "HISTORY_REWRITTEN",
-                          f"the {target.kind}'s history was rewritten", target.label,
-                          _INVARIANT[target.kind], "restore the base lines; logs are append-only")
+            yield Finding(
+                target.path,
+                "SCOPE_DELETED",
+                f"the {target.kind}'s history was erased",
+                target.label,
+                _INVARIANT[target.kind],
+                "restore the scope from the base",
+            )
+        elif hrecord.lines[: len(brecord.lines)] != brecord.lines:
+            yield Finding(
+                target.history_path,
+                "HISTORY_REWRITTEN",
+                f"the {target.kind}'s history was rewritten",
+                target.label,
+                _INVARIANT[target.kind],
+                "restore the base lines; logs are append-only",
+            )
 
 
 CHECKS.extend([placement_packages, entitlement_placements, fork_pulls])

@@ -45,11 +45,7 @@ def _new_events(base: Context, head: Context, target: Scope, start: int) -> Iter
     owners = _owners(base, head)
 
     def resolve(name: str) -> Role | None:
-        return (
-            owners(name.split(":", 1)[1])
-            if name.startswith("owners:")
-            else lookup_role(policy, name)
-        )
+        return owners(name.split(":", 1)[1]) if name.startswith("owners:") else lookup_role(policy, name)
 
     for event in record.events[start:]:
         if policy.phase == "none" and target.kind == "policy":
@@ -61,8 +57,7 @@ def _new_events(base: Context, head: Context, target: Scope, start: int) -> Iter
                 "UNAUTHORIZED_AT_BASE",
                 problem,
                 target.label,
-                hint=f"new events must be signed by {verdict.role} as the base policy "
-                f"(v{policy.version}) defines it",
+                hint=f"new events must be signed by {verdict.role} as the base policy (v{policy.version}) defines it",
             )
 
 

@@ -51,9 +51,7 @@ def _owners_unknown(ctx: Context, role: str) -> bool:
     return ctx.accounted(archetype)
 
 
-def _event_problems(
-    ctx: Context, record: ScopeRecord, index: int, event: Event, policy: PolicyState
-) -> list[str]:
+def _event_problems(ctx: Context, record: ScopeRecord, index: int, event: Event, policy: PolicyState) -> list[str]:
     target = record.scope
     machine = machine_for(target.kind)
     if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):

@@ -38,11 +38,7 @@ _RESTORE = "restore the tag from a trusted clone (`git fetch --tags --force`), o
 
 def tag_name(target: Scope) -> str:
     archetype, version = target.keys
-    return (
-        f"{archetype}/v{version}"
-        if target.kind == "version"
-        else f"packages/{archetype}/v{version}"
-    )
+    return f"{archetype}/v{version}" if target.kind == "version" else f"packages/{archetype}/v{version}"
 
 
 def _in_namespace(name: str) -> list[str] | None:
@@ -170,9 +166,7 @@ def _known_events(record: ScopeRecord | None, data: bytes | None) -> list[Event]
     return record.events[:count]
 
 
-def _recorded_here(
-    refs: RefView, commit: str, target: Scope, record: ScopeRecord | None = None
-) -> list[bytes] | None:
+def _recorded_here(refs: RefView, commit: str, target: Scope, record: ScopeRecord | None = None) -> list[bytes] | None:
     """The scope's log up to the tagged event, when ``commit`` is the one that appended it (one
     commit may append more after it, e.g. ``gitdocket release`` freezes and packages at once)."""
     data = refs.tree_at(commit).read(target.history_path)
@@ -242,8 +236,7 @@ def _check_tag(
         yield Finding(
             where,
             "TAG_MISMATCH",
-            f"points at {commit[:12]}, which is not the commit that recorded "
-            f"{target.label} (moved or forged)",
+            f"points at {commit[:12]}, which is not the commit that recorded {target.label} (moved or forged)",
             target.label,
             hint=_RESTORE,
         )
