@@ -35,14 +35,16 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/gitdocket demo
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+# Style is part of the build: lint, formatting and types fail `make test` before any test runs.
 lint: $(STAMP)
 	$(BIN)/ruff check cli tests bench docs
+	$(BIN)/ruff format --check cli tests bench docs
 	$(BIN)/mypy
 
 docs: $(STAMP)
