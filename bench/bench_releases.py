@@ -30,9 +30,9 @@ import pygit2
 
 from gitdocket.adapters.files import dump_yaml, load_yaml
 from gitdocket.adapters.signing import create_key
-from gitdocket.adapters.store import TreeRef
 from gitdocket.adapters.templates import PROJECT_ROOT
 from gitdocket.commands import main
+from gitdocket.core.tree import TreeRef
 from gitdocket.demo.releases import write_evidence
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.session import Session

@@ -40,7 +40,7 @@ from fixtures import (  # noqa: E402
 )
 
 from gitdocket.adapters.signing import KeySigner  # noqa: E402
-from gitdocket.adapters.store import GitStore, GitTree, Plan  # noqa: E402
+from gitdocket.adapters.store import GitStore, GitTree  # noqa: E402
 from gitdocket.core import sshsig  # noqa: E402
 from gitdocket.core.log import (  # noqa: E402
     EVENT_NAMESPACE,
@@ -52,6 +52,7 @@ from gitdocket.core.log import (  # noqa: E402
     signing_payload,
 )
 from gitdocket.core.scopes import Scope  # noqa: E402
+from gitdocket.core.tree import Plan  # noqa: E402
 from gitdocket.ops.archetypes import add_archetype  # noqa: E402
 from gitdocket.ops.transaction import Transaction  # noqa: E402
 from gitdocket.ops.versions import freeze  # noqa: E402

@@ -13,8 +13,9 @@ import pygit2
 import pytest
 
 from gitdocket.adapters.signing import KeySigner
-from gitdocket.adapters.store import GitStore, GitTree, Plan, TreeRef
+from gitdocket.adapters.store import GitStore, GitTree
 from gitdocket.core.scopes import scope
+from gitdocket.core.tree import Plan, TreeRef
 from gitdocket.errors import ConflictError, InvariantError
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops import policies as policy_ops

@@ -12,13 +12,13 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from gitdocket.core.documents import Posture
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.eligibility import verdict
 from gitdocket.lifecycles.entitlement import LIFECYCLE as ENTITLEMENT
 from gitdocket.lifecycles.package import Manifest, PackageState
 from gitdocket.lifecycles.placement import Pin, PlacementState
-from gitdocket.lifecycles.version import Posture
 
 SCOPE = scope("entitlement", "acme", "triage")
 H = "sha256:" + "1" * 64

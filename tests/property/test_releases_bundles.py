@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gitdocket.verify.bundles import BundleListing, FileKind, check_content, manifest_bytes, manifest_for
+from gitdocket.lifecycles.bundle import manifest_bytes, manifest_for
+from gitdocket.verify.bundles import BundleListing, FileKind, check_content
 
 BID = "pr-preview-20260101-000000-1a2b3c4d"
 SECTIONS = ("payload/runtime", "payload/registry", "evidence")

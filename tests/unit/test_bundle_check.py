@@ -21,17 +21,10 @@ from gitdocket.core.log import (
     signing_payload,
 )
 from gitdocket.core.scopes import scope
-from gitdocket.lifecycles.bundle import LIFECYCLE, bundle_id_for
+from gitdocket.core.secrets import find_secrets
+from gitdocket.lifecycles.bundle import LIFECYCLE, bundle_id_for, manifest_bytes, manifest_digest, manifest_for
 from gitdocket.lifecycles.policy import Identity, PolicyState, Role
-from gitdocket.verify.bundles import (
-    BundleListing,
-    FileKind,
-    check_bundle,
-    find_secrets,
-    manifest_bytes,
-    manifest_digest,
-    manifest_for,
-)
+from gitdocket.verify.bundles import BundleListing, FileKind, check_bundle
 from tests.support import det_key
 
 COMMIT = "1a2b3c4d" + "e" * 32

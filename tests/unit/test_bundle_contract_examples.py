@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gitdocket.core.release_documents import CONTRACT_MODELS
+from gitdocket.verify.contracts import CONTRACT_MODELS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from gitdocket.core.documents import Posture
 from gitdocket.lifecycles.eligibility import REASONS, distribution_phase, parse_time, update_available, verdict
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.package import Manifest, PackageState
 from gitdocket.lifecycles.placement import Pin, PlacementState
-from gitdocket.lifecycles.version import Posture
 
 H1 = "sha256:" + "1" * 64
 H9 = "sha256:" + "9" * 64

@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from gitdocket.core.documents import RegistryConfig
-from gitdocket.core.release_documents import SourceRun
+from gitdocket.core.documents import RegistryConfig, SourceRun
 from gitdocket.demo.releases import readiness_report
 from gitdocket.errors import NotFoundError
 from gitdocket.lifecycles.gate import Evidence

@@ -24,11 +24,11 @@ from pathlib import Path
 import pygit2
 
 from gitdocket.adapters.bundle_files import READ, BundleSource, from_folder, from_tree
-from gitdocket.adapters.store import GitTree, TreeRef
-from gitdocket.core.tree import TreeView
+from gitdocket.adapters.store import GitTree
+from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, NotFoundError, StateError
-from gitdocket.lifecycles.bundle import BUNDLE_ID_RE
-from gitdocket.verify.bundles import MANIFEST, FileKind
+from gitdocket.lifecycles.bundle import BUNDLE_ID_RE, MANIFEST
+from gitdocket.verify.bundles import FileKind
 
 __all__ = [
     "MAX_MEMBER_BYTES",

@@ -32,7 +32,8 @@ import pygit2
 from gitdocket.adapters.store import GitTree
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, StateError
-from gitdocket.verify.bundles import MANIFEST, BundleListing, FileKind, Hasher, listing_from_tree
+from gitdocket.lifecycles.bundle import MANIFEST
+from gitdocket.verify.bundles import BundleListing, FileKind, Hasher, listing_from_tree
 
 __all__ = [
     "MAX_EVIDENCE_BYTES",

@@ -14,7 +14,6 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Protocol
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -23,14 +22,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gitdocket.core import sshsig
 from gitdocket.errors import InputError, TrustError
 
-__all__ = ["AgentSigner", "KeySigner", "Signer", "create_key", "load_signer"]
-
-
-class Signer(Protocol):
-    @property
-    def public_key(self) -> Ed25519PublicKey: ...
-
-    def sign(self, data: bytes, namespace: str) -> bytes: ...
+__all__ = [
+    "AgentSigner",
+    "KeySigner",
+    "create_key",
+    "load_signer",
+]
 
 
 class KeySigner:

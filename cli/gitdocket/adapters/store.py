@@ -12,18 +12,21 @@ from __future__ import annotations
 import contextlib
 import fcntl
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import pygit2
 from pygit2.enums import CheckoutStrategy, FileMode, FileStatus, ObjectType, ReferenceFilter
 
-from gitdocket.adapters.signing import Signer
-from gitdocket.core.tree import EntryKind
+from gitdocket.core.sshsig import Signer
+from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, WriteResult
 from gitdocket.errors import ConflictError, NotFoundError, StateError
 
-__all__ = ["GitRefs", "GitStore", "GitTree", "Plan", "TagSpec", "TreeRef", "WriteResult"]
+__all__ = [
+    "GitRefs",
+    "GitStore",
+    "GitTree",
+]
 
 MAX_RETRIES = 8
 _MODE_KIND: dict[int, EntryKind] = {
@@ -35,34 +38,6 @@ _MODE_KIND: dict[int, EntryKind] = {
 }
 
 _BLOB_MODES = (int(FileMode.BLOB), int(FileMode.BLOB_EXECUTABLE))
-
-
-@dataclass(frozen=True)
-class TreeRef:
-    """Place an existing git tree at a path (a frozen snapshot, a promoted bundle: no copy)."""
-
-    oid: str
-
-
-@dataclass(frozen=True)
-class TagSpec:
-    name: str
-    message: str
-
-
-@dataclass
-class Plan:
-    message: str
-    author: str
-    writes: dict[str, bytes | TreeRef] = field(default_factory=dict)
-    tags: list[TagSpec] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    commit: str
-    tags: tuple[str, ...]
-    attempts: int
 
 
 class RefConflictError(Exception):

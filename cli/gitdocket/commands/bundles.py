@@ -13,7 +13,7 @@ from gitdocket.adapters.archives import export_folder, export_tarball, open_bund
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, read_evidence
 from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
 from gitdocket.core.canonical import render
-from gitdocket.core.release_documents import GateReport
+from gitdocket.core.documents import GateReport
 from gitdocket.core.scopes import scope
 from gitdocket.errors import DocketError, InputError, InvariantError
 from gitdocket.lifecycles.gate import EVIDENCE_FILES, PROFILES, Evidence, evaluate_gate

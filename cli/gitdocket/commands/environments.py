@@ -13,7 +13,7 @@ from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
 from gitdocket.adapters.files import validate
 from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
 from gitdocket.core.canonical import loads_strict, render
-from gitdocket.core.release_documents import PromotionReport, SourceRun
+from gitdocket.core.documents import PromotionReport, SourceRun
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles.gate import Evidence

@@ -1,16 +1,60 @@
-"""Human-edited documents (YAML) and their contracts: ``archetype.yaml`` and
-``registry/registry.yaml``. Pure pydantic models; parsing lives in ``files``."""
+"""Every document gitdocket reads or writes that is not a scope's own log or state, as pydantic
+models, one per contract:
+
+- human-edited YAML: ``archetype.yaml`` (``archetype_v1``, with the protection posture it declares)
+  and ``registry/registry.yaml`` (``registry_config_v1``);
+- the documents of releases (seed 002): ``release_bundle_v1`` (``bundles/<id>/bundle_manifest.json``),
+  ``release_bundle_promotion_v1`` (the report of a gated promotion), ``release_readiness_gate_v1``
+  (the go / conditional-go / no-go gate report) and ``policy_promotion_readiness_v1`` (readiness
+  evidence a gated promotion reads).
+
+Documents gitdocket writes (manifest, promotion report) refuse unknown fields. Evidence that other
+tools may produce (the gate report, promotion readiness) keeps unknown fields, so a newer
+generator does not break an older gitdocket. Pure: models only; parsing lives in
+``adapters.files``, and ``verify.contracts`` maps contract names to these models.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, model_validator
 
 from gitdocket.core.model import Record
-from gitdocket.lifecycles.version import Posture
 
-__all__ = ["REGISTRY_YAML", "ArchetypeDoc", "BundleConfig", "EnvironmentConfig", "RegistryConfig"]
+__all__ = [
+    "REGISTRY_YAML",
+    "AppliedException",
+    "ArchetypeDoc",
+    "BundleConfig",
+    "BundleManifest",
+    "DevToStaging",
+    "EnvironmentConfig",
+    "GateCheck",
+    "GateReport",
+    "GateSummary",
+    "GitMeta",
+    "ManifestEvidence",
+    "ManifestPayload",
+    "ManifestSource",
+    "ManifestSummary",
+    "OpenRecord",
+    "PackageRef",
+    "Posture",
+    "PromotionCheck",
+    "PromotionReadiness",
+    "PromotionReport",
+    "ReadinessChecks",
+    "ReadinessEnvironments",
+    "ReadinessSummary",
+    "RegistryConfig",
+    "RelPath",
+    "Sha256",
+    "SmokeRun",
+    "SourceRun",
+    "StagingToProd",
+    "Timestamp",
+]
 
 REGISTRY_YAML = "registry/registry.yaml"
 """Where a registry's configuration lives (``RegistryConfig``)."""
@@ -73,3 +117,274 @@ class RegistryConfig(Record):
 
     def environment(self, name: str) -> EnvironmentConfig | None:
         return next((e for e in self.environments if e.name == name), None)
+
+
+class Posture(Record):
+    """The protection posture a package declares (seed 000)."""
+
+    deployment_mode: Literal["private/federated", "attested"]
+    read_scope: tuple[str, ...] = ()
+    crossing_terms: str = ""
+
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+Timestamp = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")]
+
+
+def _relative(path: str) -> str:
+    parts = path.split("/")
+    if not path or path.startswith("/") or "\\" in path or "\x00" in path or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"{path!r} is not a plain relative POSIX path")
+    return path
+
+
+RelPath = Annotated[str, AfterValidator(_relative)]
+"""A POSIX path relative to a section root: no leading slash, no empty, ``.`` or ``..`` parts."""
+
+
+class OpenRecord(Record):
+    """Evidence produced by other tools: known fields are checked, unknown ones are kept."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", strict=False)
+
+
+class GitMeta(Record):
+    commit: str | None = Field(pattern=r"^[0-9a-f]{40}$")
+    dirty: bool | None
+
+
+class ManifestSource(Record):
+    runtime_root: str
+    registry_root: str
+    runtime_git: GitMeta
+    registry_git: GitMeta
+
+
+class PackageRef(Record):
+    """One published package in ``payload/registry/<archetype>/<version>/`` (docket extension)."""
+
+    archetype: str
+    version: str
+    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+
+
+class ManifestPayload(Record):
+    runtime_root: Literal["payload/runtime"] = "payload/runtime"
+    registry_root: Literal["payload/registry"] = "payload/registry"
+    runtime_checksums: dict[RelPath, Sha256]
+    registry_checksums: dict[RelPath, Sha256]
+    packages: tuple[PackageRef, ...] = ()
+
+
+class ManifestEvidence(Record):
+    root: Literal["evidence"] = "evidence"
+    files: tuple[RelPath, ...]
+    required: tuple[RelPath, ...]
+    checksums: dict[RelPath, Sha256]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ManifestEvidence:
+        if list(self.files) != sorted(self.checksums):
+            raise ValueError("evidence.files must list exactly the checksummed files, sorted")
+        if list(self.required) != sorted(set(self.required)):
+            raise ValueError("evidence.required must be sorted and unique")
+        return self
+
+
+class ManifestSummary(Record):
+    included_files: int = Field(ge=0)
+    runtime_files: int = Field(ge=0)
+    registry_files: int = Field(ge=0)
+    evidence_files: int = Field(ge=0)
+
+
+class BundleManifest(Record):
+    """``bundle_manifest.json`` (contract ``release_bundle_v1``)."""
+
+    contract: Literal["release_bundle_v1"]
+    bundle_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}-\d{8}-\d{6}-([0-9a-f]{8}|nogit)$")
+    bundle_label: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    created_at: Timestamp
+    source: ManifestSource
+    payload: ManifestPayload
+    evidence: ManifestEvidence
+    summary: ManifestSummary
+
+    @model_validator(mode="after")
+    def _summary_matches(self) -> BundleManifest:
+        counts = (
+            len(self.payload.runtime_checksums),
+            len(self.payload.registry_checksums),
+            len(self.evidence.checksums),
+        )
+        summary = self.summary
+        if (
+            summary.runtime_files,
+            summary.registry_files,
+            summary.evidence_files,
+        ) != counts or summary.included_files != sum(counts):
+            raise ValueError("summary does not match the checksums")
+        if not self.bundle_id.startswith(self.bundle_label + "-"):
+            raise ValueError("bundle_id does not start with bundle_label")
+        return self
+
+
+class PromotionCheck(Record):
+    check_id: str
+    passed: bool
+    detail: str
+
+
+class SourceRun(OpenRecord):
+    """``release_bundle_promotion_source.json``: the CI run a promoted artifact came from."""
+
+    source_run_id: str | int
+    source_artifact_name: str = "release-preview-bundle"
+    source_smoke_run_id: str | int | None = None
+    source_head_sha: str | None = None
+    source_head_branch: str | None = None
+    source_workflow_path: str | None = None
+    source_run_conclusion: str | None = None
+    bundle_path: str | None = None
+    target_environment: str | None = None
+
+
+class SmokeRun(Record):
+    run_id: str | int | None
+    head_sha: str | None
+
+
+class PromotionReport(Record):
+    """The report of one gated promotion (contract ``release_bundle_promotion_v1``)."""
+
+    contract: Literal["release_bundle_promotion_v1"]
+    generated_at: Timestamp
+    status: Literal["passed", "failed"]
+    environment: str
+    source_environment: str | None
+    bundle_id: str | None
+    bundle_root: str
+    checks: tuple[PromotionCheck, ...]
+    gate_decision: str | None
+    promotion_readiness_status: str | None
+    release_root: str | None = None
+    current_pointer: str | None = None
+    previous_bundle_id: str | None = None
+    sequence: int | None = Field(default=None, ge=1)
+    source_run: SourceRun | None = None
+    smoke_run: SmokeRun | None = None
+
+    @model_validator(mode="after")
+    def _status_matches_checks(self) -> PromotionReport:
+        if (self.status == "passed") != (bool(self.checks) and all(c.passed for c in self.checks)):
+            raise ValueError("status must be passed exactly when every check passed")
+        return self
+
+
+class GateCheck(OpenRecord):
+    check_id: str = Field(min_length=1)
+    passed: StrictBool
+    severity: Literal["high", "medium"]
+    detail: str
+
+
+class GateSummary(OpenRecord):
+    total: int = Field(ge=0)
+    passed: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    high_failures: int = Field(ge=0)
+    medium_failures: int = Field(ge=0)
+
+
+class AppliedException(OpenRecord):
+    check_id: str
+    approved_by: str
+    expires_at: str
+    reason: str
+
+
+class GateReport(OpenRecord):
+    """The release readiness gate (contract ``release_readiness_gate_v1``)."""
+
+    contract: Literal["release_readiness_gate_v1"]
+    generated_at: str
+    status: Literal["passed", "failed"]
+    decision: Literal["go", "conditional-go", "no-go"]
+    summary: GateSummary
+    checks: tuple[GateCheck, ...]
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    exceptions_applied: tuple[AppliedException, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GateReport:
+        if (self.status == "passed") != (self.decision == "go"):
+            raise ValueError("status is passed exactly when the decision is go")
+        failed = [c for c in self.checks if not c.passed]
+        expected = (
+            len(self.checks),
+            len(self.checks) - len(failed),
+            len(failed),
+            sum(c.severity == "high" for c in failed),
+            sum(c.severity == "medium" for c in failed),
+        )
+        summary = self.summary
+        actual = (
+            summary.total,
+            summary.passed,
+            summary.failed,
+            summary.high_failures,
+            summary.medium_failures,
+        )
+        if actual != expected:
+            raise ValueError("summary does not match the checks")
+        return self
+
+
+class ReadinessSummary(OpenRecord):
+    automated_checks_total: int = Field(ge=0)
+    automated_checks_passed: int = Field(ge=0)
+    automated_checks_failed: int = Field(ge=0)
+    runtime_canary_pass_ratio: float = Field(ge=0)
+    coverage_ratio: float = Field(ge=0)
+    executability_ratio: float = Field(ge=0)
+
+
+class ReadinessChecks(OpenRecord):
+    durability_passed: StrictBool
+    policy_shadow_passed: StrictBool
+    tenant_isolation_passed: StrictBool
+    bundle_lifecycle_passed: StrictBool
+    coverage_ratio_passed: StrictBool
+    executability_ratio_passed: StrictBool
+
+
+class DevToStaging(OpenRecord):
+    ready: StrictBool
+    requires_shadow_parity: StrictBool
+    required_min_runtime_canary_pass_ratio: float = Field(ge=0, le=1)
+
+
+class StagingToProd(OpenRecord):
+    automated_ready: StrictBool
+    requires_shadow_parity: StrictBool
+    required_min_runtime_canary_pass_ratio: float = Field(ge=0, le=1)
+    required_approvals: int = Field(ge=0)
+    manual_approvals_pending: StrictBool
+
+
+class ReadinessEnvironments(OpenRecord):
+    dev_to_staging: DevToStaging
+    staging_to_prod: StagingToProd
+
+
+class PromotionReadiness(OpenRecord):
+    """Policy promotion readiness evidence (contract ``policy_promotion_readiness_v1``)."""
+
+    contract: Literal["policy_promotion_readiness_v1"]
+    generated_at: str | None = None
+    status: str = Field(min_length=1)
+    summary: ReadinessSummary
+    checks: ReadinessChecks
+    environments: ReadinessEnvironments

@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import struct
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gitdocket.errors import TrustError
 
 __all__ = [
+    "Signer",
     "fingerprint",
     "parse_public_key",
     "public_key_line",
@@ -168,3 +170,10 @@ def verify(armored: bytes, message: bytes, namespace: str, key: Ed25519PublicKey
         key.verify(raw_sig, _signed_data(message, ns, hash_alg))
     except InvalidSignature as exc:
         raise TrustError("signature does not match the signed bytes") from exc
+
+
+class Signer(Protocol):
+    @property
+    def public_key(self) -> Ed25519PublicKey: ...
+
+    def sign(self, data: bytes, namespace: str) -> bytes: ...

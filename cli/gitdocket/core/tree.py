@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-__all__ = ["EntryKind", "MemoryTree", "TreeView"]
+__all__ = [
+    "EntryKind",
+    "MemoryTree",
+    "Plan",
+    "TagSpec",
+    "TreeRef",
+    "TreeView",
+    "WriteResult",
+]
 
 EntryKind = Literal["blob", "exec", "tree", "link", "commit"]
 
@@ -63,3 +72,31 @@ class MemoryTree:
             if p.startswith(prefix):
                 oid = hashlib.sha1(self.files[p], usedforsecurity=False).hexdigest()
                 yield p[len(prefix) :], "blob", oid
+
+
+@dataclass(frozen=True)
+class TreeRef:
+    """Place an existing git tree at a path (a frozen snapshot, a promoted bundle: no copy)."""
+
+    oid: str
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    name: str
+    message: str
+
+
+@dataclass
+class Plan:
+    message: str
+    author: str
+    writes: dict[str, bytes | TreeRef] = field(default_factory=dict)
+    tags: list[TagSpec] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    commit: str
+    tags: tuple[str, ...]
+    attempts: int

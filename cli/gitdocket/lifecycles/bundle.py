@@ -8,16 +8,28 @@ checksum, and the git tree ids of ``payload/`` and ``evidence/`` they checked, s
 ``verified`` the bundle folder never changes again; that is what lets an environment's
 ``releases/<bundle-id>`` be the very same git tree.
 
-Pure: the bundle id format lives here because the ``built`` guard checks it.
+The manifest a build writes (``manifest_for``) lives here too, with the bundle id format the
+``built`` guard checks. Pure.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import Field
 
+from gitdocket.core.canonical import render, sha256_hex
+from gitdocket.core.documents import (
+    BundleManifest,
+    GitMeta,
+    ManifestEvidence,
+    ManifestPayload,
+    ManifestSource,
+    ManifestSummary,
+    PackageRef,
+)
 from gitdocket.core.model import Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
@@ -25,10 +37,15 @@ from gitdocket.lifecycles.machine import Invariant, Machine, Transition
 __all__ = [
     "BUNDLE_ID_RE",
     "LIFECYCLE",
+    "MANIFEST",
+    "SECTIONS",
     "BuiltData",
     "BundleState",
     "VerifiedData",
     "bundle_id_for",
+    "manifest_bytes",
+    "manifest_digest",
+    "manifest_for",
 ]
 
 HEX40 = r"^[0-9a-f]{40}$"
@@ -169,3 +186,52 @@ LIFECYCLE: Machine[BundleState] = Machine(
         ),
     ),
 )
+
+
+MANIFEST = "bundle_manifest.json"
+
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("payload/runtime", "runtime payload"),
+    ("payload/registry", "registry payload"),
+    ("evidence", "evidence"),
+)
+"""(root, label) of each checksummed section, in manifest order."""
+
+
+def manifest_for(
+    bundle_id: str,
+    label: str,
+    created_at: str,
+    commit: str | None,
+    sections: tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]],
+    required: Sequence[str],
+    packages: Sequence[PackageRef],
+) -> BundleManifest:
+    """The ``release_bundle_v1`` manifest of a build from ``sections`` = (runtime, registry,
+    evidence) checksums, each keyed by path relative to its section root."""
+    runtime, registry, evidence = (dict(sorted(s.items())) for s in sections)
+    git = GitMeta(commit=commit, dirty=False if commit else None)
+    return BundleManifest(
+        contract="release_bundle_v1",
+        bundle_id=bundle_id,
+        bundle_label=label,
+        created_at=created_at,
+        source=ManifestSource(runtime_root=".", registry_root="registry", runtime_git=git, registry_git=git),
+        payload=ManifestPayload(runtime_checksums=runtime, registry_checksums=registry, packages=tuple(packages)),
+        evidence=ManifestEvidence(files=tuple(evidence), required=tuple(sorted(set(required))), checksums=evidence),
+        summary=ManifestSummary(
+            included_files=len(runtime) + len(registry) + len(evidence),
+            runtime_files=len(runtime),
+            registry_files=len(registry),
+            evidence_files=len(evidence),
+        ),
+    )
+
+
+def manifest_bytes(manifest: BundleManifest) -> bytes:
+    return render(manifest.model_dump(mode="json"))
+
+
+def manifest_digest(data: bytes) -> str:
+    return "sha256:" + sha256_hex(data)

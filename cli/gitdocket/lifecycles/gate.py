@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from gitdocket.core.canonical import loads_strict
+from gitdocket.core.documents import GateReport, PromotionReadiness
 from gitdocket.core.model import Record
-from gitdocket.core.release_documents import GateReport, PromotionReadiness
 from gitdocket.errors import DocketError
 
 __all__ = [

@@ -11,10 +11,11 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from gitdocket.core.documents import Posture
 from gitdocket.core.model import Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
-from gitdocket.lifecycles.version import HEX40, Posture
+from gitdocket.lifecycles.version import HEX40
 
 __all__ = ["LIFECYCLE", "Manifest", "PackageState"]
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from gitdocket.core.documents import RegistryConfig
-from gitdocket.core.release_documents import (
+from gitdocket.core.documents import (
     GateReport,
     PromotionCheck,
     PromotionReadiness,
     PromotionReport,
+    RegistryConfig,
     SmokeRun,
     SourceRun,
 )

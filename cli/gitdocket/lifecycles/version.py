@@ -13,20 +13,12 @@ from typing import Any, Literal
 from pydantic import Field
 
 from gitdocket.core.canonical import canonical, sha256_hex
+from gitdocket.core.documents import Posture
 from gitdocket.core.model import Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
 
-__all__ = [
-    "LIFECYCLE",
-    "AgentConfig",
-    "FileEntry",
-    "Posture",
-    "Provenance",
-    "Snapshot",
-    "VersionState",
-    "content_hash",
-]
+__all__ = ["LIFECYCLE", "AgentConfig", "FileEntry", "Provenance", "Snapshot", "VersionState", "content_hash"]
 
 Phase = Literal["init", "draft", "frozen", "packaged", "retired", "abandoned"]
 REQUIRED_FILES = ("instructions.md", ".agent-config.json")
@@ -52,14 +44,6 @@ class AgentConfig(Record):
     skills: tuple[str, ...] = ()
     tools: tuple[str, ...] = ()
     settings: dict[str, Any] = Field(default_factory=dict)
-
-
-class Posture(Record):
-    """The protection posture a package declares (seed 000)."""
-
-    deployment_mode: Literal["private/federated", "attested"]
-    read_scope: tuple[str, ...] = ()
-    crossing_terms: str = ""
 
 
 class Provenance(Record):

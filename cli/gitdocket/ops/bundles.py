@@ -17,30 +17,26 @@ from pydantic import ValidationError
 
 from gitdocket.adapters.archives import stage_bundle
 from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_tree
-from gitdocket.adapters.store import TreeRef
 from gitdocket.core.canonical import loads_strict, sha256_hex
-from gitdocket.core.documents import RegistryConfig
-from gitdocket.core.release_documents import BundleManifest, PackageRef
+from gitdocket.core.documents import BundleManifest, PackageRef, RegistryConfig
 from gitdocket.core.scopes import check_name, check_version, scope
-from gitdocket.core.tree import TreeView
+from gitdocket.core.secrets import find_secrets
+from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles import machine_for
-from gitdocket.lifecycles.bundle import BundleState, bundle_id_for
-from gitdocket.lifecycles.gate import first_error
-from gitdocket.lifecycles.policy import PolicyState
-from gitdocket.ops.documents import registry_config
-from gitdocket.ops.transaction import POLICY, Transaction, load_log, timestamp
-from gitdocket.verify.bundles import (
+from gitdocket.lifecycles.bundle import (
     MANIFEST,
-    BundleCheck,
-    BundleListing,
-    check_bundle,
-    check_log,
-    find_secrets,
+    BundleState,
+    bundle_id_for,
     manifest_bytes,
     manifest_digest,
     manifest_for,
 )
+from gitdocket.lifecycles.gate import first_error
+from gitdocket.lifecycles.policy import PolicyState
+from gitdocket.ops.documents import registry_config
+from gitdocket.ops.transaction import POLICY, Transaction, load_log, timestamp
+from gitdocket.verify.bundles import BundleCheck, BundleListing, check_bundle, check_log
 
 __all__ = [
     "BuildResult",

@@ -16,12 +16,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from gitdocket.adapters.store import TreeRef
 from gitdocket.core.canonical import loads_strict, render, sha256_hex
-from gitdocket.core.documents import EnvironmentConfig, RegistryConfig
-from gitdocket.core.release_documents import PromotionReport, SourceRun
+from gitdocket.core.documents import EnvironmentConfig, PromotionReport, RegistryConfig, SourceRun
 from gitdocket.core.scopes import CURRENT, scope
-from gitdocket.core.tree import TreeView
+from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles.environment import DeploymentState, rollback_target
 from gitdocket.lifecycles.gate import Evidence

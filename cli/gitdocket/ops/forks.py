@@ -15,9 +15,8 @@ from typing import Any
 
 from gitdocket.adapters.files import dump_yaml, load_yaml
 from gitdocket.adapters.merge import TreeMerger
-from gitdocket.adapters.store import TreeRef
 from gitdocket.core.scopes import check_name, check_version, scope
-from gitdocket.core.tree import TreeView
+from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import ConflictError, InvariantError, NotFoundError
 from gitdocket.lifecycles.archetype import ArchetypeState, ForkOrigin
 from gitdocket.lifecycles.placement import version_key

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitdocket.adapters.store import TreeRef
 from gitdocket.core.scopes import Scope, check_name, check_version, scope
-from gitdocket.core.tree import TreeView
+from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, InvariantError, NotFoundError
 from gitdocket.lifecycles.eligibility import distribution_phase, update_available
 from gitdocket.lifecycles.package import PackageState

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gitdocket.adapters.files import dump_yaml, load_yaml
-from gitdocket.adapters.signing import Signer
 from gitdocket.adapters.templates import template_files
 from gitdocket.core import sshsig
+from gitdocket.core.sshsig import Signer
 from gitdocket.lifecycles.policy import Identity
 from gitdocket.ops.transaction import POLICY, Transaction
 

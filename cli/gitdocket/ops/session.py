@@ -18,7 +18,8 @@ from typing import TypeVar
 import pygit2
 
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
-from gitdocket.adapters.store import GitStore, GitTree, WriteResult
+from gitdocket.adapters.store import GitStore, GitTree
+from gitdocket.core.tree import WriteResult
 from gitdocket.errors import InputError, TrustError
 from gitdocket.ops.transaction import Transaction
 

@@ -14,8 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gitdocket.adapters.signing import Signer
-from gitdocket.adapters.store import Plan, TagSpec, TreeRef
 from gitdocket.core import sshsig
 from gitdocket.core.canonical import canonical, loads_strict
 from gitdocket.core.log import (
@@ -32,7 +30,8 @@ from gitdocket.core.log import (
     signing_payload,
 )
 from gitdocket.core.scopes import Scope, scope
-from gitdocket.core.tree import TreeView
+from gitdocket.core.sshsig import Signer
+from gitdocket.core.tree import Plan, TagSpec, TreeRef, TreeView
 from gitdocket.errors import StateError, TrustError
 from gitdocket.lifecycles import machine_for
 from gitdocket.lifecycles.authz import authorize, policy_resolver, valid_signers

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from gitdocket.adapters.files import MAX_FILE_BYTES, validate
-from gitdocket.adapters.store import TreeRef
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.scopes import Scope, check_version, scope, semver_key
+from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError
 from gitdocket.lifecycles.version import AgentConfig, FileEntry, Provenance, Snapshot, content_hash
 from gitdocket.ops.documents import archetype_doc

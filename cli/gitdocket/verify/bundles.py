@@ -1,4 +1,4 @@
-"""Release bundles, the pure part: the manifest of a build, secret scanning, and verification.
+"""Release bundles, verified: the content of one bundle, and every bundle of a registry.
 
 ``check_bundle`` is the one verification every caller shares (``bundle verify``, ``bundle
 import``, ``gitdocket verify``): the manifest contract, every checksum, missing *and* extra files,
@@ -9,174 +9,61 @@ same over a registry tree, an exported folder or an unpacked tarball.
 
 Pure: no git, no filesystem, no clock. Messages follow seed 002's wording ("Missing manifest",
 "Checksum mismatch for …", "Missing required evidence file: …").
+
+``bundle_contents`` is the registry check: the manifest binds every file (the builder signed the
+manifest's digest — the generic log checks judge that signature); a ``verified`` bundle whose
+``payload/`` and ``evidence/`` trees are still the ones recorded is proven unchanged by git's tree
+ids, any other bundle is re-hashed file by file.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
+import hashlib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
 from pydantic import ValidationError
 
-from gitdocket.core.canonical import loads_strict, render, sha256_hex
-from gitdocket.core.log import Event, chain_problems, head_digest, iter_lines, parse_history, render_current
-from gitdocket.core.release_documents import (
+from gitdocket.core.canonical import loads_strict
+from gitdocket.core.documents import (
     BundleManifest,
-    GitMeta,
-    ManifestEvidence,
-    ManifestPayload,
-    ManifestSource,
-    ManifestSummary,
-    PackageRef,
 )
+from gitdocket.core.log import Event, chain_problems, head_digest, iter_lines, parse_history, render_current
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles.authz import authorize
-from gitdocket.lifecycles.bundle import BUNDLE_ID_RE, BundleState
+from gitdocket.lifecycles.bundle import BUNDLE_ID_RE, MANIFEST, SECTIONS, BundleState, manifest_digest
 from gitdocket.lifecycles.bundle import LIFECYCLE as BUNDLE
 from gitdocket.lifecycles.policy import PolicyState, lookup_role
+from gitdocket.verify.context import Context
+from gitdocket.verify.findings import Finding
 
 __all__ = [
-    "MANIFEST",
-    "SECTIONS",
+    "REBUILD",
     "BundleCheck",
     "BundleListing",
     "FileKind",
     "Hasher",
-    "SecretHit",
+    "bundle_contents",
     "check_bundle",
     "check_content",
     "check_log",
-    "find_secrets",
     "listing_from_tree",
-    "manifest_bytes",
-    "manifest_digest",
-    "manifest_for",
 ]
 
-MANIFEST = "bundle_manifest.json"
 LOG_FILES = ("history.jsonl", "current.json")
 FileKind = Literal["file", "exec", "link", "special"]
 Hasher = Callable[[Sequence[str]], Mapping[str, str]]
 """Given paths relative to the bundle root, return their sha256 hex digests."""
 
-SECTIONS: tuple[tuple[str, str], ...] = (
-    ("payload/runtime", "runtime payload"),
-    ("payload/registry", "registry payload"),
-    ("evidence", "evidence"),
-)
-"""(root, label) of each checksummed section, in manifest order."""
-
 
 # -- building ------------------------------------------------------------------------------------
 
 
-def manifest_for(
-    bundle_id: str,
-    label: str,
-    created_at: str,
-    commit: str | None,
-    sections: tuple[Mapping[str, str], Mapping[str, str], Mapping[str, str]],
-    required: Sequence[str],
-    packages: Sequence[PackageRef],
-) -> BundleManifest:
-    """The ``release_bundle_v1`` manifest of a build from ``sections`` = (runtime, registry,
-    evidence) checksums, each keyed by path relative to its section root."""
-    runtime, registry, evidence = (dict(sorted(s.items())) for s in sections)
-    git = GitMeta(commit=commit, dirty=False if commit else None)
-    return BundleManifest(
-        contract="release_bundle_v1",
-        bundle_id=bundle_id,
-        bundle_label=label,
-        created_at=created_at,
-        source=ManifestSource(runtime_root=".", registry_root="registry", runtime_git=git, registry_git=git),
-        payload=ManifestPayload(runtime_checksums=runtime, registry_checksums=registry, packages=tuple(packages)),
-        evidence=ManifestEvidence(files=tuple(evidence), required=tuple(sorted(set(required))), checksums=evidence),
-        summary=ManifestSummary(
-            included_files=len(runtime) + len(registry) + len(evidence),
-            runtime_files=len(runtime),
-            registry_files=len(registry),
-            evidence_files=len(evidence),
-        ),
-    )
-
-
-def manifest_bytes(manifest: BundleManifest) -> bytes:
-    return render(manifest.model_dump(mode="json"))
-
-
-def manifest_digest(data: bytes) -> str:
-    return "sha256:" + sha256_hex(data)
-
-
 # -- secrets -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SecretHit:
-    path: str
-    line: int
-    kind: str
-
-    def describe(self) -> str:
-        return f"{self.path} line {self.line} ({self.kind})"
-
-
-_TOKEN = rb"[A-Za-z0-9_-]"
-_AWS_SECRET = rb"(?i:aws_secret_access_key)[\"']?\s*[=:]\s*[\"']?[A-Za-z0-9/+=]{40}(?![A-Za-z0-9/+=])"
-_DETECTORS: dict[bytes, tuple[tuple[str, bool, re.Pattern[bytes]], ...]] = {
-    anchor: tuple((kind, bounded, re.compile(pattern)) for kind, bounded, pattern in rules)
-    for anchor, rules in {
-        b"-----BEGIN ": (("private key", False, rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),),
-        b"AKIA": (("AWS access key id", True, rb"AKIA[0-9A-Z]{16}(?![0-9A-Za-z])"),),
-        b"ASIA": (("AWS access key id", True, rb"ASIA[0-9A-Z]{16}(?![0-9A-Za-z])"),),
-        b"aws_secret_access_key": (("AWS secret access key", False, _AWS_SECRET),),
-        b"AWS_SECRET_ACCESS_KEY": (("AWS secret access key", False, _AWS_SECRET),),
-        b"gh": (("GitHub token", True, rb"gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{60,}"),),
-        b"glpat-": (("GitLab token", True, rb"glpat-" + _TOKEN + rb"{20,}"),),
-        b"xox": (("Slack token", True, rb"xox[abposr]-[A-Za-z0-9-]{10,}"),),
-        b"AIza": (("Google API key", True, rb"AIza" + _TOKEN + rb"{35}"),),
-        b"sk": (
-            ("Anthropic API key", True, rb"sk-ant-" + _TOKEN + rb"{32,}"),
-            (
-                "OpenAI API key",
-                True,
-                rb"sk-(?:proj-|svcacct-)?[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}"
-                rb"|sk-(?:proj|svcacct)-" + _TOKEN + rb"{40,}",
-            ),
-            ("Stripe secret key", True, rb"sk_live_[A-Za-z0-9]{20,}"),
-        ),
-        b"rk_live_": (("Stripe secret key", True, rb"rk_live_[A-Za-z0-9]{20,}"),),
-    }.items()
-}
-"""literal anchor → (kind, needs a word boundary before it, pattern matched at the anchor). The
-anchors are found with ``bytes.find`` (fast), so a gigabyte of payload scans in seconds."""
-_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
-
-
-def _hits_at(data: bytes, start: int, rules: tuple[tuple[str, bool, re.Pattern[bytes]], ...]) -> str | None:
-    boundary = start == 0 or data[start - 1] not in _WORD
-    for kind, bounded, pattern in rules:
-        if (boundary or not bounded) and pattern.match(data, start):
-            return kind
-    return None
-
-
-def find_secrets(path: str, data: bytes) -> list[SecretHit]:
-    """Every private key or cloud/API token in ``data``, with its 1-based line number."""
-    found: list[tuple[int, str]] = []
-    for anchor, rules in _DETECTORS.items():
-        start = data.find(anchor)
-        while start >= 0:
-            kind = _hits_at(data, start, rules)
-            if kind is not None:
-                found.append((start, kind))
-            start = data.find(anchor, start + 1)
-    return [SecretHit(path, data.count(b"\n", 0, start) + 1, kind) for start, kind in sorted(found)]
 
 
 # -- verification --------------------------------------------------------------------------------
@@ -403,3 +290,60 @@ def listing_from_tree(tree: TreeView, bundle_id: str) -> tuple[BundleListing, di
         tree.read(f"{base}/current.json"),
     )
     return listing, oids
+
+
+REBUILD = "bundles never change after they are built; restore it from git history or build a new bundle"
+
+
+def _hasher(tree: TreeView, base: str) -> Callable[[Sequence[str]], dict[str, str]]:
+    def hasher(paths: Sequence[str]) -> dict[str, str]:
+        out = {}
+        for path in paths:
+            data = tree.read(f"{base}/{path}")
+            if data is not None:
+                out[path] = hashlib.sha256(data).hexdigest()
+        return out
+
+    return hasher
+
+
+def _unchanged(tree: TreeView, path: str, state: BundleState) -> bool:
+    return (
+        state.phase == "verified"
+        and tree.tree_id(f"{path}/payload") == state.payload_tree
+        and tree.tree_id(f"{path}/evidence") == state.evidence_tree
+    )
+
+
+def bundle_contents(ctx: Context) -> Iterable[Finding]:
+    for record in ctx.scopes("bundle"):
+        if not record.states:
+            continue  # the log itself is broken; the generic checks say how
+        state: BundleState = record.state
+        target = record.scope
+        path = target.path
+        manifest = ctx.tree.read(f"{path}/bundle_manifest.json")
+        if manifest is None or manifest_digest(manifest) != state.manifest_digest:
+            yield Finding(
+                f"{path}/bundle_manifest.json",
+                "BUNDLE_INVALID",
+                "missing" if manifest is None else "does not match the digest the builder signed",
+                target.label,
+                "BUNDLE_IMMUTABLE",
+                REBUILD,
+            )
+        if manifest is None or _unchanged(ctx.tree, path, state):
+            continue  # git tree ids cover every byte the verifier hashed
+        listing, _oids = listing_from_tree(ctx.tree, target.keys[0])
+        result = check_content(listing, _hasher(ctx.tree, path))
+        for error in result.errors:
+            yield Finding(path, "BUNDLE_INVALID", error, target.label, "BUNDLE_IMMUTABLE", REBUILD)
+        if state.phase == "verified" and result.ok:
+            yield Finding(
+                path,
+                "BUNDLE_INVALID",
+                "payload/ or evidence/ is not the tree that was verified (file modes changed?)",
+                target.label,
+                "BUNDLE_IMMUTABLE",
+                REBUILD,
+            )

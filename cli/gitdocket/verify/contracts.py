@@ -35,14 +35,23 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-from gitdocket.core import release_documents as release_contracts
 from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
-from gitdocket.core.documents import ArchetypeDoc, RegistryConfig
+from gitdocket.core.documents import (
+    ArchetypeDoc,
+    BundleManifest,
+    GateReport,
+    PromotionReadiness,
+    PromotionReport,
+    RegistryConfig,
+)
 from gitdocket.core.log import Event, LogPosition
+from gitdocket.core.model import Record
 from gitdocket.core.scopes import CURRENT, HISTORY, parse_scope_path
 from gitdocket.errors import InputError, StateError
 from gitdocket.lifecycles.archetype import ArchetypeState
+from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.entitlement import EntitlementState
+from gitdocket.lifecycles.environment import DeploymentState
 from gitdocket.lifecycles.package import PackageState
 from gitdocket.lifecycles.placement import PlacementState
 from gitdocket.lifecycles.policy import PolicyState
@@ -52,11 +61,14 @@ from gitdocket.verify.report import VerifyReport
 __all__ = [
     "AUTHORED",
     "CONTRACTS",
+    "CONTRACT_MODELS",
     "DRAFT",
     "FILE_CONTRACTS",
     "SCOPE_CONTRACTS",
     "SEAL_ALGORITHM",
     "SEAL_PATH",
+    "BundleCurrent",
+    "DeploymentCurrent",
     "LogPosition",
     "Problem",
     "contract_of_folder",
@@ -135,6 +147,30 @@ class EntitlementCurrent(EntitlementState):
 
 # -- the registry ---------------------------------------------------------------------------------
 
+
+class DeploymentCurrent(DeploymentState):
+    """``deployments/<env>/current.json``: the deployment_state_v1 pointer and its log position."""
+
+    log: LogPosition
+
+
+class BundleCurrent(BundleState):
+    """``bundles/<id>/current.json``: who built and verified the bundle, and its log position."""
+
+    log: LogPosition
+
+
+CONTRACT_MODELS: dict[str, type[Record]] = {
+    "release_bundle_v1": BundleManifest,
+    "deployment_state_v1": DeploymentCurrent,
+    "bundle_state_v1": BundleCurrent,
+    "release_bundle_promotion_v1": PromotionReport,
+    "release_readiness_gate_v1": GateReport,
+    "policy_promotion_readiness_v1": PromotionReadiness,
+}
+"""Contract name → model, for ``gitdocket contracts generate`` and for validating examples."""
+
+
 CONTRACTS: dict[str, type[BaseModel]] = {
     "event_v1": Event,
     "archetype_v1": ArchetypeDoc,
@@ -148,7 +184,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "entitlement_state_v1": EntitlementCurrent,
     "verify_report_v1": VerifyReport,
 }
-CONTRACTS.update(release_contracts.CONTRACT_MODELS)
+CONTRACTS.update(CONTRACT_MODELS)
 """Contract id → the model that generates its schema. Add a set with ``CONTRACTS.update(...)``."""
 
 AUTHORED: set[str] = {"archetype_v1", "registry_config_v1", "agent_config_v1"}

@@ -1,11 +1,6 @@
-"""Verification of bundles and environments (registered in ``CHECKS``).
+"""Verification of environments (registered in ``CHECKS``; bundles are ``verify.bundles``).
 
-Bundles: the manifest binds every file (the builder signed the manifest's digest — the generic
-log checks judge that signature); a ``verified`` bundle whose ``payload/`` and ``evidence/`` trees
-are still the ones recorded is proven unchanged by git's tree ids, any other bundle is re-hashed
-file by file (checksums, missing and extra files, required evidence, bundle id).
-
-Environments: each promoted release is the very tree of ``bundles/<id>`` recorded at promotion,
+Each promoted release is the very tree of ``bundles/<id>`` recorded at promotion,
 that bundle is verified, nothing else sits in ``releases/``, every gate report is stored with the
 digest its event recorded and passed, and a bundle promoted *from* another environment was
 running there before. Replay, signatures and ``current.json`` are the generic checks.
@@ -17,80 +12,27 @@ running there before. Replay, signatures and ``current.json`` are the generic ch
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 
 from pydantic import ValidationError
 
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.release_documents import PromotionReport
+from gitdocket.core.documents import PromotionReport
 from gitdocket.core.scopes import scope
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.environment import DeploymentState
 from gitdocket.lifecycles.gate import first_error
-from gitdocket.verify.bundles import check_content, listing_from_tree, manifest_digest
+from gitdocket.verify.bundles import REBUILD, bundle_contents
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 from gitdocket.verify.snapshot import CHECKS, verify_snapshot
 
-__all__ = ["bundle_contents", "environment_releases", "verify_environment"]
-
-REBUILD = "bundles never change after they are built; restore it from git history or build a new bundle"
-
-
-def _hasher(tree: TreeView, base: str) -> Callable[[Sequence[str]], dict[str, str]]:
-    def hasher(paths: Sequence[str]) -> dict[str, str]:
-        out = {}
-        for path in paths:
-            data = tree.read(f"{base}/{path}")
-            if data is not None:
-                out[path] = hashlib.sha256(data).hexdigest()
-        return out
-
-    return hasher
-
-
-def _unchanged(tree: TreeView, path: str, state: BundleState) -> bool:
-    return (
-        state.phase == "verified"
-        and tree.tree_id(f"{path}/payload") == state.payload_tree
-        and tree.tree_id(f"{path}/evidence") == state.evidence_tree
-    )
-
-
-def bundle_contents(ctx: Context) -> Iterable[Finding]:
-    for record in ctx.scopes("bundle"):
-        if not record.states:
-            continue  # the log itself is broken; the generic checks say how
-        state: BundleState = record.state
-        target = record.scope
-        path = target.path
-        manifest = ctx.tree.read(f"{path}/bundle_manifest.json")
-        if manifest is None or manifest_digest(manifest) != state.manifest_digest:
-            yield Finding(
-                f"{path}/bundle_manifest.json",
-                "BUNDLE_INVALID",
-                "missing" if manifest is None else "does not match the digest the builder signed",
-                target.label,
-                "BUNDLE_IMMUTABLE",
-                REBUILD,
-            )
-        if manifest is None or _unchanged(ctx.tree, path, state):
-            continue  # git tree ids cover every byte the verifier hashed
-        listing, _oids = listing_from_tree(ctx.tree, target.keys[0])
-        result = check_content(listing, _hasher(ctx.tree, path))
-        for error in result.errors:
-            yield Finding(path, "BUNDLE_INVALID", error, target.label, "BUNDLE_IMMUTABLE", REBUILD)
-        if state.phase == "verified" and result.ok:
-            yield Finding(
-                path,
-                "BUNDLE_INVALID",
-                "payload/ or evidence/ is not the tree that was verified (file modes changed?)",
-                target.label,
-                "BUNDLE_IMMUTABLE",
-                REBUILD,
-            )
+__all__ = [
+    "environment_releases",
+    "verify_environment",
+]
 
 
 def _activations(record: ScopeRecord | None) -> Iterator[tuple[str, str]]:
