@@ -8,7 +8,9 @@ import click
 import pytest
 
 from gitdocket.commands import cli
-from gitdocket.commands.placements import entitlement, placement, release, run_check
+from gitdocket.commands.entitlements import entitlement, run_check
+from gitdocket.commands.placements import placement
+from gitdocket.commands.releases import release
 from tests.integration.clients_support import entitled, installed, vendor_and_client
 from tests.support import Registry, run_process
 

@@ -14,13 +14,21 @@ import click
 import pygit2
 
 from gitdocket import __version__
-from gitdocket.commands.archetypes import archetype, init, key, package, policy, version
-from gitdocket.commands.bundles import bundle, gate
+from gitdocket.commands.archetypes import archetype
+from gitdocket.commands.bundles import bundle
 from gitdocket.commands.contracts import contracts
 from gitdocket.commands.demo import demo
+from gitdocket.commands.entitlements import entitlement, run_check
 from gitdocket.commands.environments import deployments, history, promote, rollback, status
-from gitdocket.commands.placements import entitlement, placement, release, run_check
+from gitdocket.commands.gates import gate
+from gitdocket.commands.init import init
+from gitdocket.commands.keys import key
+from gitdocket.commands.packages import package
+from gitdocket.commands.placements import placement
+from gitdocket.commands.policy import policy
+from gitdocket.commands.releases import release
 from gitdocket.commands.verify import verify
+from gitdocket.commands.versions import version
 from gitdocket.errors import DocketError
 
 __all__ = ["cli", "main"]

@@ -11,7 +11,25 @@ from typing import Any
 
 import click
 
-__all__ = ["common", "emit", "format_option", "keys_option", "repo_option", "table"]
+from gitdocket.ops.session import Session
+from gitdocket.ops.transaction import Transaction
+
+__all__ = [
+    "address_argument",
+    "common",
+    "done",
+    "emit",
+    "format_option",
+    "keys_option",
+    "pretty",
+    "reason_option",
+    "reason_required",
+    "repo_option",
+    "session",
+    "table",
+    "write",
+    "writer",
+]
 
 
 def repo_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,3 +88,33 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     click.echo("\t".join(columns))
     for row in rows:
         click.echo("\t".join("" if v is None else str(v) for v in row))
+
+
+def session(repo: Path, keys: tuple[str, ...] = ()) -> Session:
+    """The command's session on ``repo``, signing with ``keys`` when it writes."""
+    return Session(repo, keys)
+
+
+def write(repo: Path, keys: tuple[str, ...], message: str, op: Callable[[Transaction], Any]) -> tuple[str, Any]:
+    """Run ``op`` in one signed commit; returns the commit id and ``op``'s result."""
+    result, value = Session(repo, keys).write(message, op)
+    return result.commit, value
+
+
+def done(fmt: str, text: str, commit: str, extra: dict[str, Any] | None = None) -> None:
+    """Report a write: ``{"ok", "commit", ...}`` as JSON, or one line naming the commit."""
+    emit(fmt, {"ok": True, "commit": commit, **(extra or {})}, lambda: click.echo(f"{text} (commit {commit[:12]})"))
+
+
+def pretty(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def writer(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a command that writes: --repo, --key, --format."""
+    return repo_option(keys_option(format_option(func)))
+
+
+address_argument = click.argument("address", metavar="PROJECT/NAME")
+reason_option = click.option("--reason", default="", help="Why (recorded in the signed event).")
+reason_required = click.option("--reason", required=True, help="Why (recorded in the signed event).")

@@ -1,0 +1,62 @@
+"""``gitdocket package``: publish, withdraw, list and show packages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gitdocket.commands.output import common, emit, reason_required, table
+from gitdocket.commands.versions import show_current, version_write, versioned_states
+from gitdocket.ops import packages as package_ops
+
+__all__ = ["package"]
+
+
+@click.group()
+def package() -> None:
+    """Publish, withdraw, list and show packages."""
+
+
+package.command(
+    "publish",
+    help="Publish frozen ARCHETYPE VERSION as a package (one atomic commit "
+    "that also records the reference on the version; tag "
+    "packages/<archetype>/v<version>).",
+)(version_write("published", package_ops.publish))
+package.command("withdraw", help="Withdraw the package ARCHETYPE VERSION: blocks future installs, keeps history.")(
+    reason_required(version_write("withdrew", package_ops.withdraw))
+)
+
+
+@package.command("list")
+@common
+def package_list(repo: Path, fmt: str) -> None:
+    """List packages with their phase."""
+    rows = [
+        {
+            "archetype": a,
+            "version": v,
+            "phase": state.phase,
+            "publisher": state.manifest.publisher if state.manifest else None,
+        }
+        for a, v, state in versioned_states(repo, "package", None)
+    ]
+    emit(
+        fmt,
+        rows,
+        lambda: table(
+            "packages",
+            ["archetype", "version", "phase", "publisher"],
+            [(r["archetype"], r["version"], r["phase"], r["publisher"]) for r in rows],
+        ),
+    )
+
+
+@package.command("show")
+@click.argument("archetype_name", metavar="ARCHETYPE")
+@click.argument("number", metavar="VERSION")
+@common
+def package_show(archetype_name: str, number: str, repo: Path, fmt: str) -> None:
+    """Show a package manifest (its current.json)."""
+    show_current("package", archetype_name, number, repo, fmt)

@@ -1,0 +1,144 @@
+"""``gitdocket policy``: show the trust policy, change identities, roles, thresholds and expiry, and
+export git's allowed signers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gitdocket.commands.output import common, done, emit, format_option, keys_option, repo_option, session, table
+from gitdocket.lifecycles.policy import PolicyState
+from gitdocket.ops import policies as policy_ops
+from gitdocket.ops.transaction import POLICY, load_log
+
+__all__ = ["policy"]
+
+
+@click.group()
+def policy() -> None:
+    """Show and change the trust policy (identities, roles, thresholds, expiry)."""
+
+
+def _policy_json(state: PolicyState) -> dict[str, Any]:
+    return state.model_dump(mode="json")
+
+
+@policy.command("show")
+@common
+def policy_show(repo: Path, fmt: str) -> None:
+    """Show the policy's version, expiry, identities and roles."""
+    state = load_log(session(repo).snapshot(), POLICY).state
+
+    def text() -> None:
+        click.echo(
+            f"policy version {state.version}, " + (f"expires {state.expires}" if state.expires else "never expires")
+        )
+        table(
+            "identities",
+            ["name", "kind", "key"],
+            [(i.name, i.kind, i.public_key or i.subject) for i in state.identities.values()],
+        )
+        table(
+            "roles",
+            ["role", "threshold", "principals"],
+            [(r, role.threshold, ", ".join(role.principals)) for r, role in sorted(state.roles.items())],
+        )
+
+    emit(fmt, _policy_json(state), text)
+
+
+@policy.command("add-identity")
+@click.argument("name")
+@click.argument("public_key", metavar="PUBKEY")
+@repo_option
+@keys_option
+@format_option
+def policy_add_identity(name: str, public_key: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Add identity NAME with PUBKEY (a .pub file path or an 'ssh-ed25519 AAAA…' line)."""
+    if Path(public_key).is_file():
+        public_key = Path(public_key).read_text()
+    result, _ = session(repo, keys).write(
+        f"docket: policy add identity {name}", lambda tx: policy_ops.add_identity(tx, name, public_key)
+    )
+    done(fmt, f"Added identity {name}", result.commit)
+
+
+@policy.command("grant")
+@click.argument("role")
+@click.argument("principal")
+@click.option("--threshold", type=click.IntRange(min=1), help="Also set the role's threshold.")
+@repo_option
+@keys_option
+@format_option
+def policy_grant(role: str, principal: str, threshold: int | None, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Give PRINCIPAL the ROLE (root, authors, builders, promoters[:env], admins:<project>, …)."""
+    result, _ = session(repo, keys).write(
+        f"docket: policy grant {role} to {principal}", lambda tx: policy_ops.grant(tx, role, principal, threshold)
+    )
+    done(fmt, f"Granted {role} to {principal}", result.commit)
+
+
+@policy.command("revoke")
+@click.argument("role")
+@click.argument("principal")
+@repo_option
+@keys_option
+@format_option
+def policy_revoke(role: str, principal: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Take ROLE from PRINCIPAL."""
+    result, _ = session(repo, keys).write(
+        f"docket: policy revoke {role} from {principal}", lambda tx: policy_ops.revoke(tx, role, principal)
+    )
+    done(fmt, f"Revoked {role} from {principal}", result.commit)
+
+
+@policy.command("threshold")
+@click.argument("role")
+@click.argument("count", type=click.IntRange(min=1))
+@repo_option
+@keys_option
+@format_option
+def policy_threshold(role: str, count: int, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Require COUNT signatures for ROLE."""
+    result, _ = session(repo, keys).write(
+        f"docket: policy threshold {role}={count}", lambda tx: policy_ops.set_threshold(tx, role, count)
+    )
+    done(fmt, f"{role} now needs {count} signature(s)", result.commit)
+
+
+@policy.command("expires")
+@click.argument("when", metavar="TIME")
+@repo_option
+@keys_option
+@format_option
+def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Set the policy's expiry to TIME (RFC 3339, like 2027-01-01T00:00:00Z) or to `never`.
+
+    From its expiry on, the registry refuses every write except this renewal (signed by root);
+    `gitdocket verify` reports any other event written at or after it (POLICY_EXPIRED).
+    """
+    expires = policy_ops.parse_expiry(when)
+    label = expires.strftime("%Y-%m-%dT%H:%M:%SZ") if expires else "never"
+    result, stamp = session(repo, keys).write(
+        f"docket: policy expires {label}", lambda tx: policy_ops.set_expiry(tx, expires)
+    )
+    done(fmt, f"The policy expires {stamp}" if stamp else "The policy never expires", result.commit, {"expires": stamp})
+
+
+@policy.command("allowed-signers")
+@repo_option
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+def policy_allowed_signers(repo: Path, output: Path | None) -> None:
+    """Print git's allowed_signers file for `git verify-commit` / `verify-tag`."""
+    text = policy_ops.allowed_signers(load_log(session(repo).snapshot(), POLICY).state)
+    if output:
+        output.write_text(text)
+    else:
+        click.echo(text, nl=False)

@@ -1,0 +1,123 @@
+"""``gitdocket version``: draft, freeze, retire, abandon, list and show versions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gitdocket.commands.output import (
+    common,
+    done,
+    emit,
+    format_option,
+    keys_option,
+    reason_required,
+    repo_option,
+    session,
+    table,
+)
+from gitdocket.core.scopes import check_name, check_version, scope
+from gitdocket.ops import versions as version_ops
+from gitdocket.ops.documents import read_json
+from gitdocket.ops.transaction import load_log
+
+__all__ = ["show_current", "version", "version_write", "versioned_states"]
+
+
+@click.group()
+def version() -> None:
+    """Draft, freeze, retire and abandon versions."""
+
+
+def version_write(verb: str, op: Any) -> Any:
+    @click.argument("archetype_name", metavar="ARCHETYPE")
+    @click.argument("number", metavar="VERSION")
+    @repo_option
+    @keys_option
+    @format_option
+    def command(archetype_name: str, number: str, repo: Path, keys: tuple[str, ...], fmt: str, **extra: Any) -> None:
+        check_name(archetype_name, "archetype name")
+        check_version(number)
+        result, _ = session(repo, keys).write(
+            f"docket: {verb} {archetype_name} {number}", lambda tx: op(tx, archetype_name, number, **extra)
+        )
+        done(
+            fmt,
+            f"{verb.capitalize()} {archetype_name} {number}",
+            result.commit,
+            {"archetype": archetype_name, "version": number, "tags": list(result.tags)},
+        )
+
+    return command
+
+
+version.command("draft", help="Open or revise the draft ARCHETYPE VERSION from its committed method/.")(
+    version_write("drafted", lambda tx, a, v: version_ops.draft(tx, a, v))
+)
+version.command(
+    "freeze",
+    help="Freeze ARCHETYPE VERSION: snapshot its method, checked for "
+    "completeness, signed and tagged <archetype>/v<version>.",
+)(version_write("froze", version_ops.freeze))
+version.command("retire", help="Retire ARCHETYPE VERSION: no new packages; existing ones keep working.")(
+    reason_required(version_write("retired", version_ops.retire))
+)
+version.command("abandon", help="Abandon the draft ARCHETYPE VERSION (terminal).")(
+    reason_required(version_write("abandoned", version_ops.abandon))
+)
+
+
+@version.command("list")
+@click.argument("archetype_name", metavar="[ARCHETYPE]", required=False)
+@common
+def version_list(archetype_name: str | None, repo: Path, fmt: str) -> None:
+    """List versions (of one archetype, or all) with their phase."""
+    names = [check_name(archetype_name)] if archetype_name else None
+    rows = [
+        {
+            "archetype": a,
+            "version": v,
+            "phase": state.phase,
+            "content_hash": state.snapshot.content_hash if state.snapshot else None,
+        }
+        for a, v, state in versioned_states(repo, "version", names)
+    ]
+    emit(
+        fmt,
+        rows,
+        lambda: table(
+            "versions",
+            ["archetype", "version", "phase", "content"],
+            [(r["archetype"], r["version"], r["phase"], r["content_hash"]) for r in rows],
+        ),
+    )
+
+
+def versioned_states(repo: Path, kind: str, names: list[str] | None) -> list[tuple[str, str, Any]]:
+    """(archetype, version, folded state) of every ``kind`` scope (version or package), in
+    archetype then semver order."""
+    tree = session(repo).snapshot()
+    root = f"registry/{kind}s"
+    return [
+        (name, number, load_log(tree, scope(kind, name, number)).state)
+        for name in (names if names is not None else tree.listdir(root))
+        for number in sorted(tree.listdir(f"{root}/{name}"), key=version_ops.semver_key)
+    ]
+
+
+def show_current(kind: str, archetype_name: str, number: str, repo: Path, fmt: str) -> None:
+    target = scope(kind, archetype_name, number)
+    data = read_json(session(repo).snapshot(), target.current_path)
+    emit(fmt, data, lambda: click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)))
+
+
+@version.command("show")
+@click.argument("archetype_name", metavar="ARCHETYPE")
+@click.argument("number", metavar="VERSION")
+@common
+def version_show(archetype_name: str, number: str, repo: Path, fmt: str) -> None:
+    """Show one version's state and frozen snapshot (current.json)."""
+    show_current("version", archetype_name, number, repo, fmt)
