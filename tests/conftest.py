@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pygit2
 import pytest
+from pygit2.enums import ConfigLevel
 
 from tests.support import Registry, run_cli, write_key
+
+_CONFIG_LEVELS = (ConfigLevel.SYSTEM, ConfigLevel.XDG, ConfigLevel.GLOBAL, ConfigLevel.PROGRAMDATA)
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +21,12 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # libgit2 fixed these from the real HOME when pygit2 was imported: point every level at the
+    # empty test home, so no developer's ~/.gitconfig reaches a test through pygit2 directly.
+    search = pygit2.settings.search_path
+    saved = {level: search[level] for level in _CONFIG_LEVELS}
+    for level in _CONFIG_LEVELS:
+        search[level] = str(home)
     monkeypatch.setenv("GIT_AUTHOR_NAME", "test")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
     monkeypatch.setenv("GIT_COMMITTER_NAME", "test")
@@ -25,6 +35,8 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in ("GITDOCKET_SIGNING_KEY", "GITDOCKET_REPO", "GITDOCKET_DEBUG", "SSH_AUTH_SOCK"):
         monkeypatch.delenv(name, raising=False)
     yield
+    for level, value in saved.items():
+        search[level] = value
 
 
 @pytest.fixture

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import CheckoutStrategy, FileMode, FileStatus, ObjectType, ReferenceFilter
+from pygit2.enums import CheckoutStrategy, ConfigLevel, FileMode, FileStatus, ObjectType, ReferenceFilter
 
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, WriteResult
@@ -162,6 +163,28 @@ class GitRefs:
         return raw[cut + 1 :], raw[: cut + 1]
 
 
+_SYSTEM_CONFIG_DIR = pygit2.settings.search_path[ConfigLevel.SYSTEM]
+
+
+def follow_git_environment() -> None:
+    """Find git's configuration the way git does, now rather than when pygit2 was imported.
+
+    libgit2 fixes the global and XDG config locations from ``HOME`` at import and ignores
+    ``GIT_CONFIG_GLOBAL``, ``GIT_CONFIG_NOSYSTEM`` and ``GIT_CONFIG_SYSTEM``; git honours them, so a
+    CI job or a test that isolates git would not isolate gitdocket (a stray ``user.signingkey``
+    would sign). ``GIT_CONFIG_GLOBAL`` and ``GIT_CONFIG_SYSTEM`` name files, which libgit2 cannot
+    add to a repository's configuration: ``GitStore.git_config`` reads them after the repository's
+    own, in git's order."""
+    paths = pygit2.settings.search_path
+    home = os.environ.get("HOME", "")
+    global_file = "GIT_CONFIG_GLOBAL" in os.environ
+    xdg = os.environ.get("XDG_CONFIG_HOME") or (f"{home}/.config" if home else "")
+    paths[ConfigLevel.GLOBAL] = "" if global_file else home
+    paths[ConfigLevel.XDG] = "" if global_file or not xdg else f"{xdg}/git"
+    no_system = os.environ.get("GIT_CONFIG_NOSYSTEM", "").lower() in ("1", "true", "yes", "on")
+    paths[ConfigLevel.SYSTEM] = "" if no_system or "GIT_CONFIG_SYSTEM" in os.environ else _SYSTEM_CONFIG_DIR
+
+
 def _git_signature(principal: str, when: datetime) -> pygit2.Signature:
     email = principal if "@" in principal else f"{principal}@docket.invalid"
     return pygit2.Signature(principal, email, int(when.timestamp()), 0)
@@ -176,6 +199,7 @@ class GitStore:
 
     @classmethod
     def open(cls, path: Path, branch: str | None = None) -> GitStore:
+        follow_git_environment()
         found = pygit2.discover_repository(str(path))
         if found is None:
             raise NotFoundError(f"{path}: not inside a git repository", "run `gitdocket init PATH` or pass --repo PATH")
@@ -183,8 +207,24 @@ class GitStore:
 
     @classmethod
     def init(cls, path: Path, bare: bool = False, branch: str = "main") -> GitStore:
+        follow_git_environment()
         repo = pygit2.init_repository(str(path), bare=bare, initial_head=branch)
         return cls(repo, branch)
+
+    def git_config(self, name: str) -> str | None:
+        """``git config NAME`` as git would answer it: the repository's own configuration (and
+        the global and system files found as ``follow_git_environment`` says), then the files
+        ``GIT_CONFIG_GLOBAL`` and ``GIT_CONFIG_SYSTEM`` name."""
+        sources: list[pygit2.Config] = [self.repo.config]
+        no_system = os.environ.get("GIT_CONFIG_NOSYSTEM", "").lower() in ("1", "true", "yes", "on")
+        for variable in ("GIT_CONFIG_GLOBAL", *(() if no_system else ("GIT_CONFIG_SYSTEM",))):
+            path = os.environ.get(variable)
+            if path and Path(path).is_file():  # /dev/null, git's "no such config", is not a file
+                sources.append(pygit2.Config(path))
+        for config in sources:
+            with contextlib.suppress(KeyError, pygit2.GitError):
+                return str(config[name])
+        return None
 
     def _default_branch(self) -> str:
         with contextlib.suppress(pygit2.GitError, KeyError):

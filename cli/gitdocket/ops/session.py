@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
-import pygit2
-
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
 from gitdocket.adapters.store import GitStore, GitTree
 from gitdocket.core.tree import WriteResult
@@ -78,12 +76,9 @@ class Session:
         if not specs and os.environ.get("GITDOCKET_SIGNING_KEY"):
             specs = [os.environ["GITDOCKET_SIGNING_KEY"]]
         if not specs:
-            try:
-                configured = self.store.repo.config["user.signingkey"]
-            except (KeyError, pygit2.GitError):
-                configured = None
+            configured = self.store.git_config("user.signingkey")
             if configured:
-                specs = [str(configured)]
+                specs = [configured]
         if not specs:
             raise TrustError(
                 "no signing key configured",
