@@ -14,6 +14,7 @@ from gitdocket.adapters.bundle_files import read_evidence
 from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError
+from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
 from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import load_log
@@ -145,7 +146,7 @@ def bundle_export(spec: str, dest: Path, repo: Path, fmt: str) -> None:
         if not check.ok:
             raise InvariantError(
                 f"bundle {source.bundle_id} does not verify: {check.errors[0]}",
-                "BUNDLE_IMMUTABLE",
+                BUNDLE_IMMUTABLE,
                 f"see `gitdocket bundle verify {spec}`",
             )
         tarball = dest.name.endswith((".tar.gz", ".tgz"))
