@@ -12,8 +12,8 @@ import click
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
 from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
-from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError
+from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
 from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops.session import Session

@@ -14,8 +14,8 @@ from gitdocket.adapters.files import validate
 from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun
-from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
+from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.environment import GATE_CHECKS
 from gitdocket.lifecycles.gate import Evidence
 from gitdocket.lifecycles.promotion import GATE_EVIDENCE, READINESS_EVIDENCE, first_failure, promotion_chain

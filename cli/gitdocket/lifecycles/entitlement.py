@@ -23,6 +23,7 @@ from gitdocket.core.model import Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.machine import Machine, NoData, Refusal, Transition
 from gitdocket.lifecycles.placement import HASH
+from gitdocket.lifecycles.placement import LIFECYCLE as PLACEMENT
 
 __all__ = [
     "ENTITLEMENT_REQUIRES_AUTHORITY",
@@ -141,7 +142,8 @@ def _admit(state: EntitlementState, data: AdmitInstallData) -> None:
     if state.package_installed:
         raise InvariantError("the install is already admitted", _INSTALLED, "nothing to do")
     if data.placement.phase != "installed":
-        raise InvariantError(f"the placement is {data.placement.phase}, not installed", _INSTALLED, _INSTALL_FIRST)
+        words = PLACEMENT.phases.get(data.placement.phase, "it is not installed")
+        raise InvariantError(f"the placement is not installed ({words})", _INSTALLED, _INSTALL_FIRST)
 
 
 def _mark(state: EntitlementState, _data: NoData) -> None:

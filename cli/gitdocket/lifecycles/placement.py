@@ -294,7 +294,7 @@ TRANSITIONS: tuple[Transition[PlacementState, Any], ...] = (
         ("installed",),
         None,
         PackageData,
-        does="note as eligible to run",
+        does="note the run eligibility of",
         hint=_STATUS,
         role="holders:{0}",
         invariant=WITHDRAWAL_BLOCKS_FUTURE,
@@ -412,6 +412,16 @@ TRANSITIONS: tuple[Transition[PlacementState, Any], ...] = (
 )
 
 
+GRANTS = frozenset({"payload", "payload_access", "context_grant", "run_authority", "run_eligible", "entitled"})
+"""State fields that would grant payload, context or run authority: a placement has none (run
+eligibility is the entitlement's ``run_eligible``)."""
+
+
+def _grants_nothing(s: PlacementState) -> bool:
+    """INV-10/11/12: no placement state can hold a grant, whatever its events."""
+    return not GRANTS & set(type(s).model_fields)
+
+
 def _history_kept(s: PlacementState) -> bool:
     """INV-18: once installed, the install is still held, was removed, or was superseded."""
     return not s.ever_installed or s.installed or s.phase == "removed"
@@ -440,6 +450,7 @@ LIFECYCLE: Machine[PlacementState] = Machine(
     ),
     holds=(
         (_INV13, lambda s: not s.installed or s.install_ready),
+        (INSTALL_DOES_NOT_GRANT_PAYLOAD_OR_RUN, _grants_nothing),
         (HISTORY_PRESERVED_ON_WITHDRAWAL, _history_kept),
         (_UPGRADE, lambda s: not s.replacement_target_admitted or s.replacement_published),
         (PLACEMENT_IS_CONFIG_ONLY, lambda s: not any(method_surface_key(k) for k in s.config)),

@@ -209,7 +209,10 @@ def _retired(state: VersionState, data: ReasonData) -> VersionState:
 NEW_VERSION = "draft a new version number instead: `gitdocket version draft {archetype} NEW-VERSION`"
 OPEN_FIRST = "open the draft first: `gitdocket version draft {archetype} {version}`"
 # A version that has no draft (never created, or abandoned) is not "frozen": cite no invariant.
-NO_DRAFT = (Refusal(("init",), TRANSITION_NOT_ALLOWED, OPEN_FIRST), Refusal(("abandoned",), TRANSITION_NOT_ALLOWED))
+NO_DRAFT = (
+    Refusal(("init",), TRANSITION_NOT_ALLOWED, OPEN_FIRST),
+    Refusal(("abandoned",), TRANSITION_NOT_ALLOWED, NEW_VERSION),
+)
 
 TRANSITIONS: tuple[Transition[VersionState, Any], ...] = (
     Transition(
