@@ -173,3 +173,20 @@ def test_the_docs_name_only_declared_rules() -> None:
         and not hasattr(contracts, name)
     }
     assert unknown == set()
+
+
+def test_the_docs_tables_give_each_rule_its_declared_kind() -> None:
+    """Rows of an ``| invariant | kind |`` table in the docs agree with the declarations."""
+    rows: list[tuple[str, str, str]] = []
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        table = False
+        for line in page.read_text().splitlines():
+            if line.startswith("| invariant | kind |"):
+                table = True
+            elif table and line.startswith("|") and not line.startswith("|---"):
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                rows.extend((name, cells[1], page.name) for name in re.findall(r"`([A-Z_]+)`", cells[0]))
+            elif not line.startswith("|"):
+                table = False
+    assert rows
+    assert [(n, k, p) for n, k, p in rows if INVARIANTS[n].kind != k] == []
