@@ -9,7 +9,7 @@ signature checks are computation; the Sigstore check is injected (it needs the t
 from __future__ import annotations
 
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,15 +139,17 @@ def policy_resolver(policy: PolicyState, owners: Callable[[str], Role | None]) -
     return resolve
 
 
-def judging_policy(target: Scope[Any], event: Event, policies: Sequence[PolicyState]) -> PolicyState | str:
-    """The policy ``event`` is judged by (``policies[v]`` is version ``v``), or why there is
-    none. A policy change is judged by the policy just before it: naming the version it creates
-    would let anyone the policy lists sign their own promotion to root. The writers (before they
-    extend a log) and ``verify`` both ask this."""
+def judging_policy(
+    target: Scope[Any], event: Event, policy_at: Callable[[int], PolicyState | None]
+) -> PolicyState | str:
+    """The policy ``event`` is judged by (``policy_at(v)``: the policy at version ``v``, None when
+    there is no such version), or why there is none. A policy change is judged by the policy just
+    before it: naming the version it creates would let anyone the policy lists sign their own
+    promotion to root. The writers (before they extend a log) and ``verify`` both ask this."""
     version = event.policy_version
     if target.kind == "policy" and version != event.seq - 1:
         return f"names policy v{version}, but the policy before it is v{event.seq - 1}"
-    policy = policies[version] if 0 <= version < len(policies) else None
+    policy = policy_at(version)
     if policy is None or (target.kind != "policy" and policy.phase == "none"):
         return f"names policy v{version}, which does not exist"
     return policy

@@ -150,7 +150,7 @@ def _check_replacement(state: PlacementState, data: ReplacementData) -> None:
     _check_package(data.package)
 
 
-def _check_upgrade(state: PlacementState, data: UpgradeData) -> None:
+def _check_offered(state: PlacementState, data: UpgradeData) -> None:
     repl = state.replacement
     if repl is None or not state.replacement_published or repl.version != data.version:
         raise InvariantError(
@@ -158,18 +158,28 @@ def _check_upgrade(state: PlacementState, data: UpgradeData) -> None:
             _UPGRADE,
             "an owner of the archetype offers it first (`gitdocket placement offer`)",
         )
-    if isinstance(data, AutoUpgradeData):
-        if not state.auto_upgrade:
-            raise InvariantError(
-                "the holder did not opt in to auto-upgrade",
-                _UPGRADE,
-                "the target admits the replacement, then the holder upgrades",
-            )
-    elif not state.replacement_target_admitted:
+
+
+def _check_upgrade(state: PlacementState, data: UpgradeData) -> None:
+    """The holder upgrades to a replacement the owners offered and the target admitted."""
+    _check_offered(state, data)
+    if not state.replacement_target_admitted:
         raise InvariantError(
             f"the target has not admitted {data.version}",
             _UPGRADE,
             "a project admin runs `gitdocket placement admit P/N --to VERSION`",
+        )
+    _check_package(data.package)
+
+
+def _check_auto_upgrade(state: PlacementState, data: AutoUpgradeData) -> None:
+    """An owner's release upgrades an offered replacement only where the holder opted in."""
+    _check_offered(state, data)
+    if not state.auto_upgrade:
+        raise InvariantError(
+            "the holder did not opt in to auto-upgrade",
+            _UPGRADE,
+            "the target admits the replacement, then the holder upgrades",
         )
     _check_package(data.package)
 
@@ -379,7 +389,7 @@ TRANSITIONS: tuple[Transition[PlacementState, Any], ...] = (
         hint=_STATUS,
         role="owners:{archetype}",
         invariant=_UPGRADE,
-        guard=_check_upgrade,
+        guard=_check_auto_upgrade,
         apply=_upgraded,
         doc="an owner's release upgrades a placement whose holder opted in to auto-upgrade",
     ),

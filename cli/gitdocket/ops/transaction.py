@@ -223,11 +223,14 @@ class Transaction:
                 "a root holder renews it: `gitdocket policy expires TIME` (or `never`)",
             )
 
-    def _policy_versions(self) -> list[PolicyState]:
-        """``result[v]``: the policy at version ``v`` (0: before it existed)."""
+    def _policy_at(self, version: int) -> PolicyState | None:
+        """The policy at ``version`` (0: before it existed); folds the policy log only for an
+        older version than the current one."""
+        if version == self.policy.version:
+            return self.policy
         if self._policies is None:
             self._policies = policy_versions((e.type, e.data) for e in self.log(POLICY).events)
-        return self._policies
+        return self._policies[version] if 0 <= version < len(self._policies) else None
 
     def _check_tail(self, current: ScopeLog[Any]) -> None:
         """Refuse to extend a log whose last line does not verify: only the tail, so a write
@@ -248,7 +251,7 @@ class Transaction:
 
     def _tail_problems(self, current: ScopeLog[Any], last: Event) -> list[str]:
         target = current.scope
-        named = judging_policy(target, last, self._policy_versions())
+        named = judging_policy(target, last, self._policy_at)
         if isinstance(named, str):
             return [named]
         if isinstance(current.state, PolicyState):  # signed by the root before (if any) and after

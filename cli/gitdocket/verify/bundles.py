@@ -191,7 +191,7 @@ def _signatures(
     target: Scope[BundleState], events: list[Event], policies: Sequence[PolicyState], errors: list[str]
 ) -> None:
     for event in events:
-        policy = judging_policy(target, event, policies)
+        policy = judging_policy(target, event, lambda v: policies[v] if 0 <= v < len(policies) else None)
         if isinstance(policy, str):
             errors.append(f"Builder signature: seq {event.seq} {policy}")
             continue

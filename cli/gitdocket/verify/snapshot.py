@@ -85,7 +85,7 @@ def _signatures(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
         return  # nothing can be judged without the policy; its SCOPE_DELETED says why
     for index, event in enumerate(record.events):
         where = f"{target.history_path}:{event.seq}"
-        policy = judging_policy(target, event, ctx.policies)
+        policy = judging_policy(target, event, ctx.policy_at)
         if isinstance(policy, str):
             yield Finding(
                 where,
