@@ -19,6 +19,7 @@ from gitdocket.commands.output import (
     session,
     table,
 )
+from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import check_name, check_version, scope
 from gitdocket.ops import versions as version_ops
 from gitdocket.ops.documents import read_json
@@ -104,7 +105,7 @@ def versioned_states(repo: Path, kind: str, names: list[str] | None) -> list[tup
     return [
         (name, number, load_log(tree, scope(kind, name, number)).state)
         for name in (names if names is not None else tree.listdir(root))
-        for number in sorted(tree.listdir(f"{root}/{name}"), key=version_ops.semver_key)
+        for number in sorted(tree.listdir(f"{root}/{name}"), key=semver_key)
     ]
 
 

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, model_validator
 
+from gitdocket.core.fields import BundleId, Digest, GitOid, Name, Sha256Hex, Timestamp
 from gitdocket.core.model import Record
 
 __all__ = [
@@ -49,11 +50,9 @@ __all__ = [
     "ReadinessSummary",
     "RegistryConfig",
     "RelPath",
-    "Sha256",
     "SmokeRun",
     "SourceRun",
     "StagingToProd",
-    "Timestamp",
 ]
 
 REGISTRY_YAML = "registry/registry.yaml"
@@ -71,7 +70,7 @@ class ArchetypeDoc(Record):
 
 
 class EnvironmentConfig(Record):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    name: Name
     sources: tuple[str | None, ...] = ()
     gate_profile: Literal["strict", "transitional", "promotion"] | None = None
     require_gate: bool = False
@@ -127,12 +126,6 @@ class Posture(Record):
     crossing_terms: str = ""
 
 
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-
-
-Timestamp = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")]
-
-
 def _relative(path: str) -> str:
     parts = path.split("/")
     if not path or path.startswith("/") or "\\" in path or "\x00" in path or any(p in ("", ".", "..") for p in parts):
@@ -151,7 +144,7 @@ class OpenRecord(Record):
 
 
 class GitMeta(Record):
-    commit: str | None = Field(pattern=r"^[0-9a-f]{40}$")
+    commit: GitOid | None
     dirty: bool | None
 
 
@@ -167,14 +160,14 @@ class PackageRef(Record):
 
     archetype: str
     version: str
-    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    content_hash: Digest
 
 
 class ManifestPayload(Record):
     runtime_root: Literal["payload/runtime"] = "payload/runtime"
     registry_root: Literal["payload/registry"] = "payload/registry"
-    runtime_checksums: dict[RelPath, Sha256]
-    registry_checksums: dict[RelPath, Sha256]
+    runtime_checksums: dict[RelPath, Sha256Hex]
+    registry_checksums: dict[RelPath, Sha256Hex]
     packages: tuple[PackageRef, ...] = ()
 
 
@@ -182,7 +175,7 @@ class ManifestEvidence(Record):
     root: Literal["evidence"] = "evidence"
     files: tuple[RelPath, ...]
     required: tuple[RelPath, ...]
-    checksums: dict[RelPath, Sha256]
+    checksums: dict[RelPath, Sha256Hex]
 
     @model_validator(mode="after")
     def _consistent(self) -> ManifestEvidence:
@@ -204,8 +197,8 @@ class BundleManifest(Record):
     """``bundle_manifest.json`` (contract ``release_bundle_v1``)."""
 
     contract: Literal["release_bundle_v1"]
-    bundle_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}-\d{8}-\d{6}-([0-9a-f]{8}|nogit)$")
-    bundle_label: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    bundle_id: BundleId
+    bundle_label: Name
     created_at: Timestamp
     source: ManifestSource
     payload: ManifestPayload

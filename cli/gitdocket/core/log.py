@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
+from gitdocket.core.fields import Digest, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.errors import DocketError, InputError, StateError
 
@@ -61,7 +62,7 @@ SignatureEntry = Annotated[SshSignature | SigstoreSignature, Field(discriminator
 class Event(Record):
     seq: int = Field(ge=1)
     prev: str | None
-    at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+    at: Timestamp
     type: str = Field(pattern=r"^[a-z][a-z_]*$")
     actor: str = Field(min_length=1)
     data: dict[str, Any]
@@ -171,7 +172,7 @@ class LogPosition(Record):
 
     scope: str = Field(min_length=1)
     seq: int = Field(ge=1)
-    head: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    head: Digest
 
 
 def render_current(scope_path: str, state: dict[str, Any], seq: int, head: str | None) -> bytes:

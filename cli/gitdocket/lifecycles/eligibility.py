@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from gitdocket.core.fields import semver_key
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.package import PackageState
-from gitdocket.lifecycles.placement import PlacementState, version_key
+from gitdocket.lifecycles.placement import PlacementState
 
 __all__ = ["REASONS", "Verdict", "distribution_phase", "parse_time", "update_available", "verdict"]
 
@@ -120,5 +121,5 @@ def distribution_phase(package: PackageState, placement: PlacementState) -> str:
 
 def update_available(pinned: str, published: Iterable[str]) -> str | None:
     """The newest published version newer than ``pinned``, if any ("update available")."""
-    newer = [v for v in published if version_key(v) > version_key(pinned)]
-    return max(newer, key=version_key) if newer else None
+    newer = [v for v in published if semver_key(v) > semver_key(pinned)]
+    return max(newer, key=semver_key) if newer else None

@@ -12,10 +12,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from gitdocket.core.documents import Posture
+from gitdocket.core.fields import Digest, GitOid
 from gitdocket.core.model import Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
-from gitdocket.lifecycles.version import HEX40
 
 __all__ = ["LIFECYCLE", "Manifest", "PackageState"]
 
@@ -23,8 +23,8 @@ __all__ = ["LIFECYCLE", "Manifest", "PackageState"]
 class Manifest(Record):
     archetype: str
     version: str
-    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
-    method_tree: str = Field(pattern=HEX40)
+    content_hash: Digest
+    method_tree: GitOid
     protection_posture: Posture
     publisher: str
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from gitdocket.adapters.files import MAX_FILE_BYTES, validate
 from gitdocket.core.canonical import loads_strict, sha256_hex
-from gitdocket.core.scopes import Scope, check_version, scope, semver_key
+from gitdocket.core.fields import semver_key
+from gitdocket.core.scopes import Scope, check_version, scope
 from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError
 from gitdocket.lifecycles.version import AgentConfig, FileEntry, Provenance, Snapshot, content_hash
 from gitdocket.ops.documents import archetype_doc
 from gitdocket.ops.transaction import Transaction, timestamp
 
-__all__ = ["abandon", "draft", "freeze", "retire", "semver_key", "snapshot_of"]
+__all__ = ["abandon", "draft", "freeze", "retire", "snapshot_of"]
 
 
 def _require_archetype(tx: Transaction, name: str) -> None:

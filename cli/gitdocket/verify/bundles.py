@@ -30,13 +30,14 @@ from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import (
     BundleManifest,
 )
+from gitdocket.core.fields import BUNDLE_ID_RE
 from gitdocket.core.log import Event, chain_problems, head_digest, iter_lines, parse_history, render_current
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles.authz import authorize
-from gitdocket.lifecycles.bundle import BUNDLE_ID_RE, MANIFEST, SECTIONS, BundleState, manifest_digest
 from gitdocket.lifecycles.bundle import LIFECYCLE as BUNDLE
+from gitdocket.lifecycles.bundle import MANIFEST, SECTIONS, BundleState, manifest_digest
 from gitdocket.lifecycles.policy import PolicyState, lookup_role
 from gitdocket.verify.context import Context
 from gitdocket.verify.findings import Finding

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from gitdocket.core.scopes import Scope, semver_key
+from gitdocket.core.fields import semver_key
+from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import machine_for
 from gitdocket.lifecycles.authz import authorize

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gitdocket.core import sshsig
+from gitdocket.core.fields import SEMVER_RE
 from gitdocket.core.log import Event, iter_lines, parse_line
-from gitdocket.core.scopes import SEMVER_RE, Scope, scope
+from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, TrustError
 from gitdocket.verify.context import Context, Pending, RefView, ScopeRecord
 from gitdocket.verify.findings import Finding
