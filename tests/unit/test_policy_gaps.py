@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from gitdocket.core.fields import parse_time
 from gitdocket.core.log import Event, event_line, head_digest, parse_history
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.core.tree import MemoryTree
@@ -144,8 +145,7 @@ def _expiring_tree() -> MemoryTree:
 
 
 def _tx_at(tree: MemoryTree, when: str, *names: str) -> Transaction:
-    at = datetime.fromisoformat(when.replace("Z", "+00:00"))
-    return Transaction(tree, [signer(n) for n in names], at)
+    return Transaction(tree, [signer(n) for n in names], parse_time(when))
 
 
 def test_before_the_expiry_writes_go_through_and_at_it_they_stop() -> None:

@@ -14,6 +14,7 @@ from gitdocket.adapters.files import validate
 from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun
+from gitdocket.core.fields import format_time
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles.gate import Evidence
@@ -22,7 +23,6 @@ from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import timestamp
 from gitdocket.verify.environments import verify_environment
 
 __all__ = ["deployments", "history", "promote", "rollback", "status"]
@@ -89,7 +89,7 @@ def _write_report(report: PromotionReport, reports_dir: Path) -> Path:
 
 def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Path, fmt: str) -> dict[str, Any]:
     if req.gated:
-        report = env_ops.evaluate(session.snapshot(), req, timestamp(session.now))
+        report = env_ops.evaluate(session.snapshot(), req, format_time(session.now))
         failed = first_failure(report)
         if failed is not None:
             path = _write_report(report, reports_dir)

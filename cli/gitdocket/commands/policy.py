@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from gitdocket.commands.output import common, done, emit, format_option, keys_option, repo_option, session, table
+from gitdocket.core.fields import format_time
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops import policies as policy_ops
 from gitdocket.ops.transaction import POLICY, load_log
@@ -120,7 +121,7 @@ def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> No
     `gitdocket verify` reports any other event written at or after it (POLICY_EXPIRED).
     """
     expires = policy_ops.parse_expiry(when)
-    label = expires.strftime("%Y-%m-%dT%H:%M:%SZ") if expires else "never"
+    label = format_time(expires) if expires else "never"
     result, stamp = session(repo, keys).write(
         f"docket: policy expires {label}", lambda tx: policy_ops.set_expiry(tx, expires)
     )

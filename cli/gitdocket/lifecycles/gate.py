@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError
 
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import GateReport, PromotionReadiness
+from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.model import Record
 from gitdocket.errors import DocketError
 
@@ -156,11 +157,11 @@ class _Checks:
 
 
 def _parse_time(value: str) -> datetime | None:
+    """Evidence written by other tools: a time without a zone is UTC; None when unreadable."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return parse_time(value, naive=UTC)
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _exceptions(doc: Evidence | None, now: str, checks: _Checks) -> dict[str, dict[str, str]]:
@@ -207,7 +208,7 @@ def _exceptions(doc: Evidence | None, now: str, checks: _Checks) -> dict[str, di
             active[str(fields["check_id"]).strip()] = {
                 "approved_by": str(fields["approved_by"]).strip(),
                 "reason": str(fields["reason"]).strip(),
-                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "expires_at": format_time(expires),
             }
     return active
 
