@@ -10,11 +10,11 @@ import click
 
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
-from gitdocket.adapters.files import validate
 from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun
 from gitdocket.core.fields import format_time
+from gitdocket.core.model import validate
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles.gate import Evidence
@@ -49,7 +49,7 @@ def _source_run(path: Path | None) -> SourceRun | None:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})", "pass release_bundle_promotion_source.json") from exc
-    return validate(SourceRun, loads_strict(raw, where), where)  # type: ignore[no-any-return]
+    return validate(SourceRun, loads_strict(raw, where), where)
 
 
 def _bundle_id(spec: str, session: Session) -> str:

@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError
 
 from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
 from gitdocket.core.fields import Digest, Timestamp
-from gitdocket.core.model import Record
+from gitdocket.core.model import Record, first_error
 from gitdocket.errors import DocketError, InputError, StateError
 
 __all__ = [
@@ -131,9 +131,7 @@ def parse_line_strictly(line: bytes, where: str) -> Event:
     try:
         event = Event.model_validate(obj)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "event"
-        raise StateError(f"{where}: {loc}: {first['msg']}", "restore the line from git history") from exc
+        raise StateError(f"{where}: {first_error(exc, 'event')}", "restore the line from git history") from exc
     if event_line(event) != line:
         raise StateError(
             f"{where}: line is not in canonical form (hand-edited?)",

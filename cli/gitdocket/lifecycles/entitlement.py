@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from gitdocket.core.fields import Digest, Timestamp
-from gitdocket.core.model import Record
+from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, NoData, Transition
 
@@ -81,10 +81,6 @@ class ActivateData(Record):
 
 class ReceiptData(Record):
     reference: str = Field(min_length=1, max_length=200)
-
-
-class ReasonData(Record):
-    reason: str = Field(min_length=1)
 
 
 _INSTALLED = "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT"

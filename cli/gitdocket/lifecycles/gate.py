@@ -22,7 +22,7 @@ from pydantic import Field, ValidationError
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import GateReport, PromotionReadiness
 from gitdocket.core.fields import format_time, parse_time
-from gitdocket.core.model import Record
+from gitdocket.core.model import Record, first_error
 from gitdocket.errors import DocketError
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "Evidence",
     "GateProfile",
     "evaluate_gate",
-    "first_error",
     "status_is_pass",
 ]
 
@@ -130,12 +129,6 @@ class Evidence:
 
 def status_is_pass(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in {"pass", "passed", "ok", "success"}
-
-
-def first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "document"
-    return f"{loc}: {err['msg']}"
 
 
 def _ratio(value: Any) -> float:

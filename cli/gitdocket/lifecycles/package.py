@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
-
 from gitdocket.core.documents import Posture
 from gitdocket.core.fields import Digest, GitOid
-from gitdocket.core.model import Record
+from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
 
@@ -36,10 +34,6 @@ class PackageState(Record):
     version: str = ""
     manifest: Manifest | None = None
     withdrawn_reason: str | None = None
-
-
-class ReasonData(Record):
-    reason: str = Field(min_length=1)
 
 
 TRANSITIONS = (

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from gitdocket.core.fields import Digest, GitOid, Name, Semver, semver_key
-from gitdocket.core.model import Record
+from gitdocket.core.model import OptionalReasonData, Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
 
@@ -139,10 +139,6 @@ class AutoUpgradeData(UpgradeData):
     archetype: Name
 
 
-class ReasonData(Record):
-    reason: str = ""
-
-
 class EditData(Record):
     """A patch: ``None`` leaves a field as it is. There is no field for the method (INV-24)."""
 
@@ -201,7 +197,7 @@ TRANSITIONS = (
         "install_disabled",
         ("installed",),
         "disabled",
-        ReasonData,
+        OptionalReasonData,
         role="holders:{0}",
         doc="stop using the install; history stays",
     ),
@@ -210,7 +206,7 @@ TRANSITIONS = (
         "install_removed",
         INSTALL_PHASES,
         "removed",
-        ReasonData,
+        OptionalReasonData,
         role="holders:{0}",
         invariant="HISTORY_PRESERVED_ON_WITHDRAWAL",
         doc="remove the install (future-only: the log keeps every record)",
@@ -260,7 +256,7 @@ TRANSITIONS = (
         "install_denied",
         ("install_requested",),
         "denied",
-        ReasonData,
+        OptionalReasonData,
         role="admins:{0}",
         doc="the target's admins deny (or let expire) the request",
     ),
@@ -434,7 +430,7 @@ def _apply(state: PlacementState, row: Transition, data: Any) -> PlacementState:
         update = _upgraded(state)
     elif row.command == "EditPlacement":
         update = _edited(data)
-    if isinstance(data, ReasonData):
+    if isinstance(data, OptionalReasonData):
         update["reason"] = data.reason or None
     return state.model_copy(update=update)
 

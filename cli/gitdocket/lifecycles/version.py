@@ -15,7 +15,7 @@ from pydantic import Field
 from gitdocket.core.canonical import canonical, sha256_hex
 from gitdocket.core.documents import Posture
 from gitdocket.core.fields import Digest, GitOid, Sha256Hex
-from gitdocket.core.model import Record
+from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
 
@@ -79,10 +79,6 @@ class DraftData(Record):
 
 class PackageRefData(Record):
     package: str = Field(min_length=1)
-
-
-class ReasonData(Record):
-    reason: str = Field(min_length=1)
 
 
 def content_hash(manifest: dict[str, FileEntry]) -> str:

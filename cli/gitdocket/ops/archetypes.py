@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitdocket.adapters.files import load_yaml, read_folder, validate
+from gitdocket.adapters.files import load_yaml, read_folder
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import ArchetypeDoc
+from gitdocket.core.model import validate
 from gitdocket.core.scopes import check_name, scope
 from gitdocket.errors import InputError, InvariantError
 from gitdocket.lifecycles.version import AgentConfig

@@ -20,6 +20,7 @@ from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_tre
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import BundleManifest, PackageRef, RegistryConfig
 from gitdocket.core.fields import format_time
+from gitdocket.core.model import first_error
 from gitdocket.core.scopes import check_name, check_version, scope
 from gitdocket.core.secrets import find_secrets
 from gitdocket.core.tree import TreeRef, TreeView
@@ -33,7 +34,6 @@ from gitdocket.lifecycles.bundle import (
     manifest_digest,
     manifest_for,
 )
-from gitdocket.lifecycles.gate import first_error
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.transaction import POLICY, Transaction, load_log

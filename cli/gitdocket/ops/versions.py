@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from gitdocket.adapters.files import MAX_FILE_BYTES, validate
+from gitdocket.adapters.files import MAX_FILE_BYTES
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.fields import format_time, semver_key
+from gitdocket.core.model import validate
 from gitdocket.core.scopes import Scope, check_version, scope
 from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError

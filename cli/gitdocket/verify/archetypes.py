@@ -9,9 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from gitdocket.adapters.files import load_yaml, validate
+from gitdocket.adapters.files import load_yaml
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig
+from gitdocket.core.model import validate
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles.version import AgentConfig

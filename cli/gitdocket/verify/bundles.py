@@ -32,6 +32,7 @@ from gitdocket.core.documents import (
 )
 from gitdocket.core.fields import BUNDLE_ID_RE
 from gitdocket.core.log import Event, chain_problems, head_digest, iter_lines, parse_history, render_current
+from gitdocket.core.model import first_error
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
@@ -124,9 +125,7 @@ def _parse_manifest(data: bytes | None, errors: list[str]) -> BundleManifest | N
     try:
         return BundleManifest.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "manifest"
-        errors.append(f"Invalid manifest: {loc}: {first['msg']}")
+        errors.append(f"Invalid manifest: {first_error(exc, 'manifest')}")
         return None
 
 

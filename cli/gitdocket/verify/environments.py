@@ -18,12 +18,12 @@ from pydantic import ValidationError
 
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import PromotionReport
+from gitdocket.core.model import first_error
 from gitdocket.core.scopes import scope
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.environment import DeploymentState
-from gitdocket.lifecycles.gate import first_error
 from gitdocket.verify.bundles import REBUILD, bundle_contents
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
