@@ -10,11 +10,11 @@ import click
 
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
+from gitdocket.adapters.files import load_yaml
 from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
 from gitdocket.core.canonical import loads_strict, render
-from gitdocket.core.documents import PromotionReport, SourceRun
+from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
-from gitdocket.core.model import validate
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles.gate import Evidence
@@ -49,7 +49,7 @@ def _source_run(path: Path | None) -> SourceRun | None:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})", "pass release_bundle_promotion_source.json") from exc
-    return validate(SourceRun, loads_strict(raw, where), where)
+    return parse_document(SourceRun, raw, where, loads_strict)
 
 
 def _bundle_id(spec: str, session: Session) -> str:
@@ -306,7 +306,7 @@ def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
     session = Session(repo)
     tree = session.snapshot()
     env_ops.environment_config(tree, environment)
-    findings = verify_environment(tree, environment)
+    findings = verify_environment(tree, environment, parse_yaml=load_yaml)
     if findings:
         raise StateError(
             f"environment {environment} does not verify: {findings[0].line()}"

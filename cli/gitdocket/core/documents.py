@@ -10,18 +10,21 @@ models, one per contract:
 
 Documents gitdocket writes (manifest, promotion report) refuse unknown fields. Evidence that other
 tools may produce (the gate report, promotion readiness) keeps unknown fields, so a newer
-generator does not break an older gitdocket. Pure: models only; parsing lives in
-``adapters.files``, and ``verify.contracts`` maps contract names to these models.
+generator does not break an older gitdocket. ``parse_document`` turns a document's bytes into its
+model, with the parser as an argument: the YAML parser is I/O-side (``adapters.files.load_yaml``),
+so the pure layers never import it; ``ops.documents`` and ``verify.archetypes`` both read through
+here. ``verify.contracts`` maps contract names to these models.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from gitdocket.core.fields import BundleId, Digest, GitOid, Name, Sha256Hex, Timestamp
-from gitdocket.core.model import Record
+from gitdocket.core.model import Record, validate
 
 __all__ = [
     "REGISTRY_YAML",
@@ -41,6 +44,7 @@ __all__ = [
     "ManifestSummary",
     "OpenRecord",
     "PackageRef",
+    "Parser",
     "Posture",
     "PromotionCheck",
     "PromotionReadiness",
@@ -53,10 +57,23 @@ __all__ = [
     "SmokeRun",
     "SourceRun",
     "StagingToProd",
+    "parse_document",
 ]
 
 REGISTRY_YAML = "registry/registry.yaml"
 """Where a registry's configuration lives (``RegistryConfig``)."""
+
+Parser = Callable[[bytes, str], Any]
+"""``parse(raw, where)``: a document's bytes as plain data, or a ``DocketError`` naming ``where``
+(``adapters.files.load_yaml`` for YAML, ``core.canonical.loads_strict`` for JSON)."""
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_document(model: type[ModelT], raw: bytes, where: str, parse: Parser) -> ModelT:
+    """The document ``raw`` (the file at ``where``) parsed and validated against ``model``, or an
+    ``InputError`` in one line naming the file and the field."""
+    return validate(model, parse(raw, where), where)
 
 
 class ArchetypeDoc(Record):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from gitdocket.adapters.files import MAX_FILE_BYTES
 from gitdocket.core.canonical import loads_strict, sha256_hex
+from gitdocket.core.documents import parse_document
 from gitdocket.core.fields import format_time, semver_key
-from gitdocket.core.model import validate
 from gitdocket.core.scopes import Scope, check_version, scope
 from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError
@@ -88,7 +88,7 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
             "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
             "add the agent configuration (model, skills, tools)",
         )
-    config = validate(AgentConfig, loads_strict(raw, config_path), config_path)
+    config = parse_document(AgentConfig, raw, config_path, loads_strict)
     doc = archetype_doc(tx.tree, name)
     provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor, frozen_at=format_time(tx.at))
     return Snapshot(
