@@ -11,7 +11,7 @@ import click
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
 from gitdocket.adapters.files import load_yaml
-from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
+from gitdocket.commands.output import common, emit, emit_table, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
@@ -149,9 +149,7 @@ def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Pat
     show_default="the current folder",
     help="Where release_bundle_promotion_<env>.json is written for gated promotions.",
 )
-@repo_option
-@keys_option
-@format_option
+@writer
 def promote(
     spec: str,
     environment: str | None,
@@ -204,9 +202,7 @@ def promote(
     help="Roll back to this bundle (it must have been promoted to the environment). "
     "Default: the previous release in the environment's history.",
 )
-@repo_option
-@keys_option
-@format_option
+@writer
 def rollback(environment: str, reason: str, target: str | None, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Point an environment back at its previous verified release. Only the pointer moves."""
     if not reason.strip():
@@ -269,27 +265,17 @@ def history(environment: str, repo: Path, fmt: str) -> None:
     """Every promotion and rollback of an environment, oldest first."""
     scope("environment", environment)
     rows = env_ops.history(Session(repo).snapshot(), environment)
-    emit(
-        fmt,
-        rows,
-        lambda: table(
-            f"history of {environment}",
-            ["seq", "at", "event", "bundle", "by", "from", "gate", "reason"],
-            [
-                (
-                    r["seq"],
-                    r["at"],
-                    r["type"],
-                    r["bundle_id"],
-                    r["actor"],
-                    r["source_environment"],
-                    r["gate_decision"],
-                    r["reason"],
-                )
-                for r in rows
-            ],
-        ),
-    )
+    columns = {
+        "seq": "seq",
+        "at": "at",
+        "event": "type",
+        "bundle": "bundle_id",
+        "by": "actor",
+        "from": "source_environment",
+        "gate": "gate_decision",
+        "reason": "reason",
+    }
+    emit_table(fmt, f"history of {environment}", rows, columns)
 
 
 @click.group()
