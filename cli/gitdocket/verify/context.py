@@ -250,6 +250,18 @@ class Context:
             )
         return record
 
+    def deleted(self, target: Scope, why: str) -> Finding:
+        """The finding that ``target`` is gone although ``why`` proves it existed; it is now
+        ``missing``, so checks that depend on it stay quiet."""
+        self.missing.add(target)
+        return Finding(
+            target.path,
+            "SCOPE_DELETED",
+            f"is gone, but {why}",
+            target.label,
+            hint=f"scopes are never deleted; restore {target.path} from git history",
+        )
+
     def _unreadable(self, record: ScopeRecord, where: str, message: str) -> None:
         self.add(
             Finding(

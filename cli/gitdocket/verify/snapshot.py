@@ -206,14 +206,7 @@ def _missing_scopes(ctx: Context) -> Iterable[Finding]:
     for target, named_by in sorted(ctx.named.items()):
         if target in ctx.records or target in ctx.missing:
             continue
-        ctx.missing.add(target)
-        yield Finding(
-            target.path,
-            "SCOPE_DELETED",
-            f"is gone, but {named_by} still names it",
-            target.label,
-            hint=f"scopes are never deleted; restore {target.path} from git history",
-        )
+        yield ctx.deleted(target, f"{named_by} still names it")
 
 
 def check_log(ctx: Context, record: ScopeRecord) -> list[Finding]:

@@ -243,14 +243,7 @@ def _check_tag(
         )
         return
     if record is None:
-        ctx.missing.add(target)
-        yield Finding(
-            target.path,
-            "SCOPE_DELETED",
-            f"is gone, but its signed tag {name} proves it existed",
-            target.label,
-            hint=f"scopes are never deleted; restore {target.path} from git history",
-        )
+        yield ctx.deleted(target, f"its signed tag {name} proves it existed")
     elif not record.broken and record.lines[: len(tagged)] != tagged:
         record.broken = True
         yield Finding(
