@@ -343,3 +343,10 @@ def test_the_session_reads_the_clock_only_when_asked(monkeypatch: pytest.MonkeyP
     assert session.now == datetime(2026, 3, 1, 12, tzinfo=UTC)
     pinned = datetime(2026, 1, 2, tzinfo=UTC)
     assert Session(Path("/nonexistent"), now=pinned).now == pinned
+
+
+def test_a_pinned_clock_needs_a_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read as local time, the same GITDOCKET_NOW would stamp different times on different machines."""
+    monkeypatch.setenv("GITDOCKET_NOW", "2026-03-01T12:00:00")
+    with pytest.raises(InputError, match="is not an RFC 3339 time"):
+        Session(Path("/nonexistent")).now  # noqa: B018 - reading it is the point
