@@ -8,20 +8,16 @@ source version into a fork copies more of the source's method, so it is owner-on
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field
 
+from gitdocket.core.fields import PRINCIPAL_RE, GitOid, Name, Semver
 from gitdocket.core.model import Record
-from gitdocket.core.scopes import NAME_RE, SEMVER_RE
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
-from gitdocket.lifecycles.policy import PRINCIPAL_PATTERN
 
 __all__ = ["LIFECYCLE", "ArchetypeState", "ForkOrigin"]
-
-TREE_ID = r"^[0-9a-f]{40}$"
 
 
 class ForkOrigin(Record):
@@ -45,9 +41,9 @@ class OwnersData(Record):
 class ForkData(Record):
     owners: tuple[str, ...]
     threshold: int = Field(default=1, ge=1)
-    source: str = Field(pattern=NAME_RE.pattern)
-    source_version: str | None = Field(default=None, pattern=SEMVER_RE.pattern)
-    method_tree: str | None = Field(default=None, pattern=TREE_ID)
+    source: Name
+    source_version: Semver | None = None
+    method_tree: GitOid | None = None
     """The source's method tree at the fork point: the merge base of the first pull."""
 
 
@@ -57,8 +53,8 @@ class PullData(Record):
 
     source: str
     source_version: str
-    source_tree: str = Field(pattern=TREE_ID)
-    merged_tree: str = Field(pattern=TREE_ID)
+    source_tree: GitOid
+    merged_tree: GitOid
 
 
 TRANSITIONS = (
@@ -114,7 +110,7 @@ def _guard(state: ArchetypeState, _row: Transition, data: Any) -> None:
     if not data.owners:
         raise InvariantError("archetype: at least one owner is required", "ARCHETYPE_HAS_OWNERS")
     for owner in data.owners:
-        if not re.fullmatch(PRINCIPAL_PATTERN, owner):
+        if not PRINCIPAL_RE.fullmatch(owner):
             raise InvariantError(f"archetype: invalid owner {owner!r}", "OWNERS_VALID")
     if data.threshold > len(set(data.owners)):
         raise InvariantError(

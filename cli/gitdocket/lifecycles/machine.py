@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gitdocket.core.model import Record
+from gitdocket.core.model import Record, first_error
 from gitdocket.core.scopes import Scope
 from gitdocket.errors import InputError, InvariantError
 
@@ -62,12 +62,6 @@ class Decision:
     data: dict[str, Any]
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
-    return f"{loc}: {err['msg']}" if loc else str(err["msg"])
-
-
 @dataclass(frozen=True)
 class Machine(Generic[StateT]):
     kind: str
@@ -96,7 +90,7 @@ class Machine(Generic[StateT]):
         try:
             return row.data.model_validate(raw)
         except ValidationError as exc:
-            raise InputError(f"{self.kind} {row.command}: {_first_error(exc)}") from exc
+            raise InputError(f"{self.kind} {row.command}: {first_error(exc, 'data')}") from exc
 
     def decide(self, state: StateT, command: str, data: dict[str, Any] | BaseModel) -> Decision:
         """The event ``command`` produces from ``state``, or ``InvariantError``."""

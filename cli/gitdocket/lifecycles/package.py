@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
-
 from gitdocket.core.documents import Posture
-from gitdocket.core.model import Record
+from gitdocket.core.fields import Digest, GitOid
+from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
-from gitdocket.lifecycles.version import HEX40
 
 __all__ = ["LIFECYCLE", "Manifest", "PackageState"]
 
@@ -23,8 +21,8 @@ __all__ = ["LIFECYCLE", "Manifest", "PackageState"]
 class Manifest(Record):
     archetype: str
     version: str
-    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
-    method_tree: str = Field(pattern=HEX40)
+    content_hash: Digest
+    method_tree: GitOid
     protection_posture: Posture
     publisher: str
 
@@ -36,10 +34,6 @@ class PackageState(Record):
     version: str = ""
     manifest: Manifest | None = None
     withdrawn_reason: str | None = None
-
-
-class ReasonData(Record):
-    reason: str = Field(min_length=1)
 
 
 TRANSITIONS = (

@@ -23,11 +23,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.model import Record
-from gitdocket.core.scopes import NAME_RE, SEMVER_RE
+from gitdocket.core.fields import Digest, GitOid, Name, Semver, semver_key
+from gitdocket.core.model import OptionalReasonData, Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
-from gitdocket.lifecycles.version import HEX40
 
 __all__ = [
     "INSTALL_PHASES",
@@ -37,27 +36,17 @@ __all__ = [
     "Pin",
     "PlacementState",
     "method_surface_key",
-    "version_key",
 ]
 
 Phase = Literal["none", "install_requested", "installed", "disabled", "removed", "denied"]
 INSTALL_PHASES = ("installed", "disabled")
 """Phases in which the placement holds an install (the seed's ``installed`` flag)."""
 
-HASH = r"^sha256:[0-9a-f]{64}$"
 METHOD_SURFACE = frozenset(
     {"model", "skills", "tools", "instructions", "method", "agent_config", "agent-config", "agent-config.json"}
 )
 """Config keys that name the method's defining fields: a placement may never set them (INV-24)."""
 CONFIG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,62}$")
-
-
-def version_key(version: str) -> tuple[Any, ...]:
-    """Sort key of a semantic version; a pre-release sorts before its release."""
-    core, _, pre = version.partition("-")
-    major, minor, patch = (int(x) for x in core.split("."))
-    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
-    return (major, minor, patch, 0 if pre else 1, parts if pre else ())
 
 
 def method_surface_key(key: str) -> bool:
@@ -68,17 +57,17 @@ def method_surface_key(key: str) -> bool:
 class Pin(Record):
     """One frozen, published version, as the placement pins it."""
 
-    archetype: str = Field(pattern=NAME_RE.pattern)
-    version: str = Field(pattern=SEMVER_RE.pattern)
-    content_hash: str = Field(pattern=HASH)
-    method_tree: str = Field(pattern=HEX40)
+    archetype: Name
+    version: Semver
+    content_hash: Digest
+    method_tree: GitOid
 
 
 class PackageRef(Record):
     """What the writer saw of the package log: line ``seq``, its hash, the phase after it."""
 
     seq: int = Field(ge=1)
-    head: str = Field(pattern=HASH)
+    head: Digest
     phase: Literal["draft", "published", "withdrawn"]
 
 
@@ -112,10 +101,10 @@ class PlacementState(Record):
 
 
 class RequestData(Record):
-    archetype: str = Field(pattern=NAME_RE.pattern)
-    version: str = Field(pattern=SEMVER_RE.pattern)
-    content_hash: str = Field(pattern=HASH)
-    method_tree: str = Field(pattern=HEX40)
+    archetype: Name
+    version: Semver
+    content_hash: Digest
+    method_tree: GitOid
     package: PackageRef
 
     def pin(self) -> Pin:
@@ -129,12 +118,12 @@ class ReplacementData(RequestData):
 
 
 class AdmitData(Record):
-    content_hash: str = Field(pattern=HASH)
+    content_hash: Digest
 
 
 class AdmitReplacementData(Record):
-    version: str = Field(pattern=SEMVER_RE.pattern)
-    content_hash: str = Field(pattern=HASH)
+    version: Semver
+    content_hash: Digest
 
 
 class PackageData(Record):
@@ -142,16 +131,12 @@ class PackageData(Record):
 
 
 class UpgradeData(Record):
-    version: str = Field(pattern=SEMVER_RE.pattern)
+    version: Semver
     package: PackageRef
 
 
 class AutoUpgradeData(UpgradeData):
-    archetype: str = Field(pattern=NAME_RE.pattern)
-
-
-class ReasonData(Record):
-    reason: str = ""
+    archetype: Name
 
 
 class EditData(Record):
@@ -212,7 +197,7 @@ TRANSITIONS = (
         "install_disabled",
         ("installed",),
         "disabled",
-        ReasonData,
+        OptionalReasonData,
         role="holders:{0}",
         doc="stop using the install; history stays",
     ),
@@ -221,7 +206,7 @@ TRANSITIONS = (
         "install_removed",
         INSTALL_PHASES,
         "removed",
-        ReasonData,
+        OptionalReasonData,
         role="holders:{0}",
         invariant="HISTORY_PRESERVED_ON_WITHDRAWAL",
         doc="remove the install (future-only: the log keeps every record)",
@@ -271,7 +256,7 @@ TRANSITIONS = (
         "install_denied",
         ("install_requested",),
         "denied",
-        ReasonData,
+        OptionalReasonData,
         role="admins:{0}",
         doc="the target's admins deny (or let expire) the request",
     ),
@@ -331,7 +316,7 @@ def _check_replacement(state: PlacementState, data: ReplacementData) -> None:
             _UPGRADE,
             "a fork is another archetype: place it",
         )
-    if version_key(data.version) <= version_key(state.pin.version):
+    if semver_key(data.version) <= semver_key(state.pin.version):
         _refuse(f"{data.version} is not newer than the pinned {state.pin.version}", _UPGRADE, "offer a newer version")
     _check_package(data.package)
 
@@ -445,7 +430,7 @@ def _apply(state: PlacementState, row: Transition, data: Any) -> PlacementState:
         update = _upgraded(state)
     elif row.command == "EditPlacement":
         update = _edited(data)
-    if isinstance(data, ReasonData):
+    if isinstance(data, OptionalReasonData):
         update["reason"] = data.reason or None
     return state.model_copy(update=update)
 

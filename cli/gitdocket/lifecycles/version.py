@@ -14,7 +14,8 @@ from pydantic import Field
 
 from gitdocket.core.canonical import canonical, sha256_hex
 from gitdocket.core.documents import Posture
-from gitdocket.core.model import Record
+from gitdocket.core.fields import Digest, GitOid, Sha256Hex
+from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.machine import Invariant, Machine, Transition
 
@@ -22,13 +23,11 @@ __all__ = ["LIFECYCLE", "AgentConfig", "FileEntry", "Provenance", "Snapshot", "V
 
 Phase = Literal["init", "draft", "frozen", "packaged", "retired", "abandoned"]
 REQUIRED_FILES = ("instructions.md", ".agent-config.json")
-HEX40 = r"^[0-9a-f]{40}$"
-HEX64 = r"^[0-9a-f]{64}$"
 
 
 class FileEntry(Record):
-    sha256: str = Field(pattern=HEX64)
-    blob: str = Field(pattern=HEX40)
+    sha256: Sha256Hex
+    blob: GitOid
     size: int = Field(ge=0)
 
 
@@ -47,18 +46,18 @@ class AgentConfig(Record):
 
 
 class Provenance(Record):
-    source_commit: str = Field(pattern=HEX40)
+    source_commit: GitOid
     frozen_by: str = Field(min_length=1)
     frozen_at: str = Field(min_length=1)
 
 
 class Snapshot(Record):
-    method_tree: str = Field(pattern=HEX40)
+    method_tree: GitOid
     manifest: dict[str, FileEntry]
     agent_config: AgentConfig
     protection_posture: Posture
     provenance: Provenance
-    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    content_hash: Digest
 
 
 class VersionState(Record):
@@ -75,15 +74,11 @@ class VersionState(Record):
 
 
 class DraftData(Record):
-    method_tree: str = Field(pattern=HEX40)
+    method_tree: GitOid
 
 
 class PackageRefData(Record):
     package: str = Field(min_length=1)
-
-
-class ReasonData(Record):
-    reason: str = Field(min_length=1)
 
 
 def content_hash(manifest: dict[str, FileEntry]) -> str:

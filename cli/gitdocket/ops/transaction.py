@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from gitdocket.core import sshsig
 from gitdocket.core.canonical import canonical, loads_strict
+from gitdocket.core.fields import format_time
 from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
@@ -37,13 +38,9 @@ from gitdocket.lifecycles import machine_for
 from gitdocket.lifecycles.authz import authorize, policy_resolver, valid_signers
 from gitdocket.lifecycles.policy import PolicyState, Role, expired, renews_expiry
 
-__all__ = ["POLICY", "ScopeLog", "Transaction", "load_log", "timestamp"]
+__all__ = ["POLICY", "ScopeLog", "Transaction", "load_log"]
 
 POLICY = scope("policy")
-
-
-def timestamp(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -156,7 +153,7 @@ class Transaction:
         unsigned = Event(
             seq=len(current.events) + 1,
             prev=current.head,
-            at=timestamp(self.at),
+            at=format_time(self.at),
             type=decision.type,
             actor=self.actor,
             data=data_as_read,
@@ -197,7 +194,7 @@ class Transaction:
     def _check_expiry(self, target: Scope, event_type: str, data: dict[str, Any]) -> None:
         """An expired policy accepts nothing but its own renewal (design §4: the policy has an
         expiry); verify reports an event written after it (POLICY_EXPIRED)."""
-        at = timestamp(self.at)
+        at = format_time(self.at)
         if expired(self.policy, at) and not renews_expiry(target, event_type, data, at):
             raise TrustError(
                 f"{POLICY.history_path}: policy v{self.policy.version} expired at "

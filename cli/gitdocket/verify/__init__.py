@@ -9,13 +9,14 @@
 
 Add a check by appending a function ``(Context) -> Iterable[Finding]`` to ``CHECKS`` (snapshot)
 or ``PR_CHECKS`` (pairs of snapshots); checks only read the context. Pure: the repository is
-seen through ``TreeView`` and ``RefView``, and a ``Runner`` (default: in this process; the CLI
-passes ``forking.forked``) computes the independent parts, such as signature checks, wherever
-it likes: the findings are the same.
+seen through ``TreeView`` and ``RefView``, YAML documents are read by the parser the caller passes
+(``parse_yaml``: the CLI passes ``adapters.files.load_yaml``), and a ``Runner`` (default: in this
+process; the CLI passes ``forking.forked``) computes the independent parts, such as signature
+checks, wherever it likes: the findings are the same.
 """
 
 from gitdocket.verify.context import Context, RefView
 from gitdocket.verify.findings import Finding
-from gitdocket.verify.snapshot import CHECKS, verify_snapshot
+from gitdocket.verify.snapshot import CHECKS, verify_context, verify_snapshot
 
-__all__ = ["CHECKS", "Context", "Finding", "RefView", "verify_snapshot"]
+__all__ = ["CHECKS", "Context", "Finding", "RefView", "verify_context", "verify_snapshot"]

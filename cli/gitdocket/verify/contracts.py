@@ -44,6 +44,7 @@ from gitdocket.core.documents import (
     PromotionReport,
     RegistryConfig,
 )
+from gitdocket.core.fields import DIGEST_RE
 from gitdocket.core.log import Event, LogPosition
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import CURRENT, HISTORY, parse_scope_path
@@ -103,7 +104,6 @@ emits; JSON Schema validators ignore it)."""
 _NAME = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"
 _ID_RE = re.compile(rf"^({_NAME})_v([1-9][0-9]*)$")
 _FOLDER_RE = re.compile(rf"^({_NAME})\.v([1-9][0-9]*)$")
-_DIGEST = r"^sha256:[0-9a-f]{64}$"
 
 
 # -- the documents that exist only as contracts ---------------------------------------------------
@@ -388,7 +388,7 @@ def parse_seal(data: bytes | None) -> dict[str, str]:
         isinstance(doc, dict)
         and doc.get("algorithm") == SEAL_ALGORITHM
         and isinstance(entries, dict)
-        and all(_ID_RE.fullmatch(k) and isinstance(v, str) and re.fullmatch(_DIGEST, v) for k, v in entries.items())
+        and all(_ID_RE.fullmatch(k) and isinstance(v, str) and DIGEST_RE.fullmatch(v) for k, v in entries.items())
     )
     if not valid:
         raise StateError(

@@ -17,13 +17,13 @@ from collections.abc import Iterable, Iterator
 from pydantic import ValidationError
 
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.documents import PromotionReport
+from gitdocket.core.documents import Parser, PromotionReport
+from gitdocket.core.model import first_error
 from gitdocket.core.scopes import scope
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.environment import DeploymentState
-from gitdocket.lifecycles.gate import first_error
 from gitdocket.verify.bundles import REBUILD, bundle_contents
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
@@ -211,7 +211,7 @@ class _Only:
             yield from self.tree.walk(path)
 
 
-def verify_environment(tree: TreeView, environment: str) -> list[Finding]:
+def verify_environment(tree: TreeView, environment: str, *, parse_yaml: Parser) -> list[Finding]:
     """Every finding about ``environment``'s chain: its log, its releases and reports, the
     environments it received bundles from, those bundles, and the policy that signed them."""
     prefixes = {"registry/policy", "registry/registry.yaml", f"deployments/{environment}"}
@@ -233,4 +233,4 @@ def verify_environment(tree: TreeView, environment: str) -> list[Finding]:
             for r in state.get("releases", {}).values()
             if isinstance(r, dict) and isinstance(r.get("source_environment"), str)
         )
-    return verify_snapshot(Context(_Only(tree, sorted(prefixes))))
+    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable
 
+from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, chain_problems, head_digest, render_current
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.core.tree import TreeView
@@ -22,7 +23,7 @@ from gitdocket.lifecycles.policy import PolicyState, Role, expired, lookup_role,
 from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, report_order
 
-__all__ = ["CHECKS", "check_log", "verify_snapshot"]
+__all__ = ["CHECKS", "check_log", "verify_context", "verify_snapshot"]
 
 Check = Callable[[Context], Iterable[Finding]]
 CHECKS: list[Check] = []
@@ -205,14 +206,7 @@ def _missing_scopes(ctx: Context) -> Iterable[Finding]:
     for target, named_by in sorted(ctx.named.items()):
         if target in ctx.records or target in ctx.missing:
             continue
-        ctx.missing.add(target)
-        yield Finding(
-            target.path,
-            "SCOPE_DELETED",
-            f"is gone, but {named_by} still names it",
-            target.label,
-            hint=f"scopes are never deleted; restore {target.path} from git history",
-        )
+        yield ctx.deleted(target, f"{named_by} still names it")
 
 
 def check_log(ctx: Context, record: ScopeRecord) -> list[Finding]:
@@ -296,15 +290,20 @@ def _judge(ctx: Context, records: list[ScopeRecord]) -> list[Finding]:
 
 @gc_paused()
 def verify_snapshot(
-    ctx_or_tree: Context | TreeView, refs: RefView | None = None, runner: Runner = in_process
+    tree: TreeView, refs: RefView | None = None, runner: Runner = in_process, *, parse_yaml: Parser
 ) -> list[Finding]:
-    """All findings of one snapshot, sorted by path. ``runner`` (for the ``Context`` built from a
-    tree; a given ``Context`` brings its own) may take part of the work to another process (see
-    ``Runner``); the findings are the same."""
+    """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
+    another process (see ``Runner``); the findings are the same. ``parse_yaml`` reads the YAML
+    documents (``adapters.files.load_yaml``)."""
+    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml))
+
+
+@gc_paused()
+def verify_context(ctx: Context) -> list[Finding]:
+    """``verify_snapshot`` of a ``Context`` already built (PR mode keeps both contexts)."""
     from gitdocket.verify import archetypes  # noqa: F401 - registers the kind-specific checks
     from gitdocket.verify.tags import check_tags, start_tag_checks
 
-    ctx = ctx_or_tree if isinstance(ctx_or_tree, Context) else Context(ctx_or_tree, refs, runner)
     # Policy and archetypes first: other scopes' signatures are judged against their folds.
     ordered = [record for _, record in ctx.ordered()]
     records = [r for r in ordered if r.scope.kind in _FIRST]
