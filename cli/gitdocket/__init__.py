@@ -1,8 +1,9 @@
 """Docket: a GitOps registry for AI-agent archetypes. The git repository is the database.
 
-The pure core (``log``, ``lifecycles``, ``policy``, ``authz``, ``verify``, ``scopes``) imports no
-I/O: no pygit2, click, ruamel, filesystem or clock. Adapters (``store``, ``signing``, ``files``)
-wrap I/O; ``commands`` only parses arguments and prints.
+Laid out by layer (``docs/architecture.md``): ``core``, ``lifecycles`` and ``verify`` are pure (no
+pygit2, click, ruamel, filesystem or clock); ``adapters`` wrap I/O; ``ops`` runs one write as a
+transaction; ``commands`` parses arguments and is the only layer that prints; ``demo`` narrates
+the CLI. ``tests/unit/test_layers.py`` enforces it.
 """
 
 __version__ = "0.1.0"

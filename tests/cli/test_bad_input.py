@@ -260,7 +260,7 @@ def test_a_bug_is_still_one_line(drafted: Registry, monkeypatch: pytest.MonkeyPa
     """Even an unexpected exception leaves the boundary as one error line (exit 1); --debug
     shows the traceback."""
 
-    def broken(*_args: object) -> list[object]:
+    def broken(*_args: object, **_kwargs: object) -> list[object]:
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr(sys.modules["gitdocket.commands.verify"], "verify_snapshot", broken)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from gitdocket.adapters import forking
+from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.store import GitRefs, GitStore
 from gitdocket.verify import verify_snapshot
 from gitdocket.verify.context import Runner, in_process
@@ -20,7 +21,7 @@ from tests.support import Registry
 
 def _findings(registry: Registry, runner: Runner) -> list[Finding]:
     store = GitStore.open(registry.path)
-    return verify_snapshot(store.snapshot(), GitRefs(store.repo), runner=runner)
+    return verify_snapshot(store.snapshot(), GitRefs(store.repo), runner=runner, parse_yaml=load_yaml)
 
 
 @pytest.mark.parametrize(("tamper", "expected"), CATALOGUE)

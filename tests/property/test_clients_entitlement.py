@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from gitdocket.core.documents import Posture
+from gitdocket.core.fields import format_time
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.eligibility import verdict
@@ -54,10 +55,6 @@ COMMANDS = st.sampled_from(
 )
 
 
-def stamp(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 class EntitlementMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -88,7 +85,7 @@ class EntitlementMachine(RuleBasedStateMachine):
                     "phase": "installed" if self.installed else "disabled",
                 }
             },
-            "ActivateEntitlement": {"expires_at": stamp(self.now + timedelta(days=days)) if days > 0 else None},
+            "ActivateEntitlement": {"expires_at": format_time(self.now + timedelta(days=days)) if days > 0 else None},
             "RecordBillingReceipt": {"reference": "B"},
             "RecordSupportReceipt": {"reference": "S"},
             "SuspendEntitlement": {"reason": "r"},
@@ -125,7 +122,7 @@ class EntitlementMachine(RuleBasedStateMachine):
         if result.eligible:
             assert self.installed and self.state.active_entitlement
             assert self.state.phase == "active"
-            assert self.state.expires_at is None or stamp(self.now) < self.state.expires_at
+            assert self.state.expires_at is None or format_time(self.now) < self.state.expires_at
         if self.state.phase in ("suspended", "closed") and self.installed:
             assert result.reason == "Blocked"
 

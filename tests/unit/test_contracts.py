@@ -16,7 +16,7 @@ from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.log import iter_lines
 from gitdocket.core.model import Record
 from gitdocket.errors import InputError, StateError
-from gitdocket.verify import contracts
+from gitdocket.verify import contracts, seal
 from gitdocket.verify.findings import Finding
 from gitdocket.verify.report import VerifyReport
 
@@ -34,7 +34,7 @@ def _committed() -> dict[str, bytes]:
 
 
 COMMITTED = _committed()
-SEAL = contracts.parse_seal((ROOT / contracts.SEAL_PATH).read_bytes())
+SEAL = seal.parse_seal((ROOT / contracts.SEAL_PATH).read_bytes())
 REGENERATE = "run `gitdocket contracts generate` and commit the result"
 
 
@@ -349,7 +349,7 @@ def _with(path: str, schema: dict[str, Any]) -> dict[str, bytes]:
 
 
 def test_committed_seal_covers_every_contract_unchanged() -> None:
-    assert contracts.seal_problems(SEAL, COMMITTED) == []
+    assert seal.seal_problems(SEAL, COMMITTED) == []
     assert set(contracts.CONTRACTS) <= set(SEAL)
 
 
@@ -357,7 +357,7 @@ def test_seal_detects_a_changed_schema() -> None:
     path = contracts.schema_path("event_v1")
     schema = json.loads(COMMITTED[path])
     schema["properties"]["at"]["pattern"] = ".*"
-    [problem] = contracts.seal_problems(SEAL, _with(path, schema))
+    [problem] = seal.seal_problems(SEAL, _with(path, schema))
     assert problem.path == path
     assert "event_v1 changed what it validates" in problem.message
     assert "event_v2" in problem.hint and "gitdocket contracts generate" in problem.hint
@@ -367,7 +367,7 @@ def test_seal_catches_a_change_to_a_property_named_like_an_annotation() -> None:
     path = contracts.schema_path("archetype_v1")
     schema = json.loads(COMMITTED[path])
     schema["properties"]["description"]["type"] = "integer"
-    [problem] = contracts.seal_problems(SEAL, _with(path, schema))
+    [problem] = seal.seal_problems(SEAL, _with(path, schema))
     assert "changed what it validates" in problem.message
 
 
@@ -377,14 +377,14 @@ def test_wording_changes_keep_the_seal() -> None:
     schema["description"] = "Reworded."
     schema["$defs"]["Posture"]["description"] = "Also reworded."
     schema["$defs"]["FileEntry"]["title"] = "Renamed"
-    assert contracts.seal_problems(SEAL, _with(path, schema)) == []
+    assert seal.seal_problems(SEAL, _with(path, schema)) == []
 
 
 def test_seal_reports_a_missing_sealed_schema_and_an_unsealed_one() -> None:
     committed = dict(COMMITTED)
     del committed[contracts.schema_path("policy_v1")]
-    seal = {k: v for k, v in SEAL.items() if k != "event_v1"}
-    problems = contracts.seal_problems(seal, committed)
+    partial = {k: v for k, v in SEAL.items() if k != "event_v1"}
+    problems = seal.seal_problems(partial, committed)
     assert [(p.path, p.message) for p in problems] == [
         ("contracts/event.v1/schema.json", "contract event_v1 is not sealed"),
         ("contracts/policy.v1/schema.json", "sealed contract policy_v1 is missing"),
@@ -393,21 +393,21 @@ def test_seal_reports_a_missing_sealed_schema_and_an_unsealed_one() -> None:
 
 def test_sealing_adds_new_entries_and_never_rewrites_old_ones() -> None:
     partial = {k: v for k, v in SEAL.items() if k != "event_v1"}
-    entries, added = contracts.sealed_with(partial, COMMITTED)
+    entries, added = seal.sealed_with(partial, COMMITTED)
     assert added == ["event_v1"]
     assert entries == SEAL
     path = contracts.schema_path("policy_v1")
     schema = json.loads(COMMITTED[path])
     schema["required"] = ["phase"]
     with pytest.raises(StateError, match="policy_v1 changed what it validates"):
-        contracts.sealed_with(partial, _with(path, schema))
+        seal.sealed_with(partial, _with(path, schema))
 
 
 def test_seal_file_is_deterministic_and_round_trips() -> None:
-    data = contracts.render_seal(dict(reversed(list(SEAL.items()))))
+    data = seal.render_seal(dict(reversed(list(SEAL.items()))))
     assert data == (ROOT / contracts.SEAL_PATH).read_bytes()
-    assert contracts.parse_seal(data) == SEAL
-    assert contracts.parse_seal(None) == {}
+    assert seal.parse_seal(data) == SEAL
+    assert seal.parse_seal(None) == {}
 
 
 @pytest.mark.parametrize(
@@ -423,7 +423,7 @@ def test_seal_file_is_deterministic_and_round_trips() -> None:
 )
 def test_a_corrupt_seal_is_refused(data: bytes) -> None:
     with pytest.raises(StateError, match="not a seal file"):
-        contracts.parse_seal(data)
+        seal.parse_seal(data)
 
 
 def test_normative_form_strips_only_annotations() -> None:
@@ -437,7 +437,7 @@ def test_normative_form_strips_only_annotations() -> None:
         "anyOf": [{"title": "x", "minimum": 1}],
         "items": {"description": "d", "type": "integer"},
     }
-    assert contracts.normative(schema) == {
+    assert seal.normative(schema) == {
         "type": "object",
         "properties": {"title": {"type": "string"}},
         "anyOf": [{"minimum": 1}],
@@ -458,7 +458,7 @@ def test_normative_form_inlines_references() -> None:
         },
     }
     node = {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}}
-    assert contracts.normative(schema) == {
+    assert seal.normative(schema) == {
         "properties": {
             "leaf": {"type": "integer"},
             "bounded": {"maximum": 3, "allOf": [{"type": "integer"}]},
@@ -471,7 +471,7 @@ def test_renaming_a_nested_model_keeps_the_seal() -> None:
     path = contracts.schema_path("event_v1")
     text = COMMITTED[path].decode().replace("SshSignature", "SshSignatureEntry")
     assert text != COMMITTED[path].decode()
-    assert contracts.seal_problems(SEAL, {**COMMITTED, path: text.encode()}) == []
+    assert seal.seal_problems(SEAL, {**COMMITTED, path: text.encode()}) == []
 
 
 # -- drift ----------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from gitdocket.core.documents import Posture
-from gitdocket.lifecycles.eligibility import REASONS, distribution_phase, parse_time, update_available, verdict
+from gitdocket.core.fields import parse_time
+from gitdocket.lifecycles.eligibility import REASONS, distribution_phase, update_available, verdict
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.package import Manifest, PackageState
 from gitdocket.lifecycles.placement import Pin, PlacementState
@@ -131,11 +132,6 @@ def test_no_expiry_means_open_ended() -> None:
 
 def test_reasons_are_the_documented_five() -> None:
     assert set(REASONS) == {"Expired", "Blocked", "NoActiveEntitlement", "NotInstalled", "Withdrawn"}
-
-
-def test_parse_time_needs_a_zone() -> None:
-    with pytest.raises(ValueError, match="time zone"):
-        parse_time("2026-01-01T00:00:00")
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ from gitdocket.lifecycles.placement import (
     LIFECYCLE,
     PlacementState,
     method_surface_key,
-    version_key,
 )
 from tests.unit.lifecycle_checks import assert_worded
 
@@ -354,17 +353,3 @@ def test_upgrade_keeps_every_superseded_pin_and_config() -> None:
 )
 def test_method_surface_key(key: str, method: bool) -> None:
     assert method_surface_key(key) is method
-
-
-@pytest.mark.parametrize(
-    ("low", "high"),
-    [
-        pytest.param("1.0.0", "1.0.1", id="patch"),
-        pytest.param("1.9.0", "1.10.0", id="numeric-not-lexical"),
-        pytest.param("2.0.0-rc.1", "2.0.0", id="prerelease-first"),
-        pytest.param("2.0.0-alpha", "2.0.0-beta", id="prerelease-order"),
-        pytest.param("2.0.0-rc.2", "2.0.0-rc.10", id="prerelease-numeric"),
-    ],
-)
-def test_version_key_orders_semver(low: str, high: str) -> None:
-    assert version_key(low) < version_key(high)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from gitdocket.core.fields import parse_time
 from gitdocket.core.log import Event, event_line, head_digest, parse_history
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.core.tree import MemoryTree
@@ -144,8 +145,7 @@ def _expiring_tree() -> MemoryTree:
 
 
 def _tx_at(tree: MemoryTree, when: str, *names: str) -> Transaction:
-    at = datetime.fromisoformat(when.replace("Z", "+00:00"))
-    return Transaction(tree, [signer(n) for n in names], at)
+    return Transaction(tree, [signer(n) for n in names], parse_time(when))
 
 
 def test_before_the_expiry_writes_go_through_and_at_it_they_stop() -> None:
@@ -343,3 +343,10 @@ def test_the_session_reads_the_clock_only_when_asked(monkeypatch: pytest.MonkeyP
     assert session.now == datetime(2026, 3, 1, 12, tzinfo=UTC)
     pinned = datetime(2026, 1, 2, tzinfo=UTC)
     assert Session(Path("/nonexistent"), now=pinned).now == pinned
+
+
+def test_a_pinned_clock_needs_a_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read as local time, the same GITDOCKET_NOW would stamp different times on different machines."""
+    monkeypatch.setenv("GITDOCKET_NOW", "2026-03-01T12:00:00")
+    with pytest.raises(InputError, match="is not an RFC 3339 time"):
+        Session(Path("/nonexistent")).now  # noqa: B018 - reading it is the point

@@ -25,9 +25,10 @@ import pygit2
 
 from gitdocket.adapters.bundle_files import READ, BundleSource, from_folder, from_tree
 from gitdocket.adapters.store import GitTree
+from gitdocket.core.fields import BUNDLE_ID_RE
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, NotFoundError, StateError
-from gitdocket.lifecycles.bundle import BUNDLE_ID_RE, MANIFEST
+from gitdocket.lifecycles.bundle import MANIFEST
 from gitdocket.verify.bundles import FileKind
 
 __all__ = [

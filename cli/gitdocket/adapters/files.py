@@ -12,13 +12,12 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from gitdocket.errors import InputError
 
-__all__ = ["MAX_FILE_BYTES", "dump_yaml", "load_yaml", "read_folder", "validate"]
+__all__ = ["MAX_FILE_BYTES", "dump_yaml", "load_yaml", "read_folder"]
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FOLDER_FILES = 2000
@@ -70,17 +69,6 @@ def dump_yaml(data: Any) -> bytes:
     yaml.default_flow_style = False
     yaml.dump(data, out)
     return out.getvalue().encode("utf-8")
-
-
-def validate(model: type[BaseModel], data: Any, where: str) -> Any:
-    """``model.model_validate(data)`` with a one-line error naming the file and field."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or "document"
-        hint = "remove the field" if err["type"] == "extra_forbidden" else "fix the value"
-        raise InputError(f"{where}: {loc}: {err['msg']}", hint) from exc
 
 
 def read_folder(root: Path) -> dict[str, bytes]:

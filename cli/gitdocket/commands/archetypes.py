@@ -14,11 +14,7 @@ from gitdocket.commands.output import (
     common,
     done,
     emit,
-    format_option,
-    keys_option,
-    repo_option,
-    session,
-    table,
+    emit_table,
     write,
     writer,
 )
@@ -56,23 +52,24 @@ def archetype() -> None:
     show_default=True,
     help="Owner signatures needed for owner actions.",
 )
-@repo_option
-@keys_option
-@format_option
+@writer
 def archetype_new(
     name: str, source: Path, owners: tuple[str, ...], threshold: int, repo: Path, keys: tuple[str, ...], fmt: str
 ) -> None:
     """Create archetype NAME from a folder on disk."""
     check_name(name, "archetype name")
     files = archetype_ops.load_source_folder(source, name)
-    result, _ = session(repo, keys).write(
-        f"docket: new archetype {name}", lambda tx: archetype_ops.add_archetype(tx, name, files, owners, threshold)
+    commit, _ = write(
+        repo,
+        keys,
+        f"docket: new archetype {name}",
+        lambda tx: archetype_ops.add_archetype(tx, name, files, owners, threshold),
     )
-    done(fmt, f"Created archetype {name}", result.commit, {"archetype": name})
+    done(fmt, f"Created archetype {name}", commit, {"archetype": name})
 
 
 def _archetypes(repo: Path) -> list[dict[str, Any]]:
-    tree = session(repo).snapshot()
+    tree = Session(repo).snapshot()
     rows = []
     for name in tree.listdir("registry/archetypes"):
         state = load_log(tree, scope("archetype", name)).state
@@ -92,16 +89,7 @@ def _archetypes(repo: Path) -> list[dict[str, Any]]:
 @common
 def archetype_list(repo: Path, fmt: str) -> None:
     """List archetypes with their owners and versions."""
-    rows = _archetypes(repo)
-    emit(
-        fmt,
-        rows,
-        lambda: table(
-            "archetypes",
-            ["name", "owners", "versions"],
-            [(r["name"], ", ".join(r["owners"]), ", ".join(r["versions"])) for r in rows],
-        ),
-    )
+    emit_table(fmt, "archetypes", _archetypes(repo), {"name": "name", "owners": "owners", "versions": "versions"})
 
 
 @archetype.command("show")
@@ -110,7 +98,7 @@ def archetype_list(repo: Path, fmt: str) -> None:
 def archetype_show(name: str, repo: Path, fmt: str) -> None:
     """Show one archetype: description, owners, versions."""
     check_name(name, "archetype name")
-    tree = session(repo).snapshot()
+    tree = Session(repo).snapshot()
     state = load_log(tree, scope("archetype", name)).state
     if state.phase != "active":
         raise NotFoundError(f"no archetype {name!r}", "list them with `gitdocket archetype list`")

@@ -11,7 +11,7 @@ import click
 
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
-from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
+from gitdocket.commands.output import common, emit, emit_table, writer
 from gitdocket.errors import InputError, InvariantError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
@@ -43,9 +43,7 @@ def bundle() -> None:
     metavar="ARCHETYPE@VERSION",
     help="Bundle only this published package (repeat). Default: every published package.",
 )
-@repo_option
-@keys_option
-@format_option
+@writer
 def bundle_build(
     label: str,
     evidence_dir: Path | None,
@@ -94,9 +92,7 @@ def _print_check(check: BundleCheck, where: str) -> None:
     help="Also sign and record a `verified` event (registry bundles; role builders). "
     "Only verified bundles can be promoted.",
 )
-@repo_option
-@keys_option
-@format_option
+@writer
 def bundle_verify(spec: str, record: bool, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Verify BUNDLE (a bundle id, or an exported folder or .tar.gz): contract, every checksum,
     missing and extra files, required evidence, bundle id, and the builder's signature."""
@@ -168,9 +164,7 @@ def bundle_export(spec: str, dest: Path, repo: Path, fmt: str) -> None:
 
 @bundle.command("import")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
-@repo_option
-@keys_option
-@format_option
+@writer
 def bundle_import(path: Path, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Import an exported bundle (folder or .tar.gz): verified under this registry's policy
     before anything is written; an identical bundle is a no-op."""
@@ -219,22 +213,12 @@ def bundle_list(repo: Path, fmt: str) -> None:
                 "files": state.included_files,
             }
         )
-    emit(
-        fmt,
-        rows,
-        lambda: table(
-            "bundles",
-            ["bundle", "phase", "built by", "created", "verified by", "files"],
-            [
-                (
-                    r["bundle_id"],
-                    r["phase"],
-                    r["built_by"],
-                    r["created_at"],
-                    r["verified_by"],
-                    r["files"],
-                )
-                for r in rows
-            ],
-        ),
-    )
+    columns = {
+        "bundle": "bundle_id",
+        "phase": "phase",
+        "built by": "built_by",
+        "created": "created_at",
+        "verified by": "verified_by",
+        "files": "files",
+    }
+    emit_table(fmt, "bundles", rows, columns)

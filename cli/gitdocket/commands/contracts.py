@@ -22,6 +22,7 @@ from gitdocket.core.canonical import loads_strict
 from gitdocket.core.log import iter_lines
 from gitdocket.errors import DocketError, InputError, StateError
 from gitdocket.verify import contracts as core
+from gitdocket.verify import seal as sealing
 
 __all__ = ["contracts"]
 
@@ -61,7 +62,7 @@ def read_committed(root: Path) -> dict[str, bytes]:
 
 def read_seal(root: Path) -> dict[str, str]:
     path = root / core.SEAL_PATH
-    return core.parse_seal(path.read_bytes() if path.is_file() else None)
+    return sealing.parse_seal(path.read_bytes() if path.is_file() else None)
 
 
 def write_file(root: Path, rel: str, data: bytes) -> None:
@@ -152,7 +153,7 @@ def check(root: Path, fmt: str) -> None:
     (<name>_v2). Titles and descriptions are not sealed, so wording fixes need only `generate`.
     """
     seal = read_seal(root)
-    problems = core.seal_problems(seal, read_committed(root))
+    problems = sealing.seal_problems(seal, read_committed(root))
     _report(problems, fmt, f"{len(seal)} sealed contract(s) unchanged", {"sealed": sorted(seal)})
 
 
@@ -170,9 +171,9 @@ def seal(root: Path, fmt: str) -> None:
     stale = core.drift(core.generate(), committed, current)
     if stale:
         raise StateError(f"{stale[0].line()} — seal only what the models generate", stale[0].hint)
-    entries, added = core.sealed_with(current, committed)
+    entries, added = sealing.sealed_with(current, committed)
     if added:
-        write_file(root, core.SEAL_PATH, core.render_seal(entries))
+        write_file(root, core.SEAL_PATH, sealing.render_seal(entries))
     emit(
         fmt,
         {"added": added, "sealed": sorted(entries)},

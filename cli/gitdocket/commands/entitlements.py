@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
 from pathlib import Path
 from typing import Any, Literal
 
 import click
 
 from gitdocket.commands.output import address_argument, common, done, emit, pretty, reason_required, write, writer
+from gitdocket.core.fields import format_time, parse_time
 from gitdocket.errors import InputError
-from gitdocket.lifecycles.eligibility import parse_time
 from gitdocket.ops import entitlements as entitlement_ops
 from gitdocket.ops import placements as placement_ops
 from gitdocket.ops.session import Session, clock_now
@@ -147,7 +146,7 @@ def run_check(address: str, at: str | None, repo: Path, fmt: str) -> None:
     except ValueError as exc:
         raise InputError(f"--at {at!r} is not an RFC 3339 time with a zone", "use e.g. 2026-06-01T00:00:00Z") from exc
     result = entitlement_ops.run_check(Session(repo).snapshot(), project, name, when)
-    stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = format_time(when)
     emit(
         fmt,
         {

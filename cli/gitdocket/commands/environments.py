@@ -10,10 +10,11 @@ import click
 
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
-from gitdocket.adapters.files import validate
-from gitdocket.commands.output import common, emit, format_option, keys_option, repo_option, table
+from gitdocket.adapters.files import load_yaml
+from gitdocket.commands.output import common, emit, emit_table, table, writer
 from gitdocket.core.canonical import loads_strict, render
-from gitdocket.core.documents import PromotionReport, SourceRun
+from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
+from gitdocket.core.fields import format_time
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.environment import GATE_CHECKS
@@ -23,7 +24,6 @@ from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import timestamp
 from gitdocket.verify.deployments import verify_environment
 
 __all__ = ["deployments", "history", "promote", "rollback", "status"]
@@ -50,7 +50,7 @@ def _source_run(path: Path | None) -> SourceRun | None:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})", "pass release_bundle_promotion_source.json") from exc
-    return validate(SourceRun, loads_strict(raw, where), where)  # type: ignore[no-any-return]
+    return parse_document(SourceRun, raw, where, loads_strict)
 
 
 def _bundle_id(spec: str, session: Session) -> str:
@@ -90,7 +90,7 @@ def _write_report(report: PromotionReport, reports_dir: Path) -> Path:
 
 def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Path, fmt: str) -> dict[str, Any]:
     if req.gated:
-        report = env_ops.evaluate(session.snapshot(), req, timestamp(session.now))
+        report = env_ops.evaluate(session.snapshot(), req, format_time(session.now))
         failed = first_failure(report)
         if failed is not None:
             path = _write_report(report, reports_dir)
@@ -150,9 +150,7 @@ def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Pat
     show_default="the current folder",
     help="Where release_bundle_promotion_<env>.json is written for gated promotions.",
 )
-@repo_option
-@keys_option
-@format_option
+@writer
 def promote(
     spec: str,
     environment: str | None,
@@ -205,9 +203,7 @@ def promote(
     help="Roll back to this bundle (it must have been promoted to the environment). "
     "Default: the previous release in the environment's history.",
 )
-@repo_option
-@keys_option
-@format_option
+@writer
 def rollback(environment: str, reason: str, target: str | None, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Point an environment back at its previous verified release. Only the pointer moves."""
     if not reason.strip():
@@ -270,27 +266,17 @@ def history(environment: str, repo: Path, fmt: str) -> None:
     """Every promotion and rollback of an environment, oldest first."""
     scope("environment", environment)
     rows = env_ops.history(Session(repo).snapshot(), environment)
-    emit(
-        fmt,
-        rows,
-        lambda: table(
-            f"history of {environment}",
-            ["seq", "at", "event", "bundle", "by", "from", "gate", "reason"],
-            [
-                (
-                    r["seq"],
-                    r["at"],
-                    r["type"],
-                    r["bundle_id"],
-                    r["actor"],
-                    r["source_environment"],
-                    r["gate_decision"],
-                    r["reason"],
-                )
-                for r in rows
-            ],
-        ),
-    )
+    columns = {
+        "seq": "seq",
+        "at": "at",
+        "event": "type",
+        "bundle": "bundle_id",
+        "by": "actor",
+        "from": "source_environment",
+        "gate": "gate_decision",
+        "reason": "reason",
+    }
+    emit_table(fmt, f"history of {environment}", rows, columns)
 
 
 @click.group()
@@ -307,7 +293,7 @@ def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
     session = Session(repo)
     tree = session.snapshot()
     env_ops.environment_config(tree, environment)
-    findings = verify_environment(tree, environment)
+    findings = verify_environment(tree, environment, parse_yaml=load_yaml)
     if findings:
         raise StateError(
             f"environment {environment} does not verify: {findings[0].line()}"

@@ -10,10 +10,10 @@ from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
 from gitdocket.commands.output import common, emit
 from gitdocket.core.canonical import render
 from gitdocket.core.documents import GateReport
+from gitdocket.core.fields import format_time
 from gitdocket.errors import DocketError, InputError
 from gitdocket.lifecycles.gate import EVIDENCE_FILES, PROFILES, Evidence, evaluate_gate
 from gitdocket.ops.session import clock_now
-from gitdocket.ops.transaction import timestamp
 
 __all__ = ["gate"]
 
@@ -94,7 +94,7 @@ def gate_evaluate(
         "evidence_dir": str(evidence_dir),
         "exceptions_file": str(exceptions_file) if exceptions_file else None,
     }
-    report = evaluate_gate(docs, profile, timestamp(clock_now()), exceptions, inputs)
+    report = evaluate_gate(docs, profile, format_time(clock_now()), exceptions, inputs)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_bytes(render(report.model_dump(mode="json")))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +19,13 @@ __all__ = [
     "common",
     "done",
     "emit",
+    "emit_table",
     "format_option",
     "keys_option",
     "pretty",
     "reason_option",
     "reason_required",
     "repo_option",
-    "session",
     "table",
     "write",
     "writer",
@@ -72,6 +72,16 @@ def emit(fmt: str, data: Any, text: Callable[[], None]) -> None:
         text()
 
 
+def emit_table(fmt: str, title: str, rows: Sequence[Mapping[str, Any]], columns: Mapping[str, str]) -> None:
+    """``rows`` as JSON, or as a ``table`` with one column per ``{header: key}`` of ``columns``
+    (a list shows comma-separated)."""
+    emit(fmt, rows, lambda: table(title, list(columns), [[_cell(r[key]) for key in columns.values()] for r in rows]))
+
+
+def _cell(value: Any) -> Any:
+    return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
+
+
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A rich table on a terminal; tab-separated lines otherwise (stable for scripts and tests)."""
     if sys.stdout.isatty():
@@ -88,11 +98,6 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     click.echo("\t".join(columns))
     for row in rows:
         click.echo("\t".join("" if v is None else str(v) for v in row))
-
-
-def session(repo: Path, keys: tuple[str, ...] = ()) -> Session:
-    """The command's session on ``repo``, signing with ``keys`` when it writes."""
-    return Session(repo, keys)
 
 
 def write(repo: Path, keys: tuple[str, ...], message: str, op: Callable[[Transaction], Any]) -> tuple[str, Any]:

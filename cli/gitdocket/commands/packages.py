@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gitdocket.commands.output import common, emit, reason_required, table
+from gitdocket.commands.output import common, emit_table, reason_required
 from gitdocket.commands.versions import show_current, version_write, versioned_states
 from gitdocket.ops import packages as package_ops
 
@@ -42,15 +42,8 @@ def package_list(repo: Path, fmt: str) -> None:
         }
         for a, v, state in versioned_states(repo, "package", None)
     ]
-    emit(
-        fmt,
-        rows,
-        lambda: table(
-            "packages",
-            ["archetype", "version", "phase", "publisher"],
-            [(r["archetype"], r["version"], r["phase"], r["publisher"]) for r in rows],
-        ),
-    )
+    columns = {"archetype": "archetype", "version": "version", "phase": "phase", "publisher": "publisher"}
+    emit_table(fmt, "packages", rows, columns)
 
 
 @package.command("show")

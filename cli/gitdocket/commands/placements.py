@@ -9,7 +9,17 @@ from typing import Any
 
 import click
 
-from gitdocket.commands.output import address_argument, common, done, emit, pretty, reason_option, table, write, writer
+from gitdocket.commands.output import (
+    address_argument,
+    common,
+    done,
+    emit,
+    emit_table,
+    pretty,
+    reason_option,
+    write,
+    writer,
+)
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.errors import InputError
 from gitdocket.ops import placements as placement_ops
@@ -247,16 +257,11 @@ def placement_show(address: str, repo: Path, fmt: str) -> None:
 def placement_list(project: str | None, repo: Path, fmt: str) -> None:
     """List placements with their phase and whether an update is available."""
     rows = placement_ops.list_placements(Session(repo).snapshot(), project)
-    columns = ["placement", "archetype", "version", "phase", "update"]
-    emit(
-        fmt,
-        rows,
-        lambda: table(
-            "placements",
-            columns,
-            [
-                (r["address"], r["archetype"], r["version"], r["distribution_phase"], r["update_available"] or "")
-                for r in rows
-            ],
-        ),
-    )
+    columns = {
+        "placement": "address",
+        "archetype": "archetype",
+        "version": "version",
+        "phase": "distribution_phase",
+        "update": "update_available",
+    }
+    emit_table(fmt, "placements", rows, columns)

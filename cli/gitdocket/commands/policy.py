@@ -8,9 +8,11 @@ from typing import Any
 
 import click
 
-from gitdocket.commands.output import common, done, emit, format_option, keys_option, repo_option, session, table
+from gitdocket.commands.output import common, done, emit, repo_option, table, write, writer
+from gitdocket.core.fields import format_time
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops import policies as policy_ops
+from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import POLICY, load_log
 
 __all__ = ["policy"]
@@ -29,7 +31,7 @@ def _policy_json(state: PolicyState) -> dict[str, Any]:
 @common
 def policy_show(repo: Path, fmt: str) -> None:
     """Show the policy's version, expiry, identities and roles."""
-    state = load_log(session(repo).snapshot(), POLICY).state
+    state = load_log(Session(repo).snapshot(), POLICY).state
 
     def text() -> None:
         click.echo(
@@ -52,67 +54,60 @@ def policy_show(repo: Path, fmt: str) -> None:
 @policy.command("add-identity")
 @click.argument("name")
 @click.argument("public_key", metavar="PUBKEY")
-@repo_option
-@keys_option
-@format_option
+@writer
 def policy_add_identity(name: str, public_key: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Add identity NAME with PUBKEY (a .pub file path or an 'ssh-ed25519 AAAA…' line)."""
     if Path(public_key).is_file():
         public_key = Path(public_key).read_text()
-    result, _ = session(repo, keys).write(
-        f"docket: policy add identity {name}", lambda tx: policy_ops.add_identity(tx, name, public_key)
+    commit, _ = write(
+        repo, keys, f"docket: policy add identity {name}", lambda tx: policy_ops.add_identity(tx, name, public_key)
     )
-    done(fmt, f"Added identity {name}", result.commit)
+    done(fmt, f"Added identity {name}", commit)
 
 
 @policy.command("grant")
 @click.argument("role")
 @click.argument("principal")
 @click.option("--threshold", type=click.IntRange(min=1), help="Also set the role's threshold.")
-@repo_option
-@keys_option
-@format_option
+@writer
 def policy_grant(role: str, principal: str, threshold: int | None, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Give PRINCIPAL the ROLE (root, authors, builders, promoters[:env], admins:<project>, …)."""
-    result, _ = session(repo, keys).write(
-        f"docket: policy grant {role} to {principal}", lambda tx: policy_ops.grant(tx, role, principal, threshold)
+    commit, _ = write(
+        repo,
+        keys,
+        f"docket: policy grant {role} to {principal}",
+        lambda tx: policy_ops.grant(tx, role, principal, threshold),
     )
-    done(fmt, f"Granted {role} to {principal}", result.commit)
+    done(fmt, f"Granted {role} to {principal}", commit)
 
 
 @policy.command("revoke")
 @click.argument("role")
 @click.argument("principal")
-@repo_option
-@keys_option
-@format_option
+@writer
 def policy_revoke(role: str, principal: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Take ROLE from PRINCIPAL."""
-    result, _ = session(repo, keys).write(
-        f"docket: policy revoke {role} from {principal}", lambda tx: policy_ops.revoke(tx, role, principal)
+    commit, _ = write(
+        repo, keys, f"docket: policy revoke {role} from {principal}", lambda tx: policy_ops.revoke(tx, role, principal)
     )
-    done(fmt, f"Revoked {role} from {principal}", result.commit)
+    done(fmt, f"Revoked {role} from {principal}", commit)
 
 
 @policy.command("threshold")
 @click.argument("role")
 @click.argument("count", type=click.IntRange(min=1))
-@repo_option
-@keys_option
-@format_option
+@writer
 def policy_threshold(role: str, count: int, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Require COUNT signatures for ROLE."""
-    result, _ = session(repo, keys).write(
-        f"docket: policy threshold {role}={count}", lambda tx: policy_ops.set_threshold(tx, role, count)
+    commit, _ = write(
+        repo, keys, f"docket: policy threshold {role}={count}", lambda tx: policy_ops.set_threshold(tx, role, count)
     )
-    done(fmt, f"{role} now needs {count} signature(s)", result.commit)
+    done(fmt, f"{role} now needs {count} signature(s)", commit)
 
 
 @policy.command("expires")
 @click.argument("when", metavar="TIME")
-@repo_option
-@keys_option
-@format_option
+@writer
 def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Set the policy's expiry to TIME (RFC 3339, like 2027-01-01T00:00:00Z) or to `never`.
 
@@ -120,11 +115,9 @@ def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> No
     `gitdocket verify` reports any other event written at or after it (POLICY_EXPIRED).
     """
     expires = policy_ops.parse_expiry(when)
-    label = expires.strftime("%Y-%m-%dT%H:%M:%SZ") if expires else "never"
-    result, stamp = session(repo, keys).write(
-        f"docket: policy expires {label}", lambda tx: policy_ops.set_expiry(tx, expires)
-    )
-    done(fmt, f"The policy expires {stamp}" if stamp else "The policy never expires", result.commit, {"expires": stamp})
+    label = format_time(expires) if expires else "never"
+    commit, stamp = write(repo, keys, f"docket: policy expires {label}", lambda tx: policy_ops.set_expiry(tx, expires))
+    done(fmt, f"The policy expires {stamp}" if stamp else "The policy never expires", commit, {"expires": stamp})
 
 
 @policy.command("allowed-signers")
@@ -137,7 +130,7 @@ def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> No
 )
 def policy_allowed_signers(repo: Path, output: Path | None) -> None:
     """Print git's allowed_signers file for `git verify-commit` / `verify-tag`."""
-    text = policy_ops.allowed_signers(load_log(session(repo).snapshot(), POLICY).state)
+    text = policy_ops.allowed_signers(load_log(Session(repo).snapshot(), POLICY).state)
     if output:
         output.write_text(text)
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.commands.output import common
@@ -57,11 +58,11 @@ def verify(base: str | None, head: str | None, since: str | None, repo: Path, fm
     elif base:
         base_tree = session.snapshot(base)
         descends = _descends(store, head_tree.commit, base_tree.commit)
-        findings = verify_pr(base_tree, head_tree, refs, descends, runner=forked)
+        findings = verify_pr(base_tree, head_tree, refs, descends, runner=forked, parse_yaml=load_yaml)
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
         findings, mode, label = (
-            verify_snapshot(head_tree, refs, forked),
+            verify_snapshot(head_tree, refs, forked, parse_yaml=load_yaml),
             "snapshot",
             "snapshot",
         )
@@ -83,10 +84,10 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[
         chain.append(GitTree(store.repo, commit))
         commit = commit.parents[0] if commit.parents else None
     if commit is None:
-        findings = verify_snapshot(head, refs, forked)
+        findings = verify_snapshot(head, refs, forked, parse_yaml=load_yaml)
         return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
     chain.append(GitTree(store.repo, start))
-    return verify_history(chain[::-1], head, refs, runner=forked)
+    return verify_history(chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml)
 
 
 def _report(findings: list[Finding], mode: str, label: str, commit: str | None, fmt: str) -> None:

@@ -12,17 +12,16 @@ from gitdocket.commands.output import (
     common,
     done,
     emit,
-    format_option,
-    keys_option,
+    emit_table,
     reason_required,
-    repo_option,
-    session,
-    table,
+    writer,
 )
+from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.lifecycles import scope
 from gitdocket.ops import versions as version_ops
 from gitdocket.ops.documents import read_json
+from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import load_log
 
 __all__ = ["show_current", "version", "version_write", "versioned_states"]
@@ -36,13 +35,11 @@ def version() -> None:
 def version_write(verb: str, op: Any) -> Any:
     @click.argument("archetype_name", metavar="ARCHETYPE")
     @click.argument("number", metavar="VERSION")
-    @repo_option
-    @keys_option
-    @format_option
+    @writer
     def command(archetype_name: str, number: str, repo: Path, keys: tuple[str, ...], fmt: str, **extra: Any) -> None:
         check_name(archetype_name, "archetype name")
         check_version(number)
-        result, _ = session(repo, keys).write(
+        result, _ = Session(repo, keys).write(
             f"docket: {verb} {archetype_name} {number}", lambda tx: op(tx, archetype_name, number, **extra)
         )
         done(
@@ -86,32 +83,25 @@ def version_list(archetype_name: str | None, repo: Path, fmt: str) -> None:
         }
         for a, v, state in versioned_states(repo, "version", names)
     ]
-    emit(
-        fmt,
-        rows,
-        lambda: table(
-            "versions",
-            ["archetype", "version", "phase", "content"],
-            [(r["archetype"], r["version"], r["phase"], r["content_hash"]) for r in rows],
-        ),
-    )
+    columns = {"archetype": "archetype", "version": "version", "phase": "phase", "content": "content_hash"}
+    emit_table(fmt, "versions", rows, columns)
 
 
 def versioned_states(repo: Path, kind: str, names: list[str] | None) -> list[tuple[str, str, Any]]:
     """(archetype, version, folded state) of every ``kind`` scope (version or package), in
     archetype then semver order."""
-    tree = session(repo).snapshot()
+    tree = Session(repo).snapshot()
     root = f"registry/{kind}s"
     return [
         (name, number, load_log(tree, scope(kind, name, number)).state)
         for name in (names if names is not None else tree.listdir(root))
-        for number in sorted(tree.listdir(f"{root}/{name}"), key=version_ops.semver_key)
+        for number in sorted(tree.listdir(f"{root}/{name}"), key=semver_key)
     ]
 
 
 def show_current(kind: str, archetype_name: str, number: str, repo: Path, fmt: str) -> None:
     target = scope(kind, archetype_name, number)
-    data = read_json(session(repo).snapshot(), target.current_path)
+    data = read_json(Session(repo).snapshot(), target.current_path)
     emit(fmt, data, lambda: click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)))
 
 

@@ -10,17 +10,21 @@ models, one per contract:
 
 Documents gitdocket writes (manifest, promotion report) refuse unknown fields. Evidence that other
 tools may produce (the gate report, promotion readiness) keeps unknown fields, so a newer
-generator does not break an older gitdocket. Pure: models only; parsing lives in
-``adapters.files``, and ``verify.contracts`` maps contract names to these models.
+generator does not break an older gitdocket. ``parse_document`` turns a document's bytes into its
+model, with the parser as an argument: the YAML parser is I/O-side (``adapters.files.load_yaml``),
+so the pure layers never import it; ``ops.documents`` and ``verify.archetypes`` both read through
+here. ``verify.contracts`` maps contract names to these models.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from gitdocket.core.model import Record
+from gitdocket.core.fields import BundleId, Digest, GitOid, Name, Sha256Hex, Timestamp
+from gitdocket.core.model import Record, validate
 
 __all__ = [
     "REGISTRY_YAML",
@@ -40,6 +44,7 @@ __all__ = [
     "ManifestSummary",
     "OpenRecord",
     "PackageRef",
+    "Parser",
     "Posture",
     "PromotionCheck",
     "PromotionReadiness",
@@ -49,15 +54,26 @@ __all__ = [
     "ReadinessSummary",
     "RegistryConfig",
     "RelPath",
-    "Sha256",
     "SmokeRun",
     "SourceRun",
     "StagingToProd",
-    "Timestamp",
+    "parse_document",
 ]
 
 REGISTRY_YAML = "registry/registry.yaml"
 """Where a registry's configuration lives (``RegistryConfig``)."""
+
+Parser = Callable[[bytes, str], Any]
+"""``parse(raw, where)``: a document's bytes as plain data, or a ``DocketError`` naming ``where``
+(``adapters.files.load_yaml`` for YAML, ``core.canonical.loads_strict`` for JSON)."""
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def parse_document(model: type[ModelT], raw: bytes, where: str, parse: Parser) -> ModelT:
+    """The document ``raw`` (the file at ``where``) parsed and validated against ``model``, or an
+    ``InputError`` in one line naming the file and the field."""
+    return validate(model, parse(raw, where), where)
 
 
 class ArchetypeDoc(Record):
@@ -71,7 +87,7 @@ class ArchetypeDoc(Record):
 
 
 class EnvironmentConfig(Record):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    name: Name
     sources: tuple[str | None, ...] = ()
     gate_profile: Literal["strict", "transitional", "promotion"] | None = None
     require_gate: bool = False
@@ -127,12 +143,6 @@ class Posture(Record):
     crossing_terms: str = ""
 
 
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-
-
-Timestamp = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")]
-
-
 def _relative(path: str) -> str:
     parts = path.split("/")
     if not path or path.startswith("/") or "\\" in path or "\x00" in path or any(p in ("", ".", "..") for p in parts):
@@ -151,7 +161,7 @@ class OpenRecord(Record):
 
 
 class GitMeta(Record):
-    commit: str | None = Field(pattern=r"^[0-9a-f]{40}$")
+    commit: GitOid | None
     dirty: bool | None
 
 
@@ -167,14 +177,14 @@ class PackageRef(Record):
 
     archetype: str
     version: str
-    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    content_hash: Digest
 
 
 class ManifestPayload(Record):
     runtime_root: Literal["payload/runtime"] = "payload/runtime"
     registry_root: Literal["payload/registry"] = "payload/registry"
-    runtime_checksums: dict[RelPath, Sha256]
-    registry_checksums: dict[RelPath, Sha256]
+    runtime_checksums: dict[RelPath, Sha256Hex]
+    registry_checksums: dict[RelPath, Sha256Hex]
     packages: tuple[PackageRef, ...] = ()
 
 
@@ -182,7 +192,7 @@ class ManifestEvidence(Record):
     root: Literal["evidence"] = "evidence"
     files: tuple[RelPath, ...]
     required: tuple[RelPath, ...]
-    checksums: dict[RelPath, Sha256]
+    checksums: dict[RelPath, Sha256Hex]
 
     @model_validator(mode="after")
     def _consistent(self) -> ManifestEvidence:
@@ -204,8 +214,8 @@ class BundleManifest(Record):
     """``bundle_manifest.json`` (contract ``release_bundle_v1``)."""
 
     contract: Literal["release_bundle_v1"]
-    bundle_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}-\d{8}-\d{6}-([0-9a-f]{8}|nogit)$")
-    bundle_label: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    bundle_id: BundleId
+    bundle_label: Name
     created_at: Timestamp
     source: ManifestSource
     payload: ManifestPayload

@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
-from gitdocket.core.model import Record
+from gitdocket.core.fields import Digest, Timestamp
+from gitdocket.core.model import Record, first_error
 from gitdocket.errors import DocketError, InputError, StateError
 
 __all__ = [
@@ -61,7 +62,7 @@ SignatureEntry = Annotated[SshSignature | SigstoreSignature, Field(discriminator
 class Event(Record):
     seq: int = Field(ge=1)
     prev: str | None
-    at: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+    at: Timestamp
     type: str = Field(pattern=r"^[a-z][a-z_]*$")
     actor: str = Field(min_length=1)
     data: dict[str, Any]
@@ -130,9 +131,7 @@ def parse_line_strictly(line: bytes, where: str) -> Event:
     try:
         event = Event.model_validate(obj)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "event"
-        raise StateError(f"{where}: {loc}: {first['msg']}", "restore the line from git history") from exc
+        raise StateError(f"{where}: {first_error(exc, 'event')}", "restore the line from git history") from exc
     if event_line(event) != line:
         raise StateError(
             f"{where}: line is not in canonical form (hand-edited?)",
@@ -171,7 +170,7 @@ class LogPosition(Record):
 
     scope: str = Field(min_length=1)
     seq: int = Field(ge=1)
-    head: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    head: Digest
 
 
 def render_current(scope_path: str, state: dict[str, Any], seq: int, head: str | None) -> bytes:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from gitdocket.core.fields import NAME_RE, SEMVER_RE
 from gitdocket.errors import InputError
 
 __all__ = [
@@ -22,18 +23,13 @@ __all__ = [
     "check_version",
     "parse_scope_path",
     "scope",
-    "semver_key",
 ]
 
 HISTORY = "history.jsonl"
 CURRENT = "current.json"
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 BUNDLE_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,127}$")
-SEMVER_RE = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?$"
-)
+"""A bundle scope's folder name (the id a build gives a bundle is stricter: ``fields.BundleId``)."""
 
 # kind -> path template; the order of placeholders is the order of keys.
 KIND_PATTERNS: dict[str, str] = {
@@ -143,11 +139,3 @@ def parse_scope_path(path: str) -> Scope[Any] | None:
             except InputError:
                 return None
     return None
-
-
-def semver_key(version: str) -> tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]:
-    """Sort key of semantic versions; a pre-release sorts before its release."""
-    core, _, pre = version.partition("-")
-    major, minor, patch = (int(x) for x in core.split("."))
-    parts = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ()
-    return (major, minor, patch, 0 if pre else 1, parts)

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from gitdocket.adapters.signing import KeySigner
 from gitdocket.core import sshsig
+from gitdocket.core.fields import semver_key
 from gitdocket.core.tree import TreeView
-from gitdocket.lifecycles.placement import version_key
 from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import POLICY, load_log
 
@@ -70,7 +70,7 @@ def _people(demo: Demo) -> None:
 def _next_versions(demo: Demo) -> tuple[str, str]:
     """Two new minor versions after every version the archetype already has."""
     versions = _snapshot(demo).listdir(f"registry/versions/{ARCHETYPE}") or ["0.0.0"]
-    major, minor, _ = max(versions, key=version_key).partition("-")[0].split(".")
+    major, minor, _ = max(versions, key=semver_key).partition("-")[0].split(".")
     return f"{major}.{int(minor) + 1}.0", f"{major}.{int(minor) + 2}.0"
 
 

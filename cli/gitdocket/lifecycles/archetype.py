@@ -8,17 +8,15 @@ source version into a fork copies more of the source's method, so it is owner-on
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field
 
+from gitdocket.core.fields import PRINCIPAL_RE, GitOid, Name, Semver
 from gitdocket.core.model import Record
-from gitdocket.core.scopes import NAME_RE, SEMVER_RE
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
-from gitdocket.lifecycles.policy import PRINCIPAL_PATTERN
 
 __all__ = [
     "ARCHETYPE_HAS_OWNERS",
@@ -31,8 +29,6 @@ __all__ = [
     "ForkOrigin",
     "fork_source",
 ]
-
-TREE_ID = r"^[0-9a-f]{40}$"
 
 
 class ForkOrigin(Record):
@@ -56,9 +52,9 @@ class OwnersData(Record):
 class ForkData(Record):
     owners: tuple[str, ...]
     threshold: int = Field(default=1, ge=1)
-    source: str = Field(pattern=NAME_RE.pattern)
-    source_version: str | None = Field(default=None, pattern=SEMVER_RE.pattern)
-    method_tree: str | None = Field(default=None, pattern=TREE_ID)
+    source: Name
+    source_version: Semver | None = None
+    method_tree: GitOid | None = None
     """The source's method tree at the fork point: the merge base of the first pull."""
 
 
@@ -68,8 +64,8 @@ class PullData(Record):
 
     source: str
     source_version: str
-    source_tree: str = Field(pattern=TREE_ID)
-    merged_tree: str = Field(pattern=TREE_ID)
+    source_tree: GitOid
+    merged_tree: GitOid
 
 
 ARCHETYPE_HAS_OWNERS = Invariant("ARCHETYPE_HAS_OWNERS", "structural", "an active archetype always has an owner")
@@ -101,7 +97,7 @@ def _check_owners(_state: ArchetypeState, data: OwnersData | ForkData) -> None:
     if not data.owners:
         raise InvariantError("at least one owner is required", ARCHETYPE_HAS_OWNERS, "name an owner with --owner")
     for owner in data.owners:
-        if not re.fullmatch(PRINCIPAL_PATTERN, owner):
+        if not PRINCIPAL_RE.fullmatch(owner):
             raise InvariantError(
                 f"invalid owner {owner!r}", OWNERS_VALID, "owners are principal names of the trust policy"
             )

@@ -14,7 +14,6 @@ The manifest a build writes (``manifest_for``) lives here too, with the bundle i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -30,6 +29,7 @@ from gitdocket.core.documents import (
     ManifestSummary,
     PackageRef,
 )
+from gitdocket.core.fields import Digest, GitOid, Name, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
@@ -37,7 +37,6 @@ from gitdocket.lifecycles.machine import Machine, Refusal, Transition
 __all__ = [
     "BUNDLE_HAS_NO_SECRETS",
     "BUNDLE_ID_CONSISTENT",
-    "BUNDLE_ID_RE",
     "BUNDLE_IMMUTABLE",
     "BUNDLE_MUST_EXIST",
     "BUNDLE_NOT_EMPTY",
@@ -55,13 +54,6 @@ __all__ = [
     "manifest_digest",
     "manifest_for",
 ]
-
-HEX40 = r"^[0-9a-f]{40}$"
-DIGEST = r"^sha256:[0-9a-f]{64}$"
-TIMESTAMP = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
-LABEL = r"^[a-z0-9][a-z0-9-]{0,62}$"
-BUNDLE_ID_RE = re.compile(r"^(?P<label>[a-z0-9][a-z0-9-]{0,62})-(?P<stamp>\d{8}-\d{6})-(?P<commit>[0-9a-f]{8}|nogit)$")
-"""``<label>-<UTC YYYYmmdd-HHMMSS>-<commit8>`` (seed 002; ``nogit`` when there is no commit)."""
 
 
 def bundle_id_for(label: str, created_at: str, commit: str | None) -> str:
@@ -95,21 +87,21 @@ class BundleState(Record):
 
 
 class BuiltData(Record):
-    label: str = Field(pattern=LABEL)
-    created_at: str = Field(pattern=TIMESTAMP)
+    label: Name
+    created_at: Timestamp
     built_by: str = Field(min_length=1)
-    source_commit: str | None = Field(default=None, pattern=HEX40)
-    manifest_digest: str = Field(pattern=DIGEST)
+    source_commit: GitOid | None = None
+    manifest_digest: Digest
     included_files: int = Field(ge=0)
     evidence_files: int = Field(ge=0)
 
 
 class VerifiedData(Record):
-    manifest_digest: str = Field(pattern=DIGEST)
-    payload_tree: str = Field(pattern=HEX40)
-    evidence_tree: str | None = Field(default=None, pattern=HEX40)
+    manifest_digest: Digest
+    payload_tree: GitOid
+    evidence_tree: GitOid | None = None
     verified_files: int = Field(ge=0)
-    verified_at: str = Field(pattern=TIMESTAMP)
+    verified_at: Timestamp
     verified_by: str = Field(min_length=1)
 
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from gitdocket.core.fields import parse_time, semver_key
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.package import PackageState
-from gitdocket.lifecycles.placement import PlacementState, version_key
+from gitdocket.lifecycles.placement import PlacementState
 
-__all__ = ["REASONS", "Verdict", "distribution_phase", "parse_time", "update_available", "verdict"]
+__all__ = ["REASONS", "Verdict", "distribution_phase", "update_available", "verdict"]
 
 Reason = Literal["Expired", "Blocked", "NoActiveEntitlement", "NotInstalled", "Withdrawn"]
 REASONS: tuple[Reason, ...] = ("Withdrawn", "NotInstalled", "Blocked", "NoActiveEntitlement", "Expired")
@@ -40,14 +41,6 @@ class Verdict:
     @property
     def label(self) -> str:
         return "Active" if self.reason is None else f"Ineligible ({self.reason})"
-
-
-def parse_time(text: str) -> datetime:
-    """An RFC 3339 time with an explicit zone (``Z`` or an offset); ``ValueError`` otherwise."""
-    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if when.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone")
-    return when
 
 
 def _package_reason(placement: PlacementState, package: PackageState) -> Verdict | None:
@@ -120,5 +113,5 @@ def distribution_phase(package: PackageState, placement: PlacementState) -> str:
 
 def update_available(pinned: str, published: Iterable[str]) -> str | None:
     """The newest published version newer than ``pinned``, if any ("update available")."""
-    newer = [v for v in published if version_key(v) > version_key(pinned)]
-    return max(newer, key=version_key) if newer else None
+    newer = [v for v in published if semver_key(v) > semver_key(pinned)]
+    return max(newer, key=semver_key) if newer else None

@@ -19,10 +19,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.model import Record
+from gitdocket.core.fields import Digest, Timestamp
+from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.machine import Machine, NoData, Refusal, Transition
-from gitdocket.lifecycles.placement import HASH
 from gitdocket.lifecycles.placement import LIFECYCLE as PLACEMENT
 
 __all__ = [
@@ -39,14 +39,13 @@ __all__ = [
 ]
 
 Phase = Literal["none", "requested", "active", "suspended", "closed", "denied", "withdrawn"]
-TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 
 
 class PlacementRef(Record):
     """What the writer saw of the placement log: line ``seq``, its hash, the phase after it."""
 
     seq: int = Field(ge=1)
-    head: str = Field(pattern=HASH)
+    head: Digest
     phase: str = Field(min_length=1)
 
 
@@ -89,16 +88,12 @@ class RequestData(Record):
 
 
 class ActivateData(Record):
-    expires_at: str | None = Field(default=None, pattern=TIME)
+    expires_at: Timestamp | None = None
     terms: str = ""
 
 
 class ReceiptData(Record):
     reference: str = Field(min_length=1, max_length=200)
-
-
-class ReasonData(Record):
-    reason: str = Field(min_length=1)
 
 
 ENTITLEMENT_REQUIRES_AUTHORITY = Invariant(

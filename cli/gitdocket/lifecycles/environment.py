@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from gitdocket.core.fields import BundleId, Digest, GitOid, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.errors import Invariant, InvariantError
-from gitdocket.lifecycles.bundle import BUNDLE_ID_RE, DIGEST, HEX40, TIMESTAMP
 from gitdocket.lifecycles.machine import Machine, Transition
 
 __all__ = [
@@ -40,7 +40,6 @@ __all__ = [
 ]
 
 GateDecision = Literal["go", "conditional-go", "no-go"]
-BUNDLE_ID = BUNDLE_ID_RE.pattern
 
 
 def gate_allows(decision: str | None, strict: bool) -> bool:
@@ -51,7 +50,7 @@ def gate_allows(decision: str | None, strict: bool) -> bool:
 class ReleaseRecord(Record):
     """What an environment remembers of each bundle it ever ran (for rollback and status)."""
 
-    bundle_tree: str = Field(pattern=HEX40)
+    bundle_tree: GitOid
     sequence: int = Field(ge=1)
     promoted_at: str
     promoted_by: str
@@ -82,29 +81,29 @@ class DeploymentState(Record):
 
 
 class PromotedData(Record):
-    bundle_id: str = Field(pattern=BUNDLE_ID)
-    bundle_tree: str = Field(pattern=HEX40)
-    manifest_digest: str = Field(pattern=DIGEST)
+    bundle_id: BundleId
+    bundle_tree: GitOid
+    manifest_digest: Digest
     source_environment: str | None = None
     allowed_sources: tuple[str | None, ...]
     require_gate: bool
     gated: bool
     gate_decision: GateDecision | None = None
-    report_digest: str | None = Field(default=None, pattern=DIGEST)
+    report_digest: Digest | None = None
     sequence: int = Field(ge=1)
     previous_bundle_id: str | None = None
-    promoted_at: str = Field(pattern=TIMESTAMP)
+    promoted_at: Timestamp
     promoted_by: str = Field(min_length=1)
 
 
 class RolledBackData(Record):
-    target: str = Field(pattern=BUNDLE_ID)
+    target: BundleId
     requested: bool = False
     """True when the operator named the target (``--to``); otherwise it is the history's choice."""
     reason: str = Field(min_length=1, pattern=r"\S")
     sequence: int = Field(ge=1)
     previous_bundle_id: str
-    rolled_back_at: str = Field(pattern=TIMESTAMP)
+    rolled_back_at: Timestamp
     rolled_back_by: str = Field(min_length=1)
 
 

@@ -21,7 +21,8 @@ from pydantic import Field, ValidationError
 
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import GateReport, PromotionReadiness
-from gitdocket.core.model import Record
+from gitdocket.core.fields import format_time, parse_time
+from gitdocket.core.model import Record, first_error
 from gitdocket.errors import DocketError
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
     "Evidence",
     "GateProfile",
     "evaluate_gate",
-    "first_error",
     "status_is_pass",
 ]
 
@@ -131,12 +131,6 @@ def status_is_pass(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in {"pass", "passed", "ok", "success"}
 
 
-def first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "document"
-    return f"{loc}: {err['msg']}"
-
-
 def _ratio(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else -1.0
 
@@ -156,11 +150,11 @@ class _Checks:
 
 
 def _parse_time(value: str) -> datetime | None:
+    """Evidence written by other tools: a time without a zone is UTC; None when unreadable."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return parse_time(value, naive=UTC)
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _exceptions(doc: Evidence | None, now: str, checks: _Checks) -> dict[str, dict[str, str]]:
@@ -207,7 +201,7 @@ def _exceptions(doc: Evidence | None, now: str, checks: _Checks) -> dict[str, di
             active[str(fields["check_id"]).strip()] = {
                 "approved_by": str(fields["approved_by"]).strip(),
                 "reason": str(fields["reason"]).strip(),
-                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "expires_at": format_time(expires),
             }
     return active
 

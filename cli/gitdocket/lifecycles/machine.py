@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from gitdocket.core.model import Record
+from gitdocket.core.model import Record, first_error
 from gitdocket.core.scopes import Scope
 from gitdocket.errors import InputError, Invariant, InvariantError
 from gitdocket.lifecycles.invariants import TRANSITION_NOT_ALLOWED
@@ -80,12 +80,6 @@ class Transition(Generic[StateT, DataT]):
 class Decision:
     type: str
     data: dict[str, Any]
-
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
-    return f"{loc}: {err['msg']}" if loc else str(err["msg"])
 
 
 @dataclass(frozen=True)
@@ -163,7 +157,7 @@ class Machine(Generic[StateT]):
             return row.data.model_validate(raw)
         except ValidationError as exc:
             raise InputError(
-                f"cannot {row.does} {subject or self.kind}: {_first_error(exc)}",
+                f"cannot {row.does} {subject or self.kind}: {first_error(exc, 'data')}",
                 "the command's data is built by gitdocket; check the values you passed",
             ) from exc
 

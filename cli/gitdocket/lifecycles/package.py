@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
-
 from gitdocket.core.documents import Posture
-from gitdocket.core.model import Record
+from gitdocket.core.fields import Digest, GitOid
+from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.invariants import (
     HISTORY_PRESERVED_ON_WITHDRAWAL,
@@ -21,7 +20,6 @@ from gitdocket.lifecycles.invariants import (
     WITHDRAWAL_BLOCKS_FUTURE,
 )
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
-from gitdocket.lifecycles.version import HEX40
 
 __all__ = ["LIFECYCLE", "PACKAGE_SCOPE_MATCHES", "Manifest", "PackageState"]
 
@@ -29,8 +27,8 @@ __all__ = ["LIFECYCLE", "PACKAGE_SCOPE_MATCHES", "Manifest", "PackageState"]
 class Manifest(Record):
     archetype: str
     version: str
-    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
-    method_tree: str = Field(pattern=HEX40)
+    content_hash: Digest
+    method_tree: GitOid
     protection_posture: Posture
     publisher: str
 
@@ -42,10 +40,6 @@ class PackageState(Record):
     version: str = ""
     manifest: Manifest | None = None
     withdrawn_reason: str | None = None
-
-
-class ReasonData(Record):
-    reason: str = Field(min_length=1)
 
 
 PACKAGE_SCOPE_MATCHES = Invariant(

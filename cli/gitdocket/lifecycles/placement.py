@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from gitdocket.core.model import Record
+from gitdocket.core.fields import semver_key
+from gitdocket.core.model import OptionalReasonData, Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED_ON_WITHDRAWAL, WITHDRAWAL_BLOCKS_FUTURE
 from gitdocket.lifecycles.machine import Machine, Transition
 from gitdocket.lifecycles.placement_records import (
     CONFIG_KEY,
-    HASH,
     INSTALL_PHASES,
     METHOD_SURFACE,
     AdmitData,
@@ -39,16 +39,13 @@ from gitdocket.lifecycles.placement_records import (
     PackageRef,
     Pin,
     PlacementState,
-    ReasonData,
     ReplacementData,
     RequestData,
     UpgradeData,
     method_surface_key,
-    version_key,
 )
 
 __all__ = [
-    "HASH",
     "INSTALL_DOES_NOT_GRANT_PAYLOAD_OR_RUN",
     "INSTALL_PHASES",
     "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION",
@@ -61,7 +58,6 @@ __all__ = [
     "Pin",
     "PlacementState",
     "method_surface_key",
-    "version_key",
 ]
 
 INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION = Invariant(
@@ -143,7 +139,7 @@ def _check_replacement(state: PlacementState, data: ReplacementData) -> None:
             _UPGRADE,
             "a fork is another archetype: place it",
         )
-    if version_key(data.version) <= version_key(state.pin.version):
+    if semver_key(data.version) <= semver_key(state.pin.version):
         raise InvariantError(
             f"{data.version} is not newer than the pinned {state.pin.version}", _UPGRADE, "offer a newer version"
         )
@@ -222,11 +218,11 @@ def _set(**update: Any) -> Callable[[PlacementState, Record], PlacementState]:
     return lambda state, _data: state.model_copy(update=update)
 
 
-def _reasoned(state: PlacementState, data: ReasonData) -> PlacementState:
+def _reasoned(state: PlacementState, data: OptionalReasonData) -> PlacementState:
     return state.model_copy(update={"reason": data.reason or None})
 
 
-def _removed(state: PlacementState, data: ReasonData) -> PlacementState:
+def _removed(state: PlacementState, data: OptionalReasonData) -> PlacementState:
     return _reasoned(state, data).model_copy(update={"installed": False, "run_noted": False})
 
 
@@ -317,7 +313,7 @@ TRANSITIONS: tuple[Transition[PlacementState, Any], ...] = (
         "install_disabled",
         ("installed",),
         "disabled",
-        ReasonData,
+        OptionalReasonData,
         does="disable",
         hint=_STATUS,
         role="holders:{0}",
@@ -329,7 +325,7 @@ TRANSITIONS: tuple[Transition[PlacementState, Any], ...] = (
         "install_removed",
         INSTALL_PHASES,
         "removed",
-        ReasonData,
+        OptionalReasonData,
         does="remove",
         hint=_STATUS,
         role="holders:{0}",
@@ -398,7 +394,7 @@ TRANSITIONS: tuple[Transition[PlacementState, Any], ...] = (
         "install_denied",
         ("install_requested",),
         "denied",
-        ReasonData,
+        OptionalReasonData,
         does="deny the install request of",
         hint=_STATUS,
         role="admins:{0}",

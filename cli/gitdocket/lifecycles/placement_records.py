@@ -10,49 +10,37 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.model import Record
-from gitdocket.core.scopes import NAME_RE, SEMVER_RE
-from gitdocket.lifecycles.version import HEX40
+from gitdocket.core.fields import Digest, GitOid, Name, Semver
+from gitdocket.core.model import OptionalReasonData, Record
 
 __all__ = [
     "CONFIG_KEY",
-    "HASH",
     "INSTALL_PHASES",
     "METHOD_SURFACE",
     "AdmitData",
     "AdmitReplacementData",
     "AutoUpgradeData",
     "EditData",
+    "OptionalReasonData",
     "PackageData",
     "PackageRef",
     "Pin",
     "PlacementState",
-    "ReasonData",
     "ReplacementData",
     "RequestData",
     "UpgradeData",
     "method_surface_key",
-    "version_key",
 ]
 
 Phase = Literal["none", "install_requested", "installed", "disabled", "removed", "denied"]
 INSTALL_PHASES = ("installed", "disabled")
 """Phases in which the placement holds an install (the seed's ``installed`` flag)."""
 
-HASH = r"^sha256:[0-9a-f]{64}$"
 METHOD_SURFACE = frozenset(
     {"model", "skills", "tools", "instructions", "method", "agent_config", "agent-config", "agent-config.json"}
 )
 """Config keys that name the method's defining fields: a placement may never set them (INV-24)."""
 CONFIG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,62}$")
-
-
-def version_key(version: str) -> tuple[Any, ...]:
-    """Sort key of a semantic version; a pre-release sorts before its release."""
-    core, _, pre = version.partition("-")
-    major, minor, patch = (int(x) for x in core.split("."))
-    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
-    return (major, minor, patch, 0 if pre else 1, parts if pre else ())
 
 
 def method_surface_key(key: str) -> bool:
@@ -63,17 +51,17 @@ def method_surface_key(key: str) -> bool:
 class Pin(Record):
     """One frozen, published version, as the placement pins it."""
 
-    archetype: str = Field(pattern=NAME_RE.pattern)
-    version: str = Field(pattern=SEMVER_RE.pattern)
-    content_hash: str = Field(pattern=HASH)
-    method_tree: str = Field(pattern=HEX40)
+    archetype: Name
+    version: Semver
+    content_hash: Digest
+    method_tree: GitOid
 
 
 class PackageRef(Record):
     """What the writer saw of the package log: line ``seq``, its hash, the phase after it."""
 
     seq: int = Field(ge=1)
-    head: str = Field(pattern=HASH)
+    head: Digest
     phase: Literal["draft", "published", "withdrawn"]
 
 
@@ -107,10 +95,10 @@ class PlacementState(Record):
 
 
 class RequestData(Record):
-    archetype: str = Field(pattern=NAME_RE.pattern)
-    version: str = Field(pattern=SEMVER_RE.pattern)
-    content_hash: str = Field(pattern=HASH)
-    method_tree: str = Field(pattern=HEX40)
+    archetype: Name
+    version: Semver
+    content_hash: Digest
+    method_tree: GitOid
     package: PackageRef
 
     def pin(self) -> Pin:
@@ -124,12 +112,12 @@ class ReplacementData(RequestData):
 
 
 class AdmitData(Record):
-    content_hash: str = Field(pattern=HASH)
+    content_hash: Digest
 
 
 class AdmitReplacementData(Record):
-    version: str = Field(pattern=SEMVER_RE.pattern)
-    content_hash: str = Field(pattern=HASH)
+    version: Semver
+    content_hash: Digest
 
 
 class PackageData(Record):
@@ -137,16 +125,12 @@ class PackageData(Record):
 
 
 class UpgradeData(Record):
-    version: str = Field(pattern=SEMVER_RE.pattern)
+    version: Semver
     package: PackageRef
 
 
 class AutoUpgradeData(UpgradeData):
-    archetype: str = Field(pattern=NAME_RE.pattern)
-
-
-class ReasonData(Record):
-    reason: str = ""
+    archetype: Name
 
 
 class EditData(Record):

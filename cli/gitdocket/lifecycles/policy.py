@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from gitdocket.core.fields import Principal, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, Invariant, InvariantError
@@ -44,13 +45,11 @@ __all__ = [
 ]
 
 ROLE_RE = re.compile(r"^(root|authors|builders|promoters|admins|holders|authorities)(:[a-z0-9][a-z0-9-]*)?$")
-PRINCIPAL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$"
-TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 POLICY_SCOPE = scope("policy")
 
 
 class Identity(Record):
-    name: str = Field(pattern=PRINCIPAL_PATTERN)
+    name: Principal
     kind: Literal["ssh", "sigstore"]
     public_key: str | None = None
     issuer: str | None = None
@@ -82,7 +81,7 @@ class PolicyState(Record):
 class InitData(Record):
     identities: tuple[Identity, ...]
     roles: dict[str, Role]
-    expires: str | None = Field(default=None, pattern=TIMESTAMP_PATTERN)
+    expires: Timestamp | None = None
 
 
 class IdentityData(Record):
@@ -110,7 +109,7 @@ class ThresholdData(Record):
 
 
 class ExpiryData(Record):
-    expires: str | None = Field(pattern=TIMESTAMP_PATTERN)
+    expires: Timestamp | None
 
 
 POLICY_VERSION_INCREASES = Invariant(

@@ -28,9 +28,10 @@ from gitdocket.core.documents import (
     SmokeRun,
     SourceRun,
 )
+from gitdocket.core.model import first_error
 from gitdocket.errors import NotFoundError
 from gitdocket.lifecycles.environment import gate_allows
-from gitdocket.lifecycles.gate import Evidence, first_error, status_is_pass
+from gitdocket.lifecycles.gate import Evidence, status_is_pass
 
 __all__ = [
     "GATE_EVIDENCE",

@@ -15,8 +15,8 @@ from pydantic import Field
 
 from gitdocket.core.canonical import canonical, sha256_hex
 from gitdocket.core.documents import Posture
-from gitdocket.core.model import Record
-from gitdocket.core.scopes import semver_key
+from gitdocket.core.fields import Digest, GitOid, Sha256Hex, semver_key
+from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.invariants import PACKAGE_REQUIRES_FROZEN_VERSION, TRANSITION_NOT_ALLOWED
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
@@ -39,13 +39,11 @@ __all__ = [
 
 Phase = Literal["init", "draft", "frozen", "packaged", "retired", "abandoned"]
 REQUIRED_FILES = ("instructions.md", ".agent-config.json")
-HEX40 = r"^[0-9a-f]{40}$"
-HEX64 = r"^[0-9a-f]{64}$"
 
 
 class FileEntry(Record):
-    sha256: str = Field(pattern=HEX64)
-    blob: str = Field(pattern=HEX40)
+    sha256: Sha256Hex
+    blob: GitOid
     size: int = Field(ge=0)
 
 
@@ -64,18 +62,18 @@ class AgentConfig(Record):
 
 
 class Provenance(Record):
-    source_commit: str = Field(pattern=HEX40)
+    source_commit: GitOid
     frozen_by: str = Field(min_length=1)
     frozen_at: str = Field(min_length=1)
 
 
 class Snapshot(Record):
-    method_tree: str = Field(pattern=HEX40)
+    method_tree: GitOid
     manifest: dict[str, FileEntry]
     agent_config: AgentConfig
     protection_posture: Posture
     provenance: Provenance
-    content_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    content_hash: Digest
 
 
 class VersionState(Record):
@@ -92,15 +90,11 @@ class VersionState(Record):
 
 
 class DraftData(Record):
-    method_tree: str = Field(pattern=HEX40)
+    method_tree: GitOid
 
 
 class PackageRefData(Record):
     package: str = Field(min_length=1)
-
-
-class ReasonData(Record):
-    reason: str = Field(min_length=1)
 
 
 def blocking_version(version: str, existing: Iterable[str]) -> str | None:

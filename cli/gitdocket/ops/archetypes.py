@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gitdocket.adapters.files import load_yaml, read_folder, validate
+from gitdocket.adapters.files import load_yaml, read_folder
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.documents import ArchetypeDoc
+from gitdocket.core.documents import ArchetypeDoc, parse_document
 from gitdocket.core.scopes import check_name
 from gitdocket.errors import InputError
 from gitdocket.lifecycles import scope
@@ -21,9 +21,7 @@ def load_source_folder(source: Path, name: str) -> dict[str, bytes]:
     files = read_folder(source)
     if "archetype.yaml" not in files:
         raise InputError(f"{source}: no archetype.yaml", "see examples/archetypes/ for the layout")
-    doc = validate(
-        ArchetypeDoc, load_yaml(files["archetype.yaml"], f"{source}/archetype.yaml"), f"{source}/archetype.yaml"
-    )
+    doc = parse_document(ArchetypeDoc, files["archetype.yaml"], f"{source}/archetype.yaml", load_yaml)
     if doc.name != name:
         raise InputError(
             f"{source}/archetype.yaml: name {doc.name!r} does not match {name!r}",
@@ -32,7 +30,7 @@ def load_source_folder(source: Path, name: str) -> dict[str, bytes]:
     config = files.get("method/.agent-config.json")
     if config is not None:  # refused at the door, not at the first freeze
         where = f"{source}/method/.agent-config.json"
-        validate(AgentConfig, loads_strict(config, where), where)
+        parse_document(AgentConfig, config, where, loads_strict)
     extra = sorted(p for p in files if p != "archetype.yaml" and not p.startswith("method/"))
     if extra:
         raise InputError(

@@ -19,6 +19,8 @@ from gitdocket.adapters.archives import stage_bundle
 from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_tree
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import BundleManifest, PackageRef, RegistryConfig
+from gitdocket.core.fields import format_time
+from gitdocket.core.model import first_error
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.core.secrets import find_secrets
 from gitdocket.core.tree import TreeRef, TreeView
@@ -37,11 +39,10 @@ from gitdocket.lifecycles.bundle import (
     manifest_digest,
     manifest_for,
 )
-from gitdocket.lifecycles.gate import first_error
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, WITHDRAWAL_BLOCKS_FUTURE
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.transaction import POLICY, Transaction, load_log, timestamp
+from gitdocket.ops.transaction import POLICY, Transaction, load_log
 from gitdocket.verify.bundles import (
     BundleCheck,
     BundleListing,
@@ -239,7 +240,7 @@ def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: 
     """Build ``bundles/<label>-<stamp>-<commit8>/`` from the snapshot and ``evidence``."""
     check_name(label, "bundle label")
     config = registry_config(tx.tree)
-    created_at = timestamp(tx.at)
+    created_at = format_time(tx.at)
     bundle_id = bundle_id_for(label, created_at, tx.tree.commit)
     target = scope("bundle", bundle_id)
     tx.check(target, "BuildBundle")  # an existing id: BUNDLE_IMMUTABLE, before any work
@@ -323,7 +324,7 @@ def record_verified(tx: Transaction, bundle_id: str) -> BundleCheck:
             "payload_tree": tx.tree.tree_id(f"{path}/payload"),
             "evidence_tree": tx.tree.tree_id(f"{path}/evidence"),
             "verified_files": result.verified_files,
-            "verified_at": timestamp(tx.at),
+            "verified_at": format_time(tx.at),
             "verified_by": tx.actor,
         },
     )

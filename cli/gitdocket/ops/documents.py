@@ -1,12 +1,14 @@
-"""Reading registry documents out of a snapshot (shared by every operation and by verify)."""
+"""Reading registry documents out of a snapshot, for the operations: a missing document is an
+error here. Parsing and validation are ``core.documents.parse_document``, which verify reads
+through too (with the same YAML parser, passed in by the command)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gitdocket.adapters.files import load_yaml, validate
+from gitdocket.adapters.files import load_yaml
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig
+from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig, parse_document
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
 
@@ -17,7 +19,7 @@ def registry_config(tree: TreeView) -> RegistryConfig:
     data = tree.read(REGISTRY_YAML)
     if data is None:
         raise StateError(f"{REGISTRY_YAML} is missing", "run `gitdocket init` or restore the file")
-    return validate(RegistryConfig, load_yaml(data, REGISTRY_YAML), REGISTRY_YAML)  # type: ignore[no-any-return]
+    return parse_document(RegistryConfig, data, REGISTRY_YAML, load_yaml)
 
 
 def archetype_doc(tree: TreeView, name: str) -> ArchetypeDoc:
@@ -25,7 +27,7 @@ def archetype_doc(tree: TreeView, name: str) -> ArchetypeDoc:
     data = tree.read(path)
     if data is None:
         raise NotFoundError(f"{path} is missing", f"create the archetype with `gitdocket archetype new {name}`")
-    return validate(ArchetypeDoc, load_yaml(data, path), path)  # type: ignore[no-any-return]
+    return parse_document(ArchetypeDoc, data, path, load_yaml)
 
 
 def read_json(tree: TreeView, path: str) -> Any:

@@ -10,14 +10,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, NotFoundError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.eligibility import Verdict, parse_time, verdict
+from gitdocket.lifecycles.eligibility import Verdict, verdict
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.placement import PlacementState
-from gitdocket.ops.transaction import Transaction, load_log, timestamp
+from gitdocket.ops.transaction import Transaction, load_log
 
 __all__ = [
     "activate",
@@ -74,10 +75,10 @@ def activate(tx: Transaction, project: str, name: str, expires: str | None = Non
             raise InputError(
                 f"--expires {expires!r} is not an RFC 3339 time with a zone", "use e.g. 2027-01-01T00:00:00Z"
             ) from exc
-        expires_at = timestamp(when.astimezone(tx.at.tzinfo))
-        if expires_at <= timestamp(tx.at):
+        expires_at = format_time(when)
+        if expires_at <= format_time(tx.at):
             raise InputError(
-                f"--expires {expires_at} is not after now ({timestamp(tx.at)})",
+                f"--expires {expires_at} is not after now ({format_time(tx.at)})",
                 "pass a later time, or omit --expires for an open-ended term",
             )
     tx.apply(target, "ActivateEntitlement", {"expires_at": expires_at, "terms": terms})

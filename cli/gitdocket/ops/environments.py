@@ -18,6 +18,7 @@ from typing import Any
 
 from gitdocket.core.canonical import loads_strict, render, sha256_hex
 from gitdocket.core.documents import EnvironmentConfig, PromotionReport, RegistryConfig, SourceRun
+from gitdocket.core.fields import format_time
 from gitdocket.core.scopes import CURRENT
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InvariantError, NotFoundError, StateError
@@ -39,7 +40,7 @@ from gitdocket.lifecycles.promotion import (
 )
 from gitdocket.ops.bundles import ReleaseCheck, release_check
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.transaction import Transaction, load_log, timestamp
+from gitdocket.ops.transaction import Transaction, load_log
 
 __all__ = [
     "PromoteOutcome",
@@ -186,7 +187,7 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
     state = pointer(req.environment)
     report: PromotionReport | None = None
     if req.gated:
-        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer), timestamp(tx.at))
+        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer), format_time(tx.at))
         failed = first_failure(report)
         if failed is not None:
             raise InvariantError(
@@ -221,7 +222,7 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
             "report_digest": "sha256:" + sha256_hex(raw) if raw is not None else None,
             "sequence": state.sequence + 1,
             "previous_bundle_id": state.bundle_id,
-            "promoted_at": timestamp(tx.at),
+            "promoted_at": format_time(tx.at),
             "promoted_by": tx.actor,
         },
     )
@@ -262,7 +263,7 @@ def rollback(tx: Transaction, environment: str, reason: str, to: str | None = No
             "reason": reason,
             "sequence": state.sequence + 1,
             "previous_bundle_id": state.bundle_id,
-            "rolled_back_at": timestamp(tx.at),
+            "rolled_back_at": format_time(tx.at),
             "rolled_back_by": tx.actor,
         },
     )

@@ -15,12 +15,12 @@ from typing import Any
 
 from gitdocket.adapters.files import dump_yaml, load_yaml
 from gitdocket.adapters.merge import TreeMerger
+from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import ConflictError, InvariantError, NotFoundError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.archetype import PULL_REQUIRES_FORK, ArchetypeState, ForkOrigin, fork_source
-from gitdocket.lifecycles.placement import version_key
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE
 from gitdocket.ops.transaction import Transaction, load_log
 
@@ -104,7 +104,7 @@ def _newest_frozen(tx: Transaction, source: str) -> tuple[str, str] | None:
         state = tx.state(scope("version", source, version))
         if state.phase in ("frozen", "packaged") and state.snapshot is not None:
             found.append((version, state.snapshot.method_tree))
-    return max(found, key=lambda item: version_key(item[0])) if found else None
+    return max(found, key=lambda item: semver_key(item[0])) if found else None
 
 
 def _last_taken(tx: Transaction, name: str) -> tuple[str, str | None, str | None]:
@@ -128,7 +128,7 @@ def pull_from_source(tx: Transaction, name: str, merger: TreeMerger) -> PullResu
         fork_source(_active(tx, name))
     source, taken, base = _last_taken(tx, name)
     newest = _newest_frozen(tx, source)
-    if newest is None or (taken is not None and version_key(newest[0]) <= version_key(taken)):
+    if newest is None or (taken is not None and semver_key(newest[0]) <= semver_key(taken)):
         return PullResult(source, taken, merged=False)
     version, theirs = newest
     method = f"registry/archetypes/{name}/method"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from gitdocket.core import sshsig
+from gitdocket.core.fields import format_time, parse_time
 from gitdocket.errors import InputError
 from gitdocket.lifecycles.policy import Identity, PolicyState
-from gitdocket.ops.transaction import POLICY, Transaction, timestamp
+from gitdocket.ops.transaction import POLICY, Transaction
 
 __all__ = ["add_identity", "allowed_signers", "grant", "parse_expiry", "revoke", "set_expiry", "set_threshold"]
 
@@ -38,24 +39,21 @@ def parse_expiry(text: str) -> datetime | None:
     if text.strip().lower() == "never":
         return None
     try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
+        return parse_time(text)
+    except ValueError as exc:
         raise InputError(
             f"policy expiry {text!r} is not an RFC 3339 time with a zone, nor 'never'",
             "use e.g. 2027-01-01T00:00:00Z, or `never`",
-        )
-    return when.astimezone(UTC)
+        ) from exc
 
 
 def set_expiry(tx: Transaction, expires: datetime | None) -> str | None:
     """Set (or clear, with None) the policy's expiry; it must lie after the transaction's clock,
     or the policy would expire the moment it is written."""
-    stamp = None if expires is None else timestamp(expires.astimezone(UTC))
-    if stamp is not None and stamp <= timestamp(tx.at):
+    stamp = None if expires is None else format_time(expires)
+    if stamp is not None and stamp <= format_time(tx.at):
         raise InputError(
-            f"policy expiry {stamp} is not after now ({timestamp(tx.at)})", "pass a later time, or `never`"
+            f"policy expiry {stamp} is not after now ({format_time(tx.at)})", "pass a later time, or `never`"
         )
     tx.apply(POLICY, "SetExpiry", {"expires": stamp})
     return stamp

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import Scope, check_name, check_version
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.placement import INSTALL_PHASES, PlacementState, version_key
+from gitdocket.lifecycles.placement import INSTALL_PHASES, PlacementState
 from gitdocket.ops import packages as package_ops
 from gitdocket.ops import versions as version_ops
 from gitdocket.ops.placements import frozen_pin, package_ref
@@ -39,7 +40,7 @@ def opted_in(tx: Transaction, archetype: str, version: str) -> list[Scope[Placem
             pin = state.pin
             if pin is None or pin.archetype != archetype or state.phase not in INSTALL_PHASES:
                 continue
-            if state.auto_upgrade and version_key(pin.version) < version_key(version):
+            if state.auto_upgrade and semver_key(pin.version) < semver_key(version):
                 found.append(target)
     return found
 

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
 from gitdocket.adapters.store import GitStore, GitTree
+from gitdocket.core.fields import parse_time
 from gitdocket.core.tree import WriteResult
 from gitdocket.errors import InputError, TrustError
 from gitdocket.ops.transaction import Transaction
@@ -30,7 +31,7 @@ def clock_now() -> datetime:
     pinned = os.environ.get("GITDOCKET_NOW")
     if pinned:
         try:
-            return datetime.fromisoformat(pinned.replace("Z", "+00:00")).astimezone(UTC)
+            return parse_time(pinned)
         except ValueError as exc:
             raise InputError(
                 f"GITDOCKET_NOW={pinned!r} is not an RFC 3339 time", "use e.g. 2026-01-01T00:00:00Z"

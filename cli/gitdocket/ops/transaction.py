@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from gitdocket.core import sshsig
 from gitdocket.core.canonical import canonical, loads_strict
+from gitdocket.core.fields import format_time
 from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
@@ -40,14 +41,10 @@ from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import judging_policy, policy_resolver, valid_signers, verdicts
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
 
-__all__ = ["POLICY", "ScopeLog", "Transaction", "load_log", "timestamp"]
+__all__ = ["POLICY", "ScopeLog", "Transaction", "load_log"]
 
 POLICY = scope("policy")
 S = TypeVar("S", bound=Record)
-
-
-def timestamp(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -174,7 +171,7 @@ class Transaction:
         unsigned = Event(
             seq=len(current.events) + 1,
             prev=current.head,
-            at=timestamp(self.at),
+            at=format_time(self.at),
             type=decision.type,
             actor=self.actor,
             data=data_as_read,
@@ -216,7 +213,7 @@ class Transaction:
     def _check_expiry(self, target: Scope[Any], event_type: str, data: dict[str, Any]) -> None:
         """An expired policy accepts nothing but its own renewal (design §4: the policy has an
         expiry); verify reports an event written after it (POLICY_EXPIRED)."""
-        if not accepts(self.policy, target, event_type, data, timestamp(self.at)):
+        if not accepts(self.policy, target, event_type, data, format_time(self.at)):
             raise TrustError(
                 f"{POLICY.history_path}: policy v{self.policy.version} expired at "
                 f"{self.policy.expires}; {target.label} cannot change until it is renewed",

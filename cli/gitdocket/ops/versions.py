@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from gitdocket.adapters.files import MAX_FILE_BYTES, validate
+from gitdocket.adapters.files import MAX_FILE_BYTES
 from gitdocket.core.canonical import loads_strict, sha256_hex
-from gitdocket.core.scopes import Scope, check_version, semver_key
+from gitdocket.core.documents import parse_document
+from gitdocket.core.fields import format_time
+from gitdocket.core.scopes import Scope, check_version
 from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError
 from gitdocket.lifecycles import scope
@@ -20,9 +22,9 @@ from gitdocket.lifecycles.version import (
     content_hash,
 )
 from gitdocket.ops.documents import archetype_doc
-from gitdocket.ops.transaction import Transaction, timestamp
+from gitdocket.ops.transaction import Transaction
 
-__all__ = ["abandon", "draft", "freeze", "retire", "semver_key", "snapshot_of"]
+__all__ = ["abandon", "draft", "freeze", "retire", "snapshot_of"]
 
 
 def _require_archetype(tx: Transaction, name: str) -> None:
@@ -96,9 +98,9 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
             FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
             "add the agent configuration (model, skills, tools)",
         )
-    config = validate(AgentConfig, loads_strict(raw, config_path), config_path)
+    config = parse_document(AgentConfig, raw, config_path, loads_strict)
     doc = archetype_doc(tx.tree, name)
-    provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor, frozen_at=timestamp(tx.at))
+    provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor, frozen_at=format_time(tx.at))
     return Snapshot(
         method_tree=tree,
         manifest=manifest,

@@ -10,13 +10,14 @@
 Add a check by listing a function ``(Context) -> Iterable[Finding]`` in ``snapshot.CHECKS`` (or
 ``(base, head) -> Iterable[Finding]`` in ``pr.PR_CHECKS``); checks only read the context, and
 importing a module registers nothing. Pure: the repository is
-seen through ``TreeView`` and ``RefView``, and a ``Runner`` (default: in this process; the CLI
-passes ``forking.forked``) computes the independent parts, such as signature checks, wherever
-it likes: the findings are the same.
+seen through ``TreeView`` and ``RefView``, YAML documents are read by the parser the caller passes
+(``parse_yaml``: the CLI passes ``adapters.files.load_yaml``), and a ``Runner`` (default: in this
+process; the CLI passes ``forking.forked``) computes the independent parts, such as signature
+checks, wherever it likes: the findings are the same.
 """
 
 from gitdocket.verify.context import Context, RefView
 from gitdocket.verify.findings import Finding
-from gitdocket.verify.snapshot import CHECKS, verify_snapshot
+from gitdocket.verify.snapshot import CHECKS, verify_context, verify_snapshot
 
-__all__ = ["CHECKS", "Context", "Finding", "RefView", "verify_snapshot"]
+__all__ = ["CHECKS", "Context", "Finding", "RefView", "verify_context", "verify_snapshot"]

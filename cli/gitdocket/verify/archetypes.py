@@ -4,14 +4,13 @@ their models), version ↔ package references, and scopes that records name but 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
 
-from gitdocket.adapters.files import load_yaml, validate
 from gitdocket.core.canonical import loads_strict, sha256_hex
-from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig
+from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, Parser, RegistryConfig, parse_document
 from gitdocket.core.scopes import Scope
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import scope
@@ -50,13 +49,10 @@ def scope_contents(ctx: Context) -> Iterable[Finding]:
                 )
 
 
-Parser = Callable[[bytes, str], Any]
-
-
 def _validated(model: type[BaseModel], raw: bytes, path: str, parse: Parser) -> tuple[Any, str]:
     """``raw`` (the file at ``path``) parsed and validated against ``model``, or why not."""
     try:
-        return validate(model, parse(raw, path), path), ""
+        return parse_document(model, raw, path, parse), ""
     except DocketError as exc:
         return None, exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}:")
 
@@ -141,10 +137,10 @@ def frozen_snapshots(ctx: Context) -> Iterable[Finding]:
             yield from _frozen_files(ctx, record)  # the same tree id covers every byte below it
 
 
-def _archetype_problem(raw: bytes | None, path: str, name: str) -> str:
+def _archetype_problem(raw: bytes | None, path: str, name: str, parse_yaml: Parser) -> str:
     if raw is None:
         return "missing"
-    doc, problem = _validated(ArchetypeDoc, raw, path, load_yaml)
+    doc, problem = _validated(ArchetypeDoc, raw, path, parse_yaml)
     if doc is not None and doc.name != name:
         return f"name {doc.name!r} does not match the folder {name!r}"
     return problem
@@ -153,14 +149,14 @@ def _archetype_problem(raw: bytes | None, path: str, name: str) -> str:
 def documents(ctx: Context) -> Iterable[Finding]:
     """registry.yaml, every archetype.yaml and every draft .agent-config.json against its model."""
     data = ctx.tree.read(REGISTRY_YAML)
-    problem = "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, load_yaml)[1]
+    problem = "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, ctx.parse_yaml)[1]
     if problem:
         hint = "fix the file or restore it from git history (in a new registry: `gitdocket init`)"
         yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", problem, hint=hint)
     for record in ctx.scopes("archetype"):
         label = record.scope.label
         path = f"{record.scope.path}/archetype.yaml"
-        problem = _archetype_problem(ctx.tree.read(path), path, record.scope.keys[0])
+        problem = _archetype_problem(ctx.tree.read(path), path, record.scope.keys[0], ctx.parse_yaml)
         if problem:
             hint = "fix the file (see examples/archetypes/)"
             yield Finding(path, "DOCUMENT_INVALID", problem, label, hint=hint)

@@ -30,13 +30,15 @@ from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import (
     BundleManifest,
 )
+from gitdocket.core.fields import BUNDLE_ID_RE
 from gitdocket.core.log import Event, chain_problems, head_digest, iter_lines, parse_history, render_current
+from gitdocket.core.model import first_error
 from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.authz import authorize, judging_policy
-from gitdocket.lifecycles.bundle import BUNDLE_ID_RE, BUNDLE_IMMUTABLE, MANIFEST, SECTIONS, BundleState, manifest_digest
+from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE, MANIFEST, SECTIONS, BundleState, manifest_digest
 from gitdocket.lifecycles.bundle import LIFECYCLE as BUNDLE
 from gitdocket.lifecycles.policy import PolicyState, lookup_role
 from gitdocket.verify.context import Context
@@ -125,9 +127,7 @@ def _parse_manifest(data: bytes | None, errors: list[str]) -> BundleManifest | N
     try:
         return BundleManifest.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "manifest"
-        errors.append(f"Invalid manifest: {loc}: {first['msg']}")
+        errors.append(f"Invalid manifest: {first_error(exc, 'manifest')}")
         return None
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
+from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, iter_lines, parse_line
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_path
@@ -215,10 +216,16 @@ def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
 
 
 class Context:
-    def __init__(self, tree: TreeView, refs: RefView | None = None, runner: Runner = in_process) -> None:
+    """``parse_yaml`` reads the YAML documents (``registry.yaml``, ``archetype.yaml``): the command
+    passes ``adapters.files.load_yaml``, so verification never imports a YAML library itself."""
+
+    def __init__(
+        self, tree: TreeView, refs: RefView | None = None, runner: Runner = in_process, *, parse_yaml: Parser
+    ) -> None:
         self.tree = tree
         self.refs = refs
         self.runner = runner
+        self.parse_yaml = parse_yaml
         self.findings: list[Finding] = []
         scopes, found = discover_scopes(tree)
         self.findings.extend(found)
@@ -253,6 +260,18 @@ class Context:
                 "last line has no newline (truncated?)",
             )
         return record
+
+    def deleted(self, target: Scope[Any], why: str) -> Finding:
+        """The finding that ``target`` is gone although ``why`` proves it existed; it is now
+        ``missing``, so checks that depend on it stay quiet."""
+        self.missing.add(target)
+        return Finding(
+            target.path,
+            "SCOPE_DELETED",
+            f"is gone, but {why}",
+            target.label,
+            hint=f"scopes are never deleted; restore {target.path} from git history",
+        )
 
     def _unreadable(self, record: ScopeRecord[Any], where: str, message: str) -> None:
         self.add(

@@ -35,7 +35,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
-from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
+from gitdocket.core.canonical import render
 from gitdocket.core.documents import (
     ArchetypeDoc,
     BundleManifest,
@@ -47,7 +47,7 @@ from gitdocket.core.documents import (
 from gitdocket.core.log import Event, LogPosition
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import CURRENT, HISTORY, parse_scope_path
-from gitdocket.errors import InputError, StateError
+from gitdocket.errors import InputError
 from gitdocket.lifecycles.archetype import ArchetypeState
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.entitlement import EntitlementState
@@ -61,11 +61,11 @@ from gitdocket.verify.report import VerifyReport
 __all__ = [
     "AUTHORED",
     "CONTRACTS",
+    "CONTRACT_ID_RE",
     "CONTRACT_MODELS",
     "DRAFT",
     "FILE_CONTRACTS",
     "SCOPE_CONTRACTS",
-    "SEAL_ALGORITHM",
     "SEAL_PATH",
     "BundleCurrent",
     "DeploymentCurrent",
@@ -76,34 +76,27 @@ __all__ = [
     "folder",
     "generate",
     "known_kind",
-    "normative",
-    "parse_seal",
+    "path_contract",
     "problems_in",
     "registry_contract",
-    "render_seal",
     "resolve_kind",
     "schema_bytes",
     "schema_for",
     "schema_id",
     "schema_path",
-    "seal_digest",
-    "seal_problems",
-    "sealed_with",
     "violations",
 ]
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 ID_BASE = "https://docket.dev/contracts/"
 SEAL_PATH = "contracts/contracts.seal.json"
-SEAL_ALGORITHM = "sha256-rfc8785-normative"
 ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "discriminator"})
 """Keywords that do not change what validates (``discriminator`` is an OpenAPI hint pydantic
 emits; JSON Schema validators ignore it)."""
 
 _NAME = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"
-_ID_RE = re.compile(rf"^({_NAME})_v([1-9][0-9]*)$")
+CONTRACT_ID_RE = re.compile(rf"^({_NAME})_v([1-9][0-9]*)$")
 _FOLDER_RE = re.compile(rf"^({_NAME})\.v([1-9][0-9]*)$")
-_DIGEST = r"^sha256:[0-9a-f]{64}$"
 
 
 # -- the documents that exist only as contracts ---------------------------------------------------
@@ -214,7 +207,7 @@ FILE_CONTRACTS: dict[str, str] = {
 
 def folder(contract: str) -> str:
     """``release_bundle_v1`` → ``release_bundle.v1``."""
-    match = _ID_RE.fullmatch(contract)
+    match = CONTRACT_ID_RE.fullmatch(contract)
     if match is None:
         raise InputError(f"invalid contract id {contract!r}", "contract ids look like release_bundle_v1")
     return f"{match[1]}.v{match[2]}"
@@ -286,7 +279,7 @@ class Problem:
         return f"{self.path}: {self.message}"
 
 
-def _path_contract(path: str) -> str | None:
+def path_contract(path: str) -> str | None:
     parts = path.split("/")
     ok = len(parts) == 3 and parts[0] == "contracts" and parts[2] == "schema.json"
     return contract_of_folder(parts[1]) if ok else None
@@ -303,7 +296,7 @@ def drift(generated: Mapping[str, bytes], committed: Mapping[str, bytes], sealed
         if p in committed and committed[p] != generated[p]
     ]
     for path in sorted(set(committed) - set(generated)):
-        contract = _path_contract(path)
+        contract = path_contract(path)
         if contract is None:
             problems.append(
                 Problem(path, "not a contract folder (contracts/<name>.v<N>/schema.json)", "rename or remove it")
@@ -320,142 +313,6 @@ def drift(generated: Mapping[str, bytes], committed: Mapping[str, bytes], sealed
 
 
 # -- the seal -------------------------------------------------------------------------------------
-
-_DEFS = "#/$defs/"
-_NAME_MAPS = frozenset({"properties", "patternProperties", "definitions", "dependentSchemas"})
-_SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
-_SUBSCHEMAS = frozenset(
-    {
-        "items",
-        "additionalProperties",
-        "not",
-        "if",
-        "then",
-        "else",
-        "contains",
-        "propertyNames",
-        "unevaluatedItems",
-        "unevaluatedProperties",
-    }
-)
-
-
-def normative(schema: Any) -> Any:
-    """What ``schema`` validates, independent of wording and of model class names: annotation
-    keywords removed and every local ``$ref`` to ``$defs`` inlined (``$defs`` dropped), so that
-    renaming a nested model or rewording a docstring keeps the seal. Schema-aware: a *property*
-    named ``title`` or ``description`` is kept. A recursive reference stays a ``$ref``."""
-    defs = schema.get("$defs", {}) if isinstance(schema, dict) else {}
-    return _normative(schema, defs, ())
-
-
-def _normative(node: Any, defs: Mapping[str, Any], stack: tuple[str, ...]) -> Any:
-    if not isinstance(node, dict):
-        return node
-    ref = node.get("$ref")
-    name = ref.removeprefix(_DEFS) if isinstance(ref, str) and ref.startswith(_DEFS) else None
-    if name is not None and name in defs and name not in stack:
-        inlined = _normative(defs[name], defs, (*stack, name))
-        rest = _normative({k: v for k, v in node.items() if k != "$ref"}, defs, stack)
-        return {**rest, "allOf": [inlined, *rest.get("allOf", [])]} if rest else inlined
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        if key in ANNOTATIONS or key == "$defs":
-            continue
-        if key in _NAME_MAPS and isinstance(value, dict):
-            out[key] = {prop: _normative(sub, defs, stack) for prop, sub in value.items()}
-        elif key in _SCHEMA_LISTS and isinstance(value, list):
-            out[key] = [_normative(sub, defs, stack) for sub in value]
-        elif key in _SUBSCHEMAS:
-            out[key] = _normative(value, defs, stack)
-        else:
-            out[key] = value
-    return out
-
-
-def seal_digest(data: bytes, where: str) -> str:
-    """``sha256:`` of the normative schema in ``data`` (what the seal pins)."""
-    return "sha256:" + sha256_hex(canonical(normative(loads_strict(data, where))))
-
-
-def parse_seal(data: bytes | None) -> dict[str, str]:
-    """{contract id: digest} from the seal file's bytes (None: no seal yet)."""
-    if data is None:
-        return {}
-    doc = loads_strict(data, SEAL_PATH)
-    entries = doc.get("contracts") if isinstance(doc, dict) else None
-    valid = (
-        isinstance(doc, dict)
-        and doc.get("algorithm") == SEAL_ALGORITHM
-        and isinstance(entries, dict)
-        and all(_ID_RE.fullmatch(k) and isinstance(v, str) and re.fullmatch(_DIGEST, v) for k, v in entries.items())
-    )
-    if not valid:
-        raise StateError(
-            f"{SEAL_PATH}: not a seal file ({{algorithm: {SEAL_ALGORITHM}, contracts: {{id: sha256:…}}}}}})",
-            "restore it from git history",
-        )
-    return dict(entries)  # type: ignore[arg-type]  # checked above
-
-
-def render_seal(entries: Mapping[str, str]) -> bytes:
-    return render({"algorithm": SEAL_ALGORITHM, "contracts": dict(sorted(entries.items()))})
-
-
-def _digests(committed: Mapping[str, bytes]) -> dict[str, str]:
-    return {c: seal_digest(data, path) for path, data in committed.items() if (c := _path_contract(path)) is not None}
-
-
-def seal_problems(seal: Mapping[str, str], committed: Mapping[str, bytes]) -> list[Problem]:
-    """Every sealed contract whose committed schema changed or vanished, and every committed
-    schema not sealed yet."""
-    digests = _digests(committed)
-    problems: list[Problem] = []
-    for contract, digest in sorted(seal.items()):
-        path = schema_path(contract)
-        if contract not in digests:
-            problems.append(
-                Problem(
-                    path,
-                    f"sealed contract {contract} is missing",
-                    "published contracts are never removed: restore the file from git",
-                )
-            )
-        elif digests[contract] != digest:
-            problems.append(
-                Problem(path, f"sealed contract {contract} changed what it validates", _breaking_hint(contract))
-            )
-    problems += [
-        Problem(
-            schema_path(c),
-            f"contract {c} is not sealed",
-            "run `gitdocket contracts seal` to publish it, and commit the seal",
-        )
-        for c in sorted(set(digests) - set(seal))
-    ]
-    return sorted(problems)
-
-
-def _breaking_hint(contract: str) -> str:
-    match = _ID_RE.fullmatch(contract)
-    assert match is not None
-    successor = f"{match[1]}_v{int(match[2]) + 1}"
-    return (
-        f"a sealed contract never changes: revert the model change, or publish it as "
-        f"{successor} (see docs/contracts.md 'Adding a new version'); wording-only changes "
-        "(title, description) need just `gitdocket contracts generate`"
-    )
-
-
-def sealed_with(seal: Mapping[str, str], committed: Mapping[str, bytes]) -> tuple[dict[str, str], list[str]]:
-    """The seal plus every unsealed committed contract, and the ids added. Never rewrites an
-    entry: a changed sealed contract is refused."""
-    changed = [p for p in seal_problems(seal, committed) if "not sealed" not in p.message]
-    if changed:
-        raise StateError(f"{changed[0].line()} ({len(changed)} sealed contract(s) changed or missing)", changed[0].hint)
-    digests = _digests(committed)
-    added = sorted(set(digests) - set(seal))
-    return {**seal, **{c: digests[c] for c in added}}, added
 
 
 # -- validation by kind ---------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from gitdocket.core.canonical import loads_strict
+from gitdocket.core.documents import Parser
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
-from gitdocket.verify.context import Context
 from gitdocket.verify.findings import Finding
 from gitdocket.verify.snapshot import verify_snapshot
 
@@ -51,7 +51,7 @@ class _Only:
             yield from self.tree.walk(path)
 
 
-def verify_environment(tree: TreeView, environment: str) -> list[Finding]:
+def verify_environment(tree: TreeView, environment: str, *, parse_yaml: Parser) -> list[Finding]:
     """Every finding about ``environment``'s chain: its log, its releases and reports, the
     environments it received bundles from, those bundles, and the policy that signed them."""
     prefixes = {"registry/policy", "registry/registry.yaml", f"deployments/{environment}"}
@@ -73,4 +73,4 @@ def verify_environment(tree: TreeView, environment: str) -> list[Finding]:
             for r in state.get("releases", {}).values()
             if isinstance(r, dict) and isinstance(r.get("source_environment"), str)
         )
-    return verify_snapshot(Context(_Only(tree, sorted(prefixes))))
+    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import PromotionReport
+from gitdocket.core.model import first_error
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
@@ -25,7 +26,6 @@ from gitdocket.lifecycles.environment import (
     SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
     DeploymentState,
 )
-from gitdocket.lifecycles.gate import first_error
 from gitdocket.verify.bundles import REBUILD
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding

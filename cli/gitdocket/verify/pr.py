@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from gitdocket.core.documents import Parser
 from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import machine_of
@@ -21,7 +22,7 @@ from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_vers
 from gitdocket.verify import placements
 from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
 from gitdocket.verify.findings import Finding, report_order
-from gitdocket.verify.snapshot import verify_snapshot
+from gitdocket.verify.snapshot import verify_context, verify_snapshot
 
 __all__ = ["IMMUTABLE", "PR_CHECKS", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
 
@@ -166,13 +167,15 @@ def verify_pr(
     refs: RefView | None = None,
     descends: bool = True,
     runner: Runner = in_process,
+    *,
+    parse_yaml: Parser,
 ) -> list[Finding]:
     """Snapshot findings of ``head`` plus what the change from ``base`` may not do.
     ``descends`` says whether head's history contains base (the caller asks git)."""
-    head_ctx = Context(head, refs, runner)
-    findings = verify_snapshot(head_ctx)
-    base_ctx = Context(base, runner=runner)
-    verify_snapshot(base_ctx)  # fills the base folds that authorization reads
+    head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml)
+    findings = verify_context(head_ctx)
+    base_ctx = Context(base, runner=runner, parse_yaml=parse_yaml)
+    verify_context(base_ctx)  # fills the base folds that authorization reads
     extra = pr_findings(base_ctx, head_ctx)
     if not descends:
         extra.append(not_descendant(head.commit or "", base.commit or ""))
@@ -185,15 +188,17 @@ def verify_history(
     head: TreeView,
     refs: RefView | None = None,
     runner: Runner = in_process,
+    *,
+    parse_yaml: Parser,
 ) -> list[Finding]:
     """Snapshot of ``head`` plus PR mode for each step: ``steps`` are the first-parent commits
     from the last verified one to ``head``, oldest first (the caller walks git)."""
-    findings = verify_snapshot(Context(head, refs, runner))
+    findings = verify_snapshot(head, refs, runner, parse_yaml=parse_yaml)
     extra: list[Finding] = []
     previous: Context | None = None
     for step in steps:
-        ctx = Context(step, runner=runner)
-        verify_snapshot(ctx)
+        ctx = Context(step, runner=runner, parse_yaml=parse_yaml)
+        verify_context(ctx)
         if previous is not None:
             extra.extend(pr_findings(previous, ctx))
         previous = ctx

@@ -9,10 +9,10 @@ command builds and prints it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from gitdocket.core.fields import GitOid
 from gitdocket.core.model import Record
 from gitdocket.verify.findings import Finding
 
@@ -35,7 +35,7 @@ class VerifyReport(Record):
 
     ok: bool
     mode: str = Field(min_length=1)
-    commit: Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")] | None
+    commit: GitOid | None
     findings: tuple[FindingRecord, ...]
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, chain_problems, head_digest, render_current
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError, InvariantError
@@ -25,7 +26,7 @@ from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_p
 from gitdocket.verify.findings import Finding, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
-__all__ = ["CHECKS", "check_log", "verify_snapshot"]
+__all__ = ["CHECKS", "check_log", "verify_context", "verify_snapshot"]
 
 Check = Callable[[Context], Iterable[Finding]]
 CHECKS: tuple[Check, ...] = (
@@ -180,14 +181,7 @@ def _missing_scopes(ctx: Context) -> Iterable[Finding]:
     for target, named_by in sorted(ctx.named.items()):
         if target in ctx.records or target in ctx.missing:
             continue
-        ctx.missing.add(target)
-        yield Finding(
-            target.path,
-            "SCOPE_DELETED",
-            f"is gone, but {named_by} still names it",
-            target.label,
-            hint=f"scopes are never deleted; restore {target.path} from git history",
-        )
+        yield ctx.deleted(target, f"{named_by} still names it")
 
 
 def check_log(ctx: Context, record: ScopeRecord[Any]) -> list[Finding]:
@@ -271,12 +265,17 @@ def _judge(ctx: Context, records: list[ScopeRecord[Any]]) -> list[Finding]:
 
 @gc_paused()
 def verify_snapshot(
-    ctx_or_tree: Context | TreeView, refs: RefView | None = None, runner: Runner = in_process
+    tree: TreeView, refs: RefView | None = None, runner: Runner = in_process, *, parse_yaml: Parser
 ) -> list[Finding]:
-    """All findings of one snapshot, sorted by path. ``runner`` (for the ``Context`` built from a
-    tree; a given ``Context`` brings its own) may take part of the work to another process (see
-    ``Runner``); the findings are the same."""
-    ctx = ctx_or_tree if isinstance(ctx_or_tree, Context) else Context(ctx_or_tree, refs, runner)
+    """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
+    another process (see ``Runner``); the findings are the same. ``parse_yaml`` reads the YAML
+    documents (``adapters.files.load_yaml``)."""
+    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml))
+
+
+@gc_paused()
+def verify_context(ctx: Context) -> list[Finding]:
+    """``verify_snapshot`` of a ``Context`` already built (PR mode keeps both contexts)."""
     # Policy and archetypes first: other scopes' signatures are judged against their folds.
     ordered = [record for _, record in ctx.ordered()]
     records = [r for r in ordered if r.scope.kind in _FIRST]

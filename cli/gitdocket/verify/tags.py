@@ -23,8 +23,9 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gitdocket.core import sshsig
+from gitdocket.core.fields import SEMVER_RE
 from gitdocket.core.log import Event, iter_lines, parse_line
-from gitdocket.core.scopes import SEMVER_RE, Scope, scope
+from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, TrustError
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
 from gitdocket.verify.context import Context, Pending, RefView, ScopeRecord
@@ -246,14 +247,7 @@ def _check_tag(
         )
         return
     if record is None:
-        ctx.missing.add(target)
-        yield Finding(
-            target.path,
-            "SCOPE_DELETED",
-            f"is gone, but its signed tag {name} proves it existed",
-            target.label,
-            hint=f"scopes are never deleted; restore {target.path} from git history",
-        )
+        yield ctx.deleted(target, f"its signed tag {name} proves it existed")
     elif not record.broken and record.lines[: len(tagged)] != tagged:
         record.broken = True
         yield Finding(
