@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -18,9 +19,25 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gitdocket.commands import main
 from gitdocket.core import sshsig
+from gitdocket.lifecycles import LIFECYCLES
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "archetypes"
+
+
+IDENTIFIERS = sorted(
+    {row.command for m in LIFECYCLES.values() for row in m.transitions}
+    | {row.event for m in LIFECYCLES.values() for row in m.transitions if "_" in row.event}
+)
+"""Every command name and every event type of every table that is not a plain English word
+(``created``, ``forked``, ``built``, ``verified``, ``promoted`` are: a refusal may well say
+"it is already verified")."""
+_IDENTIFIER = re.compile(r"\b(" + "|".join(map(re.escape, IDENTIFIERS)) + r")\b")
+
+
+def identifiers_in(text: str) -> list[str]:
+    """The internal command and event names ``text`` mentions."""
+    return _IDENTIFIER.findall(text)
 
 
 def det_key(name: str) -> Ed25519PrivateKey:
@@ -61,6 +78,8 @@ def run_cli(*args: str | Path) -> Result:
             main([str(a) for a in args])
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    # Every error the suite provokes is checked for internal names: refusals speak the user's words.
+    assert code == 0 or identifiers_in(err.getvalue()) == [], err.getvalue()
     return Result(code, out.getvalue(), err.getvalue())
 
 

@@ -7,10 +7,14 @@ into output and exit codes; nothing else catches broadly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 __all__ = [
     "ConflictError",
     "DocketError",
     "InputError",
+    "Invariant",
     "InvariantError",
     "NotFoundError",
     "StateError",
@@ -50,13 +54,27 @@ class ConflictError(StateError):
     """Another writer moved the branch and retries were exhausted."""
 
 
-class InvariantError(DocketError):
-    """A lifecycle refused a command; ``invariant`` names the rule (seeds' names)."""
+@dataclass(frozen=True)
+class Invariant:
+    """A named rule (the seeds' names): what a refusal or a finding cites. Each is declared once,
+    in its lifecycle's module or in ``lifecycles.invariants`` (the rules that span scopes), and
+    ``lifecycles.INVARIANTS`` lists them all; the site's guarantees page is drawn from them."""
 
-    def __init__(self, message: str, invariant: str = "", hint: str = "") -> None:
-        text = f"{message} ({invariant})" if invariant else message
-        super().__init__(text, hint)
-        self.invariant = invariant
+    name: str
+    kind: Literal["structural", "policy", "operational"]
+    text: str
+
+
+class InvariantError(DocketError):
+    """A lifecycle refused a command. ``rule`` is the invariant it enforces, ``invariant`` its
+    name, ``reason`` the message without the name; the hint is required: every refusal says what
+    to do next."""
+
+    def __init__(self, message: str, rule: Invariant, hint: str) -> None:
+        super().__init__(f"{message} ({rule.name})", hint)
+        self.reason = message
+        self.rule = rule
+        self.invariant = rule.name
 
 
 class TrustError(DocketError):

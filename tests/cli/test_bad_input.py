@@ -191,7 +191,9 @@ CASES = [
     ),
     pytest.param(Case(_no_folder, 2, "no-such-folder"), id="source-folder-missing"),
     pytest.param(Case(_stranger, 1, "not in the policy", key="mallory"), id="key-not-in-policy"),
-    pytest.param(Case(_with_bob, 1, "version support-triage/1.0.0", key="bob"), id="signer-without-role"),
+    pytest.param(
+        Case(_with_bob, 1, "cannot open a draft of version support-triage 1.0.0", key="bob"), id="signer-without-role"
+    ),
     pytest.param(Case(_freeze(), 1, "signing key", key=None), id="no-key-at-all"),
     pytest.param(Case(_missing_key_file, 2, "no-such-key", key=None), id="key-file-missing"),
     pytest.param(Case(_bad_clock, 2, "GITDOCKET_NOW"), id="docket-now-malformed"),

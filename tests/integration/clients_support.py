@@ -84,12 +84,7 @@ def forge(
     sig = key.sign(signing_payload(path, unsigned), EVENT_NAMESPACE).decode("ascii")
     event = unsigned.model_copy(update={"signatures": (SshSignature(kind="sshsig", principal=signer, sig=sig),)})
     history = append_line(history, event)
-    state = machine.initial(target)
-    for old in [*events, event]:
-        row = machine.by_event[old.type]
-        state = machine.apply(state, row, machine.parse_data(row, old.data))
-        if row.target is not None:
-            state = state.model_copy(update={"phase": row.target})
+    state = machine.replay(target, ((e.type, e.data) for e in [*events, event]))
     history_file.write_bytes(history)
     (folder / "current.json").write_bytes(
         render_current(path, state.model_dump(mode="json"), event.seq, head_digest(event_line(event)))

@@ -56,7 +56,9 @@ def _root(registry: Registry) -> dict[str, object]:
 )
 def test_granting_a_held_role_is_refused(registry: Registry, extra: list[str]) -> None:
     err = _refused(registry, "policy", "grant", "authors", "alice", *extra)
-    assert err.splitlines()[0] == "error: policy: alice already holds authors (ROLE_ALREADY_HELD)"
+    assert err.splitlines()[0] == (
+        "error: cannot grant a role in the trust policy: alice already holds authors (ROLE_ALREADY_HELD)"
+    )
     assert "gitdocket policy threshold authors N" in err
 
 
@@ -65,7 +67,8 @@ def test_revoke_below_the_threshold_is_refused_until_it_is_lowered(registry: Reg
     registry.ok("policy", "threshold", "root", "2", *_both(registry), key=None)
     err = _refused(registry, "policy", "revoke", "root", "bob", *_both(registry), key=None)
     assert err.splitlines() == [
-        "error: policy: revoking bob would leave root with 1 member(s) for a threshold of 2 (THRESHOLD_REACHABLE)",
+        "error: cannot revoke a role in the trust policy: revoking bob would leave root with 1 member(s) "
+        "for a threshold of 2 (THRESHOLD_REACHABLE)",
         "hint: lower the threshold first: `gitdocket policy threshold root 1`",
     ]
     assert _root(registry) == {"principals": ["alice", "bob"], "threshold": 2}
@@ -87,7 +90,7 @@ def test_a_two_of_two_root_is_reached_after_init(registry: Registry) -> None:
     assert _root(registry) == {"principals": ["alice", "bob"], "threshold": 2}
     for key in ("alice", "bob"):
         err = _refused(registry, "policy", "grant", "authors", "bob", key=key)
-        assert "policy: GrantRole refused: needs 2 signature(s) by root, got 1" in err
+        assert "cannot grant a role in the trust policy: needs 2 signature(s) by root, got 1" in err
     registry.ok("policy", "grant", "authors", "bob", *_both(registry), key=None)
     assert _verify(registry) == []
 

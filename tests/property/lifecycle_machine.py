@@ -17,6 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from gitdocket.core.scopes import Scope
 from gitdocket.errors import InputError, InvariantError
 from gitdocket.lifecycles import machine_for
+from tests.unit.lifecycle_checks import assert_worded
 
 SETTINGS = settings(max_examples=150, stateful_step_count=25, deadline=None, database=None)
 Command = tuple[str, dict[str, Any]]
@@ -54,6 +55,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             decision = self.machine.decide(before, command, payload)
         except (InvariantError, InputError) as exc:
             assert before.model_dump(mode="json") == snapshot
+            if isinstance(exc, InvariantError):
+                assert_worded(self.machine, before, command, exc)
             self.refusals.append(getattr(exc, "invariant", "") or "INPUT")
             return
         row = self.machine.by_command[command]

@@ -8,7 +8,7 @@ same checks (the property test has teeth)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -224,9 +224,11 @@ def test_a_mutant_without_guards_is_caught() -> None:
         kind="placement",
         state=PlacementState,
         initial=PLACEMENT.initial,
-        transitions=PLACEMENT.transitions,
-        apply=PLACEMENT.apply,
+        subject=PLACEMENT.subject,
+        phases=PLACEMENT.phases,
+        transitions=tuple(replace(row, guard=None) for row in PLACEMENT.transitions),
         invariants=PLACEMENT.invariants,
+        holds=PLACEMENT.holds,
     )
     bad = find(
         st.lists(COMMANDS, max_size=12),

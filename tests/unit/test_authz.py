@@ -162,7 +162,11 @@ def _env_machine(role: str) -> Machine[Any]:
         kind="environment",
         state=EnvState,
         initial=lambda _s: EnvState(),
-        transitions=(Transition("Promote", "role_granted", ("none",), "none", _Promotion, role=role),),
+        subject=lambda _s: "environment prod",
+        phases={"none": "it is empty"},
+        transitions=(
+            Transition("Promote", "role_granted", ("none",), "none", _Promotion, does="promote", hint="-", role=role),
+        ),
     )
 
 
@@ -288,7 +292,9 @@ def _two_roots() -> Any:
 
 def test_transaction_refuses_a_policy_change_the_new_root_did_not_sign() -> None:
     tx = transaction(registry_tree(), "alice")
-    with pytest.raises(TrustError, match=r"policy: GrantRole refused: needs 2 signature\(s\) by root, got 1"):
+    with pytest.raises(
+        TrustError, match=r"cannot grant a role in the trust policy: needs 2 signature\(s\) by root, got 1"
+    ):
         tx.apply(POLICY, "GrantRole", {"role": "root", "principal": "bob", "threshold": 2})
     assert tx.writes == {}
 
@@ -308,7 +314,7 @@ def test_transaction_owner_threshold() -> None:
     tx.apply(ARCHETYPE, "ChangeOwners", {"owners": ["alice", "bob"], "threshold": 2})
     tree = committed(tree, tx)
     alone = transaction(tree, "alice")
-    with pytest.raises(TrustError, match=r"version support-triage/1.0.0: CreateDraft refused: needs 2"):
+    with pytest.raises(TrustError, match=r"cannot open a draft of version support-triage 1.0.0: needs 2"):
         alone.apply(VERSION, "CreateDraft", {"method_tree": TREE})
     assert alone.writes == {}
     together = transaction(tree, "bob", "alice")

@@ -9,6 +9,7 @@ import pytest
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError
 from gitdocket.lifecycles.bundle import LIFECYCLE, BundleState, bundle_id_for
+from tests.unit.lifecycle_checks import assert_worded
 
 COMMIT = "1a2b3c4d" + "0" * 32
 BID = "pr-preview-20260101-000000-1a2b3c4d"
@@ -87,12 +88,14 @@ def test_refused_transitions_leave_state_unchanged(commands: list[str], invarian
     with pytest.raises(InvariantError) as caught:
         LIFECYCLE.decide(state, commands[-1], data[commands[-1]])
     assert caught.value.invariant == invariant
+    assert_worded(LIFECYCLE, state, commands[-1], caught.value)
 
 
 def test_teeth_bundle_id_consistent() -> None:
     with pytest.raises(InvariantError) as caught:
         LIFECYCLE.decide(initial("pr-preview-20260101-000000-ffffffff"), "BuildBundle", built())
     assert caught.value.invariant == "BUNDLE_ID_CONSISTENT"
+    assert_worded(LIFECYCLE, initial("pr-preview-20260101-000000-ffffffff"), "BuildBundle", caught.value)
 
 
 def test_teeth_manifest_bound() -> None:
@@ -100,6 +103,7 @@ def test_teeth_manifest_bound() -> None:
     with pytest.raises(InvariantError) as caught:
         LIFECYCLE.decide(state, "VerifyBundle", verified(manifest_digest="sha256:" + "cd" * 32))
     assert caught.value.invariant == "MANIFEST_BOUND"
+    assert_worded(LIFECYCLE, state, "VerifyBundle", caught.value)
     assert state.phase == "built"
 
 

@@ -9,6 +9,7 @@ from gitdocket.core.scopes import scope
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.archetype import LIFECYCLE, ArchetypeState
 from gitdocket.lifecycles.authz import required_role
+from tests.unit.lifecycle_checks import assert_worded
 
 FORK = scope("archetype", "triage-eu")
 TREE = "a" * 40
@@ -41,6 +42,7 @@ def test_pull_requires_a_fork_of_that_source(state: ArchetypeState, data: dict[s
     with pytest.raises(InvariantError) as info:
         LIFECYCLE.decide(state, "PullFromSource", data)
     assert info.value.invariant == "PULL_REQUIRES_FORK"
+    assert_worded(LIFECYCLE, state, "PullFromSource", info.value)
 
 
 def test_fork_is_signed_by_the_source_owners() -> None:

@@ -10,6 +10,7 @@ import pytest
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError
 from gitdocket.lifecycles.entitlement import LIFECYCLE, EntitlementState
+from tests.unit.lifecycle_checks import assert_worded
 
 SCOPE = scope("entitlement", "acme", "triage")
 
@@ -129,6 +130,7 @@ def refused(steps: tuple[tuple[str, Any], ...], command: str, data: dict[str, An
     with pytest.raises(InvariantError) as info:
         LIFECYCLE.decide(state, command, data or {})
     assert run(*steps) == state
+    assert_worded(LIFECYCLE, state, command, info.value)
     return info.value.invariant
 
 

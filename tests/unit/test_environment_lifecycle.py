@@ -9,6 +9,7 @@ import pytest
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InvariantError
 from gitdocket.lifecycles.environment import LIFECYCLE, DeploymentState, gate_allows, rollback_target
+from tests.unit.lifecycle_checks import assert_worded
 
 
 def bid(n: int) -> str:
@@ -145,6 +146,7 @@ def refused(state: DeploymentState, command: str, data: dict[str, Any]) -> str:
     with pytest.raises(InvariantError) as caught:
         LIFECYCLE.decide(state, command, data)
     assert state.model_dump() == before
+    assert_worded(LIFECYCLE, state, command, caught.value)
     return caught.value.invariant
 
 

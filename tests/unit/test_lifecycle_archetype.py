@@ -118,14 +118,14 @@ TEETH = [
         "active",
         "CreateArchetype",
         {"owners": ["alice"]},
-        "TRANSITION_NOT_ALLOWED",
+        "ARCHETYPE_UNIQUE",
         id="create-twice",
     ),
     pytest.param(
         "active",
         "ForkArchetype",
         {"owners": ["bob"], "source": "x"},
-        "TRANSITION_NOT_ALLOWED",
+        "ARCHETYPE_UNIQUE",
         id="fork-onto-existing",
     ),
     pytest.param(
@@ -154,7 +154,7 @@ def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any
     ],
 )
 def test_fork_source_must_be_a_name(data: dict[str, Any]) -> None:
-    with pytest.raises(InputError, match="archetype ForkArchetype: source"):
+    with pytest.raises(InputError, match=r"cannot fork into archetype [a-z-]+: source"):
         MACHINE.decide(_at("none"), "ForkArchetype", data)
 
 
@@ -192,4 +192,5 @@ def test_fork_is_owner_only(signer: str, ok: bool) -> None:
 
 def test_every_invariant_has_teeth() -> None:
     named = {p.values[-1] for p in TEETH} | {"FORK_IS_OWNER_ONLY"}
+    named.add("PULL_REQUIRES_FORK")  # test_clients_fork_lifecycle.py
     assert {i.name for i in MACHINE.invariants} <= named

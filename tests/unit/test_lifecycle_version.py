@@ -256,7 +256,7 @@ def test_freeze_accepts_a_skill_folder_and_no_skills() -> None:
     ],
 )
 def test_malformed_command_data_is_an_input_error(data: dict[str, Any], field: str) -> None:
-    with pytest.raises(InputError, match=f"version CreateDraft: {field}"):
+    with pytest.raises(InputError, match=f"cannot open a draft of version support-triage 1.0.0: {field}"):
         MACHINE.decide(version_at("init"), "CreateDraft", data)
 
 

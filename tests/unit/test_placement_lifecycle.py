@@ -14,6 +14,7 @@ from gitdocket.lifecycles.placement import (
     PlacementState,
     method_surface_key,
 )
+from tests.unit.lifecycle_checks import assert_worded
 
 SCOPE = scope("placement", "acme", "triage")
 H1 = "sha256:" + "1" * 64
@@ -62,6 +63,7 @@ def refused(steps: tuple[tuple[str, Any], ...], command: str, data: dict[str, An
     with pytest.raises(InvariantError) as info:
         LIFECYCLE.decide(state, command, data)
     assert run(*steps) == state  # a refusal changes nothing
+    assert_worded(LIFECYCLE, state, command, info.value)
     return info.value.invariant
 
 
@@ -309,6 +311,11 @@ def test_install_does_not_grant_payload_or_run() -> None:
         assert word not in names
     fields = set(PlacementState.model_fields)
     assert not {f for f in fields if "grant" in f or "payload" in f or "run_allowed" in f}
+
+    class Granting(PlacementState):  # a state that could carry run authority is flagged
+        run_authority: bool = True
+
+    assert LIFECYCLE.broken_invariants(Granting()) == ["INSTALL_DOES_NOT_GRANT_PAYLOAD_OR_RUN"]
 
 
 def test_withdrawal_history_invariant_has_teeth() -> None:

@@ -189,7 +189,7 @@ def test_root_renews_an_expired_policy_and_writes_resume(renewal: str | None) ->
 def test_a_renewal_still_needs_root() -> None:
     tree = _expiring_tree()
     tx = _tx_at(tree, AT, "bob")
-    with pytest.raises(TrustError, match="SetExpiry refused: needs 1 signature"):
+    with pytest.raises(TrustError, match="cannot change the expiry of the trust policy: needs 1 signature"):
         tx.apply(POLICY, "SetExpiry", {"expires": None})
     assert tx.writes == {}
 

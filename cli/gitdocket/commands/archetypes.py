@@ -18,8 +18,9 @@ from gitdocket.commands.output import (
     write,
     writer,
 )
-from gitdocket.core.scopes import check_name, scope
+from gitdocket.core.scopes import check_name
 from gitdocket.errors import NotFoundError
+from gitdocket.lifecycles import scope
 from gitdocket.ops import archetypes as archetype_ops
 from gitdocket.ops import forks as fork_ops
 from gitdocket.ops.documents import archetype_doc

@@ -12,8 +12,9 @@ import click
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
 from gitdocket.commands.output import common, emit, emit_table, writer
-from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError
+from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
 from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import load_log
@@ -141,7 +142,7 @@ def bundle_export(spec: str, dest: Path, repo: Path, fmt: str) -> None:
         if not check.ok:
             raise InvariantError(
                 f"bundle {source.bundle_id} does not verify: {check.errors[0]}",
-                "BUNDLE_IMMUTABLE",
+                BUNDLE_IMMUTABLE,
                 f"see `gitdocket bundle verify {spec}`",
             )
         tarball = dest.name.endswith((".tar.gz", ".tgz"))

@@ -15,15 +15,16 @@ from gitdocket.commands.output import common, emit, emit_table, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
-from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
+from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.environment import GATE_CHECKS
 from gitdocket.lifecycles.gate import Evidence
 from gitdocket.lifecycles.promotion import GATE_EVIDENCE, READINESS_EVIDENCE, first_failure, promotion_chain
 from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.session import Session
-from gitdocket.verify.environments import verify_environment
+from gitdocket.verify.deployments import verify_environment
 
 __all__ = ["deployments", "history", "promote", "rollback", "status"]
 
@@ -98,7 +99,7 @@ def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Pat
             raise InvariantError(
                 f"gated promotion of {req.bundle_id} to {req.environment} failed: "
                 f"{failed.check_id} ({failed.detail}); report: {path}",
-                failed.check_id.upper(),
+                GATE_CHECKS[failed.check_id],
                 "fix the evidence or the transition named above, then promote again",
             )
     result, outcome = session.write(

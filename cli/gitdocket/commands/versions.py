@@ -17,7 +17,8 @@ from gitdocket.commands.output import (
     writer,
 )
 from gitdocket.core.fields import semver_key
-from gitdocket.core.scopes import check_name, check_version, scope
+from gitdocket.core.scopes import check_name, check_version
+from gitdocket.lifecycles import scope
 from gitdocket.ops import versions as version_ops
 from gitdocket.ops.documents import read_json
 from gitdocket.ops.session import Session

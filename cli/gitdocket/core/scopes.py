@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from gitdocket.core.fields import NAME_RE, SEMVER_RE
 from gitdocket.errors import InputError
@@ -80,9 +81,14 @@ def _check_key(checker: str, value: str) -> str:
     return check_name(value)
 
 
+S_co = TypeVar("S_co", covariant=True)
+
+
 @dataclass(frozen=True, order=True)
-class Scope:
-    """One lifecycle instance: ``kind`` plus its keys, and the folder that holds it."""
+class Scope(Generic[S_co]):
+    """One lifecycle instance: ``kind`` plus its keys, and the folder that holds it. The type
+    parameter is the state of its lifecycle (``lifecycles.scope`` fills it in from the kind), so
+    what reads a scope's state is typed; it plays no part at run time."""
 
     kind: str
     keys: tuple[str, ...]
@@ -104,7 +110,7 @@ class Scope:
         return f"{self.kind} {'/'.join(self.keys)}" if self.keys else self.kind
 
 
-def scope(kind: str, *keys: str) -> Scope:
+def scope(kind: str, *keys: str) -> Scope[Any]:
     """Build a scope, validating every key against its kind's name rules."""
     if kind not in KIND_PATTERNS:
         raise InputError(f"unknown scope kind {kind!r}", f"known kinds: {', '.join(KIND_PATTERNS)}")
@@ -114,7 +120,7 @@ def scope(kind: str, *keys: str) -> Scope:
     return Scope(kind, tuple(_check_key(c, k) for c, k in zip(checkers, keys, strict=True)))
 
 
-def parse_scope_path(path: str) -> Scope | None:
+def parse_scope_path(path: str) -> Scope[Any] | None:
     """The scope whose folder is ``path``, or None when ``path`` is not a scope folder."""
     parts = path.strip("/").split("/")
     for kind, pattern in KIND_PATTERNS.items():

@@ -14,10 +14,21 @@ from pydantic import Field
 
 from gitdocket.core.fields import PRINCIPAL_RE, GitOid, Name, Semver
 from gitdocket.core.model import Record
-from gitdocket.errors import InvariantError
-from gitdocket.lifecycles.machine import Invariant, Machine, Transition
+from gitdocket.errors import Invariant, InvariantError
+from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
+from gitdocket.lifecycles.machine import Machine, Refusal, Transition
 
-__all__ = ["LIFECYCLE", "ArchetypeState", "ForkOrigin"]
+__all__ = [
+    "ARCHETYPE_HAS_OWNERS",
+    "ARCHETYPE_UNIQUE",
+    "FORK_IS_OWNER_ONLY",
+    "LIFECYCLE",
+    "OWNERS_VALID",
+    "PULL_REQUIRES_FORK",
+    "ArchetypeState",
+    "ForkOrigin",
+    "fork_source",
+]
 
 
 class ForkOrigin(Record):
@@ -57,14 +68,81 @@ class PullData(Record):
     merged_tree: GitOid
 
 
-TRANSITIONS = (
+ARCHETYPE_HAS_OWNERS = Invariant("ARCHETYPE_HAS_OWNERS", "structural", "an active archetype always has an owner")
+ARCHETYPE_UNIQUE = Invariant(
+    "ARCHETYPE_UNIQUE", "structural", "an archetype name is created (or forked into) once; names are never reused"
+)
+OWNERS_VALID = Invariant("OWNERS_VALID", "structural", "every owner is a valid principal name")
+FORK_IS_OWNER_ONLY = Invariant(
+    "FORK_IS_OWNER_ONLY", "policy", "only an owner of the source archetype may fork it or pull from it (ADR 0035)"
+)
+PULL_REQUIRES_FORK = Invariant(
+    "PULL_REQUIRES_FORK", "structural", "only a fork pulls, and only from the archetype it was forked from"
+)
+
+
+def fork_source(state: ArchetypeState) -> str:
+    """The archetype ``state`` was forked from; refuses (``PULL_REQUIRES_FORK``) when it is not
+    a fork. The pull command and the pull row's guard both ask this."""
+    if state.forked_from is None:
+        raise InvariantError(
+            "it is not a fork, so there is nothing to pull",
+            PULL_REQUIRES_FORK,
+            "fork an archetype with `gitdocket archetype fork SOURCE NEW`",
+        )
+    return state.forked_from.archetype
+
+
+def _check_owners(_state: ArchetypeState, data: OwnersData | ForkData) -> None:
+    if not data.owners:
+        raise InvariantError("at least one owner is required", ARCHETYPE_HAS_OWNERS, "name an owner with --owner")
+    for owner in data.owners:
+        if not PRINCIPAL_RE.fullmatch(owner):
+            raise InvariantError(
+                f"invalid owner {owner!r}", OWNERS_VALID, "owners are principal names of the trust policy"
+            )
+    if data.threshold > len(set(data.owners)):
+        raise InvariantError(
+            f"threshold {data.threshold} exceeds {len(set(data.owners))} owner(s)",
+            THRESHOLD_REACHABLE,
+            "lower --threshold or name more owners",
+        )
+
+
+def _check_pull(state: ArchetypeState, data: PullData) -> None:
+    if fork_source(state) != data.source:
+        raise InvariantError(
+            f"it is not a fork of {data.source}",
+            PULL_REQUIRES_FORK,
+            "only a fork pulls, from its own source",
+        )
+
+
+def _owned(state: ArchetypeState, data: OwnersData) -> ArchetypeState:
+    return state.model_copy(update={"owners": tuple(sorted(set(data.owners))), "threshold": data.threshold})
+
+
+def _forked(state: ArchetypeState, data: ForkData) -> ArchetypeState:
+    origin = ForkOrigin(archetype=data.source, version=data.source_version)
+    return _owned(state, OwnersData(owners=data.owners, threshold=data.threshold)).model_copy(
+        update={"forked_from": origin}
+    )
+
+
+EXISTS = Refusal(("active",), ARCHETYPE_UNIQUE)
+TRANSITIONS: tuple[Transition[ArchetypeState, Any], ...] = (
     Transition(
         "CreateArchetype",
         "created",
         ("none",),
         "active",
         OwnersData,
+        does="create",
+        hint="pick another name, or edit its method/ folder and freeze a new version",
         role="authors",
+        refusals=(EXISTS,),
+        guard=_check_owners,
+        apply=_owned,
         doc="an author creates the archetype and names its owners",
     ),
     Transition(
@@ -73,7 +151,12 @@ TRANSITIONS = (
         ("none",),
         "active",
         ForkData,
+        does="fork into",
+        hint="pick another name for the fork",
         role="owners:{source}",
+        refusals=(EXISTS,),
+        guard=_check_owners,
+        apply=_forked,
         doc="an owner of the source makes an independent archetype recording forked_from",
     ),
     Transition(
@@ -82,7 +165,11 @@ TRANSITIONS = (
         ("active",),
         None,
         OwnersData,
+        does="change the owners of",
+        hint="create the archetype first: `gitdocket archetype new {name} --from FOLDER`",
         role="owners:{0}",
+        guard=_check_owners,
+        apply=_owned,
         doc="the owners hand the archetype to a new set of owners",
     ),
     Transition(
@@ -91,56 +178,23 @@ TRANSITIONS = (
         ("active",),
         None,
         PullData,
+        does="pull the source's newest version into",
+        hint="fork an archetype with `gitdocket archetype fork SOURCE NEW`",
         role="owners:{source}",
-        invariant="FORK_IS_OWNER_ONLY",
+        invariant=FORK_IS_OWNER_ONLY,
+        guard=_check_pull,
         doc="merge a newer frozen version of the source into the fork's draft",
     ),
 )
-
-
-def _guard(state: ArchetypeState, _row: Transition, data: Any) -> None:
-    if isinstance(data, PullData):
-        if state.forked_from is None or state.forked_from.archetype != data.source:
-            raise InvariantError(
-                f"archetype: {state.name} is not a fork of {data.source}",
-                "PULL_REQUIRES_FORK",
-                "only a fork pulls from its source",
-            )
-        return
-    if not data.owners:
-        raise InvariantError("archetype: at least one owner is required", "ARCHETYPE_HAS_OWNERS")
-    for owner in data.owners:
-        if not PRINCIPAL_RE.fullmatch(owner):
-            raise InvariantError(f"archetype: invalid owner {owner!r}", "OWNERS_VALID")
-    if data.threshold > len(set(data.owners)):
-        raise InvariantError(
-            f"archetype: threshold {data.threshold} exceeds {len(set(data.owners))} owner(s)", "THRESHOLD_REACHABLE"
-        )
-
-
-def _apply(state: ArchetypeState, _row: Transition, data: Any) -> ArchetypeState:
-    if isinstance(data, PullData):
-        return state
-    update: dict[str, Any] = {"owners": tuple(sorted(set(data.owners))), "threshold": data.threshold}
-    if isinstance(data, ForkData):
-        update["forked_from"] = ForkOrigin(archetype=data.source, version=data.source_version)
-    return state.model_copy(update=update)
 
 
 LIFECYCLE: Machine[ArchetypeState] = Machine(
     kind="archetype",
     state=ArchetypeState,
     initial=lambda scope: ArchetypeState(name=scope.keys[0]),
+    subject=lambda s: f"archetype {s.name}",
+    phases={"none": "it does not exist", "active": "it already exists"},
     transitions=TRANSITIONS,
-    guard=_guard,
-    apply=_apply,
-    invariants=(
-        Invariant(
-            "ARCHETYPE_HAS_OWNERS",
-            "structural",
-            "an active archetype always has an owner",
-            lambda s: s.phase == "none" or bool(s.owners),
-        ),
-        Invariant("FORK_IS_OWNER_ONLY", "policy", "only an owner of the source archetype may fork it (ADR 0035)"),
-    ),
+    invariants=(ARCHETYPE_HAS_OWNERS, ARCHETYPE_UNIQUE, OWNERS_VALID, FORK_IS_OWNER_ONLY, PULL_REQUIRES_FORK),
+    holds=((ARCHETYPE_HAS_OWNERS, lambda s: s.phase == "none" or bool(s.owners)),),
 )

@@ -25,9 +25,11 @@ __all__ = [
     "SigstoreCheck",
     "Verdict",
     "authorize",
+    "judging_policy",
     "policy_resolver",
     "required_role",
     "valid_signers",
+    "verdicts",
 ]
 
 RoleResolver = Callable[[str], Role | None]
@@ -50,7 +52,7 @@ class _Fields(dict[str, Any]):
         return "{" + key + "}"
 
 
-def required_role(machine: Machine[Any], scope: Scope, event_type: str, data: dict[str, Any]) -> str:
+def required_role(machine: Machine[Any], scope: Scope[Any], event_type: str, data: dict[str, Any]) -> str:
     row = machine.by_event.get(event_type)
     if row is None or not row.role:
         return "root"
@@ -66,7 +68,7 @@ def _no_sigstore(_entry: SigstoreSignature, identity: Identity, _payload: bytes)
 
 
 def valid_signers(
-    scope: Scope, event: Event, policy: PolicyState, sigstore: SigstoreCheck = _no_sigstore
+    scope: Scope[Any], event: Event, policy: PolicyState, sigstore: SigstoreCheck = _no_sigstore
 ) -> tuple[set[str], list[str]]:
     """Principals whose signature on ``event`` verifies under ``policy``, and the problems."""
     payload = signing_payload(scope.path, event)
@@ -98,7 +100,7 @@ def valid_signers(
 
 def authorize(
     machine: Machine[Any],
-    scope: Scope,
+    scope: Scope[Any],
     event: Event,
     policy: PolicyState,
     resolve: RoleResolver,
@@ -135,3 +137,39 @@ def policy_resolver(policy: PolicyState, owners: Callable[[str], Role | None]) -
         return lookup_role(policy, name)
 
     return resolve
+
+
+def judging_policy(
+    target: Scope[Any], event: Event, policy_at: Callable[[int], PolicyState | None]
+) -> PolicyState | str:
+    """The policy ``event`` is judged by (``policy_at(v)``: the policy at version ``v``, None when
+    there is no such version), or why there is none. A policy change is judged by the policy just
+    before it: naming the version it creates would let anyone the policy lists sign their own
+    promotion to root. The writers (before they extend a log) and ``verify`` both ask this."""
+    version = event.policy_version
+    if target.kind == "policy" and version != event.seq - 1:
+        return f"names policy v{version}, but the policy before it is v{event.seq - 1}"
+    policy = policy_at(version)
+    if policy is None or (target.kind != "policy" and policy.phase == "none"):
+        return f"names policy v{version}, which does not exist"
+    return policy
+
+
+def verdicts(
+    machine: Machine[Any],
+    target: Scope[Any],
+    event: Event,
+    judged_by: PolicyState,
+    after: PolicyState | None,
+    resolver: Callable[[PolicyState], RoleResolver],
+    sigstore: SigstoreCheck = _no_sigstore,
+) -> list[Verdict]:
+    """``event`` authorized under the policy that judges it, and a policy change also under the
+    policy it makes (``after``): the old and the new root both sign it. A policy that does not
+    exist yet (the very first one) judges nothing."""
+    policies = [judged_by] if target.kind != "policy" else [judged_by, after]
+    return [
+        authorize(machine, target, event, policy, resolver(policy), sigstore)
+        for policy in policies
+        if policy is not None and policy.phase != "none"
+    ]

@@ -31,12 +31,20 @@ from gitdocket.core.documents import (
 )
 from gitdocket.core.fields import Digest, GitOid, Name, Timestamp
 from gitdocket.core.model import Record
-from gitdocket.errors import InvariantError
-from gitdocket.lifecycles.machine import Invariant, Machine, Transition
+from gitdocket.errors import Invariant, InvariantError
+from gitdocket.lifecycles.machine import Machine, Refusal, Transition
 
 __all__ = [
+    "BUNDLE_HAS_NO_SECRETS",
+    "BUNDLE_ID_CONSISTENT",
+    "BUNDLE_IMMUTABLE",
+    "BUNDLE_MUST_EXIST",
+    "BUNDLE_NOT_EMPTY",
+    "BUNDLE_REGULAR_FILES",
+    "BUNDLE_REQUIRES_EVIDENCE",
     "LIFECYCLE",
     "MANIFEST",
+    "MANIFEST_BOUND",
     "SECTIONS",
     "BuiltData",
     "BundleState",
@@ -97,15 +105,72 @@ class VerifiedData(Record):
     verified_by: str = Field(min_length=1)
 
 
-TRANSITIONS = (
+BUNDLE_IMMUTABLE = Invariant(
+    "BUNDLE_IMMUTABLE",
+    "structural",
+    "a bundle is built once and never changes: no rebuild over an existing id, no edited, added or removed file",
+)
+BUNDLE_ID_CONSISTENT = Invariant(
+    "BUNDLE_ID_CONSISTENT", "structural", "the bundle id is <label>-<UTC stamp>-<commit8> of its own build"
+)
+MANIFEST_BOUND = Invariant(
+    "MANIFEST_BOUND", "structural", "the verified manifest is the built manifest (the builder's signature covers it)"
+)
+BUNDLE_MUST_EXIST = Invariant("BUNDLE_MUST_EXIST", "structural", "only a built bundle is verified")
+BUNDLE_NOT_EMPTY = Invariant("BUNDLE_NOT_EMPTY", "operational", "a bundle holds at least one published package")
+BUNDLE_REGULAR_FILES = Invariant(
+    "BUNDLE_REGULAR_FILES", "operational", "a bundle holds regular files only: no links, no submodules"
+)
+BUNDLE_HAS_NO_SECRETS = Invariant(
+    "BUNDLE_HAS_NO_SECRETS",
+    "operational",
+    "no payload or evidence file holds a secret, unless registry.yaml allow-lists exactly that path",
+)
+BUNDLE_REQUIRES_EVIDENCE = Invariant(
+    "BUNDLE_REQUIRES_EVIDENCE", "operational", "a bundle carries every evidence file registry.yaml requires"
+)
+
+
+def _check_id(state: BundleState, data: BuiltData) -> None:
+    expected = bundle_id_for(data.label, data.created_at, data.source_commit)
+    if state.bundle_id != expected:
+        raise InvariantError(
+            f"its id does not match its build ({expected})",
+            BUNDLE_ID_CONSISTENT,
+            "bundle ids are <label>-<UTC stamp>-<commit8>",
+        )
+
+
+def _check_manifest(state: BundleState, data: VerifiedData) -> None:
+    if data.manifest_digest != state.manifest_digest:
+        raise InvariantError(
+            "the verified manifest is not the one that was built",
+            MANIFEST_BOUND,
+            "the bundle was changed after it was built; rebuild it",
+        )
+
+
+def _built(state: BundleState, data: BuiltData) -> BundleState:
+    return state.model_copy(update=data.model_dump())
+
+
+def _verified(state: BundleState, data: VerifiedData) -> BundleState:
+    return state.model_copy(update=data.model_dump(exclude={"manifest_digest", "verified_files"}))
+
+
+TRANSITIONS: tuple[Transition[BundleState, Any], ...] = (
     Transition(
         "BuildBundle",
         "built",
         ("none",),
         "built",
         BuiltData,
+        does="build",
+        hint="bundles are built once; wait a second or commit first, then build again",
         role="builders",
-        invariant="BUNDLE_IMMUTABLE",
+        invariant=BUNDLE_IMMUTABLE,
+        guard=_check_id,
+        apply=_built,
         doc="a builder records the bundle: manifest digest, label, source commit, file counts",
     ),
     Transition(
@@ -114,68 +179,44 @@ TRANSITIONS = (
         ("built",),
         "verified",
         VerifiedData,
+        does="record the verification of",
+        hint="nothing to record: it was verified by {verified_by} at {verified_at}",
         role="builders",
-        invariant="BUNDLE_IMMUTABLE",
-        refusals=(("none", "BUNDLE_MUST_EXIST"),),
+        invariant=BUNDLE_IMMUTABLE,
+        refusals=(Refusal(("none",), BUNDLE_MUST_EXIST, "build it first: `gitdocket bundle build --label LABEL`"),),
+        guard=_check_manifest,
+        apply=_verified,
         doc="a builder records that every checksum held, and the trees it checked",
     ),
 )
-
-
-def _guard(state: BundleState, row: Transition, data: Any) -> None:
-    if isinstance(data, BuiltData):
-        expected = bundle_id_for(data.label, data.created_at, data.source_commit)
-        if state.bundle_id != expected:
-            raise InvariantError(
-                f"bundle: id {state.bundle_id!r} does not match its build ({expected})",
-                "BUNDLE_ID_CONSISTENT",
-                "bundle ids are <label>-<UTC stamp>-<commit8>",
-            )
-    if isinstance(data, VerifiedData) and data.manifest_digest != state.manifest_digest:
-        raise InvariantError(
-            "bundle: the verified manifest is not the one that was built",
-            "MANIFEST_BOUND",
-            "the bundle was changed after it was built; rebuild it",
-        )
-
-
-def _apply(state: BundleState, row: Transition, data: Any) -> BundleState:
-    if isinstance(data, BuiltData):
-        return state.model_copy(update=data.model_dump())
-    if isinstance(data, VerifiedData):
-        return state.model_copy(update=data.model_dump(exclude={"manifest_digest", "verified_files"}))
-    return state
 
 
 LIFECYCLE: Machine[BundleState] = Machine(
     kind="bundle",
     state=BundleState,
     initial=lambda scope: BundleState(bundle_id=scope.keys[0]),
+    subject=lambda s: f"bundle {s.bundle_id}",
+    phases={"none": "it does not exist", "built": "it is already built", "verified": "it is already verified"},
     transitions=TRANSITIONS,
-    guard=_guard,
-    apply=_apply,
     invariants=(
-        Invariant(
-            "BUNDLE_IMMUTABLE",
-            "structural",
-            "a bundle is built once and never changes: no rebuild over an existing id, no "
-            "edited, added or removed file",
-            lambda s: s.phase == "none" or s.manifest_digest is not None,
-        ),
-        Invariant(
-            "BUNDLE_ID_CONSISTENT",
-            "structural",
-            "the bundle id is <label>-<UTC stamp>-<commit8> of its own build",
+        BUNDLE_IMMUTABLE,
+        BUNDLE_ID_CONSISTENT,
+        MANIFEST_BOUND,
+        BUNDLE_MUST_EXIST,
+        BUNDLE_NOT_EMPTY,
+        BUNDLE_REGULAR_FILES,
+        BUNDLE_HAS_NO_SECRETS,
+        BUNDLE_REQUIRES_EVIDENCE,
+    ),
+    holds=(
+        (BUNDLE_IMMUTABLE, lambda s: s.phase == "none" or s.manifest_digest is not None),
+        (
+            BUNDLE_ID_CONSISTENT,
             lambda s: (
                 s.phase == "none" or s.bundle_id == bundle_id_for(s.label or "", s.created_at or "", s.source_commit)
             ),
         ),
-        Invariant(
-            "MANIFEST_BOUND",
-            "structural",
-            "the verified manifest is the built manifest (the builder's signature covers it)",
-            lambda s: s.phase != "verified" or s.payload_tree is not None,
-        ),
+        (MANIFEST_BOUND, lambda s: s.phase != "verified" or s.payload_tree is not None),
     ),
 )
 

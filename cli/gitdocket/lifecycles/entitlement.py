@@ -14,16 +14,29 @@ I/O, no clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import Field
 
 from gitdocket.core.fields import Digest, Timestamp
 from gitdocket.core.model import ReasonData, Record
-from gitdocket.errors import InvariantError
-from gitdocket.lifecycles.machine import Invariant, Machine, NoData, Transition
+from gitdocket.errors import Invariant, InvariantError
+from gitdocket.lifecycles.machine import Machine, NoData, Refusal, Transition
+from gitdocket.lifecycles.placement import LIFECYCLE as PLACEMENT
 
-__all__ = ["LIFECYCLE", "EntitlementState", "PlacementRef", "Receipt"]
+__all__ = [
+    "ENTITLEMENT_REQUIRES_AUTHORITY",
+    "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
+    "HISTORY_PRESERVED_ON_CLOSE",
+    "LIFECYCLE",
+    "PHASE_IS_AUTHORITATIVE",
+    "RUN_ELIGIBILITY_REQUIRES_ACTIVE_ENTITLEMENT",
+    "SUSPENSION_BLOCKS_FUTURE_RUNS",
+    "EntitlementState",
+    "PlacementRef",
+    "Receipt",
+]
 
 Phase = Literal["none", "requested", "active", "suspended", "closed", "denied", "withdrawn"]
 
@@ -83,20 +96,111 @@ class ReceiptData(Record):
     reference: str = Field(min_length=1, max_length=200)
 
 
-_INSTALLED = "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT"
-_ACTIVE = "RUN_ELIGIBILITY_REQUIRES_ACTIVE_ENTITLEMENT"
-_SUSPENDED = "SUSPENSION_BLOCKS_FUTURE_RUNS"
-_RUN_REFUSALS = (("suspended", _SUSPENDED), ("closed", _SUSPENDED))
+ENTITLEMENT_REQUIRES_AUTHORITY = Invariant(
+    "ENTITLEMENT_REQUIRES_AUTHORITY",
+    "structural",
+    "only an entitlement authority activates; receipts are evidence, not authority (INV-16)",
+)
+ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT = Invariant(
+    "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT", "structural", "an entitlement exists only for an installed placement"
+)
+RUN_ELIGIBILITY_REQUIRES_ACTIVE_ENTITLEMENT = Invariant(
+    "RUN_ELIGIBILITY_REQUIRES_ACTIVE_ENTITLEMENT",
+    "structural",
+    "a deployment is run-eligible only under an active entitlement",
+)
+SUSPENSION_BLOCKS_FUTURE_RUNS = Invariant(
+    "SUSPENSION_BLOCKS_FUTURE_RUNS", "structural", "a suspended (or closed) entitlement allows no governed run"
+)
+HISTORY_PRESERVED_ON_CLOSE = Invariant(
+    "HISTORY_PRESERVED_ON_CLOSE",
+    "structural",
+    "closing or withdrawing never erases install, run or receipt history (INV-18)",
+)
+PHASE_IS_AUTHORITATIVE = Invariant(
+    "PHASE_IS_AUTHORITATIVE", "structural", "phase Active always means an active entitlement"
+)
+_INSTALLED = ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT
+_ACTIVE = RUN_ELIGIBILITY_REQUIRES_ACTIVE_ENTITLEMENT
+_RUN_REFUSALS = (Refusal(("suspended", "closed"), SUSPENSION_BLOCKS_FUTURE_RUNS),)
 _RECEIPT_PHASES = ("requested", "active", "suspended", "closed")
-TRANSITIONS = (
+_SHOW = "see where it stands: `gitdocket entitlement show {project}/{name}`"
+_INSTALL_FIRST = "install the placement first (`gitdocket placement install P/N`)"
+
+
+def _needs_install(state: EntitlementState, _data: Record) -> None:
+    if not (state.package_installed and state.package_eligible):
+        raise InvariantError("the placement's install is not admitted", _INSTALLED, _INSTALL_FIRST)
+
+
+def _admit(state: EntitlementState, data: AdmitInstallData) -> None:
+    if state.package_installed:
+        raise InvariantError("the install is already admitted", _INSTALLED, "nothing to do")
+    if data.placement.phase != "installed":
+        words = PLACEMENT.phases.get(data.placement.phase, "it is not installed")
+        raise InvariantError(f"the placement is not installed ({words})", _INSTALLED, _INSTALL_FIRST)
+
+
+def _mark(state: EntitlementState, _data: NoData) -> None:
+    if not state.active_entitlement:
+        raise InvariantError("no active entitlement", _ACTIVE, "an authority activates the entitlement first")
+
+
+def _start(state: EntitlementState, _data: NoData) -> None:
+    if not state.run_eligible:
+        raise InvariantError(
+            "the deployment is not marked run-eligible", _ACTIVE, "mark it eligible while the entitlement is active"
+        )
+
+
+def _withdraw(state: EntitlementState, _data: ReasonData) -> None:
+    if not state.package_installed:
+        raise InvariantError("no install was ever admitted", _INSTALLED, "nothing to withdraw")
+
+
+def _set(**update: Any) -> Callable[[EntitlementState, Record], EntitlementState]:
+    """An ``apply`` that sets fixed fields."""
+    return lambda state, _data: state.model_copy(update=update)
+
+
+def _requested(state: EntitlementState, data: RequestData) -> EntitlementState:
+    return state.model_copy(update={"terms": data.terms})
+
+
+def _activated(state: EntitlementState, data: ActivateData) -> EntitlementState:
+    update = {"activated_by_authority": True, "expires_at": data.expires_at, "terms": data.terms or state.terms}
+    return state.model_copy(update=update)
+
+
+def _receipt(kind: Literal["billing", "support"]) -> Callable[[EntitlementState, ReceiptData], EntitlementState]:
+    """The ``apply`` of a ``kind`` receipt: recorded as evidence, nothing else changes (INV-16)."""
+
+    def record(state: EntitlementState, data: ReceiptData) -> EntitlementState:
+        receipt = Receipt(kind=kind, reference=data.reference)
+        update = {f"{kind}_receipt": True, "history_present": True, "receipts": (*state.receipts, receipt)}
+        return state.model_copy(update=update)
+
+    return record
+
+
+def _ended(**update: Any) -> Callable[[EntitlementState, ReasonData], EntitlementState]:
+    """The ``apply`` of an event with a reason that also sets ``update``."""
+    return lambda state, data: state.model_copy(update={**update, "reason": data.reason})
+
+
+TRANSITIONS: tuple[Transition[EntitlementState, Any], ...] = (
     Transition(
         "AdmitPackageInstall",
         "package_install_admitted",
         ("none",),
         None,
         AdmitInstallData,
+        does="record the installed placement of",
+        hint=_SHOW,
         role="holders:{0}",
-        invariant="ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
+        invariant=_INSTALLED,
+        guard=_admit,
+        apply=_set(package_installed=True, package_eligible=True, history_present=True),
         doc="record that the placement is installed (the entitlement's subject)",
     ),
     Transition(
@@ -105,8 +209,12 @@ TRANSITIONS = (
         ("none",),
         "requested",
         RequestData,
+        does="request",
+        hint=_SHOW,
         role="holders:{0}",
-        invariant="ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
+        invariant=_INSTALLED,
+        guard=_needs_install,
+        apply=_requested,
         doc="the holder asks the project's authorities for an entitlement",
     ),
     Transition(
@@ -115,8 +223,12 @@ TRANSITIONS = (
         ("requested",),
         "active",
         ActivateData,
+        does="activate",
+        hint=_SHOW,
         role="authorities:{0}",
-        invariant="ENTITLEMENT_REQUIRES_AUTHORITY",
+        invariant=ENTITLEMENT_REQUIRES_AUTHORITY,
+        guard=_needs_install,
+        apply=_activated,
         doc="an entitlement authority activates it, optionally until an expiry",
     ),
     Transition(
@@ -125,8 +237,11 @@ TRANSITIONS = (
         _RECEIPT_PHASES,
         None,
         ReceiptData,
+        does="record a billing receipt for",
+        hint=_SHOW,
         role="holders:{0}",
-        invariant="ENTITLEMENT_REQUIRES_AUTHORITY",
+        invariant=ENTITLEMENT_REQUIRES_AUTHORITY,
+        apply=_receipt("billing"),
         doc="record a billing receipt: evidence only, never activates (INV-16)",
     ),
     Transition(
@@ -135,8 +250,11 @@ TRANSITIONS = (
         _RECEIPT_PHASES,
         None,
         ReceiptData,
+        does="record a support receipt for",
+        hint=_SHOW,
         role="holders:{0}",
-        invariant="ENTITLEMENT_REQUIRES_AUTHORITY",
+        invariant=ENTITLEMENT_REQUIRES_AUTHORITY,
+        apply=_receipt("support"),
         doc="record a support receipt: evidence only, never activates (INV-16)",
     ),
     Transition(
@@ -145,9 +263,13 @@ TRANSITIONS = (
         ("active",),
         None,
         NoData,
+        does="mark runs eligible under",
+        hint=_SHOW,
         role="holders:{0}",
         invariant=_ACTIVE,
         refusals=_RUN_REFUSALS,
+        guard=_mark,
+        apply=_set(run_eligible=True),
         doc="mark the deployment eligible for governed runs (needs an active entitlement)",
     ),
     Transition(
@@ -156,9 +278,13 @@ TRANSITIONS = (
         ("active",),
         None,
         NoData,
+        does="start a governed run under",
+        hint=_SHOW,
         role="holders:{0}",
         invariant=_ACTIVE,
         refusals=_RUN_REFUSALS,
+        guard=_start,
+        apply=_set(ever_run=True, history_present=True),
         doc="record that a governed run started (needs run eligibility)",
     ),
     Transition(
@@ -167,7 +293,10 @@ TRANSITIONS = (
         ("active",),
         "suspended",
         ReasonData,
+        does="suspend",
+        hint=_SHOW,
         role="authorities:{0}",
+        apply=_ended(run_eligible=False),
         doc="block future governed runs; history stays",
     ),
     Transition(
@@ -176,7 +305,11 @@ TRANSITIONS = (
         ("suspended",),
         "active",
         NoData,
+        does="resume",
+        hint=_SHOW,
         role="authorities:{0}",
+        guard=_needs_install,
+        apply=_set(run_eligible=False),
         doc="lift a suspension (run eligibility must be marked again)",
     ),
     Transition(
@@ -185,8 +318,11 @@ TRANSITIONS = (
         ("active", "suspended"),
         "closed",
         ReasonData,
+        does="close",
+        hint=_SHOW,
         role="authorities:{0}",
-        invariant="HISTORY_PRESERVED_ON_CLOSE",
+        invariant=HISTORY_PRESERVED_ON_CLOSE,
+        apply=_ended(run_eligible=False),
         doc="end the entitlement (future-only: every record stays)",
     ),
     Transition(
@@ -195,7 +331,10 @@ TRANSITIONS = (
         ("requested",),
         "denied",
         ReasonData,
+        does="deny",
+        hint=_SHOW,
         role="authorities:{0}",
+        apply=_ended(),
         doc="refuse (or let expire) a request",
     ),
     Transition(
@@ -204,144 +343,52 @@ TRANSITIONS = (
         ("none", "requested", "active", "suspended", "closed", "denied"),
         "withdrawn",
         ReasonData,
+        does="withdraw the install behind",
+        hint=_SHOW,
         role="holders:{0}",
-        invariant="ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
+        invariant=_INSTALLED,
+        guard=_withdraw,
+        apply=_ended(package_eligible=False, run_eligible=False),
         doc="the install went away: the entitlement can never be used again (terminal)",
     ),
 )
-
-
-def _refuse(message: str, invariant: str, hint: str = "") -> None:
-    raise InvariantError(f"entitlement: {message}", invariant, hint)
-
-
-def _needs_install(state: EntitlementState, _data: Any) -> None:
-    if not (state.package_installed and state.package_eligible):
-        _refuse(
-            "the placement's install is not admitted",
-            _INSTALLED,
-            "install the placement first (`gitdocket placement install P/N`)",
-        )
-
-
-def _admit(state: EntitlementState, data: AdmitInstallData) -> None:
-    if state.package_installed:
-        _refuse("the install is already admitted", "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT")
-    if data.placement.phase != "installed":
-        _refuse(
-            f"the placement is {data.placement.phase}, not installed",
-            "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
-            "install the placement first (`gitdocket placement install P/N`)",
-        )
-
-
-def _mark(state: EntitlementState, _data: Any) -> None:
-    if not state.active_entitlement:
-        _refuse("no active entitlement", _ACTIVE, "an authority activates the entitlement first")
-
-
-def _start(state: EntitlementState, _data: Any) -> None:
-    if not state.run_eligible:
-        _refuse(
-            "the deployment is not marked run-eligible", _ACTIVE, "mark it eligible while the entitlement is active"
-        )
-
-
-def _withdraw(state: EntitlementState, _data: Any) -> None:
-    if not state.package_installed:
-        _refuse("no install was ever admitted", "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT")
-
-
-_GUARDS: dict[str, Any] = {
-    "AdmitPackageInstall": _admit,
-    "RequestEntitlement": _needs_install,
-    "ActivateEntitlement": _needs_install,
-    "ResumeEntitlement": _needs_install,
-    "MarkRunEligible": _mark,
-    "StartGovernedRun": _start,
-    "WithdrawPackageInstall": _withdraw,
-}
-
-
-def _guard(state: EntitlementState, row: Transition, data: Any) -> None:
-    check = _GUARDS.get(row.command)
-    if check is not None:
-        check(state, data)
-
-
-_FLAGS: dict[str, dict[str, Any]] = {
-    "AdmitPackageInstall": {"package_installed": True, "package_eligible": True, "history_present": True},
-    "ActivateEntitlement": {"activated_by_authority": True},
-    "MarkRunEligible": {"run_eligible": True},
-    "StartGovernedRun": {"ever_run": True, "history_present": True},
-    "SuspendEntitlement": {"run_eligible": False},
-    "ResumeEntitlement": {"run_eligible": False},
-    "CloseEntitlement": {"run_eligible": False},
-    "WithdrawPackageInstall": {"package_eligible": False, "run_eligible": False},
-}
-
-
-def _apply(state: EntitlementState, row: Transition, data: Any) -> EntitlementState:
-    update = dict(_FLAGS.get(row.command, {}))
-    if isinstance(data, ReceiptData):
-        kind: Literal["billing", "support"] = "billing" if row.command == "RecordBillingReceipt" else "support"
-        update = {
-            f"{kind}_receipt": True,
-            "history_present": True,
-            "receipts": (*state.receipts, Receipt(kind=kind, reference=data.reference)),
-        }
-    elif isinstance(data, RequestData):
-        update["terms"] = data.terms
-    elif isinstance(data, ActivateData):
-        update.update({"expires_at": data.expires_at, "terms": data.terms or state.terms})
-    elif isinstance(data, ReasonData):
-        update["reason"] = data.reason
-    return state.model_copy(update=update)
 
 
 LIFECYCLE: Machine[EntitlementState] = Machine(
     kind="entitlement",
     state=EntitlementState,
     initial=lambda scope: EntitlementState(project=scope.keys[0], name=scope.keys[1]),
+    subject=lambda s: f"the entitlement of {s.project}/{s.name}",
+    phases={
+        "none": "it was never requested",
+        "requested": "it is requested, not active",
+        "active": "it is active",
+        "suspended": "it is suspended",
+        "closed": "it is closed",
+        "denied": "it was denied",
+        "withdrawn": "its install was withdrawn",
+    },
     transitions=TRANSITIONS,
-    guard=_guard,
-    apply=_apply,
     invariants=(
-        Invariant(
-            "ENTITLEMENT_REQUIRES_AUTHORITY",
-            "structural",
-            "only an entitlement authority activates; receipts are evidence, not authority (INV-16)",
+        ENTITLEMENT_REQUIRES_AUTHORITY,
+        ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT,
+        RUN_ELIGIBILITY_REQUIRES_ACTIVE_ENTITLEMENT,
+        SUSPENSION_BLOCKS_FUTURE_RUNS,
+        HISTORY_PRESERVED_ON_CLOSE,
+        PHASE_IS_AUTHORITATIVE,
+    ),
+    holds=(
+        (
+            ENTITLEMENT_REQUIRES_AUTHORITY,
             lambda s: s.phase not in ("active", "suspended") or s.activated_by_authority,
         ),
-        Invariant(
-            "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
-            "structural",
-            "an entitlement exists only for an installed placement",
-            lambda s: s.phase == "none" or s.package_installed,
-        ),
-        Invariant(
-            _ACTIVE,
-            "structural",
-            "a deployment is run-eligible only under an active entitlement",
-            lambda s: not s.run_eligible or s.active_entitlement,
-        ),
-        Invariant(
-            _SUSPENDED,
-            "structural",
-            "a suspended (or closed) entitlement allows no governed run",
-            lambda s: s.phase == "active" or not s.run_eligible,
-        ),
-        Invariant(
-            "HISTORY_PRESERVED_ON_CLOSE",
-            "structural",
-            "closing or withdrawing never erases install, run or receipt history (INV-18)",
+        (_INSTALLED, lambda s: s.phase == "none" or s.package_installed),
+        (_ACTIVE, lambda s: not s.run_eligible or s.active_entitlement),
+        (SUSPENSION_BLOCKS_FUTURE_RUNS, lambda s: s.phase == "active" or not s.run_eligible),
+        (
+            HISTORY_PRESERVED_ON_CLOSE,
             lambda s: not (s.package_installed or s.ever_run or s.receipts) or s.history_present,
         ),
-        Invariant(
-            "PHASE_IS_AUTHORITATIVE",
-            "structural",
-            "phase Active always means an active entitlement",
-            lambda s: s.phase != "active" or s.active_entitlement,
-        ),
+        (PHASE_IS_AUTHORITATIVE, lambda s: s.phase != "active" or s.active_entitlement),
     ),
 )

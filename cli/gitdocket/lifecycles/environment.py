@@ -21,18 +21,22 @@ from pydantic import Field
 
 from gitdocket.core.fields import BundleId, Digest, GitOid, Timestamp
 from gitdocket.core.model import Record
-from gitdocket.errors import InvariantError
-from gitdocket.lifecycles.machine import Invariant, Machine, Transition
+from gitdocket.errors import Invariant, InvariantError
+from gitdocket.lifecycles.machine import Machine, Transition
 
 __all__ = [
+    "GATE_CHECKS",
     "LIFECYCLE",
     "DeploymentState",
     "GateDecision",
     "PromotedData",
     "ReleaseRecord",
     "RolledBackData",
+    "choose_rollback",
     "gate_allows",
+    "require_gate",
     "rollback_target",
+    "source_allowed",
 ]
 
 GateDecision = Literal["go", "conditional-go", "no-go"]
@@ -103,6 +107,115 @@ class RolledBackData(Record):
     rolled_back_by: str = Field(min_length=1)
 
 
+POINTER_IN_RELEASES = Invariant(
+    "POINTER_IN_RELEASES", "structural", "the active bundle is one the environment received by promotion"
+)
+SEQUENCE_MONOTONIC = Invariant(
+    "SEQUENCE_MONOTONIC",
+    "structural",
+    "every promotion and rollback takes the next sequence number; none is reused",
+)
+POINTER_CHAIN = Invariant(
+    "POINTER_CHAIN", "structural", "every promotion and rollback names the bundle it replaces as the previous one"
+)
+POINTER_CHANGES = Invariant(
+    "POINTER_CHANGES", "operational", "a promotion or rollback changes the active bundle; none is a no-op"
+)
+RELEASES_PRESERVED = Invariant(
+    "RELEASES_PRESERVED",
+    "structural",
+    "releases are never forgotten: every release on the rollback path stays recorded",
+)
+ROLLBACK_REQUIRES_REASON = Invariant("ROLLBACK_REQUIRES_REASON", "operational", "a rollback records why it happened")
+ENVIRONMENT_TRANSITION_ALLOWED = Invariant(
+    "ENVIRONMENT_TRANSITION_ALLOWED",
+    "policy",
+    "a bundle enters an environment only from an allowed source (preview ← build, "
+    "dev ← build|preview, staging ← dev, prod ← staging by default)",
+)
+GATE_REQUIRED = Invariant(
+    "GATE_REQUIRED", "policy", "promotions to gated environments (staging, prod) carry a passing gate report"
+)
+GATE_RECORDED = Invariant(
+    "GATE_RECORDED", "structural", "a gated promotion records both its gate decision and its report's digest"
+)
+RELEASE_GATE_ALLOWS_PROMOTION = Invariant(
+    "RELEASE_GATE_ALLOWS_PROMOTION",
+    "policy",
+    "the gate decision allows the promotion: go, or conditional-go where the environment is not strict",
+)
+ROLLBACK_TO_PREVIOUS_RELEASE = Invariant(
+    "ROLLBACK_TO_PREVIOUS_RELEASE",
+    "operational",
+    "rollback lands on the previous distinct release from history, never by name order",
+)
+ROLLBACK_TARGET_PROMOTED = Invariant(
+    "ROLLBACK_TARGET_PROMOTED", "policy", "rollback can only reach a bundle that was promoted to that environment"
+)
+ROLLBACK_REQUIRES_PREVIOUS_RELEASE = Invariant(
+    "ROLLBACK_REQUIRES_PREVIOUS_RELEASE", "operational", "a rollback with nowhere to go is refused"
+)
+PROMOTE_REQUIRES_VERIFIED_BUNDLE = Invariant(
+    "PROMOTE_REQUIRES_VERIFIED_BUNDLE",
+    "policy",
+    "only a bundle whose verification is recorded, and whose trees are still the verified ones, is promoted",
+)
+SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE = Invariant(
+    "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE",
+    "policy",
+    "a bundle promoted from another environment is the one running there",
+)
+
+BUNDLE_VERIFY_OK = Invariant(
+    "BUNDLE_VERIFY_OK", "policy", "gated promotion: the bundle's signed log and recorded verification hold"
+)
+RELEASE_GATE_CONTRACT_VALID = Invariant(
+    "RELEASE_GATE_CONTRACT_VALID", "policy", "gated promotion: the gate report is a valid release_readiness_gate_v1"
+)
+PROMOTION_READINESS_CONTRACT_VALID = Invariant(
+    "PROMOTION_READINESS_CONTRACT_VALID",
+    "policy",
+    "gated promotion: the readiness report is a valid policy_promotion_readiness_v1",
+)
+PROMOTION_READINESS_STATUS_PASSED = Invariant(
+    "PROMOTION_READINESS_STATUS_PASSED", "policy", "gated promotion: the readiness report's status passed"
+)
+PROMOTION_READINESS_ALLOWS_TARGET_ENV = Invariant(
+    "PROMOTION_READINESS_ALLOWS_TARGET_ENV",
+    "policy",
+    "gated promotion: the readiness report marks the target environment ready",
+)
+GATE_CHECKS: dict[str, Invariant] = {
+    "bundle_verify_ok": BUNDLE_VERIFY_OK,
+    "environment_transition_allowed": ENVIRONMENT_TRANSITION_ALLOWED,
+    "release_gate_contract_valid": RELEASE_GATE_CONTRACT_VALID,
+    "release_gate_allows_promotion": RELEASE_GATE_ALLOWS_PROMOTION,
+    "promotion_readiness_contract_valid": PROMOTION_READINESS_CONTRACT_VALID,
+    "promotion_readiness_status_passed": PROMOTION_READINESS_STATUS_PASSED,
+    "promotion_readiness_allows_target_env": PROMOTION_READINESS_ALLOWS_TARGET_ENV,
+    "source_environment_has_same_bundle": SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
+}
+"""Seed 002's gated-promotion checks, by check id, and the invariant a failed one cites."""
+
+
+def source_allowed(environment: str, source: str | None, allowed: tuple[str | None, ...]) -> bool:
+    """Whether ``environment`` may receive a bundle from ``source`` (None: straight from a build),
+    given the sources ``registry.yaml`` allows: gated promotion's
+    ``environment_transition_allowed`` and the ``promoted`` guard both ask this."""
+    return source != environment and source in allowed
+
+
+def require_gate(environment: str, bundle_id: str, strict: bool, gated: bool, sources: tuple[str | None, ...]) -> None:
+    """A strict environment takes only a gated promotion (``GATE_REQUIRED``)."""
+    if strict and not gated:
+        source = next((s for s in sources if s), "SOURCE")
+        raise InvariantError(
+            "it needs a passing gate",
+            GATE_REQUIRED,
+            f"run `gitdocket promote {bundle_id} --env {environment} --gated --source-env {source}`",
+        )
+
+
 def rollback_target(state: DeploymentState) -> str | None:
     """The previous distinct release still in effect below the current one, or None."""
     stack = list(state.rollback_stack)
@@ -111,43 +224,40 @@ def rollback_target(state: DeploymentState) -> str | None:
     return stack[-1] if stack else None
 
 
-TRANSITIONS = (
-    Transition(
-        "Promote",
-        "promoted",
-        ("empty", "active"),
-        "active",
-        PromotedData,
-        role="promoters:{0}",
-        invariant="ENVIRONMENT_TRANSITION_ALLOWED",
-        doc="point the environment at a verified bundle (same git tree, no copy)",
-    ),
-    Transition(
-        "Rollback",
-        "rolled_back",
-        ("active",),
-        "active",
-        RolledBackData,
-        role="promoters:{0}",
-        invariant="ROLLBACK_REQUIRES_PREVIOUS_RELEASE",
-        refusals=(("empty", "ROLLBACK_REQUIRES_PREVIOUS_RELEASE"),),
-        doc="move the pointer back to the previous release in history, with a reason",
-    ),
-)
+def choose_rollback(state: DeploymentState, requested: str | None) -> str:
+    """Where a rollback lands: ``requested`` when it was promoted here and is not active, else the
+    previous release in history; refuses when there is none. The rollback command and the
+    ``rolled_back`` guard both ask this."""
+    env = state.environment
+    if requested is not None:
+        if requested not in state.releases:
+            raise InvariantError(
+                f"{requested} was never promoted to {env}",
+                ROLLBACK_TARGET_PROMOTED,
+                f"see `gitdocket history --env {env}`",
+            )
+        if requested == state.bundle_id:
+            raise InvariantError(f"{requested} is already active", POINTER_CHANGES, "nothing to do")
+        return requested
+    expected = rollback_target(state)
+    if expected is None:
+        raise InvariantError(
+            f"there is no previous release to roll back to (only {state.bundle_id})",
+            ROLLBACK_REQUIRES_PREVIOUS_RELEASE,
+            "promote a fixed bundle instead",
+        )
+    return expected
 
 
 def _check_pointer(state: DeploymentState, sequence: int, previous: str | None) -> None:
     if sequence != state.sequence + 1:
         raise InvariantError(
-            f"environment {state.environment}: sequence {sequence} does not follow {state.sequence}",
-            "SEQUENCE_MONOTONIC",
-            "run the command again",
+            f"sequence {sequence} does not follow {state.sequence}", SEQUENCE_MONOTONIC, "run the command again"
         )
     if previous != state.bundle_id:
         raise InvariantError(
-            f"environment {state.environment}: previous_bundle_id {previous!r} is not the "
-            f"active bundle {state.bundle_id!r}",
-            "POINTER_CHAIN",
+            f"previous_bundle_id {previous!r} is not the active bundle {state.bundle_id!r}",
+            POINTER_CHAIN,
             "run the command again",
         )
 
@@ -156,71 +266,40 @@ def _guard_promote(state: DeploymentState, data: PromotedData) -> None:
     env = state.environment
     if data.bundle_id == state.bundle_id:
         raise InvariantError(
-            f"environment {env}: {data.bundle_id} is already active",
-            "POINTER_CHANGES",
-            "nothing to do; promote another bundle or roll back",
+            f"{data.bundle_id} is already active", POINTER_CHANGES, "nothing to do; promote another bundle or roll back"
         )
-    if data.source_environment == env or data.source_environment not in data.allowed_sources:
+    if not source_allowed(env, data.source_environment, data.allowed_sources):
         allowed = ", ".join(s or "a build" for s in data.allowed_sources) or "nothing"
         raise InvariantError(
-            f"environment {env}: may not receive a bundle from "
-            f"{data.source_environment or 'a build'} (allowed: {allowed})",
-            "ENVIRONMENT_TRANSITION_ALLOWED",
+            f"it may not receive a bundle from {data.source_environment or 'a build'} (allowed: {allowed})",
+            ENVIRONMENT_TRANSITION_ALLOWED,
             "promote through the environments in order",
         )
     if data.gated != (data.report_digest is not None) or data.gated != (data.gate_decision is not None):
         raise InvariantError(
-            f"environment {env}: a gated promotion records its decision and report digest",
-            "GATE_RECORDED",
+            "a gated promotion records its decision and report digest",
+            GATE_RECORDED,
+            "promote with `gitdocket promote --gated`, which records both",
         )
-    if data.require_gate and not data.gated:
-        raise InvariantError(
-            f"environment {env}: promotion requires a passing gate",
-            "GATE_REQUIRED",
-            "promote with --gated",
-        )
+    require_gate(env, data.bundle_id, data.require_gate, data.gated, data.allowed_sources)
     if data.gated and not gate_allows(data.gate_decision, data.require_gate):
         raise InvariantError(
-            f"environment {env}: gate decision {data.gate_decision} does not allow promotion",
-            "RELEASE_GATE_ALLOWS_PROMOTION",
+            f"gate decision {data.gate_decision} does not allow promotion",
+            RELEASE_GATE_ALLOWS_PROMOTION,
             "fix the failing checks and re-run the gate",
         )
     _check_pointer(state, data.sequence, data.previous_bundle_id)
 
 
 def _guard_rollback(state: DeploymentState, data: RolledBackData) -> None:
-    env = state.environment
     _check_pointer(state, data.sequence, data.previous_bundle_id)
-    if data.requested:
-        if data.target not in state.releases:
-            raise InvariantError(
-                f"environment {env}: {data.target} was never promoted here",
-                "ROLLBACK_TARGET_PROMOTED",
-                f"see `gitdocket history --env {env}`",
-            )
-        if data.target == state.bundle_id:
-            raise InvariantError(f"environment {env}: {data.target} is already active", "POINTER_CHANGES")
-        return
-    expected = rollback_target(state)
-    if expected is None:
-        raise InvariantError(
-            f"environment {env}: no previous release to roll back to",
-            "ROLLBACK_REQUIRES_PREVIOUS_RELEASE",
-            "promote a bundle instead",
-        )
+    expected = choose_rollback(state, data.target if data.requested else None)
     if data.target != expected:
         raise InvariantError(
-            f"environment {env}: the previous release is {expected}, not {data.target}",
-            "ROLLBACK_TO_PREVIOUS_RELEASE",
+            f"the previous release is {expected}, not {data.target}",
+            ROLLBACK_TO_PREVIOUS_RELEASE,
             "name the target with --to",
         )
-
-
-def _guard(state: DeploymentState, row: Transition, data: Any) -> None:
-    if isinstance(data, PromotedData):
-        _guard_promote(state, data)
-    elif isinstance(data, RolledBackData):
-        _guard_rollback(state, data)
 
 
 def _rolled_stack(state: DeploymentState, target: str) -> tuple[str, ...]:
@@ -230,113 +309,120 @@ def _rolled_stack(state: DeploymentState, target: str) -> tuple[str, ...]:
     return (*stack, target)
 
 
-def _apply(state: DeploymentState, row: Transition, data: Any) -> DeploymentState:
-    env = state.environment
-    if isinstance(data, PromotedData):
-        record = ReleaseRecord(
-            bundle_tree=data.bundle_tree,
-            sequence=data.sequence,
-            promoted_at=data.promoted_at,
-            promoted_by=data.promoted_by,
-            source_environment=data.source_environment,
-            gate_decision=data.gate_decision,
-            report_digest=data.report_digest,
-        )
-        return state.model_copy(
-            update={
-                "bundle_id": data.bundle_id,
-                "bundle_root": f"deployments/{env}/releases/{data.bundle_id}",
-                "promoted_at": data.promoted_at,
-                "promoted_by": data.promoted_by,
-                "previous_bundle_id": data.previous_bundle_id,
-                "sequence": data.sequence,
-                "rollback": False,
-                "reason": None,
-                "source_environment": data.source_environment,
-                "gate_decision": data.gate_decision,
-                "report_digest": data.report_digest,
-                "releases": {**state.releases, data.bundle_id: record},
-                "rollback_stack": (*state.rollback_stack, data.bundle_id),
-            }
-        )
-    if isinstance(data, RolledBackData):
-        target = state.releases[data.target]
-        return state.model_copy(
-            update={
-                "bundle_id": data.target,
-                "bundle_root": f"deployments/{env}/releases/{data.target}",
-                "promoted_at": data.rolled_back_at,
-                "promoted_by": data.rolled_back_by,
-                "previous_bundle_id": data.previous_bundle_id,
-                "sequence": data.sequence,
-                "rollback": True,
-                "reason": data.reason,
-                "source_environment": target.source_environment,
-                "gate_decision": target.gate_decision,
-                "report_digest": target.report_digest,
-                "rollback_stack": _rolled_stack(state, data.target),
-            }
-        )
-    return state
+def _promoted(state: DeploymentState, data: PromotedData) -> DeploymentState:
+    record = ReleaseRecord(
+        bundle_tree=data.bundle_tree,
+        sequence=data.sequence,
+        promoted_at=data.promoted_at,
+        promoted_by=data.promoted_by,
+        source_environment=data.source_environment,
+        gate_decision=data.gate_decision,
+        report_digest=data.report_digest,
+    )
+    return state.model_copy(
+        update={
+            "bundle_id": data.bundle_id,
+            "bundle_root": f"deployments/{state.environment}/releases/{data.bundle_id}",
+            "promoted_at": data.promoted_at,
+            "promoted_by": data.promoted_by,
+            "previous_bundle_id": data.previous_bundle_id,
+            "sequence": data.sequence,
+            "rollback": False,
+            "reason": None,
+            "source_environment": data.source_environment,
+            "gate_decision": data.gate_decision,
+            "report_digest": data.report_digest,
+            "releases": {**state.releases, data.bundle_id: record},
+            "rollback_stack": (*state.rollback_stack, data.bundle_id),
+        }
+    )
+
+
+def _rolled_back(state: DeploymentState, data: RolledBackData) -> DeploymentState:
+    target = state.releases[data.target]
+    return state.model_copy(
+        update={
+            "bundle_id": data.target,
+            "bundle_root": f"deployments/{state.environment}/releases/{data.target}",
+            "promoted_at": data.rolled_back_at,
+            "promoted_by": data.rolled_back_by,
+            "previous_bundle_id": data.previous_bundle_id,
+            "sequence": data.sequence,
+            "rollback": True,
+            "reason": data.reason,
+            "source_environment": target.source_environment,
+            "gate_decision": target.gate_decision,
+            "report_digest": target.report_digest,
+            "rollback_stack": _rolled_stack(state, data.target),
+        }
+    )
+
+
+TRANSITIONS: tuple[Transition[DeploymentState, Any], ...] = (
+    Transition(
+        "Promote",
+        "promoted",
+        ("empty", "active"),
+        "active",
+        PromotedData,
+        does="promote a bundle to",
+        hint="promote through the environments in order",
+        role="promoters:{0}",
+        invariant=ENVIRONMENT_TRANSITION_ALLOWED,
+        guard=_guard_promote,
+        apply=_promoted,
+        doc="point the environment at a verified bundle (same git tree, no copy)",
+    ),
+    Transition(
+        "Rollback",
+        "rolled_back",
+        ("active",),
+        "active",
+        RolledBackData,
+        does="roll back",
+        hint="promote a bundle with `gitdocket promote BUNDLE --env {environment}`",
+        role="promoters:{0}",
+        invariant=ROLLBACK_REQUIRES_PREVIOUS_RELEASE,
+        guard=_guard_rollback,
+        apply=_rolled_back,
+        doc="move the pointer back to the previous release in history, with a reason",
+    ),
+)
 
 
 LIFECYCLE: Machine[DeploymentState] = Machine(
     kind="environment",
     state=DeploymentState,
     initial=lambda scope: DeploymentState(environment=scope.keys[0]),
+    subject=lambda s: f"environment {s.environment}",
+    phases={"empty": "nothing is deployed in it", "active": "a bundle is deployed in it"},
     transitions=TRANSITIONS,
-    guard=_guard,
-    apply=_apply,
     invariants=(
-        Invariant(
-            "POINTER_IN_RELEASES",
-            "structural",
-            "the active bundle is one the environment received by promotion",
-            lambda s: s.bundle_id is None or s.bundle_id in s.releases,
-        ),
-        Invariant(
-            "SEQUENCE_MONOTONIC",
-            "structural",
-            "every promotion and rollback takes the next sequence number; none is reused",
-            lambda s: (s.phase == "empty") == (s.sequence == 0),
-        ),
-        Invariant(
-            "RELEASES_PRESERVED",
-            "structural",
-            "releases are never forgotten: every release on the rollback path stays recorded",
-            lambda s: all(b in s.releases for b in s.rollback_stack),
-        ),
-        Invariant(
-            "ROLLBACK_REQUIRES_REASON",
-            "operational",
-            "a rollback records why it happened",
-            lambda s: not s.rollback or bool(s.reason and s.reason.strip()),
-        ),
-        Invariant(
-            "ENVIRONMENT_TRANSITION_ALLOWED",
-            "policy",
-            "a bundle enters an environment only from an allowed source (preview ← build, "
-            "dev ← build|preview, staging ← dev, prod ← staging by default)",
-        ),
-        Invariant(
-            "GATE_REQUIRED",
-            "policy",
-            "promotions to gated environments (staging, prod) carry a passing gate report",
-        ),
-        Invariant(
-            "ROLLBACK_TO_PREVIOUS_RELEASE",
-            "operational",
-            "rollback lands on the previous distinct release from history, never by name order",
-        ),
-        Invariant(
-            "ROLLBACK_TARGET_PROMOTED",
-            "policy",
-            "rollback can only reach a bundle that was promoted to that environment",
-        ),
-        Invariant(
-            "ROLLBACK_REQUIRES_PREVIOUS_RELEASE",
-            "operational",
-            "a rollback with nowhere to go is refused",
-        ),
+        POINTER_IN_RELEASES,
+        SEQUENCE_MONOTONIC,
+        POINTER_CHAIN,
+        POINTER_CHANGES,
+        RELEASES_PRESERVED,
+        ROLLBACK_REQUIRES_REASON,
+        ENVIRONMENT_TRANSITION_ALLOWED,
+        GATE_REQUIRED,
+        GATE_RECORDED,
+        RELEASE_GATE_ALLOWS_PROMOTION,
+        ROLLBACK_TO_PREVIOUS_RELEASE,
+        ROLLBACK_TARGET_PROMOTED,
+        ROLLBACK_REQUIRES_PREVIOUS_RELEASE,
+        PROMOTE_REQUIRES_VERIFIED_BUNDLE,
+        SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
+        BUNDLE_VERIFY_OK,
+        RELEASE_GATE_CONTRACT_VALID,
+        PROMOTION_READINESS_CONTRACT_VALID,
+        PROMOTION_READINESS_STATUS_PASSED,
+        PROMOTION_READINESS_ALLOWS_TARGET_ENV,
+    ),
+    holds=(
+        (POINTER_IN_RELEASES, lambda s: s.bundle_id is None or s.bundle_id in s.releases),
+        (SEQUENCE_MONOTONIC, lambda s: (s.phase == "empty") == (s.sequence == 0)),
+        (RELEASES_PRESERVED, lambda s: all(b in s.releases for b in s.rollback_stack)),
+        (ROLLBACK_REQUIRES_REASON, lambda s: not s.rollback or bool(s.reason and s.reason.strip())),
     ),
 )

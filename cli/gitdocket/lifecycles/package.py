@@ -12,10 +12,16 @@ from typing import Any, Literal
 from gitdocket.core.documents import Posture
 from gitdocket.core.fields import Digest, GitOid
 from gitdocket.core.model import ReasonData, Record
-from gitdocket.errors import InvariantError
-from gitdocket.lifecycles.machine import Invariant, Machine, Transition
+from gitdocket.errors import Invariant, InvariantError
+from gitdocket.lifecycles.invariants import (
+    HISTORY_PRESERVED_ON_WITHDRAWAL,
+    PACKAGE_REQUIRES_FROZEN_VERSION,
+    TRANSITION_NOT_ALLOWED,
+    WITHDRAWAL_BLOCKS_FUTURE,
+)
+from gitdocket.lifecycles.machine import Machine, Refusal, Transition
 
-__all__ = ["LIFECYCLE", "Manifest", "PackageState"]
+__all__ = ["LIFECYCLE", "PACKAGE_SCOPE_MATCHES", "Manifest", "PackageState"]
 
 
 class Manifest(Record):
@@ -36,16 +42,49 @@ class PackageState(Record):
     withdrawn_reason: str | None = None
 
 
-TRANSITIONS = (
+PACKAGE_SCOPE_MATCHES = Invariant(
+    "PACKAGE_SCOPE_MATCHES", "structural", "a package's manifest names the archetype and version of its own scope"
+)
+
+
+def _check_scope(state: PackageState, data: Manifest) -> None:
+    if (data.archetype, data.version) != (state.archetype, state.version):
+        raise InvariantError(
+            "the manifest names another archetype or version",
+            PACKAGE_SCOPE_MATCHES,
+            "publish with `gitdocket package publish ARCHETYPE VERSION`, which writes the manifest",
+        )
+
+
+def _published(state: PackageState, data: Manifest) -> PackageState:
+    return state.model_copy(update={"manifest": data})
+
+
+def _withdrawn(state: PackageState, data: ReasonData) -> PackageState:
+    return state.model_copy(update={"withdrawn_reason": data.reason})
+
+
+TRANSITIONS: tuple[Transition[PackageState, Any], ...] = (
     Transition(
         "PublishPackage",
         "package_published",
         ("draft",),
         "published",
         Manifest,
+        does="publish",
+        hint="a package is published once; release a new version instead",
         role="owners:{0}",
-        invariant="PACKAGE_REQUIRES_FROZEN_VERSION",
-        refusals=(("published", "TRANSITION_NOT_ALLOWED"), ("withdrawn", "WITHDRAWAL_BLOCKS_FUTURE")),
+        invariant=PACKAGE_REQUIRES_FROZEN_VERSION,
+        refusals=(
+            Refusal(("published",), TRANSITION_NOT_ALLOWED, "nothing to do: it is published"),
+            Refusal(
+                ("withdrawn",),
+                WITHDRAWAL_BLOCKS_FUTURE,
+                "a withdrawn package stays withdrawn; release a new version instead",
+            ),
+        ),
+        guard=_check_scope,
+        apply=_published,
         doc="publish the manifest of a frozen version (handles and metadata, never payload)",
     ),
     Transition(
@@ -54,41 +93,34 @@ TRANSITIONS = (
         ("published",),
         "withdrawn",
         ReasonData,
+        does="withdraw",
+        hint="nothing to do: it is already withdrawn",
         role="owners:{0}",
-        invariant="WITHDRAWAL_BLOCKS_FUTURE",
-        refusals=(("draft", "TRANSITION_NOT_ALLOWED"),),
+        invariant=WITHDRAWAL_BLOCKS_FUTURE,
+        refusals=(
+            Refusal(
+                ("draft",),
+                TRANSITION_NOT_ALLOWED,
+                "publish it first: `gitdocket package publish {archetype} {version}`",
+            ),
+        ),
+        apply=_withdrawn,
         doc="block future installs; history and existing installs are preserved",
     ),
 )
-
-
-def _guard(state: PackageState, row: Transition, data: Any) -> None:
-    if isinstance(data, Manifest) and (data.archetype, data.version) != (state.archetype, state.version):
-        raise InvariantError("package: manifest names another archetype or version", "PACKAGE_SCOPE_MATCHES")
-
-
-def _apply(state: PackageState, row: Transition, data: Any) -> PackageState:
-    if isinstance(data, Manifest):
-        return state.model_copy(update={"manifest": data})
-    if isinstance(data, ReasonData):
-        return state.model_copy(update={"withdrawn_reason": data.reason})
-    return state
 
 
 LIFECYCLE: Machine[PackageState] = Machine(
     kind="package",
     state=PackageState,
     initial=lambda scope: PackageState(archetype=scope.keys[0], version=scope.keys[1]),
+    subject=lambda s: f"package {s.archetype} {s.version}",
+    phases={
+        "draft": "it is not published",
+        "published": "it is already published",
+        "withdrawn": "it is withdrawn",
+    },
     transitions=TRANSITIONS,
-    guard=_guard,
-    apply=_apply,
-    invariants=(
-        Invariant(
-            "HISTORY_PRESERVED_ON_WITHDRAWAL",
-            "structural",
-            "withdrawal is future-only: the manifest stays (INV-18)",
-            lambda s: s.phase != "withdrawn" or s.manifest is not None,
-        ),
-        Invariant("WITHDRAWAL_BLOCKS_FUTURE", "structural", "after withdrawal no new install is admitted"),
-    ),
+    invariants=(PACKAGE_SCOPE_MATCHES,),
+    holds=((HISTORY_PRESERVED_ON_WITHDRAWAL, lambda s: s.phase != "withdrawn" or s.manifest is not None),),
 )

@@ -10,28 +10,42 @@ one is not defined. Archetype ``owners:<a>`` live in the archetype scope, not he
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from gitdocket.core.fields import Principal, Timestamp
 from gitdocket.core.model import Record
-from gitdocket.core.scopes import Scope
-from gitdocket.errors import InvariantError
-from gitdocket.lifecycles.machine import Invariant, Machine, Transition
+from gitdocket.core.scopes import Scope, scope
+from gitdocket.errors import DocketError, Invariant, InvariantError
+from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
+from gitdocket.lifecycles.machine import DataT, Machine, Transition
 
 __all__ = [
+    "IDENTITY_KNOWN",
+    "IDENTITY_UNIQUE",
     "LIFECYCLE",
+    "POLICY_SCOPE",
+    "POLICY_VERSION_INCREASES",
+    "ROLE_ALREADY_HELD",
+    "ROLE_HELD",
+    "ROLE_MEMBERS_KNOWN",
+    "ROLE_NAME_VALID",
     "ROLE_RE",
+    "ROOT_NOT_EMPTY",
     "Identity",
     "PolicyState",
     "Role",
+    "accepts",
     "expired",
     "lookup_role",
+    "policy_versions",
     "renews_expiry",
 ]
 
 ROLE_RE = re.compile(r"^(root|authors|builders|promoters|admins|holders|authorities)(:[a-z0-9][a-z0-9-]*)?$")
+POLICY_SCOPE = scope("policy")
 
 
 class Identity(Record):
@@ -98,58 +112,23 @@ class ExpiryData(Record):
     expires: Timestamp | None
 
 
-TRANSITIONS = (
-    Transition(
-        "InitPolicy",
-        "policy_initialized",
-        ("none",),
-        "active",
-        InitData,
-        role="root",
-        doc="create the policy with its first root identity",
-    ),
-    Transition(
-        "AddIdentity",
-        "identity_added",
-        ("active",),
-        None,
-        IdentityData,
-        role="root",
-        doc="add a signing identity (SSH key or Sigstore identity)",
-    ),
-    Transition(
-        "RemoveIdentity",
-        "identity_removed",
-        ("active",),
-        None,
-        NameData,
-        role="root",
-        doc="remove an identity that holds no role",
-    ),
-    Transition(
-        "GrantRole",
-        "role_granted",
-        ("active",),
-        None,
-        GrantData,
-        role="root",
-        doc="give a principal a role (optionally set the threshold)",
-    ),
-    Transition(
-        "RevokeRole", "role_revoked", ("active",), None, RevokeData, role="root", doc="take a role from a principal"
-    ),
-    Transition(
-        "SetThreshold",
-        "threshold_set",
-        ("active",),
-        None,
-        ThresholdData,
-        role="root",
-        doc="change how many signatures a role needs",
-    ),
-    Transition(
-        "SetExpiry", "expiry_set", ("active",), None, ExpiryData, role="root", doc="change when the policy expires"
-    ),
+POLICY_VERSION_INCREASES = Invariant(
+    "POLICY_VERSION_INCREASES", "structural", "every policy change increases the version by exactly one"
+)
+ROOT_NOT_EMPTY = Invariant("ROOT_NOT_EMPTY", "structural", "the root role always has a member")
+IDENTITY_UNIQUE = Invariant("IDENTITY_UNIQUE", "structural", "no two identities share a name or an SSH key")
+IDENTITY_KNOWN = Invariant("IDENTITY_KNOWN", "structural", "only an identity the policy lists is removed")
+ROLE_NAME_VALID = Invariant(
+    "ROLE_NAME_VALID",
+    "structural",
+    "roles are root, authors, builders, promoters[:env], admins:<project>, holders:<project>, authorities:<project>",
+)
+ROLE_MEMBERS_KNOWN = Invariant(
+    "ROLE_MEMBERS_KNOWN", "structural", "every member of a role is an identity of the policy"
+)
+ROLE_HELD = Invariant("ROLE_HELD", "structural", "only a role that exists, held by that principal, is changed")
+ROLE_ALREADY_HELD = Invariant(
+    "ROLE_ALREADY_HELD", "operational", "a grant changes something: a new member, or a new threshold"
 )
 
 
@@ -157,26 +136,29 @@ def _check_roles(state: PolicyState) -> None:
     for name, role in state.roles.items():
         if not ROLE_RE.fullmatch(name):
             raise InvariantError(
-                f"policy: unknown role {name!r}",
-                "ROLE_NAME_VALID",
+                f"unknown role {name!r}",
+                ROLE_NAME_VALID,
                 "roles: root, authors, builders, promoters[:env], admins:<project>, "
                 "holders:<project>, authorities:<project>",
             )
         for principal in role.principals:
             if principal not in state.identities:
                 raise InvariantError(
-                    f"policy: role {name} names unknown identity {principal!r}",
-                    "ROLE_MEMBERS_KNOWN",
+                    f"role {name} names unknown identity {principal!r}",
+                    ROLE_MEMBERS_KNOWN,
                     "add the identity first",
                 )
         if role.threshold > len(role.principals):
             raise InvariantError(
-                f"policy: role {name} needs {role.threshold} signatures but has {len(role.principals)} member(s)",
-                "THRESHOLD_REACHABLE",
+                f"role {name} needs {role.threshold} signatures but has {len(role.principals)} member(s)",
+                THRESHOLD_REACHABLE,
+                f"grant {name} to more principals first, or lower the threshold",
             )
     root = state.roles.get("root")
     if root is None or not root.principals:
-        raise InvariantError("policy: the root role must keep at least one member", "ROOT_NOT_EMPTY")
+        raise InvariantError(
+            "the root role must keep at least one member", ROOT_NOT_EMPTY, "grant root to someone else first"
+        )
 
 
 def _ssh_key(identity: Identity) -> str | None:
@@ -190,11 +172,9 @@ def _keys_unique(state: PolicyState) -> bool:
     return len(keys) == len(set(keys))
 
 
-def _check_identities(state: PolicyState, data: Any) -> None:
+def _check_keys(state: PolicyState) -> None:
     """One principal per key: a threshold counts principals, so two names on one key would let
     one key holder sign twice."""
-    if isinstance(data, InitData) and len({i.name for i in data.identities}) < len(data.identities):
-        raise InvariantError("policy: an identity is listed twice", "IDENTITY_UNIQUE")
     holder: dict[str, str] = {}
     for identity in sorted(state.identities.values(), key=lambda i: i.name):
         key = _ssh_key(identity)
@@ -202,96 +182,225 @@ def _check_identities(state: PolicyState, data: Any) -> None:
             continue
         if key in holder:
             raise InvariantError(
-                f"policy: identities {holder[key]} and {identity.name} share one SSH key",
-                "IDENTITY_UNIQUE",
+                f"identities {holder[key]} and {identity.name} share one SSH key",
+                IDENTITY_UNIQUE,
                 "give every principal its own key",
             )
         holder[key] = identity.name
 
 
-def _next(state: PolicyState, row: Transition, data: Any) -> PolicyState:
-    """The policy after ``row`` with ``data``: shared by guard (to check) and apply."""
-    identities = dict(state.identities)
+def _changed(state: PolicyState, **update: Any) -> PolicyState:
+    """Every change makes the next version (POLICY_VERSION_INCREASES)."""
+    return state.model_copy(update={**update, "version": state.version + 1})
+
+
+def _initialized(state: PolicyState, data: InitData) -> PolicyState:
+    identities = {i.name: i for i in data.identities}
+    return _changed(state, identities=identities, roles=dict(data.roles), expires=data.expires)
+
+
+def _identity_added(state: PolicyState, data: IdentityData) -> PolicyState:
+    return _changed(state, identities={**state.identities, data.identity.name: data.identity})
+
+
+def _identity_removed(state: PolicyState, data: NameData) -> PolicyState:
+    return _changed(state, identities={k: v for k, v in state.identities.items() if k != data.name})
+
+
+def _granted(state: PolicyState, data: GrantData) -> PolicyState:
+    role = state.roles.get(data.role, Role())
+    principals = tuple(sorted({*role.principals, data.principal}))
+    granted = Role(principals=principals, threshold=data.threshold or role.threshold)
+    return _changed(state, roles={**state.roles, data.role: granted})
+
+
+def _revoked(state: PolicyState, data: RevokeData) -> PolicyState:
     roles = dict(state.roles)
-    expires = state.expires
-    if isinstance(data, InitData):
-        identities = {i.name: i for i in data.identities}
-        roles = dict(data.roles)
-        expires = data.expires
-    elif isinstance(data, IdentityData):
-        identities[data.identity.name] = data.identity
-    elif isinstance(data, NameData):
-        identities.pop(data.name, None)
-    elif isinstance(data, GrantData):
-        role = roles.get(data.role, Role())
-        principals = tuple(sorted({*role.principals, data.principal}))
-        roles[data.role] = Role(principals=principals, threshold=data.threshold or role.threshold)
-    elif isinstance(data, RevokeData):
-        role = roles.get(data.role, Role())
-        principals = tuple(p for p in role.principals if p != data.principal)
-        if principals:
-            roles[data.role] = role.model_copy(update={"principals": principals})
-        else:
-            roles.pop(data.role, None)
-    elif isinstance(data, ThresholdData):
-        role = roles.get(data.role, Role())
-        roles[data.role] = role.model_copy(update={"threshold": data.threshold})
-    elif isinstance(data, ExpiryData):
-        expires = data.expires
-    return state.model_copy(
-        update={"identities": identities, "roles": roles, "expires": expires, "version": state.version + 1}
-    )
+    role = roles.get(data.role, Role())
+    principals = tuple(p for p in role.principals if p != data.principal)
+    if principals:
+        roles[data.role] = role.model_copy(update={"principals": principals})
+    else:
+        roles.pop(data.role, None)
+    return _changed(state, roles=roles)
 
 
-def _guard_grant(state: PolicyState, data: GrantData) -> None:
+def _threshold_set(state: PolicyState, data: ThresholdData) -> PolicyState:
+    role = state.roles.get(data.role, Role())
+    return _changed(state, roles={**state.roles, data.role: role.model_copy(update={"threshold": data.threshold})})
+
+
+def _expiry_set(state: PolicyState, data: ExpiryData) -> PolicyState:
+    return _changed(state, expires=data.expires)
+
+
+def _holds_after(apply: Callable[[PolicyState, DataT], PolicyState]) -> Callable[[PolicyState, DataT], None]:
+    """A guard: the policy after the change keeps its identities unique and its roles sound."""
+
+    def check(state: PolicyState, data: DataT) -> None:
+        after = apply(state, data)
+        _check_keys(after)
+        _check_roles(after)
+
+    return check
+
+
+def _check_init(state: PolicyState, data: InitData) -> None:
+    if len({i.name for i in data.identities}) < len(data.identities):
+        raise InvariantError("an identity is listed twice", IDENTITY_UNIQUE, "list every identity once")
+    _holds_after(_initialized)(state, data)
+
+
+def _check_new_identity(state: PolicyState, data: IdentityData) -> None:
+    if data.identity.name in state.identities:
+        raise InvariantError(
+            f"identity {data.identity.name!r} already exists", IDENTITY_UNIQUE, "pick another name for the identity"
+        )
+    _holds_after(_identity_added)(state, data)
+
+
+def _check_removal(state: PolicyState, data: NameData) -> None:
+    if data.name not in state.identities:
+        raise InvariantError(f"no identity {data.name!r}", IDENTITY_KNOWN, "see `gitdocket policy show`")
+    held = [r for r, role in state.roles.items() if data.name in role.principals]
+    if held:
+        raise InvariantError(
+            f"{data.name} still holds {', '.join(held)}", ROLE_MEMBERS_KNOWN, "revoke those roles first"
+        )
+    _holds_after(_identity_removed)(state, data)
+
+
+def _check_grant(state: PolicyState, data: GrantData) -> None:
     """A grant must change something: a new member, or a new threshold."""
     role = state.roles.get(data.role)
     if role is not None and data.principal in role.principals and data.threshold in (None, role.threshold):
         raise InvariantError(
-            f"policy: {data.principal} already holds {data.role}",
-            "ROLE_ALREADY_HELD",
+            f"{data.principal} already holds {data.role}",
+            ROLE_ALREADY_HELD,
             f"nothing to change; to change the threshold run `gitdocket policy threshold {data.role} N`",
         )
+    _holds_after(_granted)(state, data)
 
 
-def _guard_revoke(state: PolicyState, data: RevokeData) -> None:
+def _check_revoke(state: PolicyState, data: RevokeData) -> None:
     """A revoke never lowers a threshold behind the signers' backs: it must stay reachable."""
     role = state.roles.get(data.role)
     if role is None or data.principal not in role.principals:
-        raise InvariantError(f"policy: {data.principal} does not hold {data.role}", "ROLE_HELD")
+        raise InvariantError(f"{data.principal} does not hold {data.role}", ROLE_HELD, "see `gitdocket policy show`")
     left = len(role.principals) - 1
     if 0 < left < role.threshold:
         raise InvariantError(
-            f"policy: revoking {data.principal} would leave {data.role} with {left} member(s) "
+            f"revoking {data.principal} would leave {data.role} with {left} member(s) "
             f"for a threshold of {role.threshold}",
-            "THRESHOLD_REACHABLE",
+            THRESHOLD_REACHABLE,
             f"lower the threshold first: `gitdocket policy threshold {data.role} {left}`",
         )
+    _holds_after(_revoked)(state, data)
 
 
-def _guard(state: PolicyState, row: Transition, data: Any) -> None:
-    if isinstance(data, GrantData):
-        _guard_grant(state, data)
-    if isinstance(data, RevokeData):
-        _guard_revoke(state, data)
-    if isinstance(data, IdentityData) and data.identity.name in state.identities:
-        raise InvariantError(f"policy: identity {data.identity.name!r} already exists", "IDENTITY_UNIQUE")
-    if isinstance(data, NameData):
-        if data.name not in state.identities:
-            raise InvariantError(f"policy: no identity {data.name!r}", "IDENTITY_KNOWN")
-        held = [r for r, role in state.roles.items() if data.name in role.principals]
-        if held:
-            raise InvariantError(
-                f"policy: {data.name} still holds {', '.join(held)}", "ROLE_MEMBERS_KNOWN", "revoke those roles first"
-            )
-    if isinstance(data, ThresholdData) and data.role not in state.roles:
-        raise InvariantError(f"policy: no role {data.role!r}", "ROLE_HELD")
-    after = _next(state, row, data)
-    _check_identities(after, data)
-    _check_roles(after)
+def _check_threshold(state: PolicyState, data: ThresholdData) -> None:
+    if data.role not in state.roles:
+        raise InvariantError(f"no role {data.role!r}", ROLE_HELD, f"grant {data.role} first: `gitdocket policy grant`")
+    _holds_after(_threshold_set)(state, data)
 
 
-def _initial(_scope: Scope) -> PolicyState:
+_INIT_FIRST = "create the policy first: `gitdocket init`"
+TRANSITIONS: tuple[Transition[PolicyState, Any], ...] = (
+    Transition(
+        "InitPolicy",
+        "policy_initialized",
+        ("none",),
+        "active",
+        InitData,
+        does="create",
+        hint="change it with `gitdocket policy` instead",
+        role="root",
+        guard=_check_init,
+        apply=_initialized,
+        doc="create the policy with its first root identity",
+    ),
+    Transition(
+        "AddIdentity",
+        "identity_added",
+        ("active",),
+        None,
+        IdentityData,
+        does="add an identity to",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_check_new_identity,
+        apply=_identity_added,
+        doc="add a signing identity (SSH key or Sigstore identity)",
+    ),
+    Transition(
+        "RemoveIdentity",
+        "identity_removed",
+        ("active",),
+        None,
+        NameData,
+        does="remove an identity from",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_check_removal,
+        apply=_identity_removed,
+        doc="remove an identity that holds no role",
+    ),
+    Transition(
+        "GrantRole",
+        "role_granted",
+        ("active",),
+        None,
+        GrantData,
+        does="grant a role in",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_check_grant,
+        apply=_granted,
+        doc="give a principal a role (optionally set the threshold)",
+    ),
+    Transition(
+        "RevokeRole",
+        "role_revoked",
+        ("active",),
+        None,
+        RevokeData,
+        does="revoke a role in",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_check_revoke,
+        apply=_revoked,
+        doc="take a role from a principal",
+    ),
+    Transition(
+        "SetThreshold",
+        "threshold_set",
+        ("active",),
+        None,
+        ThresholdData,
+        does="change a threshold of",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_check_threshold,
+        apply=_threshold_set,
+        doc="change how many signatures a role needs",
+    ),
+    Transition(
+        "SetExpiry",
+        "expiry_set",
+        ("active",),
+        None,
+        ExpiryData,
+        does="change the expiry of",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_holds_after(_expiry_set),
+        apply=_expiry_set,
+        doc="change when the policy expires",
+    ),
+)
+
+
+def _initial(_scope: Scope[Any]) -> PolicyState:
     return PolicyState()
 
 
@@ -301,13 +410,20 @@ def expired(state: PolicyState, at: str) -> bool:
     return state.expires is not None and at >= state.expires
 
 
-def renews_expiry(target: Scope, event_type: str, data: dict[str, Any], at: str) -> bool:
+def renews_expiry(target: Scope[Any], event_type: str, data: dict[str, Any], at: str) -> bool:
     """True for the one change an expired policy still accepts: the policy's expiry set at
     ``at`` to a later time or to never (root signs it, like every policy change)."""
     if target.kind != "policy" or event_type != "expiry_set":
         return False
     expires = data.get("expires")
     return expires is None or (isinstance(expires, str) and expires > at)
+
+
+def accepts(state: PolicyState, target: Scope[Any], event_type: str, data: dict[str, Any], at: str) -> bool:
+    """Whether ``state`` accepts an event written at ``at``: a policy in force accepts any, an
+    expired one only its own renewal. The writers refuse what it does not accept; ``verify``
+    reports it (``POLICY_EXPIRED``)."""
+    return not expired(state, at) or renews_expiry(target, event_type, data, at)
 
 
 def lookup_role(state: PolicyState, name: str) -> Role | None:
@@ -322,28 +438,36 @@ LIFECYCLE: Machine[PolicyState] = Machine(
     kind="policy",
     state=PolicyState,
     initial=_initial,
+    subject=lambda _s: "the trust policy",
+    phases={"none": "it does not exist yet", "active": "it exists already"},
     transitions=TRANSITIONS,
-    guard=_guard,
-    apply=_next,
     invariants=(
-        Invariant(
-            "POLICY_VERSION_INCREASES",
-            "structural",
-            "every policy change increases the version by exactly one",
-            lambda s: s.phase == "none" or s.version >= 1,
-        ),
-        Invariant(
-            "ROOT_NOT_EMPTY",
-            "structural",
-            "the root role always has a member",
-            lambda s: s.phase == "none" or bool(s.roles.get("root", Role()).principals),
-        ),
-        Invariant("IDENTITY_UNIQUE", "structural", "no two identities share a name or an SSH key", _keys_unique),
-        Invariant(
-            "THRESHOLD_REACHABLE",
-            "structural",
-            "no role needs more signatures than it has members",
-            lambda s: all(r.threshold <= len(r.principals) for r in s.roles.values()),
-        ),
+        POLICY_VERSION_INCREASES,
+        ROOT_NOT_EMPTY,
+        IDENTITY_UNIQUE,
+        IDENTITY_KNOWN,
+        ROLE_NAME_VALID,
+        ROLE_MEMBERS_KNOWN,
+        ROLE_HELD,
+        ROLE_ALREADY_HELD,
+    ),
+    holds=(
+        (POLICY_VERSION_INCREASES, lambda s: s.phase == "none" or s.version >= 1),
+        (ROOT_NOT_EMPTY, lambda s: s.phase == "none" or bool(s.roles.get("root", Role()).principals)),
+        (IDENTITY_UNIQUE, _keys_unique),
+        (THRESHOLD_REACHABLE, lambda s: all(r.threshold <= len(r.principals) for r in s.roles.values())),
     ),
 )
+
+
+def policy_versions(events: Iterable[tuple[str, dict[str, Any]]]) -> list[PolicyState]:
+    """``result[v]`` is the trust policy at version ``v`` (index 0: before it existed), folded
+    from the policy log's events up to the first that does not fold (the versions after it do
+    not exist). The one fold of the policy: the writers, bundle checks and ``verify`` use it."""
+    versions = [PolicyState()]
+    try:
+        for state in LIFECYCLE.fold(POLICY_SCOPE, events):
+            versions.append(state)
+    except DocketError:
+        pass  # a broken policy log: its own finding says so; later versions do not exist
+    return versions

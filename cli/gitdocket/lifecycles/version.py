@@ -8,18 +8,34 @@ the origin, which only records them — **validates completeness** before admitt
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import Field
 
 from gitdocket.core.canonical import canonical, sha256_hex
 from gitdocket.core.documents import Posture
-from gitdocket.core.fields import Digest, GitOid, Sha256Hex
+from gitdocket.core.fields import Digest, GitOid, Sha256Hex, semver_key
 from gitdocket.core.model import ReasonData, Record
-from gitdocket.errors import InvariantError
-from gitdocket.lifecycles.machine import Invariant, Machine, Transition
+from gitdocket.errors import Invariant, InvariantError
+from gitdocket.lifecycles.invariants import PACKAGE_REQUIRES_FROZEN_VERSION, TRANSITION_NOT_ALLOWED
+from gitdocket.lifecycles.machine import Machine, Refusal, Transition
 
-__all__ = ["LIFECYCLE", "AgentConfig", "FileEntry", "Provenance", "Snapshot", "VersionState", "content_hash"]
+__all__ = [
+    "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+    "FROZEN_VERSION_IMMUTABLE",
+    "LIFECYCLE",
+    "PACKAGE_REFERENCE_UNIQUE",
+    "PAST_PACKAGES_PRESERVED",
+    "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
+    "AgentConfig",
+    "FileEntry",
+    "Provenance",
+    "Snapshot",
+    "VersionState",
+    "blocking_version",
+    "content_hash",
+]
 
 Phase = Literal["init", "draft", "frozen", "packaged", "retired", "abandoned"]
 REQUIRED_FILES = ("instructions.md", ".agent-config.json")
@@ -81,80 +97,37 @@ class PackageRefData(Record):
     package: str = Field(min_length=1)
 
 
+def blocking_version(version: str, existing: Iterable[str]) -> str | None:
+    """The newest of an archetype's ``existing`` versions when ``version`` is not newer than it
+    (``VERSIONS_MONOTONIC``), else None. Drafting a version and ``verify --base`` both ask this."""
+    others = [v for v in existing if v != version]
+    newest = max(others, key=semver_key, default=None)
+    return newest if newest is not None and semver_key(newest) >= semver_key(version) else None
+
+
 def content_hash(manifest: dict[str, FileEntry]) -> str:
     """``sha256:`` over the canonical manifest (path → sha256): what a package pins."""
     return "sha256:" + sha256_hex(canonical({p: e.sha256 for p, e in sorted(manifest.items())}))
 
 
-# A version that has no draft (never created, or abandoned) is not "frozen": cite no invariant.
-NOT_A_VERSION = (("init", "TRANSITION_NOT_ALLOWED"), ("abandoned", "TRANSITION_NOT_ALLOWED"))
-
-TRANSITIONS = (
-    Transition(
-        "CreateDraft",
-        "draft_created",
-        ("init",),
-        "draft",
-        DraftData,
-        role="owners:{0}",
-        doc="open a draft of the version from the archetype's editable method",
-    ),
-    Transition(
-        "ReviseDraft",
-        "draft_revised",
-        ("draft",),
-        "draft",
-        DraftData,
-        role="owners:{0}",
-        invariant="FROZEN_VERSION_IMMUTABLE",
-        refusals=NOT_A_VERSION,
-        doc="record a new revision of the draft",
-    ),
-    Transition(
-        "FreezeVersion",
-        "version_frozen",
-        ("draft",),
-        "frozen",
-        Snapshot,
-        role="owners:{0}",
-        invariant="FROZEN_VERSION_IMMUTABLE",
-        refusals=NOT_A_VERSION,
-        doc="snapshot the draft into an immutable version (completeness checked)",
-    ),
-    Transition(
-        "RecordPackageReference",
-        "package_referenced",
-        ("frozen", "packaged"),
-        "packaged",
-        PackageRefData,
-        role="owners:{0}",
-        invariant="PACKAGE_REQUIRES_FROZEN_VERSION",
-        refusals=(("retired", "RETIREMENT_BLOCKS_FUTURE_PACKAGING"),),
-        doc="a package now references this frozen version",
-    ),
-    Transition(
-        "RetireVersion",
-        "version_retired",
-        ("frozen", "packaged"),
-        "retired",
-        ReasonData,
-        role="owners:{0}",
-        doc="block future packaging; existing packages keep working",
-    ),
-    Transition(
-        "AbandonDraft",
-        "draft_abandoned",
-        ("draft",),
-        "abandoned",
-        ReasonData,
-        role="owners:{0}",
-        refusals=(
-            ("frozen", "FROZEN_VERSION_IMMUTABLE"),
-            ("packaged", "PAST_PACKAGES_PRESERVED"),
-            ("retired", "FROZEN_VERSION_IMMUTABLE"),
-        ),
-        doc="cancel a draft that was never frozen (terminal)",
-    ),
+FROZEN_VERSION_IMMUTABLE = Invariant(
+    "FROZEN_VERSION_IMMUTABLE", "structural", "after freeze, nothing about the version's snapshot changes"
+)
+RETIREMENT_BLOCKS_FUTURE_PACKAGING = Invariant(
+    "RETIREMENT_BLOCKS_FUTURE_PACKAGING", "structural", "a retired version takes no new package references"
+)
+PAST_PACKAGES_PRESERVED = Invariant(
+    "PAST_PACKAGES_PRESERVED",
+    "structural",
+    "retiring a version never breaks packages that already reference it (INV-18)",
+)
+FREEZE_REQUIRES_COMPLETE_SNAPSHOT = Invariant(
+    "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+    "structural",
+    "freeze is admitted only with a complete snapshot: instructions, config, posture, provenance, hashes",
+)
+PACKAGE_REFERENCE_UNIQUE = Invariant(
+    "PACKAGE_REFERENCE_UNIQUE", "structural", "a version records each package that references it once"
 )
 
 
@@ -163,14 +136,14 @@ def _check_snapshot(state: VersionState, snap: Snapshot) -> None:
     missing = [f for f in REQUIRED_FILES if f not in snap.manifest]
     if missing:
         raise InvariantError(
-            f"version: snapshot lacks {', '.join(missing)}",
-            "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+            f"the snapshot lacks {', '.join(missing)}",
+            FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
             "add the file(s) to the archetype's method/ folder and commit",
         )
     if snap.manifest["instructions.md"].size == 0:
         raise InvariantError(
-            "version: method/instructions.md is empty",
-            "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+            "method/instructions.md is empty",
+            FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
             "write the instructions before freezing",
         )
     for kind, names in (("skills", snap.agent_config.skills), ("tools", snap.agent_config.tools)):
@@ -180,41 +153,157 @@ def _check_snapshot(state: VersionState, snap: Snapshot) -> None:
                 for p in snap.manifest
             ):
                 raise InvariantError(
-                    f"version: .agent-config.json names {kind[:-1]} {name!r} but method/{kind}/ has no {name}",
-                    "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+                    f".agent-config.json names {kind[:-1]} {name!r} but method/{kind}/ has no {name}",
+                    FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
                     f"add method/{kind}/{name}.md or remove it from the config",
                 )
     if snap.content_hash != content_hash(snap.manifest):
-        raise InvariantError("version: content_hash does not match the manifest", "FREEZE_REQUIRES_COMPLETE_SNAPSHOT")
+        raise InvariantError(
+            "content_hash does not match the manifest",
+            FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
+            "freeze with gitdocket, which computes the hash from the files",
+        )
     if state.draft_tree is not None and snap.method_tree != state.draft_tree:
         raise InvariantError(
-            "version: the method changed since the draft was recorded",
-            "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+            "the method changed since the draft was recorded",
+            FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
             "revise the draft, then freeze",
         )
 
 
-def _guard(state: VersionState, row: Transition, data: Any) -> None:
-    if isinstance(data, Snapshot):
-        _check_snapshot(state, data)
-    if isinstance(data, PackageRefData) and data.package in state.packages:
-        raise InvariantError(f"version: already referenced by {data.package}", "PACKAGE_REFERENCE_UNIQUE")
-
-
-def _apply(state: VersionState, row: Transition, data: Any) -> VersionState:
-    if row.command == "CreateDraft":
-        return state.model_copy(update={"draft_revision": 1, "draft_tree": data.method_tree})
-    if row.command == "ReviseDraft":
-        return state.model_copy(update={"draft_revision": state.draft_revision + 1, "draft_tree": data.method_tree})
-    if row.command == "FreezeVersion":
-        return state.model_copy(
-            update={"frozen_revision": state.draft_revision, "snapshot": data, "draft_tree": data.method_tree}
+def _check_unreferenced(state: VersionState, data: PackageRefData) -> None:
+    if data.package in state.packages:
+        raise InvariantError(
+            f"{data.package} already references it", PACKAGE_REFERENCE_UNIQUE, "nothing to do: it is published"
         )
-    if row.command == "RecordPackageReference":
-        return state.model_copy(update={"packaged": True, "packages": (*state.packages, data.package)})
-    if row.command == "RetireVersion":
-        return state.model_copy(update={"retired_reason": data.reason})
-    return state
+
+
+def _draft_created(state: VersionState, data: DraftData) -> VersionState:
+    return state.model_copy(update={"draft_revision": 1, "draft_tree": data.method_tree})
+
+
+def _draft_revised(state: VersionState, data: DraftData) -> VersionState:
+    return state.model_copy(update={"draft_revision": state.draft_revision + 1, "draft_tree": data.method_tree})
+
+
+def _frozen(state: VersionState, data: Snapshot) -> VersionState:
+    return state.model_copy(
+        update={"frozen_revision": state.draft_revision, "snapshot": data, "draft_tree": data.method_tree}
+    )
+
+
+def _referenced(state: VersionState, data: PackageRefData) -> VersionState:
+    return state.model_copy(update={"packaged": True, "packages": (*state.packages, data.package)})
+
+
+def _retired(state: VersionState, data: ReasonData) -> VersionState:
+    return state.model_copy(update={"retired_reason": data.reason})
+
+
+NEW_VERSION = "draft a new version number instead: `gitdocket version draft {archetype} NEW-VERSION`"
+OPEN_FIRST = "open the draft first: `gitdocket version draft {archetype} {version}`"
+# A version that has no draft (never created, or abandoned) is not "frozen": cite no invariant.
+NO_DRAFT = (
+    Refusal(("init",), TRANSITION_NOT_ALLOWED, OPEN_FIRST),
+    Refusal(("abandoned",), TRANSITION_NOT_ALLOWED, NEW_VERSION),
+)
+
+TRANSITIONS: tuple[Transition[VersionState, Any], ...] = (
+    Transition(
+        "CreateDraft",
+        "draft_created",
+        ("init",),
+        "draft",
+        DraftData,
+        does="open a draft of",
+        hint=f"it exists already; {NEW_VERSION}",
+        role="owners:{0}",
+        apply=_draft_created,
+        doc="open a draft of the version from the archetype's editable method",
+    ),
+    Transition(
+        "ReviseDraft",
+        "draft_revised",
+        ("draft",),
+        "draft",
+        DraftData,
+        does="revise the draft of",
+        hint=f"a frozen version never changes; {NEW_VERSION}",
+        role="owners:{0}",
+        invariant=FROZEN_VERSION_IMMUTABLE,
+        refusals=NO_DRAFT,
+        apply=_draft_revised,
+        doc="record a new revision of the draft",
+    ),
+    Transition(
+        "FreezeVersion",
+        "version_frozen",
+        ("draft",),
+        "frozen",
+        Snapshot,
+        does="freeze",
+        hint="a frozen version never changes; change method/ and freeze a new version: "
+        "`gitdocket version freeze {archetype} NEW-VERSION`",
+        role="owners:{0}",
+        invariant=FROZEN_VERSION_IMMUTABLE,
+        refusals=NO_DRAFT,
+        guard=_check_snapshot,
+        apply=_frozen,
+        doc="snapshot the draft into an immutable version (completeness checked)",
+    ),
+    Transition(
+        "RecordPackageReference",
+        "package_referenced",
+        ("frozen", "packaged"),
+        "packaged",
+        PackageRefData,
+        does="publish a package of",
+        hint="freeze it first: `gitdocket version freeze {archetype} {version}`",
+        role="owners:{0}",
+        invariant=PACKAGE_REQUIRES_FROZEN_VERSION,
+        refusals=(
+            Refusal(
+                ("retired",),
+                RETIREMENT_BLOCKS_FUTURE_PACKAGING,
+                "a retired version takes no new packages; release a newer version",
+            ),
+        ),
+        guard=_check_unreferenced,
+        apply=_referenced,
+        doc="a package now references this frozen version",
+    ),
+    Transition(
+        "RetireVersion",
+        "version_retired",
+        ("frozen", "packaged"),
+        "retired",
+        ReasonData,
+        does="retire",
+        hint="only a frozen version is retired; abandon a draft instead: "
+        "`gitdocket version abandon {archetype} {version} --reason TEXT`",
+        role="owners:{0}",
+        refusals=(Refusal(("retired",), TRANSITION_NOT_ALLOWED, "nothing to do"),),
+        apply=_retired,
+        doc="block future packaging; existing packages keep working",
+    ),
+    Transition(
+        "AbandonDraft",
+        "draft_abandoned",
+        ("draft",),
+        "abandoned",
+        ReasonData,
+        does="abandon the draft of",
+        hint="only a draft is abandoned; retire a frozen version instead: "
+        "`gitdocket version retire {archetype} {version} --reason TEXT`",
+        role="owners:{0}",
+        refusals=(
+            Refusal(("frozen", "retired"), FROZEN_VERSION_IMMUTABLE),
+            Refusal(("packaged",), PAST_PACKAGES_PRESERVED),
+            Refusal(("abandoned",), TRANSITION_NOT_ALLOWED, "nothing to do"),
+        ),
+        doc="cancel a draft that was never frozen (terminal)",
+    ),
+)
 
 
 FROZEN_PHASES = ("frozen", "packaged", "retired")
@@ -223,36 +312,30 @@ LIFECYCLE: Machine[VersionState] = Machine(
     kind="version",
     state=VersionState,
     initial=lambda scope: VersionState(archetype=scope.keys[0], version=scope.keys[1]),
+    subject=lambda s: f"version {s.archetype} {s.version}",
+    phases={
+        "init": "it does not exist yet",
+        "draft": "it is still a draft",
+        "frozen": "it is already frozen",
+        "packaged": "it is already frozen and published",
+        "retired": "it is retired",
+        "abandoned": "its draft was abandoned",
+    },
     transitions=TRANSITIONS,
-    guard=_guard,
-    apply=_apply,
     invariants=(
-        Invariant(
-            "PACKAGE_REQUIRES_FROZEN_VERSION",
-            "structural",
-            "a package may reference only a frozen version",
-            lambda s: not s.packaged or s.frozen_revision >= 1,
-        ),
-        Invariant(
-            "FROZEN_VERSION_IMMUTABLE",
-            "structural",
-            "after freeze, nothing about the version's snapshot changes",
+        FROZEN_VERSION_IMMUTABLE,
+        RETIREMENT_BLOCKS_FUTURE_PACKAGING,
+        PAST_PACKAGES_PRESERVED,
+        FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
+        PACKAGE_REFERENCE_UNIQUE,
+    ),
+    holds=(
+        (PACKAGE_REQUIRES_FROZEN_VERSION, lambda s: not s.packaged or s.frozen_revision >= 1),
+        (
+            FROZEN_VERSION_IMMUTABLE,
             lambda s: s.phase not in FROZEN_PHASES or s.draft_revision == s.frozen_revision,
         ),
-        Invariant(
-            "RETIREMENT_BLOCKS_FUTURE_PACKAGING", "structural", "a retired version takes no new package references"
-        ),
-        Invariant(
-            "PAST_PACKAGES_PRESERVED",
-            "structural",
-            "retiring a version never breaks packages that already reference it (INV-18)",
-            lambda s: s.packaged == bool(s.packages),
-        ),
-        Invariant(
-            "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
-            "structural",
-            "freeze is admitted only with a complete snapshot: instructions, config, posture, provenance, hashes",
-            lambda s: s.phase not in FROZEN_PHASES or s.snapshot is not None,
-        ),
+        (PAST_PACKAGES_PRESERVED, lambda s: s.packaged == bool(s.packages)),
+        (FREEZE_REQUIRES_COMPLETE_SNAPSHOT, lambda s: s.phase not in FROZEN_PHASES or s.snapshot is not None),
     ),
 )

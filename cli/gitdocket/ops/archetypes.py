@@ -7,8 +7,9 @@ from pathlib import Path
 from gitdocket.adapters.files import load_yaml, read_folder
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import ArchetypeDoc, parse_document
-from gitdocket.core.scopes import check_name, scope
-from gitdocket.errors import InputError, InvariantError
+from gitdocket.core.scopes import check_name
+from gitdocket.errors import InputError
+from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.version import AgentConfig
 from gitdocket.ops.transaction import Transaction
 
@@ -44,12 +45,6 @@ def add_archetype(
     """Create archetype ``name`` owned by ``owners`` with the given folder contents."""
     check_name(name, "archetype name")
     target = scope("archetype", name)
-    if tx.state(target).phase != "none":
-        raise InvariantError(
-            f"archetype {name} already exists",
-            "ARCHETYPE_UNIQUE",
-            "pick another name, or edit its method/ folder and freeze a new version",
-        )
     tx.apply(target, "CreateArchetype", {"owners": list(owners or (tx.actor,)), "threshold": threshold})
     for rel, data in sorted(files.items()):
         tx.put(f"{target.path}/{rel}", data)

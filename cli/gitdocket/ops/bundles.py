@@ -21,12 +21,17 @@ from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import BundleManifest, PackageRef, RegistryConfig
 from gitdocket.core.fields import format_time
 from gitdocket.core.model import first_error
-from gitdocket.core.scopes import check_name, check_version, scope
+from gitdocket.core.scopes import check_name, check_version
 from gitdocket.core.secrets import find_secrets
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
-from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles import policy, scope
 from gitdocket.lifecycles.bundle import (
+    BUNDLE_HAS_NO_SECRETS,
+    BUNDLE_IMMUTABLE,
+    BUNDLE_NOT_EMPTY,
+    BUNDLE_REGULAR_FILES,
+    BUNDLE_REQUIRES_EVIDENCE,
     MANIFEST,
     BundleState,
     bundle_id_for,
@@ -34,10 +39,17 @@ from gitdocket.lifecycles.bundle import (
     manifest_digest,
     manifest_for,
 )
+from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, WITHDRAWAL_BLOCKS_FUTURE
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.transaction import POLICY, Transaction, load_log
-from gitdocket.verify.bundles import BundleCheck, BundleListing, check_bundle, check_log
+from gitdocket.verify.bundles import (
+    BundleCheck,
+    BundleListing,
+    check_bundle,
+    check_log,
+    unchanged_since_verified,
+)
 
 __all__ = [
     "BuildResult",
@@ -73,13 +85,7 @@ class BuildResult:
 
 def policy_versions(tree: TreeView) -> list[PolicyState]:
     """``result[v]`` is the trust policy at version ``v`` (index 0: before initialization)."""
-    machine = machine_for("policy")
-    state: PolicyState = machine.initial(POLICY)
-    versions = [state]
-    for event in load_log(tree, POLICY).events:
-        state = machine.evolve(state, event.type, event.data)
-        versions.append(state)
-    return versions
+    return policy.policy_versions((e.type, e.data) for e in load_log(tree, POLICY).events)
 
 
 # -- build ---------------------------------------------------------------------------------------
@@ -100,7 +106,7 @@ def _selected(tree: TreeView, specs: tuple[str, ...]) -> list[tuple[str, str]]:
         if not found:
             raise InvariantError(
                 "nothing to bundle: no published package",
-                "BUNDLE_NOT_EMPTY",
+                BUNDLE_NOT_EMPTY,
                 "publish one with `gitdocket package publish ARCHETYPE VERSION`",
             )
         return found
@@ -118,7 +124,7 @@ def _selected(tree: TreeView, specs: tuple[str, ...]) -> list[tuple[str, str]]:
         if phase != "published":
             raise InvariantError(
                 f"package {name} {number} is {'not published' if phase == 'draft' else phase}",
-                "WITHDRAWAL_BLOCKS_FUTURE",
+                WITHDRAWAL_BLOCKS_FUTURE,
                 "bundle published packages only",
             )
         chosen.append((name, number))
@@ -178,7 +184,7 @@ def _runtime_payload(tx: Transaction, base: str, include: tuple[str, ...]) -> tu
                 if sub not in ("blob", "exec"):
                     raise InvariantError(
                         f"{path}/{rel} is a {sub}",
-                        "BUNDLE_REGULAR_FILES",
+                        BUNDLE_REGULAR_FILES,
                         "bundles hold regular files only",
                     )
                 oids[f"{path}/{rel}"] = oid
@@ -192,7 +198,7 @@ def _runtime_payload(tx: Transaction, base: str, include: tuple[str, ...]) -> tu
                 "commit it first, or remove it from bundle.include",
             )
         else:
-            raise InvariantError(f"{path} is a {kind}", "BUNDLE_REGULAR_FILES", "bundles hold regular files only")
+            raise InvariantError(f"{path} is a {kind}", BUNDLE_REGULAR_FILES, "bundles hold regular files only")
     checksums = {**blob_digests(tx.tree, "", oids), **direct}
     return dict(sorted(checksums.items())), {p: p for p in checksums}
 
@@ -215,7 +221,7 @@ def _refuse_secrets(
         more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
         raise InvariantError(
             f"secret in bundle: {hits[0].describe()}{more}",
-            "BUNDLE_HAS_NO_SECRETS",
+            BUNDLE_HAS_NO_SECRETS,
             f"remove it, or allow-list exactly {hits[0].path!r} in registry.yaml bundle.allow_secrets",
         )
 
@@ -225,7 +231,7 @@ def _check_evidence(evidence: Mapping[str, bytes], config: RegistryConfig) -> No
     if missing:
         raise InvariantError(
             f"missing required evidence file {missing[0]}",
-            "BUNDLE_REQUIRES_EVIDENCE",
+            BUNDLE_REQUIRES_EVIDENCE,
             "pass --evidence DIR holding " + ", ".join(config.bundle.required_evidence),
         )
 
@@ -237,12 +243,7 @@ def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: 
     created_at = format_time(tx.at)
     bundle_id = bundle_id_for(label, created_at, tx.tree.commit)
     target = scope("bundle", bundle_id)
-    if tx.state(target).phase != "none":
-        raise InvariantError(
-            f"bundle {bundle_id} already exists",
-            "BUNDLE_IMMUTABLE",
-            "bundles are built once; wait a second or commit first, then build again",
-        )
+    tx.check(target, "BuildBundle")  # an existing id: BUNDLE_IMMUTABLE, before any work
     _check_evidence(evidence, config)
     chosen = _selected(tx.tree, packages)
     runtime, runtime_from = _runtime_payload(tx, f"{target.path}/payload/runtime", config.bundle.include)
@@ -297,7 +298,7 @@ def verify_source(source: BundleSource, tree: TreeView) -> BundleCheck:
 
 
 def require_bundle(tree: TreeView, bundle_id: str) -> BundleState:
-    state: BundleState = load_log(tree, scope("bundle", bundle_id)).state
+    state = load_log(tree, scope("bundle", bundle_id)).state
     if state.phase == "none":
         raise NotFoundError(f"no bundle {bundle_id!r} in the registry", "list them with `gitdocket bundle list`")
     return state
@@ -306,12 +307,7 @@ def require_bundle(tree: TreeView, bundle_id: str) -> BundleState:
 def record_verified(tx: Transaction, bundle_id: str) -> BundleCheck:
     """Verify every checksum of a registry bundle and record a signed ``verified`` event."""
     state = require_bundle(tx.tree, bundle_id)
-    if state.phase == "verified":
-        raise InvariantError(
-            f"bundle {bundle_id} is already verified (by {state.verified_by} at {state.verified_at})",
-            "BUNDLE_IMMUTABLE",
-            "nothing to record",
-        )
+    tx.check(scope("bundle", bundle_id), "VerifyBundle")  # verified once (BUNDLE_IMMUTABLE), before hashing
     result = verify_source(from_tree(tx.tree, bundle_id), tx.tree)
     if not result.ok:
         raise StateError(
@@ -370,7 +366,7 @@ def _evidence_problems(manifest_raw: bytes | None, required: tuple[str, ...]) ->
 def release_check(tree: TreeView, bundle_id: str, required: tuple[str, ...]) -> ReleaseCheck:
     """Whether ``bundle_id`` may be promoted; ``required``: evidence registry.yaml requires now."""
     path = f"bundles/{bundle_id}"
-    state: BundleState = load_log(tree, scope("bundle", bundle_id)).state
+    state = load_log(tree, scope("bundle", bundle_id)).state
     if state.phase == "none":
         return ReleaseCheck(bundle_id, (f"no bundle {bundle_id} in the registry",), None, None, 0)
     manifest_raw = tree.read(f"{path}/{MANIFEST}")
@@ -385,10 +381,7 @@ def release_check(tree: TreeView, bundle_id: str, required: tuple[str, ...]) -> 
     check_log(listing, manifest_raw or b"", policy_versions(tree), problems)
     if state.phase != "verified":
         problems.append(f"not verified; run `gitdocket bundle verify {bundle_id} --record`")
-    elif (tree.tree_id(f"{path}/payload"), tree.tree_id(f"{path}/evidence")) != (
-        state.payload_tree,
-        state.evidence_tree,
-    ):
+    elif not unchanged_since_verified(tree, path, state):
         problems.append("content differs from what was verified")
     problems.extend(_evidence_problems(manifest_raw, required))
     files = state.included_files if not problems else 0
@@ -415,14 +408,14 @@ def import_bundle(tx: Transaction, source: BundleSource) -> tuple[BundleCheck, b
         if here.listing.manifest != source.listing.manifest:
             raise InvariantError(
                 f"bundle {result.bundle_id} already exists with different content",
-                "BUNDLE_IMMUTABLE",
+                BUNDLE_IMMUTABLE,
                 "bundles never change; build a new one",
             )
         incoming = source.listing.history or b""
         if not incoming.startswith(existing.history):
             raise InvariantError(
                 f"bundle {result.bundle_id}: the imported log does not extend the registry's",
-                "HISTORY_PRESERVED",
+                HISTORY_PRESERVED,
                 "import the newer export of this bundle",
             )
         if incoming == existing.history:

@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gitdocket.core.fields import format_time, parse_time
-from gitdocket.core.scopes import Scope, scope
+from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
-from gitdocket.errors import InputError, InvariantError, NotFoundError
+from gitdocket.errors import InputError, NotFoundError
+from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.eligibility import Verdict, verdict
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.placement import PlacementState
@@ -32,17 +33,7 @@ __all__ = [
 ]
 
 
-def _apply(tx: Transaction, target: Scope, command: str, data: dict[str, Any]) -> None:
-    """``tx.apply``; a refusal that carries no hint gets one: look at where the scope stands."""
-    try:
-        tx.apply(target, command, data)
-    except InvariantError as exc:
-        if not exc.hint:
-            exc.hint = f"see where it stands: `gitdocket entitlement show {'/'.join(target.keys)}`"
-        raise
-
-
-def _placement(tx: Transaction, project: str, name: str) -> Scope:
+def _placement(tx: Transaction, project: str, name: str) -> Scope[PlacementState]:
     target = scope("placement", project, name)
     if tx.state(target).phase == "none":
         raise NotFoundError(
@@ -52,7 +43,7 @@ def _placement(tx: Transaction, project: str, name: str) -> Scope:
     return target
 
 
-def _existing(tx: Transaction, project: str, name: str) -> Scope:
+def _existing(tx: Transaction, project: str, name: str) -> Scope[EntitlementState]:
     target = scope("entitlement", project, name)
     if not tx.log(target).exists:
         raise NotFoundError(
@@ -66,11 +57,11 @@ def request(tx: Transaction, project: str, name: str, terms: str = "") -> None:
     """Record the installed placement, then request the entitlement (one commit)."""
     log = tx.log(_placement(tx, project, name))
     target = scope("entitlement", project, name)
-    state: EntitlementState = tx.state(target)
+    state = tx.state(target)
     if not state.package_installed:
         ref = {"seq": len(log.events), "head": log.head, "phase": log.state.phase}
-        _apply(tx, target, "AdmitPackageInstall", {"placement": ref})
-    _apply(tx, target, "RequestEntitlement", {"terms": terms})
+        tx.apply(target, "AdmitPackageInstall", {"placement": ref})
+    tx.apply(target, "RequestEntitlement", {"terms": terms})
 
 
 def activate(tx: Transaction, project: str, name: str, expires: str | None = None, terms: str = "") -> str | None:
@@ -90,30 +81,30 @@ def activate(tx: Transaction, project: str, name: str, expires: str | None = Non
                 f"--expires {expires_at} is not after now ({format_time(tx.at)})",
                 "pass a later time, or omit --expires for an open-ended term",
             )
-    _apply(tx, target, "ActivateEntitlement", {"expires_at": expires_at, "terms": terms})
+    tx.apply(target, "ActivateEntitlement", {"expires_at": expires_at, "terms": terms})
     return expires_at
 
 
 def suspend(tx: Transaction, project: str, name: str, reason: str) -> None:
-    _apply(tx, _existing(tx, project, name), "SuspendEntitlement", {"reason": reason})
+    tx.apply(_existing(tx, project, name), "SuspendEntitlement", {"reason": reason})
 
 
 def resume(tx: Transaction, project: str, name: str) -> None:
-    _apply(tx, _existing(tx, project, name), "ResumeEntitlement", {})
+    tx.apply(_existing(tx, project, name), "ResumeEntitlement", {})
 
 
 def close(tx: Transaction, project: str, name: str, reason: str) -> None:
-    _apply(tx, _existing(tx, project, name), "CloseEntitlement", {"reason": reason})
+    tx.apply(_existing(tx, project, name), "CloseEntitlement", {"reason": reason})
 
 
 def deny(tx: Transaction, project: str, name: str, reason: str) -> None:
-    _apply(tx, _existing(tx, project, name), "DenyOrExpire", {"reason": reason})
+    tx.apply(_existing(tx, project, name), "DenyOrExpire", {"reason": reason})
 
 
 def receipt(tx: Transaction, project: str, name: str, kind: Literal["billing", "support"], reference: str) -> None:
     """Record a billing or support receipt: evidence only, it never activates (INV-16)."""
     command = "RecordBillingReceipt" if kind == "billing" else "RecordSupportReceipt"
-    _apply(tx, _existing(tx, project, name), command, {"reference": reference})
+    tx.apply(_existing(tx, project, name), command, {"reference": reference})
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -134,7 +125,7 @@ def entitlement_view(tree: TreeView, project: str, name: str) -> dict[str, Any]:
 def run_check(tree: TreeView, project: str, name: str, at: datetime) -> Verdict:
     """The verdict for ``project/name`` at ``at`` from recorded state only (fail-closed: a log
     that does not load raises, which the CLI reports as an error, exit 1)."""
-    placement: PlacementState = load_log(tree, scope("placement", project, name)).state
+    placement = load_log(tree, scope("placement", project, name)).state
     entitlement = load_log(tree, scope("entitlement", project, name)).state
     if placement.pin is None:
         return Verdict("NotInstalled", f"there is no placement {project}/{name}")

@@ -19,10 +19,17 @@ from typing import Any
 from gitdocket.core.canonical import loads_strict, render, sha256_hex
 from gitdocket.core.documents import EnvironmentConfig, PromotionReport, RegistryConfig, SourceRun
 from gitdocket.core.fields import format_time
-from gitdocket.core.scopes import CURRENT, scope
+from gitdocket.core.scopes import CURRENT
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InvariantError, NotFoundError, StateError
-from gitdocket.lifecycles.environment import DeploymentState, rollback_target
+from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.environment import (
+    GATE_CHECKS,
+    SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
+    DeploymentState,
+    choose_rollback,
+    require_gate,
+)
 from gitdocket.lifecycles.gate import Evidence
 from gitdocket.lifecycles.promotion import (
     GATE_EVIDENCE,
@@ -94,8 +101,7 @@ Pointer = Callable[[str], DeploymentState]
 
 
 def _state(tree: TreeView, env: str) -> DeploymentState:
-    state: DeploymentState = load_log(tree, scope("environment", env)).state
-    return state
+    return load_log(tree, scope("environment", env)).state
 
 
 def _evidence(tree: TreeView, req: PromoteRequest, name: str) -> Evidence:
@@ -136,7 +142,7 @@ def _check_source(req: PromoteRequest, pointer: Pointer) -> None:
         if pointer(source).bundle_id != req.bundle_id:
             raise InvariantError(
                 f"{req.bundle_id} is not active in {source}",
-                "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE",
+                SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
                 f"promote it to {source} first",
             )
 
@@ -159,20 +165,14 @@ def evaluate(tree: TreeView, req: PromoteRequest, at: str) -> PromotionReport:
     )
 
 
-def _refuse_plain(req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck, pointer: Pointer) -> None:
+def _refuse_plain(tx: Transaction, req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck) -> None:
     if not check.ok:
         raise StateError(
             f"bundle {req.bundle_id} cannot be promoted: {check.problems[0]}",
             f"see `gitdocket bundle verify {req.bundle_id}`",
         )
-    if env.require_gate:
-        raise InvariantError(
-            f"promotion to {req.environment} needs a passing gate",
-            "GATE_REQUIRED",
-            f"run `gitdocket promote {req.bundle_id} --env {req.environment} --gated "
-            f"--source-env {next((s for s in env.sources if s), 'SOURCE')}`",
-        )
-    _check_source(req, pointer)
+    with tx.refusing(scope("environment", req.environment), "Promote"):
+        require_gate(req.environment, req.bundle_id, env.require_gate, False, env.sources)
 
 
 def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
@@ -182,8 +182,7 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
     check = release_check(tx.tree, req.bundle_id, config.bundle.required_evidence)
 
     def pointer(name: str) -> DeploymentState:  # pending promotions of this transaction count
-        found: DeploymentState = tx.state(scope("environment", name))
-        return found
+        return tx.state(scope("environment", name))
 
     state = pointer(req.environment)
     report: PromotionReport | None = None
@@ -193,7 +192,7 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
         if failed is not None:
             raise InvariantError(
                 f"gated promotion of {req.bundle_id} to {req.environment} failed: {failed.check_id} ({failed.detail})",
-                failed.check_id.upper(),
+                GATE_CHECKS[failed.check_id],
                 "read the promotion report, fix the evidence, and promote again",
             )
         report = report.model_copy(
@@ -205,9 +204,10 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
             }
         )
     else:
-        _refuse_plain(req, env, check, pointer)
+        _refuse_plain(tx, req, env, check)
+        _check_source(req, pointer)
     raw = render(report.model_dump(mode="json")) if report is not None else None
-    new: DeploymentState = tx.apply(
+    new = tx.apply(
         target,
         "Promote",
         {
@@ -238,28 +238,12 @@ def rollback(tx: Transaction, environment: str, reason: str, to: str | None = No
     which must have been promoted there); the target is re-verified first."""
     target = scope("environment", environment)
     environment_config(tx.tree, environment)
-    state: DeploymentState = tx.state(target)
-    if state.phase == "empty":
-        raise InvariantError(
-            f"nothing is deployed in {environment}",
-            "ROLLBACK_REQUIRES_PREVIOUS_RELEASE",
-            f"promote a bundle with `gitdocket promote BUNDLE --env {environment}`",
-        )
+    state = tx.state(target)
+    tx.check(target, "Rollback")  # nothing deployed: ROLLBACK_REQUIRES_PREVIOUS_RELEASE
     if to is not None:
         scope("bundle", to)
-        if to not in state.releases:
-            raise InvariantError(
-                f"{to} was never promoted to {environment}",
-                "ROLLBACK_TARGET_PROMOTED",
-                f"see `gitdocket history --env {environment}`",
-            )
-    chosen = to or rollback_target(state)
-    if chosen is None:
-        raise InvariantError(
-            f"{environment} has no previous release to roll back to (only {state.bundle_id})",
-            "ROLLBACK_REQUIRES_PREVIOUS_RELEASE",
-            "promote a fixed bundle instead",
-        )
+    with tx.refusing(target, "Rollback"):
+        chosen = choose_rollback(state, to)
     recorded = state.releases[chosen].bundle_tree
     check = release_check(tx.tree, chosen, ())
     release = tx.tree.tree_id(f"{target.path}/releases/{chosen}")
@@ -270,7 +254,7 @@ def rollback(tx: Transaction, environment: str, reason: str, to: str | None = No
     )
     if problems:
         raise StateError(f"cannot roll back {environment} to {chosen}: {problems[0]}", "run `gitdocket verify`")
-    new: DeploymentState = tx.apply(
+    return tx.apply(
         target,
         "Rollback",
         {
@@ -283,7 +267,6 @@ def rollback(tx: Transaction, environment: str, reason: str, to: str | None = No
             "rolled_back_by": tx.actor,
         },
     )
-    return new
 
 
 # -- reading -------------------------------------------------------------------------------------

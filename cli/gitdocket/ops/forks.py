@@ -16,10 +16,12 @@ from typing import Any
 from gitdocket.adapters.files import dump_yaml, load_yaml
 from gitdocket.adapters.merge import TreeMerger
 from gitdocket.core.fields import semver_key
-from gitdocket.core.scopes import check_name, check_version, scope
+from gitdocket.core.scopes import check_name, check_version
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import ConflictError, InvariantError, NotFoundError
-from gitdocket.lifecycles.archetype import ArchetypeState, ForkOrigin
+from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.archetype import PULL_REQUIRES_FORK, ArchetypeState, ForkOrigin, fork_source
+from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE
 from gitdocket.ops.transaction import Transaction, load_log
 
 __all__ = ["MAX_DEPTH", "PullResult", "fork", "fork_forest", "pull_from_source"]
@@ -35,7 +37,7 @@ class PullResult:
 
 
 def _active(tx: Transaction, name: str) -> ArchetypeState:
-    state: ArchetypeState = tx.state(scope("archetype", check_name(name, "archetype name")))
+    state = tx.state(scope("archetype", check_name(name, "archetype name")))
     if state.phase != "active":
         raise NotFoundError(f"no archetype {name!r}", "list them with `gitdocket archetype list`")
     return state
@@ -55,10 +57,10 @@ def _source_tree(tx: Transaction, source: str, version: str | None) -> str:
     if state.snapshot is None:
         raise InvariantError(
             f"{source} {version} is {state.phase}, not frozen",
-            "FROZEN_VERSION_IMMUTABLE",
+            FROZEN_VERSION_IMMUTABLE,
             "fork a frozen version, or omit --from-version to fork the draft",
         )
-    return str(state.snapshot.method_tree)
+    return state.snapshot.method_tree
 
 
 def fork(
@@ -72,8 +74,7 @@ def fork(
     """Make ``new`` an independent copy of ``source`` (signed by an owner of ``source``)."""
     _active(tx, source)
     target = scope("archetype", check_name(new, "archetype name"))
-    if tx.state(target).phase != "none":
-        raise InvariantError(f"archetype {new} already exists", "ARCHETYPE_UNIQUE", "pick another name for the fork")
+    tx.check(target, "ForkArchetype")  # ARCHETYPE_UNIQUE, before the source is read
     tree = _source_tree(tx, source, from_version)
     tx.apply(
         target,
@@ -91,7 +92,8 @@ def fork(
     doc["name"] = new
     tx.put(f"{target.path}/archetype.yaml", dump_yaml(doc))
     tx.put(f"{target.path}/method", TreeRef(tree))
-    origin: ForkOrigin = tx.state(target).forked_from
+    origin = tx.state(target).forked_from
+    assert origin is not None  # the forked event records it
     return origin
 
 
@@ -121,12 +123,9 @@ def _last_taken(tx: Transaction, name: str) -> tuple[str, str | None, str | None
 def pull_from_source(tx: Transaction, name: str, merger: TreeMerger) -> PullResult:
     """Merge the source's newest frozen version into the fork's draft, or refuse and write
     nothing."""
-    if _active(tx, name).forked_from is None:
-        raise InvariantError(
-            f"archetype {name} is not a fork — nothing to pull",
-            "PULL_REQUIRES_FORK",
-            "fork an archetype with `gitdocket archetype fork SOURCE NEW`",
-        )
+    target = scope("archetype", name)
+    with tx.refusing(target, "PullFromSource"):
+        fork_source(_active(tx, name))
     source, taken, base = _last_taken(tx, name)
     newest = _newest_frozen(tx, source)
     if newest is None or (taken is not None and semver_key(newest[0]) <= semver_key(taken)):
@@ -137,7 +136,7 @@ def pull_from_source(tx: Transaction, name: str, merger: TreeMerger) -> PullResu
     if base is None or ours is None:
         raise InvariantError(
             f"archetype {name}: no merge base recorded for its fork point",
-            "PULL_REQUIRES_FORK",
+            PULL_REQUIRES_FORK,
             "restore method/ from git history",
         )
     outcome = merger.merge(base, ours, theirs)

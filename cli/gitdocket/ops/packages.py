@@ -3,8 +3,9 @@ package scopes) and withdraw it."""
 
 from __future__ import annotations
 
-from gitdocket.core.scopes import check_version, scope
+from gitdocket.core.scopes import check_version
 from gitdocket.errors import NotFoundError
+from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.package import Manifest
 from gitdocket.ops.transaction import Transaction
 
@@ -21,8 +22,8 @@ def publish(tx: Transaction, name: str, version: str) -> Manifest:
         )
     pscope = scope("package", name, version)
     # PACKAGE_REQUIRES_FROZEN_VERSION and RETIREMENT_BLOCKS_FUTURE_PACKAGING are enforced here.
-    tx.apply(vscope, "RecordPackageReference", {"package": pscope.path})
-    snap = tx.state(vscope).snapshot
+    snap = tx.apply(vscope, "RecordPackageReference", {"package": pscope.path}).snapshot
+    assert snap is not None  # only a frozen version takes a package reference
     manifest = Manifest(
         archetype=name,
         version=version,

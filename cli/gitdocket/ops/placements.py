@@ -12,15 +12,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from gitdocket.core.scopes import Scope, check_name, check_version, scope
+from gitdocket.core.scopes import Scope, check_name, check_version
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, InvariantError, NotFoundError
+from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.eligibility import distribution_phase, update_available
-from gitdocket.lifecycles.package import PackageState
-from gitdocket.lifecycles.placement import Pin, PlacementState
+from gitdocket.lifecycles.placement import (
+    INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION,
+    UPGRADE_REQUIRES_REPLACEMENT_ADMISSION,
+    Pin,
+    PlacementState,
+)
+from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE
 from gitdocket.ops.transaction import Transaction, load_log
 
-_INV13 = "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION"
+_INV13 = INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
 __all__ = [
     "admit",
     "disable",
@@ -69,7 +75,7 @@ def frozen_pin(tx: Transaction, archetype: str, version: str) -> Pin:
     must agree. (Whether the package may still be installed is the lifecycle's call.)"""
     check_name(archetype, "archetype name")
     check_version(version)
-    package: PackageState = tx.state(scope("package", archetype, version))
+    package = tx.state(scope("package", archetype, version))
     manifest = package.manifest
     if manifest is None:
         raise InvariantError(
@@ -87,7 +93,7 @@ def frozen_pin(tx: Transaction, archetype: str, version: str) -> Pin:
         raise InvariantError(
             f"package {archetype} {version}: its content hash does not match "
             "the frozen snapshot; refusing (fail-closed)",
-            "FROZEN_VERSION_IMMUTABLE",
+            FROZEN_VERSION_IMMUTABLE,
             "run `gitdocket verify` and restore the version from its tag",
         )
     return Pin(
@@ -95,19 +101,9 @@ def frozen_pin(tx: Transaction, archetype: str, version: str) -> Pin:
     )
 
 
-def _apply(tx: Transaction, target: Scope, command: str, data: dict[str, Any]) -> None:
-    """``tx.apply``; a refusal that carries no hint gets one: look at where the scope stands."""
-    try:
-        tx.apply(target, command, data)
-    except InvariantError as exc:
-        if not exc.hint:
-            exc.hint = f"see where it stands: `gitdocket placement status {'/'.join(target.keys)}`"
-        raise
-
-
-def _existing(tx: Transaction, project: str, name: str) -> tuple[Scope, PlacementState]:
+def _existing(tx: Transaction, project: str, name: str) -> tuple[Scope[PlacementState], PlacementState]:
     target = scope("placement", project, name)
-    state: PlacementState = tx.state(target)
+    state = tx.state(target)
     if state.phase == "none" or state.pin is None:
         raise NotFoundError(
             f"no placement {project}/{name}",
@@ -119,15 +115,10 @@ def _existing(tx: Transaction, project: str, name: str) -> tuple[Scope, Placemen
 def request(tx: Transaction, project: str, name: str, archetype: str, version: str) -> Pin:
     """A holder asks to place ``archetype`` ``version`` in ``project`` as ``name``."""
     target = scope("placement", project, name)
-    if tx.state(target).phase != "none":
-        raise InvariantError(
-            f"placement {project}/{name} already exists",
-            "PLACEMENT_UNIQUE",
-            "pick another --name, or upgrade the existing placement",
-        )
+    tx.check(target, "RequestInstall")  # PLACEMENT_UNIQUE, before the package is read
     pin = frozen_pin(tx, archetype, version)
     ref = package_ref(tx, archetype, version)
-    _apply(tx, target, "RequestInstall", {**pin.model_dump(), "package": ref})
+    tx.apply(target, "RequestInstall", {**pin.model_dump(), "package": ref})
     return pin
 
 
@@ -136,10 +127,10 @@ def admit(tx: Transaction, project: str, name: str, to: str | None = None) -> st
     target, state = _existing(tx, project, name)
     assert state.pin is not None
     if to is None:
-        _apply(tx, target, "TargetAdmitInstall", {"content_hash": state.pin.content_hash})
+        tx.apply(target, "TargetAdmitInstall", {"content_hash": state.pin.content_hash})
         return state.pin.version
     pin = frozen_pin(tx, state.pin.archetype, check_version(to))
-    _apply(tx, target, "TargetAdmitReplacement", {"version": to, "content_hash": pin.content_hash})
+    tx.apply(target, "TargetAdmitReplacement", {"version": to, "content_hash": pin.content_hash})
     return to
 
 
@@ -151,10 +142,10 @@ def install(tx: Transaction, project: str, name: str) -> Pin:
     if ref["phase"] == "published" and frozen_pin(tx, pin.archetype, pin.version) != pin:
         raise InvariantError(
             f"placement {project}/{name}: the package no longer matches the pin",
-            "FROZEN_VERSION_IMMUTABLE",
+            FROZEN_VERSION_IMMUTABLE,
             "run `gitdocket verify`",
         )
-    _apply(tx, target, "InstallPackage", {"package": ref})
+    tx.apply(target, "InstallPackage", {"package": ref})
     return pin
 
 
@@ -187,7 +178,7 @@ def edit(
         "notes": notes,
         "auto_upgrade": auto_upgrade,
     }
-    _apply(tx, target, "EditPlacement", data)
+    tx.apply(target, "EditPlacement", data)
 
 
 def offer(tx: Transaction, project: str, name: str, version: str) -> Pin:
@@ -196,7 +187,7 @@ def offer(tx: Transaction, project: str, name: str, version: str) -> Pin:
     assert state.pin is not None
     ref = package_ref(tx, state.pin.archetype, check_version(version))
     pin = frozen_pin(tx, state.pin.archetype, version)
-    _apply(tx, target, "PublishReplacement", {**pin.model_dump(), "package": ref})
+    tx.apply(target, "PublishReplacement", {**pin.model_dump(), "package": ref})
     return pin
 
 
@@ -212,27 +203,27 @@ def upgrade(tx: Transaction, project: str, name: str, to: str) -> bool:
     if offered is not None and offered.version == to and offered != pin:
         raise InvariantError(
             f"placement {project}/{name}: {to} no longer matches what was admitted",
-            "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
+            UPGRADE_REQUIRES_REPLACEMENT_ADMISSION,
             "offer and admit it again",
         )
-    _apply(tx, target, "AdmitUpgrade", {"version": to, "package": package_ref(tx, archetype, to)})
+    tx.apply(target, "AdmitUpgrade", {"version": to, "package": package_ref(tx, archetype, to)})
     return True
 
 
 def disable(tx: Transaction, project: str, name: str, reason: str = "") -> None:
     target, _state = _existing(tx, project, name)
-    _apply(tx, target, "DisableInstall", {"reason": reason})
+    tx.apply(target, "DisableInstall", {"reason": reason})
 
 
 def remove(tx: Transaction, project: str, name: str, reason: str = "") -> None:
     """Remove the install; an entitlement of the placement is withdrawn in the same commit."""
     target, _state = _existing(tx, project, name)
-    _apply(tx, target, "RemoveInstall", {"reason": reason})
+    tx.apply(target, "RemoveInstall", {"reason": reason})
     escope = scope("entitlement", project, name)
     ent = tx.state(escope)
     if ent.package_installed and ent.phase != "withdrawn":
         why = f"placement removed: {reason or 'no reason given'}"
-        _apply(tx, escope, "WithdrawPackageInstall", {"reason": why})
+        tx.apply(escope, "WithdrawPackageInstall", {"reason": why})
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -248,7 +239,7 @@ def _published_versions(tree: TreeView, archetype: str) -> list[str]:
 
 def placement_view(tree: TreeView, project: str, name: str) -> dict[str, Any]:
     """Everything ``status`` and ``show`` print about one placement."""
-    state: PlacementState = load_log(tree, scope("placement", project, name)).state
+    state = load_log(tree, scope("placement", project, name)).state
     if state.phase == "none" or state.pin is None:
         raise NotFoundError(f"no placement {project}/{name}", "list them with `gitdocket placement list`")
     pin = state.pin

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gitdocket.core.fields import semver_key
-from gitdocket.core.scopes import Scope, check_name, check_version, scope
+from gitdocket.core.scopes import Scope, check_name, check_version
+from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.placement import INSTALL_PHASES, PlacementState
 from gitdocket.ops import packages as package_ops
 from gitdocket.ops import versions as version_ops
@@ -29,13 +30,13 @@ class Released:
     upgraded: tuple[str, ...]
 
 
-def opted_in(tx: Transaction, archetype: str, version: str) -> list[Scope]:
+def opted_in(tx: Transaction, archetype: str, version: str) -> list[Scope[PlacementState]]:
     """Placements of ``archetype`` on a version older than ``version`` that opted in."""
     found = []
     for project in tx.tree.listdir("registry/placements"):
         for name in tx.tree.listdir(f"registry/placements/{project}"):
             target = scope("placement", project, name)
-            state: PlacementState = tx.state(target)
+            state = tx.state(target)
             pin = state.pin
             if pin is None or pin.archetype != archetype or state.phase not in INSTALL_PHASES:
                 continue

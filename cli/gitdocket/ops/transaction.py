@@ -8,9 +8,11 @@ command writes nothing. Signing is the only side effect, through the ``Signer`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -30,25 +32,27 @@ from gitdocket.core.log import (
     render_current,
     signing_payload,
 )
-from gitdocket.core.scopes import Scope, scope
+from gitdocket.core.model import Record
+from gitdocket.core.scopes import Scope
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import Plan, TagSpec, TreeRef, TreeView
 from gitdocket.errors import StateError, TrustError
-from gitdocket.lifecycles import machine_for
-from gitdocket.lifecycles.authz import authorize, policy_resolver, valid_signers
-from gitdocket.lifecycles.policy import PolicyState, Role, expired, renews_expiry
+from gitdocket.lifecycles import machine_of, scope
+from gitdocket.lifecycles.authz import judging_policy, policy_resolver, valid_signers, verdicts
+from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
 
 __all__ = ["POLICY", "ScopeLog", "Transaction", "load_log"]
 
 POLICY = scope("policy")
+S = TypeVar("S", bound=Record)
 
 
 @dataclass(frozen=True)
-class ScopeLog:
-    scope: Scope
+class ScopeLog(Generic[S]):
+    scope: Scope[S]
     history: bytes
     events: tuple[Event, ...]
-    state: Any
+    state: S
 
     @property
     def head(self) -> str | None:
@@ -60,7 +64,7 @@ class ScopeLog:
         return bool(self.events)
 
 
-def load_log(tree: TreeView, target: Scope) -> ScopeLog:
+def load_log(tree: TreeView, target: Scope[S]) -> ScopeLog[S]:
     """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state)."""
     history = tree.read(target.history_path) or b""
     events = parse_history(history, target.history_path)
@@ -69,7 +73,7 @@ def load_log(tree: TreeView, target: Scope) -> ScopeLog:
             f"{target.history_path}:{seq}: {problem} (changed outside gitdocket)",
             "run `gitdocket verify`, then restore the log from git history",
         )
-    machine = machine_for(target.kind)
+    machine = machine_of(target)
     try:
         state = machine.replay(target, ((e.type, e.data) for e in events))
     except Exception as exc:  # a corrupt log must become a one-line error
@@ -92,22 +96,24 @@ class Transaction:
         self.at = at
         self.writes: dict[str, bytes | TreeRef] = {}
         self.tags: list[TagSpec] = []
-        self._logs: dict[Scope, ScopeLog] = {}
-        self._tails_checked: set[Scope] = set()
+        self._logs: dict[Scope[Any], ScopeLog[Any]] = {}
+        self._tails_checked: set[Scope[Any]] = set()
         self._bootstrap = bootstrap_principal
-        self.policy: PolicyState = self.log(POLICY).state
+        self._policies: list[PolicyState] | None = None
+        self.policy = self.log(POLICY).state
         if self.policy.phase == "none" and bootstrap_principal is None:
             raise StateError("this repository has no gitdocket policy", "run `gitdocket init` first")
         self._check_tail(self.log(POLICY))  # every write trusts the policy: its tail must hold
 
     # -- reading -------------------------------------------------------------------------------
 
-    def log(self, target: Scope) -> ScopeLog:
+    def log(self, target: Scope[S]) -> ScopeLog[S]:
         if target not in self._logs:
             self._logs[target] = load_log(self.tree, target)
-        return self._logs[target]
+        found: ScopeLog[S] = self._logs[target]
+        return found
 
-    def state(self, target: Scope) -> Any:
+    def state(self, target: Scope[S]) -> S:
         return self.log(target).state
 
     def read(self, path: str) -> bytes | None:
@@ -140,9 +146,21 @@ class Transaction:
 
     # -- writing -------------------------------------------------------------------------------
 
-    def apply(self, target: Scope, command: str, data: dict[str, Any] | BaseModel) -> Any:
+    def check(self, target: Scope[S], command: str) -> None:
+        """Refuse ``command`` now when ``target``'s phase does not allow it: exactly the refusal
+        ``apply`` would raise first, for operations that have expensive work to do before."""
+        machine_of(target).check(self.state(target), command)
+
+    @contextmanager
+    def refusing(self, target: Scope[S], command: str) -> Iterator[None]:
+        """Word a refusal raised inside, by a lifecycle rule asked before ``apply``, as
+        ``command`` on ``target`` would."""
+        with machine_of(target).refusing(self.state(target), command):
+            yield
+
+    def apply(self, target: Scope[S], command: str, data: dict[str, Any] | BaseModel) -> S:
         """Decide ``command`` on ``target``, sign and authorize the event, stage the new log."""
-        machine = machine_for(target.kind)
+        machine = machine_of(target)
         current = self.log(target)
         self._check_tail(current)
         decision = machine.decide(current.state, command, data)
@@ -168,14 +186,11 @@ class Transaction:
         )
         event = unsigned.model_copy(update={"signatures": signatures})
         new_state = machine.evolve(current.state, decision.type, data_as_read)
-        policies = [self.policy] if target.kind != "policy" else [self.policy, new_state]
-        for policy in policies:
-            if policy.phase == "none":
-                continue
-            verdict = authorize(machine, target, event, policy, policy_resolver(policy, self._owners))
+        after = new_state if isinstance(new_state, PolicyState) else None
+        for verdict in verdicts(machine, target, event, self.policy, after, self._resolver):
             if not verdict.ok:
                 raise TrustError(
-                    f"{target.label}: {command} refused: {verdict.problems[0]}",
+                    f"cannot {machine.row(command).does} {machine.subject(current.state)}: {verdict.problems[0]}",
                     f"sign with a key that holds {verdict.role} (--key), or ask a root holder to grant it",
                 )
         history = append_line(current.history, event)
@@ -185,34 +200,36 @@ class Transaction:
             target.path, new_state.model_dump(mode="json"), event.seq, head
         )
         self._logs[target] = ScopeLog(target, history, (*current.events, event), new_state)
-        if target.kind == "policy":
+        if isinstance(new_state, PolicyState):
             self.policy = new_state
+            self._policies = None
         return new_state
+
+    def _resolver(self, policy: PolicyState) -> Callable[[str], Role | None]:
+        return policy_resolver(policy, self._owners)
 
     # -- the cheap checks before a log grows ---------------------------------------------------
 
-    def _check_expiry(self, target: Scope, event_type: str, data: dict[str, Any]) -> None:
+    def _check_expiry(self, target: Scope[Any], event_type: str, data: dict[str, Any]) -> None:
         """An expired policy accepts nothing but its own renewal (design §4: the policy has an
         expiry); verify reports an event written after it (POLICY_EXPIRED)."""
-        at = format_time(self.at)
-        if expired(self.policy, at) and not renews_expiry(target, event_type, data, at):
+        if not accepts(self.policy, target, event_type, data, format_time(self.at)):
             raise TrustError(
                 f"{POLICY.history_path}: policy v{self.policy.version} expired at "
                 f"{self.policy.expires}; {target.label} cannot change until it is renewed",
                 "a root holder renews it: `gitdocket policy expires TIME` (or `never`)",
             )
 
-    def _policy_version(self, version: int) -> PolicyState | None:
-        """The policy at ``version`` (0: before it existed); replays only the policy log."""
+    def _policy_at(self, version: int) -> PolicyState | None:
+        """The policy at ``version`` (0: before it existed); folds the policy log only for an
+        older version than the current one."""
         if version == self.policy.version:
             return self.policy
-        events = self.log(POLICY).events
-        if not 0 <= version <= len(events):
-            return None
-        state: PolicyState = machine_for("policy").replay(POLICY, ((e.type, e.data) for e in events[:version]))
-        return state
+        if self._policies is None:
+            self._policies = policy_versions((e.type, e.data) for e in self.log(POLICY).events)
+        return self._policies[version] if 0 <= version < len(self._policies) else None
 
-    def _check_tail(self, current: ScopeLog) -> None:
+    def _check_tail(self, current: ScopeLog[Any]) -> None:
         """Refuse to extend a log whose last line does not verify: only the tail, so a write
         costs the same in a registry of any size. The policy's tail is fully authorized (every
         write trusts the policy); any other tail must carry valid signatures by principals of the
@@ -229,20 +246,14 @@ class Transaction:
                 "run `gitdocket verify`, then restore the log from git history",
             )
 
-    def _tail_problems(self, current: ScopeLog, last: Event) -> list[str]:
+    def _tail_problems(self, current: ScopeLog[Any], last: Event) -> list[str]:
         target = current.scope
-        named = self._policy_version(last.policy_version)
-        if target.kind == "policy" and last.policy_version != last.seq - 1:  # judged by the one before
-            return [f"names policy v{last.policy_version}, but the policy before it is v{last.seq - 1}"]
-        if target.kind == "policy":  # signed by the root before (if any) and after the change
-            policies = [p for p in (named, current.state) if p is not None and p.phase != "none"]
-            if named is None or not policies:
-                return [f"names policy v{last.policy_version}, which does not exist"]
-            machine = machine_for("policy")
-            verdicts = [authorize(machine, target, last, p, policy_resolver(p, self._owners)) for p in policies]
-            return [problem for verdict in verdicts for problem in verdict.problems]
-        if named is None or named.phase == "none":
-            return [f"names policy v{last.policy_version}, which does not exist"]
+        named = judging_policy(target, last, self._policy_at)
+        if isinstance(named, str):
+            return [named]
+        if isinstance(current.state, PolicyState):  # signed by the root before (if any) and after
+            found = verdicts(machine_of(target), target, last, named, current.state, self._resolver)
+            return [problem for verdict in found for problem in verdict.problems]
         good, problems = valid_signers(target, last, named)
         if not problems and last.actor not in good:
             problems = [f"actor {last.actor!r} did not sign it"]

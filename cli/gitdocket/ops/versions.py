@@ -5,11 +5,22 @@ from __future__ import annotations
 from gitdocket.adapters.files import MAX_FILE_BYTES
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import parse_document
-from gitdocket.core.fields import format_time, semver_key
-from gitdocket.core.scopes import Scope, check_version, scope
+from gitdocket.core.fields import format_time
+from gitdocket.core.scopes import Scope, check_version
 from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError
-from gitdocket.lifecycles.version import AgentConfig, FileEntry, Provenance, Snapshot, content_hash
+from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.invariants import VERSIONS_MONOTONIC
+from gitdocket.lifecycles.version import (
+    FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
+    AgentConfig,
+    FileEntry,
+    Provenance,
+    Snapshot,
+    VersionState,
+    blocking_version,
+    content_hash,
+)
 from gitdocket.ops.documents import archetype_doc
 from gitdocket.ops.transaction import Transaction
 
@@ -27,24 +38,23 @@ def _method_tree(tx: Transaction, name: str) -> str:
     if tree is None:
         raise InvariantError(
             f"{path}/ is missing or empty",
-            "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+            FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
             "add instructions.md and .agent-config.json, commit, then freeze",
         )
     return tree
 
 
 def _check_monotonic(tx: Transaction, name: str, version: str) -> None:
-    existing = tx.tree.listdir(f"registry/versions/{name}")
-    newer = [v for v in existing if v != version and semver_key(v) >= semver_key(version)]
-    if newer:
+    newest = blocking_version(version, tx.tree.listdir(f"registry/versions/{name}"))
+    if newest is not None:
         raise InvariantError(
-            f"version {version} of {name} is not newer than {max(newer, key=semver_key)}",
-            "VERSIONS_MONOTONIC",
+            f"version {version} of {name} is not newer than {newest}",
+            VERSIONS_MONOTONIC,
             "choose a higher version number",
         )
 
 
-def draft(tx: Transaction, name: str, version: str) -> Scope:
+def draft(tx: Transaction, name: str, version: str) -> Scope[VersionState]:
     """Open (or revise) the draft ``name`` ``version`` from the archetype's committed method."""
     check_version(version)
     _require_archetype(tx, name)
@@ -57,7 +67,7 @@ def draft(tx: Transaction, name: str, version: str) -> Scope:
     elif state.phase == "draft" and state.draft_tree != tree:
         tx.apply(target, "ReviseDraft", {"method_tree": tree})
     elif state.phase != "draft":
-        tx.apply(target, "ReviseDraft", {"method_tree": tree})  # refused: FROZEN_VERSION_IMMUTABLE
+        tx.check(target, "ReviseDraft")  # refused: FROZEN_VERSION_IMMUTABLE
     return target
 
 
@@ -69,14 +79,14 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
         if kind not in ("blob", "exec"):
             raise InvariantError(
                 f"{base}/{rel} is a {kind}",
-                "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+                FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
                 "a method holds regular files only; replace links and submodules",
             )
         data = tx.tree.read(f"{base}/{rel}") or b""
         if len(data) > MAX_FILE_BYTES:
             raise InvariantError(
                 f"{base}/{rel} is larger than {MAX_FILE_BYTES // 1024} KiB",
-                "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+                FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
                 "keep large assets out of the method",
             )
         manifest[rel] = FileEntry(sha256=sha256_hex(data), blob=oid, size=len(data))
@@ -85,7 +95,7 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
     if raw is None:
         raise InvariantError(
             f"{config_path} is missing",
-            "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
+            FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
             "add the agent configuration (model, skills, tools)",
         )
     config = parse_document(AgentConfig, raw, config_path, loads_strict)
@@ -103,6 +113,9 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
 
 def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     """Draft if needed, then freeze: record the snapshot, place the method tree, tag it."""
+    target = scope("version", name, check_version(version))
+    if tx.state(target).phase != "init":
+        tx.check(target, "FreezeVersion")  # frozen already: say so, not that its draft is
     target = draft(tx, name, version)
     tree = _method_tree(tx, name)
     snap = snapshot_of(tx, name, tree)
@@ -112,7 +125,7 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     return snap
 
 
-def _existing(tx: Transaction, name: str, version: str) -> Scope:
+def _existing(tx: Transaction, name: str, version: str) -> Scope[VersionState]:
     check_version(version)
     target = scope("version", name, version)
     if tx.state(target).phase == "init":

@@ -7,8 +7,9 @@
   immutable files, new events authorized under the base policy.
 - ``history`` (``--since``): ``pr`` for each first-parent step.
 
-Add a check by appending a function ``(Context) -> Iterable[Finding]`` to ``CHECKS`` (snapshot)
-or ``PR_CHECKS`` (pairs of snapshots); checks only read the context. Pure: the repository is
+Add a check by listing a function ``(Context) -> Iterable[Finding]`` in ``snapshot.CHECKS`` (or
+``(base, head) -> Iterable[Finding]`` in ``pr.PR_CHECKS``); checks only read the context, and
+importing a module registers nothing. Pure: the repository is
 seen through ``TreeView`` and ``RefView``, YAML documents are read by the parser the caller passes
 (``parse_yaml``: the CLI passes ``adapters.files.load_yaml``), and a ``Runner`` (default: in this
 process; the CLI passes ``forking.forked``) computes the independent parts, such as signature

@@ -1,6 +1,6 @@
 """The registry core's own checks: scope folder contents, frozen snapshots, documents (against
 their models), version ↔ package references, and scopes that records name but that are gone.
-Each is registered in ``CHECKS``. Docket's tags are checked with the logs (``tags``)."""
+``snapshot.CHECKS`` lists them. Docket's tags are checked with the logs (``tags``)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ from pydantic import BaseModel
 
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, Parser, RegistryConfig, parse_document
-from gitdocket.core.scopes import Scope, scope
+from gitdocket.core.scopes import Scope
 from gitdocket.errors import DocketError
-from gitdocket.lifecycles.version import AgentConfig
+from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.invariants import PACKAGE_REQUIRES_FROZEN_VERSION
+from gitdocket.lifecycles.package import PackageState
+from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, PAST_PACKAGES_PRESERVED, AgentConfig, VersionState
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
-from gitdocket.verify.snapshot import CHECKS
 
-__all__ = ["SCOPE_FILES"]
+__all__ = ["SCOPE_FILES", "documents", "frozen_snapshots", "package_references", "scope_contents"]
 
 SCOPE_FILES: dict[str, set[str]] = {
     "policy": set(),
@@ -55,10 +57,12 @@ def _validated(model: type[BaseModel], raw: bytes, path: str, parse: Parser) -> 
         return None, exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}:")
 
 
-def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
+def _frozen_files(ctx: Context, record: ScopeRecord[VersionState]) -> Iterable[Finding]:
     """File by file: what differs between a frozen method/ and its recorded manifest."""
     target = record.scope
     snap = record.state.snapshot
+    if snap is None:
+        return
     method = f"{target.path}/method"
     seen = {rel: sha256_hex(ctx.tree.read(f"{method}/{rel}") or b"") for rel, _kind, _oid in ctx.tree.walk(method)}
     hint = "restore it from the version's tag; change the draft and freeze a new version instead"
@@ -69,7 +73,7 @@ def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
                 "SNAPSHOT_MISMATCH",
                 "frozen file is missing",
                 target.label,
-                "FROZEN_VERSION_IMMUTABLE",
+                FROZEN_VERSION_IMMUTABLE,
                 hint,
             )
         elif seen[rel] != entry.sha256:
@@ -78,7 +82,7 @@ def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
                 "SNAPSHOT_MISMATCH",
                 "frozen file was changed",
                 target.label,
-                "FROZEN_VERSION_IMMUTABLE",
+                FROZEN_VERSION_IMMUTABLE,
                 hint,
             )
     for rel in sorted(set(seen) - set(snap.manifest)):
@@ -87,7 +91,7 @@ def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
             "SNAPSHOT_MISMATCH",
             "file added to a frozen snapshot",
             target.label,
-            "FROZEN_VERSION_IMMUTABLE",
+            FROZEN_VERSION_IMMUTABLE,
             hint,
         )
     if set(seen) == set(snap.manifest) and all(seen[r] == e.sha256 for r, e in snap.manifest.items()):
@@ -96,7 +100,7 @@ def _frozen_files(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
             "SNAPSHOT_MISMATCH",
             "tree id differs from the recorded one (modes changed?)",
             target.label,
-            "FROZEN_VERSION_IMMUTABLE",
+            FROZEN_VERSION_IMMUTABLE,
             hint,
         )
     config = ctx.tree.read(f"{method}/.agent-config.json")
@@ -126,7 +130,7 @@ def frozen_snapshots(ctx: Context) -> Iterable[Finding]:
                     "UNEXPECTED_FILE",
                     "a version that is not frozen has a method/ snapshot",
                     target.label,
-                    "FROZEN_VERSION_IMMUTABLE",
+                    FROZEN_VERSION_IMMUTABLE,
                     "remove it",
                 )
         elif ctx.tree.tree_id(method) != record.state.snapshot.method_tree:
@@ -167,14 +171,17 @@ def documents(ctx: Context) -> Iterable[Finding]:
 def package_references(ctx: Context) -> Iterable[Finding]:
     """A package names a frozen version that records it, with the same content; and back."""
     for record in ctx.scopes("package"):
-        manifest = record.state.manifest
         version = scope("version", *record.scope.keys)
-        if manifest is None or record.broken or ctx.accounted(version):
+        if record.state.manifest is None or record.broken or ctx.accounted(version):
             continue
         yield from _package_matches(ctx, record, version)
-    for record in ctx.scopes("version"):
-        if record.broken:
-            continue
+    for vrecord in ctx.scopes("version"):
+        yield from _version_packages(ctx, vrecord)
+
+
+def _version_packages(ctx: Context, record: ScopeRecord[VersionState]) -> Iterable[Finding]:
+    """Every package a version records is its own package, and exists."""
+    if not record.broken:
         for package in record.state.packages:
             target = record.scope.path.replace("registry/versions/", "registry/packages/", 1)
             if package != target:
@@ -183,7 +190,7 @@ def package_references(ctx: Context) -> Iterable[Finding]:
                     "REFERENCE_BROKEN",
                     f"references package {package}, which is not this version's package",
                     record.scope.label,
-                    "PAST_PACKAGES_PRESERVED",
+                    PAST_PACKAGES_PRESERVED,
                     "restore the log from git history",
                 )
             elif ctx.records.get(scope("package", *record.scope.keys)) is None and not ctx.accounted(
@@ -194,22 +201,26 @@ def package_references(ctx: Context) -> Iterable[Finding]:
                     "REFERENCE_BROKEN",
                     f"references package {package}, which does not exist",
                     record.scope.label,
-                    "PAST_PACKAGES_PRESERVED",
+                    PAST_PACKAGES_PRESERVED,
                     "restore the package scope from git history",
                 )
 
 
-def _package_matches(ctx: Context, record: ScopeRecord, version: Scope) -> Iterable[Finding]:
+def _package_matches(
+    ctx: Context, record: ScopeRecord[PackageState], version: Scope[VersionState]
+) -> Iterable[Finding]:
     a, v = record.scope.keys
     vstate = ctx.state(version)
     manifest = record.state.manifest
+    if manifest is None:
+        return
     if vstate is None or vstate.snapshot is None:
         yield Finding(
             record.scope.history_path,
             "REFERENCE_BROKEN",
             f"package of {a} {v}, which is not frozen",
             record.scope.label,
-            "PACKAGE_REQUIRES_FROZEN_VERSION",
+            PACKAGE_REQUIRES_FROZEN_VERSION,
             "restore the version's log",
         )
         return
@@ -219,7 +230,7 @@ def _package_matches(ctx: Context, record: ScopeRecord, version: Scope) -> Itera
             "REFERENCE_BROKEN",
             "the version does not record this package",
             record.scope.label,
-            "PACKAGE_REQUIRES_FROZEN_VERSION",
+            PACKAGE_REQUIRES_FROZEN_VERSION,
             "restore the version's log",
         )
     if (manifest.content_hash, manifest.method_tree) != (
@@ -231,12 +242,6 @@ def _package_matches(ctx: Context, record: ScopeRecord, version: Scope) -> Itera
             "REFERENCE_BROKEN",
             "manifest content does not match the frozen snapshot",
             record.scope.label,
-            "FROZEN_VERSION_IMMUTABLE",
+            FROZEN_VERSION_IMMUTABLE,
             "restore the package log",
         )
-
-
-CHECKS.extend([scope_contents, frozen_snapshots, documents, package_references])
-
-from gitdocket.verify import environments as _releases  # noqa: E402,F401 - registers the bundle and environment checks
-from gitdocket.verify import placements as _clients  # noqa: E402,F401 - registers the client checks

@@ -33,12 +33,13 @@ from gitdocket.core.documents import (
 from gitdocket.core.fields import BUNDLE_ID_RE
 from gitdocket.core.log import Event, chain_problems, head_digest, iter_lines, parse_history, render_current
 from gitdocket.core.model import first_error
-from gitdocket.core.scopes import Scope, scope
+from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
-from gitdocket.lifecycles.authz import authorize
+from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.authz import authorize, judging_policy
+from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE, MANIFEST, SECTIONS, BundleState, manifest_digest
 from gitdocket.lifecycles.bundle import LIFECYCLE as BUNDLE
-from gitdocket.lifecycles.bundle import MANIFEST, SECTIONS, BundleState, manifest_digest
 from gitdocket.lifecycles.policy import PolicyState, lookup_role
 from gitdocket.verify.context import Context
 from gitdocket.verify.findings import Finding
@@ -54,6 +55,7 @@ __all__ = [
     "check_content",
     "check_log",
     "listing_from_tree",
+    "unchanged_since_verified",
 ]
 
 LOG_FILES = ("history.jsonl", "current.json")
@@ -174,30 +176,24 @@ def _check_id(listing: BundleListing, manifest: BundleManifest, errors: list[str
         errors.append(f"Manifest bundle_id missing or invalid: {manifest.bundle_id!r} in folder {listing.folder_id!r}")
 
 
-def _replay(target: Scope, events: list[Event], errors: list[str]) -> BundleState | None:
+def _replay(target: Scope[BundleState], events: list[Event], errors: list[str]) -> BundleState | None:
     state = BUNDLE.initial(target)
     for event in events:
-        row = BUNDLE.by_event.get(event.type)
         try:
-            if row is None:
-                raise DocketError(f"unknown event type {event.type!r}")
-            decision = BUNDLE.decide(state, row.command, event.data)
+            state = BUNDLE.judge(state, event.type, event.data)
         except DocketError as exc:
             errors.append(f"Bundle log seq {event.seq} is not a legal transition: {exc.message}")
             return None
-        if (decision.type, decision.data) != (event.type, event.data):
-            errors.append(f"Bundle log seq {event.seq}: event data is not what the command produces")
-            return None
-        state = BUNDLE.evolve(state, event.type, event.data)
     return state
 
 
-def _signatures(target: Scope, events: list[Event], policies: Sequence[PolicyState], errors: list[str]) -> None:
+def _signatures(
+    target: Scope[BundleState], events: list[Event], policies: Sequence[PolicyState], errors: list[str]
+) -> None:
     for event in events:
-        version = event.policy_version
-        policy = policies[version] if 0 <= version < len(policies) else None
-        if policy is None or policy.phase == "none":
-            errors.append(f"Builder signature: seq {event.seq} names policy v{version}, which does not exist")
+        policy = judging_policy(target, event, lambda v: policies[v] if 0 <= v < len(policies) else None)
+        if isinstance(policy, str):
+            errors.append(f"Builder signature: seq {event.seq} {policy}")
             continue
         verdict = authorize(BUNDLE, target, event, policy, partial(lookup_role, policy))
         errors.extend(f"Builder signature: seq {event.seq}: {p}" for p in verdict.problems)
@@ -307,7 +303,10 @@ def _hasher(tree: TreeView, base: str) -> Callable[[Sequence[str]], dict[str, st
     return hasher
 
 
-def _unchanged(tree: TreeView, path: str, state: BundleState) -> bool:
+def unchanged_since_verified(tree: TreeView, path: str, state: BundleState) -> bool:
+    """Whether the bundle at ``path`` is verified and its ``payload/`` and ``evidence/`` are the
+    very trees the verifier recorded (git tree ids cover every byte it hashed): what promotion
+    relies on instead of re-hashing, and what ``verify`` checks."""
     return (
         state.phase == "verified"
         and tree.tree_id(f"{path}/payload") == state.payload_tree
@@ -319,7 +318,7 @@ def bundle_contents(ctx: Context) -> Iterable[Finding]:
     for record in ctx.scopes("bundle"):
         if not record.states:
             continue  # the log itself is broken; the generic checks say how
-        state: BundleState = record.state
+        state = record.state
         target = record.scope
         path = target.path
         manifest = ctx.tree.read(f"{path}/bundle_manifest.json")
@@ -329,21 +328,21 @@ def bundle_contents(ctx: Context) -> Iterable[Finding]:
                 "BUNDLE_INVALID",
                 "missing" if manifest is None else "does not match the digest the builder signed",
                 target.label,
-                "BUNDLE_IMMUTABLE",
+                BUNDLE_IMMUTABLE,
                 REBUILD,
             )
-        if manifest is None or _unchanged(ctx.tree, path, state):
+        if manifest is None or unchanged_since_verified(ctx.tree, path, state):
             continue  # git tree ids cover every byte the verifier hashed
         listing, _oids = listing_from_tree(ctx.tree, target.keys[0])
         result = check_content(listing, _hasher(ctx.tree, path))
         for error in result.errors:
-            yield Finding(path, "BUNDLE_INVALID", error, target.label, "BUNDLE_IMMUTABLE", REBUILD)
+            yield Finding(path, "BUNDLE_INVALID", error, target.label, BUNDLE_IMMUTABLE, REBUILD)
         if state.phase == "verified" and result.ok:
             yield Finding(
                 path,
                 "BUNDLE_INVALID",
                 "payload/ or evidence/ is not the tree that was verified (file modes changed?)",
                 target.label,
-                "BUNDLE_IMMUTABLE",
+                BUNDLE_IMMUTABLE,
                 REBUILD,
             )

@@ -14,15 +14,23 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 
 from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, iter_lines, parse_line
-from gitdocket.core.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_path, scope
+from gitdocket.core.model import Record
+from gitdocket.core.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_path
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
-from gitdocket.lifecycles import LIFECYCLES, machine_for
-from gitdocket.lifecycles.policy import PolicyState, Role
+from gitdocket.lifecycles import LIFECYCLES, machine_of, scope
+from gitdocket.lifecycles.archetype import ArchetypeState
+from gitdocket.lifecycles.bundle import BundleState
+from gitdocket.lifecycles.entitlement import EntitlementState
+from gitdocket.lifecycles.environment import DeploymentState
+from gitdocket.lifecycles.package import PackageState
+from gitdocket.lifecycles.placement import PlacementState
+from gitdocket.lifecycles.policy import PolicyState, Role, policy_versions
+from gitdocket.lifecycles.version import VersionState
 from gitdocket.verify.findings import Finding
 
 __all__ = [
@@ -41,6 +49,7 @@ __all__ = [
 T = TypeVar("T")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
+S = TypeVar("S", bound=Record)
 
 
 class Pending(Protocol[R_co]):
@@ -130,22 +139,22 @@ class RefView(Protocol):
 
 
 @dataclass
-class ScopeRecord:
-    scope: Scope
+class ScopeRecord(Generic[S]):
+    scope: Scope[S]
     lines: list[bytes] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     readable: bool = True
     broken: bool = False
     """The log did not parse, chain, replay or extend its tagged prefix (a finding says so): its
     fold is not evidence for other checks."""
-    states: list[Any] = field(default_factory=list)
+    states: list[S] = field(default_factory=list)
     """State after each event (``states[i]`` follows ``events[i]``); empty when replay failed."""
 
     @property
-    def state(self) -> Any:
+    def state(self) -> S:
         if self.states:
             return self.states[-1]
-        return machine_for(self.scope.kind).initial(self.scope)
+        return machine_of(self.scope).initial(self.scope)
 
 
 _FILE_KINDS = ("blob", "exec")
@@ -167,10 +176,10 @@ def _pattern_scopes(tree: TreeView, parts: list[str], prefix: str) -> Iterator[s
             yield from _pattern_scopes(tree, rest, path)
 
 
-def discover_scopes(tree: TreeView) -> tuple[list[Scope], list[Finding]]:
+def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
     """Every scope folder in ``tree``; folders that match a pattern but not its name rules are
     reported."""
-    scopes: list[Scope] = []
+    scopes: list[Scope[Any]] = []
     findings: list[Finding] = []
     for kind, pattern in KIND_PATTERNS.items():
         if kind not in LIFECYCLES:
@@ -220,10 +229,12 @@ class Context:
         self.findings: list[Finding] = []
         scopes, found = discover_scopes(tree)
         self.findings.extend(found)
-        self.records: dict[Scope, ScopeRecord] = {s: self._parse(s) for s in scopes}
-        self._order: list[Scope] = []
-        self.policies: list[PolicyState] = self._policy_versions()
-        self.missing: set[Scope] = set()
+        self.records: dict[Scope[Any], ScopeRecord[Any]] = {s: self._parse(s) for s in scopes}
+        self._order: list[Scope[Any]] = []
+        policy = self.records.get(scope("policy"))
+        self.policies = policy_versions((e.type, e.data) for e in (policy.events if policy else []))
+        """``policies[v]`` is the policy at version ``v`` (index 0: before initialization)."""
+        self.missing: set[Scope[Any]] = set()
         """Absent scopes already reported (``SCOPE_DELETED``)."""
 
     # -- building ------------------------------------------------------------------------------
@@ -231,7 +242,7 @@ class Context:
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
 
-    def _parse(self, target: Scope) -> ScopeRecord:
+    def _parse(self, target: Scope[S]) -> ScopeRecord[S]:
         record = ScopeRecord(target)
         data = self.tree.read(target.history_path) or b""
         for number, line in iter_lines(data):
@@ -250,7 +261,7 @@ class Context:
             )
         return record
 
-    def deleted(self, target: Scope, why: str) -> Finding:
+    def deleted(self, target: Scope[Any], why: str) -> Finding:
         """The finding that ``target`` is gone although ``why`` proves it existed; it is now
         ``missing``, so checks that depend on it stay quiet."""
         self.missing.add(target)
@@ -262,7 +273,7 @@ class Context:
             hint=f"scopes are never deleted; restore {target.path} from git history",
         )
 
-    def _unreadable(self, record: ScopeRecord, where: str, message: str) -> None:
+    def _unreadable(self, record: ScopeRecord[Any], where: str, message: str) -> None:
         self.add(
             Finding(
                 where,
@@ -275,56 +286,61 @@ class Context:
         record.readable = False
         record.broken = True
 
-    def _policy_versions(self) -> list[PolicyState]:
-        """``policies[v]`` is the policy at version ``v`` (index 0: before initialization)."""
-        policy = scope("policy")
-        machine = machine_for("policy")
-        state: PolicyState = machine.initial(policy)
-        versions = [state]
-        record = self.records.get(policy)
-        for event in record.events if record else []:
-            try:
-                state = machine.evolve(state, event.type, event.data)
-            except DocketError:
-                break
-            versions.append(state)
-        return versions
-
     # -- reading -------------------------------------------------------------------------------
 
-    def state(self, target: Scope) -> Any | None:
-        record = self.records.get(target)
+    def record(self, target: Scope[S]) -> ScopeRecord[S] | None:
+        found: ScopeRecord[S] | None = self.records.get(target)
+        return found
+
+    def state(self, target: Scope[S]) -> S | None:
+        """The fold of ``target``'s log, or None when the scope is absent or its log is empty."""
+        record = self.record(target)
         return record.state if record and record.events else None
 
-    def ordered(self) -> list[tuple[Scope, ScopeRecord]]:
+    def ordered(self) -> list[tuple[Scope[Any], ScopeRecord[Any]]]:
         """``records`` sorted by scope. Each comparison of two scopes runs dataclass code, so the
         order is computed once (and again only if ``records`` changed size)."""
         if len(self._order) != len(self.records):
             self._order = sorted(self.records)
         return [(s, self.records[s]) for s in self._order]
 
-    def scopes(self, kind: str) -> list[ScopeRecord]:
+    @overload
+    def scopes(self, kind: Literal["archetype"]) -> list[ScopeRecord[ArchetypeState]]: ...
+    @overload
+    def scopes(self, kind: Literal["version"]) -> list[ScopeRecord[VersionState]]: ...
+    @overload
+    def scopes(self, kind: Literal["package"]) -> list[ScopeRecord[PackageState]]: ...
+    @overload
+    def scopes(self, kind: Literal["placement"]) -> list[ScopeRecord[PlacementState]]: ...
+    @overload
+    def scopes(self, kind: Literal["entitlement"]) -> list[ScopeRecord[EntitlementState]]: ...
+    @overload
+    def scopes(self, kind: Literal["bundle"]) -> list[ScopeRecord[BundleState]]: ...
+    @overload
+    def scopes(self, kind: Literal["environment"]) -> list[ScopeRecord[DeploymentState]]: ...
+    def scopes(self, kind: str) -> list[ScopeRecord[Any]]:
+        """Every record of one kind, typed by its lifecycle's state."""
         return [r for s, r in self.ordered() if s.kind == kind]
 
-    def sound(self, target: Scope) -> bool:
+    def sound(self, target: Scope[Any]) -> bool:
         """True when ``target`` exists and its fold can be trusted by other checks."""
         record = self.records.get(target)
         return record is not None and not record.broken
 
-    def accounted(self, target: Scope) -> bool:
+    def accounted(self, target: Scope[Any]) -> bool:
         """True when a finding about ``target`` itself already explains anything that depends
         on it: its log is broken, or it is missing and was reported."""
         record = self.records.get(target)
         return target in self.missing if record is None else record.broken
 
     @cached_property
-    def named(self) -> dict[Scope, str]:
+    def named(self) -> dict[Scope[Any], str]:
         """Scopes that other records name, with the first record naming each: every version
         and package names its archetype, a package its version, a version its packages, a fork
         its origin, every event the policy. A named scope that is absent was deleted."""
-        out: dict[Scope, str] = {}
+        out: dict[Scope[Any], str] = {}
         for target, record in self.ordered():
-            names: list[Scope | None] = []
+            names: list[Scope[Any] | None] = []
             if target.kind != "policy" and record.events:
                 names.append(scope("policy"))  # every event names the policy version it obeys
             if target.kind in ("version", "package"):
@@ -348,7 +364,7 @@ class Context:
 
     def owners_at(self, archetype: str, at: str) -> Role | None:
         """The archetype's owners in force at time ``at`` (the last owner event not after it)."""
-        record = self.records.get(scope("archetype", archetype))
+        record = self.record(scope("archetype", archetype))
         if record is None or not record.states:
             return None
         chosen = record.states[0]

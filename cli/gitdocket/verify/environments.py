@@ -1,12 +1,10 @@
-"""Verification of environments (registered in ``CHECKS``; bundles are ``verify.bundles``).
+"""Verification of environments (listed in ``snapshot.CHECKS``; bundles are ``verify.bundles``).
 
 Each promoted release is the very tree of ``bundles/<id>`` recorded at promotion,
 that bundle is verified, nothing else sits in ``releases/``, every gate report is stored with the
 digest its event recorded and passed, and a bundle promoted *from* another environment was
 running there before. Replay, signatures and ``current.json`` are the generic checks.
-
-``verify_environment`` runs all of this for one environment (and what it depends on) only, for
-``gitdocket deployments resolve``. Pure: reads a ``TreeView``.
+``verify.deployments`` runs all of it for one environment. Pure: reads a ``TreeView``.
 """
 
 from __future__ import annotations
@@ -17,25 +15,25 @@ from collections.abc import Iterable, Iterator
 from pydantic import ValidationError
 
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.documents import Parser, PromotionReport
+from gitdocket.core.documents import PromotionReport
 from gitdocket.core.model import first_error
-from gitdocket.core.scopes import scope
-from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
-from gitdocket.lifecycles.bundle import BundleState
-from gitdocket.lifecycles.environment import DeploymentState
-from gitdocket.verify.bundles import REBUILD, bundle_contents
+from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
+from gitdocket.lifecycles.environment import (
+    GATE_REQUIRED,
+    PROMOTE_REQUIRES_VERIFIED_BUNDLE,
+    SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
+    DeploymentState,
+)
+from gitdocket.verify.bundles import REBUILD
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
-from gitdocket.verify.snapshot import CHECKS, verify_snapshot
 
-__all__ = [
-    "environment_releases",
-    "verify_environment",
-]
+__all__ = ["environment_releases"]
 
 
-def _activations(record: ScopeRecord | None) -> Iterator[tuple[str, str]]:
+def _activations(record: ScopeRecord[DeploymentState] | None) -> Iterator[tuple[str, str]]:
     """(at, bundle id) of every pointer change in an environment's log."""
     for event in record.events if record else []:
         bundle = event.data.get("bundle_id", event.data.get("target"))
@@ -43,7 +41,7 @@ def _activations(record: ScopeRecord | None) -> Iterator[tuple[str, str]]:
             yield event.at, bundle
 
 
-def _releases(ctx: Context, record: ScopeRecord, state: DeploymentState) -> Iterator[Finding]:
+def _releases(ctx: Context, record: ScopeRecord[DeploymentState], state: DeploymentState) -> Iterator[Finding]:
     target, path = record.scope, record.scope.path
     for bundle_id, release in sorted(state.releases.items()):
         where = f"{path}/releases/{bundle_id}"
@@ -54,10 +52,10 @@ def _releases(ctx: Context, record: ScopeRecord, state: DeploymentState) -> Iter
                 "RELEASE_MISMATCH",
                 "missing" if tree is None else "differs from the bundle tree recorded at promotion",
                 target.label,
-                "BUNDLE_IMMUTABLE",
+                BUNDLE_IMMUTABLE,
                 "releases are written by `gitdocket promote` only; restore it from git history",
             )
-        bundle: BundleState | None = ctx.state(scope("bundle", bundle_id))
+        bundle = ctx.state(scope("bundle", bundle_id))
         if bundle is None:
             yield Finding(
                 f"bundles/{bundle_id}",
@@ -73,7 +71,7 @@ def _releases(ctx: Context, record: ScopeRecord, state: DeploymentState) -> Iter
                 "RELEASE_MISMATCH",
                 f"is not the tree promoted to {target.keys[0]}",
                 target.label,
-                "BUNDLE_IMMUTABLE",
+                BUNDLE_IMMUTABLE,
                 REBUILD,
             )
         if bundle.phase != "verified":
@@ -82,7 +80,7 @@ def _releases(ctx: Context, record: ScopeRecord, state: DeploymentState) -> Iter
                 "REFERENCE_BROKEN",
                 f"promoted to {target.keys[0]} but never verified",
                 target.label,
-                "PROMOTE_REQUIRES_VERIFIED_BUNDLE",
+                PROMOTE_REQUIRES_VERIFIED_BUNDLE,
                 "only verified bundles are promoted",
             )
     for name in sorted(set(ctx.tree.listdir(f"{path}/releases")) - set(state.releases)):
@@ -116,7 +114,7 @@ def _report_problem(raw: bytes | None, digest: str, data: dict[str, object], env
     return None
 
 
-def _reports(ctx: Context, record: ScopeRecord) -> Iterator[Finding]:
+def _reports(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Finding]:
     target, path = record.scope, record.scope.path
     expected: set[str] = set()
     for event in record.events:
@@ -132,7 +130,7 @@ def _reports(ctx: Context, record: ScopeRecord) -> Iterator[Finding]:
                 "GATE_REPORT_INVALID",
                 problem,
                 target.label,
-                "GATE_REQUIRED",
+                GATE_REQUIRED,
                 "gate reports are written by `gitdocket promote --gated`; restore it from git history",
             )
     for name in sorted(set(ctx.tree.listdir(f"{path}/reports")) - expected):
@@ -145,12 +143,12 @@ def _reports(ctx: Context, record: ScopeRecord) -> Iterator[Finding]:
         )
 
 
-def _sources(ctx: Context, record: ScopeRecord) -> Iterator[Finding]:
+def _sources(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Finding]:
     for event in record.events:
         source = event.data.get("source_environment")
         if event.type != "promoted" or not isinstance(source, str):
             continue
-        source_record = ctx.records.get(scope("environment", source)) if source else None
+        source_record = ctx.record(scope("environment", source)) if source else None
         ran = {bundle for at, bundle in _activations(source_record) if at <= event.at}
         if event.data.get("bundle_id") not in ran:
             yield Finding(
@@ -158,7 +156,7 @@ def _sources(ctx: Context, record: ScopeRecord) -> Iterator[Finding]:
                 "REFERENCE_BROKEN",
                 f"promoted from {source}, which was not running this bundle",
                 record.scope.label,
-                "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE",
+                SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
                 "promote through the environments in order",
             )
 
@@ -170,67 +168,3 @@ def environment_releases(ctx: Context) -> Iterable[Finding]:
         yield from _releases(ctx, record, record.state)
         yield from _reports(ctx, record)
         yield from _sources(ctx, record)
-
-
-CHECKS.extend([bundle_contents, environment_releases])
-
-
-# -- one environment ------------------------------------------------------------------------------
-
-
-class _Only:
-    """A ``TreeView`` that shows only ``prefixes`` of another (and the folders leading to them)."""
-
-    def __init__(self, tree: TreeView, prefixes: Iterable[str]) -> None:
-        self.tree = tree
-        self.commit = tree.commit
-        self.prefixes = tuple(prefixes)
-
-    def _inside(self, path: str) -> bool:
-        return any(path == p or path.startswith(p + "/") for p in self.prefixes)
-
-    def _visible(self, path: str) -> bool:
-        return path in ("", ".") or self._inside(path) or any(p.startswith(path + "/") for p in self.prefixes)
-
-    def read(self, path: str) -> bytes | None:
-        return self.tree.read(path) if self._inside(path) else None
-
-    def kind(self, path: str) -> EntryKind | None:
-        return self.tree.kind(path) if self._visible(path) else None
-
-    def listdir(self, path: str) -> list[str]:
-        if not self._visible(path):
-            return []
-        return [n for n in self.tree.listdir(path) if self._visible(f"{path}/{n}" if path else n)]
-
-    def tree_id(self, path: str) -> str | None:
-        return self.tree.tree_id(path) if self._inside(path) else None
-
-    def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
-        if self._inside(path):
-            yield from self.tree.walk(path)
-
-
-def verify_environment(tree: TreeView, environment: str, *, parse_yaml: Parser) -> list[Finding]:
-    """Every finding about ``environment``'s chain: its log, its releases and reports, the
-    environments it received bundles from, those bundles, and the policy that signed them."""
-    prefixes = {"registry/policy", "registry/registry.yaml", f"deployments/{environment}"}
-    pending, seen = [environment], set()
-    while pending:
-        env = pending.pop()
-        if env in seen:
-            continue
-        seen.add(env)
-        prefixes.add(f"deployments/{env}")
-        raw = tree.read(f"deployments/{env}/current.json")
-        try:
-            state = loads_strict(raw, env) if raw else {}
-        except DocketError:
-            continue
-        prefixes.update(f"bundles/{b}" for b in state.get("releases", {}) if isinstance(b, str))
-        pending.extend(
-            str(r["source_environment"])
-            for r in state.get("releases", {}).values()
-            if isinstance(r, dict) and isinstance(r.get("source_environment"), str)
-        )
-    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml)

@@ -1,10 +1,15 @@
-"""A finding: one thing wrong, with a stable code, where it is, which rule, and what to do."""
+"""A finding: one thing wrong, with a stable code, where it is, which rule, and what to do.
+
+The rule is an ``Invariant`` object, declared once (``lifecycles.INVARIANTS``), so a finding can
+cite no rule that does not exist; the report prints its name."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
+
+from gitdocket.errors import Invariant
 
 __all__ = ["CODES", "Finding", "report_order"]
 
@@ -35,20 +40,32 @@ CODES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
     path: str
     code: str
     message: str
     scope: str = ""
-    invariant: str = ""
+    invariant: Invariant | None = None
     hint: str = ""
 
+    @property
+    def rule(self) -> str:
+        """The name of the invariant it cites ("" when none)."""
+        return self.invariant.name if self.invariant is not None else ""
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "path": self.path,
+            "code": self.code,
+            "message": self.message,
+            "scope": self.scope,
+            "invariant": self.rule,
+            "hint": self.hint,
+        }
 
     def line(self) -> str:
-        rule = f" [{self.invariant}]" if self.invariant else ""
+        rule = f" [{self.rule}]" if self.rule else ""
         return f"{self.code} {self.path}: {self.message}{rule}"
 
 

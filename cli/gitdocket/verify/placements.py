@@ -16,30 +16,35 @@ from collections.abc import Iterable
 from typing import Any
 
 from gitdocket.core.log import Event, head_digest
-from gitdocket.core.scopes import scope
-from gitdocket.lifecycles.placement import PlacementState
+from gitdocket.errors import Invariant
+from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.entitlement import ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT, HISTORY_PRESERVED_ON_CLOSE
+from gitdocket.lifecycles.invariants import (
+    HISTORY_PRESERVED_ON_WITHDRAWAL,
+    PACKAGE_REQUIRES_FROZEN_VERSION,
+    WITHDRAWAL_BLOCKS_FUTURE,
+)
+from gitdocket.lifecycles.placement import INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION, PlacementState
+from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, RETIREMENT_BLOCKS_FUTURE_PACKAGING
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
-from gitdocket.verify.pr import PR_CHECKS
-from gitdocket.verify.snapshot import CHECKS
 
 __all__ = ["entitlement_placements", "fork_pulls", "history_kept", "placement_packages"]
 
-INV13 = "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION"
-WITHDRAWAL = "WITHDRAWAL_BLOCKS_FUTURE"
-INSTALLED = "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT"
+INV13 = INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
+INSTALLED = ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT
+Problem = tuple[str, str, Invariant | None]
+"""(finding code, message, the invariant it cites)."""
 
 
-def _ref_problems(
-    other: ScopeRecord, ref: dict[str, Any], event: Event, blocking: str
-) -> Iterable[tuple[str, str, str]]:
+def _ref_problems(other: ScopeRecord[Any], ref: dict[str, Any], event: Event, blocking: str) -> Iterable[Problem]:
     """(code, message, invariant) for a recorded reference into ``other``'s log."""
     seq = ref.get("seq", 0)
     if not 1 <= seq <= len(other.lines) or head_digest(other.lines[seq - 1]) != ref.get("head"):
         yield (
             "REFERENCE_BROKEN",
             f"names line {seq} of {other.scope.history_path}, which does not exist with that hash",
-            "",
+            None,
         )
         return
     if seq <= len(other.states) and other.states[seq - 1].phase != ref.get("phase"):
@@ -47,14 +52,14 @@ def _ref_problems(
             "REFERENCE_BROKEN",
             f"says {other.scope.label} was {ref.get('phase')} at line "
             f"{seq}; the log says {other.states[seq - 1].phase}",
-            "",
+            None,
         )
     for later in other.events[seq:]:
         if later.type == blocking and later.at < event.at:
             yield (
                 "INVARIANT_BROKEN",
                 f"{event.type} at {event.at} ignores {blocking} of {other.scope.label} at {later.at}",
-                WITHDRAWAL if blocking == "package_withdrawn" else INSTALLED,
+                WITHDRAWAL_BLOCKS_FUTURE if blocking == "package_withdrawn" else INSTALLED,
             )
 
 
@@ -70,7 +75,7 @@ def _pinned(event: Event, after: PlacementState) -> tuple[str, str, str]:
     return pin.archetype, pin.version, pin.content_hash
 
 
-def _version_problems(ctx: Context, archetype: str, version: str, content: str) -> Iterable[tuple[str, str, str]]:
+def _version_problems(ctx: Context, archetype: str, version: str, content: str) -> Iterable[Problem]:
     pscope = scope("package", archetype, version)
     package = ctx.state(pscope)
     if package is None or package.manifest is None:
@@ -80,15 +85,15 @@ def _version_problems(ctx: Context, archetype: str, version: str, content: str) 
         yield (
             "REFERENCE_BROKEN",
             f"pins content {content} but the package says {package.manifest.content_hash}",
-            "FROZEN_VERSION_IMMUTABLE",
+            FROZEN_VERSION_IMMUTABLE,
         )
-    vrecord = ctx.records.get(scope("version", archetype, version))
+    vrecord = ctx.record(scope("version", archetype, version))
     snapshot = vrecord.state.snapshot if vrecord is not None else None
     if vrecord is None or snapshot is None or snapshot.content_hash != content:
         yield (
             "REFERENCE_BROKEN",
             f"pins {archetype} {version}, whose frozen snapshot does not match",
-            "PACKAGE_REQUIRES_FROZEN_VERSION",
+            PACKAGE_REQUIRES_FROZEN_VERSION,
         )
         return
     types = [e.type for e in vrecord.events]
@@ -102,7 +107,7 @@ def _version_problems(ctx: Context, archetype: str, version: str, content: str) 
         yield (
             "INVARIANT_BROKEN",
             f"{archetype} {version} was retired before it was packaged",
-            "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
+            RETIREMENT_BLOCKS_FUTURE_PACKAGING,
         )
 
 
@@ -116,7 +121,7 @@ def placement_packages(ctx: Context) -> Iterable[Finding]:
                 continue
             archetype, version, content = _pinned(event, after)
             where = f"{record.scope.history_path}:{event.seq}"
-            package = ctx.records.get(scope("package", archetype, version))
+            package = ctx.record(scope("package", archetype, version))
             problems = list(_version_problems(ctx, archetype, version, content))
             if package is not None:
                 problems += _ref_problems(package, ref, event, "package_withdrawn")
@@ -134,7 +139,7 @@ def placement_packages(ctx: Context) -> Iterable[Finding]:
 def entitlement_placements(ctx: Context) -> Iterable[Finding]:
     """An entitlement exists only for a placement that was installed when it was admitted."""
     for record in ctx.scopes("entitlement"):
-        placement = ctx.records.get(scope("placement", *record.scope.keys))
+        placement = ctx.record(scope("placement", *record.scope.keys))
         if placement is None or not placement.events:
             yield Finding(
                 record.scope.history_path,
@@ -177,20 +182,20 @@ def fork_pulls(ctx: Context) -> Iterable[Finding]:
                     "REFERENCE_BROKEN",
                     f"names {data['source']} {version}, whose frozen tree is not {tree}",
                     record.scope.label,
-                    "FROZEN_VERSION_IMMUTABLE",
+                    FROZEN_VERSION_IMMUTABLE,
                     "restore the log; forks copy frozen versions only",
                 )
 
 
 _ENDED = {"package": ("withdrawn",), "placement": ("removed",), "entitlement": ("closed", "withdrawn")}
 _INVARIANT = {
-    "package": "HISTORY_PRESERVED_ON_WITHDRAWAL",
-    "placement": "HISTORY_PRESERVED_ON_WITHDRAWAL",
-    "entitlement": "HISTORY_PRESERVED_ON_CLOSE",
+    "package": HISTORY_PRESERVED_ON_WITHDRAWAL,
+    "placement": HISTORY_PRESERVED_ON_WITHDRAWAL,
+    "entitlement": HISTORY_PRESERVED_ON_CLOSE,
 }
 
 
-def _ended(ctx: Context, record: ScopeRecord) -> bool:
+def _ended(ctx: Context, record: ScopeRecord[Any]) -> bool:
     """Withdrawn, removed or closed — or a placement (entitlement) of a withdrawn package."""
     if record.state.phase in _ENDED[record.scope.kind]:
         return True
@@ -229,7 +234,3 @@ def history_kept(base: Context, head: Context) -> Iterable[Finding]:
                 _INVARIANT[target.kind],
                 "restore the base lines; logs are append-only",
             )
-
-
-CHECKS.extend([placement_packages, entitlement_placements, fork_pulls])
-PR_CHECKS.append(history_kept)

@@ -9,14 +9,17 @@ are newer than the base's.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from gitdocket.core.documents import Parser
-from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
-from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles import machine_of
 from gitdocket.lifecycles.authz import authorize
+from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.policy import Role, lookup_role
+from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
+from gitdocket.verify import placements
 from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
 from gitdocket.verify.findings import Finding, report_order
 from gitdocket.verify.snapshot import verify_context, verify_snapshot
@@ -29,8 +32,8 @@ IMMUTABLE: dict[str, tuple[str, ...]] = {
 }
 """Entries of a scope folder that never change once they exist."""
 
-PR_CHECKS: list[Callable[[Context, Context], Iterable[Finding]]] = []
-"""Checks of a change ``(base, head)``; modules append to it when imported (see ``checks``)."""
+PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (placements.history_kept,)
+"""Every concept's own checks of a change ``(base, head)``, listed here explicitly."""
 
 
 def _owners(base: Context, head: Context) -> Callable[[str], Role | None]:
@@ -40,10 +43,10 @@ def _owners(base: Context, head: Context) -> Callable[[str], Role | None]:
     return owners
 
 
-def _new_events(base: Context, head: Context, target: Scope, start: int) -> Iterable[Finding]:
+def _new_events(base: Context, head: Context, target: Scope[Any], start: int) -> Iterable[Finding]:
     record = head.records[target]
     policy = base.policies[-1]
-    machine = machine_for(target.kind)
+    machine = machine_of(target)
     owners = _owners(base, head)
 
     def resolve(name: str) -> Role | None:
@@ -63,7 +66,7 @@ def _new_events(base: Context, head: Context, target: Scope, start: int) -> Iter
             )
 
 
-def _immutable(base: Context, head: Context, target: Scope) -> Iterable[Finding]:
+def _immutable(base: Context, head: Context, target: Scope[Any]) -> Iterable[Finding]:
     names = list(IMMUTABLE.get(target.kind, ()))
     if target.kind == "environment":
         names += [f"releases/{r}" for r in base.tree.listdir(f"{target.path}/releases")]
@@ -77,7 +80,7 @@ def _immutable(base: Context, head: Context, target: Scope) -> Iterable[Finding]
                 "IMMUTABLE_CHANGED",
                 "changed or deleted after it was written",
                 target.label,
-                "FROZEN_VERSION_IMMUTABLE" if target.kind == "version" else "",
+                FROZEN_VERSION_IMMUTABLE if target.kind == "version" else None,
                 "revert the change; immutable records are never edited",
             )
 
@@ -88,13 +91,14 @@ def _versions(base: Context, head: Context) -> Iterable[Finding]:
             continue
         archetype, number = target.keys
         older = [s.keys[1] for s in base.records if s.kind == "version" and s.keys[0] == archetype]
-        if older and semver_key(number) <= max(semver_key(v) for v in older):
+        newest = blocking_version(number, older)
+        if newest is not None:
             yield Finding(
                 target.history_path,
                 "VERSION_NOT_MONOTONIC",
-                f"{number} is not newer than {max(older, key=semver_key)}",
+                f"{number} is not newer than {newest}",
                 target.label,
-                "VERSIONS_MONOTONIC",
+                VERSIONS_MONOTONIC,
                 "choose a higher version number",
             )
 
@@ -124,7 +128,7 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
                     "HISTORY_REWRITTEN",
                     "the base log is not a prefix of the head log",
                     target.label,
-                    "HISTORY_PRESERVED",
+                    HISTORY_PRESERVED,
                     "logs are append-only; restore the base lines",
                 )
             )

@@ -1,8 +1,9 @@
-"""Snapshot verification: the checks every scope gets, then each kind's own ``CHECKS``.
+"""Snapshot verification: the checks every scope gets, then each concept's own ``CHECKS``.
 
-Order matters only for the quality of the report, never for what is checked: logs first (parse,
-chain, replay), then their anchors (gitdocket's signed tags), then signatures and ``current.json``,
-then the kind-specific and cross-scope ``CHECKS``. A scope whose log is broken is marked so, and
+``CHECKS`` lists every kind-specific and cross-scope check explicitly, in one place: importing a
+module registers nothing. Order matters only for the quality of the report, never for what is
+checked: logs first (parse, chain, replay), then their anchors (gitdocket's signed tags), then
+signatures and ``current.json``, then ``CHECKS``. A scope whose log is broken is marked so, and
 later checks that would only repeat that root cause (its fold, the records that depend on it)
 stay quiet about it.
 """
@@ -11,23 +12,36 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, chain_problems, head_digest, render_current
-from gitdocket.core.scopes import Scope, scope
 from gitdocket.core.tree import TreeView
-from gitdocket.errors import DocketError
-from gitdocket.lifecycles import machine_for
-from gitdocket.lifecycles.authz import RoleResolver, authorize, required_role, valid_signers
-from gitdocket.lifecycles.policy import PolicyState, Role, expired, lookup_role, renews_expiry
+from gitdocket.errors import DocketError, InvariantError
+from gitdocket.lifecycles import machine_of, scope
+from gitdocket.lifecycles.authz import RoleResolver, judging_policy, required_role, valid_signers, verdicts
+from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
+from gitdocket.verify import archetypes, bundles, environments, placements
 from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, report_order
+from gitdocket.verify.tags import check_tags, start_tag_checks
 
 __all__ = ["CHECKS", "check_log", "verify_context", "verify_snapshot"]
 
 Check = Callable[[Context], Iterable[Finding]]
-CHECKS: list[Check] = []
-"""Kind-specific and cross-scope checks; modules append to it when imported (see ``checks``)."""
+CHECKS: tuple[Check, ...] = (
+    archetypes.scope_contents,
+    archetypes.frozen_snapshots,
+    archetypes.documents,
+    archetypes.package_references,
+    bundles.bundle_contents,
+    environments.environment_releases,
+    placements.placement_packages,
+    placements.entitlement_placements,
+    placements.fork_pulls,
+)
+"""Every kind-specific and cross-scope check of a snapshot. Add a check here: a function
+``(Context) -> Iterable[Finding]`` that only reads the context."""
 _FIRST = ("policy", "archetype")
 
 
@@ -52,43 +66,27 @@ def _owners_unknown(ctx: Context, role: str) -> bool:
     return ctx.accounted(archetype)
 
 
-def _event_problems(ctx: Context, record: ScopeRecord, index: int, event: Event, policy: PolicyState) -> list[str]:
+def _event_problems(ctx: Context, record: ScopeRecord[Any], index: int, event: Event, policy: PolicyState) -> list[str]:
     target = record.scope
-    machine = machine_for(target.kind)
+    machine = machine_of(target)
     if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):
         return valid_signers(target, event, policy)[1]  # forged bytes are still worth naming
-    policies = [policy]
-    if target.kind == "policy":  # a policy change is signed by the old and the new root
-        after = record.states[index] if index < len(record.states) else None
-        policies = [p for p in (policy, after) if p is not None and p.phase != "none"]
+    after = record.states[index] if index < len(record.states) else None
     problems: list[str] = []
-    for pol in policies:
-        verdict = authorize(machine, target, event, pol, _resolver(ctx, pol, event.at))
+    for verdict in verdicts(machine, target, event, policy, after, lambda p: _resolver(ctx, p, event.at)):
         problems.extend(p for p in verdict.problems if p not in problems)
     return problems
 
 
-def _named_policy(ctx: Context, target: Scope, event: Event) -> PolicyState | str:
-    """The policy version ``event`` is judged by, or why there is none. A policy change is
-    judged by the policy just before it: naming the version it creates would let anyone the
-    policy lists sign their own promotion to root."""
-    if target.kind == "policy" and event.policy_version != event.seq - 1:
-        return f"names policy v{event.policy_version}, but the policy before it is v{event.seq - 1}"
-    policy = ctx.policy_at(event.policy_version)
-    if policy is None or (target.kind != "policy" and policy.phase == "none"):
-        return f"names policy v{event.policy_version}, which does not exist"
-    return policy
-
-
-def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
+def _signatures(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
     """One finding per event whose signatures do not authorize it (all its problems in one line)."""
     target = record.scope
-    machine = machine_for(target.kind)
+    machine = machine_of(target)
     if target.kind != "policy" and scope("policy") in ctx.missing:
         return  # nothing can be judged without the policy; its SCOPE_DELETED says why
     for index, event in enumerate(record.events):
         where = f"{target.history_path}:{event.seq}"
-        policy = _named_policy(ctx, target, event)
+        policy = judging_policy(target, event, ctx.policy_at)
         if isinstance(policy, str):
             yield Finding(
                 where,
@@ -98,7 +96,7 @@ def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
                 hint="the event was forged or the policy log was truncated",
             )
             continue
-        if expired(policy, event.at) and not renews_expiry(target, event.type, event.data, event.at):
+        if not accepts(policy, target, event.type, event.data, event.at):
             yield Finding(
                 where,
                 "POLICY_EXPIRED",
@@ -118,60 +116,37 @@ def _signatures(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
             )
 
 
-def _replay(record: ScopeRecord) -> Iterable[Finding]:
+def _replay(record: ScopeRecord[Any]) -> Iterable[Finding]:
+    """Re-decide every event (``Machine.judge``); the first illegal one ends the replay."""
     target = record.scope
-    machine = machine_for(target.kind)
+    machine = machine_of(target)
     state = machine.initial(target)
     for event in record.events:
         where = f"{target.history_path}:{event.seq}"
-        row = machine.by_event.get(event.type)
-        if row is None:
-            record.broken = True
-            yield Finding(
-                where,
-                "REPLAY_ILLEGAL",
-                f"unknown event type {event.type!r}",
-                target.label,
-                hint="restore the log from git history",
-            )
-            return
         try:
-            decision = machine.decide(state, row.command, event.data)
+            state = machine.judge(state, event.type, event.data)
+        except InvariantError as exc:
+            record.broken = True
+            message = f"{event.type} would be refused: {exc.message}"
+            yield Finding(where, "REPLAY_ILLEGAL", message, target.label, exc.rule, hint="the log was edited by hand")
+            return
         except DocketError as exc:
             record.broken = True
-            yield Finding(
-                where,
-                "REPLAY_ILLEGAL",
-                f"{event.type} would be refused: {exc.message}",
-                target.label,
-                getattr(exc, "invariant", ""),
-                hint="the log was edited by hand",
-            )
+            yield Finding(where, "REPLAY_ILLEGAL", exc.message, target.label, hint=exc.hint)
             return
-        if (decision.type, decision.data) != (event.type, event.data):
-            record.broken = True
-            yield Finding(
-                where,
-                "REPLAY_ILLEGAL",
-                "event data is not what the command produces",
-                target.label,
-                hint="the log was edited by hand",
-            )
-            return
-        state = machine.evolve(state, event.type, event.data)
         record.states.append(state)
-        for name in machine.broken_invariants(state):
+        for rule in machine.broken(state):
             yield Finding(
                 where,
                 "INVARIANT_BROKEN",
-                f"state after seq {event.seq} breaks {name}",
+                f"state after seq {event.seq} breaks {rule.name}",
                 target.label,
-                name,
+                rule,
                 hint="the log was edited by hand; restore it from git history",
             )
 
 
-def _current(ctx: Context, record: ScopeRecord) -> Iterable[Finding]:
+def _current(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
     target = record.scope
     if record.broken:
         return  # the log's own finding says what is wrong; its fold proves nothing
@@ -209,7 +184,7 @@ def _missing_scopes(ctx: Context) -> Iterable[Finding]:
         yield ctx.deleted(target, f"{named_by} still names it")
 
 
-def check_log(ctx: Context, record: ScopeRecord) -> list[Finding]:
+def check_log(ctx: Context, record: ScopeRecord[Any]) -> list[Finding]:
     """Chain and replay of one scope's log (one finding per broken line). A log whose chain is
     broken is not replayed: its order and completeness are unknown, so replay would only
     report consequences."""
@@ -250,11 +225,11 @@ FORKED_SHARE = 0.7
 the others, every ``current.json`` and the ``CHECKS`` (balanced for a second process)."""
 
 
-def _signature_findings(ctx: Context, record: ScopeRecord) -> list[Finding]:
+def _signature_findings(ctx: Context, record: ScopeRecord[Any]) -> list[Finding]:
     return list(_signatures(ctx, record))
 
 
-def _cut(records: list[ScopeRecord], share: float) -> int:
+def _cut(records: list[ScopeRecord[Any]], share: float) -> int:
     """The index before which ``records`` hold ``share`` of all events."""
     goal, seen = share * sum(len(r.events) for r in records), 0
     for index, record in enumerate(records):
@@ -264,7 +239,7 @@ def _cut(records: list[ScopeRecord], share: float) -> int:
     return len(records)
 
 
-def _judge(ctx: Context, records: list[ScopeRecord]) -> list[Finding]:
+def _judge(ctx: Context, records: list[ScopeRecord[Any]]) -> list[Finding]:
     """Signatures (most of verify's time is their cryptography), every ``current.json``, then
     the ``CHECKS``. The first records' signatures go to ``ctx.runner``, meanwhile this process
     does the rest. None of these changes the context (they only read it: logs, tags and missing
@@ -301,9 +276,6 @@ def verify_snapshot(
 @gc_paused()
 def verify_context(ctx: Context) -> list[Finding]:
     """``verify_snapshot`` of a ``Context`` already built (PR mode keeps both contexts)."""
-    from gitdocket.verify import archetypes  # noqa: F401 - registers the kind-specific checks
-    from gitdocket.verify.tags import check_tags, start_tag_checks
-
     # Policy and archetypes first: other scopes' signatures are judged against their folds.
     ordered = [record for _, record in ctx.ordered()]
     records = [r for r in ordered if r.scope.kind in _FIRST]

@@ -18,6 +18,7 @@ import contextlib
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -26,6 +27,7 @@ from gitdocket.core.fields import SEMVER_RE
 from gitdocket.core.log import Event, iter_lines, parse_line
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, TrustError
+from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
 from gitdocket.verify.context import Context, Pending, RefView, ScopeRecord
 from gitdocket.verify.findings import Finding
 
@@ -37,7 +39,7 @@ RECORDING_EVENT: dict[str, str] = {"version": "version_frozen", "package": "pack
 _RESTORE = "restore the tag from a trusted clone (`git fetch --tags --force`), or delete it"
 
 
-def tag_name(target: Scope) -> str:
+def tag_name(target: Scope[Any]) -> str:
     archetype, version = target.keys
     return f"{archetype}/v{version}" if target.kind == "version" else f"packages/{archetype}/v{version}"
 
@@ -52,7 +54,7 @@ def _in_namespace(name: str) -> list[str] | None:
     return None
 
 
-def tag_scope(name: str) -> Scope | None:
+def tag_scope(name: str) -> Scope[Any] | None:
     """The scope a tag in gitdocket's namespaces marks; None for any other tag."""
     found = _in_namespace(name)
     if found is None:
@@ -110,7 +112,7 @@ class TagChecks:
     policies, so that a second process checks the signatures while this one replays the logs."""
 
     tags: list[tuple[str, str]]
-    targets: dict[str, Scope | None]
+    targets: dict[str, Scope[Any] | None]
     judged: list[str]
     pending: Pending[bool] | None
 
@@ -152,7 +154,7 @@ def _count(data: bytes | None) -> int:
     return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
-def _known_events(record: ScopeRecord | None, data: bytes | None) -> list[Event] | None:
+def _known_events(record: ScopeRecord[Any] | None, data: bytes | None) -> list[Event] | None:
     """The parsed events of the tagged log ``data`` when it is a whole-line prefix of the log
     verified at the head (the usual case): those bytes were parsed there already, and parsing
     the same bytes again would give the same events. None when it is not (a rewritten log, a
@@ -167,7 +169,9 @@ def _known_events(record: ScopeRecord | None, data: bytes | None) -> list[Event]
     return record.events[:count]
 
 
-def _recorded_here(refs: RefView, commit: str, target: Scope, record: ScopeRecord | None = None) -> list[bytes] | None:
+def _recorded_here(
+    refs: RefView, commit: str, target: Scope[Any], record: ScopeRecord[Any] | None = None
+) -> list[bytes] | None:
     """The scope's log up to the tagged event, when ``commit`` is the one that appended it (one
     commit may append more after it, e.g. ``gitdocket release`` freezes and packages at once)."""
     data = refs.tree_at(commit).read(target.history_path)
@@ -216,7 +220,7 @@ def _check_tag(
     refs: RefView,
     verdicts: tuple[dict[str, bool], Recorded],
     tag: tuple[str, str],
-    target: Scope,
+    target: Scope[Any],
 ) -> Iterable[Finding]:
     name, commit = tag
     signed, recorded = verdicts
@@ -251,7 +255,7 @@ def _check_tag(
             "HISTORY_REWRITTEN",
             f"does not extend the log its signed tag {name} recorded",
             target.label,
-            "HISTORY_PRESERVED",
+            HISTORY_PRESERVED,
             f"logs are append-only; restore the lines from {commit[:12]}",
         )
 
@@ -264,7 +268,7 @@ def check_tags(ctx: Context, started: TagChecks | None = None) -> Iterable[Findi
     started = started if started is not None else start_tag_checks(ctx)
     if refs is None or started is None:
         return
-    seen: set[Scope] = set()
+    seen: set[Scope[Any]] = set()
     recorded = _where_recorded(ctx, refs, started)
     signed = started.signed()
     for name, commit in started.tags:

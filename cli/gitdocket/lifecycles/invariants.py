@@ -1,0 +1,71 @@
+"""The invariants that span scopes: the one table of rules no single lifecycle owns.
+
+Every invariant a refusal (``InvariantError``) or a finding (``Finding``) cites is an
+``Invariant`` object declared exactly once: a rule of one lifecycle in that lifecycle's module
+(listed in its ``Machine.invariants``), a rule that spans scopes here (``CROSS_SCOPE``).
+``lifecycles.INVARIANTS`` joins both and refuses, at import, two declarations of one name; a
+test checks that every declared invariant is cited somewhere and nothing undeclared is. The
+site's guarantees page and the docs are drawn from these objects. Pure.
+"""
+
+from __future__ import annotations
+
+from gitdocket.errors import Invariant
+
+__all__ = [
+    "CROSS_SCOPE",
+    "HISTORY_PRESERVED",
+    "HISTORY_PRESERVED_ON_WITHDRAWAL",
+    "PACKAGE_REQUIRES_FROZEN_VERSION",
+    "THRESHOLD_REACHABLE",
+    "TRANSITION_NOT_ALLOWED",
+    "VERSIONS_MONOTONIC",
+    "WITHDRAWAL_BLOCKS_FUTURE",
+]
+
+TRANSITION_NOT_ALLOWED = Invariant(
+    "TRANSITION_NOT_ALLOWED",
+    "structural",
+    "a command is accepted only in the phases its transition row lists",
+)
+HISTORY_PRESERVED = Invariant(
+    "HISTORY_PRESERVED",
+    "structural",
+    "logs are append-only: no line is ever edited, reordered or removed, in any scope",
+)
+PACKAGE_REQUIRES_FROZEN_VERSION = Invariant(
+    "PACKAGE_REQUIRES_FROZEN_VERSION",
+    "structural",
+    "a package may reference only a frozen version, with the frozen snapshot's content",
+)
+VERSIONS_MONOTONIC = Invariant(
+    "VERSIONS_MONOTONIC",
+    "structural",
+    "a new version of an archetype is newer than every version it already has",
+)
+WITHDRAWAL_BLOCKS_FUTURE = Invariant(
+    "WITHDRAWAL_BLOCKS_FUTURE",
+    "structural",
+    "after a package is withdrawn nothing new relies on it: no install, upgrade, run-eligible note or bundle",
+)
+HISTORY_PRESERVED_ON_WITHDRAWAL = Invariant(
+    "HISTORY_PRESERVED_ON_WITHDRAWAL",
+    "structural",
+    "withdrawal and removal are future-only: the manifest and every install's history stay (INV-18)",
+)
+THRESHOLD_REACHABLE = Invariant(
+    "THRESHOLD_REACHABLE",
+    "structural",
+    "no role, and no archetype's owners, needs more signatures than it has members",
+)
+
+CROSS_SCOPE: tuple[Invariant, ...] = (
+    TRANSITION_NOT_ALLOWED,
+    HISTORY_PRESERVED,
+    PACKAGE_REQUIRES_FROZEN_VERSION,
+    VERSIONS_MONOTONIC,
+    WITHDRAWAL_BLOCKS_FUTURE,
+    HISTORY_PRESERVED_ON_WITHDRAWAL,
+    THRESHOLD_REACHABLE,
+)
+"""Rules that more than one lifecycle (or no lifecycle alone) relies on."""

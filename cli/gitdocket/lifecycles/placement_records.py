@@ -1,0 +1,142 @@
+"""The placement lifecycle's records: the state a placement folds to, the pin it holds, what the
+writer saw of the package log (``PackageRef``), and the data each of its commands carries. The
+rules over them (the table, guards and invariants) are in ``placement``. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field
+
+from gitdocket.core.fields import Digest, GitOid, Name, Semver
+from gitdocket.core.model import OptionalReasonData, Record
+
+__all__ = [
+    "CONFIG_KEY",
+    "INSTALL_PHASES",
+    "METHOD_SURFACE",
+    "AdmitData",
+    "AdmitReplacementData",
+    "AutoUpgradeData",
+    "EditData",
+    "OptionalReasonData",
+    "PackageData",
+    "PackageRef",
+    "Pin",
+    "PlacementState",
+    "ReplacementData",
+    "RequestData",
+    "UpgradeData",
+    "method_surface_key",
+]
+
+Phase = Literal["none", "install_requested", "installed", "disabled", "removed", "denied"]
+INSTALL_PHASES = ("installed", "disabled")
+"""Phases in which the placement holds an install (the seed's ``installed`` flag)."""
+
+METHOD_SURFACE = frozenset(
+    {"model", "skills", "tools", "instructions", "method", "agent_config", "agent-config", "agent-config.json"}
+)
+"""Config keys that name the method's defining fields: a placement may never set them (INV-24)."""
+CONFIG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,62}$")
+
+
+def method_surface_key(key: str) -> bool:
+    """True when a config key would write the method (a method field or a path)."""
+    return key.lower() in METHOD_SURFACE or "/" in key or key.startswith(".")
+
+
+class Pin(Record):
+    """One frozen, published version, as the placement pins it."""
+
+    archetype: Name
+    version: Semver
+    content_hash: Digest
+    method_tree: GitOid
+
+
+class PackageRef(Record):
+    """What the writer saw of the package log: line ``seq``, its hash, the phase after it."""
+
+    seq: int = Field(ge=1)
+    head: Digest
+    phase: Literal["draft", "published", "withdrawn"]
+
+
+class PlacementState(Record):
+    phase: Phase = "none"
+    project: str = ""
+    name: str = ""
+    pin: Pin | None = None
+    published: bool = False
+    target_admitted: bool = False
+    installed: bool = False
+    ever_installed: bool = False
+    run_noted: bool = False
+    replacement: Pin | None = None
+    replacement_published: bool = False
+    replacement_target_admitted: bool = False
+    superseded: tuple[Pin, ...] = ()
+    config: dict[str, Any] = Field(default_factory=dict)
+    context: str = ""
+    notes: str = ""
+    auto_upgrade: bool = False
+    reason: str | None = None
+
+    @property
+    def install_ready(self) -> bool:
+        return self.published and self.target_admitted
+
+    @property
+    def replacement_ready(self) -> bool:
+        return self.replacement_published and self.replacement_target_admitted
+
+
+class RequestData(Record):
+    archetype: Name
+    version: Semver
+    content_hash: Digest
+    method_tree: GitOid
+    package: PackageRef
+
+    def pin(self) -> Pin:
+        return Pin(
+            archetype=self.archetype, version=self.version, content_hash=self.content_hash, method_tree=self.method_tree
+        )
+
+
+class ReplacementData(RequestData):
+    """A replacement offered by the archetype's owners (same fields as a request)."""
+
+
+class AdmitData(Record):
+    content_hash: Digest
+
+
+class AdmitReplacementData(Record):
+    version: Semver
+    content_hash: Digest
+
+
+class PackageData(Record):
+    package: PackageRef
+
+
+class UpgradeData(Record):
+    version: Semver
+    package: PackageRef
+
+
+class AutoUpgradeData(UpgradeData):
+    archetype: Name
+
+
+class EditData(Record):
+    """A patch: ``None`` leaves a field as it is. There is no field for the method (INV-24)."""
+
+    config: dict[str, Any] | None = None
+    context: str | None = None
+    notes: str | None = None
+    auto_upgrade: bool | None = None

@@ -1,0 +1,76 @@
+"""Verification of one environment's chain, the way a runtime checks it before it resolves a
+deployment (``gitdocket deployments resolve``): the snapshot checks over a view of the tree that
+shows only that environment, the environments it received bundles from, those bundles, the
+policy that signed them and ``registry.yaml``. Pure: reads a ``TreeView``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from gitdocket.core.canonical import loads_strict
+from gitdocket.core.documents import Parser
+from gitdocket.core.tree import EntryKind, TreeView
+from gitdocket.errors import DocketError
+from gitdocket.verify.findings import Finding
+from gitdocket.verify.snapshot import verify_snapshot
+
+__all__ = ["verify_environment"]
+
+
+class _Only:
+    """A ``TreeView`` that shows only ``prefixes`` of another (and the folders leading to them)."""
+
+    def __init__(self, tree: TreeView, prefixes: Iterable[str]) -> None:
+        self.tree = tree
+        self.commit = tree.commit
+        self.prefixes = tuple(prefixes)
+
+    def _inside(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self.prefixes)
+
+    def _visible(self, path: str) -> bool:
+        return path in ("", ".") or self._inside(path) or any(p.startswith(path + "/") for p in self.prefixes)
+
+    def read(self, path: str) -> bytes | None:
+        return self.tree.read(path) if self._inside(path) else None
+
+    def kind(self, path: str) -> EntryKind | None:
+        return self.tree.kind(path) if self._visible(path) else None
+
+    def listdir(self, path: str) -> list[str]:
+        if not self._visible(path):
+            return []
+        return [n for n in self.tree.listdir(path) if self._visible(f"{path}/{n}" if path else n)]
+
+    def tree_id(self, path: str) -> str | None:
+        return self.tree.tree_id(path) if self._inside(path) else None
+
+    def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
+        if self._inside(path):
+            yield from self.tree.walk(path)
+
+
+def verify_environment(tree: TreeView, environment: str, *, parse_yaml: Parser) -> list[Finding]:
+    """Every finding about ``environment``'s chain: its log, its releases and reports, the
+    environments it received bundles from, those bundles, and the policy that signed them."""
+    prefixes = {"registry/policy", "registry/registry.yaml", f"deployments/{environment}"}
+    pending, seen = [environment], set()
+    while pending:
+        env = pending.pop()
+        if env in seen:
+            continue
+        seen.add(env)
+        prefixes.add(f"deployments/{env}")
+        raw = tree.read(f"deployments/{env}/current.json")
+        try:
+            state = loads_strict(raw, env) if raw else {}
+        except DocketError:
+            continue
+        prefixes.update(f"bundles/{b}" for b in state.get("releases", {}) if isinstance(b, str))
+        pending.extend(
+            str(r["source_environment"])
+            for r in state.get("releases", {}).values()
+            if isinstance(r, dict) and isinstance(r.get("source_environment"), str)
+        )
+    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml)
