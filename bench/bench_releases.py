@@ -86,7 +86,7 @@ def best_of(times: int, action: Callable[[], object]) -> float:
 
 def _registry(base: Path, key: Path) -> Path:
     repo = base / "registry.git"
-    gitdocket("init", repo, "--bare", "--identity", "bench", "--key", key)
+    gitdocket("init", repo, "--bare", "--identity", "bench", "--key", key, "--gate-preset", "agent-skills")
     gitdocket(
         "archetype",
         "new",

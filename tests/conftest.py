@@ -39,15 +39,25 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         search[level] = value
 
 
-@pytest.fixture
-def registry(tmp_path: Path) -> Registry:
-    """A fresh registry with a worktree, initialized by alice."""
+def _registry(tmp_path: Path, *extra: str) -> Registry:
     keys = tmp_path / "keys"
     keys.mkdir()
     alice = write_key(keys, "alice")
     path = tmp_path / "reg"
-    result = run_cli("init", path, "--identity", "alice", "--key", alice)
+    result = run_cli("init", path, "--identity", "alice", "--key", alice, *extra)
     assert result.code == 0, result.err
     reg = Registry(path, keys, alice)
     reg.principals["alice"] = alice
     return reg
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    """A fresh registry with a worktree, initialized by alice."""
+    return _registry(tmp_path)
+
+
+@pytest.fixture
+def seed_registry(tmp_path: Path) -> Registry:
+    """A fresh registry whose gate is seed 002's (``--gate-preset agent-skills``)."""
+    return _registry(tmp_path, "--gate-preset", "agent-skills")

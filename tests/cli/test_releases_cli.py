@@ -12,7 +12,6 @@ import pytest
 
 from gitdocket.commands import cli
 from gitdocket.demo.releases import run as demo_step
-from gitdocket.demo.releases import write_evidence
 from tests.support import Registry, run_cli, run_process, write_key
 
 COMMANDS = ("bundle", "gate", "promote", "rollback", "status", "history", "deployments")
@@ -82,7 +81,10 @@ def test_bad_input_is_one_clear_line(registry: Registry, args: tuple[str, ...]) 
 
 
 def test_gate_evaluate_writes_its_report_and_fails_on_no_go(registry: Registry, tmp_path: Path) -> None:
-    evidence = write_evidence(tmp_path / "evidence")
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for name in ("verify_report.json", "contracts_report.json", "bundle_verify.json"):
+        (evidence / name).write_text('{"ok": true}')
     out = tmp_path / "gate.json"
     data = registry.ok(
         "gate",
@@ -97,16 +99,24 @@ def test_gate_evaluate_writes_its_report_and_fails_on_no_go(registry: Registry, 
         "json",
     ).json()
     assert (data["decision"], data["contract"]) == ("go", "release_readiness_gate_v1")
+    assert data["inputs"]["gate_preset"] == "default"
     assert json.loads(out.read_text()) == data
-    (evidence / "smoke_report.json").write_text('{"failed": 3}')
+    (evidence / "contracts_report.json").write_text('{"ok": false}')
     result = registry.run("gate", "evaluate", "--evidence", evidence, "--fail-on-no-go")
     assert result.code == 1
-    assert (
-        result.err.splitlines()[0] == "error: release gate decision is no-go: smoke_report_failed_zero "
-        "failed (failed=3)"
-    )
+    assert result.err.splitlines()[0] == "error: release gate decision is no-go: contracts_check_ok failed (ok=False)"
     assert "- decision: no-go" in result.out
     assert registry.run("gate", "evaluate", "--evidence", evidence).code == 0
+
+
+def test_gate_evaluate_uses_the_environments_profile(registry: Registry, tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    data = registry.ok("gate", "evaluate", "--evidence", evidence, "--env", "staging", "--format", "json").json()
+    assert (data["inputs"]["policy_profile"], data["decision"]) == ("promotion", "no-go")
+    unknown = registry.run("gate", "evaluate", "--evidence", evidence, "--profile", "fast")
+    assert unknown.code == 1
+    assert unknown.err.splitlines()[0] == "error: unknown gate profile 'fast'"
 
 
 def test_status_as_a_real_process(registry: Registry) -> None:
@@ -139,7 +149,8 @@ class FakeDemo:
         return write_key(self.reg.keys, name)
 
 
-def test_the_demo_step_runs_end_to_end(registry: Registry, tmp_path: Path) -> None:
+def test_the_demo_step_runs_end_to_end(seed_registry: Registry, tmp_path: Path) -> None:
+    registry = seed_registry
     registry.add_archetype()
     registry.ok("version", "freeze", "support-triage", "1.0.0")
     registry.ok("package", "publish", "support-triage", "1.0.0")

@@ -89,7 +89,10 @@ def make_template(base: Path) -> Path:
         keys = base / "keys"
         keys.mkdir()
         alice = write_key(keys, "alice")
-        assert run_cli("init", base / "reg", "--identity", "alice", "--key", alice).code == 0
+        assert (
+            run_cli("init", base / "reg", "--identity", "alice", "--key", alice, "--gate-preset", "agent-skills").code
+            == 0
+        )
         reg = Registry(base / "reg", keys, alice, {"alice": alice})
         reg.add_archetype()
         reg.ok("version", "freeze", "support-triage", "1.0.0")

@@ -264,7 +264,10 @@ def test_a_foreign_bundle_is_refused(rel: Release, tmp_path: Path) -> None:
     keys = base / "keys"
     keys.mkdir()
     mallory = write_key(keys, "mallory")
-    assert run_cli("init", base / "reg", "--identity", "mallory", "--key", mallory).code == 0
+    assert (
+        run_cli("init", base / "reg", "--identity", "mallory", "--key", mallory, "--gate-preset", "agent-skills").code
+        == 0
+    )
     foreign = Registry(base / "reg", keys, mallory, {"mallory": mallory})
     before = foreign.refs()
     result = foreign.run("bundle", "import", tmp_path / "b.tar.gz", key="mallory")

@@ -21,7 +21,10 @@ def test_racing_promotions_keep_every_event(tmp_path: Path) -> None:
     keys.mkdir()
     alice = write_key(keys, "alice")
     bare = tmp_path / "registry.git"
-    assert run_cli("init", bare, "--bare", "--identity", "alice", "--key", alice).code == 0
+    assert (
+        run_cli("init", bare, "--bare", "--identity", "alice", "--key", alice, "--gate-preset", "agent-skills").code
+        == 0
+    )
     reg = Registry(bare, keys, alice, {"alice": alice})
     reg.add_archetype()
     reg.ok("version", "freeze", "support-triage", "1.0.0")

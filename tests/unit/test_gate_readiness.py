@@ -8,14 +8,15 @@ import pytest
 
 from gitdocket.core.canonical import render
 from gitdocket.demo.releases import readiness_report
-from gitdocket.lifecycles.gate import EVIDENCE_FILES, PROFILES, REQUIRED_JOBS, Evidence, evaluate_gate
+from gitdocket.lifecycles.gate import Evidence, evaluate_gate
+from gitdocket.lifecycles.gate_presets import AGENT_SKILLS, AGENT_SKILLS_JOBS
 
 NOW = "2026-01-01T00:00:00Z"
 
 
 def good() -> dict[str, dict[str, Any]]:
     return {
-        "job_results.json": {job: {"result": "success"} for job in REQUIRED_JOBS},
+        "job_results.json": {job: {"result": "success"} for job in AGENT_SKILLS_JOBS},
         "smoke_report.json": {"failed": 0},
         "runtime_coverage.json": {"coverage_ratio": 1.0},
         "skill_executability.json": {"executability_ratio": 1},
@@ -42,7 +43,7 @@ def docs(**changes: Any) -> dict[str, Evidence]:
 
 
 def gate(profile: str = "strict", exceptions: Evidence | None = None, **changes: Any) -> Any:
-    return evaluate_gate(docs(**changes), profile, NOW, exceptions)
+    return evaluate_gate(docs(**changes), AGENT_SKILLS, profile, NOW, exceptions)
 
 
 def failing(report: Any) -> dict[str, str]:
@@ -57,7 +58,7 @@ def test_all_good_is_go() -> None:
         "release_readiness_gate_v1",
     )
     assert report.summary.failed == 0 and report.summary.total == len(report.checks)
-    assert [c.check_id for c in report.checks][:8] == [f"job_result:{j}" for j in REQUIRED_JOBS]
+    assert [c.check_id for c in report.checks][:8] == [f"job_result:{j}" for j in AGENT_SKILLS_JOBS]
 
 
 @pytest.mark.parametrize(
@@ -212,7 +213,7 @@ def test_an_unreadable_exceptions_file_is_a_high_failure() -> None:
 
 
 def test_missing_evidence_is_reported_not_raised() -> None:
-    report = evaluate_gate({}, "strict", NOW)
+    report = evaluate_gate({}, AGENT_SKILLS, "strict", NOW)
     assert report.decision == "no-go"
     assert "smoke_report_present" in failing(report)
 
@@ -231,25 +232,14 @@ def test_evidence_parsing(raw: bytes | None, error: str) -> None:
     assert doc.data is None and (doc.error or "").startswith(error)
 
 
-def test_profiles_carry_the_origin_keys() -> None:
-    keys = {
-        "allow_trend_unverified",
-        "allow_missing_runtime_executive_summary",
-        "max_high_failures",
-        "max_medium_failures",
-        "durability_advanced_min_expected_scenarios",
-        "durability_advanced_min_expected_tests",
-        "dx_allowed_slo_statuses",
-        "trend_allowed_slo_statuses",
-        "required_jobs",
-    }
-    for profile in PROFILES.values():
-        assert set(profile.model_dump()) == keys
-    assert PROFILES["promotion"].required_jobs == ()
-    assert PROFILES["transitional"].max_medium_failures == 2
+def test_the_agent_skills_profiles_are_the_origins() -> None:
+    profiles = AGENT_SKILLS.profiles
+    assert profiles["promotion"].skip == ("job_result:*",)
+    assert (profiles["transitional"].max_medium_failures, profiles["strict"].max_medium_failures) == (2, 0)
+    assert "trend_slo_status" not in profiles["strict"].accept
 
 
 def test_the_report_is_deterministic_and_self_consistent() -> None:
     first, second = gate(), gate()
     assert render(first.model_dump(mode="json")) == render(second.model_dump(mode="json"))
-    assert set(EVIDENCE_FILES) == set(good())
+    assert set(AGENT_SKILLS.files()) == set(good())

@@ -11,9 +11,11 @@ from gitdocket.commands.output import common, emit
 from gitdocket.core.canonical import render
 from gitdocket.core.documents import GateReport
 from gitdocket.core.fields import format_time
-from gitdocket.errors import DocketError, InputError
-from gitdocket.lifecycles.gate import EVIDENCE_FILES, PROFILES, Evidence, evaluate_gate
-from gitdocket.ops.session import clock_now
+from gitdocket.errors import DocketError, InputError, NotFoundError
+from gitdocket.lifecycles.gate import Evidence, GateRules, evaluate_gate
+from gitdocket.lifecycles.gate_presets import gate_rules
+from gitdocket.ops.documents import registry_config
+from gitdocket.ops.session import Session, clock_now
 
 __all__ = ["gate"]
 
@@ -47,21 +49,50 @@ def _print_gate(report: GateReport, output: Path | None) -> None:
             click.echo(f"  [{check.severity}] {check.check_id}: {check.detail}")
 
 
+def _rules_and_profile(repo: Path, profile: str | None, environment: str | None) -> tuple[GateRules, str]:
+    config = registry_config(Session(repo).snapshot())
+    rules = gate_rules(config.gate)
+    if environment is not None:
+        env = config.environment(environment)
+        if env is None:
+            known = ", ".join(e.name for e in config.environments)
+            raise NotFoundError(
+                f"unknown environment {environment!r}", f"environments in registry/registry.yaml: {known}"
+            )
+        profile = profile or env.gate_profile
+    chosen = profile or "strict"
+    rules.profile(chosen)
+    return rules, chosen
+
+
+def _read_all(folders: tuple[Path, ...], names: tuple[str, ...]) -> dict[str, Evidence]:
+    """Each evidence file from the first folder that has it."""
+    for folder in folders:
+        if not folder.is_dir():
+            raise InputError(f"{folder}: not a folder", "pass --evidence DIR with the evidence files")
+    out: dict[str, Evidence] = {}
+    for name in names:
+        found = next((folder / name for folder in folders if (folder / name).exists()), None)
+        out[name] = _read_doc(found, name) if found is not None else Evidence.missing(name, str(folders[0]))
+    return out
+
+
 @gate.command("evaluate")
 @click.option(
     "--evidence",
-    "evidence_dir",
+    "evidence_dirs",
     required=True,
+    multiple=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help=f"Folder with the evidence files ({', '.join(EVIDENCE_FILES[:3])}, …).",
+    help="Folder with the evidence files the registry's gate reads (repeat: the first folder "
+    "holding a file wins). registry.yaml's `gate` section names them.",
 )
 @click.option(
     "--profile",
-    type=click.Choice(sorted(PROFILES)),
-    default="strict",
-    show_default=True,
-    help="Gate profile: thresholds and waivers (the origin's release_gate_policy.json).",
+    help="Gate profile: failure budgets and waivers (registry.yaml `gate.profiles`; "
+    "default: the --env's gate_profile, else strict).",
 )
+@click.option("--env", "environment", help="Use this environment's gate_profile from registry.yaml.")
 @click.option(
     "--exceptions",
     "exceptions_file",
@@ -76,25 +107,25 @@ def _print_gate(report: GateReport, output: Path | None) -> None:
 )
 @common
 def gate_evaluate(
-    evidence_dir: Path,
-    profile: str,
+    evidence_dirs: tuple[Path, ...],
+    profile: str | None,
+    environment: str | None,
     exceptions_file: Path | None,
     fail_on_no_go: bool,
     output: Path | None,
     repo: Path,
     fmt: str,
 ) -> None:
-    """Decide go | conditional-go | no-go from the evidence in a folder."""
-    del repo  # the gate reads evidence files only; --repo is accepted like on every command
-    if not evidence_dir.is_dir():
-        raise InputError(f"{evidence_dir}: not a folder", "pass --evidence DIR with the evidence files")
-    docs = {name: _read_doc(evidence_dir / name, name) for name in EVIDENCE_FILES}
+    """Decide go | conditional-go | no-go from evidence files, with the checks and profiles of
+    the registry's gate (registry.yaml `gate`: a preset plus checks of your own)."""
+    rules, chosen = _rules_and_profile(repo, profile, environment)
+    docs = _read_all(evidence_dirs, rules.files())
     exceptions = _read_doc(exceptions_file, "exceptions") if exceptions_file is not None else None
     inputs = {
-        "evidence_dir": str(evidence_dir),
+        "evidence_dir": ", ".join(str(d) for d in evidence_dirs),
         "exceptions_file": str(exceptions_file) if exceptions_file else None,
     }
-    report = evaluate_gate(docs, profile, format_time(clock_now()), exceptions, inputs)
+    report = evaluate_gate(docs, rules, chosen, format_time(clock_now()), exceptions, inputs)
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_bytes(render(report.model_dump(mode="json")))

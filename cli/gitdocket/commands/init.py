@@ -9,6 +9,7 @@ import click
 from gitdocket.adapters.store import GitStore
 from gitdocket.commands.output import done, format_option, keys_option
 from gitdocket.errors import InputError, NotFoundError
+from gitdocket.lifecycles.gate_presets import PRESETS
 from gitdocket.ops.registry import initialize
 from gitdocket.ops.session import Session
 
@@ -23,10 +24,25 @@ __all__ = ["init"]
 )
 @click.option("--bare", is_flag=True, help="Create a bare repository (no worktree).")
 @click.option("--branch", default="main", show_default=True, help="Branch gitdocket writes to.")
+@click.option(
+    "--gate-preset",
+    type=click.Choice(sorted(PRESETS)),
+    default="default",
+    show_default=True,
+    help="The readiness gate's checks: `default` (the evidence the installed workflows produce), "
+    "`agent-skills` (seed 002's set) or `none` (your own, in registry.yaml).",
+)
 @keys_option
 @format_option
 def init(
-    path: Path, name: str | None, principal: str, bare: bool, branch: str, keys: tuple[str, ...], fmt: str
+    path: Path,
+    name: str | None,
+    principal: str,
+    bare: bool,
+    branch: str,
+    gate_preset: str,
+    keys: tuple[str, ...],
+    fmt: str,
 ) -> None:
     """Create a registry in PATH: the trust policy with you as root, and the skeleton.
 
@@ -51,7 +67,7 @@ def init(
     signers = session.signers()
     result, _ = session.write(
         f"docket: init registry {registry_name}",
-        lambda tx: initialize(tx, registry_name, principal, signers[0]),
+        lambda tx: initialize(tx, registry_name, principal, signers[0], gate_preset),
         bootstrap_principal=principal,
     )
     done(

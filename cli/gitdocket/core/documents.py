@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from gitdocket.core.fields import BundleId, Digest, GitOid, Name, Sha256Hex, Timestamp
 from gitdocket.core.model import Record, validate
@@ -34,7 +34,11 @@ __all__ = [
     "BundleManifest",
     "DevToStaging",
     "EnvironmentConfig",
+    "Expect",
     "GateCheck",
+    "GateCheckSpec",
+    "GateConfig",
+    "GateProfileSpec",
     "GateReport",
     "GateSummary",
     "GitMeta",
@@ -89,8 +93,79 @@ class ArchetypeDoc(Record):
 class EnvironmentConfig(Record):
     name: Name
     sources: tuple[str | None, ...] = ()
-    gate_profile: Literal["strict", "transitional", "promotion"] | None = None
+    gate_profile: Name | None = None
+    """The gate profile `gate evaluate --env` uses for this environment (one of ``gate.profiles``)."""
     require_gate: bool = False
+
+
+class Expect(Record):
+    """What one field of an evidence document must hold: exactly one of the conditions."""
+
+    equals: StrictBool | StrictInt | StrictStr | None = None
+    """The same JSON value and type (``0`` is not ``false`` and not ``"0"``)."""
+    one_of: tuple[str, ...] | None = None
+    """A string equal to one of these, ignoring case and surrounding spaces."""
+    none_of: tuple[str, ...] | None = None
+    """Anything but one of these strings (ignoring case); a missing field passes."""
+    at_least: float | None = None
+    """A number (not a boolean) at least this big."""
+    is_pass: Literal[True] | None = None
+    """A status word that means passed: pass, passed, ok or success (ignoring case)."""
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Expect:
+        if sum(v is not None for v in self.model_dump().values()) != 1:
+            raise ValueError("give exactly one of equals, one_of, none_of, at_least, is_pass")
+        return self
+
+
+class GateCheckSpec(Record):
+    """One check of the readiness gate: a file in the evidence folder and what it must say."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
+    file: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    """The evidence file's name (``.json``; ``.xml`` is read as JUnit: tests, failures, errors, skipped)."""
+    expect: dict[str, Expect] = Field(default_factory=dict)
+    """Field (dotted path) → what it must hold; every one must hold for the check to pass."""
+    conforms: Literal["policy_promotion_readiness_v1", "release_readiness_gate_v1"] | None = None
+    """The whole document must validate against this contract."""
+    severity: Literal["high", "medium"] = "high"
+    missing_id: str | None = None
+    """The check id reported when the file is missing or unreadable (default: ``id``)."""
+    when_missing: Literal["fail", "skip"] = "fail"
+    """``skip``: an absent file is not a failure (e.g. JUnit results when there are no tests);
+    a present file that cannot be read still fails."""
+
+    @model_validator(mode="after")
+    def _checks_something(self) -> GateCheckSpec:
+        if not self.expect and self.conforms is None:
+            raise ValueError(f"check {self.id} needs expect or conforms")
+        return self
+
+
+class GateProfileSpec(Record):
+    """A gate profile: how many failures each severity may have, and what it relaxes."""
+
+    max_high_failures: int = Field(default=0, ge=0)
+    max_medium_failures: int = Field(default=0, ge=0)
+    skip: tuple[str, ...] = ()
+    """Check ids this profile does not run (``prefix*`` matches every id with that prefix)."""
+    accept: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Check id → further values accepted as a pass of ``medium`` severity (a waiver)."""
+
+
+class GateConfig(Record):
+    """The ``gate`` section of ``registry.yaml``: a preset, plus checks and profiles of your own.
+
+    ``checks`` are added to the preset's; a profile named like one of the preset's replaces it.
+    ``preset: none`` starts from nothing."""
+
+    preset: Literal["default", "agent-skills", "none"] = "default"
+    checks: tuple[GateCheckSpec, ...] = ()
+    profiles: dict[Name, GateProfileSpec] = Field(default_factory=dict)
+    promotion_readiness: bool | None = None
+    """Whether a gated promotion also needs ``policy_promotion_readiness_v1`` evidence
+    (default: the preset's — only ``agent-skills`` does)."""
 
 
 class BundleConfig(Record):
@@ -118,6 +193,7 @@ class RegistryConfig(Record):
     name: str = Field(min_length=1)
     environments: tuple[EnvironmentConfig, ...] = Field(default_factory=_default_envs)
     bundle: BundleConfig = Field(default_factory=BundleConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)
     retention: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")

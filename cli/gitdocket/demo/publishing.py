@@ -51,7 +51,19 @@ def _registry(demo: Demo) -> None:
         "She creates the registry: a git repository whose trust policy names her as root, "
         "author, builder and promoter. The policy is itself a signed log."
     )
-    demo.gitdocket("init", demo.registry, "--name", demo.registry.name, "--identity", "alice", "--key", alice, key=None)
+    demo.gitdocket(
+        "init",
+        demo.registry,
+        "--name",
+        demo.registry.name,
+        "--identity",
+        "alice",
+        "--key",
+        alice,
+        "--gate-preset",
+        "agent-skills",
+        key=None,
+    )
     demo.run("policy", "show")
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from gitdocket.core.canonical import render
-from gitdocket.lifecycles.gate import REQUIRED_JOBS, Evidence, evaluate_gate
+from gitdocket.lifecycles.gate import Evidence, evaluate_gate
+from gitdocket.lifecycles.gate_presets import AGENT_SKILLS, AGENT_SKILLS_JOBS
 
 __all__ = ["DemoLike", "readiness_report", "run", "write_evidence"]
 
@@ -72,7 +73,7 @@ def readiness_report(ready: bool = True) -> dict[str, Any]:
 
 def _sample_docs(ready: bool) -> dict[str, Any]:
     return {
-        "job_results.json": {job: {"result": "success"} for job in REQUIRED_JOBS},
+        "job_results.json": {job: {"result": "success"} for job in AGENT_SKILLS_JOBS},
         "smoke_report.json": {"status": "passed", "passed": 42, "failed": 0},
         "runtime_coverage.json": {"coverage_ratio": 1.0},
         "skill_executability.json": {"executability_ratio": 1.0},
@@ -104,7 +105,7 @@ def write_evidence(folder: Path, ready: bool = True) -> Path:
     report of the ready set, as it was evaluated when the bundle was built."""
     docs = _sample_docs(ready)
     gate_inputs = {n: Evidence(n, d) for n, d in _sample_docs(True).items()}
-    gate = evaluate_gate(gate_inputs, "transitional", "2026-01-01T00:00:00Z")
+    gate = evaluate_gate(gate_inputs, AGENT_SKILLS, "transitional", "2026-01-01T00:00:00Z")
     docs["release_readiness_gate_report.json"] = gate.model_dump(mode="json")
     folder.mkdir(parents=True, exist_ok=True)
     for name, doc in docs.items():

@@ -1,103 +1,56 @@
 """The release readiness gate (``release_readiness_gate_v1``, seed 002): evidence in, a decision
 out — ``go``, ``conditional-go`` or ``no-go``.
 
-Every check has a severity. Approved exceptions that have not expired downgrade a failing
+What the gate checks is configuration: the ``gate`` section of ``registry.yaml`` names a preset
+(``lifecycles.gate_presets``) and adds checks and profiles of its own (``GateRules``). Each check
+reads one evidence file and says what its fields must hold (``core.documents.GateCheckSpec``);
+a missing file fails the check (under its ``missing_id``) unless the check is ``when_missing:
+skip``. A JUnit XML file is read as ``{tests, failures, errors, skipped}`` summed over its suites.
+
+Every check has a severity. A profile skips checks and may accept further values as a pass of
+``medium`` severity (a waiver). Approved exceptions that have not expired downgrade a failing
 ``high`` check to ``medium``; expired or malformed ones become failing ``medium`` checks of their
 own. The decision: more ``high`` failures than the profile allows → no-go; more ``medium``
-failures than it allows → no-go; any ``medium`` failure → conditional-go; otherwise go. The
-profiles (``strict``, ``transitional``, ``promotion``) carry the origin's keys.
+failures than it allows → no-go; any ``medium`` failure → conditional-go; otherwise go.
 
-Pure: evidence arrives parsed (``Evidence``), the clock arrives as a string.
+Pure: evidence arrives as bytes or parsed (``Evidence``), the clock arrives as a string.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from xml.etree import ElementTree
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.documents import GateReport, PromotionReadiness
+from gitdocket.core.documents import (
+    Expect,
+    GateCheckSpec,
+    GateConfig,
+    GateProfileSpec,
+    GateReport,
+    PromotionReadiness,
+)
 from gitdocket.core.fields import format_time, parse_time
-from gitdocket.core.model import Record, first_error
-from gitdocket.errors import DocketError
+from gitdocket.core.model import first_error
+from gitdocket.errors import DocketError, NotFoundError
 
 __all__ = [
-    "EVIDENCE_FILES",
-    "PROFILES",
-    "REQUIRED_JOBS",
     "Evidence",
-    "GateProfile",
+    "GateRules",
     "evaluate_gate",
     "status_is_pass",
 ]
 
-REQUIRED_JOBS = (
-    "pin_drift_guard",
-    "smoke",
-    "contracts",
-    "registry_consistency",
-    "openapi_verification",
-    "runtime_canary",
-    "dx_metrics",
-    "ci_stability_trend",
-)
-
-EVIDENCE_FILES = (
-    "job_results.json",
-    "smoke_report.json",
-    "runtime_coverage.json",
-    "skill_executability.json",
-    "policy_bundle_lifecycle_report.json",
-    "policy_promotion_readiness_report.json",
-    "durability_advanced_report.json",
-    "policy_promotion_readiness_verify_report.json",
-    "runtime_governance_executive_summary.json",
-    "dx_metrics_slo_report.json",
-    "critical_ci_trend_slo_report.json",
-    "critical_ci_trend_report.json",
-)
-"""The files ``gate evaluate`` reads from its evidence folder (the origin's artifact names;
-``job_results.json`` is the workflow's ``needs`` object)."""
-
-
-class GateProfile(Record):
-    allow_trend_unverified: bool
-    allow_missing_runtime_executive_summary: bool
-    max_high_failures: int = Field(ge=0)
-    max_medium_failures: int = Field(ge=0)
-    durability_advanced_min_expected_scenarios: int = Field(default=3, ge=0)
-    durability_advanced_min_expected_tests: int = Field(default=14, ge=0)
-    dx_allowed_slo_statuses: tuple[str, ...] = ("pass", "passed")
-    trend_allowed_slo_statuses: tuple[str, ...] = ("pass", "passed")
-    required_jobs: tuple[str, ...] = REQUIRED_JOBS
-
-
-PROFILES: dict[str, GateProfile] = {
-    "strict": GateProfile(
-        allow_trend_unverified=False,
-        allow_missing_runtime_executive_summary=False,
-        max_high_failures=0,
-        max_medium_failures=0,
-    ),
-    "transitional": GateProfile(
-        allow_trend_unverified=True,
-        allow_missing_runtime_executive_summary=False,
-        max_high_failures=0,
-        max_medium_failures=2,
-    ),
-    "promotion": GateProfile(
-        allow_trend_unverified=True,
-        allow_missing_runtime_executive_summary=False,
-        max_high_failures=0,
-        max_medium_failures=0,
-        required_jobs=(),
-    ),
+CONTRACT_MODELS: dict[str, type[BaseModel]] = {
+    "policy_promotion_readiness_v1": PromotionReadiness,
+    "release_readiness_gate_v1": GateReport,
 }
-"""The origin's ``.github/release_gate_policy.json`` profiles."""
+"""The contracts a check's ``conforms`` may name."""
 
 
 @dataclass(frozen=True)
@@ -115,9 +68,12 @@ class Evidence:
 
     @classmethod
     def parse(cls, name: str, raw: bytes | None, source: str) -> Evidence:
-        """Parse ``raw`` strictly; a missing, unparsable or non-object document keeps its error."""
+        """Parse ``raw`` strictly (JSON, or JUnit XML for a ``.xml`` name); a missing, unparsable
+        or non-object document keeps its error."""
         if raw is None:
             return cls.missing(name, source)
+        if name.endswith(".xml"):
+            return _junit(name, raw, source)
         try:
             data = loads_strict(raw, name)
         except DocketError as exc:
@@ -127,12 +83,95 @@ class Evidence:
         return cls(name, data, None, source)
 
 
+def _junit(name: str, raw: bytes, source: str) -> Evidence:
+    """JUnit XML (``<testsuites>`` or one ``<testsuite>``) as its summed counts."""
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:  # no entity expansion from CI's files
+        return Evidence(name, None, "invalid_xml: a DOCTYPE is not allowed", source)
+    try:
+        root = ElementTree.fromstring(raw)  # noqa: S314 - bounded size, no DOCTYPE (checked above)
+    except ElementTree.ParseError as exc:
+        return Evidence(name, None, f"invalid_xml: {exc}", source)
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    if root.tag not in ("testsuite", "testsuites"):
+        return Evidence(name, None, "invalid_shape: not JUnit XML", source)
+    totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
+    for suite in suites:
+        for key in totals:
+            value = suite.get(key, "0")
+            if not value.isdigit():
+                return Evidence(name, None, f"invalid_shape: {key}={value!r}", source)
+            totals[key] += int(value)
+    return Evidence(name, totals, None, source)
+
+
+@dataclass(frozen=True)
+class GateRules:
+    """What the gate checks, resolved from a preset and the registry's own additions."""
+
+    checks: tuple[GateCheckSpec, ...]
+    profiles: Mapping[str, GateProfileSpec]
+    promotion_readiness: bool = False
+    preset: str = "none"
+    required_evidence: tuple[str, ...] = field(default=())
+
+    def files(self) -> tuple[str, ...]:
+        """Every evidence file a check reads, in check order."""
+        return tuple(dict.fromkeys(check.file for check in self.checks))
+
+    def profile(self, name: str) -> GateProfileSpec:
+        if name not in self.profiles:
+            raise NotFoundError(
+                f"unknown gate profile {name!r}",
+                f"profiles of this registry's gate: {', '.join(sorted(self.profiles))} "
+                "(registry/registry.yaml, gate.profiles)",
+            )
+        return self.profiles[name]
+
+    def extended(self, config: GateConfig) -> GateRules:
+        """These rules plus the registry's own checks and profiles."""
+        ids = {c.id for c in self.checks}
+        clash = next((c.id for c in config.checks if c.id in ids), None)
+        if clash is not None:
+            raise DocketError(
+                f"gate check {clash!r} is defined twice",
+                f"rename it in registry/registry.yaml, or use `preset: none` to replace the {self.preset} preset",
+            )
+        readiness = self.promotion_readiness if config.promotion_readiness is None else config.promotion_readiness
+        return GateRules(
+            checks=self.checks + config.checks,
+            profiles={**self.profiles, **config.profiles},
+            promotion_readiness=readiness,
+            preset=config.preset,
+            required_evidence=self.required_evidence,
+        )
+
+
 def status_is_pass(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in {"pass", "passed", "ok", "success"}
 
 
-def _ratio(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else -1.0
+def _lookup(data: Mapping[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _words(values: tuple[str, ...]) -> set[str]:
+    return {v.strip().lower() for v in values}
+
+
+def _holds(expect: Expect, value: Any) -> bool:
+    """Whether ``value`` satisfies ``expect`` (exactly one condition is set)."""
+    if expect.is_pass:
+        return status_is_pass(value)
+    if expect.at_least is not None:
+        return isinstance(value, int | float) and not isinstance(value, bool) and value >= expect.at_least
+    if expect.one_of is not None:
+        return isinstance(value, str) and value.strip().lower() in _words(expect.one_of)
+    if expect.none_of is not None:
+        return str(value).strip().lower() not in _words(expect.none_of)
+    return type(value) is type(expect.equals) and value == expect.equals
 
 
 class _Checks:
@@ -142,11 +181,42 @@ class _Checks:
     def add(self, check_id: str, passed: bool, detail: str, severity: str = "high") -> None:
         self.items.append({"check_id": check_id, "passed": bool(passed), "severity": severity, "detail": detail})
 
-    def report(self, doc: Evidence, present_id: str, check: Callable[[dict[str, Any]], None]) -> None:
-        if doc.data is None:
-            self.add(present_id, False, doc.error or "missing")
-        else:
-            check(doc.data)
+    def has(self, check_id: str) -> bool:
+        return any(item["check_id"] == check_id for item in self.items)
+
+
+def _conforms(contract: str, data: dict[str, Any]) -> tuple[bool, str]:
+    try:
+        CONTRACT_MODELS[contract].model_validate(data)
+    except ValidationError as exc:
+        return False, f"contract={data.get('contract')}; error={first_error(exc)}"
+    return True, f"contract={contract}"
+
+
+def _run(check: GateCheckSpec, doc: Evidence, profile: GateProfileSpec, checks: _Checks) -> None:
+    if doc.data is None:
+        missing = check.missing_id or check.id
+        absent = doc.error == "missing"  # present but unreadable fails even a skippable check
+        if not (absent and check.when_missing == "skip") and not checks.has(missing):
+            checks.add(missing, False, doc.error or "missing", check.severity)
+        return
+    if check.conforms is not None:
+        passed, detail = _conforms(check.conforms, doc.data)
+        checks.add(check.id, passed, detail, check.severity)
+        return
+    values = {name: _lookup(doc.data, name) for name in check.expect}
+    passed = all(_holds(expect, values[name]) for name, expect in check.expect.items())
+    detail = "; ".join(f"{name}={value}" for name, value in values.items())
+    accepted = _words(profile.accept.get(check.id, ()))
+    waived = not passed and all(
+        _holds(expect, values[name]) or str(values[name]).strip().lower() in accepted
+        for name, expect in check.expect.items()
+    )
+    checks.add(check.id, passed or (waived and bool(accepted)), detail, "medium" if waived else check.severity)
+
+
+def _skipped(check_id: str, profile: GateProfileSpec) -> bool:
+    return any(check_id.startswith(p[:-1]) if p.endswith("*") else check_id == p for p in profile.skip)
 
 
 def _parse_time(value: str) -> datetime | None:
@@ -206,164 +276,7 @@ def _exceptions(doc: Evidence | None, now: str, checks: _Checks) -> dict[str, di
     return active
 
 
-def _jobs(docs: Mapping[str, Evidence], profile: GateProfile, checks: _Checks) -> None:
-    if not profile.required_jobs:
-        return
-    doc = docs["job_results.json"]
-    for job in profile.required_jobs:
-        item = doc.data.get(job) if doc.data is not None else None
-        result = item.get("result") if isinstance(item, dict) else None
-        checks.add(f"job_result:{job}", result == "success", f"result={result}")
-
-
-def _status_check(docs: Mapping[str, Evidence], checks: _Checks, name: str, present: str, check: str) -> None:
-    checks.report(
-        docs[name],
-        present,
-        lambda d: checks.add(check, status_is_pass(d.get("status")), f"status={d.get('status')}"),
-    )
-
-
-def _quality(docs: Mapping[str, Evidence], checks: _Checks) -> None:
-    checks.report(
-        docs["smoke_report.json"],
-        "smoke_report_present",
-        lambda d: checks.add(
-            "smoke_report_failed_zero",
-            type(d.get("failed")) is int and d.get("failed") == 0,
-            f"failed={d.get('failed')}",
-        ),
-    )
-    checks.report(
-        docs["runtime_coverage.json"],
-        "runtime_coverage_report_present",
-        lambda d: checks.add(
-            "runtime_coverage_ratio",
-            _ratio(d.get("coverage_ratio")) >= 1.0,
-            f"coverage_ratio={d.get('coverage_ratio')}",
-        ),
-    )
-    checks.report(
-        docs["skill_executability.json"],
-        "skill_executability_report_present",
-        lambda d: checks.add(
-            "skill_executability_ratio",
-            _ratio(d.get("executability_ratio")) >= 1.0,
-            f"executability_ratio={d.get('executability_ratio')}",
-        ),
-    )
-    _status_check(
-        docs,
-        checks,
-        "policy_bundle_lifecycle_report.json",
-        "policy_bundle_lifecycle_report_present",
-        "policy_bundle_lifecycle_status_passed",
-    )
-
-
-def _readiness(docs: Mapping[str, Evidence], profile: GateProfile, checks: _Checks) -> None:
-    def contract(data: dict[str, Any]) -> None:
-        try:
-            PromotionReadiness.model_validate(data)
-            checks.add("promotion_readiness_contract_valid", True, "contract=policy_promotion_readiness_v1")
-        except ValidationError as exc:
-            checks.add(
-                "promotion_readiness_contract_valid",
-                False,
-                f"contract={data.get('contract')}; error={first_error(exc)}",
-            )
-        checks.add(
-            "promotion_readiness_status_passed",
-            status_is_pass(data.get("status")),
-            f"status={data.get('status')}",
-        )
-
-    checks.report(
-        docs["policy_promotion_readiness_report.json"],
-        "promotion_readiness_report_present",
-        contract,
-    )
-
-    def durability(data: dict[str, Any]) -> None:
-        checks.add(
-            "durability_advanced_status_passed",
-            status_is_pass(data.get("status")),
-            f"status={data.get('status')}",
-        )
-        scenarios, tests = data.get("scenarios"), data.get("tests")
-        enough = (
-            type(scenarios) is int
-            and type(tests) is int
-            and scenarios >= profile.durability_advanced_min_expected_scenarios
-            and tests >= profile.durability_advanced_min_expected_tests
-        )
-        checks.add(
-            "durability_advanced_coverage",
-            enough,
-            f"scenarios={scenarios} (min {profile.durability_advanced_min_expected_scenarios}); "
-            f"tests={tests} (min {profile.durability_advanced_min_expected_tests})",
-        )
-
-    checks.report(docs["durability_advanced_report.json"], "durability_advanced_report_present", durability)
-    _status_check(
-        docs,
-        checks,
-        "policy_promotion_readiness_verify_report.json",
-        "promotion_verify_report_present",
-        "promotion_verify_status_passed",
-    )
-
-
-def _operations(docs: Mapping[str, Evidence], profile: GateProfile, checks: _Checks) -> None:
-    summary = docs["runtime_governance_executive_summary.json"]
-    if summary.data is None:
-        allowed = profile.allow_missing_runtime_executive_summary
-        checks.add(
-            "runtime_exec_summary_present",
-            allowed,
-            summary.error or "missing",
-            "medium" if allowed else "high",
-        )
-    else:
-        status = summary.data.get("status")
-        checks.add(
-            "runtime_exec_summary_not_failed",
-            str(status).strip().lower() != "failed",
-            f"status={status}",
-        )
-    allowed_dx = {s.lower() for s in profile.dx_allowed_slo_statuses}
-    checks.report(
-        docs["dx_metrics_slo_report.json"],
-        "dx_slo_report_present",
-        lambda d: checks.add(
-            "dx_slo_status_pass",
-            str(d.get("slo_status")).strip().lower() in allowed_dx,
-            f"slo_status={d.get('slo_status')}; allowed={sorted(allowed_dx)}",
-        ),
-    )
-    allowed_trend = {s.lower() for s in profile.trend_allowed_slo_statuses}
-
-    def trend(check_id: str, key: str, ok: set[str]) -> Callable[[dict[str, Any]], None]:
-        def run(data: dict[str, Any]) -> None:
-            value = str(data.get(key, "unknown")).strip().lower()
-            waived = profile.allow_trend_unverified and value == "unverified"
-            checks.add(check_id, value in ok or waived, f"{key}={value}", "medium" if waived else "high")
-
-        return run
-
-    checks.report(
-        docs["critical_ci_trend_slo_report.json"],
-        "trend_slo_report_present",
-        trend("trend_slo_status", "slo_status", allowed_trend),
-    )
-    checks.report(
-        docs["critical_ci_trend_report.json"],
-        "trend_report_present",
-        trend("trend_report_status", "status", {"passed"}),
-    )
-
-
-def _decide(items: list[dict[str, Any]], profile: GateProfile) -> str:
+def _decide(items: list[dict[str, Any]], profile: GateProfileSpec) -> str:
     high = sum(1 for c in items if not c["passed"] and c["severity"] == "high")
     medium = sum(1 for c in items if not c["passed"] and c["severity"] == "medium")
     if high > profile.max_high_failures or medium > profile.max_medium_failures:
@@ -371,24 +284,9 @@ def _decide(items: list[dict[str, Any]], profile: GateProfile) -> str:
     return "conditional-go" if medium else "go"
 
 
-def evaluate_gate(
-    docs: Mapping[str, Evidence],
-    profile_name: str,
-    now: str,
-    exceptions: Evidence | None = None,
-    inputs: Mapping[str, Any] | None = None,
-) -> GateReport:
-    """The gate report for ``docs`` (every name of ``EVIDENCE_FILES``; absent ones as missing)."""
-    profile = PROFILES[profile_name]
-    docs = {name: docs.get(name) or Evidence.missing(name) for name in EVIDENCE_FILES}
-    checks = _Checks()
-    active = _exceptions(exceptions, now, checks)
-    _jobs(docs, profile, checks)
-    _quality(docs, checks)
-    _readiness(docs, profile, checks)
-    _operations(docs, profile, checks)
+def _apply_exceptions(items: list[dict[str, Any]], active: dict[str, dict[str, str]]) -> list[dict[str, str]]:
     applied = []
-    for item in checks.items:
+    for item in items:
         exception = active.get(item["check_id"])
         if item["passed"] or exception is None:
             continue
@@ -398,6 +296,26 @@ def evaluate_gate(
             f"expires_at={exception['expires_at']} reason={exception['reason']}"
         )
         applied.append({"check_id": item["check_id"], **exception})
+    return applied
+
+
+def evaluate_gate(
+    docs: Mapping[str, Evidence],
+    rules: GateRules,
+    profile_name: str,
+    now: str,
+    exceptions: Evidence | None = None,
+    inputs: Mapping[str, Any] | None = None,
+) -> GateReport:
+    """The gate report for ``docs`` (by file name; absent ones count as missing) under ``rules``
+    and the named profile."""
+    profile = rules.profile(profile_name)
+    checks = _Checks()
+    active = _exceptions(exceptions, now, checks)
+    for check in rules.checks:
+        if not _skipped(check.id, profile):
+            _run(check, docs.get(check.file) or Evidence.missing(check.file), profile, checks)
+    applied = _apply_exceptions(checks.items, active)
     failed = [c for c in checks.items if not c["passed"]]
     decision = _decide(checks.items, profile)
     return GateReport.model_validate(
@@ -416,6 +334,7 @@ def evaluate_gate(
             "checks": checks.items,
             "inputs": {
                 **dict(inputs or {}),
+                "gate_preset": rules.preset,
                 "policy_profile": profile_name,
                 **profile.model_dump(mode="json"),
             },

@@ -4,8 +4,10 @@
 The checks, as the origin runs them: ``bundle_verify_ok`` (the evaluation stops here when it
 fails), ``environment_transition_allowed``, ``release_gate_contract_valid``,
 ``release_gate_allows_promotion``, ``promotion_readiness_contract_valid``,
-``promotion_readiness_status_passed``, ``promotion_readiness_allows_target_env`` and — only when a
-source environment is named — ``source_environment_has_same_bundle``. Docket validates the two
+``promotion_readiness_status_passed``, ``promotion_readiness_allows_target_env`` (the three
+readiness checks only when the registry's gate preset asks for promotion readiness, as
+``agent-skills`` does) and — only when a source environment is named —
+``source_environment_has_same_bundle``. Docket validates the two
 evidence documents against their full contracts (the origin only compared the ``contract``
 string), and a strict environment (``require_gate`` in ``registry.yaml``; staging and prod by
 default) needs ``go`` *and* ``passed``.
@@ -68,6 +70,8 @@ class GateInputs:
     readiness: Evidence
     source_bundle_id: str | None = None
     source_run: SourceRun | None = None
+    readiness_required: bool = True
+    """Whether checks 5–7 (promotion readiness) run: the gate preset says (only ``agent-skills``)."""
 
 
 def _gate(inputs: GateInputs, checks: list[PromotionCheck]) -> str | None:
@@ -156,7 +160,7 @@ def evaluate_promotion(inputs: GateInputs, generated_at: str) -> PromotionReport
             )
         )
         decision = _gate(inputs, checks)
-        status = _readiness(inputs, checks)
+        status = _readiness(inputs, checks) if inputs.readiness_required else None
         if source is not None:
             checks.append(
                 PromotionCheck(

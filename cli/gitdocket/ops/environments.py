@@ -31,6 +31,7 @@ from gitdocket.lifecycles.environment import (
     require_gate,
 )
 from gitdocket.lifecycles.gate import Evidence
+from gitdocket.lifecycles.gate_presets import gate_rules
 from gitdocket.lifecycles.promotion import (
     GATE_EVIDENCE,
     READINESS_EVIDENCE,
@@ -116,6 +117,7 @@ def _inputs(
     env: EnvironmentConfig,
     check: ReleaseCheck,
     pointer: Pointer,
+    readiness_required: bool,
 ) -> GateInputs:
     source = req.source_environment
     source_bundle = pointer(source).bundle_id if source is not None else None
@@ -132,6 +134,7 @@ def _inputs(
         readiness=_evidence(tree, req, READINESS_EVIDENCE),
         source_bundle_id=source_bundle,
         source_run=req.source_run,
+        readiness_required=readiness_required,
     )
 
 
@@ -160,6 +163,7 @@ def evaluate(tree: TreeView, req: PromoteRequest, at: str) -> PromotionReport:
             env,
             release_check(tree, req.bundle_id, config.bundle.required_evidence),
             partial(_state, tree),
+            gate_rules(config.gate).promotion_readiness,
         ),
         at,
     )
@@ -187,7 +191,8 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
     state = pointer(req.environment)
     report: PromotionReport | None = None
     if req.gated:
-        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer), format_time(tx.at))
+        readiness = gate_rules(config.gate).promotion_readiness
+        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer, readiness), format_time(tx.at))
         failed = first_failure(report)
         if failed is not None:
             raise InvariantError(
