@@ -12,9 +12,12 @@ import click
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
 from gitdocket.commands.output import common, emit, emit_table, writer
-from gitdocket.errors import InputError, InvariantError
+from gitdocket.core.canonical import loads_strict, render
+from gitdocket.core.documents import BundleManifest, SourceRun, parse_document
+from gitdocket.errors import InputError, InvariantError, StateError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
+from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE, MANIFEST
+from gitdocket.lifecycles.promotion import PREVIEW_WORKFLOW, provenance_problems
 from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import load_log
@@ -222,3 +225,91 @@ def bundle_list(repo: Path, fmt: str) -> None:
         "files": "files",
     }
     emit_table(fmt, "bundles", rows, columns)
+
+
+def _run_json(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot read ({exc.strerror})",
+            "save the run with `gh api repos/OWNER/REPO/actions/runs/RUN_ID > run.json`",
+        ) from exc
+    run = loads_strict(raw, str(path))
+    if not isinstance(run, dict) or "id" not in run:
+        raise InputError(
+            f"{path}: not a GitHub workflow run (no id)",
+            "save the run with `gh api repos/OWNER/REPO/actions/runs/RUN_ID > run.json`",
+        )
+    return run
+
+
+@bundle.command("provenance")
+@click.argument("spec", metavar="[BUNDLE]", required=False)
+@click.option(
+    "--run",
+    "run_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The source run as GitHub's API returns it (`gh api repos/OWNER/REPO/actions/runs/ID`).",
+)
+@click.option("--workflow", default=PREVIEW_WORKFLOW, show_default=True, help="The workflow that must have run.")
+@click.option("--label", default="pr-preview", show_default=True, help="The label the bundle must carry.")
+@click.option(
+    "--artifact-name",
+    default="release-preview-bundle",
+    show_default=True,
+    help="The artifact the bundle came in (recorded in the source file).",
+)
+@click.option("--target", "target_environment", help="The environment it is promoted to (recorded).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write release_bundle_promotion_source.json here, for `promote --source-run-json`.",
+)
+@common
+def bundle_provenance(
+    spec: str | None,
+    run_file: Path,
+    workflow: str,
+    label: str,
+    artifact_name: str,
+    target_environment: str | None,
+    output: Path | None,
+    repo: Path,
+    fmt: str,
+) -> None:
+    """Check that BUNDLE (an exported folder or .tar.gz) comes from a successful run of the
+    preview workflow: the run succeeded, ran that workflow, and the bundle carries the label and
+    was built from the run's head commit. Without BUNDLE, check the run only. Writes nothing
+    but --output."""
+    run = _run_json(run_file)
+    manifest: BundleManifest | None = None
+    bundle_id = None
+    if spec is not None:
+        with open_bundle(spec, Session(repo).snapshot()) as source:
+            manifest = parse_document(BundleManifest, source.read(MANIFEST), f"{spec}: {MANIFEST}", loads_strict)
+            bundle_id = source.bundle_id
+    problems = provenance_problems(run, manifest, workflow, label)
+    if problems:
+        raise StateError(
+            f"provenance check failed: {problems[0]}",
+            "dispatch with the id of the successful deployment-preview run that built this bundle, "
+            "and its release-preview-bundle artifact",
+        )
+    data = {
+        "source_run_id": run["id"],
+        "source_artifact_name": artifact_name,
+        "source_head_sha": run.get("head_sha"),
+        "source_head_branch": run.get("head_branch"),
+        "source_workflow_path": workflow,
+        "source_run_conclusion": run.get("conclusion"),
+        "bundle_path": spec,
+        "target_environment": target_environment,
+    }
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(render(SourceRun.model_validate(data).model_dump(mode="json")))
+    what = f"bundle {bundle_id}" if bundle_id else "the run"
+    text = f"Provenance OK: {what} (run {run['id']})"
+    emit(fmt, {"ok": True, "bundle_id": bundle_id, **data}, lambda: click.echo(text))

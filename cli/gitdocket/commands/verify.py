@@ -1,7 +1,9 @@
 """``gitdocket verify``: print every finding (text or JSON) and exit 1 when there is any.
 
 The JSON report is ``{ok, mode, commit, findings: [{code, path, scope, invariant, message,
-hint}]}`` with ``mode`` one of ``snapshot``, ``pr``, ``history`` and ``commit`` the verified head.
+hint}]}`` with ``mode`` one of ``snapshot``, ``pr``, ``history`` and ``commit`` the verified head
+(``--report FILE`` writes it as well as the text); ``--summary FILE`` appends it as Markdown (a
+GitHub job summary).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from gitdocket.ops.session import Session
 from gitdocket.verify import Finding, verify_snapshot
 from gitdocket.verify.findings import report_order
 from gitdocket.verify.pr import not_descendant, verify_history, verify_pr
+from gitdocket.verify.report import VerifyReport
 
 __all__ = ["verify"]
 
@@ -35,8 +38,28 @@ __all__ = ["verify"]
     metavar="COMMIT",
     help="History mode: PR mode for each first-parent step since COMMIT (the last one verified).",
 )
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON report (verify_report_v1) to this file, e.g. evidence/verify_report.json.",
+)
+@click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Append a Markdown summary to this file (in GitHub Actions: --summary "$GITHUB_STEP_SUMMARY").',
+)
 @common
-def verify(base: str | None, head: str | None, since: str | None, repo: Path, fmt: str) -> None:
+def verify(
+    base: str | None,
+    head: str | None,
+    since: str | None,
+    report_file: Path | None,
+    summary_file: Path | None,
+    repo: Path,
+    fmt: str,
+) -> None:
     """Prove every record is a legal, signed transition (snapshot, PR or history mode).
 
     Snapshot mode (default) checks every document, log, signature, current.json, frozen
@@ -66,7 +89,14 @@ def verify(base: str | None, head: str | None, since: str | None, repo: Path, fm
             "snapshot",
             "snapshot",
         )
-    _report(findings, mode, label, head_tree.commit, fmt)
+    report = VerifyReport.of(findings, mode, head_tree.commit)
+    if report_file is not None:
+        report_file.parent.mkdir(parents=True, exist_ok=True)
+        report_file.write_text(_json(report), encoding="utf-8")
+    if summary_file is not None:
+        with summary_file.open("a", encoding="utf-8") as out:
+            out.write(markdown(report, label))
+    _report(findings, report, label, fmt)
 
 
 def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
@@ -90,26 +120,46 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[
     return verify_history(chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml)
 
 
-def _report(findings: list[Finding], mode: str, label: str, commit: str | None, fmt: str) -> None:
+def _json(report: VerifyReport) -> str:
+    return json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    escaped = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "'")
+    return escaped.replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def markdown(report: VerifyReport, label: str) -> str:
+    """The report as a GitHub job summary: the verdict, then one table row per finding."""
+    where = (report.commit or "empty")[:12]
+    if report.ok:
+        verdict = "every record is a legal, signed transition"
+        return f"## gitdocket verify: OK\n\n{_cell(label)} at `{where}`: {verdict}.\n\n"
+    lines = [
+        f"## gitdocket verify: {len(report.findings)} finding(s)",
+        "",
+        f"{_cell(label)} at `{where}`.",
+        "",
+        "| code | path | what happened | rule | what to do |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {f.code} | {_cell(f.path)} | {_cell(f.message)} | {f.invariant} | {_cell(f.hint)} |"
+        for f in report.findings
+    ]
+    return "\n".join(lines) + "\n\n"
+
+
+def _report(findings: list[Finding], report: VerifyReport, label: str, fmt: str) -> None:
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "ok": not findings,
-                    "mode": mode,
-                    "commit": commit,
-                    "findings": [f.as_dict() for f in findings],
-                },
-                indent=2,
-                sort_keys=True,
-            )
-        )
+        click.echo(_json(report), nl=False)
     else:
         for finding in findings:
             click.echo(finding.line())
             if finding.hint:
                 click.echo(f"    hint: {finding.hint}")
-        where = (commit or "empty")[:12]
+        where = (report.commit or "empty")[:12]
         click.echo(f"verify ({label}) at {where}: " + (f"{len(findings)} finding(s)" if findings else "OK"))
     if findings:
         raise SystemExit(1)

@@ -17,11 +17,14 @@ Pure: the evidence and the other environment's pointer arrive as data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
 from gitdocket.core.documents import (
+    BundleManifest,
     GateReport,
     PromotionCheck,
     PromotionReadiness,
@@ -37,12 +40,14 @@ from gitdocket.lifecycles.gate import Evidence, status_is_pass
 
 __all__ = [
     "GATE_EVIDENCE",
+    "PREVIEW_WORKFLOW",
     "READINESS_EVIDENCE",
     "READINESS_RULES",
     "GateInputs",
     "evaluate_promotion",
     "first_failure",
     "promotion_chain",
+    "provenance_problems",
 ]
 
 GATE_EVIDENCE = "release_readiness_gate_report.json"
@@ -200,3 +205,36 @@ def promotion_chain(config: RegistryConfig, target: str) -> list[tuple[str, str 
         raise NotFoundError(f"unknown environment {target!r}", f"environments in registry.yaml: {', '.join(names)}")
     chain = names[: names.index(target) + 1]
     return [(env, chain[i - 1] if i else None) for i, env in enumerate(chain)]
+
+
+PREVIEW_WORKFLOW = ".github/workflows/deployment-preview.yml"
+"""The workflow that builds the ``pr-preview`` bundle a promotion takes (never a rebuild)."""
+
+
+def provenance_problems(
+    run: Mapping[str, Any], manifest: BundleManifest | None, workflow: str, label: str
+) -> list[str]:
+    """Why the GitHub run ``run`` (the API's workflow-run object) is not the successful preview
+    run that built the bundle of ``manifest`` (None: check the run only); [] when it is.
+
+    The preview workflow checks out the pull request's head commit (not GitHub's merge commit)
+    and builds from it, so the bundle's registry commit must be the run's ``head_sha``."""
+    run_id = run.get("id")
+    problems = []
+    if (run.get("status"), run.get("conclusion")) != ("completed", "success"):
+        problems.append(
+            f"run {run_id} is not a successful run (status={run.get('status')}, conclusion={run.get('conclusion')})"
+        )
+    path = str(run.get("path") or "").split("@", 1)[0]
+    if path != workflow:
+        problems.append(f"run {run_id} is a run of {path or 'an unknown workflow'}, not of {workflow}")
+    if manifest is None:
+        return problems
+    if manifest.bundle_label != label:
+        problems.append(f"bundle {manifest.bundle_id} has label {manifest.bundle_label}, not {label}")
+    commit = manifest.source.registry_git.commit
+    if commit != run.get("head_sha"):
+        problems.append(
+            f"bundle {manifest.bundle_id} was built from commit {commit}, not from the run's head {run.get('head_sha')}"
+        )
+    return problems
