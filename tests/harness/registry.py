@@ -1,0 +1,109 @@
+"""People and registries of the workflow harness: the Python the runners get, a registry made by
+``gitdocket init`` on the simulated GitHub, and a person who clones it, writes with gitdocket,
+pushes branches and opens pull requests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.harness.github import GitHub, PullRequest
+from tests.support import ROOT, write_key
+
+EXAMPLES = ROOT / "examples" / "archetypes"
+
+
+def harness_python(folder: Path) -> Path:
+    """The ``bin/`` of the Python that setup-python's stand-in puts on PATH, with gitdocket
+    installed, and ``../wheelhouse`` for pip's --find-links."""
+    (folder / "wheelhouse").mkdir(exist_ok=True)
+    return Path(sys.executable).parent
+
+
+@dataclass
+class Person:
+    """Someone with a clone of the registry and a signing key."""
+
+    name: str
+    github: GitHub
+    clone: Path
+    key: Path
+    keys: Path
+
+    def env(self) -> dict[str, str]:
+        return {
+            **self.github.base_env,
+            "PATH": os.pathsep.join([str(self.github.python_bin), self.github.base_env["PATH"]]),
+            "GITDOCKET_SIGNING_KEY": str(self.key),
+            "GIT_AUTHOR_NAME": self.name,
+            "GIT_AUTHOR_EMAIL": f"{self.name}@example.com",
+        }
+
+    def run(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(a) for a in args], cwd=self.clone, env=self.env(), capture_output=True, text=True, timeout=300, check=False
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(f"{' '.join(map(str, args))}: exit {done.returncode}\n{done.stdout}{done.stderr}")
+        return done
+
+    def gitdocket(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.run("gitdocket", *args, check=check)
+
+    def git(self, *args: str | Path) -> str:
+        return self.run("git", *args).stdout.strip()
+
+    def branch(self, name: str, start: str | None = None) -> None:
+        self.git("fetch", "-q", "origin")
+        self.git("switch", "-q", "-c", name, start or f"origin/{self.github.default_branch}")
+
+    def push(self, branch: str | None = None) -> None:
+        self.git("push", "-q", "origin", f"HEAD:refs/heads/{branch or self.git('branch', '--show-current')}")
+        self.git("push", "-q", "origin", "--tags")  # DEBUG until tags sync lands
+
+    def pull_request(self, title: str) -> PullRequest:
+        branch = self.git("branch", "--show-current")
+        self.push(branch)
+        return self.github.open_pr(branch, title)
+
+    def release(self, archetype: str, version: str, source: str = "support-triage") -> PullRequest:
+        """A release pull request: a new archetype from the examples, frozen and published."""
+        self.branch(f"release/{archetype}-{version}")
+        self.gitdocket("archetype", "new", archetype, "--from", EXAMPLES / source)
+        self.gitdocket("version", "freeze", archetype, version)
+        self.gitdocket("package", "publish", archetype, version)
+        return self.pull_request(f"Release {archetype} {version}")
+
+
+def make_registry(github: GitHub, tmp_path: Path) -> Person:
+    """``gitdocket init`` by alice (root), the CI identity added with roles builders and
+    promoters, pushed to origin as the default branch; the CI key becomes the signing secret."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    alice = Person("alice", github, tmp_path / "alice", write_key(keys, "alice"), keys)
+    ci_key = write_key(keys, "ci")
+    home = Path(github.base_env["HOME"])
+    (home / ".gitconfig").write_text("[user]\n\tname = alice\n\temail = alice@example.com\n")
+    subprocess.run(
+        ["gitdocket", "init", str(alice.clone), "--identity", "alice", "--name", "agents-registry"],
+        env=alice.env(),
+        check=True,
+        capture_output=True,
+    )
+    alice.gitdocket("policy", "add-identity", "ci", f"{ci_key}.pub")
+    for role in ("builders", "promoters"):
+        alice.gitdocket("policy", "grant", role, "ci")
+    pin = alice.clone / ".github" / "gitdocket-version"
+    if not pin.exists():
+        version = alice.run("python", "-c", "import gitdocket; print(gitdocket.__version__)").stdout.strip()
+        pin.write_text(version + "\n")
+        alice.git("add", ".github/gitdocket-version")
+        alice.git("commit", "-q", "-m", "Pin the gitdocket CI installs")
+    alice.git("remote", "add", "origin", github.origin)
+    alice.git("push", "-q", "origin", f"HEAD:refs/heads/{github.default_branch}")
+    alice.git("branch", "-q", f"--set-upstream-to=origin/{github.default_branch}")
+    github.secrets["GITDOCKET_SIGNING_KEY"] = ci_key.read_text()
+    return alice
