@@ -65,5 +65,3 @@ def _timing(request: pytest.FixtureRequest) -> Iterator[None]:
         with timings.open("a") as out:
             out.write(line + "\n")
     print(line)
-
-

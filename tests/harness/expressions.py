@@ -173,7 +173,9 @@ def substitute(text: str, contexts: Mapping[str, Any], functions: Mapping[str, C
     return TEMPLATE.sub(lambda m: render(evaluate(m.group(1), contexts, functions)), text)
 
 
-def condition(text: str | bool | None, contexts: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]) -> bool:
+def condition(
+    text: str | bool | None, contexts: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]]
+) -> bool:
     """A step's or job's ``if:`` (bare or wrapped in ``${{ }}``); absent means ``success()``."""
     if text is None:
         text = "success()"
@@ -195,7 +197,8 @@ def hash_files(workspace: Path) -> Callable[..., str]:
         found = sorted(
             p
             for p in workspace.rglob("*")
-            if p.is_file() and ".git" not in p.relative_to(workspace).parts
+            if p.is_file()
+            and ".git" not in p.relative_to(workspace).parts
             and any(fnmatch.fnmatch(p.relative_to(workspace).as_posix(), pat) for pat in patterns)
         )
         if not found:

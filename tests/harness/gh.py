@@ -11,6 +11,7 @@ open pull requests and the token is the workflow's own).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -26,7 +27,7 @@ def _record(call: dict[str, Any]) -> None:
 
 def _fields(args: list[str]) -> dict[str, str]:
     out = {}
-    for flag, value in zip(args, args[1:], strict=False):
+    for flag, value in itertools.pairwise(args):
         if flag in ("-f", "-F", "--field", "--raw-field"):
             key, _, val = value.partition("=")
             out[key] = val
@@ -69,10 +70,15 @@ def pr_create(args: list[str], state: dict[str, Any]) -> int:
             file=sys.stderr,
         )
         return 1
-    head = subprocess.run(["git", "branch", "--show-current"], capture_output=True, text=True, check=True).stdout.strip()
+    head = subprocess.run(
+        ["git", "branch", "--show-current"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     remote = subprocess.run(["git", "ls-remote", "origin", f"refs/heads/{head}"], capture_output=True, text=True)
     if not head or not remote.stdout.strip():
-        print(f"aborted: you must first push the current branch to a remote, or use the --head flag ({head})", file=sys.stderr)
+        print(
+            f"aborted: you must first push the current branch to a remote, or use the --head flag ({head})",
+            file=sys.stderr,
+        )
         return 1
     _record(
         {
@@ -92,7 +98,10 @@ def main(argv: list[str]) -> int:
     state = json.loads(Path(os.environ["GH_FAKE_STATE"]).read_text(encoding="utf-8"))
     _record({"call": "gh", "argv": argv})
     if not os.environ.get("GH_TOKEN"):
-        print("gh: To use GitHub CLI in a GitHub Actions workflow, set the GH_TOKEN environment variable.", file=sys.stderr)
+        print(
+            "gh: To use GitHub CLI in a GitHub Actions workflow, set the GH_TOKEN environment variable.",
+            file=sys.stderr,
+        )
         return 4
     if argv[:1] == ["api"] and len(argv) > 1:
         return api(argv[1:], state)

@@ -88,7 +88,8 @@ class GitHub:
         self.gh_bin = root / "gh-bin"
         self.gh_bin.mkdir(parents=True)
         gh = self.gh_bin / "gh"
-        gh.write_text(f"#!{sys.executable}\nimport runpy, sys\nsys.argv[0] = 'gh'\nrunpy.run_path({str(HERE / 'gh.py')!r}, run_name='__main__')\n")
+        launcher = f"#!{sys.executable}\nimport runpy, sys\nsys.argv[0] = 'gh'\n"
+        gh.write_text(launcher + f"runpy.run_path({str(HERE / 'gh.py')!r}, run_name='__main__')\n")
         gh.chmod(0o755)
         self.git("init", "-q", "--bare", "-b", self.default_branch, str(self.origin), cwd=root)
 
@@ -117,7 +118,9 @@ class GitHub:
 
     # -- pull requests ---------------------------------------------------------------------------
 
-    def open_pr(self, head: str, title: str, base: str | None = None, body: str | None = None, by: str = "a person") -> PullRequest:
+    def open_pr(
+        self, head: str, title: str, base: str | None = None, body: str | None = None, by: str = "a person"
+    ) -> PullRequest:
         pr = PullRequest(len(self.prs) + 1, head, base or self.default_branch, title, body=body, opened_by=by)
         self.prs[pr.number] = pr
         self.refresh(pr)
@@ -159,7 +162,9 @@ class GitHub:
             "repository": {"full_name": self.repository, "default_branch": self.default_branch},
         }
 
-    def on_pull_request(self, pr: PullRequest, action: str = "opened", event: dict[str, Any] | None = None) -> dict[str, Run]:
+    def on_pull_request(
+        self, pr: PullRequest, action: str = "opened", event: dict[str, Any] | None = None
+    ) -> dict[str, Run]:
         """Every workflow the pull_request event triggers (those of the merge commit, as GitHub
         takes them), by file name."""
         assert pr.merge_sha is not None, f"PR #{pr.number} has conflicts: update its branch first"
@@ -168,7 +173,14 @@ class GitHub:
         for name, doc in self.workflows(pr.merge_sha).items():
             if "pull_request" in _events(doc):
                 runs[name] = self.run(
-                    name, doc, "pull_request", payload, pr.merge_sha, f"refs/pull/{pr.number}/merge", head_sha=pr.head_sha, head_branch=pr.head
+                    name,
+                    doc,
+                    "pull_request",
+                    payload,
+                    pr.merge_sha,
+                    f"refs/pull/{pr.number}/merge",
+                    head_sha=pr.head_sha,
+                    head_branch=pr.head,
                 )
         return runs
 
@@ -179,7 +191,16 @@ class GitHub:
         assert pr.merge_sha is not None, f"PR #{pr.number} has conflicts"
         base = pr.base_sha
         if mode == "merge":
-            tip = self.git("commit-tree", f"{pr.merge_sha}^{{tree}}", "-p", base, "-p", pr.head_sha, "-m", f"Merge pull request #{pr.number} from {pr.head}")
+            tip = self.git(
+                "commit-tree",
+                f"{pr.merge_sha}^{{tree}}",
+                "-p",
+                base,
+                "-p",
+                pr.head_sha,
+                "-m",
+                f"Merge pull request #{pr.number} from {pr.head}",
+            )
         elif mode == "squash":
             tip = self.git("commit-tree", f"{pr.merge_sha}^{{tree}}", "-p", base, "-m", f"{pr.title} (#{pr.number})")
         else:
@@ -210,7 +231,9 @@ class GitHub:
         runs = {}
         for name, doc in self.workflows(after).items():
             if "push" in _events(doc):
-                runs[name] = self.run(name, doc, "push", payload, after, f"refs/heads/{branch}", head_sha=after, head_branch=branch)
+                runs[name] = self.run(
+                    name, doc, "push", payload, after, f"refs/heads/{branch}", head_sha=after, head_branch=branch
+                )
         return runs
 
     def dispatch(self, workflow: str, inputs: dict[str, Any]) -> Run:
@@ -219,10 +242,23 @@ class GitHub:
         doc = self.workflows(ref)[workflow]
         declared = _events(doc)["workflow_dispatch"]["inputs"]
         values = {k: inputs.get(k, spec.get("default", "")) for k, spec in declared.items()}
-        payload = {"inputs": values, "ref": ref, "repository": {"full_name": self.repository, "default_branch": self.default_branch}}
+        payload = {
+            "inputs": values,
+            "ref": ref,
+            "repository": {"full_name": self.repository, "default_branch": self.default_branch},
+        }
         tip = self.sha(ref)
-        run = self.run(workflow, doc, "workflow_dispatch", payload, tip, ref, head_sha=tip, head_branch=self.default_branch, inputs=values)
-        return run
+        return self.run(
+            workflow,
+            doc,
+            "workflow_dispatch",
+            payload,
+            tip,
+            ref,
+            head_sha=tip,
+            head_branch=self.default_branch,
+            inputs=values,
+        )
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -300,5 +336,5 @@ def _events(doc: dict[str, Any]) -> dict[str, Any]:
     if isinstance(on, str):
         return {on: {}}
     if isinstance(on, list):
-        return dict.fromkeys(on, {})
+        return {key: {} for key in on}
     return {k: v or {} for k, v in on.items()}

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.harness.github import GitHub, PullRequest
+from tests.harness.github import GitHub, PullRequest, Run
 from tests.support import ROOT, write_key
 
 EXAMPLES = ROOT / "examples" / "archetypes"
@@ -44,7 +44,13 @@ class Person:
 
     def run(self, *args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(
-            [str(a) for a in args], cwd=self.clone, env=self.env(), capture_output=True, text=True, timeout=300, check=False
+            [str(a) for a in args],
+            cwd=self.clone,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         if check and done.returncode != 0:
             raise AssertionError(f"{' '.join(map(str, args))}: exit {done.returncode}\n{done.stdout}{done.stderr}")
@@ -107,3 +113,34 @@ def make_registry(github: GitHub, tmp_path: Path) -> Person:
     alice.git("branch", "-q", f"--set-upstream-to=origin/{github.default_branch}")
     github.secrets["GITDOCKET_SIGNING_KEY"] = ci_key.read_text()
     return alice
+
+
+def passes(run: Run) -> Run:
+    assert run.conclusion == "success", f"{run.workflow} run {run.id} failed:\n{run.job.log()}"
+    return run
+
+
+def fails(run: Run, step: str) -> str:
+    """The output of the step ``run`` failed at (asserted to be ``step``)."""
+    failed = run.job.failed_step()
+    assert failed is not None, f"{run.workflow} run {run.id} passed:\n{run.job.log()}"
+    assert failed.name == step, run.job.log()
+    return failed.output
+
+
+def checked(github: GitHub, pr: PullRequest) -> dict[str, Run]:
+    """The pull request's workflows, each asserted to pass."""
+    return {name: passes(run) for name, run in github.on_pull_request(pr).items()}
+
+
+def merged(github: GitHub, pr: PullRequest, mode: str = "merge") -> dict[str, Run]:
+    """Merge ``pr``; the push's workflows (tag-sync) must pass."""
+    return {name: passes(run) for name, run in github.merge(pr, mode).items()}
+
+
+def promote(github: GitHub, preview: Run, target: str) -> PullRequest:
+    """Dispatch deployment-promote for ``preview``'s bundle; the pull request it opened."""
+    before = set(github.prs)
+    passes(github.dispatch("deployment-promote.yml", {"source_run_id": str(preview.id), "target_environment": target}))
+    (number,) = set(github.prs) - before
+    return github.prs[number]

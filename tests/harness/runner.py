@@ -222,7 +222,9 @@ class JobRunner:
         return env
 
     def shell(self, step: Mapping[str, Any], index: int) -> tuple[bool, str]:
-        files = {name: self.temp / f"_{name.lower()}_{index}" for name in ("GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH")}
+        files = {
+            name: self.temp / f"_{name.lower()}_{index}" for name in ("GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH")
+        }
         files["GITHUB_STEP_SUMMARY"] = self.temp / f"_summary_{index}"
         for path in files.values():
             path.write_text("")
@@ -262,7 +264,12 @@ class JobRunner:
         return handlers[action](given)
 
     def git(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**self.ctx.base_env, "HOME": str(self.home), "GIT_CONFIG_GLOBAL": str(self.home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"}
+        env = {
+            **self.ctx.base_env,
+            "HOME": str(self.home),
+            "GIT_CONFIG_GLOBAL": str(self.home / ".gitconfig"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+        }
         return subprocess.run(["git", *args], cwd=self.workspace, env=env, capture_output=True, text=True, check=False)
 
     def checkout(self, given: dict[str, str]) -> tuple[bool, str]:

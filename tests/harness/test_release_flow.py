@@ -1,19 +1,106 @@
-"""Scenario: a release pull request passes registry-check and deployment-preview, is merged (by
-merge commit, squash and rebase), after which the default branch verifies and its tags are
-synced."""
+"""Scenarios of the installed workflows, run by the harness on a registry `gitdocket init` made:
+release pull requests merged every way, the promotion chain, a rollback, concurrent pull
+requests. Each prints its wall time (the closing note of issue 8 quotes them)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from tests.harness.github import GitHub
-from tests.harness.registry import Person
+from tests.harness.registry import Person, checked, merged, passes, promote
 
 
-def test_a_release_pr_passes(github: GitHub, registry: Person) -> None:
+def environments(github: GitHub, person: Person) -> dict[str, str | None]:
+    """What the default branch of origin deploys where."""
+    person.git("fetch", "-q", "origin")
+    person.git("switch", "-q", "--detach", f"origin/{github.default_branch}")
+    rows = json.loads(person.gitdocket("status", "--format", "json").stdout)
+    return {row["environment"]: row["bundle_id"] for row in rows}
+
+
+def fresh_clone_verifies(github: GitHub, person: Person) -> str:
+    """`verify --require-tags` in a fresh clone of origin (tags fetched), as a new user does."""
+    clone = person.clone.parent / "fresh"
+    person.run("git", "clone", "-q", github.origin, clone)
+    done = person.run("gitdocket", "verify", "--require-tags", "--repo", clone)
+    return done.stdout
+
+
+@pytest.mark.parametrize("mode", [pytest.param(m, id=m) for m in ("merge", "squash", "rebase")])
+def test_a_release_pr_passes_and_lands(github: GitHub, registry: Person, mode: str) -> None:
     pr = registry.release("support-triage", "1.0.0")
-    runs = github.on_pull_request(pr)
-    preview = runs["deployment-preview.yml"]
-    assert preview.conclusion == "success", preview.job.log()
-    check = runs["registry-check.yml"]
-    assert check.conclusion == "success", check.job.log()
+    runs = checked(github, pr)
+    assert set(runs) == {"registry-check.yml", "deployment-preview.yml"}
+    assert "## gitdocket verify: OK" in runs["registry-check.yml"].job.summary
+    pushed = merged(github, pr, mode)
+    assert set(pushed) == {"tag-sync.yml"}
+    tags = github.git("for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags").splitlines()
+    main = set(github.git("rev-list", github.default_branch).splitlines())
+    assert {t.split()[0] for t in tags} == {"support-triage/v1.0.0", "packages/support-triage/v1.0.0"}
+    assert all(t.split()[1] in main for t in tags), "tags point at the default branch's commits"
+    assert fresh_clone_verifies(github, registry).rstrip().endswith("OK")
+
+
+def test_the_promotion_chain_preview_dev_staging_prod(github: GitHub, registry: Person) -> None:
+    pr = registry.release("support-triage", "1.0.0")
+    preview = checked(github, pr)["deployment-preview.yml"]
+    merged(github, pr)
+    chain = []
+    for target in ("dev", "staging", "prod"):
+        promotion = promote(github, preview, target)
+        assert github.status_of(promotion.head_sha, "registry-check") == "success"
+        check = checked(github, promotion)["registry-check.yml"]
+        merged(github, promotion)
+        chain.append((target, promotion.title, check.job.seconds))
+    bundle = json.loads((preview.job.workspace / "artifacts" / "build.json").read_text())["bundle_id"]
+    assert environments(github, registry) == {"preview": bundle, "dev": bundle, "staging": bundle, "prod": bundle}
+    for target, title, seconds in chain:
+        print(f"  {target}: PR '{title}' passed registry-check ({seconds:.1f} s) and merged")
+    assert fresh_clone_verifies(github, registry).rstrip().endswith("OK")
+
+
+def test_a_rollback_pr_carries_its_reason(github: GitHub, registry: Person) -> None:
+    first = registry.release("support-triage", "1.0.0")
+    preview_one = checked(github, first)["deployment-preview.yml"]
+    merged(github, first)
+    merged(github, promote(github, preview_one, "dev"))
+    registry.git("switch", "-q", github.default_branch)
+    registry.git("pull", "-q", "--ff-only")
+    second = registry.release("release-notes", "1.0.0", source="release-notes")
+    preview_two = checked(github, second)["deployment-preview.yml"]
+    merged(github, second)
+    merged(github, promote(github, preview_two, "dev"))
+    reason = "canary error rate doubled after the switch"
+    before = set(github.prs)
+    passes(github.dispatch("deployment-rollback.yml", {"environment": "dev", "reason": reason}))
+    (number,) = set(github.prs) - before
+    rollback = github.prs[number]
+    assert reason in (rollback.body or "")
+    checked(github, rollback)
+    merged(github, rollback)
+    bundle_one = json.loads((preview_one.job.workspace / "artifacts" / "build.json").read_text())["bundle_id"]
+    assert environments(github, registry)["dev"] == bundle_one
+    history = json.loads(registry.gitdocket("history", "--env", "dev", "--format", "json").stdout)
+    assert history[-1]["reason"] == reason
+
+
+def test_concurrent_release_prs(github: GitHub, registry: Person) -> None:
+    one = registry.release("support-triage", "1.0.0")
+    registry.git("switch", "-q", github.default_branch)
+    two = registry.release("release-notes", "1.0.0", source="release-notes")
+    checked(github, one)
+    checked(github, two)
+    merged(github, one)
+    # the other is brought up to date with the default branch (GitHub's "Update branch")
+    registry.git("switch", "-q", two.head)
+    registry.git("fetch", "-q", "origin")
+    registry.git("merge", "-q", "--no-edit", f"origin/{github.default_branch}")
+    registry.push()
+    github.refresh(two)
+    runs = github.on_pull_request(two, "synchronize")
+    for run in runs.values():
+        passes(run)
+    merged(github, two, "squash")
+    assert fresh_clone_verifies(github, registry).rstrip().endswith("OK")
