@@ -6,6 +6,7 @@ creates a registry, freezes a version, verifies it and runs the demo."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -14,8 +15,9 @@ import pytest
 
 from gitdocket import __version__
 from gitdocket.adapters.templates import TEMPLATE
+from gitdocket.ops.registry import INSTALL_COMMAND, PIN_PATH
 from tests.distribution import ROOT, build_wheel, clean_env, make_venv, pip_install
-from tests.support import write_key
+from tests.support import Registry, write_key
 
 pytestmark = pytest.mark.slow
 
@@ -99,3 +101,28 @@ def test_installed_wheel_inits_freezes_verifies_and_runs_the_demo(wheel: Path, t
     demo = _gitdocket(bin_dir, "demo", cwd=elsewhere)
     assert demo.returncode == 0, demo.stderr + demo.stdout[-2000:]
     assert "Done." in demo.stdout
+
+
+def test_the_registry_pin_installs_exactly_that_gitdocket(wheel: Path, registry: Registry, tmp_path: Path) -> None:
+    """What a registry's workflow runs, in a clean venv; the wheelhouse stands in for the index.
+    A pin naming a version the index does not have installs nothing."""
+    pin = registry.path / PIN_PATH
+    assert pin.read_text().splitlines()[-1] == f"gitdocket=={__version__}"
+    bin_dir = make_venv(tmp_path / "ci-venv")
+    env_path = f"{bin_dir}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(
+        INSTALL_COMMAND.split(),  # `pip` from the fresh venv, first on PATH: what the workflow runs
+        cwd=registry.path,
+        env=clean_env(PATH=env_path, PIP_FIND_LINKS=str(wheel.parent)),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    version = _gitdocket(bin_dir, "--version", cwd=registry.path)
+    assert version.stdout.startswith(f"gitdocket, version {__version__} ")
+
+    pin.write_text("gitdocket==999.0.0\n")
+    again = pip_install(bin_dir, "-r", str(pin), find_links=wheel.parent, cwd=registry.path)
+    assert again.returncode != 0 and "999.0.0" in again.stderr

@@ -13,6 +13,7 @@ import pytest
 from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.templates import workflow_files
 from gitdocket.commands import cli
+from gitdocket.ops.registry import INSTALL_COMMAND
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted(workflow_files())
@@ -58,3 +59,17 @@ def test_project_ci_is_the_only_workflow_of_this_project() -> None:
     """Registry workflows live in the template; `.github/workflows/` is this project's own CI."""
     assert WORKFLOWS, "the template ships the registry workflows"
     assert sorted(p.name for p in (ROOT / ".github" / "workflows").iterdir()) == ["ci.yml"]
+
+
+@pytest.mark.parametrize("name", WORKFLOWS)
+def test_workflow_installs_exactly_the_pinned_gitdocket(name: str) -> None:
+    """Every step that installs gitdocket runs the one documented command (the registry's pin),
+    before any step that runs gitdocket."""
+    doc = load_yaml((ROOT / "workflows" / name).read_bytes(), name)
+    for job in doc["jobs"].values():
+        runs = [str(step.get("run", "")) for step in job["steps"]]
+        installs = [i for i, run in enumerate(runs) if "pip install" in run]
+        assert all(runs[i].strip() == INSTALL_COMMAND for i in installs), runs
+        first_use = next((i for i, run in enumerate(runs) if "gitdocket " in run), None)
+        if first_use is not None:
+            assert installs and installs[0] < first_use, f"{name}: gitdocket runs before it is installed"
