@@ -43,6 +43,8 @@ def github(tmp_path: Path, python_bin: Path, monkeypatch: pytest.MonkeyPatch) ->
     }
     (tmp_path / "home").mkdir(exist_ok=True)
     hub = GitHub(tmp_path / "github", python_bin, {}, base_env)
+    # the documented repository variable: where pip finds the pinned wheel (no package index here)
+    hub.variables["PIP_FIND_LINKS"] = base_env["PIP_FIND_LINKS"]
     yield hub
 
 

@@ -77,6 +77,7 @@ class GitHub:
         self.default_branch = "main"
         self.python_bin = python_bin
         self.secrets = secrets
+        self.variables: dict[str, str] = {}
         self.base_env = base_env
         self.artifacts = root / "artifacts"
         self.runs: dict[int, Run] = {}
@@ -305,6 +306,7 @@ class GitHub:
             gh_bin=self.gh_bin,
             artifacts=self.artifacts,
             base_env={**self.base_env, "GH_FAKE_STATE": str(state), "GH_FAKE_LOG": str(log)},
+            variables=self.variables,
         )
         ((job_id, job),) = doc["jobs"].items()
         began = time.perf_counter()

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitdocket import __version__
+from tests.distribution import build_wheel, make_venv, pip_install
 from tests.harness.github import GitHub, PullRequest, Run
 from tests.support import ROOT, write_key
 
@@ -17,10 +18,14 @@ EXAMPLES = ROOT / "examples" / "archetypes"
 
 
 def harness_python(folder: Path) -> Path:
-    """The ``bin/`` of the Python that setup-python's stand-in puts on PATH, with gitdocket
-    installed, and ``../wheelhouse`` for pip's --find-links."""
-    (folder / "wheelhouse").mkdir(exist_ok=True)
-    return Path(sys.executable).parent
+    """The ``bin/`` of the Python that setup-python's stand-in puts on PATH: a clean venv with
+    this checkout's wheel installed (``../wheelhouse`` holds the wheel, for pip's --find-links:
+    the workflows' own install step then finds the pinned version already there)."""
+    wheel = build_wheel(folder / "wheelhouse")
+    bin_dir = make_venv(folder / "venv")
+    done = pip_install(bin_dir, f"gitdocket=={__version__}", "pytest", find_links=wheel.parent, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return bin_dir
 
 
 @dataclass
@@ -102,12 +107,6 @@ def make_registry(github: GitHub, tmp_path: Path) -> Person:
     alice.gitdocket("policy", "add-identity", "ci", f"{ci_key}.pub")
     for role in ("builders", "promoters"):
         alice.gitdocket("policy", "grant", role, "ci")
-    pin = alice.clone / ".github" / "gitdocket-version"
-    if not pin.exists():
-        version = alice.run("python", "-c", "import gitdocket; print(gitdocket.__version__)").stdout.strip()
-        pin.write_text(version + "\n")
-        alice.git("add", ".github/gitdocket-version")
-        alice.git("commit", "-q", "-m", "Pin the gitdocket CI installs")
     alice.git("remote", "add", "origin", github.origin)
     alice.git("push", "-q", "origin", f"HEAD:refs/heads/{github.default_branch}")
     alice.git("branch", "-q", f"--set-upstream-to=origin/{github.default_branch}")

@@ -80,6 +80,8 @@ class Context:
     gh_bin: Path
     artifacts: Path
     base_env: Mapping[str, str]
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """The repository's configuration variables (``vars``)."""
     token: str = "ghs_workflow_token"
 
 
@@ -141,6 +143,7 @@ class JobRunner:
                 "workspace": str(self.workspace),
             },
             "inputs": dict(ctx.inputs),
+            "vars": dict(ctx.variables),
             "secrets": {"GITHUB_TOKEN": ctx.token, **ctx.secrets},
             "env": {**self.job_env(), **self.env},
             "runner": {"temp": str(self.temp), "os": "Linux"},

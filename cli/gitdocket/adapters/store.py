@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -206,10 +207,22 @@ class GitStore:
         return cls(pygit2.Repository(found), branch)
 
     @classmethod
-    def init(cls, path: Path, bare: bool = False, branch: str = "main") -> GitStore:
+    def init(cls, path: Path, bare: bool, branch: str) -> GitStore:
         follow_git_environment()
         repo = pygit2.init_repository(str(path), bare=bare, initial_head=branch)
         return cls(repo, branch)
+
+    @classmethod
+    def at(cls, path: Path, branch: str | None = None) -> GitStore | None:
+        """The repository whose root is exactly ``path`` (its worktree, or a bare repository's
+        folder); None when ``path`` is not one, even when it lies inside another repository."""
+        follow_git_environment()
+        found = pygit2.discover_repository(str(path))
+        if found is None:
+            return None
+        repo = pygit2.Repository(found)
+        root = Path(repo.workdir if repo.workdir else repo.path).resolve()
+        return cls(repo, branch) if root == path.resolve() else None
 
     def git_config(self, name: str) -> str | None:
         """``git config NAME`` as git would answer it: the repository's own configuration (and
@@ -422,3 +435,27 @@ class GitStore:
         self.repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
             tip.tree, strategy=CheckoutStrategy.FORCE, paths=sorted(plan.writes)
         )
+
+
+@contextlib.contextmanager
+def created_repository(path: Path, bare: bool, branch: str) -> Iterator[GitStore]:
+    """A new repository at ``path`` for the block; when the block raises, everything it created is
+    removed again (the folder and the parents it had to make, or the entries it added to a folder
+    that existed), so a failed ``gitdocket init`` leaves no half-made repository behind."""
+    path = path.resolve()
+    made = next((p for p in reversed((path, *path.parents)) if not p.exists()), None)
+    before = set(path.iterdir()) if made is None else set()
+    store = GitStore.init(path, bare=bare, branch=branch)
+    try:
+        yield store
+    except BaseException:
+        store.repo.free()  # release libgit2's handles before the files go
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        else:
+            for target in set(path.iterdir()) - before:
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    target.unlink(missing_ok=True)
+        raise

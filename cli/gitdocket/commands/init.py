@@ -1,19 +1,36 @@
-"""``gitdocket init``: create a registry — the trust policy with you as root, and the skeleton."""
+"""``gitdocket init``: create a registry — the trust policy with you as root, and the skeleton.
+
+All or nothing: a new repository is removed again when anything fails (a missing key, the
+template, the write), and an existing one is only ever changed by the one signed commit.
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
-from gitdocket.adapters.store import GitStore
+from gitdocket.adapters.store import GitStore, created_repository
 from gitdocket.commands.output import done, format_option, keys_option
-from gitdocket.errors import InputError, NotFoundError
+from gitdocket.errors import InputError
 from gitdocket.lifecycles.gate_presets import PRESETS
 from gitdocket.ops.registry import initialize
 from gitdocket.ops.session import Session
 
 __all__ = ["init"]
+
+
+@contextlib.contextmanager
+def _repository(path: Path, bare: bool, branch: str) -> Iterator[GitStore]:
+    """The repository rooted at ``path``, created (and removed again on failure) when there is none."""
+    existing = GitStore.at(path, branch)
+    if existing is not None:
+        yield existing
+        return
+    with created_repository(path, bare, branch) as store:
+        yield store
 
 
 @click.command()
@@ -58,18 +75,15 @@ def init(
             "add-identity`, `policy grant root` and `policy threshold root K`",
         )
     path = path.resolve()
-    try:
-        store = GitStore.open(path, branch)
-    except NotFoundError:
-        store = GitStore.init(path, bare=bare, branch=branch)
-    session = Session(path, keys, branch=branch, _store=store)
     registry_name = name or path.name.removesuffix(".git") or "registry"
-    signers = session.signers()
-    result, _ = session.write(
-        f"docket: init registry {registry_name}",
-        lambda tx: initialize(tx, registry_name, principal, signers[0], gate_preset),
-        bootstrap_principal=principal,
-    )
+    with _repository(path, bare, branch) as store:
+        session = Session(path, keys, branch=branch, _store=store)
+        signers = session.signers()
+        result, _ = session.write(
+            f"docket: init registry {registry_name}",
+            lambda tx: initialize(tx, registry_name, principal, signers[0], gate_preset),
+            bootstrap_principal=principal,
+        )
     done(
         fmt,
         f"Initialized registry {registry_name!r} in {path} with root {principal}",

@@ -74,8 +74,15 @@ class Session:
 
     def signers(self) -> list[KeySigner | AgentSigner]:
         specs = list(self.key_specs)
-        if not specs and os.environ.get("GITDOCKET_SIGNING_KEY"):
-            specs = [os.environ["GITDOCKET_SIGNING_KEY"]]
+        from_env = os.environ.get("GITDOCKET_SIGNING_KEY")
+        if not specs and from_env is not None:
+            if not from_env.strip():  # an unset CI secret arrives as an empty variable
+                raise InputError(
+                    "GITDOCKET_SIGNING_KEY is set but empty",
+                    "set it to your signing key's path (in GitHub Actions: add the repository secret "
+                    "GITDOCKET_SIGNING_KEY), or unset it to use --key or git's user.signingkey",
+                )
+            specs = [from_env]
         if not specs:
             configured = self.store.git_config("user.signingkey")
             if configured:
