@@ -170,7 +170,8 @@ def test_an_empty_signing_secret_is_one_clear_line(github: GitHub, registry: Per
     failed = run.job.failed_step()
     assert failed is not None
     errors = [x for x in failed.output.splitlines() if x.startswith("error:")]
-    assert len(errors) == 1 and "GITDOCKET_SIGNING_KEY" in errors[0], failed.output
+    assert len(errors) == 1 and "the signing key file is empty" in errors[0], failed.output
+    assert "the repository secret GITDOCKET_SIGNING_KEY is empty or missing" in failed.output
     assert "Traceback" not in failed.output
 
 
