@@ -61,7 +61,8 @@ def _expect(command: str) -> str:
     code = EXIT.search(command)
     if code is None:
         return command
-    return f"{{ {command}\n}} && {{ echo 'expected exit {code.group(1)}, got 0' >&2; exit 90; }} || test $? -eq {code.group(1)}"
+    want = code.group(1)
+    return f"{{ {command}\n}} && {{ echo 'expected exit {want}, got 0' >&2; exit 90; }} || test $? -eq {want}"
 
 
 def _workdir(tmp_path: Path) -> Path:
