@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,12 +23,14 @@ from pygit2.enums import CheckoutStrategy, ConfigLevel, FileMode, FileStatus, Ob
 
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, WriteResult
-from gitdocket.errors import ConflictError, NotFoundError, StateError
+from gitdocket.errors import ConflictError, InputError, NotFoundError, StateError
 
 __all__ = [
     "GitRefs",
     "GitStore",
     "GitTree",
+    "created_repository",
+    "git_default_branch",
 ]
 
 MAX_RETRIES = 8
@@ -186,6 +189,17 @@ def follow_git_environment() -> None:
     paths[ConfigLevel.SYSTEM] = "" if no_system or "GIT_CONFIG_SYSTEM" in os.environ else _SYSTEM_CONFIG_DIR
 
 
+def git_default_branch() -> str | None:
+    """git's ``init.defaultBranch`` as git itself reads it (None when unset or git is missing)."""
+    try:
+        done = subprocess.run(
+            ["git", "config", "--get", "init.defaultBranch"], capture_output=True, text=True, check=False, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None
+
+
 def _git_signature(principal: str, when: datetime) -> pygit2.Signature:
     email = principal if "@" in principal else f"{principal}@docket.invalid"
     return pygit2.Signature(principal, email, int(when.timestamp()), 0)
@@ -196,7 +210,9 @@ class GitStore:
 
     def __init__(self, repo: pygit2.Repository, branch: str | None = None) -> None:
         self.repo = repo
-        self.branch = branch or self._default_branch()
+        self.branch = branch if branch is not None else self._checked_out_branch()
+        """The branch writes go to: the one given, else the one checked out; None on a detached
+        HEAD (reads then see HEAD's commit, and writes are refused)."""
 
     @classmethod
     def open(cls, path: Path, branch: str | None = None) -> GitStore:
@@ -239,15 +255,24 @@ class GitStore:
                 return str(config[name])
         return None
 
-    def _default_branch(self) -> str:
+    def _checked_out_branch(self) -> str | None:
+        """The branch HEAD names (it may have no commit yet), or None on a detached HEAD."""
         with contextlib.suppress(pygit2.GitError, KeyError):
             target = self.repo.references["HEAD"].target
             if isinstance(target, str) and target.startswith("refs/heads/"):
                 return target.removeprefix("refs/heads/")
-        return "main"
+        return None
 
     @property
     def refname(self) -> str:
+        """The ref writes move; a detached HEAD has none, and a write there is refused."""
+        if self.branch is None:
+            head = str(self.repo.head.target)[:12] if not self.repo.head_is_unborn else "nothing"
+            raise StateError(
+                f"HEAD is detached at {head}: a write needs a branch to go to",
+                "create one here with `git switch -c NAME` (or check out an existing branch), "
+                "then run the command again",
+            )
         return f"refs/heads/{self.branch}"
 
     @property
@@ -261,13 +286,26 @@ class GitStore:
         return self.repo[ref.target].peel(pygit2.Commit)
 
     def resolve(self, rev: str) -> pygit2.Commit:
+        """The commit ``rev`` (a commit id, tag, branch or any git revision) names; a name the
+        user typed, so a miss is bad input."""
         try:
             return self.repo.revparse_single(rev).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
-            raise NotFoundError(f"no commit {rev!r} in {self.root}", "name a branch, tag or commit") from exc
+            raise InputError(
+                f"{rev!r} names no commit in {self.root}",
+                "name a commit, tag or branch that exists there (`git log --oneline --all` lists them)",
+            ) from exc
+
+    def head(self) -> pygit2.Commit | None:
+        """What is checked out: the branch's tip (None before its first commit), or the commit of
+        a detached HEAD (a pull request's checkout in CI, a worktree at an old commit)."""
+        if self.branch is not None:
+            return self.tip()
+        return self.repo.head.peel(pygit2.Commit)
 
     def snapshot(self, rev: str | None = None) -> GitTree:
-        return GitTree(self.repo, self.resolve(rev) if rev else self.tip())
+        """The registry at ``rev``, or at what is checked out."""
+        return GitTree(self.repo, self.resolve(rev) if rev else self.head())
 
     # -- writing -------------------------------------------------------------------------------
 

@@ -29,7 +29,13 @@ __all__ = ["verify"]
     metavar="REF",
     help="PR mode: also check every change from REF (e.g. origin/main) to the head.",
 )
-@click.option("--head", metavar="REF", help="The commit to verify (default: the branch tip).")
+@click.option(
+    "--head",
+    "--rev",
+    "head",
+    metavar="REF",
+    help="The commit to verify (default: what is checked out, HEAD, even when detached).",
+)
 @click.option(
     "--since",
     metavar="COMMIT",

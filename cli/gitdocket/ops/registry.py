@@ -32,7 +32,9 @@ def pin_file(version: str) -> bytes:
     ).encode()
 
 
-def initialize(tx: Transaction, name: str, principal: str, signer: Signer) -> None:
+def initialize(tx: Transaction, name: str, principal: str, signer: Signer, branch: str) -> None:
+    """The policy (``principal`` root, author, builder, promoter), the skeleton with the registry's
+    name and default ``branch`` in registry.yaml, and the pin; files already there are kept."""
     identity = Identity(name=principal, kind="ssh", public_key=sshsig.public_key_line(signer.public_key))
     roles = {role: {"principals": [principal], "threshold": 1} for role in INITIAL_ROLES}
     tx.apply(POLICY, "InitPolicy", {"identities": [identity.model_dump(mode="json")], "roles": roles})
@@ -41,6 +43,7 @@ def initialize(tx: Transaction, name: str, principal: str, signer: Signer) -> No
         if path == "registry/registry.yaml":
             config = load_yaml(data, path)
             config["name"] = name
+            config["default_branch"] = branch
             data = dump_yaml(config)
         if tx.tree.read(path) is None:
             tx.put(path, data)
