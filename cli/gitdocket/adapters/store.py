@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import CheckoutStrategy, ConfigLevel, FileMode, FileStatus, ObjectType, ReferenceFilter
+from pygit2.enums import CheckoutStrategy, ConfigLevel, FileMode, FileStatus, ObjectType, ReferenceFilter, SortMode
 
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, WriteResult
@@ -134,6 +134,7 @@ class GitRefs:
     def __init__(self, repo: pygit2.Repository) -> None:
         self.repo = repo
         self._trees: dict[str, GitTree] = {}
+        self._ancestors: dict[str, set[str]] = {}
 
     def tags(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -152,6 +153,14 @@ class GitRefs:
         """The first parent, or None for a root commit or when a shallow clone lacks it."""
         parents = self.repo[commit].peel(pygit2.Commit).parent_ids
         return str(parents[0]) if parents and parents[0] in self.repo else None
+
+    def reaches(self, head: str, commit: str) -> bool:
+        """``commit`` is ``head`` or an ancestor of it. The ancestors of a head are walked once
+        (a verify asks for every tag) and kept; a shallow clone's missing history reaches nothing."""
+        if head not in self._ancestors:
+            walker = self.repo.walk(pygit2.Oid(hex=head), SortMode.NONE)
+            self._ancestors[head] = {str(c.id) for c in walker}
+        return commit in self._ancestors[head]
 
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
         ref = self.repo.references.get(f"refs/tags/{name}")
@@ -187,6 +196,20 @@ def follow_git_environment() -> None:
     paths[ConfigLevel.XDG] = "" if global_file or not xdg else f"{xdg}/git"
     no_system = os.environ.get("GIT_CONFIG_NOSYSTEM", "").lower() in ("1", "true", "yes", "on")
     paths[ConfigLevel.SYSTEM] = "" if no_system or "GIT_CONFIG_SYSTEM" in os.environ else _SYSTEM_CONFIG_DIR
+
+
+def _signed_tag(
+    repo: pygit2.Repository, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str, when: datetime
+) -> pygit2.Oid:
+    """Write an annotated tag object for ``target``, signed like ``git tag -s`` (SSHSIG,
+    namespace ``git``); no ref yet."""
+    tagger = _git_signature(principal, when)
+    body = (
+        f"object {target}\ntype commit\ntag {spec.name}\n"
+        f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
+        f"{spec.message.rstrip()}\n"
+    ).encode()
+    return repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
 
 
 def git_default_branch() -> str | None:
@@ -404,13 +427,7 @@ class GitStore:
         return (tip.id if tip else None) != (base.id if base else None)
 
     def _tag(self, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str, when: datetime) -> str:
-        tagger = _git_signature(principal, when)
-        body = (
-            f"object {target}\ntype commit\ntag {spec.name}\n"
-            f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
-            f"{spec.message.rstrip()}\n"
-        ).encode()
-        oid = self.repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
+        oid = _signed_tag(self.repo, spec, target, signer, principal, when)
         try:
             self.repo.references.create(f"refs/tags/{spec.name}", oid, force=False)
         except pygit2.AlreadyExistsError as exc:
@@ -419,6 +436,36 @@ class GitStore:
                 "run `gitdocket verify` to see which tag is right",
             ) from exc
         return spec.name
+
+    # -- tags of commits already written (``gitdocket tags sync``) ------------------------------
+
+    def create_tags(
+        self, tags: list[tuple[TagSpec, str, str | None]], signer: Signer, principal: str, when: datetime
+    ) -> list[str]:
+        """Create ``(spec, commit, expected)`` tags, each signed first: then all refs move in one
+        ref transaction, or none (a declined signature or a tag someone else moved meanwhile
+        writes no ref). ``expected`` is the commit the existing tag must peel to (an orphan being
+        replaced), or None for a tag that must not exist yet."""
+        signed = [
+            (spec.name, _signed_tag(self.repo, spec, pygit2.Oid(hex=commit), signer, principal, when), expected)
+            for spec, commit, expected in tags
+        ]
+        try:
+            with self.repo.transaction() as txn:
+                for name, oid, expected in signed:
+                    refname = f"refs/tags/{name}"
+                    txn.lock_ref(refname)
+                    current = self.repo.references.get(refname)
+                    now = str(current.peel(pygit2.Commit).id) if current is not None else None
+                    if now != expected:
+                        raise RefConflictError(refname)
+                    txn.set_target(refname, oid, message="docket: tags sync")
+        except (RefConflictError, pygit2.GitError) as exc:
+            raise ConflictError(
+                f"a tag changed while gitdocket was signing ({exc}); no tag was written",
+                "run `gitdocket tags sync` again",
+            ) from exc
+        return [name for name, _, _ in signed]
 
     # -- worktree ------------------------------------------------------------------------------
 
