@@ -73,7 +73,6 @@ class Person:
 
     def push(self, branch: str | None = None) -> None:
         self.git("push", "-q", "origin", f"HEAD:refs/heads/{branch or self.git('branch', '--show-current')}")
-        self.git("push", "-q", "origin", "--tags")  # DEBUG until tags sync lands
 
     def pull_request(self, title: str) -> PullRequest:
         branch = self.git("branch", "--show-current")

@@ -28,6 +28,7 @@ from gitdocket.commands.packages import package
 from gitdocket.commands.placements import placement
 from gitdocket.commands.policy import policy
 from gitdocket.commands.releases import release
+from gitdocket.commands.tags import tags
 from gitdocket.commands.verify import verify
 from gitdocket.commands.versions import version
 from gitdocket.errors import DocketError
@@ -73,6 +74,7 @@ for command in (
     version,
     package,
     verify,
+    tags,
     contracts,
     placement,
     entitlement,

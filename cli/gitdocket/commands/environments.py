@@ -11,7 +11,7 @@ import click
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
 from gitdocket.adapters.files import load_yaml
-from gitdocket.commands.output import common, emit, emit_table, table, writer
+from gitdocket.commands.output import emit, emit_table, reader, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
@@ -234,10 +234,10 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
 
 
 @click.command()
-@common
-def status(repo: Path, fmt: str) -> None:
+@reader
+def status(repo: Path, rev: str | None, fmt: str) -> None:
     """What is deployed where: bundle, since when, by whom, sequence, gate decision."""
-    rows = env_ops.status(Session(repo).snapshot())
+    rows = env_ops.status(Session(repo).snapshot(rev))
     emit(
         fmt,
         rows,
@@ -261,11 +261,11 @@ def status(repo: Path, fmt: str) -> None:
 
 @click.command()
 @click.option("--env", "environment", required=True, help="The environment whose history to show.")
-@common
-def history(environment: str, repo: Path, fmt: str) -> None:
+@reader
+def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Every promotion and rollback of an environment, oldest first."""
     scope("environment", environment)
-    rows = env_ops.history(Session(repo).snapshot(), environment)
+    rows = env_ops.history(Session(repo).snapshot(rev), environment)
     columns = {
         "seq": "seq",
         "at": "at",
@@ -286,12 +286,12 @@ def deployments() -> None:
 
 @deployments.command("resolve")
 @click.option("--env", "environment", required=True, help="The environment to resolve.")
-@common
-def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
+@reader
+def deployments_resolve(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Verify an environment's chain, then print the active release's path."""
     scope("environment", environment)
     session = Session(repo)
-    tree = session.snapshot()
+    tree = session.snapshot(rev)
     env_ops.environment_config(tree, environment)
     findings = verify_environment(tree, environment, parse_yaml=load_yaml)
     if findings:

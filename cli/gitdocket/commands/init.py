@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from gitdocket.adapters.store import GitStore, created_repository
+from gitdocket.adapters.store import GitStore, created_repository, git_default_branch
 from gitdocket.commands.output import done, format_option, keys_option
 from gitdocket.errors import InputError
 from gitdocket.lifecycles.gate_presets import PRESETS
@@ -22,14 +22,19 @@ from gitdocket.ops.session import Session
 __all__ = ["init"]
 
 
+NEW_BRANCH = "main"
+"""The branch of a new repository when neither --branch nor git's ``init.defaultBranch`` names one."""
+
+
 @contextlib.contextmanager
-def _repository(path: Path, bare: bool, branch: str) -> Iterator[GitStore]:
-    """The repository rooted at ``path``, created (and removed again on failure) when there is none."""
+def _repository(path: Path, bare: bool, branch: str | None) -> Iterator[GitStore]:
+    """The repository rooted at ``path`` (on ``branch``, else the one checked out), or a new one
+    (removed again when the block fails)."""
     existing = GitStore.at(path, branch)
     if existing is not None:
         yield existing
         return
-    with created_repository(path, bare, branch) as store:
+    with created_repository(path, bare, branch or git_default_branch() or NEW_BRANCH) as store:
         yield store
 
 
@@ -40,7 +45,12 @@ def _repository(path: Path, bare: bool, branch: str) -> Iterator[GitStore]:
     "--identity", "principal", required=True, help="Your principal name in the policy, e.g. your e-mail address."
 )
 @click.option("--bare", is_flag=True, help="Create a bare repository (no worktree).")
-@click.option("--branch", default="main", show_default=True, help="Branch gitdocket writes to.")
+@click.option(
+    "--branch",
+    help="The registry's default branch, recorded in registry.yaml: where its history lives and "
+    "where writes create tags. Default: the branch checked out in an existing repository; for a "
+    f"new one git's init.defaultBranch, else {NEW_BRANCH}.",
+)
 @click.option(
     "--gate-preset",
     type=click.Choice(sorted(PRESETS)),
@@ -56,7 +66,7 @@ def init(
     name: str | None,
     principal: str,
     bare: bool,
-    branch: str,
+    branch: str | None,
     gate_preset: str,
     keys: tuple[str, ...],
     fmt: str,
@@ -77,16 +87,17 @@ def init(
     path = path.resolve()
     registry_name = name or path.name.removesuffix(".git") or "registry"
     with _repository(path, bare, branch) as store:
-        session = Session(path, keys, branch=branch, _store=store)
+        default_branch = store.refname.removeprefix("refs/heads/")  # a detached HEAD is refused here
+        session = Session(path, keys, branch=default_branch, _store=store)
         signers = session.signers()
         result, _ = session.write(
             f"docket: init registry {registry_name}",
-            lambda tx: initialize(tx, registry_name, principal, signers[0], gate_preset),
+            lambda tx: initialize(tx, registry_name, principal, signers[0], default_branch, gate_preset),
             bootstrap_principal=principal,
         )
     done(
         fmt,
-        f"Initialized registry {registry_name!r} in {path} with root {principal}",
+        f"Initialized registry {registry_name!r} in {path} with root {principal} (default branch {default_branch})",
         result.commit,
-        {"path": str(path), "name": registry_name},
+        {"path": str(path), "name": registry_name, "default_branch": default_branch},
     )

@@ -3,6 +3,7 @@ and colour only when standard output is a terminal."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 import click
 
-from gitdocket.ops.session import Session
+from gitdocket.ops.session import COMMAND_WRITES, CommandWrites, Session
 from gitdocket.ops.transaction import Transaction
 
 __all__ = [
@@ -23,9 +24,11 @@ __all__ = [
     "format_option",
     "keys_option",
     "pretty",
+    "reader",
     "reason_option",
     "reason_required",
     "repo_option",
+    "rev_option",
     "table",
     "write",
     "writer",
@@ -116,8 +119,35 @@ def pretty(data: Any) -> None:
 
 
 def writer(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of a command that writes: --repo, --key, --format."""
-    return repo_option(keys_option(format_option(func)))
+    """The options of a command that writes: --repo, --key, --format. Its writes' notes (tags
+    left for later) go to standard error after it, even when it fails half-way through."""
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        writes = CommandWrites()
+        token = COMMAND_WRITES.set(writes)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            COMMAND_WRITES.reset(token)
+            for note in writes.notes:
+                click.echo(f"note: {note}", err=True)
+
+    return repo_option(keys_option(format_option(command)))
+
+
+def rev_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--rev",
+        metavar="COMMIT|TAG",
+        help="Read the registry as of this commit, tag or branch (default: what is checked out, "
+        "HEAD, even when detached).",
+    )(func)
+
+
+def reader(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a command that only reads: --repo, --rev, --format."""
+    return repo_option(rev_option(format_option(func)))
 
 
 address_argument = click.argument("address", metavar="PROJECT/NAME")

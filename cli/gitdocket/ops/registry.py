@@ -33,7 +33,12 @@ def pin_file(version: str) -> bytes:
     ).encode()
 
 
-def initialize(tx: Transaction, name: str, principal: str, signer: Signer, gate_preset: str = "default") -> None:
+def initialize(
+    tx: Transaction, name: str, principal: str, signer: Signer, branch: str, gate_preset: str = "default"
+) -> None:
+    """The policy (``principal`` root, author, builder, promoter), the skeleton with the registry's
+    name, default ``branch`` and gate preset (and that preset's required bundle evidence) in
+    registry.yaml, and the pin; files already there are kept."""
     identity = Identity(name=principal, kind="ssh", public_key=sshsig.public_key_line(signer.public_key))
     roles = {role: {"principals": [principal], "threshold": 1} for role in INITIAL_ROLES}
     tx.apply(POLICY, "InitPolicy", {"identities": [identity.model_dump(mode="json")], "roles": roles})
@@ -42,6 +47,7 @@ def initialize(tx: Transaction, name: str, principal: str, signer: Signer, gate_
         if path == "registry/registry.yaml":
             config = load_yaml(data, path)
             config["name"] = name
+            config["default_branch"] = branch
             config["gate"]["preset"] = gate_preset
             config["bundle"]["required_evidence"] = list(PRESETS[gate_preset].required_evidence)
             data = dump_yaml(config)
