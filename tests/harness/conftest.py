@@ -17,10 +17,10 @@ from tests.harness.registry import Person, harness_python, make_registry
 
 
 @pytest.fixture(scope="session")
-def python_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def python_bin() -> Path:
     """setup-python's stand-in: a clean venv with this checkout's wheel installed (pip finds
     it with --find-links; the package index is the only stand-in)."""
-    return harness_python(tmp_path_factory.mktemp("harness-python"))
+    return harness_python()
 
 
 @pytest.fixture

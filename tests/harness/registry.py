@@ -4,7 +4,10 @@ pushes branches and opens pull requests."""
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,15 +20,51 @@ from tests.support import ROOT, write_key
 EXAMPLES = ROOT / "examples" / "archetypes"
 
 
-def harness_python(folder: Path) -> Path:
+SOURCES = (
+    "cli",
+    "registry",
+    "bundles",
+    "deployments",
+    "contracts",
+    "workflows",
+    "examples",
+    "pyproject.toml",
+    "setup.py",
+)
+"""What the wheel is built from: its cache key covers every file of these."""
+
+
+def _source_key() -> str:
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        path = ROOT / name
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            if "__pycache__" in file.parts or file.suffix == ".pyc" or "_data" in file.parts:
+                continue
+            digest.update(file.relative_to(ROOT).as_posix().encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def harness_python(cache: Path = ROOT / "build" / "harness-python") -> Path:
     """The ``bin/`` of the Python that setup-python's stand-in puts on PATH: a clean venv with
     this checkout's wheel installed (``../wheelhouse`` holds the wheel, for pip's --find-links:
-    the workflows' own install step then finds the pinned version already there)."""
-    wheel = build_wheel(folder / "wheelhouse")
-    bin_dir = make_venv(folder / "venv")
-    done = pip_install(bin_dir, f"gitdocket=={__version__}", "pytest", find_links=wheel.parent, cwd=folder)
-    assert done.returncode == 0, done.stderr
-    return bin_dir
+    the workflows' own install step then finds the pinned version already there). Built once per
+    state of the sources and shared by test workers and runs (a file lock)."""
+    folder = cache / _source_key()
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "ready").exists():
+            for stale in cache.iterdir():  # venvs of older sources
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+            wheel = build_wheel(folder / "wheelhouse")
+            bin_dir = make_venv(folder / "venv")
+            done = pip_install(bin_dir, f"gitdocket=={__version__}", "pytest", find_links=wheel.parent, cwd=folder)
+            assert done.returncode == 0, done.stderr
+            (folder / "ready").write_text("")
+    return folder / "venv" / "bin"
 
 
 @dataclass

@@ -6,6 +6,7 @@ requests."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -14,7 +15,6 @@ import pytest
 
 from tests.harness.github import GitHub, Run
 from tests.harness.registry import Person, checked, fails, merged
-from tests.support import write_key
 
 
 def _hand_edit(person: Person) -> None:
@@ -26,27 +26,15 @@ def _hand_edit(person: Person) -> None:
 
 
 def _forged_event(person: Person) -> None:
-    """mallory, whom the policy does not know, signs a retirement with her own key."""
-    mallory = write_key(person.keys, "mallory")
-    person.run(
-        "gitdocket",
-        "version",
-        "retire",
-        "support-triage",
-        "1.0.0",
-        "--reason",
-        "mine now",
-        "--key",
-        mallory,
-        check=False,
-    )
+    """A new line on the version's log, chained correctly, claiming alice, with signatures copied
+    from the line before (no key of the policy signed it)."""
     log = person.clone / "registry" / "versions" / "support-triage" / "1.0.0" / "history.jsonl"
-    lines = log.read_text().splitlines()
+    lines = log.read_bytes().splitlines()
     event = json.loads(lines[-1])
-    event["actor"] = "alice"  # claims to be alice; the signature is mallory's
-    lines[-1] = json.dumps(event, separators=(",", ":"), sort_keys=True)
-    log.write_text("\n".join(lines) + "\n")
-    person.git("commit", "-q", "-am", "Retire")
+    event.update(seq=event["seq"] + 1, prev="sha256:" + hashlib.sha256(lines[-1]).hexdigest(), actor="alice")
+    event["data"] = {**event["data"], "forged": True}
+    log.write_bytes(b"\n".join([*lines, json.dumps(event, sort_keys=True, separators=(",", ":")).encode()]) + b"\n")
+    person.git("commit", "-q", "-am", "Fix the version log")
 
 
 @pytest.mark.parametrize(
