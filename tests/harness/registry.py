@@ -139,6 +139,7 @@ def make_registry(github: GitHub, tmp_path: Path) -> Person:
     subprocess.run(
         ["gitdocket", "init", str(alice.clone), "--identity", "alice", "--name", "agents-registry"],
         env=alice.env(),
+        cwd=tmp_path,  # outside any checkout: the wheel's own template
         check=True,
         capture_output=True,
     )

@@ -34,7 +34,7 @@ from tests.harness.expressions import condition, hash_files, substitute
 class Step:
     name: str
     outcome: str
-    """``success``, ``failure`` or ``skipped``."""
+    """``success``, ``failure``, ``failure (continued)`` (``continue-on-error``) or ``skipped``."""
     output: str = ""
     seconds: float = 0.0
 
@@ -189,8 +189,10 @@ class JobRunner:
                 continue
             began = time.perf_counter()
             ok, output = self.uses(step) if "uses" in step else self.shell(step, index)
-            self.result.steps.append(Step(name, "success" if ok else "failure", output, time.perf_counter() - began))
-            if not ok:
+            continued = not ok and step.get("continue-on-error") is True
+            outcome = "success" if ok else "failure (continued)" if continued else "failure"
+            self.result.steps.append(Step(name, outcome, output, time.perf_counter() - began))
+            if not ok and not continued:
                 self.status = "failure"
         self.result.seconds = time.perf_counter() - start
         return self.result

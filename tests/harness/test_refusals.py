@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.github import GitHub, Run
-from tests.harness.registry import Person, checked, fails, merged
+from tests.harness.registry import EXAMPLES, Person, checked, fails, merged
 
 
 def _hand_edit(person: Person) -> None:
@@ -38,10 +38,13 @@ def _forged_event(person: Person) -> None:
 
 
 @pytest.mark.parametrize(
-    "tamper",
-    [pytest.param(_hand_edit, id="hand-edited-current-json"), pytest.param(_forged_event, id="forged-event")],
+    ("tamper", "code"),
+    [
+        pytest.param(_hand_edit, "CURRENT_MISMATCH", id="hand-edited-current-json"),
+        pytest.param(_forged_event, "SIGNATURE_INVALID", id="forged-event"),
+    ],
 )
-def test_a_malicious_pr_fails_registry_check(github: GitHub, registry: Person, tamper: object) -> None:
+def test_a_malicious_pr_fails_registry_check(github: GitHub, registry: Person, tamper: object, code: str) -> None:
     pr = registry.release("support-triage", "1.0.0")
     checked(github, pr)
     merged(github, pr)
@@ -50,8 +53,8 @@ def test_a_malicious_pr_fails_registry_check(github: GitHub, registry: Person, t
     bad = registry.pull_request("Small fix")
     run = github.on_pull_request(bad)["registry-check.yml"]
     output = fails(run, "Verify the pull request")
-    assert "finding(s)" in output
-    assert "## gitdocket verify:" in run.job.summary and "finding(s)" in run.job.summary
+    assert code in output
+    assert "## gitdocket verify:" in run.job.summary and f"| {code} |" in run.job.summary
 
 
 def test_a_forged_event_payload_does_not_hide_a_change(github: GitHub, registry: Person) -> None:
@@ -66,7 +69,7 @@ def test_a_forged_event_payload_does_not_hide_a_change(github: GitHub, registry:
     forged = github.pr_event(bad)
     forged["pull_request"]["base"]["sha"] = bad.merge_sha
     run = github.on_pull_request(bad, event=forged)["registry-check.yml"]
-    assert "STATE_MISMATCH" in fails(run, "Verify the pull request") or "finding(s)" in run.job.log()
+    assert "CURRENT_MISMATCH" in fails(run, "Verify the pull request")
 
 
 def _preview(github: GitHub, registry: Person) -> tuple[Run, Run]:
@@ -197,3 +200,22 @@ def test_the_harness_forbids_unknown_actions(tmp_path: Path) -> None:
     )
     job = JobRunner(ctx, "j", {"steps": [{"uses": "someone/deploy@v1"}]}).run()
     assert job.conclusion == "failure" and "no stand-in" in job.steps[0].output
+
+
+def test_failing_tests_make_the_gate_say_no_go(github: GitHub, registry: Person) -> None:
+    """A registry with tests: the preview runs them (JUnit) and the gate refuses on a failure."""
+    registry.branch("release-with-tests")
+    (registry.clone / "tests").mkdir()
+    (registry.clone / "tests" / "test_method.py").write_text(
+        "def test_tone_is_formal():\n    assert 'casual' == 'formal'\n"
+    )
+    registry.git("add", "tests")
+    registry.git("commit", "-q", "-m", "A test of the method")
+    registry.gitdocket("archetype", "new", "support-triage", "--from", EXAMPLES / "support-triage")
+    registry.gitdocket("release", "support-triage", "1.0.0")
+    pr = registry.pull_request("Release with tests")
+    run = github.on_pull_request(pr)["deployment-preview.yml"]
+    tests = next(s for s in run.job.steps if s.name.startswith("Tests (JUnit)"))
+    assert tests.outcome == "failure (continued)"
+    output = fails(run, "Readiness gate")
+    assert "release gate decision is no-go: junit_no_failures failed (failures=1; errors=0)" in output

@@ -46,7 +46,6 @@ IDENTITY = {
     "GIT_COMMITTER_EMAIL": "test@example.com",
 }
 NOT_READING_THE_REGISTRY = {
-    ("gate", "evaluate"): "judges an evidence folder, not the registry",
     ("contracts", "check"): "works on gitdocket's own checkout (--root), not a registry",
     ("contracts", "generate"): "ditto",
     ("contracts", "validate"): "validates files named on the command line",
@@ -152,7 +151,8 @@ def test_every_read_command_takes_rev() -> None:
     readers = {path for path, command in leaves if "--repo" in _options(command) and "--key" not in _options(command)}
     with_rev = {path for path, command in leaves if "--rev" in _options(command)}
     assert readers - set(NOT_READING_THE_REGISTRY) == with_rev
-    assert with_rev == {_path(param.values[0]) for param in READS} | {("bundle", "export")}
+    also = {("bundle", "export"), ("bundle", "provenance"), ("gate", "evaluate")}
+    assert with_rev == {_path(param.values[0]) for param in READS} | also
 
 
 def test_a_detached_checkout_without_a_local_default_branch_reads_and_verifies(

@@ -11,7 +11,7 @@ import click
 
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
-from gitdocket.commands.output import common, emit, emit_table, reader, writer
+from gitdocket.commands.output import emit, emit_table, reader, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import BundleManifest, SourceRun, parse_document
 from gitdocket.errors import InputError, InvariantError, StateError
@@ -267,7 +267,7 @@ def _run_json(path: Path) -> dict[str, Any]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write release_bundle_promotion_source.json here, for `promote --source-run-json`.",
 )
-@common
+@reader
 def bundle_provenance(
     spec: str | None,
     run_file: Path,
@@ -277,6 +277,7 @@ def bundle_provenance(
     target_environment: str | None,
     output: Path | None,
     repo: Path,
+    rev: str | None,
     fmt: str,
 ) -> None:
     """Check that BUNDLE (an exported folder or .tar.gz) comes from a successful run of the
@@ -287,7 +288,7 @@ def bundle_provenance(
     manifest: BundleManifest | None = None
     bundle_id = None
     if spec is not None:
-        with open_bundle(spec, Session(repo).snapshot()) as source:
+        with open_bundle(spec, Session(repo).snapshot(rev)) as source:
             manifest = parse_document(BundleManifest, source.read(MANIFEST), f"{spec}: {MANIFEST}", loads_strict)
             bundle_id = source.bundle_id
     problems = provenance_problems(run, manifest, workflow, label)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
-from gitdocket.commands.output import common, emit
+from gitdocket.commands.output import emit, reader
 from gitdocket.core.canonical import render
 from gitdocket.core.documents import GateReport
 from gitdocket.core.fields import format_time
@@ -49,8 +49,10 @@ def _print_gate(report: GateReport, output: Path | None) -> None:
             click.echo(f"  [{check.severity}] {check.check_id}: {check.detail}")
 
 
-def _rules_and_profile(repo: Path, profile: str | None, environment: str | None) -> tuple[GateRules, str]:
-    config = registry_config(Session(repo).snapshot())
+def _rules_and_profile(
+    repo: Path, rev: str | None, profile: str | None, environment: str | None
+) -> tuple[GateRules, str]:
+    config = registry_config(Session(repo).snapshot(rev))
     rules = gate_rules(config.gate)
     if environment is not None:
         env = config.environment(environment)
@@ -105,7 +107,7 @@ def _read_all(folders: tuple[Path, ...], names: tuple[str, ...]) -> dict[str, Ev
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the report here (e.g. evidence/release_readiness_gate_report.json).",
 )
-@common
+@reader
 def gate_evaluate(
     evidence_dirs: tuple[Path, ...],
     profile: str | None,
@@ -114,11 +116,12 @@ def gate_evaluate(
     fail_on_no_go: bool,
     output: Path | None,
     repo: Path,
+    rev: str | None,
     fmt: str,
 ) -> None:
     """Decide go | conditional-go | no-go from evidence files, with the checks and profiles of
     the registry's gate (registry.yaml `gate`: a preset plus checks of your own)."""
-    rules, chosen = _rules_and_profile(repo, profile, environment)
+    rules, chosen = _rules_and_profile(repo, rev, profile, environment)
     docs = _read_all(evidence_dirs, rules.files())
     exceptions = _read_doc(exceptions_file, "exceptions") if exceptions_file is not None else None
     inputs = {
