@@ -138,3 +138,19 @@ class Registry:
 
     def git(self, *args: str) -> str:
         return subprocess.run(["git", "-C", str(self.path), *args], capture_output=True, text=True, check=True).stdout
+
+
+def git(repo: Path, *args: str) -> str:
+    """``git -C REPO ARGS``'s output (stripped); a failure fails the test with git's message."""
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout.strip()
+
+
+def add_origin(reg: Registry, origin: Path) -> Path:
+    """A bare ``origin`` cloned from the registry, which its main then tracks (a real remote)."""
+    git(origin.parent, "clone", "-q", "--bare", str(reg.path), str(origin))
+    git(reg.path, "remote", "add", "origin", str(origin))
+    git(reg.path, "fetch", "-q", "origin")
+    git(reg.path, "branch", "-q", "--set-upstream-to", "origin/main")
+    return origin

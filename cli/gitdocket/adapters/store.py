@@ -231,11 +231,14 @@ def _git_signature(principal: str, when: datetime) -> pygit2.Signature:
 class GitStore:
     """A registry repository: bare, or with a worktree whose branch gitdocket keeps in step."""
 
-    def __init__(self, repo: pygit2.Repository, branch: str | None = None) -> None:
+    def __init__(self, repo: pygit2.Repository, branch: str | None = None, ref: str | None = None) -> None:
         self.repo = repo
         self.branch = branch if branch is not None else self._checked_out_branch()
         """The branch writes go to: the one given, else the one checked out; None on a detached
         HEAD (reads then see HEAD's commit, and writes are refused)."""
+        self._ref = ref
+        """A ref other than ``refs/heads/<branch>`` to write to (``--push`` plans on a scratch ref
+        and moves the branch only once the remote took the commit)."""
 
     @classmethod
     def open(cls, path: Path, branch: str | None = None) -> GitStore:
@@ -289,6 +292,8 @@ class GitStore:
     @property
     def refname(self) -> str:
         """The ref writes move; a detached HEAD has none, and a write there is refused."""
+        if self._ref is not None:
+            return self._ref
         if self.branch is None:
             head = str(self.repo.head.target)[:12] if not self.repo.head_is_unborn else "nothing"
             raise StateError(
@@ -437,6 +442,41 @@ class GitStore:
             ) from exc
         return spec.name
 
+    # -- moving the branch to a commit made elsewhere (``--push``) ------------------------------
+
+    def changed_paths(self, old: str | None, new: str) -> list[str]:
+        """Every path that differs between the trees of commits ``old`` (None: empty) and ``new``."""
+        new_tree = self.repo[new].peel(pygit2.Commit).tree
+        diff = (
+            self.repo[old].peel(pygit2.Commit).tree.diff_to_tree(new_tree)
+            if old is not None
+            else new_tree.diff_to_tree(swap=True)
+        )
+        return sorted({path for d in diff.deltas for path in (d.old_file.path, d.new_file.path) if path})
+
+    def advance(self, expected: str | None, new: str, paths: list[str]) -> None:
+        """Compare-and-swap this branch from ``expected`` to ``new`` (a descendant made elsewhere),
+        then bring the worktree's ``paths`` (the caller proved them clean) to ``new``."""
+        with self._worktree_lock():
+            try:
+                self._cas(pygit2.Oid(hex=expected) if expected else None, pygit2.Oid(hex=new))
+            except RefConflictError as exc:
+                raise ConflictError(
+                    f"{self.refname} moved here while gitdocket pushed {new[:12]}",
+                    f"the remote has {new[:12]}; bring this branch up to date with `git pull`",
+                ) from exc
+            if self._tracks_worktree() and paths:
+                self.repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
+                    self.repo[new].peel(pygit2.Commit).tree, strategy=CheckoutStrategy.FORCE, paths=paths
+                )
+
+    def drop(self, refnames: list[str]) -> None:
+        """Delete refs gitdocket made and no longer wants (a scratch ref, tags of a commit that was
+        not pushed); a ref already gone is fine."""
+        for refname in refnames:
+            with contextlib.suppress(KeyError, pygit2.GitError):
+                self.repo.references.delete(refname)
+
     # -- tags of commits already written (``gitdocket tags sync``) ------------------------------
 
     def create_tags(
@@ -495,9 +535,12 @@ class GitStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _refuse_dirty(self, plan: Plan) -> None:
+        self.refuse_dirty(list(plan.writes))
+
+    def refuse_dirty(self, prefixes: list[str]) -> None:
+        """Refuse when the worktree that tracks this branch has local changes below ``prefixes``."""
         if not self._tracks_worktree():
             return
-        prefixes = list(plan.writes)
         dirty = sorted(
             path
             for path, flags in self.repo.status().items()

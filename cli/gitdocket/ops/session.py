@@ -24,6 +24,7 @@ from gitdocket.core.fields import parse_time
 from gitdocket.core.tree import Plan, WriteResult
 from gitdocket.errors import InputError, TrustError
 from gitdocket.ops.documents import registry_config
+from gitdocket.ops.publish import Published, push_write
 from gitdocket.ops.transaction import Transaction
 
 __all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now"]
@@ -37,6 +38,7 @@ class CommandWrites:
 
     push: bool = False
     notes: list[str] = field(default_factory=list)
+    pushed: list[Published] = field(default_factory=list)
 
 
 COMMAND_WRITES: ContextVar[CommandWrites | None] = ContextVar("COMMAND_WRITES", default=None)
@@ -136,7 +138,11 @@ class Session:
                 planned.tags = []
             return planned
 
-        result = self.store.write(plan, signers[0], now)
+        if self.command.push:
+            result, published = push_write(self.store, plan, signers[0], now)
+            self.command.pushed.append(published)
+        else:
+            result = self.store.write(plan, signers[0], now)
         if deferred:
             result = replace(result, deferred=tuple(deferred))
             self.command.notes.append(_deferred_note(deferred, branch))
