@@ -8,13 +8,14 @@ from typing import Any
 
 import click
 
-from gitdocket.adapters.archives import open_bundle
-from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
+from gitdocket.adapters.archives import export_folder, open_bundle
+from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, from_tree
 from gitdocket.adapters.files import load_yaml
 from gitdocket.commands.output import common, emit, emit_table, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
+from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.environment import GATE_CHECKS
@@ -286,9 +287,17 @@ def deployments() -> None:
 
 @deployments.command("resolve")
 @click.option("--env", "environment", required=True, help="The environment to resolve.")
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the active release from git objects to DIR/<bundle-id>/ (verified after writing) "
+    "and print that path: what a runtime of a bare registry reads.",
+)
 @common
-def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
-    """Verify an environment's chain, then print the active release's path."""
+def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, fmt: str) -> None:
+    """Verify an environment's chain, check that the active release's files are exactly the signed
+    bundle (changed, missing or extra files fail, naming the first), then print its path."""
     scope("environment", environment)
     session = Session(repo)
     tree = session.snapshot()
@@ -301,20 +310,41 @@ def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
             "run `gitdocket verify` for every finding",
         )
     row = env_ops.status_of(tree, environment)
-    if not row.get("bundle_id"):
+    bundle_id = row.get("bundle_id")
+    if not bundle_id:
         raise NotFoundError(
             f"nothing is deployed in {environment}",
             f"promote a bundle with `gitdocket promote BUNDLE --env {environment}`",
         )
-    release = f"deployments/{environment}/releases/{row['bundle_id']}"
-    repo_obj = session.store.repo
-    path = str(Path(repo_obj.workdir) / release) if repo_obj.workdir else release
+    release = f"deployments/{environment}/releases/{bundle_id}"
+    folder = _release_folder(session, tree, release, bundle_id, export_dir)
+    problems = bundle_ops.disk_problems(tree, bundle_id, folder, release)
+    if problems:
+        raise StateError(
+            f"{folder}: the release on disk is not the signed bundle {bundle_id}: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            f"restore it with `git checkout -- {release}`, or read it from git objects with --export DIR",
+        )
     data = {
         "environment": environment,
-        "bundle_id": row["bundle_id"],
+        "bundle_id": bundle_id,
         "release_root": release,
-        "path": path,
+        "path": str(folder),
         "tree": tree.tree_id(release),
         "sequence": row["sequence"],
     }
-    emit(fmt, data, lambda: click.echo(path))
+    emit(fmt, data, lambda: click.echo(str(folder)))
+
+
+def _release_folder(session: Session, tree: TreeView, release: str, bundle_id: str, export_dir: Path | None) -> Path:
+    """Where a runtime reads the release: exported from git objects to ``export_dir``, or the
+    registry worktree's copy (a bare registry has none)."""
+    if export_dir is not None:
+        return export_folder(from_tree(tree, bundle_id, release), export_dir)
+    root = session.worktree()
+    if root is None:
+        raise StateError(
+            f"{session.store.root}: a bare registry has no files on disk for {release}",
+            "materialize the release from git objects with `gitdocket deployments resolve --env ENV --export DIR`",
+        )
+    return root / release
