@@ -118,6 +118,7 @@ def test_a_failed_gate_writes_the_report_and_nothing_else(rel: Release) -> None:
     assert report["contract"] == "release_bundle_promotion_v1" and report["status"] == "failed"
     assert [c["check_id"] for c in report["checks"]] == [
         "bundle_verify_ok",
+        "bundle_packages_current",
         "environment_transition_allowed",
         "release_gate_contract_valid",
         "release_gate_allows_promotion",
@@ -126,7 +127,7 @@ def test_a_failed_gate_writes_the_report_and_nothing_else(rel: Release) -> None:
         "promotion_readiness_allows_target_env",
         "source_environment_has_same_bundle",
     ]
-    assert f"external:{rel.blocked}" in report["checks"][5]["detail"]
+    assert f"external:{rel.blocked}" in report["checks"][6]["detail"]
     assert rel.reg.refs() == before
     assert not (rel.reg.path / "deployments" / "staging" / "history.jsonl").exists()
 
@@ -289,7 +290,9 @@ def test_status_history_and_resolve(rel: Release) -> None:
         "by",
         "seq",
         "gate",
+        "held",
     ]
+    assert rows["prod"]["holds"] == [apple]
     history = rel.reg.ok("history", "--env", "prod", "--format", "json").json()
     assert [(h["type"], h["bundle_id"]) for h in history] == [
         ("promoted", mango),

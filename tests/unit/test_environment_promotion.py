@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -50,10 +51,11 @@ def checks(report: Any) -> dict[str, bool]:
     return {c.check_id: c.passed for c in report.checks}
 
 
-def test_all_eight_checks_in_order() -> None:
+def test_all_nine_checks_in_order() -> None:
     report = evaluate_promotion(inputs(), "2026-01-01T00:00:00Z")
     assert list(checks(report)) == [
         "bundle_verify_ok",
+        "bundle_packages_current",
         "environment_transition_allowed",
         "release_gate_contract_valid",
         "release_gate_allows_promotion",
@@ -64,6 +66,15 @@ def test_all_eight_checks_in_order() -> None:
     ]
     assert report.status == "passed" and first_failure(report) is None
     assert (report.gate_decision, report.promotion_readiness_status) == ("go", "passed")
+
+
+def test_a_withdrawn_package_or_retired_version_fails_the_gate() -> None:
+    blocked = ("package support-triage 1.0.0 is withdrawn", "version support-triage 1.1.0 is retired")
+    report = evaluate_promotion(replace(inputs(), blockers=blocked), AT)
+    failed = first_failure(report)
+    assert failed is not None and failed.check_id == "bundle_packages_current"
+    assert "withdrawn" in failed.detail and "retired" in failed.detail
+    assert report.status == "failed"
 
 
 def test_without_a_source_the_source_check_is_left_out() -> None:

@@ -145,6 +145,13 @@ def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Pat
     help="release_bundle_promotion_source.json of the CI run the bundle came from (embedded in the reports).",
 )
 @click.option(
+    "--override-hold",
+    "override",
+    metavar="REASON",
+    help="Promote a release that a rollback holds in the environment, saying why (recorded in the "
+    "signed event; lifts the hold). With --to it applies to every step that holds the bundle.",
+)
+@click.option(
     "--reports-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path(),
@@ -160,6 +167,7 @@ def promote(
     source: str | None,
     artifacts_dir: Path | None,
     source_run_json: Path | None,
+    override: str | None,
     reports_dir: Path,
     repo: Path,
     keys: tuple[str, ...],
@@ -171,13 +179,15 @@ def promote(
         raise click.UsageError("pass exactly one of --env and --to")
     if target is not None and source is not None:
         raise click.UsageError("--to chooses each step's source itself; drop --source-env")
+    if override is not None and not override.strip():
+        raise InputError("--override-hold is empty", "say why the held release comes back; it is recorded")
     session = Session(repo, keys)
     bundle_id = _bundle_id(spec, session)
     evidence, run = _artifacts(artifacts_dir), _source_run(source_run_json)
     if environment is not None:
         data = _promote_one(
             session,
-            env_ops.PromoteRequest(bundle_id, environment, source, gated, evidence, run),
+            env_ops.PromoteRequest(bundle_id, environment, source, gated, evidence, run, override),
             reports_dir,
             fmt,
         )
@@ -189,7 +199,8 @@ def promote(
             if fmt == "text":
                 click.echo(f"{bundle_id} is already active in {env}")
             continue
-        req = env_ops.PromoteRequest(bundle_id, env, step_source, True, evidence, run)
+        held = bundle_id in env_ops.holds_of(session.snapshot(), env)
+        req = env_ops.PromoteRequest(bundle_id, env, step_source, True, evidence, run, override if held else None)
         steps.append(_promote_one(session, req, reports_dir, fmt))
     emit(fmt, {"ok": True, "bundle_id": bundle_id, "target": target, "steps": steps}, lambda: None)
 
@@ -237,14 +248,15 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
 @click.command()
 @common
 def status(repo: Path, fmt: str) -> None:
-    """What is deployed where: bundle, since when, by whom, sequence, gate decision."""
+    """What is deployed where: bundle, since when, by whom, sequence, gate decision, and the
+    releases a rollback holds out of each environment."""
     rows = env_ops.status(Session(repo).snapshot())
     emit(
         fmt,
         rows,
         lambda: table(
             "environments",
-            ["environment", "bundle", "since", "by", "seq", "gate"],
+            ["environment", "bundle", "since", "by", "seq", "gate", "held"],
             [
                 (
                     r["environment"],
@@ -253,6 +265,7 @@ def status(repo: Path, fmt: str) -> None:
                     r["by"],
                     r["sequence"],
                     r["gate_decision"],
+                    ", ".join(r["holds"]) or "-",
                 )
                 for r in rows
             ],
@@ -276,6 +289,7 @@ def history(environment: str, repo: Path, fmt: str) -> None:
         "from": "source_environment",
         "gate": "gate_decision",
         "reason": "reason",
+        "hold": "hold",
     }
     emit_table(fmt, f"history of {environment}", rows, columns)
 

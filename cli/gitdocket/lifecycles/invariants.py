@@ -17,6 +17,7 @@ __all__ = [
     "HISTORY_PRESERVED",
     "HISTORY_PRESERVED_ON_WITHDRAWAL",
     "PACKAGE_REQUIRES_FROZEN_VERSION",
+    "REFERENCE_IS_CURRENT",
     "THRESHOLD_REACHABLE",
     "TRANSITION_NOT_ALLOWED",
     "VERSIONS_MONOTONIC",
@@ -59,6 +60,13 @@ THRESHOLD_REACHABLE = Invariant(
     "no role, and no archetype's owners, needs more signatures than it has members",
 )
 
+REFERENCE_IS_CURRENT = Invariant(
+    "REFERENCE_IS_CURRENT",
+    "structural",
+    "an event that relies on another scope relies on that scope's state in the same commit: "
+    "the line it names is that log's last, never a stale one",
+)
+
 CROSS_SCOPE: tuple[Invariant, ...] = (
     TRANSITION_NOT_ALLOWED,
     HISTORY_PRESERVED,
@@ -67,5 +75,6 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     WITHDRAWAL_BLOCKS_FUTURE,
     HISTORY_PRESERVED_ON_WITHDRAWAL,
     THRESHOLD_REACHABLE,
+    REFERENCE_IS_CURRENT,
 )
 """Rules that more than one lifecycle (or no lifecycle alone) relies on."""

@@ -114,7 +114,9 @@ FROZEN_VERSION_IMMUTABLE = Invariant(
     "FROZEN_VERSION_IMMUTABLE", "structural", "after freeze, nothing about the version's snapshot changes"
 )
 RETIREMENT_BLOCKS_FUTURE_PACKAGING = Invariant(
-    "RETIREMENT_BLOCKS_FUTURE_PACKAGING", "structural", "a retired version takes no new package references"
+    "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
+    "structural",
+    "a retired version takes no new package references, and no bundle carries it into a new release",
 )
 PAST_PACKAGES_PRESERVED = Invariant(
     "PAST_PACKAGES_PRESERVED",

@@ -9,7 +9,7 @@ missing evidence, nothing to bundle) raises before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import BundleManifest, PackageRef, RegistryConfig
 from gitdocket.core.fields import format_time
 from gitdocket.core.model import first_error
-from gitdocket.core.scopes import check_name, check_version
+from gitdocket.core.scopes import Scope, check_name, check_version
 from gitdocket.core.secrets import find_secrets
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
@@ -39,8 +39,9 @@ from gitdocket.lifecycles.bundle import (
     manifest_bytes,
     manifest_digest,
     manifest_for,
+    release_blocker,
 )
-from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, WITHDRAWAL_BLOCKS_FUTURE
+from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.transaction import POLICY, Transaction, load_log
@@ -62,6 +63,7 @@ __all__ = [
     "policy_versions",
     "published_packages",
     "record_verified",
+    "release_blockers",
     "release_check",
     "verify_source",
 ]
@@ -94,11 +96,18 @@ def policy_versions(tree: TreeView) -> list[PolicyState]:
 # -- build ---------------------------------------------------------------------------------------
 
 
+def _blocker(tree: TreeView, name: str, number: str) -> InvariantError | None:
+    package = load_log(tree, scope("package", name, number)).state
+    version = load_log(tree, scope("version", name, number)).state
+    return release_blocker(name, number, package.phase, version.phase)
+
+
 def published_packages(tree: TreeView) -> list[tuple[str, str]]:
+    """Every package a new release may carry: published, of a version that is not retired."""
     out = []
     for name in tree.listdir("registry/packages"):
         for number in tree.listdir(f"registry/packages/{name}"):
-            if load_log(tree, scope("package", name, number)).state.phase == "published":
+            if _blocker(tree, name, number) is None:
                 out.append((name, number))
     return out
 
@@ -108,7 +117,7 @@ def _selected(tree: TreeView, specs: tuple[str, ...]) -> list[tuple[str, str]]:
         found = published_packages(tree)
         if not found:
             raise InvariantError(
-                "nothing to bundle: no published package",
+                "nothing to bundle: no published package of a version that is not retired",
                 BUNDLE_NOT_EMPTY,
                 "publish one with `gitdocket package publish ARCHETYPE VERSION`",
             )
@@ -123,15 +132,32 @@ def _selected(tree: TreeView, specs: tuple[str, ...]) -> list[tuple[str, str]]:
             )
         check_name(name, "archetype name")
         check_version(number)
-        phase = load_log(tree, scope("package", name, number)).state.phase
-        if phase != "published":
-            raise InvariantError(
-                f"package {name} {number} is {'not published' if phase == 'draft' else phase}",
-                WITHDRAWAL_BLOCKS_FUTURE,
-                "bundle published packages only",
-            )
+        blocked = _blocker(tree, name, number)
+        if blocked is not None:
+            raise blocked
         chosen.append((name, number))
     return sorted(set(chosen))
+
+
+def release_blockers(
+    state: Callable[[Scope[Any]], Any], read: Callable[[str], bytes | None], bundle_id: str
+) -> list[InvariantError]:
+    """Why the packages of ``bundle_id`` may not go into a new release *now*: withdrawn packages
+    and retired versions. ``state`` and ``read`` see the moment of the decision: a transaction's
+    (its pending events count) or a snapshot's."""
+    raw = read(f"bundles/{bundle_id}/{MANIFEST}") or b""
+    try:
+        manifest = BundleManifest.model_validate(loads_strict(raw, MANIFEST))
+    except (InputError, ValueError):
+        return []  # an unreadable manifest fails the bundle check itself
+    found = []
+    for ref in manifest.payload.packages:
+        package = state(scope("package", ref.archetype, ref.version))
+        version = state(scope("version", ref.archetype, ref.version))
+        blocked = release_blocker(ref.archetype, ref.version, package.phase, version.phase)
+        if blocked is not None:
+            found.append(blocked)
+    return found
 
 
 def _registry_payload(
