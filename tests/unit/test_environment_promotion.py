@@ -23,6 +23,18 @@ GATE = {
     "summary": {"total": 1, "passed": 1, "failed": 0, "high_failures": 0, "medium_failures": 0},
     "checks": [{"check_id": "smoke", "passed": True, "severity": "high", "detail": "ok"}],
 }
+CONDITIONAL = {
+    "decision": "conditional-go",
+    "status": "failed",
+    "summary": {"total": 1, "passed": 0, "failed": 1, "high_failures": 0, "medium_failures": 1},
+    "checks": [{"check_id": "smoke", "passed": False, "severity": "medium", "detail": "flaky"}],
+}
+NO_GO = {
+    "decision": "no-go",
+    "status": "failed",
+    "summary": {"total": 1, "passed": 0, "failed": 1, "high_failures": 1, "medium_failures": 0},
+    "checks": [{"check_id": "smoke", "passed": False, "severity": "high", "detail": "broken"}],
+}
 SOURCES = {"preview": (None,), "dev": (None, "preview"), "staging": ("dev",), "prod": ("staging",)}
 
 
@@ -104,7 +116,7 @@ def not_ready_for(env_entry: str) -> dict[str, Any]:
         pytest.param(
             "staging",
             "dev",
-            {"gate": {"decision": "conditional-go", "status": "failed"}},
+            {"gate": CONDITIONAL},
             "release_gate_allows_promotion",
             id="conditional-go-is-not-enough-for-staging",
         ),
@@ -153,7 +165,7 @@ def not_ready_for(env_entry: str) -> dict[str, Any]:
         pytest.param(
             "dev",
             "preview",
-            {"gate": {"decision": "no-go", "status": "failed"}},
+            {"gate": NO_GO},
             "release_gate_allows_promotion",
             id="no-go-even-for-dev",
         ),
@@ -166,7 +178,7 @@ def test_each_check_fails_on_its_own(env: str, source: str, changes: dict[str, A
 
 
 def test_conditional_go_is_enough_for_dev() -> None:
-    report = evaluate_promotion(inputs("dev", "preview", gate={"decision": "conditional-go", "status": "failed"}), AT)
+    report = evaluate_promotion(inputs("dev", "preview", gate=CONDITIONAL), AT)
     assert report.status == "passed"
 
 
