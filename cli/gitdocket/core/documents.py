@@ -136,6 +136,13 @@ class RegistryConfig(Record):
     def environment(self, name: str) -> EnvironmentConfig | None:
         return next((e for e in self.environments if e.name == name), None)
 
+    def allowed_secrets(self) -> frozenset[str]:
+        """The allow-list of secret-looking places: bundle paths (``evidence/fixture.pem``),
+        frozen method files (``registry/archetypes/<a>/method/<file>``) and free-text fields
+        (``<scope path>#<field>``). Every writer and ``verify`` ask this one function (kept in
+        ``bundle.allow_secrets`` of the registry's configuration)."""
+        return frozenset(self.bundle.allow_secrets)
+
 
 class Posture(Record):
     """The protection posture a package declares (seed 000)."""

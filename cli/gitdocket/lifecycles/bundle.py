@@ -15,7 +15,7 @@ The manifest a build writes (``manifest_for``) lives here too, with the bundle i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -31,6 +31,7 @@ from gitdocket.core.documents import (
 )
 from gitdocket.core.fields import Digest, GitOid, Name, Timestamp
 from gitdocket.core.model import Record
+from gitdocket.core.secrets import FREE_TEXT
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.invariants import WITHDRAWAL_BLOCKS_FUTURE
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
@@ -90,7 +91,7 @@ class BundleState(Record):
 
 
 class BuiltData(Record):
-    label: Name
+    label: Annotated[Name, FREE_TEXT]
     created_at: Timestamp
     built_by: str = Field(min_length=1)
     source_commit: GitOid | None = None

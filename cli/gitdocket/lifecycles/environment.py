@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.fields import BundleId, Digest, GitOid, Timestamp
+from gitdocket.core.fields import BundleId, Digest, FreeText, GitOid, OptionalFreeText, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.machine import Machine, Transition
@@ -114,7 +114,7 @@ class PromotedData(Record):
     previous_bundle_id: str | None = None
     promoted_at: Timestamp
     promoted_by: str = Field(min_length=1)
-    override: str | None = Field(default=None, min_length=1, pattern=r"\S", exclude_if=lambda v: v is None)
+    override: OptionalFreeText = Field(default=None, min_length=1, pattern=r"\S", exclude_if=lambda v: v is None)
     """Why a release held by a rollback is promoted here again (lifts the hold); left out of the
     event when there is none."""
 
@@ -123,7 +123,7 @@ class RolledBackData(Record):
     target: BundleId
     requested: bool = False
     """True when the operator named the target (``--to``); otherwise it is the history's choice."""
-    reason: str = Field(min_length=1, pattern=r"\S")
+    reason: FreeText = Field(min_length=1, pattern=r"\S")
     sequence: int = Field(ge=1)
     previous_bundle_id: str
     rolled_back_at: Timestamp

@@ -16,6 +16,7 @@ __all__ = [
     "CROSS_SCOPE",
     "HISTORY_PRESERVED",
     "HISTORY_PRESERVED_ON_WITHDRAWAL",
+    "NO_SECRETS_RECORDED",
     "PACKAGE_REQUIRES_FROZEN_VERSION",
     "REFERENCE_IS_CURRENT",
     "THRESHOLD_REACHABLE",
@@ -67,6 +68,14 @@ REFERENCE_IS_CURRENT = Invariant(
     "the line it names is that log's last, never a stale one",
 )
 
+NO_SECRETS_RECORDED = Invariant(
+    "NO_SECRETS_RECORDED",
+    "operational",
+    "no secret enters a permanent record: no event's free text (reasons, notes, context, receipt "
+    "references, labels, config values) and no frozen method file holds one, unless the registry's "
+    "allow-list names exactly that place",
+)
+
 CROSS_SCOPE: tuple[Invariant, ...] = (
     TRANSITION_NOT_ALLOWED,
     HISTORY_PRESERVED,
@@ -76,5 +85,6 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     HISTORY_PRESERVED_ON_WITHDRAWAL,
     THRESHOLD_REACHABLE,
     REFERENCE_IS_CURRENT,
+    NO_SECRETS_RECORDED,
 )
 """Rules that more than one lifecycle (or no lifecycle alone) relies on."""

@@ -6,12 +6,13 @@ rules over them (the table, guards and invariants) are in ``placement``. Pure.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.fields import Digest, GitOid, Name, Semver
+from gitdocket.core.fields import Digest, GitOid, Name, OptionalFreeText, Semver
 from gitdocket.core.model import OptionalReasonData, Record
+from gitdocket.core.secrets import FREE_TEXT
 
 __all__ = [
     "CONFIG_KEY",
@@ -136,7 +137,7 @@ class AutoUpgradeData(UpgradeData):
 class EditData(Record):
     """A patch: ``None`` leaves a field as it is. There is no field for the method (INV-24)."""
 
-    config: dict[str, Any] | None = None
-    context: str | None = None
-    notes: str | None = None
+    config: Annotated[dict[str, Any] | None, FREE_TEXT] = None
+    context: OptionalFreeText = None
+    notes: OptionalFreeText = None
     auto_upgrade: bool | None = None

@@ -236,7 +236,7 @@ def _refuse_secrets(
     tree: TreeView,
     sources: Mapping[str, str],
     evidence: Mapping[str, bytes],
-    allowed: tuple[str, ...],
+    allowed: frozenset[str],
 ) -> None:
     """Scan every payload file (read one at a time) and every evidence file."""
     hits = []
@@ -281,7 +281,7 @@ def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: 
         **{f"payload/runtime/{p}": o for p, o in runtime_from.items()},
         **{f"payload/registry/{p}": o for p, o in registry_from.items()},
     }
-    _refuse_secrets(tx.tree, sources, evidence, config.bundle.allow_secrets)
+    _refuse_secrets(tx.tree, sources, evidence, config.allowed_secrets())
     sums = {p: sha256_hex(d) for p, d in evidence.items()}
     try:
         manifest = manifest_for(
