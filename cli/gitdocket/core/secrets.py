@@ -81,6 +81,9 @@ _PLACEHOLDERS = frozenset(
 )
 
 
+_FAKE = (b"fake", b"example", b"dummy", b"placeholder", b"changeme", b"redacted", b"your_", b"your-")
+
+
 def _entropy(value: bytes) -> float:
     """Shannon entropy in bits per character."""
     counts = Counter(value)
@@ -103,10 +106,10 @@ def _real_value(value: bytes) -> bool:
     lowered = stripped.lower()
     if len(stripped) < 4 or lowered in _PLACEHOLDERS or stripped[:1] in b"$%{<([*@&#":
         return False
-    if len(set(lowered)) <= 2 or not any(c in _WORD for c in stripped):
-        return False  # "xxxx", "****", "...."
-    if re.fullmatch(rb"[A-Za-z_][\w.]*\(.*", stripped):
-        return False  # a call: password = get_password()
+    if len(set(lowered)) <= 2 or not any(c in _WORD for c in stripped) or any(w in lowered for w in _FAKE):
+        return False  # "xxxx", "****", "...."; "fake-key", "example-token"
+    if re.fullmatch(rb"[A-Za-z_][\w]*(?:[.\[(].*)", stripped):
+        return False  # a reference or a call: this.api_key, env["TOKEN"], get_password()
     return quoted or (len(stripped) >= 6 and not stripped.isalpha())
 
 
@@ -139,8 +142,9 @@ _KEYWORDS = (
 )
 _ASSIGNED = (
     rb"(?i:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)"
-    rb"[A-Za-z0-9_-]*[\"']?\s*(?:=|:=|=>|:)\s*"
-    rb"([\"'][^\"'\r\n]{4,}[\"']|[^\s\"'<>,;)}\]]{4,})"
+    rb"[A-Za-z0-9_-]*(?:[\"']\]?|\[\])?"  # "password": …, dict["secret"] = …, apikey[] = …
+    rb"(?:\s*(?:=|:=|=>|:)\s*@?|\s*(?=[\"']))"  # = := => : (and Objective-C's @"…"), or a bare quote
+    rb"(\"[^\"\r\n]{4,}\"|'[^'\r\n]{4,}'|[^\s\"',;)\]]{4,})"
 )
 
 
