@@ -18,6 +18,7 @@ here. ``verify.contracts`` maps contract names to these models.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -27,6 +28,8 @@ from gitdocket.core.fields import BundleId, Digest, GitOid, Name, Sha256Hex, Tim
 from gitdocket.core.model import Record, validate
 
 __all__ = [
+    "CONFIG_KEY_RE",
+    "METHOD_FIELDS",
     "REGISTRY_YAML",
     "AppliedException",
     "ArchetypeDoc",
@@ -78,14 +81,37 @@ def parse_document(model: type[ModelT], raw: bytes, where: str, parse: Parser) -
     return validate(model, parse(raw, where), where)
 
 
+METHOD_FIELDS = frozenset(
+    {"model", "skills", "tools", "instructions", "method", "agent_config", "agent-config", "settings"}
+)
+"""Names of the method's own fields: never a placement's config key (INV-24)."""
+CONFIG_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+"""A placement config key: one plain name, no dots or slashes, so it can never reach into the
+method's nested configuration."""
+
+
 class ArchetypeDoc(Record):
-    """``registry/archetypes/<a>/archetype.yaml`` (contract ``archetype_v1``)."""
+    """``registry/archetypes/<a>/archetype.yaml`` (contract ``archetype_v1``). ``editable`` lists
+    the config keys a placement may set (everything else is refused, INV-24); a freeze records
+    the list with the version."""
 
     name: str
     title: str = Field(min_length=1)
     description: str = ""
     protection: Posture
     tags: tuple[str, ...] = ()
+    editable: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _editable_keys(self) -> ArchetypeDoc:
+        for key in self.editable:
+            if not CONFIG_KEY_RE.fullmatch(key):
+                raise ValueError(f"editable key {key!r} is not a plain name (a-z, 0-9, '_', '-'; no dots)")
+            if key in METHOD_FIELDS:
+                raise ValueError(f"editable key {key!r} names a field of the method, which a placement never changes")
+        if len(set(self.editable)) != len(self.editable):
+            raise ValueError("editable lists a key twice")
+        return self
 
 
 class EnvironmentConfig(Record):

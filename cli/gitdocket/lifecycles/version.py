@@ -74,6 +74,9 @@ class Snapshot(Record):
     protection_posture: Posture
     provenance: Provenance
     content_hash: Digest
+    editable: tuple[str, ...] = Field(default=(), exclude_if=lambda keys: not keys)
+    """The config keys a placement of this version may set (``archetype.yaml`` ``editable`` at
+    the freeze); left out of the record when there are none."""
 
 
 class VersionState(Record):

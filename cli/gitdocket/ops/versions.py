@@ -12,6 +12,7 @@ from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, VERSIONS_MONOTONIC
+from gitdocket.lifecycles.placement import PLACEMENT_IS_CONFIG_ONLY
 from gitdocket.lifecycles.version import (
     FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
     AgentConfig,
@@ -102,6 +103,13 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
     config = parse_document(AgentConfig, raw, config_path, loads_strict)
     doc = archetype_doc(tx.tree, name)
     provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor, frozen_at=format_time(tx.at))
+    clashing = sorted(set(doc.editable) & set(loads_strict(raw, config_path)))
+    if clashing:
+        raise InvariantError(
+            f"editable key {clashing[0]!r} of archetype.yaml is a field of {config_path}",
+            PLACEMENT_IS_CONFIG_ONLY,
+            "a placement never changes the method: remove it from `editable` in archetype.yaml",
+        )
     return Snapshot(
         method_tree=tree,
         manifest=manifest,
@@ -109,6 +117,7 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
         protection_posture=doc.protection,
         provenance=provenance,
         content_hash=content_hash(manifest),
+        editable=doc.editable,
     )
 
 

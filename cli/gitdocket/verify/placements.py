@@ -30,12 +30,23 @@ from gitdocket.lifecycles.invariants import (
     REFERENCE_IS_CURRENT,
     WITHDRAWAL_BLOCKS_FUTURE,
 )
-from gitdocket.lifecycles.placement import INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION, PlacementState
+from gitdocket.lifecycles.placement import (
+    INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION,
+    PLACEMENT_IS_CONFIG_ONLY,
+    PlacementState,
+)
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, RETIREMENT_BLOCKS_FUTURE_PACKAGING
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 
-__all__ = ["entitlement_placements", "fork_pulls", "history_kept", "placement_packages", "references_at_base"]
+__all__ = [
+    "entitlement_placements",
+    "fork_pulls",
+    "history_kept",
+    "placement_edits",
+    "placement_packages",
+    "references_at_base",
+]
 
 INV13 = INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
 INSTALLED = ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT
@@ -148,6 +159,29 @@ def placement_packages(ctx: Context) -> Iterable[Finding]:
                     message,
                     record.scope.label,
                     invariant,
+                    "placement events are written by gitdocket; restore the log",
+                )
+
+
+def placement_edits(ctx: Context) -> Iterable[Finding]:
+    """Every edit judged its config keys against what the pinned version really declares
+    editable: the list the event carries is the one its frozen snapshot records (INV-24)."""
+    for record in ctx.scopes("placement"):
+        for index, event in enumerate(record.events):
+            before = record.states[index - 1] if 0 < index <= len(record.states) else None
+            if event.type != "placement_edited" or before is None or before.pin is None:
+                continue
+            pin = before.pin
+            version = ctx.state(scope("version", pin.archetype, pin.version))
+            declared = list(version.snapshot.editable) if version is not None and version.snapshot else []
+            if list(event.data.get("editable", [])) != declared:
+                yield Finding(
+                    f"{record.scope.history_path}:{event.seq}",
+                    "REFERENCE_BROKEN",
+                    f"judged its config against editable keys {event.data.get('editable', [])}, but "
+                    f"{pin.archetype} {pin.version} declares {declared}",
+                    record.scope.label,
+                    PLACEMENT_IS_CONFIG_ONLY,
                     "placement events are written by gitdocket; restore the log",
                 )
 
