@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.integration.clients_support import ARCHETYPE, entitled, findings, forge, installed, vendor_and_client
-from tests.support import Registry, Result
+from tests.support import Registry, Result, repo_state
 from tests.unit.secret_corpus import made_up
 
 ADDRESS = "acme/triage"
@@ -36,13 +36,8 @@ def reg(registry: Registry) -> Registry:
     return registry
 
 
-def _objects(reg: Registry) -> set[str]:
-    root = reg.path / ".git" / "objects"
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-
-
 def _state(reg: Registry) -> tuple[dict[str, str], set[str], str]:
-    return reg.refs(), _objects(reg), reg.git("status", "--porcelain", "--untracked-files=all")
+    return repo_state(reg)
 
 
 def _refused(reg: Registry, args: tuple[str, ...], key: str, *names: str) -> Result:

@@ -17,6 +17,7 @@ from gitdocket.core.log import parse_history
 from gitdocket.core.scopes import scope
 from tests.integration.forgery import Forger, ssh_signature
 from tests.integration.releases_support import Release, copy_release, make_template
+from tests.support import repo_state
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +30,8 @@ def rel(template: Path, tmp_path: Path) -> Release:
     return copy_release(template, tmp_path / "copy")
 
 
-def _state(rel: Release) -> tuple[dict[str, str], str]:
-    return rel.reg.refs(), rel.reg.git("status", "--porcelain", "--untracked-files=all")
+def _state(rel: Release) -> tuple[dict[str, str], set[str], str]:
+    return repo_state(rel.reg)
 
 
 def _one_error(result: Any, code: int, *names: str) -> None:
@@ -97,7 +98,7 @@ def test_a_bundle_carrying_ended_content_is_not_promoted(
     assert failed == ["bundle_packages_current"]  # every other check passed: the hole it closes
     plain = rel.promote(bundle, "preview", gated=False)
     _one_error(plain, 1, "cannot promote a bundle to environment preview: ", "support-triage 1.0.0 " + words, rule)
-    assert (rel.reg.refs(), rel.reg.git("status", "--porcelain")) == (before[0], before[1])
+    assert _state(rel) == before
 
 
 def test_a_running_release_stays_and_can_be_rolled_back_to(rel: Release) -> None:

@@ -18,7 +18,7 @@ from gitdocket.adapters.archives import export_folder
 from gitdocket.adapters.bundle_files import from_folder
 from tests.integration.releases_support import Release, copy_release, make_template
 from tests.integration.seed_verifier import seed_rejections
-from tests.support import run_cli
+from tests.support import repo_state, run_cli
 
 METHOD = "payload/registry/support-triage/1.0.0/method"
 
@@ -39,8 +39,8 @@ def _in_prod(rel: Release) -> str:
     return bundle
 
 
-def _state(rel: Release) -> tuple[dict[str, str], str]:
-    return rel.reg.refs(), rel.reg.git("status", "--porcelain", "--untracked-files=all")
+def _state(rel: Release) -> tuple[dict[str, str], set[str], str]:
+    return repo_state(rel.reg)
 
 
 # -- seed 002's verifier -------------------------------------------------------------------------

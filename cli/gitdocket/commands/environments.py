@@ -131,7 +131,11 @@ def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Pat
     help="Walk the chain (preview → dev → staging → prod) up to this environment, "
     "gated at every step, stopping at the first failure.",
 )
-@click.option("--gated", is_flag=True, help="Run seed 002's eight checks and store the promotion report.")
+@click.option(
+    "--gated",
+    is_flag=True,
+    help="Run seed 002's eight checks (and Docket's bundle_packages_current) and store the promotion report.",
+)
 @click.option("--source-env", "source", help="The environment the bundle comes from (must be running it).")
 @click.option(
     "--artifacts-dir",
