@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from gitdocket.core.log import parse_history
+from gitdocket.core.log import event_line, head_digest, parse_history
 from gitdocket.core.scopes import scope
+from tests.integration.clients_support import findings, forge, installed, vendor_and_client
 from tests.integration.forgery import Forger, ssh_signature
 from tests.integration.releases_support import Release, copy_release, make_template
-from tests.support import repo_state
+from tests.support import Registry, repo_state
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +41,6 @@ def _one_error(result: Any, code: int, *names: str) -> None:
     assert lines[0].startswith("error: ") and all(n in lines[0] for n in names), result.err
     assert len(lines) == 2 and lines[1].startswith("hint: "), result.err
     assert "Traceback" not in result.err
-
-
-def _findings(rel: Release, *args: str) -> list[dict[str, Any]]:
-    result = rel.reg.run("verify", "--format", "json", *args)
-    data = json.loads(result.out)
-    assert (result.code == 0) == data["ok"]
-    return list(data["findings"])
 
 
 WITHDRAW = ("package", "withdraw", "support-triage", "1.0.0", "--reason", "leaks the ticket text")
@@ -111,7 +105,7 @@ def test_a_running_release_stays_and_can_be_rolled_back_to(rel: Release) -> None
     rel.reg.ok(*WITHDRAW)
     rel.reg.ok("rollback", "--env", "dev", "--reason", "second broke the canary")
     assert rel.current("dev")["bundle_id"] == first
-    assert _findings(rel) == []
+    assert findings(rel.reg) == []
 
 
 # -- the hold ------------------------------------------------------------------------------------
@@ -160,7 +154,7 @@ def test_an_override_by_a_promoter_lifts_the_hold(rel: Release) -> None:
     assert rel.reg.ok("status", "--format", "json").json()[1]["holds"] == []
     nothing = rel.promote(first, "dev", "--override-hold", "why not", gated=False)
     _one_error(nothing, 1, "no hold to override", "ROLLBACK_HOLDS_RELEASE")
-    assert _findings(rel) == []
+    assert findings(rel.reg) == []
 
 
 def test_verify_refuses_a_forged_promotion_of_a_held_release(rel: Release) -> None:
@@ -173,7 +167,7 @@ def test_verify_refuses_a_forged_promotion_of_a_held_release(rel: Release) -> No
     event = forger.next_event(target, "promoted", data, "alice", last.policy_version)
     forger.append(target, event, ssh_signature("alice", "alice", target.path, event))
     forger.commit()
-    codes = {(f["code"], f.get("invariant")) for f in _findings(rel)}
+    codes = {(f["code"], f.get("invariant")) for f in findings(rel.reg)}
     assert ("REPLAY_ILLEGAL", "ROLLBACK_HOLDS_RELEASE") in codes
 
 
@@ -217,9 +211,9 @@ def test_verify_catches_a_promotion_of_a_bundle_already_withdrawn(rel: Release) 
     base = rel.head()
     _forge_promotion(rel, "dev", bundle, None, "2026-01-02T00:00:00Z")
     Forger(rel.reg).commit("forged promotion")
-    snapshot = {(f["code"], f["invariant"]) for f in _findings(rel)}
+    snapshot = {(f["code"], f["invariant"]) for f in findings(rel.reg)}
     assert ("INVARIANT_BROKEN", "WITHDRAWAL_BLOCKS_FUTURE") in snapshot
-    pr = _findings(rel, "--base", base)
+    pr = findings(rel.reg, "--base", base)
     assert any(
         f["invariant"] == "WITHDRAWAL_BLOCKS_FUTURE" and f["message"].startswith(f"promoted {bundle}") for f in pr
     )
@@ -233,7 +227,7 @@ def test_pr_mode_catches_a_backdated_promotion_of_a_bundle_already_withdrawn(rel
     base = rel.head()
     _forge_promotion(rel, "dev", bundle, None, "2025-12-31T00:00:00Z")
     Forger(rel.reg).commit("backdated promotion")
-    pr = _findings(rel, "--base", base)
+    pr = findings(rel.reg, "--base", base)
     assert any(
         f["code"] == "INVARIANT_BROKEN" and "at the base package support-triage 1.0.0 is withdrawn" in f["message"]
         for f in pr
@@ -250,9 +244,9 @@ def test_verify_catches_a_promotion_from_a_source_that_no_longer_runs_the_bundle
     base = rel.head()
     _forge_promotion(rel, "dev", second, "preview", "2026-01-02T00:00:00Z")
     Forger(rel.reg).commit("stale source")
-    snapshot = [f for f in _findings(rel) if f["code"] == "REFERENCE_STALE"]
+    snapshot = [f for f in findings(rel.reg) if f["code"] == "REFERENCE_STALE"]
     assert [f["invariant"] for f in snapshot] == ["SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE"]
-    pr = [f for f in _findings(rel, "--base", base) if f["code"] == "REFERENCE_STALE"]
+    pr = [f for f in findings(rel.reg, "--base", base) if f["code"] == "REFERENCE_STALE"]
     assert [f["invariant"] for f in pr] == ["SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE"]
 
 
@@ -266,8 +260,8 @@ def test_pr_mode_catches_a_stale_source_that_time_cannot(rel: Release) -> None:
     base = rel.head()
     _forge_promotion(rel, "dev", second, "preview", "2026-01-01T00:00:00Z")
     Forger(rel.reg).commit("stale source, same second")
-    assert [f for f in _findings(rel) if f["code"] == "REFERENCE_STALE"] == []
-    pr = [f for f in _findings(rel, "--base", base) if f["code"] == "REFERENCE_STALE"]
+    assert [f for f in findings(rel.reg) if f["code"] == "REFERENCE_STALE"] == []
+    pr = [f for f in findings(rel.reg, "--base", base) if f["code"] == "REFERENCE_STALE"]
     assert [f["message"] for f in pr] == [f"promoted from preview, which runs {first} at the base, not {second}"]
 
 
@@ -292,8 +286,6 @@ def test_a_stale_package_line_is_caught_in_a_snapshot_and_in_pr_mode(rel: Releas
     published = parse_history(lines[0] + b"\n", package.history_path)[0]
     version = json.loads(forger.read("registry/versions/support-triage/1.0.0/current.json"))
     target = scope("placement", "acme", "triage")
-    from gitdocket.core.log import event_line, head_digest
-
     data = {
         "archetype": "support-triage",
         "version": "1.0.0",
@@ -309,10 +301,33 @@ def test_a_stale_package_line_is_caught_in_a_snapshot_and_in_pr_mode(rel: Releas
         event = event.model_copy(update={"at": at})
         forger.append(target, event, ssh_signature("alice", "alice", target.path, event))
         forger.commit(f"stale request at {at}")
-        snapshot = {(f["code"], f["invariant"]) for f in _findings(rel)}
-        pr = {(f["code"], f["invariant"]) for f in _findings(rel, "--base", base)}
+        snapshot = {(f["code"], f["invariant"]) for f in findings(rel.reg)}
+        pr = {(f["code"], f["invariant"]) for f in findings(rel.reg, "--base", base)}
         if rule is not None:
             assert ("INVARIANT_BROKEN", rule) in snapshot
         else:  # backdated: time alone cannot tell; commit order can
             assert ("INVARIANT_BROKEN", "WITHDRAWAL_BLOCKS_FUTURE") not in snapshot
         assert ("REFERENCE_STALE", "REFERENCE_IS_CURRENT") in pr
+
+
+def test_an_entitlement_on_a_stale_placement_line_is_caught(registry: Registry) -> None:
+    """bob admits the install to an entitlement naming the placement's *install* line after an
+    edit line already followed it."""
+    vendor_and_client(registry)
+    installed(registry)
+    installed_line = (registry.path / "registry/placements/acme/triage/history.jsonl").read_bytes().splitlines()
+    registry.ok("placement", "edit", "acme/triage", "--notes", "EU queue", key="bob")
+    base = registry.git("rev-parse", "HEAD").strip()
+    ref = {"seq": len(installed_line), "head": head_digest(installed_line[-1]), "phase": "installed"}
+    forge(
+        registry,
+        "registry/entitlements/acme/triage",
+        "package_install_admitted",
+        {"placement": ref},
+        "bob",
+        at="2026-01-02T00:00:00Z",
+    )
+    snapshot = {(f["code"], f["invariant"]) for f in findings(registry)}
+    assert ("REFERENCE_STALE", "REFERENCE_IS_CURRENT") in snapshot
+    pr = {(f["code"], f["invariant"]) for f in findings(registry, "--base", base)}
+    assert ("REFERENCE_STALE", "REFERENCE_IS_CURRENT") in pr
