@@ -130,9 +130,8 @@ def test_a_rollback_holds_the_release_it_left(rel: Release) -> None:
     empty = rel.reg.run("promote", second, "--env", "dev", "--override-hold", " ")
     _one_error(empty, 2, "--override-hold is empty")
     assert _state(rel) == before
-    status = {r["environment"]: r for r in rel.reg.ok("status", "--format", "json").json()}
-    assert status["dev"]["holds"] == [second]
     assert f"holds {second}" in rel.reg.ok("history", "--env", "dev").out
+    assert rel.reg.ok("history", "--env", "dev", "--format", "json").json()[-1]["held"] is True
 
 
 def test_an_override_by_a_promoter_lifts_the_hold(rel: Release) -> None:
@@ -151,7 +150,6 @@ def test_an_override_by_a_promoter_lifts_the_hold(rel: Release) -> None:
         ("promoted", "lifted: fixed the config, canary green"),
     ]
     assert [h["held"] for h in history] == [False, False, False, False]
-    assert rel.reg.ok("status", "--format", "json").json()[1]["holds"] == []
     nothing = rel.promote(first, "dev", "--override-hold", "why not", gated=False)
     _one_error(nothing, 1, "no hold to override", "ROLLBACK_HOLDS_RELEASE")
     assert findings(rel.reg) == []

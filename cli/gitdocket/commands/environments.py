@@ -252,15 +252,15 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
 @click.command()
 @common
 def status(repo: Path, fmt: str) -> None:
-    """What is deployed where: bundle, since when, by whom, sequence, gate decision, and the
-    releases a rollback holds out of each environment."""
+    """What is deployed where: bundle, since when, by whom, sequence, gate decision (read from the
+    current.json pointers only; `history --env E` shows the holds)."""
     rows = env_ops.status(Session(repo).snapshot())
     emit(
         fmt,
         rows,
         lambda: table(
             "environments",
-            ["environment", "bundle", "since", "by", "seq", "gate", "held"],
+            ["environment", "bundle", "since", "by", "seq", "gate"],
             [
                 (
                     r["environment"],
@@ -269,7 +269,6 @@ def status(repo: Path, fmt: str) -> None:
                     r["by"],
                     r["sequence"],
                     r["gate_decision"],
-                    ", ".join(r["holds"]) or "-",
                 )
                 for r in rows
             ],

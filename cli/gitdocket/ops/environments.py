@@ -319,7 +319,6 @@ def status_of(tree: TreeView, name: str) -> dict[str, Any]:
         "rollback": data.get("rollback", False),
         "reason": data.get("reason"),
         "previous_bundle_id": data.get("previous_bundle_id"),
-        "holds": sorted(holds_of(tree, name)),
     }
 
 

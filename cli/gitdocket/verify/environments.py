@@ -13,7 +13,9 @@ environment. Pure: reads a ``TreeView``.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,14 +39,6 @@ from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 
 __all__ = ["environment_releases", "promotions_at_base"]
-
-
-def _activations(record: ScopeRecord[DeploymentState] | None) -> Iterator[tuple[str, str]]:
-    """(at, bundle id) of every pointer change in an environment's log."""
-    for event in record.events if record else []:
-        bundle = event.data.get("bundle_id", event.data.get("target"))
-        if isinstance(bundle, str):
-            yield event.at, bundle
 
 
 def _releases(ctx: Context, record: ScopeRecord[DeploymentState], state: DeploymentState) -> Iterator[Finding]:
@@ -149,23 +143,43 @@ def _reports(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Fin
         )
 
 
-def _active_at(record: ScopeRecord[DeploymentState] | None, at: str) -> set[str]:
-    """The bundles an environment may have been running at ``at``: the one active after its last
-    event strictly earlier, and any activated in that very second (their order across logs is not
-    known from time alone). A bundle it ran only before that is not among them."""
-    if record is None:
-        return set()
-    active = record.state_before(at).bundle_id
-    same = {bundle for when, bundle in _activations(record) if when == at}
-    return same | ({active} if active else set())
+@dataclass(frozen=True)
+class _Timeline:
+    """When an environment ran what: the time of each of its events and the bundle active after
+    it, built once per environment (a registry may hold thousands of promotions)."""
+
+    times: list[str]
+    active: list[str | None]
+
+    @classmethod
+    def of(cls, record: ScopeRecord[DeploymentState] | None) -> _Timeline:
+        if record is None:
+            return cls([], [])
+        pairs = [(e.at, s.bundle_id) for e, s in zip(record.events, record.states, strict=False)]
+        return cls([at for at, _ in pairs], [bundle for _, bundle in pairs])
+
+    def running_at(self, at: str) -> set[str]:
+        """The bundles it may have been running at ``at``: the one active after its last event
+        strictly earlier, and any activated in that very second (their order across logs is not
+        known from time alone). A bundle it ran only before that is not among them."""
+        if self.times == sorted(self.times):
+            low, high = bisect_left(self.times, at), bisect_right(self.times, at)
+        else:  # times that go backwards are a finding of their own; judge them one by one
+            low = max((i + 1 for i, when in enumerate(self.times) if when < at), default=0)
+            high = len(self.times)
+        same = {b for when, b in zip(self.times[low:high], self.active[low:high], strict=True) if when == at}
+        before = self.active[low - 1] if low else None
+        return {b for b in (before, *same) if b}
 
 
-def _sources(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Finding]:
+def _sources(ctx: Context, record: ScopeRecord[DeploymentState], timelines: dict[str, _Timeline]) -> Iterator[Finding]:
     for event in record.events:
         source = event.data.get("source_environment")
         if event.type != "promoted" or not isinstance(source, str):
             continue
-        if event.data.get("bundle_id") not in _active_at(ctx.record(scope("environment", source)), event.at):
+        if source not in timelines:
+            timelines[source] = _Timeline.of(ctx.record(scope("environment", source)))
+        if event.data.get("bundle_id") not in timelines[source].running_at(event.at):
             yield Finding(
                 f"{record.scope.history_path}:{event.seq}",
                 "REFERENCE_STALE",
@@ -184,9 +198,9 @@ def _packages(ctx: Context, bundle_id: str) -> tuple[PackageRef, ...]:
         return ()  # the bundle's own checks report an unreadable manifest
 
 
-def _blockers(ctx: Context, bundle_id: str, at: str) -> Iterator[InvariantError]:
-    """``release_blocker`` of each package of ``bundle_id`` as it stood just before ``at``."""
-    for ref in _packages(ctx, bundle_id):
+def _blockers(ctx: Context, packages: tuple[PackageRef, ...], at: str) -> Iterator[InvariantError]:
+    """``release_blocker`` of each of ``packages`` as it stood just before ``at``."""
+    for ref in packages:
         package = ctx.record(scope("package", ref.archetype, ref.version))
         version = ctx.record(scope("version", ref.archetype, ref.version))
         if package is None or version is None or package.broken or version.broken:
@@ -200,17 +214,22 @@ def _blockers(ctx: Context, bundle_id: str, at: str) -> Iterator[InvariantError]
             yield blocked
 
 
-def _content(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Finding]:
+def _content(
+    ctx: Context, record: ScopeRecord[DeploymentState], manifests: dict[str, tuple[PackageRef, ...]]
+) -> Iterator[Finding]:
     """No promotion carried a package already withdrawn, or a version already retired, into a
     release (a rollback only moves back to a release that ran before)."""
     for event in record.events:
         if event.type != "promoted":
             continue
-        for blocked in _blockers(ctx, str(event.data.get("bundle_id")), event.at):
+        bundle = str(event.data.get("bundle_id"))
+        if bundle not in manifests:
+            manifests[bundle] = _packages(ctx, bundle)
+        for blocked in _blockers(ctx, manifests[bundle], event.at):
             yield Finding(
                 f"{record.scope.history_path}:{event.seq}",
                 "INVARIANT_BROKEN",
-                f"promoted {event.data.get('bundle_id')} at {event.at}, but {blocked.reason}",
+                f"promoted {bundle} at {event.at}, but {blocked.reason}",
                 record.scope.label,
                 blocked.rule,
                 "promotions are judged by gitdocket against current state; restore the log",
@@ -218,13 +237,15 @@ def _content(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Fin
 
 
 def environment_releases(ctx: Context) -> Iterable[Finding]:
+    timelines: dict[str, _Timeline] = {}
+    manifests: dict[str, tuple[PackageRef, ...]] = {}
     for record in ctx.scopes("environment"):
         if not record.states:
             continue
         yield from _releases(ctx, record, record.state)
         yield from _reports(ctx, record)
-        yield from _sources(ctx, record)
-        yield from _content(ctx, record)
+        yield from _sources(ctx, record, timelines)
+        yield from _content(ctx, record, manifests)
 
 
 def _unchanged(base: Context, head: Context, target: Scope[Any]) -> bool:
