@@ -30,9 +30,7 @@ def render_pages(view: View) -> list[Page]:
 
 
 def _section(title: str, index: str, pages: dict[str, Page], folder: str) -> NavItem:
-    children = [
-        NavItem(p.title, p.path) for path, p in sorted(pages.items()) if path.startswith(folder) and path != index
-    ]
+    children = [NavItem(p.title, p.path) for path, p in pages.items() if path.startswith(folder) and path != index]
     return NavItem(title, index, tuple(children) if len(children) <= NAV_LIMIT else ())
 
 

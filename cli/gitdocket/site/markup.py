@@ -31,9 +31,10 @@ __all__ = [
     "xml",
 ]
 
-# Every ASCII character Markdown, its extensions (attr_list, tables, emoji shortcodes, smart
-# symbols) or HTML give a meaning to, as a numeric character reference.
-_SPECIALS = "\\`*_{}[]()#+!|<>&\"':~^$%="
+# Every ASCII character that Markdown, the extensions the site enables (``config.py``: attr_list,
+# tables, admonitions and details, superfences, toc) or HTML give a meaning to, as a numeric
+# character reference. Enabling another extension (emoji, arithmatex, ...) needs its characters here.
+_SPECIALS = '\\`*_{}[]()#+!|<>&"~^'
 _ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in _SPECIALS})
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 

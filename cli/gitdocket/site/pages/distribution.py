@@ -7,6 +7,7 @@ so the page says what was true when that commit was made, whatever day it is rea
 
 from __future__ import annotations
 
+from gitdocket.core.fields import format_time
 from gitdocket.lifecycles.eligibility import distribution_phase, update_available, verdict
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.package import PackageState
@@ -139,7 +140,7 @@ HEADERS = ["placement", "pins", "phase", "entitlement", "run eligibility"]
 def _project(view: View, project: str, records: list[ScopeRecord[PlacementState]]) -> Page:
     source = f"projects/{project}.md"
     at = view.site.committed_at
-    when = f" at {text(at.isoformat())} (the verified commit's time)" if at else ""
+    when = f" at {text(format_time(at))} (the verified commit's time)" if at else ""
     parts = [
         f"# Project {text(project)}",
         f"Run eligibility is judged{when}: installed ∧ entitled, fail-closed.",

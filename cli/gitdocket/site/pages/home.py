@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from gitdocket.core.fields import format_time
 from gitdocket.site.badges import badge
 from gitdocket.site.markup import code, link, table, text
 from gitdocket.site.pages.common import Page, bundle_link, environment_link, rel, rule_link, short
@@ -71,7 +72,7 @@ def _home(view: View) -> Page:
     source = "index.md"
     status = badge("verify", "failed" if site.findings else "verified")
     commit = code(site.commit) if site.commit else "an empty repository"
-    when = f" (committed {text(site.committed_at.isoformat())})" if site.committed_at else ""
+    when = f" (committed {text(format_time(site.committed_at))})" if site.committed_at else ""
     outcome = (
         f"{len(site.findings)} finding(s): see {link('Verification', rel(source, 'verification.md'))}"
         if site.findings
