@@ -1,21 +1,17 @@
-"""The registries the site tests build sites of: the demo's own registry, made deterministic
-(every key the demo creates is derived from its name, so the same commits, signatures and bundle
-ids come out on every run), and helpers to render or build its site."""
+"""The registries the site tests build sites of: the demo's own registry (for the browser), and a
+fixture registry with every kind of record written through the CLI with deterministic keys and
+clock (the same commits, signatures and bundle ids on every run, wherever it is built: the golden
+pages and the hostile-text test use it)."""
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
-import gitdocket.commands.keys
-import gitdocket.demo
 from gitdocket.core import sshsig
 from gitdocket.demo import run_demo
 from gitdocket.demo.releases import write_evidence
@@ -27,31 +23,10 @@ from tests.support import EXAMPLES, Registry, det_key, isolated, run_cli, write_
 GOLDEN = Path(__file__).resolve().parent / "data" / "golden" / "site"
 
 
-def det_create_key(path: Path, comment: str) -> str:
-    """``adapters.signing.create_key`` with the key derived from ``comment`` (the principal)."""
-    key = det_key(comment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption())
-    )
-    path.chmod(0o600)
-    line = sshsig.public_key_line(key.public_key(), comment)
-    path.with_name(path.name + ".pub").write_text(line + "\n")
-    return line
-
-
-@contextmanager
-def deterministic_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(gitdocket.demo, "create_key", det_create_key)
-    monkeypatch.setattr(gitdocket.commands.keys, "create_key", det_create_key)
-    yield
-
-
 def build_demo(root: Path) -> Path:
-    """Run the demo into ``root`` (isolated, deterministic keys); returns its registry."""
+    """Run ``gitdocket demo`` into ``root / "demo"`` (isolated); returns its registry."""
     with pytest.MonkeyPatch.context() as monkeypatch, isolated(root / "home", monkeypatch):
-        with deterministic_keys(monkeypatch):
-            run_demo(root / "demo", lambda _line: None)
+        run_demo(root / "demo", lambda _line: None)
     return root / "demo" / "acme-registry"
 
 

@@ -8,13 +8,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from gitdocket.core.documents import RegistryConfig
 from gitdocket.lifecycles import LIFECYCLES
 from gitdocket.lifecycles.machine import NoData, Transition
 from gitdocket.lifecycles.version import LIFECYCLE as VERSION
 from gitdocket.site.diagrams import graph, lifecycle_svg, words
 from gitdocket.site.stages import stages_svg
 from gitdocket.site.timeline import WINDOW, Change, timeline_svg
-from gitdocket.core.documents import RegistryConfig
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -107,9 +107,9 @@ def history_table(kind: str, events: Sequence[Event]) -> str:
 
 def _finding_item(source: str, finding: Finding) -> str:
     guarantees = rel(source, "guarantees.html")
-    rule = f' <a href="{guarantees}#{anchor(finding.rule)}">{text(finding.rule)}</a>' if finding.rule else ""
+    rule = f' <a href="{guarantees}#{anchor(finding.rule)}">{attr(finding.rule)}</a>' if finding.rule else ""
     return (
-        f"<li><code>{text(finding.code)}</code> <code>{text(finding.path)}</code>: {text(finding.message)}{rule}</li>"
+        f"<li><code>{attr(finding.code)}</code> <code>{attr(finding.path)}</code>: {attr(finding.message)}{rule}</li>"
     )
 
 
@@ -117,7 +117,8 @@ def banner(view: View, source: str) -> str:
     """The first block of every page: a red banner listing the findings when the registry fails
     ``gitdocket verify``, else one line saying it verified, at which commit."""
     site = view.site
-    commit = text((site.commit or "an empty repository")[:12])
+    # A raw HTML block: Markdown does not read it, so HTML's escapes are the ones that matter.
+    commit = attr((site.commit or "an empty repository")[:12])
     if not site.findings:
         return (
             f'<div class="docket-ok-line" data-verify="ok">{badge("verify", "verified")} '
