@@ -53,6 +53,26 @@ class Words:
     rollback_reason: str = "canary error rate doubled after the switch"
 
 
+_H = '<script>alert("x")</script><img src=x onerror=alert(1)> [a](javascript:alert(2)) **b** {: onclick=alert(3) } |c|'
+HOSTILE_WORDS = Words(
+    registry_name=f"acme {_H}",
+    title=f"T {_H}",
+    description=f"D {_H}\n# not a heading\n<iframe src=https://evil.example></iframe>",
+    instructions=f"SECRET-METHOD {_H}",
+    tag=f"tag {_H}",
+    retire_reason=f"retired {_H}",
+    withdraw_reason=f"withdrawn {_H}",
+    notes=f"notes {_H}",
+    context=f"context {_H}",
+    config_value=f"config {_H}",
+    terms=f"terms {_H}",
+    receipt=f"INV {_H}"[:200],
+    rollback_reason=f"rollback {_H}",
+)
+"""Injection in every field: a script, an event handler, a javascript: link, Markdown emphasis,
+an attr_list, table pipes, an iframe and line breaks."""
+
+
 def _method_source(root: Path, words: Words) -> Path:
     """examples/archetypes/support-triage with the words of ``words`` in its documents."""
     source = root / "src" / "support-triage"
