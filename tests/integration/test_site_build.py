@@ -61,7 +61,7 @@ def test_the_site_has_every_page_and_opens_from_disk(fixture_registry: Path, tmp
     report = done.json()
     assert report["ok"] is True and report["findings"] == 0 and report["index"] == str(out / "index.html")
     html = {p: d.decode() for p, d in _files(out).items() if p.endswith(".html")}
-    assert PAGES <= set(html), sorted(PAGES - set(html))
+    assert set(html) >= PAGES, sorted(PAGES - set(html))
     assert sum(1 for p in html if p.startswith("bundles/")) == 3
     for page, text in html.items():
         if page == "404.html":
@@ -123,7 +123,9 @@ def test_a_rebuild_replaces_the_site_it_built(fixture_registry: Path, tmp_path: 
 @pytest.mark.parametrize(
     ("setup", "args", "code", "message"),
     [
-        pytest.param(None, ("--evidence", "{tmp}/missing.xml"), 2, "{tmp}/missing.xml: no such file", id="missing-junit"),
+        pytest.param(
+            None, ("--evidence", "{tmp}/missing.xml"), 2, "{tmp}/missing.xml: no such file", id="missing-junit",
+        ),
         pytest.param(
             ("bad.xml", "<testsuites><testcase"), ("--evidence", "{tmp}/bad.xml"), 2,
             "{tmp}/bad.xml: not a JUnit XML report (XML error", id="malformed-junit",

@@ -15,7 +15,7 @@ import pytest
 from tests.site_support import build_registry
 from tests.support import ROOT, run_cli
 
-TEETH = '''
+TEETH = """
 import pytest
 
 from gitdocket.errors import InvariantError
@@ -41,7 +41,7 @@ def test_teeth(rule, phase):
     with pytest.raises(InvariantError) as caught:
         LIFECYCLE.decide(state, command, data)
     assert caught.value.invariant == rule
-'''
+"""
 
 
 def _row(page: str, rule: str) -> str:

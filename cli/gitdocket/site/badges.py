@@ -194,7 +194,7 @@ _BASE_CSS = """\
 .docket-ok-line { border-left: .3rem solid #1b5e20; background: #e8f5e9; color: #0b3d12; padding: .4rem 1rem;
   margin: 0 0 1.2rem; border-radius: .2rem; font-size: .75rem; }
 .docket-figure { margin: 1rem 0; overflow-x: auto; }
-.docket-figure svg { max-width: 100%; height: auto; font-family: sans-serif; }
+.docket-figure svg { max-width: none; height: auto; font-family: sans-serif; }
 .docket-figure figcaption { font-size: .7rem; color: #555; }
 .docket-counts { display: flex; flex-wrap: wrap; gap: 1rem; margin: 1rem 0; }
 .docket-count { border: 1px solid #ddd; border-radius: .3rem; padding: .4rem .9rem; min-width: 7rem; }

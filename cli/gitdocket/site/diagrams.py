@@ -20,11 +20,11 @@ from gitdocket.site.svg import INK, LINE, Canvas, figure, text_width
 __all__ = ["Edge", "Graph", "graph", "lifecycle_figure", "lifecycle_svg", "words"]
 
 _PREPOSITIONS = (" of", " into", " to", " for", " in", " from", " under", " behind")
-NODE_MIN = 150.0
+NODE_MIN = 140.0
 NODE_MAX = 240.0
 HEADER = 30.0
 LINE_HEIGHT = 15.0
-COLUMN_GAP = 150.0
+COLUMN_GAP = 120.0
 ROW_GAP = 34.0
 LANE = 22.0
 MARGIN = 16.0

@@ -13,9 +13,9 @@ from gitdocket.site.svg import INK, LINE, Canvas, figure
 
 __all__ = ["stages_figure", "stages_svg"]
 
-BOX_W = 190.0
+BOX_W = 170.0
 BOX_H = 58.0
-GAP_X = 70.0
+GAP_X = 50.0
 GAP_Y = 22.0
 MARGIN = 14.0
 BUILD = "a build"
@@ -54,7 +54,7 @@ def stages_svg(environments: Sequence[EnvironmentConfig], running: Mapping[str, 
         title = name or BUILD
         gated = next((e.require_gate for e in environments if e.name == name), False)
         detail = (
-            (bundle if len(bundle or "") <= 28 else (bundle or "")[:27] + "…")
+            (bundle if len(bundle or "") <= 25 else (bundle or "")[:24] + "…")
             if bundle
             else ("" if name is None else "empty")
         )
