@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Debian packages the tests and the demo need, as command:package pairs; a missing command is
-# installed with apt-get (browser tests add chromium:chromium here). python3-venv too, when
-# $(PYTHON) cannot create a venv (Debian's python3 without it).
-SYSTEM_DEPS := ssh-keygen:openssh-client
+# installed with apt-get: Chromium for the browser tests (driven by Playwright, never
+# `playwright install`). python3-venv too, when $(PYTHON) cannot create a venv (Debian's python3
+# without it).
+SYSTEM_DEPS := ssh-keygen:openssh-client chromium:chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test bench lint docs venv system-deps clean
