@@ -33,8 +33,11 @@ system-deps:
 	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+# The demo keeps its registry and site in build/demo (replaced on every run): open
+# build/demo/site/index.html afterwards.
 demo: $(STAMP)
-	$(BIN)/gitdocket demo
+	rm -rf build/demo
+	$(BIN)/gitdocket demo --dir build/demo
 
 test: lint
 	$(BIN)/python -m pytest -n 2 -q

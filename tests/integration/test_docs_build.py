@@ -34,7 +34,13 @@ def test_docs_build_strict(tmp_path: Path) -> None:
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert done.returncode == 0, done.stderr + done.stdout
-    for page in ("index.html", "concepts.html", "cli.html", "adr/0001-one-signed-scope-log.html", "search/search_index.js"):
+    for page in (
+        "index.html",
+        "concepts.html",
+        "cli.html",
+        "adr/0001-one-signed-scope-log.html",
+        "search/search_index.js",
+    ):
         assert (site / page).is_file(), page
     index = (site / "index.html").read_text(encoding="utf-8")
     assert "fonts.googleapis.com" not in index  # theme.font: false keeps the site offline
