@@ -22,6 +22,8 @@ from gitdocket.site.view import SiteInput, View
 __all__ = ["SiteInput", "View", "render_pages", "render_site"]
 
 _FAMILIES = (home, catalog, distribution, releases, trust, rules)
+_WIDE = "---\nhide:\n  - toc\n---\n\n"
+"""Front matter of a page of wide tables: Material hides its table of contents."""
 
 
 def render_pages(view: View) -> list[Page]:
@@ -62,7 +64,10 @@ def render_site(site: SiteInput) -> dict[str, bytes]:
     """``{path: bytes}`` of the mkdocs project: ``mkdocs.yml`` and everything under ``docs/``."""
     view = View(site)
     pages = {page.path: page for page in render_pages(view)}
-    files = {f"docs/{path}": f"{banner(view, path)}\n\n{page.body}\n".encode() for path, page in sorted(pages.items())}
+    files = {
+        f"docs/{path}": f"{_WIDE if page.wide else ''}{banner(view, path)}\n\n{page.body}\n".encode()
+        for path, page in sorted(pages.items())
+    }
     files["docs/" + STYLESHEET] = stylesheet().encode()
     for name, data in sorted(site.assets.items()):
         files[f"docs/{name}"] = data

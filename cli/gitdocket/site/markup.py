@@ -25,6 +25,7 @@ __all__ = [
     "code",
     "details",
     "heading",
+    "identifier",
     "link",
     "table",
     "text",
@@ -62,6 +63,12 @@ def xml(value: object) -> str:
 def code(value: object) -> str:
     """``value`` in a monospace span (ids, digests, paths), escaped like ``text``."""
     return f"<code>{text(value)}</code>"
+
+
+def identifier(value: object) -> str:
+    """``code`` for long snake-case names (rules, check ids): a narrow table column may break the
+    line after an underscore instead of inside a word."""
+    return code(value).replace("&#95;", "&#95;<wbr>")
 
 
 def link(label: str, target: str) -> str:

@@ -195,7 +195,7 @@ def _index(view: View) -> Page:
             table(["archetype", "title", "owners", "forked from", "versions", "newest"], rows),
         ]
     )
-    return Page(source, "All archetypes", body)
+    return Page(source, "All archetypes", body, wide=True)
 
 
 def _versions(view: View) -> Page:
@@ -207,7 +207,7 @@ def _versions(view: View) -> Page:
     body = "\n\n".join(
         ["# Versions", f"{len(records)} version(s): {summary}", table(["archetype", *VERSION_HEADERS], rows)]
     )
-    return Page(source, "Versions", body)
+    return Page(source, "Versions", body, wide=True)
 
 
 def _tree(view: View, source: str, name: str, depth: int, seen: set[str]) -> list[str]:
@@ -240,7 +240,7 @@ def _forks(view: View) -> Page:
             "\n".join(lines) or "_None._",
         ]
     )
-    return Page(source, "Fork tree", body)
+    return Page(source, "Fork tree", body, wide=True)
 
 
 def pages(view: View) -> list[Page]:

@@ -11,7 +11,7 @@ from gitdocket.core.log import Event
 from gitdocket.lifecycles import LIFECYCLES
 from gitdocket.site.badges import badge
 from gitdocket.site.diagrams import words
-from gitdocket.site.markup import anchor, attr, code, link, table, text
+from gitdocket.site.markup import anchor, attr, code, identifier, link, table, text
 from gitdocket.site.view import View
 from gitdocket.verify.findings import Finding
 
@@ -43,6 +43,8 @@ class Page:
     """Plain text (the navigation escapes it)."""
     body: str
     """Markdown after the banner."""
+    wide: bool = False
+    """Hide the table of contents: the page is mostly wide tables, not sections."""
 
 
 def rel(source: str, target: str) -> str:
@@ -89,7 +91,7 @@ def environment_link(source: str, name: str) -> str:
 
 
 def rule_link(source: str, name: str) -> str:
-    return link(code(name), rel(source, "guarantees.md") + f"#{anchor(name)}")
+    return link(identifier(name), rel(source, "guarantees.md") + f"#{anchor(name)}")
 
 
 def event_words(kind: str, event_type: str) -> str:

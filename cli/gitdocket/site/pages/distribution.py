@@ -53,7 +53,7 @@ def _packages(view: View) -> Page:
             ),
         ]
     )
-    return Page(source, "Packages", body)
+    return Page(source, "Packages", body, wide=True)
 
 
 def _package_of(view: View, placement: PlacementState) -> PackageState:
@@ -163,7 +163,7 @@ def _projects(view: View) -> Page:
             table(["project", "placements", "installed"], rows),
         ]
     )
-    return Page(source, "All projects", body)
+    return Page(source, "All projects", body, wide=True)
 
 
 def pages(view: View) -> list[Page]:

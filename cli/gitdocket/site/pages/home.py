@@ -98,7 +98,7 @@ def _home(view: View) -> Page:
             ),
         ]
     )
-    return Page(source, "Home", f"# {text(view.config.name)}\n\n{body}")
+    return Page(source, "Home", f"# {text(view.config.name)}\n\n{body}", wide=True)
 
 
 def _verification(view: View) -> Page:
@@ -134,7 +134,7 @@ def _verification(view: View) -> Page:
             codes,
         ]
     )
-    return Page(source, "Verification", body)
+    return Page(source, "Verification", body, wide=True)
 
 
 def pages(view: View) -> list[Page]:

@@ -9,7 +9,7 @@ from gitdocket.core.documents import GateReport
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.environment import DeploymentState
 from gitdocket.site.badges import badge
-from gitdocket.site.markup import code, heading, link, table, text
+from gitdocket.site.markup import code, heading, identifier, link, table, text
 from gitdocket.site.pages.common import (
     Page,
     bundle_link,
@@ -44,7 +44,7 @@ def _environments(view: View) -> Page:
             table(ENVIRONMENT_HEADERS, environment_rows(view, source)),
         ]
     )
-    return Page(source, "All environments", body)
+    return Page(source, "All environments", body, wide=True)
 
 
 def _history_rows(view: View, source: str, record: ScopeRecord[DeploymentState]) -> list[list[str]]:
@@ -77,7 +77,7 @@ def _reports(view: View, record: ScopeRecord[DeploymentState]) -> list[str]:
         checks = table(
             ["check", "result", "detail"],
             [
-                [code(c.check_id), badge("check", "passed" if c.passed else "failed"), text(c.detail)]
+                [identifier(c.check_id), badge("check", "passed" if c.passed else "failed"), text(c.detail)]
                 for c in report.checks
             ],
         )
@@ -144,7 +144,7 @@ def gate_section(report: GateReport, level: int) -> str:
             table(
                 ["check", "result", "detail"],
                 [
-                    [code(c.check_id), badge("check", "passed" if c.passed else "failed"), text(c.detail)]
+                    [identifier(c.check_id), badge("check", "passed" if c.passed else "failed"), text(c.detail)]
                     for c in checks
                 ],
             )
@@ -245,7 +245,7 @@ def _bundles(view: View) -> Page:
             table(["bundle", "phase", "built", "by", "files", "evidence", "running in"], rows),
         ]
     )
-    return Page(source, "All bundles", body)
+    return Page(source, "All bundles", body, wide=True)
 
 
 def _gate(view: View) -> Page:
@@ -280,7 +280,7 @@ def _gate(view: View) -> Page:
         parts.append(gate_section(report, 3) if report else f"No {code(GATE_REPORT)} in its evidence.")
     else:
         parts.append("Nothing has been promoted yet.")
-    return Page(source, "Release gate", "\n\n".join(parts))
+    return Page(source, "Release gate", "\n\n".join(parts), wide=True)
 
 
 def pages(view: View) -> list[Page]:

@@ -12,7 +12,7 @@ from gitdocket.lifecycles.machine import Machine
 from gitdocket.site.badges import Domain, badge, legend_rows
 from gitdocket.site.diagrams import lifecycle_figure, words
 from gitdocket.site.guarantees import Guarantee, guarantees
-from gitdocket.site.markup import anchor, code, details, heading, link, table, text
+from gitdocket.site.markup import anchor, code, details, heading, identifier, link, table, text
 from gitdocket.site.pages.common import Page, rule_link
 from gitdocket.site.view import View
 
@@ -38,7 +38,7 @@ def _row(source: str, g: Guarantee) -> list[str]:
         f" and {len(g.findings) - 3} more" if len(g.findings) > 3 else ""
     )
     return [
-        f'<span id="{anchor(g.rule.name)}"></span>{code(g.rule.name)}',
+        f'<span id="{anchor(g.rule.name)}"></span>{identifier(g.rule.name)}',
         badge("kind", g.rule.kind),
         home,
         text(g.rule.text),
@@ -93,7 +93,7 @@ def _guarantees(view: View) -> Page:
                 [[link(code(f.code), "verification.md"), code(f.path), text(f.message)] for f in unruled],
             )
         )
-    return Page(source, "Guarantees", "\n\n".join(parts))
+    return Page(source, "Guarantees", "\n\n".join(parts), wide=True)
 
 
 def _lifecycle(view: View, kind: str, machine: Machine[Any]) -> Page:
@@ -130,7 +130,7 @@ def _lifecycle(view: View, kind: str, machine: Machine[Any]) -> Page:
             table(["rule", "kind", "guarantee", "this registry", "tests"], rules),
         ]
     )
-    return Page(source, kind, body)
+    return Page(source, kind, body, wide=True)
 
 
 def _lifecycles(view: View) -> Page:
@@ -153,7 +153,7 @@ def _lifecycles(view: View) -> Page:
             table(["lifecycle", "phases", "commands", "rules"], rows),
         ]
     )
-    return Page(source, "All lifecycles", body)
+    return Page(source, "All lifecycles", body, wide=True)
 
 
 def _badges(view: View) -> Page:
@@ -162,7 +162,7 @@ def _badges(view: View) -> Page:
     for domain in get_args(Domain):
         parts.append(heading(2, text(domain), "badges-" + anchor(domain)))
         parts.append(table(["badge", "meaning"], [list(r) for r in legend_rows(domain)]))
-    return Page("badges.md", "Badges", "\n\n".join(parts))
+    return Page("badges.md", "Badges", "\n\n".join(parts), wide=True)
 
 
 def pages(view: View) -> list[Page]:

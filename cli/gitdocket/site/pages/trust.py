@@ -88,7 +88,7 @@ def _policy(view: View) -> Page:
             table(["#", "when", "signed by", "what", "version"], history),
         ]
     )
-    return Page(source, "Trust policy", body)
+    return Page(source, "Trust policy", body, wide=True)
 
 
 def pages(view: View) -> list[Page]:
