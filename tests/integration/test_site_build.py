@@ -4,6 +4,7 @@ page when the registry fails verify, and bad input leaves everything as it was."
 
 from __future__ import annotations
 
+import html
 import re
 import shlex
 import shutil
@@ -196,3 +197,20 @@ def test_the_docs_commands_run_as_written(registry_copy: Path, monkeypatch: pyte
         done = run_cli(*words[1:])
         assert done.code == 0, f"{line}\n{done.err}"
     assert (registry_copy / "site" / "index.html").is_file()
+
+
+def test_a_badly_broken_registry_still_gets_its_bannered_site(registry_copy: Path, tmp_path: Path) -> None:
+    """Deleted scopes, a document that does not parse, a truncated log, an edited current.json,
+    a missing log: every page still renders (what it can) under the banner, without a traceback."""
+    bundle = next(p.name for p in (registry_copy / "bundles").iterdir() if p.name.startswith("pr-preview-"))
+    _git(registry_copy, "rm", "-rq", f"bundles/{bundle}", "registry/placements/acme/triage/history.jsonl")
+    (registry_copy / "registry" / "archetypes" / "release-notes" / "archetype.yaml").write_text("name: [broken\n")
+    log = registry_copy / "registry" / "versions" / "support-triage" / "1.1.0" / "history.jsonl"
+    log.write_bytes(log.read_bytes()[:100])
+    (registry_copy / "registry" / "packages" / "support-triage" / "1.0.0" / "current.json").write_text("{}\n")
+    _git(registry_copy, "commit", "--quiet", "--no-verify", "-am", "break things")
+    done = run_cli("site", "build", "--repo", registry_copy, "--out", tmp_path / "site")
+    assert done.code == 1 and "Traceback" not in done.err
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert 'data-verify="failed"' in index and f"<code>{bundle}</code> (missing)" in html.unescape(index)
+    assert (tmp_path / "site" / "archetypes" / "release-notes.html").is_file()
