@@ -40,7 +40,7 @@ demo: $(STAMP)
 	$(BIN)/gitdocket demo --dir build/demo
 
 test: lint
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

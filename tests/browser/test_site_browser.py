@@ -12,7 +12,8 @@ from gitdocket.site.badges import TONES
 from tests.browser.conftest import Visit
 from tests.site_support import HOSTILE_WORDS
 
-pytestmark = pytest.mark.browser
+# One worker runs every browser test (make test: -n 2 --dist loadgroup), so each site is built once.
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 def _h1(visit: Visit) -> str:

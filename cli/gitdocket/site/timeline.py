@@ -1,9 +1,10 @@
 """An environment's promotion timeline as a picture, drawn from its log (Kargo's freight
 timeline, read from the signed history instead of a cluster).
 
-Each event is a column, oldest left. Each bundle the window shows has a lane; a thick line
-shows which bundle was active from one event to the next; a dot marks a promotion (coloured by
-its gate decision), a red diamond a rollback, whose reason is written under the picture. Only
+Each event is a column, oldest left, with its date and time under the lanes. Each bundle the
+window shows has a lane; a thick line shows which bundle was active from one event to the next; a
+dot marks a promotion (coloured by its gate decision), a red diamond a rollback, whose reason is
+written under the picture. Only
 the last ``WINDOW`` events are drawn (the full history is the table under the picture). Pure.
 """
 
@@ -106,9 +107,15 @@ def timeline_svg(environment: str, changes: Sequence[Change]) -> str:
             canvas.add(f'<path d="M{nx:.1f} {y:.1f}V{ny:.1f}" stroke="#90a4ae" stroke-width="2"/>')
     for change, (x, y) in zip(shown, points, strict=True):
         _marker(canvas, change, x, y)
+    for index, (change, (x, _y)) in enumerate(zip(shown, points, strict=True)):
+        # When each bundle entered: the date where it changes, the time under every change.
+        day, _, clock = change.at.partition("T")
+        if index == 0 or shown[index - 1].at.partition("T")[0] != day:
+            canvas.add(Canvas.label(x, bottom + 12, day, 9, fill=INK))
+        canvas.add(Canvas.label(x, bottom + 23, clock[:5], 9, fill=LINE))
     notes = [c for c in shown if c.rollback]
     for index, change in enumerate(notes):
-        y = bottom + 22 + index * 18
+        y = bottom + 44 + index * 18
         note = _short(f"↺ #{change.seq} rolled back: {change.reason or ''}", 110)
         width = max(width, LEFT + text_width(note, 11) + 16)
         canvas.group(
@@ -117,7 +124,7 @@ def timeline_svg(environment: str, changes: Sequence[Change]) -> str:
             [Canvas.label(LEFT, y, note, 11, "start", ROLLBACK)],
             title=change.summary,
         )
-    height = bottom + 16 + 18 * len(notes) + (8 if notes else 0)
+    height = bottom + 32 + 18 * len(notes) + (12 if notes else 0)
     if not shown:
         canvas.add(Canvas.label(LEFT, TOP + 18, "nothing has been promoted here yet", 12, "start", LINE))
     return canvas.render(max(width, 480), height, f"Promotion timeline of {environment}")

@@ -100,7 +100,7 @@ def _placement_section(view: View, source: str, record: ScopeRecord[PlacementSta
     parts.append(
         f"**Config:** {text(config or 'none')}  \n**Context:** {text(state.context or 'none')}  \n"
         f"**Notes:** {text(state.notes or 'none')}  \n**Auto-upgrade:** {'yes' if state.auto_upgrade else 'no'}"
-        + (f"  \n**Reason:** {text(state.reason)}" if state.reason else "")
+        + (f"  \n**Last reason recorded:** {text(state.reason)}" if state.reason else "")
     )
     if entitled is not None:
         receipts = ", ".join(f"{r.kind} {r.reference}" for r in entitlement.receipts) or "none"
@@ -108,7 +108,7 @@ def _placement_section(view: View, source: str, record: ScopeRecord[PlacementSta
             f"**Terms:** {text(entitlement.terms or 'none')}  \n"
             f"**Expires:** {text(entitlement.expires_at or 'never')}  \n"
             f"**Receipts (evidence, never authority):** {text(receipts)}"
-            + (f"  \n**Reason:** {text(entitlement.reason)}" if entitlement.reason else "")
+            + (f"  \n**Last reason recorded:** {text(entitlement.reason)}" if entitlement.reason else "")
         )
     parts.append("**Placement history**")
     parts.append(history_table("placement", record.events))
