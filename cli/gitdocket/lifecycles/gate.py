@@ -34,6 +34,8 @@ from gitdocket.core.documents import (
     GateProfileSpec,
     GateReport,
     PromotionReadiness,
+    gate_decision,
+    status_is_pass,
 )
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.model import first_error
@@ -144,10 +146,6 @@ class GateRules:
             preset=config.preset,
             required_evidence=self.required_evidence,
         )
-
-
-def status_is_pass(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower() in {"pass", "passed", "ok", "success"}
 
 
 def _lookup(data: Mapping[str, Any], path: str) -> Any:
@@ -279,9 +277,7 @@ def _exceptions(doc: Evidence | None, now: str, checks: _Checks) -> dict[str, di
 def _decide(items: list[dict[str, Any]], profile: GateProfileSpec) -> str:
     high = sum(1 for c in items if not c["passed"] and c["severity"] == "high")
     medium = sum(1 for c in items if not c["passed"] and c["severity"] == "medium")
-    if high > profile.max_high_failures or medium > profile.max_medium_failures:
-        return "no-go"
-    return "conditional-go" if medium else "go"
+    return gate_decision(high, medium, profile.max_high_failures, profile.max_medium_failures)
 
 
 def _apply_exceptions(items: list[dict[str, Any]], active: dict[str, dict[str, str]]) -> list[dict[str, str]]:

@@ -1,8 +1,11 @@
-"""Environments, the pure part: seed 002's gated promotion (its eight checks, in order, and the
+"""Environments, the pure part: seed 002's gated promotion (its eight checks and one of Docket's, in
+order, and the
 ``release_bundle_promotion_v1`` report) and the promotion chain through the configured order.
 
 The checks, as the origin runs them: ``bundle_verify_ok`` (the evaluation stops here when it
-fails), ``environment_transition_allowed``, ``release_gate_contract_valid``,
+fails), then Docket's ``bundle_packages_current`` (no package of the bundle is withdrawn and no
+version retired *now*: the origin promoted whatever it was given),
+``environment_transition_allowed``, ``release_gate_contract_valid``,
 ``release_gate_allows_promotion``, ``promotion_readiness_contract_valid``,
 ``promotion_readiness_status_passed``, ``promotion_readiness_allows_target_env`` (the three
 readiness checks only when the registry's gate preset asks for promotion readiness, as
@@ -77,6 +80,8 @@ class GateInputs:
     source_run: SourceRun | None = None
     readiness_required: bool = True
     """Whether checks 5–7 (promotion readiness) run: the gate preset says (only ``agent-skills``)."""
+    blockers: tuple[str, ...] = ()
+    """Why the bundle's packages may not go into a new release now (``bundle.release_blocker``)."""
 
 
 def _gate(inputs: GateInputs, checks: list[PromotionCheck]) -> str | None:
@@ -156,6 +161,13 @@ def evaluate_promotion(inputs: GateInputs, generated_at: str) -> PromotionReport
     status: str | None = None
     if inputs.bundle_ok:
         source = inputs.source_environment
+        checks.append(
+            PromotionCheck(
+                check_id="bundle_packages_current",
+                passed=not inputs.blockers,
+                detail=f"blocked={list(inputs.blockers)}",
+            )
+        )
         checks.append(
             PromotionCheck(
                 check_id="environment_transition_allowed",
