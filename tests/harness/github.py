@@ -46,11 +46,16 @@ class Run:
     head_sha: str
     head_branch: str | None
     job: Job
+    """The first job (the only one, but for ``docs.yml``)."""
     inputs: dict[str, Any] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
 
     @property
     def conclusion(self) -> str:
-        return self.job.conclusion
+        return "failure" if any(j.result == "failure" for j in self.jobs.values()) else "success"
+
+    def log(self) -> str:
+        return "\n".join(f"== job {name} ({job.result})\n{job.log()}" for name, job in self.jobs.items())
 
     def api(self, repository: str) -> dict[str, Any]:
         """The REST API's workflow-run object (the fields ``gh api`` callers read)."""
@@ -308,11 +313,15 @@ class GitHub:
             base_env={**self.base_env, "GH_FAKE_STATE": str(state), "GH_FAKE_LOG": str(log)},
             variables=self.variables,
         )
-        ((job_id, job),) = doc["jobs"].items()
         began = time.perf_counter()
-        result = JobRunner(ctx, job_id, job).run()
-        result.seconds = time.perf_counter() - began
-        run = Run(run_id, name, event_name, head_sha, head_branch, result, inputs or {})
+        jobs: dict[str, Job] = {}
+        for job_id in _in_order(doc["jobs"]):
+            job = doc["jobs"][job_id]
+            needs = {n: jobs[n] for n in _needs(job)}
+            jobs[job_id] = JobRunner(ctx, job_id, job, needs).run()
+        first = next(iter(jobs.values()))
+        first.seconds = time.perf_counter() - began
+        run = Run(run_id, name, event_name, head_sha, head_branch, first, inputs or {}, jobs)
         self.runs[run_id] = run
         self._after(run, log)
         return run
@@ -340,3 +349,18 @@ def _events(doc: dict[str, Any]) -> dict[str, Any]:
     if isinstance(on, list):
         return {key: {} for key in on}
     return {k: v or {} for k, v in on.items()}
+
+
+def _needs(job: dict[str, Any]) -> list[str]:
+    needs = job.get("needs") or []
+    return [needs] if isinstance(needs, str) else list(needs)
+
+
+def _in_order(jobs: dict[str, Any]) -> list[str]:
+    """Job ids with every job after the jobs it needs."""
+    done: list[str] = []
+    while len(done) < len(jobs):
+        ready = [j for j in jobs if j not in done and all(n in done for n in _needs(jobs[j]))]
+        assert ready, "a cycle in the jobs' needs"
+        done += ready
+    return done

@@ -41,7 +41,7 @@ class Step:
 
 @dataclass
 class Job:
-    """What one job run left behind: its steps, the summary, the workspace."""
+    """What one job run left behind: its steps, the summary, the workspace, its outputs."""
 
     run_id: int
     workflow: str
@@ -49,10 +49,17 @@ class Job:
     summary: str = ""
     workspace: Path | None = None
     seconds: float = 0.0
+    skipped: bool = False
+    outputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def conclusion(self) -> str:
         return "failure" if any(s.outcome == "failure" for s in self.steps) else "success"
+
+    @property
+    def result(self) -> str:
+        """``needs.<job>.result``: success, failure or skipped."""
+        return "skipped" if self.skipped else self.conclusion
 
     def failed_step(self) -> Step | None:
         return next((s for s in self.steps if s.outcome == "failure"), None)
@@ -106,11 +113,13 @@ def _read_env_file(path: Path) -> dict[str, str]:
 
 
 class JobRunner:
-    def __init__(self, ctx: Context, job_id: str, job: dict[str, Any]) -> None:
+    def __init__(self, ctx: Context, job_id: str, job: dict[str, Any], needs: Mapping[str, Job] | None = None) -> None:
         self.ctx = ctx
         self.job_id = job_id
         self.job = job
-        base = ctx.root / "runs" / str(ctx.run_id)
+        self.needs = dict(needs or {})
+        # every job gets a fresh runner: its own workspace, temp and home
+        base = ctx.root / "runs" / str(ctx.run_id) / job_id
         self.workspace = base / "workspace"
         self.temp = base / "temp"
         self.home = base / "home"
@@ -122,6 +131,7 @@ class JobRunner:
         self.env: dict[str, str] = {}
         self.path: list[str] = [str(ctx.gh_bin)]
         self.outputs: dict[str, dict[str, str]] = {}
+        self.outcomes: dict[str, str] = {}
         self.status = "success"
         self.result = Job(ctx.run_id, ctx.workflow, workspace=self.workspace)
 
@@ -147,7 +157,10 @@ class JobRunner:
             "secrets": {"GITHUB_TOKEN": ctx.token, **ctx.secrets},
             "env": {**self.job_env(), **self.env},
             "runner": {"temp": str(self.temp), "os": "Linux"},
-            "steps": {k: {"outputs": v} for k, v in self.outputs.items()},
+            "steps": {
+                k: {"outputs": self.outputs.get(k, {}), "outcome": v, "conclusion": v} for k, v in self.outcomes.items()
+            },
+            "needs": {k: {"result": v.result, "outputs": v.outputs} for k, v in self.needs.items()},
         }
 
     def functions(self) -> dict[str, Callable[..., Any]]:
@@ -177,23 +190,36 @@ class JobRunner:
 
     # -- the job -----------------------------------------------------------------------------
 
+    def job_functions(self) -> dict[str, Callable[..., Any]]:
+        """At the job level, success() means every job it needs succeeded."""
+        return {
+            **self.functions(),
+            "success": lambda: all(j.result == "success" for j in self.needs.values()),
+            "failure": lambda: any(j.result == "failure" for j in self.needs.values()),
+        }
+
     def run(self) -> Job:
         start = time.perf_counter()
-        if not condition(self.job.get("if"), self.contexts(), self.functions()):
-            self.result.steps.append(Step(f"job {self.job_id}", "skipped"))
+        if not condition(self.job.get("if"), self.contexts(), self.job_functions()):
+            self.result.skipped = True
             return self.result
         for index, step in enumerate(self.job["steps"]):
             name = step.get("name") or step.get("uses") or step.get("run", "").splitlines()[0]
             if not condition(step.get("if"), self.contexts(), self.functions()):
                 self.result.steps.append(Step(name, "skipped"))
+                if "id" in step:
+                    self.outcomes[step["id"]] = "skipped"
                 continue
             began = time.perf_counter()
             ok, output = self.uses(step) if "uses" in step else self.shell(step, index)
             continued = not ok and step.get("continue-on-error") is True
             outcome = "success" if ok else "failure (continued)" if continued else "failure"
             self.result.steps.append(Step(name, outcome, output, time.perf_counter() - began))
+            if "id" in step:
+                self.outcomes[step["id"]] = "success" if ok else "failure"
             if not ok and not continued:
                 self.status = "failure"
+        self.result.outputs = {k: self.sub(v) for k, v in (self.job.get("outputs") or {}).items()}
         self.result.seconds = time.perf_counter() - start
         return self.result
 
@@ -263,10 +289,17 @@ class JobRunner:
             "actions/setup-python": self.setup_python,
             "actions/upload-artifact": self.upload,
             "actions/download-artifact": self.download,
+            "actions/upload-pages-artifact": lambda g: self.upload(
+                {"name": "github-pages", "path": g.get("path", "_site")}
+            ),
+            "actions/deploy-pages": self.deploy_pages,
         }
         if action not in handlers:
             return False, f"the harness has no stand-in for {action}"
-        return handlers[action](given)
+        ok, output = handlers[action](given)
+        if ok and action == "actions/deploy-pages" and "id" in step:
+            self.outputs[step["id"]] = {"page_url": f"https://{self.ctx.repository.split('/')[0]}.github.io/"}
+        return ok, output
 
     def git(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {
@@ -335,3 +368,10 @@ class JobRunner:
         dest = self.workspace / given.get("path", ".")
         shutil.copytree(source, dest, dirs_exist_ok=True)
         return True, f"downloaded {given['name']} of run {run_id} to {dest}"
+
+    def deploy_pages(self, given: dict[str, str]) -> tuple[bool, str]:
+        """GitHub Pages takes the run's ``github-pages`` artifact (its ``index.html`` must exist)."""
+        site = self.ctx.artifacts / str(self.ctx.run_id) / "github-pages"
+        if not (site / "index.html").is_file():
+            return False, "Error: No uploaded artifact was found! (github-pages)"
+        return True, f"deployed {site}"

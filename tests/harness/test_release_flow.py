@@ -35,7 +35,8 @@ def test_a_release_pr_passes_and_lands(github: GitHub, registry: Person, mode: s
     assert set(runs) == {"registry-check.yml", "deployment-preview.yml"}
     assert "## gitdocket verify: OK" in runs["registry-check.yml"].job.summary
     pushed = merged(github, pr, mode)
-    assert set(pushed) == {"tag-sync.yml"}
+    assert set(pushed) == {"tag-sync.yml", "docs.yml"}
+    assert (github.artifacts / str(pushed["docs.yml"].id) / "github-pages" / "index.html").is_file()
     tags = github.git("for-each-ref", "--format=%(refname:short) %(*objectname)", "refs/tags").splitlines()
     main = set(github.git("rev-list", github.default_branch).splitlines())
     assert {t.split()[0] for t in tags} == {"support-triage/v1.0.0", "packages/support-triage/v1.0.0"}

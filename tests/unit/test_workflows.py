@@ -56,7 +56,7 @@ def test_workflow_names_real_docket_commands(name: str) -> None:
                     assert option in known, f"{name}: `gitdocket {call.strip()}` has no {option}"
 
 
-THIN = {"gitdocket", "git", "gh", "mkdir", "printf", "echo", "pip", "python"}
+THIN = {"gitdocket", "git", "gh", "mkdir", "printf", "echo", "pip", "python", "exit"}
 """The commands a workflow's run step may call: gitdocket does the work; git moves branches, gh
 talks to GitHub, the rest is the documented plumbing (GITHUB_ENV, the key file, pip, pytest)."""
 
@@ -95,13 +95,16 @@ def test_project_ci_is_the_only_workflow_of_this_project() -> None:
 
 @pytest.mark.parametrize("name", WORKFLOWS)
 def test_workflow_installs_exactly_the_pinned_gitdocket(name: str) -> None:
-    """Every step that installs gitdocket runs the one documented command (the registry's pin),
-    before any step that runs gitdocket."""
+    """Every step that installs gitdocket runs the one documented command (the registry's pin;
+    with extras of that same pinned gitdocket, e.g. `"gitdocket[site]"`), before any step that
+    runs gitdocket."""
     doc = load_yaml((ROOT / "workflows" / name).read_bytes(), name)
     for job in doc["jobs"].values():
         runs = [str(step.get("run", "")) for step in job["steps"]]
         installs = [i for i, run in enumerate(runs) if "pip install" in run]
-        assert all(runs[i].strip() == INSTALL_COMMAND for i in installs), runs
+        assert all(
+            re.fullmatch(re.escape(INSTALL_COMMAND) + r'( "gitdocket\[[a-z,]+\]")?', runs[i].strip()) for i in installs
+        ), runs
         first_use = next((i for i, run in enumerate(runs) if "gitdocket " in run), None)
         if first_use is not None:
             assert installs and installs[0] < first_use, f"{name}: gitdocket runs before it is installed"

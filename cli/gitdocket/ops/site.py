@@ -21,6 +21,7 @@ from gitdocket.ops.session import Session
 from gitdocket.site import SiteInput, render_site
 from gitdocket.site.evidence import TestRun, parse_junit
 from gitdocket.verify import Context, Finding, verify_context
+from gitdocket.verify.tags import split_missing
 
 __all__ = ["SiteBuild", "build_site", "site_input"]
 
@@ -43,7 +44,8 @@ def site_input(session: Session, evidence: Sequence[Path] = (), rev: str | None 
     tree = session.snapshot(rev)
     refs = GitRefs(session.store.repo)
     ctx = Context(tree, refs, forked, parse_yaml=load_yaml)
-    findings = verify_context(ctx)
+    # a missing tag is drift, not a failure (the default branch's tag sync runs beside this)
+    findings, _ = split_missing(verify_context(ctx), require_tags=False)
     return SiteInput(ctx, tuple(findings), tree.commit, tree.committed_at, refs.tags(), tuple(runs), site_assets())
 
 
