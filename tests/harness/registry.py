@@ -61,7 +61,9 @@ def harness_python(cache: Path = ROOT / "build" / "harness-python") -> Path:
                     shutil.rmtree(stale, ignore_errors=True)
             wheel = build_wheel(folder / "wheelhouse")
             bin_dir = make_venv(folder / "venv")
-            done = pip_install(bin_dir, f"gitdocket[site]=={__version__}", "pytest", find_links=wheel.parent, cwd=folder)
+            done = pip_install(
+                bin_dir, f"gitdocket[site]=={__version__}", "pytest", find_links=wheel.parent, cwd=folder
+            )
             assert done.returncode == 0, done.stderr
             (folder / "ready").write_text("")
     return folder / "venv" / "bin"
