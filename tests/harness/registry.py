@@ -184,3 +184,15 @@ def promote(github: GitHub, preview: Run, target: str) -> PullRequest:
     passes(github.dispatch("deployment-promote.yml", {"source_run_id": str(preview.id), "target_environment": target}))
     (number,) = set(github.prs) - before
     return github.prs[number]
+
+
+def outline(run: Run) -> str:
+    """A run as the Actions UI lists it: workflow, event, conclusion, then each step's outcome
+    and time (for the closing note of issue 8)."""
+    lines = [f"{run.workflow} #{run.id} ({run.event}): {run.conclusion}, {run.job.seconds:.1f} s"]
+    for name, job in run.jobs.items():
+        if job.skipped:
+            lines.append(f"  job {name}: skipped")
+            continue
+        lines += [f"  {step.outcome:<8} {step.seconds:5.1f} s  {step.name}" for step in job.steps]
+    return "\n".join(lines)

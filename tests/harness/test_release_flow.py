@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.harness.github import GitHub
-from tests.harness.registry import Person, checked, merged, passes, promote
+from tests.harness.registry import Person, checked, merged, outline, passes, promote
 
 
 def environments(github: GitHub, person: Person) -> dict[str, str | None]:
@@ -46,20 +46,22 @@ def test_a_release_pr_passes_and_lands(github: GitHub, registry: Person, mode: s
 
 def test_the_promotion_chain_preview_dev_staging_prod(github: GitHub, registry: Person) -> None:
     pr = registry.release("support-triage", "1.0.0")
-    preview = checked(github, pr)["deployment-preview.yml"]
-    merged(github, pr)
-    chain = []
+    runs = checked(github, pr)
+    preview = runs["deployment-preview.yml"]
+    report = [outline(run) for run in runs.values()]
+    report += [outline(run) for run in merged(github, pr).values()]
     for target in ("dev", "staging", "prod"):
+        before = set(github.runs)
         promotion = promote(github, preview, target)
         assert github.status_of(promotion.head_sha, "registry-check") == "success"
-        check = checked(github, promotion)["registry-check.yml"]
-        merged(github, promotion)
-        chain.append((target, promotion.title, check.job.seconds))
+        report += [outline(github.runs[r]) for r in sorted(set(github.runs) - before)]
+        report.append(f"PR #{promotion.number} {promotion.title!r} opened by {promotion.opened_by}")
+        report += [outline(run) for run in checked(github, promotion).values()]
+        report += [outline(run) for run in merged(github, promotion).values()]
     bundle = json.loads((preview.job.workspace / "artifacts" / "build.json").read_text())["bundle_id"]
     assert environments(github, registry) == {"preview": bundle, "dev": bundle, "staging": bundle, "prod": bundle}
-    for target, title, seconds in chain:
-        print(f"  {target}: PR '{title}' passed registry-check ({seconds:.1f} s) and merged")
     assert fresh_clone_verifies(github, registry).rstrip().endswith("OK")
+    print("\n".join(report))
 
 
 def test_a_rollback_pr_carries_its_reason(github: GitHub, registry: Person) -> None:
