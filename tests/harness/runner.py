@@ -146,6 +146,7 @@ class JobRunner:
                 "sha": ctx.sha,
                 "ref": ctx.ref,
                 "ref_name": ctx.ref.rsplit("/", 1)[-1] if ctx.ref.startswith("refs/heads/") else ctx.ref,
+                "head_ref": ((ctx.event.get("pull_request") or {}).get("head") or {}).get("ref", ""),
                 "repository": ctx.repository,
                 "run_id": str(ctx.run_id),
                 "token": ctx.token,
@@ -170,6 +171,7 @@ class JobRunner:
             "failure": lambda: self.status == "failure",
             "cancelled": lambda: False,
             "hashFiles": hash_files(self.workspace),
+            "startsWith": lambda text, prefix: str(text or "").lower().startswith(str(prefix or "").lower()),
         }
 
     def sub(self, value: Any) -> str:
@@ -237,6 +239,7 @@ class JobRunner:
             "GITHUB_SHA": ctx.sha,
             "GITHUB_REF": ctx.ref,
             "GITHUB_REF_NAME": self.contexts()["github"]["ref_name"],
+            "GITHUB_HEAD_REF": self.contexts()["github"]["head_ref"],
             "GITHUB_REPOSITORY": ctx.repository,
             "GITHUB_RUN_ID": str(ctx.run_id),
             "GITHUB_SERVER_URL": "https://github.com",

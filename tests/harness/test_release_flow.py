@@ -56,7 +56,9 @@ def test_the_promotion_chain_preview_dev_staging_prod(github: GitHub, registry: 
         assert github.status_of(promotion.head_sha, "registry-check") == "success"
         report += [outline(github.runs[r]) for r in sorted(set(github.runs) - before)]
         report.append(f"PR #{promotion.number} {promotion.title!r} opened by {promotion.opened_by}")
-        report += [outline(run) for run in checked(github, promotion).values()]
+        on_promotion = checked(github, promotion)
+        assert on_promotion["deployment-preview.yml"].job.skipped, "a promotion PR builds no new bundle"
+        report += [outline(run) for run in on_promotion.values()]
         report += [outline(run) for run in merged(github, promotion).values()]
     bundle = json.loads((preview.job.workspace / "artifacts" / "build.json").read_text())["bundle_id"]
     assert environments(github, registry) == {"preview": bundle, "dev": bundle, "staging": bundle, "prod": bundle}
