@@ -136,7 +136,18 @@ def build_registry(root: Path, words: Words = Words()) -> Path:
     keys.mkdir(parents=True)
     alice = write_key(keys, "alice")
     path = root / "registry"
-    done = run_cli("init", path, "--name", words.registry_name, "--identity", "alice", "--key", alice)
+    done = run_cli(
+        "init",
+        path,
+        "--name",
+        words.registry_name,
+        "--identity",
+        "alice",
+        "--key",
+        alice,
+        "--gate-preset",
+        "agent-skills",
+    )
     assert done.code == 0, done.err
     reg = Registry(path, keys, alice, {"alice": alice})
     reg.ok("archetype", "new", "support-triage", "--from", _method_source(root, words))

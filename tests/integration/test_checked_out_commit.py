@@ -141,12 +141,13 @@ def _options(command: click.Command) -> set[str]:
 
 def test_every_read_command_takes_rev() -> None:
     """Each command that reads a registry without writing (no --key) has --rev, and the table
-    above covers every one of them (bundle export is tested on its own below)."""
+    above covers every one of them (bundle export is tested on its own below, site build by the
+    site's tests)."""
     leaves = _leaves(cli)
     readers = {path for path, command in leaves if "--repo" in _options(command) and "--key" not in _options(command)}
     with_rev = {path for path, command in leaves if "--rev" in _options(command)}
     assert readers - set(NOT_READING_THE_REGISTRY) == with_rev
-    also = {("bundle", "export"), ("bundle", "provenance"), ("gate", "evaluate")}
+    also = {("bundle", "export"), ("bundle", "provenance"), ("gate", "evaluate"), ("site", "build")}
     assert with_rev == {_path(param.values[0]) for param in READS} | also
 
 

@@ -100,11 +100,12 @@ def test_workflow_installs_exactly_the_pinned_gitdocket(name: str) -> None:
     runs gitdocket."""
     doc = load_yaml((ROOT / "workflows" / name).read_bytes(), name)
     for job in doc["jobs"].values():
-        runs = [str(step.get("run", "")) for step in job["steps"]]
+        runs = [str(step.get("run", "")) for step in job.get("steps", [])]
         installs = [i for i, run in enumerate(runs) if "pip install" in run]
         assert all(
             re.fullmatch(re.escape(INSTALL_COMMAND) + r'( "gitdocket\[[a-z,]+\]")?', runs[i].strip()) for i in installs
         ), runs
+        assert not any("pip install ." in run for run in runs), "a registry has no pyproject.toml to install"
         first_use = next((i for i, run in enumerate(runs) if "gitdocket " in run), None)
         if first_use is not None:
             assert installs and installs[0] < first_use, f"{name}: gitdocket runs before it is installed"

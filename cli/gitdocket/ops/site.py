@@ -39,13 +39,12 @@ def read_runs(paths: Sequence[Path]) -> list[TestRun]:
 
 
 def site_input(session: Session, evidence: Sequence[Path] = (), rev: str | None = None) -> SiteInput:
-    """Verify the commit ``rev`` (default: the branch tip) and gather what its site shows."""
+    """Verify the commit ``rev`` (default: what is checked out) and gather what its site shows."""
     runs = read_runs(evidence)  # bad evidence is refused before any long work
     tree = session.snapshot(rev)
     refs = GitRefs(session.store.repo)
     ctx = Context(tree, refs, forked, parse_yaml=load_yaml)
-    # a missing tag is drift, not a failure (the default branch's tag sync runs beside this)
-    findings, _ = split_missing(verify_context(ctx), require_tags=False)
+    findings, _ = split_missing(verify_context(ctx), require_tags=False)  # a tag not synced yet is drift
     return SiteInput(ctx, tuple(findings), tree.commit, tree.committed_at, refs.tags(), tuple(runs), site_assets())
 
 
