@@ -21,7 +21,6 @@ from tests.support import Registry, Result, git, run_cli
 READS = [
     pytest.param(("status",), id="status"),
     pytest.param(("history", "--env", "preview"), id="history"),
-    pytest.param(("deployments", "resolve", "--env", "preview"), id="deployments-resolve"),
     pytest.param(("version", "list"), id="version-list"),
     pytest.param(("version", "show", "support-triage", "1.1.0"), id="version-show"),
     pytest.param(("archetype", "list"), id="archetype-list"),
@@ -148,6 +147,7 @@ def test_every_read_command_takes_rev() -> None:
     with_rev = {path for path, command in leaves if "--rev" in _options(command)}
     assert readers - set(NOT_READING_THE_REGISTRY) == with_rev
     also = {("bundle", "export"), ("bundle", "provenance"), ("gate", "evaluate"), ("site", "build")}
+    also |= {("deployments", "resolve")}  # below: another commit's release comes from git objects
     assert with_rev == {_path(param.values[0]) for param in READS} | also
 
 
@@ -244,3 +244,17 @@ def test_a_write_goes_to_the_current_branch_without_tags(registry_copy: Registry
     assert "1.2.0" not in [row["version"] for row in on_main]
     here = reg.ok("version", "list", "--format", "json").json()
     assert "1.2.0" in [row["version"] for row in here]
+
+
+def test_resolve_reads_another_commit_from_git_objects(
+    history: tuple[Path, str, str], old_worktree: Path, tmp_path: Path
+) -> None:
+    """The files on disk are the checked-out commit's: `deployments resolve --rev` of another
+    commit reads that commit's release from git objects (--export), and says so without it."""
+    root, _, late = history
+    args = ("deployments", "resolve", "--env", "preview")
+    here = _read(args, root / "reg")
+    assert here[0] == 0
+    assert _read(args, old_worktree, "--rev", late, "--export", str(tmp_path / "out")) == here
+    refused = run_cli(*args, "--repo", old_worktree, "--rev", late)
+    assert refused.code == 1 and "--export DIR" in refused.err

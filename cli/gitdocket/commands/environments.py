@@ -358,6 +358,13 @@ def _release_folder(session: Session, tree: TreeView, release: str, bundle_id: s
     registry worktree's copy (a bare registry has none)."""
     if export_dir is not None:
         return export_folder(from_tree(tree, bundle_id, release), export_dir)
+    checked_out = session.snapshot().commit
+    if tree.commit != checked_out:  # --rev names another commit: the files on disk are not its
+        raise StateError(
+            f"the worktree holds commit {(checked_out or 'none')[:12]}, not {(tree.commit or 'none')[:12]}: "
+            f"its files are not that commit's {release}",
+            "read that commit's release from git objects with --export DIR",
+        )
     root = session.worktree()
     if root is None:
         raise StateError(
