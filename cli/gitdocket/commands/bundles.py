@@ -12,7 +12,7 @@ import click
 
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
-from gitdocket.commands.output import common, emit, emit_table, writer
+from gitdocket.commands.output import emit, emit_table, reader, writer
 from gitdocket.errors import InputError, InvariantError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
@@ -147,10 +147,10 @@ def bundle_verify(spec: str, record: bool, repo: Path, keys: tuple[str, ...], fm
     type=click.Path(path_type=Path),
     help="A folder (the bundle lands in DEST/<bundle-id>/) or a FILE.tar.gz (deterministic bytes).",
 )
-@common
-def bundle_export(spec: str, dest: Path, repo: Path, fmt: str) -> None:
+@reader
+def bundle_export(spec: str, dest: Path, repo: Path, rev: str | None, fmt: str) -> None:
     """Write BUNDLE out for a CI artifact, after verifying it."""
-    tree = Session(repo).snapshot()
+    tree = Session(repo).snapshot(rev)
     with open_bundle(spec, tree) as source:
         check = bundle_ops.verify_source(source, tree)
         if not check.ok:
@@ -207,10 +207,10 @@ def bundle_import(path: Path, repo: Path, keys: tuple[str, ...], fmt: str) -> No
 
 
 @bundle.command("list")
-@common
-def bundle_list(repo: Path, fmt: str) -> None:
+@reader
+def bundle_list(repo: Path, rev: str | None, fmt: str) -> None:
     """List the registry's bundles with who built and verified them."""
-    tree = Session(repo).snapshot()
+    tree = Session(repo).snapshot(rev)
     rows = []
     for name in tree.listdir("bundles"):
         if tree.kind(f"bundles/{name}") != "tree":

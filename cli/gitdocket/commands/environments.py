@@ -11,7 +11,7 @@ import click
 from gitdocket.adapters.archives import export_folder, open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, from_tree
 from gitdocket.adapters.files import load_yaml
-from gitdocket.commands.output import common, emit, emit_table, table, writer
+from gitdocket.commands.output import emit, emit_table, reader, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
@@ -250,11 +250,11 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
 
 
 @click.command()
-@common
-def status(repo: Path, fmt: str) -> None:
+@reader
+def status(repo: Path, rev: str | None, fmt: str) -> None:
     """What is deployed where: bundle, since when, by whom, sequence, gate decision (read from the
     current.json pointers only; `history --env E` shows the holds)."""
-    rows = env_ops.status(Session(repo).snapshot())
+    rows = env_ops.status(Session(repo).snapshot(rev))
     emit(
         fmt,
         rows,
@@ -278,11 +278,11 @@ def status(repo: Path, fmt: str) -> None:
 
 @click.command()
 @click.option("--env", "environment", required=True, help="The environment whose history to show.")
-@common
-def history(environment: str, repo: Path, fmt: str) -> None:
+@reader
+def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Every promotion and rollback of an environment, oldest first."""
     scope("environment", environment)
-    rows = env_ops.history(Session(repo).snapshot(), environment)
+    rows = env_ops.history(Session(repo).snapshot(rev), environment)
     columns = {
         "seq": "seq",
         "at": "at",
@@ -311,13 +311,13 @@ def deployments() -> None:
     help="Write the active release from git objects to DIR/<bundle-id>/ (verified after writing) "
     "and print that path: what a runtime of a bare registry reads.",
 )
-@common
-def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, fmt: str) -> None:
+@reader
+def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, rev: str | None, fmt: str) -> None:
     """Verify an environment's chain, check that the active release's files are exactly the signed
     bundle (changed, missing or extra files fail, naming the first), then print its path."""
     scope("environment", environment)
     session = Session(repo)
-    tree = session.snapshot()
+    tree = session.snapshot(rev)
     env_ops.environment_config(tree, environment)
     findings = verify_environment(tree, environment, parse_yaml=load_yaml)
     if findings:
@@ -363,5 +363,12 @@ def _release_folder(session: Session, tree: TreeView, release: str, bundle_id: s
         raise StateError(
             f"{session.store.root}: a bare registry has no files on disk for {release}",
             "materialize the release from git objects with `gitdocket deployments resolve --env ENV --export DIR`",
+        )
+    checked_out = session.snapshot().commit
+    if tree.commit != checked_out:
+        raise StateError(
+            f"{root} holds commit {(checked_out or 'nothing')[:12]}, not {(tree.commit or '')[:12]} (--rev): its files "
+            "are not that commit's release",
+            "read the release of that commit from git objects: add --export DIR",
         )
     return root / release

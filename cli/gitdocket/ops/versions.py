@@ -25,6 +25,7 @@ from gitdocket.lifecycles.version import (
 )
 from gitdocket.ops.documents import allowed_secrets, archetype_doc
 from gitdocket.ops.transaction import Transaction
+from gitdocket.verify.tags import tag_message, tag_name
 
 __all__ = ["abandon", "draft", "freeze", "retire", "snapshot_of"]
 
@@ -154,7 +155,7 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
         _refuse_secrets(tx, name)
     tx.apply(target, "FreezeVersion", snap)
     tx.put(f"{target.path}/method", TreeRef(tree))
-    tx.tag(f"{name}/v{version}", f"docket: froze {name} {version}\n\ncontent {snap.content_hash}")
+    tx.tag(tag_name(target), tag_message(target, snap.content_hash))
     return snap
 
 
