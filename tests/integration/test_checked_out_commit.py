@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from tests.support import Registry, Result, git, run_cli
 READS = [
     pytest.param(("status",), id="status"),
     pytest.param(("history", "--env", "preview"), id="history"),
+    pytest.param(("deployments", "resolve", "--env", "preview"), id="deployments-resolve"),
     pytest.param(("version", "list"), id="version-list"),
     pytest.param(("version", "show", "support-triage", "1.1.0"), id="version-show"),
     pytest.param(("archetype", "list"), id="archetype-list"),
@@ -97,6 +99,8 @@ def _comparable(result: Result) -> tuple[int, Any, str]:
 
 def _read(args: tuple[str, ...], repo: Path, *extra: str) -> tuple[int, Any, str]:
     fmt = () if args[0] in ("verify",) or args[:2] == ("policy", "allowed-signers") else ("--format", "json")
+    if args[:2] == ("deployments", "resolve"):  # a worktree holds only its own commit's release files
+        extra = (*extra, "--export", tempfile.mkdtemp(prefix="release-"))
     return _comparable(run_cli(*args, *fmt, "--repo", repo, *extra))
 
 
@@ -147,7 +151,6 @@ def test_every_read_command_takes_rev() -> None:
     with_rev = {path for path, command in leaves if "--rev" in _options(command)}
     assert readers - set(NOT_READING_THE_REGISTRY) == with_rev
     also = {("bundle", "export"), ("bundle", "provenance"), ("gate", "evaluate"), ("site", "build")}
-    also |= {("deployments", "resolve")}  # below: another commit's release comes from git objects
     assert with_rev == {_path(param.values[0]) for param in READS} | also
 
 
@@ -168,6 +171,18 @@ def test_a_detached_checkout_without_a_local_default_branch_reads_and_verifies(
     assert [row["environment"] for row in status if row["bundle_id"]] == ["preview"]
     bundles = run_cli("bundle", "list", "--format", "json", "--repo", ci).json()
     assert len(bundles) == 1
+
+
+def test_resolve_at_another_commit_reads_the_release_from_git(
+    history: tuple[Path, str, str], old_worktree: Path
+) -> None:
+    """The files of a worktree at A are not B's release: resolving B there needs --export."""
+    _, _, late = history
+    result = run_cli("deployments", "resolve", "--env", "preview", "--rev", late, "--repo", old_worktree)
+    assert result.code == 1 and result.out == ""
+    lines = result.err.splitlines()
+    assert lines[0].startswith(f"error: {old_worktree} holds commit ") and "(--rev)" in lines[0]
+    assert lines[1] == "hint: read the release of that commit from git objects: add --export DIR"
 
 
 def test_bundle_export_reads_another_commit(history: tuple[Path, str, str], old_worktree: Path, tmp_path: Path) -> None:
@@ -244,17 +259,3 @@ def test_a_write_goes_to_the_current_branch_without_tags(registry_copy: Registry
     assert "1.2.0" not in [row["version"] for row in on_main]
     here = reg.ok("version", "list", "--format", "json").json()
     assert "1.2.0" in [row["version"] for row in here]
-
-
-def test_resolve_reads_another_commit_from_git_objects(
-    history: tuple[Path, str, str], old_worktree: Path, tmp_path: Path
-) -> None:
-    """The files on disk are the checked-out commit's: `deployments resolve --rev` of another
-    commit reads that commit's release from git objects (--export), and says so without it."""
-    root, _, late = history
-    args = ("deployments", "resolve", "--env", "preview")
-    here = _read(args, root / "reg")
-    assert here[0] == 0
-    assert _read(args, old_worktree, "--rev", late, "--export", str(tmp_path / "out")) == here
-    refused = run_cli(*args, "--repo", old_worktree, "--rev", late)
-    assert refused.code == 1 and "--export DIR" in refused.err

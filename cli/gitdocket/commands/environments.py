@@ -358,17 +358,17 @@ def _release_folder(session: Session, tree: TreeView, release: str, bundle_id: s
     registry worktree's copy (a bare registry has none)."""
     if export_dir is not None:
         return export_folder(from_tree(tree, bundle_id, release), export_dir)
-    checked_out = session.snapshot().commit
-    if tree.commit != checked_out:  # --rev names another commit: the files on disk are not its
-        raise StateError(
-            f"the worktree holds commit {(checked_out or 'none')[:12]}, not {(tree.commit or 'none')[:12]}: "
-            f"its files are not that commit's {release}",
-            "read that commit's release from git objects with --export DIR",
-        )
     root = session.worktree()
     if root is None:
         raise StateError(
             f"{session.store.root}: a bare registry has no files on disk for {release}",
             "materialize the release from git objects with `gitdocket deployments resolve --env ENV --export DIR`",
+        )
+    checked_out = session.snapshot().commit
+    if tree.commit != checked_out:
+        raise StateError(
+            f"{root} holds commit {(checked_out or 'nothing')[:12]}, not {(tree.commit or '')[:12]} (--rev): its files "
+            "are not that commit's release",
+            "read the release of that commit from git objects: add --export DIR",
         )
     return root / release
