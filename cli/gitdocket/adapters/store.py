@@ -1,24 +1,38 @@
 """The git adapter: read snapshots and write transactions with pygit2, no worktree needed.
 
-One transaction shape (design §2): read the branch tip → ``plan`` (the caller's pure decision on
-that snapshot) → write only the changed blobs and trees → signed commit → compare-and-swap the
-branch ref (``repo.transaction()``: lock, re-read, compare, set) → on conflict re-plan on the new
-tip, bounded retries → signed annotated tags. A refused plan writes nothing. When the branch is
-checked out in a worktree, the written paths are refused if dirty and updated after the commit.
+One transaction shape (design §2, ADR 0012), a write as one step: read the branch tip → ``plan``
+(the caller's pure decision on that snapshot) → write only the changed blobs and trees, into a
+private object folder (``quarantine``) → sign the commit, then every tag → one ref transaction
+(``repo.transaction()``): lock the branch and the tags, re-read, compare, land the objects, move
+the branch and create the tags together → on conflict re-plan on the new tip, bounded retries →
+check the written paths out. A refused plan or a declined signature writes nothing, not even an
+object; a lost race moves no ref.
+
+When the branch is checked out in a worktree, paths an interrupted write left stale are put back
+to HEAD first, a path holding the user's own change is refused, and the written paths are checked
+out after the swap (``worktree``); a problem there is a warning, since the write has landed. A
+stale ``.lock`` file in the way is named, told apart from a busy one (``locks``). The crash hook
+(``faults``) kills the process between these steps in the crash tests.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
+import shlex
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import CheckoutStrategy, ConfigLevel, FileMode, FileStatus, ObjectType, ReferenceFilter
+from pygit2.enums import ConfigLevel, FileMode, ObjectType, ReferenceFilter
+from pygit2.transaction import ReferenceTransaction
 
+from gitdocket.adapters.faults import crash_point
+from gitdocket.adapters.locks import RefLock, file_clock, interrupts_deferred, ref_lock, worktree_lock
+from gitdocket.adapters.quarantine import Quarantine, objects_dir
+from gitdocket.adapters.worktree import check_out, settle
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, WriteResult
 from gitdocket.errors import ConflictError, NotFoundError, StateError
@@ -43,6 +57,14 @@ _BLOB_MODES = (int(FileMode.BLOB), int(FileMode.BLOB_EXECUTABLE))
 
 class RefConflictError(Exception):
     """Internal: the branch moved between read and compare-and-swap."""
+
+
+class RefLockedError(Exception):
+    """Internal: a ref the write must move is locked by a ``.lock`` file."""
+
+    def __init__(self, lock: RefLock) -> None:
+        super().__init__(str(lock.path))
+        self.lock = lock
 
 
 class GitTree:
@@ -259,42 +281,80 @@ class GitStore:
     # -- writing -------------------------------------------------------------------------------
 
     def write(self, plan_fn: Callable[[GitTree], Plan], signer: Signer, when: datetime) -> WriteResult:
-        """Run one transaction; ``plan_fn`` is re-run on the new tip when another writer won."""
+        """Run one transaction (module docstring); ``plan_fn`` runs again on the new tip when
+        another writer won. A refusal, a declined signature or a lost race writes nothing."""
+        lock: RefLock | None = None
         for attempt in range(1, MAX_RETRIES + 1):
-            base = self.tip()
-            plan = plan_fn(GitTree(self.repo, base))
-            if self._tag_taken(plan):
-                if self._moved(base):
-                    continue  # a concurrent writer took the tag: re-plan, the lifecycle says why
-                raise StateError(
-                    f"tag {self._tag_taken(plan)} already exists",
-                    "tags are immutable; verify the registry (`gitdocket verify`)",
-                )
-            with self._worktree_lock():
-                result = self._commit(plan, base, signer, when, attempt)
+            try:
+                with Quarantine.open(self.repo) as quarantine:
+                    result = self._attempt(plan_fn, signer, when, attempt, quarantine)
+            except RefLockedError as exc:
+                if exc.lock.stale:
+                    raise exc.lock.stale_error() from None
+                lock = exc.lock
+                time.sleep(min(0.4, 0.02 * 2**attempt))  # a live lock lasts milliseconds
+                continue
             if result is not None:
                 return result
+        if lock is not None:
+            raise lock.busy_error(MAX_RETRIES)
         raise ConflictError(
             f"{self.refname} kept moving: gave up after {MAX_RETRIES} attempts",
             "another writer is busy on this branch; run the command again",
         )
 
-    def _commit(
-        self, plan: Plan, base: pygit2.Commit | None, signer: Signer, when: datetime, attempt: int
+    def _attempt(
+        self, plan_fn: Callable[[GitTree], Plan], signer: Signer, when: datetime, attempt: int, quarantine: Quarantine
     ) -> WriteResult | None:
-        """Build, sign and compare-and-swap ``plan`` on ``base``; None when the branch moved."""
-        self._refuse_dirty(plan)
-        tree = self._build_tree(base.tree.id if base else None, plan.writes)
-        if base is not None and tree == base.tree.id:
-            return WriteResult(str(base.id), (), attempt)
-        commit = self._signed_commit(plan.message, tree, base, signer, plan.author, when)
+        """Plan, sign and swap once; None when the branch moved (re-plan on the new tip)."""
+        original, self.repo = self.repo, quarantine.repo  # every object goes to the private folder
         try:
-            self._cas(base.id if base else None, commit)
-        except RefConflictError:
-            return None
-        self._update_worktree(plan)
-        tags = tuple(self._tag(t, commit, signer, plan.author, when) for t in plan.tags)
-        return WriteResult(str(commit), tags, attempt)
+            base = self.tip()
+            plan = plan_fn(GitTree(self.repo, base))
+            if self._tag_taken(plan):
+                if self._moved(base):
+                    return None  # a concurrent writer took the tag: re-plan, the lifecycle says why
+                raise StateError(
+                    f"tag {self._tag_taken(plan)} already exists",
+                    "tags are immutable; verify the registry (`gitdocket verify`)",
+                )
+            with self._worktree_lock():
+                return self._commit(plan, base, signer, when, attempt, quarantine, original)
+        finally:
+            self.repo = original
+
+    def _commit(
+        self,
+        plan: Plan,
+        base: pygit2.Commit | None,
+        signer: Signer,
+        when: datetime,
+        attempt: int,
+        quarantine: Quarantine,
+        original: pygit2.Repository,
+    ) -> WriteResult | None:
+        """Sign ``plan`` on ``base`` (commit, then tags), then move the branch and the tags in one
+        ref transaction and check the written paths out; None when the branch moved."""
+        restored = settle(original, base, plan.writes) if self._tracks_worktree() else ()
+        tree = self._build_tree(base.tree.id if base else None, plan.writes)
+        commit = None
+        if base is None or tree != base.tree.id:
+            commit = self._signed_commit(plan.message, tree, base, signer, plan.author, when)
+        head = commit if commit is not None else (base.id if base is not None else None)
+        tags = [(t.name, self._signed_tag(t, head, signer, plan.author, when)) for t in plan.tags if head]
+        if head is None or (commit is None and not tags):
+            return WriteResult(str(head or ""), (), attempt, tuple(plan.notes), restored)
+        crash_point("after-sign")
+        with interrupts_deferred():  # from here the write lands whole: no Ctrl-C in between
+            try:
+                self._swap(base, commit, tags, quarantine, original)
+            except RefConflictError:
+                return None
+            crash_point("after-swap")
+            self.repo = original
+            warnings = self._update_worktree(plan) if commit is not None else ()
+            crash_point("after-worktree")
+        return WriteResult(str(head), tuple(n for n, _ in tags), attempt, tuple(plan.notes), restored, warnings)
 
     def _build_tree(self, base: pygit2.Oid | None, writes: dict[str, bytes | TreeRef]) -> pygit2.Oid:
         direct: dict[str, bytes | TreeRef] = {}
@@ -327,22 +387,55 @@ class GitStore:
         armored = signer.sign(payload.encode("utf-8"), "git")
         return self.repo.create_commit_with_signature(payload, armored.decode("ascii"))
 
-    def _cas(self, expected: pygit2.Oid | None, new: pygit2.Oid) -> None:
-        if expected is None:
-            try:
-                self.repo.references.create(self.refname, new, force=False)
-            except (pygit2.AlreadyExistsError, ValueError) as exc:
-                raise RefConflictError(self.refname) from exc
-            return
+    def _signed_tag(
+        self, spec: TagSpec, head: pygit2.Oid, signer: Signer, principal: str, when: datetime
+    ) -> pygit2.Oid:
+        """The signed tag object of ``spec`` (on ``head`` unless it names its commit)."""
+        target = spec.target or str(head)
+        tagger = _git_signature(principal, when)
+        body = (
+            f"object {target}\ntype commit\ntag {spec.name}\n"
+            f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
+            f"{spec.message.rstrip()}\n"
+        ).encode()
+        return self.repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
+
+    def _swap(
+        self,
+        base: pygit2.Commit | None,
+        commit: pygit2.Oid | None,
+        tags: list[tuple[str, pygit2.Oid]],
+        quarantine: Quarantine,
+        original: pygit2.Repository,
+    ) -> None:
+        """Compare-and-swap the branch and create the tags in one ref transaction: every ref is
+        locked, the branch must still be at ``base`` and no tag may exist, then the objects land
+        and the refs move together."""
+        refs = [self.refname, *(f"refs/tags/{name}" for name, _ in tags)]
+        expected = base.id if base is not None else None
+        with original.transaction() as txn:
+            for ref in refs:
+                self._lock(txn, ref, original)
+            current = original.references.get(self.refname)
+            if (current.target if current is not None else None) != expected:
+                raise RefConflictError(self.refname)
+            if any(original.references.get(ref) is not None for ref in refs[1:]):
+                raise RefConflictError(self.refname)  # a concurrent writer took a tag: re-plan
+            quarantine.land()
+            crash_point("in-swap")
+            if commit is not None:
+                txn.set_target(self.refname, commit, message="docket: compare-and-swap")
+            for (name, oid), ref in zip(tags, refs[1:], strict=True):
+                txn.set_target(ref, oid, message=f"docket: tag {name}")
+
+    def _lock(self, txn: ReferenceTransaction, ref: str, repo: pygit2.Repository) -> None:
         try:
-            with self.repo.transaction() as txn:
-                txn.lock_ref(self.refname)
-                current = self.repo.references.get(self.refname)
-                if current is None or current.target != expected:
-                    raise RefConflictError(self.refname)
-                txn.set_target(self.refname, new, message="docket: compare-and-swap")
+            txn.lock_ref(ref)
         except pygit2.GitError as exc:
-            raise RefConflictError(f"{self.refname}: {exc}") from exc
+            found = ref_lock(objects_dir(repo).parent, ref, file_clock())
+            if found is None:
+                raise
+            raise RefLockedError(found) from exc
 
     def _tag_taken(self, plan: Plan) -> str | None:
         """The first tag ``plan`` would create that already exists."""
@@ -351,23 +444,6 @@ class GitStore:
     def _moved(self, base: pygit2.Commit | None) -> bool:
         tip = self.tip()
         return (tip.id if tip else None) != (base.id if base else None)
-
-    def _tag(self, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str, when: datetime) -> str:
-        tagger = _git_signature(principal, when)
-        body = (
-            f"object {target}\ntype commit\ntag {spec.name}\n"
-            f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
-            f"{spec.message.rstrip()}\n"
-        ).encode()
-        oid = self.repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
-        try:
-            self.repo.references.create(f"refs/tags/{spec.name}", oid, force=False)
-        except pygit2.AlreadyExistsError as exc:
-            raise StateError(
-                f"tag {spec.name} was created by someone else meanwhile",
-                "run `gitdocket verify` to see which tag is right",
-            ) from exc
-        return spec.name
 
     # -- worktree ------------------------------------------------------------------------------
 
@@ -389,36 +465,24 @@ class GitStore:
         if not self._tracks_worktree():
             yield
             return
-        with (Path(self.repo.path) / "docket.lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with worktree_lock(Path(self.repo.path)):
+            yield
 
-    def _refuse_dirty(self, plan: Plan) -> None:
-        if not self._tracks_worktree():
-            return
-        prefixes = list(plan.writes)
-        dirty = sorted(
-            path
-            for path, flags in self.repo.status().items()
-            if flags not in (FileStatus.CURRENT, FileStatus.IGNORED)
-            and any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
-        )
-        if dirty:
-            shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
-            raise StateError(
-                f"uncommitted changes in paths gitdocket would write: {shown}",
-                "commit or stash them, then run the command again",
-            )
-
-    def _update_worktree(self, plan: Plan) -> None:
+    def _update_worktree(self, plan: Plan) -> tuple[str, ...]:
+        """Check the written paths out; after the swap nothing may fail the command, so a
+        problem here is a warning naming the repair."""
         if not self._tracks_worktree() or not plan.writes:
-            return
+            return ()
         tip = self.tip()
-        assert tip is not None
-        # FORCE only on the written paths: _refuse_dirty proved they held no local edits.
-        self.repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
-            tip.tree, strategy=CheckoutStrategy.FORCE, paths=sorted(plan.writes)
-        )
+        if tip is None:
+            return ()
+        try:
+            # FORCE only on the written paths: settle proved they held no local edits.
+            check_out(self.repo, tip, plan.writes)
+        except (pygit2.GitError, OSError) as exc:
+            paths = " ".join(shlex.quote(p) for p in sorted(plan.writes))
+            return (
+                f"the write landed, but the worktree was not updated ({exc}); the next gitdocket "
+                f"write restores it, or run `git restore --source=HEAD --staged --worktree -- {paths}`",
+            )
+        return ()

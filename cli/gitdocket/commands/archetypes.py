@@ -15,6 +15,7 @@ from gitdocket.commands.output import (
     done,
     emit,
     emit_table,
+    open_session,
     write,
     writer,
 )
@@ -176,7 +177,7 @@ def archetype_fork(
 def archetype_pull(name: str, favor: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Three-way merge the source's newest frozen version into fork NAME's draft: clean, or a
     conflict report with the fork left untouched."""
-    session = Session(repo, keys)
+    session = open_session(repo, keys)
     merger = GitMerger(session.store.repo, favor)
     result, pulled = session.write(
         f"docket: pull {name} from its source", lambda tx: fork_ops.pull_from_source(tx, name, merger)

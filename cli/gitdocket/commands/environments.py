@@ -11,7 +11,7 @@ import click
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
 from gitdocket.adapters.files import load_yaml
-from gitdocket.commands.output import common, emit, emit_table, table, writer
+from gitdocket.commands.output import common, emit, emit_table, open_session, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
@@ -170,7 +170,7 @@ def promote(
         raise click.UsageError("pass exactly one of --env and --to")
     if target is not None and source is not None:
         raise click.UsageError("--to chooses each step's source itself; drop --source-env")
-    session = Session(repo, keys)
+    session = open_session(repo, keys)
     bundle_id = _bundle_id(spec, session)
     evidence, run = _artifacts(artifacts_dir), _source_run(source_run_json)
     if environment is not None:
@@ -208,7 +208,7 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
     """Point an environment back at its previous verified release. Only the pointer moves."""
     if not reason.strip():
         raise InputError("--reason is empty", "say why you roll back; it is recorded in the signed event")
-    result, state = Session(repo, keys).write(
+    result, state = open_session(repo, keys).write(
         f"docket: roll back {environment}",
         lambda tx: env_ops.rollback(tx, environment, reason, target),
     )

@@ -11,17 +11,20 @@ from typing import Any
 
 import click
 
+from gitdocket.core.tree import WriteResult
 from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import Transaction
 
 __all__ = [
     "address_argument",
+    "aftermath",
     "common",
     "done",
     "emit",
     "emit_table",
     "format_option",
     "keys_option",
+    "open_session",
     "pretty",
     "reason_option",
     "reason_required",
@@ -100,15 +103,37 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
         click.echo("\t".join("" if v is None else str(v) for v in row))
 
 
+def aftermath(result: WriteResult) -> None:
+    """On stderr, what a write did besides its own work: paths an interrupted earlier write had
+    left stale and this one restored, and what it could not finish after landing."""
+    if result.restored:
+        shown = ", ".join(result.restored[:5]) + (" …" if len(result.restored) > 5 else "")
+        click.echo(
+            f"note: restored {len(result.restored)} path(s) an interrupted gitdocket write had left stale "
+            f"(their committed content is in git history): {shown}",
+            err=True,
+        )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+def open_session(repo: Path, keys: tuple[str, ...] = (), **options: Any) -> Session:
+    """The ``Session`` of a command: every write it makes reports its ``aftermath``."""
+    return Session(repo, keys, report=aftermath, **options)
+
+
 def write(repo: Path, keys: tuple[str, ...], message: str, op: Callable[[Transaction], Any]) -> tuple[str, Any]:
     """Run ``op`` in one signed commit; returns the commit id and ``op``'s result."""
-    result, value = Session(repo, keys).write(message, op)
+    result, value = open_session(repo, keys).write(message, op)
     return result.commit, value
 
 
-def done(fmt: str, text: str, commit: str, extra: dict[str, Any] | None = None) -> None:
-    """Report a write: ``{"ok", "commit", ...}`` as JSON, or one line naming the commit."""
-    emit(fmt, {"ok": True, "commit": commit, **(extra or {})}, lambda: click.echo(f"{text} (commit {commit[:12]})"))
+def done(fmt: str, text: str, commit: str, extra: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> None:
+    """Report a write: ``{"ok", "commit", ...}`` as JSON, or one line naming the commit. A write
+    that only completed an earlier one (``notes``) says that instead of ``text``."""
+    line = "; ".join(notes) if notes else f"{text} (commit {commit[:12]})"
+    data = {"ok": True, "commit": commit, **(extra or {}), **({"notes": list(notes)} if notes else {})}
+    emit(fmt, data, lambda: click.echo(line))
 
 
 def pretty(data: Any) -> None:

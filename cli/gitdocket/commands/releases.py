@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gitdocket.commands.output import done, write, writer
+from gitdocket.commands.output import done, open_session, writer
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.ops.releases import release as release_op
 
@@ -27,9 +27,7 @@ def release(archetype_name: str, number: str, auto: bool, repo: Path, keys: tupl
     """Freeze and publish ARCHETYPE VERSION in one atomic commit (owners)."""
     check_name(archetype_name, "archetype name")
     check_version(number)
-    commit, released = write(
-        repo,
-        keys,
+    result, released = open_session(repo, keys).write(
         f"docket: release {archetype_name} {number}",
         lambda tx: release_op(tx, archetype_name, number, auto),
     )
@@ -37,11 +35,13 @@ def release(archetype_name: str, number: str, auto: bool, repo: Path, keys: tupl
     done(
         fmt,
         f"Released {archetype_name} {number} ({released.content_hash}){moved}",
-        commit,
+        result.commit,
         {
             "archetype": archetype_name,
             "version": number,
             "content_hash": released.content_hash,
             "upgraded": list(released.upgraded),
+            "tags": list(result.tags),
         },
+        result.notes,
     )

@@ -13,6 +13,7 @@ from gitdocket.commands.output import (
     done,
     emit,
     emit_table,
+    open_session,
     reason_required,
     writer,
 )
@@ -39,7 +40,7 @@ def version_write(verb: str, op: Any) -> Any:
     def command(archetype_name: str, number: str, repo: Path, keys: tuple[str, ...], fmt: str, **extra: Any) -> None:
         check_name(archetype_name, "archetype name")
         check_version(number)
-        result, _ = Session(repo, keys).write(
+        result, _ = open_session(repo, keys).write(
             f"docket: {verb} {archetype_name} {number}", lambda tx: op(tx, archetype_name, number, **extra)
         )
         done(
@@ -47,6 +48,7 @@ def version_write(verb: str, op: Any) -> Any:
             f"{verb.capitalize()} {archetype_name} {number}",
             result.commit,
             {"archetype": archetype_name, "version": number, "tags": list(result.tags)},
+            result.notes,
         )
 
     return command

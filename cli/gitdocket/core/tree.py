@@ -83,8 +83,12 @@ class TreeRef:
 
 @dataclass(frozen=True)
 class TagSpec:
+    """A signed tag the write creates: on the commit it makes (``target`` None), or on an
+    earlier commit that recorded the event (a re-run completing a write whose tag is missing)."""
+
     name: str
     message: str
+    target: str | None = None
 
 
 @dataclass
@@ -93,10 +97,21 @@ class Plan:
     author: str
     writes: dict[str, bytes | TreeRef] = field(default_factory=dict)
     tags: list[TagSpec] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the operation completed rather than did (``already frozen; created the missing
+    tag …``), in the user's words."""
 
 
 @dataclass(frozen=True)
 class WriteResult:
+    """One write, done: the branch's commit, the tags it created, and what the command tells
+    the user besides. ``restored`` are paths an interrupted earlier write had left stale in the
+    worktree, put back to HEAD before this one; ``warnings`` say what could not be finished
+    after the swap (the write itself is done: the command still succeeds)."""
+
     commit: str
     tags: tuple[str, ...]
     attempts: int
+    notes: tuple[str, ...] = ()
+    restored: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
-from gitdocket.adapters.store import GitStore, GitTree
+from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.core.fields import parse_time
 from gitdocket.core.tree import WriteResult
 from gitdocket.errors import InputError, TrustError
@@ -49,12 +49,16 @@ class Session:
         branch: str | None = None,
         now: datetime | None = None,
         _store: GitStore | None = None,
+        report: Callable[[WriteResult], None] | None = None,
     ) -> None:
         self.repo_path = repo_path
         self.key_specs = key_specs
         self.branch = branch
         self._now = now
         self._store = _store
+        self.report = report
+        """Told about every write that landed (the command prints what it restored or could not
+        finish: the write is done whatever it says)."""
 
     @property
     def now(self) -> datetime:
@@ -98,9 +102,11 @@ class Session:
 
         def plan(tree: GitTree) -> object:
             box.clear()
-            tx = Transaction(tree, list(signers), now, bootstrap_principal)
+            tx = Transaction(tree, list(signers), now, bootstrap_principal, GitRefs(tree.repo))
             box.append(operation(tx))
             return tx.plan(message)
 
         result = self.store.write(plan, signers[0], now)  # type: ignore[arg-type]
+        if self.report is not None:
+            self.report(result)
         return result, box[0]

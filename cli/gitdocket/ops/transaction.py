@@ -40,6 +40,8 @@ from gitdocket.errors import StateError, TrustError
 from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import judging_policy, policy_resolver, valid_signers, verdicts
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
+from gitdocket.verify.context import RefView
+from gitdocket.verify.tags import recording_commit, tag_name
 
 __all__ = ["POLICY", "ScopeLog", "Transaction", "load_log"]
 
@@ -87,15 +89,24 @@ class Transaction:
     """Pending appends against one snapshot. ``signers[0]`` is the actor."""
 
     def __init__(
-        self, tree: TreeView, signers: list[Signer], at: datetime, bootstrap_principal: str | None = None
+        self,
+        tree: TreeView,
+        signers: list[Signer],
+        at: datetime,
+        bootstrap_principal: str | None = None,
+        refs: RefView | None = None,
     ) -> None:
         if not signers:
             raise TrustError("no signing key", "pass --key, set GITDOCKET_SIGNING_KEY, or set git's user.signingkey")
         self.tree = tree
         self.signers = signers
         self.at = at
+        self.refs = refs
+        """The repository's tags and earlier commits, for a re-run that completes a write whose
+        tag is missing (None: a snapshot without history, as in unit tests)."""
         self.writes: dict[str, bytes | TreeRef] = {}
         self.tags: list[TagSpec] = []
+        self.notes: list[str] = []
         self._logs: dict[Scope[Any], ScopeLog[Any]] = {}
         self._tails_checked: set[Scope[Any]] = set()
         self._bootstrap = bootstrap_principal
@@ -262,11 +273,26 @@ class Transaction:
     def put(self, path: str, value: bytes | TreeRef) -> None:
         self.writes[path] = value
 
-    def tag(self, name: str, message: str) -> None:
-        self.tags.append(TagSpec(name, message))
+    def tag(self, name: str, message: str, target: str | None = None) -> None:
+        """Create the signed tag ``name`` with the write: on its commit, or on ``target``."""
+        self.tags.append(TagSpec(name, message, target))
+
+    def untagged_record(self, target: Scope[Any]) -> str | None:
+        """The commit that recorded ``target``'s tagged event (a freeze, a publish) when its tag
+        is missing: a write cut short between its branch and its tags, or one made before tags
+        moved with the branch. None when the tag exists, or there is no history to look in."""
+        if self.refs is None or self.tree.commit is None or tag_name(target) in self.refs.tags():
+            return None
+        return recording_commit(self.refs, self.tree.commit, target)
+
+    def note(self, text: str) -> None:
+        """Tell the user what the write completed rather than did."""
+        self.notes.append(text)
 
     def plan(self, message: str) -> Plan:
-        return Plan(message=message, author=self.actor, writes=dict(self.writes), tags=list(self.tags))
+        return Plan(
+            message=message, author=self.actor, writes=dict(self.writes), tags=list(self.tags), notes=list(self.notes)
+        )
 
 
 def history_lines(history: bytes) -> list[bytes]:

@@ -111,17 +111,41 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
     )
 
 
+def _tag_message(name: str, version: str, snap: Snapshot) -> str:
+    return f"docket: froze {name} {version}\n\ncontent {snap.content_hash}"
+
+
+def _complete(tx: Transaction, target: Scope[VersionState]) -> Snapshot | None:
+    """A re-run of a freeze that landed without its tag: the version is frozen with the method
+    as committed now and its tag is missing, so create the tag where the freeze landed."""
+    name, version = target.keys
+    snap = tx.state(target).snapshot
+    if snap is None or snap.method_tree != tx.tree.tree_id(f"registry/archetypes/{name}/method"):
+        return None
+    commit = tx.untagged_record(target)
+    if commit is None:
+        return None
+    tag = f"{name}/v{version}"
+    tx.tag(tag, _tag_message(name, version, snap), commit)
+    tx.note(f"{name} {version} is already frozen; created the missing tag {tag} on commit {commit[:12]}")
+    return snap
+
+
 def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
-    """Draft if needed, then freeze: record the snapshot, place the method tree, tag it."""
+    """Draft if needed, then freeze: record the snapshot, place the method tree, tag it. On a
+    version already frozen with the same content whose tag is missing, create the tag."""
     target = scope("version", name, check_version(version))
     if tx.state(target).phase != "init":
+        completed = _complete(tx, target)
+        if completed is not None:
+            return completed
         tx.check(target, "FreezeVersion")  # frozen already: say so, not that its draft is
     target = draft(tx, name, version)
     tree = _method_tree(tx, name)
     snap = snapshot_of(tx, name, tree)
     tx.apply(target, "FreezeVersion", snap)
     tx.put(f"{target.path}/method", TreeRef(tree))
-    tx.tag(f"{name}/v{version}", f"docket: froze {name} {version}\n\ncontent {snap.content_hash}")
+    tx.tag(f"{name}/v{version}", _tag_message(name, version, snap))
     return snap
 
 

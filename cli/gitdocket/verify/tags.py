@@ -31,7 +31,15 @@ from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
 from gitdocket.verify.context import Context, Pending, RefView, ScopeRecord
 from gitdocket.verify.findings import Finding
 
-__all__ = ["RECORDING_EVENT", "TagChecks", "check_tags", "start_tag_checks", "tag_name", "tag_scope"]
+__all__ = [
+    "RECORDING_EVENT",
+    "TagChecks",
+    "check_tags",
+    "recording_commit",
+    "start_tag_checks",
+    "tag_name",
+    "tag_scope",
+]
 
 RECORDING_EVENT: dict[str, str] = {"version": "version_frozen", "package": "package_published"}
 """The event whose commit a scope's tag marks."""
@@ -189,6 +197,17 @@ def _recorded_here(
                 return None
         if event.type == RECORDING_EVENT[target.kind]:
             return lines[: index + 1]
+    return None
+
+
+def recording_commit(refs: RefView, head: str, target: Scope[Any]) -> str | None:
+    """The commit of ``head``'s first-parent line that recorded ``target``'s tagged event (where
+    its tag belongs), or None when the log at ``head`` holds no such event."""
+    commit: str | None = head
+    while commit is not None:
+        if _recorded_here(refs, commit, target) is not None:
+            return commit
+        commit = refs.parent(commit)
     return None
 
 
