@@ -9,7 +9,9 @@ before the ref transaction commits are they moved into ``objects/``: a write tha
 leaves no object behind, and a crash leaves at most unreachable objects (``git gc`` prunes them).
 
 Each folder holds an ``flock`` while its write runs; a folder whose lock is free belongs to a
-process that died, and the next write removes it.
+process that died, and the next write removes it. The folder also lists the ref lock files its
+write took (``hold``): a write killed while it held them leaves them behind, and the next write
+removes exactly those (see ``locks`` for lock files nobody claims).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from pathlib import Path
 
 import pygit2
 
-__all__ = ["Quarantine", "objects_dir"]
+__all__ = ["Quarantine", "clear_dead", "objects_dir"]
 
 PREFIX = "docket-incoming-"
+STAGING = ".docket-new-"
 OWNER = ".owner"
+LOCKS = ".locks"
 
 
 def objects_dir(repo: pygit2.Repository) -> Path:
@@ -39,9 +43,37 @@ def objects_dir(repo: pygit2.Repository) -> Path:
     return git_dir / "objects"
 
 
-def _clear_dead(objects: Path) -> None:
-    """Remove the private folders of writes whose process died (their lock is free)."""
-    for folder in objects.glob(PREFIX + "*"):
+def _lock_identity(path: Path) -> str | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return f"{found.st_dev}:{found.st_ino}:{found.st_mtime_ns}"
+
+
+def _clear_locks(folder: Path) -> list[str]:
+    """Remove the ref lock files the dead write of ``folder`` had taken, each only while it is
+    still the very file that write created (nobody can have taken that ref since: the lock was in
+    the way). Returns the files removed."""
+    try:
+        lines = (folder / LOCKS).read_text().splitlines()
+    except OSError:
+        return []
+    removed = []
+    for line in lines:
+        identity, _, name = line.partition(" ")
+        path = Path(name)
+        if identity and _lock_identity(path) == identity:
+            path.unlink(missing_ok=True)
+            removed.append(name)
+    return removed
+
+
+def clear_dead(objects: Path) -> list[str]:
+    """Remove the private folders of writes whose process died (their lock is free), and the ref
+    lock files those writes left; returns what was repaired, in words."""
+    repairs: list[str] = []
+    for folder in sorted(objects.glob(PREFIX + "*")):
         try:
             handle = (folder / OWNER).open("a")
         except OSError:
@@ -51,7 +83,11 @@ def _clear_dead(objects: Path) -> None:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 continue  # a live write holds it
+            repairs.extend(
+                f"removed {name}, left by a gitdocket write that was killed" for name in _clear_locks(folder)
+            )
             shutil.rmtree(folder, ignore_errors=True)
+    return repairs
 
 
 class Quarantine:
@@ -59,14 +95,25 @@ class Quarantine:
 
     def __init__(self, original: pygit2.Repository) -> None:
         self.objects = objects_dir(original)
-        _clear_dead(self.objects)
-        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=self.objects))
-        self._owner = (self.folder / OWNER).open("a")
+        self.repairs = clear_dead(self.objects)
+        """What this write repaired of writes that were killed (their lock files)."""
+        # Created under another name and locked before it is renamed into sight: a folder named
+        # PREFIX* is always locked while its write lives, so a free lock means a dead write.
+        staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=self.objects))
+        self._owner = (staging / OWNER).open("a")
         fcntl.flock(self._owner, fcntl.LOCK_EX)
+        self.folder = staging.with_name(PREFIX + staging.name.removeprefix(STAGING))
+        staging.rename(self.folder)
         self.repo = pygit2.Repository(original.path)
         # Priority above the loose (1) and pack (2) backends: libgit2 writes to the first
         # backend that can write, and reads from all of them.
         self.repo.odb.add_backend(pygit2.OdbBackendLoose(str(self.folder), -1, False), 100)
+
+    def hold(self, locks: list[Path]) -> None:
+        """Remember the ref lock files this write took: should it be killed before its ref
+        transaction commits, the next write knows them for its own and removes them."""
+        lines = [f"{_lock_identity(path)} {path}" for path in locks if _lock_identity(path) is not None]
+        (self.folder / LOCKS).write_text("".join(line + "\n" for line in lines))
 
     def land(self) -> None:
         """Move every object written so far into ``objects/`` (an object already there stays)."""

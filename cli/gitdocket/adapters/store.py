@@ -31,7 +31,7 @@ from pygit2.transaction import ReferenceTransaction
 
 from gitdocket.adapters.faults import crash_point
 from gitdocket.adapters.locks import RefLock, file_clock, interrupts_deferred, ref_lock, worktree_lock
-from gitdocket.adapters.quarantine import Quarantine, objects_dir
+from gitdocket.adapters.quarantine import Quarantine, clear_dead, objects_dir
 from gitdocket.adapters.worktree import check_out, settle
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, WriteResult
@@ -207,6 +207,16 @@ def follow_git_environment() -> None:
     paths[ConfigLevel.SYSTEM] = "" if no_system or "GIT_CONFIG_SYSTEM" in os.environ else _SYSTEM_CONFIG_DIR
 
 
+def _restored_words(paths: tuple[str, ...]) -> tuple[str, ...]:
+    if not paths:
+        return ()
+    shown = ", ".join(paths[:5]) + (" …" if len(paths) > 5 else "")
+    return (
+        f"restored {len(paths)} path(s) a killed gitdocket write had left stale in the worktree "
+        f"(the old content is in git history): {shown}",
+    )
+
+
 def _git_signature(principal: str, when: datetime) -> pygit2.Signature:
     email = principal if "@" in principal else f"{principal}@docket.invalid"
     return pygit2.Signature(principal, email, int(when.timestamp()), 0)
@@ -280,6 +290,16 @@ class GitStore:
 
     # -- writing -------------------------------------------------------------------------------
 
+    def repair(self) -> tuple[str, ...]:
+        """Put right what killed writes left (module docstring): their private object folders and
+        lock files, and the worktree paths they left stale. Every write runs it first, so that
+        even a refused command leaves the worktree showing HEAD; returns what it did, in words."""
+        repairs = clear_dead(objects_dir(self.repo))
+        if not self._tracks_worktree():
+            return tuple(repairs)
+        with self._worktree_lock():
+            return (*repairs, *_restored_words(settle(self.repo, self.tip(), ())))
+
     def write(self, plan_fn: Callable[[GitTree], Plan], signer: Signer, when: datetime) -> WriteResult:
         """Run one transaction (module docstring); ``plan_fn`` runs again on the new tip when
         another writer won. A refusal, a declined signature or a lost race writes nothing."""
@@ -288,6 +308,10 @@ class GitStore:
             try:
                 with Quarantine.open(self.repo) as quarantine:
                     result = self._attempt(plan_fn, signer, when, attempt, quarantine)
+            except KeyboardInterrupt:  # Ctrl-C is held back once the refs move: this is before
+                raise StateError(
+                    "interrupted before the write landed: nothing was written", "run the command again"
+                ) from None
             except RefLockedError as exc:
                 if exc.lock.stale:
                     raise exc.lock.stale_error() from None
@@ -336,6 +360,7 @@ class GitStore:
         """Sign ``plan`` on ``base`` (commit, then tags), then move the branch and the tags in one
         ref transaction and check the written paths out; None when the branch moved."""
         restored = settle(original, base, plan.writes) if self._tracks_worktree() else ()
+        repairs = (*quarantine.repairs, *_restored_words(restored))
         tree = self._build_tree(base.tree.id if base else None, plan.writes)
         commit = None
         if base is None or tree != base.tree.id:
@@ -343,7 +368,7 @@ class GitStore:
         head = commit if commit is not None else (base.id if base is not None else None)
         tags = [(t.name, self._signed_tag(t, head, signer, plan.author, when)) for t in plan.tags if head]
         if head is None or (commit is None and not tags):
-            return WriteResult(str(head or ""), (), attempt, tuple(plan.notes), restored)
+            return WriteResult(str(head or ""), (), attempt, tuple(plan.notes), repairs)
         crash_point("after-sign")
         with interrupts_deferred():  # from here the write lands whole: no Ctrl-C in between
             try:
@@ -354,7 +379,7 @@ class GitStore:
             self.repo = original
             warnings = self._update_worktree(plan) if commit is not None else ()
             crash_point("after-worktree")
-        return WriteResult(str(head), tuple(n for n, _ in tags), attempt, tuple(plan.notes), restored, warnings)
+        return WriteResult(str(head), tuple(n for n, _ in tags), attempt, tuple(plan.notes), repairs, warnings)
 
     def _build_tree(self, base: pygit2.Oid | None, writes: dict[str, bytes | TreeRef]) -> pygit2.Oid:
         direct: dict[str, bytes | TreeRef] = {}
@@ -416,6 +441,8 @@ class GitStore:
         with original.transaction() as txn:
             for ref in refs:
                 self._lock(txn, ref, original)
+            git_dir = objects_dir(original).parent
+            quarantine.hold([git_dir / f"{ref}.lock" for ref in refs])
             current = original.references.get(self.refname)
             if (current.target if current is not None else None) != expected:
                 raise RefConflictError(self.refname)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from gitdocket.adapters.store import GitStore
-from gitdocket.commands.output import aftermath, done, format_option, keys_option
+from gitdocket.commands.output import done, format_option, keys_option, tell
 from gitdocket.errors import InputError, NotFoundError
 from gitdocket.ops.registry import initialize
 from gitdocket.ops.session import Session
@@ -46,7 +46,7 @@ def init(
         store = GitStore.open(path, branch)
     except NotFoundError:
         store = GitStore.init(path, bare=bare, branch=branch)
-    session = Session(path, keys, branch=branch, _store=store, report=aftermath)
+    session = Session(path, keys, branch=branch, _store=store, tell=tell)
     registry_name = name or path.name.removesuffix(".git") or "registry"
     signers = session.signers()
     result, _ = session.write(

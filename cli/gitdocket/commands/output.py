@@ -11,13 +11,11 @@ from typing import Any
 
 import click
 
-from gitdocket.core.tree import WriteResult
 from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import Transaction
 
 __all__ = [
     "address_argument",
-    "aftermath",
     "common",
     "done",
     "emit",
@@ -30,6 +28,7 @@ __all__ = [
     "reason_required",
     "repo_option",
     "table",
+    "tell",
     "write",
     "writer",
 ]
@@ -103,23 +102,15 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
         click.echo("\t".join("" if v is None else str(v) for v in row))
 
 
-def aftermath(result: WriteResult) -> None:
-    """On stderr, what a write did besides its own work: paths an interrupted earlier write had
-    left stale and this one restored, and what it could not finish after landing."""
-    if result.restored:
-        shown = ", ".join(result.restored[:5]) + (" …" if len(result.restored) > 5 else "")
-        click.echo(
-            f"note: restored {len(result.restored)} path(s) an interrupted gitdocket write had left stale "
-            f"(their committed content is in git history): {shown}",
-            err=True,
-        )
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+def tell(kind: str, text: str) -> None:
+    """On stderr, what a write said besides its result: a ``note`` of what it repaired of an
+    interrupted earlier write, a ``warning`` of what it could not finish after landing."""
+    click.echo(f"{kind}: {text}", err=True)
 
 
 def open_session(repo: Path, keys: tuple[str, ...] = (), **options: Any) -> Session:
-    """The ``Session`` of a command: every write it makes reports its ``aftermath``."""
-    return Session(repo, keys, report=aftermath, **options)
+    """The ``Session`` of a command: every write it makes ``tell``s what it repaired or left."""
+    return Session(repo, keys, tell=tell, **options)
 
 
 def write(repo: Path, keys: tuple[str, ...], message: str, op: Callable[[Transaction], Any]) -> tuple[str, Any]:

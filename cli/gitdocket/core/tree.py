@@ -105,13 +105,13 @@ class Plan:
 @dataclass(frozen=True)
 class WriteResult:
     """One write, done: the branch's commit, the tags it created, and what the command tells
-    the user besides. ``restored`` are paths an interrupted earlier write had left stale in the
-    worktree, put back to HEAD before this one; ``warnings`` say what could not be finished
-    after the swap (the write itself is done: the command still succeeds)."""
+    the user besides. ``repairs`` say what an interrupted earlier write had left and this one put
+    right first (stale worktree paths, its lock files); ``warnings`` say what could not be
+    finished after the swap (the write itself is done: the command still succeeds)."""
 
     commit: str
     tags: tuple[str, ...]
     attempts: int
     notes: tuple[str, ...] = ()
-    restored: tuple[str, ...] = ()
+    repairs: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()

@@ -9,27 +9,30 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.package import Manifest, PackageState
 from gitdocket.ops.transaction import Transaction
 
-__all__ = ["publish", "withdraw"]
+__all__ = ["complete_tag", "publish", "published_as", "withdraw"]
 
 
 def _tag_message(name: str, version: str, content_hash: str) -> str:
     return f"docket: published {name} {version}\n\ncontent {content_hash}"
 
 
-def _complete(tx: Transaction, pscope: Scope[PackageState], content_hash: str | None) -> Manifest | None:
-    """A re-run of a publish that landed without its tag: the package holds the version's
-    content and its tag is missing, so create the tag where the publish landed."""
+def published_as(tx: Transaction, pscope: Scope[PackageState], content_hash: str | None) -> Manifest | None:
+    """The manifest of ``pscope`` when it is published with ``content_hash`` (a re-run of its
+    publish would publish the same content); else None."""
     manifest = tx.state(pscope).manifest
-    if manifest is None or manifest.content_hash != content_hash:
-        return None
+    return manifest if manifest is not None and manifest.content_hash == content_hash else None
+
+
+def complete_tag(tx: Transaction, pscope: Scope[PackageState], manifest: Manifest) -> bool:
+    """Create the package's missing tag where its publish landed; False when the tag exists."""
     commit = tx.untagged_record(pscope)
     if commit is None:
-        return None
+        return False
     name, version = pscope.keys
     tag = f"packages/{name}/v{version}"
     tx.tag(tag, _tag_message(name, version, manifest.content_hash), commit)
     tx.note(f"{name} {version} is already published; created the missing tag {tag} on commit {commit[:12]}")
-    return manifest
+    return True
 
 
 def publish(tx: Transaction, name: str, version: str) -> Manifest:
@@ -43,9 +46,9 @@ def publish(tx: Transaction, name: str, version: str) -> Manifest:
             f"no version {version} of {name!r}", f"freeze it first: `gitdocket version freeze {name} {version}`"
         )
     pscope = scope("package", name, version)
-    completed = _complete(tx, pscope, vstate.snapshot.content_hash if vstate.snapshot else None)
-    if completed is not None:
-        return completed
+    published = published_as(tx, pscope, vstate.snapshot.content_hash if vstate.snapshot else None)
+    if published is not None and complete_tag(tx, pscope, published):
+        return published
     # PACKAGE_REQUIRES_FROZEN_VERSION and RETIREMENT_BLOCKS_FUTURE_PACKAGING are enforced here.
     snap = tx.apply(vscope, "RecordPackageReference", {"package": pscope.path}).snapshot
     assert snap is not None  # only a frozen version takes a package reference

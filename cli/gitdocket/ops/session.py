@@ -49,16 +49,17 @@ class Session:
         branch: str | None = None,
         now: datetime | None = None,
         _store: GitStore | None = None,
-        report: Callable[[WriteResult], None] | None = None,
+        tell: Callable[[str, str], None] | None = None,
     ) -> None:
         self.repo_path = repo_path
         self.key_specs = key_specs
         self.branch = branch
         self._now = now
         self._store = _store
-        self.report = report
-        """Told about every write that landed (the command prints what it restored or could not
-        finish: the write is done whatever it says)."""
+        self.tell = tell
+        """Told ``("note", text)`` of what a write repaired of an interrupted earlier one, and
+        ``("warning", text)`` of what a write that landed could not finish (the command prints
+        them; it succeeds whatever they say)."""
 
     @property
     def now(self) -> datetime:
@@ -106,7 +107,13 @@ class Session:
             box.append(operation(tx))
             return tx.plan(message)
 
+        self._told("note", self.store.repair())
         result = self.store.write(plan, signers[0], now)  # type: ignore[arg-type]
-        if self.report is not None:
-            self.report(result)
+        self._told("note", result.repairs)
+        self._told("warning", result.warnings)
         return result, box[0]
+
+    def _told(self, kind: str, texts: tuple[str, ...]) -> None:
+        for text in texts:
+            if self.tell is not None:
+                self.tell(kind, text)

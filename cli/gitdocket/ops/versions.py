@@ -24,7 +24,7 @@ from gitdocket.lifecycles.version import (
 from gitdocket.ops.documents import archetype_doc
 from gitdocket.ops.transaction import Transaction
 
-__all__ = ["abandon", "draft", "freeze", "retire", "snapshot_of"]
+__all__ = ["abandon", "complete_tag", "draft", "freeze", "frozen_as_committed", "retire", "snapshot_of"]
 
 
 def _require_archetype(tx: Transaction, name: str) -> None:
@@ -115,20 +115,26 @@ def _tag_message(name: str, version: str, snap: Snapshot) -> str:
     return f"docket: froze {name} {version}\n\ncontent {snap.content_hash}"
 
 
-def _complete(tx: Transaction, target: Scope[VersionState]) -> Snapshot | None:
-    """A re-run of a freeze that landed without its tag: the version is frozen with the method
-    as committed now and its tag is missing, so create the tag where the freeze landed."""
-    name, version = target.keys
+def frozen_as_committed(tx: Transaction, target: Scope[VersionState]) -> Snapshot | None:
+    """The snapshot of ``target`` when it is frozen with the archetype's method as committed now
+    (a re-run of its freeze would freeze the same content); else None."""
     snap = tx.state(target).snapshot
-    if snap is None or snap.method_tree != tx.tree.tree_id(f"registry/archetypes/{name}/method"):
+    if snap is None or snap.method_tree != tx.tree.tree_id(f"registry/archetypes/{target.keys[0]}/method"):
         return None
+    return snap
+
+
+def complete_tag(tx: Transaction, target: Scope[VersionState], snap: Snapshot) -> bool:
+    """Create the version's missing tag where its freeze landed (a freeze cut short between its
+    branch and its tags, or made before they moved together); False when the tag exists."""
     commit = tx.untagged_record(target)
     if commit is None:
-        return None
+        return False
+    name, version = target.keys
     tag = f"{name}/v{version}"
     tx.tag(tag, _tag_message(name, version, snap), commit)
     tx.note(f"{name} {version} is already frozen; created the missing tag {tag} on commit {commit[:12]}")
-    return snap
+    return True
 
 
 def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
@@ -136,9 +142,9 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     version already frozen with the same content whose tag is missing, create the tag."""
     target = scope("version", name, check_version(version))
     if tx.state(target).phase != "init":
-        completed = _complete(tx, target)
-        if completed is not None:
-            return completed
+        snap = frozen_as_committed(tx, target)
+        if snap is not None and complete_tag(tx, target, snap):
+            return snap
         tx.check(target, "FreezeVersion")  # frozen already: say so, not that its draft is
     target = draft(tx, name, version)
     tree = _method_tree(tx, name)
