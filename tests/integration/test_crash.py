@@ -74,6 +74,15 @@ KINDS = [
         lambda rel, base: ["promote", _bundle_id(rel), "--env", "preview", "--gated", "--reports-dir", rel.reports],
         1,
     ),
+    Kind(
+        "promote-exported",
+        lambda rel, base: [
+            "promote",
+            rel.reg.path.parent / "imported.tar.gz",
+            *("--env", "preview", "--gated", "--reports-dir", rel.reports),
+        ],
+        1,
+    ),
 ]
 
 

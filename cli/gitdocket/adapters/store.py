@@ -21,7 +21,7 @@ import contextlib
 import os
 import shlex
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from gitdocket.adapters.locks import RefLock, file_clock, interrupts_deferred, r
 from gitdocket.adapters.quarantine import Quarantine, clear_dead, objects_dir
 from gitdocket.adapters.worktree import check_out, settle
 from gitdocket.core.sshsig import Signer
-from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, WriteResult
+from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, TreeView, WriteResult
 from gitdocket.errors import ConflictError, NotFoundError, StateError
 
 __all__ = [
@@ -75,10 +75,11 @@ class GitTree:
     registry with 1,000 archetypes.
     """
 
-    def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit | None) -> None:
+    def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit | None, root: pygit2.Tree | None = None) -> None:
+        """``root``: a tree that is not (yet) a commit's, seen as if ``commit`` held it."""
         self.repo = repo
         self.commit = str(commit.id) if commit is not None else None
-        self._root = commit.tree if commit is not None else None
+        self._root = root if root is not None else (commit.tree if commit is not None else None)
         self._trees: dict[str, pygit2.Object | None] = {}
 
     def _entry(self, path: str) -> pygit2.Object | None:
@@ -380,6 +381,17 @@ class GitStore:
             warnings = self._update_worktree(plan) if commit is not None else ()
             crash_point("after-worktree")
         return WriteResult(str(head), tuple(n for n, _ in tags), attempt, tuple(plan.notes), repairs, warnings)
+
+    def staged(self, tree: TreeView, writes: Mapping[str, bytes | TreeRef]) -> TreeView:
+        """``tree`` with ``writes`` applied: what a transaction reads of its own pending writes
+        (an import its promotion then checks). The trees are written to the write's private
+        object folder, like everything a write makes before it lands."""
+        if not isinstance(tree, GitTree) or not writes:
+            return tree
+        base = tree._root.id if tree._root is not None else None
+        root = self.repo[self._build_tree(base, dict(writes))]
+        commit = self.repo[tree.commit].peel(pygit2.Commit) if tree.commit else None
+        return GitTree(self.repo, commit, root if isinstance(root, pygit2.Tree) else None)
 
     def _build_tree(self, base: pygit2.Oid | None, writes: dict[str, bytes | TreeRef]) -> pygit2.Oid:
         direct: dict[str, bytes | TreeRef] = {}

@@ -175,11 +175,16 @@ def _refuse_plain(tx: Transaction, req: PromoteRequest, env: EnvironmentConfig, 
         require_gate(req.environment, req.bundle_id, env.require_gate, False, env.sources)
 
 
-def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
-    """Point ``req.environment`` at the bundle: verify first, gate when asked, then one event."""
+def promote(
+    tx: Transaction, req: PromoteRequest, refused: Callable[[PromotionReport], str] | None = None
+) -> PromoteOutcome:
+    """Point ``req.environment`` at the bundle: verify first, gate when asked, then one event.
+    The bundle is read as this transaction will leave it (an import in the same write counts).
+    A failed gate refuses the whole write; ``refused`` keeps its report (and says where)."""
     target = scope("environment", req.environment)
-    config, env = environment_config(tx.tree, req.environment)
-    check = release_check(tx.tree, req.bundle_id, config.bundle.required_evidence)
+    view = tx.staged()
+    config, env = environment_config(view, req.environment)
+    check = release_check(view, req.bundle_id, config.bundle.required_evidence)
 
     def pointer(name: str) -> DeploymentState:  # pending promotions of this transaction count
         return tx.state(scope("environment", name))
@@ -187,13 +192,15 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
     state = pointer(req.environment)
     report: PromotionReport | None = None
     if req.gated:
-        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer), format_time(tx.at))
+        report = evaluate_promotion(_inputs(view, req, env, check, pointer), format_time(tx.at))
         failed = first_failure(report)
         if failed is not None:
+            kept = f"; report: {refused(report)}" if refused is not None else ""
             raise InvariantError(
-                f"gated promotion of {req.bundle_id} to {req.environment} failed: {failed.check_id} ({failed.detail})",
+                f"gated promotion of {req.bundle_id} to {req.environment} failed: "
+                f"{failed.check_id} ({failed.detail}){kept}",
                 GATE_CHECKS[failed.check_id],
-                "read the promotion report, fix the evidence, and promote again",
+                "read the promotion report, fix the evidence, and promote again; nothing was promoted",
             )
         report = report.model_copy(
             update={

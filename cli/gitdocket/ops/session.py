@@ -103,7 +103,7 @@ class Session:
 
         def plan(tree: GitTree) -> object:
             box.clear()
-            tx = Transaction(tree, list(signers), now, bootstrap_principal, GitRefs(tree.repo))
+            tx = Transaction(tree, list(signers), now, bootstrap_principal, GitRefs(tree.repo), self.store.staged)
             box.append(operation(tx))
             return tx.plan(message)
 

@@ -8,7 +8,7 @@ command writes nothing. Signing is the only side effect, through the ``Signer`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,6 +95,7 @@ class Transaction:
         at: datetime,
         bootstrap_principal: str | None = None,
         refs: RefView | None = None,
+        stage: Callable[[TreeView, Mapping[str, bytes | TreeRef]], TreeView] | None = None,
     ) -> None:
         if not signers:
             raise TrustError("no signing key", "pass --key, set GITDOCKET_SIGNING_KEY, or set git's user.signingkey")
@@ -104,6 +105,7 @@ class Transaction:
         self.refs = refs
         """The repository's tags and earlier commits, for a re-run that completes a write whose
         tag is missing (None: a snapshot without history, as in unit tests)."""
+        self._stage = stage
         self.writes: dict[str, bytes | TreeRef] = {}
         self.tags: list[TagSpec] = []
         self.notes: list[str] = []
@@ -126,6 +128,14 @@ class Transaction:
 
     def state(self, target: Scope[S]) -> S:
         return self.log(target).state
+
+    def staged(self) -> TreeView:
+        """The snapshot with this transaction's pending writes applied, for an operation that
+        checks what an earlier part of the same write placed (a promotion of the bundle it has
+        just imported). Without a ``stage`` (a snapshot that is not a repository): the snapshot."""
+        if self._stage is None or not self.writes:
+            return self.tree
+        return self._stage(self.tree, self.writes)
 
     def read(self, path: str) -> bytes | None:
         pending = self.writes.get(path)
