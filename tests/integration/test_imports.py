@@ -32,18 +32,6 @@ def _state(rel: Release) -> tuple[dict[str, str], set[str], str]:
     return rel.reg.refs(), _objects(rel.reg.path), rel.reg.git("status", "--porcelain", "--untracked-files=all")
 
 
-def _with_script(rel: Release) -> None:
-    """A runtime include holding an executable, so a bundle has an exec bit to lose."""
-    tools = rel.reg.path / "runtime" / "bin"
-    tools.mkdir(parents=True)
-    (tools / "run.sh").write_text("#!/bin/sh\necho run\n")
-    (tools / "run.sh").chmod(0o755)
-    config = rel.reg.path / "registry" / "registry.yaml"
-    config.write_text(config.read_text().replace("include: []", "include: [runtime]"))
-    rel.reg.git("add", "-A")
-    rel.reg.git("commit", "-qm", "runtime")
-
-
 def _repack(source: Path, target: Path, member: str, mode: int) -> Path:
     """``source`` with one member's mode changed: what an artifact store that keeps or drops
     executable bits on its own does to a bundle."""
@@ -71,7 +59,7 @@ def _repack(source: Path, target: Path, member: str, mode: int) -> Path:
 def test_other_file_modes_are_refused_and_nothing_is_written(
     rel: Release, template: Path, tmp_path: Path, member: str, mode: int, command: str
 ) -> None:
-    _with_script(rel)
+    rel.add_runtime_script()  # an executable, so a bundle has an exec bit to lose
     bid = rel.build()
     rel.reg.ok("bundle", "export", bid, "--to", tmp_path / "bundle.tar.gz")
     changed = _repack(tmp_path / "bundle.tar.gz", tmp_path / "changed.tar.gz", member, mode)
