@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.fields import BundleId, Digest, GitOid, Timestamp
+from gitdocket.core.fields import BundleId, Digest, GitOid, Name, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.machine import Machine, Transition
@@ -84,14 +84,14 @@ class PromotedData(Record):
     bundle_id: BundleId
     bundle_tree: GitOid
     manifest_digest: Digest
-    source_environment: str | None = None
-    allowed_sources: tuple[str | None, ...]
+    source_environment: Name | None = None
+    allowed_sources: tuple[Name | None, ...]
     require_gate: bool
     gated: bool
     gate_decision: GateDecision | None = None
     report_digest: Digest | None = None
     sequence: int = Field(ge=1)
-    previous_bundle_id: str | None = None
+    previous_bundle_id: BundleId | None = None
     promoted_at: Timestamp
     promoted_by: str = Field(min_length=1)
 
@@ -102,7 +102,7 @@ class RolledBackData(Record):
     """True when the operator named the target (``--to``); otherwise it is the history's choice."""
     reason: str = Field(min_length=1, pattern=r"\S")
     sequence: int = Field(ge=1)
-    previous_bundle_id: str
+    previous_bundle_id: BundleId
     rolled_back_at: Timestamp
     rolled_back_by: str = Field(min_length=1)
 

@@ -36,7 +36,7 @@ from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import Plan, TagSpec, TreeRef, TreeView
-from gitdocket.errors import StateError, TrustError
+from gitdocket.errors import DocketError, StateError, TrustError
 from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import judging_policy, policy_resolver, valid_signers, verdicts
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
@@ -160,7 +160,11 @@ class Transaction:
         return self.principal_of(self.signers[0])
 
     def _owners(self, archetype: str) -> Role | None:
-        state = self.state(scope("archetype", archetype))
+        try:
+            target = scope("archetype", archetype)
+        except DocketError:  # a role naming no legal archetype (a forged tail): nobody holds it
+            return None
+        state = self.state(target)
         if state.phase != "active":
             return None
         return Role(principals=state.owners, threshold=state.threshold)

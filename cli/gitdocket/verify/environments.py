@@ -35,7 +35,7 @@ __all__ = ["environment_releases"]
 
 def _activations(record: ScopeRecord[DeploymentState] | None) -> Iterator[tuple[str, str]]:
     """(at, bundle id) of every pointer change in an environment's log."""
-    for event in record.events if record else []:
+    for event, _state in record.judged if record else []:
         bundle = event.data.get("bundle_id", event.data.get("target"))
         if isinstance(bundle, str):
             yield event.at, bundle
@@ -117,7 +117,7 @@ def _report_problem(raw: bytes | None, digest: str, data: dict[str, object], env
 def _reports(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Finding]:
     target, path = record.scope, record.scope.path
     expected: set[str] = set()
-    for event in record.events:
+    for event, _state in record.judged:
         digest, seq = event.data.get("report_digest"), event.data.get("sequence")
         if event.type != "promoted" or not isinstance(digest, str) or not isinstance(seq, int):
             continue
@@ -144,7 +144,7 @@ def _reports(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Fin
 
 
 def _sources(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Finding]:
-    for event in record.events:
+    for event, _state in record.judged:
         source = event.data.get("source_environment")
         if event.type != "promoted" or not isinstance(source, str):
             continue

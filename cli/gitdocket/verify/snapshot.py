@@ -23,7 +23,7 @@ from gitdocket.lifecycles.authz import RoleResolver, judging_policy, required_ro
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
 from gitdocket.verify import archetypes, bundles, environments, placements
 from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
-from gitdocket.verify.findings import Finding, report_order
+from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
 __all__ = ["CHECKS", "check_log", "verify_context", "verify_snapshot"]
@@ -253,7 +253,7 @@ def _judge(ctx: Context, records: list[ScopeRecord[Any]]) -> list[Finding]:
         for record in records:
             found.extend(_current(ctx, record))
         for check in CHECKS:
-            found.extend(check(ctx))
+            found.extend(collect(functools.partial(check, ctx), check.__name__))
         theirs = pending.result()
     except BaseException:
         pending.cancel()
