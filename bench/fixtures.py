@@ -49,7 +49,7 @@ from gitdocket.ops.versions import freeze  # noqa: E402
 __all__ = ["NOW", "FixtureInfo", "archetype_files", "build", "fixture", "new_registry", "write_key"]
 
 BATCH = 100
-FIXTURE_FORMAT = 1
+FIXTURE_FORMAT = 2
 """Bump by hand whenever gitdocket writes different bytes for the same operations: the event or
 commit format, canonical JSON, signatures, tag names or messages, the tree layout, the policy,
 ``current.json``, or the files ``gitdocket init`` copies (registry.yaml, contracts, workflows). The
@@ -119,7 +119,7 @@ def new_registry(path: Path, key: Path) -> Session:
     signer = session.signers()[0]
     session.write(
         "docket: init registry bench",
-        lambda tx: initialize(tx, "bench", PRINCIPAL, signer),
+        lambda tx: initialize(tx, "bench", PRINCIPAL, signer, "main"),
         bootstrap_principal=PRINCIPAL,
     )
     return session

@@ -20,13 +20,15 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import shutil
+import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import ConfigLevel, FileMode, ObjectType, ReferenceFilter
+from pygit2.enums import ConfigLevel, FileMode, ObjectType, ReferenceFilter, SortMode
 from pygit2.transaction import ReferenceTransaction
 
 from gitdocket.adapters.faults import crash_point
@@ -35,12 +37,14 @@ from gitdocket.adapters.quarantine import Quarantine, clear_dead, objects_dir
 from gitdocket.adapters.worktree import check_out, settle
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, TreeView, WriteResult
-from gitdocket.errors import ConflictError, NotFoundError, StateError
+from gitdocket.errors import ConflictError, InputError, NotFoundError, StateError
 
 __all__ = [
     "GitRefs",
     "GitStore",
     "GitTree",
+    "created_repository",
+    "git_default_branch",
 ]
 
 MAX_RETRIES = 8
@@ -153,6 +157,7 @@ class GitRefs:
     def __init__(self, repo: pygit2.Repository) -> None:
         self.repo = repo
         self._trees: dict[str, GitTree] = {}
+        self._ancestors: dict[str, set[str]] = {}
 
     def tags(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -171,6 +176,14 @@ class GitRefs:
         """The first parent, or None for a root commit or when a shallow clone lacks it."""
         parents = self.repo[commit].peel(pygit2.Commit).parent_ids
         return str(parents[0]) if parents and parents[0] in self.repo else None
+
+    def reaches(self, head: str, commit: str) -> bool:
+        """``commit`` is ``head`` or an ancestor of it. The ancestors of a head are walked once
+        (a verify asks for every tag) and kept; a shallow clone's missing history reaches nothing."""
+        if head not in self._ancestors:
+            walker = self.repo.walk(pygit2.Oid(hex=head), SortMode.NONE)
+            self._ancestors[head] = {str(c.id) for c in walker}
+        return commit in self._ancestors[head]
 
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
         ref = self.repo.references.get(f"refs/tags/{name}")
@@ -218,6 +231,31 @@ def _restored_words(paths: tuple[str, ...]) -> tuple[str, ...]:
     )
 
 
+def _signed_tag(
+    repo: pygit2.Repository, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str, when: datetime
+) -> pygit2.Oid:
+    """Write an annotated tag object for ``target``, signed like ``git tag -s`` (SSHSIG,
+    namespace ``git``); no ref yet."""
+    tagger = _git_signature(principal, when)
+    body = (
+        f"object {target}\ntype commit\ntag {spec.name}\n"
+        f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
+        f"{spec.message.rstrip()}\n"
+    ).encode()
+    return repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
+
+
+def git_default_branch() -> str | None:
+    """git's ``init.defaultBranch`` as git itself reads it (None when unset or git is missing)."""
+    try:
+        done = subprocess.run(
+            ["git", "config", "--get", "init.defaultBranch"], capture_output=True, text=True, check=False, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None
+
+
 def _git_signature(principal: str, when: datetime) -> pygit2.Signature:
     email = principal if "@" in principal else f"{principal}@docket.invalid"
     return pygit2.Signature(principal, email, int(when.timestamp()), 0)
@@ -228,7 +266,9 @@ class GitStore:
 
     def __init__(self, repo: pygit2.Repository, branch: str | None = None) -> None:
         self.repo = repo
-        self.branch = branch or self._default_branch()
+        self.branch = branch if branch is not None else self._checked_out_branch()
+        """The branch writes go to: the one given, else the one checked out; None on a detached
+        HEAD (reads then see HEAD's commit, and writes are refused)."""
 
     @classmethod
     def open(cls, path: Path, branch: str | None = None) -> GitStore:
@@ -239,10 +279,22 @@ class GitStore:
         return cls(pygit2.Repository(found), branch)
 
     @classmethod
-    def init(cls, path: Path, bare: bool = False, branch: str = "main") -> GitStore:
+    def init(cls, path: Path, bare: bool, branch: str) -> GitStore:
         follow_git_environment()
         repo = pygit2.init_repository(str(path), bare=bare, initial_head=branch)
         return cls(repo, branch)
+
+    @classmethod
+    def at(cls, path: Path, branch: str | None = None) -> GitStore | None:
+        """The repository whose root is exactly ``path`` (its worktree, or a bare repository's
+        folder); None when ``path`` is not one, even when it lies inside another repository."""
+        follow_git_environment()
+        found = pygit2.discover_repository(str(path))
+        if found is None:
+            return None
+        repo = pygit2.Repository(found)
+        root = Path(repo.workdir if repo.workdir else repo.path).resolve()
+        return cls(repo, branch) if root == path.resolve() else None
 
     def git_config(self, name: str) -> str | None:
         """``git config NAME`` as git would answer it: the repository's own configuration (and
@@ -259,15 +311,24 @@ class GitStore:
                 return str(config[name])
         return None
 
-    def _default_branch(self) -> str:
+    def _checked_out_branch(self) -> str | None:
+        """The branch HEAD names (it may have no commit yet), or None on a detached HEAD."""
         with contextlib.suppress(pygit2.GitError, KeyError):
             target = self.repo.references["HEAD"].target
             if isinstance(target, str) and target.startswith("refs/heads/"):
                 return target.removeprefix("refs/heads/")
-        return "main"
+        return None
 
     @property
     def refname(self) -> str:
+        """The ref writes move; a detached HEAD has none, and a write there is refused."""
+        if self.branch is None:
+            head = str(self.repo.head.target)[:12] if not self.repo.head_is_unborn else "nothing"
+            raise StateError(
+                f"HEAD is detached at {head}: a write needs a branch to go to",
+                "create one here with `git switch -c NAME` (or check out an existing branch), "
+                "then run the command again",
+            )
         return f"refs/heads/{self.branch}"
 
     @property
@@ -281,13 +342,26 @@ class GitStore:
         return self.repo[ref.target].peel(pygit2.Commit)
 
     def resolve(self, rev: str) -> pygit2.Commit:
+        """The commit ``rev`` (a commit id, tag, branch or any git revision) names; a name the
+        user typed, so a miss is bad input."""
         try:
             return self.repo.revparse_single(rev).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
-            raise NotFoundError(f"no commit {rev!r} in {self.root}", "name a branch, tag or commit") from exc
+            raise InputError(
+                f"{rev!r} names no commit in {self.root}",
+                "name a commit, tag or branch that exists there (`git log --oneline --all` lists them)",
+            ) from exc
+
+    def head(self) -> pygit2.Commit | None:
+        """What is checked out: the branch's tip (None before its first commit), or the commit of
+        a detached HEAD (a pull request's checkout in CI, a worktree at an old commit)."""
+        if self.branch is not None:
+            return self.tip()
+        return self.repo.head.peel(pygit2.Commit)
 
     def snapshot(self, rev: str | None = None) -> GitTree:
-        return GitTree(self.repo, self.resolve(rev) if rev else self.tip())
+        """The registry at ``rev``, or at what is checked out."""
+        return GitTree(self.repo, self.resolve(rev) if rev else self.head())
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -367,7 +441,14 @@ class GitStore:
         if base is None or tree != base.tree.id:
             commit = self._signed_commit(plan.message, tree, base, signer, plan.author, when)
         head = commit if commit is not None else (base.id if base is not None else None)
-        tags = [(t.name, self._signed_tag(t, head, signer, plan.author, when)) for t in plan.tags if head]
+        tags = [
+            (
+                t.name,
+                _signed_tag(self.repo, t, pygit2.Oid(hex=t.target) if t.target else head, signer, plan.author, when),
+            )
+            for t in plan.tags
+            if head is not None
+        ]
         if head is None or (commit is None and not tags):
             return WriteResult(str(head or ""), (), attempt, tuple(plan.notes), repairs)
         crash_point("after-sign")
@@ -424,19 +505,6 @@ class GitStore:
         armored = signer.sign(payload.encode("utf-8"), "git")
         return self.repo.create_commit_with_signature(payload, armored.decode("ascii"))
 
-    def _signed_tag(
-        self, spec: TagSpec, head: pygit2.Oid, signer: Signer, principal: str, when: datetime
-    ) -> pygit2.Oid:
-        """The signed tag object of ``spec`` (on ``head`` unless it names its commit)."""
-        target = spec.target or str(head)
-        tagger = _git_signature(principal, when)
-        body = (
-            f"object {target}\ntype commit\ntag {spec.name}\n"
-            f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
-            f"{spec.message.rstrip()}\n"
-        ).encode()
-        return self.repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
-
     def _swap(
         self,
         base: pygit2.Commit | None,
@@ -484,6 +552,36 @@ class GitStore:
         tip = self.tip()
         return (tip.id if tip else None) != (base.id if base else None)
 
+    # -- tags of commits already written (``gitdocket tags sync``) ------------------------------
+
+    def create_tags(
+        self, tags: list[tuple[TagSpec, str, str | None]], signer: Signer, principal: str, when: datetime
+    ) -> list[str]:
+        """Create ``(spec, commit, expected)`` tags, each signed first: then all refs move in one
+        ref transaction, or none (a declined signature or a tag someone else moved meanwhile
+        writes no ref). ``expected`` is the commit the existing tag must peel to (an orphan being
+        replaced), or None for a tag that must not exist yet."""
+        signed = [
+            (spec.name, _signed_tag(self.repo, spec, pygit2.Oid(hex=commit), signer, principal, when), expected)
+            for spec, commit, expected in tags
+        ]
+        try:
+            with self.repo.transaction() as txn:
+                for name, oid, expected in signed:
+                    refname = f"refs/tags/{name}"
+                    txn.lock_ref(refname)
+                    current = self.repo.references.get(refname)
+                    now = str(current.peel(pygit2.Commit).id) if current is not None else None
+                    if now != expected:
+                        raise RefConflictError(refname)
+                    txn.set_target(refname, oid, message="docket: tags sync")
+        except (RefConflictError, pygit2.GitError) as exc:
+            raise ConflictError(
+                f"a tag changed while gitdocket was signing ({exc}); no tag was written",
+                "run `gitdocket tags sync` again",
+            ) from exc
+        return [name for name, _, _ in signed]
+
     # -- worktree ------------------------------------------------------------------------------
 
     def _tracks_worktree(self) -> bool:
@@ -525,3 +623,27 @@ class GitStore:
                 f"write restores it, or run `git restore --source=HEAD --staged --worktree -- {paths}`",
             )
         return ()
+
+
+@contextlib.contextmanager
+def created_repository(path: Path, bare: bool, branch: str) -> Iterator[GitStore]:
+    """A new repository at ``path`` for the block; when the block raises, everything it created is
+    removed again (the folder and the parents it had to make, or the entries it added to a folder
+    that existed), so a failed ``gitdocket init`` leaves no half-made repository behind."""
+    path = path.resolve()
+    made = next((p for p in reversed((path, *path.parents)) if not p.exists()), None)
+    before = set(path.iterdir()) if made is None else set()
+    store = GitStore.init(path, bare=bare, branch=branch)
+    try:
+        yield store
+    except BaseException:
+        store.repo.free()  # release libgit2's handles before the files go
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        else:
+            for target in set(path.iterdir()) - before:
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    target.unlink(missing_ok=True)
+        raise

@@ -11,7 +11,7 @@ import click
 
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
-from gitdocket.commands.output import common, emit, emit_table, open_session, writer
+from gitdocket.commands.output import emit, emit_table, reader, writer
 from gitdocket.errors import InputError, InvariantError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
@@ -54,7 +54,7 @@ def bundle_build(
 ) -> None:
     """Build bundles/<label>-<UTC stamp>-<commit8>/ from the registry (git trees, no copies)."""
     evidence = read_evidence(evidence_dir) if evidence_dir is not None else {}
-    result, built = open_session(repo, keys).write(
+    result, built = Session(repo, keys).write(
         f"docket: build bundle {label}", lambda tx: bundle_ops.build(tx, label, evidence, packages)
     )
     data = {"ok": True, "commit": result.commit, **built.as_dict()}
@@ -96,7 +96,7 @@ def _print_check(check: BundleCheck, where: str) -> None:
 def bundle_verify(spec: str, record: bool, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Verify BUNDLE (a bundle id, or an exported folder or .tar.gz): contract, every checksum,
     missing and extra files, required evidence, bundle id, and the builder's signature."""
-    session = open_session(repo, keys)
+    session = Session(repo, keys)
     tree = session.snapshot()
     commit = None
     with open_bundle(spec, tree) as source:
@@ -133,10 +133,10 @@ def bundle_verify(spec: str, record: bool, repo: Path, keys: tuple[str, ...], fm
     type=click.Path(path_type=Path),
     help="A folder (the bundle lands in DEST/<bundle-id>/) or a FILE.tar.gz (deterministic bytes).",
 )
-@common
-def bundle_export(spec: str, dest: Path, repo: Path, fmt: str) -> None:
+@reader
+def bundle_export(spec: str, dest: Path, repo: Path, rev: str | None, fmt: str) -> None:
     """Write BUNDLE out for a CI artifact, after verifying it."""
-    tree = Session(repo).snapshot()
+    tree = Session(repo).snapshot(rev)
     with open_bundle(spec, tree) as source:
         check = bundle_ops.verify_source(source, tree)
         if not check.ok:
@@ -168,7 +168,7 @@ def bundle_export(spec: str, dest: Path, repo: Path, fmt: str) -> None:
 def bundle_import(path: Path, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Import an exported bundle (folder or .tar.gz): verified under this registry's policy
     before anything is written; an identical bundle is a no-op."""
-    session = open_session(repo, keys)
+    session = Session(repo, keys)
     with open_bundle(str(path), session.snapshot()) as source:
         result, (check, changed) = session.write(
             f"docket: import bundle {source.bundle_id}",
@@ -193,10 +193,10 @@ def bundle_import(path: Path, repo: Path, keys: tuple[str, ...], fmt: str) -> No
 
 
 @bundle.command("list")
-@common
-def bundle_list(repo: Path, fmt: str) -> None:
+@reader
+def bundle_list(repo: Path, rev: str | None, fmt: str) -> None:
     """List the registry's bundles with who built and verified them."""
-    tree = Session(repo).snapshot()
+    tree = Session(repo).snapshot(rev)
     rows = []
     for name in tree.listdir("bundles"):
         if tree.kind(f"bundles/{name}") != "tree":

@@ -13,7 +13,7 @@ import click
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource
 from gitdocket.adapters.files import load_yaml
-from gitdocket.commands.output import common, emit, emit_table, open_session, table, writer
+from gitdocket.commands.output import emit, emit_table, reader, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.errors import InputError, NotFoundError, StateError
@@ -191,7 +191,7 @@ def promote(
         raise click.UsageError("pass exactly one of --env and --to")
     if target is not None and source is not None:
         raise click.UsageError("--to chooses each step's source itself; drop --source-env")
-    session = open_session(repo, keys)
+    session = Session(repo, keys)
     evidence, run = _artifacts(artifacts_dir), _source_run(source_run_json)
     with _incoming(spec, session) as incoming:
         bundle_id = incoming.bundle_id if incoming is not None else spec
@@ -245,7 +245,7 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
     """Point an environment back at its previous verified release. Only the pointer moves."""
     if not reason.strip():
         raise InputError("--reason is empty", "say why you roll back; it is recorded in the signed event")
-    result, state = open_session(repo, keys).write(
+    result, state = Session(repo, keys).write(
         f"docket: roll back {environment}",
         lambda tx: env_ops.rollback(tx, environment, reason, target),
     )
@@ -271,10 +271,10 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
 
 
 @click.command()
-@common
-def status(repo: Path, fmt: str) -> None:
+@reader
+def status(repo: Path, rev: str | None, fmt: str) -> None:
     """What is deployed where: bundle, since when, by whom, sequence, gate decision."""
-    rows = env_ops.status(Session(repo).snapshot())
+    rows = env_ops.status(Session(repo).snapshot(rev))
     emit(
         fmt,
         rows,
@@ -298,11 +298,11 @@ def status(repo: Path, fmt: str) -> None:
 
 @click.command()
 @click.option("--env", "environment", required=True, help="The environment whose history to show.")
-@common
-def history(environment: str, repo: Path, fmt: str) -> None:
+@reader
+def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Every promotion and rollback of an environment, oldest first."""
     scope("environment", environment)
-    rows = env_ops.history(Session(repo).snapshot(), environment)
+    rows = env_ops.history(Session(repo).snapshot(rev), environment)
     columns = {
         "seq": "seq",
         "at": "at",
@@ -323,12 +323,12 @@ def deployments() -> None:
 
 @deployments.command("resolve")
 @click.option("--env", "environment", required=True, help="The environment to resolve.")
-@common
-def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
+@reader
+def deployments_resolve(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Verify an environment's chain, then print the active release's path."""
     scope("environment", environment)
     session = Session(repo)
-    tree = session.snapshot()
+    tree = session.snapshot(rev)
     env_ops.environment_config(tree, environment)
     findings = verify_environment(tree, environment, parse_yaml=load_yaml)
     if findings:

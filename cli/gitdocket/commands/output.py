@@ -3,6 +3,7 @@ and colour only when standard output is a terminal."""
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 import click
 
-from gitdocket.ops.session import Session
+from gitdocket.ops.session import COMMAND_WRITES, CommandWrites, Session
 from gitdocket.ops.transaction import Transaction
 
 __all__ = [
@@ -22,13 +23,13 @@ __all__ = [
     "emit_table",
     "format_option",
     "keys_option",
-    "open_session",
     "pretty",
+    "reader",
     "reason_option",
     "reason_required",
     "repo_option",
+    "rev_option",
     "table",
-    "tell",
     "write",
     "writer",
 ]
@@ -102,20 +103,9 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
         click.echo("\t".join("" if v is None else str(v) for v in row))
 
 
-def tell(kind: str, text: str) -> None:
-    """On stderr, what a write said besides its result: a ``note`` of what it repaired of an
-    interrupted earlier write, a ``warning`` of what it could not finish after landing."""
-    click.echo(f"{kind}: {text}", err=True)
-
-
-def open_session(repo: Path, keys: tuple[str, ...] = (), **options: Any) -> Session:
-    """The ``Session`` of a command: every write it makes ``tell``s what it repaired or left."""
-    return Session(repo, keys, tell=tell, **options)
-
-
 def write(repo: Path, keys: tuple[str, ...], message: str, op: Callable[[Transaction], Any]) -> tuple[str, Any]:
     """Run ``op`` in one signed commit; returns the commit id and ``op``'s result."""
-    result, value = open_session(repo, keys).write(message, op)
+    result, value = Session(repo, keys).write(message, op)
     return result.commit, value
 
 
@@ -132,8 +122,38 @@ def pretty(data: Any) -> None:
 
 
 def writer(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of a command that writes: --repo, --key, --format."""
-    return repo_option(keys_option(format_option(func)))
+    """The options of a command that writes: --repo, --key, --format. Its writes' notes (tags
+    left for later, what they repaired of an interrupted write) and warnings (what a write that
+    landed could not finish) go to standard error after it, even when it fails half-way through."""
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        writes = CommandWrites()
+        token = COMMAND_WRITES.set(writes)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            COMMAND_WRITES.reset(token)
+            for note in writes.notes:
+                click.echo(f"note: {note}", err=True)
+            for warning in writes.warnings:
+                click.echo(f"warning: {warning}", err=True)
+
+    return repo_option(keys_option(format_option(command)))
+
+
+def rev_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--rev",
+        metavar="COMMIT|TAG",
+        help="Read the registry as of this commit, tag or branch (default: what is checked out, "
+        "HEAD, even when detached).",
+    )(func)
+
+
+def reader(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a command that only reads: --repo, --rev, --format."""
+    return repo_option(rev_option(format_option(func)))
 
 
 address_argument = click.argument("address", metavar="PROJECT/NAME")

@@ -103,6 +103,10 @@ class BundleConfig(Record):
     allow_secrets: tuple[str, ...] = ()
 
 
+BRANCH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
+"""A git branch name, conservatively: letters, digits, ``._/-``, not starting with a dash or dot."""
+
+
 def _default_envs() -> tuple[EnvironmentConfig, ...]:
     return (
         EnvironmentConfig(name="preview", sources=(None,), gate_profile="transitional"),
@@ -116,6 +120,9 @@ class RegistryConfig(Record):
     """``registry/registry.yaml`` (contract ``registry_config_v1``)."""
 
     name: str = Field(min_length=1)
+    default_branch: str | None = Field(default=None, pattern=BRANCH_PATTERN)
+    """The branch the registry's history lives on (``gitdocket init --branch`` records it): only
+    writes there create tags. None in registries made before it was recorded: every branch tags."""
     environments: tuple[EnvironmentConfig, ...] = Field(default_factory=_default_envs)
     bundle: BundleConfig = Field(default_factory=BundleConfig)
     retention: int | None = Field(default=None, ge=1)
@@ -133,6 +140,12 @@ class RegistryConfig(Record):
 
     def environment(self, name: str) -> EnvironmentConfig | None:
         return next((e for e in self.environments if e.name == name), None)
+
+    def tags_on(self, branch: str) -> bool:
+        """Whether a write to ``branch`` creates its tags: only on the default branch, where the
+        event lands for good. A pull request's branch leaves them to ``gitdocket tags sync`` once
+        it is merged (squash and rebase merges would orphan them)."""
+        return self.default_branch is None or branch == self.default_branch
 
 
 class Posture(Record):

@@ -115,3 +115,6 @@ class WriteResult:
     notes: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    deferred: tuple[str, ...] = ()
+    """Tags the write did not create because it went to another branch than the registry's
+    default one (``gitdocket tags sync`` creates them once the change lands there)."""

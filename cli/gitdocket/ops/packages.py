@@ -8,12 +8,9 @@ from gitdocket.errors import NotFoundError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.package import Manifest, PackageState
 from gitdocket.ops.transaction import Transaction
+from gitdocket.verify.tags import tag_message, tag_name
 
 __all__ = ["complete_tag", "publish", "published_as", "withdraw"]
-
-
-def _tag_message(name: str, version: str, content_hash: str) -> str:
-    return f"docket: published {name} {version}\n\ncontent {content_hash}"
 
 
 def published_as(tx: Transaction, pscope: Scope[PackageState], content_hash: str | None) -> Manifest | None:
@@ -29,8 +26,8 @@ def complete_tag(tx: Transaction, pscope: Scope[PackageState], manifest: Manifes
     if commit is None:
         return False
     name, version = pscope.keys
-    tag = f"packages/{name}/v{version}"
-    tx.tag(tag, _tag_message(name, version, manifest.content_hash), commit)
+    tag = tag_name(pscope)
+    tx.tag(tag, tag_message(pscope, manifest.content_hash), commit)
     tx.note(f"{name} {version} is already published; created the missing tag {tag} on commit {commit[:12]}")
     return True
 
@@ -61,7 +58,7 @@ def publish(tx: Transaction, name: str, version: str) -> Manifest:
         publisher=tx.actor,
     )
     tx.apply(pscope, "PublishPackage", manifest)
-    tx.tag(f"packages/{name}/v{version}", _tag_message(name, version, snap.content_hash))
+    tx.tag(tag_name(pscope), tag_message(pscope, snap.content_hash))
     return manifest
 
 

@@ -11,18 +11,39 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
+from gitdocket.core.documents import REGISTRY_YAML
 from gitdocket.core.fields import parse_time
-from gitdocket.core.tree import WriteResult
+from gitdocket.core.tree import Plan, WriteResult
 from gitdocket.errors import InputError, TrustError
+from gitdocket.ops.documents import registry_config
 from gitdocket.ops.transaction import Transaction
 
-__all__ = ["Session", "clock_now"]
+__all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now"]
+
+
+@dataclass
+class CommandWrites:
+    """What one command asks of all its writes beyond the commit (``push``: publish each to the
+    remote), and what they report back for the command to print (``notes``). A command may open
+    several sessions (an import, then a promotion); they share this."""
+
+    push: bool = False
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What a write that landed could not finish (it still succeeded: the command exits 0)."""
+
+
+COMMAND_WRITES: ContextVar[CommandWrites | None] = ContextVar("COMMAND_WRITES", default=None)
+"""Set by ``commands.output.writer`` for the duration of one command; a session opened outside a
+command (the tests, the demo's helpers) writes locally and its notes go nowhere."""
 
 T = TypeVar("T")
 
@@ -49,17 +70,13 @@ class Session:
         branch: str | None = None,
         now: datetime | None = None,
         _store: GitStore | None = None,
-        tell: Callable[[str, str], None] | None = None,
     ) -> None:
         self.repo_path = repo_path
         self.key_specs = key_specs
         self.branch = branch
         self._now = now
         self._store = _store
-        self.tell = tell
-        """Told ``("note", text)`` of what a write repaired of an interrupted earlier one, and
-        ``("warning", text)`` of what a write that landed could not finish (the command prints
-        them; it succeeds whatever they say)."""
+        self.command = COMMAND_WRITES.get() or CommandWrites()
 
     @property
     def now(self) -> datetime:
@@ -79,8 +96,15 @@ class Session:
 
     def signers(self) -> list[KeySigner | AgentSigner]:
         specs = list(self.key_specs)
-        if not specs and os.environ.get("GITDOCKET_SIGNING_KEY"):
-            specs = [os.environ["GITDOCKET_SIGNING_KEY"]]
+        from_env = os.environ.get("GITDOCKET_SIGNING_KEY")
+        if not specs and from_env is not None:
+            if not from_env.strip():  # an unset CI secret arrives as an empty variable
+                raise InputError(
+                    "GITDOCKET_SIGNING_KEY is set but empty",
+                    "set it to your signing key's path (in GitHub Actions: add the repository secret "
+                    "GITDOCKET_SIGNING_KEY), or unset it to use --key or git's user.signingkey",
+                )
+            specs = [from_env]
         if not specs:
             configured = self.store.git_config("user.signingkey")
             if configured:
@@ -96,24 +120,44 @@ class Session:
     def write(
         self, message: str, operation: Callable[[Transaction], T], bootstrap_principal: str | None = None
     ) -> tuple[WriteResult, T]:
-        """Run ``operation`` in one signed, atomic commit; returns the commit and its result."""
+        """Run ``operation`` in one signed, atomic commit on the current branch; returns the
+        commit and its result. A detached HEAD is refused before any key is asked to sign."""
+        branch = self.store.refname.removeprefix("refs/heads/")
         now = self.now  # every write needs the clock: a malformed GITDOCKET_NOW fails here, first
         signers = self.signers()
         box: list[T] = []
+        deferred: list[str] = []
 
-        def plan(tree: GitTree) -> object:
+        def plan(tree: GitTree) -> Plan:
             box.clear()
-            tx = Transaction(tree, list(signers), now, bootstrap_principal, GitRefs(tree.repo), self.store.staged)
+            # A write off the default branch creates no tags: nor does it complete a missing one.
+            refs = GitRefs(tree.repo) if _tags_on(tree, branch) else None
+            tx = Transaction(tree, list(signers), now, bootstrap_principal, refs, self.store.staged)
             box.append(operation(tx))
-            return tx.plan(message)
+            planned = tx.plan(message)
+            deferred[:] = [tag.name for tag in planned.tags if not _tags_on(tree, branch)]
+            if deferred:
+                planned.tags = []
+            return planned
 
-        self._told("note", self.store.repair())
-        result = self.store.write(plan, signers[0], now)  # type: ignore[arg-type]
-        self._told("note", result.repairs)
-        self._told("warning", result.warnings)
+        self.command.notes.extend(self.store.repair())  # even a refused write leaves HEAD in the worktree
+        result = self.store.write(plan, signers[0], now)
+        self.command.notes.extend(result.repairs)
+        self.command.warnings.extend(result.warnings)
+        if deferred:
+            result = replace(result, deferred=tuple(deferred))
+            self.command.notes.append(_deferred_note(deferred, branch))
         return result, box[0]
 
-    def _told(self, kind: str, texts: tuple[str, ...]) -> None:
-        for text in texts:
-            if self.tell is not None:
-                self.tell(kind, text)
+
+def _tags_on(tree: GitTree, branch: str) -> bool:
+    """Whether a write to ``branch`` creates its tags (``RegistryConfig.tags_on``); a registry
+    without registry.yaml (only being made) keeps every tag."""
+    return tree.read(REGISTRY_YAML) is None or registry_config(tree).tags_on(branch)
+
+
+def _deferred_note(tags: list[str], branch: str) -> str:
+    return (
+        f"created no tag on branch {branch!r} (not the registry's default branch): "
+        f"{', '.join(tags)} will be created when this lands there, by `gitdocket tags sync`"
+    )

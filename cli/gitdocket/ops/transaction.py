@@ -41,7 +41,7 @@ from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import judging_policy, policy_resolver, valid_signers, verdicts
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
 from gitdocket.verify.context import RefView
-from gitdocket.verify.tags import recording_commit, tag_name
+from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_name
 
 __all__ = ["POLICY", "ScopeLog", "Transaction", "load_log"]
 
@@ -104,7 +104,8 @@ class Transaction:
         self.at = at
         self.refs = refs
         """The repository's tags and earlier commits, for a re-run that completes a write whose
-        tag is missing (None: a snapshot without history, as in unit tests)."""
+        tag is missing; None when this write creates no tags (a branch other than the registry's
+        default one) or there is no history (a unit test's snapshot)."""
         self._stage = stage
         self.writes: dict[str, bytes | TreeRef] = {}
         self.tags: list[TagSpec] = []
@@ -297,7 +298,11 @@ class Transaction:
         moved with the branch. None when the tag exists, or there is no history to look in."""
         if self.refs is None or self.tree.commit is None or tag_name(target) in self.refs.tags():
             return None
-        return recording_commit(self.refs, self.tree.commit, target)
+        events = self.log(target).events
+        recorded = [i for i, e in enumerate(events, start=1) if e.type == RECORDING_EVENT[target.kind]]
+        if not recorded:
+            return None
+        return recording_commits(self.refs, self.tree.commit, {target: recorded[0]}).get(target)
 
     def note(self, text: str) -> None:
         """Tell the user what the write completed rather than did."""

@@ -23,6 +23,7 @@ from gitdocket.lifecycles.version import (
 )
 from gitdocket.ops.documents import archetype_doc
 from gitdocket.ops.transaction import Transaction
+from gitdocket.verify.tags import tag_message, tag_name
 
 __all__ = ["abandon", "complete_tag", "draft", "freeze", "frozen_as_committed", "retire", "snapshot_of"]
 
@@ -111,10 +112,6 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
     )
 
 
-def _tag_message(name: str, version: str, snap: Snapshot) -> str:
-    return f"docket: froze {name} {version}\n\ncontent {snap.content_hash}"
-
-
 def frozen_as_committed(tx: Transaction, target: Scope[VersionState]) -> Snapshot | None:
     """The snapshot of ``target`` when it is frozen with the archetype's method as committed now
     (a re-run of its freeze would freeze the same content); else None."""
@@ -131,8 +128,8 @@ def complete_tag(tx: Transaction, target: Scope[VersionState], snap: Snapshot) -
     if commit is None:
         return False
     name, version = target.keys
-    tag = f"{name}/v{version}"
-    tx.tag(tag, _tag_message(name, version, snap), commit)
+    tag = tag_name(target)
+    tx.tag(tag, tag_message(target, snap.content_hash), commit)
     tx.note(f"{name} {version} is already frozen; created the missing tag {tag} on commit {commit[:12]}")
     return True
 
@@ -151,7 +148,7 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     snap = snapshot_of(tx, name, tree)
     tx.apply(target, "FreezeVersion", snap)
     tx.put(f"{target.path}/method", TreeRef(tree))
-    tx.tag(f"{name}/v{version}", _tag_message(name, version, snap))
+    tx.tag(tag_name(target), tag_message(target, snap.content_hash))
     return snap
 
 

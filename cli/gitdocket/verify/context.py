@@ -137,6 +137,10 @@ class RefView(Protocol):
         """(armored signature, signed bytes) of an annotated tag; None when unsigned."""
         ...
 
+    def reaches(self, head: str, commit: str) -> bool:
+        """``commit`` is ``head`` or one of its ancestors (through any parent)."""
+        ...
+
 
 @dataclass
 class ScopeRecord(Generic[S]):
