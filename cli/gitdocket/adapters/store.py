@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shlex
 import shutil
 import subprocess
 import time
@@ -29,12 +28,12 @@ from pathlib import Path
 
 import pygit2
 from pygit2.enums import ConfigLevel, FileMode, ObjectType, ReferenceFilter, SortMode
-from pygit2.transaction import ReferenceTransaction
 
 from gitdocket.adapters.faults import crash_point
-from gitdocket.adapters.locks import RefLock, file_clock, interrupts_deferred, ref_lock, worktree_lock
+from gitdocket.adapters.locks import RefLock, interrupts_deferred, worktree_lock
 from gitdocket.adapters.quarantine import Quarantine, clear_dead, objects_dir
-from gitdocket.adapters.worktree import check_out, settle
+from gitdocket.adapters.refs import RefConflictError, RefLockedError, move_tags, swap
+from gitdocket.adapters.worktree import restored_note, settle, update
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, TreeView, WriteResult
 from gitdocket.errors import ConflictError, InputError, NotFoundError, StateError
@@ -57,18 +56,6 @@ _MODE_KIND: dict[int, EntryKind] = {
 }
 
 _BLOB_MODES = (int(FileMode.BLOB), int(FileMode.BLOB_EXECUTABLE))
-
-
-class RefConflictError(Exception):
-    """Internal: the branch moved between read and compare-and-swap."""
-
-
-class RefLockedError(Exception):
-    """Internal: a ref the write must move is locked by a ``.lock`` file."""
-
-    def __init__(self, lock: RefLock) -> None:
-        super().__init__(str(lock.path))
-        self.lock = lock
 
 
 class GitTree:
@@ -221,16 +208,6 @@ def follow_git_environment() -> None:
     paths[ConfigLevel.SYSTEM] = "" if no_system or "GIT_CONFIG_SYSTEM" in os.environ else _SYSTEM_CONFIG_DIR
 
 
-def _restored_words(paths: tuple[str, ...]) -> tuple[str, ...]:
-    if not paths:
-        return ()
-    shown = ", ".join(paths[:5]) + (" …" if len(paths) > 5 else "")
-    return (
-        f"restored {len(paths)} path(s) a killed gitdocket write had left stale in the worktree "
-        f"(the old content is in git history): {shown}",
-    )
-
-
 def _signed_tag(
     repo: pygit2.Repository, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str, when: datetime
 ) -> pygit2.Oid:
@@ -373,7 +350,7 @@ class GitStore:
         if not self._tracks_worktree():
             return tuple(repairs)
         with self._worktree_lock():
-            return (*repairs, *_restored_words(settle(self.repo, self.tip(), ())))
+            return (*repairs, *restored_note(settle(self.repo, self.tip(), ())))
 
     def write(self, plan_fn: Callable[[GitTree], Plan], signer: Signer, when: datetime) -> WriteResult:
         """Run one transaction (module docstring); ``plan_fn`` runs again on the new tip when
@@ -435,7 +412,7 @@ class GitStore:
         """Sign ``plan`` on ``base`` (commit, then tags), then move the branch and the tags in one
         ref transaction and check the written paths out; None when the branch moved."""
         restored = settle(original, base, plan.writes) if self._tracks_worktree() else ()
-        repairs = (*quarantine.repairs, *_restored_words(restored))
+        repairs = (*quarantine.repairs, *restored_note(restored))
         tree = self._build_tree(base.tree.id if base else None, plan.writes)
         commit = None
         if base is None or tree != base.tree.id:
@@ -454,7 +431,7 @@ class GitStore:
         crash_point("after-sign")
         with interrupts_deferred():  # from here the write lands whole: no Ctrl-C in between
             try:
-                self._swap(base, commit, tags, quarantine, original)
+                swap(original, self.refname, base.id if base is not None else None, commit, tags, quarantine)
             except RefConflictError:
                 return None
             crash_point("after-swap")
@@ -505,45 +482,6 @@ class GitStore:
         armored = signer.sign(payload.encode("utf-8"), "git")
         return self.repo.create_commit_with_signature(payload, armored.decode("ascii"))
 
-    def _swap(
-        self,
-        base: pygit2.Commit | None,
-        commit: pygit2.Oid | None,
-        tags: list[tuple[str, pygit2.Oid]],
-        quarantine: Quarantine,
-        original: pygit2.Repository,
-    ) -> None:
-        """Compare-and-swap the branch and create the tags in one ref transaction: every ref is
-        locked, the branch must still be at ``base`` and no tag may exist, then the objects land
-        and the refs move together."""
-        refs = [self.refname, *(f"refs/tags/{name}" for name, _ in tags)]
-        expected = base.id if base is not None else None
-        with original.transaction() as txn:
-            for ref in refs:
-                self._lock(txn, ref, original)
-            git_dir = objects_dir(original).parent
-            quarantine.hold([git_dir / f"{ref}.lock" for ref in refs])
-            current = original.references.get(self.refname)
-            if (current.target if current is not None else None) != expected:
-                raise RefConflictError(self.refname)
-            if any(original.references.get(ref) is not None for ref in refs[1:]):
-                raise RefConflictError(self.refname)  # a concurrent writer took a tag: re-plan
-            quarantine.land()
-            crash_point("in-swap")
-            if commit is not None:
-                txn.set_target(self.refname, commit, message="docket: compare-and-swap")
-            for (name, oid), ref in zip(tags, refs[1:], strict=True):
-                txn.set_target(ref, oid, message=f"docket: tag {name}")
-
-    def _lock(self, txn: ReferenceTransaction, ref: str, repo: pygit2.Repository) -> None:
-        try:
-            txn.lock_ref(ref)
-        except pygit2.GitError as exc:
-            found = ref_lock(objects_dir(repo).parent, ref, file_clock())
-            if found is None:
-                raise
-            raise RefLockedError(found) from exc
-
     def _tag_taken(self, plan: Plan) -> str | None:
         """The first tag ``plan`` would create that already exists."""
         return next((t.name for t in plan.tags if self.repo.references.get(f"refs/tags/{t.name}") is not None), None)
@@ -561,25 +499,25 @@ class GitStore:
         ref transaction, or none (a declined signature or a tag someone else moved meanwhile
         writes no ref). ``expected`` is the commit the existing tag must peel to (an orphan being
         replaced), or None for a tag that must not exist yet."""
-        signed = [
-            (spec.name, _signed_tag(self.repo, spec, pygit2.Oid(hex=commit), signer, principal, when), expected)
-            for spec, commit, expected in tags
-        ]
-        try:
-            with self.repo.transaction() as txn:
-                for name, oid, expected in signed:
-                    refname = f"refs/tags/{name}"
-                    txn.lock_ref(refname)
-                    current = self.repo.references.get(refname)
-                    now = str(current.peel(pygit2.Commit).id) if current is not None else None
-                    if now != expected:
-                        raise RefConflictError(refname)
-                    txn.set_target(refname, oid, message="docket: tags sync")
-        except (RefConflictError, pygit2.GitError) as exc:
-            raise ConflictError(
-                f"a tag changed while gitdocket was signing ({exc}); no tag was written",
-                "run `gitdocket tags sync` again",
-            ) from exc
+        with Quarantine.open(self.repo) as quarantine:  # a declined signature leaves no object
+            signed = [
+                (
+                    spec.name,
+                    _signed_tag(quarantine.repo, spec, pygit2.Oid(hex=commit), signer, principal, when),
+                    expected,
+                )
+                for spec, commit, expected in tags
+            ]
+            try:
+                with interrupts_deferred():
+                    move_tags(self.repo, signed, quarantine)
+            except RefLockedError as exc:
+                raise exc.lock.stale_error() if exc.lock.stale else exc.lock.busy_error(1) from None
+            except (RefConflictError, pygit2.GitError) as exc:
+                raise ConflictError(
+                    f"a tag changed while gitdocket was signing ({exc}); no tag was written",
+                    "run `gitdocket tags sync` again",
+                ) from exc
         return [name for name, _, _ in signed]
 
     # -- worktree ------------------------------------------------------------------------------
@@ -606,23 +544,12 @@ class GitStore:
             yield
 
     def _update_worktree(self, plan: Plan) -> tuple[str, ...]:
-        """Check the written paths out; after the swap nothing may fail the command, so a
-        problem here is a warning naming the repair."""
-        if not self._tracks_worktree() or not plan.writes:
-            return ()
+        """Check the written paths out (``settle`` proved they hold no local edits); after the swap
+        nothing may fail the command, so a problem here is a warning naming the repair."""
         tip = self.tip()
-        if tip is None:
+        if not self._tracks_worktree() or not plan.writes or tip is None:
             return ()
-        try:
-            # FORCE only on the written paths: settle proved they held no local edits.
-            check_out(self.repo, tip, plan.writes)
-        except (pygit2.GitError, OSError) as exc:
-            paths = " ".join(shlex.quote(p) for p in sorted(plan.writes))
-            return (
-                f"the write landed, but the worktree was not updated ({exc}); the next gitdocket "
-                f"write restores it, or run `git restore --source=HEAD --staged --worktree -- {paths}`",
-            )
-        return ()
+        return update(self.repo, tip, plan.writes)
 
 
 @contextlib.contextmanager

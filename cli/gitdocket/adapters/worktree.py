@@ -25,7 +25,7 @@ from pygit2.enums import CheckoutStrategy, FileStatus
 
 from gitdocket.errors import StateError
 
-__all__ = ["LOOKBACK", "check_out", "settle"]
+__all__ = ["LOOKBACK", "check_out", "restored_note", "settle", "update"]
 
 LOOKBACK = 16
 """How many first-parent commits back a stale path's content is looked for. A crash leaves the
@@ -145,4 +145,29 @@ def _refusal(dirty: list[str], untracked: set[str]) -> StateError:
     return StateError(
         f"uncommitted changes in paths gitdocket would write: {shown}",
         "; ".join(ways) + "; then run the command again",
+    )
+
+
+def update(repo: pygit2.Repository, tip: pygit2.Commit, paths: Iterable[str]) -> tuple[str, ...]:
+    """``check_out`` after a swap: the write has landed, so a failure is a warning that names
+    the repair, never an error."""
+    try:
+        check_out(repo, tip, paths)
+    except (pygit2.GitError, OSError) as exc:
+        quoted = " ".join(shlex.quote(p) for p in sorted(paths))
+        return (
+            f"the write landed, but the worktree was not updated ({exc}); the next gitdocket write "
+            f"restores it, or run `git restore --source=HEAD --staged --worktree -- {quoted}`",
+        )
+    return ()
+
+
+def restored_note(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """What ``settle`` restored, in words (none when nothing was stale)."""
+    if not paths:
+        return ()
+    shown = ", ".join(paths[:5]) + (" …" if len(paths) > 5 else "")
+    return (
+        f"restored {len(paths)} path(s) a killed gitdocket write had left stale in the worktree "
+        f"(the old content is in git history): {shown}",
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gitdocket.commands.output import emit, format_option, keys_option, repo_option
+from gitdocket.commands.output import emit, writer
 from gitdocket.errors import StateError
 from gitdocket.ops.session import Session
 from gitdocket.ops.tags import Synced, TagAction, sync_tags
@@ -73,9 +73,7 @@ def _print(synced: Synced) -> None:
     help="Re-create a tag whose name is taken by a tag on a commit this branch does not reach, "
     "when that commit recorded the very same event (what a squash or rebase merge leaves).",
 )
-@repo_option
-@keys_option
-@format_option
+@writer
 def tags_sync(push: bool, replace_orphans: bool, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Create the missing tags of this branch's records, signed with your key (it must be in the
     policy), each on the commit of the first-parent history that recorded its event.
