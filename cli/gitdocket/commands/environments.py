@@ -12,7 +12,7 @@ import click
 
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource
-from gitdocket.adapters.files import load_yaml
+from gitdocket.adapters.files import MAX_FILE_BYTES, load_yaml, read_file, write_file
 from gitdocket.commands.output import emit, emit_table, reader, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
@@ -46,12 +46,8 @@ def _artifacts(folder: Path | None) -> dict[str, Evidence]:
 def _source_run(path: Path | None) -> SourceRun | None:
     if path is None:
         return None
-    where = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})", "pass release_bundle_promotion_source.json") from exc
-    return parse_document(SourceRun, raw, where, loads_strict)
+    raw = read_file(path, MAX_FILE_BYTES, "pass release_bundle_promotion_source.json")
+    return parse_document(SourceRun, raw, str(path), loads_strict)
 
 
 @contextmanager
@@ -82,9 +78,8 @@ def _print_report(report: PromotionReport | None, env: str, path: Path | None) -
 
 
 def _write_report(report: PromotionReport, reports_dir: Path) -> Path:
-    reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / f"release_bundle_promotion_{report.environment}.json"
-    path.write_bytes(render(report.model_dump(mode="json")))
+    write_file(path, render(report.model_dump(mode="json")), "--reports-dir names a folder of regular files")
     return path
 
 
@@ -95,9 +90,9 @@ def _outcome(fmt: str, commit: str, outcome: env_ops.PromoteOutcome, reports_dir
     if outcome.report is not None:
         try:
             written = _write_report(outcome.report, reports_dir)
-        except OSError as exc:  # the promotion landed: a local copy of its report cannot undo that
+        except InputError as exc:  # the promotion landed: a local copy of its report cannot undo that
             click.echo(
-                f"warning: could not write the promotion report to {reports_dir} ({exc.strerror}); "
+                f"warning: the promotion landed, but its report was not copied ({exc.message}); "
                 f"the registry keeps it at {outcome.report_path}",
                 err=True,
             )
