@@ -303,7 +303,7 @@ def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
         "at": "at",
         "event": "type",
         "bundle": "bundle_id",
-        "by": "actor",
+        "by": "signed_by",
         "from": "source_environment",
         "gate": "gate_decision",
         "reason": "reason",

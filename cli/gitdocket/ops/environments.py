@@ -324,6 +324,9 @@ def history(tree: TreeView, environment: str) -> list[dict[str, Any]]:
                 "at": event.at,
                 "type": event.type,
                 "actor": event.actor,
+                # Who signed it: a registry that verifies has its actor among them, and every
+                # "who" field of its data naming the actor (AUDIT_NAMES_SIGNER).
+                "signed_by": [signature.principal for signature in event.signatures],
                 "bundle_id": data.get("bundle_id", data.get("target")),
                 "previous_bundle_id": data.get("previous_bundle_id"),
                 "source_environment": data.get("source_environment"),

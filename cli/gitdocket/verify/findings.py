@@ -37,6 +37,7 @@ CODES: dict[str, str] = {
     "BUNDLE_INVALID": "a release bundle's files do not match its manifest (changed, missing or extra)",
     "RELEASE_MISMATCH": "an environment's release is not the bundle tree recorded at promotion",
     "GATE_REPORT_INVALID": "a gated promotion's report is missing, altered or not passing",
+    "AUDIT_MISMATCH": "a field naming who did it (promoted_by, built_by, …) names someone else than the signer",
     "VALUE_UNREADABLE": "a check met a value it cannot read and stopped there (its other findings stand)",
 }
 
