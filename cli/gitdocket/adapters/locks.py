@@ -63,6 +63,10 @@ class RefLock:
             "to be told how to remove it",
         )
 
+    def error(self) -> StateError:
+        """The lock as the reason a write cannot go on now, without waiting for it."""
+        return self.stale_error() if self.stale else self.busy_error(1)
+
     def stale_error(self) -> StateError:
         quoted = shlex.quote(str(self.path))
         return StateError(

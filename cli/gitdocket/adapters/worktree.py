@@ -23,6 +23,7 @@ from pathlib import Path
 import pygit2
 from pygit2.enums import CheckoutStrategy, FileStatus
 
+from gitdocket.adapters.locks import file_clock, ref_lock
 from gitdocket.errors import StateError
 
 __all__ = ["LOOKBACK", "check_out", "restored_note", "settle", "update"]
@@ -122,7 +123,14 @@ def settle(repo: pygit2.Repository, tip: pygit2.Commit | None, writes: Iterable[
     dirty = _dirty(repo)
     stale = tuple(sorted(p for p, flags in dirty.items() if tip is not None and _stale(repo, tip, p, flags)))
     if tip is not None:
-        check_out(repo, tip, stale)
+        try:
+            check_out(repo, tip, stale)
+        except pygit2.GitError:
+            # A checkout takes index.lock: one left by a crashed git (or gitdocket) is named.
+            lock = ref_lock(Path(repo.path), "index", file_clock())
+            if lock is None:
+                raise
+            raise lock.error() from None
     prefixes = list(writes)
     mine = sorted(p for p in dirty if p not in stale and _covered(p, prefixes))
     if mine:
