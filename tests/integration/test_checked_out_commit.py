@@ -16,7 +16,7 @@ import pytest
 from gitdocket.commands import cli
 from tests.integration.clients_support import add_people, entitled, installed
 from tests.integration.releases_support import ENV, copy_release, make_template
-from tests.support import Registry, Result, run_cli
+from tests.support import Registry, Result, git, run_cli
 
 READS = [
     pytest.param(("status",), id="status"),
@@ -53,11 +53,6 @@ NOT_READING_THE_REGISTRY = {
 }
 
 
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A registry whose early commit A holds one published package and whose later commit B
@@ -70,17 +65,17 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
             patch.setenv(name, value)
         rel = copy_release(base, base / "grown")
         reg = rel.reg
-        early = _git(reg.path, "rev-parse", "HEAD")
+        early = git(reg.path, "rev-parse", "HEAD")
         add_people(reg)
         installed(reg)
         entitled(reg)
         rel.promote(rel.build(), "preview", gated=False)
         method = reg.path / "registry" / "archetypes" / "support-triage" / "method" / "instructions.md"
         method.write_text(method.read_text() + "\nEscalate billing questions.\n")
-        _git(reg.path, "commit", "-qam", "sharper instructions")
+        git(reg.path, "commit", "-qam", "sharper instructions")
         reg.ok("release", "support-triage", "1.1.0")
         reg.ok("archetype", "fork", "support-triage", "triage-eu")
-        late = _git(reg.path, "rev-parse", "HEAD")
+        late = git(reg.path, "rev-parse", "HEAD")
     return base / "grown", early, late
 
 
@@ -88,7 +83,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
 def old_worktree(history: tuple[Path, str, str]) -> Path:
     root, early, _ = history
     worktree = root / "old"
-    _git(root / "reg", "worktree", "add", "--detach", str(worktree), early)
+    git(root / "reg", "worktree", "add", "--detach", str(worktree), early)
     return worktree
 
 
@@ -147,12 +142,13 @@ def _options(command: click.Command) -> set[str]:
 
 def test_every_read_command_takes_rev() -> None:
     """Each command that reads a registry without writing (no --key) has --rev, and the table
-    above covers every one of them (bundle export is tested on its own below)."""
+    above covers every one of them (bundle export is tested on its own below, site build by the
+    site's tests)."""
     leaves = _leaves(cli)
     readers = {path for path, command in leaves if "--repo" in _options(command) and "--key" not in _options(command)}
     with_rev = {path for path, command in leaves if "--rev" in _options(command)}
     assert readers - set(NOT_READING_THE_REGISTRY) == with_rev
-    assert with_rev == {_path(param.values[0]) for param in READS} | {("bundle", "export")}
+    assert with_rev == {_path(param.values[0]) for param in READS} | {("bundle", "export"), ("site", "build")}
 
 
 def test_a_detached_checkout_without_a_local_default_branch_reads_and_verifies(
@@ -162,9 +158,9 @@ def test_a_detached_checkout_without_a_local_default_branch_reads_and_verifies(
     root, _, late = history
     ci = tmp_path / "ci"
     subprocess.run(["git", "clone", "-q", "--no-checkout", str(root / "reg"), str(ci)], check=True)
-    _git(ci, "checkout", "-q", "--detach", late)
-    _git(ci, "branch", "-D", "main")
-    assert "refs/heads/main" not in _git(ci, "for-each-ref", "refs/heads")
+    git(ci, "checkout", "-q", "--detach", late)
+    git(ci, "branch", "-D", "main")
+    assert "refs/heads/main" not in git(ci, "for-each-ref", "refs/heads")
     assert run_cli("verify", "--repo", ci).out.endswith(f"verify (snapshot) at {late[:12]}: OK\n")
     pr = run_cli("verify", "--base", "HEAD~2", "--repo", ci)
     assert pr.code == 0, pr.out + pr.err
@@ -209,7 +205,7 @@ def registry_copy(history: tuple[Path, str, str], tmp_path: Path) -> Registry:
     target = tmp_path / "copy"
     shutil.copytree(root, target, symlinks=True, ignore=shutil.ignore_patterns("old"))
     keys = target / "keys"
-    _git(target / "reg", "worktree", "prune")
+    git(target / "reg", "worktree", "prune")
     return Registry(target / "reg", keys, keys / "alice_ed25519", {"alice": keys / "alice_ed25519"})
 
 

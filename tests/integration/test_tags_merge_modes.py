@@ -6,7 +6,6 @@ request's."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,10 @@ from gitdocket.adapters.signing import KeySigner
 from gitdocket.adapters.store import GitStore
 from gitdocket.core.tree import TagSpec
 from gitdocket.ops.session import clock_now
-from tests.support import EXAMPLES, Registry, run_cli
+from tests.support import EXAMPLES, Registry, add_origin, git, run_cli
 
 RELEASE = "release-1.0"
 TAGS = ("packages/support-triage/v1.0.0", "support-triage/v1.0.0")
-
-
-def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
-    return done.stdout.strip()
 
 
 @pytest.fixture
@@ -34,39 +27,35 @@ def pull_request(registry: Registry, tmp_path: Path) -> Registry:
     moved on meanwhile (another archetype), so a rebase really rewrites."""
     reg = registry
     reg.add_archetype()
-    origin = tmp_path / "origin.git"
-    _git(tmp_path, "clone", "-q", "--bare", str(reg.path), str(origin))
-    _git(reg.path, "remote", "add", "origin", str(origin))
-    _git(reg.path, "fetch", "-q", "origin")
-    _git(reg.path, "branch", "-q", "--set-upstream-to", "origin/main")
-    _git(reg.path, "switch", "-q", "-c", RELEASE)
+    add_origin(reg, tmp_path / "origin.git")
+    git(reg.path, "switch", "-q", "-c", RELEASE)
     reg.ok("version", "freeze", "support-triage", "1.0.0")
     reg.ok("package", "publish", "support-triage", "1.0.0")
     assert not [r for r in reg.refs() if r.startswith("refs/tags/")], "a pull request's branch creates no tags"
-    _git(reg.path, "push", "-q", "origin", RELEASE)
-    _git(reg.path, "switch", "-q", "main")
+    git(reg.path, "push", "-q", "origin", RELEASE)
+    git(reg.path, "switch", "-q", "main")
     reg.ok("archetype", "new", "release-notes", "--from", EXAMPLES / "release-notes")
-    _git(reg.path, "push", "-q", "origin", "main")
+    git(reg.path, "push", "-q", "origin", "main")
     return reg
 
 
 def _merge(reg: Registry, mode: str) -> None:
     """What GitHub's three merge buttons do to main."""
     if mode == "merge":
-        _git(reg.path, "merge", "-q", "--no-ff", RELEASE, "-m", "Merge pull request #1 from release-1.0")
+        git(reg.path, "merge", "-q", "--no-ff", RELEASE, "-m", "Merge pull request #1 from release-1.0")
     elif mode == "squash":
-        _git(reg.path, "merge", "-q", "--squash", RELEASE)
-        _git(reg.path, "commit", "-q", "-m", "Release support-triage 1.0.0 (#1)")
+        git(reg.path, "merge", "-q", "--squash", RELEASE)
+        git(reg.path, "commit", "-q", "-m", "Release support-triage 1.0.0 (#1)")
     else:
-        _git(reg.path, "switch", "-q", RELEASE)
-        _git(reg.path, "rebase", "-q", "main")
-        _git(reg.path, "switch", "-q", "main")
-        _git(reg.path, "merge", "-q", "--ff-only", RELEASE)
-    _git(reg.path, "push", "-q", "origin", "main")
+        git(reg.path, "switch", "-q", RELEASE)
+        git(reg.path, "rebase", "-q", "main")
+        git(reg.path, "switch", "-q", "main")
+        git(reg.path, "merge", "-q", "--ff-only", RELEASE)
+    git(reg.path, "push", "-q", "origin", "main")
 
 
 def _tag_commits(reg: Registry) -> dict[str, str]:
-    return {name: _git(reg.path, "rev-parse", f"{name}^{{commit}}") for name in TAGS}
+    return {name: git(reg.path, "rev-parse", f"{name}^{{commit}}") for name in TAGS}
 
 
 @pytest.mark.parametrize("mode", ["merge", "squash", "rebase"])
@@ -83,21 +72,21 @@ def test_a_release_pull_request_merged_then_synced_verifies_with_every_tag(
     synced = reg.ok("tags", "sync", "--push", "--format", "json").json()
     assert synced["created"] == sorted(TAGS) and synced["left"] == []
     assert synced["pushed"]["command"].startswith("git push --atomic --force-with-lease=")
-    head, parent = _git(reg.path, "rev-parse", "HEAD"), _git(reg.path, "rev-parse", "HEAD~1")
+    head, parent = git(reg.path, "rev-parse", "HEAD"), git(reg.path, "rev-parse", "HEAD~1")
     expected = {
         "merge": {TAGS[0]: head, TAGS[1]: head},  # the merge commit brought both events
         "squash": {TAGS[0]: head, TAGS[1]: head},
         "rebase": {TAGS[0]: head, TAGS[1]: parent},  # the rebased publish and freeze commits
     }[mode]
     assert _tag_commits(reg) == expected
-    assert _git(reg.path, "cat-file", "-p", TAGS[1]).count("-----BEGIN SSH SIGNATURE-----") == 1
+    assert git(reg.path, "cat-file", "-p", TAGS[1]).count("-----BEGIN SSH SIGNATURE-----") == 1
 
     assert reg.ok("verify", "--require-tags").out.rstrip().endswith(": OK")
     again = reg.ok("tags", "sync", "--push", "--format", "json").json()
     assert (again["created"], again["pushed"]) == ([], None), "a second sync has nothing to do"
 
     clone = tmp_path / "fresh"
-    _git(tmp_path, "clone", "-q", str(tmp_path / "origin.git"), str(clone))
+    git(tmp_path, "clone", "-q", str(tmp_path / "origin.git"), str(clone))
     fresh = run_cli("verify", "--require-tags", "--repo", clone)
     assert fresh.code == 0 and fresh.out.rstrip().endswith(": OK"), fresh.out
 
@@ -107,17 +96,17 @@ def _tag_the_pull_request(reg: Registry) -> None:
     own commits, pushed to the origin."""
     store = GitStore.open(reg.path)
     signer = KeySigner.from_file(reg.alice)
-    freeze, publish = _git(reg.path, "rev-parse", f"{RELEASE}~1"), _git(reg.path, "rev-parse", RELEASE)
+    freeze, publish = git(reg.path, "rev-parse", f"{RELEASE}~1"), git(reg.path, "rev-parse", RELEASE)
     specs = [(TagSpec(TAGS[1], "docket: froze"), freeze, None), (TagSpec(TAGS[0], "docket: published"), publish, None)]
     store.create_tags(specs, signer, "alice", clock_now())
-    _git(reg.path, "push", "-q", "origin", *(f"refs/tags/{t}" for t in TAGS))
+    git(reg.path, "push", "-q", "origin", *(f"refs/tags/{t}" for t in TAGS))
 
 
 def test_a_pull_requests_own_tags_break_neither_main_nor_another_pull_request(pull_request: Registry) -> None:
     reg = pull_request
     _tag_the_pull_request(reg)
     assert reg.run("verify", "--require-tags").code == 0, "main does not reach the pull request's tags"
-    _git(reg.path, "switch", "-q", "-c", "other-change", "main")
+    git(reg.path, "switch", "-q", "-c", "other-change", "main")
     reg.ok("version", "freeze", "release-notes", "0.1.0")
     other = reg.run("verify", "--base", "main", "--require-tags", "--format", "json")
     codes = {f["code"] for f in other.json()["findings"]}
@@ -142,16 +131,16 @@ def test_squash_merge_orphans_are_replaced_only_when_asked(pull_request: Registr
 
     replaced = reg.ok("tags", "sync", "--replace-orphans", "--push")
     assert replaced.out.count("Replaced the orphan at ") == 2 and "Pushed 2 tag(s) to origin" in replaced.out
-    head = _git(reg.path, "rev-parse", "HEAD")
+    head = git(reg.path, "rev-parse", "HEAD")
     assert _tag_commits(reg) == {TAGS[0]: head, TAGS[1]: head}
     clone = tmp_path / "fresh"
-    _git(tmp_path, "clone", "-q", str(tmp_path / "origin.git"), str(clone))
+    git(tmp_path, "clone", "-q", str(tmp_path / "origin.git"), str(clone))
     assert run_cli("verify", "--require-tags", "--repo", clone).code == 0
 
 
 def test_tags_sync_runs_on_the_default_branch_only(pull_request: Registry) -> None:
     reg = pull_request
-    _git(reg.path, "switch", "-q", RELEASE)
+    git(reg.path, "switch", "-q", RELEASE)
     before = reg.refs()
     result = reg.run("tags", "sync")
     assert result.code == 1

@@ -21,12 +21,21 @@ __all__ = ["PushRejectedError", "Pushed", "fetch_branch", "push", "remote_of", "
 TIMEOUT = 300
 
 
+RACED = ("stale info", "fetch first", "non-fast-forward", "failed to lock", "cannot lock ref", "failed to update ref")
+"""What git says when another push got there first (a lease that no longer holds, or the ref locked
+by a push still landing): a race, not a refusal."""
+
+
 class PushRejectedError(Exception):
     """Internal: the remote refused the push; ``reasons`` are git's, one per refused ref."""
 
     def __init__(self, reasons: list[str]) -> None:
         super().__init__("; ".join(reasons))
         self.reasons = reasons
+
+    @property
+    def raced(self) -> bool:
+        return any(word in reason for reason in self.reasons for word in RACED)
 
 
 @dataclass(frozen=True)

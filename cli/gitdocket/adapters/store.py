@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pygit2
@@ -70,6 +70,8 @@ class GitTree:
         """``root``: a tree that is not (yet) a commit's, seen as if ``commit`` held it."""
         self.repo = repo
         self.commit = str(commit.id) if commit is not None else None
+        self.committed_at = datetime.fromtimestamp(commit.commit_time, UTC) if commit is not None else None
+        """The commit's committer time (what the site judges time-dependent states at)."""
         self._root = root if root is not None else (commit.tree if commit is not None else None)
         self._trees: dict[str, pygit2.Object | None] = {}
 
@@ -241,11 +243,14 @@ def _git_signature(principal: str, when: datetime) -> pygit2.Signature:
 class GitStore:
     """A registry repository: bare, or with a worktree whose branch gitdocket keeps in step."""
 
-    def __init__(self, repo: pygit2.Repository, branch: str | None = None) -> None:
+    def __init__(self, repo: pygit2.Repository, branch: str | None = None, ref: str | None = None) -> None:
         self.repo = repo
         self.branch = branch if branch is not None else self._checked_out_branch()
         """The branch writes go to: the one given, else the one checked out; None on a detached
         HEAD (reads then see HEAD's commit, and writes are refused)."""
+        self._ref = ref
+        """A ref other than ``refs/heads/<branch>`` to write to (``--push`` plans on a scratch ref
+        and moves the branch only once the remote took the commit)."""
 
     @classmethod
     def open(cls, path: Path, branch: str | None = None) -> GitStore:
@@ -299,6 +304,8 @@ class GitStore:
     @property
     def refname(self) -> str:
         """The ref writes move; a detached HEAD has none, and a write there is refused."""
+        if self._ref is not None:
+            return self._ref
         if self.branch is None:
             head = str(self.repo.head.target)[:12] if not self.repo.head_is_unborn else "nothing"
             raise StateError(
@@ -490,6 +497,45 @@ class GitStore:
         tip = self.tip()
         return (tip.id if tip else None) != (base.id if base else None)
 
+    # -- moving the branch to a commit made elsewhere (``--push``) ------------------------------
+
+    def changed_paths(self, old: str | None, new: str) -> list[str]:
+        """Every path that differs between the trees of commits ``old`` (None: empty) and ``new``."""
+        new_tree = self.repo[new].peel(pygit2.Commit).tree
+        diff = (
+            self.repo[old].peel(pygit2.Commit).tree.diff_to_tree(new_tree)
+            if old is not None
+            else new_tree.diff_to_tree(swap=True)
+        )
+        return sorted({path for d in diff.deltas for path in (d.old_file.path, d.new_file.path) if path})
+
+    def advance(self, expected: str | None, new: str, paths: list[str]) -> tuple[str, ...]:
+        """Compare-and-swap this branch from ``expected`` to ``new`` (a descendant made elsewhere
+        and already pushed), in the write path's ref transaction, then bring the worktree's
+        ``paths`` (``refuse_dirty`` settled them) to ``new``; returns the warnings of that update."""
+        with self._worktree_lock(), interrupts_deferred(), Quarantine.open(self.repo) as quarantine:
+            old = pygit2.Oid(hex=expected) if expected else None
+            try:
+                swap(self.repo, self.refname, old, pygit2.Oid(hex=new), [], quarantine)
+            except RefLockedError as exc:
+                raise exc.lock.error() from None
+            except RefConflictError as exc:
+                raise ConflictError(
+                    f"{self.refname} moved here while gitdocket pushed {new[:12]}",
+                    f"the remote has {new[:12]}; bring this branch up to date with `git pull`",
+                ) from exc
+            tip = self.tip()
+            if not self._tracks_worktree() or not paths or tip is None:
+                return ()
+            return update(self.repo, tip, paths)
+
+    def drop(self, refnames: list[str]) -> None:
+        """Delete refs gitdocket made and no longer wants (a scratch ref, tags of a commit that was
+        not pushed); a ref already gone is fine."""
+        for refname in refnames:
+            with contextlib.suppress(KeyError, pygit2.GitError):
+                self.repo.references.delete(refname)
+
     # -- tags of commits already written (``gitdocket tags sync``) ------------------------------
 
     def create_tags(
@@ -542,6 +588,15 @@ class GitStore:
             return
         with worktree_lock(Path(self.repo.path)):
             yield
+
+    def refuse_dirty(self, prefixes: list[str]) -> tuple[str, ...]:
+        """Before this branch's worktree paths ``prefixes`` move: put the paths an interrupted
+        write left stale back to HEAD, refuse the user's own changes (``worktree.settle``);
+        returns what it restored, in words."""
+        if not self._tracks_worktree():
+            return ()
+        with self._worktree_lock():
+            return restored_note(settle(self.repo, self.tip(), prefixes))
 
     def _update_worktree(self, plan: Plan) -> tuple[str, ...]:
         """Check the written paths out (``settle`` proved they hold no local edits); after the swap

@@ -24,6 +24,7 @@ __all__ = [
     "format_option",
     "keys_option",
     "pretty",
+    "push_option",
     "reader",
     "reason_option",
     "reason_required",
@@ -121,25 +122,38 @@ def pretty(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
 
 
+def push_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--push",
+        is_flag=True,
+        help="Publish the write: plan it on the remote's tip, push the commit and its tags in one "
+        "atomic `git push` with a lease, plan again when another writer pushed first; the local "
+        "branch moves only once the remote took it. The remote is the branch's, else origin.",
+    )(func)
+
+
 def writer(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of a command that writes: --repo, --key, --format. Its writes' notes (tags
-    left for later, what they repaired of an interrupted write) and warnings (what a write that
-    landed could not finish) go to standard error after it, even when it fails half-way through."""
+    """The options of a command that writes: --repo, --key, --push, --format. What its writes
+    report besides the commit — what was pushed (with the `git push` line), tags left for later,
+    what they repaired of an interrupted write, and warnings (what a write that landed could not
+    finish) — goes to standard error after it, even when it fails half-way through."""
 
     @functools.wraps(func)
-    def command(*args: Any, **kwargs: Any) -> Any:
-        writes = CommandWrites()
+    def command(*args: Any, push: bool, **kwargs: Any) -> Any:
+        writes = CommandWrites(push=push)
         token = COMMAND_WRITES.set(writes)
         try:
             return func(*args, **kwargs)
         finally:
             COMMAND_WRITES.reset(token)
+            for published in writes.pushed:
+                click.echo(published.line(), err=True)
             for note in writes.notes:
                 click.echo(f"note: {note}", err=True)
             for warning in writes.warnings:
                 click.echo(f"warning: {warning}", err=True)
 
-    return repo_option(keys_option(format_option(command)))
+    return repo_option(keys_option(push_option(format_option(command))))
 
 
 def rev_option(func: Callable[..., Any]) -> Callable[..., Any]:

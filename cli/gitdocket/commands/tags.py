@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gitdocket.commands.output import emit, writer
+from gitdocket.commands.output import emit, format_option, keys_option, repo_option
 from gitdocket.errors import StateError
 from gitdocket.ops.session import Session
 from gitdocket.ops.tags import Synced, TagAction, sync_tags
@@ -73,7 +73,9 @@ def _print(synced: Synced) -> None:
     help="Re-create a tag whose name is taken by a tag on a commit this branch does not reach, "
     "when that commit recorded the very same event (what a squash or rebase merge leaves).",
 )
-@writer
+@repo_option
+@keys_option
+@format_option
 def tags_sync(push: bool, replace_orphans: bool, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Create the missing tags of this branch's records, signed with your key (it must be in the
     policy), each on the commit of the first-parent history that recorded its event.
@@ -83,7 +85,12 @@ def tags_sync(push: bool, replace_orphans: bool, repo: Path, keys: tuple[str, ..
     it wrote or pushed something or nothing was missing; 1 when tags are still missing and it
     could write none of them.
     """
-    synced = sync_tags(Session(repo, keys), replace_orphans, push)
+    session = Session(repo, keys)
+    try:
+        synced = sync_tags(session, replace_orphans, push)
+    finally:  # what it repaired first (a killed write's lock files), even when it then fails
+        for note in session.command.notes:
+            click.echo(f"note: {note}", err=True)
     if synced.left and not synced.written and synced.pushed is None:
         first = synced.left[0]
         raise StateError(

@@ -24,6 +24,7 @@ from gitdocket.core.fields import parse_time
 from gitdocket.core.tree import Plan, WriteResult
 from gitdocket.errors import InputError, TrustError
 from gitdocket.ops.documents import registry_config
+from gitdocket.ops.publish import Published, push_write
 from gitdocket.ops.transaction import Transaction
 
 __all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now"]
@@ -39,6 +40,7 @@ class CommandWrites:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """What a write that landed could not finish (it still succeeded: the command exits 0)."""
+    pushed: list[Published] = field(default_factory=list)
 
 
 COMMAND_WRITES: ContextVar[CommandWrites | None] = ContextVar("COMMAND_WRITES", default=None)
@@ -141,7 +143,11 @@ class Session:
             return planned
 
         self.command.notes.extend(self.store.repair())  # even a refused write leaves HEAD in the worktree
-        result = self.store.write(plan, signers[0], now)
+        if self.command.push:
+            result, published = push_write(self.store, plan, signers[0], now)
+            self.command.pushed.append(published)
+        else:
+            result = self.store.write(plan, signers[0], now)
         self.command.notes.extend(result.repairs)
         self.command.warnings.extend(result.warnings)
         if deferred:
