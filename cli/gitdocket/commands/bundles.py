@@ -4,6 +4,7 @@ only; the work is in ``ops.bundles``."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,16 @@ def bundle_build(
     emit(fmt, data, text)
 
 
+def _disk_errors(session: Session, bundle_id: str) -> list[str]:
+    """What differs on disk in a registry worktree from the committed, signed bundle: what a
+    runtime reading the folder would get (nothing to compare in a bare registry)."""
+    root = session.worktree()
+    if root is None:
+        return []
+    problems = bundle_ops.disk_problems(session.snapshot(), bundle_id, root / "bundles" / bundle_id)
+    return [f"On disk (bundles/{bundle_id}): {problem}" for problem in problems]
+
+
 def _print_check(check: BundleCheck, where: str) -> None:
     click.echo(f"[bundle verify] {check.bundle_id} ({where})")
     click.echo(f"  verified files: {check.verified_files}")
@@ -100,18 +111,21 @@ def bundle_verify(spec: str, record: bool, repo: Path, keys: tuple[str, ...], fm
     tree = session.snapshot()
     commit = None
     with open_bundle(spec, tree) as source:
-        if record:
-            if source.where != f"bundles/{spec}":
-                raise InputError(
-                    "--record needs a bundle id in the registry",
-                    "import an exported bundle first: `gitdocket bundle import PATH`",
-                )
+        in_registry = source.where == f"bundles/{spec}"
+        disk = _disk_errors(session, spec) if in_registry else []
+        if record and not in_registry:
+            raise InputError(
+                "--record needs a bundle id in the registry",
+                "import an exported bundle first: `gitdocket bundle import PATH`",
+            )
+        if record and not disk:
             written, check = session.write(
                 f"docket: verify bundle {spec}", lambda tx: bundle_ops.record_verified(tx, spec)
             )
             commit = written.commit
         else:
             check = bundle_ops.verify_source(source, tree)
+        check = replace(check, errors=(*check.errors, *disk))
     data: dict[str, Any] = check.as_dict() | ({"commit": commit} if commit else {})
 
     def text() -> None:

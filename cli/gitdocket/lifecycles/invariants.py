@@ -17,7 +17,9 @@ __all__ = [
     "CROSS_SCOPE",
     "HISTORY_PRESERVED",
     "HISTORY_PRESERVED_ON_WITHDRAWAL",
+    "NO_SECRETS_RECORDED",
     "PACKAGE_REQUIRES_FROZEN_VERSION",
+    "REFERENCE_IS_CURRENT",
     "THRESHOLD_REACHABLE",
     "TRANSITION_NOT_ALLOWED",
     "VERSIONS_MONOTONIC",
@@ -66,6 +68,21 @@ THRESHOLD_REACHABLE = Invariant(
     "no role, and no archetype's owners, needs more signatures than it has members",
 )
 
+REFERENCE_IS_CURRENT = Invariant(
+    "REFERENCE_IS_CURRENT",
+    "structural",
+    "an event that relies on another scope relies on that scope's state in the same commit: "
+    "the line it names is that log's last, never a stale one",
+)
+
+NO_SECRETS_RECORDED = Invariant(
+    "NO_SECRETS_RECORDED",
+    "operational",
+    "no secret enters a permanent record: no event's free text (reasons, notes, context, receipt "
+    "references, labels, config values) and no frozen method file holds one, unless the registry's "
+    "allow-list names exactly that place",
+)
+
 CROSS_SCOPE: tuple[Invariant, ...] = (
     TRANSITION_NOT_ALLOWED,
     HISTORY_PRESERVED,
@@ -74,6 +91,8 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     WITHDRAWAL_BLOCKS_FUTURE,
     HISTORY_PRESERVED_ON_WITHDRAWAL,
     THRESHOLD_REACHABLE,
+    REFERENCE_IS_CURRENT,
+    NO_SECRETS_RECORDED,
     AUDIT_NAMES_SIGNER,
 )
 """Rules that more than one lifecycle (or no lifecycle alone) relies on."""

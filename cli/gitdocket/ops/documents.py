@@ -12,7 +12,7 @@ from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
 
-__all__ = ["REGISTRY_YAML", "archetype_doc", "read_json", "registry_config"]
+__all__ = ["REGISTRY_YAML", "allowed_secrets", "archetype_doc", "read_json", "registry_config"]
 
 
 def registry_config(tree: TreeView) -> RegistryConfig:
@@ -20,6 +20,14 @@ def registry_config(tree: TreeView) -> RegistryConfig:
     if data is None:
         raise StateError(f"{REGISTRY_YAML} is missing", "run `gitdocket init` or restore the file")
     return parse_document(RegistryConfig, data, REGISTRY_YAML, load_yaml)
+
+
+def allowed_secrets(tree: TreeView) -> frozenset[str]:
+    """The registry's allow-list of secret-looking places (``RegistryConfig.allowed_secrets``);
+    none before the registry has a configuration (its very first commit)."""
+    if tree.read(REGISTRY_YAML) is None:
+        return frozenset()
+    return registry_config(tree).allowed_secrets()
 
 
 def archetype_doc(tree: TreeView, name: str) -> ArchetypeDoc:

@@ -96,6 +96,11 @@ class Session:
     def snapshot(self, rev: str | None = None) -> GitTree:
         return self.store.snapshot(rev)
 
+    def worktree(self) -> Path | None:
+        """The folder a runtime reads files from, or None in a bare registry."""
+        repo = self.store.repo
+        return None if repo.is_bare or not repo.workdir else Path(repo.workdir)
+
     def signers(self) -> list[KeySigner | AgentSigner]:
         specs = list(self.key_specs)
         from_env = os.environ.get("GITDOCKET_SIGNING_KEY")

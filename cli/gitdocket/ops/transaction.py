@@ -34,12 +34,15 @@ from gitdocket.core.log import (
 )
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope
+from gitdocket.core.secrets import secrets_in_record
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import Plan, TagSpec, TreeRef, TreeView
-from gitdocket.errors import DocketError, StateError, TrustError
+from gitdocket.errors import DocketError, InvariantError, StateError, TrustError
 from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import judging_policy, policy_resolver, valid_signers, verdicts
+from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
+from gitdocket.ops.documents import allowed_secrets
 from gitdocket.verify.context import RefView
 from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_name
 
@@ -190,6 +193,8 @@ class Transaction:
         current = self.log(target)
         self._check_tail(current)
         decision = machine.decide(current.state, command, data)
+        with machine.refusing(current.state, command):
+            self._refuse_secrets(target, machine.row(command).data.model_validate(decision.data))
         self._check_expiry(target, decision.type, decision.data)
         # Fold the data as readers will parse it back from the log: RFC 8785 writes 1.0 as 1 and
         # -0.0 as 0, so current.json must be rendered from those values, not the originals.
@@ -235,6 +240,20 @@ class Transaction:
         return policy_resolver(policy, self._owners)
 
     # -- the cheap checks before a log grows ---------------------------------------------------
+
+    def _refuse_secrets(self, target: Scope[Any], data: BaseModel) -> None:
+        """No secret in the event's free text (NO_SECRETS_RECORDED): the log is permanent and
+        signed. The allow-list is read only when something was found."""
+        hits = secrets_in_record(target.path, data, frozenset())
+        if hits:
+            allowed = allowed_secrets(self.tree)
+            hits = [hit for hit in hits if hit.path not in allowed]
+        if hits:
+            raise InvariantError(
+                f"{hits[0].path} holds a secret ({hits[0].kind})",
+                NO_SECRETS_RECORDED,
+                f"remove it, or allow-list exactly {hits[0].path!r} in registry.yaml bundle.allow_secrets",
+            )
 
     def _check_expiry(self, target: Scope[Any], event_type: str, data: dict[str, Any]) -> None:
         """An expired policy accepts nothing but its own renewal (design §4: the policy has an

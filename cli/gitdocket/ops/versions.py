@@ -7,10 +7,12 @@ from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import parse_document
 from gitdocket.core.fields import format_time
 from gitdocket.core.scopes import Scope, check_version
+from gitdocket.core.secrets import find_secrets
 from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.invariants import VERSIONS_MONOTONIC
+from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, VERSIONS_MONOTONIC
+from gitdocket.lifecycles.placement import PLACEMENT_IS_CONFIG_ONLY
 from gitdocket.lifecycles.version import (
     FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
     AgentConfig,
@@ -21,7 +23,7 @@ from gitdocket.lifecycles.version import (
     blocking_version,
     content_hash,
 )
-from gitdocket.ops.documents import archetype_doc
+from gitdocket.ops.documents import allowed_secrets, archetype_doc
 from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.tags import tag_message, tag_name
 
@@ -102,6 +104,13 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
     config = parse_document(AgentConfig, raw, config_path, loads_strict)
     doc = archetype_doc(tx.tree, name)
     provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor, frozen_at=format_time(tx.at))
+    clashing = sorted(set(doc.editable) & set(loads_strict(raw, config_path)))
+    if clashing:
+        raise InvariantError(
+            f"editable key {clashing[0]!r} of archetype.yaml is a field of {config_path}",
+            PLACEMENT_IS_CONFIG_ONLY,
+            "a placement never changes the method: remove it from `editable` in archetype.yaml",
+        )
     return Snapshot(
         method_tree=tree,
         manifest=manifest,
@@ -109,6 +118,7 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
         protection_posture=doc.protection,
         provenance=provenance,
         content_hash=content_hash(manifest),
+        editable=doc.editable,
     )
 
 
@@ -134,6 +144,27 @@ def complete_tag(tx: Transaction, target: Scope[VersionState], snap: Snapshot) -
     return True
 
 
+def _refuse_secrets(tx: Transaction, name: str) -> None:
+    """No method file a freeze pins holds a secret (NO_SECRETS_RECORDED), unless the registry's
+    allow-list names exactly that file: a frozen version is permanent."""
+    base = f"registry/archetypes/{name}/method"
+    hits = [
+        hit
+        for rel, _kind, _oid in tx.tree.walk(base)
+        for hit in find_secrets(f"{base}/{rel}", tx.tree.read(f"{base}/{rel}") or b"")
+    ]
+    if hits:
+        allowed = allowed_secrets(tx.tree)
+        hits = [hit for hit in hits if hit.path not in allowed]
+    if hits:
+        more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
+        raise InvariantError(
+            f"{hits[0].describe()} holds a secret{more}",
+            NO_SECRETS_RECORDED,
+            f"remove it and commit, or allow-list exactly {hits[0].path!r} in registry.yaml bundle.allow_secrets",
+        )
+
+
 def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     """Draft if needed, then freeze: record the snapshot, place the method tree, tag it. On a
     version already frozen with the same content whose tag is missing, create the tag."""
@@ -146,6 +177,8 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     target = draft(tx, name, version)
     tree = _method_tree(tx, name)
     snap = snapshot_of(tx, name, tree)
+    with tx.refusing(target, "FreezeVersion"):
+        _refuse_secrets(tx, name)
     tx.apply(target, "FreezeVersion", snap)
     tx.put(f"{target.path}/method", TreeRef(tree))
     tx.tag(tag_name(target), tag_message(target, snap.content_hash))

@@ -20,7 +20,7 @@ from gitdocket.lifecycles.authz import authorize
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
-from gitdocket.verify import placements
+from gitdocket.verify import environments, placements, secrets
 from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.snapshot import verify_context, verify_snapshot
@@ -33,7 +33,12 @@ IMMUTABLE: dict[str, tuple[str, ...]] = {
 }
 """Entries of a scope folder that never change once they exist."""
 
-PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (placements.history_kept,)
+PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (
+    placements.history_kept,
+    placements.references_at_base,
+    environments.promotions_at_base,
+    secrets.recorded_secrets,
+)
 """Every concept's own checks of a change ``(base, head)``, listed here explicitly."""
 
 
