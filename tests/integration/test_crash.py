@@ -25,7 +25,7 @@ from gitdocket.adapters.faults import CRASH_STEPS
 from tests.integration.releases_support import ENV, Release, copy_release, make_template
 from tests.support import Registry, Result, run_process
 
-LANDED = {"after-sign": False, "in-swap": False, "after-swap": True, "after-worktree": True}
+LANDED = {"after-sign": False, "in-swap": False, "after-swap": True, "in-checkout": True, "after-worktree": True}
 """Whether the write has landed when the process dies at each step."""
 
 
@@ -149,7 +149,7 @@ def test_kill_at_every_step(template: Path, tmp_path: Path, kind: Kind, step: st
         assert "already" in rerun.err, rerun.err
     if step == "in-swap":  # the killed write's lock files are gone, and the re-run said so
         assert "left by a gitdocket write that was killed" in rerun.err
-    if step == "after-swap":  # the paths it had left stale were put back, and the re-run said so
+    if step in ("after-swap", "in-checkout"):  # the paths it had left stale were put back, and it said so
         assert "left stale in the worktree" in rerun.err
     _sound(rel)
     # The registry takes the next write.
@@ -220,4 +220,31 @@ def test_kill_between_tags_is_completed_by_the_rerun(
     assert refs["refs/heads/main"] == commit  # the re-run made no new commit
     for name in tags:
         assert str(repo.revparse_single(f"{name}^{{commit}}").id) == commit
+    _sound(rel)
+
+
+# -- inside the checkout -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", [pytest.param(k, id=k.name) for k in KINDS if k.name in ("freeze", "bundle-build")])
+def test_kill_inside_the_checkout_is_repaired_by_the_next_write(template: Path, tmp_path: Path, kind: Kind) -> None:
+    """A kill inside libgit2's checkout leaves some written files new, the index old, and
+    index.lock: built here from the ``in-checkout`` step, the state such a kill leaves."""
+    rel = _copy(template, tmp_path)
+    assert _spawn(rel, kind.args(rel, template), crash="in-checkout").code == -9
+    stale = sorted(p for p in _git(rel.reg.path, "status", "--porcelain").splitlines())
+    assert stale, "the written paths still show the old content"
+    repo = pygit2.Repository(str(rel.reg.path))
+    changed = _git(rel.reg.path, "diff", "--name-only", "HEAD~1", "HEAD").split()
+    first = rel.reg.path / changed[0]  # one file already new on disk, its index entry still old
+    first.parent.mkdir(parents=True, exist_ok=True)
+    first.write_bytes(repo.revparse_single(f"HEAD:{changed[0]}").data)
+    (rel.reg.path / ".git" / "index.lock").write_bytes(b"")  # libgit2 was writing the index
+    assert rel.reg.run("verify").code == 0
+
+    nxt = rel.reg.run("policy", "expires", "2030-01-01T00:00:00Z")
+    assert nxt.code == 0, nxt.err
+    assert "index.lock, left by a gitdocket write that was killed" in nxt.err
+    assert "left stale in the worktree" in nxt.err
+    assert not (rel.reg.path / ".git" / "index.lock").exists()
     _sound(rel)

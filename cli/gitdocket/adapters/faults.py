@@ -9,6 +9,9 @@ The steps, in the order a write passes them (``docs/failures.md`` says what each
 - ``in-swap``: the branch and tag refs are locked (``*.lock`` files) and the objects moved into the
   repository; no ref moved.
 - ``after-swap``: the branch and the tags moved; the worktree still shows the old content.
+- ``in-checkout``: the write marked that it is checking out, and has not begun; a kill inside
+  libgit2's checkout leaves some files new, the index old and ``index.lock`` (the crash tests
+  build that by hand from here).
 - ``after-worktree``: the written paths are checked out; the command has not reported yet.
 
 Outside the tests the variable is unset and ``crash_point`` is one dictionary lookup.
@@ -21,7 +24,7 @@ import signal
 
 __all__ = ["CRASH_STEPS", "crash_point"]
 
-CRASH_STEPS = ("after-sign", "in-swap", "after-swap", "after-worktree")
+CRASH_STEPS = ("after-sign", "in-swap", "after-swap", "in-checkout", "after-worktree")
 VARIABLE = "GITDOCKET_TEST_CRASH_AT"
 
 

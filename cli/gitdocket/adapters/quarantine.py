@@ -32,6 +32,7 @@ PREFIX = "docket-incoming-"
 STAGING = ".docket-new-"
 OWNER = ".owner"
 LOCKS = ".locks"
+CHECKOUT = ".checkout"
 
 
 def objects_dir(repo: pygit2.Repository) -> Path:
@@ -69,9 +70,24 @@ def _clear_locks(folder: Path) -> list[str]:
     return removed
 
 
-def clear_dead(objects: Path) -> list[str]:
+def _clear_index_lock(folder: Path, index_lock: Path | None) -> list[str]:
+    """The worktree's ``index.lock`` when the dead write of ``folder`` was checking out and the
+    lock appeared after it started: the worktree lock kept every other gitdocket writer out
+    meanwhile, so the checkout's own lock it is. Returns it when removed."""
+    try:
+        started = (folder / CHECKOUT).stat().st_mtime_ns
+        if index_lock is None or index_lock.stat().st_mtime_ns < started:
+            return []
+    except OSError:
+        return []
+    index_lock.unlink(missing_ok=True)
+    return [str(index_lock)]
+
+
+def clear_dead(objects: Path, index_lock: Path | None = None) -> list[str]:
     """Remove the private folders of writes whose process died (their lock is free), and the ref
-    lock files those writes left; returns what was repaired, in words."""
+    lock files those writes left (and ``index_lock`` when one died checking out: only a caller
+    that holds the worktree lock passes it); returns what was repaired, in words."""
     repairs: list[str] = []
     for folder in sorted(objects.glob(PREFIX + "*")):
         try:
@@ -83,9 +99,8 @@ def clear_dead(objects: Path) -> list[str]:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 continue  # a live write holds it
-            repairs.extend(
-                f"removed {name}, left by a gitdocket write that was killed" for name in _clear_locks(folder)
-            )
+            left = [*_clear_locks(folder), *_clear_index_lock(folder, index_lock)]
+            repairs.extend(f"removed {name}, left by a gitdocket write that was killed" for name in left)
             shutil.rmtree(folder, ignore_errors=True)
     return repairs
 
@@ -114,6 +129,11 @@ class Quarantine:
         transaction commits, the next write knows them for its own and removes them."""
         lines = [f"{_lock_identity(path)} {path}" for path in locks if _lock_identity(path) is not None]
         (self.folder / LOCKS).write_text("".join(line + "\n" for line in lines))
+
+    def checking_out(self) -> None:
+        """Mark the moment this write starts checking out its paths (under the worktree lock):
+        killed during it, it may leave ``index.lock``, which the next write then removes."""
+        (self.folder / CHECKOUT).touch()
 
     def land(self) -> None:
         """Move every object written so far into ``objects/`` (an object already there stays)."""

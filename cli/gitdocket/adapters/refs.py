@@ -45,10 +45,10 @@ def _lock(txn: ReferenceTransaction, ref: str, repo: pygit2.Repository) -> None:
 def _lock_all(txn: ReferenceTransaction, refs: list[str], repo: pygit2.Repository, quarantine: Quarantine) -> None:
     """Lock every ref, and tell the quarantine which lock files are this write's: if it is killed
     before the transaction commits, the next write removes exactly those."""
-    for ref in refs:
-        _lock(txn, ref, repo)
     git_dir = objects_dir(repo).parent
-    quarantine.hold([git_dir / f"{ref}.lock" for ref in refs])
+    for count, ref in enumerate(refs, start=1):
+        _lock(txn, ref, repo)
+        quarantine.hold([git_dir / f"{held}.lock" for held in refs[:count]])  # at once: a kill may follow
 
 
 def swap(

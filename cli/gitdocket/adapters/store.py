@@ -353,10 +353,10 @@ class GitStore:
         """Put right what killed writes left (module docstring): their private object folders and
         lock files, and the worktree paths they left stale. Every write runs it first, so that
         even a refused command leaves the worktree showing HEAD; returns what it did, in words."""
-        repairs = clear_dead(objects_dir(self.repo))
         if not self._tracks_worktree():
-            return tuple(repairs)
+            return tuple(clear_dead(objects_dir(self.repo)))
         with self._worktree_lock():
+            repairs = clear_dead(objects_dir(self.repo), Path(self.repo.path) / "index.lock")
             return (*repairs, *restored_note(settle(self.repo, self.tip(), ())))
 
     def write(self, plan_fn: Callable[[GitTree], Plan], signer: Signer, when: datetime) -> WriteResult:
@@ -418,7 +418,9 @@ class GitStore:
     ) -> WriteResult | None:
         """Sign ``plan`` on ``base`` (commit, then tags), then move the branch and the tags in one
         ref transaction and check the written paths out; None when the branch moved."""
-        restored = settle(original, base, plan.writes) if self._tracks_worktree() else ()
+        # The worktree belongs to the repository itself, not to this write's private view of it.
+        checked_out = original[base.id].peel(pygit2.Commit) if base is not None else None
+        restored = settle(original, checked_out, plan.writes) if self._tracks_worktree() else ()
         repairs = (*quarantine.repairs, *restored_note(restored))
         tree = self._build_tree(base.tree.id if base else None, plan.writes)
         commit = None
@@ -443,6 +445,8 @@ class GitStore:
                 return None
             crash_point("after-swap")
             self.repo = original
+            quarantine.checking_out()
+            crash_point("in-checkout")
             warnings = self._update_worktree(plan) if commit is not None else ()
             crash_point("after-worktree")
         return WriteResult(str(head), tuple(n for n, _ in tags), attempt, tuple(plan.notes), repairs, warnings)
@@ -527,6 +531,7 @@ class GitStore:
             tip = self.tip()
             if not self._tracks_worktree() or not paths or tip is None:
                 return ()
+            quarantine.checking_out()
             return update(self.repo, tip, paths)
 
     def drop(self, refnames: list[str]) -> None:

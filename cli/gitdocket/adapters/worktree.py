@@ -3,11 +3,12 @@ check the written paths out after the swap, and put back what an interrupted wri
 
 A write moves the branch first and checks its paths out after. A process killed in between leaves
 those paths as they were before the write: the index and the files hold the old content, which
-``git status`` shows as staged changes that would *undo* the signed event. Such a path is
-**stale**: its index entry and its file agree (nothing was edited since), and both hold the content
-the path had at one of the last ``LOOKBACK`` first-parent commits of the branch (or its absence
-then), not at HEAD. Stale content is in git history by definition, so restoring it from HEAD loses
-nothing: every write does that first and says so. Any other change is the user's, and is refused
+``git status`` shows as staged changes that would *undo* the signed event; killed during the
+checkout, some files are new and the index still old. Such a path is **stale**: its index entry
+and its file each hold either HEAD's content or the content the path had at one of the last
+``LOOKBACK`` first-parent commits of the branch (its absence included), and not both HEAD's. Stale
+content is in git history by definition, so restoring it from HEAD loses nothing: every write does
+that first and says so. Any other change is the user's, and is refused
 with a hint that keeps it (commit) or discards it explicitly — never ``stash``, which would bring
 stale content back over a signed event.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pygit2
@@ -31,15 +32,6 @@ __all__ = ["LOOKBACK", "check_out", "restored_note", "settle", "update"]
 LOOKBACK = 16
 """How many first-parent commits back a stale path's content is looked for. A crash leaves the
 content of the commit just before the write; a few later writes may have landed since."""
-
-_WORKTREE_FLAGS = FileStatus.WT_NEW | FileStatus.WT_MODIFIED | FileStatus.WT_DELETED | FileStatus.WT_TYPECHANGE
-_INDEX_FLAGS = (
-    FileStatus.INDEX_NEW
-    | FileStatus.INDEX_MODIFIED
-    | FileStatus.INDEX_DELETED
-    | FileStatus.INDEX_TYPECHANGE
-    | FileStatus.INDEX_RENAMED
-)
 
 
 def _dirty(repo: pygit2.Repository) -> dict[str, int]:
@@ -71,21 +63,37 @@ def _file_blob(repo: pygit2.Repository, path: str) -> str | None:
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
-def _stale(repo: pygit2.Repository, tip: pygit2.Commit, path: str, flags: int) -> bool:
-    """``path`` holds an earlier commit's content in both the index and the file (see module)."""
-    if flags & _WORKTREE_FLAGS and not flags & _INDEX_FLAGS:
-        return False  # an unstaged edit: the user's
-    held = _index_blob(repo, path)
-    if held != _file_blob(repo, path) or held == _blob_at(repo, tip, path):
+def _stale(repo: pygit2.Repository, tip: pygit2.Commit, path: str) -> bool:
+    """``path``'s index entry and its file each hold what HEAD holds or what one of the last
+    ``LOOKBACK`` first-parent commits held there (absence included), and not both HEAD's: what a
+    write killed before or during its checkout leaves (see module)."""
+    head = _blob_at(repo, tip, path)
+    held = {_index_blob(repo, path), _file_blob(repo, path)}
+    if held == {head}:
         return False
+    committed = {head}
     commit = tip
     for _ in range(LOOKBACK):
         if not commit.parents:
             return False
         commit = commit.parents[0]
-        if _blob_at(repo, commit, path) == held:
+        committed.add(_blob_at(repo, commit, path))
+        if held <= committed:
             return True
     return False
+
+
+def _files(tree: pygit2.Tree, path: str) -> Iterator[tuple[str, pygit2.Object]]:
+    """(path, entry) of every file at or below ``path`` in ``tree``."""
+    try:
+        entry = tree[path]
+    except KeyError:
+        return
+    if isinstance(entry, pygit2.Tree):
+        for child in entry:
+            yield from _files(tree, f"{path}/{child.name}")
+    else:
+        yield path, entry
 
 
 def check_out(repo: pygit2.Repository, tip: pygit2.Commit, paths: Iterable[str]) -> None:
@@ -96,13 +104,23 @@ def check_out(repo: pygit2.Repository, tip: pygit2.Commit, paths: Iterable[str])
     repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
         tip.tree, strategy=CheckoutStrategy.FORCE, paths=wanted
     )
-    # A file the tip does not have is left alone by a checkout: drop it from index and disk.
     index = repo.index
-    gone = [path for path in wanted if path in index and not _in_tree(tip, path)]
-    for path in gone:
-        index.remove(path)
-        (Path(repo.workdir or "") / path).unlink(missing_ok=True)
-    if gone:
+    index.read()
+    changed = False
+    for path in wanted:
+        # A file already on disk with the right content is left out of the index by a checkout
+        # (what a checkout killed half-way leaves): the entries are set from the tip here.
+        for rel, entry in _files(tip.tree, path):
+            held = index[rel] if rel in index else None  # noqa: SIM401 - Index has no get
+            if held is None or held.id != entry.id or held.mode != entry.filemode:
+                index.add(pygit2.IndexEntry(rel, entry.id, entry.filemode))
+                changed = True
+        # A file the tip does not have is left alone by a checkout: drop it from index and disk.
+        if path in index and not _in_tree(tip, path):
+            index.remove(path)
+            (Path(repo.workdir or "") / path).unlink(missing_ok=True)
+            changed = True
+    if changed:
         index.write()
 
 
@@ -121,7 +139,7 @@ def settle(repo: pygit2.Repository, tip: pygit2.Commit | None, writes: Iterable[
     """Before a write: put every stale path (module docstring) back to ``tip`` and return them;
     refuse when a path the write would replace holds a change of the user's."""
     dirty = _dirty(repo)
-    stale = tuple(sorted(p for p, flags in dirty.items() if tip is not None and _stale(repo, tip, p, flags)))
+    stale = tuple(sorted(p for p in dirty if tip is not None and _stale(repo, tip, p)))
     if tip is not None:
         try:
             check_out(repo, tip, stale)
