@@ -145,29 +145,32 @@ def trial(
     if process.returncode not in (0, -signal.SIGKILL):
         state = f"exit {process.returncode}"
     failed = []
-    checks: list[tuple[str, Callable[[], bool]]] = [
-        ("verify after the kill", lambda: _code(gitdocket(reg, key, "verify")) == 0),
+    checks: list[tuple[str, Callable[[], str | None]]] = [
+        ("verify after the kill", lambda: _fails(gitdocket(reg, key, "verify"))),
         ("same command again", lambda: _rerun(gitdocket(reg, key, *kind.args(base)))),
-        ("verify after the re-run", lambda: _code(gitdocket(reg, key, "verify")) == 0),
-        ("worktree is HEAD", lambda: git(reg, "status", "--porcelain", "--untracked-files=all").stdout == ""),
-        ("git fsck", lambda: git(reg, "fsck", "--strict", "--no-dangling").returncode == 0),
-        ("next write", lambda: _code(gitdocket(reg, key, "policy", "expires", "2030-01-01T00:00:00Z")) == 0),
+        ("verify after the re-run", lambda: _fails(gitdocket(reg, key, "verify"))),
+        ("worktree is HEAD", lambda: git(reg, "status", "--porcelain", "--untracked-files=all").stdout or None),
+        ("git fsck", lambda: git(reg, "fsck", "--strict", "--no-dangling").stderr or None),
+        ("next write", lambda: _fails(gitdocket(reg, key, "policy", "expires", "2030-01-01T00:00:00Z"))),
     ]
     for name, check in checks:
-        if not check():
-            failed.append(name)
+        why = check()
+        if why is not None:
+            failed.append(f"{name} ({why.strip()[:400]})")
     return state, failed
 
 
-def _code(process: subprocess.Popen[str]) -> int:
-    process.communicate(timeout=300)
-    return process.returncode
+def _fails(process: subprocess.Popen[str]) -> str | None:
+    """None when the command succeeded, else what it said."""
+    out, err = process.communicate(timeout=300)
+    return None if process.returncode == 0 else f"exit {process.returncode}: {err or out}"
 
 
-def _rerun(process: subprocess.Popen[str]) -> bool:
+def _rerun(process: subprocess.Popen[str]) -> str | None:
     """The re-run finishes the write, or says it is done already (a refusal naming it)."""
     _out, err = process.communicate(timeout=300)
-    return process.returncode == 0 or (process.returncode == 1 and "already" in err)
+    done = process.returncode == 0 or (process.returncode == 1 and "already" in err)
+    return None if done else f"exit {process.returncode}: {err}"
 
 
 def duration(template: Path, work: Path, kind: Kind) -> float:
@@ -180,7 +183,7 @@ def duration(template: Path, work: Path, kind: Kind) -> float:
     shutil.rmtree(base, ignore_errors=True)
     shutil.copytree(template, base, symlinks=True)
     start = time.monotonic()
-    _code(gitdocket(base / "reg", base / "keys" / "alice_ed25519", *kind.args(base)))
+    _fails(gitdocket(base / "reg", base / "keys" / "alice_ed25519", *kind.args(base)))
     return time.monotonic() - start
 
 
