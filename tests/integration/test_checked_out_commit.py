@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,8 @@ def _comparable(result: Result) -> tuple[int, Any, str]:
 
 def _read(args: tuple[str, ...], repo: Path, *extra: str) -> tuple[int, Any, str]:
     fmt = () if args[0] in ("verify",) or args[:2] == ("policy", "allowed-signers") else ("--format", "json")
+    if args[:2] == ("deployments", "resolve"):  # a worktree holds only its own commit's release files
+        extra = (*extra, "--export", tempfile.mkdtemp(prefix="release-"))
     return _comparable(run_cli(*args, *fmt, "--repo", repo, *extra))
 
 
@@ -110,13 +113,7 @@ def test_rev_reads_what_a_checkout_of_that_commit_reads(
     main = root / "reg"
     at_early = _read(args, main, "--rev", early)
     assert at_early == _read(args, old_worktree), "--rev A must read what a worktree at A reads"
-    if args[:2] == ("deployments", "resolve"):
-        # A runtime reads the release's files, and a worktree at A holds A's files, not B's: resolve
-        # checks the disk against the signed bundle and says so, naming --export (git's objects).
-        code, _, err = _read(args, old_worktree, "--rev", late)
-        assert code == 1 and "--export DIR" in err, err
-    else:
-        assert _read(args, old_worktree, "--rev", late) == _read(args, main), "and --rev B what main reads"
+    assert _read(args, old_worktree, "--rev", late) == _read(args, main), "and --rev B what main reads"
     assert at_early != _read(args, main), "the commits differ, so must the answers"
 
 
@@ -174,6 +171,18 @@ def test_a_detached_checkout_without_a_local_default_branch_reads_and_verifies(
     assert [row["environment"] for row in status if row["bundle_id"]] == ["preview"]
     bundles = run_cli("bundle", "list", "--format", "json", "--repo", ci).json()
     assert len(bundles) == 1
+
+
+def test_resolve_at_another_commit_reads_the_release_from_git(
+    history: tuple[Path, str, str], old_worktree: Path
+) -> None:
+    """The files of a worktree at A are not B's release: resolving B there needs --export."""
+    _, _, late = history
+    result = run_cli("deployments", "resolve", "--env", "preview", "--rev", late, "--repo", old_worktree)
+    assert result.code == 1 and result.out == ""
+    lines = result.err.splitlines()
+    assert lines[0].startswith(f"error: {old_worktree} holds commit ") and "(--rev)" in lines[0]
+    assert lines[1] == "hint: read the release of that commit from git objects: add --export DIR"
 
 
 def test_bundle_export_reads_another_commit(history: tuple[Path, str, str], old_worktree: Path, tmp_path: Path) -> None:

@@ -400,4 +400,11 @@ def _release_folder(session: Session, tree: TreeView, release: str, bundle_id: s
             f"{session.store.root}: a bare registry has no files on disk for {release}",
             "materialize the release from git objects with `gitdocket deployments resolve --env ENV --export DIR`",
         )
+    checked_out = session.snapshot().commit
+    if tree.commit != checked_out:
+        raise StateError(
+            f"{root} holds commit {(checked_out or 'nothing')[:12]}, not {(tree.commit or '')[:12]} (--rev): its files "
+            "are not that commit's release",
+            "read the release of that commit from git objects: add --export DIR",
+        )
     return root / release
