@@ -167,7 +167,13 @@ def isolated(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GIT_COMMITTER_NAME", "test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     monkeypatch.setenv("GITDOCKET_NOW", "2026-01-01T00:00:00Z")
-    for name in ("GITDOCKET_SIGNING_KEY", "GITDOCKET_REPO", "GITDOCKET_DEBUG", "SSH_AUTH_SOCK"):
+    for name in (
+        "GITDOCKET_SIGNING_KEY",
+        "GITDOCKET_REPO",
+        "GITDOCKET_DEBUG",
+        "GITDOCKET_TEST_CRASH_AT",
+        "SSH_AUTH_SOCK",
+    ):
         monkeypatch.delenv(name, raising=False)
     try:
         yield

@@ -188,14 +188,7 @@ def test_build_refuses_missing_required_evidence(rel: Release) -> None:
 
 
 def test_runtime_include_paths_are_placed_as_trees(rel: Release) -> None:
-    tools = rel.reg.path / "runtime" / "bin"
-    tools.mkdir(parents=True)
-    (tools / "run.sh").write_text("#!/bin/sh\necho run\n")
-    (tools / "run.sh").chmod(0o755)
-    config = rel.reg.path / "registry" / "registry.yaml"
-    config.write_text(config.read_text().replace("include: []", "include: [runtime]"))
-    rel.reg.git("add", "-A")
-    rel.reg.git("commit", "-qm", "runtime")
+    rel.add_runtime_script()
     bid = rel.build()
     assert rel.tree_id(f"bundles/{bid}/payload/runtime/runtime") == rel.tree_id("runtime")
     manifest = json.loads((rel.reg.path / "bundles" / bid / "bundle_manifest.json").read_text())

@@ -195,15 +195,21 @@ def test_unknown_environment_is_one_clear_line(rel: Release) -> None:
     assert result.err.splitlines()[0] == "error: unknown environment 'qa'"
 
 
-def test_chain_walks_to_prod_and_stops_at_the_first_failure(rel: Release, tmp_path: Path) -> None:
+def test_chain_walks_to_prod_in_one_commit_or_not_at_all(rel: Release, tmp_path: Path) -> None:
     bid = rel.build()
     conditional = _gate_report(rel, tmp_path / "gate", fail="medium")
+    before = rel.reg.refs()
     stopped = rel.reg.run("promote", bid, "--to", "prod", "--artifacts-dir", conditional, "--reports-dir", rel.reports)
     assert stopped.code == 1 and "to staging failed: release_gate_allows_promotion" in stopped.err
-    assert rel.current("dev")["bundle_id"] == bid
-    assert not (rel.reg.path / "deployments" / "staging" / "current.json").exists()
+    assert "nothing was promoted" in stopped.err
+    assert (rel.reports / "release_bundle_promotion_staging.json").exists()  # the refused step's report
+    assert rel.reg.refs() == before  # a refused step refuses the walk: preview and dev did not move
+    assert not (rel.reg.path / "deployments" / "preview" / "current.json").exists()
+    rel.promote(bid, "preview")
     done = rel.reg.ok("promote", bid, "--to", "prod", "--reports-dir", rel.reports, "--format", "json").json()
-    assert [s["environment"] for s in done["steps"]] == ["staging", "prod"]
+    assert [s["environment"] for s in done["steps"]] == ["dev", "staging", "prod"]
+    assert len({s["commit"] for s in done["steps"]}) == 1
+    assert rel.reg.git("rev-parse", "HEAD").strip() == done["steps"][0]["commit"]
     assert all(rel.current(env)["bundle_id"] == bid for env in ("preview", "dev", "staging", "prod"))
     assert rel.reg.ok("verify", "--format", "json").json()["ok"] is True
 

@@ -205,7 +205,10 @@ def test_dirty_path_is_refused_and_nothing_is_written(registry: Registry, edit: 
     result = registry.run("policy", "add-identity", "bob", registry.key("bob").with_name("bob_ed25519.pub"))
     assert result.code == 1
     assert f"error: uncommitted changes in paths gitdocket would write: {path}" in result.err
-    assert "hint: commit or stash them" in result.err
+    # A hint that is safe to follow: keep (commit) or discard (restore from HEAD); never stash,
+    # which would bring the old content back over a signed event later.
+    assert f"`git restore --source=HEAD --staged --worktree -- {path}`" in result.err
+    assert "stash" not in result.err
     assert registry.refs() == refs
     assert _objects(registry.path) == objects
 

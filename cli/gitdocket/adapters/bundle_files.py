@@ -29,6 +29,7 @@ from typing import BinaryIO
 
 import pygit2
 
+from gitdocket.adapters.files import read_file
 from gitdocket.adapters.store import GitTree
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, StateError
@@ -241,9 +242,11 @@ def _file_sha256(path: Path) -> str | None:
 
 
 def _small(path: Path) -> bytes | None:
-    if not path.is_file() or path.is_symlink():
+    """One of a bundle folder's own small files (manifest, log, state); None when it is absent
+    or a link (the listing's check reports it)."""
+    if path.is_symlink() or not path.exists():
         return None
-    return path.read_bytes()
+    return read_file(path, MAX_EVIDENCE_BYTES, "a bundle's manifest and log are regular files")
 
 
 def from_folder(root: Path) -> BundleSource:

@@ -1,6 +1,12 @@
 """Reading human-edited files safely: YAML through ruamel (round-trip), JSON strictly, and
 folders from disk without following symlinks or swallowing huge files.
 
+Every file a command is pointed at (a key, evidence, a report, a document to validate) is read
+with ``read_file`` and every file it writes on request (``--output``) with ``write_file``: a
+regular file, up to a stated limit. A FIFO would block the command forever, ``/dev/zero`` would be
+read until memory runs out, a device or a folder means a mistake: each is one clear line, before
+anything is read or written.
+
 Every error names the file and says what to fix; nothing here raises a bare parser exception.
 """
 
@@ -17,9 +23,11 @@ from ruamel.yaml.error import YAMLError
 
 from gitdocket.errors import InputError
 
-__all__ = ["MAX_FILE_BYTES", "dump_yaml", "load_yaml", "read_folder"]
+__all__ = ["MAX_FILE_BYTES", "MAX_KEY_BYTES", "dump_yaml", "load_yaml", "read_file", "read_folder", "write_file"]
 
 MAX_FILE_BYTES = 1024 * 1024
+MAX_KEY_BYTES = 64 * 1024
+"""A signing or public key file: an OpenSSH ed25519 key is well under 1 KiB."""
 MAX_FOLDER_FILES = 2000
 MAX_YAML_VALUES = 100_000
 """Values a YAML document may expand to: aliases can make a small file huge ("billion laughs")."""
@@ -99,3 +107,63 @@ def read_folder(root: Path) -> dict[str, bytes]:
             if len(out) > MAX_FOLDER_FILES:
                 raise InputError(f"{root}: more than {MAX_FOLDER_FILES} files", "trim the folder")
     return out
+
+
+def _kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((words for test, words in kinds if test(mode)), "not a regular file")
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+
+
+def read_file(path: Path, limit: int, hint: str, what: str = "file") -> bytes:
+    """The bytes of ``path``: a regular file (a symlink to one is followed) of at most ``limit``
+    bytes. Anything else is refused before a byte is read; a larger file after ``limit`` + 1.
+    ``what`` names the file in the error (``signing key``)."""
+    try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{path}: is {_kind(mode)}, not a regular file", hint)
+        # Non-blocking, and checked again once open: it may have been swapped for a FIFO since.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what} ({exc.strerror})", hint) from exc
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(f"{path}: is {_kind(mode)}, not a regular file", hint)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than {_size(limit)}", hint)
+    return data
+
+
+def write_file(path: Path, data: bytes, hint: str) -> None:
+    """Write ``data`` to ``path``: a new file, or a regular one it replaces whole (written beside
+    it, then renamed over it, so no reader sees half of it). A FIFO (the write would wait for a
+    reader forever), a device or a folder is refused before anything is written."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror})", hint) from exc
+    if mode is not None and not stat.S_ISREG(mode):
+        raise InputError(f"{path}: is {_kind(mode)}, not a regular file", hint)
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch.write_bytes(data)
+        scratch.replace(target)
+    except OSError as exc:
+        scratch.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write ({exc.strerror})", hint) from exc

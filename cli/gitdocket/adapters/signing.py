@@ -19,6 +19,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from gitdocket.adapters.files import MAX_KEY_BYTES, read_file
 from gitdocket.core import sshsig
 from gitdocket.errors import InputError, TrustError
 
@@ -44,13 +45,12 @@ class KeySigner:
 
     @classmethod
     def from_file(cls, path: Path) -> KeySigner:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise InputError(
-                f"{path}: cannot read signing key ({exc.strerror})",
-                "pass --key PATH to an OpenSSH ed25519 private key, or run `gitdocket key create`",
-            ) from exc
+        raw = read_file(
+            path,
+            MAX_KEY_BYTES,
+            "pass --key PATH to an OpenSSH ed25519 private key, or run `gitdocket key create`",
+            "signing key",
+        )
         if not raw.strip():
             raise _empty(path)
         passphrase = os.environ.get("GITDOCKET_KEY_PASSPHRASE")
@@ -132,10 +132,11 @@ def load_signer(spec: str) -> KeySigner | AgentSigner:
         return AgentSigner(text, "the configured public key")
     path = Path(text).expanduser()
     if path.suffix == ".pub":
+        raw = read_file(path, MAX_KEY_BYTES, "pass the .pub file of a key held by ssh-agent", "public key")
         try:
-            public = path.read_text()
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read public key ({exc.strerror})") from exc
+            public = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not a public key (not UTF-8 text)", "pass an ssh-ed25519 .pub file") from exc
         if not public.strip():
             raise _empty(path)
         return AgentSigner(public, str(path))

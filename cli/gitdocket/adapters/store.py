@@ -1,28 +1,41 @@
 """The git adapter: read snapshots and write transactions with pygit2, no worktree needed.
 
-One transaction shape (design §2): read the branch tip → ``plan`` (the caller's pure decision on
-that snapshot) → write only the changed blobs and trees → signed commit → compare-and-swap the
-branch ref (``repo.transaction()``: lock, re-read, compare, set) → on conflict re-plan on the new
-tip, bounded retries → signed annotated tags. A refused plan writes nothing. When the branch is
-checked out in a worktree, the written paths are refused if dirty and updated after the commit.
+One transaction shape (design §2, ADR 0012), a write as one step: read the branch tip → ``plan``
+(the caller's pure decision on that snapshot) → write only the changed blobs and trees, into a
+private object folder (``quarantine``) → sign the commit, then every tag → one ref transaction
+(``repo.transaction()``): lock the branch and the tags, re-read, compare, land the objects, move
+the branch and create the tags together → on conflict re-plan on the new tip, bounded retries →
+check the written paths out. A refused plan or a declined signature writes nothing, not even an
+object; a lost race moves no ref.
+
+When the branch is checked out in a worktree, paths an interrupted write left stale are put back
+to HEAD first, a path holding the user's own change is refused, and the written paths are checked
+out after the swap (``worktree``); a problem there is a warning, since the write has landed. A
+stale ``.lock`` file in the way is named, told apart from a busy one (``locks``). The crash hook
+(``faults``) kills the process between these steps in the crash tests.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import CheckoutStrategy, ConfigLevel, FileMode, FileStatus, ObjectType, ReferenceFilter, SortMode
+from pygit2.enums import ConfigLevel, FileMode, ObjectType, ReferenceFilter, SortMode
 
+from gitdocket.adapters.faults import crash_point
+from gitdocket.adapters.locks import RefLock, interrupts_deferred, worktree_lock
+from gitdocket.adapters.quarantine import Quarantine, clear_dead, objects_dir
+from gitdocket.adapters.refs import RefConflictError, RefLockedError, move_tags, swap
+from gitdocket.adapters.worktree import restored_note, settle, update
 from gitdocket.core.sshsig import Signer
-from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, WriteResult
+from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, TreeView, WriteResult
 from gitdocket.errors import ConflictError, InputError, NotFoundError, StateError
 
 __all__ = [
@@ -45,10 +58,6 @@ _MODE_KIND: dict[int, EntryKind] = {
 _BLOB_MODES = (int(FileMode.BLOB), int(FileMode.BLOB_EXECUTABLE))
 
 
-class RefConflictError(Exception):
-    """Internal: the branch moved between read and compare-and-swap."""
-
-
 class GitTree:
     """``TreeView`` over one commit of a pygit2 repository (or the empty tree).
 
@@ -57,12 +66,13 @@ class GitTree:
     registry with 1,000 archetypes.
     """
 
-    def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit | None) -> None:
+    def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit | None, root: pygit2.Tree | None = None) -> None:
+        """``root``: a tree that is not (yet) a commit's, seen as if ``commit`` held it."""
         self.repo = repo
         self.commit = str(commit.id) if commit is not None else None
         self.committed_at = datetime.fromtimestamp(commit.commit_time, UTC) if commit is not None else None
         """The commit's committer time (what the site judges time-dependent states at)."""
-        self._root = commit.tree if commit is not None else None
+        self._root = root if root is not None else (commit.tree if commit is not None else None)
         self._trees: dict[str, pygit2.Object | None] = {}
 
     def _entry(self, path: str) -> pygit2.Object | None:
@@ -339,43 +349,118 @@ class GitStore:
 
     # -- writing -------------------------------------------------------------------------------
 
+    def repair(self) -> tuple[str, ...]:
+        """Put right what killed writes left (module docstring): their private object folders and
+        lock files, and the worktree paths they left stale. Every write runs it first, so that
+        even a refused command leaves the worktree showing HEAD; returns what it did, in words."""
+        if not self._tracks_worktree():
+            return tuple(clear_dead(objects_dir(self.repo)))
+        with self._worktree_lock():
+            repairs = clear_dead(objects_dir(self.repo), Path(self.repo.path) / "index.lock")
+            return (*repairs, *restored_note(settle(self.repo, self.tip(), ())))
+
     def write(self, plan_fn: Callable[[GitTree], Plan], signer: Signer, when: datetime) -> WriteResult:
-        """Run one transaction; ``plan_fn`` is re-run on the new tip when another writer won."""
+        """Run one transaction (module docstring); ``plan_fn`` runs again on the new tip when
+        another writer won. A refusal, a declined signature or a lost race writes nothing."""
+        lock: RefLock | None = None
         for attempt in range(1, MAX_RETRIES + 1):
-            base = self.tip()
-            plan = plan_fn(GitTree(self.repo, base))
-            if self._tag_taken(plan):
-                if self._moved(base):
-                    continue  # a concurrent writer took the tag: re-plan, the lifecycle says why
+            try:
+                with Quarantine.open(self.repo) as quarantine:
+                    result = self._attempt(plan_fn, signer, when, attempt, quarantine)
+            except KeyboardInterrupt:  # Ctrl-C is held back once the refs move: this is before
                 raise StateError(
-                    f"tag {self._tag_taken(plan)} already exists",
-                    "tags are immutable; verify the registry (`gitdocket verify`)",
-                )
-            with self._worktree_lock():
-                result = self._commit(plan, base, signer, when, attempt)
+                    "interrupted before the write landed: nothing was written", "run the command again"
+                ) from None
+            except RefLockedError as exc:
+                if exc.lock.stale:
+                    raise exc.lock.stale_error() from None
+                lock = exc.lock
+                time.sleep(min(0.4, 0.02 * 2**attempt))  # a live lock lasts milliseconds
+                continue
             if result is not None:
                 return result
+        if lock is not None:
+            raise lock.busy_error(MAX_RETRIES)
         raise ConflictError(
             f"{self.refname} kept moving: gave up after {MAX_RETRIES} attempts",
             "another writer is busy on this branch; run the command again",
         )
 
-    def _commit(
-        self, plan: Plan, base: pygit2.Commit | None, signer: Signer, when: datetime, attempt: int
+    def _attempt(
+        self, plan_fn: Callable[[GitTree], Plan], signer: Signer, when: datetime, attempt: int, quarantine: Quarantine
     ) -> WriteResult | None:
-        """Build, sign and compare-and-swap ``plan`` on ``base``; None when the branch moved."""
-        self._refuse_dirty(plan)
-        tree = self._build_tree(base.tree.id if base else None, plan.writes)
-        if base is not None and tree == base.tree.id:
-            return WriteResult(str(base.id), (), attempt)
-        commit = self._signed_commit(plan.message, tree, base, signer, plan.author, when)
+        """Plan, sign and swap once; None when the branch moved (re-plan on the new tip)."""
+        original, self.repo = self.repo, quarantine.repo  # every object goes to the private folder
         try:
-            self._cas(base.id if base else None, commit)
-        except RefConflictError:
-            return None
-        self._update_worktree(plan)
-        tags = tuple(self._tag(t, commit, signer, plan.author, when) for t in plan.tags)
-        return WriteResult(str(commit), tags, attempt)
+            base = self.tip()
+            plan = plan_fn(GitTree(self.repo, base))
+            if self._tag_taken(plan):
+                if self._moved(base):
+                    return None  # a concurrent writer took the tag: re-plan, the lifecycle says why
+                raise StateError(
+                    f"tag {self._tag_taken(plan)} already exists",
+                    "tags are immutable; verify the registry (`gitdocket verify`)",
+                )
+            with self._worktree_lock():
+                return self._commit(plan, base, signer, when, attempt, quarantine, original)
+        finally:
+            self.repo = original
+
+    def _commit(
+        self,
+        plan: Plan,
+        base: pygit2.Commit | None,
+        signer: Signer,
+        when: datetime,
+        attempt: int,
+        quarantine: Quarantine,
+        original: pygit2.Repository,
+    ) -> WriteResult | None:
+        """Sign ``plan`` on ``base`` (commit, then tags), then move the branch and the tags in one
+        ref transaction and check the written paths out; None when the branch moved."""
+        # The worktree belongs to the repository itself, not to this write's private view of it.
+        checked_out = original[base.id].peel(pygit2.Commit) if base is not None else None
+        restored = settle(original, checked_out, plan.writes) if self._tracks_worktree() else ()
+        repairs = (*quarantine.repairs, *restored_note(restored))
+        tree = self._build_tree(base.tree.id if base else None, plan.writes)
+        commit = None
+        if base is None or tree != base.tree.id:
+            commit = self._signed_commit(plan.message, tree, base, signer, plan.author, when)
+        head = commit if commit is not None else (base.id if base is not None else None)
+        tags = [
+            (
+                t.name,
+                _signed_tag(self.repo, t, pygit2.Oid(hex=t.target) if t.target else head, signer, plan.author, when),
+            )
+            for t in plan.tags
+            if head is not None
+        ]
+        if head is None or (commit is None and not tags):
+            return WriteResult(str(head or ""), (), attempt, tuple(plan.notes), repairs)
+        crash_point("after-sign")
+        with interrupts_deferred():  # from here the write lands whole: no Ctrl-C in between
+            try:
+                swap(original, self.refname, base.id if base is not None else None, commit, tags, quarantine)
+            except RefConflictError:
+                return None
+            crash_point("after-swap")
+            self.repo = original
+            quarantine.checking_out()
+            crash_point("in-checkout")
+            warnings = self._update_worktree(plan) if commit is not None else ()
+            crash_point("after-worktree")
+        return WriteResult(str(head), tuple(n for n, _ in tags), attempt, tuple(plan.notes), repairs, warnings)
+
+    def staged(self, tree: TreeView, writes: Mapping[str, bytes | TreeRef]) -> TreeView:
+        """``tree`` with ``writes`` applied: what a transaction reads of its own pending writes
+        (an import its promotion then checks). The trees are written to the write's private
+        object folder, like everything a write makes before it lands."""
+        if not isinstance(tree, GitTree) or not writes:
+            return tree
+        base = tree._root.id if tree._root is not None else None
+        root = self.repo[self._build_tree(base, dict(writes))]
+        commit = self.repo[tree.commit].peel(pygit2.Commit) if tree.commit else None
+        return GitTree(self.repo, commit, root if isinstance(root, pygit2.Tree) else None)
 
     def _build_tree(self, base: pygit2.Oid | None, writes: dict[str, bytes | TreeRef]) -> pygit2.Oid:
         direct: dict[str, bytes | TreeRef] = {}
@@ -408,23 +493,6 @@ class GitStore:
         armored = signer.sign(payload.encode("utf-8"), "git")
         return self.repo.create_commit_with_signature(payload, armored.decode("ascii"))
 
-    def _cas(self, expected: pygit2.Oid | None, new: pygit2.Oid) -> None:
-        if expected is None:
-            try:
-                self.repo.references.create(self.refname, new, force=False)
-            except (pygit2.AlreadyExistsError, ValueError) as exc:
-                raise RefConflictError(self.refname) from exc
-            return
-        try:
-            with self.repo.transaction() as txn:
-                txn.lock_ref(self.refname)
-                current = self.repo.references.get(self.refname)
-                if current is None or current.target != expected:
-                    raise RefConflictError(self.refname)
-                txn.set_target(self.refname, new, message="docket: compare-and-swap")
-        except pygit2.GitError as exc:
-            raise RefConflictError(f"{self.refname}: {exc}") from exc
-
     def _tag_taken(self, plan: Plan) -> str | None:
         """The first tag ``plan`` would create that already exists."""
         return next((t.name for t in plan.tags if self.repo.references.get(f"refs/tags/{t.name}") is not None), None)
@@ -432,17 +500,6 @@ class GitStore:
     def _moved(self, base: pygit2.Commit | None) -> bool:
         tip = self.tip()
         return (tip.id if tip else None) != (base.id if base else None)
-
-    def _tag(self, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str, when: datetime) -> str:
-        oid = _signed_tag(self.repo, spec, target, signer, principal, when)
-        try:
-            self.repo.references.create(f"refs/tags/{spec.name}", oid, force=False)
-        except pygit2.AlreadyExistsError as exc:
-            raise StateError(
-                f"tag {spec.name} was created by someone else meanwhile",
-                "run `gitdocket verify` to see which tag is right",
-            ) from exc
-        return spec.name
 
     # -- moving the branch to a commit made elsewhere (``--push``) ------------------------------
 
@@ -456,21 +513,26 @@ class GitStore:
         )
         return sorted({path for d in diff.deltas for path in (d.old_file.path, d.new_file.path) if path})
 
-    def advance(self, expected: str | None, new: str, paths: list[str]) -> None:
-        """Compare-and-swap this branch from ``expected`` to ``new`` (a descendant made elsewhere),
-        then bring the worktree's ``paths`` (the caller proved them clean) to ``new``."""
-        with self._worktree_lock():
+    def advance(self, expected: str | None, new: str, paths: list[str]) -> tuple[str, ...]:
+        """Compare-and-swap this branch from ``expected`` to ``new`` (a descendant made elsewhere
+        and already pushed), in the write path's ref transaction, then bring the worktree's
+        ``paths`` (``refuse_dirty`` settled them) to ``new``; returns the warnings of that update."""
+        with self._worktree_lock(), interrupts_deferred(), Quarantine.open(self.repo) as quarantine:
+            old = pygit2.Oid(hex=expected) if expected else None
             try:
-                self._cas(pygit2.Oid(hex=expected) if expected else None, pygit2.Oid(hex=new))
+                swap(self.repo, self.refname, old, pygit2.Oid(hex=new), [], quarantine)
+            except RefLockedError as exc:
+                raise exc.lock.error() from None
             except RefConflictError as exc:
                 raise ConflictError(
                     f"{self.refname} moved here while gitdocket pushed {new[:12]}",
                     f"the remote has {new[:12]}; bring this branch up to date with `git pull`",
                 ) from exc
-            if self._tracks_worktree() and paths:
-                self.repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
-                    self.repo[new].peel(pygit2.Commit).tree, strategy=CheckoutStrategy.FORCE, paths=paths
-                )
+            tip = self.tip()
+            if not self._tracks_worktree() or not paths or tip is None:
+                return ()
+            quarantine.checking_out()
+            return update(self.repo, tip, paths)
 
     def drop(self, refnames: list[str]) -> None:
         """Delete refs gitdocket made and no longer wants (a scratch ref, tags of a commit that was
@@ -488,25 +550,25 @@ class GitStore:
         ref transaction, or none (a declined signature or a tag someone else moved meanwhile
         writes no ref). ``expected`` is the commit the existing tag must peel to (an orphan being
         replaced), or None for a tag that must not exist yet."""
-        signed = [
-            (spec.name, _signed_tag(self.repo, spec, pygit2.Oid(hex=commit), signer, principal, when), expected)
-            for spec, commit, expected in tags
-        ]
-        try:
-            with self.repo.transaction() as txn:
-                for name, oid, expected in signed:
-                    refname = f"refs/tags/{name}"
-                    txn.lock_ref(refname)
-                    current = self.repo.references.get(refname)
-                    now = str(current.peel(pygit2.Commit).id) if current is not None else None
-                    if now != expected:
-                        raise RefConflictError(refname)
-                    txn.set_target(refname, oid, message="docket: tags sync")
-        except (RefConflictError, pygit2.GitError) as exc:
-            raise ConflictError(
-                f"a tag changed while gitdocket was signing ({exc}); no tag was written",
-                "run `gitdocket tags sync` again",
-            ) from exc
+        with Quarantine.open(self.repo) as quarantine:  # a declined signature leaves no object
+            signed = [
+                (
+                    spec.name,
+                    _signed_tag(quarantine.repo, spec, pygit2.Oid(hex=commit), signer, principal, when),
+                    expected,
+                )
+                for spec, commit, expected in tags
+            ]
+            try:
+                with interrupts_deferred():
+                    move_tags(self.repo, signed, quarantine)
+            except RefLockedError as exc:
+                raise exc.lock.stale_error() if exc.lock.stale else exc.lock.busy_error(1) from None
+            except (RefConflictError, pygit2.GitError) as exc:
+                raise ConflictError(
+                    f"a tag changed while gitdocket was signing ({exc}); no tag was written",
+                    "run `gitdocket tags sync` again",
+                ) from exc
         return [name for name, _, _ in signed]
 
     # -- worktree ------------------------------------------------------------------------------
@@ -529,42 +591,25 @@ class GitStore:
         if not self._tracks_worktree():
             yield
             return
-        with (Path(self.repo.path) / "docket.lock").open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with worktree_lock(Path(self.repo.path)):
+            yield
 
-    def _refuse_dirty(self, plan: Plan) -> None:
-        self.refuse_dirty(list(plan.writes))
-
-    def refuse_dirty(self, prefixes: list[str]) -> None:
-        """Refuse when the worktree that tracks this branch has local changes below ``prefixes``."""
+    def refuse_dirty(self, prefixes: list[str]) -> tuple[str, ...]:
+        """Before this branch's worktree paths ``prefixes`` move: put the paths an interrupted
+        write left stale back to HEAD, refuse the user's own changes (``worktree.settle``);
+        returns what it restored, in words."""
         if not self._tracks_worktree():
-            return
-        dirty = sorted(
-            path
-            for path, flags in self.repo.status().items()
-            if flags not in (FileStatus.CURRENT, FileStatus.IGNORED)
-            and any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
-        )
-        if dirty:
-            shown = ", ".join(dirty[:5]) + (" …" if len(dirty) > 5 else "")
-            raise StateError(
-                f"uncommitted changes in paths gitdocket would write: {shown}",
-                "commit or stash them, then run the command again",
-            )
+            return ()
+        with self._worktree_lock():
+            return restored_note(settle(self.repo, self.tip(), prefixes))
 
-    def _update_worktree(self, plan: Plan) -> None:
-        if not self._tracks_worktree() or not plan.writes:
-            return
+    def _update_worktree(self, plan: Plan) -> tuple[str, ...]:
+        """Check the written paths out (``settle`` proved they hold no local edits); after the swap
+        nothing may fail the command, so a problem here is a warning naming the repair."""
         tip = self.tip()
-        assert tip is not None
-        # FORCE only on the written paths: _refuse_dirty proved they held no local edits.
-        self.repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
-            tip.tree, strategy=CheckoutStrategy.FORCE, paths=sorted(plan.writes)
-        )
+        if not self._tracks_worktree() or not plan.writes or tip is None:
+            return ()
+        return update(self.repo, tip, plan.writes)
 
 
 @contextlib.contextmanager

@@ -128,8 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     debug = os.environ.get("GITDOCKET_DEBUG") == "1" or "--debug" in args
     try:
         cli.main(args=argv, prog_name="gitdocket", standalone_mode=False)
-    except click.exceptions.Abort:
-        _fail("aborted", "", 1)
+    except click.exceptions.Abort:  # Ctrl-C outside a write (a write words its own)
+        _fail("interrupted", "run the command again: a write that had landed says so, one that had not is made", 1)
     except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()  # a group without its subcommand: the help is the message
         sys.exit(exc.exit_code)

@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from gitdocket.adapters.files import load_yaml
+from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
+from gitdocket.adapters.files import load_yaml, read_file
 from gitdocket.commands.output import emit, format_option
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.log import iter_lines
@@ -76,7 +77,7 @@ def write_file(root: Path, rel: str, data: bytes) -> None:
 
 def read_documents(path: Path) -> Iterator[tuple[str, Any]]:
     """(label, document) for a JSON or YAML file, or for each line of a ``.jsonl`` file."""
-    data = path.read_bytes()
+    data = read_file(path, MAX_EVIDENCE_BYTES, "pass the JSON, YAML or JSONL file to validate")
     if path.suffix in (".yaml", ".yml"):
         yield str(path), load_yaml(data, str(path))
     elif path.suffix == ".jsonl":

@@ -3,28 +3,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
 from gitdocket.adapters.archives import export_folder, open_bundle
-from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, from_tree
-from gitdocket.adapters.files import load_yaml
+from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource, from_tree
+from gitdocket.adapters.files import MAX_FILE_BYTES, load_yaml, read_file, write_file
 from gitdocket.commands.output import emit, emit_table, reader, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
-from gitdocket.core.fields import format_time
 from gitdocket.core.tree import TreeView
-from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
+from gitdocket.errors import InputError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.environment import GATE_CHECKS
 from gitdocket.lifecycles.gate import Evidence
-from gitdocket.lifecycles.promotion import GATE_EVIDENCE, READINESS_EVIDENCE, first_failure, promotion_chain
+from gitdocket.lifecycles.promotion import GATE_EVIDENCE, READINESS_EVIDENCE, promotion_chain
 from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.session import Session
+from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.deployments import verify_environment
 
 __all__ = ["deployments", "history", "promote", "rollback", "status"]
@@ -46,25 +47,20 @@ def _artifacts(folder: Path | None) -> dict[str, Evidence]:
 def _source_run(path: Path | None) -> SourceRun | None:
     if path is None:
         return None
-    where = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})", "pass release_bundle_promotion_source.json") from exc
-    return parse_document(SourceRun, raw, where, loads_strict)
+    raw = read_file(path, MAX_FILE_BYTES, "pass release_bundle_promotion_source.json")
+    return parse_document(SourceRun, raw, str(path), loads_strict)
 
 
-def _bundle_id(spec: str, session: Session) -> str:
-    """A bundle id; an exported bundle path is imported first (verified, or refused)."""
+@contextmanager
+def _incoming(spec: str, session: Session) -> Iterator[BundleSource | None]:
+    """The exported bundle (folder or .tar.gz) ``spec`` names, to import in the promotion's own
+    write; None when ``spec`` is a bundle id."""
     if not Path(spec).exists():
         scope("bundle", spec)
-        return spec
+        yield None
+        return
     with open_bundle(spec, session.snapshot()) as source:
-        session.write(
-            f"docket: import bundle {source.bundle_id}",
-            lambda tx: bundle_ops.import_bundle(tx, source),
-        )
-        return source.bundle_id
+        yield source
 
 
 def _print_report(report: PromotionReport | None, env: str, path: Path | None) -> None:
@@ -83,43 +79,63 @@ def _print_report(report: PromotionReport | None, env: str, path: Path | None) -
 
 
 def _write_report(report: PromotionReport, reports_dir: Path) -> Path:
-    reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / f"release_bundle_promotion_{report.environment}.json"
-    path.write_bytes(render(report.model_dump(mode="json")))
+    write_file(path, render(report.model_dump(mode="json")), "--reports-dir names a folder of regular files")
     return path
 
 
-def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Path, fmt: str) -> dict[str, Any]:
-    if req.gated:
-        report = env_ops.evaluate(session.snapshot(), req, format_time(session.now))
-        failed = first_failure(report)
-        if failed is not None:
-            path = _write_report(report, reports_dir)
-            if fmt == "text":
-                _print_report(report, req.environment, path)
-            raise InvariantError(
-                f"gated promotion of {req.bundle_id} to {req.environment} failed: "
-                f"{failed.check_id} ({failed.detail}); report: {path}",
-                GATE_CHECKS[failed.check_id],
-                "fix the evidence or the transition named above, then promote again",
+def _outcome(fmt: str, commit: str, outcome: env_ops.PromoteOutcome, reports_dir: Path) -> dict[str, Any]:
+    """Report one promotion of a write that landed: its report file, then the line."""
+    env = outcome.state.environment
+    written = None
+    if outcome.report is not None:
+        try:
+            written = _write_report(outcome.report, reports_dir)
+        except InputError as exc:  # the promotion landed: a local copy of its report cannot undo that
+            click.echo(
+                f"warning: the promotion landed, but its report was not copied ({exc.message}); "
+                f"the registry keeps it at {outcome.report_path}",
+                err=True,
             )
-    result, outcome = session.write(
-        f"docket: promote {req.bundle_id} to {req.environment}", lambda tx: env_ops.promote(tx, req)
-    )
-    written = _write_report(outcome.report, reports_dir) if outcome.report is not None else None
-    data = {
-        "ok": True,
-        "commit": result.commit,
-        **outcome.as_dict(),
-        "report_file": str(written) if written else None,
-    }
     if fmt == "text":
-        _print_report(outcome.report, req.environment, written)
+        _print_report(outcome.report, env, written)
         click.echo(
-            f"Promoted {req.bundle_id} to {req.environment} (sequence {outcome.state.sequence}, "
-            f"commit {result.commit[:12]})"
+            f"Promoted {outcome.state.bundle_id} to {env} (sequence {outcome.state.sequence}, commit {commit[:12]})"
         )
-    return data
+    return {"ok": True, "commit": commit, **outcome.as_dict(), "report_file": str(written) if written else None}
+
+
+def _keeper(fmt: str, reports_dir: Path) -> Callable[[PromotionReport], str]:
+    """Keep a refused gated promotion's report: write it, show it; returns where it is."""
+
+    def keep(report: PromotionReport) -> str:
+        path = _write_report(report, reports_dir)
+        if fmt == "text":
+            _print_report(report, report.environment, path)
+        return str(path)
+
+    return keep
+
+
+def _promote_all(
+    session: Session,
+    incoming: BundleSource | None,
+    requests: list[env_ops.PromoteRequest],
+    keep: Callable[[PromotionReport], str],
+) -> tuple[str, list[env_ops.PromoteOutcome]]:
+    """Import (when the bundle came from a path) and promote through every step in ONE write:
+    a refusal anywhere leaves nothing behind, not even the import."""
+    envs = ", ".join(r.environment for r in requests)
+    bundle_id = requests[0].bundle_id
+    message = f"docket: {'import and ' if incoming else ''}promote {bundle_id} to {envs}"
+
+    def operation(tx: Transaction) -> list[env_ops.PromoteOutcome]:
+        if incoming is not None:
+            bundle_ops.import_bundle(tx, incoming)
+        return [env_ops.promote(tx, req, keep) for req in requests]
+
+    result, outcomes = session.write(message, operation)
+    return result.commit, outcomes
 
 
 @click.command()
@@ -186,27 +202,47 @@ def promote(
     if override is not None and not override.strip():
         raise InputError("--override-hold is empty", "say why the held release comes back; it is recorded")
     session = Session(repo, keys)
-    bundle_id = _bundle_id(spec, session)
     evidence, run = _artifacts(artifacts_dir), _source_run(source_run_json)
+    with _incoming(spec, session) as incoming:
+        bundle_id = incoming.bundle_id if incoming is not None else spec
+        if environment is not None:
+            requests = [env_ops.PromoteRequest(bundle_id, environment, source, gated, evidence, run, override)]
+        else:
+            requests = _chain(session, bundle_id, target or "", evidence, run, override, fmt)
+        if not requests:
+            emit(fmt, {"ok": True, "bundle_id": bundle_id, "target": target, "steps": []}, lambda: None)
+            return
+        commit, outcomes = _promote_all(session, incoming, requests, _keeper(fmt, reports_dir))
+    steps = [_outcome(fmt, commit, outcome, reports_dir) for outcome in outcomes]
     if environment is not None:
-        data = _promote_one(
-            session,
-            env_ops.PromoteRequest(bundle_id, environment, source, gated, evidence, run, override),
-            reports_dir,
-            fmt,
-        )
-        emit(fmt, data, lambda: None)
-        return
-    steps = []
-    for env, step_source in promotion_chain(registry_config(session.snapshot()), target or ""):
-        if env_ops.status_of(session.snapshot(), env).get("bundle_id") == bundle_id:
+        emit(fmt, steps[0], lambda: None)
+    else:
+        emit(fmt, {"ok": True, "bundle_id": bundle_id, "target": target, "steps": steps}, lambda: None)
+
+
+def _chain(
+    session: Session,
+    bundle_id: str,
+    target: str,
+    evidence: dict[str, Evidence],
+    run: SourceRun | None,
+    override: str | None,
+    fmt: str,
+) -> list[env_ops.PromoteRequest]:
+    """The gated steps of ``--to``, skipping the environments already running the bundle; the
+    override of a hold goes to the steps that hold the bundle."""
+    tree = session.snapshot()
+    requests = []
+    for env, step_source in promotion_chain(registry_config(tree), target):
+        if env_ops.status_of(tree, env).get("bundle_id") == bundle_id:
             if fmt == "text":
                 click.echo(f"{bundle_id} is already active in {env}")
             continue
-        held = bundle_id in env_ops.holds_of(session.snapshot(), env)
-        req = env_ops.PromoteRequest(bundle_id, env, step_source, True, evidence, run, override if held else None)
-        steps.append(_promote_one(session, req, reports_dir, fmt))
-    emit(fmt, {"ok": True, "bundle_id": bundle_id, "target": target, "steps": steps}, lambda: None)
+        held = bundle_id in env_ops.holds_of(tree, env)
+        requests.append(
+            env_ops.PromoteRequest(bundle_id, env, step_source, True, evidence, run, override if held else None)
+        )
+    return requests
 
 
 @click.command()
@@ -288,7 +324,7 @@ def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
         "at": "at",
         "event": "type",
         "bundle": "bundle_id",
-        "by": "actor",
+        "by": "signed_by",
         "from": "source_environment",
         "gate": "gate_decision",
         "reason": "reason",

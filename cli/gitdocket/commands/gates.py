@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
+from gitdocket.adapters.files import write_file
 from gitdocket.commands.output import emit, reader
 from gitdocket.core.canonical import render
 from gitdocket.core.documents import GateReport
@@ -130,8 +131,7 @@ def gate_evaluate(
     }
     report = evaluate_gate(docs, rules, chosen, format_time(clock_now()), exceptions, inputs)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(render(report.model_dump(mode="json")))
+        write_file(output, render(report.model_dump(mode="json")), "--output names a regular file (or a new one)")
     emit(fmt, report.model_dump(mode="json"), lambda: _print_gate(report, output))
     if fail_on_no_go and report.decision == "no-go":
         worst = (

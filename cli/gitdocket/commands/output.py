@@ -110,9 +110,12 @@ def write(repo: Path, keys: tuple[str, ...], message: str, op: Callable[[Transac
     return result.commit, value
 
 
-def done(fmt: str, text: str, commit: str, extra: dict[str, Any] | None = None) -> None:
-    """Report a write: ``{"ok", "commit", ...}`` as JSON, or one line naming the commit."""
-    emit(fmt, {"ok": True, "commit": commit, **(extra or {})}, lambda: click.echo(f"{text} (commit {commit[:12]})"))
+def done(fmt: str, text: str, commit: str, extra: dict[str, Any] | None = None, notes: Sequence[str] = ()) -> None:
+    """Report a write: ``{"ok", "commit", ...}`` as JSON, or one line naming the commit. A write
+    that only completed an earlier one (``notes``) says that instead of ``text``."""
+    line = "; ".join(notes) if notes else f"{text} (commit {commit[:12]})"
+    data = {"ok": True, "commit": commit, **(extra or {}), **({"notes": list(notes)} if notes else {})}
+    emit(fmt, data, lambda: click.echo(line))
 
 
 def pretty(data: Any) -> None:
@@ -131,8 +134,9 @@ def push_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def writer(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options of a command that writes: --repo, --key, --push, --format. What its writes
-    report besides the commit — what was pushed (with the `git push` line), tags left for later —
-    goes to standard error after it, even when it fails half-way through."""
+    report besides the commit — what was pushed (with the `git push` line), tags left for later,
+    what they repaired of an interrupted write, and warnings (what a write that landed could not
+    finish) — goes to standard error after it, even when it fails half-way through."""
 
     @functools.wraps(func)
     def command(*args: Any, push: bool, **kwargs: Any) -> Any:
@@ -146,6 +150,8 @@ def writer(func: Callable[..., Any]) -> Callable[..., Any]:
                 click.echo(published.line(), err=True)
             for note in writes.notes:
                 click.echo(f"note: {note}", err=True)
+            for warning in writes.warnings:
+                click.echo(f"warning: {warning}", err=True)
 
     return repo_option(keys_option(push_option(format_option(command))))
 

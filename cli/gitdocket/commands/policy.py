@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from gitdocket.adapters.files import MAX_KEY_BYTES, read_file, write_file
 from gitdocket.commands.output import done, emit, reader, repo_option, rev_option, table, write, writer
 from gitdocket.core.fields import format_time
 from gitdocket.lifecycles.policy import PolicyState
@@ -57,8 +58,9 @@ def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
 @writer
 def policy_add_identity(name: str, public_key: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Add identity NAME with PUBKEY (a .pub file path or an 'ssh-ed25519 AAAA…' line)."""
-    if Path(public_key).is_file():
-        public_key = Path(public_key).read_text()
+    if Path(public_key).exists():  # a path (a FIFO or a device too: read_file refuses those)
+        raw = read_file(Path(public_key), MAX_KEY_BYTES, "pass the identity's .pub file or its 'ssh-ed25519 …' line")
+        public_key = raw.decode("utf-8", errors="replace")
     commit, _ = write(
         repo, keys, f"docket: policy add identity {name}", lambda tx: policy_ops.add_identity(tx, name, public_key)
     )
@@ -133,6 +135,6 @@ def policy_allowed_signers(repo: Path, rev: str | None, output: Path | None) -> 
     """Print git's allowed_signers file for `git verify-commit` / `verify-tag`."""
     text = policy_ops.allowed_signers(load_log(Session(repo).snapshot(rev), POLICY).state)
     if output:
-        output.write_text(text)
+        write_file(output, text.encode(), "--output names a regular file; leave it out to print to standard output")
     else:
         click.echo(text, nl=False)

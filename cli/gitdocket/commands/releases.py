@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
-from gitdocket.commands.output import done, write, writer
+from gitdocket.commands.output import done, writer
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.ops.releases import release as release_op
+from gitdocket.ops.session import Session
 
 __all__ = ["release"]
 
@@ -27,9 +28,7 @@ def release(archetype_name: str, number: str, auto: bool, repo: Path, keys: tupl
     """Freeze and publish ARCHETYPE VERSION in one atomic commit (owners)."""
     check_name(archetype_name, "archetype name")
     check_version(number)
-    commit, released = write(
-        repo,
-        keys,
+    result, released = Session(repo, keys).write(
         f"docket: release {archetype_name} {number}",
         lambda tx: release_op(tx, archetype_name, number, auto),
     )
@@ -37,11 +36,13 @@ def release(archetype_name: str, number: str, auto: bool, repo: Path, keys: tupl
     done(
         fmt,
         f"Released {archetype_name} {number} ({released.content_hash}){moved}",
-        commit,
+        result.commit,
         {
             "archetype": archetype_name,
             "version": number,
             "content_hash": released.content_hash,
             "upgraded": list(released.upgraded),
+            "tags": list(result.tags),
         },
+        result.notes,
     )

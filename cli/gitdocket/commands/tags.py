@@ -85,7 +85,12 @@ def tags_sync(push: bool, replace_orphans: bool, repo: Path, keys: tuple[str, ..
     it wrote or pushed something or nothing was missing; 1 when tags are still missing and it
     could write none of them.
     """
-    synced = sync_tags(Session(repo, keys), replace_orphans, push)
+    session = Session(repo, keys)
+    try:
+        synced = sync_tags(session, replace_orphans, push)
+    finally:  # what it repaired first (a killed write's lock files), even when it then fails
+        for note in session.command.notes:
+            click.echo(f"note: {note}", err=True)
     if synced.left and not synced.written and synced.pushed is None:
         first = synced.left[0]
         raise StateError(

@@ -40,6 +40,7 @@ def version_write(verb: str, op: Any) -> Any:
             f"{verb.capitalize()} {archetype_name} {number}",
             result.commit,
             {"archetype": archetype_name, "version": number, "tags": list(result.tags)},
+            result.notes,
         )
 
     return command

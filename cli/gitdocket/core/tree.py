@@ -83,8 +83,12 @@ class TreeRef:
 
 @dataclass(frozen=True)
 class TagSpec:
+    """A signed tag the write creates: on the commit it makes (``target`` None), or on an
+    earlier commit that recorded the event (a re-run completing a write whose tag is missing)."""
+
     name: str
     message: str
+    target: str | None = None
 
 
 @dataclass
@@ -93,13 +97,24 @@ class Plan:
     author: str
     writes: dict[str, bytes | TreeRef] = field(default_factory=dict)
     tags: list[TagSpec] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the operation completed rather than did (``already frozen; created the missing
+    tag …``), in the user's words."""
 
 
 @dataclass(frozen=True)
 class WriteResult:
+    """One write, done: the branch's commit, the tags it created, and what the command tells
+    the user besides. ``repairs`` say what an interrupted earlier write had left and this one put
+    right first (stale worktree paths, its lock files); ``warnings`` say what could not be
+    finished after the swap (the write itself is done: the command still succeeds)."""
+
     commit: str
     tags: tuple[str, ...]
     attempts: int
+    notes: tuple[str, ...] = ()
+    repairs: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
     deferred: tuple[str, ...] = ()
     """Tags the write did not create because it went to another branch than the registry's
     default one (``gitdocket tags sync`` creates them once the change lands there)."""

@@ -62,8 +62,8 @@ class PullData(Record):
     """A pull merged ``source_tree`` (the source version's snapshot, the next merge base) into
     the fork's draft, giving ``merged_tree``. The state does not change: the log is the record."""
 
-    source: str
-    source_version: str
+    source: Name
+    source_version: Semver
     source_tree: GitOid
     merged_tree: GitOid
 

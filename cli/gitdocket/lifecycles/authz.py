@@ -2,7 +2,9 @@
 
 Each transition row names a role template (``owners:{0}``, ``promoters:{0}``, ``root`` …). An
 event is authorized when at least ``threshold`` distinct principals holding that role signed its
-``signing_payload`` with a key the policy lists for them, and its ``actor`` is one of them. Pure:
+``signing_payload`` with a key the policy lists for them, its ``actor`` is one of them, and every
+field of its data that names who did it (the row's ``signed_by``: ``promoted_by``, ``built_by``,
+``provenance.frozen_by`` …) names the actor (``AUDIT_NAMES_SIGNER``). Pure:
 signature checks are computation; the Sigstore check is injected (it needs the trusted root).
 """
 
@@ -24,6 +26,7 @@ __all__ = [
     "RoleResolver",
     "SigstoreCheck",
     "Verdict",
+    "audit_problems",
     "authorize",
     "judging_policy",
     "policy_resolver",
@@ -38,13 +41,38 @@ SigstoreCheck = Callable[[SigstoreSignature, Identity, bytes], None]
 
 @dataclass(frozen=True)
 class Verdict:
+    """Whether an event is authorized. ``problems`` says every reason it is not; ``audit`` those
+    of them that are ``AUDIT_NAMES_SIGNER``'s (a "who" field naming someone else than the signer),
+    for a finding that cites the rule."""
+
     role: str
     signers: frozenset[str]
     problems: tuple[str, ...]
+    audit: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def _named(data: dict[str, Any], path: str) -> object:
+    value: object = data
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def audit_problems(machine: Machine[Any], event: Event) -> list[str]:
+    """``AUDIT_NAMES_SIGNER``: every field the event's row says names who did it (``signed_by``)
+    is the event's actor, whom ``authorize`` holds to be one of its valid signers. The writers
+    fill these fields from the signing key, and ``verify`` reports an event that does not."""
+    row = machine.by_event.get(event.type)
+    fields = row.signed_by if row is not None else ()
+    return [
+        f"{field} names {_named(event.data, field)!r}, but {event.actor!r} signed it"
+        for field in fields
+        if _named(event.data, field) != event.actor
+    ]
 
 
 class _Fields(dict[str, Any]):
@@ -125,7 +153,8 @@ def authorize(
         # The actor is one of the role's signers (module docstring); when the threshold already
         # failed, that finding says it all.
         problems.append(f"actor {event.actor!r} does not hold {role_name}")
-    return Verdict(role_name, frozenset(holders), tuple(problems))
+    audit = audit_problems(machine, event)
+    return Verdict(role_name, frozenset(holders), (*problems, *audit), tuple(audit))
 
 
 def policy_resolver(policy: PolicyState, owners: Callable[[str], Role | None]) -> RoleResolver:

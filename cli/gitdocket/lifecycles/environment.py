@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.fields import BundleId, Digest, FreeText, GitOid, OptionalFreeText, Timestamp
+from gitdocket.core.fields import BundleId, Digest, FreeText, GitOid, Name, OptionalFreeText, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.machine import Machine, Transition
@@ -104,14 +104,14 @@ class PromotedData(Record):
     bundle_id: BundleId
     bundle_tree: GitOid
     manifest_digest: Digest
-    source_environment: str | None = None
-    allowed_sources: tuple[str | None, ...]
+    source_environment: Name | None = None
+    allowed_sources: tuple[Name | None, ...]
     require_gate: bool
     gated: bool
     gate_decision: GateDecision | None = None
     report_digest: Digest | None = None
     sequence: int = Field(ge=1)
-    previous_bundle_id: str | None = None
+    previous_bundle_id: BundleId | None = None
     promoted_at: Timestamp
     promoted_by: str = Field(min_length=1)
     override: OptionalFreeText = Field(default=None, min_length=1, pattern=r"\S", exclude_if=lambda v: v is None)
@@ -125,7 +125,7 @@ class RolledBackData(Record):
     """True when the operator named the target (``--to``); otherwise it is the history's choice."""
     reason: FreeText = Field(min_length=1, pattern=r"\S")
     sequence: int = Field(ge=1)
-    previous_bundle_id: str
+    previous_bundle_id: BundleId
     rolled_back_at: Timestamp
     rolled_back_by: str = Field(min_length=1)
 
@@ -444,6 +444,7 @@ TRANSITIONS: tuple[Transition[DeploymentState, Any], ...] = (
         does="promote a bundle to",
         hint="promote through the environments in order",
         role="promoters:{0}",
+        signed_by=("promoted_by",),
         invariant=ENVIRONMENT_TRANSITION_ALLOWED,
         guard=_guard_promote,
         apply=_promoted,
@@ -458,6 +459,7 @@ TRANSITIONS: tuple[Transition[DeploymentState, Any], ...] = (
         does="roll back",
         hint="promote a bundle with `gitdocket promote BUNDLE --env {environment}`",
         role="promoters:{0}",
+        signed_by=("rolled_back_by",),
         invariant=ROLLBACK_REQUIRES_PREVIOUS_RELEASE,
         guard=_guard_rollback,
         apply=_rolled_back,

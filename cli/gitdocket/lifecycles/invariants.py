@@ -13,6 +13,7 @@ from __future__ import annotations
 from gitdocket.errors import Invariant
 
 __all__ = [
+    "AUDIT_NAMES_SIGNER",
     "CROSS_SCOPE",
     "HISTORY_PRESERVED",
     "HISTORY_PRESERVED_ON_WITHDRAWAL",
@@ -55,6 +56,12 @@ HISTORY_PRESERVED_ON_WITHDRAWAL = Invariant(
     "structural",
     "withdrawal and removal are future-only: the manifest and every install's history stay (INV-18)",
 )
+AUDIT_NAMES_SIGNER = Invariant(
+    "AUDIT_NAMES_SIGNER",
+    "policy",
+    "every 'who' an event records (promoted_by, built_by, verified_by, frozen_by, publisher, …) is its actor, "
+    "the identity that signed it",
+)
 THRESHOLD_REACHABLE = Invariant(
     "THRESHOLD_REACHABLE",
     "structural",
@@ -86,5 +93,6 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     THRESHOLD_REACHABLE,
     REFERENCE_IS_CURRENT,
     NO_SECRETS_RECORDED,
+    AUDIT_NAMES_SIGNER,
 )
 """Rules that more than one lifecycle (or no lifecycle alone) relies on."""

@@ -73,6 +73,9 @@ class Transition(Generic[StateT, DataT]):
     """Rules beyond the phase: raises ``InvariantError`` with the reason (``decide`` words it)."""
     apply: Callable[[StateT, DataT], StateT] | None = None
     """State changes beyond the phase."""
+    signed_by: tuple[str, ...] = ()
+    """Fields of the data (dotted paths) that name who did it: each must be the event's actor,
+    the identity that signed it (``AUDIT_NAMES_SIGNER``, checked by ``authz.authorize``)."""
     doc: str = ""
 
 

@@ -74,6 +74,7 @@ TRANSITIONS: tuple[Transition[PackageState, Any], ...] = (
         does="publish",
         hint="a package is published once; release a new version instead",
         role="owners:{0}",
+        signed_by=("publisher",),
         invariant=PACKAGE_REQUIRES_FROZEN_VERSION,
         refusals=(
             Refusal(("published",), TRANSITION_NOT_ALLOWED, "nothing to do: it is published"),

@@ -250,6 +250,7 @@ TRANSITIONS: tuple[Transition[VersionState, Any], ...] = (
         hint="a frozen version never changes; change method/ and freeze a new version: "
         "`gitdocket version freeze {archetype} NEW-VERSION`",
         role="owners:{0}",
+        signed_by=("provenance.frozen_by",),
         invariant=FROZEN_VERSION_IMMUTABLE,
         refusals=NO_DRAFT,
         guard=_check_snapshot,

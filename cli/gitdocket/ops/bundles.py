@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from gitdocket.adapters.archives import stage_bundle
 from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_folder, from_tree
+from gitdocket.adapters.store import GitTree
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import BundleManifest, PackageRef, RegistryConfig
 from gitdocket.core.fields import format_time
@@ -462,9 +463,36 @@ def import_bundle(tx: Transaction, source: BundleSource) -> tuple[BundleCheck, b
             )
         if incoming == existing.history:
             return result, False
+        _refuse_other_trees(
+            result, tx.tree.tree_id(f"{target.path}/payload"), tx.tree.tree_id(f"{target.path}/evidence")
+        )
         for name in ("history.jsonl", "current.json"):
             tx.put(f"{target.path}/{name}", source.read(name))
         return result, True
-    for rel, value in stage_bundle(tx.tree, source).items():
+    staged = stage_bundle(tx.tree, source)
+    if isinstance(tx.tree, GitTree):  # a snapshot of a repository: the trees are git's
+        _refuse_other_trees(result, _tree_id(staged.get("payload")), _tree_id(staged.get("evidence")))
+    for rel, value in staged.items():
         tx.put(f"{target.path}/{rel}", value)
     return result, True
+
+
+def _tree_id(value: bytes | TreeRef | None) -> str | None:
+    return value.oid if isinstance(value, TreeRef) else None
+
+
+def _refuse_other_trees(check: BundleCheck, payload: str | None, evidence: str | None) -> None:
+    """An import of a verified bundle must give the very trees the verifier recorded (git tree
+    ids cover file modes too): checksums match, so a difference is a mode — an executable bit
+    gained or lost on the way — and ``verify`` would then report the bundle (BUNDLE_INVALID)."""
+    state = check.state
+    if state is None or state.phase != "verified":
+        return
+    if (payload, evidence) != (state.payload_tree, state.evidence_tree):
+        raise InvariantError(
+            f"bundle {check.bundle_id}: the files hold the verified bytes but not the verified file modes "
+            "(an executable bit gained or lost on the way?)",
+            BUNDLE_IMMUTABLE,
+            "import the .tar.gz that `gitdocket bundle export` wrote, which keeps file modes "
+            "(a zip artifact drops them)",
+        )

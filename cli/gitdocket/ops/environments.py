@@ -196,11 +196,16 @@ def _refuse_plain(
             raise blockers[0]
 
 
-def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
-    """Point ``req.environment`` at the bundle: verify first, gate when asked, then one event."""
+def promote(
+    tx: Transaction, req: PromoteRequest, refused: Callable[[PromotionReport], str] | None = None
+) -> PromoteOutcome:
+    """Point ``req.environment`` at the bundle: verify first, gate when asked, then one event.
+    The bundle is read as this transaction will leave it (an import in the same write counts).
+    A failed gate refuses the whole write; ``refused`` keeps its report (and says where)."""
     target = scope("environment", req.environment)
-    config, env = environment_config(tx.tree, req.environment)
-    check = release_check(tx.tree, req.bundle_id, config.bundle.required_evidence)
+    view = tx.staged()
+    config, env = environment_config(view, req.environment)
+    check = release_check(view, req.bundle_id, config.bundle.required_evidence)
 
     def pointer(name: str) -> DeploymentState:  # pending promotions of this transaction count
         return tx.state(scope("environment", name))
@@ -213,13 +218,15 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
     if req.gated:
         readiness = gate_rules(config.gate).promotion_readiness
         reasons = tuple(b.reason for b in blockers)
-        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer, readiness, reasons), format_time(tx.at))
+        report = evaluate_promotion(_inputs(view, req, env, check, pointer, readiness, reasons), format_time(tx.at))
         failed = first_failure(report)
         if failed is not None:
+            kept = f"; report: {refused(report)}" if refused is not None else ""
             raise InvariantError(
-                f"gated promotion of {req.bundle_id} to {req.environment} failed: {failed.check_id} ({failed.detail})",
+                f"gated promotion of {req.bundle_id} to {req.environment} failed: "
+                f"{failed.check_id} ({failed.detail}){kept}",
                 GATE_CHECKS[failed.check_id],
-                "read the promotion report, fix the evidence, and promote again",
+                "read the promotion report, fix the evidence, and promote again; nothing was promoted",
             )
         report = report.model_copy(
             update={
@@ -366,6 +373,9 @@ def history(tree: TreeView, environment: str) -> list[dict[str, Any]]:
                 "at": event.at,
                 "type": event.type,
                 "actor": event.actor,
+                # Who signed it: a registry that verifies has its actor among them, and every
+                # "who" field of its data naming the actor (AUDIT_NAMES_SIGNER).
+                "signed_by": [signature.principal for signature in event.signatures],
                 "bundle_id": data.get("bundle_id", data.get("target")),
                 "previous_bundle_id": data.get("previous_bundle_id"),
                 "source_environment": data.get("source_environment"),

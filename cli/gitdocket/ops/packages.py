@@ -3,17 +3,38 @@ package scopes) and withdraw it."""
 
 from __future__ import annotations
 
-from gitdocket.core.scopes import check_version
+from gitdocket.core.scopes import Scope, check_version
 from gitdocket.errors import NotFoundError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.package import Manifest
+from gitdocket.lifecycles.package import Manifest, PackageState
 from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.tags import tag_message, tag_name
 
-__all__ = ["publish", "withdraw"]
+__all__ = ["complete_tag", "publish", "published_as", "withdraw"]
+
+
+def published_as(tx: Transaction, pscope: Scope[PackageState], content_hash: str | None) -> Manifest | None:
+    """The manifest of ``pscope`` when it is published with ``content_hash`` (a re-run of its
+    publish would publish the same content); else None."""
+    manifest = tx.state(pscope).manifest
+    return manifest if manifest is not None and manifest.content_hash == content_hash else None
+
+
+def complete_tag(tx: Transaction, pscope: Scope[PackageState], manifest: Manifest) -> bool:
+    """Create the package's missing tag where its publish landed; False when the tag exists."""
+    commit = tx.untagged_record(pscope)
+    if commit is None:
+        return False
+    name, version = pscope.keys
+    tag = tag_name(pscope)
+    tx.tag(tag, tag_message(pscope, manifest.content_hash), commit)
+    tx.note(f"{name} {version} is already published; created the missing tag {tag} on commit {commit[:12]}")
+    return True
 
 
 def publish(tx: Transaction, name: str, version: str) -> Manifest:
+    """Publish the frozen version: one commit records the reference on the version and the
+    package. On a package already published whose tag is missing, create the tag."""
     check_version(version)
     vscope = scope("version", name, version)
     vstate = tx.state(vscope)
@@ -22,6 +43,9 @@ def publish(tx: Transaction, name: str, version: str) -> Manifest:
             f"no version {version} of {name!r}", f"freeze it first: `gitdocket version freeze {name} {version}`"
         )
     pscope = scope("package", name, version)
+    published = published_as(tx, pscope, vstate.snapshot.content_hash if vstate.snapshot else None)
+    if published is not None and complete_tag(tx, pscope, published):
+        return published
     # PACKAGE_REQUIRES_FROZEN_VERSION and RETIREMENT_BLOCKS_FUTURE_PACKAGING are enforced here.
     snap = tx.apply(vscope, "RecordPackageReference", {"package": pscope.path}).snapshot
     assert snap is not None  # only a frozen version takes a package reference

@@ -17,7 +17,7 @@ have diverged, nothing is signed and the user reconciles them first.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pygit2
@@ -83,7 +83,7 @@ def push_write(
         try:
             result = scratch.write(plan, signer, when)
             paths = store.changed_paths(local, result.commit)
-            store.refuse_dirty(paths)
+            restored = store.refuse_dirty(paths)
             pushed = remotes.push(
                 store.root,
                 name,
@@ -102,7 +102,8 @@ def push_write(
             _forget(store, scratch, result)
             raise
         store.drop([scratch.refname])
-        store.advance(local, result.commit, paths)
+        warnings = store.advance(local, result.commit, paths)
+        result = replace(result, repairs=(*result.repairs, *restored), warnings=(*result.warnings, *warnings))
         return result, Published(name, branch, result.commit, result.tags, pushed.command, attempt)
     raise ConflictError(
         f"lost the race to {name}/{branch} {PUSH_ATTEMPTS} times: other writers kept pushing first; "

@@ -45,10 +45,26 @@ def opted_in(tx: Transaction, archetype: str, version: str) -> list[Scope[Placem
     return found
 
 
+def _complete(tx: Transaction, archetype: str, version: str) -> Released | None:
+    """A re-run of a release that landed with a tag missing: the version is frozen and its
+    package published with the method as committed now, so create whichever tag is missing."""
+    vscope, pscope = scope("version", archetype, version), scope("package", archetype, version)
+    snap = version_ops.frozen_as_committed(tx, vscope)
+    manifest = package_ops.published_as(tx, pscope, snap.content_hash if snap else None)
+    if snap is None or manifest is None:
+        return None
+    created = [version_ops.complete_tag(tx, vscope, snap), package_ops.complete_tag(tx, pscope, manifest)]
+    return Released(snap.content_hash, ()) if any(created) else None
+
+
 def release(tx: Transaction, archetype: str, version: str, auto_upgrade: bool = False) -> Released:
-    """Freeze ``archetype`` ``version``, publish it, and (opt-in only) upgrade placements."""
+    """Freeze ``archetype`` ``version``, publish it, and (opt-in only) upgrade placements. On a
+    release that landed with a tag missing, create the tag."""
     check_name(archetype, "archetype name")
     check_version(version)
+    completed = _complete(tx, archetype, version)
+    if completed is not None:
+        return completed
     snapshot = version_ops.freeze(tx, archetype, version)
     package_ops.publish(tx, archetype, version)
     upgraded: list[str] = []

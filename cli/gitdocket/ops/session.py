@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
-from gitdocket.adapters.store import GitStore, GitTree
+from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.core.documents import REGISTRY_YAML
 from gitdocket.core.fields import parse_time
 from gitdocket.core.tree import Plan, WriteResult
@@ -38,6 +38,8 @@ class CommandWrites:
 
     push: bool = False
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What a write that landed could not finish (it still succeeded: the command exits 0)."""
     pushed: list[Published] = field(default_factory=list)
 
 
@@ -135,7 +137,9 @@ class Session:
 
         def plan(tree: GitTree) -> Plan:
             box.clear()
-            tx = Transaction(tree, list(signers), now, bootstrap_principal)
+            # A write off the default branch creates no tags: nor does it complete a missing one.
+            refs = GitRefs(tree.repo) if _tags_on(tree, branch) else None
+            tx = Transaction(tree, list(signers), now, bootstrap_principal, refs, self.store.staged)
             box.append(operation(tx))
             planned = tx.plan(message)
             deferred[:] = [tag.name for tag in planned.tags if not _tags_on(tree, branch)]
@@ -143,11 +147,14 @@ class Session:
                 planned.tags = []
             return planned
 
+        self.command.notes.extend(self.store.repair())  # even a refused write leaves HEAD in the worktree
         if self.command.push:
             result, published = push_write(self.store, plan, signers[0], now)
             self.command.pushed.append(published)
         else:
             result = self.store.write(plan, signers[0], now)
+        self.command.notes.extend(result.repairs)
+        self.command.warnings.extend(result.warnings)
         if deferred:
             result = replace(result, deferred=tuple(deferred))
             self.command.notes.append(_deferred_note(deferred, branch))

@@ -141,6 +141,7 @@ def sync_tags(session: Session, replace_orphans: bool, push: bool) -> Synced:
     store = session.store
     tree = session.snapshot()
     synced = Synced(_default_branch_only(session, tree), [])
+    session.command.notes.extend(store.repair())  # a killed write's lock files would be in the way
     refs = GitRefs(store.repo)
     synced.actions = plan_sync(tree, refs, replace_orphans)
     refnames = {a.spec.name: f"refs/tags/{a.spec.name}" for a in synced.written if a.existing}

@@ -8,7 +8,7 @@ command writes nothing. Signing is the only side effect, through the ``Signer`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,12 +37,14 @@ from gitdocket.core.scopes import Scope
 from gitdocket.core.secrets import secrets_in_record
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import Plan, TagSpec, TreeRef, TreeView
-from gitdocket.errors import InvariantError, StateError, TrustError
+from gitdocket.errors import DocketError, InvariantError, StateError, TrustError
 from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import judging_policy, policy_resolver, valid_signers, verdicts
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
 from gitdocket.ops.documents import allowed_secrets
+from gitdocket.verify.context import RefView
+from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_name
 
 __all__ = ["POLICY", "ScopeLog", "Transaction", "load_log"]
 
@@ -90,15 +92,27 @@ class Transaction:
     """Pending appends against one snapshot. ``signers[0]`` is the actor."""
 
     def __init__(
-        self, tree: TreeView, signers: list[Signer], at: datetime, bootstrap_principal: str | None = None
+        self,
+        tree: TreeView,
+        signers: list[Signer],
+        at: datetime,
+        bootstrap_principal: str | None = None,
+        refs: RefView | None = None,
+        stage: Callable[[TreeView, Mapping[str, bytes | TreeRef]], TreeView] | None = None,
     ) -> None:
         if not signers:
             raise TrustError("no signing key", "pass --key, set GITDOCKET_SIGNING_KEY, or set git's user.signingkey")
         self.tree = tree
         self.signers = signers
         self.at = at
+        self.refs = refs
+        """The repository's tags and earlier commits, for a re-run that completes a write whose
+        tag is missing; None when this write creates no tags (a branch other than the registry's
+        default one) or there is no history (a unit test's snapshot)."""
+        self._stage = stage
         self.writes: dict[str, bytes | TreeRef] = {}
         self.tags: list[TagSpec] = []
+        self.notes: list[str] = []
         self._logs: dict[Scope[Any], ScopeLog[Any]] = {}
         self._tails_checked: set[Scope[Any]] = set()
         self._bootstrap = bootstrap_principal
@@ -118,6 +132,14 @@ class Transaction:
 
     def state(self, target: Scope[S]) -> S:
         return self.log(target).state
+
+    def staged(self) -> TreeView:
+        """The snapshot with this transaction's pending writes applied, for an operation that
+        checks what an earlier part of the same write placed (a promotion of the bundle it has
+        just imported). Without a ``stage`` (a snapshot that is not a repository): the snapshot."""
+        if self._stage is None or not self.writes:
+            return self.tree
+        return self._stage(self.tree, self.writes)
 
     def read(self, path: str) -> bytes | None:
         pending = self.writes.get(path)
@@ -142,7 +164,11 @@ class Transaction:
         return self.principal_of(self.signers[0])
 
     def _owners(self, archetype: str) -> Role | None:
-        state = self.state(scope("archetype", archetype))
+        try:
+            target = scope("archetype", archetype)
+        except DocketError:  # a role naming no legal archetype (a forged tail): nobody holds it
+            return None
+        state = self.state(target)
         if state.phase != "active":
             return None
         return Role(principals=state.owners, threshold=state.threshold)
@@ -281,11 +307,30 @@ class Transaction:
     def put(self, path: str, value: bytes | TreeRef) -> None:
         self.writes[path] = value
 
-    def tag(self, name: str, message: str) -> None:
-        self.tags.append(TagSpec(name, message))
+    def tag(self, name: str, message: str, target: str | None = None) -> None:
+        """Create the signed tag ``name`` with the write: on its commit, or on ``target``."""
+        self.tags.append(TagSpec(name, message, target))
+
+    def untagged_record(self, target: Scope[Any]) -> str | None:
+        """The commit that recorded ``target``'s tagged event (a freeze, a publish) when its tag
+        is missing: a write cut short between its branch and its tags, or one made before tags
+        moved with the branch. None when the tag exists, or there is no history to look in."""
+        if self.refs is None or self.tree.commit is None or tag_name(target) in self.refs.tags():
+            return None
+        events = self.log(target).events
+        recorded = [i for i, e in enumerate(events, start=1) if e.type == RECORDING_EVENT[target.kind]]
+        if not recorded:
+            return None
+        return recording_commits(self.refs, self.tree.commit, {target: recorded[0]}).get(target)
+
+    def note(self, text: str) -> None:
+        """Tell the user what the write completed rather than did."""
+        self.notes.append(text)
 
     def plan(self, message: str) -> Plan:
-        return Plan(message=message, author=self.actor, writes=dict(self.writes), tags=list(self.tags))
+        return Plan(
+            message=message, author=self.actor, writes=dict(self.writes), tags=list(self.tags), notes=list(self.notes)
+        )
 
 
 def history_lines(history: bytes) -> list[bytes]:

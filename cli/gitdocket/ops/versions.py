@@ -27,7 +27,7 @@ from gitdocket.ops.documents import allowed_secrets, archetype_doc
 from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.tags import tag_message, tag_name
 
-__all__ = ["abandon", "draft", "freeze", "retire", "snapshot_of"]
+__all__ = ["abandon", "complete_tag", "draft", "freeze", "frozen_as_committed", "retire", "snapshot_of"]
 
 
 def _require_archetype(tx: Transaction, name: str) -> None:
@@ -122,6 +122,28 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
     )
 
 
+def frozen_as_committed(tx: Transaction, target: Scope[VersionState]) -> Snapshot | None:
+    """The snapshot of ``target`` when it is frozen with the archetype's method as committed now
+    (a re-run of its freeze would freeze the same content); else None."""
+    snap = tx.state(target).snapshot
+    if snap is None or snap.method_tree != tx.tree.tree_id(f"registry/archetypes/{target.keys[0]}/method"):
+        return None
+    return snap
+
+
+def complete_tag(tx: Transaction, target: Scope[VersionState], snap: Snapshot) -> bool:
+    """Create the version's missing tag where its freeze landed (a freeze cut short between its
+    branch and its tags, or made before they moved together); False when the tag exists."""
+    commit = tx.untagged_record(target)
+    if commit is None:
+        return False
+    name, version = target.keys
+    tag = tag_name(target)
+    tx.tag(tag, tag_message(target, snap.content_hash), commit)
+    tx.note(f"{name} {version} is already frozen; created the missing tag {tag} on commit {commit[:12]}")
+    return True
+
+
 def _refuse_secrets(tx: Transaction, name: str) -> None:
     """No method file a freeze pins holds a secret (NO_SECRETS_RECORDED), unless the registry's
     allow-list names exactly that file: a frozen version is permanent."""
@@ -144,9 +166,13 @@ def _refuse_secrets(tx: Transaction, name: str) -> None:
 
 
 def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
-    """Draft if needed, then freeze: record the snapshot, place the method tree, tag it."""
+    """Draft if needed, then freeze: record the snapshot, place the method tree, tag it. On a
+    version already frozen with the same content whose tag is missing, create the tag."""
     target = scope("version", name, check_version(version))
     if tx.state(target).phase != "init":
+        snap = frozen_as_committed(tx, target)
+        if snap is not None and complete_tag(tx, target, snap):
+            return snap
         tx.check(target, "FreezeVersion")  # frozen already: say so, not that its draft is
     target = draft(tx, name, version)
     tree = _method_tree(tx, name)

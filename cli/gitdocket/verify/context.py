@@ -152,7 +152,14 @@ class ScopeRecord(Generic[S]):
     """The log did not parse, chain, replay or extend its tagged prefix (a finding says so): its
     fold is not evidence for other checks."""
     states: list[S] = field(default_factory=list)
-    """State after each event (``states[i]`` follows ``events[i]``); empty when replay failed."""
+    """State after each event that replayed legally (``states[i]`` follows ``events[i]``): the
+    whole log, or the prefix before the first illegal event."""
+
+    @property
+    def judged(self) -> list[tuple[Event, S]]:
+        """The events that replayed legally, each with the state after it: the only events whose
+        data other checks may read (their row's model validated every value, names included)."""
+        return list(zip(self.events, self.states, strict=False))
 
     @property
     def state(self) -> S:
@@ -375,7 +382,11 @@ class Context:
 
     def owners_at(self, archetype: str, at: str) -> Role | None:
         """The archetype's owners in force at time ``at`` (the last owner event not after it)."""
-        record = self.record(scope("archetype", archetype))
+        try:
+            target = scope("archetype", archetype)
+        except DocketError:  # a role naming no legal archetype (a forged event): nobody holds it
+            return None
+        record = self.record(target)
         if record is None or not record.states:
             return None
         chosen = record.states[0]

@@ -117,7 +117,7 @@ def _report_problem(raw: bytes | None, digest: str, data: dict[str, object], env
 def _reports(ctx: Context, record: ScopeRecord[DeploymentState]) -> Iterator[Finding]:
     target, path = record.scope, record.scope.path
     expected: set[str] = set()
-    for event in record.events:
+    for event, _state in record.judged:
         digest, seq = event.data.get("report_digest"), event.data.get("sequence")
         if event.type != "promoted" or not isinstance(digest, str) or not isinstance(seq, int):
             continue
@@ -173,7 +173,7 @@ class _Timeline:
 
 
 def _sources(ctx: Context, record: ScopeRecord[DeploymentState], timelines: dict[str, _Timeline]) -> Iterator[Finding]:
-    for event in record.events:
+    for event, _state in record.judged:
         source = event.data.get("source_environment")
         if event.type != "promoted" or not isinstance(source, str):
             continue
@@ -219,7 +219,7 @@ def _content(
 ) -> Iterator[Finding]:
     """No promotion carried a package already withdrawn, or a version already retired, into a
     release (a rollback only moves back to a release that ran before)."""
-    for event in record.events:
+    for event, _state in record.judged:
         if event.type != "promoted":
             continue
         bundle = str(event.data.get("bundle_id"))
@@ -263,9 +263,9 @@ def promotions_at_base(base: Context, head: Context) -> Iterable[Finding]:
         if target.kind != "environment":
             continue
         known = base.records.get(target)
-        for event in record.events[len(known.events) if known is not None else 0 :]:
+        for event, _state in record.judged[len(known.events) if known is not None else 0 :]:
             if event.type != "promoted":
-                continue
+                continue  # (an event that did not replay legally has its own finding, and no data to trust)
             yield from _stale_at_base(base, head, record, event)
 
 

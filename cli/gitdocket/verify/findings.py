@@ -5,13 +5,13 @@ cite no rule that does not exist; the report prints its name."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from gitdocket.errors import Invariant
+from gitdocket.errors import DocketError, Invariant
 
-__all__ = ["CODES", "Finding", "report_order"]
+__all__ = ["CODES", "Finding", "collect", "report_order"]
 
 CODES: dict[str, str] = {
     "LOG_UNREADABLE": "a history line is not valid, canonical, schema-conforming JSON",
@@ -39,6 +39,8 @@ CODES: dict[str, str] = {
     "BUNDLE_INVALID": "a release bundle's files do not match its manifest (changed, missing or extra)",
     "RELEASE_MISMATCH": "an environment's release is not the bundle tree recorded at promotion",
     "GATE_REPORT_INVALID": "a gated promotion's report is missing, altered or not passing",
+    "AUDIT_MISMATCH": "a field naming who did it (promoted_by, built_by, …) names someone else than the signer",
+    "VALUE_UNREADABLE": "a check met a value it cannot read and stopped there (its other findings stand)",
 }
 
 
@@ -81,3 +83,23 @@ def report_order(findings: Iterable[Finding]) -> list[Finding]:
         return (f.path, 0, f.code, f.message, f.hint)
 
     return sorted(set(findings), key=key)
+
+
+def collect(check: Callable[[], Iterable[Finding]], name: str) -> list[Finding]:
+    """Every finding of one check. Verification never stops early: a value the check cannot read
+    (an error raised on the way, where a malformed value should have been a finding) stops that
+    check only, and is a finding itself, so the report still holds every other finding."""
+    found: list[Finding] = []
+    try:
+        found.extend(check())
+    except DocketError as exc:
+        found.append(
+            Finding(
+                ".",
+                "VALUE_UNREADABLE",
+                f"the {name.replace('_', ' ')} check stopped at a value it cannot read: {exc.message}",
+                hint="a log or document holds a malformed value; restore it from git history, and report "
+                "this: such a value should be its own finding",
+            )
+        )
+    return found

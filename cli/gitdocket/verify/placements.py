@@ -142,7 +142,7 @@ def placement_packages(ctx: Context) -> Iterable[Finding]:
     """Every package a placement relied on existed, was published (not withdrawn) at that
     moment, matches the pinned content, and comes from a frozen, then-unretired version."""
     for record in ctx.scopes("placement"):
-        for event, after in zip(record.events, record.states, strict=False):
+        for event, after in record.judged:
             ref = event.data.get("package")
             if not isinstance(ref, dict):
                 continue
@@ -200,7 +200,7 @@ def entitlement_placements(ctx: Context) -> Iterable[Finding]:
                 "an entitlement belongs to an installed placement",
             )
             continue
-        for event in record.events:
+        for event, _state in record.judged:
             ref = event.data.get("placement")
             if not isinstance(ref, dict):
                 continue
@@ -219,7 +219,7 @@ def entitlement_placements(ctx: Context) -> Iterable[Finding]:
 def fork_pulls(ctx: Context) -> Iterable[Finding]:
     """A fork's recorded source trees are the source versions' frozen snapshots."""
     for record in ctx.scopes("archetype"):
-        for event in record.events:
+        for event, _state in record.judged:
             data = event.data
             version = data.get("source_version")
             tree = data.get("source_tree", data.get("method_tree"))

@@ -8,6 +8,7 @@ are newer than the base's.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
 from gitdocket.verify import environments, placements, secrets
 from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
-from gitdocket.verify.findings import Finding, report_order
+from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.snapshot import verify_context, verify_snapshot
 
 __all__ = ["IMMUTABLE", "PR_CHECKS", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
@@ -144,7 +145,7 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
         found.extend(_new_events(base, head, target, 0))
     found.extend(_versions(base, head))
     for check in PR_CHECKS:
-        found.extend(check(base, head))
+        found.extend(collect(functools.partial(check, base, head), check.__name__))
     return found
 
 

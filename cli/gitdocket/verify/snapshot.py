@@ -19,11 +19,19 @@ from gitdocket.core.log import Event, chain_problems, head_digest, render_curren
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError, InvariantError
 from gitdocket.lifecycles import machine_of, scope
-from gitdocket.lifecycles.authz import RoleResolver, judging_policy, required_role, valid_signers, verdicts
+from gitdocket.lifecycles.authz import (
+    RoleResolver,
+    audit_problems,
+    judging_policy,
+    required_role,
+    valid_signers,
+    verdicts,
+)
+from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
 from gitdocket.verify import archetypes, bundles, environments, placements
 from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
-from gitdocket.verify.findings import Finding, report_order
+from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
 __all__ = ["CHECKS", "check_log", "verify_context", "verify_snapshot"]
@@ -67,16 +75,22 @@ def _owners_unknown(ctx: Context, role: str) -> bool:
     return ctx.accounted(archetype)
 
 
-def _event_problems(ctx: Context, record: ScopeRecord[Any], index: int, event: Event, policy: PolicyState) -> list[str]:
+def _event_problems(
+    ctx: Context, record: ScopeRecord[Any], index: int, event: Event, policy: PolicyState
+) -> tuple[list[str], list[str]]:
+    """Why the event's signatures do not authorize it, and which "who" fields name someone else
+    than its signer (``AUDIT_NAMES_SIGNER``)."""
     target = record.scope
     machine = machine_of(target)
     if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):
-        return valid_signers(target, event, policy)[1]  # forged bytes are still worth naming
+        return valid_signers(target, event, policy)[1], audit_problems(machine, event)  # forged bytes are still named
     after = record.states[index] if index < len(record.states) else None
     problems: list[str] = []
+    audit: list[str] = []
     for verdict in verdicts(machine, target, event, policy, after, lambda p: _resolver(ctx, p, event.at)):
-        problems.extend(p for p in verdict.problems if p not in problems)
-    return problems
+        audit.extend(p for p in verdict.audit if p not in audit)
+        problems.extend(p for p in verdict.problems if p not in problems and p not in audit)
+    return problems, audit
 
 
 def _signatures(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
@@ -105,7 +119,16 @@ def _signatures(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
                 target.label,
                 hint="an expired policy accepts only its renewal by root; restore the log from git history",
             )
-        problems = _event_problems(ctx, record, index, event, policy)
+        problems, audit = _event_problems(ctx, record, index, event, policy)
+        if audit:
+            yield Finding(
+                where,
+                "AUDIT_MISMATCH",
+                "; ".join(audit),
+                target.label,
+                AUDIT_NAMES_SIGNER,
+                "who an event says did it is who signed it; restore the line from git history",
+            )
         if problems:
             role = required_role(machine, target, event.type, event.data)
             yield Finding(
@@ -254,7 +277,7 @@ def _judge(ctx: Context, records: list[ScopeRecord[Any]]) -> list[Finding]:
         for record in records:
             found.extend(_current(ctx, record))
         for check in CHECKS:
-            found.extend(check(ctx))
+            found.extend(collect(functools.partial(check, ctx), check.__name__))
         theirs = pending.result()
     except BaseException:
         pending.cancel()
