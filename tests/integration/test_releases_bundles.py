@@ -175,6 +175,7 @@ def test_allow_listed_secret_file_is_accepted(rel: Release) -> None:
     config = rel.reg.path / "registry" / "registry.yaml"
     config.write_text(config.read_text().replace("allow_secrets: []", "allow_secrets: [evidence/fixture.pem]"))
     rel.reg.git("commit", "-qam", "allow a test key")
+    rel.reg.ok("config", "apply")
     assert rel.reg.run("bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence).code == 0
 
 
@@ -196,6 +197,7 @@ def test_runtime_include_paths_are_placed_as_trees(rel: Release) -> None:
     config.write_text(config.read_text().replace("include: []", "include: [runtime]"))
     rel.reg.git("add", "-A")
     rel.reg.git("commit", "-qm", "runtime")
+    rel.reg.ok("config", "apply")
     bid = rel.build()
     assert rel.tree_id(f"bundles/{bid}/payload/runtime/runtime") == rel.tree_id("runtime")
     manifest = json.loads((rel.reg.path / "bundles" / bid / "bundle_manifest.json").read_text())

@@ -16,6 +16,7 @@ import pygit2
 from gitdocket import __version__
 from gitdocket.commands.archetypes import archetype
 from gitdocket.commands.bundles import bundle
+from gitdocket.commands.config import config
 from gitdocket.commands.contracts import contracts
 from gitdocket.commands.demo import demo
 from gitdocket.commands.entitlements import entitlement, run_check
@@ -51,6 +52,7 @@ for command in (
     init,
     key,
     policy,
+    config,
     archetype,
     version,
     package,

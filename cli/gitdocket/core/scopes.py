@@ -34,6 +34,7 @@ BUNDLE_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,127}$")
 # kind -> path template; the order of placeholders is the order of keys.
 KIND_PATTERNS: dict[str, str] = {
     "policy": "registry/policy",
+    "config": "registry/config",
     "archetype": "registry/archetypes/{0}",
     "version": "registry/versions/{0}/{1}",
     "package": "registry/packages/{0}/{1}",
@@ -46,6 +47,7 @@ KIND_PATTERNS: dict[str, str] = {
 # kind -> which checker each key uses
 _KEY_KINDS: dict[str, tuple[str, ...]] = {
     "policy": (),
+    "config": (),
     "archetype": ("name",),
     "version": ("name", "version"),
     "package": ("name", "version"),

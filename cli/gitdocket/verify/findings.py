@@ -37,6 +37,10 @@ CODES: dict[str, str] = {
     "BUNDLE_INVALID": "a release bundle's files do not match its manifest (changed, missing or extra)",
     "RELEASE_MISMATCH": "an environment's release is not the bundle tree recorded at promotion",
     "GATE_REPORT_INVALID": "a gated promotion's report is missing, altered or not passing",
+    "CONFIG_UNSIGNED": "the registry has a registry.yaml but no signed configuration",
+    "CONFIG_DRIFT": "registry.yaml differs from the signed configuration",
+    "PATH_UNAPPROVED": "a file under a protected path changed without an approval signed by its role",
+    "CONFIG_NOT_FOLLOWED": "a promotion or a bundle did not follow the signed configuration in force",
 }
 
 

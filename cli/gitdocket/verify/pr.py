@@ -19,7 +19,7 @@ from gitdocket.lifecycles.authz import authorize
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
-from gitdocket.verify import placements
+from gitdocket.verify import config, placements
 from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
 from gitdocket.verify.findings import Finding, report_order
 from gitdocket.verify.snapshot import verify_context, verify_snapshot
@@ -32,7 +32,10 @@ IMMUTABLE: dict[str, tuple[str, ...]] = {
 }
 """Entries of a scope folder that never change once they exist."""
 
-PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (placements.history_kept,)
+PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (
+    placements.history_kept,
+    config.unsigned_changes,
+)
 """Every concept's own checks of a change ``(base, head)``, listed here explicitly."""
 
 

@@ -21,7 +21,7 @@ from gitdocket.errors import DocketError, InvariantError
 from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import RoleResolver, judging_policy, required_role, valid_signers, verdicts
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, environments, placements
+from gitdocket.verify import archetypes, bundles, config, environments, placements
 from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
@@ -33,6 +33,7 @@ CHECKS: tuple[Check, ...] = (
     archetypes.scope_contents,
     archetypes.frozen_snapshots,
     archetypes.documents,
+    config.configuration,
     archetypes.package_references,
     bundles.bundle_contents,
     environments.environment_releases,
