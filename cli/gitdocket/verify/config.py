@@ -1,5 +1,6 @@
-"""Verification of the signed configuration (ADR 0013), listed in ``snapshot.CHECKS`` and
-``pr.PR_CHECKS`` (so history mode reports every step's unsigned change, not only the head's).
+"""Verification of the signed configuration (ADR 0013), listed in ``snapshot.CHECKS``; history
+mode also asks ``unsigned_in_history`` about every step, so an unsigned change that was reverted
+before the head is still reported.
 
 - ``registry/registry.yaml`` says exactly what the last signed change says (``CONFIG_DRIFT``),
   and a registry with a policy has a signed configuration at all (``CONFIG_UNSIGNED``);
@@ -42,7 +43,7 @@ __all__ = [
     "difference",
     "protected_files",
     "signer_words",
-    "unsigned_changes",
+    "unsigned_in_history",
 ]
 
 APPLY = "gitdocket config apply"
@@ -224,10 +225,48 @@ def configuration(ctx: Context) -> Iterable[Finding]:
     yield from _bundles(ctx, record)
 
 
-def unsigned_changes(_base: Context, head: Context) -> Iterable[Finding]:
-    """A change (a PR, each step of history mode) leaves nothing unsigned behind."""
-    yield from _unsigned(head)
-    state = _signed(head)
-    if state is not None:
-        yield from _drift(head, state)
-        yield from _protected(head, state)
+def _ever_signed(head: Context) -> tuple[list[Any], set[tuple[str, str | None]]]:
+    """Every document the head's configuration log ever signed, and every (path, digest) it ever
+    approved."""
+    record = head.record(CONFIG)
+    documents: list[Any] = []
+    approved: set[tuple[str, str | None]] = set()
+    for event in record.events if record is not None else []:
+        if event.type == "config_applied":
+            documents.append(event.data.get("registry"))
+        files = event.data.get("files") if event.type == "paths_approved" else None
+        approved.update(files.items() if isinstance(files, dict) else ())
+    return documents, approved
+
+
+def unsigned_in_history(steps: Iterable[Context], head: Context) -> Iterator[Finding]:
+    """What a commit between two verified ones held unsigned: a ``registry.yaml`` that no change
+    in the head's configuration log ever signed, a protected file's content no approval ever
+    bound. Signing it in a later commit is fine (edit, then sign); reverting it is not: it was
+    never signed, and it sat on the branch."""
+    documents, approved = _ever_signed(head)
+    for ctx in steps:
+        state = _signed(ctx)
+        if state is None:
+            continue
+        where = (ctx.tree.commit or "")[:12]
+        for finding in _drift(ctx, state):
+            raw = ctx.tree.read(REGISTRY_YAML) or b""
+            found = parse_document(RegistryConfig, raw, REGISTRY_YAML, ctx.parse_yaml).model_dump(mode="json")
+            if found not in documents:
+                yield _at_commit(finding, where)
+        for finding in _protected(ctx, state):
+            digest = protected_files(ctx.tree, [ProtectedPath(path=finding.path)]).get(finding.path)
+            if (finding.path, digest) not in approved:
+                yield _at_commit(finding, where)
+
+
+def _at_commit(finding: Finding, commit: str) -> Finding:
+    return Finding(
+        finding.path,
+        finding.code,
+        f"at commit {commit}: {finding.message}",
+        finding.scope,
+        finding.invariant,
+        finding.hint,
+    )

@@ -32,10 +32,7 @@ IMMUTABLE: dict[str, tuple[str, ...]] = {
 }
 """Entries of a scope folder that never change once they exist."""
 
-PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (
-    placements.history_kept,
-    config.unsigned_changes,
-)
+PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (placements.history_kept,)
 """Every concept's own checks of a change ``(base, head)``, listed here explicitly."""
 
 
@@ -199,10 +196,14 @@ def verify_history(
     findings = verify_snapshot(head, refs, runner, parse_yaml=parse_yaml)
     extra: list[Finding] = []
     previous: Context | None = None
+    contexts: list[Context] = []
     for step in steps:
         ctx = Context(step, runner=runner, parse_yaml=parse_yaml)
         verify_context(ctx)
         if previous is not None:
             extra.extend(pr_findings(previous, ctx))
         previous = ctx
+        contexts.append(ctx)
+    if previous is not None:  # the last step is the head: what its configuration log ever signed
+        extra.extend(config.unsigned_in_history(contexts[:-1], previous))
     return _merge(findings, extra)
