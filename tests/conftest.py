@@ -1,4 +1,6 @@
-"""Fixtures: every test runs with an isolated HOME and git config and a pinned clock."""
+"""Fixtures: every test runs with an isolated HOME and git config and a pinned clock: both the
+time writes record (``GITDOCKET_NOW``) and the system clock that judges time (which, in a test,
+follows ``GITDOCKET_NOW`` unless the test pins it elsewhere with ``support.pin_system_clock``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import pygit2
 import pytest
 from pygit2.enums import ConfigLevel
 
-from tests.support import Registry, run_cli, write_key
+from tests.support import Registry, pin_system_clock, run_cli, write_key
 
 _CONFIG_LEVELS = (ConfigLevel.SYSTEM, ConfigLevel.XDG, ConfigLevel.GLOBAL, ConfigLevel.PROGRAMDATA)
 
@@ -32,6 +34,7 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GIT_COMMITTER_NAME", "test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     monkeypatch.setenv("GITDOCKET_NOW", "2026-01-01T00:00:00Z")
+    pin_system_clock(monkeypatch, None)
     for name in ("GITDOCKET_SIGNING_KEY", "GITDOCKET_REPO", "GITDOCKET_DEBUG", "SSH_AUTH_SOCK"):
         monkeypatch.delenv(name, raising=False)
     yield

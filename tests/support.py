@@ -11,15 +11,19 @@ import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gitdocket.commands import main
 from gitdocket.core import sshsig
+from gitdocket.core.fields import parse_time
 from gitdocket.lifecycles import LIFECYCLES
+from gitdocket.ops import session
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "archetypes"
@@ -38,6 +42,28 @@ _IDENTIFIER = re.compile(r"\b(" + "|".join(map(re.escape, IDENTIFIERS)) + r")\b"
 def identifiers_in(text: str) -> list[str]:
     """The internal command and event names ``text`` mentions."""
     return _IDENTIFIER.findall(text)
+
+
+_REAL_DATETIME = datetime
+
+
+def pin_system_clock(monkeypatch: pytest.MonkeyPatch, when: str | None) -> None:
+    """Pin the system clock gitdocket judges time by (``ops.session.system_now``) to ``when``,
+    or, with None, to whatever ``GITDOCKET_NOW`` says at the moment of reading (the machine's
+    clock when it is unset or malformed): tests are deterministic, and a test shows what
+    ``GITDOCKET_NOW`` cannot do by pinning the two apart."""
+
+    class Pinned(_REAL_DATETIME):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Pinned:
+            text = when or os.environ.get("GITDOCKET_NOW", "")
+            try:
+                found = parse_time(text)
+            except ValueError:
+                found = _REAL_DATETIME.now(UTC)
+            return cls.fromtimestamp(found.timestamp(), tz or UTC)
+
+    monkeypatch.setattr(session, "datetime", Pinned)
 
 
 def det_key(name: str) -> Ed25519PrivateKey:

@@ -23,7 +23,7 @@ from gitdocket.lifecycles.promotion import GATE_EVIDENCE, READINESS_EVIDENCE, fi
 from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.session import Session
+from gitdocket.ops.session import Session, system_now
 from gitdocket.verify.deployments import verify_environment
 
 __all__ = ["deployments", "history", "promote", "rollback", "status"]
@@ -293,7 +293,7 @@ def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
     session = Session(repo)
     tree = session.snapshot()
     env_ops.environment_config(tree, environment)
-    findings = verify_environment(tree, environment, parse_yaml=load_yaml)
+    findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()))
     if findings:
         raise StateError(
             f"environment {environment} does not verify: {findings[0].line()}"

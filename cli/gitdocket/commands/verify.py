@@ -2,6 +2,9 @@
 
 The JSON report is ``{ok, mode, commit, findings: [{code, path, scope, invariant, message,
 hint}]}`` with ``mode`` one of ``snapshot``, ``pr``, ``history`` and ``commit`` the verified head.
+
+Time is judged by the verifier (ADR 0014): the system clock, or ``--at`` to audit the past;
+``GITDOCKET_NOW``, which only dates writes, is never read here.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.commands.output import common
-from gitdocket.ops.session import Session
+from gitdocket.core.fields import format_time, parse_time
+from gitdocket.ops.session import Session, system_now
 from gitdocket.verify import Finding, verify_snapshot
 from gitdocket.verify.findings import report_order
 from gitdocket.verify.pr import not_descendant, verify_history, verify_pr
@@ -35,38 +39,61 @@ __all__ = ["verify"]
     metavar="COMMIT",
     help="History mode: PR mode for each first-parent step since COMMIT (the last one verified).",
 )
+@click.option(
+    "--at",
+    "at",
+    metavar="TIME",
+    help="Judge time as of TIME (RFC 3339, not in the future) instead of the system clock: audit "
+    "the past, e.g. a commit verified while its policy was in force. GITDOCKET_NOW is never read.",
+)
 @common
-def verify(base: str | None, head: str | None, since: str | None, repo: Path, fmt: str) -> None:
+def verify(base: str | None, head: str | None, since: str | None, at: str | None, repo: Path, fmt: str) -> None:
     """Prove every record is a legal, signed transition (snapshot, PR or history mode).
 
     Snapshot mode (default) checks every document, log, signature, current.json, frozen
-    snapshot, reference and tag of the head. Exit status: 0 when there is no finding, 1 when
-    there is any, 2 on usage errors.
+    snapshot, reference and tag of the head, the signed configuration, and time: the policy
+    must be unexpired at the verifier's clock and no event dated after it. Exit status: 0 when
+    there is no finding, 1 when there is any, 2 on usage errors.
     """
     if base and since:
         raise click.UsageError("use --base or --since, not both")
+    now = _clock(at)
     session = Session(repo)
     store = session.store
     refs = GitRefs(store.repo)
     head_tree = session.snapshot(head)
     if since:
         findings, mode, label = (
-            _history(store, since, head_tree, refs),
+            _history(store, since, head_tree, refs, now),
             "history",
             f"history since {since}",
         )
     elif base:
         base_tree = session.snapshot(base)
         descends = _descends(store, head_tree.commit, base_tree.commit)
-        findings = verify_pr(base_tree, head_tree, refs, descends, runner=forked, parse_yaml=load_yaml)
+        findings = verify_pr(base_tree, head_tree, refs, descends, runner=forked, parse_yaml=load_yaml, clock=now)
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
         findings, mode, label = (
-            verify_snapshot(head_tree, refs, forked, parse_yaml=load_yaml),
+            verify_snapshot(head_tree, refs, forked, parse_yaml=load_yaml, clock=now),
             "snapshot",
             "snapshot",
         )
-    _report(findings, mode, label, head_tree.commit, fmt)
+    _report(findings, mode, label + (f", as of {now}" if at else ""), head_tree.commit, fmt)
+
+
+def _clock(at: str | None) -> str:
+    """The verifier's clock: the system's, or ``--at`` (never later than the system's)."""
+    now = system_now()
+    if at is None:
+        return format_time(now)
+    try:
+        when = parse_time(at)
+    except ValueError as exc:
+        raise click.BadParameter(f"{at!r} is not an RFC 3339 time with a zone", param_hint="--at") from exc
+    if when > now:
+        raise click.BadParameter(f"{format_time(when)} is in the future; --at audits the past", param_hint="--at")
+    return format_time(when)
 
 
 def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
@@ -75,7 +102,7 @@ def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
     return bool(store.repo.descendant_of(head, base))
 
 
-def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[Finding]:
+def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs, now: str) -> list[Finding]:
     """Walk the first parents from ``head`` back to ``since``; PR-check each step."""
     start = store.resolve(since)
     chain: list[GitTree] = []
@@ -84,10 +111,10 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[
         chain.append(GitTree(store.repo, commit))
         commit = commit.parents[0] if commit.parents else None
     if commit is None:
-        findings = verify_snapshot(head, refs, forked, parse_yaml=load_yaml)
+        findings = verify_snapshot(head, refs, forked, parse_yaml=load_yaml, clock=now)
         return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
     chain.append(GitTree(store.repo, start))
-    return verify_history(chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml)
+    return verify_history(chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml, clock=now)
 
 
 def _report(findings: list[Finding], mode: str, label: str, commit: str | None, fmt: str) -> None:

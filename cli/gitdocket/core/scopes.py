@@ -8,10 +8,12 @@ input can escape its folder (no ``..``, no slashes, no leading dots).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from gitdocket.core.fields import NAME_RE, SEMVER_RE
+from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "check_version",
     "parse_scope_path",
     "scope",
+    "scope_folders",
 ]
 
 HISTORY = "history.jsonl"
@@ -141,3 +144,26 @@ def parse_scope_path(path: str) -> Scope[Any] | None:
             except InputError:
                 return None
     return None
+
+
+def _matching(tree: TreeView, parts: list[str], prefix: str) -> Iterator[str]:
+    if not parts:
+        yield prefix
+        return
+    head, rest = parts[0], parts[1:]
+    if head.startswith("{"):
+        for name in tree.listdir(prefix):
+            if tree.kind(f"{prefix}/{name}") == "tree":
+                yield from _matching(tree, rest, f"{prefix}/{name}")
+    else:
+        path = f"{prefix}/{head}" if prefix else head
+        if tree.kind(path) == "tree":
+            yield from _matching(tree, rest, path)
+
+
+def scope_folders(tree: TreeView) -> Iterator[tuple[str, str]]:
+    """(kind, folder) of every folder of ``tree`` where a scope of that kind would live, whether
+    or not its name is legal (``parse_scope_path`` says)."""
+    for kind, pattern in KIND_PATTERNS.items():
+        for path in _matching(tree, pattern.split("/"), ""):
+            yield kind, path

@@ -64,7 +64,9 @@ def _protected(tree: TreeView) -> set[str]:
         return set()
 
 
-def verify_environment(tree: TreeView, environment: str, *, parse_yaml: Parser) -> list[Finding]:
+def verify_environment(
+    tree: TreeView, environment: str, *, parse_yaml: Parser, clock: str | None = None
+) -> list[Finding]:
     """Every finding about ``environment``'s chain: its log, its releases and reports, the
     environments it received bundles from, those bundles, and the policy that signed them."""
     prefixes = {"registry/policy", "registry/registry.yaml", "registry/config", f"deployments/{environment}"}
@@ -87,4 +89,4 @@ def verify_environment(tree: TreeView, environment: str, *, parse_yaml: Parser) 
             for r in state.get("releases", {}).values()
             if isinstance(r, dict) and isinstance(r.get("source_environment"), str)
         )
-    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml)
+    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml, clock=clock)

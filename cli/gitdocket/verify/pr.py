@@ -19,7 +19,7 @@ from gitdocket.lifecycles.authz import authorize
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
-from gitdocket.verify import config, placements
+from gitdocket.verify import config, placements, timeline
 from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
 from gitdocket.verify.findings import Finding, report_order
 from gitdocket.verify.snapshot import verify_context, verify_snapshot
@@ -32,7 +32,10 @@ IMMUTABLE: dict[str, tuple[str, ...]] = {
 }
 """Entries of a scope folder that never change once they exist."""
 
-PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (placements.history_kept,)
+PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (
+    placements.history_kept,
+    timeline.commit_order,
+)
 """Every concept's own checks of a change ``(base, head)``, listed here explicitly."""
 
 
@@ -169,10 +172,12 @@ def verify_pr(
     runner: Runner = in_process,
     *,
     parse_yaml: Parser,
+    clock: str | None = None,
 ) -> list[Finding]:
     """Snapshot findings of ``head`` plus what the change from ``base`` may not do.
-    ``descends`` says whether head's history contains base (the caller asks git)."""
-    head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml)
+    ``descends`` says whether head's history contains base (the caller asks git); ``clock`` is
+    the verifier's clock."""
+    head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock)
     findings = verify_context(head_ctx)
     base_ctx = Context(base, runner=runner, parse_yaml=parse_yaml)
     verify_context(base_ctx)  # fills the base folds that authorization reads
@@ -190,10 +195,12 @@ def verify_history(
     runner: Runner = in_process,
     *,
     parse_yaml: Parser,
+    clock: str | None = None,
 ) -> list[Finding]:
     """Snapshot of ``head`` plus PR mode for each step: ``steps`` are the first-parent commits
-    from the last verified one to ``head``, oldest first (the caller walks git)."""
-    findings = verify_snapshot(head, refs, runner, parse_yaml=parse_yaml)
+    from the last verified one to ``head``, oldest first (the caller walks git); ``clock`` is the
+    verifier's clock."""
+    findings = verify_snapshot(head, refs, runner, parse_yaml=parse_yaml, clock=clock)
     extra: list[Finding] = []
     previous: Context | None = None
     contexts: list[Context] = []

@@ -21,7 +21,7 @@ from gitdocket.errors import DocketError, InvariantError
 from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import RoleResolver, judging_policy, required_role, valid_signers, verdicts
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, config, environments, placements
+from gitdocket.verify import archetypes, bundles, config, environments, placements, timeline
 from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
@@ -34,6 +34,8 @@ CHECKS: tuple[Check, ...] = (
     archetypes.frozen_snapshots,
     archetypes.documents,
     config.configuration,
+    timeline.event_times,
+    timeline.policy_in_force,
     archetypes.package_references,
     bundles.bundle_contents,
     environments.environment_releases,
@@ -266,12 +268,17 @@ def _judge(ctx: Context, records: list[ScopeRecord[Any]]) -> list[Finding]:
 
 @gc_paused()
 def verify_snapshot(
-    tree: TreeView, refs: RefView | None = None, runner: Runner = in_process, *, parse_yaml: Parser
+    tree: TreeView,
+    refs: RefView | None = None,
+    runner: Runner = in_process,
+    *,
+    parse_yaml: Parser,
+    clock: str | None = None,
 ) -> list[Finding]:
     """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
     another process (see ``Runner``); the findings are the same. ``parse_yaml`` reads the YAML
-    documents (``adapters.files.load_yaml``)."""
-    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml))
+    documents (``adapters.files.load_yaml``); ``clock`` is the verifier's clock."""
+    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml, clock=clock))
 
 
 @gc_paused()
