@@ -43,6 +43,7 @@ def request_data(reg: Registry, version: str = "1.0.0", **ref: Any) -> dict[str,
         "content_hash": pkg["content_hash"],
         "method_tree": pkg["method_tree"],
         "package": {**package_ref(reg, ARCHETYPE, version, 1), **ref},
+        "expires_at": None,
     }
 
 

@@ -159,9 +159,47 @@ class Transaction:
             "ask a root holder to run `gitdocket policy add-identity` for it",
         )
 
+    def ordered(self) -> list[Signer]:
+        """The signers by principal name: what gitdocket writes does not depend on the order in
+        which the keys were given."""
+        return sorted(self.signers, key=self.principal_of)
+
     @property
     def actor(self) -> str:
-        return self.principal_of(self.signers[0])
+        """Who writes, before the command is known: the first signer by principal name."""
+        return self.principal_of(self.ordered()[0])
+
+    def _actor_for(self, role: str, after: PolicyState | None) -> str:
+        """The event's actor: the first signer, by principal name, who holds ``role`` under every
+        policy that judges the event (a policy change: the policy before and the one after), so
+        a threshold of keys signs whatever their order."""
+        judges = [p for p in (self.policy, after) if p is not None and p.phase != "none"]
+        principals = [self.principal_of(s) for s in self.ordered()]
+        for principal in principals:
+            if all(principal in (self._resolver(p)(role) or Role()).principals for p in judges):
+                return principal
+        return principals[0]
+
+    def _signed(self, target: Scope[Any], unsigned: Event) -> Event:
+        payload = signing_payload(target.path, unsigned)
+        signatures = tuple(
+            SshSignature(
+                kind="sshsig", principal=self.principal_of(s), sig=s.sign(payload, EVENT_NAMESPACE).decode("ascii")
+            )
+            for s in self.ordered()
+        )
+        return unsigned.model_copy(update={"signatures": signatures})
+
+    def _check_in_force(self, machine: Machine[Any], current: ScopeLog[Any], command: str, after: PolicyState) -> None:
+        """A policy change never leaves a policy that the system clock finds expired: verify would
+        refuse the registry (REGISTRY_EXPIRED)."""
+        if expired_now(after, format_time(self.clock)):
+            raise InvariantError(
+                f"cannot {machine.row(command).does} {machine.subject(current.state)}: it would be expired "
+                f"at {after.expires}, before the system clock's present ({format_time(self.clock)})",
+                POLICY_IN_FORCE,
+                "pass a later expiry, or `never`",
+            )
 
     def _owners(self, archetype: str) -> Role | None:
         state = self.state(scope("archetype", archetype))
@@ -188,38 +226,26 @@ class Transaction:
         machine = machine_of(target)
         current = self.log(target)
         self._check_tail(current)
-        decision = machine.decide(current.state, command, data)
+        decision = machine.decide(current.state, command, data, format_time(self.at))
         self._check_expiry(target, decision.type, decision.data)
         self._check_time(machine, current, decision.type, decision.data)
         # Fold the data as readers will parse it back from the log: RFC 8785 writes 1.0 as 1 and
         # -0.0 as 0, so current.json must be rendered from those values, not the originals.
         data_as_read = loads_strict(canonical(decision.data), target.history_path)
+        new_state = machine.evolve(current.state, decision.type, data_as_read)
+        after = new_state if isinstance(new_state, PolicyState) else None
+        if after is not None:
+            self._check_in_force(machine, current, command, after)
         unsigned = Event(
             seq=len(current.events) + 1,
             prev=current.head,
             at=format_time(self.at),
             type=decision.type,
-            actor=self.actor,
+            actor=self._actor_for(required_role(machine, target, decision.type, data_as_read), after),
             data=data_as_read,
             policy_version=self.policy.version,
         )
-        payload = signing_payload(target.path, unsigned)
-        signatures = tuple(
-            SshSignature(
-                kind="sshsig", principal=self.principal_of(s), sig=s.sign(payload, EVENT_NAMESPACE).decode("ascii")
-            )
-            for s in self.signers
-        )
-        event = unsigned.model_copy(update={"signatures": signatures})
-        new_state = machine.evolve(current.state, decision.type, data_as_read)
-        after = new_state if isinstance(new_state, PolicyState) else None
-        if after is not None and expired_now(after, format_time(self.clock)):
-            raise InvariantError(
-                f"cannot {machine.row(command).does} {machine.subject(current.state)}: it would be expired "
-                f"at {after.expires}, before the system clock's present ({format_time(self.clock)})",
-                POLICY_IN_FORCE,
-                "pass a later expiry, or `never`",
-            )
+        event = self._signed(target, unsigned)
         for verdict in verdicts(machine, target, event, self.policy, after, self._resolver):
             if not verdict.ok:
                 raise TrustError(

@@ -41,6 +41,7 @@ __all__ = [
     "config_in_force",
     "configuration",
     "difference",
+    "policy_present",
     "protected_files",
     "signer_words",
     "unsigned_in_history",
@@ -92,6 +93,19 @@ def _signed(ctx: Context) -> ConfigState | None:
     if record is None or not record.events or record.broken:
         return None
     return record.state
+
+
+def policy_present(ctx: Context) -> Iterable[Finding]:
+    """Nothing can be verified without a trust policy: a repository without one is no registry
+    (or lost its policy), and says so instead of "OK"."""
+    if ctx.record(scope("policy")) is None and scope("policy") not in ctx.missing:  # else SCOPE_DELETED says it
+        yield Finding(
+            "registry/policy",
+            "POLICY_MISSING",
+            "this repository has no trust policy, so nothing in it can be verified",
+            "policy",
+            hint="create a registry with `gitdocket init`; in one that had it, restore registry/policy from git",
+        )
 
 
 def _unsigned(ctx: Context) -> Iterator[Finding]:

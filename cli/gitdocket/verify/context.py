@@ -357,11 +357,18 @@ class Context:
 
     def owners_at(self, archetype: str, at: str) -> Role | None:
         """The archetype's owners in force at time ``at`` (the last owner event not after it)."""
+        found = self.owners_candidates(archetype, at)
+        return found[-1] if found else None
+
+    def owners_candidates(self, archetype: str, at: str) -> list[Role | None]:
+        """Every owner set the archetype may have had at time ``at``: the one before its first
+        event dated ``at``, and the one after each event dated exactly ``at`` (events of one
+        second in different scopes have no order). An event dated before the archetype existed
+        gets its first owners: its date is the finding (``EVENT_BACKDATED``), not its signers."""
         record = self.record(scope("archetype", archetype))
         if record is None or not record.states:
-            return None
-        chosen = record.states[0]
-        for event, state in zip(record.events, record.states, strict=False):
-            if event.at <= at:
-                chosen = state
-        return Role(principals=chosen.owners, threshold=chosen.threshold) if chosen.owners else None
+            return []
+        pairs = list(zip(record.events, record.states, strict=False))
+        before = [state for event, state in pairs if event.at < at][-1:]
+        chosen = before + [state for event, state in pairs if event.at == at] or record.states[:1]
+        return [Role(principals=s.owners, threshold=s.threshold) if s.owners else None for s in chosen]

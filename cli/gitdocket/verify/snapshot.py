@@ -33,6 +33,7 @@ CHECKS: tuple[Check, ...] = (
     archetypes.scope_contents,
     archetypes.frozen_snapshots,
     archetypes.documents,
+    config.policy_present,
     config.configuration,
     timeline.event_times,
     timeline.policy_in_force,
@@ -48,13 +49,26 @@ CHECKS: tuple[Check, ...] = (
 _FIRST = ("policy", "archetype")
 
 
-def _resolver(ctx: Context, policy: PolicyState, at: str) -> RoleResolver:
+def _resolver(owners: Role | None, policy: PolicyState) -> RoleResolver:
+    """Roles from ``policy``; ``owners:<a>`` is ``owners`` (the event names one archetype)."""
+
     def resolve(name: str) -> Role | None:
-        if name.startswith("owners:"):
-            return ctx.owners_at(name.split(":", 1)[1], at)
-        return lookup_role(policy, name)
+        return owners if name.startswith("owners:") else lookup_role(policy, name)
 
     return resolve
+
+
+def _owner_candidates(ctx: Context, record: ScopeRecord[Any], index: int, role: str, at: str) -> list[Role | None]:
+    """Who the owners of the archetype ``role`` names may have been when an event was written:
+    for an archetype's own event, its owners just before it; for any other, the owners in force
+    at its time (every owner set of that second: a second holds no order across scopes)."""
+    if not role.startswith("owners:"):
+        return [None]
+    name = role.split(":", 1)[1]
+    if record.scope.kind == "archetype" and record.scope.keys[0] == name:
+        before = record.states[index - 1] if 0 < index <= len(record.states) else None
+        return [Role(principals=before.owners, threshold=before.threshold) if before and before.owners else None]
+    return ctx.owners_candidates(name, at) or [None]
 
 
 def _owners_unknown(ctx: Context, role: str) -> bool:
@@ -75,9 +89,14 @@ def _event_problems(ctx: Context, record: ScopeRecord[Any], index: int, event: E
     if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):
         return valid_signers(target, event, policy)[1]  # forged bytes are still worth naming
     after = record.states[index] if index < len(record.states) else None
+    role = required_role(machine, target, event.type, event.data)
     problems: list[str] = []
-    for verdict in verdicts(machine, target, event, policy, after, lambda p: _resolver(ctx, p, event.at)):
-        problems.extend(p for p in verdict.problems if p not in problems)
+    for owners in _owner_candidates(ctx, record, index, role, event.at):
+        problems = []
+        for verdict in verdicts(machine, target, event, policy, after, functools.partial(_resolver, owners)):
+            problems.extend(p for p in verdict.problems if p not in problems)
+        if not problems:
+            break
     return problems
 
 
@@ -127,7 +146,7 @@ def _replay(record: ScopeRecord[Any]) -> Iterable[Finding]:
     for event in record.events:
         where = f"{target.history_path}:{event.seq}"
         try:
-            state = machine.judge(state, event.type, event.data)
+            state = machine.judge(state, event.type, event.data, event.at)
         except InvariantError as exc:
             record.broken = True
             message = f"{event.type} would be refused: {exc.message}"
