@@ -6,9 +6,10 @@ STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Debian packages the tests and the demo need, as command:package pairs; a missing command is
-# installed with apt-get (browser tests add chromium:chromium here). python3-venv too, when
-# $(PYTHON) cannot create a venv (Debian's python3 without it).
-SYSTEM_DEPS := ssh-keygen:openssh-client
+# installed with apt-get: Chromium for the browser tests (driven by Playwright, never
+# `playwright install`). python3-venv too, when $(PYTHON) cannot create a venv (Debian's python3
+# without it).
+SYSTEM_DEPS := ssh-keygen:openssh-client chromium:chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test bench lint docs venv system-deps clean
@@ -32,11 +33,14 @@ system-deps:
 	  $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+# The demo keeps its registry and site in build/demo (replaced on every run): open
+# build/demo/site/index.html afterwards.
 demo: $(STAMP)
-	$(BIN)/gitdocket demo
+	rm -rf build/demo
+	$(BIN)/gitdocket demo --dir build/demo
 
 test: lint
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

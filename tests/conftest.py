@@ -7,39 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pygit2
 import pytest
-from pygit2.enums import ConfigLevel
 
-from tests.support import Registry, pin_system_clock, run_cli, write_key
-
-_CONFIG_LEVELS = (ConfigLevel.SYSTEM, ConfigLevel.XDG, ConfigLevel.GLOBAL, ConfigLevel.PROGRAMDATA)
+from gitdocket.errors import Invariant
+from gitdocket.lifecycles import INVARIANTS
+from gitdocket.site.evidence import rules_named
+from tests.support import Registry, isolated, run_cli, write_key
 
 
 @pytest.fixture(autouse=True)
 def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    # libgit2 fixed these from the real HOME when pygit2 was imported: point every level at the
-    # empty test home, so no developer's ~/.gitconfig reaches a test through pygit2 directly.
-    search = pygit2.settings.search_path
-    saved = {level: search[level] for level in _CONFIG_LEVELS}
-    for level in _CONFIG_LEVELS:
-        search[level] = str(home)
-    monkeypatch.setenv("GIT_AUTHOR_NAME", "test")
-    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "test")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
-    monkeypatch.setenv("GITDOCKET_NOW", "2026-01-01T00:00:00Z")
-    pin_system_clock(monkeypatch, None)
-    for name in ("GITDOCKET_SIGNING_KEY", "GITDOCKET_REPO", "GITDOCKET_DEBUG", "SSH_AUTH_SOCK"):
-        monkeypatch.delenv(name, raising=False)
-    yield
-    for level, value in saved.items():
-        search[level] = value
+    with isolated(tmp_path / "home", monkeypatch):
+        yield
 
 
 @pytest.fixture
@@ -54,3 +33,36 @@ def registry(tmp_path: Path) -> Registry:
     reg = Registry(path, keys, alice)
     reg.principals["alice"] = alice
     return reg
+
+
+def _rules_of(item: pytest.Item) -> list[str]:
+    """The declared rules a test names: in its parameters (a name or an ``Invariant``) and in its
+    docstring, each once."""
+    names: list[str] = []
+    callspec = getattr(item, "callspec", None)
+    for value in callspec.params.values() if callspec is not None else ():
+        name = value.name if isinstance(value, Invariant) else value
+        if isinstance(name, str) and name in INVARIANTS and name not in names:
+            names.append(name)
+    doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""
+    names.extend(n for n in rules_named(doc, INVARIANTS) if n not in names)
+    return names
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite the golden files (tests/data/golden) from the code instead of comparing with them.",
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Write the rules each test is evidence for into its JUnit properties, for the site's
+    guarantees page (``gitdocket.site.evidence`` documents the mapping). Tests marked
+    ``declarations`` check how rules are declared, not that they hold: they are evidence for none."""
+    for item in items:
+        if item.get_closest_marker("declarations") is not None:
+            item.user_properties.append(("evidence", "none"))
+            continue
+        item.user_properties.extend(("invariant", name) for name in _rules_of(item))

@@ -9,12 +9,14 @@ import os
 import re
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+import pygit2
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -26,6 +28,12 @@ from gitdocket.lifecycles import LIFECYCLES
 from gitdocket.ops import session
 
 ROOT = Path(__file__).resolve().parents[1]
+_CONFIG_LEVELS = (
+    pygit2.enums.ConfigLevel.SYSTEM,
+    pygit2.enums.ConfigLevel.XDG,
+    pygit2.enums.ConfigLevel.GLOBAL,
+    pygit2.enums.ConfigLevel.PROGRAMDATA,
+)
 EXAMPLES = ROOT / "examples" / "archetypes"
 
 
@@ -164,3 +172,32 @@ class Registry:
 
     def git(self, *args: str) -> str:
         return subprocess.run(["git", "-C", str(self.path), *args], capture_output=True, text=True, check=True).stdout
+
+
+@contextmanager
+def isolated(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An isolated HOME and git configuration and a pinned clock (every test runs in one): the
+    system clock that judges time follows ``GITDOCKET_NOW`` (``pin_system_clock``)."""
+    home.mkdir(parents=True, exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # libgit2 fixed these from the real HOME when pygit2 was imported: point every level at the
+    # empty test home, so no developer's ~/.gitconfig reaches a test through pygit2 directly.
+    search = pygit2.settings.search_path
+    saved = {level: search[level] for level in _CONFIG_LEVELS}
+    for level in _CONFIG_LEVELS:
+        search[level] = str(home)
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "test")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "test")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
+    monkeypatch.setenv("GITDOCKET_NOW", "2026-01-01T00:00:00Z")
+    pin_system_clock(monkeypatch, None)
+    for name in ("GITDOCKET_SIGNING_KEY", "GITDOCKET_REPO", "GITDOCKET_DEBUG", "SSH_AUTH_SOCK"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        yield
+    finally:
+        for level, value in saved.items():
+            search[level] = value

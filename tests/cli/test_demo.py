@@ -28,6 +28,7 @@ NARRATED = [
     "$ gitdocket version list --repo acme-registry",
     "$ gitdocket verify --repo acme-registry",
     "$ gitdocket verify --repo work/tampered-registry",
+    "$ gitdocket site build --out site --repo acme-registry",
 ]
 
 
@@ -53,6 +54,10 @@ def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path) -> No
     assert f"SNAPSHOT_MISMATCH {frozen}: frozen file was changed" in tampered
     assert "IMMUTABLE_CHANGED" in tampered
     assert f"The registry is kept in {folder.resolve()}/acme-registry" in result.out
+    # The demo ends with the registry's site, built from the verified registry, and says where it is.
+    site = folder.resolve() / "site"
+    assert result.out.rstrip().endswith(f"Its site is in {site}: open {site / 'index.html'} in a browser.")
+    assert 'data-verify="ok"' in (site / "index.html").read_text()
     # The kept registry verifies clean; the tampered copy does not.
     kept = run_cli("verify", "--format", "json", "--repo", folder / "acme-registry")
     assert kept.code == 0 and kept.json()["ok"] is True, kept.out

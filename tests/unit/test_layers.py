@@ -1,10 +1,10 @@
 """The layers of ``docs/architecture.md``, enforced on the source (no import is executed):
 
-- a module imports no higher layer: errors < core < lifecycles < verify < adapters < ops <
+- a module imports no higher layer: errors < core < lifecycles < verify < site < adapters < ops <
   commands < demo (``errors`` and the root package are importable by all); the one exception is a
   rule of the architecture, not a leak: ``commands/demo.py`` imports ``gitdocket.demo`` lazily,
   inside the command, because the demo runs the CLI through ``gitdocket.commands``;
-- the pure layers (``core``, ``lifecycles``, ``verify``) import no I/O library and never read the
+- the pure layers (``core``, ``lifecycles``, ``verify``, ``site``) import no I/O library and never read the
   clock, in any import form (``import a.b``, ``from a import b``, inside a function);
 - nothing outside ``commands/`` prints.
 
@@ -24,11 +24,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "cli" / "gitdocket"
 
-LAYERS = ("core", "lifecycles", "verify", "adapters", "ops", "commands", "demo")
+LAYERS = ("core", "lifecycles", "verify", "site", "adapters", "ops", "commands", "demo")
 """Lowest first: a module may import its own layer and every layer before it."""
 RANK = {"errors": 0, "gitdocket": 0, **{layer: rank for rank, layer in enumerate(LAYERS, start=1)}, "__main__": 99}
 """``errors`` and the root package (``__version__``) are below every layer; the entry point above."""
-PURE = ("core", "lifecycles", "verify")
+PURE = ("core", "lifecycles", "verify", "site")
 
 IO_MODULES = frozenset(
     {

@@ -13,7 +13,7 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pygit2
@@ -56,6 +56,8 @@ class GitTree:
     def __init__(self, repo: pygit2.Repository, commit: pygit2.Commit | None) -> None:
         self.repo = repo
         self.commit = str(commit.id) if commit is not None else None
+        self.committed_at = datetime.fromtimestamp(commit.commit_time, UTC) if commit is not None else None
+        """The commit's committer time (what the site judges time-dependent states at)."""
         self._root = commit.tree if commit is not None else None
         self._trees: dict[str, pygit2.Object | None] = {}
 

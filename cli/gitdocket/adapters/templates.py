@@ -12,7 +12,13 @@ __all__ = ["PROJECT_ROOT", "WORKFLOWS", "template_files"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 FOLDERS = ("registry", "bundles", "deployments", "contracts")
-WORKFLOWS = ("registry-check.yml", "deployment-preview.yml", "deployment-promote.yml", "deployment-rollback.yml")
+WORKFLOWS = (
+    "registry-check.yml",
+    "deployment-preview.yml",
+    "deployment-promote.yml",
+    "deployment-rollback.yml",
+    "docs.yml",
+)
 
 
 def template_files() -> dict[str, bytes]:

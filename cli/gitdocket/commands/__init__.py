@@ -28,6 +28,7 @@ from gitdocket.commands.packages import package
 from gitdocket.commands.placements import placement
 from gitdocket.commands.policy import policy
 from gitdocket.commands.releases import release
+from gitdocket.commands.site import site
 from gitdocket.commands.verify import verify
 from gitdocket.commands.versions import version
 from gitdocket.errors import DocketError
@@ -69,6 +70,7 @@ for command in (
     status,
     history,
     deployments,
+    site,
     demo,
 ):
     cli.add_command(command)

@@ -3,8 +3,9 @@
 This module owns the runner: the demo folder (``--dir PATH`` or a temporary one, removed at the
 end), the pinned clock, the ``Demo`` object handed to every step, and the order of the steps.
 Each step module (``core`` for issue 2, ``clients`` for issue 3, ``releases`` for issue 4) exposes
-``run(demo) -> None``; ``publishing.finale`` (verify, ``git verify-commit``, tamper and catch) closes
-the demo because it proves ``gitdocket verify`` on the whole flow.
+``run(demo) -> None``; ``publishing.finale`` (verify, ``git verify-commit``, tamper and catch) proves
+``gitdocket verify`` on the whole flow, and ``site`` (the registry's site, built from the verified
+registry) closes the demo.
 
 What it does not do: any registry logic. Every step runs the real CLI in-process through
 ``gitdocket.commands.main`` (``--repo`` appended), echoes it as ``$ gitdocket …`` with its output, and
@@ -113,6 +114,7 @@ class Demo:
     echo: Echo
     registry: Path = field(init=False)
     workdir: Path = field(init=False)
+    site: Path = field(init=False)
     keys: Path = field(init=False)
     examples: Path = PROJECT_ROOT / "examples" / "archetypes"
     _signing: str | None = None
@@ -120,6 +122,7 @@ class Demo:
     def __post_init__(self) -> None:
         self.registry = self.root / "acme-registry"
         self.workdir = self.root / "work"
+        self.site = self.root / "site"
         self.keys = self.root / "keys"
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.keys.mkdir(parents=True, exist_ok=True)
@@ -314,9 +317,10 @@ def run_demo(directory: Path | None, echo: Echo) -> Path:
         with _pinned_environment():
             for module in modules:
                 module.run(demo)
-            from gitdocket.demo import publishing
+            from gitdocket.demo import publishing, site
 
             publishing.finale(demo)
+            site.run(demo)
     finally:
         if temporary:
             shutil.rmtree(root, ignore_errors=True)
@@ -325,4 +329,6 @@ def run_demo(directory: Path | None, echo: Echo) -> Path:
         echo(f"Done. Removed the temporary folder {root}; run `gitdocket demo --dir PATH` to keep it.")
     else:
         echo(f"Done. The registry is kept in {demo.registry}: try `gitdocket verify --repo {demo.registry}`.")
+        if (demo.site / "index.html").is_file():
+            echo(f"Its site is in {demo.site}: open {demo.site / 'index.html'} in a browser.")
     return root
