@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from gitdocket.core.fields import BundleId, Digest, GitOid, Name, Sha256Hex, Timestamp
+from gitdocket.core.limits import reserved
 from gitdocket.core.model import Record, validate
 
 __all__ = [
@@ -156,6 +157,8 @@ class RegistryConfig(Record):
         if len(set(paths)) != len(paths):
             raise ValueError("protected paths must be unique")
         for env in self.environments:
+            if reserved(env.name):
+                raise ValueError(f"environment {env.name!r} is a device name Windows reserves")
             for source in env.sources:
                 if source is not None and source not in names:
                     raise ValueError(f"environment {env.name} names unknown source {source!r}")

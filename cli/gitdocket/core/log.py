@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError
 
 from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
 from gitdocket.core.fields import TIMESTAMP_RE, Digest, Timestamp
+from gitdocket.core.limits import MAX_LOG_LINE_BYTES
 from gitdocket.core.model import Record, first_error
 from gitdocket.core.scopes import HISTORY, scope_folders
 from gitdocket.core.tree import TreeView
@@ -101,7 +102,12 @@ def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 def parse_line(line: bytes, where: str) -> Event:
-    """Parse one history line strictly: JSON, schema, and canonical form."""
+    """Parse one history line strictly: JSON, schema, and canonical form; no longer than
+    ``core.limits.MAX_LOG_LINE_BYTES``."""
+    if len(line) > MAX_LOG_LINE_BYTES:
+        raise StateError(
+            f"{where}: longer than {MAX_LOG_LINE_BYTES >> 20} MiB", "history lines are written by gitdocket only"
+        )
     event = _canonical_event(line)
     return event if event is not None else parse_line_strictly(line, where)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from gitdocket.core.fields import NAME_RE, SEMVER_RE
+from gitdocket.core.limits import reserved
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError
 
@@ -62,17 +63,25 @@ _KEY_KINDS: dict[str, tuple[str, ...]] = {
 
 
 def check_name(value: str, what: str = "name") -> str:
+    """``value`` as an archetype, project, placement, environment or label name: ``NAME_RE``, and
+    never a device name Windows reserves (it names a folder; ``core.limits``)."""
     if not NAME_RE.fullmatch(value):
         raise InputError(
             f"invalid {what} {value!r}",
             "use 1-63 lowercase letters, digits and dashes, starting with a letter or digit",
         )
+    if reserved(value):
+        raise InputError(f"invalid {what} {value!r}: a device name Windows reserves", "pick another name")
     return value
 
 
 def check_version(value: str) -> str:
+    """``value`` as a version: semver, its pre-release in lowercase (two versions never differ
+    only in case: they name folders)."""
     if not SEMVER_RE.fullmatch(value):
         raise InputError(f"invalid version {value!r}", "use semantic versioning, e.g. 1.2.0")
+    if value != value.lower():
+        raise InputError(f"invalid version {value!r}: a pre-release in capitals", f"write it {value.lower()!r}")
     return value
 
 

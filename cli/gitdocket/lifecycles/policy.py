@@ -121,7 +121,9 @@ POLICY_VERSION_INCREASES = Invariant(
     "POLICY_VERSION_INCREASES", "structural", "every policy change increases the version by exactly one"
 )
 ROOT_NOT_EMPTY = Invariant("ROOT_NOT_EMPTY", "structural", "the root role always has a member")
-IDENTITY_UNIQUE = Invariant("IDENTITY_UNIQUE", "structural", "no two identities share a name or an SSH key")
+IDENTITY_UNIQUE = Invariant(
+    "IDENTITY_UNIQUE", "structural", "no two identities share a name (in any case) or an SSH key"
+)
 IDENTITY_KNOWN = Invariant("IDENTITY_KNOWN", "structural", "only an identity the policy lists is removed")
 ROLE_NAME_VALID = Invariant(
     "ROLE_NAME_VALID",
@@ -180,7 +182,17 @@ def _keys_unique(state: PolicyState) -> bool:
 
 def _check_keys(state: PolicyState) -> None:
     """One principal per key: a threshold counts principals, so two names on one key would let
-    one key holder sign twice."""
+    one key holder sign twice. And one name per person: ``Alice`` and ``alice`` are one to a
+    reader."""
+    names: dict[str, str] = {}
+    for name in sorted(state.identities):
+        other = names.setdefault(name.casefold(), name)
+        if other != name:
+            raise InvariantError(
+                f"identities {other} and {name} differ only in case",
+                IDENTITY_UNIQUE,
+                "give every principal its own name",
+            )
     holder: dict[str, str] = {}
     for identity in sorted(state.identities.values(), key=lambda i: i.name):
         key = _ssh_key(identity)
