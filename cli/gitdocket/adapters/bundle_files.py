@@ -30,6 +30,7 @@ from typing import BinaryIO
 import pygit2
 
 from gitdocket.adapters.store import GitTree
+from gitdocket.core.limits import MAX_EVIDENCE_BYTES, MAX_EVIDENCE_FILES
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, StateError
 from gitdocket.lifecycles.bundle import MANIFEST
@@ -51,8 +52,6 @@ READ = 1 << 20
 WORKERS = max(2, min(4, os.cpu_count() or 1))
 MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 """Map loose objects pre-faulted where the platform can (Linux): one pass, no page faults."""
-MAX_EVIDENCE_BYTES = 64 << 20
-MAX_EVIDENCE_FILES = 1000
 
 
 @dataclass(frozen=True)

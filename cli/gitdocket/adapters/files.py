@@ -21,6 +21,7 @@ from gitdocket.core.limits import (
     MAX_FILE_BYTES,
     MAX_FOLDER_BYTES,
     MAX_FOLDER_FILES,
+    MAX_YAML_VALUES,
     casefold_collision,
     is_lfs_pointer,
     path_problem,
@@ -28,9 +29,6 @@ from gitdocket.core.limits import (
 from gitdocket.errors import InputError
 
 __all__ = ["MAX_FILE_BYTES", "dump_yaml", "load_yaml", "read_folder"]
-
-MAX_YAML_VALUES = 100_000
-"""Values a YAML document may expand to: aliases can make a small file huge ("billion laughs")."""
 
 
 def _yaml(typ: str = "rt") -> YAML:

@@ -41,12 +41,15 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
     "MAX_DOCUMENT_VALUES",
+    "MAX_EVIDENCE_BYTES",
+    "MAX_EVIDENCE_FILES",
     "MAX_FILE_BYTES",
     "MAX_FOLDER_BYTES",
     "MAX_FOLDER_FILES",
     "MAX_LOG_LINE_BYTES",
     "MAX_MEMBER_BYTES",
     "MAX_PATH_BYTES",
+    "MAX_YAML_VALUES",
     "RESERVED_NAMES",
     "casefold_collision",
     "is_lfs_pointer",
@@ -65,7 +68,13 @@ MAX_FOLDER_BYTES = 64 * MAX_FILE_BYTES
 MAX_DOCUMENT_BYTES = 64 << 20
 """A YAML or JSON document gitdocket parses (a bundle manifest of 200,000 files fits)."""
 MAX_DOCUMENT_VALUES = 1_000_000
-"""Values (scalars, lists, mappings) one document may hold once parsed (aliases expanded)."""
+"""Values (scalars, lists, mappings) one JSON document may hold once parsed."""
+MAX_YAML_VALUES = 100_000
+"""Values a YAML document may expand to: aliases can make a small file huge ("billion laughs")."""
+MAX_EVIDENCE_BYTES = 64 << 20
+"""One evidence file of a bundle."""
+MAX_EVIDENCE_FILES = 1000
+"""Files in one evidence folder."""
 MAX_DEPTH = 64
 """Nesting of lists and mappings in a document, and folders in a path."""
 MAX_LOG_LINE_BYTES = 8 << 20
