@@ -119,7 +119,7 @@ def new_registry(path: Path, key: Path) -> Session:
     signer = session.signers()[0]
     session.write(
         "docket: init registry bench",
-        lambda tx: initialize(tx, "bench", PRINCIPAL, signer),
+        lambda tx: initialize(tx, "bench", PRINCIPAL, signer, "main"),
         bootstrap_principal=PRINCIPAL,
     )
     return session

@@ -29,12 +29,13 @@ HEADER = """# Command reference
 Every command has `--help`. Commands that read or write a registry take `--repo PATH` (default:
 the repository around the current directory, or `GITDOCKET_REPO`); commands that print data take
 `--format json`; commands that write sign with `--key PATH` (default: `GITDOCKET_SIGNING_KEY`, then
-git's `user.signingkey`). Exit codes: 0 done, 1 refused or failed (a one-line `error:` and a
-`hint:`), 2 bad input or usage.
+git's `user.signingkey`) and publish with `--push`; commands that only read take `--rev COMMIT|TAG`
+(default: what is checked out; see [branches, commits and tags](git.md)). Exit codes: 0 done, 1
+refused or failed (a one-line `error:` and a `hint:`), 2 bad input or usage.
 """
 
 
-COMMON = {"repo", "fmt", "keys", "help"}
+COMMON = {"repo", "fmt", "keys", "push", "rev", "help"}
 """Options every command shares (described once above), left out of each usage line."""
 
 

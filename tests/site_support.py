@@ -87,6 +87,7 @@ def _method_source(root: Path, words: Words) -> Path:
             "crossing_terms": words.terms,
         },
         "tags": [words.tag],
+        "editable": ["region"],
     }
     (source / "archetype.yaml").write_text(json.dumps(doc, ensure_ascii=False) + "\n")
     with (source / "method" / "instructions.md").open("a", encoding="utf-8") as handle:

@@ -201,3 +201,27 @@ def isolated(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     finally:
         for level, value in saved.items():
             search[level] = value
+
+
+def repo_state(registry: Registry) -> tuple[dict[str, str], set[str], str]:
+    """Refs, every object file and the worktree's status: what a refused command must leave
+    exactly as it was."""
+    root = registry.path / ".git" / "objects"
+    objects = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    return registry.refs(), objects, registry.git("status", "--porcelain", "--untracked-files=all")
+
+
+def git(repo: Path, *args: str) -> str:
+    """``git -C REPO ARGS``'s output (stripped); a failure fails the test with git's message."""
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
+    return done.stdout.strip()
+
+
+def add_origin(reg: Registry, origin: Path) -> Path:
+    """A bare ``origin`` cloned from the registry, which its main then tracks (a real remote)."""
+    git(origin.parent, "clone", "-q", "--bare", str(reg.path), str(origin))
+    git(reg.path, "remote", "add", "origin", str(origin))
+    git(reg.path, "fetch", "-q", "origin")
+    git(reg.path, "branch", "-q", "--set-upstream-to", "origin/main")
+    return origin

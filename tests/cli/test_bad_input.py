@@ -221,6 +221,12 @@ def _identity_in_other_case(reg: Registry, _tmp: Path) -> list[str]:
     return ["policy", "add-identity", "ALICE", f"{reg.key('bob')}.pub"]
 
 
+def _empty_key_file(_reg: Registry, tmp: Path) -> list[str]:
+    """What a workflow writes when the CI secret is not set: `printf '%s\\n' "$KEY" > key`."""
+    (tmp / "ci_key").write_text("\n")
+    return [*_freeze()(_reg, tmp), "--key", str(tmp / "ci_key")]
+
+
 CASES = [
     pytest.param(Case(_new_from(lambda f: None, "con"), 2, "'con'"), id="archetype-name-reserved-device"),
     pytest.param(Case(_freeze("1.0.0-RC1"), 2, "'1.0.0-RC1'"), id="version-prerelease-in-capitals"),
@@ -308,6 +314,7 @@ CASES = [
     ),
     pytest.param(Case(_freeze(), 1, "signing key", key=None), id="no-key-at-all"),
     pytest.param(Case(_missing_key_file, 2, "no-such-key", key=None), id="key-file-missing"),
+    pytest.param(Case(_empty_key_file, 2, "ci_key: the signing key file is empty", key=None), id="key-file-empty"),
     pytest.param(Case(_bad_clock, 2, "GITDOCKET_NOW"), id="docket-now-malformed"),
 ]
 
@@ -346,6 +353,16 @@ def test_bad_input_is_one_line_and_writes_nothing(
     result = drafted.run(*args, key=case.key)
     assert_one_error(result, case.code, case.names)
     assert result.out == ""
+    assert _state(drafted) == before
+
+
+def test_empty_signing_key_variable(drafted: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unset CI secret reaches gitdocket as GITDOCKET_SIGNING_KEY="": said as such, nothing written."""
+    before = _state(drafted)
+    monkeypatch.setenv("GITDOCKET_SIGNING_KEY", "")
+    result = run_cli("version", "freeze", "support-triage", "1.0.0", "--repo", drafted.path)
+    assert_one_error(result, 2, "GITDOCKET_SIGNING_KEY is set but empty")
+    assert "secret" in result.err.splitlines()[1]
     assert _state(drafted) == before
 
 

@@ -47,5 +47,15 @@ def test_readme_quick_start_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             result = run_cli(*words[1:])
             assert result.code == 0, f"{line}\n{result.err}{result.out}"
             ran.append((words[1], result.out))
-    assert [name for name, _ in ran] == ["key", "init", "archetype", "version", "package", "verify", "verify"]
-    assert ran[-1][1].startswith("verify (PR main~2..HEAD)") and ran[-1][1].rstrip().endswith("OK")
+    assert [name for name, _ in ran] == [
+        "key",
+        "init",
+        "archetype",
+        "version",
+        "package",
+        "verify",
+        "verify",
+        "version",
+    ]
+    assert ran[-2][1].startswith("verify (PR main~2..HEAD)") and ran[-2][1].rstrip().endswith("OK")
+    assert "support-triage\t1.0.0\tfrozen\t" in ran[-1][1], "before the publish, the version was only frozen"

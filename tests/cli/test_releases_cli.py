@@ -139,6 +139,10 @@ class FakeDemo:
         return write_key(self.reg.keys, name)
 
 
+def prod_bundle(registry: Registry) -> str:
+    return str(json.loads((registry.path / "deployments" / "prod" / "current.json").read_text())["bundle_id"])
+
+
 def test_the_demo_step_runs_end_to_end(registry: Registry, tmp_path: Path) -> None:
     registry.add_archetype()
     registry.ok("version", "freeze", "support-triage", "1.0.0")
@@ -146,7 +150,9 @@ def test_the_demo_step_runs_end_to_end(registry: Registry, tmp_path: Path) -> No
     (tmp_path / "work").mkdir()
     demo = FakeDemo(registry, tmp_path / "work")
     demo_step(demo)
-    assert demo.ran[-2:] == [("history", "--env", "prod"), ("status",)]
+    assert demo.ran[-3:] == [("history", "--env", "prod"), ("status",), ("deployments", "resolve", "--env", "prod")]
+    refused = [a for a in demo.ran if a[0] == "promote" and "--override-hold" not in a][-1]
+    assert refused[1] != prod_bundle(registry)  # the held release, refused after the rollback
     assert any(a[0] == "rollback" for a in demo.ran)
     prod = json.loads((registry.path / "deployments" / "prod" / "current.json").read_text())
     assert prod["rollback"] is True and prod["reason"] == "canary error rate doubled after the switch"

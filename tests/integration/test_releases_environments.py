@@ -118,6 +118,7 @@ def test_a_failed_gate_writes_the_report_and_nothing_else(rel: Release) -> None:
     assert report["contract"] == "release_bundle_promotion_v1" and report["status"] == "failed"
     assert [c["check_id"] for c in report["checks"]] == [
         "bundle_verify_ok",
+        "bundle_packages_current",
         "environment_transition_allowed",
         "release_gate_contract_valid",
         "release_gate_allows_promotion",
@@ -126,14 +127,27 @@ def test_a_failed_gate_writes_the_report_and_nothing_else(rel: Release) -> None:
         "promotion_readiness_allows_target_env",
         "source_environment_has_same_bundle",
     ]
-    assert f"external:{rel.blocked}" in report["checks"][5]["detail"]
+    assert f"external:{rel.blocked}" in report["checks"][6]["detail"]
     assert rel.reg.refs() == before
     assert not (rel.reg.path / "deployments" / "staging" / "history.jsonl").exists()
 
 
-def _gate_report(rel: Release, folder: Path, **changes: object) -> Path:
+def _gate_report(rel: Release, folder: Path, fail: str | None = None, **changes: object) -> Path:
+    """The passing gate report with ``changes``; ``fail`` ("medium" or "high") first fails one of
+    its checks with that severity and re-derives its summary, decision and status, so that the
+    report stays consistent (a contradictory one is refused by its contract)."""
     folder.mkdir()
     report = json.loads((rel.evidence / "release_readiness_gate_report.json").read_text())
+    if fail is not None:
+        report["checks"][0].update(passed=False, severity=fail)
+        failed = [c for c in report["checks"] if not c["passed"]]
+        report["summary"].update(
+            passed=len(report["checks"]) - len(failed),
+            failed=len(failed),
+            high_failures=sum(c["severity"] == "high" for c in failed),
+            medium_failures=sum(c["severity"] == "medium" for c in failed),
+        )
+        report.update(decision="no-go" if fail == "high" else "conditional-go", status="failed")
     report.update(changes)
     (folder / "release_readiness_gate_report.json").write_text(json.dumps(report))
     return folder
@@ -142,14 +156,15 @@ def _gate_report(rel: Release, folder: Path, **changes: object) -> Path:
 @pytest.mark.parametrize(
     ("env", "changes", "passes"),
     [
-        pytest.param("dev", {"decision": "conditional-go", "status": "failed"}, True, id="conditional-go-dev"),
+        pytest.param("dev", {"fail": "medium"}, True, id="conditional-go-dev"),
+        pytest.param("staging", {"fail": "medium"}, False, id="conditional-go-staging"),
+        pytest.param("dev", {"fail": "high"}, False, id="no-go-dev"),
         pytest.param(
-            "staging",
-            {"decision": "conditional-go", "status": "failed"},
-            False,
-            id="conditional-go-staging",
+            "dev", {"decision": "conditional-go", "status": "failed"}, False, id="conditional-go-without-failures"
         ),
-        pytest.param("dev", {"decision": "no-go", "status": "failed"}, False, id="no-go-dev"),
+        pytest.param(
+            "dev", {"fail": "high", "decision": "conditional-go"}, False, id="conditional-go-over-high-failure"
+        ),
         pytest.param("dev", {"contract": "something_else"}, False, id="foreign-contract"),
         pytest.param("dev", {"summary": "garbage"}, False, id="malformed"),
     ],
@@ -159,7 +174,7 @@ def test_gate_decisions_per_environment(
 ) -> None:
     bid = rel.build()
     rel.chain(bid, "preview" if env == "dev" else "dev")
-    gate = _gate_report(rel, tmp_path / "gate", **changes)
+    gate = _gate_report(rel, tmp_path / "gate", **changes)  # type: ignore[arg-type]
     result = rel.promote(bid, env, "--artifacts-dir", str(gate), source="preview" if env == "dev" else "dev")
     assert (result.code == 0) is passes, result.err
     if not passes:
@@ -182,7 +197,7 @@ def test_unknown_environment_is_one_clear_line(rel: Release) -> None:
 
 def test_chain_walks_to_prod_and_stops_at_the_first_failure(rel: Release, tmp_path: Path) -> None:
     bid = rel.build()
-    conditional = _gate_report(rel, tmp_path / "gate", decision="conditional-go", status="failed")
+    conditional = _gate_report(rel, tmp_path / "gate", fail="medium")
     stopped = rel.reg.run("promote", bid, "--to", "prod", "--artifacts-dir", conditional, "--reports-dir", rel.reports)
     assert stopped.code == 1 and "to staging failed: release_gate_allows_promotion" in stopped.err
     assert rel.current("dev")["bundle_id"] == bid
@@ -290,6 +305,8 @@ def test_status_history_and_resolve(rel: Release) -> None:
         "seq",
         "gate",
     ]
+    held = rel.reg.ok("history", "--env", "prod", "--format", "json").json()[-1]
+    assert (held["hold"], held["held"]) == (f"holds {apple}", True)
     history = rel.reg.ok("history", "--env", "prod", "--format", "json").json()
     assert [(h["type"], h["bundle_id"]) for h in history] == [
         ("promoted", mango),

@@ -140,7 +140,7 @@ def test_a_rebuild_replaces_the_site_it_built(fixture_registry: Path, tmp_path: 
             ("mine/keep.txt", "mine"), ("--out", "{tmp}/mine"), 2,
             "{tmp}/mine: a folder that holds something other than a gitdocket site", id="out-is-someone-elses-folder",
         ),
-        pytest.param(None, ("--rev", "no-such-rev"), 1, "no commit 'no-such-rev'", id="unknown-rev"),
+        pytest.param(None, ("--rev", "no-such-rev"), 2, "'no-such-rev' names no commit", id="unknown-rev"),
     ],
 )  # fmt: skip
 def test_bad_input_is_one_line_and_changes_nothing(

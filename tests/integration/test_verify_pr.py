@@ -200,8 +200,9 @@ def test_history_mode_from_a_commit_that_is_not_an_ancestor(registry: Registry) 
     ("args", "code"),
     [
         pytest.param(("--base", "HEAD", "--since", "HEAD"), 2, id="base-and-since"),
-        pytest.param(("--base", "no-such-ref"), 1, id="unknown-base"),
-        pytest.param(("--since", "0" * 40), 1, id="unknown-since"),
+        pytest.param(("--base", "no-such-ref"), 2, id="unknown-base"),
+        pytest.param(("--since", "0" * 40), 2, id="unknown-since"),
+        pytest.param(("--rev", "no-such-tag"), 2, id="unknown-rev"),
     ],
 )
 def test_bad_refs_are_one_line_errors(registry: Registry, args: tuple[str, ...], code: int) -> None:

@@ -378,10 +378,10 @@ def test_tampering_is_caught(published: Registry, tamper: Tamper, expected: set[
     tamper(forger)
     forger.commit()
 
-    text = published.run("verify")
+    text = published.run("verify", "--require-tags")
     assert text.code == 1, text.out
     assert "Traceback" not in text.out + text.err
-    data = published.run("verify", "--format", "json").json()
+    data = published.run("verify", "--require-tags", "--format", "json").json()
     assert data["ok"] is False and data["mode"] == "snapshot"
     codes = {f["code"] for f in data["findings"]}
     assert codes == expected, "\n".join(f"{f['code']} {f['path']}: {f['message']}" for f in data["findings"])
@@ -389,6 +389,22 @@ def test_tampering_is_caught(published: Registry, tamper: Tamper, expected: set[
         assert set(finding) == {"code", "path", "scope", "invariant", "message", "hint"}
         assert finding["code"] in CODES and finding["path"] and finding["hint"], finding
         assert f"{finding['code']} {finding['path']}: " in text.out
+
+
+def test_a_missing_tag_is_a_note_unless_required(published: Registry) -> None:
+    """Tags are derived anchors: a record without its tag is drift (a note naming the commands
+    that create it), and a failure only with --require-tags."""
+    forger = Forger(published)
+    delete_tag(forger)
+    forger.commit()
+    lenient = published.run("verify")
+    assert lenient.code == 0 and lenient.out.rstrip().endswith(": OK")
+    assert lenient.err.splitlines()[0] == "note: 1 record(s) have no tag here (TAG_MISSING): support-triage/v1.0.0"
+    assert "`gitdocket tags sync`" in lenient.err and "`git push origin --tags`" in lenient.err
+    strict = published.run("verify", "--require-tags", "--format", "json")
+    assert strict.code == 1
+    (finding,) = strict.json()["findings"]
+    assert finding["code"] == "TAG_MISSING" and "`gitdocket tags sync`" in finding["hint"]
 
 
 def test_findings_are_not_cascaded(published: Registry) -> None:

@@ -1,6 +1,7 @@
 """Hypothesis: random promotions and rollbacks of one environment. After every step the
-invariants hold, replaying the events gives the same state, sequences never repeat, and rollback
-lands where an independent "undo the latest promotion still in effect" model says."""
+invariants hold, replaying the events gives the same state, sequences never repeat, rollback
+lands where an independent "undo the latest promotion still in effect" model says, and a release
+a rollback left is held: it comes back only by a promotion with an override."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Environment(RuleBasedStateMachine):
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.model: list[str] = []  # the promotions still in effect, oldest first
         self.ever: set[str] = set()
+        self.held: set[str] = set()  # releases a rollback left
 
     def _do(self, command: str, data: dict[str, Any]) -> bool:
         try:
@@ -35,12 +37,13 @@ class Environment(RuleBasedStateMachine):
         self.events.append((decision.type, decision.data))
         return True
 
-    @rule(bundle=st.sampled_from(BUNDLES))
-    def promote(self, bundle: str) -> None:
+    @rule(bundle=st.sampled_from(BUNDLES), override=st.booleans())
+    def promote(self, bundle: str, override: bool) -> None:
         current = self.state.bundle_id
         ok = self._do(
             "Promote",
             {
+                "override": "fixed and re-tested" if override else None,
                 "bundle_id": bundle,
                 "bundle_tree": "a" * 40,
                 "manifest_digest": "sha256:" + "0" * 64,
@@ -56,14 +59,15 @@ class Environment(RuleBasedStateMachine):
                 "promoted_by": "alice",
             },
         )
-        assert ok == (bundle != current)
+        assert ok == (bundle != current and (bundle in self.held) == override)
         if ok:
             self.model.append(bundle)
             self.ever.add(bundle)
+            self.held.discard(bundle)
 
     def _expected_target(self) -> str | None:
         rest = list(self.model)
-        while rest and rest[-1] == self.state.bundle_id:
+        while rest and (rest[-1] == self.state.bundle_id or rest[-1] in self.held):
             rest.pop()
         return rest[-1] if rest else None
 
@@ -87,7 +91,8 @@ class Environment(RuleBasedStateMachine):
         )
         assert ok == (expected is not None)
         if ok:
-            assert expected is not None
+            assert expected is not None and current is not None
+            self.held.add(current)
             self.model = self.model[: len(self.model) - self.model[::-1].index(expected)]
             assert self.state.bundle_id == expected
 
@@ -107,13 +112,19 @@ class Environment(RuleBasedStateMachine):
                 "rolled_back_by": "bob",
             },
         )
-        assert ok == (bundle in self.ever and bundle != current)
+        assert ok == (bundle in self.ever and bundle != current and bundle not in self.held)
         if ok:
+            assert current is not None
+            self.held.add(current)
             if bundle in self.model:
                 self.model = self.model[: len(self.model) - self.model[::-1].index(bundle)]
             else:
                 self.model.append(bundle)
             assert self.state.bundle_id == bundle
+
+    @invariant()
+    def holds_are_the_model(self) -> None:
+        assert set(self.state.holds) == self.held
 
     @invariant()
     def invariants_hold(self) -> None:

@@ -103,7 +103,38 @@ def test_rollback_follows_history_not_names() -> None:
 def test_rollback_skips_repeats_of_the_current_release() -> None:
     state = promote_all(1, 2)
     state = step(state, "Rollback", rolled(state, bid(1)))
-    state = step(state, "Promote", promoted(state, bid(2)))
+    state = step(state, "Promote", promoted(state, bid(2), override="fixed config, re-tested"))
+    assert rollback_target(state) == bid(1)
+
+
+def test_a_rollback_holds_the_release_it_left() -> None:
+    state = promote_all(1, 2)
+    state = step(state, "Rollback", rolled(state, bid(1)))
+    hold = state.holds[bid(2)]
+    assert (hold.held_by, hold.reason, hold.sequence) == ("bob", "canary regressed", 3)
+    with pytest.raises(InvariantError) as refused:
+        LIFECYCLE.decide(state, "Promote", promoted(state, bid(2)))
+    assert refused.value.invariant == "ROLLBACK_HOLDS_RELEASE"
+    assert "--override-hold" in refused.value.hint
+    lifted = step(state, "Promote", promoted(state, bid(2), override="fixed config, re-tested"))
+    assert lifted.holds == {} and lifted.bundle_id == bid(2)
+    assert "holds" not in state.model_dump(mode="json")  # current.json keeps its sealed v1 shape
+
+
+def test_an_override_needs_a_hold_to_lift() -> None:
+    state = promote_all(1)
+    with pytest.raises(InvariantError) as refused:
+        LIFECYCLE.decide(state, "Promote", promoted(state, bid(2), override="just because"))
+    assert refused.value.invariant == "ROLLBACK_HOLDS_RELEASE"
+
+
+def test_rollback_passes_over_a_held_release() -> None:
+    # 1, 2, 3, then 2 again: rolling back from 2 holds it, and the next rollback lands on 1
+    state = promote_all(1, 2, 3)
+    state = step(state, "Rollback", rolled(state, bid(2)))
+    state = step(state, "Promote", promoted(state, bid(4)))
+    state = step(state, "Rollback", rolled(state, bid(2)))
+    assert set(state.holds) == {bid(3), bid(4)}
     assert rollback_target(state) == bid(1)
 
 
@@ -114,11 +145,12 @@ def test_rollback_to_a_named_earlier_release() -> None:
     assert rollback_target(state) is None
 
 
-def test_rollback_forward_to_a_release_rolled_back_from() -> None:
+def test_no_rollback_returns_to_a_release_rolled_back_from() -> None:
     state = promote_all(1, 2)
     state = step(state, "Rollback", rolled(state, bid(1)))
-    state = step(state, "Rollback", rolled(state, bid(2), requested=True))
-    assert (state.bundle_id, rollback_target(state)) == (bid(2), bid(1))
+    with pytest.raises(InvariantError) as refused:
+        LIFECYCLE.decide(state, "Rollback", rolled(state, bid(2), requested=True))
+    assert refused.value.invariant == "ROLLBACK_HOLDS_RELEASE"
 
 
 def test_rollback_restores_the_gate_decision_of_the_release() -> None:

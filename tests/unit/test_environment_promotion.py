@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,6 +22,18 @@ GATE = {
     "decision": "go",
     "summary": {"total": 1, "passed": 1, "failed": 0, "high_failures": 0, "medium_failures": 0},
     "checks": [{"check_id": "smoke", "passed": True, "severity": "high", "detail": "ok"}],
+}
+CONDITIONAL = {
+    "decision": "conditional-go",
+    "status": "failed",
+    "summary": {"total": 1, "passed": 0, "failed": 1, "high_failures": 0, "medium_failures": 1},
+    "checks": [{"check_id": "smoke", "passed": False, "severity": "medium", "detail": "flaky"}],
+}
+NO_GO = {
+    "decision": "no-go",
+    "status": "failed",
+    "summary": {"total": 1, "passed": 0, "failed": 1, "high_failures": 1, "medium_failures": 0},
+    "checks": [{"check_id": "smoke", "passed": False, "severity": "high", "detail": "broken"}],
 }
 SOURCES = {"preview": (None,), "dev": (None, "preview"), "staging": ("dev",), "prod": ("staging",)}
 
@@ -50,10 +63,11 @@ def checks(report: Any) -> dict[str, bool]:
     return {c.check_id: c.passed for c in report.checks}
 
 
-def test_all_eight_checks_in_order() -> None:
+def test_all_nine_checks_in_order() -> None:
     report = evaluate_promotion(inputs(), "2026-01-01T00:00:00Z")
     assert list(checks(report)) == [
         "bundle_verify_ok",
+        "bundle_packages_current",
         "environment_transition_allowed",
         "release_gate_contract_valid",
         "release_gate_allows_promotion",
@@ -64,6 +78,15 @@ def test_all_eight_checks_in_order() -> None:
     ]
     assert report.status == "passed" and first_failure(report) is None
     assert (report.gate_decision, report.promotion_readiness_status) == ("go", "passed")
+
+
+def test_a_withdrawn_package_or_retired_version_fails_the_gate() -> None:
+    blocked = ("package support-triage 1.0.0 is withdrawn", "version support-triage 1.1.0 is retired")
+    report = evaluate_promotion(replace(inputs(), blockers=blocked), AT)
+    failed = first_failure(report)
+    assert failed is not None and failed.check_id == "bundle_packages_current"
+    assert "withdrawn" in failed.detail and "retired" in failed.detail
+    assert report.status == "failed"
 
 
 def test_without_a_source_the_source_check_is_left_out() -> None:
@@ -93,7 +116,7 @@ def not_ready_for(env_entry: str) -> dict[str, Any]:
         pytest.param(
             "staging",
             "dev",
-            {"gate": {"decision": "conditional-go", "status": "failed"}},
+            {"gate": CONDITIONAL},
             "release_gate_allows_promotion",
             id="conditional-go-is-not-enough-for-staging",
         ),
@@ -142,7 +165,7 @@ def not_ready_for(env_entry: str) -> dict[str, Any]:
         pytest.param(
             "dev",
             "preview",
-            {"gate": {"decision": "no-go", "status": "failed"}},
+            {"gate": NO_GO},
             "release_gate_allows_promotion",
             id="no-go-even-for-dev",
         ),
@@ -155,7 +178,7 @@ def test_each_check_fails_on_its_own(env: str, source: str, changes: dict[str, A
 
 
 def test_conditional_go_is_enough_for_dev() -> None:
-    report = evaluate_promotion(inputs("dev", "preview", gate={"decision": "conditional-go", "status": "failed"}), AT)
+    report = evaluate_promotion(inputs("dev", "preview", gate=CONDITIONAL), AT)
     assert report.status == "passed"
 
 

@@ -137,7 +137,7 @@ def refused(steps: tuple[tuple[str, Any], ...], command: str, data: dict[str, An
             id="RejectOrExpire-denies",
         ),
         pytest.param(
-            (*INSTALLED, ("EditPlacement", {"config": {"tone": "formal"}, "notes": "n"})),
+            (*INSTALLED, ("EditPlacement", {"config": {"tone": "formal"}, "notes": "n", "editable": ["tone"]})),
             "installed",
             lambda s: s.config == {"tone": "formal"} and s.notes == "n" and s.pin.version == "1.0.0",
             id="EditPlacement-config-only",
@@ -284,6 +284,27 @@ def test_every_row_is_covered() -> None:
         ),
         pytest.param(INSTALLED, "EditPlacement", {}, "PLACEMENT_IS_CONFIG_ONLY", id="EDIT_NOTHING"),
         pytest.param(
+            INSTALLED,
+            "EditPlacement",
+            {"config": {"tone": "formal"}, "editable": ["language"]},
+            "PLACEMENT_IS_CONFIG_ONLY",
+            id="EDIT_UNDECLARED_KEY",
+        ),
+        pytest.param(
+            INSTALLED,
+            "EditPlacement",
+            {"config": {"model.name": "other-model"}, "editable": ["model.name"]},
+            "PLACEMENT_IS_CONFIG_ONLY",
+            id="EDIT_NESTED_KEY",
+        ),
+        pytest.param(
+            INSTALLED,
+            "EditPlacement",
+            {"config": {"tone": {"model": "x"}}, "editable": ["tone"]},
+            "PLACEMENT_IS_CONFIG_ONLY",
+            id="EDIT_OBJECT_VALUE",
+        ),
+        pytest.param(
             (*INSTALLED, ("RemoveInstall", {})),
             "InstallPackage",
             {"package": ref()},
@@ -349,6 +370,8 @@ def test_upgrade_keeps_every_superseded_pin_and_config() -> None:
         pytest.param("skills", True, id="skills"),
         pytest.param(".agent-config.json", True, id="dotfile"),
         pytest.param("skills/classify.md", True, id="path"),
+        pytest.param("model.name", True, id="nested"),
+        pytest.param("tools.extra", True, id="nested-tools"),
     ],
 )
 def test_method_surface_key(key: str, method: bool) -> None:

@@ -36,6 +36,9 @@ class Tags:
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
         return self.signed[name]
 
+    def reaches(self, head: str, commit: str) -> bool:
+        return head == commit
+
 
 def test_signed_by_any_policy_key_and_that_key_is_tried_first_next() -> None:
     alice, bob, carol = key("alice"), key("bob"), key("carol")

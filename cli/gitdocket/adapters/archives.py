@@ -31,7 +31,7 @@ from gitdocket.core.fields import BUNDLE_ID_RE
 from gitdocket.core.limits import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS, MAX_DEPTH, MAX_MEMBER_BYTES, MAX_PATH_BYTES
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, NotFoundError, StateError
-from gitdocket.lifecycles.bundle import MANIFEST
+from gitdocket.lifecycles.bundle import MANIFEST, SECTIONS
 from gitdocket.verify.bundles import FileKind
 
 __all__ = [
@@ -56,12 +56,16 @@ def _regular(source: BundleSource) -> list[tuple[str, FileKind]]:
 
 
 def export_folder(source: BundleSource, parent: Path) -> Path:
-    """Write ``parent/<bundle-id>/`` (atomically: a temporary sibling renamed into place)."""
+    """Write ``parent/<bundle-id>/`` (atomically: a temporary sibling renamed into place). Every
+    section root exists even when it holds no file: seed 002's verifier requires
+    ``payload/runtime/``, ``payload/registry/`` and ``evidence/``, and git keeps no empty folder."""
     target = parent / source.bundle_id
     if target.exists():
         raise InputError(f"{target}: already exists", "export into an empty folder; gitdocket never overwrites")
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".docket-export-", dir=parent))
+    for root, _label in SECTIONS:
+        (staging / root).mkdir(parents=True, exist_ok=True)
     for rel, kind in _regular(source):
         path = staging / rel
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,8 +75,16 @@ def export_folder(source: BundleSource, parent: Path) -> Path:
     return target
 
 
+def _section_roots() -> list[str]:
+    """``payload``, ``payload/runtime``, ``payload/registry``, ``evidence``: the folders an
+    archive lists explicitly, so that an empty section survives unpacking."""
+    roots = {p for root, _label in SECTIONS for p in (root, root.rpartition("/")[0]) if p}
+    return sorted(roots)
+
+
 def export_tarball(source: BundleSource, target: Path) -> Path:
-    """Write a deterministic ``.tar.gz`` whose single top folder is the bundle id."""
+    """Write a deterministic ``.tar.gz`` whose single top folder is the bundle id (the section
+    roots are listed as folders, so an empty one survives unpacking)."""
     if target.exists():
         raise InputError(f"{target}: already exists", "choose a new file name; gitdocket never overwrites")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -84,6 +96,12 @@ def export_tarball(source: BundleSource, target: Path) -> Path:
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
         ):
+            for root in _section_roots():
+                folder = tarfile.TarInfo(f"{source.bundle_id}/{root}")
+                folder.type, folder.mtime, folder.mode = tarfile.DIRTYPE, 0, 0o755
+                folder.uid = folder.gid = 0
+                folder.uname = folder.gname = ""
+                tar.addfile(folder)
             for rel, kind in _regular(source):
                 data = source.read(rel)
                 info = tarfile.TarInfo(f"{source.bundle_id}/{rel}")
@@ -196,6 +214,8 @@ def unpack_tarball(archive: Path) -> Iterator[Path]:
                     tops.add(parts[0])
                     if member.isfile():
                         _extract(tar, member, root.joinpath(*parts), archive)
+                    else:  # a folder: kept even when empty (a section root)
+                        root.joinpath(*parts).mkdir(parents=True, exist_ok=True)
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
             raise InputError(
                 f"{archive}: not a readable .tar.gz ({exc})",

@@ -191,10 +191,10 @@ def blob_digests(tree: TreeView, base: str, oids: Mapping[str, str]) -> dict[str
     return dict(_tree_hasher(tree, base, oids)(sorted(oids)))
 
 
-def from_tree(tree: TreeView, bundle_id: str) -> BundleSource:
-    """``bundles/<bundle_id>`` of a registry snapshot."""
-    base = f"bundles/{bundle_id}"
-    listing, oids = listing_from_tree(tree, bundle_id)
+def from_tree(tree: TreeView, bundle_id: str, base: str = "") -> BundleSource:
+    """``bundles/<bundle_id>`` of a registry snapshot (or the copy of it at ``base``: a release)."""
+    base = base or f"bundles/{bundle_id}"
+    listing, oids = listing_from_tree(tree, bundle_id, base)
 
     def read(rel: str) -> bytes:
         data = tree.read(f"{base}/{rel}")

@@ -51,6 +51,8 @@ class KeySigner:
                 f"{path}: cannot read signing key ({exc.strerror})",
                 "pass --key PATH to an OpenSSH ed25519 private key, or run `gitdocket key create`",
             ) from exc
+        if not raw.strip():
+            raise _empty(path)
         passphrase = os.environ.get("GITDOCKET_KEY_PASSPHRASE")
         try:
             key = serialization.load_ssh_private_key(raw, passphrase.encode() if passphrase else None)
@@ -108,19 +110,35 @@ class AgentSigner:
         return done.stdout
 
 
+def _empty(path: Path) -> InputError:
+    return InputError(
+        f"{path}: the signing key file is empty",
+        "write the key into it; in GitHub Actions the repository secret GITDOCKET_SIGNING_KEY is "
+        "empty or missing: add it under Settings → Secrets and variables → Actions",
+    )
+
+
 def load_signer(spec: str) -> KeySigner | AgentSigner:
     """A signer from a path or a literal public key line (see module docstring)."""
     text = spec.strip()
     if text.startswith("key::"):
         text = text.removeprefix("key::")
+    if not text:
+        raise InputError(
+            "the signing key is empty",
+            "pass --key PATH to an OpenSSH ed25519 private key, or a .pub file held by ssh-agent",
+        )
     if text.startswith("ssh-"):
         return AgentSigner(text, "the configured public key")
     path = Path(text).expanduser()
     if path.suffix == ".pub":
         try:
-            return AgentSigner(path.read_text(), str(path))
+            public = path.read_text()
         except OSError as exc:
             raise InputError(f"{path}: cannot read public key ({exc.strerror})") from exc
+        if not public.strip():
+            raise _empty(path)
+        return AgentSigner(public, str(path))
     return KeySigner.from_file(path)
 
 

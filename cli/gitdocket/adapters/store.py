@@ -12,21 +12,25 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pygit2
-from pygit2.enums import CheckoutStrategy, ConfigLevel, FileMode, FileStatus, ObjectType, ReferenceFilter
+from pygit2.enums import CheckoutStrategy, ConfigLevel, FileMode, FileStatus, ObjectType, ReferenceFilter, SortMode
 
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, WriteResult
-from gitdocket.errors import ConflictError, NotFoundError, StateError
+from gitdocket.errors import ConflictError, InputError, NotFoundError, StateError
 
 __all__ = [
     "GitRefs",
     "GitStore",
     "GitTree",
+    "created_repository",
+    "git_default_branch",
 ]
 
 MAX_RETRIES = 8
@@ -132,6 +136,7 @@ class GitRefs:
     def __init__(self, repo: pygit2.Repository) -> None:
         self.repo = repo
         self._trees: dict[str, GitTree] = {}
+        self._ancestors: dict[str, set[str]] = {}
 
     def tags(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -150,6 +155,14 @@ class GitRefs:
         """The first parent, or None for a root commit or when a shallow clone lacks it."""
         parents = self.repo[commit].peel(pygit2.Commit).parent_ids
         return str(parents[0]) if parents and parents[0] in self.repo else None
+
+    def reaches(self, head: str, commit: str) -> bool:
+        """``commit`` is ``head`` or an ancestor of it. The ancestors of a head are walked once
+        (a verify asks for every tag) and kept; a shallow clone's missing history reaches nothing."""
+        if head not in self._ancestors:
+            walker = self.repo.walk(pygit2.Oid(hex=head), SortMode.NONE)
+            self._ancestors[head] = {str(c.id) for c in walker}
+        return commit in self._ancestors[head]
 
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
         ref = self.repo.references.get(f"refs/tags/{name}")
@@ -187,6 +200,31 @@ def follow_git_environment() -> None:
     paths[ConfigLevel.SYSTEM] = "" if no_system or "GIT_CONFIG_SYSTEM" in os.environ else _SYSTEM_CONFIG_DIR
 
 
+def _signed_tag(
+    repo: pygit2.Repository, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str, when: datetime
+) -> pygit2.Oid:
+    """Write an annotated tag object for ``target``, signed like ``git tag -s`` (SSHSIG,
+    namespace ``git``); no ref yet."""
+    tagger = _git_signature(principal, when)
+    body = (
+        f"object {target}\ntype commit\ntag {spec.name}\n"
+        f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
+        f"{spec.message.rstrip()}\n"
+    ).encode()
+    return repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
+
+
+def git_default_branch() -> str | None:
+    """git's ``init.defaultBranch`` as git itself reads it (None when unset or git is missing)."""
+    try:
+        done = subprocess.run(
+            ["git", "config", "--get", "init.defaultBranch"], capture_output=True, text=True, check=False, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() or None
+
+
 def _git_signature(principal: str, when: datetime) -> pygit2.Signature:
     email = principal if "@" in principal else f"{principal}@docket.invalid"
     return pygit2.Signature(principal, email, int(when.timestamp()), 0)
@@ -195,9 +233,14 @@ def _git_signature(principal: str, when: datetime) -> pygit2.Signature:
 class GitStore:
     """A registry repository: bare, or with a worktree whose branch gitdocket keeps in step."""
 
-    def __init__(self, repo: pygit2.Repository, branch: str | None = None) -> None:
+    def __init__(self, repo: pygit2.Repository, branch: str | None = None, ref: str | None = None) -> None:
         self.repo = repo
-        self.branch = branch or self._default_branch()
+        self.branch = branch if branch is not None else self._checked_out_branch()
+        """The branch writes go to: the one given, else the one checked out; None on a detached
+        HEAD (reads then see HEAD's commit, and writes are refused)."""
+        self._ref = ref
+        """A ref other than ``refs/heads/<branch>`` to write to (``--push`` plans on a scratch ref
+        and moves the branch only once the remote took the commit)."""
 
     @classmethod
     def open(cls, path: Path, branch: str | None = None) -> GitStore:
@@ -208,10 +251,22 @@ class GitStore:
         return cls(pygit2.Repository(found), branch)
 
     @classmethod
-    def init(cls, path: Path, bare: bool = False, branch: str = "main") -> GitStore:
+    def init(cls, path: Path, bare: bool, branch: str) -> GitStore:
         follow_git_environment()
         repo = pygit2.init_repository(str(path), bare=bare, initial_head=branch)
         return cls(repo, branch)
+
+    @classmethod
+    def at(cls, path: Path, branch: str | None = None) -> GitStore | None:
+        """The repository whose root is exactly ``path`` (its worktree, or a bare repository's
+        folder); None when ``path`` is not one, even when it lies inside another repository."""
+        follow_git_environment()
+        found = pygit2.discover_repository(str(path))
+        if found is None:
+            return None
+        repo = pygit2.Repository(found)
+        root = Path(repo.workdir if repo.workdir else repo.path).resolve()
+        return cls(repo, branch) if root == path.resolve() else None
 
     def git_config(self, name: str) -> str | None:
         """``git config NAME`` as git would answer it: the repository's own configuration (and
@@ -228,15 +283,26 @@ class GitStore:
                 return str(config[name])
         return None
 
-    def _default_branch(self) -> str:
+    def _checked_out_branch(self) -> str | None:
+        """The branch HEAD names (it may have no commit yet), or None on a detached HEAD."""
         with contextlib.suppress(pygit2.GitError, KeyError):
             target = self.repo.references["HEAD"].target
             if isinstance(target, str) and target.startswith("refs/heads/"):
                 return target.removeprefix("refs/heads/")
-        return "main"
+        return None
 
     @property
     def refname(self) -> str:
+        """The ref writes move; a detached HEAD has none, and a write there is refused."""
+        if self._ref is not None:
+            return self._ref
+        if self.branch is None:
+            head = str(self.repo.head.target)[:12] if not self.repo.head_is_unborn else "nothing"
+            raise StateError(
+                f"HEAD is detached at {head}: a write needs a branch to go to",
+                "create one here with `git switch -c NAME` (or check out an existing branch), "
+                "then run the command again",
+            )
         return f"refs/heads/{self.branch}"
 
     @property
@@ -250,13 +316,26 @@ class GitStore:
         return self.repo[ref.target].peel(pygit2.Commit)
 
     def resolve(self, rev: str) -> pygit2.Commit:
+        """The commit ``rev`` (a commit id, tag, branch or any git revision) names; a name the
+        user typed, so a miss is bad input."""
         try:
             return self.repo.revparse_single(rev).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
-            raise NotFoundError(f"no commit {rev!r} in {self.root}", "name a branch, tag or commit") from exc
+            raise InputError(
+                f"{rev!r} names no commit in {self.root}",
+                "name a commit, tag or branch that exists there (`git log --oneline --all` lists them)",
+            ) from exc
+
+    def head(self) -> pygit2.Commit | None:
+        """What is checked out: the branch's tip (None before its first commit), or the commit of
+        a detached HEAD (a pull request's checkout in CI, a worktree at an old commit)."""
+        if self.branch is not None:
+            return self.tip()
+        return self.repo.head.peel(pygit2.Commit)
 
     def snapshot(self, rev: str | None = None) -> GitTree:
-        return GitTree(self.repo, self.resolve(rev) if rev else self.tip())
+        """The registry at ``rev``, or at what is checked out."""
+        return GitTree(self.repo, self.resolve(rev) if rev else self.head())
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -355,13 +434,7 @@ class GitStore:
         return (tip.id if tip else None) != (base.id if base else None)
 
     def _tag(self, spec: TagSpec, target: pygit2.Oid, signer: Signer, principal: str, when: datetime) -> str:
-        tagger = _git_signature(principal, when)
-        body = (
-            f"object {target}\ntype commit\ntag {spec.name}\n"
-            f"tagger {tagger.name} <{tagger.email}> {tagger.time} +0000\n\n"
-            f"{spec.message.rstrip()}\n"
-        ).encode()
-        oid = self.repo.odb.write(ObjectType.TAG, body + signer.sign(body, "git"))
+        oid = _signed_tag(self.repo, spec, target, signer, principal, when)
         try:
             self.repo.references.create(f"refs/tags/{spec.name}", oid, force=False)
         except pygit2.AlreadyExistsError as exc:
@@ -370,6 +443,71 @@ class GitStore:
                 "run `gitdocket verify` to see which tag is right",
             ) from exc
         return spec.name
+
+    # -- moving the branch to a commit made elsewhere (``--push``) ------------------------------
+
+    def changed_paths(self, old: str | None, new: str) -> list[str]:
+        """Every path that differs between the trees of commits ``old`` (None: empty) and ``new``."""
+        new_tree = self.repo[new].peel(pygit2.Commit).tree
+        diff = (
+            self.repo[old].peel(pygit2.Commit).tree.diff_to_tree(new_tree)
+            if old is not None
+            else new_tree.diff_to_tree(swap=True)
+        )
+        return sorted({path for d in diff.deltas for path in (d.old_file.path, d.new_file.path) if path})
+
+    def advance(self, expected: str | None, new: str, paths: list[str]) -> None:
+        """Compare-and-swap this branch from ``expected`` to ``new`` (a descendant made elsewhere),
+        then bring the worktree's ``paths`` (the caller proved them clean) to ``new``."""
+        with self._worktree_lock():
+            try:
+                self._cas(pygit2.Oid(hex=expected) if expected else None, pygit2.Oid(hex=new))
+            except RefConflictError as exc:
+                raise ConflictError(
+                    f"{self.refname} moved here while gitdocket pushed {new[:12]}",
+                    f"the remote has {new[:12]}; bring this branch up to date with `git pull`",
+                ) from exc
+            if self._tracks_worktree() and paths:
+                self.repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
+                    self.repo[new].peel(pygit2.Commit).tree, strategy=CheckoutStrategy.FORCE, paths=paths
+                )
+
+    def drop(self, refnames: list[str]) -> None:
+        """Delete refs gitdocket made and no longer wants (a scratch ref, tags of a commit that was
+        not pushed); a ref already gone is fine."""
+        for refname in refnames:
+            with contextlib.suppress(KeyError, pygit2.GitError):
+                self.repo.references.delete(refname)
+
+    # -- tags of commits already written (``gitdocket tags sync``) ------------------------------
+
+    def create_tags(
+        self, tags: list[tuple[TagSpec, str, str | None]], signer: Signer, principal: str, when: datetime
+    ) -> list[str]:
+        """Create ``(spec, commit, expected)`` tags, each signed first: then all refs move in one
+        ref transaction, or none (a declined signature or a tag someone else moved meanwhile
+        writes no ref). ``expected`` is the commit the existing tag must peel to (an orphan being
+        replaced), or None for a tag that must not exist yet."""
+        signed = [
+            (spec.name, _signed_tag(self.repo, spec, pygit2.Oid(hex=commit), signer, principal, when), expected)
+            for spec, commit, expected in tags
+        ]
+        try:
+            with self.repo.transaction() as txn:
+                for name, oid, expected in signed:
+                    refname = f"refs/tags/{name}"
+                    txn.lock_ref(refname)
+                    current = self.repo.references.get(refname)
+                    now = str(current.peel(pygit2.Commit).id) if current is not None else None
+                    if now != expected:
+                        raise RefConflictError(refname)
+                    txn.set_target(refname, oid, message="docket: tags sync")
+        except (RefConflictError, pygit2.GitError) as exc:
+            raise ConflictError(
+                f"a tag changed while gitdocket was signing ({exc}); no tag was written",
+                "run `gitdocket tags sync` again",
+            ) from exc
+        return [name for name, _, _ in signed]
 
     # -- worktree ------------------------------------------------------------------------------
 
@@ -399,9 +537,12 @@ class GitStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _refuse_dirty(self, plan: Plan) -> None:
+        self.refuse_dirty(list(plan.writes))
+
+    def refuse_dirty(self, prefixes: list[str]) -> None:
+        """Refuse when the worktree that tracks this branch has local changes below ``prefixes``."""
         if not self._tracks_worktree():
             return
-        prefixes = list(plan.writes)
         dirty = sorted(
             path
             for path, flags in self.repo.status().items()
@@ -424,3 +565,27 @@ class GitStore:
         self.repo.checkout_tree(  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
             tip.tree, strategy=CheckoutStrategy.FORCE, paths=sorted(plan.writes)
         )
+
+
+@contextlib.contextmanager
+def created_repository(path: Path, bare: bool, branch: str) -> Iterator[GitStore]:
+    """A new repository at ``path`` for the block; when the block raises, everything it created is
+    removed again (the folder and the parents it had to make, or the entries it added to a folder
+    that existed), so a failed ``gitdocket init`` leaves no half-made repository behind."""
+    path = path.resolve()
+    made = next((p for p in reversed((path, *path.parents)) if not p.exists()), None)
+    before = set(path.iterdir()) if made is None else set()
+    store = GitStore.init(path, bare=bare, branch=branch)
+    try:
+        yield store
+    except BaseException:
+        store.repo.free()  # release libgit2's handles before the files go
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        else:
+            for target in set(path.iterdir()) - before:
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    target.unlink(missing_ok=True)
+        raise

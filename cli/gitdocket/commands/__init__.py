@@ -14,6 +14,7 @@ import click
 import pygit2
 
 from gitdocket import __version__
+from gitdocket.adapters.templates import build_commit
 from gitdocket.commands.archetypes import archetype
 from gitdocket.commands.bundles import bundle
 from gitdocket.commands.config import config
@@ -30,6 +31,7 @@ from gitdocket.commands.placements import placement
 from gitdocket.commands.policy import policy
 from gitdocket.commands.releases import release
 from gitdocket.commands.site import site
+from gitdocket.commands.tags import tags
 from gitdocket.commands.verify import verify
 from gitdocket.commands.versions import version
 from gitdocket.errors import DocketError
@@ -37,8 +39,25 @@ from gitdocket.errors import DocketError
 __all__ = ["cli", "main"]
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``gitdocket, version X`` and, when built from a git checkout, the commit (read only when
+    asked: every other command starts without touching the build record)."""
+    if not value or ctx.resilient_parsing:
+        return
+    commit = build_commit()
+    click.echo(f"gitdocket, version {__version__}" + (f" (commit {commit})" if commit else ""))
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="gitdocket")
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_print_version,
+    help="Show the version (and the git commit it was built from) and exit.",
+)
 @click.option("--debug", is_flag=True, envvar="GITDOCKET_DEBUG", help="Show tracebacks for errors.")
 def cli(debug: bool) -> None:
     """Docket: a GitOps registry for AI-agent archetypes.
@@ -59,6 +78,7 @@ for command in (
     version,
     package,
     verify,
+    tags,
     contracts,
     placement,
     entitlement,

@@ -10,14 +10,7 @@ from typing import Any
 import click
 
 from gitdocket.adapters.merge import FAVOR, GitMerger
-from gitdocket.commands.output import (
-    common,
-    done,
-    emit,
-    emit_table,
-    write,
-    writer,
-)
+from gitdocket.commands.output import done, emit, emit_table, reader, write, writer
 from gitdocket.core.scopes import check_name
 from gitdocket.errors import NotFoundError
 from gitdocket.lifecycles import scope
@@ -104,8 +97,8 @@ def archetype_owners(
     )
 
 
-def _archetypes(repo: Path) -> list[dict[str, Any]]:
-    tree = Session(repo).snapshot()
+def _archetypes(repo: Path, rev: str | None) -> list[dict[str, Any]]:
+    tree = Session(repo).snapshot(rev)
     rows = []
     for name in tree.listdir("registry/archetypes"):
         state = load_log(tree, scope("archetype", name)).state
@@ -122,19 +115,19 @@ def _archetypes(repo: Path) -> list[dict[str, Any]]:
 
 
 @archetype.command("list")
-@common
-def archetype_list(repo: Path, fmt: str) -> None:
+@reader
+def archetype_list(repo: Path, rev: str | None, fmt: str) -> None:
     """List archetypes with their owners and versions."""
-    emit_table(fmt, "archetypes", _archetypes(repo), {"name": "name", "owners": "owners", "versions": "versions"})
+    emit_table(fmt, "archetypes", _archetypes(repo, rev), {"name": "name", "owners": "owners", "versions": "versions"})
 
 
 @archetype.command("show")
 @click.argument("name")
-@common
-def archetype_show(name: str, repo: Path, fmt: str) -> None:
+@reader
+def archetype_show(name: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Show one archetype: description, owners, versions."""
     check_name(name, "archetype name")
-    tree = Session(repo).snapshot()
+    tree = Session(repo).snapshot(rev)
     state = load_log(tree, scope("archetype", name)).state
     if state.phase != "active":
         raise NotFoundError(f"no archetype {name!r}", "list them with `gitdocket archetype list`")
@@ -254,8 +247,8 @@ def _print_forest(forest: list[dict[str, Any]]) -> None:
 
 
 @archetype.command("tree")
-@common
-def archetype_tree(repo: Path, fmt: str) -> None:
+@reader
+def archetype_tree(repo: Path, rev: str | None, fmt: str) -> None:
     """Print the fork forest: every archetype under the one it was forked from."""
-    forest = fork_ops.fork_forest(Session(repo).snapshot())
+    forest = fork_ops.fork_forest(Session(repo).snapshot(rev))
     emit(fmt, forest, lambda: _print_forest(forest))

@@ -4,6 +4,7 @@ only; the work is in ``ops.bundles``."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import click
 
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
-from gitdocket.commands.output import common, emit, emit_table, writer
+from gitdocket.commands.output import emit, emit_table, reader, writer
 from gitdocket.errors import InputError, InvariantError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE
@@ -74,6 +75,16 @@ def bundle_build(
     emit(fmt, data, text)
 
 
+def _disk_errors(session: Session, bundle_id: str) -> list[str]:
+    """What differs on disk in a registry worktree from the committed, signed bundle: what a
+    runtime reading the folder would get (nothing to compare in a bare registry)."""
+    root = session.worktree()
+    if root is None:
+        return []
+    problems = bundle_ops.disk_problems(session.snapshot(), bundle_id, root / "bundles" / bundle_id)
+    return [f"On disk (bundles/{bundle_id}): {problem}" for problem in problems]
+
+
 def _print_check(check: BundleCheck, where: str) -> None:
     click.echo(f"[bundle verify] {check.bundle_id} ({where})")
     click.echo(f"  verified files: {check.verified_files}")
@@ -100,18 +111,21 @@ def bundle_verify(spec: str, record: bool, repo: Path, keys: tuple[str, ...], fm
     tree = session.snapshot()
     commit = None
     with open_bundle(spec, tree) as source:
-        if record:
-            if source.where != f"bundles/{spec}":
-                raise InputError(
-                    "--record needs a bundle id in the registry",
-                    "import an exported bundle first: `gitdocket bundle import PATH`",
-                )
+        in_registry = source.where == f"bundles/{spec}"
+        disk = _disk_errors(session, spec) if in_registry else []
+        if record and not in_registry:
+            raise InputError(
+                "--record needs a bundle id in the registry",
+                "import an exported bundle first: `gitdocket bundle import PATH`",
+            )
+        if record and not disk:
             written, check = session.write(
                 f"docket: verify bundle {spec}", lambda tx: bundle_ops.record_verified(tx, spec)
             )
             commit = written.commit
         else:
             check = bundle_ops.verify_source(source, tree)
+        check = replace(check, errors=(*check.errors, *disk))
     data: dict[str, Any] = check.as_dict() | ({"commit": commit} if commit else {})
 
     def text() -> None:
@@ -133,10 +147,10 @@ def bundle_verify(spec: str, record: bool, repo: Path, keys: tuple[str, ...], fm
     type=click.Path(path_type=Path),
     help="A folder (the bundle lands in DEST/<bundle-id>/) or a FILE.tar.gz (deterministic bytes).",
 )
-@common
-def bundle_export(spec: str, dest: Path, repo: Path, fmt: str) -> None:
+@reader
+def bundle_export(spec: str, dest: Path, repo: Path, rev: str | None, fmt: str) -> None:
     """Write BUNDLE out for a CI artifact, after verifying it."""
-    tree = Session(repo).snapshot()
+    tree = Session(repo).snapshot(rev)
     with open_bundle(spec, tree) as source:
         check = bundle_ops.verify_source(source, tree)
         if not check.ok:
@@ -193,10 +207,10 @@ def bundle_import(path: Path, repo: Path, keys: tuple[str, ...], fmt: str) -> No
 
 
 @bundle.command("list")
-@common
-def bundle_list(repo: Path, fmt: str) -> None:
+@reader
+def bundle_list(repo: Path, rev: str | None, fmt: str) -> None:
     """List the registry's bundles with who built and verified them."""
-    tree = Session(repo).snapshot()
+    tree = Session(repo).snapshot(rev)
     rows = []
     for name in tree.listdir("bundles"):
         if tree.kind(f"bundles/{name}") != "tree":

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from gitdocket.commands.output import common, done, emit, table, write, writer
+from gitdocket.commands.output import done, emit, reader, table, write, writer
 from gitdocket.ops import config as config_ops
 from gitdocket.ops.session import Session
 
@@ -29,11 +29,11 @@ def config() -> None:
 
 
 @config.command("show")
-@common
-def config_show(repo: Path, fmt: str) -> None:
+@reader
+def config_show(repo: Path, rev: str | None, fmt: str) -> None:
     """Show the signed configuration, whether registry.yaml says the same, and which protected
     files wait for an approval."""
-    found = config_ops.status(Session(repo).snapshot())
+    found = config_ops.status(Session(repo).snapshot(rev))
     state = found.state
     data = {
         "version": state.version,

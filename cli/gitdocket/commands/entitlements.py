@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import click
 
-from gitdocket.commands.output import address_argument, common, done, emit, pretty, reason_required, write, writer
+from gitdocket.commands.output import address_argument, done, emit, pretty, reader, reason_required, write, writer
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.errors import InputError
 from gitdocket.ops import entitlements as entitlement_ops
@@ -125,19 +125,19 @@ def entitlement_receipt(address: str, kind: str, reference: str, repo: Path, key
 
 @entitlement.command("show")
 @address_argument
-@common
-def entitlement_show(address: str, repo: Path, fmt: str) -> None:
+@reader
+def entitlement_show(address: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Everything recorded about a placement's entitlement."""
     project, name = placement_ops.parse_address(address)
-    view = entitlement_ops.entitlement_view(Session(repo).snapshot(), project, name)
+    view = entitlement_ops.entitlement_view(Session(repo).snapshot(rev), project, name)
     emit(fmt, view, lambda: pretty(view))
 
 
 @click.command("run-check")
 @address_argument
 @click.option("--at", "at", metavar="TIME", help="RFC 3339 time to judge at (default: now).")
-@common
-def run_check(address: str, at: str | None, repo: Path, fmt: str) -> None:
+@reader
+def run_check(address: str, at: str | None, repo: Path, rev: str | None, fmt: str) -> None:
     """May PROJECT/NAME run? Active, or Ineligible with the reason (Expired, Blocked,
     NoActiveEntitlement, NotInstalled, Withdrawn). Exit 0 when eligible, 1 when not."""
     project, name = placement_ops.parse_address(address)
@@ -145,7 +145,7 @@ def run_check(address: str, at: str | None, repo: Path, fmt: str) -> None:
         when = parse_time(at) if at else clock_now()
     except ValueError as exc:
         raise InputError(f"--at {at!r} is not an RFC 3339 time with a zone", "use e.g. 2026-06-01T00:00:00Z") from exc
-    result = entitlement_ops.run_check(Session(repo).snapshot(), project, name, when)
+    result = entitlement_ops.run_check(Session(repo).snapshot(rev), project, name, when)
     stamp = format_time(when)
     emit(
         fmt,

@@ -8,13 +8,14 @@ from typing import Any
 
 import click
 
-from gitdocket.adapters.archives import open_bundle
-from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
+from gitdocket.adapters.archives import export_folder, open_bundle
+from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, from_tree
 from gitdocket.adapters.files import load_yaml
-from gitdocket.commands.output import common, emit, emit_table, table, writer
+from gitdocket.commands.output import emit, emit_table, reader, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
+from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.environment import GATE_CHECKS
@@ -130,7 +131,11 @@ def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Pat
     help="Walk the chain (preview → dev → staging → prod) up to this environment, "
     "gated at every step, stopping at the first failure.",
 )
-@click.option("--gated", is_flag=True, help="Run seed 002's eight checks and store the promotion report.")
+@click.option(
+    "--gated",
+    is_flag=True,
+    help="Run seed 002's eight checks (and Docket's bundle_packages_current) and store the promotion report.",
+)
 @click.option("--source-env", "source", help="The environment the bundle comes from (must be running it).")
 @click.option(
     "--artifacts-dir",
@@ -142,6 +147,13 @@ def _promote_one(session: Session, req: env_ops.PromoteRequest, reports_dir: Pat
     "--source-run-json",
     type=click.Path(dir_okay=False, path_type=Path),
     help="release_bundle_promotion_source.json of the CI run the bundle came from (embedded in the reports).",
+)
+@click.option(
+    "--override-hold",
+    "override",
+    metavar="REASON",
+    help="Promote a release that a rollback holds in the environment, saying why (recorded in the "
+    "signed event; lifts the hold). With --to it applies to every step that holds the bundle.",
 )
 @click.option(
     "--reports-dir",
@@ -159,6 +171,7 @@ def promote(
     source: str | None,
     artifacts_dir: Path | None,
     source_run_json: Path | None,
+    override: str | None,
     reports_dir: Path,
     repo: Path,
     keys: tuple[str, ...],
@@ -170,13 +183,15 @@ def promote(
         raise click.UsageError("pass exactly one of --env and --to")
     if target is not None and source is not None:
         raise click.UsageError("--to chooses each step's source itself; drop --source-env")
+    if override is not None and not override.strip():
+        raise InputError("--override-hold is empty", "say why the held release comes back; it is recorded")
     session = Session(repo, keys)
     bundle_id = _bundle_id(spec, session)
     evidence, run = _artifacts(artifacts_dir), _source_run(source_run_json)
     if environment is not None:
         data = _promote_one(
             session,
-            env_ops.PromoteRequest(bundle_id, environment, source, gated, evidence, run),
+            env_ops.PromoteRequest(bundle_id, environment, source, gated, evidence, run, override),
             reports_dir,
             fmt,
         )
@@ -188,7 +203,8 @@ def promote(
             if fmt == "text":
                 click.echo(f"{bundle_id} is already active in {env}")
             continue
-        req = env_ops.PromoteRequest(bundle_id, env, step_source, True, evidence, run)
+        held = bundle_id in env_ops.holds_of(session.snapshot(), env)
+        req = env_ops.PromoteRequest(bundle_id, env, step_source, True, evidence, run, override if held else None)
         steps.append(_promote_one(session, req, reports_dir, fmt))
     emit(fmt, {"ok": True, "bundle_id": bundle_id, "target": target, "steps": steps}, lambda: None)
 
@@ -234,10 +250,11 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
 
 
 @click.command()
-@common
-def status(repo: Path, fmt: str) -> None:
-    """What is deployed where: bundle, since when, by whom, sequence, gate decision."""
-    rows = env_ops.status(Session(repo).snapshot())
+@reader
+def status(repo: Path, rev: str | None, fmt: str) -> None:
+    """What is deployed where: bundle, since when, by whom, sequence, gate decision (read from the
+    current.json pointers only; `history --env E` shows the holds)."""
+    rows = env_ops.status(Session(repo).snapshot(rev))
     emit(
         fmt,
         rows,
@@ -261,11 +278,11 @@ def status(repo: Path, fmt: str) -> None:
 
 @click.command()
 @click.option("--env", "environment", required=True, help="The environment whose history to show.")
-@common
-def history(environment: str, repo: Path, fmt: str) -> None:
+@reader
+def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Every promotion and rollback of an environment, oldest first."""
     scope("environment", environment)
-    rows = env_ops.history(Session(repo).snapshot(), environment)
+    rows = env_ops.history(Session(repo).snapshot(rev), environment)
     columns = {
         "seq": "seq",
         "at": "at",
@@ -275,6 +292,7 @@ def history(environment: str, repo: Path, fmt: str) -> None:
         "from": "source_environment",
         "gate": "gate_decision",
         "reason": "reason",
+        "hold": "hold",
     }
     emit_table(fmt, f"history of {environment}", rows, columns)
 
@@ -286,12 +304,20 @@ def deployments() -> None:
 
 @deployments.command("resolve")
 @click.option("--env", "environment", required=True, help="The environment to resolve.")
-@common
-def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
-    """Verify an environment's chain, then print the active release's path."""
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the active release from git objects to DIR/<bundle-id>/ (verified after writing) "
+    "and print that path: what a runtime of a bare registry reads.",
+)
+@reader
+def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, rev: str | None, fmt: str) -> None:
+    """Verify an environment's chain, check that the active release's files are exactly the signed
+    bundle (changed, missing or extra files fail, naming the first), then print its path."""
     scope("environment", environment)
     session = Session(repo)
-    tree = session.snapshot()
+    tree = session.snapshot(rev)
     env_ops.environment_config(tree, environment)
     findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()))
     if findings:
@@ -301,20 +327,48 @@ def deployments_resolve(environment: str, repo: Path, fmt: str) -> None:
             "run `gitdocket verify` for every finding",
         )
     row = env_ops.status_of(tree, environment)
-    if not row.get("bundle_id"):
+    bundle_id = row.get("bundle_id")
+    if not bundle_id:
         raise NotFoundError(
             f"nothing is deployed in {environment}",
             f"promote a bundle with `gitdocket promote BUNDLE --env {environment}`",
         )
-    release = f"deployments/{environment}/releases/{row['bundle_id']}"
-    repo_obj = session.store.repo
-    path = str(Path(repo_obj.workdir) / release) if repo_obj.workdir else release
+    release = f"deployments/{environment}/releases/{bundle_id}"
+    folder = _release_folder(session, tree, release, bundle_id, export_dir)
+    problems = bundle_ops.disk_problems(tree, bundle_id, folder, release)
+    if problems:
+        raise StateError(
+            f"{folder}: the release on disk is not the signed bundle {bundle_id}: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+            f"restore it with `git checkout -- {release}`, or read it from git objects with --export DIR",
+        )
     data = {
         "environment": environment,
-        "bundle_id": row["bundle_id"],
+        "bundle_id": bundle_id,
         "release_root": release,
-        "path": path,
+        "path": str(folder),
         "tree": tree.tree_id(release),
         "sequence": row["sequence"],
     }
-    emit(fmt, data, lambda: click.echo(path))
+    emit(fmt, data, lambda: click.echo(str(folder)))
+
+
+def _release_folder(session: Session, tree: TreeView, release: str, bundle_id: str, export_dir: Path | None) -> Path:
+    """Where a runtime reads the release: exported from git objects to ``export_dir``, or the
+    registry worktree's copy (a bare registry has none)."""
+    if export_dir is not None:
+        return export_folder(from_tree(tree, bundle_id, release), export_dir)
+    root = session.worktree()
+    if root is None:
+        raise StateError(
+            f"{session.store.root}: a bare registry has no files on disk for {release}",
+            "materialize the release from git objects with `gitdocket deployments resolve --env ENV --export DIR`",
+        )
+    checked_out = session.snapshot().commit
+    if tree.commit != checked_out:
+        raise StateError(
+            f"{root} holds commit {(checked_out or 'nothing')[:12]}, not {(tree.commit or '')[:12]} (--rev): its files "
+            "are not that commit's release",
+            "read the release of that commit from git objects: add --export DIR",
+        )
+    return root / release

@@ -9,6 +9,7 @@ is its escape."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import sys
@@ -20,7 +21,7 @@ from typing import Any, TextIO
 import click
 
 from gitdocket.core.limits import printable
-from gitdocket.ops.session import Session
+from gitdocket.ops.session import COMMAND_WRITES, CommandWrites, Session
 from gitdocket.ops.transaction import Transaction
 
 __all__ = [
@@ -32,9 +33,12 @@ __all__ = [
     "format_option",
     "keys_option",
     "pretty",
+    "push_option",
+    "reader",
     "reason_option",
     "reason_required",
     "repo_option",
+    "rev_option",
     "safe_streams",
     "table",
     "write",
@@ -162,9 +166,49 @@ def pretty(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
 
 
+def push_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--push",
+        is_flag=True,
+        help="Publish the write: plan it on the remote's tip, push the commit and its tags in one "
+        "atomic `git push` with a lease, plan again when another writer pushed first; the local "
+        "branch moves only once the remote took it. The remote is the branch's, else origin.",
+    )(func)
+
+
 def writer(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of a command that writes: --repo, --key, --format."""
-    return repo_option(keys_option(format_option(func)))
+    """The options of a command that writes: --repo, --key, --push, --format. What its writes
+    report besides the commit — what was pushed (with the `git push` line), tags left for later —
+    goes to standard error after it, even when it fails half-way through."""
+
+    @functools.wraps(func)
+    def command(*args: Any, push: bool, **kwargs: Any) -> Any:
+        writes = CommandWrites(push=push)
+        token = COMMAND_WRITES.set(writes)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            COMMAND_WRITES.reset(token)
+            for published in writes.pushed:
+                click.echo(published.line(), err=True)
+            for note in writes.notes:
+                click.echo(f"note: {note}", err=True)
+
+    return repo_option(keys_option(push_option(format_option(command))))
+
+
+def rev_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--rev",
+        metavar="COMMIT|TAG",
+        help="Read the registry as of this commit, tag or branch (default: what is checked out, "
+        "HEAD, even when detached).",
+    )(func)
+
+
+def reader(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a command that only reads: --repo, --rev, --format."""
+    return repo_option(rev_option(format_option(func)))
 
 
 address_argument = click.argument("address", metavar="PROJECT/NAME")

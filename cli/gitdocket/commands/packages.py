@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gitdocket.commands.output import common, emit_table, reason_required
+from gitdocket.commands.output import emit_table, reader, reason_required
 from gitdocket.commands.versions import show_current, version_write, versioned_states
 from gitdocket.ops import packages as package_ops
 
@@ -30,8 +30,8 @@ package.command("withdraw", help="Withdraw the package ARCHETYPE VERSION: blocks
 
 
 @package.command("list")
-@common
-def package_list(repo: Path, fmt: str) -> None:
+@reader
+def package_list(repo: Path, rev: str | None, fmt: str) -> None:
     """List packages with their phase."""
     rows = [
         {
@@ -40,7 +40,7 @@ def package_list(repo: Path, fmt: str) -> None:
             "phase": state.phase,
             "publisher": state.manifest.publisher if state.manifest else None,
         }
-        for a, v, state in versioned_states(repo, "package", None)
+        for a, v, state in versioned_states(repo, rev, "package", None)
     ]
     columns = {"archetype": "archetype", "version": "version", "phase": "phase", "publisher": "publisher"}
     emit_table(fmt, "packages", rows, columns)
@@ -49,7 +49,7 @@ def package_list(repo: Path, fmt: str) -> None:
 @package.command("show")
 @click.argument("archetype_name", metavar="ARCHETYPE")
 @click.argument("number", metavar="VERSION")
-@common
-def package_show(archetype_name: str, number: str, repo: Path, fmt: str) -> None:
+@reader
+def package_show(archetype_name: str, number: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Show a package manifest (its current.json)."""
-    show_current("package", archetype_name, number, repo, fmt)
+    show_current("package", archetype_name, number, repo, rev, fmt)

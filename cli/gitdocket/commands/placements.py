@@ -11,11 +11,11 @@ import click
 
 from gitdocket.commands.output import (
     address_argument,
-    common,
     done,
     emit,
     emit_table,
     pretty,
+    reader,
     reason_option,
     reason_required,
     write,
@@ -249,11 +249,11 @@ def placement_remove(address: str, reason: str, repo: Path, keys: tuple[str, ...
 
 @placement.command("status")
 @address_argument
-@common
-def placement_status(address: str, repo: Path, fmt: str) -> None:
+@reader
+def placement_status(address: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Phase, pinned version, and whether an update is available."""
     project, name = placement_ops.parse_address(address)
-    view = placement_ops.placement_view(Session(repo).snapshot(), project, name)
+    view = placement_ops.placement_view(Session(repo).snapshot(rev), project, name)
     pin = view["pin"]
     data = {
         k: view[k]
@@ -282,20 +282,20 @@ def placement_status(address: str, repo: Path, fmt: str) -> None:
 
 @placement.command("show")
 @address_argument
-@common
-def placement_show(address: str, repo: Path, fmt: str) -> None:
+@reader
+def placement_show(address: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Everything recorded about one placement (its folded state)."""
     project, name = placement_ops.parse_address(address)
-    view = placement_ops.placement_view(Session(repo).snapshot(), project, name)
+    view = placement_ops.placement_view(Session(repo).snapshot(rev), project, name)
     emit(fmt, view, lambda: pretty(view))
 
 
 @placement.command("list")
 @click.option("--project", help="Only this project.")
-@common
-def placement_list(project: str | None, repo: Path, fmt: str) -> None:
+@reader
+def placement_list(project: str | None, repo: Path, rev: str | None, fmt: str) -> None:
     """List placements with their phase and whether an update is available."""
-    rows = placement_ops.list_placements(Session(repo).snapshot(), project)
+    rows = placement_ops.list_placements(Session(repo).snapshot(rev), project)
     columns = {
         "placement": "address",
         "archetype": "archetype",

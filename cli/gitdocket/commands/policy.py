@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from gitdocket.commands.output import common, done, emit, repo_option, table, write, writer
+from gitdocket.commands.output import done, emit, reader, repo_option, rev_option, table, write, writer
 from gitdocket.core.fields import format_time
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops import policies as policy_ops
@@ -28,10 +28,10 @@ def _policy_json(state: PolicyState) -> dict[str, Any]:
 
 
 @policy.command("show")
-@common
-def policy_show(repo: Path, fmt: str) -> None:
+@reader
+def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
     """Show the policy's version, expiry, identities and roles."""
-    state = load_log(Session(repo).snapshot(), POLICY).state
+    state = load_log(Session(repo).snapshot(rev), POLICY).state
 
     def text() -> None:
         click.echo(
@@ -122,15 +122,16 @@ def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> No
 
 @policy.command("allowed-signers")
 @repo_option
+@rev_option
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of standard output.",
 )
-def policy_allowed_signers(repo: Path, output: Path | None) -> None:
+def policy_allowed_signers(repo: Path, rev: str | None, output: Path | None) -> None:
     """Print git's allowed_signers file for `git verify-commit` / `verify-tag`."""
-    text = policy_ops.allowed_signers(load_log(Session(repo).snapshot(), POLICY).state)
+    text = policy_ops.allowed_signers(load_log(Session(repo).snapshot(rev), POLICY).state)
     if output:
         output.write_text(text)
     else:

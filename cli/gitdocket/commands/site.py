@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gitdocket.commands.output import emit, format_option, repo_option
+from gitdocket.commands.output import emit, reader
 from gitdocket.errors import StateError
 from gitdocket.ops.session import Session
 from gitdocket.ops.site import build_site
@@ -36,9 +36,7 @@ def site() -> None:
     help="A JUnit XML test report (e.g. pytest --junitxml); the guarantees page maps its test cases to "
     "invariants. Repeat for several reports.",
 )
-@click.option("--rev", metavar="REV", help="The commit to build the site of (default: the branch tip).")
-@repo_option
-@format_option
+@reader
 def build(out: Path, evidence: tuple[Path, ...], rev: str | None, repo: Path, fmt: str) -> None:
     """Verify the registry and build its site (mkdocs-material, offline, opens from disk).
 

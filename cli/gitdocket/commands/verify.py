@@ -23,6 +23,7 @@ from gitdocket.ops.session import Session, system_now
 from gitdocket.verify import Finding, verify_snapshot
 from gitdocket.verify.findings import report_order
 from gitdocket.verify.pr import not_descendant, verify_history, verify_pr
+from gitdocket.verify.tags import split_missing
 
 __all__ = ["verify"]
 
@@ -33,11 +34,23 @@ __all__ = ["verify"]
     metavar="REF",
     help="PR mode: also check every change from REF (e.g. origin/main) to the head.",
 )
-@click.option("--head", metavar="REF", help="The commit to verify (default: the branch tip).")
+@click.option(
+    "--head",
+    "--rev",
+    "head",
+    metavar="REF",
+    help="The commit to verify (default: what is checked out, HEAD, even when detached).",
+)
 @click.option(
     "--since",
     metavar="COMMIT",
     help="History mode: PR mode for each first-parent step since COMMIT (the last one verified).",
+)
+@click.option(
+    "--require-tags",
+    is_flag=True,
+    help="Fail (TAG_MISSING) on every frozen version or published package without its tag; "
+    "without it a missing tag is a note on standard error.",
 )
 @click.option(
     "--at",
@@ -47,13 +60,16 @@ __all__ = ["verify"]
     "the past, e.g. a commit verified while its policy was in force. GITDOCKET_NOW is never read.",
 )
 @common
-def verify(base: str | None, head: str | None, since: str | None, at: str | None, repo: Path, fmt: str) -> None:
+def verify(
+    base: str | None, head: str | None, since: str | None, require_tags: bool, at: str | None, repo: Path, fmt: str
+) -> None:
     """Prove every record is a legal, signed transition (snapshot, PR or history mode).
 
     Snapshot mode (default) checks every document, log, signature, current.json, frozen
-    snapshot, reference and tag of the head, the signed configuration, and time: the policy
-    must be unexpired at the verifier's clock and no event dated after it. Exit status: 0 when
-    there is no finding, 1 when there is any, 2 on usage errors.
+    snapshot, reference and tag of the head (tags the head does not reach are not judged), the
+    signed configuration, and time: the policy must be unexpired at the verifier's clock and no
+    event dated after it. Exit status: 0 when there is no finding, 1 when there is any, 2 on
+    usage errors.
     """
     if base and since:
         raise click.UsageError("use --base or --since, not both")
@@ -79,6 +95,8 @@ def verify(base: str | None, head: str | None, since: str | None, at: str | None
             "snapshot",
             "snapshot",
         )
+    findings, notes = split_missing(findings, require_tags)
+    _note_missing(notes)
     _report(findings, mode, label + (f", as of {now}" if at else ""), head_tree.commit, fmt)
 
 
@@ -94,6 +112,18 @@ def _clock(at: str | None) -> str:
     if when > now:
         raise click.BadParameter(f"{format_time(when)} is in the future; --at audits the past", param_hint="--at")
     return format_time(when)
+
+
+def _note_missing(notes: list[Finding]) -> None:
+    """Missing tags are drift, not a failure: two lines on standard error, naming the commands."""
+    if not notes:
+        return
+    names = [n.path.removeprefix("refs/tags/") for n in notes]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    click.echo(f"note: {len(names)} record(s) have no tag here (TAG_MISSING): {shown}", err=True)
+    for hint in dict.fromkeys(n.hint for n in notes):  # one line per distinct next step
+        click.echo(f"note: {hint}", err=True)
+    click.echo("note: `gitdocket verify --require-tags` fails until then", err=True)
 
 
 def _descends(store: GitStore, head: str | None, base: str | None) -> bool:

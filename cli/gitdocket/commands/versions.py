@@ -8,14 +8,7 @@ from typing import Any
 
 import click
 
-from gitdocket.commands.output import (
-    common,
-    done,
-    emit,
-    emit_table,
-    reason_required,
-    writer,
-)
+from gitdocket.commands.output import done, emit, emit_table, reader, reason_required, writer
 from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.lifecycles import scope
@@ -70,8 +63,8 @@ version.command("abandon", help="Abandon the draft ARCHETYPE VERSION (terminal).
 
 @version.command("list")
 @click.argument("archetype_name", metavar="[ARCHETYPE]", required=False)
-@common
-def version_list(archetype_name: str | None, repo: Path, fmt: str) -> None:
+@reader
+def version_list(archetype_name: str | None, repo: Path, rev: str | None, fmt: str) -> None:
     """List versions (of one archetype, or all) with their phase."""
     names = [check_name(archetype_name)] if archetype_name else None
     rows = [
@@ -81,16 +74,16 @@ def version_list(archetype_name: str | None, repo: Path, fmt: str) -> None:
             "phase": state.phase,
             "content_hash": state.snapshot.content_hash if state.snapshot else None,
         }
-        for a, v, state in versioned_states(repo, "version", names)
+        for a, v, state in versioned_states(repo, rev, "version", names)
     ]
     columns = {"archetype": "archetype", "version": "version", "phase": "phase", "content": "content_hash"}
     emit_table(fmt, "versions", rows, columns)
 
 
-def versioned_states(repo: Path, kind: str, names: list[str] | None) -> list[tuple[str, str, Any]]:
+def versioned_states(repo: Path, rev: str | None, kind: str, names: list[str] | None) -> list[tuple[str, str, Any]]:
     """(archetype, version, folded state) of every ``kind`` scope (version or package), in
-    archetype then semver order."""
-    tree = Session(repo).snapshot()
+    archetype then semver order, at ``rev`` (default: what is checked out)."""
+    tree = Session(repo).snapshot(rev)
     root = f"registry/{kind}s"
     return [
         (name, number, load_log(tree, scope(kind, name, number)).state)
@@ -99,16 +92,16 @@ def versioned_states(repo: Path, kind: str, names: list[str] | None) -> list[tup
     ]
 
 
-def show_current(kind: str, archetype_name: str, number: str, repo: Path, fmt: str) -> None:
+def show_current(kind: str, archetype_name: str, number: str, repo: Path, rev: str | None, fmt: str) -> None:
     target = scope(kind, archetype_name, number)
-    data = read_json(Session(repo).snapshot(), target.current_path)
+    data = read_json(Session(repo).snapshot(rev), target.current_path)
     emit(fmt, data, lambda: click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)))
 
 
 @version.command("show")
 @click.argument("archetype_name", metavar="ARCHETYPE")
 @click.argument("number", metavar="VERSION")
-@common
-def version_show(archetype_name: str, number: str, repo: Path, fmt: str) -> None:
+@reader
+def version_show(archetype_name: str, number: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Show one version's state and frozen snapshot (current.json)."""
-    show_current("version", archetype_name, number, repo, fmt)
+    show_current("version", archetype_name, number, repo, rev, fmt)

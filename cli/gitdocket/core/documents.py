@@ -18,6 +18,7 @@ here. ``verify.contracts`` maps contract names to these models.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -28,6 +29,8 @@ from gitdocket.core.limits import reserved
 from gitdocket.core.model import Record, validate
 
 __all__ = [
+    "CONFIG_KEY_RE",
+    "METHOD_FIELDS",
     "RECORD_ROOTS",
     "REGISTRY_YAML",
     "AppliedException",
@@ -60,7 +63,9 @@ __all__ = [
     "SmokeRun",
     "SourceRun",
     "StagingToProd",
+    "gate_decision",
     "parse_document",
+    "status_is_pass",
 ]
 
 REGISTRY_YAML = "registry/registry.yaml"
@@ -79,14 +84,37 @@ def parse_document(model: type[ModelT], raw: bytes, where: str, parse: Parser) -
     return validate(model, parse(raw, where), where)
 
 
+METHOD_FIELDS = frozenset(
+    {"model", "skills", "tools", "instructions", "method", "agent_config", "agent-config", "settings"}
+)
+"""Names of the method's own fields: never a placement's config key (INV-24)."""
+CONFIG_KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+"""A placement config key: one plain name, no dots or slashes, so it can never reach into the
+method's nested configuration."""
+
+
 class ArchetypeDoc(Record):
-    """``registry/archetypes/<a>/archetype.yaml`` (contract ``archetype_v1``)."""
+    """``registry/archetypes/<a>/archetype.yaml`` (contract ``archetype_v1``). ``editable`` lists
+    the config keys a placement may set (everything else is refused, INV-24); a freeze records
+    the list with the version."""
 
     name: str
     title: str = Field(min_length=1)
     description: str = ""
     protection: Posture
     tags: tuple[str, ...] = ()
+    editable: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _editable_keys(self) -> ArchetypeDoc:
+        for key in self.editable:
+            if not CONFIG_KEY_RE.fullmatch(key):
+                raise ValueError(f"editable key {key!r} is not a plain name (a-z, 0-9, '_', '-'; no dots)")
+            if key in METHOD_FIELDS:
+                raise ValueError(f"editable key {key!r} names a field of the method, which a placement never changes")
+        if len(set(self.editable)) != len(self.editable):
+            raise ValueError("editable lists a key twice")
+        return self
 
 
 class EnvironmentConfig(Record):
@@ -129,6 +157,10 @@ class ProtectedPath(Record):
     role: str = Field(default="root", min_length=1)
 
 
+BRANCH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
+"""A git branch name, conservatively: letters, digits, ``._/-``, not starting with a dash or dot."""
+
+
 def _default_envs() -> tuple[EnvironmentConfig, ...]:
     return (
         EnvironmentConfig(name="preview", sources=(None,), gate_profile="transitional"),
@@ -142,6 +174,9 @@ class RegistryConfig(Record):
     """``registry/registry.yaml`` (contract ``registry_config_v1``)."""
 
     name: str = Field(min_length=1)
+    default_branch: str | None = Field(default=None, pattern=BRANCH_PATTERN)
+    """The branch the registry's history lives on (``gitdocket init --branch`` records it): only
+    writes there create tags. None in registries made before it was recorded: every branch tags."""
     environments: tuple[EnvironmentConfig, ...] = Field(default_factory=_default_envs)
     bundle: BundleConfig = Field(default_factory=BundleConfig)
     retention: int | None = Field(default=None, ge=1)
@@ -166,6 +201,19 @@ class RegistryConfig(Record):
 
     def environment(self, name: str) -> EnvironmentConfig | None:
         return next((e for e in self.environments if e.name == name), None)
+
+    def tags_on(self, branch: str) -> bool:
+        """Whether a write to ``branch`` creates its tags: only on the default branch, where the
+        event lands for good. A pull request's branch leaves them to ``gitdocket tags sync`` once
+        it is merged (squash and rebase merges would orphan them)."""
+        return self.default_branch is None or branch == self.default_branch
+
+    def allowed_secrets(self) -> frozenset[str]:
+        """The allow-list of secret-looking places: bundle paths (``evidence/fixture.pem``),
+        frozen method files (``registry/archetypes/<a>/method/<file>``) and free-text fields
+        (``<scope path>#<field>``). Every writer and ``verify`` ask this one function (kept in
+        ``bundle.allow_secrets`` of the registry's configuration)."""
+        return frozenset(self.bundle.allow_secrets)
 
 
 class Posture(Record):
@@ -271,6 +319,11 @@ class BundleManifest(Record):
             raise ValueError("summary does not match the checksums")
         if not self.bundle_id.startswith(self.bundle_label + "-"):
             raise ValueError("bundle_id does not start with bundle_label")
+        if self.payload.packages:  # a gitdocket bundle: its package list and its payload agree
+            listed = {f"{p.archetype}/{p.version}" for p in self.payload.packages}
+            carried = {"/".join(path.split("/")[:2]) for path in self.payload.registry_checksums}
+            if listed != carried or len(listed) != len(self.payload.packages):
+                raise ValueError("payload.packages does not list exactly the packages payload/registry carries")
         return self
 
 
@@ -323,7 +376,24 @@ class PromotionReport(Record):
     def _status_matches_checks(self) -> PromotionReport:
         if (self.status == "passed") != (bool(self.checks) and all(c.passed for c in self.checks)):
             raise ValueError("status must be passed exactly when every check passed")
+        ids = [c.check_id for c in self.checks]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a check is reported twice")
         return self
+
+
+def status_is_pass(value: Any) -> bool:
+    """Seed 002's reading of an evidence ``status``: pass, passed, ok or success, any case."""
+    return isinstance(value, str) and value.strip().lower() in {"pass", "passed", "ok", "success"}
+
+
+def gate_decision(high: int, medium: int, max_high: int, max_medium: int) -> Literal["go", "conditional-go", "no-go"]:
+    """The release gate's decision from its failure counts and its profile's limits: more high
+    (or medium) failures than allowed is no-go, any medium failure conditional-go, none go. The
+    gate decides with it and a gate report is held to it."""
+    if high > max_high or medium > max_medium:
+        return "no-go"
+    return "conditional-go" if medium else "go"
 
 
 class GateCheck(OpenRecord):
@@ -382,7 +452,25 @@ class GateReport(OpenRecord):
         )
         if actual != expected:
             raise ValueError("summary does not match the checks")
+        if self.decision not in self._decisions():
+            raise ValueError(
+                f"decision {self.decision} does not follow from its checks "
+                f"({summary.high_failures} high and {summary.medium_failures} medium failures)"
+            )
         return self
+
+    def _decisions(self) -> set[str]:
+        """The decisions the checks allow: exactly ``gate_decision``'s under the limits the report
+        records (``inputs``, as ``gate evaluate`` writes them); another tool's report, without
+        limits, by the origin's rule (a high failure is no-go, a medium one at least
+        conditional-go, none go)."""
+        high, medium = self.summary.high_failures, self.summary.medium_failures
+        max_high, max_medium = self.inputs.get("max_high_failures"), self.inputs.get("max_medium_failures")
+        if type(max_high) is int and type(max_medium) is int:
+            return {gate_decision(high, medium, max_high, max_medium)}
+        if high:
+            return {"no-go"}
+        return {"conditional-go", "no-go"} if medium else {"go"}
 
 
 class ReadinessSummary(OpenRecord):
@@ -431,3 +519,16 @@ class PromotionReadiness(OpenRecord):
     summary: ReadinessSummary
     checks: ReadinessChecks
     environments: ReadinessEnvironments
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PromotionReadiness:
+        summary = self.summary
+        if summary.automated_checks_total != summary.automated_checks_passed + summary.automated_checks_failed:
+            raise ValueError("summary: automated_checks_total is not passed + failed")
+        passed = status_is_pass(self.status)
+        if passed and summary.automated_checks_failed:
+            raise ValueError("status passed with failed automated checks")
+        ready = self.environments.dev_to_staging.ready or self.environments.staging_to_prod.automated_ready
+        if ready and not passed:
+            raise ValueError("an environment is marked ready although the status did not pass")
+        return self

@@ -20,6 +20,8 @@ from typing import Annotated
 
 from pydantic import Field
 
+from gitdocket.core.secrets import FREE_TEXT
+
 __all__ = [
     "BUNDLE_ID_RE",
     "DIGEST_RE",
@@ -31,8 +33,10 @@ __all__ = [
     "TIMESTAMP_RE",
     "BundleId",
     "Digest",
+    "FreeText",
     "GitOid",
     "Name",
+    "OptionalFreeText",
     "Principal",
     "Semver",
     "Sha256Hex",
@@ -53,6 +57,13 @@ SEMVER_RE = re.compile(
 )
 PRINCIPAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 BUNDLE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}-\d{8}-\d{6}-([0-9a-f]{8}|nogit)$")
+
+FreeText = Annotated[str, FREE_TEXT]
+"""Text a person wrote (a reason, a note, a receipt reference): scanned for secrets before it is
+recorded (``core.secrets.secrets_in_record``). The marker changes no JSON Schema."""
+
+OptionalFreeText = Annotated[str | None, FREE_TEXT]
+"""``FreeText`` that may be left out."""
 
 Timestamp = Annotated[str, Field(pattern=TIMESTAMP_RE.pattern)]
 """A UTC time to the second, ``2026-01-01T00:00:00Z``: what ``format_time`` writes."""

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from gitdocket.core.fields import FreeText
 from gitdocket.errors import InputError
 
 __all__ = ["OptionalReasonData", "ReasonData", "Record", "first_error", "validate"]
@@ -26,13 +27,13 @@ class Record(BaseModel):
 class ReasonData(Record):
     """Data of a command that carries only a reason, which it must give."""
 
-    reason: str = Field(min_length=1)
+    reason: FreeText = Field(min_length=1)
 
 
 class OptionalReasonData(Record):
     """Data of a command that carries only a reason, which it may leave out."""
 
-    reason: str = ""
+    reason: FreeText = ""
 
 
 def first_error(exc: ValidationError, whole: str = "document") -> str:

@@ -100,3 +100,6 @@ class WriteResult:
     commit: str
     tags: tuple[str, ...]
     attempts: int
+    deferred: tuple[str, ...] = ()
+    """Tags the write did not create because it went to another branch than the registry's
+    default one (``gitdocket tags sync`` creates them once the change lands there)."""

@@ -299,8 +299,8 @@ def _preflight() -> None:
         )
     if not (PROJECT_ROOT / "examples" / "archetypes").is_dir():
         raise StateError(
-            f"{PROJECT_ROOT}/examples/archetypes is missing",
-            "run the demo from gitdocket's source checkout (`make demo` does)",
+            f"{PROJECT_ROOT}/examples/archetypes is missing (gitdocket is installed without its data)",
+            "reinstall gitdocket (`pip install --force-reinstall gitdocket`), or from a source checkout `make demo`",
         )
 
 

@@ -213,5 +213,17 @@ def run(demo: DemoLike) -> None:
     demo.run("promote", second, "--to", "prod", "--reports-dir", reports)
     demo.say("Prod regresses: roll back to the previous release from history. Only the pointer moves.")
     demo.run("rollback", "--env", "prod", "--reason", "canary error rate doubled after the switch")
+    demo.say(
+        "The rollback holds the release it left: automation promoting it again is refused, and only "
+        "a promoter's explicit override, with its reason, brings it back."
+    )
+    demo.run(
+        "promote", second, "--env", "prod", "--gated", "--source-env", "staging", "--reports-dir", reports, expect=1
+    )
     demo.run("history", "--env", "prod")
     demo.run("status")
+    demo.say(
+        "A runtime asks for prod: the chain is verified and the files it will read are checked "
+        "against the signed bundle before the path is printed."
+    )
+    demo.run("deployments", "resolve", "--env", "prod")

@@ -15,7 +15,7 @@ The manifest a build writes (``manifest_for``) lives here too, with the bundle i
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -31,8 +31,11 @@ from gitdocket.core.documents import (
 )
 from gitdocket.core.fields import Digest, GitOid, Name, Timestamp
 from gitdocket.core.model import Record
+from gitdocket.core.secrets import FREE_TEXT
 from gitdocket.errors import Invariant, InvariantError
+from gitdocket.lifecycles.invariants import WITHDRAWAL_BLOCKS_FUTURE
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
+from gitdocket.lifecycles.version import RETIREMENT_BLOCKS_FUTURE_PACKAGING
 
 __all__ = [
     "BUNDLE_HAS_NO_SECRETS",
@@ -53,6 +56,7 @@ __all__ = [
     "manifest_bytes",
     "manifest_digest",
     "manifest_for",
+    "release_blocker",
 ]
 
 
@@ -87,7 +91,7 @@ class BundleState(Record):
 
 
 class BuiltData(Record):
-    label: Name
+    label: Annotated[Name, FREE_TEXT]
     created_at: Timestamp
     built_by: str = Field(min_length=1)
     source_commit: GitOid | None = None
@@ -260,6 +264,32 @@ def manifest_for(
             evidence_files=len(evidence),
         ),
     )
+
+
+def release_blocker(archetype: str, version: str, package_phase: str, version_phase: str) -> InvariantError | None:
+    """Why the package ``archetype`` ``version`` may not go into a new release — withdrawn, not
+    published, or its version retired — given the package's and the version's phases *now*; None
+    when it may. Bundle build, plain and gated promotion, and ``verify`` (with the phases at the
+    moment of each promotion) all ask this one rule."""
+    if package_phase == "withdrawn":
+        return InvariantError(
+            f"package {archetype} {version} is withdrawn",
+            WITHDRAWAL_BLOCKS_FUTURE,
+            "build a new bundle without it (`gitdocket bundle build --package ARCHETYPE@VERSION`)",
+        )
+    if package_phase != "published":
+        return InvariantError(
+            f"package {archetype} {version} is not published",
+            WITHDRAWAL_BLOCKS_FUTURE,
+            "bundle published packages only",
+        )
+    if version_phase == "retired":
+        return InvariantError(
+            f"version {archetype} {version} is retired",
+            RETIREMENT_BLOCKS_FUTURE_PACKAGING,
+            "build a new bundle with a newer version (`gitdocket bundle build --package ARCHETYPE@VERSION`)",
+        )
+    return None
 
 
 def manifest_bytes(manifest: BundleManifest) -> bytes:

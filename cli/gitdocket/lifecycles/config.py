@@ -41,6 +41,7 @@ __all__ = [
     "ApplyData",
     "ApproveData",
     "ConfigState",
+    "allow_hint",
     "guard_of",
     "protected_paths",
     "unapproved",
@@ -93,6 +94,14 @@ APPROVAL_ROLE_MATCHES = Invariant(
     "structural",
     "an approval lists only files of protected paths, and is signed by the role that protects each",
 )
+
+
+def allow_hint(path: str) -> str:
+    """What to do about a secret found at ``path``: the allow-list is signed configuration."""
+    return (
+        f"remove it, or allow-list exactly {path!r} in registry.yaml bundle.allow_secrets "
+        "and sign that: `gitdocket config apply`"
+    )
 
 
 def protected_paths(registry: RegistryConfig | None) -> tuple[ProtectedPath, ...]:

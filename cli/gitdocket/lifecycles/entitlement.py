@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.fields import Digest, Timestamp
+from gitdocket.core.fields import Digest, FreeText, Timestamp
 from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.machine import Machine, NoData, Refusal, Transition
@@ -84,16 +84,16 @@ class AdmitInstallData(Record):
 
 
 class RequestData(Record):
-    terms: str = ""
+    terms: FreeText = ""
 
 
 class ActivateData(Record):
     expires_at: Timestamp | None = None
-    terms: str = ""
+    terms: FreeText = ""
 
 
 class ReceiptData(Record):
-    reference: str = Field(min_length=1, max_length=200)
+    reference: FreeText = Field(min_length=1, max_length=200)
 
 
 ENTITLEMENT_REQUIRES_AUTHORITY = Invariant(

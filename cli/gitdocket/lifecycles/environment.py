@@ -10,7 +10,10 @@ before deciding and ``verify`` re-checks them.
 Rollback is pointer-only and follows *history*, never names: ``rollback_stack`` is the chain of
 promotions still in effect; rolling back pops the current release and lands on the one below it
 (the previous distinct release), so two rollbacks in a row walk back two promotions instead of
-flip-flopping. Pure: no I/O, no clock.
+flip-flopping. A rollback puts a *hold* on the release it rolled back, in that environment (as
+Kargo holds a manual rollback, so that automation does not undo it): promoting that release there
+again needs an explicit override with a reason, signed by a promoter, which lifts the hold.
+Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.fields import BundleId, Digest, GitOid, Timestamp
+from gitdocket.core.fields import BundleId, Digest, FreeText, GitOid, OptionalFreeText, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.machine import Machine, Transition
@@ -29,9 +32,11 @@ __all__ = [
     "LIFECYCLE",
     "DeploymentState",
     "GateDecision",
+    "Hold",
     "PromotedData",
     "ReleaseRecord",
     "RolledBackData",
+    "check_hold",
     "choose_rollback",
     "gate_allows",
     "require_gate",
@@ -59,6 +64,16 @@ class ReleaseRecord(Record):
     report_digest: str | None = None
 
 
+class Hold(Record):
+    """A release rolled back out of an environment: it stays out until a promoter overrides."""
+
+    held_at: str
+    held_by: str
+    reason: str
+    sequence: int = Field(ge=1)
+    """The sequence of the rollback that put the hold."""
+
+
 class DeploymentState(Record):
     """``deployments/<env>/current.json`` (contract ``deployment_state_v1``)."""
 
@@ -78,6 +93,11 @@ class DeploymentState(Record):
     report_digest: str | None = None
     releases: dict[str, ReleaseRecord] = Field(default_factory=dict)
     rollback_stack: tuple[str, ...] = ()
+    holds: dict[str, Hold] = Field(default_factory=dict, exclude=True)
+    """Releases rolled back out of this environment and not promoted again with an override.
+    Folded from the log like everything else, but not rendered into ``current.json``: that is the
+    sealed ``deployment_state_v1`` pointer runtimes read (ADR 0015); ``status``, ``history`` and
+    the site read holds from the fold."""
 
 
 class PromotedData(Record):
@@ -94,13 +114,16 @@ class PromotedData(Record):
     previous_bundle_id: str | None = None
     promoted_at: Timestamp
     promoted_by: str = Field(min_length=1)
+    override: OptionalFreeText = Field(default=None, min_length=1, pattern=r"\S", exclude_if=lambda v: v is None)
+    """Why a release held by a rollback is promoted here again (lifts the hold); left out of the
+    event when there is none."""
 
 
 class RolledBackData(Record):
     target: BundleId
     requested: bool = False
     """True when the operator named the target (``--to``); otherwise it is the history's choice."""
-    reason: str = Field(min_length=1, pattern=r"\S")
+    reason: FreeText = Field(min_length=1, pattern=r"\S")
     sequence: int = Field(ge=1)
     previous_bundle_id: str
     rolled_back_at: Timestamp
@@ -160,6 +183,12 @@ PROMOTE_REQUIRES_VERIFIED_BUNDLE = Invariant(
     "policy",
     "only a bundle whose verification is recorded, and whose trees are still the verified ones, is promoted",
 )
+ROLLBACK_HOLDS_RELEASE = Invariant(
+    "ROLLBACK_HOLDS_RELEASE",
+    "policy",
+    "a release rolled back out of an environment is held there: only a promotion with an explicit "
+    "override and its reason, by a promoter, brings it back",
+)
 SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE = Invariant(
     "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE",
     "policy",
@@ -185,8 +214,14 @@ PROMOTION_READINESS_ALLOWS_TARGET_ENV = Invariant(
     "policy",
     "gated promotion: the readiness report marks the target environment ready",
 )
+BUNDLE_PACKAGES_CURRENT = Invariant(
+    "BUNDLE_PACKAGES_CURRENT",
+    "policy",
+    "a release promotes no withdrawn package and no retired version, judged when it is promoted",
+)
 GATE_CHECKS: dict[str, Invariant] = {
     "bundle_verify_ok": BUNDLE_VERIFY_OK,
+    "bundle_packages_current": BUNDLE_PACKAGES_CURRENT,
     "environment_transition_allowed": ENVIRONMENT_TRANSITION_ALLOWED,
     "release_gate_contract_valid": RELEASE_GATE_CONTRACT_VALID,
     "release_gate_allows_promotion": RELEASE_GATE_ALLOWS_PROMOTION,
@@ -195,7 +230,8 @@ GATE_CHECKS: dict[str, Invariant] = {
     "promotion_readiness_allows_target_env": PROMOTION_READINESS_ALLOWS_TARGET_ENV,
     "source_environment_has_same_bundle": SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
 }
-"""Seed 002's gated-promotion checks, by check id, and the invariant a failed one cites."""
+"""Seed 002's gated-promotion checks (and Docket's ``bundle_packages_current``), by check id, and
+the invariant a failed one cites."""
 
 
 def source_allowed(environment: str, source: str | None, allowed: tuple[str | None, ...]) -> bool:
@@ -217,16 +253,17 @@ def require_gate(environment: str, bundle_id: str, strict: bool, gated: bool, so
 
 
 def rollback_target(state: DeploymentState) -> str | None:
-    """The previous distinct release still in effect below the current one, or None."""
+    """The previous distinct release still in effect below the current one, or None; a release
+    held by an earlier rollback is passed over (it comes back only by an override)."""
     stack = list(state.rollback_stack)
-    while stack and stack[-1] == state.bundle_id:
+    while stack and (stack[-1] == state.bundle_id or stack[-1] in state.holds):
         stack.pop()
     return stack[-1] if stack else None
 
 
 def choose_rollback(state: DeploymentState, requested: str | None) -> str:
-    """Where a rollback lands: ``requested`` when it was promoted here and is not active, else the
-    previous release in history; refuses when there is none. The rollback command and the
+    """Where a rollback lands: ``requested`` when it was promoted here and is neither active nor
+    held, else the previous release in history; refuses when there is none. The rollback command and the
     ``rolled_back`` guard both ask this."""
     env = state.environment
     if requested is not None:
@@ -238,6 +275,14 @@ def choose_rollback(state: DeploymentState, requested: str | None) -> str:
             )
         if requested == state.bundle_id:
             raise InvariantError(f"{requested} is already active", POINTER_CHANGES, "nothing to do")
+        if requested in state.holds:
+            held = state.holds[requested]
+            raise InvariantError(
+                f"{requested} was rolled back out of it at {held.held_at} and is held",
+                ROLLBACK_HOLDS_RELEASE,
+                "a held release comes back only by a promotion with an override: "
+                f"`gitdocket promote {requested} --env {env} --override-hold REASON`",
+            )
         return requested
     expected = rollback_target(state)
     if expected is None:
@@ -268,6 +313,7 @@ def _guard_promote(state: DeploymentState, data: PromotedData) -> None:
         raise InvariantError(
             f"{data.bundle_id} is already active", POINTER_CHANGES, "nothing to do; promote another bundle or roll back"
         )
+    check_hold(state, data.bundle_id, data.override)
     if not source_allowed(env, data.source_environment, data.allowed_sources):
         allowed = ", ".join(s or "a build" for s in data.allowed_sources) or "nothing"
         raise InvariantError(
@@ -289,6 +335,26 @@ def _guard_promote(state: DeploymentState, data: PromotedData) -> None:
             "fix the failing checks and re-run the gate",
         )
     _check_pointer(state, data.sequence, data.previous_bundle_id)
+
+
+def check_hold(state: DeploymentState, bundle_id: str, override: str | None) -> None:
+    """A release held by a rollback comes back only with an override, and an override lifts a
+    hold that exists (``ROLLBACK_HOLDS_RELEASE``): the promote command and the guard ask this."""
+    env = state.environment
+    hold = state.holds.get(bundle_id)
+    if hold is not None and override is None:
+        raise InvariantError(
+            f"{bundle_id} was rolled back out of it at {hold.held_at} by {hold.held_by} ({hold.reason}) and is held",
+            ROLLBACK_HOLDS_RELEASE,
+            f"promote a fixed bundle, or lift the hold: `gitdocket promote {bundle_id} --env {env} "
+            "--override-hold REASON`",
+        )
+    if hold is None and override is not None:
+        raise InvariantError(
+            f"nothing holds {bundle_id} there, so there is no hold to override",
+            ROLLBACK_HOLDS_RELEASE,
+            "promote it without --override-hold",
+        )
 
 
 def _guard_rollback(state: DeploymentState, data: RolledBackData) -> None:
@@ -334,6 +400,7 @@ def _promoted(state: DeploymentState, data: PromotedData) -> DeploymentState:
             "report_digest": data.report_digest,
             "releases": {**state.releases, data.bundle_id: record},
             "rollback_stack": (*state.rollback_stack, data.bundle_id),
+            "holds": {b: h for b, h in state.holds.items() if b != data.bundle_id},
         }
     )
 
@@ -354,6 +421,15 @@ def _rolled_back(state: DeploymentState, data: RolledBackData) -> DeploymentStat
             "gate_decision": target.gate_decision,
             "report_digest": target.report_digest,
             "rollback_stack": _rolled_stack(state, data.target),
+            "holds": {
+                **state.holds,
+                data.previous_bundle_id: Hold(
+                    held_at=data.rolled_back_at,
+                    held_by=data.rolled_back_by,
+                    reason=data.reason,
+                    sequence=data.sequence,
+                ),
+            },
         }
     )
 
@@ -412,8 +488,10 @@ LIFECYCLE: Machine[DeploymentState] = Machine(
         ROLLBACK_TARGET_PROMOTED,
         ROLLBACK_REQUIRES_PREVIOUS_RELEASE,
         PROMOTE_REQUIRES_VERIFIED_BUNDLE,
+        ROLLBACK_HOLDS_RELEASE,
         SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
         BUNDLE_VERIFY_OK,
+        BUNDLE_PACKAGES_CURRENT,
         RELEASE_GATE_CONTRACT_VALID,
         PROMOTION_READINESS_CONTRACT_VALID,
         PROMOTION_READINESS_STATUS_PASSED,
@@ -424,5 +502,6 @@ LIFECYCLE: Machine[DeploymentState] = Machine(
         (SEQUENCE_MONOTONIC, lambda s: (s.phase == "empty") == (s.sequence == 0)),
         (RELEASES_PRESERVED, lambda s: all(b in s.releases for b in s.rollback_stack)),
         (ROLLBACK_REQUIRES_REASON, lambda s: not s.rollback or bool(s.reason and s.reason.strip())),
+        (ROLLBACK_HOLDS_RELEASE, lambda s: s.bundle_id not in s.holds and set(s.holds) <= set(s.releases)),
     ),
 )

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import Field, ValidationError
 
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.documents import GateReport, PromotionReadiness
+from gitdocket.core.documents import GateReport, PromotionReadiness, gate_decision, status_is_pass
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.model import Record, first_error
 from gitdocket.errors import DocketError
@@ -125,10 +125,6 @@ class Evidence:
         if not isinstance(data, dict):
             return cls(name, None, "invalid_shape", source)
         return cls(name, data, None, source)
-
-
-def status_is_pass(value: Any) -> bool:
-    return isinstance(value, str) and value.strip().lower() in {"pass", "passed", "ok", "success"}
 
 
 def _ratio(value: Any) -> float:
@@ -366,9 +362,7 @@ def _operations(docs: Mapping[str, Evidence], profile: GateProfile, checks: _Che
 def _decide(items: list[dict[str, Any]], profile: GateProfile) -> str:
     high = sum(1 for c in items if not c["passed"] and c["severity"] == "high")
     medium = sum(1 for c in items if not c["passed"] and c["severity"] == "medium")
-    if high > profile.max_high_failures or medium > profile.max_medium_failures:
-        return "no-go"
-    return "conditional-go" if medium else "go"
+    return gate_decision(high, medium, profile.max_high_failures, profile.max_medium_failures)
 
 
 def evaluate_gate(

@@ -18,8 +18,10 @@ __all__ = [
     "EVENT_TIME_MONOTONIC",
     "HISTORY_PRESERVED",
     "HISTORY_PRESERVED_ON_WITHDRAWAL",
+    "NO_SECRETS_RECORDED",
     "PACKAGE_REQUIRES_FROZEN_VERSION",
     "POLICY_IN_FORCE",
+    "REFERENCE_IS_CURRENT",
     "THRESHOLD_REACHABLE",
     "TRANSITION_NOT_ALLOWED",
     "VERSIONS_MONOTONIC",
@@ -80,6 +82,20 @@ POLICY_IN_FORCE = Invariant(
     "`verify --at` audits the past",
 )
 
+REFERENCE_IS_CURRENT = Invariant(
+    "REFERENCE_IS_CURRENT",
+    "structural",
+    "an event that relies on another scope relies on that scope's state in the same commit: "
+    "the line it names is that log's last, never a stale one",
+)
+
+NO_SECRETS_RECORDED = Invariant(
+    "NO_SECRETS_RECORDED",
+    "operational",
+    "no secret enters a permanent record: no event's free text (reasons, notes, context, receipt "
+    "references, labels, config values) and no frozen method file holds one, unless the registry's "
+    "allow-list names exactly that place",
+)
 
 CROSS_SCOPE: tuple[Invariant, ...] = (
     TRANSITION_NOT_ALLOWED,
@@ -92,5 +108,7 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     EVENT_TIME_MONOTONIC,
     EVENT_NOT_IN_FUTURE,
     POLICY_IN_FORCE,
+    REFERENCE_IS_CURRENT,
+    NO_SECRETS_RECORDED,
 )
 """Rules that more than one lifecycle (or no lifecycle alone) relies on."""

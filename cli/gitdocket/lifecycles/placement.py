@@ -146,26 +146,50 @@ def _check_noted(_state: PlacementState, data: PackageData) -> None:
     _check_package(data.package)
 
 
-def _check_edit(_state: PlacementState, data: EditData) -> None:
-    if data == EditData():
+def _scalar(value: Any) -> bool:
+    """A config value: a string, number, boolean or null, or a list of them — never an object,
+    whose keys could reach into the method's nested configuration."""
+    if isinstance(value, list):
+        return all(_scalar(item) and not isinstance(item, list) for item in value)
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _check_edit(state: PlacementState, data: EditData) -> None:
+    if data.model_dump(exclude={"editable"}) == EditData().model_dump(exclude={"editable"}):
         raise InvariantError(
             "the edit changes nothing",
             PLACEMENT_IS_CONFIG_ONLY,
             "pass --set, --unset, --context, --notes or --auto-upgrade",
         )
-    for key in data.config or {}:
-        if method_surface_key(key):
-            raise InvariantError(
-                f"config key {key!r} would write the method, which is read-only in a placement (INV-24)",
-                PLACEMENT_IS_CONFIG_ONLY,
-                "to change the method, fork the archetype (owners only) or ask its owners for a new version",
-            )
-        if not CONFIG_KEY.fullmatch(key):
-            raise InvariantError(
-                f"config key {key!r} is not a plain name",
-                PLACEMENT_IS_CONFIG_ONLY,
-                "use lowercase letters, digits, '_', '.' and '-'",
-            )
+    config = data.config or {}
+    changed = [key for key, value in config.items() if key not in state.config or state.config[key] != value]
+    for key in changed:  # keys set before stay as they are; every new value is judged
+        _check_key(state, key, config[key], data.editable)
+
+
+def _check_key(state: PlacementState, key: str, value: Any, editable: tuple[str, ...]) -> None:
+    """An allow-list (INV-24): the pinned version declares the keys a placement may set."""
+    pin = f"{state.pin.archetype} {state.pin.version}" if state.pin else "the pinned version"
+    if method_surface_key(key) or not CONFIG_KEY.fullmatch(key):
+        raise InvariantError(
+            f"config key {key!r} could write the method, which is read-only in a placement (INV-24)",
+            PLACEMENT_IS_CONFIG_ONLY,
+            "to change the method, fork the archetype (owners only) or ask its owners for a new version",
+        )
+    if key not in editable:
+        declared = ", ".join(editable) or "none"
+        raise InvariantError(
+            f"config key {key!r} is not one {pin} declares editable (editable: {declared})",
+            PLACEMENT_IS_CONFIG_ONLY,
+            "set a declared key, or ask the archetype's owners to declare it in archetype.yaml `editable:` "
+            "of a new version",
+        )
+    if not _scalar(value):
+        raise InvariantError(
+            f"config key {key!r} takes a string, number, boolean or a list of them, not an object",
+            PLACEMENT_IS_CONFIG_ONLY,
+            "nested keys never reach the method: set a plain value",
+        )
 
 
 def _check_replacement(state: PlacementState, data: ReplacementData) -> None:

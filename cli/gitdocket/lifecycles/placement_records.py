@@ -5,13 +5,14 @@ rules over them (the table, guards and invariants) are in ``placement``. Pure.
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from gitdocket.core.fields import Digest, GitOid, Name, Semver, Timestamp
+from gitdocket.core.documents import CONFIG_KEY_RE, METHOD_FIELDS
+from gitdocket.core.fields import Digest, FreeText, GitOid, Name, OptionalFreeText, Semver, Timestamp
 from gitdocket.core.model import OptionalReasonData, Record
+from gitdocket.core.secrets import FREE_TEXT
 
 __all__ = [
     "CONFIG_KEY",
@@ -38,16 +39,15 @@ Phase = Literal["none", "install_requested", "installed", "disabled", "removed",
 INSTALL_PHASES = ("installed", "disabled")
 """Phases in which the placement holds an install (the seed's ``installed`` flag)."""
 
-METHOD_SURFACE = frozenset(
-    {"model", "skills", "tools", "instructions", "method", "agent_config", "agent-config", "agent-config.json"}
-)
-"""Config keys that name the method's defining fields: a placement may never set them (INV-24)."""
-CONFIG_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,62}$")
+METHOD_SURFACE = METHOD_FIELDS | {"agent-config.json"}
+"""Config keys that name the method's defining fields: a placement may never hold them (INV-24),
+whatever an archetype declares."""
+CONFIG_KEY = CONFIG_KEY_RE
 
 
 def method_surface_key(key: str) -> bool:
-    """True when a config key would write the method (a method field or a path)."""
-    return key.lower() in METHOD_SURFACE or "/" in key or key.startswith(".")
+    """True when a config key would write the method (a method field, a nested key or a path)."""
+    return key.lower() in METHOD_SURFACE or "/" in key or "." in key
 
 
 class Pin(Record):
@@ -131,7 +131,7 @@ class AdmitData(Record):
 class DenyData(Record):
     """The target's admins deny a pending request, or record that it expired."""
 
-    reason: str = ""
+    reason: FreeText = ""
     expired: bool = False
 
 
@@ -154,9 +154,12 @@ class AutoUpgradeData(UpgradeData):
 
 
 class EditData(Record):
-    """A patch: ``None`` leaves a field as it is. There is no field for the method (INV-24)."""
+    """A patch: ``None`` leaves a field as it is. There is no field for the method (INV-24).
+    ``editable`` is what the writer saw the pinned version declare editable (its frozen
+    ``archetype.yaml`` list): the guard admits only those keys, ``verify`` checks the list."""
 
-    config: dict[str, Any] | None = None
-    context: str | None = None
-    notes: str | None = None
+    config: Annotated[dict[str, Any] | None, FREE_TEXT] = None
+    context: OptionalFreeText = None
+    notes: OptionalFreeText = None
     auto_upgrade: bool | None = None
+    editable: tuple[str, ...] = Field(default=(), exclude_if=lambda keys: not keys)

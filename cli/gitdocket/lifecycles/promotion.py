@@ -1,8 +1,11 @@
-"""Environments, the pure part: seed 002's gated promotion (its eight checks, in order, and the
+"""Environments, the pure part: seed 002's gated promotion (its eight checks and one of Docket's, in
+order, and the
 ``release_bundle_promotion_v1`` report) and the promotion chain through the configured order.
 
 The checks, as the origin runs them: ``bundle_verify_ok`` (the evaluation stops here when it
-fails), ``environment_transition_allowed``, ``release_gate_contract_valid``,
+fails), then Docket's ``bundle_packages_current`` (no package of the bundle is withdrawn and no
+version retired *now*: the origin promoted whatever it was given),
+``environment_transition_allowed``, ``release_gate_contract_valid``,
 ``release_gate_allows_promotion``, ``promotion_readiness_contract_valid``,
 ``promotion_readiness_status_passed``, ``promotion_readiness_allows_target_env`` and — only when a
 source environment is named — ``source_environment_has_same_bundle``. Docket validates the two
@@ -68,6 +71,8 @@ class GateInputs:
     readiness: Evidence
     source_bundle_id: str | None = None
     source_run: SourceRun | None = None
+    blockers: tuple[str, ...] = ()
+    """Why the bundle's packages may not go into a new release now (``bundle.release_blocker``)."""
 
 
 def _gate(inputs: GateInputs, checks: list[PromotionCheck]) -> str | None:
@@ -147,6 +152,13 @@ def evaluate_promotion(inputs: GateInputs, generated_at: str) -> PromotionReport
     status: str | None = None
     if inputs.bundle_ok:
         source = inputs.source_environment
+        checks.append(
+            PromotionCheck(
+                check_id="bundle_packages_current",
+                passed=not inputs.blockers,
+                detail=f"blocked={list(inputs.blockers)}",
+            )
+        )
         checks.append(
             PromotionCheck(
                 check_id="environment_transition_allowed",

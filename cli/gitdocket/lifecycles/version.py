@@ -77,6 +77,9 @@ class Snapshot(Record):
     protection_posture: Posture
     provenance: Provenance
     content_hash: Digest
+    editable: tuple[str, ...] = Field(default=(), exclude_if=lambda keys: not keys)
+    """The config keys a placement of this version may set (``archetype.yaml`` ``editable`` at
+    the freeze); left out of the record when there are none."""
 
 
 class VersionState(Record):
@@ -117,7 +120,9 @@ FROZEN_VERSION_IMMUTABLE = Invariant(
     "FROZEN_VERSION_IMMUTABLE", "structural", "after freeze, nothing about the version's snapshot changes"
 )
 RETIREMENT_BLOCKS_FUTURE_PACKAGING = Invariant(
-    "RETIREMENT_BLOCKS_FUTURE_PACKAGING", "structural", "a retired version takes no new package references"
+    "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
+    "structural",
+    "a retired version takes no new package references, and no bundle carries it into a new release",
 )
 PAST_PACKAGES_PRESERVED = Invariant(
     "PAST_PACKAGES_PRESERVED",

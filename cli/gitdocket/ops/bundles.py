@@ -9,19 +9,20 @@ missing evidence, nothing to bundle) raises before anything is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from gitdocket.adapters.archives import stage_bundle
-from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_tree
+from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_folder, from_tree
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import BundleManifest, PackageRef, RegistryConfig
 from gitdocket.core.fields import format_time
 from gitdocket.core.model import first_error
-from gitdocket.core.scopes import check_name, check_version
+from gitdocket.core.scopes import Scope, check_name, check_version
 from gitdocket.core.secrets import find_secrets
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, InvariantError, NotFoundError, StateError
@@ -38,8 +39,10 @@ from gitdocket.lifecycles.bundle import (
     manifest_bytes,
     manifest_digest,
     manifest_for,
+    release_blocker,
 )
-from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, WITHDRAWAL_BLOCKS_FUTURE
+from gitdocket.lifecycles.config import allow_hint
+from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.transaction import POLICY, Transaction, load_log
@@ -47,6 +50,7 @@ from gitdocket.verify.bundles import (
     BundleCheck,
     BundleListing,
     check_bundle,
+    check_copy,
     check_log,
     unchanged_since_verified,
 )
@@ -55,10 +59,12 @@ __all__ = [
     "BuildResult",
     "ReleaseCheck",
     "build",
+    "disk_problems",
     "import_bundle",
     "policy_versions",
     "published_packages",
     "record_verified",
+    "release_blockers",
     "release_check",
     "verify_source",
 ]
@@ -91,11 +97,18 @@ def policy_versions(tree: TreeView) -> list[PolicyState]:
 # -- build ---------------------------------------------------------------------------------------
 
 
+def _blocker(tree: TreeView, name: str, number: str) -> InvariantError | None:
+    package = load_log(tree, scope("package", name, number)).state
+    version = load_log(tree, scope("version", name, number)).state
+    return release_blocker(name, number, package.phase, version.phase)
+
+
 def published_packages(tree: TreeView) -> list[tuple[str, str]]:
+    """Every package a new release may carry: published, of a version that is not retired."""
     out = []
     for name in tree.listdir("registry/packages"):
         for number in tree.listdir(f"registry/packages/{name}"):
-            if load_log(tree, scope("package", name, number)).state.phase == "published":
+            if _blocker(tree, name, number) is None:
                 out.append((name, number))
     return out
 
@@ -105,7 +118,7 @@ def _selected(tree: TreeView, specs: tuple[str, ...]) -> list[tuple[str, str]]:
         found = published_packages(tree)
         if not found:
             raise InvariantError(
-                "nothing to bundle: no published package",
+                "nothing to bundle: no published package of a version that is not retired",
                 BUNDLE_NOT_EMPTY,
                 "publish one with `gitdocket package publish ARCHETYPE VERSION`",
             )
@@ -120,15 +133,32 @@ def _selected(tree: TreeView, specs: tuple[str, ...]) -> list[tuple[str, str]]:
             )
         check_name(name, "archetype name")
         check_version(number)
-        phase = load_log(tree, scope("package", name, number)).state.phase
-        if phase != "published":
-            raise InvariantError(
-                f"package {name} {number} is {'not published' if phase == 'draft' else phase}",
-                WITHDRAWAL_BLOCKS_FUTURE,
-                "bundle published packages only",
-            )
+        blocked = _blocker(tree, name, number)
+        if blocked is not None:
+            raise blocked
         chosen.append((name, number))
     return sorted(set(chosen))
+
+
+def release_blockers(
+    state: Callable[[Scope[Any]], Any], read: Callable[[str], bytes | None], bundle_id: str
+) -> list[InvariantError]:
+    """Why the packages of ``bundle_id`` may not go into a new release *now*: withdrawn packages
+    and retired versions. ``state`` and ``read`` see the moment of the decision: a transaction's
+    (its pending events count) or a snapshot's."""
+    raw = read(f"bundles/{bundle_id}/{MANIFEST}") or b""
+    try:
+        manifest = BundleManifest.model_validate(loads_strict(raw, MANIFEST))
+    except (InputError, ValueError):
+        return []  # an unreadable manifest fails the bundle check itself
+    found = []
+    for ref in manifest.payload.packages:
+        package = state(scope("package", ref.archetype, ref.version))
+        version = state(scope("version", ref.archetype, ref.version))
+        blocked = release_blocker(ref.archetype, ref.version, package.phase, version.phase)
+        if blocked is not None:
+            found.append(blocked)
+    return found
 
 
 def _registry_payload(
@@ -207,7 +237,7 @@ def _refuse_secrets(
     tree: TreeView,
     sources: Mapping[str, str],
     evidence: Mapping[str, bytes],
-    allowed: tuple[str, ...],
+    allowed: frozenset[str],
 ) -> None:
     """Scan every payload file (read one at a time) and every evidence file."""
     hits = []
@@ -222,7 +252,7 @@ def _refuse_secrets(
         raise InvariantError(
             f"secret in bundle: {hits[0].describe()}{more}",
             BUNDLE_HAS_NO_SECRETS,
-            f"remove it, or allow-list exactly {hits[0].path!r} in registry.yaml bundle.allow_secrets",
+            allow_hint(hits[0].path),
         )
 
 
@@ -252,7 +282,7 @@ def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: 
         **{f"payload/runtime/{p}": o for p, o in runtime_from.items()},
         **{f"payload/registry/{p}": o for p, o in registry_from.items()},
     }
-    _refuse_secrets(tx.tree, sources, evidence, config.bundle.allow_secrets)
+    _refuse_secrets(tx.tree, sources, evidence, config.allowed_secrets())
     sums = {p: sha256_hex(d) for p, d in evidence.items()}
     try:
         manifest = manifest_for(
@@ -295,6 +325,19 @@ def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: 
 def verify_source(source: BundleSource, tree: TreeView) -> BundleCheck:
     """Full verification of ``source`` under the trust policy of ``tree``."""
     return check_bundle(source.listing, source.hasher, policy_versions(tree))
+
+
+def disk_problems(tree: TreeView, bundle_id: str, folder: Path, base: str = "") -> list[str]:
+    """How the files at ``folder`` — what a runtime would read — differ from the signed bundle
+    ``bundle_id`` (at ``base`` of ``tree``: ``bundles/<id>`` or a promoted release): changed,
+    missing and extra files, the manifest and the log byte for byte. Empty when they match."""
+    if folder.is_symlink() or not folder.is_dir():
+        return [f"Missing folder: {folder}"]
+    try:
+        copy = from_folder(folder)
+    except InputError as exc:
+        return [exc.message]
+    return check_copy(copy.listing, copy.hasher, from_tree(tree, bundle_id, base).listing)
 
 
 def require_bundle(tree: TreeView, bundle_id: str) -> BundleState:

@@ -17,7 +17,7 @@ from gitdocket.errors import NotFoundError, StateError
 from gitdocket.lifecycles import scope
 from gitdocket.ops.transaction import load_log
 
-__all__ = ["REGISTRY_YAML", "UNSIGNED_HINT", "archetype_doc", "read_json", "registry_config"]
+__all__ = ["REGISTRY_YAML", "UNSIGNED_HINT", "allowed_secrets", "archetype_doc", "read_json", "registry_config"]
 
 UNSIGNED_HINT = "a root holder signs registry/registry.yaml: `gitdocket config apply`"
 
@@ -28,6 +28,13 @@ def registry_config(tree: TreeView) -> RegistryConfig:
     if state.registry is None:
         raise StateError(f"{REGISTRY_YAML} is not signed: this registry has no signed configuration", UNSIGNED_HINT)
     return state.registry
+
+
+def allowed_secrets(tree: TreeView) -> frozenset[str]:
+    """The registry's allow-list of secret-looking places (``RegistryConfig.allowed_secrets``) as
+    the signed configuration says; none before it is signed (the registry's very first commit)."""
+    state = load_log(tree, scope("config")).state
+    return state.registry.allowed_secrets() if state.registry is not None else frozenset()
 
 
 def archetype_doc(tree: TreeView, name: str) -> ArchetypeDoc:

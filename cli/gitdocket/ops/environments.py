@@ -21,12 +21,14 @@ from gitdocket.core.documents import EnvironmentConfig, PromotionReport, Registr
 from gitdocket.core.fields import format_time
 from gitdocket.core.scopes import CURRENT
 from gitdocket.core.tree import TreeRef, TreeView
-from gitdocket.errors import InvariantError, NotFoundError, StateError
+from gitdocket.errors import DocketError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.environment import (
     GATE_CHECKS,
     SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
     DeploymentState,
+    Hold,
+    check_hold,
     choose_rollback,
     require_gate,
 )
@@ -38,7 +40,7 @@ from gitdocket.lifecycles.promotion import (
     evaluate_promotion,
     first_failure,
 )
-from gitdocket.ops.bundles import ReleaseCheck, release_check
+from gitdocket.ops.bundles import ReleaseCheck, release_blockers, release_check
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.transaction import Transaction, load_log
 
@@ -48,6 +50,7 @@ __all__ = [
     "environment_config",
     "evaluate",
     "history",
+    "holds_of",
     "promote",
     "rollback",
     "status",
@@ -64,6 +67,8 @@ class PromoteRequest:
     evidence: Mapping[str, Evidence] = field(default_factory=dict)
     """Evidence from ``--artifacts-dir`` by file name; it overrides the bundle's own evidence."""
     source_run: SourceRun | None = None
+    override: str | None = None
+    """Why a release held by a rollback in this environment is promoted there again."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +121,7 @@ def _inputs(
     env: EnvironmentConfig,
     check: ReleaseCheck,
     pointer: Pointer,
+    blockers: tuple[str, ...],
 ) -> GateInputs:
     source = req.source_environment
     source_bundle = pointer(source).bundle_id if source is not None else None
@@ -132,6 +138,7 @@ def _inputs(
         readiness=_evidence(tree, req, READINESS_EVIDENCE),
         source_bundle_id=source_bundle,
         source_run=req.source_run,
+        blockers=blockers,
     )
 
 
@@ -160,12 +167,20 @@ def evaluate(tree: TreeView, req: PromoteRequest, at: str) -> PromotionReport:
             env,
             release_check(tree, req.bundle_id, config.bundle.required_evidence),
             partial(_state, tree),
+            tuple(_blockers(tree, req.bundle_id)),
         ),
         at,
     )
 
 
-def _refuse_plain(tx: Transaction, req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck) -> None:
+def _blockers(tree: TreeView, bundle_id: str) -> list[str]:
+    """``release_blockers`` of a read-only snapshot (the report ``gitdocket promote`` shows first)."""
+    return [b.reason for b in release_blockers(lambda target: load_log(tree, target).state, tree.read, bundle_id)]
+
+
+def _refuse_plain(
+    tx: Transaction, req: PromoteRequest, env: EnvironmentConfig, check: ReleaseCheck, blockers: list[InvariantError]
+) -> None:
     if not check.ok:
         raise StateError(
             f"bundle {req.bundle_id} cannot be promoted: {check.problems[0]}",
@@ -173,6 +188,8 @@ def _refuse_plain(tx: Transaction, req: PromoteRequest, env: EnvironmentConfig, 
         )
     with tx.refusing(scope("environment", req.environment), "Promote"):
         require_gate(req.environment, req.bundle_id, env.require_gate, False, env.sources)
+        if blockers:
+            raise blockers[0]
 
 
 def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
@@ -185,9 +202,13 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
         return tx.state(scope("environment", name))
 
     state = pointer(req.environment)
+    with tx.refusing(target, "Promote"):  # before the gate's work: a held release needs an override
+        check_hold(state, req.bundle_id, req.override)
+    blockers = release_blockers(tx.state, tx.read, req.bundle_id)
     report: PromotionReport | None = None
     if req.gated:
-        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer), format_time(tx.at))
+        reasons = tuple(b.reason for b in blockers)
+        report = evaluate_promotion(_inputs(tx.tree, req, env, check, pointer, reasons), format_time(tx.at))
         failed = first_failure(report)
         if failed is not None:
             raise InvariantError(
@@ -204,7 +225,7 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
             }
         )
     else:
-        _refuse_plain(tx, req, env, check)
+        _refuse_plain(tx, req, env, check, blockers)
         _check_source(req, pointer)
     raw = render(report.model_dump(mode="json")) if report is not None else None
     new = tx.apply(
@@ -224,6 +245,7 @@ def promote(tx: Transaction, req: PromoteRequest) -> PromoteOutcome:
             "previous_bundle_id": state.bundle_id,
             "promoted_at": format_time(tx.at),
             "promoted_by": tx.actor,
+            "override": req.override,
         },
     )
     tx.put(f"{target.path}/releases/{req.bundle_id}", TreeRef(check.bundle_tree or ""))
@@ -305,11 +327,33 @@ def status(tree: TreeView) -> list[dict[str, Any]]:
     return [status_of(tree, name) for name in environment_names(tree)]
 
 
+def holds_of(tree: TreeView, environment: str) -> dict[str, Hold]:
+    """The releases rollbacks hold in ``environment`` (by bundle id); none for a folder that is
+    not an environment scope (``verify`` reports it)."""
+    try:
+        target = scope("environment", environment)
+    except DocketError:
+        return {}
+    return load_log(tree, target).state.holds
+
+
+def _hold_words(event_type: str, data: dict[str, Any]) -> str | None:
+    """What an event did to holds, in words: a rollback holds the release it left, an override
+    lifts the hold on the release it promotes."""
+    if event_type == "rolled_back":
+        return f"holds {data.get('previous_bundle_id')}"
+    if data.get("override"):
+        return f"lifted: {data['override']}"
+    return None
+
+
 def history(tree: TreeView, environment: str) -> list[dict[str, Any]]:
-    """Every promotion and rollback of ``environment``, oldest first."""
+    """Every promotion and rollback of ``environment``, oldest first, with what each did to the
+    environment's holds (``hold``); ``held`` says which are still in force."""
     environment_config(tree, environment)
     rows = []
-    for event in load_log(tree, scope("environment", environment)).events:
+    log = load_log(tree, scope("environment", environment))
+    for event in log.events:
         data = event.data
         rows.append(
             {
@@ -323,6 +367,11 @@ def history(tree: TreeView, environment: str) -> list[dict[str, Any]]:
                 "gate_decision": data.get("gate_decision"),
                 "report_digest": data.get("report_digest"),
                 "reason": data.get("reason"),
+                "override": data.get("override"),
+                "hold": _hold_words(event.type, data),
+                "held": event.type == "rolled_back"
+                and data.get("previous_bundle_id") in log.state.holds
+                and log.state.holds[str(data.get("previous_bundle_id"))].sequence == data.get("sequence"),
             }
         )
     return rows

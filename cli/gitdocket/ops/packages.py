@@ -8,6 +8,7 @@ from gitdocket.errors import NotFoundError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.package import Manifest
 from gitdocket.ops.transaction import Transaction
+from gitdocket.verify.tags import tag_message, tag_name
 
 __all__ = ["publish", "withdraw"]
 
@@ -33,7 +34,7 @@ def publish(tx: Transaction, name: str, version: str) -> Manifest:
         publisher=tx.actor,
     )
     tx.apply(pscope, "PublishPackage", manifest)
-    tx.tag(f"packages/{name}/v{version}", f"docket: published {name} {version}\n\ncontent {snap.content_hash}")
+    tx.tag(tag_name(pscope), tag_message(pscope, snap.content_hash))
     return manifest
 
 

@@ -10,6 +10,7 @@ agree, or nothing is written. No printing here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "admit",
     "disable",
     "edit",
+    "editable_keys",
     "expire",
     "frozen_pin",
     "install",
@@ -213,15 +215,24 @@ def edit(
     notes: str | None = None,
     auto_upgrade: bool | None = None,
 ) -> None:
-    """Change config, context, notes or the auto-upgrade opt-in (never the method, INV-24)."""
+    """Change config, context, notes or the auto-upgrade opt-in (never the method, INV-24); a
+    config key must be one the pinned version declares editable."""
     target, state = _existing(tx, project, name)
+    assert state.pin is not None
     data = {
         "config": _config(state.config, sets, unsets),
         "context": context,
         "notes": notes,
         "auto_upgrade": auto_upgrade,
+        "editable": editable_keys(tx.state, state.pin),
     }
     tx.apply(target, "EditPlacement", data)
+
+
+def editable_keys(state: Callable[[Scope[Any]], Any], pin: Pin) -> tuple[str, ...]:
+    """The config keys the pinned version declares editable (recorded at its freeze)."""
+    snapshot = state(scope("version", pin.archetype, pin.version)).snapshot
+    return tuple(snapshot.editable) if snapshot is not None else ()
 
 
 def offer(tx: Transaction, project: str, name: str, version: str) -> Pin:

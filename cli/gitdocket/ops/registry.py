@@ -1,11 +1,13 @@
-"""``gitdocket init``: the policy with its first root identity, the registry skeleton, and the
-signed configuration: what the new ``registry.yaml`` says and the content of every protected file
-(the pinned contracts, the workflows), signed by that root in the same commit."""
+"""``gitdocket init``: the policy with its first root identity, the registry skeleton, the pin of
+the gitdocket the registry's CI installs, and the signed configuration: what the new
+``registry.yaml`` says and the content of every protected file (the pinned contracts, the
+workflows), signed by that root in the same commit."""
 
 from __future__ import annotations
 
 import json
 
+from gitdocket import __version__
 from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.templates import template_files
 from gitdocket.core import sshsig
@@ -17,27 +19,50 @@ from gitdocket.lifecycles.policy import Identity
 from gitdocket.ops.config import CONFIG, approve_files
 from gitdocket.ops.transaction import POLICY, Transaction
 
-__all__ = ["INITIAL_ROLES", "initialize"]
+__all__ = ["INITIAL_ROLES", "INSTALL_COMMAND", "PIN_PATH", "initialize", "pin_file"]
 
 INITIAL_ROLES = ("root", "authors", "builders", "promoters")
 
+PIN_PATH = ".github/gitdocket-requirements.txt"
+"""The registry's pin: a pip requirements file naming the exact gitdocket its workflows install."""
 
-def _named(template: bytes, name: str) -> bytes:
-    """The template with its ``name:`` line set to ``name`` (a JSON string is YAML), keeping the
-    comments that explain the file to whoever edits it next."""
+INSTALL_COMMAND = f"pip install -r {PIN_PATH}"
+"""The one install step of every workflow ``gitdocket init`` installs. pip's own variables point
+it elsewhere: ``PIP_INDEX_URL`` (your index) or ``PIP_FIND_LINKS`` (a folder or page of wheels)."""
+
+
+def pin_file(version: str) -> bytes:
+    return (
+        "# The gitdocket this registry's CI installs (`gitdocket init` wrote it; bump it in a pull\n"
+        f"# request). The workflows run `{INSTALL_COMMAND}`; the repository variables\n"
+        "# PIP_INDEX_URL or PIP_FIND_LINKS point pip at your own index or wheels.\n"
+        f"gitdocket=={version}\n"
+    ).encode()
+
+
+def _configured(template: bytes, name: str, branch: str) -> bytes:
+    """The template with its ``name:`` and ``default_branch:`` lines set (a JSON string is YAML),
+    keeping the comments that explain the file to whoever edits it next."""
+    values = {"name:": name, "default_branch:": branch}
     lines = template.decode("utf-8").splitlines(keepends=True)
-    out = [f"name: {json.dumps(name)}\n" if line.startswith("name:") else line for line in lines]
+    out = [
+        next((f"{key} {json.dumps(value)}\n" for key, value in values.items() if line.startswith(key)), line)
+        for line in lines
+    ]
     return "".join(out).encode("utf-8")
 
 
-def initialize(tx: Transaction, name: str, principal: str, signer: Signer) -> None:
+def initialize(tx: Transaction, name: str, principal: str, signer: Signer, branch: str) -> None:
+    """The policy (``principal`` root, author, builder, promoter), the skeleton with the registry's
+    name and default ``branch`` in registry.yaml, the pin, and the signed configuration; files
+    already there are kept (and what they say is signed)."""
     identity = Identity(name=principal, kind="ssh", public_key=sshsig.public_key_line(signer.public_key))
     roles = {role: {"principals": [principal], "threshold": 1} for role in INITIAL_ROLES}
     tx.apply(POLICY, "InitPolicy", {"identities": [identity.model_dump(mode="json")], "roles": roles})
     files: dict[str, bytes] = {}
-    for path, data in template_files().items():
+    for path, data in {**template_files(), PIN_PATH: pin_file(__version__)}.items():
         if path == REGISTRY_YAML:
-            data = _named(data, name)
+            data = _configured(data, name, branch)
         files[path] = tx.tree.read(path) or data
         if tx.tree.read(path) is None:
             tx.put(path, data)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -25,11 +27,29 @@ from gitdocket.adapters.store import GitStore, GitTree
 from gitdocket.adapters.timeline import newest_event
 from gitdocket.core.fields import parse_time
 from gitdocket.core.log import newest_time
-from gitdocket.core.tree import TreeView, WriteResult
+from gitdocket.core.tree import Plan, TreeView, WriteResult
 from gitdocket.errors import InputError, TrustError
-from gitdocket.ops.transaction import Transaction
+from gitdocket.lifecycles import scope
+from gitdocket.ops.publish import Published, push_write
+from gitdocket.ops.transaction import Transaction, load_log
 
-__all__ = ["Session", "clock_now", "system_now"]
+__all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now", "system_now"]
+
+
+@dataclass
+class CommandWrites:
+    """What one command asks of all its writes beyond the commit (``push``: publish each to the
+    remote), and what they report back for the command to print (``notes``). A command may open
+    several sessions (an import, then a promotion); they share this."""
+
+    push: bool = False
+    notes: list[str] = field(default_factory=list)
+    pushed: list[Published] = field(default_factory=list)
+
+
+COMMAND_WRITES: ContextVar[CommandWrites | None] = ContextVar("COMMAND_WRITES", default=None)
+"""Set by ``commands.output.writer`` for the duration of one command; a session opened outside a
+command (the tests, the demo's helpers) writes locally and its notes go nowhere."""
 
 T = TypeVar("T")
 
@@ -73,6 +93,7 @@ class Session:
         self._now = now
         self._clock: datetime | None = None
         self._store = _store
+        self.command = COMMAND_WRITES.get() or CommandWrites()
 
     @property
     def now(self) -> datetime:
@@ -98,10 +119,22 @@ class Session:
     def snapshot(self, rev: str | None = None) -> GitTree:
         return self.store.snapshot(rev)
 
+    def worktree(self) -> Path | None:
+        """The folder a runtime reads files from, or None in a bare registry."""
+        repo = self.store.repo
+        return None if repo.is_bare or not repo.workdir else Path(repo.workdir)
+
     def signers(self) -> list[KeySigner | AgentSigner]:
         specs = list(self.key_specs)
-        if not specs and os.environ.get("GITDOCKET_SIGNING_KEY"):
-            specs = [os.environ["GITDOCKET_SIGNING_KEY"]]
+        from_env = os.environ.get("GITDOCKET_SIGNING_KEY")
+        if not specs and from_env is not None:
+            if not from_env.strip():  # an unset CI secret arrives as an empty variable
+                raise InputError(
+                    "GITDOCKET_SIGNING_KEY is set but empty",
+                    "set it to your signing key's path (in GitHub Actions: add the repository secret "
+                    "GITDOCKET_SIGNING_KEY), or unset it to use --key or git's user.signingkey",
+                )
+            specs = [from_env]
         if not specs:
             configured = self.store.git_config("user.signingkey")
             if configured:
@@ -117,17 +150,46 @@ class Session:
     def write(
         self, message: str, operation: Callable[[Transaction], T], bootstrap_principal: str | None = None
     ) -> tuple[WriteResult, T]:
-        """Run ``operation`` in one signed, atomic commit; returns the commit and its result."""
+        """Run ``operation`` in one signed, atomic commit on the current branch; returns the
+        commit and its result. A detached HEAD is refused before any key is asked to sign."""
+        branch = self.store.refname.removeprefix("refs/heads/")
         now = self.now  # every write needs the clock: a malformed GITDOCKET_NOW fails here, first
         clock = self.clock
         signers = self.signers()
         box: list[T] = []
+        deferred: list[str] = []
 
-        def plan(tree: GitTree) -> object:
+        def plan(tree: GitTree) -> Plan:
             box.clear()
             tx = Transaction(tree, list(signers), now, bootstrap_principal, clock=clock, newest=_newest)
             box.append(operation(tx))
-            return tx.plan(message)
+            planned = tx.plan(message)
+            deferred[:] = [tag.name for tag in planned.tags if not _tags_on(tree, branch)]
+            if deferred:
+                planned.tags = []
+            return planned
 
-        result = self.store.write(plan, signers[0], now)  # type: ignore[arg-type]
+        if self.command.push:
+            result, published = push_write(self.store, plan, signers[0], now)
+            self.command.pushed.append(published)
+        else:
+            result = self.store.write(plan, signers[0], now)
+        if deferred:
+            result = replace(result, deferred=tuple(deferred))
+            self.command.notes.append(_deferred_note(deferred, branch))
         return result, box[0]
+
+
+def _tags_on(tree: GitTree, branch: str) -> bool:
+    """Whether a write to ``branch`` creates its tags (``RegistryConfig.tags_on``) as the signed
+    configuration says; a registry without one (only being made, or not signed yet) keeps every
+    tag."""
+    config = load_log(tree, scope("config")).state.registry
+    return config is None or config.tags_on(branch)
+
+
+def _deferred_note(tags: list[str], branch: str) -> str:
+    return (
+        f"created no tag on branch {branch!r} (not the registry's default branch): "
+        f"{', '.join(tags)} will be created when this lands there, by `gitdocket tags sync`"
+    )

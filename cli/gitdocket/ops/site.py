@@ -21,6 +21,7 @@ from gitdocket.ops.session import Session
 from gitdocket.site import SiteInput, render_site
 from gitdocket.site.evidence import TestRun, parse_junit
 from gitdocket.verify import Context, Finding, verify_context
+from gitdocket.verify.tags import split_missing
 
 __all__ = ["SiteBuild", "build_site", "site_input"]
 
@@ -38,12 +39,12 @@ def read_runs(paths: Sequence[Path]) -> list[TestRun]:
 
 
 def site_input(session: Session, evidence: Sequence[Path] = (), rev: str | None = None) -> SiteInput:
-    """Verify the commit ``rev`` (default: the branch tip) and gather what its site shows."""
+    """Verify the commit ``rev`` (default: what is checked out) and gather what its site shows."""
     runs = read_runs(evidence)  # bad evidence is refused before any long work
     tree = session.snapshot(rev)
     refs = GitRefs(session.store.repo)
     ctx = Context(tree, refs, forked, parse_yaml=load_yaml)
-    findings = verify_context(ctx)
+    findings, _ = split_missing(verify_context(ctx), require_tags=False)  # a tag not synced yet is drift
     return SiteInput(ctx, tuple(findings), tree.commit, tree.committed_at, refs.tags(), tuple(runs), site_assets())
 
 

@@ -40,12 +40,14 @@ from gitdocket.core.log import (
 )
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope
+from gitdocket.core.secrets import secrets_in_record
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import Plan, TagSpec, TreeRef, TreeView
 from gitdocket.errors import InvariantError, StateError, TrustError
 from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import judging_policy, policy_resolver, required_role, valid_signers, verdicts
-from gitdocket.lifecycles.invariants import POLICY_IN_FORCE
+from gitdocket.lifecycles.config import allow_hint
+from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, POLICY_IN_FORCE
 from gitdocket.lifecycles.machine import Machine
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
 from gitdocket.lifecycles.timeline import CLOCK_SKEW, Moment, expired_now, time_problem
@@ -227,6 +229,8 @@ class Transaction:
         current = self.log(target)
         self._check_tail(current)
         decision = machine.decide(current.state, command, data, format_time(self.at))
+        with machine.refusing(current.state, command):
+            self._refuse_secrets(target, machine.row(command).data.model_validate(decision.data))
         self._check_expiry(target, decision.type, decision.data)
         self._check_time(machine, current, decision.type, decision.data)
         # Fold the data as readers will parse it back from the log: RFC 8785 writes 1.0 as 1 and
@@ -268,6 +272,21 @@ class Transaction:
         return policy_resolver(policy, self._owners)
 
     # -- the cheap checks before a log grows ---------------------------------------------------
+
+    def _refuse_secrets(self, target: Scope[Any], data: BaseModel) -> None:
+        """No secret in the event's free text (NO_SECRETS_RECORDED): the log is permanent and
+        signed. The allow-list is read only when something was found."""
+        hits = secrets_in_record(target.path, data, frozenset())
+        if hits:
+            config = self.state(scope("config")).registry  # the signed allow-list (ADR 0013)
+            allowed = config.allowed_secrets() if config is not None else frozenset()
+            hits = [hit for hit in hits if hit.path not in allowed]
+        if hits:
+            raise InvariantError(
+                f"{hits[0].path} holds a secret ({hits[0].kind})",
+                NO_SECRETS_RECORDED,
+                allow_hint(hits[0].path),
+            )
 
     def _check_expiry(self, target: Scope[Any], event_type: str, data: dict[str, Any]) -> None:
         """An expired policy accepts nothing but its own renewal (design §4: the policy has an

@@ -7,10 +7,13 @@ from gitdocket.core.documents import parse_document
 from gitdocket.core.fields import format_time
 from gitdocket.core.limits import MAX_FILE_BYTES, MAX_FOLDER_FILES, is_lfs_pointer
 from gitdocket.core.scopes import Scope, check_version
+from gitdocket.core.secrets import find_secrets
 from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.invariants import VERSIONS_MONOTONIC
+from gitdocket.lifecycles.config import allow_hint
+from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, VERSIONS_MONOTONIC
+from gitdocket.lifecycles.placement import PLACEMENT_IS_CONFIG_ONLY
 from gitdocket.lifecycles.version import (
     FREEZE_PINS_CONTENT,
     FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
@@ -22,8 +25,9 @@ from gitdocket.lifecycles.version import (
     blocking_version,
     content_hash,
 )
-from gitdocket.ops.documents import archetype_doc
+from gitdocket.ops.documents import allowed_secrets, archetype_doc
 from gitdocket.ops.transaction import Transaction
+from gitdocket.verify.tags import tag_message, tag_name
 
 __all__ = ["abandon", "draft", "freeze", "retire", "snapshot_of"]
 
@@ -113,6 +117,13 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
     config = parse_document(AgentConfig, raw, config_path, loads_strict)
     doc = archetype_doc(tx.tree, name)
     provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor, frozen_at=format_time(tx.at))
+    clashing = sorted(set(doc.editable) & set(loads_strict(raw, config_path)))
+    if clashing:
+        raise InvariantError(
+            f"editable key {clashing[0]!r} of archetype.yaml is a field of {config_path}",
+            PLACEMENT_IS_CONFIG_ONLY,
+            "a placement never changes the method: remove it from `editable` in archetype.yaml",
+        )
     return Snapshot(
         method_tree=tree,
         manifest=manifest,
@@ -120,7 +131,29 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
         protection_posture=doc.protection,
         provenance=provenance,
         content_hash=content_hash(manifest),
+        editable=doc.editable,
     )
+
+
+def _refuse_secrets(tx: Transaction, name: str) -> None:
+    """No method file a freeze pins holds a secret (NO_SECRETS_RECORDED), unless the registry's
+    allow-list names exactly that file: a frozen version is permanent."""
+    base = f"registry/archetypes/{name}/method"
+    hits = [
+        hit
+        for rel, _kind, _oid in tx.tree.walk(base)
+        for hit in find_secrets(f"{base}/{rel}", tx.tree.read(f"{base}/{rel}") or b"")
+    ]
+    if hits:
+        allowed = allowed_secrets(tx.tree)
+        hits = [hit for hit in hits if hit.path not in allowed]
+    if hits:
+        more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
+        raise InvariantError(
+            f"{hits[0].describe()} holds a secret{more}",
+            NO_SECRETS_RECORDED,
+            allow_hint(hits[0].path),
+        )
 
 
 def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
@@ -131,9 +164,11 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     target = draft(tx, name, version)
     tree = _method_tree(tx, name)
     snap = snapshot_of(tx, name, tree)
+    with tx.refusing(target, "FreezeVersion"):
+        _refuse_secrets(tx, name)
     tx.apply(target, "FreezeVersion", snap)
     tx.put(f"{target.path}/method", TreeRef(tree))
-    tx.tag(f"{name}/v{version}", f"docket: froze {name} {version}\n\ncontent {snap.content_hash}")
+    tx.tag(tag_name(target), tag_message(target, snap.content_hash))
     return snap
 
 

@@ -207,7 +207,7 @@ class View:
                     rollback=rollback,
                     gate_decision=None if rollback else data.get("gate_decision"),
                     source_environment=None if rollback else data.get("source_environment"),
-                    reason=data.get("reason") if rollback else None,
+                    reason=data.get("reason") if rollback else _override(data.get("override")),
                 )
             )
         return out
@@ -228,3 +228,8 @@ class View:
             if record.state.bundle_id:
                 out.setdefault(record.state.bundle_id, []).append(record.scope.keys[0])
         return out
+
+
+def _override(reason: object) -> str | None:
+    """A promotion's reason to lift a rollback's hold, as the history shows it."""
+    return f"hold lifted: {reason}" if isinstance(reason, str) else None

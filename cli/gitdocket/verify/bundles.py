@@ -53,6 +53,7 @@ __all__ = [
     "bundle_contents",
     "check_bundle",
     "check_content",
+    "check_copy",
     "check_log",
     "listing_from_tree",
     "unchanged_since_verified",
@@ -242,6 +243,23 @@ def check_content(listing: BundleListing, hasher: Hasher) -> BundleCheck:
     return BundleCheck(manifest.bundle_id, tuple(errors), (), verified, manifest)
 
 
+def check_copy(copy: BundleListing, hasher: Hasher, signed: BundleListing) -> list[str]:
+    """What differs between a copy of a bundle (files on disk that a runtime reads) and the
+    ``signed`` bundle it claims to be: the manifest and the bundle's log byte for byte, then every
+    file of the copy against the signed manifest — changed, missing and extra files. Empty when
+    the copy is exactly what was signed. ``hasher`` hashes the copy's files."""
+    errors: list[str] = []
+    if copy.manifest != signed.manifest:
+        errors.append(f"{MANIFEST} is not the signed manifest" if copy.manifest else f"Missing manifest: {MANIFEST}")
+        return errors  # every checksum below would be judged against an unsigned manifest
+    logs = zip(LOG_FILES, (copy.history, copy.current), (signed.history, signed.current), strict=True)
+    for name, mine, theirs in logs:
+        if mine != theirs:
+            errors.append(f"{name} differs from the signed bundle's" if mine is not None else f"Missing file: {name}")
+    errors.extend(check_content(copy, hasher).errors)
+    return errors
+
+
 def check_bundle(listing: BundleListing, hasher: Hasher, policies: Sequence[PolicyState]) -> BundleCheck:
     """Verify one bundle completely; ``policies[v]`` is the trust policy at version ``v``."""
     content = check_content(listing, hasher)
@@ -270,9 +288,10 @@ def check_bundle(listing: BundleListing, hasher: Hasher, policies: Sequence[Poli
 _GIT_KINDS: dict[str, FileKind] = {"blob": "file", "exec": "exec", "link": "link"}
 
 
-def listing_from_tree(tree: TreeView, bundle_id: str) -> tuple[BundleListing, dict[str, str]]:
-    """The listing of ``bundles/<bundle_id>`` in a snapshot, and the object id of every entry."""
-    base = f"bundles/{bundle_id}"
+def listing_from_tree(tree: TreeView, bundle_id: str, base: str = "") -> tuple[BundleListing, dict[str, str]]:
+    """The listing of ``bundles/<bundle_id>`` (or of the copy at ``base``, e.g. a promoted
+    release) in a snapshot, and the object id of every entry."""
+    base = base or f"bundles/{bundle_id}"
     entries: dict[str, FileKind] = {}
     oids: dict[str, str] = {}
     for rel, kind, oid in tree.walk(base):

@@ -137,6 +137,10 @@ class RefView(Protocol):
         """(armored signature, signed bytes) of an annotated tag; None when unsigned."""
         ...
 
+    def reaches(self, head: str, commit: str) -> bool:
+        """``commit`` is ``head`` or one of its ancestors (through any parent)."""
+        ...
+
 
 @dataclass
 class ScopeRecord(Generic[S]):
@@ -155,6 +159,13 @@ class ScopeRecord(Generic[S]):
         if self.states:
             return self.states[-1]
         return machine_of(self.scope).initial(self.scope)
+
+    def state_before(self, at: str) -> S:
+        """The state as of the last event strictly earlier than ``at`` (an RFC 3339 UTC time):
+        what another scope's event written at ``at`` must have seen. Events at the very same
+        second are not counted: their order across logs is not known from time alone."""
+        earlier = [state for event, state in zip(self.events, self.states, strict=False) if event.at < at]
+        return earlier[-1] if earlier else machine_of(self.scope).initial(self.scope)
 
 
 _FILE_KINDS = ("blob", "exec")

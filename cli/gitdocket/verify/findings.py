@@ -26,6 +26,8 @@ CODES: dict[str, str] = {
     "DOCUMENT_INVALID": "a document does not validate against its contract",
     "UNEXPECTED_FILE": "a file that no lifecycle writes sits in a scope folder",
     "REFERENCE_BROKEN": "a record names another scope that does not match",
+    "REFERENCE_STALE": "an event relied on a line of another log that was no longer its last (a stale line)",
+    "SECRET_RECORDED": "a new event's free text holds a secret",
     "TAG_MISSING": "a frozen version or published package has no tag",
     "TAG_MISMATCH": "a gitdocket tag is unsigned, or not on the commit that recorded it (moved?)",
     "SCOPE_DELETED": "a scope is gone that the base, a signed tag or another record proves existed",

@@ -4,10 +4,14 @@ mode) that a withdrawal, removal or close erased no history.
 
 Each placement (entitlement) event that relied on another scope recorded what it saw: a
 ``PackageRef`` (``PlacementRef``) — the other log's seq, the hash of that line and the phase
-after it. Here that record is held against the other log: the line must exist with that hash
-and phase, and no withdrawal (removal) may precede the event in time. Replay already proves the
-order *within* each log (no install without admission, no upgrade without an admitted
-replacement); these checks prove the order *across* logs. Pure, like every check.
+after it. That record stays as evidence of what the signer saw; the rule checks *current* state
+(``REFERENCE_IS_CURRENT``): the line must exist with that hash and phase, and it must have been
+the other log's last line when the event was written. A snapshot knows that from time (no later
+line of the other log may be older than the event; a withdrawal or removal among them is named
+as such); PR and history mode know it from commit order (``references_at_base``: a new event may
+not name a line that already had a successor at the base). Replay already proves the order
+*within* each log (no install without admission, no upgrade without an admitted replacement);
+these checks prove the order *across* logs. Pure, like every check.
 """
 
 from __future__ import annotations
@@ -16,20 +20,33 @@ from collections.abc import Iterable
 from typing import Any
 
 from gitdocket.core.log import Event, head_digest
+from gitdocket.core.scopes import Scope
 from gitdocket.errors import Invariant
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.entitlement import ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT, HISTORY_PRESERVED_ON_CLOSE
 from gitdocket.lifecycles.invariants import (
     HISTORY_PRESERVED_ON_WITHDRAWAL,
     PACKAGE_REQUIRES_FROZEN_VERSION,
+    REFERENCE_IS_CURRENT,
     WITHDRAWAL_BLOCKS_FUTURE,
 )
-from gitdocket.lifecycles.placement import INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION, PlacementState
+from gitdocket.lifecycles.placement import (
+    INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION,
+    PLACEMENT_IS_CONFIG_ONLY,
+    PlacementState,
+)
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, RETIREMENT_BLOCKS_FUTURE_PACKAGING
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 
-__all__ = ["entitlement_placements", "fork_pulls", "history_kept", "placement_packages"]
+__all__ = [
+    "entitlement_placements",
+    "fork_pulls",
+    "history_kept",
+    "placement_edits",
+    "placement_packages",
+    "references_at_base",
+]
 
 INV13 = INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
 INSTALLED = ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT
@@ -55,12 +72,22 @@ def _ref_problems(other: ScopeRecord[Any], ref: dict[str, Any], event: Event, bl
             None,
         )
     for later in other.events[seq:]:
-        if later.type == blocking and later.at < event.at:
+        if later.at >= event.at:
+            continue  # written after the event (or in the same second): not yet there to see
+        if later.type == blocking:
             yield (
                 "INVARIANT_BROKEN",
                 f"{event.type} at {event.at} ignores {blocking} of {other.scope.label} at {later.at}",
                 WITHDRAWAL_BLOCKS_FUTURE if blocking == "package_withdrawn" else INSTALLED,
             )
+        else:
+            yield (
+                "REFERENCE_STALE",
+                f"{event.type} at {event.at} relies on line {seq} of {other.scope.history_path}, "
+                f"but line {later.seq} was already written at {later.at}",
+                REFERENCE_IS_CURRENT,
+            )
+        return
 
 
 def _pinned(event: Event, after: PlacementState) -> tuple[str, str, str]:
@@ -136,6 +163,29 @@ def placement_packages(ctx: Context) -> Iterable[Finding]:
                 )
 
 
+def placement_edits(ctx: Context) -> Iterable[Finding]:
+    """Every edit judged its config keys against what the pinned version really declares
+    editable: the list the event carries is the one its frozen snapshot records (INV-24)."""
+    for record in ctx.scopes("placement"):
+        for index, event in enumerate(record.events):
+            before = record.states[index - 1] if 0 < index <= len(record.states) else None
+            if event.type != "placement_edited" or before is None or before.pin is None:
+                continue
+            pin = before.pin
+            version = ctx.state(scope("version", pin.archetype, pin.version))
+            declared = list(version.snapshot.editable) if version is not None and version.snapshot else []
+            if list(event.data.get("editable", [])) != declared:
+                yield Finding(
+                    f"{record.scope.history_path}:{event.seq}",
+                    "REFERENCE_BROKEN",
+                    f"judged its config against editable keys {event.data.get('editable', [])}, but "
+                    f"{pin.archetype} {pin.version} declares {declared}",
+                    record.scope.label,
+                    PLACEMENT_IS_CONFIG_ONLY,
+                    "placement events are written by gitdocket; restore the log",
+                )
+
+
 def entitlement_placements(ctx: Context) -> Iterable[Finding]:
     """An entitlement exists only for a placement that was installed when it was admitted."""
     for record in ctx.scopes("entitlement"):
@@ -185,6 +235,52 @@ def fork_pulls(ctx: Context) -> Iterable[Finding]:
                     FROZEN_VERSION_IMMUTABLE,
                     "restore the log; forks copy frozen versions only",
                 )
+
+
+_REFS = {"placement": ("package", "package"), "entitlement": ("placement", "placement")}
+"""Scope kind → (the data key of its references, the kind of scope they name)."""
+
+
+def _referenced(record: ScopeRecord[Any], index: int) -> Scope[Any] | None:
+    """The scope the ``index``-th event of ``record`` names a line of, or None."""
+    event = record.events[index]
+    key, kind = _REFS.get(record.scope.kind, ("", ""))
+    if not isinstance(event.data.get(key), dict):
+        return None
+    if kind == "placement":
+        return scope("placement", *record.scope.keys)
+    if index >= len(record.states):
+        return None  # the log's own replay failed; its finding says why
+    archetype, version, _content = _pinned(event, record.states[index])
+    return scope("package", archetype, version)
+
+
+def references_at_base(base: Context, head: Context) -> Iterable[Finding]:
+    """PR and history mode: every new event that names a line of another log names a line that
+    was still that log's last at the base (or one added by this change): a line that already
+    had a successor before the change is stale, whatever the event's time says."""
+    for target, record in sorted(head.records.items()):
+        if target.kind not in _REFS:
+            continue
+        known = base.records.get(target)
+        for index in range(len(known.events) if known is not None else 0, len(record.events)):
+            other = _referenced(record, index)
+            before = base.records.get(other) if other is not None else None
+            if other is None or before is None:
+                continue
+            event = record.events[index]
+            seq = event.data[_REFS[target.kind][0]].get("seq", 0)
+            if seq >= len(before.events):
+                continue
+            yield Finding(
+                f"{target.history_path}:{event.seq}",
+                "REFERENCE_STALE",
+                f"relies on line {seq} of {other.history_path}, which already had a successor "
+                f"(line {len(before.events)}) before this change",
+                target.label,
+                REFERENCE_IS_CURRENT,
+                "events are written by gitdocket against the other log's current state; restore the log",
+            )
 
 
 _ENDED = {"package": ("withdrawn",), "placement": ("removed",), "entitlement": ("closed", "withdrawn")}

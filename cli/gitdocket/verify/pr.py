@@ -19,7 +19,7 @@ from gitdocket.lifecycles.authz import authorize
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
-from gitdocket.verify import config, placements, timeline
+from gitdocket.verify import config, environments, placements, secrets, timeline
 from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
 from gitdocket.verify.findings import Finding, report_order
 from gitdocket.verify.snapshot import verify_context, verify_snapshot
@@ -34,6 +34,9 @@ IMMUTABLE: dict[str, tuple[str, ...]] = {
 
 PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (
     placements.history_kept,
+    placements.references_at_base,
+    environments.promotions_at_base,
+    secrets.recorded_secrets,
     timeline.commit_order,
 )
 """Every concept's own checks of a change ``(base, head)``, listed here explicitly."""

@@ -41,6 +41,7 @@ CHECKS: tuple[Check, ...] = (
     bundles.bundle_contents,
     environments.environment_releases,
     placements.placement_packages,
+    placements.placement_edits,
     placements.entitlement_placements,
     placements.fork_pulls,
 )

@@ -9,6 +9,13 @@ record existed: the scope must still exist (else ``SCOPE_DELETED``) and its log 
 tagged one (else ``HISTORY_REWRITTEN``) — snapshot mode catches rewritten history without a base.
 When the policy itself is gone, signatures are not judged (its ``SCOPE_DELETED`` is the finding).
 
+Tags are derived anchors, never authoritative: the signed events in the tree are the truth. So
+only tags that the verified head reaches are judged: a tag on another branch, on an unmerged or
+closed pull request, or on a squash-merged pull request's original commit is ignored, and a pull
+request never breaks another branch's verify. A record without its tag is ``TAG_MISSING``, which
+the CLI shows as a note unless ``--require-tags`` (``split_missing``); ``gitdocket tags sync``
+creates the tags (``recording_commits`` says where each belongs, ``tag_message`` what it says).
+
 Does not judge tags outside gitdocket's namespaces, nor the events themselves (``snapshot`` does).
 """
 
@@ -31,12 +38,30 @@ from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
 from gitdocket.verify.context import Context, Pending, RefView, ScopeRecord
 from gitdocket.verify.findings import Finding
 
-__all__ = ["RECORDING_EVENT", "TagChecks", "check_tags", "start_tag_checks", "tag_name", "tag_scope"]
+__all__ = [
+    "RECORDING_EVENT",
+    "SYNC_HINT",
+    "TagChecks",
+    "check_tags",
+    "in_namespace",
+    "recorded_at",
+    "recording_commits",
+    "split_missing",
+    "start_tag_checks",
+    "tag_message",
+    "tag_name",
+    "tag_scope",
+]
 
 RECORDING_EVENT: dict[str, str] = {"version": "version_frozen", "package": "package_published"}
 """The event whose commit a scope's tag marks."""
 
 _RESTORE = "restore the tag from a trusted clone (`git fetch --tags --force`), or delete it"
+
+SYNC_HINT = (
+    "create and sign the missing tags on the registry's default branch with `gitdocket tags sync`, "
+    "then push them: `git push origin --tags` (or `gitdocket tags sync --push`)"
+)
 
 
 def tag_name(target: Scope[Any]) -> str:
@@ -44,7 +69,15 @@ def tag_name(target: Scope[Any]) -> str:
     return f"{archetype}/v{version}" if target.kind == "version" else f"packages/{archetype}/v{version}"
 
 
-def _in_namespace(name: str) -> list[str] | None:
+def tag_message(target: Scope[Any], content_hash: str) -> str:
+    """The message of a scope's tag: what was recorded, and the snapshot's content hash."""
+    archetype, version = target.keys
+    verb = "froze" if target.kind == "version" else "published"
+    return f"docket: {verb} {archetype} {version}\n\ncontent {content_hash}"
+
+
+def in_namespace(name: str) -> list[str] | None:
+    """[kind, archetype, version] of a tag name in gitdocket's namespaces; None for any other."""
     parts = name.split("/")
     kind = "version"
     if len(parts) == 3 and parts[0] == "packages":
@@ -56,7 +89,7 @@ def _in_namespace(name: str) -> list[str] | None:
 
 def tag_scope(name: str) -> Scope[Any] | None:
     """The scope a tag in gitdocket's namespaces marks; None for any other tag."""
-    found = _in_namespace(name)
+    found = in_namespace(name)
     if found is None:
         return None
     try:
@@ -112,9 +145,12 @@ class TagChecks:
     policies, so that a second process checks the signatures while this one replays the logs."""
 
     tags: list[tuple[str, str]]
+    """(name, commit) of every tag the verified head reaches."""
     targets: dict[str, Scope[Any] | None]
     judged: list[str]
     pending: Pending[bool] | None
+    unreached: dict[str, str]
+    """{name: commit} of the tags in gitdocket's namespaces that the head does not reach."""
 
     def signed(self) -> dict[str, bool]:
         if self.pending is None:
@@ -132,7 +168,14 @@ def start_tag_checks(ctx: Context) -> TagChecks | None:
     refs = ctx.refs
     if refs is None:
         return None
-    tags = sorted(refs.tags().items())
+    head = ctx.tree.commit
+    tags: list[tuple[str, str]] = []
+    unreached: dict[str, str] = {}
+    for name, commit in sorted(refs.tags().items()):
+        if head is not None and refs.reaches(head, commit):
+            tags.append((name, commit))
+        elif in_namespace(name) is not None:
+            unreached[name] = commit
     targets = {name: tag_scope(name) for name, _ in tags}
     judged = [name for name, target in targets.items() if target is not None]
     pending = None
@@ -140,7 +183,7 @@ def start_tag_checks(ctx: Context) -> TagChecks | None:
         keys = list(_policy_keys(ctx).values())
         signed = [refs.tag_signature(name) for name in judged]
         pending = ctx.runner(functools.partial(_genuine, keys), signed)
-    return TagChecks(tags, targets, judged, pending)
+    return TagChecks(tags, targets, judged, pending, unreached)
 
 
 def _lines(data: bytes | None) -> list[bytes]:
@@ -169,7 +212,7 @@ def _known_events(record: ScopeRecord[Any] | None, data: bytes | None) -> list[E
     return record.events[:count]
 
 
-def _recorded_here(
+def recorded_at(
     refs: RefView, commit: str, target: Scope[Any], record: ScopeRecord[Any] | None = None
 ) -> list[bytes] | None:
     """The scope's log up to the tagged event, when ``commit`` is the one that appended it (one
@@ -201,7 +244,7 @@ Recorded = dict[str, list[bytes] | _Later | None]
 
 
 def _where_recorded(ctx: Context, refs: RefView, started: TagChecks) -> Recorded:
-    """``_recorded_here`` of every tag that names a scope, while the runner checks signatures:
+    """``recorded_at`` of every tag that names a scope, while the runner checks signatures:
     it only reads commits and the parsed logs, which nothing changes meanwhile. A tag whose
     commit cannot be read is left to ``_check_tag`` (which then fails where it always did)."""
     found: Recorded = {}
@@ -209,7 +252,7 @@ def _where_recorded(ctx: Context, refs: RefView, started: TagChecks) -> Recorded
         target = started.targets[name]
         if target is not None:
             try:
-                found[name] = _recorded_here(refs, commit, target, ctx.records.get(target))
+                found[name] = recorded_at(refs, commit, target, ctx.records.get(target))
             except Exception:  # noqa: BLE001 - re-raised by _check_tag, in order
                 found[name] = _LATER
     return found
@@ -236,7 +279,7 @@ def _check_tag(
         return
     record = ctx.records.get(target)
     known = recorded.get(name, _LATER)
-    tagged = _recorded_here(refs, commit, target, record) if isinstance(known, _Later) else known
+    tagged = recorded_at(refs, commit, target, record) if isinstance(known, _Later) else known
     if tagged is None:
         yield Finding(
             where,
@@ -274,7 +317,7 @@ def check_tags(ctx: Context, started: TagChecks | None = None) -> Iterable[Findi
     for name, commit in started.tags:
         target = started.targets[name]
         if target is None:
-            if _in_namespace(name) is not None:
+            if in_namespace(name) is not None:
                 yield Finding(
                     f"refs/tags/{name}",
                     "TAG_MISMATCH",
@@ -288,10 +331,48 @@ def check_tags(ctx: Context, started: TagChecks | None = None) -> Iterable[Findi
         if target.kind not in RECORDING_EVENT or target in seen or record.broken:
             continue
         if any(e.type == RECORDING_EVENT[target.kind] for e in record.events):
-            yield Finding(
-                f"refs/tags/{tag_name(target)}",
-                "TAG_MISSING",
-                "no tag marks this record",
-                target.label,
-                hint="tags are written by gitdocket; fetch them (`git fetch --tags`)",
-            )
+            yield _missing(target, started.unreached.get(tag_name(target)))
+
+
+def _missing(target: Scope[Any], unreached: str | None) -> Finding:
+    name = tag_name(target)
+    if unreached is None:
+        return Finding(f"refs/tags/{name}", "TAG_MISSING", "no tag marks this record", target.label, hint=SYNC_HINT)
+    return Finding(
+        f"refs/tags/{name}",
+        "TAG_MISSING",
+        f"its tag points at {unreached[:12]}, which this head does not reach (a squash or rebase merge "
+        "leaves the pull request's commit behind)",
+        target.label,
+        hint=f"re-create it on this branch's commit with `gitdocket tags sync --replace-orphans --push` "
+        f"(or without --push, then `git push --force origin refs/tags/{name}`)",
+    )
+
+
+def split_missing(findings: list[Finding], require_tags: bool) -> tuple[list[Finding], list[Finding]]:
+    """(findings, notes): a missing tag is drift, not a failure — a note, unless ``require_tags``
+    (after a tag sync, the default branch's CI asks for them all)."""
+    if require_tags:
+        return findings, []
+    return [f for f in findings if f.code != "TAG_MISSING"], [f for f in findings if f.code == "TAG_MISSING"]
+
+
+def recording_commits(refs: RefView, head: str, wanted: dict[Scope[Any], int]) -> dict[Scope[Any], str]:
+    """Where each scope's tag belongs on ``head``'s first-parent history: the commit where its log
+    first holds ``wanted[scope]`` lines (the recording event's), i.e. the last first-parent
+    ancestor whose own first parent holds fewer. On a default branch that is the writer's commit,
+    or the merge, squash or rebased commit that brought the event in. One walk for all scopes."""
+    found: dict[Scope[Any], str] = {}
+    pending = dict(wanted)
+    commit = head
+    while pending:
+        parent = refs.parent(commit)
+        before = refs.tree_at(parent) if parent is not None else None
+        for target, lines in list(pending.items()):
+            if before is None or _count(before.read(target.history_path)) < lines:
+                found[target] = commit
+                del pending[target]
+        if parent is None:
+            break
+        commit = parent
+    return found

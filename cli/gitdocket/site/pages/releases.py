@@ -109,6 +109,11 @@ def _environment(view: View, record: ScopeRecord[DeploymentState]) -> Page:
     ]
     if state.rollback and state.reason:
         facts.append(f"**Rolled back because:** {text(state.reason)}")
+    for held, hold in sorted(state.holds.items()):  # ROLLBACK_HOLDS_RELEASE: back only by an override
+        facts.append(
+            f"**Held out by a rollback:** {text(held)} (change #{hold.sequence}, {text(hold.held_at)} by "
+            f"{text(hold.held_by)}: {text(hold.reason)}); promoting it here again needs an override"
+        )
     changes = view.changes(record)
     parts = [
         f"# {text(name)}",
