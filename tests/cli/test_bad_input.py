@@ -438,3 +438,31 @@ def test_an_archive_beyond_its_bounds_is_refused(
     result = drafted.run("bundle", "import", archive)
     assert_one_error(result, 2, names)
     assert _state(drafted) == before
+
+
+@pytest.mark.parametrize(
+    ("limit", "command", "names"),
+    [
+        pytest.param("MAX_EVIDENCE_TOTAL", "build", "MiB", id="evidence-total"),
+        pytest.param("MAX_ARCHIVE_BYTES", "verify", "GiB in all", id="bundle-folder-total"),
+    ],
+)
+def test_a_folder_beyond_its_aggregate_bound_is_refused(
+    drafted: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str, command: str, names: str
+) -> None:
+    """Each file small, the folder beyond its total (here 10 bytes; the real bounds are in
+    ``core.limits``)."""
+    monkeypatch.setattr(sys.modules["gitdocket.adapters.bundle_files"], limit, 10)
+    folder = tmp_path / "b-20260101-000000-nogit"
+    folder.mkdir()
+    for name in ("a.json", "b.json", "bundle_manifest.json"):
+        (folder / name).write_text('{"x": 1}\n')
+    args = (
+        ["bundle", "build", "--label", "pr-preview", "--evidence", folder]
+        if command == "build"
+        else ["bundle", "verify", folder]
+    )
+    before = _state(drafted)
+    result = drafted.run(*args)
+    assert_one_error(result, 2, names)
+    assert _state(drafted) == before

@@ -43,6 +43,7 @@ __all__ = [
     "MAX_DOCUMENT_VALUES",
     "MAX_EVIDENCE_BYTES",
     "MAX_EVIDENCE_FILES",
+    "MAX_EVIDENCE_TOTAL",
     "MAX_FILE_BYTES",
     "MAX_FOLDER_BYTES",
     "MAX_FOLDER_FILES",
@@ -75,6 +76,8 @@ MAX_EVIDENCE_BYTES = 64 << 20
 """One evidence file of a bundle."""
 MAX_EVIDENCE_FILES = 1000
 """Files in one evidence folder."""
+MAX_EVIDENCE_TOTAL = 256 << 20
+"""All files of one evidence folder together (they are read into memory)."""
 MAX_DEPTH = 64
 """Nesting of lists and mappings in a document, and folders in a path."""
 MAX_LOG_LINE_BYTES = 8 << 20
