@@ -34,6 +34,7 @@ from gitdocket.adapters.templates import PROJECT_ROOT
 from gitdocket.commands import main
 from gitdocket.core.tree import TreeRef
 from gitdocket.demo.releases import write_evidence
+from gitdocket.ops import config as config_ops
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import Transaction
@@ -123,6 +124,7 @@ def _payload(base: Path, repo: Path, total: int, files: int) -> list[Path]:
         config["bundle"]["include"] = ["runtime"]
         tx.put("registry/registry.yaml", dump_yaml(config))
         tx.put("runtime", TreeRef(tree))
+        config_ops.apply(tx)  # writers read the signed configuration, not the file
 
     Session(repo).write("bench: runtime payload", place)
     return paths

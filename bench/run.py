@@ -42,6 +42,7 @@ from fixtures import (  # noqa: E402
 
 from gitdocket.adapters.signing import KeySigner  # noqa: E402
 from gitdocket.adapters.store import GitStore, GitTree  # noqa: E402
+from gitdocket.adapters.timeline import newest_event  # noqa: E402
 from gitdocket.core import sshsig  # noqa: E402
 from gitdocket.core.log import (  # noqa: E402
     EVENT_NAMESPACE,
@@ -221,7 +222,7 @@ class Writer:
         self.done += 1
 
         def plan(tree: GitTree) -> Plan:
-            tx = Transaction(tree, [self.signer], NOW)
+            tx = Transaction(tree, [self.signer], NOW, newest=newest_event)
             freeze(tx, self.archetype, version)
             return tx.plan(f"docket: froze {self.archetype} {version}")
 

@@ -1,4 +1,6 @@
-"""Fixtures: every test runs with an isolated HOME and git config and a pinned clock."""
+"""Fixtures: every test runs with an isolated HOME and git config and a pinned clock: both the
+time writes record (``GITDOCKET_NOW``) and the system clock that judges time (which, in a test,
+follows ``GITDOCKET_NOW`` unless the test pins it elsewhere with ``support.pin_system_clock``)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from gitdocket.commands import main
 from gitdocket.core import sshsig
+from gitdocket.core.fields import parse_time
 from gitdocket.lifecycles import LIFECYCLES
+from gitdocket.ops import session
 
 ROOT = Path(__file__).resolve().parents[1]
 _CONFIG_LEVELS = (
@@ -47,6 +50,28 @@ _IDENTIFIER = re.compile(r"\b(" + "|".join(map(re.escape, IDENTIFIERS)) + r")\b"
 def identifiers_in(text: str) -> list[str]:
     """The internal command and event names ``text`` mentions."""
     return _IDENTIFIER.findall(text)
+
+
+_REAL_DATETIME = datetime
+
+
+def pin_system_clock(monkeypatch: pytest.MonkeyPatch, when: str | None) -> None:
+    """Pin the system clock gitdocket judges time by (``ops.session.system_now``) to ``when``,
+    or, with None, to whatever ``GITDOCKET_NOW`` says at the moment of reading (the machine's
+    clock when it is unset or malformed): tests are deterministic, and a test shows what
+    ``GITDOCKET_NOW`` cannot do by pinning the two apart."""
+
+    class Pinned(_REAL_DATETIME):
+        @classmethod
+        def now(cls, tz: tzinfo | None = None) -> Pinned:
+            text = when or os.environ.get("GITDOCKET_NOW", "")
+            try:
+                found = parse_time(text)
+            except ValueError:
+                found = _REAL_DATETIME.now(UTC)
+            return cls.fromtimestamp(found.timestamp(), tz or UTC)
+
+    monkeypatch.setattr(session, "datetime", Pinned)
 
 
 def det_key(name: str) -> Ed25519PrivateKey:
@@ -151,7 +176,8 @@ class Registry:
 
 @contextmanager
 def isolated(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """An isolated HOME and git configuration and a pinned clock (every test runs in one)."""
+    """An isolated HOME and git configuration and a pinned clock (every test runs in one): the
+    system clock that judges time follows ``GITDOCKET_NOW`` (``pin_system_clock``)."""
     home.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -167,6 +193,7 @@ def isolated(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GIT_COMMITTER_NAME", "test")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "test@example.com")
     monkeypatch.setenv("GITDOCKET_NOW", "2026-01-01T00:00:00Z")
+    pin_system_clock(monkeypatch, None)
     for name in (
         "GITDOCKET_SIGNING_KEY",
         "GITDOCKET_REPO",

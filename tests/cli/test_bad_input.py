@@ -16,20 +16,23 @@ from pathlib import Path
 
 import pytest
 
-from gitdocket.adapters.files import MAX_FILE_BYTES
-from tests.support import EXAMPLES, Registry, Result, run_cli
+from gitdocket.core.limits import MAX_FILE_BYTES
+from tests.support import EXAMPLES, Registry, Result, pin_system_clock, run_cli
 
 SOURCE = EXAMPLES / "support-triage"
+NOW = "2026-01-01T00:00:00Z"
 
 
 @dataclass(frozen=True)
 class Case:
-    """``prepare`` returns the CLI arguments (``--repo`` is appended) after arranging the input."""
+    """``prepare`` returns the CLI arguments (``--repo`` is appended) after arranging the input;
+    ``clock`` pins the system clock apart from ``GITDOCKET_NOW``."""
 
     prepare: Callable[[Registry, Path], list[str]]
     code: int
     names: str
     key: str | None = "alice"
+    clock: str | None = None
 
 
 def _folder(tmp: Path, name: str = "support-triage") -> Path:
@@ -146,6 +149,78 @@ def _missing_key_file(_reg: Registry, tmp: Path) -> list[str]:
     return [*_freeze()(_reg, tmp), "--key", str(tmp / "no-such-key")]
 
 
+def _method_file(name: str, data: bytes = b"a skill\n") -> Callable[[Path], None]:
+    def edit(folder: Path) -> None:
+        (folder / "method" / "skills" / name).write_bytes(data)
+
+    return edit
+
+
+def _file_case(name: str, names: str, data: bytes = b"a skill\n") -> Case:
+    """``archetype new`` from a folder whose method holds a file called ``name``."""
+    return Case(_new_from(_method_file(name, data), "other"), 2, names)
+
+
+LFS = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"0" * 64 + b"\nsize 9000\n"
+
+
+def _case_twins(folder: Path) -> None:
+    (folder / "method" / "skills" / "Classify.md").write_text("the same name to Windows and macOS\n")
+
+
+def _huge_yaml(folder: Path) -> None:
+    (folder / "archetype.yaml").write_bytes(b"name: other\n" + b"#" * MAX_FILE_BYTES)
+
+
+def _deep_config(folder: Path) -> None:
+    (folder / "method" / ".agent-config.json").write_text(
+        '{"model": {"provider": "a", "name": "b"}, "settings": ' + "[" * 80 + "]" * 80 + "}\n"
+    )
+
+
+def _committed_link(folder: Path) -> None:
+    (folder / "method" / "skills" / "shared.md").symlink_to("classify.md")
+
+
+def _gitlink(reg: Registry, _tmp: Path) -> list[str]:
+    head = reg.git("rev-parse", "HEAD").strip()
+    path = "registry/archetypes/support-triage/method/vendor"
+    reg.git("update-index", "--add", "--cacheinfo", f"160000,{head},{path}")
+    reg.git("commit", "-q", "-m", "a submodule in the method")
+    return _freeze()(reg, _tmp)
+
+
+def _env(name: str, value: str, then: Callable[[Registry, Path], list[str]]) -> Callable[[Registry, Path], list[str]]:
+    def prepare(reg: Registry, tmp: Path) -> list[str]:
+        os.environ[name] = value
+        return then(reg, tmp)
+
+    return prepare
+
+
+def _expired(reg: Registry, tmp: Path) -> list[str]:
+    reg.ok("policy", "expires", "2026-06-01T00:00:00Z")
+    os.environ["GITDOCKET_NOW"] = "2026-05-31T23:00:00Z"  # just before; the system clock is later
+    return _freeze()(reg, tmp)
+
+
+def _unsigned_config(reg: Registry, _tmp: Path) -> list[str]:
+    reg.git("rm", "-rq", "registry/config")
+    reg.git("commit", "-qm", "drop the signed configuration")
+    return ["bundle", "build", "--label", "pr-preview"]
+
+
+def _protect_the_policy(reg: Registry, _tmp: Path) -> list[str]:
+    yaml = reg.path / "registry" / "registry.yaml"
+    yaml.write_text(yaml.read_text().replace("protected:\n", "protected:\n  - path: registry/policy/\n"))
+    reg.git("commit", "-qam", "protect the policy")
+    return ["config", "apply"]
+
+
+def _identity_in_other_case(reg: Registry, _tmp: Path) -> list[str]:
+    return ["policy", "add-identity", "ALICE", f"{reg.key('bob')}.pub"]
+
+
 def _empty_key_file(_reg: Registry, tmp: Path) -> list[str]:
     """What a workflow writes when the CI secret is not set: `printf '%s\\n' "$KEY" > key`."""
     (tmp / "ci_key").write_text("\n")
@@ -153,6 +228,43 @@ def _empty_key_file(_reg: Registry, tmp: Path) -> list[str]:
 
 
 CASES = [
+    pytest.param(Case(_new_from(lambda f: None, "con"), 2, "'con'"), id="archetype-name-reserved-device"),
+    pytest.param(Case(_freeze("1.0.0-RC1"), 2, "'1.0.0-RC1'"), id="version-prerelease-in-capitals"),
+    pytest.param(Case(_identity_in_other_case, 1, "ALICE and alice differ only in case"), id="principal-case-twin"),
+    pytest.param(_file_case("\u202eevil.md", "U+202E"), id="method-name-bidi"),
+    pytest.param(_file_case("zero\u200bwidth.md", "U+200B"), id="method-name-zero-width"),
+    pytest.param(_file_case("cafe\u0301.md", "NFC"), id="method-name-not-nfc"),
+    pytest.param(_file_case("payp\u0430l.md", "several scripts"), id="method-name-mixed"),
+    pytest.param(_file_case("aux.md", "device name"), id="method-name-reserved"),
+    pytest.param(_file_case("note.", "ends with a dot"), id="method-name-trailing-dot"),
+    pytest.param(_file_case("a\nb.md", "U+000A"), id="method-name-newline"),
+    pytest.param(Case(_new_from(_case_twins, "other"), 2, "differ only in case"), id="method-names-case-twins"),
+    pytest.param(_file_case("model.bin", "Git LFS pointer", LFS), id="method-lfs-pointer"),
+    pytest.param(Case(_new_from(_huge_yaml, "other"), 2, "larger than 1024 KiB"), id="archetype-yaml-too-large"),
+    pytest.param(Case(_new_from(_deep_config, "other"), 2, "nested"), id="agent-config-too-deep"),
+    pytest.param(
+        Case(_committed(_method_file("model.bin", LFS)), 1, "Git LFS pointer"), id="committed-lfs-pointer-at-freeze"
+    ),
+    pytest.param(Case(_committed(_committed_link), 1, "is a symlink"), id="committed-symlink-at-freeze"),
+    pytest.param(Case(_gitlink, 1, "is a submodule"), id="committed-submodule-at-freeze"),
+    pytest.param(Case(_env("GITDOCKET_NOW", "2020-01-01T00:00:00Z", _freeze()), 1, "2020"), id="clock-backdated"),
+    pytest.param(
+        Case(_env("GITDOCKET_NOW", "2027-01-01T00:00:00Z", _freeze()), 1, "after the verifier's clock", clock=NOW),
+        id="clock-in-the-future",
+    ),
+    pytest.param(
+        Case(_expired, 1, "expired at 2026-06-01", clock="2026-07-01T00:00:00Z"), id="policy-expired-by-clock"
+    ),
+    pytest.param(Case(_unsigned_config, 1, "is not signed"), id="configuration-unsigned"),
+    pytest.param(Case(_protect_the_policy, 2, "registry/registry.yaml: protected.0.path"), id="protected-record-path"),
+    pytest.param(
+        Case(lambda _r, _t: ["placement", "reject", "acme/none", "--reason", "x"], 1, "no placement acme/none"),
+        id="reject-what-was-never-requested",
+    ),
+    pytest.param(
+        Case(lambda _r, _t: ["archetype", "owners", "support-triage", "--add", "nobody"], 2, "nobody"),
+        id="owner-not-an-identity",
+    ),
     pytest.param(Case(_new_from(_broken_yaml), 2, "archetype.yaml"), id="archetype-yaml-broken"),
     pytest.param(
         Case(_new_from(_append_yaml("owner: mallory\n")), 2, "archetype.yaml"),
@@ -231,8 +343,12 @@ def drafted(registry: Registry) -> Registry:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_is_one_line_and_writes_nothing(drafted: Registry, tmp_path: Path, case: Case) -> None:
+def test_bad_input_is_one_line_and_writes_nothing(
+    drafted: Registry, tmp_path: Path, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
     args = case.prepare(drafted, tmp_path)
+    if case.clock is not None:
+        pin_system_clock(monkeypatch, case.clock)
     before = _state(drafted)
     result = drafted.run(*args, key=case.key)
     assert_one_error(result, case.code, case.names)
@@ -286,3 +402,67 @@ def test_a_bug_is_still_one_line(drafted: Registry, monkeypatch: pytest.MonkeyPa
     debug = drafted.run("--debug", "verify")
     assert debug.code == 1 and "Traceback" in debug.err
     assert debug.err.splitlines()[-2] == "error: internal error: RuntimeError: boom"
+
+
+def _archive(path: Path, members: dict[str, bytes]) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("members", "names"),
+    [
+        pytest.param(
+            {f"b-20260101-000000-nogit/f{i}": b"x" * 1024 for i in range(3)},
+            "its members hold more than",
+            id="aggregate-size",
+        ),
+        pytest.param({"b-20260101-000000-nogit/" + "d/" * 70 + "f": b"x"}, "folders deep", id="path-too-deep"),
+    ],
+)
+def test_an_archive_beyond_its_bounds_is_refused(
+    drafted: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, members: dict[str, bytes], names: str
+) -> None:
+    """Every member within its own limit, the archive beyond its aggregate (here 2 KiB, so the
+    test stays small; the real bound is ``core.limits.MAX_ARCHIVE_BYTES``)."""
+    monkeypatch.setattr(sys.modules["gitdocket.adapters.archives"], "MAX_ARCHIVE_BYTES", 2048)
+    archive = _archive(tmp_path / "bundle.tar.gz", members)
+    before = _state(drafted)
+    result = drafted.run("bundle", "import", archive)
+    assert_one_error(result, 2, names)
+    assert _state(drafted) == before
+
+
+@pytest.mark.parametrize(
+    ("limit", "command", "names"),
+    [
+        pytest.param("MAX_EVIDENCE_TOTAL", "build", "MiB", id="evidence-total"),
+        pytest.param("MAX_ARCHIVE_BYTES", "verify", "GiB in all", id="bundle-folder-total"),
+    ],
+)
+def test_a_folder_beyond_its_aggregate_bound_is_refused(
+    drafted: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str, command: str, names: str
+) -> None:
+    """Each file small, the folder beyond its total (here 10 bytes; the real bounds are in
+    ``core.limits``)."""
+    monkeypatch.setattr(sys.modules["gitdocket.adapters.bundle_files"], limit, 10)
+    folder = tmp_path / "b-20260101-000000-nogit"
+    folder.mkdir()
+    for name in ("a.json", "b.json", "bundle_manifest.json"):
+        (folder / name).write_text('{"x": 1}\n')
+    args = (
+        ["bundle", "build", "--label", "pr-preview", "--evidence", folder]
+        if command == "build"
+        else ["bundle", "verify", folder]
+    )
+    before = _state(drafted)
+    result = drafted.run(*args)
+    assert_one_error(result, 2, names)
+    assert _state(drafted) == before

@@ -74,6 +74,7 @@ class Release:
         config.write_text(config.read_text().replace("include: []", "include: [runtime]"))
         self.reg.git("add", "-A")
         self.reg.git("commit", "-qm", "runtime")
+        self.reg.ok("config", "apply")
 
     def current(self, env: str) -> dict[str, Any]:
         return json.loads((self.reg.path / "deployments" / env / "current.json").read_text())

@@ -188,6 +188,8 @@ def test_the_allow_list_lets_one_place_through(reg: Registry) -> None:
     allowed = "registry/placements/acme/triage#notes"
     config.write_text(config.read_text().replace("allow_secrets: []", f"allow_secrets: ['{allowed}']"))
     reg.git("commit", "-qam", "allow a test token in the notes")
+    _refused(reg, ("placement", "edit", ADDRESS, "--notes", f"fixture {GITHUB}"), "bob", "#notes")  # not signed yet
+    reg.ok("config", "apply")  # the allow-list is signed configuration (ADR 0013)
     reg.ok("placement", "edit", ADDRESS, "--notes", f"test fixture {GITHUB}", key="bob")
     _refused(reg, ("placement", "edit", ADDRESS, "--context", f"and {GITHUB}"), "bob", "#context")
 
@@ -231,4 +233,5 @@ def test_freeze_takes_an_allow_listed_method_file(reg: Registry) -> None:
     config = reg.path / "registry" / "registry.yaml"
     config.write_text(config.read_text().replace("allow_secrets: []", f"allow_secrets: [{rel}]"))
     reg.git("commit", "-qam", "allow the test fixture")
+    reg.ok("config", "apply")  # the allow-list is signed configuration (ADR 0013)
     reg.ok("version", "freeze", ARCHETYPE, "1.1.0")

@@ -21,8 +21,8 @@ EXPECTED_ROWS = [
     "hash-chain verification (sha256 of each line + links)",
     "signature verification (canonical payload + SSHSIG Ed25519)",
     "site: verify and read the commit, 50 archetypes / 500 versions / 4 × 100 promotions",
-    "site generation before mkdocs (78 pages), 50 archetypes / 500 versions / 4 × 100 promotions",
-    "site: mkdocs build --strict (79 HTML pages)",
+    "site generation before mkdocs (79 pages), 50 archetypes / 500 versions / 4 × 100 promotions",
+    "site: mkdocs build --strict (80 HTML pages)",
 ]
 
 

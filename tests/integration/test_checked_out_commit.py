@@ -37,6 +37,7 @@ READS = [
     pytest.param(("run-check", "acme/triage"), id="run-check"),
     pytest.param(("policy", "show"), id="policy-show"),
     pytest.param(("policy", "allowed-signers"), id="policy-allowed-signers"),
+    pytest.param(("config", "show"), id="config-show"),
     pytest.param(("bundle", "list"), id="bundle-list"),
     pytest.param(("verify",), id="verify"),
 ]
@@ -57,7 +58,8 @@ NOT_READING_THE_REGISTRY = {
 def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
     """A registry whose early commit A holds one published package and whose later commit B
     (main's tip) has people, a placement with an entitlement, a verified bundle promoted to
-    preview, a second release and a fork: every read answers differently at A and at B."""
+    preview, a second release, a fork and a signed change of registry.yaml: every read answers
+    differently at A and at B."""
     base = make_template(tmp_path_factory.mktemp("checked-out"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HOME", str(base))
@@ -75,6 +77,10 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
         git(reg.path, "commit", "-qam", "sharper instructions")
         reg.ok("release", "support-triage", "1.1.0")
         reg.ok("archetype", "fork", "support-triage", "triage-eu")
+        config = reg.path / "registry" / "registry.yaml"
+        config.write_text(config.read_text().replace("include: []", "include: [docs]"))
+        git(reg.path, "commit", "-qam", "bundles include docs/")
+        reg.ok("config", "apply")
         late = git(reg.path, "rev-parse", "HEAD")
     return base / "grown", early, late
 

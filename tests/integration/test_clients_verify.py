@@ -43,6 +43,7 @@ def request_data(reg: Registry, version: str = "1.0.0", **ref: Any) -> dict[str,
         "content_hash": pkg["content_hash"],
         "method_tree": pkg["method_tree"],
         "package": {**package_ref(reg, ARCHETYPE, version, 1), **ref},
+        "expires_at": None,
     }
 
 
@@ -81,6 +82,7 @@ def test_an_install_after_the_withdrawal_is_caught(reg: Registry, monkeypatch: p
     forge(reg, PLACEMENT, "install_requested", data, "bob", at=later)
     forge(reg, PLACEMENT, "install_target_admitted", {"content_hash": data["content_hash"]}, "bob", at=later)
     forge(reg, PLACEMENT, "package_installed", {"package": data["package"]}, "bob", at=later)
+    monkeypatch.setenv("GITDOCKET_NOW", later)  # the verifier's clock has reached the forged events
     found = findings(reg)
     assert {(f["code"], f["invariant"]) for f in found} == {("INVARIANT_BROKEN", "WITHDRAWAL_BLOCKS_FUTURE")}
     assert len(found) == 2  # the request and the install
@@ -127,6 +129,7 @@ def test_an_entitlement_admitted_after_the_removal_is_caught(reg: Registry, monk
     monkeypatch.setenv("GITDOCKET_NOW", "2026-02-01T00:00:00Z")
     reg.ok("placement", "remove", "acme/triage", key="bob")
     forge(reg, ENTITLEMENT, "package_install_admitted", {"placement": seen}, "bob", at="2026-03-01T00:00:00Z")
+    monkeypatch.setenv("GITDOCKET_NOW", "2026-03-01T00:00:00Z")  # the verifier's clock has reached it
     assert only(findings(reg)) == ("INVARIANT_BROKEN", "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT")
 
 

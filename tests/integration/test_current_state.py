@@ -273,7 +273,9 @@ def test_the_refusals_of_the_writer_match(rel: Release) -> None:
     _one_error(refused, 1, "is not active in preview", "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE")
 
 
-def test_a_stale_package_line_is_caught_in_a_snapshot_and_in_pr_mode(rel: Release) -> None:
+def test_a_stale_package_line_is_caught_in_a_snapshot_and_in_pr_mode(
+    rel: Release, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An install request naming the package's published line after the withdrawal line exists."""
     rel.reg.ok("policy", "grant", "holders:acme", "alice")
     rel.reg.ok(*WITHDRAW)
@@ -290,8 +292,10 @@ def test_a_stale_package_line_is_caught_in_a_snapshot_and_in_pr_mode(rel: Releas
         "content_hash": version["snapshot"]["content_hash"],
         "method_tree": version["snapshot"]["method_tree"],
         "package": {"seq": 1, "head": head_digest(event_line(published)), "phase": "published"},
+        "expires_at": None,
     }
     policy_version = json.loads(forger.read("registry/policy/current.json"))["version"]
+    monkeypatch.setenv("GITDOCKET_NOW", "2026-01-02T00:00:00Z")  # the verifier's clock reached the request
     for at, rule in (("2026-01-02T00:00:00Z", "WITHDRAWAL_BLOCKS_FUTURE"), ("2025-06-01T00:00:00Z", None)):
         if forger.path(target.history_path).exists():
             forger.path(target.history_path).unlink()
@@ -303,8 +307,9 @@ def test_a_stale_package_line_is_caught_in_a_snapshot_and_in_pr_mode(rel: Releas
         pr = {(f["code"], f["invariant"]) for f in findings(rel.reg, "--base", base)}
         if rule is not None:
             assert ("INVARIANT_BROKEN", rule) in snapshot
-        else:  # backdated: time alone cannot tell; commit order can
+        else:  # backdated before the policy it names: time tells (and commit order too)
             assert ("INVARIANT_BROKEN", "WITHDRAWAL_BLOCKS_FUTURE") not in snapshot
+            assert ("EVENT_BACKDATED", "EVENT_TIME_MONOTONIC") in snapshot
         assert ("REFERENCE_STALE", "REFERENCE_IS_CURRENT") in pr
 
 

@@ -151,7 +151,7 @@ def test_an_expired_policy_refuses_writes_until_root_renews_it(
     assert _verify(registry) == []  # the renewal after the expiry is legal; nothing else is
 
 
-def test_verify_reports_an_event_written_after_the_expiry(registry: Registry) -> None:
+def test_verify_reports_an_event_written_after_the_expiry(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     """alice's real key, a correct chain and a legal transition: only the time betrays it."""
     published_registry(registry)
     registry.ok("policy", "expires", EXPIRY)
@@ -161,10 +161,14 @@ def test_verify_reports_an_event_written_after_the_expiry(registry: Registry) ->
     )
     forger.append(VERSION, event, ssh_signature("alice", "alice", VERSION.path, event))
     forger.commit()
+    monkeypatch.setenv("GITDOCKET_NOW", LATER)  # the verifier's clock has reached the forged event
     findings = _verify(registry)
-    assert [(f["code"], f["path"]) for f in findings] == [("POLICY_EXPIRED", f"{VERSION.history_path}:{event.seq}")]
-    assert findings[0]["message"] == f"written at {LATER}, after policy v2 expired ({EXPIRY})"
-    assert findings[0]["hint"]
+    assert [(f["code"], f["path"]) for f in findings] == [
+        ("REGISTRY_EXPIRED", "registry/policy/history.jsonl"),  # and it says the policy expired
+        ("POLICY_EXPIRED", f"{VERSION.history_path}:{event.seq}"),
+    ]
+    assert findings[1]["message"] == f"written at {LATER}, after policy v2 expired ({EXPIRY})"
+    assert findings[1]["hint"]
 
 
 # -- a forged tail -------------------------------------------------------------------------------

@@ -175,6 +175,7 @@ def test_allow_listed_secret_file_is_accepted(rel: Release) -> None:
     config = rel.reg.path / "registry" / "registry.yaml"
     config.write_text(config.read_text().replace("allow_secrets: []", "allow_secrets: [evidence/fixture.pem]"))
     rel.reg.git("commit", "-qam", "allow a test key")
+    rel.reg.ok("config", "apply")
     assert rel.reg.run("bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence).code == 0
 
 

@@ -319,8 +319,11 @@ def test_transaction_owner_threshold() -> None:
     assert alone.writes == {}
     together = transaction(tree, "bob", "alice")
     together.apply(VERSION, "CreateDraft", {"method_tree": TREE})
-    assert together.log(VERSION).events[0].actor == "bob"
-    assert [s.principal for s in together.log(VERSION).events[0].signatures] == ["bob", "alice"]
+    assert together.log(VERSION).events[0].actor == "alice"  # by principal name, not by key order
+    assert [s.principal for s in together.log(VERSION).events[0].signatures] == ["alice", "bob"]
+    other_order = transaction(tree, "alice", "bob")
+    other_order.apply(VERSION, "CreateDraft", {"method_tree": TREE})
+    assert other_order.writes == together.writes
 
 
 def test_transaction_refuses_a_key_outside_the_policy() -> None:

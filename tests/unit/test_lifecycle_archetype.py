@@ -92,6 +92,7 @@ def test_every_row_and_source_has_a_test() -> None:
 
 TEETH = [
     pytest.param("active", "ChangeOwners", {"owners": []}, "ARCHETYPE_HAS_OWNERS", id="ARCHETYPE_HAS_OWNERS"),
+    pytest.param("active", "ChangeOwners", {"owners": ["alice"]}, "OWNERS_CHANGE", id="OWNERS_CHANGE-nothing"),
     pytest.param(
         "none",
         "CreateArchetype",

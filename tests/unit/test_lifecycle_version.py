@@ -161,6 +161,24 @@ TEETH = [
         id="PACKAGE_REFERENCE_UNIQUE-same-package-twice",
     ),
     *(
+        pytest.param("draft", "FreezeVersion", snapshot(files={**METHOD, name: b"x"}), rule, id=f"{rule}-{why}")
+        for name, rule, why in (
+            ("skills/\u202eevil.md", "METHOD_NAMES_CANONICAL", "bidi-override"),
+            ("skills/CON.md", "METHOD_NAMES_CANONICAL", "reserved-name"),
+            ("skills/payp\u0430l.md", "METHOD_NAMES_CANONICAL", "mixed-scripts"),  # a Cyrillic a in Latin
+            ("skills/cafe\u0301.md", "METHOD_NAMES_CANONICAL", "not-nfc"),
+            ("skills/note.md.", "METHOD_NAMES_CANONICAL", "trailing-dot"),
+            ("Skills/classify.md", "METHOD_NAMES_CANONICAL", "case-only-collision"),
+        )
+    ),
+    pytest.param(
+        "draft",
+        "FreezeVersion",
+        snapshot(files={**METHOD, **{f"tools/t{i}.md": b"x" for i in range(2000)}}),
+        "FREEZE_PINS_CONTENT",
+        id="FREEZE_PINS_CONTENT-too-many-files",
+    ),
+    *(
         pytest.param(start, command, data, "TRANSITION_NOT_ALLOWED", id=f"not-allowed-{command}-{start}")
         for start, command, data in (
             ("init", "ReviseDraft", {"method_tree": TREE}),

@@ -376,3 +376,45 @@ def test_upgrade_keeps_every_superseded_pin_and_config() -> None:
 )
 def test_method_surface_key(key: str, method: bool) -> None:
     assert method_surface_key(key) is method
+
+
+# -- time: a request expires (REQUEST_EXPIRES) ----------------------------------------------
+
+EXPIRES = "2026-02-01T00:00:00Z"
+PENDING = (("RequestInstall", {**request(), "expires_at": EXPIRES}),)
+
+
+def _refused_at(steps: tuple[tuple[str, Any], ...], command: str, data: dict[str, Any], at: str) -> str:
+    state = run(*steps)
+    before = state.model_dump(mode="json")
+    with pytest.raises(InvariantError) as info:
+        LIFECYCLE.decide(state, command, data, at)
+    assert_worded(LIFECYCLE, state, command, info.value)
+    assert state.model_dump(mode="json") == before
+    return info.value.invariant
+
+
+@pytest.mark.parametrize(
+    ("steps", "command", "data", "at"),
+    [
+        pytest.param((), "RequestInstall", {**request(), "expires_at": EXPIRES}, EXPIRES, id="request-already-lapsed"),
+        pytest.param(PENDING, "TargetAdmitInstall", {"content_hash": H1}, EXPIRES, id="admit-after-expiry"),
+        pytest.param(
+            PENDING, "RejectOrExpire", {"expired": True}, "2026-01-31T23:59:59Z", id="expiry-recorded-too-early"
+        ),
+        pytest.param(REQUESTED, "RejectOrExpire", {"expired": True}, "2099-01-01T00:00:00Z", id="no-expiry-to-record"),
+    ],
+)
+def test_a_request_expires(steps: tuple[tuple[str, Any], ...], command: str, data: dict[str, Any], at: str) -> None:
+    assert _refused_at(steps, command, data, at) == "REQUEST_EXPIRES"
+
+
+def test_an_expired_request_ends_denied_and_a_timely_one_is_admitted() -> None:
+    state = run(*PENDING)
+    assert state.request_expires_at == EXPIRES
+    admitted = LIFECYCLE.decide(state, "TargetAdmitInstall", {"content_hash": H1}, "2026-01-31T23:59:59Z")
+    assert admitted.type == "install_target_admitted"
+    decision = LIFECYCLE.decide(state, "RejectOrExpire", {"expired": True}, EXPIRES)
+    denied = LIFECYCLE.evolve(state, decision.type, decision.data)
+    assert (denied.phase, denied.reason) == ("denied", f"the request expired at {EXPIRES}")
+    assert LIFECYCLE.decide(state, "TargetAdmitInstall", {"content_hash": H1}).type == "install_target_admitted"

@@ -35,6 +35,9 @@ from tests.unit.lifecycle_checks import assert_refused, step
 
 MACHINE = machine_for("policy")
 OWNERS = {"owners": ["alice"], "threshold": 1}
+MORE_OWNERS = {"owners": ["alice", "carol"], "threshold": 1}
+"""A change of support-triage's owners (created owned by alice alone): any write, to test when
+writes go through (an owner change must change something, OWNERS_CHANGE)."""
 
 
 def _roots(threshold: int, *names: str) -> PolicyState:
@@ -150,16 +153,16 @@ def _tx_at(tree: MemoryTree, when: str, *names: str) -> Transaction:
 
 def test_before_the_expiry_writes_go_through_and_at_it_they_stop() -> None:
     tx = _tx_at(_expiring_tree(), "2026-05-31T23:59:59Z", "alice")
-    tx.apply(ARCHETYPE, "ChangeOwners", OWNERS)
+    tx.apply(ARCHETYPE, "ChangeOwners", MORE_OWNERS)
     assert ARCHETYPE.history_path in tx.writes
     with pytest.raises(TrustError, match="expired"):
-        _tx_at(_expiring_tree(), EXPIRY, "alice").apply(ARCHETYPE, "ChangeOwners", OWNERS)
+        _tx_at(_expiring_tree(), EXPIRY, "alice").apply(ARCHETYPE, "ChangeOwners", MORE_OWNERS)
 
 
 @pytest.mark.parametrize(
     ("target", "command", "data"),
     [
-        pytest.param(ARCHETYPE, "ChangeOwners", OWNERS, id="archetype"),
+        pytest.param(ARCHETYPE, "ChangeOwners", MORE_OWNERS, id="archetype"),
         pytest.param(POLICY, "GrantRole", {"role": "builders", "principal": "bob"}, id="other-policy-change"),
         pytest.param(POLICY, "SetExpiry", {"expires": "2026-06-15T00:00:00Z"}, id="renew-into-past"),
     ],
@@ -182,7 +185,7 @@ def test_an_expired_policy_refuses_every_write_but_its_renewal(
 def test_root_renews_an_expired_policy_and_writes_resume(renewal: str | None) -> None:
     tx = _tx_at(_expiring_tree(), AT, "alice")
     tx.apply(POLICY, "SetExpiry", {"expires": renewal})
-    tx.apply(ARCHETYPE, "ChangeOwners", OWNERS)  # same transaction, renewed policy
+    tx.apply(ARCHETYPE, "ChangeOwners", MORE_OWNERS)  # same transaction, renewed policy
     assert tx.policy.expires == renewal and ARCHETYPE.history_path in tx.writes
 
 
@@ -244,7 +247,7 @@ def test_a_write_refuses_to_extend_a_log_whose_tail_does_not_verify(change: Any,
     tree = _with_tail(registry_tree(), ARCHETYPE, change)
     tx = transaction(tree, "alice")
     with pytest.raises(StateError) as info:
-        tx.apply(ARCHETYPE, "ChangeOwners", OWNERS)
+        tx.apply(ARCHETYPE, "ChangeOwners", MORE_OWNERS)
     assert info.value.message.startswith("registry/archetypes/support-triage/history.jsonl:1: ")
     assert problem in info.value.message
     assert "gitdocket verify" in info.value.hint
@@ -308,12 +311,12 @@ def test_only_the_tail_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     tx = transaction(tree, "alice")
     for n in range(5):
         tx.apply(scope("archetype", f"a{n}"), "CreateArchetype", OWNERS)
-    tx.apply(ARCHETYPE, "ChangeOwners", OWNERS)
+    tx.apply(ARCHETYPE, "ChangeOwners", MORE_OWNERS)
     tree = committed(tree, tx)
     monkeypatch.setattr(transaction_module, "valid_signers", counting)
     tx = transaction(tree, "alice")
     tx.apply(ARCHETYPE, "ChangeOwners", OWNERS)
-    tx.apply(ARCHETYPE, "ChangeOwners", OWNERS)
+    tx.apply(ARCHETYPE, "ChangeOwners", MORE_OWNERS)
     assert calls == [f"{ARCHETYPE.path}:2"]
 
 
@@ -323,7 +326,7 @@ def test_a_valid_tail_under_an_older_policy_version_is_accepted() -> None:
     tx.apply(POLICY, "GrantRole", {"role": "builders", "principal": "bob"})
     tree = committed(tree, tx)
     tx = transaction(tree, "alice")
-    tx.apply(ARCHETYPE, "ChangeOwners", OWNERS)
+    tx.apply(ARCHETYPE, "ChangeOwners", MORE_OWNERS)
     history = tx.writes[ARCHETYPE.history_path]
     assert isinstance(history, bytes)
     events = parse_history(history, ARCHETYPE.history_path)

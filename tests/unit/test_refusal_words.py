@@ -20,6 +20,7 @@ from tests.unit.lifecycle_checks import IDENTIFIERS, assert_worded, identifiers_
 
 KEYS: dict[str, tuple[str, ...]] = {
     "policy": (),
+    "config": (),
     "archetype": ("support-triage",),
     "version": ("support-triage", "1.0.0"),
     "package": ("support-triage", "1.0.0"),

@@ -4,8 +4,10 @@ artifact), unpack an archive refusing anything unsafe, stage an imported bundle 
 archive).
 
 The tarball is byte-for-byte deterministic: sorted members, zero times and owners, gzip without a
-name or time. Unpacking refuses absolute paths, ``..``, links, devices, duplicates and members
-over 4 GiB, and extracts with exclusive creates into a private temporary folder. An adapter:
+name or time. Unpacking refuses absolute paths, ``..``, links, devices, duplicates, paths deeper
+or longer than a path may be, members over 4 GiB, more members than ``core.limits`` allows and
+more bytes in all than it allows (the aggregate, so a stream of small members cannot fill the
+disk either), and extracts with exclusive creates into a private temporary folder. An adapter:
 filesystem, tar, gzip and pygit2 live here.
 """
 
@@ -26,6 +28,7 @@ import pygit2
 from gitdocket.adapters.bundle_files import READ, BundleSource, from_folder, from_tree
 from gitdocket.adapters.store import GitTree
 from gitdocket.core.fields import BUNDLE_ID_RE
+from gitdocket.core.limits import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS, MAX_DEPTH, MAX_MEMBER_BYTES, MAX_PATH_BYTES
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, NotFoundError, StateError
 from gitdocket.lifecycles.bundle import MANIFEST, SECTIONS
@@ -39,9 +42,6 @@ __all__ = [
     "stage_bundle",
     "unpack_tarball",
 ]
-
-MAX_MEMBER_BYTES = 4 << 30
-MAX_MEMBERS = 200_000
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -162,6 +162,11 @@ def _member_path(member: tarfile.TarInfo, archive: Path) -> list[str]:
             f"{archive}: member {name!r} has an absolute or escaping path",
             "bundle archives hold <bundle-id>/… paths only",
         )
+    if len(parts) > MAX_DEPTH or len(name.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        raise InputError(
+            f"{archive}: member {name[:80]!r}… is over {MAX_DEPTH} folders deep or {MAX_PATH_BYTES} bytes long",
+            "bundle archives hold <bundle-id>/… paths only",
+        )
     if not (member.isfile() or member.isdir()):
         what = "link" if member.issym() or member.islnk() else "device or special file"
         raise InputError(f"{archive}: member {name!r} is a {what}", "bundle archives hold regular files only")
@@ -193,12 +198,19 @@ def unpack_tarball(archive: Path) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="docket-import-") as tmp:
         root = Path(tmp)
         tops: set[str] = set()
+        total = 0
         try:
             with tarfile.open(archive, "r:gz") as tar:
                 for count, member in enumerate(tar, start=1):
-                    if count > MAX_MEMBERS:
-                        raise InputError(f"{archive}: more than {MAX_MEMBERS} members", "trim the bundle")
+                    if count > MAX_ARCHIVE_MEMBERS:
+                        raise InputError(f"{archive}: more than {MAX_ARCHIVE_MEMBERS} members", "trim the bundle")
                     parts = _member_path(member, archive)
+                    total += member.size
+                    if total > MAX_ARCHIVE_BYTES:
+                        raise InputError(
+                            f"{archive}: its members hold more than {MAX_ARCHIVE_BYTES >> 30} GiB in all",
+                            "bundle archives are at most 16 GiB unpacked",
+                        )
                     tops.add(parts[0])
                     if member.isfile():
                         _extract(tar, member, root.joinpath(*parts), archive)

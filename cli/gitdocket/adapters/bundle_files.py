@@ -31,6 +31,13 @@ import pygit2
 
 from gitdocket.adapters.files import read_file
 from gitdocket.adapters.store import GitTree
+from gitdocket.core.limits import (
+    MAX_ARCHIVE_BYTES,
+    MAX_ARCHIVE_MEMBERS,
+    MAX_EVIDENCE_BYTES,
+    MAX_EVIDENCE_FILES,
+    MAX_EVIDENCE_TOTAL,
+)
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, StateError
 from gitdocket.lifecycles.bundle import MANIFEST
@@ -52,8 +59,6 @@ READ = 1 << 20
 WORKERS = max(2, min(4, os.cpu_count() or 1))
 MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 """Map loose objects pre-faulted where the platform can (Linux): one pass, no page faults."""
-MAX_EVIDENCE_BYTES = 64 << 20
-MAX_EVIDENCE_FILES = 1000
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,9 @@ def _kind_on_disk(path: Path) -> FileKind:
 
 
 def walk_folder(root: Path) -> Iterator[tuple[str, FileKind]]:
+    """(relative path, kind) of everything below ``root``, links not followed; bounded like an
+    archive (``core.limits``: entries, and bytes of all regular files together)."""
+    count = total = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
         for name in sorted(dirnames):
@@ -227,7 +235,15 @@ def walk_folder(root: Path) -> Iterator[tuple[str, FileKind]]:
                 yield (here / name).relative_to(root).as_posix(), "link"
         dirnames[:] = sorted(d for d in dirnames if not (here / d).is_symlink())
         for name in sorted(filenames):
-            yield (here / name).relative_to(root).as_posix(), _kind_on_disk(here / name)
+            kind = _kind_on_disk(here / name)
+            count += 1
+            total += (here / name).lstat().st_size if kind in ("file", "exec") else 0
+            if count > MAX_ARCHIVE_MEMBERS or total > MAX_ARCHIVE_BYTES:
+                raise InputError(
+                    f"{root}: more than {MAX_ARCHIVE_MEMBERS} files or {MAX_ARCHIVE_BYTES >> 30} GiB in all",
+                    "a bundle holds at most that much",
+                )
+            yield (here / name).relative_to(root).as_posix(), kind
 
 
 def _file_sha256(path: Path) -> str | None:
@@ -300,6 +316,9 @@ def read_evidence(folder: Path) -> dict[str, bytes]:
         if path.stat().st_size > MAX_EVIDENCE_BYTES:
             raise InputError(f"{path}: larger than {MAX_EVIDENCE_BYTES >> 20} MiB", "keep evidence small")
         out[rel] = path.read_bytes()
-        if len(out) > MAX_EVIDENCE_FILES:
-            raise InputError(f"{folder}: more than {MAX_EVIDENCE_FILES} files", "trim the evidence folder")
+        if len(out) > MAX_EVIDENCE_FILES or sum(map(len, out.values())) > MAX_EVIDENCE_TOTAL:
+            raise InputError(
+                f"{folder}: more than {MAX_EVIDENCE_FILES} files or {MAX_EVIDENCE_TOTAL >> 20} MiB",
+                "trim the evidence folder",
+            )
     return out

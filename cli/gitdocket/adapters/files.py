@@ -21,16 +21,21 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from gitdocket.core.limits import (
+    MAX_DEPTH,
+    MAX_DOCUMENT_BYTES,
+    MAX_FILE_BYTES,
+    MAX_FOLDER_BYTES,
+    MAX_FOLDER_FILES,
+    MAX_KEY_BYTES,
+    MAX_YAML_VALUES,
+    casefold_collision,
+    is_lfs_pointer,
+    path_problem,
+)
 from gitdocket.errors import InputError
 
 __all__ = ["MAX_FILE_BYTES", "MAX_KEY_BYTES", "dump_yaml", "load_yaml", "read_file", "read_folder", "write_file"]
-
-MAX_FILE_BYTES = 1024 * 1024
-MAX_KEY_BYTES = 64 * 1024
-"""A signing or public key file: an OpenSSH ed25519 key is well under 1 KiB."""
-MAX_FOLDER_FILES = 2000
-MAX_YAML_VALUES = 100_000
-"""Values a YAML document may expand to: aliases can make a small file huge ("billion laughs")."""
 
 
 def _yaml(typ: str = "rt") -> YAML:
@@ -41,7 +46,10 @@ def _yaml(typ: str = "rt") -> YAML:
 
 def load_yaml(data: bytes, where: str) -> Any:
     """Parse YAML (duplicate keys refused) into plain Python data. The safe loader: the result
-    is plain data anyway, and it is twice as fast as round-trip (verify reads every document)."""
+    is plain data anyway, and it is twice as fast as round-trip (verify reads every document).
+    Bounded (``core.limits``): bytes, nesting depth, and values once aliases are expanded."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{where}: larger than {MAX_DOCUMENT_BYTES >> 20} MiB", "keep the document small")
     try:
         doc = _yaml("safe").load(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -54,20 +62,22 @@ def load_yaml(data: bytes, where: str) -> Any:
     except RecursionError as exc:
         raise InputError(f"{where}: YAML nested too deeply", "flatten the document") from exc
     budget = [MAX_YAML_VALUES]
-    return _plain(doc, budget, where)
+    return _plain(doc, budget, where, 0)
 
 
-def _plain(value: Any, budget: list[int], where: str) -> Any:
+def _plain(value: Any, budget: list[int], where: str, depth: int) -> Any:
     budget[0] -= 1
     if budget[0] < 0:
         raise InputError(
             f"{where}: expands to more than {MAX_YAML_VALUES} values (aliases?)",
             "write the document out without anchors and aliases",
         )
+    if depth > MAX_DEPTH:
+        raise InputError(f"{where}: YAML nested more than {MAX_DEPTH} levels deep", "flatten the document")
     if isinstance(value, dict):
-        return {str(k): _plain(v, budget, where) for k, v in value.items()}
+        return {str(k): _plain(v, budget, where, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v, budget, where) for v in value]
+        return [_plain(v, budget, where, depth + 1) for v in value]
     return value
 
 
@@ -79,33 +89,57 @@ def dump_yaml(data: Any) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+def _regular_file(path: Path, rel: str) -> bytes | None:
+    """The bytes of ``path`` (``rel`` below the folder read) when it is an acceptable regular
+    file; None for a folder; ``InputError`` for anything else."""
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        raise InputError(f"{path}: is a symlink", "replace it with a regular file; symlinks could escape the folder")
+    if stat.S_ISDIR(mode):
+        return None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path}: not a regular file", "remove it")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(
+            f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB", "keep large assets out of the method folder"
+        )
+    problem = path_problem(rel)
+    if problem is not None:
+        raise InputError(f"{path}: {problem}", "rename it: every name has one portable form (docs/limits.md)")
+    data = path.read_bytes()
+    if is_lfs_pointer(data):
+        raise InputError(
+            f"{path}: a Git LFS pointer, not the file's content", "check the content itself in (`git lfs pull`)"
+        )
+    return data
+
+
 def read_folder(root: Path) -> dict[str, bytes]:
     """Every regular file below ``root`` as {posix relative path: bytes}. Refuses symlinks,
-    devices, files over ``MAX_FILE_BYTES`` and more than ``MAX_FOLDER_FILES`` files."""
+    devices, Git LFS pointer files, a name that is not canonical (``core.limits.path_problem``),
+    two names equal once case is folded, files over ``MAX_FILE_BYTES``, more than
+    ``MAX_FOLDER_FILES`` files and more than ``MAX_FOLDER_BYTES`` in all."""
     if root.is_symlink() or not root.is_dir():
         raise InputError(f"{root}: not a folder", "pass the folder that holds the archetype")
     out: dict[str, bytes] = {}
+    total = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames.sort()
         for name in [*dirnames, *sorted(filenames)]:
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
-            mode = path.lstat().st_mode
-            if stat.S_ISLNK(mode):
-                raise InputError(
-                    f"{path}: is a symlink", "replace it with a regular file; symlinks could escape the folder"
-                )
-            if stat.S_ISDIR(mode):
+            data = _regular_file(path, rel)
+            if data is None:
                 continue
-            if not stat.S_ISREG(mode):
-                raise InputError(f"{path}: not a regular file", "remove it")
-            if path.stat().st_size > MAX_FILE_BYTES:
+            out[rel] = data
+            total += len(data)
+            if len(out) > MAX_FOLDER_FILES or total > MAX_FOLDER_BYTES:
                 raise InputError(
-                    f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB", "keep large assets out of the method folder"
+                    f"{root}: more than {MAX_FOLDER_FILES} files or {MAX_FOLDER_BYTES >> 20} MiB", "trim the folder"
                 )
-            out[rel] = path.read_bytes()
-            if len(out) > MAX_FOLDER_FILES:
-                raise InputError(f"{root}: more than {MAX_FOLDER_FILES} files", "trim the folder")
+    clash = casefold_collision(out)
+    if clash is not None:
+        raise InputError(f"{root}: {clash[0]} and {clash[1]} differ only in case", "rename one of them")
     return out
 
 

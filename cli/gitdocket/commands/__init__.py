@@ -17,6 +17,7 @@ from gitdocket import __version__
 from gitdocket.adapters.templates import build_commit
 from gitdocket.commands.archetypes import archetype
 from gitdocket.commands.bundles import bundle
+from gitdocket.commands.config import config
 from gitdocket.commands.contracts import contracts
 from gitdocket.commands.demo import demo
 from gitdocket.commands.entitlements import entitlement, run_check
@@ -24,6 +25,7 @@ from gitdocket.commands.environments import deployments, history, promote, rollb
 from gitdocket.commands.gates import gate
 from gitdocket.commands.init import init
 from gitdocket.commands.keys import key
+from gitdocket.commands.output import safe_streams
 from gitdocket.commands.packages import package
 from gitdocket.commands.placements import placement
 from gitdocket.commands.policy import policy
@@ -71,6 +73,7 @@ for command in (
     init,
     key,
     policy,
+    config,
     archetype,
     version,
     package,
@@ -94,10 +97,15 @@ for command in (
     cli.add_command(command)
 
 
+def _one_line(text: str) -> str:
+    """An error or hint on one line, whatever it quotes (a file name may hold a newline)."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
 def _fail(message: str, hint: str, code: int) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {_one_line(message)}", err=True)
     if hint:
-        click.echo(f"hint: {hint}", err=True)
+        click.echo(f"hint: {_one_line(hint)}", err=True)
     sys.exit(code)
 
 
@@ -124,6 +132,11 @@ def _fail_error(exc: Exception, debug: bool) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> None:
+    with safe_streams():
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     args = argv if argv is not None else sys.argv
     debug = os.environ.get("GITDOCKET_DEBUG") == "1" or "--debug" in args
     try:

@@ -61,6 +61,42 @@ def archetype_new(
     done(fmt, f"Created archetype {name}", commit, {"archetype": name})
 
 
+@archetype.command("owners")
+@click.argument("name")
+@click.option("--add", "add", multiple=True, metavar="PRINCIPAL", help="Make PRINCIPAL an owner (repeat).")
+@click.option("--remove", "remove", multiple=True, metavar="PRINCIPAL", help="Remove an owner (repeat).")
+@click.option("--threshold", type=click.IntRange(min=1), help="Owner signatures needed from now on.")
+@writer
+def archetype_owners(
+    name: str,
+    add: tuple[str, ...],
+    remove: tuple[str, ...],
+    threshold: int | None,
+    repo: Path,
+    keys: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Add or remove owners of archetype NAME, or change their threshold.
+
+    Signed by as many current owners as their threshold asks (`--key A --key B`, in any order).
+    An archetype always keeps an owner, and never needs more signatures than it has owners.
+    """
+    if not (add or remove or threshold):
+        raise click.UsageError("pass --add, --remove or --threshold")
+    commit, (owners, needed) = write(
+        repo,
+        keys,
+        f"docket: owners of {name}",
+        lambda tx: archetype_ops.change_owners(tx, name, add, remove, threshold),
+    )
+    done(
+        fmt,
+        f"{name} is owned by {', '.join(owners)} ({needed} signature(s) needed)",
+        commit,
+        {"archetype": name, "owners": list(owners), "threshold": needed},
+    )
+
+
 def _archetypes(repo: Path, rev: str | None) -> list[dict[str, Any]]:
     tree = Session(repo).snapshot(rev)
     rows = []

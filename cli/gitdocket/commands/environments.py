@@ -16,6 +16,7 @@ from gitdocket.adapters.files import MAX_FILE_BYTES, load_yaml, read_file, write
 from gitdocket.commands.output import emit, emit_table, reader, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
+from gitdocket.core.fields import format_time
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
@@ -24,7 +25,7 @@ from gitdocket.lifecycles.promotion import GATE_EVIDENCE, READINESS_EVIDENCE, pr
 from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.session import Session
+from gitdocket.ops.session import Session, system_now
 from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.deployments import verify_environment
 
@@ -355,7 +356,7 @@ def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, r
     session = Session(repo)
     tree = session.snapshot(rev)
     env_ops.environment_config(tree, environment)
-    findings = verify_environment(tree, environment, parse_yaml=load_yaml)
+    findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()))
     if findings:
         raise StateError(
             f"environment {environment} does not verify: {findings[0].line()}"

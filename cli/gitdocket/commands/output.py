@@ -1,17 +1,26 @@
 """Printing: JSON for scripts (``--format json``), plain lines or rich tables for people. Rich
-and colour only when standard output is a terminal."""
+and colour only when standard output is a terminal.
+
+Everything gitdocket prints passes through ``safe_streams``: what a person wrote (a reason, a
+note, a name in a file) is printed with controls, bidi overrides and zero-width characters
+escaped (``core.limits.printable``), so it can neither move the cursor nor reorder the line a
+reader sees. JSON stays valid: such a character only occurs inside a string, where ``\u202e``
+is its escape."""
 
 from __future__ import annotations
 
 import functools
+import io
 import json
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
+from gitdocket.core.limits import printable
 from gitdocket.ops.session import COMMAND_WRITES, CommandWrites, Session
 from gitdocket.ops.transaction import Transaction
 
@@ -30,6 +39,7 @@ __all__ = [
     "reason_required",
     "repo_option",
     "rev_option",
+    "safe_streams",
     "table",
     "write",
     "writer",
@@ -86,18 +96,55 @@ def _cell(value: Any) -> Any:
     return ", ".join(str(v) for v in value) if isinstance(value, list | tuple) else value
 
 
+class SafeStream(io.TextIOBase):
+    """A text stream that escapes, on the way out, what a terminal would obey instead of show."""
+
+    def __init__(self, raw: TextIO) -> None:
+        super().__init__()
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(printable(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def isatty(self) -> bool:
+        return self.raw.isatty()
+
+
+@contextmanager
+def safe_streams() -> Iterator[None]:
+    """Standard output and error through ``SafeStream`` while a command runs."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = SafeStream(saved[0]), SafeStream(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _raw_stdout() -> TextIO:
+    stream = sys.stdout
+    return stream.raw if isinstance(stream, SafeStream) else stream
+
+
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A rich table on a terminal; tab-separated lines otherwise (stable for scripts and tests)."""
+    """A rich table on a terminal; tab-separated lines otherwise (stable for scripts and tests).
+    Rich writes colour codes, so it gets the raw stream, and every cell is escaped first (and
+    its markup too: a cell is text, never formatting)."""
     if sys.stdout.isatty():
         from rich.console import Console
+        from rich.markup import escape
         from rich.table import Table
 
-        t = Table(title=title)
+        t = Table(title=escape(printable(title)))
         for column in columns:
-            t.add_column(column)
+            t.add_column(escape(printable(column)))
         for row in rows:
-            t.add_row(*("" if v is None else str(v) for v in row))
-        Console().print(t)
+            t.add_row(*("" if v is None else escape(printable(str(v))) for v in row))
+        Console(file=_raw_stdout()).print(t)
         return
     click.echo("\t".join(columns))
     for row in rows:

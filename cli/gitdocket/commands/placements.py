@@ -1,5 +1,5 @@
-"""``gitdocket placement``: request, admit, install, edit, offer, upgrade, disable, remove; status,
-list and show."""
+"""``gitdocket placement``: request, admit, reject, expire, install, edit, offer, upgrade, disable,
+remove; status, list and show."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from gitdocket.commands.output import (
     pretty,
     reader,
     reason_option,
+    reason_required,
     write,
     writer,
 )
@@ -34,7 +35,8 @@ def placement() -> None:
 
     A placement PROJECT/NAME pins one frozen version read-only; editing it changes config,
     context and notes only (INV-24). Holders (holders:<project>) request, install, edit,
-    upgrade, disable and remove; the project's admins (admins:<project>) admit.
+    upgrade, disable and remove; the project's admins (admins:<project>) admit, reject, and
+    record an expired request.
     """
 
 
@@ -43,9 +45,23 @@ def placement() -> None:
 @click.argument("number", metavar="VERSION")
 @click.option("--project", required=True, help="The target project.")
 @click.option("--name", help="The placement's name in the project (default: the archetype's).")
+@click.option(
+    "--expires",
+    default=f"{placement_ops.REQUEST_DAYS}d",
+    show_default=True,
+    metavar="DAYSd|TIME|never",
+    help="When the request lapses unless an admin admits it: days from now (14d), an RFC 3339 time, or never.",
+)
 @writer
 def placement_request(
-    archetype_name: str, number: str, project: str, name: str | None, repo: Path, keys: tuple[str, ...], fmt: str
+    archetype_name: str,
+    number: str,
+    project: str,
+    name: str | None,
+    expires: str,
+    repo: Path,
+    keys: tuple[str, ...],
+    fmt: str,
 ) -> None:
     """Ask to place the published package ARCHETYPE VERSION in --project (holders)."""
     check_name(project, "project name")
@@ -54,7 +70,7 @@ def placement_request(
         repo,
         keys,
         f"docket: request placement {project}/{name}",
-        lambda tx: placement_ops.request(tx, project, name, archetype_name, number),
+        lambda tx: placement_ops.request(tx, project, name, archetype_name, number, expires),
     )
     done(
         fmt,
@@ -79,6 +95,29 @@ def placement_admit(address: str, to: str | None, repo: Path, keys: tuple[str, .
         lambda tx: placement_ops.admit(tx, project, name, to),
     )
     done(fmt, f"Admitted {address} {version}", commit, {"address": address, "version": version})
+
+
+@placement.command("reject")
+@address_argument
+@reason_required
+@writer
+def placement_reject(address: str, reason: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Reject the pending install request (admins); the placement ends Denied."""
+    project, name = placement_ops.parse_address(address)
+    commit, _ = write(
+        repo, keys, f"docket: reject {address}", lambda tx: placement_ops.reject(tx, project, name, reason)
+    )
+    done(fmt, f"Rejected the install request of {address}", commit, {"address": address})
+
+
+@placement.command("expire")
+@address_argument
+@writer
+def placement_expire(address: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Record that the pending install request expired unadmitted (admins); it ends Denied."""
+    project, name = placement_ops.parse_address(address)
+    commit, when = write(repo, keys, f"docket: expire {address}", lambda tx: placement_ops.expire(tx, project, name))
+    done(fmt, f"The install request of {address} expired at {when}", commit, {"address": address, "expired_at": when})
 
 
 @placement.command("install")

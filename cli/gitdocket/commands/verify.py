@@ -4,6 +4,9 @@ The JSON report is ``{ok, mode, commit, findings: [{code, path, scope, invariant
 hint}]}`` with ``mode`` one of ``snapshot``, ``pr``, ``history`` and ``commit`` the verified head
 (``--report FILE`` writes it as well as the text); ``--summary FILE`` appends it as Markdown (a
 GitHub job summary).
+
+Time is judged by the verifier (ADR 0014): the system clock, or ``--at`` to audit the past;
+``GITDOCKET_NOW``, which only dates writes, is never read here.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from pathlib import Path
 
 import click
 
-from gitdocket.adapters.files import load_yaml
+from gitdocket.adapters.files import load_yaml, write_file
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.commands.output import common
-from gitdocket.ops.session import Session
+from gitdocket.core.fields import format_time, parse_time
+from gitdocket.ops.session import Session, system_now
 from gitdocket.verify import Finding, verify_snapshot
 from gitdocket.verify.findings import report_order
 from gitdocket.verify.pr import not_descendant, verify_history, verify_pr
@@ -63,6 +67,13 @@ __all__ = ["verify"]
     type=click.Path(dir_okay=False, path_type=Path),
     help='Append a Markdown summary to this file (in GitHub Actions: --summary "$GITHUB_STEP_SUMMARY").',
 )
+@click.option(
+    "--at",
+    "at",
+    metavar="TIME",
+    help="Judge time as of TIME (RFC 3339, not in the future) instead of the system clock: audit "
+    "the past, e.g. a commit verified while its policy was in force. GITDOCKET_NOW is never read.",
+)
 @common
 def verify(
     base: str | None,
@@ -71,48 +82,67 @@ def verify(
     report_file: Path | None,
     summary_file: Path | None,
     require_tags: bool,
+    at: str | None,
     repo: Path,
     fmt: str,
 ) -> None:
     """Prove every record is a legal, signed transition (snapshot, PR or history mode).
 
     Snapshot mode (default) checks every document, log, signature, current.json, frozen
-    snapshot, reference and tag of the head (tags the head does not reach are not judged).
-    Exit status: 0 when there is no finding, 1 when there is any, 2 on usage errors.
+    snapshot, reference and tag of the head (tags the head does not reach are not judged), the
+    signed configuration, and time: the policy must be unexpired at the verifier's clock and no
+    event dated after it. Exit status: 0 when there is no finding, 1 when there is any, 2 on
+    usage errors.
     """
     if base and since:
         raise click.UsageError("use --base or --since, not both")
+    now = _clock(at)
     session = Session(repo)
     store = session.store
     refs = GitRefs(store.repo)
     head_tree = session.snapshot(head)
     if since:
         findings, mode, label = (
-            _history(store, since, head_tree, refs),
+            _history(store, since, head_tree, refs, now),
             "history",
             f"history since {since}",
         )
     elif base:
         base_tree = session.snapshot(base)
         descends = _descends(store, head_tree.commit, base_tree.commit)
-        findings = verify_pr(base_tree, head_tree, refs, descends, runner=forked, parse_yaml=load_yaml)
+        findings = verify_pr(base_tree, head_tree, refs, descends, runner=forked, parse_yaml=load_yaml, clock=now)
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
         findings, mode, label = (
-            verify_snapshot(head_tree, refs, forked, parse_yaml=load_yaml),
+            verify_snapshot(head_tree, refs, forked, parse_yaml=load_yaml, clock=now),
             "snapshot",
             "snapshot",
         )
     findings, notes = split_missing(findings, require_tags)
     _note_missing(notes)
+    if at:
+        label += f", as of {now}"
     report = VerifyReport.of(findings, mode, head_tree.commit)
     if report_file is not None:
-        report_file.parent.mkdir(parents=True, exist_ok=True)
-        report_file.write_text(_json(report), encoding="utf-8")
+        write_file(report_file, _json(report).encode(), "--report names a regular file (or a new one)")
     if summary_file is not None:
         with summary_file.open("a", encoding="utf-8") as out:
             out.write(markdown(report, label))
     _report(findings, report, label, fmt)
+
+
+def _clock(at: str | None) -> str:
+    """The verifier's clock: the system's, or ``--at`` (never later than the system's)."""
+    now = system_now()
+    if at is None:
+        return format_time(now)
+    try:
+        when = parse_time(at)
+    except ValueError as exc:
+        raise click.BadParameter(f"{at!r} is not an RFC 3339 time with a zone", param_hint="--at") from exc
+    if when > now:
+        raise click.BadParameter(f"{format_time(when)} is in the future; --at audits the past", param_hint="--at")
+    return format_time(when)
 
 
 def _note_missing(notes: list[Finding]) -> None:
@@ -133,7 +163,7 @@ def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
     return bool(store.repo.descendant_of(head, base))
 
 
-def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[Finding]:
+def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs, now: str) -> list[Finding]:
     """Walk the first parents from ``head`` back to ``since``; PR-check each step."""
     start = store.resolve(since)
     chain: list[GitTree] = []
@@ -142,10 +172,10 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs) -> list[
         chain.append(GitTree(store.repo, commit))
         commit = commit.parents[0] if commit.parents else None
     if commit is None:
-        findings = verify_snapshot(head, refs, forked, parse_yaml=load_yaml)
+        findings = verify_snapshot(head, refs, forked, parse_yaml=load_yaml, clock=now)
         return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
     chain.append(GitTree(store.repo, start))
-    return verify_history(chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml)
+    return verify_history(chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml, clock=now)
 
 
 def _json(report: VerifyReport) -> str:

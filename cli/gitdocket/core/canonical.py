@@ -7,7 +7,8 @@ third of its time). ``render`` is the
 human-facing deterministic form of state files: sorted keys, two-space indent, trailing newline.
 ``loads_strict`` refuses duplicate keys, non-finite numbers (also ``1e400``, which overflows to
 infinity), integers outside I-JSON's exact range and lone surrogates, which the standard library
-silently accepts: whatever it returns can be canonicalized.
+silently accepts: whatever it returns can be canonicalized. It is bounded too (``core.limits``):
+the document's bytes, its nesting depth and its number of values.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import rfc8785
 
+from gitdocket.core.limits import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_VALUES
 from gitdocket.errors import InputError
 
 __all__ = ["canonical", "loads_strict", "render", "sha256_hex"]
@@ -198,9 +200,28 @@ def _safe_int(text: str) -> int:
     return value
 
 
+def _bounded(value: Any, where: str) -> None:
+    """Refuse a parsed document nested deeper than ``MAX_DEPTH`` or holding more than
+    ``MAX_DOCUMENT_VALUES`` values (iterative: the walk itself never recurses)."""
+    stack = [(value, 0)]
+    count = 0
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH or count > MAX_DOCUMENT_VALUES:
+            what = f"nested more than {MAX_DEPTH} levels" if depth > MAX_DEPTH else f"over {MAX_DOCUMENT_VALUES} values"
+            raise InputError(f"{where}: JSON {what}", "flatten the document")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
 def loads_strict(data: bytes | str, where: str) -> Any:
-    """Parse JSON, refusing duplicate keys, NaN/Infinity and invalid UTF-8. ``where`` names the
-    file in the error."""
+    """Parse JSON, refusing duplicate keys, NaN/Infinity and invalid UTF-8, and anything beyond
+    the bounds of ``core.limits``. ``where`` names the file in the error."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{where}: larger than {MAX_DOCUMENT_BYTES >> 20} MiB", "keep the document small")
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         value = json.loads(
@@ -226,4 +247,5 @@ def loads_strict(data: bytes | str, where: str) -> Any:
         raise InputError(f"{where}: invalid JSON: {exc}", "fix the JSON syntax") from exc
     except RecursionError as exc:  # hostile nesting: the stdlib parser recurses per level
         raise InputError(f"{where}: JSON nested too deeply", "flatten the document") from exc
+    _bounded(value, where)
     return value

@@ -25,11 +25,13 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
 from gitdocket.core.fields import BundleId, Digest, GitOid, Name, Sha256Hex, Timestamp
+from gitdocket.core.limits import reserved
 from gitdocket.core.model import Record, validate
 
 __all__ = [
     "CONFIG_KEY_RE",
     "METHOD_FIELDS",
+    "RECORD_ROOTS",
     "REGISTRY_YAML",
     "AppliedException",
     "ArchetypeDoc",
@@ -56,6 +58,7 @@ __all__ = [
     "PromotionCheck",
     "PromotionReadiness",
     "PromotionReport",
+    "ProtectedPath",
     "ReadinessChecks",
     "ReadinessEnvironments",
     "ReadinessSummary",
@@ -206,6 +209,29 @@ class BundleConfig(Record):
     allow_secrets: tuple[str, ...] = ()
 
 
+RECORD_ROOTS = ("registry/", "bundles/", "deployments/")
+"""Where gitdocket's own signed records live: their logs protect them, so no protected path may
+point inside (``ProtectedPath``)."""
+
+
+def _protected_path(path: str) -> str:
+    """A file (``a/b.yml``) or a folder (``a/``, with the slash) relative to the repository root."""
+    parts = path.removesuffix("/").split("/")
+    if not path or path.startswith("/") or "\\" in path or "\x00" in path or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"{path!r} is not a plain relative POSIX path (a folder ends with '/')")
+    if any(path.startswith(root) or path == root.rstrip("/") for root in RECORD_ROOTS):
+        raise ValueError(f"{path!r} is inside gitdocket's signed records, which their own logs protect")
+    return path
+
+
+class ProtectedPath(Record):
+    """A path whose every change needs an approval signed by ``role`` (a cryptographic
+    CODEOWNERS entry): a folder when it ends with ``/``, else one file."""
+
+    path: Annotated[str, AfterValidator(_protected_path)]
+    role: str = Field(default="root", min_length=1)
+
+
 BRANCH_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$"
 """A git branch name, conservatively: letters, digits, ``._/-``, not starting with a dash or dot."""
 
@@ -230,13 +256,20 @@ class RegistryConfig(Record):
     bundle: BundleConfig = Field(default_factory=BundleConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
     retention: int | None = Field(default=None, ge=1)
+    protected: tuple[ProtectedPath, ...] = ()
+    """Paths outside the signed records whose changes need a signed approval (``.github/workflows/``)."""
 
     @model_validator(mode="after")
     def _sources_known(self) -> RegistryConfig:
         names = [e.name for e in self.environments]
         if len(set(names)) != len(names):
             raise ValueError("environment names must be unique")
+        paths = [p.path for p in self.protected]
+        if len(set(paths)) != len(paths):
+            raise ValueError("protected paths must be unique")
         for env in self.environments:
+            if reserved(env.name):
+                raise ValueError(f"environment {env.name!r} is a device name Windows reserves")
             for source in env.sources:
                 if source is not None and source not in names:
                     raise ValueError(f"environment {env.name} names unknown source {source!r}")

@@ -10,14 +10,17 @@ This module is pure: it parses and produces bytes; it never reads files or the c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError
 
 from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
-from gitdocket.core.fields import Digest, Timestamp
+from gitdocket.core.fields import TIMESTAMP_RE, Digest, Timestamp
+from gitdocket.core.limits import MAX_LOG_LINE_BYTES
 from gitdocket.core.model import Record, first_error
+from gitdocket.core.scopes import HISTORY, scope_folders
+from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError, InputError, StateError
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "event_line",
     "head_digest",
     "iter_lines",
+    "newest_time",
     "parse_history",
     "parse_line",
     "parse_line_strictly",
@@ -98,7 +102,12 @@ def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
 
 
 def parse_line(line: bytes, where: str) -> Event:
-    """Parse one history line strictly: JSON, schema, and canonical form."""
+    """Parse one history line strictly: JSON, schema, and canonical form; no longer than
+    ``core.limits.MAX_LOG_LINE_BYTES``."""
+    if len(line) > MAX_LOG_LINE_BYTES:
+        raise StateError(
+            f"{where}: longer than {MAX_LOG_LINE_BYTES >> 20} MiB", "history lines are written by gitdocket only"
+        )
     event = _canonical_event(line)
     return event if event is not None else parse_line_strictly(line, where)
 
@@ -176,3 +185,26 @@ class LogPosition(Record):
 def render_current(scope_path: str, state: dict[str, Any], seq: int, head: str | None) -> bytes:
     """``current.json``: the folded state plus where in the log it stands."""
     return render({**state, "log": {"scope": scope_path, "seq": seq, "head": head}})
+
+
+_AT = b'"at":"'
+
+
+def _line_times(data: bytes) -> Iterator[str]:
+    """The ``at`` of every line of a history, read without parsing: in a canonical line the keys
+    are sorted, so the first ``"at":"`` follows ``"actor"``, whose principal holds no quote. A
+    line that does not have one is skipped (``verify`` reports it)."""
+    start = data.find(_AT)
+    while start >= 0:
+        stamp = data[start + len(_AT) : start + len(_AT) + 20].decode("ascii", "replace")
+        if TIMESTAMP_RE.fullmatch(stamp):
+            yield stamp
+        end = data.find(b"\n", start)
+        start = data.find(_AT, end) if end >= 0 else -1
+
+
+def newest_time(tree: TreeView, paths: Iterable[str] | None = None) -> str | None:
+    """The newest event time of every log in ``tree`` (or of the logs at ``paths``): what a
+    writer must not date its events much before (``lifecycles.timeline``)."""
+    logs = paths if paths is not None else (f"{folder}/{HISTORY}" for _kind, folder in scope_folders(tree))
+    return max((t for path in logs for t in _line_times(tree.read(path) or b"")), default=None)

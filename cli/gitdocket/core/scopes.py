@@ -8,10 +8,13 @@ input can escape its folder (no ``..``, no slashes, no leading dots).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from gitdocket.core.fields import NAME_RE, SEMVER_RE
+from gitdocket.core.limits import reserved
+from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "check_version",
     "parse_scope_path",
     "scope",
+    "scope_folders",
 ]
 
 HISTORY = "history.jsonl"
@@ -34,6 +38,7 @@ BUNDLE_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,127}$")
 # kind -> path template; the order of placeholders is the order of keys.
 KIND_PATTERNS: dict[str, str] = {
     "policy": "registry/policy",
+    "config": "registry/config",
     "archetype": "registry/archetypes/{0}",
     "version": "registry/versions/{0}/{1}",
     "package": "registry/packages/{0}/{1}",
@@ -46,6 +51,7 @@ KIND_PATTERNS: dict[str, str] = {
 # kind -> which checker each key uses
 _KEY_KINDS: dict[str, tuple[str, ...]] = {
     "policy": (),
+    "config": (),
     "archetype": ("name",),
     "version": ("name", "version"),
     "package": ("name", "version"),
@@ -57,17 +63,25 @@ _KEY_KINDS: dict[str, tuple[str, ...]] = {
 
 
 def check_name(value: str, what: str = "name") -> str:
+    """``value`` as an archetype, project, placement, environment or label name: ``NAME_RE``, and
+    never a device name Windows reserves (it names a folder; ``core.limits``)."""
     if not NAME_RE.fullmatch(value):
         raise InputError(
             f"invalid {what} {value!r}",
             "use 1-63 lowercase letters, digits and dashes, starting with a letter or digit",
         )
+    if reserved(value):
+        raise InputError(f"invalid {what} {value!r}: a device name Windows reserves", "pick another name")
     return value
 
 
 def check_version(value: str) -> str:
+    """``value`` as a version: semver, its pre-release in lowercase (two versions never differ
+    only in case: they name folders)."""
     if not SEMVER_RE.fullmatch(value):
         raise InputError(f"invalid version {value!r}", "use semantic versioning, e.g. 1.2.0")
+    if value != value.lower():
+        raise InputError(f"invalid version {value!r}: a pre-release in capitals", f"write it {value.lower()!r}")
     return value
 
 
@@ -139,3 +153,26 @@ def parse_scope_path(path: str) -> Scope[Any] | None:
             except InputError:
                 return None
     return None
+
+
+def _matching(tree: TreeView, parts: list[str], prefix: str) -> Iterator[str]:
+    if not parts:
+        yield prefix
+        return
+    head, rest = parts[0], parts[1:]
+    if head.startswith("{"):
+        for name in tree.listdir(prefix):
+            if tree.kind(f"{prefix}/{name}") == "tree":
+                yield from _matching(tree, rest, f"{prefix}/{name}")
+    else:
+        path = f"{prefix}/{head}" if prefix else head
+        if tree.kind(path) == "tree":
+            yield from _matching(tree, rest, path)
+
+
+def scope_folders(tree: TreeView) -> Iterator[tuple[str, str]]:
+    """(kind, folder) of every folder of ``tree`` where a scope of that kind would live, whether
+    or not its name is legal (``parse_scope_path`` says)."""
+    for kind, pattern in KIND_PATTERNS.items():
+        for path in _matching(tree, pattern.split("/"), ""):
+            yield kind, path

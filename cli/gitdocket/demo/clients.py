@@ -16,6 +16,7 @@ from gitdocket.adapters.signing import KeySigner
 from gitdocket.core import sshsig
 from gitdocket.core.fields import semver_key
 from gitdocket.core.tree import TreeView
+from gitdocket.lifecycles import scope
 from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import POLICY, load_log
 
@@ -157,6 +158,28 @@ def _withdraw(demo: Demo, address: str, second: str) -> None:
     demo.run("placement", "list")
 
 
+def _reject(demo: Demo, first: str) -> None:
+    placed = {n for n in _snapshot(demo).listdir(f"registry/placements/{PROJECT}")}
+    name = _free_name(placed, "trial")
+    demo.say(
+        f"A request can also end without an install: bob asks for {PROJECT}/{name}, which expires "
+        "in 14 days unless admitted; as admin he rejects it. The log keeps the request."
+    )
+    args = ("--project", PROJECT, "--name", name, "--expires", "14d")
+    demo.run("placement", "request", ARCHETYPE, first, *args, key="bob")
+    demo.run("placement", "reject", f"{PROJECT}/{name}", "--reason", "not this quarter", key="bob")
+    demo.run("placement", "status", f"{PROJECT}/{name}")
+
+
+def _owners(demo: Demo) -> None:
+    if "bob" in load_log(_snapshot(demo), scope("archetype", "release-notes")).state.owners:
+        return
+    demo.say(
+        "Owners change under their own threshold (one signature here): alice makes bob a co-owner of release-notes."
+    )
+    demo.run("archetype", "owners", "release-notes", "--add", "bob")
+
+
 def _fork(demo: Demo, first: str) -> None:
     fork = _free_name(set(_snapshot(demo).listdir("registry/archetypes")), "triage-eu")
     demo.say(
@@ -182,4 +205,6 @@ def run(demo: Demo) -> None:
     _entitle(demo, address)
     _upgrade(demo, address, second)
     _withdraw(demo, address, second)
+    _reject(demo, first)
+    _owners(demo)
     _fork(demo, first)

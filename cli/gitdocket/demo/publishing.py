@@ -3,8 +3,9 @@
 ``run`` creates a key, a registry and its policy, adds the two sample archetypes, freezes,
 publishes, edits the draft with a signed git commit, freezes again, retires a version and lists
 what is there. ``finale`` runs last, after every other step module: ``gitdocket verify`` on the
-whole flow, ``git verify-commit`` / ``verify-tag`` against ``gitdocket policy allowed-signers``, and
-a tampered copy that ``gitdocket verify`` catches. No registry logic here: only CLI calls.
+whole flow, ``git verify-commit`` / ``verify-tag`` against ``gitdocket policy allowed-signers``, a
+tampered copy that ``gitdocket verify`` catches, and a copy whose ``registry.yaml`` is edited
+without a signature: caught, then signed. No registry logic here: only CLI calls.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ def finale(demo: Demo) -> None:
     _verify(demo)
     _git_signatures(demo)
     _tamper(demo)
+    _unsigned_configuration(demo)
 
 
 def _registry(demo: Demo) -> None:
@@ -177,3 +179,28 @@ def _tamper(demo: Demo) -> None:
     demo.gitdocket("verify", repo=copy, expect=1)
     demo.say("In a pull request, the required check compares with the base and names the change.")
     demo.gitdocket("verify", "--base", "HEAD~1", repo=copy, expect=1)
+
+
+PROD_FROM_A_BUILD = ("  - name: prod\n    sources: [staging]\n", "  - name: prod\n    sources: [null, staging]\n")
+
+
+def _unsigned_configuration(demo: Demo) -> None:
+    copy = demo.workdir / "unsigned-config-registry"
+    demo.say(
+        "Nothing unsigned decides anything. In another copy someone lets prod take bundles "
+        "straight from a build: one line of registry/registry.yaml, committed with plain git."
+    )
+    demo.echo(f"$ cp -r {demo.shown(demo.registry)} {demo.shown(copy)}")
+    shutil.copytree(demo.registry, copy, symlinks=True)
+    config = copy / "registry" / "registry.yaml"
+    demo.echo(f"$ sed -i 's/sources: \\[staging\\]/sources: [null, staging]/' {demo.shown(config)}")
+    config.write_text(config.read_text().replace(*PROD_FROM_A_BUILD))
+    demo.git("commit", "--quiet", "-am", "prod: accept bundles from a build", repo=copy)
+    demo.say(
+        "Writers keep reading the signed configuration, and gitdocket verify names the file, "
+        "the field and the command that signs it."
+    )
+    demo.gitdocket("verify", repo=copy, expect=1)
+    demo.say("Root decides: signing it makes it the configuration (and verify passes again).")
+    demo.gitdocket("config", "apply", repo=copy)
+    demo.gitdocket("verify", repo=copy)

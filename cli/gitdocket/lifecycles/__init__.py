@@ -16,9 +16,20 @@ from gitdocket.core import scopes
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope
 from gitdocket.errors import Invariant
-from gitdocket.lifecycles import archetype, bundle, entitlement, environment, package, placement, policy, version
+from gitdocket.lifecycles import (
+    archetype,
+    bundle,
+    config,
+    entitlement,
+    environment,
+    package,
+    placement,
+    policy,
+    version,
+)
 from gitdocket.lifecycles.archetype import ArchetypeState
 from gitdocket.lifecycles.bundle import BundleState
+from gitdocket.lifecycles.config import ConfigState
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.environment import DeploymentState
 from gitdocket.lifecycles.invariants import CROSS_SCOPE
@@ -45,6 +56,7 @@ S = TypeVar("S", bound=Record)
 
 LIFECYCLES: dict[str, Machine[Any]] = {
     "policy": policy.LIFECYCLE,
+    "config": config.LIFECYCLE,
     "archetype": archetype.LIFECYCLE,
     "version": version.LIFECYCLE,
     "package": package.LIFECYCLE,
@@ -85,6 +97,8 @@ def machine_of(target: Scope[S]) -> Machine[S]:
 
 @overload
 def scope(kind: Literal["policy"]) -> Scope[PolicyState]: ...
+@overload
+def scope(kind: Literal["config"]) -> Scope[ConfigState]: ...
 @overload
 def scope(kind: Literal["archetype"], name: str, /) -> Scope[ArchetypeState]: ...
 @overload

@@ -23,6 +23,7 @@ __all__ = [
     "ARCHETYPE_UNIQUE",
     "FORK_IS_OWNER_ONLY",
     "LIFECYCLE",
+    "OWNERS_CHANGE",
     "OWNERS_VALID",
     "PULL_REQUIRES_FORK",
     "ArchetypeState",
@@ -76,6 +77,7 @@ OWNERS_VALID = Invariant("OWNERS_VALID", "structural", "every owner is a valid p
 FORK_IS_OWNER_ONLY = Invariant(
     "FORK_IS_OWNER_ONLY", "policy", "only an owner of the source archetype may fork it or pull from it (ADR 0035)"
 )
+OWNERS_CHANGE = Invariant("OWNERS_CHANGE", "operational", "an owner change changes the owners or their threshold")
 PULL_REQUIRES_FORK = Invariant(
     "PULL_REQUIRES_FORK", "structural", "only a fork pulls, and only from the archetype it was forked from"
 )
@@ -106,6 +108,16 @@ def _check_owners(_state: ArchetypeState, data: OwnersData | ForkData) -> None:
             f"threshold {data.threshold} exceeds {len(set(data.owners))} owner(s)",
             THRESHOLD_REACHABLE,
             "lower --threshold or name more owners",
+        )
+
+
+def _check_change(state: ArchetypeState, data: OwnersData) -> None:
+    _check_owners(state, data)
+    if (tuple(sorted(set(data.owners))), data.threshold) == (state.owners, state.threshold):
+        raise InvariantError(
+            "its owners and their threshold would stay as they are",
+            OWNERS_CHANGE,
+            "pass --add, --remove or a new --threshold",
         )
 
 
@@ -168,7 +180,7 @@ TRANSITIONS: tuple[Transition[ArchetypeState, Any], ...] = (
         does="change the owners of",
         hint="create the archetype first: `gitdocket archetype new {name} --from FOLDER`",
         role="owners:{0}",
-        guard=_check_owners,
+        guard=_check_change,
         apply=_owned,
         doc="the owners hand the archetype to a new set of owners",
     ),
@@ -195,6 +207,13 @@ LIFECYCLE: Machine[ArchetypeState] = Machine(
     subject=lambda s: f"archetype {s.name}",
     phases={"none": "it does not exist", "active": "it already exists"},
     transitions=TRANSITIONS,
-    invariants=(ARCHETYPE_HAS_OWNERS, ARCHETYPE_UNIQUE, OWNERS_VALID, FORK_IS_OWNER_ONLY, PULL_REQUIRES_FORK),
+    invariants=(
+        ARCHETYPE_HAS_OWNERS,
+        ARCHETYPE_UNIQUE,
+        OWNERS_VALID,
+        OWNERS_CHANGE,
+        FORK_IS_OWNER_ONLY,
+        PULL_REQUIRES_FORK,
+    ),
     holds=((ARCHETYPE_HAS_OWNERS, lambda s: s.phase == "none" or bool(s.owners)),),
 )

@@ -15,10 +15,13 @@ from gitdocket.errors import Invariant
 __all__ = [
     "AUDIT_NAMES_SIGNER",
     "CROSS_SCOPE",
+    "EVENT_NOT_IN_FUTURE",
+    "EVENT_TIME_MONOTONIC",
     "HISTORY_PRESERVED",
     "HISTORY_PRESERVED_ON_WITHDRAWAL",
     "NO_SECRETS_RECORDED",
     "PACKAGE_REQUIRES_FROZEN_VERSION",
+    "POLICY_IN_FORCE",
     "REFERENCE_IS_CURRENT",
     "THRESHOLD_REACHABLE",
     "TRANSITION_NOT_ALLOWED",
@@ -68,6 +71,24 @@ THRESHOLD_REACHABLE = Invariant(
     "no role, and no archetype's owners, needs more signatures than it has members",
 )
 
+EVENT_TIME_MONOTONIC = Invariant(
+    "EVENT_TIME_MONOTONIC",
+    "structural",
+    "event times never go backwards: not within a scope, not before the policy version an event "
+    "names, and in commit order not more than 7 days before the newest event of the registry",
+)
+EVENT_NOT_IN_FUTURE = Invariant(
+    "EVENT_NOT_IN_FUTURE",
+    "policy",
+    "no event is dated after the verifier's clock (5 minutes of clock skew allowed)",
+)
+POLICY_IN_FORCE = Invariant(
+    "POLICY_IN_FORCE",
+    "policy",
+    "a registry is trusted only while its policy is unexpired at the verifier's clock (TUF); "
+    "`verify --at` audits the past",
+)
+
 REFERENCE_IS_CURRENT = Invariant(
     "REFERENCE_IS_CURRENT",
     "structural",
@@ -91,6 +112,9 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     WITHDRAWAL_BLOCKS_FUTURE,
     HISTORY_PRESERVED_ON_WITHDRAWAL,
     THRESHOLD_REACHABLE,
+    EVENT_TIME_MONOTONIC,
+    EVENT_NOT_IN_FUTURE,
+    POLICY_IN_FORCE,
     REFERENCE_IS_CURRENT,
     NO_SECRETS_RECORDED,
     AUDIT_NAMES_SIGNER,

@@ -71,6 +71,9 @@ class Transition(Generic[StateT, DataT]):
     refusals: tuple[Refusal, ...] = ()
     guard: Callable[[StateT, DataT], None] | None = None
     """Rules beyond the phase: raises ``InvariantError`` with the reason (``decide`` words it)."""
+    timed: Callable[[StateT, DataT, str], None] | None = None
+    """Rules that also need the event's time (a ``Timestamp``: the writer's date for its event,
+    the recorded ``at`` when ``verify`` replays it), e.g. a request that expired."""
     apply: Callable[[StateT, DataT], StateT] | None = None
     """State changes beyond the phase."""
     signed_by: tuple[str, ...] = ()
@@ -166,16 +169,20 @@ class Machine(Generic[StateT]):
 
     # -- deciding and folding ------------------------------------------------------------------
 
-    def decide(self, state: StateT, command: str, data: dict[str, Any] | BaseModel) -> Decision:
-        """The event ``command`` produces from ``state``, or ``InvariantError``."""
+    def decide(self, state: StateT, command: str, data: dict[str, Any] | BaseModel, at: str | None = None) -> Decision:
+        """The event ``command`` produces from ``state`` at time ``at``, or ``InvariantError``.
+        Without ``at`` the row's ``timed`` rules are not asked (the writers and ``verify`` always
+        pass it)."""
         row = self.row(command)
         refused = self.refusal(state, row)
         if refused is not None:
             raise refused
         parsed = self.parse_data(row, data, self.subject(state))
-        if row.guard is not None:
-            with self.refusing(state, command):
+        with self.refusing(state, command):
+            if row.guard is not None:
                 row.guard(state, parsed)
+            if row.timed is not None and at is not None:
+                row.timed(state, parsed, at)
         return Decision(row.event, parsed.model_dump(mode="json"))
 
     def evolve(self, state: StateT, event_type: str, data: dict[str, Any]) -> StateT:
@@ -188,9 +195,9 @@ class Machine(Generic[StateT]):
             new = new.model_copy(update={"phase": row.target})
         return new
 
-    def judge(self, state: StateT, event_type: str, data: dict[str, Any]) -> StateT:
-        """The state after a recorded event, judged: it must be exactly what ``decide`` produces
-        from ``state``. Raises ``InvariantError`` (it would be refused) or ``InputError`` (an
+    def judge(self, state: StateT, event_type: str, data: dict[str, Any], at: str | None = None) -> StateT:
+        """The state after a recorded event (recorded at ``at``), judged: it must be exactly what
+        ``decide`` produces from ``state``. Raises ``InvariantError`` (it would be refused) or ``InputError`` (an
         unknown type, data no command carries, or other data than the command produces; these
         name the stored event type, which is what the log says). ``verify`` replays every log
         through this."""
@@ -198,7 +205,7 @@ class Machine(Generic[StateT]):
         if row is None:
             raise InputError(f"unknown event type {event_type!r}", "restore the log from git history")
         try:
-            decision = self.decide(state, row.command, data)
+            decision = self.decide(state, row.command, data, at)
         except InputError as exc:  # data no command of this row would carry
             raise InputError(f"{event_type} would be refused: {exc.message}", "the log was edited by hand") from exc
         if (decision.type, decision.data) != (event_type, data):

@@ -34,6 +34,7 @@ from gitdocket.lifecycles.placement_records import (
     AdmitData,
     AdmitReplacementData,
     AutoUpgradeData,
+    DenyData,
     EditData,
     PackageData,
     PackageRef,
@@ -53,6 +54,7 @@ __all__ = [
     "METHOD_SURFACE",
     "PLACEMENT_IS_CONFIG_ONLY",
     "PLACEMENT_UNIQUE",
+    "REQUEST_EXPIRES",
     "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
     "PackageRef",
     "Pin",
@@ -84,6 +86,11 @@ PLACEMENT_IS_CONFIG_ONLY = Invariant(
 PLACEMENT_UNIQUE = Invariant(
     "PLACEMENT_UNIQUE", "structural", "a placement address is requested once; addresses are never reused"
 )
+REQUEST_EXPIRES = Invariant(
+    "REQUEST_EXPIRES",
+    "operational",
+    "an install request the target has not admitted by its expiry lapses: after it, only its denial is recorded",
+)
 _INV13 = INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
 _UPGRADE = UPGRADE_REQUIRES_REPLACEMENT_ADMISSION
 _TRACK = ("install_requested", "installed", "disabled")
@@ -103,6 +110,36 @@ def _check_package(ref: PackageRef) -> None:
 
 def _check_request(_state: PlacementState, data: RequestData) -> None:
     _check_package(data.package)
+
+
+def _request_lasts(_state: PlacementState, data: RequestData, at: str) -> None:
+    if data.expires_at is not None and data.expires_at <= at:
+        raise InvariantError(
+            f"the request would expire at {data.expires_at}, not after it is made ({at})",
+            REQUEST_EXPIRES,
+            "pass a later --expires, or `never`",
+        )
+
+
+def _not_lapsed(state: PlacementState, _data: AdmitData, at: str) -> None:
+    if state.request_expires_at is not None and at >= state.request_expires_at:
+        raise InvariantError(
+            f"the request expired at {state.request_expires_at}",
+            REQUEST_EXPIRES,
+            f"an admin records it (`gitdocket placement expire {state.project}/{state.name}`); "
+            "the holder requests again under another --name",
+        )
+
+
+def _lapsed(state: PlacementState, data: DenyData, at: str) -> None:
+    """Recording an expiry needs the request to have expired by then."""
+    if data.expired and (state.request_expires_at is None or at < state.request_expires_at):
+        when = state.request_expires_at or "never"
+        raise InvariantError(
+            f"the request has not expired (it expires {when})",
+            REQUEST_EXPIRES,
+            f"reject it instead: `gitdocket placement reject {state.project}/{state.name} --reason TEXT`",
+        )
 
 
 def _check_noted(_state: PlacementState, data: PackageData) -> None:
@@ -234,7 +271,12 @@ def _check_replacement_admission(state: PlacementState, data: AdmitReplacementDa
 
 
 def _requested(state: PlacementState, data: RequestData) -> PlacementState:
-    return state.model_copy(update={"pin": data.pin(), "published": True})
+    return state.model_copy(update={"pin": data.pin(), "published": True, "request_expires_at": data.expires_at})
+
+
+def _denied(state: PlacementState, data: DenyData) -> PlacementState:
+    reason = data.reason or (f"the request expired at {state.request_expires_at}" if data.expired else None)
+    return state.model_copy(update={"reason": reason})
 
 
 def _set(**update: Any) -> Callable[[PlacementState, Record], PlacementState]:
@@ -287,6 +329,7 @@ TRANSITIONS: tuple[Transition[PlacementState, Any], ...] = (
         role="holders:{0}",
         invariant=PLACEMENT_UNIQUE,
         guard=_check_request,
+        timed=_request_lasts,
         apply=_requested,
         doc="a holder asks to place a published package in the project (pins it)",
     ),
@@ -301,6 +344,7 @@ TRANSITIONS: tuple[Transition[PlacementState, Any], ...] = (
         role="admins:{0}",
         invariant=_INV13,
         guard=_check_admission,
+        timed=_not_lapsed,
         apply=_set(target_admitted=True),
         doc="the target project's admins admit the pinned content",
     ),
@@ -418,12 +462,13 @@ TRANSITIONS: tuple[Transition[PlacementState, Any], ...] = (
         "install_denied",
         ("install_requested",),
         "denied",
-        OptionalReasonData,
+        DenyData,
         does="deny the install request of",
         hint=_STATUS,
         role="admins:{0}",
-        apply=_reasoned,
-        doc="the target's admins deny (or let expire) the request",
+        timed=_lapsed,
+        apply=_denied,
+        doc="the target's admins reject the pending request, or record that it expired",
     ),
     Transition(
         "EditPlacement",
@@ -477,6 +522,7 @@ LIFECYCLE: Machine[PlacementState] = Machine(
         UPGRADE_REQUIRES_REPLACEMENT_ADMISSION,
         PLACEMENT_IS_CONFIG_ONLY,
         PLACEMENT_UNIQUE,
+        REQUEST_EXPIRES,
     ),
     holds=(
         (_INV13, lambda s: not s.installed or s.install_ready),

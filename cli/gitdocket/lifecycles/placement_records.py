@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from gitdocket.core.documents import CONFIG_KEY_RE, METHOD_FIELDS
-from gitdocket.core.fields import Digest, GitOid, Name, OptionalFreeText, Semver
+from gitdocket.core.fields import Digest, FreeText, GitOid, Name, OptionalFreeText, Semver, Timestamp
 from gitdocket.core.model import OptionalReasonData, Record
 from gitdocket.core.secrets import FREE_TEXT
 
@@ -21,11 +21,13 @@ __all__ = [
     "AdmitData",
     "AdmitReplacementData",
     "AutoUpgradeData",
+    "DenyData",
     "EditData",
     "OptionalReasonData",
     "PackageData",
     "PackageRef",
     "Pin",
+    "PinData",
     "PlacementState",
     "ReplacementData",
     "RequestData",
@@ -84,6 +86,8 @@ class PlacementState(Record):
     notes: str = ""
     auto_upgrade: bool = False
     reason: str | None = None
+    request_expires_at: str | None = None
+    """When the install request lapses unless the target admitted it by then."""
 
     @property
     def install_ready(self) -> bool:
@@ -94,7 +98,9 @@ class PlacementState(Record):
         return self.replacement_published and self.replacement_target_admitted
 
 
-class RequestData(Record):
+class PinData(Record):
+    """A pinned version and what the writer saw of its package log."""
+
     archetype: Name
     version: Semver
     content_hash: Digest
@@ -107,12 +113,26 @@ class RequestData(Record):
         )
 
 
-class ReplacementData(RequestData):
-    """A replacement offered by the archetype's owners (same fields as a request)."""
+class RequestData(PinData):
+    """A holder's install request."""
+
+    expires_at: Timestamp | None = None
+    """When the request lapses unless the target admitted it (None: never)."""
+
+
+class ReplacementData(PinData):
+    """A replacement offered by the archetype's owners."""
 
 
 class AdmitData(Record):
     content_hash: Digest
+
+
+class DenyData(Record):
+    """The target's admins deny a pending request, or record that it expired."""
+
+    reason: FreeText = ""
+    expired: bool = False
 
 
 class AdmitReplacementData(Record):

@@ -1,7 +1,8 @@
 """The trust policy as a lifecycle of its own (TUF-style): identities, roles, thresholds, a
 version that strictly increases with every change, and an optional expiry.
 
-Role names: ``root`` (changes the policy), ``authors`` (create archetypes), ``builders``
+Role names: ``root`` (changes the policy), ``config`` (signs the registry's configuration; root
+when nobody holds it), ``authors`` (create archetypes), ``builders``
 (bundles), ``promoters`` / ``promoters:<env>``, ``admins:<project>``, ``holders:<project>``,
 ``authorities:<project>``. A role with a ``:suffix`` falls back to the bare role when the suffixed
 one is not defined. Archetype ``owners:<a>`` live in the archetype scope, not here.
@@ -29,6 +30,7 @@ __all__ = [
     "POLICY_SCOPE",
     "POLICY_VERSION_INCREASES",
     "ROLE_ALREADY_HELD",
+    "ROLE_FALLBACK",
     "ROLE_HELD",
     "ROLE_MEMBERS_KNOWN",
     "ROLE_NAME_VALID",
@@ -44,7 +46,10 @@ __all__ = [
     "renews_expiry",
 ]
 
-ROLE_RE = re.compile(r"^(root|authors|builders|promoters|admins|holders|authorities)(:[a-z0-9][a-z0-9-]*)?$")
+ROLE_RE = re.compile(r"^(root|config|authors|builders|promoters|admins|holders|authorities)(:[a-z0-9][a-z0-9-]*)?$")
+ROLE_FALLBACK = {"config": "root"}
+"""A role nobody holds falls back to this one: configuration changes are root's unless the policy
+grants ``config`` (ADR 0013)."""
 POLICY_SCOPE = scope("policy")
 
 
@@ -116,12 +121,15 @@ POLICY_VERSION_INCREASES = Invariant(
     "POLICY_VERSION_INCREASES", "structural", "every policy change increases the version by exactly one"
 )
 ROOT_NOT_EMPTY = Invariant("ROOT_NOT_EMPTY", "structural", "the root role always has a member")
-IDENTITY_UNIQUE = Invariant("IDENTITY_UNIQUE", "structural", "no two identities share a name or an SSH key")
+IDENTITY_UNIQUE = Invariant(
+    "IDENTITY_UNIQUE", "structural", "no two identities share a name (in any case) or an SSH key"
+)
 IDENTITY_KNOWN = Invariant("IDENTITY_KNOWN", "structural", "only an identity the policy lists is removed")
 ROLE_NAME_VALID = Invariant(
     "ROLE_NAME_VALID",
     "structural",
-    "roles are root, authors, builders, promoters[:env], admins:<project>, holders:<project>, authorities:<project>",
+    "roles are root, config, authors, builders, promoters[:env], admins:<project>, holders:<project>, "
+    "authorities:<project>",
 )
 ROLE_MEMBERS_KNOWN = Invariant(
     "ROLE_MEMBERS_KNOWN", "structural", "every member of a role is an identity of the policy"
@@ -138,7 +146,7 @@ def _check_roles(state: PolicyState) -> None:
             raise InvariantError(
                 f"unknown role {name!r}",
                 ROLE_NAME_VALID,
-                "roles: root, authors, builders, promoters[:env], admins:<project>, "
+                "roles: root, config, authors, builders, promoters[:env], admins:<project>, "
                 "holders:<project>, authorities:<project>",
             )
         for principal in role.principals:
@@ -174,7 +182,17 @@ def _keys_unique(state: PolicyState) -> bool:
 
 def _check_keys(state: PolicyState) -> None:
     """One principal per key: a threshold counts principals, so two names on one key would let
-    one key holder sign twice."""
+    one key holder sign twice. And one name per person: ``Alice`` and ``alice`` are one to a
+    reader."""
+    names: dict[str, str] = {}
+    for name in sorted(state.identities):
+        other = names.setdefault(name.casefold(), name)
+        if other != name:
+            raise InvariantError(
+                f"identities {other} and {name} differ only in case",
+                IDENTITY_UNIQUE,
+                "give every principal its own name",
+            )
     holder: dict[str, str] = {}
     for identity in sorted(state.identities.values(), key=lambda i: i.name):
         key = _ssh_key(identity)
@@ -427,11 +445,15 @@ def accepts(state: PolicyState, target: Scope[Any], event_type: str, data: dict[
 
 
 def lookup_role(state: PolicyState, name: str) -> Role | None:
-    """The role ``name``, falling back from ``promoters:prod`` to ``promoters``."""
+    """The role ``name``, falling back from ``promoters:prod`` to ``promoters``, and from a role
+    nobody holds to its ``ROLE_FALLBACK`` (``config`` → ``root``)."""
     if name in state.roles:
         return state.roles[name]
     base = name.split(":", 1)[0]
-    return state.roles.get(base) if base != name else None
+    if base != name and base in state.roles:
+        return state.roles[base]
+    fallback = ROLE_FALLBACK.get(base)
+    return state.roles.get(fallback) if fallback is not None else None
 
 
 LIFECYCLE: Machine[PolicyState] = Machine(

@@ -16,15 +16,18 @@ from pydantic import Field
 from gitdocket.core.canonical import canonical, sha256_hex
 from gitdocket.core.documents import Posture
 from gitdocket.core.fields import Digest, GitOid, Sha256Hex, semver_key
+from gitdocket.core.limits import MAX_FOLDER_BYTES, MAX_FOLDER_FILES, casefold_collision, path_problem
 from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.invariants import PACKAGE_REQUIRES_FROZEN_VERSION, TRANSITION_NOT_ALLOWED
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
 
 __all__ = [
+    "FREEZE_PINS_CONTENT",
     "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
     "FROZEN_VERSION_IMMUTABLE",
     "LIFECYCLE",
+    "METHOD_NAMES_CANONICAL",
     "PACKAGE_REFERENCE_UNIQUE",
     "PAST_PACKAGES_PRESERVED",
     "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
@@ -134,10 +137,48 @@ FREEZE_REQUIRES_COMPLETE_SNAPSHOT = Invariant(
 PACKAGE_REFERENCE_UNIQUE = Invariant(
     "PACKAGE_REFERENCE_UNIQUE", "structural", "a version records each package that references it once"
 )
+METHOD_NAMES_CANONICAL = Invariant(
+    "METHOD_NAMES_CANONICAL",
+    "structural",
+    "every file of a frozen method has one canonical name: portable across operating systems, "
+    "unambiguous to a reader, no two equal once case is folded (docs/limits.md)",
+)
+FREEZE_PINS_CONTENT = Invariant(
+    "FREEZE_PINS_CONTENT",
+    "structural",
+    "a freeze pins content, not a pointer to content stored elsewhere: no symlinks, submodules or "
+    "Git LFS pointer files, and a method within the size limits",
+)
+
+
+def _check_names(manifest: dict[str, FileEntry]) -> None:
+    """One canonical form per file name, and a method within its bounds (``core.limits``)."""
+    for path in sorted(manifest):
+        problem = path_problem(path)
+        if problem is not None:
+            raise InvariantError(
+                f"method/{path}: {problem}", METHOD_NAMES_CANONICAL, "rename the file (see docs/limits.md)"
+            )
+    clash = casefold_collision(manifest)
+    if clash is not None:
+        raise InvariantError(
+            f"method/{clash[0]} and method/{clash[1]} differ only in case",
+            METHOD_NAMES_CANONICAL,
+            "rename one of them: on a case-insensitive file system they are one file",
+        )
+    total = sum(entry.size for entry in manifest.values())
+    if len(manifest) > MAX_FOLDER_FILES or total > MAX_FOLDER_BYTES:
+        raise InvariantError(
+            f"the method holds {len(manifest)} files, {total} bytes (at most {MAX_FOLDER_FILES} "
+            f"files, {MAX_FOLDER_BYTES >> 20} MiB)",
+            FREEZE_PINS_CONTENT,
+            "keep large assets out of the method",
+        )
 
 
 def _check_snapshot(state: VersionState, snap: Snapshot) -> None:
     """Freeze completeness: what the origin records but never checks (seed 001 §freeze model)."""
+    _check_names(snap.manifest)
     missing = [f for f in REQUIRED_FILES if f not in snap.manifest]
     if missing:
         raise InvariantError(
@@ -334,6 +375,8 @@ LIFECYCLE: Machine[VersionState] = Machine(
         PAST_PACKAGES_PRESERVED,
         FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
         PACKAGE_REFERENCE_UNIQUE,
+        METHOD_NAMES_CANONICAL,
+        FREEZE_PINS_CONTENT,
     ),
     holds=(
         (PACKAGE_REQUIRES_FROZEN_VERSION, lambda s: not s.packaged or s.frozen_revision >= 1),

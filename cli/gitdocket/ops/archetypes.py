@@ -1,4 +1,4 @@
-"""Archetype operations: create one from a folder on disk, and list/show."""
+"""Archetype operations: create one from a folder on disk, and change its owners."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from gitdocket.adapters.files import load_yaml, read_folder
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import ArchetypeDoc, parse_document
 from gitdocket.core.scopes import check_name
-from gitdocket.errors import InputError
+from gitdocket.errors import InputError, NotFoundError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.version import AgentConfig
 from gitdocket.ops.transaction import Transaction
 
-__all__ = ["add_archetype", "load_source_folder"]
+__all__ = ["add_archetype", "change_owners", "load_source_folder"]
 
 
 def load_source_folder(source: Path, name: str) -> dict[str, bytes]:
@@ -48,3 +48,27 @@ def add_archetype(
     tx.apply(target, "CreateArchetype", {"owners": list(owners or (tx.actor,)), "threshold": threshold})
     for rel, data in sorted(files.items()):
         tx.put(f"{target.path}/{rel}", data)
+
+
+def change_owners(
+    tx: Transaction, name: str, add: tuple[str, ...], remove: tuple[str, ...], threshold: int | None
+) -> tuple[tuple[str, ...], int]:
+    """Add and remove owners of ``name`` (and change their threshold), signed by as many of the
+    current owners as their threshold asks. Every new owner must be an identity of the policy,
+    or nobody could ever sign for them."""
+    target = scope("archetype", check_name(name, "archetype name"))
+    state = tx.state(target)
+    if state.phase != "active":
+        raise NotFoundError(f"no archetype {name!r}", "list them with `gitdocket archetype list`")
+    unknown = [p for p in add if p not in tx.policy.identities]
+    if unknown:
+        raise InputError(
+            f"{unknown[0]} is not an identity of the trust policy",
+            f"a root holder adds it first: `gitdocket policy add-identity {unknown[0]} PUBKEY`",
+        )
+    missing = [p for p in remove if p not in state.owners]
+    if missing:
+        raise InputError(f"{missing[0]} is not an owner of {name}", f"see `gitdocket archetype show {name}`")
+    owners = tuple(sorted({*state.owners, *add} - set(remove)))
+    new = tx.apply(target, "ChangeOwners", {"owners": list(owners), "threshold": threshold or state.threshold})
+    return new.owners, new.threshold

@@ -42,6 +42,7 @@ from gitdocket.lifecycles.bundle import (
     manifest_for,
     release_blocker,
 )
+from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops.documents import registry_config
@@ -252,7 +253,7 @@ def _refuse_secrets(
         raise InvariantError(
             f"secret in bundle: {hits[0].describe()}{more}",
             BUNDLE_HAS_NO_SECRETS,
-            f"remove it, or allow-list exactly {hits[0].path!r} in registry.yaml bundle.allow_secrets",
+            allow_hint(hits[0].path),
         )
 
 

@@ -1,6 +1,9 @@
 """Reading registry documents out of a snapshot, for the operations: a missing document is an
 error here. Parsing and validation are ``core.documents.parse_document``, which verify reads
-through too (with the same YAML parser, passed in by the command)."""
+through too (with the same YAML parser, passed in by the command).
+
+The registry's configuration is the exception: ``registry_config`` reads the signed state
+(``registry/config``), never ``registry.yaml``, which is only its readable face (ADR 0013)."""
 
 from __future__ import annotations
 
@@ -11,23 +14,27 @@ from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig, parse_document
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
+from gitdocket.lifecycles import scope
+from gitdocket.ops.transaction import load_log
 
-__all__ = ["REGISTRY_YAML", "allowed_secrets", "archetype_doc", "read_json", "registry_config"]
+__all__ = ["REGISTRY_YAML", "UNSIGNED_HINT", "allowed_secrets", "archetype_doc", "read_json", "registry_config"]
+
+UNSIGNED_HINT = "a root holder signs registry/registry.yaml: `gitdocket config apply`"
 
 
 def registry_config(tree: TreeView) -> RegistryConfig:
-    data = tree.read(REGISTRY_YAML)
-    if data is None:
-        raise StateError(f"{REGISTRY_YAML} is missing", "run `gitdocket init` or restore the file")
-    return parse_document(RegistryConfig, data, REGISTRY_YAML, load_yaml)
+    """The configuration in force: the signed state of ``registry/config``, never the file."""
+    state = load_log(tree, scope("config")).state
+    if state.registry is None:
+        raise StateError(f"{REGISTRY_YAML} is not signed: this registry has no signed configuration", UNSIGNED_HINT)
+    return state.registry
 
 
 def allowed_secrets(tree: TreeView) -> frozenset[str]:
-    """The registry's allow-list of secret-looking places (``RegistryConfig.allowed_secrets``);
-    none before the registry has a configuration (its very first commit)."""
-    if tree.read(REGISTRY_YAML) is None:
-        return frozenset()
-    return registry_config(tree).allowed_secrets()
+    """The registry's allow-list of secret-looking places (``RegistryConfig.allowed_secrets``) as
+    the signed configuration says; none before it is signed (the registry's very first commit)."""
+    state = load_log(tree, scope("config")).state
+    return state.registry.allowed_secrets() if state.registry is not None else frozenset()
 
 
 def archetype_doc(tree: TreeView, name: str) -> ArchetypeDoc:

@@ -1,5 +1,5 @@
-"""Placement operations: request, admit, install, edit, offer, upgrade, disable, remove, and the
-read-only views (status, list, show).
+"""Placement operations: request, admit, reject, expire, install, edit, offer, upgrade, disable,
+remove, and the read-only views (status, list, show).
 
 Each write reads the package and version scopes inside the same ``Transaction`` and passes what
 it saw to the placement lifecycle as command data (the pinned content hash, a ``PackageRef``), so
@@ -11,8 +11,10 @@ agree, or nothing is written. No printing here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.scopes import Scope, check_name, check_version
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, InvariantError, NotFoundError
@@ -29,10 +31,12 @@ from gitdocket.ops.transaction import Transaction, load_log
 
 _INV13 = INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
 __all__ = [
+    "REQUEST_DAYS",
     "admit",
     "disable",
     "edit",
     "editable_keys",
+    "expire",
     "frozen_pin",
     "install",
     "list_placements",
@@ -40,8 +44,10 @@ __all__ = [
     "package_ref",
     "parse_address",
     "placement_view",
+    "reject",
     "remove",
     "request",
+    "request_expiry",
     "upgrade",
 ]
 
@@ -114,14 +120,51 @@ def _existing(tx: Transaction, project: str, name: str) -> tuple[Scope[Placement
     return target, state
 
 
-def request(tx: Transaction, project: str, name: str, archetype: str, version: str) -> Pin:
-    """A holder asks to place ``archetype`` ``version`` in ``project`` as ``name``."""
+REQUEST_DAYS = 30
+"""How long an install request waits for the target's admission unless the holder says otherwise."""
+
+
+def request_expiry(text: str, at: datetime) -> str | None:
+    """``never``, a number of days after ``at`` (``14d``), or an RFC 3339 time with a zone."""
+    spec = text.strip().lower()
+    if spec == "never":
+        return None
+    if spec.endswith("d") and spec[:-1].isdigit() and 0 < int(spec[:-1]) <= 3650:
+        return format_time(at + timedelta(days=int(spec[:-1])))
+    try:
+        return format_time(parse_time(text))
+    except ValueError as exc:
+        raise InputError(
+            f"request expiry {text!r} is not a number of days (14d), an RFC 3339 time with a zone, nor 'never'",
+            "e.g. --expires 30d, --expires 2026-03-01T00:00:00Z or --expires never",
+        ) from exc
+
+
+def request(
+    tx: Transaction, project: str, name: str, archetype: str, version: str, expires: str = f"{REQUEST_DAYS}d"
+) -> Pin:
+    """A holder asks to place ``archetype`` ``version`` in ``project`` as ``name``; the request
+    lapses at ``expires`` (``request_expiry``) unless the target admits it by then."""
     target = scope("placement", project, name)
     tx.check(target, "RequestInstall")  # PLACEMENT_UNIQUE, before the package is read
+    until = request_expiry(expires, tx.at)
     pin = frozen_pin(tx, archetype, version)
     ref = package_ref(tx, archetype, version)
-    tx.apply(target, "RequestInstall", {**pin.model_dump(), "package": ref})
+    tx.apply(target, "RequestInstall", {**pin.model_dump(), "package": ref, "expires_at": until})
     return pin
+
+
+def reject(tx: Transaction, project: str, name: str, reason: str) -> None:
+    """The target's admins reject the pending request."""
+    target, _state = _existing(tx, project, name)
+    tx.apply(target, "RejectOrExpire", {"reason": reason, "expired": False})
+
+
+def expire(tx: Transaction, project: str, name: str) -> str:
+    """Record that the pending request expired (admins); returns when it did."""
+    target, state = _existing(tx, project, name)
+    tx.apply(target, "RejectOrExpire", {"reason": "", "expired": True})
+    return state.request_expires_at or ""
 
 
 def admit(tx: Transaction, project: str, name: str, to: str | None = None) -> str:

@@ -1,15 +1,23 @@
-"""``gitdocket init``: the policy with its first root identity, the registry skeleton, and the pin
-of the gitdocket the registry's CI installs."""
+"""``gitdocket init``: the policy with its first root identity, the registry skeleton, the pin of
+the gitdocket the registry's CI installs, and the signed configuration: what the new
+``registry.yaml`` says and the content of every protected file (the pinned contracts, the
+workflows), signed by that root in the same commit."""
 
 from __future__ import annotations
 
+import json
+
 from gitdocket import __version__
-from gitdocket.adapters.files import dump_yaml, load_yaml
+from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.templates import template_files
 from gitdocket.core import sshsig
+from gitdocket.core.canonical import sha256_hex
+from gitdocket.core.documents import REGISTRY_YAML, RegistryConfig, parse_document
 from gitdocket.core.sshsig import Signer
+from gitdocket.lifecycles.config import guard_of, protected_paths
 from gitdocket.lifecycles.gate_presets import PRESETS
 from gitdocket.lifecycles.policy import Identity
+from gitdocket.ops.config import CONFIG, approve_files
 from gitdocket.ops.transaction import POLICY, Transaction
 
 __all__ = ["INITIAL_ROLES", "INSTALL_COMMAND", "PIN_PATH", "initialize", "pin_file"]
@@ -33,23 +41,44 @@ def pin_file(version: str) -> bytes:
     ).encode()
 
 
+def _configured(template: bytes, name: str, branch: str, gate_preset: str) -> bytes:
+    """The template with its ``name:``, ``default_branch:`` and gate ``preset:`` lines set, and
+    the preset's evidence as ``bundle.required_evidence`` (a JSON string is YAML), keeping the
+    comments that explain the file to whoever edits it next."""
+    values = {"name:": name, "default_branch:": branch, "  preset:": gate_preset}
+    out: list[str] = []
+    in_evidence = False
+    for line in template.decode("utf-8").splitlines(keepends=True):
+        if in_evidence and line.startswith("    - "):
+            continue
+        in_evidence = line.rstrip() == "  required_evidence:"
+        if in_evidence:
+            out.append(line)
+            out += [f"    - {json.dumps(item)}\n" for item in PRESETS[gate_preset].required_evidence]
+            continue
+        key = next((key for key in values if line.startswith(key + " ")), None)
+        out.append(f"{key} {json.dumps(values[key])}\n" if key else line)
+    return "".join(out).encode("utf-8")
+
+
 def initialize(
     tx: Transaction, name: str, principal: str, signer: Signer, branch: str, gate_preset: str = "default"
 ) -> None:
     """The policy (``principal`` root, author, builder, promoter), the skeleton with the registry's
     name, default ``branch`` and gate preset (and that preset's required bundle evidence) in
-    registry.yaml, and the pin; files already there are kept."""
+    registry.yaml, the pin, and the signed configuration; files already there are kept (and what
+    they say is signed)."""
     identity = Identity(name=principal, kind="ssh", public_key=sshsig.public_key_line(signer.public_key))
     roles = {role: {"principals": [principal], "threshold": 1} for role in INITIAL_ROLES}
     tx.apply(POLICY, "InitPolicy", {"identities": [identity.model_dump(mode="json")], "roles": roles})
-    files = {**template_files(), PIN_PATH: pin_file(__version__)}
-    for path, data in files.items():
-        if path == "registry/registry.yaml":
-            config = load_yaml(data, path)
-            config["name"] = name
-            config["default_branch"] = branch
-            config["gate"]["preset"] = gate_preset
-            config["bundle"]["required_evidence"] = list(PRESETS[gate_preset].required_evidence)
-            data = dump_yaml(config)
+    files: dict[str, bytes] = {}
+    for path, data in {**template_files(), PIN_PATH: pin_file(__version__)}.items():
+        if path == REGISTRY_YAML:
+            data = _configured(data, name, branch, gate_preset)
+        files[path] = tx.tree.read(path) or data
         if tx.tree.read(path) is None:
             tx.put(path, data)
+    document = parse_document(RegistryConfig, files[REGISTRY_YAML], REGISTRY_YAML, load_yaml)
+    tx.apply(CONFIG, "ApplyConfig", {"registry": document.model_dump(mode="json")})
+    guards = protected_paths(document)
+    approve_files(tx, {p: sha256_hex(d) for p, d in sorted(files.items()) if guard_of(guards, p) is not None})

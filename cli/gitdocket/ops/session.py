@@ -1,10 +1,15 @@
 """The adapter glue a command runs in: which repository, which keys, what time it is.
 
 ``Session.write`` runs an operation inside one store transaction (re-planned on conflict);
-``Session.snapshot`` gives a read-only view. The clock is read here, and nowhere in the core:
-``GITDOCKET_NOW`` (RFC 3339) pins it for reproducible demos and tests. It is read lazily, once, the
-first time a command asks for ``now`` (every write does), so a read-only command never fails on a
-malformed ``GITDOCKET_NOW``.
+``Session.snapshot`` gives a read-only view. The clock is read here, and nowhere in the core.
+
+Two clocks (ADR 0014). ``now`` is the time a write records in its events: ``GITDOCKET_NOW``
+(RFC 3339) pins it for reproducible demos and tests, else the system clock; it is read lazily,
+once, the first time a command asks (every write does), so a read-only command never fails on a
+malformed ``GITDOCKET_NOW``. ``system_now`` is the machine's clock, which judges: the policy must be
+unexpired at it and no event may be dated after it, whatever ``GITDOCKET_NOW`` says, so
+``GITDOCKET_NOW`` can only date a write between the registry's newest event and the present.
+``verify`` reads only ``system_now`` (or its ``--at``).
 """
 
 from __future__ import annotations
@@ -19,15 +24,16 @@ from typing import TypeVar
 
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
-from gitdocket.core.documents import REGISTRY_YAML
+from gitdocket.adapters.timeline import newest_event
 from gitdocket.core.fields import parse_time
-from gitdocket.core.tree import Plan, WriteResult
+from gitdocket.core.log import newest_time
+from gitdocket.core.tree import Plan, TreeView, WriteResult
 from gitdocket.errors import InputError, TrustError
-from gitdocket.ops.documents import registry_config
+from gitdocket.lifecycles import scope
 from gitdocket.ops.publish import Published, push_write
-from gitdocket.ops.transaction import Transaction
+from gitdocket.ops.transaction import Transaction, load_log
 
-__all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now"]
+__all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now", "system_now"]
 
 
 @dataclass
@@ -50,7 +56,13 @@ command (the tests, the demo's helpers) writes locally and its notes go nowhere.
 T = TypeVar("T")
 
 
+def system_now() -> datetime:
+    """The machine's clock, to the second: what judges time. Never ``GITDOCKET_NOW``."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 def clock_now() -> datetime:
+    """The time a write records: ``GITDOCKET_NOW`` when set, else ``system_now``."""
     pinned = os.environ.get("GITDOCKET_NOW")
     if pinned:
         try:
@@ -59,7 +71,11 @@ def clock_now() -> datetime:
             raise InputError(
                 f"GITDOCKET_NOW={pinned!r} is not an RFC 3339 time", "use e.g. 2026-01-01T00:00:00Z"
             ) from exc
-    return datetime.now(UTC).replace(microsecond=0)
+    return system_now()
+
+
+def _newest(tree: TreeView) -> str | None:
+    return newest_event(tree) if isinstance(tree, GitTree) else newest_time(tree)
 
 
 class Session:
@@ -77,15 +93,24 @@ class Session:
         self.key_specs = key_specs
         self.branch = branch
         self._now = now
+        self._clock: datetime | None = None
         self._store = _store
         self.command = COMMAND_WRITES.get() or CommandWrites()
 
     @property
     def now(self) -> datetime:
-        """The command's clock, read on first use (``GITDOCKET_NOW`` or the system clock)."""
+        """The time this command's events record, read on first use (``GITDOCKET_NOW`` or the
+        system clock)."""
         if self._now is None:
             self._now = clock_now()
         return self._now
+
+    @property
+    def clock(self) -> datetime:
+        """The system clock, read on first use: what judges the events' time."""
+        if self._clock is None:
+            self._clock = system_now()
+        return self._clock
 
     @property
     def store(self) -> GitStore:
@@ -131,6 +156,7 @@ class Session:
         commit and its result. A detached HEAD is refused before any key is asked to sign."""
         branch = self.store.refname.removeprefix("refs/heads/")
         now = self.now  # every write needs the clock: a malformed GITDOCKET_NOW fails here, first
+        clock = self.clock
         signers = self.signers()
         box: list[T] = []
         deferred: list[str] = []
@@ -139,7 +165,9 @@ class Session:
             box.clear()
             # A write off the default branch creates no tags: nor does it complete a missing one.
             refs = GitRefs(tree.repo) if _tags_on(tree, branch) else None
-            tx = Transaction(tree, list(signers), now, bootstrap_principal, refs, self.store.staged)
+            tx = Transaction(
+                tree, list(signers), now, bootstrap_principal, refs, self.store.staged, clock=clock, newest=_newest
+            )
             box.append(operation(tx))
             planned = tx.plan(message)
             deferred[:] = [tag.name for tag in planned.tags if not _tags_on(tree, branch)]
@@ -162,9 +190,11 @@ class Session:
 
 
 def _tags_on(tree: GitTree, branch: str) -> bool:
-    """Whether a write to ``branch`` creates its tags (``RegistryConfig.tags_on``); a registry
-    without registry.yaml (only being made) keeps every tag."""
-    return tree.read(REGISTRY_YAML) is None or registry_config(tree).tags_on(branch)
+    """Whether a write to ``branch`` creates its tags (``RegistryConfig.tags_on``) as the signed
+    configuration says; a registry without one (only being made, or not signed yet) keeps every
+    tag."""
+    config = load_log(tree, scope("config")).state.registry
+    return config is None or config.tags_on(branch)
 
 
 def _deferred_note(tags: list[str], branch: str) -> str:

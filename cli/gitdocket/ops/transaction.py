@@ -4,6 +4,11 @@ append, re-render — and collect the result as a ``store.Plan``.
 Every command that writes goes through ``Transaction.apply``; nothing else appends to a log. A
 refusal (an invariant, a missing role) raises before anything reaches the store, so a rejected
 command writes nothing. Signing is the only side effect, through the ``Signer`` passed in.
+
+Time (ADR 0014): ``at`` dates the events (``GITDOCKET_NOW`` or the system clock); ``clock`` is
+the system clock, which judges. Before it signs, ``apply`` asks the rules ``verify`` asks
+(``lifecycles.timeline.time_problem``, the policy's expiry at both clocks), with less tolerance,
+so a write never produces a registry that verify rejects.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pydantic import BaseModel
 
 from gitdocket.core import sshsig
 from gitdocket.core.canonical import canonical, loads_strict
-from gitdocket.core.fields import format_time
+from gitdocket.core.fields import NAME_RE, format_time
 from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
@@ -28,6 +33,7 @@ from gitdocket.core.log import (
     event_line,
     head_digest,
     iter_lines,
+    newest_time,
     parse_history,
     render_current,
     signing_payload,
@@ -39,10 +45,12 @@ from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import Plan, TagSpec, TreeRef, TreeView
 from gitdocket.errors import DocketError, InvariantError, StateError, TrustError
 from gitdocket.lifecycles import machine_of, scope
-from gitdocket.lifecycles.authz import judging_policy, policy_resolver, valid_signers, verdicts
-from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED
+from gitdocket.lifecycles.authz import judging_policy, policy_resolver, required_role, valid_signers, verdicts
+from gitdocket.lifecycles.config import allow_hint
+from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, POLICY_IN_FORCE
+from gitdocket.lifecycles.machine import Machine
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
-from gitdocket.ops.documents import allowed_secrets
+from gitdocket.lifecycles.timeline import CLOCK_SKEW, Moment, expired_now, time_problem
 from gitdocket.verify.context import RefView
 from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_name
 
@@ -88,8 +96,14 @@ def load_log(tree: TreeView, target: Scope[S]) -> ScopeLog[S]:
     return ScopeLog(target, history, tuple(events), state)
 
 
+Newest = Callable[[TreeView], str | None]
+"""The newest event time of a snapshot (``core.log.newest_time``; the store caches it)."""
+
+
 class Transaction:
-    """Pending appends against one snapshot. ``signers[0]`` is the actor."""
+    """Pending appends against one snapshot. ``signers[0]`` is the actor. ``at`` dates the
+    events; ``clock`` (the system clock; ``at`` when not given) judges them; ``newest`` finds the
+    newest event time of the snapshot."""
 
     def __init__(
         self,
@@ -99,6 +113,9 @@ class Transaction:
         bootstrap_principal: str | None = None,
         refs: RefView | None = None,
         stage: Callable[[TreeView, Mapping[str, bytes | TreeRef]], TreeView] | None = None,
+        *,
+        clock: datetime | None = None,
+        newest: Newest = newest_time,
     ) -> None:
         if not signers:
             raise TrustError("no signing key", "pass --key, set GITDOCKET_SIGNING_KEY, or set git's user.signingkey")
@@ -110,6 +127,9 @@ class Transaction:
         tag is missing; None when this write creates no tags (a branch other than the registry's
         default one) or there is no history (a unit test's snapshot)."""
         self._stage = stage
+        self.clock = clock if clock is not None else at
+        self._newest_of = newest
+        self._newest: list[str | None] = []
         self.writes: dict[str, bytes | TreeRef] = {}
         self.tags: list[TagSpec] = []
         self.notes: list[str] = []
@@ -159,9 +179,47 @@ class Transaction:
             "ask a root holder to run `gitdocket policy add-identity` for it",
         )
 
+    def ordered(self) -> list[Signer]:
+        """The signers by principal name: what gitdocket writes does not depend on the order in
+        which the keys were given."""
+        return sorted(self.signers, key=self.principal_of)
+
     @property
     def actor(self) -> str:
-        return self.principal_of(self.signers[0])
+        """Who writes, before the command is known: the first signer by principal name."""
+        return self.principal_of(self.ordered()[0])
+
+    def _actor_for(self, role: str, after: PolicyState | None) -> str:
+        """The event's actor: the first signer, by principal name, who holds ``role`` under every
+        policy that judges the event (a policy change: the policy before and the one after), so
+        a threshold of keys signs whatever their order."""
+        judges = [p for p in (self.policy, after) if p is not None and p.phase != "none"]
+        principals = [self.principal_of(s) for s in self.ordered()]
+        for principal in principals:
+            if all(principal in (self._resolver(p)(role) or Role()).principals for p in judges):
+                return principal
+        return principals[0]
+
+    def _signed(self, target: Scope[Any], unsigned: Event) -> Event:
+        payload = signing_payload(target.path, unsigned)
+        signatures = tuple(
+            SshSignature(
+                kind="sshsig", principal=self.principal_of(s), sig=s.sign(payload, EVENT_NAMESPACE).decode("ascii")
+            )
+            for s in self.ordered()
+        )
+        return unsigned.model_copy(update={"signatures": signatures})
+
+    def _check_in_force(self, machine: Machine[Any], current: ScopeLog[Any], command: str, after: PolicyState) -> None:
+        """A policy change never leaves a policy that the system clock finds expired: verify would
+        refuse the registry (REGISTRY_EXPIRED)."""
+        if expired_now(after, format_time(self.clock)):
+            raise InvariantError(
+                f"cannot {machine.row(command).does} {machine.subject(current.state)}: it would be expired "
+                f"at {after.expires}, before the system clock's present ({format_time(self.clock)})",
+                POLICY_IN_FORCE,
+                "pass a later expiry, or `never`",
+            )
 
     def _owners(self, archetype: str) -> Role | None:
         try:
@@ -192,32 +250,28 @@ class Transaction:
         machine = machine_of(target)
         current = self.log(target)
         self._check_tail(current)
-        decision = machine.decide(current.state, command, data)
+        decision = machine.decide(current.state, command, data, format_time(self.at))
         with machine.refusing(current.state, command):
             self._refuse_secrets(target, machine.row(command).data.model_validate(decision.data))
         self._check_expiry(target, decision.type, decision.data)
+        self._check_time(machine, current, decision.type, decision.data)
         # Fold the data as readers will parse it back from the log: RFC 8785 writes 1.0 as 1 and
         # -0.0 as 0, so current.json must be rendered from those values, not the originals.
         data_as_read = loads_strict(canonical(decision.data), target.history_path)
+        new_state = machine.evolve(current.state, decision.type, data_as_read)
+        after = new_state if isinstance(new_state, PolicyState) else None
+        if after is not None:
+            self._check_in_force(machine, current, command, after)
         unsigned = Event(
             seq=len(current.events) + 1,
             prev=current.head,
             at=format_time(self.at),
             type=decision.type,
-            actor=self.actor,
+            actor=self._actor_for(required_role(machine, target, decision.type, data_as_read), after),
             data=data_as_read,
             policy_version=self.policy.version,
         )
-        payload = signing_payload(target.path, unsigned)
-        signatures = tuple(
-            SshSignature(
-                kind="sshsig", principal=self.principal_of(s), sig=s.sign(payload, EVENT_NAMESPACE).decode("ascii")
-            )
-            for s in self.signers
-        )
-        event = unsigned.model_copy(update={"signatures": signatures})
-        new_state = machine.evolve(current.state, decision.type, data_as_read)
-        after = new_state if isinstance(new_state, PolicyState) else None
+        event = self._signed(target, unsigned)
         for verdict in verdicts(machine, target, event, self.policy, after, self._resolver):
             if not verdict.ok:
                 raise TrustError(
@@ -246,23 +300,61 @@ class Transaction:
         signed. The allow-list is read only when something was found."""
         hits = secrets_in_record(target.path, data, frozenset())
         if hits:
-            allowed = allowed_secrets(self.tree)
+            config = self.state(scope("config")).registry  # the signed allow-list (ADR 0013)
+            allowed = config.allowed_secrets() if config is not None else frozenset()
             hits = [hit for hit in hits if hit.path not in allowed]
         if hits:
             raise InvariantError(
                 f"{hits[0].path} holds a secret ({hits[0].kind})",
                 NO_SECRETS_RECORDED,
-                f"remove it, or allow-list exactly {hits[0].path!r} in registry.yaml bundle.allow_secrets",
+                allow_hint(hits[0].path),
             )
 
     def _check_expiry(self, target: Scope[Any], event_type: str, data: dict[str, Any]) -> None:
         """An expired policy accepts nothing but its own renewal (design §4: the policy has an
-        expiry); verify reports an event written after it (POLICY_EXPIRED)."""
-        if not accepts(self.policy, target, event_type, data, format_time(self.at)):
-            raise TrustError(
-                f"{POLICY.history_path}: policy v{self.policy.version} expired at "
-                f"{self.policy.expires}; {target.label} cannot change until it is renewed",
-                "a root holder renews it: `gitdocket policy expires TIME` (or `never`)",
+        expiry), whether the events' date or the system clock says it expired: verify reports an
+        event written after it (POLICY_EXPIRED) and a registry whose policy is expired at its
+        clock (REGISTRY_EXPIRED)."""
+        for when in (format_time(self.at), format_time(self.clock)):
+            if not accepts(self.policy, target, event_type, data, when):
+                raise TrustError(
+                    f"{POLICY.history_path}: policy v{self.policy.version} expired at "
+                    f"{self.policy.expires}; {target.label} cannot change until it is renewed",
+                    "a root holder renews it: `gitdocket policy expires TIME` (or `never`)",
+                )
+
+    def newest(self) -> str | None:
+        """The newest event time of the snapshot (read once)."""
+        if not self._newest:
+            self._newest.append(self._newest_of(self.tree))
+        return self._newest[0]
+
+    def _check_time(self, machine: Machine[Any], current: ScopeLog[Any], event_type: str, data: dict[str, Any]) -> None:
+        """The time rules ``verify`` applies (``time_problem``), with only ``CLOCK_SKEW`` of
+        tolerance before the snapshot's newest event. An event judged by an archetype's owners
+        also follows that archetype's last event: verify judges it by the owners in force at
+        its time, which must be the owners this write sees."""
+        target = current.scope
+        previous = [current.events[-1].at] if current.events else []
+        role = required_role(machine, target, event_type, data)
+        if role.startswith("owners:") and NAME_RE.fullmatch(role.split(":", 1)[1]):
+            owners = self.log(scope("archetype", role.split(":", 1)[1]))
+            previous += [owners.events[-1].at] if owners.events and owners.scope != target else []
+        policy = self.log(POLICY).events
+        moment = Moment(
+            previous=max(previous, default=None),
+            policy=policy[self.policy.version - 1].at if 0 < self.policy.version <= len(policy) else None,
+            newest=self.newest(),
+            clock=format_time(self.clock),
+        )
+        at = format_time(self.at)
+        problem = time_problem(at, moment, CLOCK_SKEW)
+        if problem is not None:
+            row = machine.by_event[event_type]
+            raise InvariantError(
+                f"cannot {row.does} {machine.subject(current.state)} at {at}: {problem.message}",
+                problem.rule,
+                "events are dated by the writer's clock: set the system clock right, or unset GITDOCKET_NOW",
             )
 
     def _policy_at(self, version: int) -> PolicyState | None:

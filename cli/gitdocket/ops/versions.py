@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from gitdocket.adapters.files import MAX_FILE_BYTES
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import parse_document
 from gitdocket.core.fields import format_time
+from gitdocket.core.limits import MAX_FILE_BYTES, MAX_FOLDER_FILES, is_lfs_pointer
 from gitdocket.core.scopes import Scope, check_version
 from gitdocket.core.secrets import find_secrets
 from gitdocket.core.tree import TreeRef
 from gitdocket.errors import InvariantError, NotFoundError
 from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.placement import PLACEMENT_IS_CONFIG_ONLY
 from gitdocket.lifecycles.version import (
+    FREEZE_PINS_CONTENT,
     FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
     AgentConfig,
     FileEntry,
@@ -80,17 +82,28 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
     manifest: dict[str, FileEntry] = {}
     for rel, kind, oid in tx.tree.walk(base):
         if kind not in ("blob", "exec"):
+            what = "symlink" if kind == "link" else "submodule" if kind == "commit" else kind
             raise InvariantError(
-                f"{base}/{rel} is a {kind}",
-                FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
-                "a method holds regular files only; replace links and submodules",
+                f"{base}/{rel} is a {what}: a pointer, not content",
+                FREEZE_PINS_CONTENT,
+                "a method holds regular files only; put the content itself in the method",
+            )
+        if len(manifest) >= MAX_FOLDER_FILES:
+            raise InvariantError(
+                f"{base}/ holds more than {MAX_FOLDER_FILES} files", FREEZE_PINS_CONTENT, "trim the method"
             )
         data = tx.tree.read(f"{base}/{rel}") or b""
         if len(data) > MAX_FILE_BYTES:
             raise InvariantError(
                 f"{base}/{rel} is larger than {MAX_FILE_BYTES // 1024} KiB",
-                FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
+                FREEZE_PINS_CONTENT,
                 "keep large assets out of the method",
+            )
+        if is_lfs_pointer(data):
+            raise InvariantError(
+                f"{base}/{rel} is a Git LFS pointer: its content is stored elsewhere",
+                FREEZE_PINS_CONTENT,
+                "commit the file's content itself (`git lfs untrack`, then re-add it)",
             )
         manifest[rel] = FileEntry(sha256=sha256_hex(data), blob=oid, size=len(data))
     config_path = f"{base}/.agent-config.json"
@@ -161,7 +174,7 @@ def _refuse_secrets(tx: Transaction, name: str) -> None:
         raise InvariantError(
             f"{hits[0].describe()} holds a secret{more}",
             NO_SECRETS_RECORDED,
-            f"remove it and commit, or allow-list exactly {hits[0].path!r} in registry.yaml bundle.allow_secrets",
+            allow_hint(hits[0].path),
         )
 
 

@@ -24,6 +24,7 @@ __all__ = ["SCOPE_FILES", "documents", "frozen_snapshots", "package_references",
 
 SCOPE_FILES: dict[str, set[str]] = {
     "policy": set(),
+    "config": set(),
     "archetype": {"archetype.yaml", "method"},
     "version": {"method"},
     "package": set(),

@@ -19,7 +19,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, iter_lines, parse_line
 from gitdocket.core.model import Record
-from gitdocket.core.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_path
+from gitdocket.core.scopes import CURRENT, HISTORY, Scope, parse_scope_path, scope_folders
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import LIFECYCLES, machine_of, scope
@@ -179,71 +179,64 @@ _FILE_KINDS = ("blob", "exec")
 """The entry kinds ``TreeView.read`` returns bytes for."""
 
 
-def _pattern_scopes(tree: TreeView, parts: list[str], prefix: str) -> Iterator[str]:
-    if not parts:
-        yield prefix
-        return
-    head, rest = parts[0], parts[1:]
-    if head.startswith("{"):
-        for name in tree.listdir(prefix):
-            if tree.kind(f"{prefix}/{name}") == "tree":
-                yield from _pattern_scopes(tree, rest, f"{prefix}/{name}")
-    else:
-        path = f"{prefix}/{head}" if prefix else head
-        if tree.kind(path) == "tree":
-            yield from _pattern_scopes(tree, rest, path)
-
-
 def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
     """Every scope folder in ``tree``; folders that match a pattern but not its name rules are
     reported."""
     scopes: list[Scope[Any]] = []
     findings: list[Finding] = []
-    for kind, pattern in KIND_PATTERNS.items():
+    for kind, path in scope_folders(tree):
         if kind not in LIFECYCLES:
             continue
-        for path in _pattern_scopes(tree, pattern.split("/"), ""):
-            found = parse_scope_path(path)
-            if found is None or found.kind != kind:
-                findings.append(
-                    Finding(
-                        path,
-                        "UNEXPECTED_FILE",
-                        "folder name is not a legal scope name",
-                        hint="rename or remove the folder",
-                    )
+        found = parse_scope_path(path)
+        if found is None or found.kind != kind:
+            findings.append(
+                Finding(
+                    path,
+                    "UNEXPECTED_FILE",
+                    "folder name is not a legal scope name",
+                    hint="rename or remove the folder",
                 )
-                continue
-            # ``read`` returns bytes exactly for blob entries: asking the kind is the same
-            # question without inflating 12,000 files twice.
-            has_log = tree.kind(f"{path}/{HISTORY}") in _FILE_KINDS
-            has_current = tree.kind(f"{path}/{CURRENT}") in _FILE_KINDS
-            if has_log or has_current:
-                scopes.append(found)
-            else:
-                findings.append(
-                    Finding(
-                        path,
-                        "CURRENT_MISSING",
-                        "scope folder has no history.jsonl",
-                        found.label,
-                        hint="restore the scope's log from git history",
-                    )
+            )
+            continue
+        # ``read`` returns bytes exactly for blob entries: asking the kind is the same
+        # question without inflating 12,000 files twice.
+        has_log = tree.kind(f"{path}/{HISTORY}") in _FILE_KINDS
+        has_current = tree.kind(f"{path}/{CURRENT}") in _FILE_KINDS
+        if has_log or has_current:
+            scopes.append(found)
+        else:
+            findings.append(
+                Finding(
+                    path,
+                    "CURRENT_MISSING",
+                    "scope folder has no history.jsonl",
+                    found.label,
+                    hint="restore the scope's log from git history",
                 )
+            )
     return sorted(scopes), findings
 
 
 class Context:
     """``parse_yaml`` reads the YAML documents (``registry.yaml``, ``archetype.yaml``): the command
-    passes ``adapters.files.load_yaml``, so verification never imports a YAML library itself."""
+    passes ``adapters.files.load_yaml``, so verification never imports a YAML library itself.
+    ``clock`` is the verifier's clock (a ``Timestamp``): the CLI passes the system clock or
+    ``--at``; None skips the checks that need one."""
 
     def __init__(
-        self, tree: TreeView, refs: RefView | None = None, runner: Runner = in_process, *, parse_yaml: Parser
+        self,
+        tree: TreeView,
+        refs: RefView | None = None,
+        runner: Runner = in_process,
+        *,
+        parse_yaml: Parser,
+        clock: str | None = None,
     ) -> None:
         self.tree = tree
         self.refs = refs
         self.runner = runner
         self.parse_yaml = parse_yaml
+        self.clock = clock
         self.findings: list[Finding] = []
         scopes, found = discover_scopes(tree)
         self.findings.extend(found)
@@ -382,15 +375,22 @@ class Context:
 
     def owners_at(self, archetype: str, at: str) -> Role | None:
         """The archetype's owners in force at time ``at`` (the last owner event not after it)."""
+        found = self.owners_candidates(archetype, at)
+        return found[-1] if found else None
+
+    def owners_candidates(self, archetype: str, at: str) -> list[Role | None]:
+        """Every owner set the archetype may have had at time ``at``: the one before its first
+        event dated ``at``, and the one after each event dated exactly ``at`` (events of one
+        second in different scopes have no order). An event dated before the archetype existed
+        gets its first owners: its date is the finding (``EVENT_BACKDATED``), not its signers."""
         try:
             target = scope("archetype", archetype)
         except DocketError:  # a role naming no legal archetype (a forged event): nobody holds it
-            return None
+            return []
         record = self.record(target)
         if record is None or not record.states:
-            return None
-        chosen = record.states[0]
-        for event, state in zip(record.events, record.states, strict=False):
-            if event.at <= at:
-                chosen = state
-        return Role(principals=chosen.owners, threshold=chosen.threshold) if chosen.owners else None
+            return []
+        pairs = list(zip(record.events, record.states, strict=False))
+        before = [state for event, state in pairs if event.at < at][-1:]
+        chosen = before + [state for event, state in pairs if event.at == at] or record.states[:1]
+        return [Role(principals=s.owners, threshold=s.threshold) if s.owners else None for s in chosen]

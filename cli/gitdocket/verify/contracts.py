@@ -50,6 +50,7 @@ from gitdocket.core.scopes import CURRENT, HISTORY, parse_scope_path
 from gitdocket.errors import InputError
 from gitdocket.lifecycles.archetype import ArchetypeState
 from gitdocket.lifecycles.bundle import BundleState
+from gitdocket.lifecycles.config import ConfigState
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.environment import DeploymentState
 from gitdocket.lifecycles.package import PackageState
@@ -104,6 +105,13 @@ _FOLDER_RE = re.compile(rf"^({_NAME})\.v([1-9][0-9]*)$")
 
 class PolicyCurrent(PolicyState):
     """``registry/policy/current.json``: the trust policy folded from its log."""
+
+    log: LogPosition
+
+
+class ConfigCurrent(ConfigState):
+    """``registry/config/current.json``: the signed configuration (what ``registry.yaml`` must say)
+    and the approved content of every protected file."""
 
     log: LogPosition
 
@@ -170,6 +178,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "registry_config_v1": RegistryConfig,
     "agent_config_v1": AgentConfig,
     "policy_v1": PolicyCurrent,
+    "config_state_v1": ConfigCurrent,
     "archetype_state_v1": ArchetypeCurrent,
     "version_state_v1": VersionCurrent,
     "package_manifest_v1": PackageCurrent,
@@ -185,6 +194,7 @@ AUTHORED: set[str] = {"archetype_v1", "registry_config_v1", "agent_config_v1"}
 
 SCOPE_CONTRACTS: dict[str, str] = {
     "policy": "policy_v1",
+    "config": "config_state_v1",
     "archetype": "archetype_state_v1",
     "version": "version_state_v1",
     "package": "package_manifest_v1",

@@ -1,7 +1,8 @@
 """Verification of one environment's chain, the way a runtime checks it before it resolves a
 deployment (``gitdocket deployments resolve``): the snapshot checks over a view of the tree that
 shows only that environment, the environments it received bundles from, those bundles, the
-policy that signed them and ``registry.yaml``. Pure: reads a ``TreeView``.
+policy that signed them, ``registry.yaml``, its signed configuration and the files that
+configuration protects. Pure: reads a ``TreeView``.
 """
 
 from __future__ import annotations
@@ -51,10 +52,25 @@ class _Only:
             yield from self.tree.walk(path)
 
 
-def verify_environment(tree: TreeView, environment: str, *, parse_yaml: Parser) -> list[Finding]:
+def _protected(tree: TreeView) -> set[str]:
+    """The protected paths the signed configuration names (``verify`` checks that its
+    ``current.json`` is the fold of its log), so that hiding them is not mistaken for deleting."""
+    raw = tree.read("registry/config/current.json")
+    try:
+        state = loads_strict(raw, "registry/config/current.json") if raw else {}
+        guards = [g["path"] for g in state.get("registry", {}).get("protected", [])]
+        return {p.rstrip("/") for p in [*guards, *state.get("approved", {}), "contracts/"] if isinstance(p, str)}
+    except (DocketError, AttributeError, KeyError, TypeError):
+        return set()
+
+
+def verify_environment(
+    tree: TreeView, environment: str, *, parse_yaml: Parser, clock: str | None = None
+) -> list[Finding]:
     """Every finding about ``environment``'s chain: its log, its releases and reports, the
     environments it received bundles from, those bundles, and the policy that signed them."""
-    prefixes = {"registry/policy", "registry/registry.yaml", f"deployments/{environment}"}
+    prefixes = {"registry/policy", "registry/registry.yaml", "registry/config", f"deployments/{environment}"}
+    prefixes.update(_protected(tree))
     pending, seen = [environment], set()
     while pending:
         env = pending.pop()
@@ -73,4 +89,4 @@ def verify_environment(tree: TreeView, environment: str, *, parse_yaml: Parser) 
             for r in state.get("releases", {}).values()
             if isinstance(r, dict) and isinstance(r.get("source_environment"), str)
         )
-    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml)
+    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml, clock=clock)

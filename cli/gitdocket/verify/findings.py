@@ -41,6 +41,14 @@ CODES: dict[str, str] = {
     "GATE_REPORT_INVALID": "a gated promotion's report is missing, altered or not passing",
     "AUDIT_MISMATCH": "a field naming who did it (promoted_by, built_by, …) names someone else than the signer",
     "VALUE_UNREADABLE": "a check met a value it cannot read and stopped there (its other findings stand)",
+    "EVENT_BACKDATED": "an event is dated before the event it follows, the policy it names, or its base's newest event",
+    "EVENT_IN_FUTURE": "an event is dated after the verifier's clock",
+    "REGISTRY_EXPIRED": "the policy is expired at the verifier's clock",
+    "POLICY_MISSING": "the repository has no trust policy: nothing in it can be verified",
+    "CONFIG_UNSIGNED": "the registry has a registry.yaml but no signed configuration",
+    "CONFIG_DRIFT": "registry.yaml differs from the signed configuration",
+    "PATH_UNAPPROVED": "a file under a protected path changed without an approval signed by its role",
+    "CONFIG_NOT_FOLLOWED": "a promotion or a bundle did not follow the signed configuration in force",
 }
 
 

@@ -20,7 +20,7 @@ from gitdocket.lifecycles.authz import authorize
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
-from gitdocket.verify import environments, placements, secrets
+from gitdocket.verify import config, environments, placements, secrets, timeline
 from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.snapshot import verify_context, verify_snapshot
@@ -38,6 +38,7 @@ PR_CHECKS: tuple[Callable[[Context, Context], Iterable[Finding]], ...] = (
     placements.references_at_base,
     environments.promotions_at_base,
     secrets.recorded_secrets,
+    timeline.commit_order,
 )
 """Every concept's own checks of a change ``(base, head)``, listed here explicitly."""
 
@@ -175,10 +176,12 @@ def verify_pr(
     runner: Runner = in_process,
     *,
     parse_yaml: Parser,
+    clock: str | None = None,
 ) -> list[Finding]:
     """Snapshot findings of ``head`` plus what the change from ``base`` may not do.
-    ``descends`` says whether head's history contains base (the caller asks git)."""
-    head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml)
+    ``descends`` says whether head's history contains base (the caller asks git); ``clock`` is
+    the verifier's clock."""
+    head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock)
     findings = verify_context(head_ctx)
     base_ctx = Context(base, runner=runner, parse_yaml=parse_yaml)
     verify_context(base_ctx)  # fills the base folds that authorization reads
@@ -196,16 +199,22 @@ def verify_history(
     runner: Runner = in_process,
     *,
     parse_yaml: Parser,
+    clock: str | None = None,
 ) -> list[Finding]:
     """Snapshot of ``head`` plus PR mode for each step: ``steps`` are the first-parent commits
-    from the last verified one to ``head``, oldest first (the caller walks git)."""
-    findings = verify_snapshot(head, refs, runner, parse_yaml=parse_yaml)
+    from the last verified one to ``head``, oldest first (the caller walks git); ``clock`` is the
+    verifier's clock."""
+    findings = verify_snapshot(head, refs, runner, parse_yaml=parse_yaml, clock=clock)
     extra: list[Finding] = []
     previous: Context | None = None
+    contexts: list[Context] = []
     for step in steps:
         ctx = Context(step, runner=runner, parse_yaml=parse_yaml)
         verify_context(ctx)
         if previous is not None:
             extra.extend(pr_findings(previous, ctx))
         previous = ctx
+        contexts.append(ctx)
+    if previous is not None:  # the last step is the head: what its configuration log ever signed
+        extra.extend(config.unsigned_in_history(contexts[:-1], previous))
     return _merge(findings, extra)

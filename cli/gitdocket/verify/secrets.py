@@ -2,8 +2,8 @@
 
 The writers refuse such an event before it is signed (``ops.transaction``); a hand-written one in
 a pull request is caught here, before it merges, judged by the same ``secrets_in_record`` and the
-allow-list of the head's configuration. Only new events are scanned: what the base holds was
-judged when it arrived. Pure: reads two contexts.
+allow-list of the head's signed configuration (never the unsigned file: ADR 0013). Only new
+events are scanned: what the base holds was judged when it arrived. Pure: reads two contexts.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from collections.abc import Iterable
 
 from pydantic import ValidationError
 
-from gitdocket.core.documents import REGISTRY_YAML, RegistryConfig, parse_document
 from gitdocket.core.secrets import secrets_in_record
-from gitdocket.errors import DocketError
-from gitdocket.lifecycles import machine_of
+from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED
 from gitdocket.verify.context import Context
 from gitdocket.verify.findings import Finding
@@ -24,13 +22,8 @@ __all__ = ["recorded_secrets"]
 
 
 def _allowed(ctx: Context) -> frozenset[str]:
-    raw = ctx.tree.read(REGISTRY_YAML)
-    if raw is None:
-        return frozenset()
-    try:
-        return parse_document(RegistryConfig, raw, REGISTRY_YAML, ctx.parse_yaml).allowed_secrets()
-    except DocketError:
-        return frozenset()  # the documents check reports a broken registry.yaml
+    state = ctx.state(scope("config"))
+    return state.registry.allowed_secrets() if state is not None and state.registry is not None else frozenset()
 
 
 def recorded_secrets(base: Context, head: Context) -> Iterable[Finding]:

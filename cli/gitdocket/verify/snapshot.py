@@ -29,7 +29,7 @@ from gitdocket.lifecycles.authz import (
 )
 from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, environments, placements
+from gitdocket.verify import archetypes, bundles, config, environments, placements, timeline
 from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
@@ -41,6 +41,10 @@ CHECKS: tuple[Check, ...] = (
     archetypes.scope_contents,
     archetypes.frozen_snapshots,
     archetypes.documents,
+    config.policy_present,
+    config.configuration,
+    timeline.event_times,
+    timeline.policy_in_force,
     archetypes.package_references,
     bundles.bundle_contents,
     environments.environment_releases,
@@ -54,13 +58,26 @@ CHECKS: tuple[Check, ...] = (
 _FIRST = ("policy", "archetype")
 
 
-def _resolver(ctx: Context, policy: PolicyState, at: str) -> RoleResolver:
+def _resolver(owners: Role | None, policy: PolicyState) -> RoleResolver:
+    """Roles from ``policy``; ``owners:<a>`` is ``owners`` (the event names one archetype)."""
+
     def resolve(name: str) -> Role | None:
-        if name.startswith("owners:"):
-            return ctx.owners_at(name.split(":", 1)[1], at)
-        return lookup_role(policy, name)
+        return owners if name.startswith("owners:") else lookup_role(policy, name)
 
     return resolve
+
+
+def _owner_candidates(ctx: Context, record: ScopeRecord[Any], index: int, role: str, at: str) -> list[Role | None]:
+    """Who the owners of the archetype ``role`` names may have been when an event was written:
+    for an archetype's own event, its owners just before it; for any other, the owners in force
+    at its time (every owner set of that second: a second holds no order across scopes)."""
+    if not role.startswith("owners:"):
+        return [None]
+    name = role.split(":", 1)[1]
+    if record.scope.kind == "archetype" and record.scope.keys[0] == name:
+        before = record.states[index - 1] if 0 < index <= len(record.states) else None
+        return [Role(principals=before.owners, threshold=before.threshold) if before and before.owners else None]
+    return ctx.owners_candidates(name, at) or [None]
 
 
 def _owners_unknown(ctx: Context, role: str) -> bool:
@@ -85,11 +102,16 @@ def _event_problems(
     if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):
         return valid_signers(target, event, policy)[1], audit_problems(machine, event)  # forged bytes are still named
     after = record.states[index] if index < len(record.states) else None
+    role = required_role(machine, target, event.type, event.data)
     problems: list[str] = []
     audit: list[str] = []
-    for verdict in verdicts(machine, target, event, policy, after, lambda p: _resolver(ctx, p, event.at)):
-        audit.extend(p for p in verdict.audit if p not in audit)
-        problems.extend(p for p in verdict.problems if p not in problems and p not in audit)
+    for owners in _owner_candidates(ctx, record, index, role, event.at):
+        problems, audit = [], []
+        for verdict in verdicts(machine, target, event, policy, after, functools.partial(_resolver, owners)):
+            audit.extend(p for p in verdict.audit if p not in audit)
+            problems.extend(p for p in verdict.problems if p not in problems and p not in audit)
+        if not problems:
+            break
     return problems, audit
 
 
@@ -148,7 +170,7 @@ def _replay(record: ScopeRecord[Any]) -> Iterable[Finding]:
     for event in record.events:
         where = f"{target.history_path}:{event.seq}"
         try:
-            state = machine.judge(state, event.type, event.data)
+            state = machine.judge(state, event.type, event.data, event.at)
         except InvariantError as exc:
             record.broken = True
             message = f"{event.type} would be refused: {exc.message}"
@@ -289,12 +311,17 @@ def _judge(ctx: Context, records: list[ScopeRecord[Any]]) -> list[Finding]:
 
 @gc_paused()
 def verify_snapshot(
-    tree: TreeView, refs: RefView | None = None, runner: Runner = in_process, *, parse_yaml: Parser
+    tree: TreeView,
+    refs: RefView | None = None,
+    runner: Runner = in_process,
+    *,
+    parse_yaml: Parser,
+    clock: str | None = None,
 ) -> list[Finding]:
     """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
     another process (see ``Runner``); the findings are the same. ``parse_yaml`` reads the YAML
-    documents (``adapters.files.load_yaml``)."""
-    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml))
+    documents (``adapters.files.load_yaml``); ``clock`` is the verifier's clock."""
+    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml, clock=clock))
 
 
 @gc_paused()

@@ -1,0 +1,102 @@
+"""The newest event time of a commit, cached per repository (ADR 0014): every write must not date
+its events much before it, and reading every log of a large registry on each write would make a
+write's cost grow with the registry.
+
+``newest_event(tree)`` looks the commit up in ``<git dir>/gitdocket/newest-events``; else it
+takes the nearest cached first-parent ancestor and reads only the logs that changed since (a
+tree diff); else it reads every log once. The cache only saves time: each entry is what reading
+the whole commit gives, or later when a log was rewritten since (which makes a writer stricter,
+never looser). It is a local file, like git's index: never committed, safe to delete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import DeltaStatus
+
+from gitdocket.adapters.store import GitTree
+from gitdocket.core.log import newest_time
+from gitdocket.core.scopes import HISTORY
+
+__all__ = ["CACHE_ENTRIES", "newest_event"]
+
+CACHE_ENTRIES = 256
+"""Commits remembered; the oldest are forgotten first."""
+_ANCESTORS = 64
+"""First-parent commits walked back to find a cached one before reading every log."""
+_NONE = "-"
+
+
+def _cache_path(repo: pygit2.Repository) -> Path:
+    return Path(repo.path) / "gitdocket" / "newest-events"
+
+
+def _load(repo: pygit2.Repository) -> dict[str, str]:
+    try:
+        lines = _cache_path(repo).read_text("ascii").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    pairs = (line.split(" ", 1) for line in lines)
+    return {p[0]: p[1] for p in pairs if len(p) == 2}
+
+
+def _store(repo: pygit2.Repository, cache: dict[str, str]) -> None:
+    """Write the cache atomically (a temporary file renamed over it); a failure is ignored:
+    the cache only saves time."""
+    path = _cache_path(repo)
+    kept = list(cache.items())[-CACHE_ENTRIES:]
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".newest-", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write("".join(f"{commit} {time}\n" for commit, time in kept))
+        Path(name).replace(path)
+
+
+def _changed_logs(repo: pygit2.Repository, old: str, new: pygit2.Commit) -> list[str]:
+    base = repo[old].peel(pygit2.Commit)
+    diff = base.tree.diff_to_tree(new.tree)
+    return [
+        d.new_file.path
+        for d in diff.deltas
+        if d.new_file.path.endswith("/" + HISTORY) and d.status != DeltaStatus.DELETED
+    ]
+
+
+def _cached_ancestor(repo: pygit2.Repository, commit: pygit2.Commit, cache: dict[str, str]) -> str | None:
+    current = commit
+    for _ in range(_ANCESTORS):
+        if not current.parent_ids:
+            return None
+        parent = str(current.parent_ids[0])
+        if parent in cache:
+            return parent
+        current = repo[parent].peel(pygit2.Commit)
+    return None
+
+
+def newest_event(tree: GitTree) -> str | None:
+    """The newest event time of every log at ``tree``'s commit (None when there is none)."""
+    if tree.commit is None:
+        return None
+    repo = tree.repo
+    cache = _load(repo)
+    if tree.commit in cache:
+        found = cache[tree.commit]
+        return None if found == _NONE else found
+    commit = repo[tree.commit].peel(pygit2.Commit)
+    ancestor = _cached_ancestor(repo, commit, cache)
+    if ancestor is None:
+        newest = newest_time(tree)
+    else:
+        known = cache[ancestor]
+        changed = newest_time(tree, _changed_logs(repo, ancestor, commit))
+        newest = max((t for t in (None if known == _NONE else known, changed) if t is not None), default=None)
+    cache[tree.commit] = newest or _NONE
+    _store(repo, cache)
+    return newest
