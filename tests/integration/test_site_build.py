@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from gitdocket.adapters import site_files
 from tests.site_support import build_registry
-from tests.support import ROOT, isolated, run_cli
+from tests.support import isolated, run_cli
 
 PAGES = {
     "index.html", "verification.html", "versions.html", "forks.html", "packages.html", "gate.html",
@@ -181,22 +180,6 @@ def test_without_the_site_extra_the_error_names_the_install(
         "hint: install the site tools: pip install 'gitdocket[site]'",
     ]
     assert not (tmp_path / "site").exists()
-
-
-def test_the_docs_commands_run_as_written(registry_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """docs/site.md's shell block, pasted into the registry of the quick start (here: a copy of
-    the fixture registry)."""
-    text = (ROOT / "docs" / "site.md").read_text(encoding="utf-8")
-    block = text.split("```sh\n", 1)[1].split("```", 1)[0]
-    lines = [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.strip()]
-    assert lines[0] == "cd ~/my-registry"
-    monkeypatch.chdir(registry_copy)
-    for line in lines[1:]:
-        words = shlex.split(line)
-        assert words[0] == "gitdocket", line
-        done = run_cli(*words[1:])
-        assert done.code == 0, f"{line}\n{done.err}"
-    assert (registry_copy / "site" / "index.html").is_file()
 
 
 def test_a_badly_broken_registry_still_gets_its_bannered_site(registry_copy: Path, tmp_path: Path) -> None:
