@@ -154,6 +154,12 @@ class ScopeRecord(Generic[S]):
     states: list[S] = field(default_factory=list)
     """State after each event that replayed legally (``states[i]`` follows ``events[i]``): the
     whole log, or the prefix before the first illegal event."""
+    size: int = 0
+    """Bytes in the log (a cheap first test before a later context reuses this replay)."""
+    replayed: tuple[list[Finding], bool] | None = None
+    """Once the log was parsed, chained and replayed: the findings that said so and whether it
+    was ``broken`` then (tags may break it later). Another context whose log holds the very same
+    bytes takes both instead of replaying (``Context(prior=...)``)."""
 
     @property
     def judged(self) -> list[tuple[Event, S]]:
@@ -217,6 +223,25 @@ def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
     return sorted(scopes), findings
 
 
+def _reuse(prior: Context | None, target: Scope[S], data: bytes) -> ScopeRecord[S] | None:
+    """A fresh record sharing ``prior``'s parse and replay of the same log bytes."""
+    found = prior.records.get(target) if prior is not None else None
+    if found is None or found.replayed is None or found.size != len(data) or not found.readable:
+        return None
+    if b"".join(found.lines) != data:
+        return None
+    # The lists are shared, never changed: a replayed record is not appended to again.
+    return ScopeRecord(
+        target,
+        found.lines,
+        found.events,
+        broken=found.replayed[1],
+        states=found.states,
+        size=found.size,
+        replayed=found.replayed,
+    )
+
+
 class Context:
     """``parse_yaml`` reads the YAML documents (``registry.yaml``, ``archetype.yaml``): the command
     passes ``adapters.files.load_yaml``, so verification never imports a YAML library itself.
@@ -231,7 +256,11 @@ class Context:
         *,
         parse_yaml: Parser,
         clock: str | None = None,
+        prior: Context | None = None,
     ) -> None:
+        """``prior``: a context of another commit whose logs were replayed; a scope whose log
+        holds the same bytes here takes its parse and replay instead of repeating them (both
+        are functions of the bytes alone), so a chain of commits costs what changed."""
         self.tree = tree
         self.refs = refs
         self.runner = runner
@@ -240,7 +269,7 @@ class Context:
         self.findings: list[Finding] = []
         scopes, found = discover_scopes(tree)
         self.findings.extend(found)
-        self.records: dict[Scope[Any], ScopeRecord[Any]] = {s: self._parse(s) for s in scopes}
+        self.records: dict[Scope[Any], ScopeRecord[Any]] = {s: self._parse(s, prior) for s in scopes}
         self._order: list[Scope[Any]] = []
         policy = self.records.get(scope("policy"))
         self.policies = policy_versions((e.type, e.data) for e in (policy.events if policy else []))
@@ -253,9 +282,12 @@ class Context:
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
 
-    def _parse(self, target: Scope[S]) -> ScopeRecord[S]:
-        record = ScopeRecord(target)
+    def _parse(self, target: Scope[S], prior: Context | None) -> ScopeRecord[S]:
         data = self.tree.read(target.history_path) or b""
+        reused = _reuse(prior, target, data)
+        if reused is not None:
+            return reused
+        record = ScopeRecord(target, size=len(data))
         for number, line in iter_lines(data):
             where = f"{target.history_path}:{number}"
             try:
