@@ -8,8 +8,10 @@ across several commits (Hypothesis)."""
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,8 +20,8 @@ from hypothesis import strategies as st
 from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.errors import DocketError
-from gitdocket.verify import pr
-from gitdocket.verify.context import Context
+from gitdocket.verify import pr, snapshot
+from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 from gitdocket.verify.pr import pr_findings, verify_history, verify_pr
 from gitdocket.verify.snapshot import verify_context
@@ -124,3 +126,35 @@ def test_random_pull_requests(changes: list[Callable[[Registry, int], None]]) ->
             except (AssertionError, OSError, DocketError):
                 continue  # refused or impossible after an earlier tampering: no commit
         _both_modes(reg, base)
+
+
+def test_only_changed_logs_are_replayed_again(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pull request that drafts one version: the base replays no log the head already
+    replayed (every other log is byte for byte the head's), and history mode replays, per step,
+    only the logs that step changed."""
+    published = published_registry(registry)
+    base = published.git("rev-parse", "HEAD").strip()
+    published.ok("version", "draft", "support-triage", "2.0.0")
+    replayed: list[str] = []
+    check = snapshot._check_log
+
+    def counted(record: ScopeRecord[Any]) -> list[Finding]:
+        replayed.append(record.scope.path)
+        return check(record)
+
+    monkeypatch.setattr(snapshot, "_check_log", counted)
+    store = GitStore.open(published.path)
+    head, base_tree = store.snapshot(), GitTree(store.repo, store.resolve(base))
+    assert verify_pr(base_tree, head, GitRefs(store.repo), parse_yaml=load_yaml, clock=CLOCK) == []
+    changed = {"registry/versions/support-triage/2.0.0", "registry/archetypes/support-triage"}
+    assert _replayed_once(replayed, changed)
+    replayed.clear()
+    steps = _first_parents(store, base)
+    assert verify_history(steps, head, GitRefs(store.repo), parse_yaml=load_yaml, clock=CLOCK) == []
+    assert _replayed_once(replayed, changed)
+
+
+def _replayed_once(replayed: list[str], changed: set[str]) -> bool:
+    """Every log but the ``changed`` ones was replayed exactly once, and some were."""
+    counts = Counter(replayed)
+    return len(counts) > len(changed) and all(n == 1 for path, n in counts.items() if path not in changed)

@@ -44,6 +44,7 @@ __all__ = [
     "gc_paused",
     "in_process",
     "run_split",
+    "same_folder",
 ]
 
 T = TypeVar("T")
@@ -223,13 +224,20 @@ def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
     return sorted(scopes), findings
 
 
-def _reuse(prior: Context | None, target: Scope[S], data: bytes) -> ScopeRecord[S] | None:
-    """A fresh record sharing ``prior``'s parse and replay of the same log bytes."""
+def same_folder(before: TreeView, after: TreeView, path: str) -> bool:
+    """``path`` is the very same git tree in both (so is every file below it)."""
+    found = after.tree_id(path)
+    return found is not None and before.tree_id(path) == found
+
+
+def _reuse(prior: Context | None, target: Scope[S], data: bytes | None) -> ScopeRecord[S] | None:
+    """A fresh record sharing ``prior``'s parse and replay of the same log bytes (``data``, or
+    None when the scope's folder is the same git tree in both: its log is too)."""
     found = prior.records.get(target) if prior is not None else None
-    if found is None or found.replayed is None or found.size != len(data) or not found.readable:
+    if found is None or found.replayed is None or not found.readable:
         return None
-    if b"".join(found.lines) != data:
-        return None
+    if data is not None and (found.size != len(data) or b"\n".join(found.lines) + b"\n" != data):
+        return None  # (the lines are kept without their newlines)
     # The lists are shared, never changed: a replayed record is not appended to again.
     return ScopeRecord(
         target,
@@ -283,10 +291,13 @@ class Context:
         self.findings.append(finding)
 
     def _parse(self, target: Scope[S], prior: Context | None) -> ScopeRecord[S]:
-        data = self.tree.read(target.history_path) or b""
+        unchanged = prior is not None and same_folder(prior.tree, self.tree, target.path)
+        data = None if unchanged else self.tree.read(target.history_path) or b""
         reused = _reuse(prior, target, data)
         if reused is not None:
             return reused
+        if data is None:
+            data = self.tree.read(target.history_path) or b""
         record = ScopeRecord(target, size=len(data))
         for number, line in iter_lines(data):
             where = f"{target.history_path}:{number}"

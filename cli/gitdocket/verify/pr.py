@@ -21,7 +21,7 @@ from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONI
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
 from gitdocket.verify import config, environments, placements, secrets, timeline
-from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
+from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process, same_folder
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.snapshot import settle_context, verify_context
 
@@ -126,6 +126,8 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
                 )
             )
             continue
+        if same_folder(base.tree, head.tree, target.path):
+            continue  # the same git tree: the same log, no new event, every file as it was
         old = base.tree.read(target.history_path) or b""
         new = head.tree.read(target.history_path) or b""
         if not new.startswith(old):
