@@ -4,7 +4,9 @@ Rows: ``gitdocket verify`` and ``gitdocket status`` of the scale fixture (real `
 processes: wall and CPU time), the cost of one write (freezing a new version) on that registry
 and on an empty one — p50 with signing, signing alone, and without signing — hash-chain and
 signature verification throughput, then the rows of ``bench/bench_releases.py`` when it exists (``run(quick) -> rows``)
-and of ``bench/bench_site.py`` (the registry's site: rendering and mkdocs at the fixture's size).
+and of ``bench/bench_site.py`` (the registry's site: rendering and mkdocs at the fixture's size),
+then ``bench/bench_verify.py`` (PR and history mode on 100 new commits, verify's peak memory,
+signature checks as a ratio to bare Ed25519).
 ``bench/bench_startup.py``: the start-up of the commands people wait on, over the bare imports of
 pygit2, pydantic and click. ``bench/bench_peers.py``: gitdocket side by side with GTO on the same
 shapes (GTO installed into its own venv under ``bench/out``; skipped, saying why, when it cannot be).
@@ -371,7 +373,18 @@ def table(rows: list[Row]) -> str:
     return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in rows)])
 
 
-SECTIONS = ("verify", "status", "startup", "writes", "throughput", "releases", "site", "peers", "scaling")
+SECTIONS = (
+    "verify",
+    "status",
+    "startup",
+    "writes",
+    "throughput",
+    "releases",
+    "site",
+    "verify-modes",
+    "peers",
+    "scaling",
+)
 DEFAULT_SECTIONS = SECTIONS[:-1]
 """``scaling`` builds two more fixtures (a quarter and half the size): asked for by name only."""
 
@@ -405,6 +418,8 @@ def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> 
         rows.extend(extra_rows(quick))
     if "site" in sections:
         rows.extend(importlib.import_module("bench_site").run(info, quick))
+    if "verify-modes" in sections:
+        rows.extend(importlib.import_module("bench_verify").run(info, quick))
     if "peers" in sections:
         rows.extend(importlib.import_module("bench_peers").run(quick, out))
     if "scaling" in sections:
