@@ -92,7 +92,12 @@ class SigstoreInstance:
         self.ca_key = _key(self.seed + "/ca")
         self.ct_key = _key(self.seed + "/ct")
         self.rekor_key = _key(self.seed + "/rekor")
-        name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "docket.test"), x509.NameAttribute(NameOID.COMMON_NAME, "test-fulcio")])
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "docket.test"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "test-fulcio"),
+            ]
+        )
         ski = x509.SubjectKeyIdentifier.from_public_key(self.ca_key.public_key())
         self.ca = (
             x509.CertificateBuilder()
@@ -103,9 +108,7 @@ class SigstoreInstance:
             .not_valid_before(self.start)
             .not_valid_after(self.start + timedelta(days=365 * 30))
             .add_extension(x509.BasicConstraints(ca=True, path_length=1), critical=True)
-            .add_extension(
-                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-            )
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
             .add_extension(ski, critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
             .sign(self.ca_key, hashes.SHA384())
@@ -134,7 +137,9 @@ class SigstoreInstance:
                 {
                     "subject": {"organization": "docket.test", "commonName": "test-fulcio"},
                     "uri": "https://fulcio.docket.test",
-                    "certChain": {"certificates": [{"rawBytes": _b64(self.ca.public_bytes(serialization.Encoding.DER))}]},
+                    "certChain": {
+                        "certificates": [{"rawBytes": _b64(self.ca.public_bytes(serialization.Encoding.DER))}]
+                    },
                     "validFor": {"start": self.start.strftime("%Y-%m-%dT%H:%M:%SZ")},
                 }
             ],
@@ -145,7 +150,9 @@ class SigstoreInstance:
 
     # -- Fulcio ---------------------------------------------------------------------------------
 
-    def _leaf(self, key: ec.EllipticCurvePrivateKey, claims: dict[str, str], at: datetime, life: timedelta) -> x509.Certificate:
+    def _leaf(
+        self, key: ec.EllipticCurvePrivateKey, claims: dict[str, str], at: datetime, life: timedelta
+    ) -> x509.Certificate:
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([]))
@@ -157,9 +164,7 @@ class SigstoreInstance:
             .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()), critical=False)
             .add_extension(
                 x509.SubjectAlternativeName([x509.UniformResourceIdentifier(claims["subject"])]), critical=True
             )
@@ -226,9 +231,7 @@ class SigstoreInstance:
             "logId": {"keyId": _b64(log_id)},
             "kindVersion": {"kind": "hashedrekord", "version": "0.0.1"},
             "integratedTime": str(integrated),
-            "inclusionPromise": {
-                "signedEntryTimestamp": _b64(self.rekor_key.sign(promise, ec.ECDSA(hashes.SHA256())))
-            },
+            "inclusionPromise": {"signedEntryTimestamp": _b64(self.rekor_key.sign(promise, ec.ECDSA(hashes.SHA256())))},
             "inclusionProof": {
                 "logIndex": str(index),
                 "rootHash": _b64(leaf),

@@ -30,7 +30,7 @@ from gitdocket.lifecycles.policy import Identity, PolicyState, trusted_root_path
 if TYPE_CHECKING:
     from sigstore.models import Bundle, TrustedRoot
 
-__all__ = ["CLAIM_OIDS", "KeylessCheck", "KeylessSigner", "load_root", "verify_bundle"]
+__all__ = ["CLAIM_OIDS", "KeylessCheck", "KeylessSigner", "keyless_check", "load_root", "verify_bundle"]
 
 CLAIM_OIDS: dict[str, str] = {
     "repository": "1.3.6.1.4.1.57264.1.12",
@@ -53,10 +53,12 @@ def load_root(raw: bytes) -> TrustedRoot:
     """Parse a pinned ``trusted_root.json`` (cached per content: one parse per verification)."""
     from sigstore.errors import Error
     from sigstore.models import TrustedRoot
-    from sigstore_models.trustroot import v1 as trustroot_v1
+    from sigstore_models.trustroot.v1 import TrustedRoot as RootMessage
 
     try:
-        return TrustedRoot(trustroot_v1.TrustedRoot.from_json(raw))
+        # ``TrustedRoot`` reads only files; the bytes come from the snapshot, so parse them with
+        # the message model sigstore itself uses (``TrustedRoot.from_file``'s body).
+        return TrustedRoot(RootMessage.from_json(raw))
     except (Error, ValueError) as exc:
         raise TrustError(
             f"the pinned trusted root does not parse ({_first_line(exc)})",

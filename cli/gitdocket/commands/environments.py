@@ -13,6 +13,7 @@ import click
 from gitdocket.adapters.archives import export_folder, open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource, from_tree
 from gitdocket.adapters.files import MAX_FILE_BYTES, load_yaml, read_file, write_file
+from gitdocket.adapters.keyless import keyless_check
 from gitdocket.commands.output import emit, emit_table, reader, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
@@ -356,7 +357,9 @@ def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, r
     session = Session(repo)
     tree = session.snapshot(rev)
     env_ops.environment_config(tree, environment)
-    findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()))
+    findings = verify_environment(
+        tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()), keyless=keyless_check
+    )
     if findings:
         raise StateError(
             f"environment {environment} does not verify: {findings[0].line()}"

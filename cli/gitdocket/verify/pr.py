@@ -21,7 +21,7 @@ from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONI
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
 from gitdocket.verify import config, environments, placements, secrets, timeline
-from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
+from gitdocket.verify.context import Context, Keyless, RefView, Runner, gc_paused, in_process
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.snapshot import verify_context, verify_snapshot
 
@@ -62,7 +62,8 @@ def _new_events(base: Context, head: Context, target: Scope[Any], start: int) ->
     for event in record.events[start:]:
         if policy.phase == "none" and target.kind == "policy":
             continue  # the very first policy is trusted on first use
-        verdict = authorize(machine, target, event, policy, resolve)
+        # The base policy judges; the head snapshot holds every root any policy pinned.
+        verdict = authorize(machine, target, event, policy, resolve, head.sigstore)
         for problem in verdict.problems:
             yield Finding(
                 f"{target.history_path}:{event.seq}",
@@ -177,13 +178,14 @@ def verify_pr(
     *,
     parse_yaml: Parser,
     clock: str | None = None,
+    keyless: Keyless | None = None,
 ) -> list[Finding]:
     """Snapshot findings of ``head`` plus what the change from ``base`` may not do.
     ``descends`` says whether head's history contains base (the caller asks git); ``clock`` is
     the verifier's clock."""
-    head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock)
+    head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
     findings = verify_context(head_ctx)
-    base_ctx = Context(base, runner=runner, parse_yaml=parse_yaml)
+    base_ctx = Context(base, runner=runner, parse_yaml=parse_yaml, keyless=keyless)
     verify_context(base_ctx)  # fills the base folds that authorization reads
     extra = pr_findings(base_ctx, head_ctx)
     if not descends:
@@ -200,16 +202,17 @@ def verify_history(
     *,
     parse_yaml: Parser,
     clock: str | None = None,
+    keyless: Keyless | None = None,
 ) -> list[Finding]:
     """Snapshot of ``head`` plus PR mode for each step: ``steps`` are the first-parent commits
     from the last verified one to ``head``, oldest first (the caller walks git); ``clock`` is the
     verifier's clock."""
-    findings = verify_snapshot(head, refs, runner, parse_yaml=parse_yaml, clock=clock)
+    findings = verify_snapshot(head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
     extra: list[Finding] = []
     previous: Context | None = None
     contexts: list[Context] = []
     for step in steps:
-        ctx = Context(step, runner=runner, parse_yaml=parse_yaml)
+        ctx = Context(step, runner=runner, parse_yaml=parse_yaml, keyless=keyless)
         verify_context(ctx)
         if previous is not None:
             extra.extend(pr_findings(previous, ctx))
