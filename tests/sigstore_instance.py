@@ -287,3 +287,27 @@ def _der_len(n: int) -> bytes:
         return bytes([n])
     raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
     return bytes([0x80 | len(raw)]) + raw
+
+
+INSTANCE = SigstoreInstance()
+"""The tests' Sigstore: the same keys in every process (derived from the seed)."""
+CLAIMS_ENV = "DOCKET_TEST_SIGSTORE_CLAIMS"
+SIGNER = "tests.sigstore_instance:sign_as_workflow"
+"""What ``GITDOCKET_SIGSTORE_SIGNER`` names to sign with the tests' Sigstore instead of Fulcio and
+Rekor (the stand-in for GitHub's OIDC token and the two network calls)."""
+
+
+def workflow_env(workflow: str, override: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a keyless write needs: the claims its certificate will carry (a run of
+    ``workflow`` on main, but for ``override``)."""
+    return {CLAIMS_ENV: json.dumps({**github_claims(workflow), **(override or {})})}
+
+
+def sign_as_workflow(payload: bytes) -> dict[str, Any]:
+    """``KeylessSigner``'s signing function for the tests: a bundle for the claims in
+    ``DOCKET_TEST_SIGSTORE_CLAIMS``, certified and logged at ``GITDOCKET_NOW`` (the write's time)."""
+    import os
+
+    claims = json.loads(os.environ[CLAIMS_ENV])
+    at = datetime.strptime(os.environ["GITDOCKET_NOW"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return INSTANCE.sign(payload, claims, at)

@@ -288,9 +288,7 @@ def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any
             {"identity": {"name": "dave", "kind": "sigstore"}},
             id="sigstore-identity-without-issuer",
         ),
-        pytest.param(
-            "AddIdentity", {"identity": _keyless("ci", colour="blue")}, id="sigstore-identity-unknown-claim"
-        ),
+        pytest.param("AddIdentity", {"identity": _keyless("ci", colour="blue")}, id="sigstore-identity-unknown-claim"),
         pytest.param("PinTrustedRoot", {"digest": "ab" * 32}, id="trusted-root-digest-without-algorithm"),
         pytest.param(
             "AddIdentity",

@@ -29,7 +29,7 @@ from gitdocket.lifecycles.authz import (
 )
 from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, config, environments, placements, timeline
+from gitdocket.verify import archetypes, bundles, config, environments, placements, roots, timeline
 from gitdocket.verify.context import Context, Keyless, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
@@ -43,6 +43,7 @@ CHECKS: tuple[Check, ...] = (
     archetypes.documents,
     config.policy_present,
     config.configuration,
+    roots.trusted_roots,
     timeline.event_times,
     timeline.policy_in_force,
     archetypes.package_references,
