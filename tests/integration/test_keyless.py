@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from gitdocket.core.canonical import canonical
 from gitdocket.lifecycles.policy import TRUSTED_ROOT_DIR
 from tests.sigstore_instance import GITHUB_ISSUER, INSTANCE, SIGNER, workflow_env
 from tests.support import EXAMPLES, Registry, repo_state
@@ -53,10 +54,14 @@ def _last_event(reg: Registry, scope_path: str) -> dict[str, object]:
 
 
 def test_a_keyless_signed_event_is_accepted_and_verifies(keyless: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = keyless.git("rev-parse", "HEAD").strip()
     _as_ci(monkeypatch)
     keyless.ok("archetype", "new", "support-triage", "--from", TRIAGE, key="gitkey")
     event = _last_event(keyless, "registry/archetypes/support-triage")
     assert event["actor"] == "ci"
+    pr = keyless.run("verify", "--base", base)  # the base policy authorizes the keyless event
+    assert pr.code == 0, pr.out + pr.err
+    assert keyless.run("verify", "--since", base).code == 0
     kinds = {(s["principal"], s["kind"]) for s in event["signatures"]}  # type: ignore[attr-defined]
     assert kinds == {("ci", "sigstore"), ("gitkey", "sshsig")}
     report = keyless.run("verify", "--format", "json")
@@ -220,3 +225,25 @@ def test_rotating_the_root_keeps_old_signatures_valid(
     keyless.ok("policy", "pin-root", other)
     assert len(list((keyless.path / TRUSTED_ROOT_DIR).iterdir())) == 2
     assert keyless.run("verify").code == 0
+
+
+def test_verify_reports_a_bundle_that_does_not_parse_in_one_line(
+    keyless: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _as_ci(monkeypatch)
+    keyless.ok("archetype", "new", "support-triage", "--from", TRIAGE, key="gitkey")
+    history = keyless.path / "registry/archetypes/support-triage/history.jsonl"
+    *earlier, last = history.read_bytes().splitlines()
+    event = json.loads(last)
+    for entry in event["signatures"]:
+        if entry["kind"] == "sigstore":
+            entry["bundle"] = {"mediaType": "not a bundle"}
+    history.write_bytes(b"\n".join([*earlier, canonical(event)]) + b"\n")
+    _commit_by_hand(keyless, "swap the bundle")
+    result = keyless.run("verify", "--format", "json")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    [finding] = [f for f in result.json()["findings"] if f["code"] == "SIGNATURE_INVALID"]
+    assert finding["path"] == "registry/archetypes/support-triage/history.jsonl:1"
+    assert "signature by ci does not verify: the Sigstore bundle does not parse" in finding["message"]
+    assert "\n" not in finding["message"]

@@ -165,11 +165,20 @@ def verify_bundle(bundle: dict[str, Any], payload: bytes, identity: Identity, ro
         raise TrustError(_wording(exc)) from exc
 
 
+_WORDS = (
+    (("digest mismatch", "Signature is invalid", "inconsistent"), "the bundle signs another payload, or was altered"),
+    (("not valid at validation time",), "the signing certificate was not valid at the log entry's time"),
+    (("candidates exhausted", "signature does not match"), "the signing certificate does not chain to the pinned root"),
+    (("invalid log entry", "SET:", "checkpoint"), "the transparency log entry does not verify"),
+)
+"""sigstore's errors, said in the words of this registry's findings (sigstore's own follows)."""
+
+
 def _wording(exc: BaseException) -> str:
-    """sigstore's error in the words of this registry's findings."""
     text = _first_line(exc)
-    if "digest mismatch" in text or "Signature is invalid" in text or "inconsistent" in text:
-        return f"the bundle signs another payload, or was altered ({text})"
+    for needles, words in _WORDS:
+        if any(needle in text for needle in needles):
+            return f"{words} ({text})"
     return text
 
 
