@@ -305,9 +305,16 @@ def workflow_env(workflow: str, override: dict[str, str] | None = None) -> dict[
 
 def sign_as_workflow(payload: bytes) -> dict[str, Any]:
     """``KeylessSigner``'s signing function for the tests: a bundle for the claims in
-    ``DOCKET_TEST_SIGSTORE_CLAIMS``, certified and logged at ``GITDOCKET_NOW`` (the write's time)."""
+    ``DOCKET_TEST_SIGSTORE_CLAIMS``, or else for the running workflow (``GITHUB_WORKFLOW_REF``:
+    what GitHub's OIDC token would say), certified and logged at ``GITDOCKET_NOW`` (the write's
+    time) or now."""
     import os
 
-    claims = json.loads(os.environ[CLAIMS_ENV])
-    at = datetime.strptime(os.environ["GITDOCKET_NOW"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    if CLAIMS_ENV in os.environ:
+        claims = json.loads(os.environ[CLAIMS_ENV])
+    else:
+        workflow, _, ref = os.environ["GITHUB_WORKFLOW_REF"].partition("@")
+        claims = github_claims(workflow, ref)
+    stamp = os.environ.get("GITDOCKET_NOW")
+    at = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) if stamp else datetime.now(UTC)
     return INSTANCE.sign(payload, claims, at)

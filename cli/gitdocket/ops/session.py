@@ -154,13 +154,31 @@ class Session:
     def cosigners(self) -> list[KeylessSigner]:
         """The keyless signer ``GITDOCKET_SIGSTORE`` names (the policy's name for this workflow's
         Sigstore identity), signing with the ambient OIDC token: GitHub Actions' keyless path
-        (ADR 0022). ``GITDOCKET_SIGSTORE_SIGNER=module:function`` swaps the Fulcio and Rekor
-        calls for another signer (a private Sigstore instance; the tests' generated one): what
-        it makes is verified against the pinned trusted root like any bundle."""
+        (ADR 0022). ``auto``: the policy's identity for the running workflow
+        (``GITHUB_WORKFLOW_REF``), or none, and the SSH key signs alone (the deploy-key path).
+        ``GITDOCKET_SIGSTORE_SIGNER=module:function`` swaps the Fulcio and Rekor calls for
+        another signer (a private Sigstore instance; the tests' generated one): what it makes is
+        verified against the pinned trusted root like any bundle."""
         principal = os.environ.get("GITDOCKET_SIGSTORE", "").strip()
+        if principal == "auto":
+            principal = self._workflow_identity() or ""
         if not principal:
             return []
         return [KeylessSigner(principal, _signer_hook(os.environ.get("GITDOCKET_SIGSTORE_SIGNER", "")))]
+
+    def _workflow_identity(self) -> str | None:
+        """The policy's Sigstore identity whose certificate identity is this workflow run's."""
+        ref = os.environ.get("GITHUB_WORKFLOW_REF", "").strip()
+        if not ref:
+            return None
+        subject = f"{os.environ.get('GITHUB_SERVER_URL', 'https://github.com').rstrip('/')}/{ref}"
+        policy = load_log(self.snapshot(), scope("policy")).state
+        names = [i.name for i in policy.identities.values() if i.kind == "sigstore" and i.subject == subject]
+        if not names:
+            self.command.notes.append(
+                f"no keyless identity for {subject} in the policy: the SSH key signs alone (docs/ci-identities.md)"
+            )
+        return min(names) if names else None
 
     def write(
         self, message: str, operation: Callable[[Transaction], T], bootstrap_principal: str | None = None

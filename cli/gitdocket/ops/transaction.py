@@ -212,17 +212,23 @@ class Transaction:
         which the keys were given."""
         return sorted(self.signers, key=self.principal_of)
 
+    def _principals(self) -> list[str]:
+        """Every signer's principal, the keyless ones first (a CI write's actor is its
+        workflow; its SSH key is the git layer's, ADR 0022), each kind by name."""
+        return [*self._keyless_principals(), *(self.principal_of(s) for s in self.ordered())]
+
     @property
     def actor(self) -> str:
-        """Who writes, before the command is known: the first signer by principal name."""
-        return self.principal_of(self.ordered()[0])
+        """Who writes, before the command is known: the first keyless signer, else the first
+        signer by principal name."""
+        return self._principals()[0]
 
     def _actor_for(self, role: str, after: PolicyState | None) -> str:
         """The event's actor: the first signer, by principal name, who holds ``role`` under every
         policy that judges the event (a policy change: the policy before and the one after), so
         a threshold of keys signs whatever their order."""
         judges = [p for p in (self.policy, after) if p is not None and p.phase != "none"]
-        principals = sorted([*(self.principal_of(s) for s in self.ordered()), *self._keyless_principals()])
+        principals = self._principals()
         for principal in principals:
             if all(principal in (self._resolver(p)(role) or Role()).principals for p in judges):
                 return principal
