@@ -308,7 +308,7 @@ def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: 
         {
             "label": label,
             "created_at": created_at,
-            "built_by": tx.actor,
+            "built_by": tx.actor_in(target, "BuildBundle"),
             "source_commit": tx.tree.commit,
             "manifest_digest": manifest_digest(raw),
             "included_files": manifest.summary.included_files,
@@ -370,7 +370,7 @@ def record_verified(tx: Transaction, bundle_id: str) -> BundleCheck:
             "evidence_tree": tx.tree.tree_id(f"{path}/evidence"),
             "verified_files": result.verified_files,
             "verified_at": format_time(tx.at),
-            "verified_by": tx.actor,
+            "verified_by": tx.actor_in(scope("bundle", bundle_id), "VerifyBundle"),
         },
     )
     recorded = tuple(w for w in result.warnings if not w.startswith("not yet verified"))

@@ -223,6 +223,13 @@ class Transaction:
         signer by principal name."""
         return self._principals()[0]
 
+    def actor_in(self, target: Scope[Any], command: str) -> str:
+        """Who ``command`` on ``target`` will name as its actor: what the fields naming who did
+        it (``promoted_by``, ``built_by`` …, ``AUDIT_NAMES_SIGNER``) must say. Differs from
+        ``actor`` when a keyless and an SSH signer hold different roles."""
+        machine = machine_of(target)
+        return self._actor_for(required_role(machine, target, machine.row(command).event, {}), None)
+
     def _actor_for(self, role: str, after: PolicyState | None) -> str:
         """The event's actor: the first signer, by principal name, who holds ``role`` under every
         policy that judges the event (a policy change: the policy before and the one after), so
