@@ -89,6 +89,7 @@ def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, r
     bundle (changed, missing or extra files fail, naming the first), then print its path."""
     # Imported here, not at the top: status and history start without verify, YAML and bundles.
     from gitdocket.adapters.files import load_yaml
+    from gitdocket.adapters.keyless import keyless_check
     from gitdocket.core.fields import format_time
     from gitdocket.ops import bundles as bundle_ops
     from gitdocket.verify.deployments import verify_environment
@@ -97,7 +98,9 @@ def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, r
     session = Session(repo)
     tree = session.snapshot(rev)
     env_ops.environment_config(tree, environment)
-    findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()))
+    findings = verify_environment(
+        tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()), keyless=keyless_check
+    )
     if findings:
         raise StateError(
             f"environment {environment} does not verify: {findings[0].line()}"

@@ -24,6 +24,7 @@ from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import LIFECYCLES, machine_of, scope
 from gitdocket.lifecycles.archetype import ArchetypeState
+from gitdocket.lifecycles.authz import SigstoreCheck, no_sigstore
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.environment import DeploymentState
@@ -36,6 +37,7 @@ from gitdocket.verify.findings import Finding
 __all__ = [
     "Context",
     "InProcess",
+    "Keyless",
     "Pending",
     "RefView",
     "Runner",
@@ -182,6 +184,10 @@ class ScopeRecord(Generic[S]):
         return earlier[-1] if earlier else machine_of(self.scope).initial(self.scope)
 
 
+Keyless = Callable[[TreeView], SigstoreCheck]
+"""Builds the check of keyless signatures for one snapshot (``adapters.keyless.keyless_check``:
+it reads the trusted roots pinned in that snapshot); verification never imports sigstore itself."""
+
 _FILE_KINDS = ("blob", "exec")
 """The entry kinds ``TreeView.read`` returns bytes for."""
 
@@ -254,7 +260,8 @@ class Context:
     """``parse_yaml`` reads the YAML documents (``registry.yaml``, ``archetype.yaml``): the command
     passes ``adapters.files.load_yaml``, so verification never imports a YAML library itself.
     ``clock`` is the verifier's clock (a ``Timestamp``): the CLI passes the system clock or
-    ``--at``; None skips the checks that need one."""
+    ``--at``; None skips the checks that need one. ``keyless`` builds the check of Sigstore
+    signatures (``Keyless``); without it they do not verify."""
 
     def __init__(
         self,
@@ -265,11 +272,14 @@ class Context:
         parse_yaml: Parser,
         clock: str | None = None,
         prior: Context | None = None,
+        keyless: Keyless | None = None,
     ) -> None:
         """``prior``: a context of another commit whose logs were replayed; a scope whose log
         holds the same bytes here takes its parse and replay instead of repeating them (both
         are functions of the bytes alone), so a chain of commits costs what changed."""
         self.tree = tree
+        self.keyless = keyless
+        self.sigstore: SigstoreCheck = keyless(tree) if keyless is not None else no_sigstore
         self.refs = refs
         self.runner = runner
         self.parse_yaml = parse_yaml

@@ -29,8 +29,8 @@ from gitdocket.lifecycles.authz import (
 )
 from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, config, environments, placements, timeline
-from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
+from gitdocket.verify import archetypes, bundles, config, environments, placements, roots, timeline
+from gitdocket.verify.context import Context, Keyless, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
@@ -43,6 +43,7 @@ CHECKS: tuple[Check, ...] = (
     archetypes.documents,
     config.policy_present,
     config.configuration,
+    roots.trusted_roots,
     timeline.event_times,
     timeline.policy_in_force,
     archetypes.package_references,
@@ -100,14 +101,16 @@ def _event_problems(
     target = record.scope
     machine = machine_of(target)
     if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):
-        return valid_signers(target, event, policy)[1], audit_problems(machine, event)  # forged bytes are still named
+        # forged bytes are still named
+        return valid_signers(target, event, policy, ctx.sigstore)[1], audit_problems(machine, event)
     after = record.states[index] if index < len(record.states) else None
     role = required_role(machine, target, event.type, event.data)
     problems: list[str] = []
     audit: list[str] = []
     for owners in _owner_candidates(ctx, record, index, role, event.at):
         problems, audit = [], []
-        for verdict in verdicts(machine, target, event, policy, after, functools.partial(_resolver, owners)):
+        resolver = functools.partial(_resolver, owners)
+        for verdict in verdicts(machine, target, event, policy, after, resolver, ctx.sigstore):
             audit.extend(p for p in verdict.audit if p not in audit)
             problems.extend(p for p in verdict.problems if p not in problems and p not in audit)
         if not problems:
@@ -326,11 +329,13 @@ def verify_snapshot(
     *,
     parse_yaml: Parser,
     clock: str | None = None,
+    keyless: Keyless | None = None,
 ) -> list[Finding]:
     """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
     another process (see ``Runner``); the findings are the same. ``parse_yaml`` reads the YAML
-    documents (``adapters.files.load_yaml``); ``clock`` is the verifier's clock."""
-    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml, clock=clock))
+    documents (``adapters.files.load_yaml``); ``clock`` is the verifier's clock; ``keyless``
+    checks Sigstore signatures (``context.Keyless``)."""
+    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless))
 
 
 def _first_policy(ctx: Context) -> list[ScopeRecord[Any]]:
