@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pygit2
 
-__all__ = ["Quarantine", "clear_dead", "objects_dir"]
+__all__ = ["Quarantine", "clear_dead", "objects_dir", "rehearsal"]
 
 PREFIX = "docket-incoming-"
 STAGING = ".docket-new-"
@@ -159,3 +159,17 @@ class Quarantine:
             yield quarantine
         finally:
             quarantine.close()
+
+
+@contextlib.contextmanager
+def rehearsal(original: pygit2.Repository) -> Iterator[pygit2.Repository]:
+    """A repository object whose writes go to a temporary folder outside the repository, removed
+    on exit: a dry run plans (and stages trees) through it and leaves the object database, the
+    refs and the worktree exactly as they were. Unlike ``Quarantine`` it repairs nothing either."""
+    folder = Path(tempfile.mkdtemp(prefix="gitdocket-dry-run-"))
+    try:
+        repo = pygit2.Repository(original.path)
+        repo.odb.add_backend(pygit2.OdbBackendLoose(str(folder), -1, False), 100)
+        yield repo
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

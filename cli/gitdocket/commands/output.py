@@ -20,7 +20,9 @@ from typing import Any, TextIO
 
 import click
 
+from gitdocket.commands.plans import show_plan
 from gitdocket.core.limits import printable
+from gitdocket.ops.plans import PlanReady
 from gitdocket.ops.session import COMMAND_WRITES, CommandWrites, Session
 from gitdocket.ops.transaction import Transaction
 
@@ -28,6 +30,7 @@ __all__ = [
     "address_argument",
     "common",
     "done",
+    "dry_running",
     "emit",
     "emit_table",
     "format_option",
@@ -186,11 +189,18 @@ def writer(func: Callable[..., Any]) -> Callable[..., Any]:
     finish) — goes to standard error after it, even when it fails half-way through."""
 
     @functools.wraps(func)
-    def command(*args: Any, push: bool, **kwargs: Any) -> Any:
-        writes = CommandWrites(push=push)
+    def command(*args: Any, push: bool, dry_run: bool = False, **kwargs: Any) -> Any:
+        if dry_run and push:
+            raise click.UsageError("--dry-run writes nothing, so there is nothing to push: drop --push")
+        writes = CommandWrites(push=push, dry_run=dry_run)
         token = COMMAND_WRITES.set(writes)
         try:
             return func(*args, **kwargs)
+        except PlanReady as ready:  # a dry run: print the plan, exit as the write would have
+            show_plan(kwargs.get("fmt", "text"), ready.plan)
+            if ready.plan.refusal is not None:
+                raise ready.plan.refusal from None
+            return None
         finally:
             COMMAND_WRITES.reset(token)
             for published in writes.pushed:
@@ -201,6 +211,12 @@ def writer(func: Callable[..., Any]) -> Callable[..., Any]:
                 click.echo(f"warning: {warning}", err=True)
 
     return repo_option(keys_option(push_option(format_option(command))))
+
+
+def dry_running() -> bool:
+    """Whether the command runs with ``--dry-run`` (it must then write no file of its own)."""
+    writes = COMMAND_WRITES.get()
+    return writes is not None and writes.dry_run
 
 
 def rev_option(func: Callable[..., Any]) -> Callable[..., Any]:
