@@ -20,6 +20,7 @@ from gitdocket.commands.bundles import bundle
 from gitdocket.commands.config import config
 from gitdocket.commands.contracts import contracts
 from gitdocket.commands.demo import demo
+from gitdocket.commands.doctor import doctor
 from gitdocket.commands.entitlements import entitlement, run_check
 from gitdocket.commands.environments import deployments, history, promote, rollback, status
 from gitdocket.commands.gates import gate
@@ -79,6 +80,7 @@ for command in (
     package,
     verify,
     tags,
+    doctor,
     contracts,
     placement,
     entitlement,
