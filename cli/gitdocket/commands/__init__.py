@@ -19,6 +19,7 @@ from gitdocket import __version__
 from gitdocket.adapters.templates import build_commit
 from gitdocket.commands.archetypes import archetype
 from gitdocket.commands.bundles import bundle
+from gitdocket.commands.completion import completion
 from gitdocket.commands.config import config
 from gitdocket.commands.contracts import contracts
 from gitdocket.commands.demo import demo
@@ -109,6 +110,7 @@ for command in (
     history,
     deployments,
     site,
+    completion,
     demo,
 ):
     cli.add_command(command)

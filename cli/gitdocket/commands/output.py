@@ -129,6 +129,12 @@ class SafeStream(io.TextIOBase):
     def isatty(self) -> bool:
         return self.raw.isatty()
 
+    @property
+    def buffer(self) -> Any:
+        """The raw binary stream, for the one writer of bytes: click's shell completion, whose
+        candidates are registry names (``core.limits`` keeps them printable)."""
+        return getattr(self.raw, "buffer", None)
+
 
 @contextmanager
 def safe_streams() -> Iterator[None]:
