@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "BOUNDARY_CODES",
     "ConflictError",
     "DocketError",
     "InputError",
@@ -20,6 +21,12 @@ __all__ = [
     "StateError",
     "TrustError",
 ]
+
+
+BOUNDARY_CODES = ("USAGE", "INTERRUPTED", "IO", "INTERNAL")
+"""The ``--format json`` error codes of failures that are no ``DocketError``: a wrong command
+line, Ctrl-C, git or the file system failing, a bug (``commands._fail``); every ``DocketError``
+class names its own ``code``."""
 
 
 class DocketError(Exception):

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from gitdocket.commands.output import render_table
-from tests.support import Registry
+from tests.support import ROOT, Registry
 
 IDS = [
     "pr-preview-20260101-000000-5532bcfa",
@@ -84,3 +84,19 @@ def test_a_dry_run_refusal_prints_the_plan_on_stdout_and_the_error_as_json(regis
     assert result.code == 1
     assert json.loads(result.out)["would_write"] is False
     assert json.loads(result.err)["code"] == "INVARIANT"
+
+
+def test_the_docs_table_lists_every_error_code_and_only_those() -> None:
+    from gitdocket import errors
+
+    text = (ROOT / "docs" / "operations.md").read_text()
+    documented = set(re.findall(r"^\| `([A-Z_]+)` \| [12] \|", text, re.M))
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.DocketError)]
+    assert documented == {*errors.BOUNDARY_CODES, *(c.code for c in classes)}
+
+
+def test_the_docs_table_lists_every_drift_code() -> None:
+    from gitdocket.ops.doctor import CODES
+
+    text = (ROOT / "docs" / "operations.md").read_text()
+    assert set(CODES) == set(re.findall(r"`([A-Z]+_[A-Z_]+)`", text.split("## Drift", 1)[1].split("\n## ", 1)[0]))
