@@ -14,7 +14,9 @@ import click
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource
 from gitdocket.adapters.files import MAX_FILE_BYTES, read_file, write_file
-from gitdocket.commands.output import emit, writer
+from gitdocket.commands.completion import bundles, environments
+from gitdocket.commands.output import dry_running, emit, writer
+from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.errors import InputError
@@ -108,6 +110,8 @@ def _keeper(fmt: str, reports_dir: Path) -> Callable[[PromotionReport], str]:
     """Keep a refused gated promotion's report: write it, show it; returns where it is."""
 
     def keep(report: PromotionReport) -> str:
+        if dry_running():  # a dry run writes no file: its plan lists the checks
+            return "not written (dry run)"
         path = _write_report(report, reports_dir)
         if fmt == "text":
             _print_report(report, report.environment, path)
@@ -138,11 +142,12 @@ def _promote_all(
 
 
 @click.command()
-@click.argument("spec", metavar="BUNDLE")
-@click.option("--env", "environment", help="Promote to this one environment.")
+@click.argument("spec", metavar="BUNDLE", shell_complete=bundles)
+@click.option("--env", "environment", help="Promote to this one environment.", shell_complete=environments)
 @click.option(
     "--to",
     "target",
+    shell_complete=environments,
     help="Walk the chain (preview → dev → staging → prod) up to this environment, "
     "gated at every step, stopping at the first failure.",
 )
@@ -151,7 +156,12 @@ def _promote_all(
     is_flag=True,
     help="Run seed 002's eight checks (and Docket's bundle_packages_current) and store the promotion report.",
 )
-@click.option("--source-env", "source", help="The environment the bundle comes from (must be running it).")
+@click.option(
+    "--source-env",
+    "source",
+    help="The environment the bundle comes from (must be running it).",
+    shell_complete=environments,
+)
 @click.option(
     "--artifacts-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -177,6 +187,7 @@ def _promote_all(
     show_default="the current folder",
     help="Where release_bundle_promotion_<env>.json is written for gated promotions.",
 )
+@dry_run_option
 @writer
 def promote(
     spec: str,
@@ -245,15 +256,17 @@ def _chain(
 
 
 @click.command()
-@click.option("--env", "environment", required=True, help="The environment to roll back.")
+@click.option("--env", "environment", required=True, help="The environment to roll back.", shell_complete=environments)
 @click.option("--reason", required=True, help="Why (recorded in the signed event).")
 @click.option(
     "--to",
     "target",
     metavar="BUNDLE",
+    shell_complete=bundles,
     help="Roll back to this bundle (it must have been promoted to the environment). "
     "Default: the previous release in the environment's history.",
 )
+@dry_run_option
 @writer
 def rollback(environment: str, reason: str, target: str | None, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Point an environment back at its previous verified release. Only the pointer moves."""

@@ -39,8 +39,16 @@ COMMANDS: dict[str, Entry] = {
         "gitdocket.commands.contracts:contracts",
         "JSON Schemas (draft 2020-12) of gitdocket's documents: generate, seal, check, validate.",
     ),
+    "completion": Entry(
+        "gitdocket.commands.completion:completion",
+        "Print the shell completion script for bash, zsh or fish.",
+    ),
     "demo": Entry("gitdocket.commands.demo:demo", "Run the whole flow on a throwaway registry, narrated."),
     "deployments": Entry("gitdocket.commands.reads:deployments", "Read environments the way a runtime does."),
+    "doctor": Entry(
+        "gitdocket.commands.doctor:doctor",
+        "List drift an interrupted write, a crash or a stale checkout left; --fix repairs it.",
+    ),
     "entitlement": Entry(
         "gitdocket.commands.entitlements:entitlement",
         "Govern whether a placement may run: request, activate, suspend, resume, close, deny.",

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from gitdocket.commands.completion import archetypes, versions
 from gitdocket.commands.output import (
     address_argument,
     done,
@@ -21,6 +22,7 @@ from gitdocket.commands.output import (
     write,
     writer,
 )
+from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.errors import InputError
 from gitdocket.ops import placements as placement_ops
@@ -41,8 +43,8 @@ def placement() -> None:
 
 
 @placement.command("request")
-@click.argument("archetype_name", metavar="ARCHETYPE")
-@click.argument("number", metavar="VERSION")
+@click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
+@click.argument("number", metavar="VERSION", shell_complete=versions)
 @click.option("--project", required=True, help="The target project.")
 @click.option("--name", help="The placement's name in the project (default: the archetype's).")
 @click.option(
@@ -207,6 +209,7 @@ def placement_offer(address: str, to: str, repo: Path, keys: tuple[str, ...], fm
 @placement.command("upgrade")
 @address_argument
 @click.option("--to", "to", metavar="VERSION", required=True, help="The admitted replacement.")
+@dry_run_option
 @writer
 def placement_upgrade(address: str, to: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Move the pin to an offered and admitted replacement (holders). Idempotent; fails closed

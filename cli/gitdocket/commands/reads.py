@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from gitdocket.commands.completion import environments
 from gitdocket.commands.output import emit, emit_table, reader, table
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
@@ -49,7 +50,9 @@ def status(repo: Path, rev: str | None, fmt: str) -> None:
 
 
 @click.command()
-@click.option("--env", "environment", required=True, help="The environment whose history to show.")
+@click.option(
+    "--env", "environment", required=True, help="The environment whose history to show.", shell_complete=environments
+)
 @reader
 def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Every promotion and rollback of an environment, oldest first."""
@@ -75,7 +78,13 @@ def deployments() -> None:
 
 
 @deployments.command("resolve")
-@click.option("--env", "environment", required=True, help="The environment to resolve.")
+@click.option(
+    "--env",
+    "environment",
+    required=True,
+    help="The environment to resolve.",
+    shell_complete=environments,
+)
 @click.option(
     "--export",
     "export_dir",

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from gitdocket.commands.completion import archetypes, versions
 from gitdocket.commands.output import done, writer
+from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.ops.releases import release as release_op
 from gitdocket.ops.session import Session
@@ -15,14 +17,15 @@ __all__ = ["release"]
 
 
 @click.command("release")
-@click.argument("archetype_name", metavar="ARCHETYPE")
-@click.argument("number", metavar="VERSION")
+@click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
+@click.argument("number", metavar="VERSION", shell_complete=versions)
 @click.option(
     "--auto-upgrade",
     "auto",
     is_flag=True,
     help="Also upgrade the placements whose holders opted in (placement edit --auto-upgrade on).",
 )
+@dry_run_option
 @writer
 def release(archetype_name: str, number: str, auto: bool, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Freeze and publish ARCHETYPE VERSION in one atomic commit (owners)."""
