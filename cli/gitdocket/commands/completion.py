@@ -82,8 +82,10 @@ environments = _offer(_environment_names)
 @click.command()
 @click.argument("shell", type=click.Choice(SHELLS))
 def completion(shell: str) -> None:
-    """Print the completion script for SHELL (bash, zsh or fish); it completes commands,
-    options, and archetype names, versions, bundle ids and environment names from the registry.
+    """Print the shell completion script for SHELL: bash, zsh or fish.
+
+    It completes commands, options, and archetype names, versions, bundle ids and environment
+    names from the registry.
 
     \b
     bash:  eval "$(gitdocket completion bash)"        (in ~/.bashrc)

@@ -56,7 +56,9 @@ def _next(left: list[Drift], fixing: bool) -> str:
 @keys_option
 @format_option
 def doctor(fix: bool, window: int, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
-    """List drift: tags missing after a crash, worktree files left stale by an interrupted write,
+    """List what is out of line in this clone; --fix repairs what needs no new authority.
+
+    Drift: tags missing after a crash, worktree files left stale by an interrupted write,
     leftover locks (live or dead), a worktree current.json that differs from the commit,
     commits and tags the upstream lacks, a policy expired or close to expiry.
 

@@ -41,13 +41,13 @@ COMMANDS: dict[str, Entry] = {
     ),
     "completion": Entry(
         "gitdocket.commands.completion:completion",
-        "Print the shell completion script for bash, zsh or fish.",
+        "Print the shell completion script for SHELL: bash, zsh or fish.",
     ),
     "demo": Entry("gitdocket.commands.demo:demo", "Run the whole flow on a throwaway registry, narrated."),
     "deployments": Entry("gitdocket.commands.reads:deployments", "Read environments the way a runtime does."),
     "doctor": Entry(
         "gitdocket.commands.doctor:doctor",
-        "List drift an interrupted write, a crash or a stale checkout left; --fix repairs it.",
+        "List what is out of line in this clone; --fix repairs what needs no new authority.",
     ),
     "entitlement": Entry(
         "gitdocket.commands.entitlements:entitlement",

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
-from gitdocket.commands.completion import environments
 from gitdocket.commands.output import emit, emit_table, reader, table
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
@@ -20,6 +20,13 @@ from gitdocket.ops import environments as env_ops
 from gitdocket.ops.session import Session, system_now
 
 __all__ = ["deployments", "history", "status"]
+
+
+def _environments(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """Environment names for shell completion, imported only when a shell asks."""
+    from gitdocket.commands.completion import environments
+
+    return environments(ctx, param, incomplete)
 
 
 @click.command()
@@ -51,7 +58,7 @@ def status(repo: Path, rev: str | None, fmt: str) -> None:
 
 @click.command()
 @click.option(
-    "--env", "environment", required=True, help="The environment whose history to show.", shell_complete=environments
+    "--env", "environment", required=True, help="The environment whose history to show.", shell_complete=_environments
 )
 @reader
 def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
@@ -83,7 +90,7 @@ def deployments() -> None:
     "environment",
     required=True,
     help="The environment to resolve.",
-    shell_complete=environments,
+    shell_complete=_environments,
 )
 @click.option(
     "--export",
