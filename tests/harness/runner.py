@@ -241,6 +241,7 @@ class JobRunner:
             "GITHUB_REF_NAME": self.contexts()["github"]["ref_name"],
             "GITHUB_HEAD_REF": self.contexts()["github"]["head_ref"],
             "GITHUB_REPOSITORY": ctx.repository,
+            "GITHUB_WORKFLOW_REF": f"{ctx.repository}/.github/workflows/{ctx.workflow}@{ctx.ref}",
             "GITHUB_RUN_ID": str(ctx.run_id),
             "GITHUB_SERVER_URL": "https://github.com",
             "GITHUB_JOB": self.job_id,

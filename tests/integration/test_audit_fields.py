@@ -116,9 +116,7 @@ def test_the_writer_refuses_a_who_field_naming_another(rel: Release) -> None:
     tx = Transaction(store.snapshot(), [KeySigner(det_key("alice"), "alice")], AT)
     target = scope("version", "support-triage", "1.1.0")
     version_ops.draft(tx, "support-triage", "1.1.0")
-    snap = version_ops.snapshot_of(
-        tx, "support-triage", tx.tree.tree_id("registry/archetypes/support-triage/method") or ""
-    )
+    snap = version_ops.snapshot_of(tx, target, tx.tree.tree_id("registry/archetypes/support-triage/method") or "")
     forged = snap.model_copy(update={"provenance": snap.provenance.model_copy(update={"frozen_by": "mallory"})})
     with pytest.raises(TrustError, match=r"provenance\.frozen_by names 'mallory', but 'alice' signed it"):
         tx.apply(target, "FreezeVersion", forged)

@@ -145,7 +145,7 @@ def test_sigstore_entry_needs_a_checker() -> None:
         signed,
         policy,
         policy_resolver(policy, _no_owners),
-        lambda _e, _i, payload: seen.append(payload),
+        lambda _e, _i, payload, _p: seen.append(payload),
     )
     assert ok.ok and len(seen) == 1
 

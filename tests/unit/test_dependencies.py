@@ -34,8 +34,9 @@ def _imported_top_levels() -> set[str]:
     return {name for name in found if name not in sys.stdlib_module_names and name != "gitdocket"}
 
 
-PART_OF = {"pydantic-core": "pydantic"}
-"""pydantic_core is pydantic's own engine, released and pinned in lockstep by pydantic itself."""
+PART_OF = {"pydantic-core": "pydantic", "sigstore-models": "sigstore"}
+"""pydantic_core is pydantic's own engine, released and pinned in lockstep by pydantic itself;
+sigstore_models is sigstore's own model of its protobuf messages, pinned by sigstore."""
 
 
 def _distributions(top_levels: set[str]) -> set[str]:

@@ -19,6 +19,18 @@ from tests.unit.lifecycle_checks import assert_refused, row_sources, step
 MACHINE = machine_for("policy")
 POLICY = scope("policy")
 EXPIRY = "2027-01-01T00:00:00Z"
+ROOT_DIGEST = "sha256:" + "ab" * 32
+WORKFLOW = "https://github.com/acme/registry/.github/workflows/deployment-promote.yml@refs/heads/main"
+
+
+def _keyless(name: str, **claims: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": "sigstore",
+        "issuer": "https://token.actions.githubusercontent.com",
+        "subject": WORKFLOW,
+        "claims": claims,
+    }
 
 
 def _at(name: str) -> PolicyState:
@@ -29,6 +41,8 @@ def _at(name: str) -> PolicyState:
         state = policy_at(("alice", "bob"), 2)
     elif name == "two-roots-1-of-2":
         state = policy_at(("alice", "bob"), 1)
+    elif name == "pinned":
+        state = policy_at().model_copy(update={"trusted_root": ROOT_DIGEST})
     else:
         state = policy_at()
     return state
@@ -87,6 +101,13 @@ ROWS = [
         {"expires": EXPIRY},
         lambda s: s.expires == EXPIRY,
         id="SetExpiry-from-active",
+    ),
+    pytest.param(
+        "active",
+        "PinTrustedRoot",
+        {"digest": ROOT_DIGEST},
+        lambda s: s.trusted_root == ROOT_DIGEST,
+        id="PinTrustedRoot-from-active",
     ),
 ]
 
@@ -216,6 +237,27 @@ TEETH = [
         "ROLE_NAME_VALID",
         id="ROLE_NAME_VALID-suffix",
     ),
+    pytest.param(
+        "active",
+        "AddIdentity",
+        {"identity": _keyless("ci")},
+        "IDENTITY_PINNED",
+        id="IDENTITY_PINNED-no-claims",
+    ),
+    pytest.param(
+        "active",
+        "AddIdentity",
+        {"identity": _keyless("ci", environment="prod")},
+        "IDENTITY_PINNED",
+        id="IDENTITY_PINNED-environment-is-no-certificate-claim",
+    ),
+    pytest.param(
+        "pinned",
+        "PinTrustedRoot",
+        {"digest": ROOT_DIGEST},
+        "TRUSTED_ROOT_PINNED",
+        id="TRUSTED_ROOT_PINNED-same-root",
+    ),
     pytest.param("active", "InitPolicy", policy_init(), "TRANSITION_NOT_ALLOWED", id="init-twice"),
     pytest.param(
         "none",
@@ -246,6 +288,8 @@ def test_forbidden_move_is_refused(start: str, command: str, data: dict[str, Any
             {"identity": {"name": "dave", "kind": "sigstore"}},
             id="sigstore-identity-without-issuer",
         ),
+        pytest.param("AddIdentity", {"identity": _keyless("ci", colour="blue")}, id="sigstore-identity-unknown-claim"),
+        pytest.param("PinTrustedRoot", {"digest": "ab" * 32}, id="trusted-root-digest-without-algorithm"),
         pytest.param(
             "AddIdentity",
             {"identity": {**identity("dave"), "name": "-dave"}},

@@ -303,9 +303,11 @@ def test_only_the_tail_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     real = authz.valid_signers
 
-    def counting(target: Scope, event: Event, policy: PolicyState) -> tuple[set[str], list[str]]:
+    def counting(
+        target: Scope, event: Event, policy: PolicyState, sigstore: authz.SigstoreCheck
+    ) -> tuple[set[str], list[str]]:
         calls.append(f"{target.path}:{event.seq}")
-        return real(target, event, policy)
+        return real(target, event, policy, sigstore)
 
     tree = registry_tree()
     tx = transaction(tree, "alice")

@@ -22,16 +22,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from gitdocket.commands.plans import show_plan
 from gitdocket.core.limits import printable
 from gitdocket.core.progress import reporting
-from gitdocket.ops.plans import PlanReady
-from gitdocket.ops.session import COMMAND_WRITES, CommandWrites, Session
-from gitdocket.ops.transaction import Transaction
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
+
+    from gitdocket.ops.transaction import Transaction
 
 __all__ = [
     "QUIET",
@@ -298,6 +296,8 @@ def render_table(out: Console, title: str, columns: Sequence[str], rows: Sequenc
 
 def write(repo: Path, keys: tuple[str, ...], message: str, op: Callable[[Transaction], Any]) -> tuple[str, Any]:
     """Run ``op`` in one signed commit; returns the commit id and ``op``'s result."""
+    from gitdocket.ops.session import Session  # the write path: imported by writes only
+
     result, value = Session(repo, keys).write(message, op)
     return result.commit, value
 
@@ -332,6 +332,11 @@ def writer(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def command(*args: Any, push: bool, dry_run: bool = False, **kwargs: Any) -> Any:
+        # The write path is imported by writes only (reads start faster without it).
+        from gitdocket.commands.plans import show_plan
+        from gitdocket.ops.plans import PlanReady
+        from gitdocket.ops.session import COMMAND_WRITES, CommandWrites
+
         if dry_run and push:
             raise click.UsageError("--dry-run writes nothing, so there is nothing to push: drop --push")
         writes = CommandWrites(push=push, dry_run=dry_run)
@@ -357,6 +362,8 @@ def writer(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def dry_running() -> bool:
     """Whether the command runs with ``--dry-run`` (it must then write no file of its own)."""
+    from gitdocket.ops.session import COMMAND_WRITES
+
     writes = COMMAND_WRITES.get()
     return writes is not None and writes.dry_run
 

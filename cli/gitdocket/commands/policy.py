@@ -1,5 +1,6 @@
-"""``gitdocket policy``: show the trust policy, change identities, roles, thresholds and expiry, and
-export git's allowed signers."""
+"""``gitdocket policy``: show the trust policy, change identities (SSH keys and keyless CI
+workflows), roles, thresholds, expiry and the pinned Sigstore trusted root, and export git's
+allowed signers."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import POLICY, load_log
 
 __all__ = ["policy"]
+
+MAX_ROOT_BYTES = 1 << 20
+"""A trusted_root.json is a few kilobytes (production's: 8 KiB); a megabyte is not one."""
 
 
 @click.group()
@@ -39,10 +43,14 @@ def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
         click.echo(
             f"policy version {state.version}, " + (f"expires {state.expires}" if state.expires else "never expires")
         )
+        click.echo(f"Sigstore trusted root: {state.trusted_root or 'none pinned'}")
         table(
             "identities",
-            ["name", "kind", "key"],
-            [(i.name, i.kind, i.public_key or i.subject) for i in state.identities.values()],
+            ["name", "kind", "key", "claims"],
+            [
+                (i.name, i.kind, i.public_key or i.subject, ", ".join(f"{k}={v}" for k, v in sorted(i.claims.items())))
+                for i in state.identities.values()
+            ],
         )
         table(
             "roles",
@@ -55,18 +63,109 @@ def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
 
 @policy.command("add-identity")
 @click.argument("name")
-@click.argument("public_key", metavar="PUBKEY")
+@click.argument("public_key", metavar="[PUBKEY]", required=False)
+@click.option(
+    "--github-workflow",
+    metavar="OWNER/REPO/.github/workflows/FILE.yml@REF",
+    help="A keyless CI identity: runs of this workflow at this ref (refs/heads/main), signing with "
+    "GitHub's OIDC token through Sigstore. Pins the repository, the workflow and the ref.",
+)
+@click.option(
+    "--environment",
+    metavar="ENV",
+    help="With a keyless identity: its signatures count only for promotions and rollbacks of ENV.",
+)
+@click.option("--issuer", help="A keyless identity's OIDC issuer (the generic form of --github-workflow).")
+@click.option("--identity", "subject", help="A keyless identity's certificate identity (its SAN).")
+@click.option(
+    "--claim",
+    "claims",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A certificate claim the keyless identity pins (repository, repository_id, owner, workflow, ref, "
+    "trigger, runner); repeatable. At least one is required.",
+)
 @dry_run_option
 @writer
-def policy_add_identity(name: str, public_key: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
-    """Add identity NAME with PUBKEY (a .pub file path or an 'ssh-ed25519 AAAA…' line)."""
+def policy_add_identity(
+    name: str,
+    public_key: str | None,
+    github_workflow: str | None,
+    environment: str | None,
+    issuer: str | None,
+    subject: str | None,
+    claims: tuple[str, ...],
+    repo: Path,
+    keys: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Add identity NAME: an SSH key (PUBKEY: a .pub file path or an 'ssh-ed25519 AAAA…' line), or a
+    keyless CI identity (--github-workflow, or --issuer/--identity/--claim).
+
+    A keyless identity must pin at least one certificate claim besides its issuer and identity:
+    without one it would trust any workflow in the world (IDENTITY_PINNED). See docs/ci-identities.md.
+    """
+    keyless = github_workflow is not None or issuer is not None or subject is not None or bool(claims)
+    if keyless:
+        if public_key is not None:
+            raise click.UsageError("pass PUBKEY or a keyless identity (--github-workflow, --issuer …), not both")
+        found_issuer, found_subject, pinned = _keyless(github_workflow, issuer, subject, claims)
+        if environment is not None:
+            pinned["environment"] = environment
+        commit, _ = write(
+            repo,
+            keys,
+            f"docket: policy add keyless identity {name}",
+            lambda tx: policy_ops.add_keyless_identity(tx, name, found_issuer, found_subject, pinned),
+        )
+        done(fmt, f"Added keyless identity {name} ({found_subject})", commit)
+        return
+    if public_key is None:
+        raise click.UsageError("pass PUBKEY (an SSH identity) or --github-workflow (a keyless CI identity)")
+    if environment is not None:
+        raise click.UsageError("--environment applies to a keyless identity only")
     if Path(public_key).exists():  # a path (a FIFO or a device too: read_file refuses those)
         raw = read_file(Path(public_key), MAX_KEY_BYTES, "pass the identity's .pub file or its 'ssh-ed25519 …' line")
         public_key = raw.decode("utf-8", errors="replace")
+    line = public_key
     commit, _ = write(
-        repo, keys, f"docket: policy add identity {name}", lambda tx: policy_ops.add_identity(tx, name, public_key)
+        repo, keys, f"docket: policy add identity {name}", lambda tx: policy_ops.add_identity(tx, name, line)
     )
     done(fmt, f"Added identity {name}", commit)
+
+
+def _keyless(
+    workflow: str | None, issuer: str | None, subject: str | None, claims: tuple[str, ...]
+) -> tuple[str, str, dict[str, str]]:
+    """(issuer, identity, claims) from --github-workflow, refined by --issuer/--identity/--claim."""
+    found_issuer, found_subject, pinned = (
+        policy_ops.github_identity(workflow) if workflow is not None else (None, None, {})
+    )
+    found_issuer = issuer or found_issuer
+    found_subject = subject or found_subject
+    if not found_issuer or not found_subject:
+        raise click.UsageError("a keyless identity needs --github-workflow, or both --issuer and --identity")
+    return found_issuer, found_subject, {**pinned, **policy_ops.parse_claims(claims)}
+
+
+@policy.command("pin-root")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@writer
+def policy_pin_root(file: Path | None, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Pin the Sigstore trusted root (FILE: a trusted_root.json; default: the production root
+    shipped in the installed sigstore package) that keyless signatures are checked against, offline.
+
+    Signed by root, like every policy change: verify reports a root file changed any other way.
+    Rotate by pinning a refreshed root; events keep being judged by the root their policy pinned.
+    """
+    if file is None:
+        raw, source = policy_ops.production_root()
+    else:
+        raw, source = read_file(file, MAX_ROOT_BYTES, "pass a Sigstore trusted_root.json"), str(file)
+    commit, digest = write(
+        repo, keys, "docket: policy pin Sigstore trusted root", lambda tx: policy_ops.pin_root(tx, raw, source)
+    )
+    done(fmt, f"Pinned the Sigstore trusted root {digest} from {source}", commit, {"trusted_root": digest})
 
 
 @policy.command("grant")

@@ -18,6 +18,7 @@ import click
 
 from gitdocket.adapters.files import load_yaml, write_file
 from gitdocket.adapters.forking import forked
+from gitdocket.adapters.keyless import keyless_check
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.commands.output import common, note
 from gitdocket.core.fields import format_time, parse_time
@@ -110,11 +111,13 @@ def verify(
     elif base:
         base_tree = session.snapshot(base)
         descends = _descends(store, head_tree.commit, base_tree.commit)
-        findings = verify_pr(base_tree, head_tree, refs, descends, runner=forked, parse_yaml=load_yaml, clock=now)
+        findings = verify_pr(
+            base_tree, head_tree, refs, descends, runner=forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check
+        )
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
         findings, mode, label = (
-            verify_snapshot(head_tree, refs, forked, parse_yaml=load_yaml, clock=now),
+            verify_snapshot(head_tree, refs, forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check),
             "snapshot",
             "snapshot",
         )
@@ -172,10 +175,12 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs, now: str
         chain.append(GitTree(store.repo, commit))
         commit = commit.parents[0] if commit.parents else None
     if commit is None:
-        findings = verify_snapshot(head, refs, forked, parse_yaml=load_yaml, clock=now)
+        findings = verify_snapshot(head, refs, forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check)
         return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
     chain.append(GitTree(store.repo, start))
-    return verify_history(chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml, clock=now)
+    return verify_history(
+        chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check
+    )
 
 
 def _json(report: VerifyReport) -> str:

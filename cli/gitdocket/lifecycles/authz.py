@@ -5,7 +5,9 @@ event is authorized when at least ``threshold`` distinct principals holding that
 ``signing_payload`` with a key the policy lists for them, its ``actor`` is one of them, and every
 field of its data that names who did it (the row's ``signed_by``: ``promoted_by``, ``built_by``,
 ``provenance.frozen_by`` …) names the actor (``AUDIT_NAMES_SIGNER``). Pure:
-signature checks are computation; the Sigstore check is injected (it needs the trusted root).
+signature checks are computation; the Sigstore check is injected (``SigstoreCheck``: it needs the
+sigstore library and the trusted root the judging policy pins, ``adapters.keyless``). A Sigstore
+identity that pins ``environment`` counts only for that environment's events.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ __all__ = [
     "audit_problems",
     "authorize",
     "judging_policy",
+    "no_sigstore",
     "policy_resolver",
     "required_role",
     "valid_signers",
@@ -36,7 +39,10 @@ __all__ = [
 ]
 
 RoleResolver = Callable[[str], Role | None]
-SigstoreCheck = Callable[[SigstoreSignature, Identity, bytes], None]
+SigstoreCheck = Callable[[SigstoreSignature, Identity, bytes, PolicyState], None]
+"""Raise ``TrustError`` (naming the claim that differs) unless the entry's bundle signs the
+payload under the identity's issuer, certificate identity and claims, checked offline against
+the trusted root ``PolicyState.trusted_root`` pins."""
 
 
 @dataclass(frozen=True)
@@ -88,15 +94,24 @@ def required_role(machine: Machine[Any], scope: Scope[Any], event_type: str, dat
     return string.Formatter().vformat(row.role, scope.keys, fields)
 
 
-def _no_sigstore(_entry: SigstoreSignature, identity: Identity, _payload: bytes) -> None:
+def no_sigstore(_entry: SigstoreSignature, identity: Identity, _payload: bytes, _policy: PolicyState) -> None:
+    """The check of a caller that cannot judge keyless signatures (a pure unit test)."""
     raise TrustError(
         f"cannot check the Sigstore signature of {identity.name} here",
-        "install gitdocket with its sigstore dependency and verify offline",
+        "verify with `gitdocket verify`, which checks it offline against the pinned trusted root",
     )
 
 
+def _outside_environment(identity: Identity, scope: Scope[Any]) -> str | None:
+    """Why a Sigstore identity pinned to one environment cannot sign in ``scope``, or None."""
+    env = identity.claims.get("environment")
+    if env is None or (scope.kind == "environment" and scope.keys[0] == env):
+        return None
+    return f"{identity.name} signs for environment {env} only, not {scope.label}"
+
+
 def valid_signers(
-    scope: Scope[Any], event: Event, policy: PolicyState, sigstore: SigstoreCheck = _no_sigstore
+    scope: Scope[Any], event: Event, policy: PolicyState, sigstore: SigstoreCheck = no_sigstore
 ) -> tuple[set[str], list[str]]:
     """Principals whose signature on ``event`` verifies under ``policy``, and the problems."""
     payload = signing_payload(scope.path, event)
@@ -118,7 +133,10 @@ def valid_signers(
             else:
                 if identity.kind != "sigstore":
                     raise TrustError(f"{entry.principal} is not a Sigstore identity")
-                sigstore(entry, identity, payload)
+                outside = _outside_environment(identity, scope)
+                if outside is not None:
+                    raise TrustError(outside)
+                sigstore(entry, identity, payload, policy)
         except (TrustError, ValueError, UnicodeEncodeError) as exc:
             problems.append(f"signature by {entry.principal} does not verify: {exc}")
             continue
@@ -132,7 +150,7 @@ def authorize(
     event: Event,
     policy: PolicyState,
     resolve: RoleResolver,
-    sigstore: SigstoreCheck = _no_sigstore,
+    sigstore: SigstoreCheck = no_sigstore,
 ) -> Verdict:
     """Check ``event``'s signatures against the role its transition requires."""
     role_name = required_role(machine, scope, event.type, event.data)
@@ -191,7 +209,7 @@ def verdicts(
     judged_by: PolicyState,
     after: PolicyState | None,
     resolver: Callable[[PolicyState], RoleResolver],
-    sigstore: SigstoreCheck = _no_sigstore,
+    sigstore: SigstoreCheck = no_sigstore,
 ) -> list[Verdict]:
     """``event`` authorized under the policy that judges it, and a policy change also under the
     policy it makes (``after``): the old and the new root both sign it. A policy that does not

@@ -6,6 +6,11 @@ when nobody holds it), ``authors`` (create archetypes), ``builders``
 (bundles), ``promoters`` / ``promoters:<env>``, ``admins:<project>``, ``holders:<project>``,
 ``authorities:<project>``. A role with a ``:suffix`` falls back to the bare role when the suffixed
 one is not defined. Archetype ``owners:<a>`` live in the archetype scope, not here.
+
+A Sigstore identity (CI, keyless: ADR 0022) names an OIDC issuer, a certificate identity (the
+SAN: for GitHub Actions the workflow ref URI) and the certificate claims it pins (``CLAIMS``);
+the policy also pins the Sigstore trusted root its signatures are checked against
+(``trusted_root``: the digest of ``registry/policy/trusted-roots/<hex>.json``, ADR 0023).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from gitdocket.core.fields import Principal, Timestamp
+from gitdocket.core.fields import Digest, Principal, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, Invariant, InvariantError
@@ -24,7 +29,9 @@ from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
 from gitdocket.lifecycles.machine import DataT, Machine, Transition
 
 __all__ = [
+    "CLAIMS",
     "IDENTITY_KNOWN",
+    "IDENTITY_PINNED",
     "IDENTITY_UNIQUE",
     "LIFECYCLE",
     "POLICY_SCOPE",
@@ -36,6 +43,8 @@ __all__ = [
     "ROLE_NAME_VALID",
     "ROLE_RE",
     "ROOT_NOT_EMPTY",
+    "TRUSTED_ROOT_DIR",
+    "TRUSTED_ROOT_PINNED",
     "Identity",
     "PolicyState",
     "Role",
@@ -44,6 +53,7 @@ __all__ = [
     "lookup_role",
     "policy_versions",
     "renews_expiry",
+    "trusted_root_path",
 ]
 
 ROLE_RE = re.compile(r"^(root|config|authors|builders|promoters|admins|holders|authorities)(:[a-z0-9][a-z0-9-]*)?$")
@@ -51,6 +61,29 @@ ROLE_FALLBACK = {"config": "root"}
 """A role nobody holds falls back to this one: configuration changes are root's unless the policy
 grants ``config`` (ADR 0013)."""
 POLICY_SCOPE = scope("policy")
+TRUSTED_ROOT_DIR = "registry/policy/trusted-roots"
+"""Every Sigstore trusted root a policy version pinned, named by its digest: an event is judged
+against the root of the policy it names, so rotating the root never orphans an old signature."""
+
+CLAIMS: dict[str, str] = {
+    "repository": "the source repository URI (https://github.com/OWNER/REPO)",
+    "repository_id": "the numeric source repository id (survives a rename, not a re-creation)",
+    "owner": "the source repository owner URI",
+    "workflow": "the build config URI (the workflow file at its ref)",
+    "ref": "the source repository ref (refs/heads/main)",
+    "trigger": "the event that triggered the workflow (push, workflow_dispatch …)",
+    "runner": "the runner environment (github-hosted)",
+    "environment": "the Docket environment whose promotions and rollbacks alone this identity signs",
+}
+"""The claims a Sigstore identity may pin: every one but ``environment`` is a Fulcio certificate
+extension checked offline; ``environment`` restricts the identity to one environment's scope
+(Fulcio certificates carry no GitHub environment claim: pin a workflow file whose job runs in
+that GitHub environment, and this claim, ADR 0022)."""
+
+
+def trusted_root_path(digest: str) -> str:
+    """Where the trusted root with ``digest`` (``sha256:<hex>``) lives in the registry."""
+    return f"{TRUSTED_ROOT_DIR}/{digest.removeprefix('sha256:')}.json"
 
 
 class Identity(Record):
@@ -67,7 +100,17 @@ class Identity(Record):
             raise ValueError("an ssh identity needs public_key 'ssh-ed25519 AAAA…'")
         if self.kind == "sigstore" and not (self.issuer and self.subject):
             raise ValueError("a sigstore identity needs issuer and subject")
+        unknown = sorted(set(self.claims) - set(CLAIMS))
+        if unknown:
+            raise ValueError(f"unknown claim {unknown[0]!r} (claims: {', '.join(CLAIMS)})")
+        if self.kind == "ssh" and self.claims:
+            raise ValueError("an ssh identity pins no certificate claims")
         return self
+
+    @property
+    def pinned(self) -> dict[str, str]:
+        """The certificate claims this identity pins (all but ``environment``)."""
+        return {k: v for k, v in self.claims.items() if k != "environment"}
 
 
 class Role(Record):
@@ -81,6 +124,7 @@ class PolicyState(Record):
     expires: str | None = None
     identities: dict[str, Identity] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
+    trusted_root: Digest | None = None
 
 
 class InitData(Record):
@@ -117,6 +161,10 @@ class ExpiryData(Record):
     expires: Timestamp | None
 
 
+class RootData(Record):
+    digest: Digest
+
+
 POLICY_VERSION_INCREASES = Invariant(
     "POLICY_VERSION_INCREASES", "structural", "every policy change increases the version by exactly one"
 )
@@ -135,6 +183,18 @@ ROLE_MEMBERS_KNOWN = Invariant(
     "ROLE_MEMBERS_KNOWN", "structural", "every member of a role is an identity of the policy"
 )
 ROLE_HELD = Invariant("ROLE_HELD", "structural", "only a role that exists, held by that principal, is changed")
+IDENTITY_PINNED = Invariant(
+    "IDENTITY_PINNED",
+    "policy",
+    "a Sigstore identity pins at least one certificate claim besides its issuer and identity "
+    "(repository, workflow, ref …): without one it trusts any workflow in the world",
+)
+TRUSTED_ROOT_PINNED = Invariant(
+    "TRUSTED_ROOT_PINNED",
+    "policy",
+    "every Sigstore signature is checked offline against the trusted root the policy pins, a file "
+    "changed only by a signed policy event",
+)
 ROLE_ALREADY_HELD = Invariant(
     "ROLE_ALREADY_HELD", "operational", "a grant changes something: a new member, or a new threshold"
 )
@@ -252,6 +312,19 @@ def _expiry_set(state: PolicyState, data: ExpiryData) -> PolicyState:
     return _changed(state, expires=data.expires)
 
 
+def _root_pinned(state: PolicyState, data: RootData) -> PolicyState:
+    return _changed(state, trusted_root=data.digest)
+
+
+def _check_root(state: PolicyState, data: RootData) -> None:
+    if state.trusted_root == data.digest:
+        raise InvariantError(
+            f"the trusted root {data.digest} is pinned already",
+            TRUSTED_ROOT_PINNED,
+            "nothing to change; pin a refreshed trusted_root.json to rotate it",
+        )
+
+
 def _holds_after(apply: Callable[[PolicyState, DataT], PolicyState]) -> Callable[[PolicyState, DataT], None]:
     """A guard: the policy after the change keeps its identities unique and its roles sound."""
 
@@ -270,6 +343,13 @@ def _check_init(state: PolicyState, data: InitData) -> None:
 
 
 def _check_new_identity(state: PolicyState, data: IdentityData) -> None:
+    if data.identity.kind == "sigstore" and not data.identity.pinned:
+        raise InvariantError(
+            f"Sigstore identity {data.identity.name} pins no certificate claim",
+            IDENTITY_PINNED,
+            "pin the workflow: --github-workflow OWNER/REPO/.github/workflows/FILE.yml@refs/heads/BRANCH, "
+            "or --claim repository=… --claim ref=…",
+        )
     if data.identity.name in state.identities:
         raise InvariantError(
             f"identity {data.identity.name!r} already exists", IDENTITY_UNIQUE, "pick another name for the identity"
@@ -415,6 +495,19 @@ TRANSITIONS: tuple[Transition[PolicyState, Any], ...] = (
         apply=_expiry_set,
         doc="change when the policy expires",
     ),
+    Transition(
+        "PinTrustedRoot",
+        "trusted_root_pinned",
+        ("active",),
+        None,
+        RootData,
+        does="pin the Sigstore trusted root of",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_check_root,
+        apply=_root_pinned,
+        doc="pin the Sigstore trusted root keyless signatures are checked against",
+    ),
 )
 
 
@@ -472,6 +565,8 @@ LIFECYCLE: Machine[PolicyState] = Machine(
         ROLE_MEMBERS_KNOWN,
         ROLE_HELD,
         ROLE_ALREADY_HELD,
+        IDENTITY_PINNED,
+        TRUSTED_ROOT_PINNED,
     ),
     holds=(
         (POLICY_VERSION_INCREASES, lambda s: s.phase == "none" or s.version >= 1),

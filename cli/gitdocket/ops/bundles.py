@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from gitdocket.adapters.archives import stage_bundle
 from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_folder, from_tree
+from gitdocket.adapters.keyless import keyless_check
 from gitdocket.adapters.store import GitTree
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import BundleManifest, PackageRef, RegistryConfig
@@ -307,7 +308,7 @@ def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: 
         {
             "label": label,
             "created_at": created_at,
-            "built_by": tx.actor,
+            "built_by": tx.actor_in(target, "BuildBundle"),
             "source_commit": tx.tree.commit,
             "manifest_digest": manifest_digest(raw),
             "included_files": manifest.summary.included_files,
@@ -325,7 +326,7 @@ def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: 
 
 def verify_source(source: BundleSource, tree: TreeView) -> BundleCheck:
     """Full verification of ``source`` under the trust policy of ``tree``."""
-    return check_bundle(source.listing, source.hasher, policy_versions(tree))
+    return check_bundle(source.listing, source.hasher, policy_versions(tree), keyless_check(tree))
 
 
 def disk_problems(tree: TreeView, bundle_id: str, folder: Path, base: str = "") -> list[str]:
@@ -369,7 +370,7 @@ def record_verified(tx: Transaction, bundle_id: str) -> BundleCheck:
             "evidence_tree": tx.tree.tree_id(f"{path}/evidence"),
             "verified_files": result.verified_files,
             "verified_at": format_time(tx.at),
-            "verified_by": tx.actor,
+            "verified_by": tx.actor_in(scope("bundle", bundle_id), "VerifyBundle"),
         },
     )
     recorded = tuple(w for w in result.warnings if not w.startswith("not yet verified"))
@@ -422,7 +423,7 @@ def release_check(tree: TreeView, bundle_id: str, required: tuple[str, ...]) -> 
         tree.read(f"{path}/history.jsonl"),
         tree.read(f"{path}/current.json"),
     )
-    check_log(listing, manifest_raw or b"", policy_versions(tree), problems)
+    check_log(listing, manifest_raw or b"", policy_versions(tree), problems, keyless_check(tree))
     if state.phase != "verified":
         problems.append(f"not verified; run `gitdocket bundle verify {bundle_id} --record`")
     elif not unchanged_since_verified(tree, path, state):

@@ -257,7 +257,7 @@ def promote(
             "sequence": state.sequence + 1,
             "previous_bundle_id": state.bundle_id,
             "promoted_at": format_time(tx.at),
-            "promoted_by": tx.actor,
+            "promoted_by": tx.actor_in(target, "Promote"),
             "override": req.override,
         },
     )
@@ -299,7 +299,7 @@ def rollback(tx: Transaction, environment: str, reason: str, to: str | None = No
             "sequence": state.sequence + 1,
             "previous_bundle_id": state.bundle_id,
             "rolled_back_at": format_time(tx.at),
-            "rolled_back_by": tx.actor,
+            "rolled_back_by": tx.actor_in(target, "Rollback"),
         },
     )
 

@@ -55,7 +55,7 @@ def publish(tx: Transaction, name: str, version: str) -> Manifest:
         content_hash=snap.content_hash,
         method_tree=snap.method_tree,
         protection_posture=snap.protection_posture,
-        publisher=tx.actor,
+        publisher=tx.actor_in(pscope, "PublishPackage"),
     )
     tx.apply(pscope, "PublishPackage", manifest)
     tx.tag(tag_name(pscope), tag_message(pscope, snap.content_hash))

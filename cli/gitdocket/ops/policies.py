@@ -1,16 +1,45 @@
-"""Trust-policy operations and git's allowed_signers file."""
+"""Trust-policy operations and git's allowed_signers file.
+
+Keyless identities (ADR 0022): ``github_identity`` turns ``OWNER/REPO/.github/workflows/F.yml@REF``
+into the issuer, certificate identity and pinned claims of that workflow's Fulcio certificates;
+``pin_root`` writes a Sigstore trusted root under the policy and pins its digest in one signed
+event (ADR 0023).
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from pathlib import Path
 
+from gitdocket.adapters.keyless import load_root
 from gitdocket.core import sshsig
+from gitdocket.core.canonical import sha256_hex
 from gitdocket.core.fields import format_time, parse_time
-from gitdocket.errors import InputError
-from gitdocket.lifecycles.policy import Identity, PolicyState
+from gitdocket.errors import InputError, TrustError
+from gitdocket.lifecycles.policy import CLAIMS, Identity, PolicyState, trusted_root_path
 from gitdocket.ops.transaction import POLICY, Transaction
 
-__all__ = ["add_identity", "allowed_signers", "grant", "parse_expiry", "revoke", "set_expiry", "set_threshold"]
+__all__ = [
+    "GITHUB_ISSUER",
+    "add_identity",
+    "add_keyless_identity",
+    "allowed_signers",
+    "github_identity",
+    "grant",
+    "parse_claims",
+    "parse_expiry",
+    "pin_root",
+    "production_root",
+    "revoke",
+    "set_expiry",
+    "set_threshold",
+]
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+_WORKFLOW_RE = re.compile(
+    r"^(?P<repo>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/(?P<path>\.github/workflows/[A-Za-z0-9_./-]+\.ya?ml)@(?P<ref>refs/[^\s@]+)$"
+)
 
 
 def add_identity(tx: Transaction, name: str, public_key: str) -> None:
@@ -20,6 +49,66 @@ def add_identity(tx: Transaction, name: str, public_key: str) -> None:
         raise InputError(f"public key for {name}: {exc}", "pass the contents of an ed25519 .pub file") from exc
     identity = Identity(name=name, kind="ssh", public_key=" ".join(public_key.split()[:2]))
     tx.apply(POLICY, "AddIdentity", {"identity": identity.model_dump(mode="json")})
+
+
+def github_identity(workflow: str) -> tuple[str, str, dict[str, str]]:
+    """(issuer, certificate identity, claims) of GitHub Actions runs of ``workflow``
+    (``OWNER/REPO/.github/workflows/FILE.yml@refs/heads/BRANCH``): its Fulcio certificates name
+    the workflow ref URI as identity and build config, the repository and the ref."""
+    found = _WORKFLOW_RE.fullmatch(workflow.strip())
+    if found is None:
+        raise InputError(
+            f"--github-workflow {workflow!r} is not OWNER/REPO/.github/workflows/FILE.yml@REF",
+            "e.g. --github-workflow acme/registry/.github/workflows/deployment-promote.yml@refs/heads/main",
+        )
+    repository = f"https://github.com/{found['repo']}"
+    uri = f"{repository}/{found['path']}@{found['ref']}"
+    return GITHUB_ISSUER, uri, {"repository": repository, "workflow": uri, "ref": found["ref"]}
+
+
+def parse_claims(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``--claim k=v`` options as a dict; names from ``lifecycles.policy.CLAIMS``."""
+    claims: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not value or name not in CLAIMS:
+            raise InputError(
+                f"--claim {pair!r} is not NAME=VALUE with a known claim",
+                f"claims: {', '.join(CLAIMS)}",
+            )
+        claims[name] = value
+    return claims
+
+
+def add_keyless_identity(tx: Transaction, name: str, issuer: str, subject: str, claims: dict[str, str]) -> None:
+    """Add a Sigstore identity; one that pins no claim is refused (IDENTITY_PINNED)."""
+    identity = {"name": name, "kind": "sigstore", "issuer": issuer, "subject": subject, "claims": claims}
+    tx.apply(POLICY, "AddIdentity", {"identity": identity})
+
+
+def production_root() -> tuple[bytes, str]:
+    """The production trusted root shipped in the installed sigstore wheel, and where it is."""
+    import sigstore
+
+    path = Path(sigstore.__file__).parent / "_store" / "https%3A%2F%2Ftuf-repo-cdn.sigstore.dev" / "trusted_root.json"
+    try:
+        return path.read_bytes(), str(path)
+    except OSError as exc:
+        raise InputError(
+            f"the sigstore package ships no trusted root at {path}", "pass a trusted_root.json: pin-root FILE"
+        ) from exc
+
+
+def pin_root(tx: Transaction, raw: bytes, source: str) -> str:
+    """Write ``raw`` (a ``trusted_root.json``) under the policy and pin its digest; returns it."""
+    try:
+        load_root(raw)
+    except TrustError as exc:
+        raise InputError(f"{source}: {exc.message}", "pass a Sigstore trusted_root.json") from exc
+    digest = "sha256:" + sha256_hex(raw)
+    tx.apply(POLICY, "PinTrustedRoot", {"digest": digest})
+    tx.put(trusted_root_path(digest), raw)
+    return digest
 
 
 def grant(tx: Transaction, role: str, principal: str, threshold: int | None = None) -> None:

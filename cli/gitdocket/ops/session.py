@@ -14,14 +14,16 @@ unexpired at it and no event may be dated after it, whatever ``GITDOCKET_NOW`` s
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from gitdocket.adapters.keyless import KeylessSigner, keyless_check
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.adapters.timeline import newest_event
@@ -152,6 +154,35 @@ class Session:
             )
         return [load_signer(spec) for spec in specs]
 
+    def cosigners(self) -> list[KeylessSigner]:
+        """The keyless signer ``GITDOCKET_SIGSTORE`` names (the policy's name for this workflow's
+        Sigstore identity), signing with the ambient OIDC token: GitHub Actions' keyless path
+        (ADR 0022). ``auto``: the policy's identity for the running workflow
+        (``GITHUB_WORKFLOW_REF``), or none, and the SSH key signs alone (the deploy-key path).
+        ``GITDOCKET_SIGSTORE_SIGNER=module:function`` swaps the Fulcio and Rekor calls for
+        another signer (a private Sigstore instance; the tests' generated one): what it makes is
+        verified against the pinned trusted root like any bundle."""
+        principal = os.environ.get("GITDOCKET_SIGSTORE", "").strip()
+        if principal == "auto":
+            principal = self._workflow_identity() or ""
+        if not principal:
+            return []
+        return [KeylessSigner(principal, _signer_hook(os.environ.get("GITDOCKET_SIGSTORE_SIGNER", "")))]
+
+    def _workflow_identity(self) -> str | None:
+        """The policy's Sigstore identity whose certificate identity is this workflow run's."""
+        ref = os.environ.get("GITHUB_WORKFLOW_REF", "").strip()
+        if not ref:
+            return None
+        subject = f"{os.environ.get('GITHUB_SERVER_URL', 'https://github.com').rstrip('/')}/{ref}"
+        policy = load_log(self.snapshot(), scope("policy")).state
+        names = [i.name for i in policy.identities.values() if i.kind == "sigstore" and i.subject == subject]
+        if not names:
+            self.command.notes.append(
+                f"no keyless identity for {subject} in the policy: the SSH key signs alone (docs/ci-identities.md)"
+            )
+        return min(names) if names else None
+
     def write(
         self, message: str, operation: Callable[[Transaction], T], bootstrap_principal: str | None = None
     ) -> tuple[WriteResult, T]:
@@ -161,6 +192,7 @@ class Session:
         now = self.now  # every write needs the clock: a malformed GITDOCKET_NOW fails here, first
         clock = self.clock
         signers = self.signers()
+        cosigners = self.cosigners()
         box: list[T] = []
         deferred: list[str] = []
         boxed: list[Transaction] = []
@@ -170,7 +202,16 @@ class Session:
             # A write off the default branch creates no tags: nor does it complete a missing one.
             refs = GitRefs(tree.repo) if _tags_on(tree, branch) else None
             tx = Transaction(
-                tree, list(signers), now, bootstrap_principal, refs, self.store.staged, clock=clock, newest=_newest
+                tree,
+                list(signers),
+                now,
+                bootstrap_principal,
+                refs,
+                self.store.staged,
+                clock=clock,
+                newest=_newest,
+                cosigners=cosigners,
+                sigstore=keyless_check(tree),
             )
             boxed[:] = [tx]
             box.append(operation(tx))
@@ -213,6 +254,24 @@ class Session:
             raise StateError("the dry run planned nothing", "run the command without --dry-run")
         tx = boxed[0]
         return plan_of(message, tx.tree, tx.writes, tags, tx.planned, tx.checks, tx.notes, refusal)
+
+
+def _signer_hook(spec: str) -> Callable[[bytes], dict[str, Any]] | None:
+    """The signing function ``module:function`` names, or None for the ambient one."""
+    if not spec.strip():
+        return None
+    module, _, name = spec.strip().partition(":")
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise InputError(
+            f"GITDOCKET_SIGSTORE_SIGNER={spec!r} names no importable function ({exc})",
+            "unset it to sign with GitHub's ambient OIDC token, or name it as module:function",
+        ) from exc
+    if not callable(found):
+        raise InputError(f"GITDOCKET_SIGSTORE_SIGNER={spec!r} is not callable", "name a function: module:function")
+    signer: Callable[[bytes], dict[str, Any]] = found
+    return signer
 
 
 def _tags_on(tree: GitTree, branch: str) -> bool:

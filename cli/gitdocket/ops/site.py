@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.forking import forked
+from gitdocket.adapters.keyless import keyless_check
 from gitdocket.adapters.site_files import build, read_evidence, require_mkdocs, site_assets
 from gitdocket.adapters.store import GitRefs
 from gitdocket.lifecycles import INVARIANTS
@@ -43,7 +44,7 @@ def site_input(session: Session, evidence: Sequence[Path] = (), rev: str | None 
     runs = read_runs(evidence)  # bad evidence is refused before any long work
     tree = session.snapshot(rev)
     refs = GitRefs(session.store.repo)
-    ctx = Context(tree, refs, forked, parse_yaml=load_yaml)
+    ctx = Context(tree, refs, forked, parse_yaml=load_yaml, keyless=keyless_check)
     findings, _ = split_missing(verify_context(ctx), require_tags=False)  # a tag not synced yet is drift
     return SiteInput(ctx, tuple(findings), tree.commit, tree.committed_at, refs.tags(), tuple(runs), site_assets())
 

@@ -9,15 +9,19 @@ Time (ADR 0014): ``at`` dates the events (``GITDOCKET_NOW`` or the system clock)
 the system clock, which judges. Before it signs, ``apply`` asks the rules ``verify`` asks
 (``lifecycles.timeline.time_problem``, the policy's expiry at both clocks), with less tolerance,
 so a write never produces a registry that verify rejects.
+
+Keyless (ADR 0022): ``cosigners`` add Sigstore signatures (a CI workflow's identity) to every
+event beside the SSH keys' (the git layer's key, which may hold no role); ``sigstore`` checks
+them offline against the pinned trusted root, as ``verify`` does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -27,6 +31,8 @@ from gitdocket.core.fields import NAME_RE, format_time
 from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
+    SignatureEntry,
+    SigstoreSignature,
     SshSignature,
     append_line,
     chain_problems,
@@ -46,8 +52,10 @@ from gitdocket.core.tree import Plan, TagSpec, TreeRef, TreeView
 from gitdocket.errors import DocketError, InvariantError, StateError, TrustError
 from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import (
+    SigstoreCheck,
     Verdict,
     judging_policy,
+    no_sigstore,
     policy_resolver,
     required_role,
     valid_signers,
@@ -62,7 +70,7 @@ from gitdocket.ops.plans import Check, PlannedEvent, signoff
 from gitdocket.verify.context import RefView
 from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_name
 
-__all__ = ["POLICY", "ScopeLog", "Transaction", "load_log"]
+__all__ = ["POLICY", "Cosigner", "ScopeLog", "Transaction", "load_log"]
 
 POLICY = scope("policy")
 S = TypeVar("S", bound=Record)
@@ -104,6 +112,16 @@ def load_log(tree: TreeView, target: Scope[S]) -> ScopeLog[S]:
     return ScopeLog(target, history, tuple(events), state)
 
 
+class Cosigner(Protocol):
+    """A keyless signer (``adapters.keyless.KeylessSigner``): the policy's name for its
+    identity, and a Sigstore bundle over a payload."""
+
+    @property
+    def principal(self) -> str: ...
+
+    def sign(self, payload: bytes) -> dict[str, Any]: ...
+
+
 Newest = Callable[[TreeView], str | None]
 """The newest event time of a snapshot (``core.log.newest_time``; the store caches it)."""
 
@@ -124,11 +142,15 @@ class Transaction:
         *,
         clock: datetime | None = None,
         newest: Newest = newest_time,
+        cosigners: Sequence[Cosigner] = (),
+        sigstore: SigstoreCheck = no_sigstore,
     ) -> None:
         if not signers:
             raise TrustError("no signing key", "pass --key, set GITDOCKET_SIGNING_KEY, or set git's user.signingkey")
         self.tree = tree
         self.signers = signers
+        self.cosigners = sorted(cosigners, key=lambda c: c.principal)
+        self.sigstore = sigstore
         self.at = at
         self.refs = refs
         """The repository's tags and earlier commits, for a re-run that completes a write whose
@@ -195,31 +217,60 @@ class Transaction:
         which the keys were given."""
         return sorted(self.signers, key=self.principal_of)
 
+    def _principals(self) -> list[str]:
+        """Every signer's principal, the keyless ones first (a CI write's actor is its
+        workflow; its SSH key is the git layer's, ADR 0022), each kind by name."""
+        return [*self._keyless_principals(), *(self.principal_of(s) for s in self.ordered())]
+
     @property
     def actor(self) -> str:
-        """Who writes, before the command is known: the first signer by principal name."""
-        return self.principal_of(self.ordered()[0])
+        """Who writes, before the command is known: the first keyless signer, else the first
+        signer by principal name."""
+        return self._principals()[0]
+
+    def actor_in(self, target: Scope[Any], command: str) -> str:
+        """Who ``command`` on ``target`` will name as its actor: what the fields naming who did
+        it (``promoted_by``, ``built_by`` …, ``AUDIT_NAMES_SIGNER``) must say. Differs from
+        ``actor`` when a keyless and an SSH signer hold different roles."""
+        machine = machine_of(target)
+        return self._actor_for(required_role(machine, target, machine.row(command).event, {}), None)
 
     def _actor_for(self, role: str, after: PolicyState | None) -> str:
         """The event's actor: the first signer, by principal name, who holds ``role`` under every
         policy that judges the event (a policy change: the policy before and the one after), so
         a threshold of keys signs whatever their order."""
         judges = [p for p in (self.policy, after) if p is not None and p.phase != "none"]
-        principals = [self.principal_of(s) for s in self.ordered()]
+        principals = self._principals()
         for principal in principals:
             if all(principal in (self._resolver(p)(role) or Role()).principals for p in judges):
                 return principal
         return principals[0]
 
+    def _keyless_principals(self) -> list[str]:
+        """The cosigners' principals, each a Sigstore identity of the policy."""
+        for cosigner in self.cosigners:
+            identity = self.policy.identities.get(cosigner.principal)
+            if identity is None or identity.kind != "sigstore":
+                raise TrustError(
+                    f"{cosigner.principal} is not a Sigstore identity of the policy",
+                    "ask a root holder to run `gitdocket policy add-identity NAME --github-workflow …`",
+                )
+        return [c.principal for c in self.cosigners]
+
     def _signed(self, target: Scope[Any], unsigned: Event) -> Event:
         payload = signing_payload(target.path, unsigned)
-        signatures = tuple(
+        signatures: list[SignatureEntry] = [
             SshSignature(
                 kind="sshsig", principal=self.principal_of(s), sig=s.sign(payload, EVENT_NAMESPACE).decode("ascii")
             )
             for s in self.ordered()
-        )
-        return unsigned.model_copy(update={"signatures": signatures})
+        ]
+        self._keyless_principals()
+        signatures += [
+            SigstoreSignature(kind="sigstore", principal=c.principal, bundle=c.sign(payload)) for c in self.cosigners
+        ]
+        ordered = tuple(sorted(signatures, key=lambda entry: entry.principal))
+        return unsigned.model_copy(update={"signatures": ordered})
 
     def _check_in_force(self, machine: Machine[Any], current: ScopeLog[Any], command: str, after: PolicyState) -> None:
         """A policy change never leaves a policy that the system clock finds expired: verify would
@@ -283,7 +334,7 @@ class Transaction:
             policy_version=self.policy.version,
         )
         event = self._signed(target, unsigned)
-        judged = verdicts(machine, target, event, self.policy, after, self._resolver)
+        judged = verdicts(machine, target, event, self.policy, after, self._resolver, self.sigstore)
         self.planned.append(self._planned(target, event, judged, after))
         for verdict in judged:
             if not verdict.ok:
@@ -425,9 +476,9 @@ class Transaction:
         if isinstance(named, str):
             return [named]
         if isinstance(current.state, PolicyState):  # signed by the root before (if any) and after
-            found = verdicts(machine_of(target), target, last, named, current.state, self._resolver)
+            found = verdicts(machine_of(target), target, last, named, current.state, self._resolver, self.sigstore)
             return [problem for verdict in found for problem in verdict.problems]
-        good, problems = valid_signers(target, last, named)
+        good, problems = valid_signers(target, last, named, self.sigstore)
         if not problems and last.actor not in good:
             problems = [f"actor {last.actor!r} did not sign it"]
         return problems

@@ -76,8 +76,10 @@ def draft(tx: Transaction, name: str, version: str) -> Scope[VersionState]:
     return target
 
 
-def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
-    """The freeze record of the archetype's method folder as committed in ``tx.tree``."""
+def snapshot_of(tx: Transaction, target: Scope[VersionState], tree: str) -> Snapshot:
+    """The freeze record of version ``target``: its archetype's method folder as committed in
+    ``tx.tree``."""
+    name = target.keys[0]
     base = f"registry/archetypes/{name}/method"
     manifest: dict[str, FileEntry] = {}
     for rel, kind, oid in tx.tree.walk(base):
@@ -116,7 +118,11 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
         )
     config = parse_document(AgentConfig, raw, config_path, loads_strict)
     doc = archetype_doc(tx.tree, name)
-    provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor, frozen_at=format_time(tx.at))
+    provenance = Provenance(
+        source_commit=tx.tree.commit or "0" * 40,
+        frozen_by=tx.actor_in(target, "FreezeVersion"),
+        frozen_at=format_time(tx.at),
+    )
     clashing = sorted(set(doc.editable) & set(loads_strict(raw, config_path)))
     if clashing:
         raise InvariantError(
@@ -189,7 +195,7 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
         tx.check(target, "FreezeVersion")  # frozen already: say so, not that its draft is
     target = draft(tx, name, version)
     tree = _method_tree(tx, name)
-    snap = snapshot_of(tx, name, tree)
+    snap = snapshot_of(tx, target, tree)
     with tx.refusing(target, "FreezeVersion"):
         _refuse_secrets(tx, name)
     tx.apply(target, "FreezeVersion", snap)

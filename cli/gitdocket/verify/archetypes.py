@@ -23,7 +23,7 @@ from gitdocket.verify.findings import Finding
 __all__ = ["SCOPE_FILES", "documents", "frozen_snapshots", "package_references", "scope_contents"]
 
 SCOPE_FILES: dict[str, set[str]] = {
-    "policy": set(),
+    "policy": {"trusted-roots"},  # the pinned Sigstore roots (verify.roots)
     "config": set(),
     "archetype": {"archetype.yaml", "method"},
     "version": {"method"},

@@ -37,7 +37,7 @@ from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.authz import authorize, judging_policy
+from gitdocket.lifecycles.authz import SigstoreCheck, authorize, judging_policy, no_sigstore
 from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE, MANIFEST, SECTIONS, BundleState, manifest_digest
 from gitdocket.lifecycles.bundle import LIFECYCLE as BUNDLE
 from gitdocket.lifecycles.policy import PolicyState, lookup_role
@@ -189,22 +189,31 @@ def _replay(target: Scope[BundleState], events: list[Event], errors: list[str]) 
 
 
 def _signatures(
-    target: Scope[BundleState], events: list[Event], policies: Sequence[PolicyState], errors: list[str]
+    target: Scope[BundleState],
+    events: list[Event],
+    policies: Sequence[PolicyState],
+    errors: list[str],
+    sigstore: SigstoreCheck,
 ) -> None:
     for event in events:
         policy = judging_policy(target, event, lambda v: policies[v] if 0 <= v < len(policies) else None)
         if isinstance(policy, str):
             errors.append(f"Builder signature: seq {event.seq} {policy}")
             continue
-        verdict = authorize(BUNDLE, target, event, policy, partial(lookup_role, policy))
+        verdict = authorize(BUNDLE, target, event, policy, partial(lookup_role, policy), sigstore)
         errors.extend(f"Builder signature: seq {event.seq}: {p}" for p in verdict.problems)
 
 
 def check_log(
-    listing: BundleListing, manifest_raw: bytes, policies: Sequence[PolicyState], errors: list[str]
+    listing: BundleListing,
+    manifest_raw: bytes,
+    policies: Sequence[PolicyState],
+    errors: list[str],
+    sigstore: SigstoreCheck = no_sigstore,
 ) -> BundleState | None:
     """The builder's signature: the bundle log chains, replays, is signed by builders, binds
-    ``manifest_raw`` and folds to ``current.json``. Appends problems to ``errors``."""
+    ``manifest_raw`` and folds to ``current.json``. Appends problems to ``errors``; ``sigstore``
+    checks keyless builder signatures (a CI build)."""
     if listing.history is None:
         errors.append("Missing builder signature: history.jsonl")
         return None
@@ -220,7 +229,7 @@ def check_log(
         errors.append("Missing builder signature: the bundle log has no built event")
         return None
     state = _replay(target, events, errors)
-    _signatures(target, events, policies, errors)
+    _signatures(target, events, policies, errors, sigstore)
     if state is None:
         return None
     if state.manifest_digest != manifest_digest(manifest_raw):
@@ -260,14 +269,16 @@ def check_copy(copy: BundleListing, hasher: Hasher, signed: BundleListing) -> li
     return errors
 
 
-def check_bundle(listing: BundleListing, hasher: Hasher, policies: Sequence[PolicyState]) -> BundleCheck:
+def check_bundle(
+    listing: BundleListing, hasher: Hasher, policies: Sequence[PolicyState], sigstore: SigstoreCheck = no_sigstore
+) -> BundleCheck:
     """Verify one bundle completely; ``policies[v]`` is the trust policy at version ``v``."""
     content = check_content(listing, hasher)
     if content.manifest is None or listing.manifest is None:
         return content
     errors = list(content.errors)
     warnings: list[str] = []
-    state = check_log(listing, listing.manifest, policies, errors)
+    state = check_log(listing, listing.manifest, policies, errors, sigstore)
     if state is not None and state.phase == "built":
         warnings.append(
             "not yet verified by a builder: nothing may promote it until "

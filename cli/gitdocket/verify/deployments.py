@@ -13,6 +13,7 @@ from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import Parser
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
+from gitdocket.verify.context import Keyless
 from gitdocket.verify.findings import Finding
 from gitdocket.verify.snapshot import verify_snapshot
 
@@ -65,7 +66,7 @@ def _protected(tree: TreeView) -> set[str]:
 
 
 def verify_environment(
-    tree: TreeView, environment: str, *, parse_yaml: Parser, clock: str | None = None
+    tree: TreeView, environment: str, *, parse_yaml: Parser, clock: str | None = None, keyless: Keyless | None = None
 ) -> list[Finding]:
     """Every finding about ``environment``'s chain: its log, its releases and reports, the
     environments it received bundles from, those bundles, and the policy that signed them."""
@@ -89,4 +90,4 @@ def verify_environment(
             for r in state.get("releases", {}).values()
             if isinstance(r, dict) and isinstance(r.get("source_environment"), str)
         )
-    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml, clock=clock)
+    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml, clock=clock, keyless=keyless)

@@ -48,6 +48,7 @@ CODES: dict[str, str] = {
     "CONFIG_UNSIGNED": "the registry has a registry.yaml but no signed configuration",
     "CONFIG_DRIFT": "registry.yaml differs from the signed configuration",
     "PATH_UNAPPROVED": "a file under a protected path changed without an approval signed by its role",
+    "TRUSTED_ROOT_UNSIGNED": "a pinned Sigstore trusted root was added, edited or removed without a policy event",
     "CONFIG_NOT_FOLLOWED": "a promotion or a bundle did not follow the signed configuration in force",
 }
 

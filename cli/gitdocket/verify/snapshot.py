@@ -30,12 +30,12 @@ from gitdocket.lifecycles.authz import (
 )
 from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, config, environments, placements, timeline
-from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_paused, in_process
+from gitdocket.verify import archetypes, bundles, config, environments, placements, roots, timeline
+from gitdocket.verify.context import Context, Keyless, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
-__all__ = ["CHECKS", "check_log", "verify_context", "verify_snapshot"]
+__all__ = ["CHECKS", "check_log", "settle_context", "verify_context", "verify_snapshot"]
 
 Check = Callable[[Context], Iterable[Finding]]
 CHECKS: tuple[Check, ...] = (
@@ -44,6 +44,7 @@ CHECKS: tuple[Check, ...] = (
     archetypes.documents,
     config.policy_present,
     config.configuration,
+    roots.trusted_roots,
     timeline.event_times,
     timeline.policy_in_force,
     archetypes.package_references,
@@ -101,14 +102,16 @@ def _event_problems(
     target = record.scope
     machine = machine_of(target)
     if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):
-        return valid_signers(target, event, policy)[1], audit_problems(machine, event)  # forged bytes are still named
+        # forged bytes are still named
+        return valid_signers(target, event, policy, ctx.sigstore)[1], audit_problems(machine, event)
     after = record.states[index] if index < len(record.states) else None
     role = required_role(machine, target, event.type, event.data)
     problems: list[str] = []
     audit: list[str] = []
     for owners in _owner_candidates(ctx, record, index, role, event.at):
         problems, audit = [], []
-        for verdict in verdicts(machine, target, event, policy, after, functools.partial(_resolver, owners)):
+        resolver = functools.partial(_resolver, owners)
+        for verdict in verdicts(machine, target, event, policy, after, resolver, ctx.sigstore):
             audit.extend(p for p in verdict.audit if p not in audit)
             problems.extend(p for p in verdict.problems if p not in problems and p not in audit)
         if not problems:
@@ -234,7 +237,16 @@ def _missing_scopes(ctx: Context) -> Iterable[Finding]:
 def check_log(ctx: Context, record: ScopeRecord[Any]) -> list[Finding]:
     """Chain and replay of one scope's log (one finding per broken line). A log whose chain is
     broken is not replayed: its order and completeness are unknown, so replay would only
-    report consequences."""
+    report consequences. A record that took another context's replay of the same bytes
+    (``Context(prior=...)``) gives that replay's findings."""
+    if record.replayed is not None:
+        return list(record.replayed[0])
+    found = _check_log(record)
+    record.replayed = (found, record.broken)
+    return list(found)
+
+
+def _check_log(record: ScopeRecord[Any]) -> list[Finding]:
     target = record.scope
     if not record.events:
         if record.readable:
@@ -318,20 +330,26 @@ def verify_snapshot(
     *,
     parse_yaml: Parser,
     clock: str | None = None,
+    keyless: Keyless | None = None,
 ) -> list[Finding]:
     """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
     another process (see ``Runner``); the findings are the same. ``parse_yaml`` reads the YAML
-    documents (``adapters.files.load_yaml``); ``clock`` is the verifier's clock."""
-    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml, clock=clock))
+    documents (``adapters.files.load_yaml``); ``clock`` is the verifier's clock; ``keyless``
+    checks Sigstore signatures (``context.Keyless``)."""
+    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless))
 
 
-@gc_paused()
-def verify_context(ctx: Context) -> list[Finding]:
-    """``verify_snapshot`` of a ``Context`` already built (PR mode keeps both contexts)."""
-    # Policy and archetypes first: other scopes' signatures are judged against their folds.
+def _first_policy(ctx: Context) -> list[ScopeRecord[Any]]:
+    """Every record, policy and archetypes first: other scopes' signatures are judged against
+    their folds."""
     ordered = [record for _, record in ctx.ordered()]
-    records = [r for r in ordered if r.scope.kind in _FIRST]
-    records += [r for r in ordered if r.scope.kind not in _FIRST]
+    return [r for r in ordered if r.scope.kind in _FIRST] + [r for r in ordered if r.scope.kind not in _FIRST]
+
+
+def _settle(ctx: Context, records: list[ScopeRecord[Any]]) -> None:
+    """Everything that changes the context: each log's parse, chain and replay (its fold and
+    whether it is ``broken``), its anchors (tags) and the scopes found missing. Their findings
+    go to ``ctx.findings``."""
     tags = start_tag_checks(ctx)  # their signatures are checked while the logs replay
     try:
         for record in steps("verifying scopes", records):
@@ -342,5 +360,21 @@ def verify_context(ctx: Context) -> list[Finding]:
             tags.cancel()
         raise
     ctx.findings.extend(_missing_scopes(ctx))
+
+
+@gc_paused()
+def settle_context(ctx: Context) -> None:
+    """Replay every log of ``ctx`` (folds, broken logs, missing scopes) without judging
+    signatures, ``current.json`` or the ``CHECKS``: what PR mode needs of a base it takes as
+    verified (ADR 0018). ``verify_context`` of the same context would add findings, never
+    change what this settles."""
+    _settle(ctx, _first_policy(ctx))
+
+
+@gc_paused()
+def verify_context(ctx: Context) -> list[Finding]:
+    """``verify_snapshot`` of a ``Context`` already built (PR mode keeps both contexts)."""
+    records = _first_policy(ctx)
+    _settle(ctx, records)
     ctx.findings.extend(_judge(ctx, records))
     return report_order(ctx.findings)
