@@ -162,7 +162,8 @@ def test_an_empty_signing_secret_is_one_clear_line(github: GitHub, registry: Per
     run = github.on_pull_request(pr)["deployment-preview.yml"]
     failed = run.job.failed_step()
     assert failed is not None
-    errors = [x for x in failed.output.splitlines() if x.startswith("error:")]
+    # The step runs a command with --format json, so its error is one JSON object (error, hint, code).
+    errors = [x for x in failed.output.splitlines() if x.startswith(("error:", '{"code"'))]
     assert len(errors) == 1 and "the signing key file is empty" in errors[0], failed.output
     assert "the repository secret GITDOCKET_SIGNING_KEY is empty or missing" in failed.output
     assert "Traceback" not in failed.output
