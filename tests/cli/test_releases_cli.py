@@ -148,6 +148,9 @@ class FakeDemo:
     def key(self, name: str) -> Path:
         return write_key(self.reg.keys, name)
 
+    def advance(self, when: str) -> None:
+        os.environ["GITDOCKET_NOW"] = when  # the registry fixture's monkeypatch puts it back
+
 
 def prod_bundle(registry: Registry) -> str:
     return str(json.loads((registry.path / "deployments" / "prod" / "current.json").read_text())["bundle_id"])

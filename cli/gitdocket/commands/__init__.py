@@ -32,6 +32,7 @@ from gitdocket.commands.policy import policy
 from gitdocket.commands.releases import release
 from gitdocket.commands.site import site
 from gitdocket.commands.tags import tags
+from gitdocket.commands.trace import trace_command
 from gitdocket.commands.verify import verify
 from gitdocket.commands.versions import version
 from gitdocket.errors import DocketError
@@ -90,6 +91,7 @@ for command in (
     rollback,
     status,
     history,
+    trace_command,
     deployments,
     site,
     demo,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import click
 from gitdocket.adapters.archives import export_folder, open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource, from_tree
 from gitdocket.adapters.files import MAX_FILE_BYTES, load_yaml, read_file, write_file
-from gitdocket.commands.output import emit, emit_table, reader, table, writer
+from gitdocket.commands.output import at_option, emit, emit_table, reader, table, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
@@ -287,11 +288,13 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
 
 
 @click.command()
+@at_option
 @reader
-def status(repo: Path, rev: str | None, fmt: str) -> None:
+def status(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
     """What is deployed where: bundle, since when, by whom, sequence, gate decision (read from the
-    current.json pointers only; `history --env E` shows the holds)."""
-    rows = env_ops.status(Session(repo).snapshot(rev))
+    current.json pointers only; `history --env E` shows the holds). With --at: what was deployed
+    where at that time."""
+    rows = env_ops.status(Session(repo).view(rev, at))
     emit(
         fmt,
         rows,
@@ -315,11 +318,12 @@ def status(repo: Path, rev: str | None, fmt: str) -> None:
 
 @click.command()
 @click.option("--env", "environment", required=True, help="The environment whose history to show.")
+@at_option
 @reader
-def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
-    """Every promotion and rollback of an environment, oldest first."""
+def history(environment: str, repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
+    """Every promotion and rollback of an environment, oldest first (up to --at)."""
     scope("environment", environment)
-    rows = env_ops.history(Session(repo).snapshot(rev), environment)
+    rows = env_ops.history(Session(repo).view(rev, at), environment)
     columns = {
         "seq": "seq",
         "at": "at",
@@ -348,15 +352,20 @@ def deployments() -> None:
     help="Write the active release from git objects to DIR/<bundle-id>/ (verified after writing) "
     "and print that path: what a runtime of a bare registry reads.",
 )
+@at_option
 @reader
-def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, rev: str | None, fmt: str) -> None:
+def deployments_resolve(
+    environment: str, export_dir: Path | None, repo: Path, rev: str | None, at: datetime | None, fmt: str
+) -> None:
     """Verify an environment's chain, check that the active release's files are exactly the signed
-    bundle (changed, missing or extra files fail, naming the first), then print its path."""
+    bundle (changed, missing or extra files fail, naming the first), then print its path. With
+    --at: the release that was active at that time, its chain judged as of then."""
     scope("environment", environment)
     session = Session(repo)
-    tree = session.snapshot(rev)
+    tree = session.view(rev, at)
     env_ops.environment_config(tree, environment)
-    findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()))
+    clock = format_time(at if at is not None else system_now())
+    findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=clock)
     if findings:
         raise StateError(
             f"environment {environment} does not verify: {findings[0].line()}"

@@ -20,6 +20,11 @@ from gitdocket.lifecycles.gate_presets import AGENT_SKILLS, AGENT_SKILLS_JOBS
 
 __all__ = ["DemoLike", "readiness_report", "run", "write_evidence"]
 
+SECOND_DAY = "2026-01-02T09:00:00Z"
+"""When the demo's second bundle is built and walks the chain (``demo.advance``)."""
+ROLLBACK_DAY = "2026-01-03T14:30:00Z"
+"""When prod is rolled back."""
+
 
 class DemoLike(Protocol):
     registry: Path
@@ -30,6 +35,8 @@ class DemoLike(Protocol):
     def run(self, *args: str, key: str = "alice", expect: int = 0) -> str: ...
 
     def key(self, name: str) -> Path: ...
+
+    def advance(self, when: str) -> None: ...
 
 
 def readiness_report(ready: bool = True) -> dict[str, Any]:
@@ -197,7 +204,8 @@ def run(demo: DemoLike) -> None:
         "--reports-dir",
         reports,
     )
-    demo.say("A second bundle walks the whole chain in one command, gated at every step.")
+    demo.say("The next day, a second bundle walks the whole chain in one command, gated at every step.")
+    demo.advance(SECOND_DAY)
     second = json.loads(
         demo.run(
             "bundle",
@@ -213,6 +221,7 @@ def run(demo: DemoLike) -> None:
     demo.run("bundle", "verify", second, "--record")
     demo.run("promote", second, "--to", "prod", "--reports-dir", reports)
     demo.say("Prod regresses: roll back to the previous release from history. Only the pointer moves.")
+    demo.advance(ROLLBACK_DAY)
     demo.run("rollback", "--env", "prod", "--reason", "canary error rate doubled after the switch")
     demo.say(
         "The rollback holds the release it left: automation promoting it again is refused, and only "
@@ -228,3 +237,13 @@ def run(demo: DemoLike) -> None:
         "against the signed bundle before the path is printed."
     )
     demo.run("deployments", "resolve", "--env", "prod")
+    demo.say(
+        "Time travel: what was deployed where at noon on the second day, answered from the signed "
+        "logs (each environment's events up to that time, folded)."
+    )
+    demo.run("status", "--at", f"{SECOND_DAY[:10]}T12:00:00Z")
+    demo.say(
+        "And where a release went: every environment it reached, when, signed by whom, with which "
+        "gate decision, and how it left (rolled back, why, and whether the rollback holds it)."
+    )
+    demo.run("trace", second)

@@ -32,6 +32,7 @@ from gitdocket.errors import InputError, TrustError
 from gitdocket.lifecycles import scope
 from gitdocket.ops.publish import Published, push_write
 from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.verify.asof import AsOf
 
 __all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now", "system_now"]
 
@@ -120,6 +121,13 @@ class Session:
 
     def snapshot(self, rev: str | None = None) -> GitTree:
         return self.store.snapshot(rev)
+
+    def view(self, rev: str | None = None, at: datetime | None = None) -> TreeView:
+        """What a read answers from: the registry at ``rev`` (default: what is checked out), as
+        its logs say it stood at ``at`` when given (``verify.asof``; a time before the registry
+        existed is bad input)."""
+        tree = self.snapshot(rev)
+        return tree if at is None else AsOf.checked(tree, at)
 
     def worktree(self) -> Path | None:
         """The folder a runtime reads files from, or None in a bare registry."""

@@ -1,0 +1,171 @@
+"""The registry as it stood at a time, answered from its logs (``--at TIME``).
+
+``AsOf`` is a ``TreeView`` over another (the checked-out commit, or ``--rev``) that shows every
+scope as its log says it stood at ``at``: ``history.jsonl`` keeps the events dated at or before
+``at`` (event times never go backwards within a scope, ``EVENT_TIME_MONOTONIC``, so they are a
+prefix of the log and the hash chain holds), ``current.json`` is the fold of that prefix rendered
+exactly as a writer renders it, and a scope with no event yet is absent, with everything in its
+folder (a version frozen later, a bundle built later). An environment's ``releases/<id>`` is shown
+only for the bundles it had received by then. So every read — ``status``, ``history``,
+``deployments resolve``, the listings — answers for ``at`` without knowing it.
+
+Only the scopes a command reads are cut and folded, lazily, and a log with no event after ``at``
+is passed through untouched (its ``current.json`` too), so ``status --at`` reads four logs
+whatever the number of versions. What is not a log (``archetype.yaml``, a method, a bundle's
+payload) is read as the underlying commit has it: those are either immutable once a scope exists
+or not signed state. Pure: no clock (``at`` is an argument), no I/O beyond the tree it wraps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from gitdocket.core.canonical import loads_strict
+from gitdocket.core.fields import format_time
+from gitdocket.core.log import head_digest, iter_lines, parse_history, render_current
+from gitdocket.core.scopes import CURRENT, HISTORY, Scope, parse_scope_path
+from gitdocket.core.tree import EntryKind, TreeView
+from gitdocket.errors import InputError
+from gitdocket.lifecycles import machine_of, scope
+
+__all__ = ["AsOf", "registry_began"]
+
+_AT = b'"at":"'
+_STAMP = 20  # len("2026-01-01T00:00:00Z"): every event time is UTC to the second (fields.Timestamp)
+POLICY = scope("policy")
+
+
+def _line_time(line: bytes) -> bytes:
+    """The ``at`` of a canonical history line, without parsing it: the keys are sorted, so the
+    first ``"at":"`` follows ``"actor"``, whose principal holds no quote (``core.log``). A line
+    without one sorts first, and so is kept: ``verify`` reports it."""
+    start = line.find(_AT)
+    return line[start + len(_AT) : start + len(_AT) + _STAMP] if start >= 0 else b""
+
+
+def _cut(history: bytes, at: bytes) -> bytes:
+    """The prefix of ``history`` whose events are dated at or before ``at``."""
+    end = 0
+    for _n, line in iter_lines(history):
+        if _line_time(line) > at:
+            break
+        end += len(line) + 1
+    return history[:end]
+
+
+def registry_began(tree: TreeView) -> str | None:
+    """When the registry was made: the time of its policy's first event (``gitdocket init``
+    signs it first), or None for a tree that holds no registry."""
+    for _n, line in iter_lines(tree.read(POLICY.history_path) or b""):
+        return _line_time(line).decode("ascii", "replace")
+    return None
+
+
+class AsOf:
+    """``tree`` as its logs say it stood at ``at`` (module docstring)."""
+
+    def __init__(self, tree: TreeView, at: str) -> None:
+        self.tree = tree
+        self.commit = tree.commit
+        self.at = at
+        self._stamp = at.encode("ascii")
+        # Per view: a scope's log is read and cut once however often a command asks.
+        self._history = cache(self._history_at)
+        self._current = cache(self._current_at)
+        self._scope_of = cache(self._scope_at)
+        self._releases = cache(self._releases_at)
+
+    @classmethod
+    def checked(cls, tree: TreeView, at: datetime) -> AsOf:
+        """The view at ``at``, refusing a time before the registry existed."""
+        when = format_time(at)
+        began = registry_began(tree)
+        if began is not None and when < began:
+            raise InputError(
+                f"--at {when} is before the registry existed (its first event is dated {began})",
+                f"pass a time at or after {began}",
+            )
+        return cls(tree, when)
+
+    # -- logs ------------------------------------------------------------------------------------
+
+    def _history_at(self, target: Scope[Any]) -> bytes:
+        return _cut(self.tree.read(target.history_path) or b"", self._stamp)
+
+    def _current_at(self, target: Scope[Any]) -> bytes | None:
+        history = self._history(target)
+        if not history:
+            return None
+        full = self.tree.read(target.history_path) or b""
+        if len(history) == len(full):
+            return self.tree.read(target.current_path)  # nothing after ``at``: the file is the fold
+        events = parse_history(history, target.history_path)
+        state = machine_of(target).replay(target, ((e.type, e.data) for e in events))
+        last = history.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        return render_current(target.path, state.model_dump(mode="json"), events[-1].seq, head_digest(last))
+
+    def _releases_at(self, target: Scope[Any]) -> frozenset[str]:
+        """The bundles environment ``target`` had received by ``at``."""
+        current = self._current(target)
+        state = loads_strict(current, target.current_path) if current is not None else {}
+        releases = state.get("releases") if isinstance(state, dict) else None
+        return frozenset(releases) if isinstance(releases, dict) else frozenset()
+
+    def _scope_at(self, folder: str) -> Scope[Any] | None:
+        """The scope whose folder is ``folder`` or holds it, if any."""
+        parts = folder.split("/")
+        for depth in range(2, min(len(parts), 4) + 1):
+            found = parse_scope_path("/".join(parts[:depth]))
+            if found is not None:
+                return found
+        return None
+
+    def _hidden(self, path: str) -> bool:
+        """Whether ``path`` lies in a scope with no event yet, or is a release not received yet."""
+        target = self._scope_of(path)
+        if target is None:
+            return False
+        if not self._history(target):
+            return True
+        rest = path[len(target.path) + 1 :].split("/") if path != target.path else []
+        return (
+            target.kind == "environment"
+            and rest[:1] == ["releases"]
+            and len(rest) >= 2
+            and (rest[1] not in self._releases(target))
+        )
+
+    # -- TreeView --------------------------------------------------------------------------------
+
+    def read(self, path: str) -> bytes | None:
+        if self._hidden(path):
+            return None
+        folder, _, name = path.rpartition("/")
+        target = self._scope_of(folder) if name in (HISTORY, CURRENT) else None
+        if target is None or target.path != folder:
+            return self.tree.read(path)
+        if name == HISTORY:
+            return self._history(target) or None
+        return self._current(target)
+
+    def kind(self, path: str) -> EntryKind | None:
+        return None if self._hidden(path) else self.tree.kind(path)
+
+    def listdir(self, path: str) -> list[str]:
+        if self._hidden(path):
+            return []
+        return [n for n in self.tree.listdir(path) if not self._hidden(f"{path}/{n}" if path else n)]
+
+    def tree_id(self, path: str) -> str | None:
+        return None if self._hidden(path) else self.tree.tree_id(path)
+
+    def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
+        if self._hidden(path):
+            return
+        prefix = f"{path}/" if path else ""
+        for relative, kind, oid in self.tree.walk(path):
+            if not self._hidden(prefix + relative):
+                yield relative, kind, oid
