@@ -4,7 +4,9 @@ Rows: ``gitdocket verify`` and ``gitdocket status`` of the scale fixture (real `
 processes: wall and CPU time), the cost of one write (freezing a new version) on that registry
 and on an empty one — p50 with signing, signing alone, and without signing — hash-chain and
 signature verification throughput, then the rows of ``bench/bench_releases.py`` when it exists (``run(quick) -> rows``)
-and of ``bench/bench_site.py`` (the registry's site: rendering and mkdocs at the fixture's size).
+and of ``bench/bench_site.py`` (the registry's site: rendering and mkdocs at the fixture's size),
+and ``bench/bench_timetravel.py`` (``status --at`` on a fixture of 100,000 versions, built once and
+cached like the main one).
 
 ``--quick`` uses a small fixture (50 archetypes / 500 versions) and never fails on a budget: it is
 what the test suite runs. The full run exits 1 when a budget is missed. ``--only verify,status``
@@ -368,7 +370,7 @@ def table(rows: list[Row]) -> str:
     return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in rows)])
 
 
-SECTIONS = ("verify", "status", "writes", "throughput", "releases", "site", "scaling")
+SECTIONS = ("verify", "status", "writes", "throughput", "releases", "site", "timetravel", "scaling")
 DEFAULT_SECTIONS = SECTIONS[:-1]
 """``scaling`` builds two more fixtures (a quarter and half the size): asked for by name only."""
 
@@ -400,6 +402,10 @@ def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> 
         rows.extend(extra_rows(quick))
     if "site" in sections:
         rows.extend(importlib.import_module("bench_site").run(info, quick))
+    if "timetravel" in sections:
+        module = importlib.import_module("bench_timetravel")
+        big = info if quick else fixture(*module.BIG, out, _log)
+        rows.extend(module.run(big, quick))
     if "scaling" in sections:
         smaller = [fixture(info.archetypes // d, info.versions // d, out, _log) for d in (4, 2)]
         rows.extend(bench_scaling([*smaller, info], runs))

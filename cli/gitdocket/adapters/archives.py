@@ -29,6 +29,7 @@ from gitdocket.adapters.bundle_files import READ, BundleSource, from_folder, fro
 from gitdocket.adapters.store import GitTree
 from gitdocket.core.fields import BUNDLE_ID_RE
 from gitdocket.core.limits import MAX_ARCHIVE_BYTES, MAX_ARCHIVE_MEMBERS, MAX_DEPTH, MAX_MEMBER_BYTES, MAX_PATH_BYTES
+from gitdocket.core.progress import advance, steps
 from gitdocket.core.tree import TreeRef, TreeView
 from gitdocket.errors import InputError, NotFoundError, StateError
 from gitdocket.lifecycles.bundle import MANIFEST, SECTIONS
@@ -66,7 +67,7 @@ def export_folder(source: BundleSource, parent: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=".docket-export-", dir=parent))
     for root, _label in SECTIONS:
         (staging / root).mkdir(parents=True, exist_ok=True)
-    for rel, kind in _regular(source):
+    for rel, kind in steps("exporting files", _regular(source)):
         path = staging / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(source.read(rel))
@@ -102,7 +103,7 @@ def export_tarball(source: BundleSource, target: Path) -> Path:
                 folder.uid = folder.gid = 0
                 folder.uname = folder.gname = ""
                 tar.addfile(folder)
-            for rel, kind in _regular(source):
+            for rel, kind in steps("exporting files", _regular(source)):
                 data = source.read(rel)
                 info = tarfile.TarInfo(f"{source.bundle_id}/{rel}")
                 info.size, info.mtime, info.mode = len(data), 0, 0o755 if kind == "exec" else 0o644
@@ -146,7 +147,7 @@ def stage_bundle(tree: TreeView, source: BundleSource) -> dict[str, bytes | Tree
         head, sep, rest = rel.partition("/")
         if sep:
             folders.setdefault(head, {})[rest] = kind
-    for head, files in sorted(folders.items()):
+    for head, files in steps("importing folders", sorted(folders.items())):
         if isinstance(tree, GitTree):
             out[head] = TreeRef(str(_write_tree(tree.repo, source, f"{head}/", files)))
         else:
@@ -212,6 +213,7 @@ def unpack_tarball(archive: Path) -> Iterator[Path]:
                             "bundle archives are at most 16 GiB unpacked",
                         )
                     tops.add(parts[0])
+                    advance("unpacking files", count, 0)  # a .tar.gz says how many only at its end
                     if member.isfile():
                         _extract(tar, member, root.joinpath(*parts), archive)
                     else:  # a folder: kept even when empty (a section root)

@@ -38,6 +38,7 @@ from gitdocket.core.limits import (
     MAX_EVIDENCE_FILES,
     MAX_EVIDENCE_TOTAL,
 )
+from gitdocket.core.progress import advance
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, StateError
 from gitdocket.lifecycles.bundle import MANIFEST
@@ -78,8 +79,11 @@ class BundleSource:
 def _parallel(paths: Sequence[str], one: Callable[[str], str | None]) -> dict[str, str]:
     if not paths:
         return {}
+    results: list[str | None] = []
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(paths))) as pool:
-        results = list(pool.map(one, paths))
+        for done, result in enumerate(pool.map(one, paths), start=1):  # reported here, not in a worker
+            results.append(result)
+            advance("hashing files", done, len(paths))
     return {p: d for p, d in zip(paths, results, strict=True) if d is not None}
 
 

@@ -33,6 +33,7 @@ from gitdocket.core.limits import (
     is_lfs_pointer,
     path_problem,
 )
+from gitdocket.core.progress import advance
 from gitdocket.errors import InputError
 
 __all__ = ["MAX_FILE_BYTES", "MAX_KEY_BYTES", "dump_yaml", "load_yaml", "read_file", "read_folder", "write_file"]
@@ -133,6 +134,7 @@ def read_folder(root: Path) -> dict[str, bytes]:
                 continue
             out[rel] = data
             total += len(data)
+            advance("reading files", len(out), 0)  # how many there are is known only at the end
             if len(out) > MAX_FOLDER_FILES or total > MAX_FOLDER_BYTES:
                 raise InputError(
                     f"{root}: more than {MAX_FOLDER_FILES} files or {MAX_FOLDER_BYTES >> 20} MiB", "trim the folder"

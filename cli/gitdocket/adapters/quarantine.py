@@ -22,11 +22,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pygit2
 
-__all__ = ["Quarantine", "clear_dead", "objects_dir"]
+__all__ = ["Leftover", "Quarantine", "clear_dead", "leftovers", "objects_dir", "rehearsal"]
 
 PREFIX = "docket-incoming-"
 STAGING = ".docket-new-"
@@ -82,6 +83,63 @@ def _clear_index_lock(folder: Path, index_lock: Path | None) -> list[str]:
         return []
     index_lock.unlink(missing_ok=True)
     return [str(index_lock)]
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """A lock file or a write's private object folder found in a repository: ``live`` when a
+    running process holds it (a write in progress), else left by one that died."""
+
+    path: Path
+    what: str
+    live: bool
+
+
+def _free(folder: Path) -> bool:
+    """Whether nobody holds the lock of a write's folder (its process died)."""
+    try:
+        handle = (folder / OWNER).open("a")
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+def _claimed(folder: Path) -> list[Path]:
+    try:
+        lines = (folder / LOCKS).read_text().splitlines()
+    except OSError:
+        return []
+    return [Path(line.partition(" ")[2]) for line in lines if " " in line]
+
+
+def leftovers(repo: pygit2.Repository, now: float, stale_after: float) -> list[Leftover]:
+    """Every write folder and lock file of ``repo``, each judged live or dead without touching
+    it: a folder by its ``flock``; a lock file its folder claims by that folder; any other lock
+    file by its age (``stale_after`` seconds unchanged at ``now``: git holds one for
+    milliseconds)."""
+    objects = objects_dir(repo)
+    git_dir = objects.parent
+    found: list[Leftover] = []
+    owner: dict[Path, bool] = {}
+    for folder in sorted(objects.glob(PREFIX + "*")):
+        dead = _free(folder)
+        found.append(Leftover(folder, "the private object folder of a gitdocket write", not dead))
+        owner.update(dict.fromkeys(_claimed(folder), not dead))
+    locks = sorted({*git_dir.glob("*.lock"), *git_dir.glob("refs/**/*.lock")} - {git_dir / "docket.lock"})
+    for lock in locks:
+        try:
+            age = now - lock.stat().st_mtime
+        except OSError:
+            continue
+        live = owner.get(lock, age < stale_after)
+        found.append(Leftover(lock, "a git lock file", live))
+    return found
 
 
 def clear_dead(objects: Path, index_lock: Path | None = None) -> list[str]:
@@ -159,3 +217,17 @@ class Quarantine:
             yield quarantine
         finally:
             quarantine.close()
+
+
+@contextlib.contextmanager
+def rehearsal(original: pygit2.Repository) -> Iterator[pygit2.Repository]:
+    """A repository object whose writes go to a temporary folder outside the repository, removed
+    on exit: a dry run plans (and stages trees) through it and leaves the object database, the
+    refs and the worktree exactly as they were. Unlike ``Quarantine`` it repairs nothing either."""
+    folder = Path(tempfile.mkdtemp(prefix="gitdocket-dry-run-"))
+    try:
+        repo = pygit2.Repository(original.path)
+        repo.odb.add_backend(pygit2.OdbBackendLoose(str(folder), -1, False), 100)
+        yield repo
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -31,7 +31,7 @@ from pygit2.enums import ConfigLevel, FileMode, ObjectType, ReferenceFilter, Sor
 
 from gitdocket.adapters.faults import crash_point
 from gitdocket.adapters.locks import RefLock, interrupts_deferred, worktree_lock
-from gitdocket.adapters.quarantine import Quarantine, clear_dead, objects_dir
+from gitdocket.adapters.quarantine import Quarantine, clear_dead, objects_dir, rehearsal
 from gitdocket.adapters.refs import RefConflictError, RefLockedError, move_tags, swap
 from gitdocket.adapters.worktree import restored_note, settle, update
 from gitdocket.core.sshsig import Signer
@@ -391,6 +391,18 @@ class GitStore:
             f"{self.refname} kept moving: gave up after {MAX_RETRIES} attempts",
             "another writer is busy on this branch; run the command again",
         )
+
+    def rehearse(self, plan_fn: Callable[[GitTree], Plan]) -> Plan:
+        """Run ``plan_fn`` on the branch tip as ``write`` would, and stop there: every object it
+        makes goes to a folder outside the repository (``rehearsal``), nothing is signed into a
+        commit, no ref, lock or worktree file is touched. What ``--dry-run`` runs."""
+        original = self.repo
+        with rehearsal(original) as scratch:
+            self.repo = scratch
+            try:
+                return plan_fn(GitTree(self.repo, self.tip()))
+            finally:
+                self.repo = original
 
     def _attempt(
         self, plan_fn: Callable[[GitTree], Plan], signer: Signer, when: datetime, attempt: int, quarantine: Quarantine

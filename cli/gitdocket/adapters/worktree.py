@@ -27,7 +27,7 @@ from pygit2.enums import CheckoutStrategy, FileStatus
 from gitdocket.adapters.locks import file_clock, ref_lock
 from gitdocket.errors import StateError
 
-__all__ = ["LOOKBACK", "check_out", "restored_note", "settle", "update"]
+__all__ = ["LOOKBACK", "check_out", "differing_state", "restored_note", "settle", "stale_paths", "update"]
 
 LOOKBACK = 16
 """How many first-parent commits back a stale path's content is looked for. A crash leaves the
@@ -139,7 +139,7 @@ def settle(repo: pygit2.Repository, tip: pygit2.Commit | None, writes: Iterable[
     """Before a write: put every stale path (module docstring) back to ``tip`` and return them;
     refuse when a path the write would replace holds a change of the user's."""
     dirty = _dirty(repo)
-    stale = tuple(sorted(p for p in dirty if tip is not None and _stale(repo, tip, p)))
+    stale = stale_paths(repo, tip, dirty)
     if tip is not None:
         try:
             check_out(repo, tip, stale)
@@ -154,6 +154,25 @@ def settle(repo: pygit2.Repository, tip: pygit2.Commit | None, writes: Iterable[
     if mine:
         raise _refusal(mine, {p for p in mine if dirty[p] == FileStatus.WT_NEW})
     return stale
+
+
+def stale_paths(
+    repo: pygit2.Repository, tip: pygit2.Commit | None, dirty: Iterable[str] | None = None
+) -> tuple[str, ...]:
+    """The paths an interrupted write left stale (module docstring), without touching them."""
+    if tip is None:
+        return ()
+    return tuple(sorted(p for p in (_dirty(repo) if dirty is None else dirty) if _stale(repo, tip, p)))
+
+
+def differing_state(repo: pygit2.Repository, tip: pygit2.Commit | None) -> tuple[str, ...]:
+    """The ``current.json`` files of the worktree that differ from ``tip``'s and are not stale:
+    derived state edited (or broken) by hand, which a runtime reading the worktree would trust."""
+    if tip is None:
+        return ()
+    dirty = _dirty(repo)
+    stale = set(stale_paths(repo, tip, dirty))
+    return tuple(sorted(p for p in dirty if p.endswith("current.json") and p not in stale and _in_tree(tip, p)))
 
 
 def _refusal(dirty: list[str], untracked: set[str]) -> StateError:

@@ -20,12 +20,13 @@ from gitdocket.commands.bundles import bundle
 from gitdocket.commands.config import config
 from gitdocket.commands.contracts import contracts
 from gitdocket.commands.demo import demo
+from gitdocket.commands.doctor import doctor
 from gitdocket.commands.entitlements import entitlement, run_check
 from gitdocket.commands.environments import deployments, history, promote, rollback, status
 from gitdocket.commands.gates import gate
 from gitdocket.commands.init import init
 from gitdocket.commands.keys import key
-from gitdocket.commands.output import safe_streams
+from gitdocket.commands.output import command_streams, safe_streams
 from gitdocket.commands.packages import package
 from gitdocket.commands.placements import placement
 from gitdocket.commands.policy import policy
@@ -60,14 +61,27 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     help="Show the version (and the git commit it was built from) and exit.",
 )
 @click.option("--debug", is_flag=True, envvar="GITDOCKET_DEBUG", help="Show tracebacks for errors.")
-def cli(debug: bool) -> None:
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    envvar="GITDOCKET_QUIET",
+    help="Print nothing but errors and warnings (no output, no notes, no progress); the exit "
+    "status says how it went. Env GITDOCKET_QUIET=1.",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     """Docket: a GitOps registry for AI-agent archetypes.
 
     The git repository is the database. Every write is a signed event appended to a
     hash-chained scope log, committed as a signed commit; `gitdocket verify` proves every record
     is a legal, signed transition.
+
+    Progress bars show on a terminal only (standard error); NO_COLOR turns every colour and
+    style off.
     """
     del debug
+    ctx.with_resource(command_streams(quiet))
 
 
 for command in (
@@ -80,6 +94,7 @@ for command in (
     package,
     verify,
     tags,
+    doctor,
     contracts,
     placement,
     entitlement,

@@ -13,6 +13,7 @@ import click
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
 from gitdocket.commands.output import emit, emit_table, reader, writer
+from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import BundleManifest, SourceRun, parse_document
 from gitdocket.errors import InputError, InvariantError, StateError
@@ -47,6 +48,7 @@ def bundle() -> None:
     metavar="ARCHETYPE@VERSION",
     help="Bundle only this published package (repeat). Default: every published package.",
 )
+@dry_run_option
 @writer
 def bundle_build(
     label: str,

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from gitdocket.commands.output import done, emit, reader, table, write, writer
+from gitdocket.commands.plans import dry_run_option
 from gitdocket.ops import config as config_ops
 from gitdocket.ops.session import Session
 
@@ -57,6 +58,7 @@ def config_show(repo: Path, rev: str | None, fmt: str) -> None:
 
 
 @config.command("apply")
+@dry_run_option
 @writer
 def config_apply(repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Sign what the committed registry/registry.yaml says (root, or the config role).
@@ -71,6 +73,7 @@ def config_apply(repo: Path, keys: tuple[str, ...], fmt: str) -> None:
 
 @config.command("approve")
 @click.argument("paths", nargs=-1, metavar="[PATH]...")
+@dry_run_option
 @writer
 def config_approve(paths: tuple[str, ...], repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Approve the committed content of changed protected files (all of them, or those under

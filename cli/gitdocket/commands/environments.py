@@ -14,7 +14,8 @@ import click
 from gitdocket.adapters.archives import export_folder, open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource, from_tree
 from gitdocket.adapters.files import MAX_FILE_BYTES, load_yaml, read_file, write_file
-from gitdocket.commands.output import at_option, emit, emit_table, reader, table, writer
+from gitdocket.commands.output import at_option, dry_running, emit, emit_table, reader, table, writer
+from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
 from gitdocket.core.fields import format_time
@@ -111,6 +112,8 @@ def _keeper(fmt: str, reports_dir: Path) -> Callable[[PromotionReport], str]:
     """Keep a refused gated promotion's report: write it, show it; returns where it is."""
 
     def keep(report: PromotionReport) -> str:
+        if dry_running():  # a dry run writes no file: its plan lists the checks
+            return "not written (dry run)"
         path = _write_report(report, reports_dir)
         if fmt == "text":
             _print_report(report, report.environment, path)
@@ -180,6 +183,7 @@ def _promote_all(
     show_default="the current folder",
     help="Where release_bundle_promotion_<env>.json is written for gated promotions.",
 )
+@dry_run_option
 @writer
 def promote(
     spec: str,
@@ -257,6 +261,7 @@ def _chain(
     help="Roll back to this bundle (it must have been promoted to the environment). "
     "Default: the previous release in the environment's history.",
 )
+@dry_run_option
 @writer
 def rollback(environment: str, reason: str, target: str | None, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Point an environment back at its previous verified release. Only the pointer moves."""

@@ -12,29 +12,44 @@ from __future__ import annotations
 import functools
 import io
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from gitdocket.commands.plans import show_plan
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.limits import printable
+from gitdocket.core.progress import reporting
+from gitdocket.ops.plans import PlanReady
 from gitdocket.ops.session import COMMAND_WRITES, CommandWrites, Session, system_now
 from gitdocket.ops.transaction import Transaction
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
 __all__ = [
+    "QUIET",
     "address_argument",
     "at_option",
+    "command_streams",
     "common",
+    "console",
     "done",
+    "dry_running",
     "emit",
     "emit_table",
     "format_option",
     "keys_option",
+    "no_color",
+    "note",
     "past_time",
     "pretty",
     "push_option",
@@ -129,6 +144,109 @@ def safe_streams() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
 
 
+QUIET: ContextVar[bool] = ContextVar("QUIET", default=False)
+"""``gitdocket -q``: print nothing but errors and warnings (the exit status says the rest)."""
+
+MIN_BAR = 64
+"""Work of fewer steps than this gets no bar: it is over before a bar would help."""
+
+
+class _Discard(io.TextIOBase):
+    """Standard output under ``--quiet``."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def isatty(self) -> bool:
+        return False
+
+
+def no_color() -> bool:
+    """``NO_COLOR`` set to anything but empty (no-color.org): no colour and no styling at all."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def console(file: TextIO, width: int | None = None) -> Console:
+    """A rich console on ``file`` that honours ``NO_COLOR`` fully (no escape sequence for colour
+    or style); imported lazily, so commands that print no table start fast."""
+    from rich.console import Console
+
+    if no_color():
+        return Console(file=file, width=width, color_system=None, no_color=True, highlight=False, emoji=False)
+    return Console(file=file, width=width, highlight=False, emoji=False)
+
+
+class _Bars:
+    """A progress reporter (``core.progress``) drawing rich bars on standard error, started on the
+    first step worth a bar and removed when the command ends."""
+
+    def __init__(self) -> None:
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label not in self._tasks:
+            if 0 < total < MIN_BAR or (total == 0 and done < MIN_BAR):
+                return
+            self._tasks[label] = self._start().add_task(label, total=total or None)
+        assert self._progress is not None  # started with the first task
+        self._progress.update(self._tasks[label], completed=done, total=total or None)
+
+    def _start(self) -> Progress:
+        if self._progress is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console(_raw(sys.stderr)),
+                transient=True,
+                redirect_stdout=False,  # the command's output stays on its own stream
+                redirect_stderr=False,
+            )
+            self._progress.start()
+        return self._progress
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+@contextmanager
+def command_streams(quiet: bool) -> Iterator[None]:
+    """What one command prints to, for its whole run: nothing on standard output under
+    ``--quiet``; progress bars on standard error only when it is a terminal and not quiet."""
+    token = QUIET.set(quiet)
+    saved = sys.stdout
+    if quiet:
+        sys.stdout = _Discard()
+    bars = _Bars() if not quiet and sys.stderr.isatty() else None
+    try:
+        if bars is None:
+            yield
+        else:
+            with reporting(bars):
+                yield
+    finally:
+        if bars is not None:
+            bars.stop()
+        sys.stdout = saved
+        QUIET.reset(token)
+
+
+def note(text: str, kind: str = "note") -> None:
+    """``note: …`` (or ``warning: …``) on standard error; a note not under ``--quiet``."""
+    if kind == "note" and QUIET.get():
+        return
+    click.echo(f"{kind}: {text}", err=True)
+
+
+def _raw(stream: TextIO) -> TextIO:
+    return stream.raw if isinstance(stream, SafeStream) else stream
+
+
 def _raw_stdout() -> TextIO:
     stream = sys.stdout
     return stream.raw if isinstance(stream, SafeStream) else stream
@@ -139,7 +257,6 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     Rich writes colour codes, so it gets the raw stream, and every cell is escaped first (and
     its markup too: a cell is text, never formatting)."""
     if sys.stdout.isatty():
-        from rich.console import Console
         from rich.markup import escape
         from rich.table import Table
 
@@ -148,7 +265,7 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
             t.add_column(escape(printable(column)))
         for row in rows:
             t.add_row(*("" if v is None else escape(printable(str(v))) for v in row))
-        Console(file=_raw_stdout()).print(t)
+        console(_raw_stdout()).print(t)
         return
     click.echo("\t".join(columns))
     for row in rows:
@@ -190,21 +307,34 @@ def writer(func: Callable[..., Any]) -> Callable[..., Any]:
     finish) — goes to standard error after it, even when it fails half-way through."""
 
     @functools.wraps(func)
-    def command(*args: Any, push: bool, **kwargs: Any) -> Any:
-        writes = CommandWrites(push=push)
+    def command(*args: Any, push: bool, dry_run: bool = False, **kwargs: Any) -> Any:
+        if dry_run and push:
+            raise click.UsageError("--dry-run writes nothing, so there is nothing to push: drop --push")
+        writes = CommandWrites(push=push, dry_run=dry_run)
         token = COMMAND_WRITES.set(writes)
         try:
             return func(*args, **kwargs)
+        except PlanReady as ready:  # a dry run: print the plan, exit as the write would have
+            show_plan(kwargs.get("fmt", "text"), ready.plan)
+            if ready.plan.refusal is not None:
+                raise ready.plan.refusal from None
+            return None
         finally:
             COMMAND_WRITES.reset(token)
             for published in writes.pushed:
                 click.echo(published.line(), err=True)
-            for note in writes.notes:
-                click.echo(f"note: {note}", err=True)
+            for text in writes.notes:
+                note(text)
             for warning in writes.warnings:
-                click.echo(f"warning: {warning}", err=True)
+                note(warning, "warning")
 
     return repo_option(keys_option(push_option(format_option(command))))
+
+
+def dry_running() -> bool:
+    """Whether the command runs with ``--dry-run`` (it must then write no file of its own)."""
+    writes = COMMAND_WRITES.get()
+    return writes is not None and writes.dry_run
 
 
 def rev_option(func: Callable[..., Any]) -> Callable[..., Any]:

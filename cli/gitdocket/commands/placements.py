@@ -21,6 +21,7 @@ from gitdocket.commands.output import (
     write,
     writer,
 )
+from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.errors import InputError
 from gitdocket.ops import placements as placement_ops
@@ -207,6 +208,7 @@ def placement_offer(address: str, to: str, repo: Path, keys: tuple[str, ...], fm
 @placement.command("upgrade")
 @address_argument
 @click.option("--to", "to", metavar="VERSION", required=True, help="The admitted replacement.")
+@dry_run_option
 @writer
 def placement_upgrade(address: str, to: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Move the pin to an offered and admitted replacement (holders). Idempotent; fails closed

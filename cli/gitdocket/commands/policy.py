@@ -10,6 +10,7 @@ import click
 
 from gitdocket.adapters.files import MAX_KEY_BYTES, read_file, write_file
 from gitdocket.commands.output import done, emit, reader, repo_option, rev_option, table, write, writer
+from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.fields import format_time
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops import policies as policy_ops
@@ -55,6 +56,7 @@ def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
 @policy.command("add-identity")
 @click.argument("name")
 @click.argument("public_key", metavar="PUBKEY")
+@dry_run_option
 @writer
 def policy_add_identity(name: str, public_key: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Add identity NAME with PUBKEY (a .pub file path or an 'ssh-ed25519 AAAA…' line)."""
@@ -71,6 +73,7 @@ def policy_add_identity(name: str, public_key: str, repo: Path, keys: tuple[str,
 @click.argument("role")
 @click.argument("principal")
 @click.option("--threshold", type=click.IntRange(min=1), help="Also set the role's threshold.")
+@dry_run_option
 @writer
 def policy_grant(role: str, principal: str, threshold: int | None, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Give PRINCIPAL the ROLE (root, authors, builders, promoters[:env], admins:<project>, …)."""
@@ -86,6 +89,7 @@ def policy_grant(role: str, principal: str, threshold: int | None, repo: Path, k
 @policy.command("revoke")
 @click.argument("role")
 @click.argument("principal")
+@dry_run_option
 @writer
 def policy_revoke(role: str, principal: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Take ROLE from PRINCIPAL."""
@@ -98,6 +102,7 @@ def policy_revoke(role: str, principal: str, repo: Path, keys: tuple[str, ...], 
 @policy.command("threshold")
 @click.argument("role")
 @click.argument("count", type=click.IntRange(min=1))
+@dry_run_option
 @writer
 def policy_threshold(role: str, count: int, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Require COUNT signatures for ROLE."""
@@ -109,6 +114,7 @@ def policy_threshold(role: str, count: int, repo: Path, keys: tuple[str, ...], f
 
 @policy.command("expires")
 @click.argument("when", metavar="TIME")
+@dry_run_option
 @writer
 def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Set the policy's expiry to TIME (RFC 3339, like 2027-01-01T00:00:00Z) or to `never`.

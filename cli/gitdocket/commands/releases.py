@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from gitdocket.commands.output import done, writer
+from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.ops.releases import release as release_op
 from gitdocket.ops.session import Session
@@ -23,6 +24,7 @@ __all__ = ["release"]
     is_flag=True,
     help="Also upgrade the placements whose holders opted in (placement edit --auto-upgrade on).",
 )
+@dry_run_option
 @writer
 def release(archetype_name: str, number: str, auto: bool, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Freeze and publish ARCHETYPE VERSION in one atomic commit (owners)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gitdocket.commands.output import emit, format_option, keys_option, repo_option
+from gitdocket.commands.output import emit, format_option, keys_option, note, repo_option
 from gitdocket.errors import StateError
 from gitdocket.ops.session import Session
 from gitdocket.ops.tags import Synced, TagAction, sync_tags
@@ -89,8 +89,8 @@ def tags_sync(push: bool, replace_orphans: bool, repo: Path, keys: tuple[str, ..
     try:
         synced = sync_tags(session, replace_orphans, push)
     finally:  # what it repaired first (a killed write's lock files), even when it then fails
-        for note in session.command.notes:
-            click.echo(f"note: {note}", err=True)
+        for text in session.command.notes:
+            note(text)
     if synced.left and not synced.written and synced.pushed is None:
         first = synced.left[0]
         raise StateError(
@@ -100,4 +100,4 @@ def tags_sync(push: bool, replace_orphans: bool, repo: Path, keys: tuple[str, ..
         )
     emit(fmt, _as_dict(synced), lambda: _print(synced))
     for action in synced.left:
-        click.echo(f"note: {_left(action, synced.branch)}", err=True)
+        note(_left(action, synced.branch))

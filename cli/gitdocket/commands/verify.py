@@ -19,7 +19,7 @@ import click
 from gitdocket.adapters.files import load_yaml, write_file
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
-from gitdocket.commands.output import common, past_time
+from gitdocket.commands.output import common, note, past_time
 from gitdocket.core.fields import format_time
 from gitdocket.ops.session import Session, system_now
 from gitdocket.verify import Finding, verify_snapshot
@@ -142,9 +142,9 @@ def _note_missing(notes: list[Finding]) -> None:
         return
     names = [n.path.removeprefix("refs/tags/") for n in notes]
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    click.echo(f"note: {len(names)} record(s) have no tag here (TAG_MISSING): {shown}", err=True)
+    note(f"{len(names)} record(s) have no tag here (TAG_MISSING): {shown}")
     for hint in dict.fromkeys(n.hint for n in notes):  # one line per distinct next step
-        click.echo(f"note: {hint}", err=True)
+        note(hint)
     click.echo("note: `gitdocket verify --require-tags` fails until then", err=True)
 
 

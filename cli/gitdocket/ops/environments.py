@@ -219,6 +219,7 @@ def promote(
         readiness = gate_rules(config.gate).promotion_readiness
         reasons = tuple(b.reason for b in blockers)
         report = evaluate_promotion(_inputs(view, req, env, check, pointer, readiness, reasons), format_time(tx.at))
+        tx.checked(f"{req.bundle_id} to {req.environment}", ((c.check_id, c.passed, c.detail) for c in report.checks))
         failed = first_failure(report)
         if failed is not None:
             kept = f"; report: {refused(report)}" if refused is not None else ""

@@ -27,9 +27,10 @@ from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.adapters.timeline import newest_event
 from gitdocket.core.fields import parse_time
 from gitdocket.core.log import newest_time
-from gitdocket.core.tree import Plan, TreeView, WriteResult
-from gitdocket.errors import InputError, TrustError
+from gitdocket.core.tree import Plan, TagSpec, TreeView, WriteResult
+from gitdocket.errors import DocketError, InputError, StateError, TrustError
 from gitdocket.lifecycles import scope
+from gitdocket.ops.plans import PlanReady, WritePlan, plan_of
 from gitdocket.ops.publish import Published, push_write
 from gitdocket.ops.transaction import Transaction, load_log
 from gitdocket.verify.asof import AsOf
@@ -44,6 +45,8 @@ class CommandWrites:
     several sessions (an import, then a promotion); they share this."""
 
     push: bool = False
+    dry_run: bool = False
+    """Plan every write and stop before the store writes anything (``PlanReady`` carries it)."""
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """What a write that landed could not finish (it still succeeded: the command exits 0)."""
@@ -168,6 +171,7 @@ class Session:
         signers = self.signers()
         box: list[T] = []
         deferred: list[str] = []
+        boxed: list[Transaction] = []
 
         def plan(tree: GitTree) -> Plan:
             box.clear()
@@ -176,6 +180,7 @@ class Session:
             tx = Transaction(
                 tree, list(signers), now, bootstrap_principal, refs, self.store.staged, clock=clock, newest=_newest
             )
+            boxed[:] = [tx]
             box.append(operation(tx))
             planned = tx.plan(message)
             deferred[:] = [tag.name for tag in planned.tags if not _tags_on(tree, branch)]
@@ -183,6 +188,8 @@ class Session:
                 planned.tags = []
             return planned
 
+        if self.command.dry_run:
+            raise PlanReady(self._rehearse(message, plan, boxed))
         self.command.notes.extend(self.store.repair())  # even a refused write leaves HEAD in the worktree
         if self.command.push:
             result, published = push_write(self.store, plan, signers[0], now)
@@ -195,6 +202,22 @@ class Session:
             result = replace(result, deferred=tuple(deferred))
             self.command.notes.append(_deferred_note(deferred, branch))
         return result, box[0]
+
+    def _rehearse(self, message: str, plan: Callable[[GitTree], Plan], boxed: list[Transaction]) -> WritePlan:
+        """The dry run of one write: plan on the tip, write nothing; a refusal is kept in the plan
+        (the command prints what was planned up to it, then fails as the real one would)."""
+        refusal: DocketError | None = None
+        tags: list[TagSpec] = []
+        try:
+            tags = self.store.rehearse(plan).tags  # without those a write off the default branch defers
+        except DocketError as exc:
+            refusal = exc
+        if not boxed:  # refused before any transaction existed (no policy, no key)
+            if refusal is not None:
+                raise refusal
+            raise StateError("the dry run planned nothing", "run the command without --dry-run")
+        tx = boxed[0]
+        return plan_of(message, tx.tree, tx.writes, tags, tx.planned, tx.checks, tx.notes, refusal)
 
 
 def _tags_on(tree: GitTree, branch: str) -> bool:

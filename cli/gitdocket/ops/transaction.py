@@ -13,7 +13,7 @@ so a write never produces a registry that verify rejects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,12 +45,20 @@ from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import Plan, TagSpec, TreeRef, TreeView
 from gitdocket.errors import DocketError, InvariantError, StateError, TrustError
 from gitdocket.lifecycles import machine_of, scope
-from gitdocket.lifecycles.authz import judging_policy, policy_resolver, required_role, valid_signers, verdicts
+from gitdocket.lifecycles.authz import (
+    Verdict,
+    judging_policy,
+    policy_resolver,
+    required_role,
+    valid_signers,
+    verdicts,
+)
 from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, POLICY_IN_FORCE
 from gitdocket.lifecycles.machine import Machine
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
 from gitdocket.lifecycles.timeline import CLOCK_SKEW, Moment, expired_now, time_problem
+from gitdocket.ops.plans import Check, PlannedEvent, signoff
 from gitdocket.verify.context import RefView
 from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_name
 
@@ -133,6 +141,9 @@ class Transaction:
         self.writes: dict[str, bytes | TreeRef] = {}
         self.tags: list[TagSpec] = []
         self.notes: list[str] = []
+        self.planned: list[PlannedEvent] = []
+        """Every event ``apply`` signed, with who must sign it: what a dry run shows."""
+        self.checks: list[Check] = []
         self._logs: dict[Scope[Any], ScopeLog[Any]] = {}
         self._tails_checked: set[Scope[Any]] = set()
         self._bootstrap = bootstrap_principal
@@ -272,7 +283,9 @@ class Transaction:
             policy_version=self.policy.version,
         )
         event = self._signed(target, unsigned)
-        for verdict in verdicts(machine, target, event, self.policy, after, self._resolver):
+        judged = verdicts(machine, target, event, self.policy, after, self._resolver)
+        self.planned.append(self._planned(target, event, judged, after))
+        for verdict in judged:
             if not verdict.ok:
                 raise TrustError(
                     f"cannot {machine.row(command).does} {machine.subject(current.state)}: {verdict.problems[0]}",
@@ -289,6 +302,29 @@ class Transaction:
             self.policy = new_state
             self._policies = None
         return new_state
+
+    def _planned(
+        self, target: Scope[Any], event: Event, judged: list[Verdict], after: PolicyState | None
+    ) -> PlannedEvent:
+        """``event`` as a dry run shows it: who signs it, and what each judging policy demands
+        (``verdicts`` judges by the same policies, in this order)."""
+        judges = [self.policy] if target.kind != "policy" else [self.policy, after]
+        policies = [p for p in judges if p is not None and p.phase != "none"]
+        return PlannedEvent(
+            scope=target.path,
+            seq=event.seq,
+            type=event.type,
+            actor=event.actor,
+            at=event.at,
+            signed_by=tuple(s.principal for s in event.signatures if isinstance(s, SshSignature)),
+            signoffs=tuple(
+                signoff(v, self._resolver(p)(v.role), p.version) for v, p in zip(judged, policies, strict=True)
+            ),
+        )
+
+    def checked(self, subject: str, checks: Iterable[tuple[str, bool, str]]) -> None:
+        """Record the gate checks an operation ran on ``subject`` (``--dry-run`` shows them)."""
+        self.checks.extend(Check(subject, check_id, passed, detail) for check_id, passed, detail in checks)
 
     def _resolver(self, policy: PolicyState) -> Callable[[str], Role | None]:
         return policy_resolver(policy, self._owners)

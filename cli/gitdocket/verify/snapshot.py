@@ -16,6 +16,7 @@ from typing import Any
 
 from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, chain_problems, head_digest, render_current
+from gitdocket.core.progress import steps
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError, InvariantError
 from gitdocket.lifecycles import machine_of, scope
@@ -333,7 +334,7 @@ def verify_context(ctx: Context) -> list[Finding]:
     records += [r for r in ordered if r.scope.kind not in _FIRST]
     tags = start_tag_checks(ctx)  # their signatures are checked while the logs replay
     try:
-        for record in records:
+        for record in steps("verifying scopes", records):
             ctx.findings.extend(check_log(ctx, record))
         ctx.findings.extend(check_tags(ctx, tags))
     except BaseException:
