@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from gitdocket.adapters.past import Earlier
+from gitdocket.adapters.store import GitStore
+from gitdocket.verify.asof import AsOf
 from tests.integration.releases_support import Release, copy_release, make_template
 from tests.support import run_cli
 
@@ -208,3 +211,19 @@ def test_rev_outside_a_shallow_clone_is_named(timeline: Timeline, tmp_path: Path
     assert "fetch --unshallow" in result.err
     inside = run_cli("status", "--at", DAY2, "--format", "json", "--repo", clone)
     assert inside.code == 0 and _prod(inside.json())["bundle_id"] == timeline.a  # the logs travel with the tip
+
+
+@pytest.mark.parametrize("day", [pytest.param(d, id=d[:10]) for d in (DAY1, DAY2, DAY3)])
+def test_a_cut_log_reads_as_the_commit_of_that_day_wrote_it_folded_or_from_history(
+    timeline: Timeline, day: str
+) -> None:
+    store = GitStore.open(timeline.rel.reg.path)
+    tip, then = store.snapshot(), store.snapshot(timeline.tips[day])
+    folded = AsOf(tip, day)  # no history: the cut log is folded here
+    recorded = AsOf(tip, day, Earlier(tip.repo, tip.commit).current)  # the commit that wrote it
+    for environment in ("preview", "dev", "staging", "prod"):
+        for name in ("current.json", "history.jsonl"):
+            path = f"deployments/{environment}/{name}"
+            assert folded.read(path) == recorded.read(path) == then.read(path), path
+    assert sorted(folded.listdir("bundles")) == sorted(then.listdir("bundles"))
+    assert folded.listdir("deployments/prod/releases") == then.listdir("deployments/prod/releases")

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from gitdocket.adapters.past import Earlier
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.adapters.timeline import newest_event
@@ -130,7 +131,7 @@ class Session:
         its logs say it stood at ``at`` when given (``verify.asof``; a time before the registry
         existed is bad input)."""
         tree = self.snapshot(rev)
-        return tree if at is None else AsOf.checked(tree, at)
+        return tree if at is None else AsOf.checked(tree, at, Earlier(tree.repo, tree.commit).current)
 
     def worktree(self) -> Path | None:
         """The folder a runtime reads files from, or None in a bare registry."""

@@ -9,9 +9,13 @@ folder (a version frozen later, a bundle built later). An environment's ``releas
 only for the bundles it had received by then. So every read — ``status``, ``history``,
 ``deployments resolve``, the listings — answers for ``at`` without knowing it.
 
-Only the scopes a command reads are cut and folded, lazily, and a log with no event after ``at``
-is passed through untouched (its ``current.json`` too), so ``status --at`` reads four logs
-whatever the number of versions. What is not a log (``archetype.yaml``, a method, a bundle's
+Only the scopes a command reads are cut, lazily, and a log with no event after ``at`` is passed
+through untouched (its ``current.json`` too), so ``status --at`` reads four logs whatever the
+number of versions. For a cut log, ``earlier`` (``adapters.past``: git history) gives the
+``current.json`` the writer rendered after that very event when a commit holds it; only
+otherwise is the cut log folded here, so a long log costs a binary search, not a fold.
+
+What is not a log (``archetype.yaml``, a method, a bundle's
 payload) is read as the underlying commit has it: those are either immutable once a scope exists
 or not signed state. Pure: no clock (``at`` is an argument), no I/O beyond the tree it wraps.
 """
@@ -19,7 +23,7 @@ or not signed state. Pure: no clock (``at`` is an argument), no I/O beyond the t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -32,7 +36,11 @@ from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import InputError, StateError
 from gitdocket.lifecycles import machine_of, scope
 
-__all__ = ["AsOf", "registry_began"]
+__all__ = ["AsOf", "Earlier", "registry_began"]
+
+Earlier = Callable[[Scope[Any], int], "bytes | None"]
+"""``current.json`` of a scope as it stood when its log was N events long, when known (the
+commit that wrote it: ``adapters.past``), else None and the view folds the cut log itself."""
 
 _AT = b'"at":"'
 _STAMP = 20  # len("2026-01-01T00:00:00Z"): every event time is UTC to the second (fields.Timestamp)
@@ -78,10 +86,11 @@ def registry_began(tree: TreeView) -> str | None:
 class AsOf:
     """``tree`` as its logs say it stood at ``at`` (module docstring)."""
 
-    def __init__(self, tree: TreeView, at: str) -> None:
+    def __init__(self, tree: TreeView, at: str, earlier: Earlier | None = None) -> None:
         self.tree = tree
         self.commit = tree.commit
         self.at = at
+        self.earlier = earlier
         self._stamp = at.encode("ascii")
         # Per view: a scope's log is read and cut once however often a command asks.
         self._history = cache(self._history_at)
@@ -90,7 +99,7 @@ class AsOf:
         self._releases = cache(self._releases_at)
 
     @classmethod
-    def checked(cls, tree: TreeView, at: datetime) -> AsOf:
+    def checked(cls, tree: TreeView, at: datetime, earlier: Earlier | None = None) -> AsOf:
         """The view at ``at``, refusing a time before the registry existed."""
         when = format_time(at)
         began = registry_began(tree)
@@ -99,7 +108,7 @@ class AsOf:
                 f"--at {when} is before the registry existed (its first event is dated {began})",
                 f"pass a time at or after {began}",
             )
-        return cls(tree, when)
+        return cls(tree, when, earlier)
 
     # -- logs ------------------------------------------------------------------------------------
 
@@ -113,6 +122,9 @@ class AsOf:
         full = self.tree.read(target.history_path) or b""
         if len(history) == len(full):
             return self.tree.read(target.current_path)  # nothing after ``at``: the file is the fold
+        recorded = self.earlier(target, history.count(b"\n")) if self.earlier is not None else None
+        if recorded is not None:
+            return recorded  # what the writer rendered after that very event
         # A plain JSON read of each line, not ``parse_history``'s validated, canonical-checked
         # events: this is a read like ``current.json`` is (``verify`` is what proves a log), and
         # the fold is the cost ``status --at`` pays per event.
