@@ -4,8 +4,9 @@ in ONE signed commit (``gitdocket promote --batch FILE``, contract ``promotion_b
 All or nothing, and every gate is evaluated: each step runs ``environments.promote`` in the one
 transaction, in the batch's order (a chain's later steps see its earlier ones, as ``promote --to``
 does); a step that is refused — a failing gate, a hold, a source not running the bundle — is
-recorded and the next step runs anyway (a gated step's report is kept and shown by ``keep`` as it
-is evaluated), so every check of every step is reported. Then, if any step was refused, the whole
+recorded and the next step runs anyway (a refused gated step's report is kept and shown by ``keep``
+as it is evaluated, the passed steps' reports too once the batch is refused), so every check of
+every step is reported. Then, if any step was refused, the whole
 write is refused, naming every refused step, and nothing is written. Every promotion event
 of a batch carries its name (``PromotedData.batch``); ``history`` and the site show it.
 """
@@ -103,5 +104,8 @@ def promote_batch(
         except DocketError as exc:  # recorded, and the next step still runs: every gate is evaluated
             failures.append(StepFailure(req.bundle_id, req.environment, exc))
     if failures:
+        for outcome in outcomes:  # the steps that passed: their checks are part of the answer too
+            if outcome.report is not None:
+                keep(outcome.report)
         raise _refusal(name, failures, len(requests)) from failures[0].error
     return outcomes
