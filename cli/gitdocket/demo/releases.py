@@ -3,7 +3,9 @@
 Writes sample release evidence, evaluates the readiness gate, builds a bundle from the published
 packages, verifies and records it, promotes it through preview, dev, staging (a failing gate
 first, with its report) and prod, takes a second bundle up the whole chain in one command, rolls
-prod back with a reason, and ends with ``gitdocket status`` (the finale verifies everything).
+prod back with a reason, shows ``status``, what was deployed the day before (``status --at``) and
+where the second bundle went (``trace``), then brings the lower environments in line with prod in
+one batch (``promote --batch``); the finale verifies everything.
 
 ``write_evidence`` is also what the tests and golden examples use for realistic evidence.
 """
@@ -247,3 +249,19 @@ def run(demo: DemoLike) -> None:
         "gate decision, and how it left (rolled back, why, and whether the rollback holds it)."
     )
     demo.run("trace", second)
+    demo.say(
+        "Bring the lower environments back in line with prod: a batch (promotion_batch_v1) walks "
+        "the release prod runs up to staging, gated at every step, in ONE commit — all or "
+        "nothing, every gate evaluated, the batch's name on every event."
+    )
+    plan = demo.workdir / "lower-environments.yaml"
+    plan.write_text(
+        "contract: promotion_batch_v1\n"
+        "batch: align-with-prod\n"
+        "promotions:\n"
+        f"  - bundle: {first}\n"
+        "    to: staging\n",
+        encoding="utf-8",
+    )
+    demo.run("promote", "--batch", str(plan), "--reports-dir", reports)
+    demo.run("history", "--env", "staging")
