@@ -166,7 +166,7 @@ def test_the_demo_step_runs_end_to_end(seed_registry: Registry, tmp_path: Path) 
     demo_step(demo)
     ends = [("history", "--env", "prod"), ("status",), ("deployments", "resolve", "--env", "prod")]
     assert demo.ran[demo.ran.index(ends[0]) :][:3] == ends
-    assert ("trace",) == demo.ran[-3][:1] and demo.ran[-2][:2] == ("promote", "--batch")
+    assert demo.ran[-3][:1] == ("trace",) and demo.ran[-2][:2] == ("promote", "--batch")
     staging = json.loads((registry.path / "deployments" / "staging" / "current.json").read_text())
     assert staging["bundle_id"] == prod_bundle(registry)  # the batch brought staging in line with prod
     refused = [a for a in demo.ran if a[0] == "promote" and "--override-hold" not in a][-1]

@@ -227,3 +227,7 @@ def test_a_cut_log_reads_as_the_commit_of_that_day_wrote_it_folded_or_from_histo
             assert folded.read(path) == recorded.read(path) == then.read(path), path
     assert sorted(folded.listdir("bundles")) == sorted(then.listdir("bundles"))
     assert folded.listdir("deployments/prod/releases") == then.listdir("deployments/prod/releases")
+    for environment in ("dev", "prod"):  # a gated promotion's report appears with its event
+        assert folded.listdir(f"deployments/{environment}/reports") == then.listdir(
+            f"deployments/{environment}/reports"
+        )

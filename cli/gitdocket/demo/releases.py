@@ -256,11 +256,7 @@ def run(demo: DemoLike) -> None:
     )
     plan = demo.workdir / "lower-environments.yaml"
     plan.write_text(
-        "contract: promotion_batch_v1\n"
-        "batch: align-with-prod\n"
-        "promotions:\n"
-        f"  - bundle: {first}\n"
-        "    to: staging\n",
+        f"contract: promotion_batch_v1\nbatch: align-with-prod\npromotions:\n  - bundle: {first}\n    to: staging\n",
         encoding="utf-8",
     )
     demo.run("promote", "--batch", str(plan), "--reports-dir", reports)

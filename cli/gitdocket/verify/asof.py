@@ -6,7 +6,8 @@ scope as its log says it stood at ``at``: ``history.jsonl`` keeps the events dat
 prefix of the log and the hash chain holds), ``current.json`` is the fold of that prefix rendered
 exactly as a writer renders it, and a scope with no event yet is absent, with everything in its
 folder (a version frozen later, a bundle built later). An environment's ``releases/<id>`` is shown
-only for the bundles it had received by then. So every read — ``status``, ``history``,
+only for the bundles it had received by then, and ``reports/<n>.json`` only up to its sequence
+then. So every read — ``status``, ``history``,
 ``deployments resolve``, the listings — answers for ``at`` without knowing it.
 
 Only the scopes a command reads are cut, lazily, and a log with no event after ``at`` is passed
@@ -96,7 +97,7 @@ class AsOf:
         self._history = cache(self._history_at)
         self._current = cache(self._current_at)
         self._scope_of = cache(self._scope_at)
-        self._releases = cache(self._releases_at)
+        self._pointer = cache(self._pointer_at)
 
     @classmethod
     def checked(cls, tree: TreeView, at: datetime, earlier: Earlier | None = None) -> AsOf:
@@ -133,12 +134,21 @@ class AsOf:
         last = history.rstrip(b"\n").rsplit(b"\n", 1)[-1]
         return render_current(target.path, state.model_dump(mode="json"), events[-1]["seq"], head_digest(last))
 
-    def _releases_at(self, target: Scope[Any]) -> frozenset[str]:
-        """The bundles environment ``target`` had received by ``at``."""
+    def _pointer_at(self, target: Scope[Any]) -> dict[str, Any]:
+        """Environment ``target``'s ``current.json`` at ``at``, parsed (empty when there is none)."""
         current = self._current(target)
         state = loads_strict(current, target.current_path) if current is not None else {}
-        releases = state.get("releases") if isinstance(state, dict) else None
+        return state if isinstance(state, dict) else {}
+
+    def _releases(self, target: Scope[Any]) -> frozenset[str]:
+        """The bundles environment ``target`` had received by ``at``."""
+        releases = self._pointer(target).get("releases")
         return frozenset(releases) if isinstance(releases, dict) else frozenset()
+
+    def _sequence(self, target: Scope[Any]) -> int:
+        """Environment ``target``'s sequence at ``at``: its gated promotions' reports go to that."""
+        sequence = self._pointer(target).get("sequence")
+        return sequence if isinstance(sequence, int) else 0
 
     def _scope_at(self, folder: str) -> Scope[Any] | None:
         """The scope whose folder is ``folder`` or holds it, if any."""
@@ -150,19 +160,22 @@ class AsOf:
         return None
 
     def _hidden(self, path: str) -> bool:
-        """Whether ``path`` lies in a scope with no event yet, or is a release not received yet."""
+        """Whether ``path`` lies in a scope with no event yet, or is an environment's release not
+        received yet or report not written yet."""
         target = self._scope_of(path)
         if target is None:
             return False
         if not self._history(target):
             return True
         rest = path[len(target.path) + 1 :].split("/") if path != target.path else []
-        return (
-            target.kind == "environment"
-            and rest[:1] == ["releases"]
-            and len(rest) >= 2
-            and (rest[1] not in self._releases(target))
-        )
+        if target.kind != "environment" or len(rest) < 2:
+            return False
+        if rest[0] == "releases":
+            return rest[1] not in self._releases(target)
+        if rest[0] == "reports":  # reports/<sequence>.json of a gated promotion not made yet
+            number = rest[1].removesuffix(".json")
+            return not number.isdigit() or int(number) > self._sequence(target)
+        return False
 
     # -- TreeView --------------------------------------------------------------------------------
 
