@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "BOUNDARY_CODES",
     "ConflictError",
     "DocketError",
     "InputError",
@@ -22,10 +23,18 @@ __all__ = [
 ]
 
 
+BOUNDARY_CODES = ("USAGE", "INTERRUPTED", "IO", "INTERNAL")
+"""The ``--format json`` error codes of failures that are no ``DocketError``: a wrong command
+line, Ctrl-C, git or the file system failing, a bug (``commands._fail``); every ``DocketError``
+class names its own ``code``."""
+
+
 class DocketError(Exception):
     """Base of all deliberate errors. ``exit_code`` is 1 (refused) unless a subclass says 2."""
 
     exit_code = 1
+    code = "REFUSED"
+    """The stable code ``--format json`` prints with the error (docs/operations.md lists them)."""
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -40,18 +49,25 @@ class InputError(DocketError):
     """The user's input is malformed: bad YAML/JSON, unknown fields, bad names, bad paths."""
 
     exit_code = 2
+    code = "BAD_INPUT"
 
 
 class NotFoundError(DocketError):
     """A named archetype, version, scope, bundle or ref does not exist."""
 
+    code = "NOT_FOUND"
+
 
 class StateError(DocketError):
     """The repository is not in a state that allows the operation (dirty worktree, corrupt log)."""
 
+    code = "STATE"
+
 
 class ConflictError(StateError):
     """Another writer moved the branch and retries were exhausted."""
+
+    code = "CONFLICT"
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,8 @@ class InvariantError(DocketError):
     name, ``reason`` the message without the name; the hint is required: every refusal says what
     to do next."""
 
+    code = "INVARIANT"
+
     def __init__(self, message: str, rule: Invariant, hint: str) -> None:
         super().__init__(f"{message} ({rule.name})", hint)
         self.reason = message
@@ -79,3 +97,5 @@ class InvariantError(DocketError):
 
 class TrustError(DocketError):
     """Signatures or policy: a missing role, a bad key, a forged or missing signature."""
+
+    code = "TRUST"

@@ -46,6 +46,7 @@ def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path) -> No
     assert result.code == 0, result.err + result.out
     _lines_in_order(result.out, NARRATED)
     assert "Retired support-triage 1.2.0" in result.out
+    assert "Dry run of 'docket: roll back prod': nothing was written." in result.out
     assert "(RETIREMENT_BLOCKS_FUTURE_PACKAGING)" in result.out  # the refused publish
     assert re.search(r"verify \(snapshot\) at [0-9a-f]{12}: OK", result.out)
     assert 'Good "git" signature for alice' in result.out

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from gitdocket import errors
 from gitdocket.errors import Invariant
 from gitdocket.lifecycles import INVARIANTS, LIFECYCLES, declared
 from gitdocket.lifecycles.invariants import CROSS_SCOPE
+from gitdocket.ops.doctor import CODES as DRIFT_CODES
 from gitdocket.verify import contracts
 from gitdocket.verify.findings import CODES
 
@@ -164,9 +166,14 @@ def test_every_rule_has_a_kind_and_words(rule: Invariant) -> None:
 
 
 def test_the_docs_name_only_declared_rules() -> None:
-    """Every ``UPPER_SNAKE`` name the docs quote is a rule, a finding code, an environment
-    variable (gitdocket's, or pip's, git's and GitHub Actions' that the docs tell users to set)
-    or a constant of the contract catalogue."""
+    """Every ``UPPER_SNAKE`` name the docs quote is a rule, a finding code, a drift code of
+    ``doctor``, an error code of ``--format json``, an environment variable (gitdocket's,
+    ``NO_COLOR``, or pip's, git's and GitHub Actions' that the docs tell users to set) or a
+    constant of the contract catalogue."""
+    error_codes = {
+        *errors.BOUNDARY_CODES,
+        *(cls.code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, errors.DocketError)),
+    }
     pages = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
     unknown = {
         (name, page.name)
@@ -174,7 +181,9 @@ def test_the_docs_name_only_declared_rules() -> None:
         for name in re.findall(r"`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`", page.read_text())
         if name not in INVARIANTS
         and name not in CODES
-        and not name.startswith(("GITDOCKET_", "PIP_", "GIT_", "GITHUB_", "RUNNER_"))
+        and name not in DRIFT_CODES
+        and name not in error_codes
+        and not name.startswith(("GITDOCKET_", "PIP_", "GIT_", "GITHUB_", "RUNNER_", "NO_COLOR"))
         and not hasattr(contracts, name)
     }
     assert unknown == set()

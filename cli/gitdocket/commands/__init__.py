@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import sys
 import traceback
@@ -17,6 +19,7 @@ from gitdocket import __version__
 from gitdocket.adapters.templates import build_commit
 from gitdocket.commands.archetypes import archetype
 from gitdocket.commands.bundles import bundle
+from gitdocket.commands.completion import completion
 from gitdocket.commands.config import config
 from gitdocket.commands.contracts import contracts
 from gitdocket.commands.demo import demo
@@ -36,7 +39,7 @@ from gitdocket.commands.tags import tags
 from gitdocket.commands.trace import trace_command
 from gitdocket.commands.verify import verify
 from gitdocket.commands.versions import version
-from gitdocket.errors import DocketError
+from gitdocket.errors import DocketError, InvariantError
 
 __all__ = ["cli", "main"]
 
@@ -109,6 +112,7 @@ for command in (
     trace_command,
     deployments,
     site,
+    completion,
     demo,
 ):
     cli.add_command(command)
@@ -119,32 +123,54 @@ def _one_line(text: str) -> str:
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
-def _fail(message: str, hint: str, code: int) -> NoReturn:
+_JSON_ERRORS: list[bool] = [False]
+"""Whether this run asked for ``--format json``: its error is then JSON too (``_fail``)."""
+
+
+def _wants_json(args: list[str]) -> bool:
+    """``--format json`` or ``--format=json`` among the arguments (read before click parses
+    them: a usage error must be JSON too)."""
+    return "--format=json" in args or any(pair == ("--format", "json") for pair in itertools.pairwise(args))
+
+
+def _fail(message: str, hint: str, exit_code: int, code: str, invariant: str | None = None) -> NoReturn:
+    """The one way a command fails: ``error:`` and ``hint:`` lines on standard error, or with
+    ``--format json`` one JSON object there (``error``, ``hint``, ``code``, ``exit`` and, for a
+    refusal by a rule, ``invariant``); then the exit code."""
+    if _JSON_ERRORS[0]:
+        data = {"error": message, "hint": hint, "code": code, "exit": exit_code}
+        if invariant is not None:
+            data["invariant"] = invariant
+        click.echo(json.dumps(data, sort_keys=True, ensure_ascii=False), err=True)
+        sys.exit(exit_code)
     click.echo(f"error: {_one_line(message)}", err=True)
     if hint:
         click.echo(f"hint: {_one_line(hint)}", err=True)
-    sys.exit(code)
+    sys.exit(exit_code)
 
 
 def _fail_usage(exc: click.ClickException) -> NoReturn:
     hint = ""
     if isinstance(exc, click.UsageError):
         hint = f"see `{exc.ctx.command_path if exc.ctx is not None else 'gitdocket'} --help`"
-    _fail(exc.format_message(), hint, exc.exit_code)
+    _fail(exc.format_message(), hint, exc.exit_code, "USAGE")
 
 
 def _fail_error(exc: Exception, debug: bool) -> NoReturn:
     if debug:
         traceback.print_exc()
     if isinstance(exc, DocketError):
-        _fail(exc.message, exc.hint, exc.exit_code)
+        _fail(
+            exc.message, exc.hint, exc.exit_code, exc.code, exc.invariant if isinstance(exc, InvariantError) else None
+        )
     if isinstance(exc, pygit2.GitError | OSError):
-        _fail(f"{type(exc).__name__}: {exc}", "rerun with --debug for details", 1)
+        _fail(f"{type(exc).__name__}: {exc}", "rerun with --debug for details", 1, "IO")
     first = (str(exc).splitlines() or [""])[0]
     _fail(
         f"internal error: {type(exc).__name__}: {first}",
         "this is a bug in gitdocket; rerun with --debug and report the traceback",
         1,
+        "INTERNAL",
     )
 
 
@@ -156,10 +182,16 @@ def main(argv: list[str] | None = None) -> None:
 def _main(argv: list[str] | None) -> None:
     args = argv if argv is not None else sys.argv
     debug = os.environ.get("GITDOCKET_DEBUG") == "1" or "--debug" in args
+    _JSON_ERRORS[0] = _wants_json(list(args))
     try:
         cli.main(args=argv, prog_name="gitdocket", standalone_mode=False)
     except click.exceptions.Abort:  # Ctrl-C outside a write (a write words its own)
-        _fail("interrupted", "run the command again: a write that had landed says so, one that had not is made", 1)
+        _fail(
+            "interrupted",
+            "run the command again: a write that had landed says so, one that had not is made",
+            1,
+            "INTERRUPTED",
+        )
     except click.exceptions.NoArgsIsHelpError as exc:
         exc.show()  # a group without its subcommand: the help is the message
         sys.exit(exc.exit_code)

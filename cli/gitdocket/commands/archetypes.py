@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from gitdocket.adapters.merge import FAVOR, GitMerger
+from gitdocket.commands.completion import archetypes
 from gitdocket.commands.output import at_option, done, emit, emit_table, reader, write, writer
 from gitdocket.core.scopes import check_name
 from gitdocket.errors import NotFoundError
@@ -63,7 +64,7 @@ def archetype_new(
 
 
 @archetype.command("owners")
-@click.argument("name")
+@click.argument("name", shell_complete=archetypes)
 @click.option("--add", "add", multiple=True, metavar="PRINCIPAL", help="Make PRINCIPAL an owner (repeat).")
 @click.option("--remove", "remove", multiple=True, metavar="PRINCIPAL", help="Remove an owner (repeat).")
 @click.option("--threshold", type=click.IntRange(min=1), help="Owner signatures needed from now on.")
@@ -123,7 +124,7 @@ def archetype_list(repo: Path, rev: str | None, fmt: str) -> None:
 
 
 @archetype.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=archetypes)
 @at_option
 @reader
 def archetype_show(name: str, repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
@@ -162,7 +163,7 @@ def archetype_show(name: str, repo: Path, rev: str | None, at: datetime | None, 
 
 
 @archetype.command("fork")
-@click.argument("source")
+@click.argument("source", shell_complete=archetypes)
 @click.argument("new")
 @click.option("--from-version", metavar="VERSION", help="Fork this frozen version (default: the draft).")
 @click.option("--owner", "owners", multiple=True, help="Owner of the fork (repeat); default: you.")
@@ -196,7 +197,7 @@ def archetype_fork(
 
 
 @archetype.command("pull-from-source")
-@click.argument("name")
+@click.argument("name", shell_complete=archetypes)
 @click.option(
     "--favor",
     type=click.Choice(sorted(FAVOR)),

@@ -12,6 +12,7 @@ import click
 
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
+from gitdocket.commands.completion import bundles
 from gitdocket.commands.output import emit, emit_table, reader, writer
 from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.canonical import loads_strict, render
@@ -101,7 +102,7 @@ def _print_check(check: BundleCheck, where: str) -> None:
 
 
 @bundle.command("verify")
-@click.argument("spec", metavar="BUNDLE")
+@click.argument("spec", metavar="BUNDLE", shell_complete=bundles)
 @click.option(
     "--record",
     is_flag=True,
@@ -144,7 +145,7 @@ def bundle_verify(spec: str, record: bool, repo: Path, keys: tuple[str, ...], fm
 
 
 @bundle.command("export")
-@click.argument("spec", metavar="BUNDLE")
+@click.argument("spec", metavar="BUNDLE", shell_complete=bundles)
 @click.option(
     "--to",
     "dest",
@@ -261,7 +262,7 @@ def _run_json(path: Path) -> dict[str, Any]:
 
 
 @bundle.command("provenance")
-@click.argument("spec", metavar="[BUNDLE]", required=False)
+@click.argument("spec", metavar="[BUNDLE]", required=False, shell_complete=bundles)
 @click.option(
     "--run",
     "run_file",

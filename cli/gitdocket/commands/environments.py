@@ -16,6 +16,7 @@ from gitdocket.adapters.archives import export_folder, open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource, from_tree
 from gitdocket.adapters.files import MAX_FILE_BYTES, load_yaml, read_file, write_file
 from gitdocket.commands.batches import run_batch
+from gitdocket.commands.completion import bundles, environments
 from gitdocket.commands.output import at_option, dry_running, emit, emit_table, reader, table, writer
 from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.canonical import loads_strict, render
@@ -146,11 +147,12 @@ def _promote_all(
 
 
 @click.command()
-@click.argument("spec", metavar="[BUNDLE]", required=False)
-@click.option("--env", "environment", help="Promote to this one environment.")
+@click.argument("spec", metavar="[BUNDLE]", required=False, shell_complete=bundles)
+@click.option("--env", "environment", help="Promote to this one environment.", shell_complete=environments)
 @click.option(
     "--to",
     "target",
+    shell_complete=environments,
     help="Walk the chain (preview → dev → staging → prod) up to this environment, "
     "gated at every step, stopping at the first failure.",
 )
@@ -159,7 +161,12 @@ def _promote_all(
     is_flag=True,
     help="Run seed 002's eight checks (and Docket's bundle_packages_current) and store the promotion report.",
 )
-@click.option("--source-env", "source", help="The environment the bundle comes from (must be running it).")
+@click.option(
+    "--source-env",
+    "source",
+    help="The environment the bundle comes from (must be running it).",
+    shell_complete=environments,
+)
 @click.option(
     "--artifacts-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -274,12 +281,13 @@ def _chain(
 
 
 @click.command()
-@click.option("--env", "environment", required=True, help="The environment to roll back.")
+@click.option("--env", "environment", required=True, help="The environment to roll back.", shell_complete=environments)
 @click.option("--reason", required=True, help="Why (recorded in the signed event).")
 @click.option(
     "--to",
     "target",
     metavar="BUNDLE",
+    shell_complete=bundles,
     help="Roll back to this bundle (it must have been promoted to the environment). "
     "Default: the previous release in the environment's history.",
 )
@@ -344,7 +352,13 @@ def status(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
 
 
 @click.command()
-@click.option("--env", "environment", required=True, help="The environment whose history to show.")
+@click.option(
+    "--env",
+    "environment",
+    required=True,
+    help="The environment whose history to show.",
+    shell_complete=environments,
+)
 @at_option
 @reader
 def history(environment: str, repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
@@ -372,7 +386,7 @@ def deployments() -> None:
 
 
 @deployments.command("resolve")
-@click.option("--env", "environment", required=True, help="The environment to resolve.")
+@click.option("--env", "environment", required=True, help="The environment to resolve.", shell_complete=environments)
 @click.option(
     "--export",
     "export_dir",

@@ -8,6 +8,7 @@ import click
 
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
 from gitdocket.adapters.files import write_file
+from gitdocket.commands.completion import environments
 from gitdocket.commands.output import emit, reader
 from gitdocket.core.canonical import render
 from gitdocket.core.documents import GateReport
@@ -95,7 +96,12 @@ def _read_all(folders: tuple[Path, ...], names: tuple[str, ...]) -> dict[str, Ev
     help="Gate profile: failure budgets and waivers (registry.yaml `gate.profiles`; "
     "default: the --env's gate_profile, else strict).",
 )
-@click.option("--env", "environment", help="Use this environment's gate_profile from registry.yaml.")
+@click.option(
+    "--env",
+    "environment",
+    help="Use this environment's gate_profile from registry.yaml.",
+    shell_complete=environments,
+)
 @click.option(
     "--exceptions",
     "exceptions_file",

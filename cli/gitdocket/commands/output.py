@@ -56,6 +56,7 @@ __all__ = [
     "reader",
     "reason_option",
     "reason_required",
+    "render_table",
     "repo_option",
     "rev_option",
     "safe_streams",
@@ -131,6 +132,12 @@ class SafeStream(io.TextIOBase):
 
     def isatty(self) -> bool:
         return self.raw.isatty()
+
+    @property
+    def buffer(self) -> Any:
+        """The raw binary stream, for the one writer of bytes: click's shell completion, whose
+        candidates are registry names (``core.limits`` keeps them printable)."""
+        return getattr(self.raw, "buffer", None)
 
 
 @contextmanager
@@ -254,22 +261,43 @@ def _raw_stdout() -> TextIO:
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A rich table on a terminal; tab-separated lines otherwise (stable for scripts and tests).
-    Rich writes colour codes, so it gets the raw stream, and every cell is escaped first (and
-    its markup too: a cell is text, never formatting)."""
+    Rich writes colour codes, so it gets the raw stream; every cell is escaped first and given
+    as plain text (never markup)."""
     if sys.stdout.isatty():
-        from rich.markup import escape
-        from rich.table import Table
-
-        t = Table(title=escape(printable(title)))
-        for column in columns:
-            t.add_column(escape(printable(column)))
-        for row in rows:
-            t.add_row(*("" if v is None else escape(printable(str(v))) for v in row))
-        console(_raw_stdout()).print(t)
+        render_table(console(_raw_stdout()), title, columns, rows)
         return
     click.echo("\t".join(columns))
     for row in rows:
         click.echo("\t".join("" if v is None else str(v) for v in row))
+
+
+def render_table(out: Console, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a rich table on ``out`` that never cuts a value people paste (gto#489 showed
+    ``v0.0.100`` as ``v0.0.10``): a column whose every value is one word (an id, a version, a
+    hash, a name) is never wrapped, folded or shortened; columns of text wrap instead; and when
+    even that does not fit, the table is drawn wider than the terminal, which then wraps lines
+    without losing a character."""
+    from rich.measure import Measurement
+    from rich.table import Table
+    from rich.text import Text
+
+    cells = [["" if v is None else printable(str(v)) for v in row] for row in rows]
+    t = Table(title=Text(printable(title)))
+    for index, column in enumerate(columns):
+        values = [row[index] for row in cells]
+        if all(len(v.split()) <= 1 for v in values):
+            t.add_column(Text(printable(column)), no_wrap=True, min_width=max(map(len, [column, *values])))
+        else:
+            t.add_column(Text(printable(column)), overflow="fold", min_width=min(8, len(column)))
+    for row in cells:
+        t.add_row(*(Text(v) for v in row))
+    needed = Measurement.get(out, out.options.update_width(1 << 16), t).minimum
+    width = out.width
+    out.width = max(width, needed)
+    try:
+        out.print(t)
+    finally:
+        out.width = width
 
 
 def write(repo: Path, keys: tuple[str, ...], message: str, op: Callable[[Transaction], Any]) -> tuple[str, Any]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from gitdocket.commands.completion import archetypes, versions
 from gitdocket.commands.output import at_option, emit_table, reader, reason_required
 from gitdocket.commands.versions import show_current, version_write, versioned_states
 from gitdocket.ops import packages as package_ops
@@ -50,8 +51,8 @@ def package_list(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> 
 
 
 @package.command("show")
-@click.argument("archetype_name", metavar="ARCHETYPE")
-@click.argument("number", metavar="VERSION")
+@click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
+@click.argument("number", metavar="VERSION", shell_complete=versions)
 @reader
 def package_show(archetype_name: str, number: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Show a package manifest (its current.json)."""

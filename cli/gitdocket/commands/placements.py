@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from gitdocket.commands.completion import archetypes, versions
 from gitdocket.commands.output import (
     address_argument,
     done,
@@ -42,8 +43,8 @@ def placement() -> None:
 
 
 @placement.command("request")
-@click.argument("archetype_name", metavar="ARCHETYPE")
-@click.argument("number", metavar="VERSION")
+@click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
+@click.argument("number", metavar="VERSION", shell_complete=versions)
 @click.option("--project", required=True, help="The target project.")
 @click.option("--name", help="The placement's name in the project (default: the archetype's).")
 @click.option(

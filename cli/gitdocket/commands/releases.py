@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from gitdocket.commands.completion import archetypes, versions
 from gitdocket.commands.output import done, writer
 from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.scopes import check_name, check_version
@@ -16,8 +17,8 @@ __all__ = ["release"]
 
 
 @click.command("release")
-@click.argument("archetype_name", metavar="ARCHETYPE")
-@click.argument("number", metavar="VERSION")
+@click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
+@click.argument("number", metavar="VERSION", shell_complete=versions)
 @click.option(
     "--auto-upgrade",
     "auto",

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from gitdocket.commands.completion import archetypes, versions
 from gitdocket.commands.output import at_option, done, emit, emit_table, reader, reason_required, writer
 from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import check_name, check_version
@@ -28,8 +29,8 @@ def version() -> None:
 
 
 def version_write(verb: str, op: Any) -> Any:
-    @click.argument("archetype_name", metavar="ARCHETYPE")
-    @click.argument("number", metavar="VERSION")
+    @click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
+    @click.argument("number", metavar="VERSION", shell_complete=versions)
     @writer
     def command(archetype_name: str, number: str, repo: Path, keys: tuple[str, ...], fmt: str, **extra: Any) -> None:
         check_name(archetype_name, "archetype name")
@@ -65,7 +66,7 @@ version.command("abandon", help="Abandon the draft ARCHETYPE VERSION (terminal).
 
 
 @version.command("list")
-@click.argument("archetype_name", metavar="[ARCHETYPE]", required=False)
+@click.argument("archetype_name", metavar="[ARCHETYPE]", required=False, shell_complete=archetypes)
 @at_option
 @reader
 def version_list(archetype_name: str | None, repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
@@ -103,8 +104,8 @@ def show_current(kind: str, archetype_name: str, number: str, repo: Path, rev: s
 
 
 @version.command("show")
-@click.argument("archetype_name", metavar="ARCHETYPE")
-@click.argument("number", metavar="VERSION")
+@click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
+@click.argument("number", metavar="VERSION", shell_complete=versions)
 @reader
 def version_show(archetype_name: str, number: str, repo: Path, rev: str | None, fmt: str) -> None:
     """Show one version's state and frozen snapshot (current.json)."""

@@ -222,8 +222,13 @@ def run(demo: DemoLike) -> None:
     )["bundle_id"]
     demo.run("bundle", "verify", second, "--record")
     demo.run("promote", second, "--to", "prod", "--reports-dir", reports)
-    demo.say("Prod regresses: roll back to the previous release from history. Only the pointer moves.")
+    demo.say(
+        "Prod regresses: roll back to the previous release from history. Only the pointer moves. "
+        "Plan it first: --dry-run shows the event, who must sign it, the pointer and what the commit "
+        "would touch, and writes nothing."
+    )
     demo.advance(ROLLBACK_DAY)
+    demo.run("rollback", "--env", "prod", "--reason", "canary error rate doubled after the switch", "--dry-run")
     demo.run("rollback", "--env", "prod", "--reason", "canary error rate doubled after the switch")
     demo.say(
         "The rollback holds the release it left: automation promoting it again is refused, and only "
