@@ -75,7 +75,7 @@ def _status_at(repo: Path) -> tuple[float, float, subprocess.CompletedProcess[st
 def run(info: FixtureInfo, quick: bool) -> list[Row]:
     rounds = 100 if quick else 1000
     label = (
-        f"status --at (cut and fold 4 logs), {info.archetypes:,} archetypes / {info.versions:,} versions / "
+        f"status --at (4 logs cut half-way), {info.archetypes:,} archetypes / {info.versions:,} versions / "
         f"4 × {rounds:,} promotions (process)"
     )
     budget = f"< {STATUS_AT_BUDGET_S:.0f} s"
