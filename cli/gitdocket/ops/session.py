@@ -32,7 +32,7 @@ from gitdocket.core.tree import Plan, TagSpec, TreeView, WriteResult
 from gitdocket.errors import DocketError, InputError, StateError, TrustError
 from gitdocket.lifecycles import scope
 from gitdocket.ops.plans import PlanReady, WritePlan, plan_of
-from gitdocket.ops.publish import Published, push_write
+from gitdocket.ops.publish import Published, push_hint, push_write
 from gitdocket.ops.transaction import Transaction, load_log
 from gitdocket.verify.asof import AsOf
 
@@ -197,6 +197,9 @@ class Session:
             self.command.pushed.append(published)
         else:
             result = self.store.write(plan, signers[0], now)
+            hint = push_hint(self.store, result)
+            if hint is not None:
+                self.command.notes.append(hint)
         self.command.notes.extend(result.repairs)
         self.command.warnings.extend(result.warnings)
         if deferred:
