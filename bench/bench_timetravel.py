@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_releases import _environment, _promote_many, best_of, gitdocket
+from bench_releases import _environment, _promote_many, best_of, gitdocket, verified_bundles
 from fixtures import ROOT, FixtureInfo
 
 from gitdocket.demo.releases import write_evidence
@@ -41,14 +41,7 @@ def _registry(info: FixtureInfo, base: Path, rounds: int) -> Path:
     repo = base / "timetravel.git"
     subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", info.path, str(repo)], check=True)
     os.environ["GITDOCKET_NOW"] = FIRST_DAY
-    evidence = write_evidence(base / "evidence")
-    bundles = []
-    for label in ("blue", "green"):
-        built = json.loads(
-            gitdocket("bundle", "build", "--label", label, "--evidence", evidence, "--format", "json", "--repo", repo)
-        )
-        gitdocket("bundle", "verify", built["bundle_id"], "--record", "--repo", repo)
-        bundles.append(built["bundle_id"])
+    bundles = verified_bundles(repo, write_evidence(base / "evidence"))
     _promote_many(repo, bundles, rounds // 2)
     os.environ["GITDOCKET_NOW"] = SECOND_DAY
     _promote_many(repo, bundles, rounds - rounds // 2)
