@@ -218,27 +218,21 @@ def _promote_many(repo: Path, bundles: list[str], rounds: int) -> None:
     Session(repo).write(f"bench: {rounds} promotions per environment", promote_all)
 
 
-def status_row(base: Path, key: Path, rounds: int) -> Row:
-    repo = _registry(base, key)
-    evidence = write_evidence(base / "evidence")
+def verified_bundles(repo: Path, evidence: Path) -> list[str]:
+    """Build and verify (recorded) the bundles ``blue`` and ``green`` of ``repo``; their ids."""
     bundles = []
     for label in ("blue", "green"):
         built = json.loads(
-            gitdocket(
-                "bundle",
-                "build",
-                "--label",
-                label,
-                "--evidence",
-                evidence,
-                "--format",
-                "json",
-                "--repo",
-                repo,
-            )
+            gitdocket("bundle", "build", "--label", label, "--evidence", evidence, "--format", "json", "--repo", repo)
         )
         gitdocket("bundle", "verify", built["bundle_id"], "--record", "--repo", repo)
         bundles.append(built["bundle_id"])
+    return bundles
+
+
+def status_row(base: Path, key: Path, rounds: int) -> Row:
+    repo = _registry(base, key)
+    bundles = verified_bundles(repo, write_evidence(base / "evidence"))
     _promote_many(repo, bundles, rounds)
     rows = json.loads(gitdocket("status", "--format", "json", "--repo", repo))
     assert [r["sequence"] for r in rows] == [rounds] * 4, rows

@@ -9,14 +9,13 @@ build starts with), rendering every page (the pure renderer, best of three: the 
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from bench_releases import _environment, _promote_many, gitdocket
+from bench_releases import _environment, _promote_many, verified_bundles
 from fixtures import FixtureInfo
 
 from gitdocket.adapters.site_files import build
@@ -36,14 +35,7 @@ def _registry(info: FixtureInfo, base: Path, rounds: int) -> Path:
     environment."""
     repo = base / "site.git"
     subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", info.path, str(repo)], check=True)
-    evidence = write_evidence(base / "evidence")
-    bundles = []
-    for label in ("blue", "green"):
-        built = json.loads(
-            gitdocket("bundle", "build", "--label", label, "--evidence", evidence, "--format", "json", "--repo", repo)
-        )
-        gitdocket("bundle", "verify", built["bundle_id"], "--record", "--repo", repo)
-        bundles.append(built["bundle_id"])
+    bundles = verified_bundles(repo, write_evidence(base / "evidence"))
     _promote_many(repo, bundles, rounds)
     return repo
 

@@ -10,6 +10,8 @@ signature checks as a ratio to bare Ed25519).
 ``bench/bench_startup.py``: the start-up of the commands people wait on, over the bare imports of
 pygit2, pydantic and click. ``bench/bench_peers.py``: gitdocket side by side with GTO on the same
 shapes (GTO installed into its own venv under ``bench/out``; skipped, saying why, when it cannot be).
+``bench/bench_timetravel.py`` (``status --at`` on a fixture of 100,000 versions, built once and
+cached like the main one).
 
 ``--quick`` uses a small fixture (50 archetypes / 500 versions) and never fails on a budget: it is
 what the test suite runs. The full run exits 1 when a budget is missed. ``--only verify,status``
@@ -382,6 +384,7 @@ SECTIONS = (
     "releases",
     "site",
     "verify-modes",
+    "timetravel",
     "peers",
     "scaling",
 )
@@ -422,6 +425,10 @@ def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> 
         rows.extend(importlib.import_module("bench_verify").run(info, quick))
     if "peers" in sections:
         rows.extend(importlib.import_module("bench_peers").run(quick, out))
+    if "timetravel" in sections:
+        module = importlib.import_module("bench_timetravel")
+        big = info if quick else fixture(*module.BIG, out, _log)
+        rows.extend(module.run(big, quick))
     if "scaling" in sections:
         smaller = [fixture(info.archetypes // d, info.versions // d, out, _log) for d in (4, 2)]
         rows.extend(bench_scaling([*smaller, info], runs))

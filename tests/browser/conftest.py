@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from gitdocket.demo.releases import ROLLBACK_DAY
 from tests.site_support import HOSTILE_WORDS, build_demo, build_registry
 from tests.support import ROOT, isolated, run_cli
 
@@ -35,6 +36,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo-site")
     registry = build_demo(root)
     with pytest.MonkeyPatch.context() as monkeypatch, isolated(root / "home", monkeypatch):
+        monkeypatch.setenv("GITDOCKET_NOW", ROLLBACK_DAY)  # the demo's clock ends on its last day
         return _site(root, registry)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 import gitdocket.demo
 from gitdocket.demo import publishing as core
+from gitdocket.demo.releases import ROLLBACK_DAY
 from tests.support import run_cli
 
 NARRATED = [
@@ -40,10 +41,15 @@ def _lines_in_order(text: str, expected: list[str]) -> None:
         position = found + len(fragment)
 
 
-def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path) -> None:
+def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "demo"
     result = run_cli("demo", "--dir", folder)
     assert result.code == 0, result.err + result.out
+    # The demo pins its own clock and gives the caller's environment back.
+    assert os.environ["GITDOCKET_NOW"] == "2026-01-01T00:00:00Z"
+    assert "GITDOCKET_SIGNING_KEY" not in os.environ
+    # Its releases move its clock a day at a time: the registry it kept is judged from its last day.
+    monkeypatch.setenv("GITDOCKET_NOW", ROLLBACK_DAY)
     _lines_in_order(result.out, NARRATED)
     assert "Retired support-triage 1.2.0" in result.out
     assert "Dry run of 'docket: roll back prod': nothing was written." in result.out
@@ -70,9 +76,6 @@ def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path) -> No
     assert phases[("support-triage", "1.0.0")] == "packaged"
     assert phases[("support-triage", "1.1.0")] == "packaged"
     assert phases[("support-triage", "1.2.0")] == "retired"
-    # The demo pins its own clock and gives the caller's environment back.
-    assert os.environ["GITDOCKET_NOW"] == "2026-01-01T00:00:00Z"
-    assert "GITDOCKET_SIGNING_KEY" not in os.environ
 
 
 def test_demo_without_dir_removes_its_temporary_folder() -> None:

@@ -148,6 +148,9 @@ class FakeDemo:
     def key(self, name: str) -> Path:
         return write_key(self.reg.keys, name)
 
+    def advance(self, when: str) -> None:
+        os.environ["GITDOCKET_NOW"] = when  # the registry fixture's monkeypatch puts it back
+
 
 def prod_bundle(registry: Registry) -> str:
     return str(json.loads((registry.path / "deployments" / "prod" / "current.json").read_text())["bundle_id"])
@@ -161,7 +164,11 @@ def test_the_demo_step_runs_end_to_end(seed_registry: Registry, tmp_path: Path) 
     (tmp_path / "work").mkdir()
     demo = FakeDemo(registry, tmp_path / "work")
     demo_step(demo)
-    assert demo.ran[-3:] == [("history", "--env", "prod"), ("status",), ("deployments", "resolve", "--env", "prod")]
+    ends = [("history", "--env", "prod"), ("status",), ("deployments", "resolve", "--env", "prod")]
+    assert demo.ran[demo.ran.index(ends[0]) :][:3] == ends
+    assert demo.ran[-3][:1] == ("trace",) and demo.ran[-2][:2] == ("promote", "--batch")
+    staging = json.loads((registry.path / "deployments" / "staging" / "current.json").read_text())
+    assert staging["bundle_id"] == prod_bundle(registry)  # the batch brought staging in line with prod
     refused = [a for a in demo.ran if a[0] == "promote" and "--override-hold" not in a][-1]
     assert refused[1] != prod_bundle(registry)  # the held release, refused after the rollback
     assert any(a[0] == "rollback" for a in demo.ran)

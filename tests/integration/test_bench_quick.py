@@ -23,6 +23,8 @@ EXPECTED_ROWS = [
     "site: verify and read the commit, 50 archetypes / 500 versions / 4 × 100 promotions",
     "site generation before mkdocs (79 pages), 50 archetypes / 500 versions / 4 × 100 promotions",
     "site: mkdocs build --strict (80 HTML pages)",
+    "status --at (4 logs cut half-way), 50 archetypes / 500 versions / 4 × 100 promotions (process)",
+    "status --at in-process (the query without interpreter start), same registry",
     'python -c "import pygit2, pydantic, click" (the floor)',
     "start-up: gitdocket --help",
     "start-up: gitdocket status",

@@ -331,6 +331,12 @@ class GitStore:
         try:
             return self.repo.revparse_single(rev).peel(pygit2.Commit)
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError) as exc:
+            if self.repo.is_shallow:  # the commit may well exist, beyond what this clone fetched
+                raise InputError(
+                    f"{rev!r} names no commit in {self.root}, a shallow clone: it may lie outside it",
+                    f"fetch the history first (`git -C {self.root} fetch --unshallow`), or name a commit "
+                    "the clone holds (`git log --oneline` lists them)",
+                ) from exc
             raise InputError(
                 f"{rev!r} names no commit in {self.root}",
                 "name a commit, tag or branch that exists there (`git log --oneline --all` lists them)",

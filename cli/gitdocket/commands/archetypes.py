@@ -4,6 +4,7 @@ source version into a fork, and print the fork tree."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import click
 
 from gitdocket.adapters.merge import FAVOR, GitMerger
 from gitdocket.commands.completion import archetypes
-from gitdocket.commands.output import done, emit, emit_table, reader, write, writer
+from gitdocket.commands.output import at_option, done, emit, emit_table, reader, write, writer
 from gitdocket.core.scopes import check_name
 from gitdocket.errors import NotFoundError
 from gitdocket.lifecycles import scope
@@ -124,11 +125,13 @@ def archetype_list(repo: Path, rev: str | None, fmt: str) -> None:
 
 @archetype.command("show")
 @click.argument("name", shell_complete=archetypes)
+@at_option
 @reader
-def archetype_show(name: str, repo: Path, rev: str | None, fmt: str) -> None:
-    """Show one archetype: description, owners, versions."""
+def archetype_show(name: str, repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
+    """Show one archetype: description, owners, versions (at --at: its owners and versions then;
+    the description is the commit's archetype.yaml)."""
     check_name(name, "archetype name")
-    tree = Session(repo).snapshot(rev)
+    tree = Session(repo).view(rev, at)
     state = load_log(tree, scope("archetype", name)).state
     if state.phase != "active":
         raise NotFoundError(f"no archetype {name!r}", "list them with `gitdocket archetype list`")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import click
 from gitdocket.adapters.archives import open_bundle
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource
 from gitdocket.adapters.files import MAX_FILE_BYTES, read_file, write_file
+from gitdocket.commands.batches import run_batch
 from gitdocket.commands.completion import bundles, environments
 from gitdocket.commands.output import dry_running, emit, writer
 from gitdocket.commands.plans import dry_run_option
@@ -142,7 +144,7 @@ def _promote_all(
 
 
 @click.command()
-@click.argument("spec", metavar="BUNDLE", shell_complete=bundles)
+@click.argument("spec", metavar="[BUNDLE]", required=False, shell_complete=bundles)
 @click.option("--env", "environment", help="Promote to this one environment.", shell_complete=environments)
 @click.option(
     "--to",
@@ -187,10 +189,19 @@ def _promote_all(
     show_default="the current folder",
     help="Where release_bundle_promotion_<env>.json is written for gated promotions.",
 )
+@click.option(
+    "--batch",
+    "batch_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Promote a batch instead (promotion_batch_v1, YAML or JSON: several bundles, each to one "
+    "environment or up the chain to one) in ONE commit, all or nothing: every gate of every step "
+    "is evaluated and reported, and one refusal writes nothing. Every event records the batch's "
+    "name. Takes no BUNDLE, --env, --to, --gated, --source-env or --override-hold.",
+)
 @dry_run_option
 @writer
 def promote(
-    spec: str,
+    spec: str | None,
     environment: str | None,
     target: str | None,
     gated: bool,
@@ -199,12 +210,23 @@ def promote(
     source_run_json: Path | None,
     override: str | None,
     reports_dir: Path,
+    batch_file: Path | None,
     repo: Path,
     keys: tuple[str, ...],
     fmt: str,
 ) -> None:
-    """Promote BUNDLE (an id, or an exported folder/.tar.gz, imported first) to an environment.
-    The bundle is verified first; the release is the bundle's own git tree (no copy)."""
+    """Promote BUNDLE (an id, or an exported folder/.tar.gz, imported first) to an environment,
+    or a batch of bundles (--batch FILE). The bundle is verified first; the release is the
+    bundle's own git tree (no copy)."""
+    if batch_file is not None:
+        if spec is not None or environment or target or gated or source or override is not None:
+            raise click.UsageError("--batch takes its bundles and environments from the file: drop the others")
+        session = Session(repo, keys)
+        report = partial(_outcome, fmt, reports_dir=reports_dir)
+        run_batch(batch_file, session, _artifacts(artifacts_dir), _keeper(fmt, reports_dir), report, fmt)
+        return
+    if spec is None:
+        raise click.UsageError("pass BUNDLE, or --batch FILE")
     if (environment is None) == (target is None):
         raise click.UsageError("pass exactly one of --env and --to")
     if target is not None and source is not None:

@@ -106,6 +106,10 @@ COMMANDS: dict[str, Entry] = {
         "The signed tags of frozen versions and published packages: derived anchors, re-created from the "
         "signed records whenever they are missing.",
     ),
+    "trace": Entry(
+        "gitdocket.commands.trace:trace_command",
+        "Every environment RELEASE (a bundle, or ARCHETYPE@VERSION) reached, and how it left.",
+    ),
     "verify": Entry(
         "gitdocket.commands.verify:verify",
         "Prove every record is a legal, signed transition (snapshot, PR or history mode).",

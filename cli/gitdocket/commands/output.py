@@ -17,11 +17,13 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
+from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.limits import printable
 from gitdocket.core.progress import reporting
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = [
     "QUIET",
     "address_argument",
+    "at_option",
     "command_streams",
     "common",
     "console",
@@ -45,6 +48,7 @@ __all__ = [
     "keys_option",
     "no_color",
     "note",
+    "past_time",
     "pretty",
     "push_option",
     "reader",
@@ -374,6 +378,36 @@ def rev_option(func: Callable[..., Any]) -> Callable[..., Any]:
         metavar="COMMIT|TAG",
         help="Read the registry as of this commit, tag or branch (default: what is checked out, "
         "HEAD, even when detached).",
+    )(func)
+
+
+def past_time(text: str, option: str = "--at") -> datetime:
+    """``text`` as an RFC 3339 time with a zone, not after the system clock (usage error, exit 2)."""
+    from gitdocket.ops.session import system_now  # the clock: read by the commands that ask
+
+    try:
+        when = parse_time(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r} is not an RFC 3339 time with a zone", param_hint=option) from exc
+    if when > system_now():
+        raise click.BadParameter(f"{format_time(when)} is in the future; {option} audits the past", param_hint=option)
+    return when
+
+
+def _at(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    return None if value is None else past_time(value)
+
+
+def at_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--at TIME``: answer from the signed logs as they stood at TIME (``verify.asof``)."""
+    return click.option(
+        "--at",
+        "at",
+        metavar="TIME",
+        callback=_at,
+        help="Answer as things stood at TIME (RFC 3339 with a zone, e.g. 2026-03-01T12:00:00Z), from "
+        "the signed logs: each scope's events up to TIME, folded. Combines with --rev (the logs of "
+        "that commit). Files outside the logs (archetype.yaml, methods) are read as the commit has them.",
     )(func)
 
 

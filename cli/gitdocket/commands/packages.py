@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from gitdocket.commands.completion import archetypes, versions
-from gitdocket.commands.output import emit_table, reader, reason_required
+from gitdocket.commands.output import at_option, emit_table, reader, reason_required
 from gitdocket.commands.versions import show_current, version_write, versioned_states
 from gitdocket.ops import packages as package_ops
+from gitdocket.ops.session import Session
 
 __all__ = ["package"]
 
@@ -31,9 +33,10 @@ package.command("withdraw", help="Withdraw the package ARCHETYPE VERSION: blocks
 
 
 @package.command("list")
+@at_option
 @reader
-def package_list(repo: Path, rev: str | None, fmt: str) -> None:
-    """List packages with their phase."""
+def package_list(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
+    """List packages with their phase (at --at: those published by then, in the phase they were in)."""
     rows = [
         {
             "archetype": a,
@@ -41,7 +44,7 @@ def package_list(repo: Path, rev: str | None, fmt: str) -> None:
             "phase": state.phase,
             "publisher": state.manifest.publisher if state.manifest else None,
         }
-        for a, v, state in versioned_states(repo, rev, "package", None)
+        for a, v, state in versioned_states(Session(repo).view(rev, at), "package", None)
     ]
     columns = {"archetype": "archetype", "version": "version", "phase": "phase", "publisher": "publisher"}
     emit_table(fmt, "packages", rows, columns)

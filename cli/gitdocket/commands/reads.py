@@ -7,12 +7,13 @@ mostly start-up (``bench/run.py`` measures it against the bare imports)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 from click.shell_completion import CompletionItem
 
-from gitdocket.commands.output import emit, emit_table, reader, table
+from gitdocket.commands.output import at_option, emit, emit_table, reader, table
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
 from gitdocket.lifecycles import scope
@@ -30,11 +31,13 @@ def _environments(ctx: click.Context, param: click.Parameter, incomplete: str) -
 
 
 @click.command()
+@at_option
 @reader
-def status(repo: Path, rev: str | None, fmt: str) -> None:
+def status(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
     """What is deployed where: bundle, since when, by whom, sequence, gate decision (read from the
-    current.json pointers only; `history --env E` shows the holds)."""
-    rows = env_ops.status(Session(repo).snapshot(rev))
+    current.json pointers only; `history --env E` shows the holds). With --at: what was deployed
+    where at that time."""
+    rows = env_ops.status(Session(repo).view(rev, at))
     emit(
         fmt,
         rows,
@@ -60,11 +63,12 @@ def status(repo: Path, rev: str | None, fmt: str) -> None:
 @click.option(
     "--env", "environment", required=True, help="The environment whose history to show.", shell_complete=_environments
 )
+@at_option
 @reader
-def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
-    """Every promotion and rollback of an environment, oldest first."""
+def history(environment: str, repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
+    """Every promotion and rollback of an environment, oldest first (up to --at)."""
     scope("environment", environment)
-    rows = env_ops.history(Session(repo).snapshot(rev), environment)
+    rows = env_ops.history(Session(repo).view(rev, at), environment)
     columns = {
         "seq": "seq",
         "at": "at",
@@ -75,6 +79,7 @@ def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
         "gate": "gate_decision",
         "reason": "reason",
         "hold": "hold",
+        "batch": "batch",
     }
     emit_table(fmt, f"history of {environment}", rows, columns)
 
@@ -99,10 +104,14 @@ def deployments() -> None:
     help="Write the active release from git objects to DIR/<bundle-id>/ (verified after writing) "
     "and print that path: what a runtime of a bare registry reads.",
 )
+@at_option
 @reader
-def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, rev: str | None, fmt: str) -> None:
+def deployments_resolve(
+    environment: str, export_dir: Path | None, repo: Path, rev: str | None, at: datetime | None, fmt: str
+) -> None:
     """Verify an environment's chain, check that the active release's files are exactly the signed
-    bundle (changed, missing or extra files fail, naming the first), then print its path."""
+    bundle (changed, missing or extra files fail, naming the first), then print its path. With
+    --at: the release that was active at that time, its chain judged as of then."""
     # Imported here, not at the top: status and history start without verify, YAML and bundles.
     from gitdocket.adapters.files import load_yaml
     from gitdocket.adapters.keyless import keyless_check
@@ -112,11 +121,10 @@ def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, r
 
     scope("environment", environment)
     session = Session(repo)
-    tree = session.snapshot(rev)
+    tree = session.view(rev, at)
     env_ops.environment_config(tree, environment)
-    findings = verify_environment(
-        tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()), keyless=keyless_check
-    )
+    clock = format_time(at if at is not None else system_now())
+    findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=clock, keyless=keyless_check)
     if findings:
         raise StateError(
             f"environment {environment} does not verify: {findings[0].line()}"

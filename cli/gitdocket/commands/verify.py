@@ -20,8 +20,8 @@ from gitdocket.adapters.files import load_yaml, write_file
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.keyless import keyless_check
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
-from gitdocket.commands.output import common, note
-from gitdocket.core.fields import format_time, parse_time
+from gitdocket.commands.output import common, note, past_time
+from gitdocket.core.fields import format_time
 from gitdocket.ops.session import Session, system_now
 from gitdocket.verify import Finding, verify_snapshot
 from gitdocket.verify.findings import report_order
@@ -136,16 +136,7 @@ def verify(
 
 def _clock(at: str | None) -> str:
     """The verifier's clock: the system's, or ``--at`` (never later than the system's)."""
-    now = system_now()
-    if at is None:
-        return format_time(now)
-    try:
-        when = parse_time(at)
-    except ValueError as exc:
-        raise click.BadParameter(f"{at!r} is not an RFC 3339 time with a zone", param_hint="--at") from exc
-    if when > now:
-        raise click.BadParameter(f"{format_time(when)} is in the future; --at audits the past", param_hint="--at")
-    return format_time(when)
+    return format_time(system_now() if at is None else past_time(at))
 
 
 def _note_missing(notes: list[Finding]) -> None:

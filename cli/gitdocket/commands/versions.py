@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from gitdocket.commands.completion import archetypes, versions
-from gitdocket.commands.output import done, emit, emit_table, reader, reason_required, writer
+from gitdocket.commands.output import at_option, done, emit, emit_table, reader, reason_required, writer
 from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import check_name, check_version
+from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import scope
 from gitdocket.ops import versions as version_ops
 from gitdocket.ops.documents import read_json
@@ -65,9 +67,11 @@ version.command("abandon", help="Abandon the draft ARCHETYPE VERSION (terminal).
 
 @version.command("list")
 @click.argument("archetype_name", metavar="[ARCHETYPE]", required=False, shell_complete=archetypes)
+@at_option
 @reader
-def version_list(archetype_name: str | None, repo: Path, rev: str | None, fmt: str) -> None:
-    """List versions (of one archetype, or all) with their phase."""
+def version_list(archetype_name: str | None, repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
+    """List versions (of one archetype, or all) with their phase (at --at: those that existed then,
+    in the phase they were in)."""
     names = [check_name(archetype_name)] if archetype_name else None
     rows = [
         {
@@ -76,16 +80,15 @@ def version_list(archetype_name: str | None, repo: Path, rev: str | None, fmt: s
             "phase": state.phase,
             "content_hash": state.snapshot.content_hash if state.snapshot else None,
         }
-        for a, v, state in versioned_states(repo, rev, "version", names)
+        for a, v, state in versioned_states(Session(repo).view(rev, at), "version", names)
     ]
     columns = {"archetype": "archetype", "version": "version", "phase": "phase", "content": "content_hash"}
     emit_table(fmt, "versions", rows, columns)
 
 
-def versioned_states(repo: Path, rev: str | None, kind: str, names: list[str] | None) -> list[tuple[str, str, Any]]:
-    """(archetype, version, folded state) of every ``kind`` scope (version or package), in
-    archetype then semver order, at ``rev`` (default: what is checked out)."""
-    tree = Session(repo).snapshot(rev)
+def versioned_states(tree: TreeView, kind: str, names: list[str] | None) -> list[tuple[str, str, Any]]:
+    """(archetype, version, folded state) of every ``kind`` scope (version or package) of
+    ``tree``, in archetype then semver order."""
     root = f"registry/{kind}s"
     return [
         (name, number, load_log(tree, scope(kind, name, number)).state)

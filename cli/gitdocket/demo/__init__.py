@@ -146,6 +146,12 @@ class Demo:
             create_key(path, name)
         return path
 
+    def advance(self, when: str) -> None:
+        """Move the demo's pinned clock forward to ``when`` (RFC 3339): what the writes after it
+        record, so that ``--at`` and ``trace`` have a timeline to show."""
+        self.echo(f"$ export GITDOCKET_NOW={when}")
+        os.environ["GITDOCKET_NOW"] = when
+
     # -- more tools for steps ------------------------------------------------------------------
 
     def gitdocket(self, *args: str | Path, key: str | None = "alice", expect: int = 0, repo: Path | None = None) -> str:

@@ -3,7 +3,9 @@
 Writes sample release evidence, evaluates the readiness gate, builds a bundle from the published
 packages, verifies and records it, promotes it through preview, dev, staging (a failing gate
 first, with its report) and prod, takes a second bundle up the whole chain in one command, rolls
-prod back with a reason, and ends with ``gitdocket status`` (the finale verifies everything).
+prod back with a reason, shows ``status``, what was deployed the day before (``status --at``) and
+where the second bundle went (``trace``), then brings the lower environments in line with prod in
+one batch (``promote --batch``); the finale verifies everything.
 
 ``write_evidence`` is also what the tests and golden examples use for realistic evidence.
 """
@@ -20,6 +22,11 @@ from gitdocket.lifecycles.gate_presets import AGENT_SKILLS, AGENT_SKILLS_JOBS
 
 __all__ = ["DemoLike", "readiness_report", "run", "write_evidence"]
 
+SECOND_DAY = "2026-01-02T09:00:00Z"
+"""When the demo's second bundle is built and walks the chain (``demo.advance``)."""
+ROLLBACK_DAY = "2026-01-03T14:30:00Z"
+"""When prod is rolled back."""
+
 
 class DemoLike(Protocol):
     registry: Path
@@ -30,6 +37,8 @@ class DemoLike(Protocol):
     def run(self, *args: str, key: str = "alice", expect: int = 0) -> str: ...
 
     def key(self, name: str) -> Path: ...
+
+    def advance(self, when: str) -> None: ...
 
 
 def readiness_report(ready: bool = True) -> dict[str, Any]:
@@ -197,7 +206,8 @@ def run(demo: DemoLike) -> None:
         "--reports-dir",
         reports,
     )
-    demo.say("A second bundle walks the whole chain in one command, gated at every step.")
+    demo.say("The next day, a second bundle walks the whole chain in one command, gated at every step.")
+    demo.advance(SECOND_DAY)
     second = json.loads(
         demo.run(
             "bundle",
@@ -217,6 +227,7 @@ def run(demo: DemoLike) -> None:
         "Plan it first: --dry-run shows the event, who must sign it, the pointer and what the commit "
         "would touch, and writes nothing."
     )
+    demo.advance(ROLLBACK_DAY)
     demo.run("rollback", "--env", "prod", "--reason", "canary error rate doubled after the switch", "--dry-run")
     demo.run("rollback", "--env", "prod", "--reason", "canary error rate doubled after the switch")
     demo.say(
@@ -233,3 +244,25 @@ def run(demo: DemoLike) -> None:
         "against the signed bundle before the path is printed."
     )
     demo.run("deployments", "resolve", "--env", "prod")
+    demo.say(
+        "Time travel: what was deployed where at noon on the second day, answered from the signed "
+        "logs (each environment's events up to that time, folded)."
+    )
+    demo.run("status", "--at", f"{SECOND_DAY[:10]}T12:00:00Z")
+    demo.say(
+        "And where a release went: every environment it reached, when, signed by whom, with which "
+        "gate decision, and how it left (rolled back, why, and whether the rollback holds it)."
+    )
+    demo.run("trace", second)
+    demo.say(
+        "Bring the lower environments back in line with prod: a batch (promotion_batch_v1) walks "
+        "the release prod runs up to staging, gated at every step, in ONE commit — all or "
+        "nothing, every gate evaluated, the batch's name on every event."
+    )
+    plan = demo.workdir / "lower-environments.yaml"
+    plan.write_text(
+        f"contract: promotion_batch_v1\nbatch: align-with-prod\npromotions:\n  - bundle: {first}\n    to: staging\n",
+        encoding="utf-8",
+    )
+    demo.run("promote", "--batch", str(plan), "--reports-dir", reports)
+    demo.run("history", "--env", "staging")

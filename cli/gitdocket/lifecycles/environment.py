@@ -117,6 +117,9 @@ class PromotedData(Record):
     override: OptionalFreeText = Field(default=None, min_length=1, pattern=r"\S", exclude_if=lambda v: v is None)
     """Why a release held by a rollback is promoted here again (lifts the hold); left out of the
     event when there is none."""
+    batch: Name | None = Field(default=None, exclude_if=lambda v: v is None)
+    """The promotion batch this event belongs to (``promote --batch``: every event of the batch,
+    in one commit, carries its name); left out of the event when there is none."""
 
 
 class RolledBackData(Record):

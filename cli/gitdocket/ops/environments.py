@@ -70,6 +70,8 @@ class PromoteRequest:
     source_run: SourceRun | None = None
     override: str | None = None
     """Why a release held by a rollback in this environment is promoted there again."""
+    batch: str | None = None
+    """The batch this promotion belongs to (``ops.batches``), recorded on its event."""
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,7 @@ def promote(
             "promoted_at": format_time(tx.at),
             "promoted_by": tx.actor_in(target, "Promote"),
             "override": req.override,
+            "batch": req.batch,
         },
     )
     tx.put(f"{target.path}/releases/{req.bundle_id}", TreeRef(check.bundle_tree or ""))
@@ -384,6 +387,7 @@ def history(tree: TreeView, environment: str) -> list[dict[str, Any]]:
                 "report_digest": data.get("report_digest"),
                 "reason": data.get("reason"),
                 "override": data.get("override"),
+                "batch": data.get("batch"),
                 "hold": _hold_words(event.type, data),
                 "held": event.type == "rolled_back"
                 and data.get("previous_bundle_id") in log.state.holds

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gitdocket.adapters.keyless import KeylessSigner, keyless_check
+from gitdocket.adapters.past import Earlier
 from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.adapters.timeline import newest_event
@@ -35,6 +36,7 @@ from gitdocket.lifecycles import scope
 from gitdocket.ops.plans import PlanReady, WritePlan, plan_of
 from gitdocket.ops.publish import Published, push_hint, push_write
 from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.verify.asof import AsOf
 
 __all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now", "system_now"]
 
@@ -125,6 +127,13 @@ class Session:
 
     def snapshot(self, rev: str | None = None) -> GitTree:
         return self.store.snapshot(rev)
+
+    def view(self, rev: str | None = None, at: datetime | None = None) -> TreeView:
+        """What a read answers from: the registry at ``rev`` (default: what is checked out), as
+        its logs say it stood at ``at`` when given (``verify.asof``; a time before the registry
+        existed is bad input)."""
+        tree = self.snapshot(rev)
+        return tree if at is None else AsOf.checked(tree, at, Earlier(tree.repo, tree.commit).current)
 
     def worktree(self) -> Path | None:
         """The folder a runtime reads files from, or None in a bare registry."""

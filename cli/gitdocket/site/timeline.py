@@ -39,6 +39,8 @@ class Change:
     gate_decision: str | None = None
     source_environment: str | None = None
     reason: str | None = None
+    batch: str | None = None
+    """The promotion batch the event belongs to (one commit promoted every step of it)."""
 
     @property
     def summary(self) -> str:
@@ -46,7 +48,8 @@ class Change:
             return f"#{self.seq} rolled back to {self.bundle_id} at {self.at} by {self.actor}: {self.reason or ''}"
         source = self.source_environment or "a build"
         gate = self.gate_decision or "ungated"
-        return f"#{self.seq} promoted {self.bundle_id} from {source} at {self.at} by {self.actor} (gate: {gate})"
+        batch = f" in batch {self.batch}" if self.batch else ""
+        return f"#{self.seq} promoted {self.bundle_id} from {source} at {self.at} by {self.actor}{batch} (gate: {gate})"
 
 
 def _short(value: str, limit: int) -> str:

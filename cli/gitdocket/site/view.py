@@ -208,6 +208,7 @@ class View:
                     gate_decision=None if rollback else data.get("gate_decision"),
                     source_environment=None if rollback else data.get("source_environment"),
                     reason=data.get("reason") if rollback else _override(data.get("override")),
+                    batch=None if rollback else _batch(data.get("batch")),
                 )
             )
         return out
@@ -228,6 +229,10 @@ class View:
             if record.state.bundle_id:
                 out.setdefault(record.state.bundle_id, []).append(record.scope.keys[0])
         return out
+
+
+def _batch(name: object) -> str | None:
+    return name if isinstance(name, str) else None
 
 
 def _override(reason: object) -> str | None:

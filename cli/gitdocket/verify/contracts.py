@@ -35,6 +35,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
+from gitdocket.core.batches import PromotionBatch
 from gitdocket.core.canonical import render
 from gitdocket.core.documents import (
     ArchetypeDoc,
@@ -185,11 +186,12 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "placement_state_v1": PlacementCurrent,
     "entitlement_state_v1": EntitlementCurrent,
     "verify_report_v1": VerifyReport,
+    "promotion_batch_v1": PromotionBatch,
 }
 CONTRACTS.update(CONTRACT_MODELS)
 """Contract id → the model that generates its schema. Add a set with ``CONTRACTS.update(...)``."""
 
-AUTHORED: set[str] = {"archetype_v1", "registry_config_v1", "agent_config_v1"}
+AUTHORED: set[str] = {"archetype_v1", "registry_config_v1", "agent_config_v1", "promotion_batch_v1"}
 """Contracts people write (validation schema: defaulted fields may be omitted)."""
 
 SCOPE_CONTRACTS: dict[str, str] = {

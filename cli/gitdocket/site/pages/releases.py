@@ -51,6 +51,8 @@ def _history_rows(view: View, source: str, record: ScopeRecord[DeploymentState])
     rows = []
     for change in view.changes(record):
         what = badge("environment", "rolled-back") if change.rollback else "promoted"
+        if change.batch:  # the steps of one batch: one commit, one name
+            what += f" in batch {text(change.batch)}"
         rows.append(
             [
                 str(change.seq),
