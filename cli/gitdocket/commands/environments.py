@@ -215,8 +215,9 @@ def promote(
     keys: tuple[str, ...],
     fmt: str,
 ) -> None:
-    """Promote BUNDLE (an id, or an exported folder/.tar.gz, imported first) to an environment,
-    or a batch of bundles (--batch FILE). The bundle is verified first; the release is the
+    """Promote BUNDLE (an id, or an exported folder/.tar.gz, imported first) to an environment.
+
+    Or a batch of bundles (--batch FILE). The bundle is verified first; the release is the
     bundle's own git tree (no copy)."""
     if batch_file is not None:
         if spec is not None or environment or target or gated or source or override is not None:

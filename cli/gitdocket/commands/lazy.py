@@ -59,7 +59,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "history": Entry(
         "gitdocket.commands.reads:history",
-        "Every promotion and rollback of an environment, oldest first.",
+        "Every promotion and rollback of an environment, oldest first (up to --at).",
     ),
     "init": Entry(
         "gitdocket.commands.init:init",
