@@ -156,7 +156,7 @@ def test_every_read_command_takes_rev() -> None:
     readers = {path for path, command in leaves if "--repo" in _options(command) and "--key" not in _options(command)}
     with_rev = {path for path, command in leaves if "--rev" in _options(command)}
     assert readers - set(NOT_READING_THE_REGISTRY) == with_rev
-    also = {("bundle", "export"), ("bundle", "provenance"), ("gate", "evaluate"), ("site", "build")}
+    also = {("bundle", "export"), ("bundle", "provenance"), ("gate", "evaluate"), ("site", "build"), ("trace",)}
     assert with_rev == {_path(param.values[0]) for param in READS} | also
 
 
