@@ -66,6 +66,8 @@ def test_a_release_pull_request_merged_then_synced_verifies_with_every_tag(
     _merge(reg, mode)
     lenient = reg.run("verify")
     assert lenient.code == 0 and "TAG_MISSING" in lenient.err and "`gitdocket tags sync`" in lenient.err
+    quiet = reg.run("-q", "verify")
+    assert (quiet.code, quiet.out, quiet.err) == (0, "", ""), "-q: the missing-tag notes stay quiet"
     strict = reg.run("verify", "--require-tags", "--format", "json")
     assert strict.code == 1 and {f["code"] for f in strict.json()["findings"]} == {"TAG_MISSING"}
 

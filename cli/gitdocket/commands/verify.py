@@ -148,7 +148,7 @@ def _note_missing(notes: list[Finding]) -> None:
     note(f"{len(names)} record(s) have no tag here (TAG_MISSING): {shown}")
     for hint in dict.fromkeys(n.hint for n in notes):  # one line per distinct next step
         note(hint)
-    click.echo("note: `gitdocket verify --require-tags` fails until then", err=True)
+    note("`gitdocket verify --require-tags` fails until then")
 
 
 def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
