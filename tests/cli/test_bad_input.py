@@ -227,6 +227,10 @@ def _empty_key_file(_reg: Registry, tmp: Path) -> list[str]:
     return [*_freeze()(_reg, tmp), "--key", str(tmp / "ci_key")]
 
 
+def _summary_nowhere(_reg: Registry, tmp: Path) -> list[str]:
+    return ["verify", "--summary", str(tmp / "no-such-folder" / "summary.md")]
+
+
 CASES = [
     pytest.param(Case(_new_from(lambda f: None, "con"), 2, "'con'"), id="archetype-name-reserved-device"),
     pytest.param(Case(_freeze("1.0.0-RC1"), 2, "'1.0.0-RC1'"), id="version-prerelease-in-capitals"),
@@ -316,6 +320,7 @@ CASES = [
     pytest.param(Case(_missing_key_file, 2, "no-such-key", key=None), id="key-file-missing"),
     pytest.param(Case(_empty_key_file, 2, "ci_key: the signing key file is empty", key=None), id="key-file-empty"),
     pytest.param(Case(_bad_clock, 2, "GITDOCKET_NOW"), id="docket-now-malformed"),
+    pytest.param(Case(_summary_nowhere, 2, "no-such-folder"), id="verify-summary-folder-missing"),
 ]
 
 
