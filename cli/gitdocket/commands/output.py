@@ -252,17 +252,12 @@ def _raw(stream: TextIO) -> TextIO:
     return stream.raw if isinstance(stream, SafeStream) else stream
 
 
-def _raw_stdout() -> TextIO:
-    stream = sys.stdout
-    return stream.raw if isinstance(stream, SafeStream) else stream
-
-
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """A rich table on a terminal; tab-separated lines otherwise (stable for scripts and tests).
     Rich writes colour codes, so it gets the raw stream; every cell is escaped first and given
     as plain text (never markup)."""
     if sys.stdout.isatty():
-        render_table(console(_raw_stdout()), title, columns, rows)
+        render_table(console(_raw(sys.stdout)), title, columns, rows)
         return
     click.echo("\t".join(columns))
     for row in rows:
