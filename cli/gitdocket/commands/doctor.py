@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from gitdocket.commands.output import emit, format_option, keys_option, note, repo_option, table
+from gitdocket.commands.output import emit, format_option, keys_option, repo_option, report_writes, table
 from gitdocket.errors import StateError
 from gitdocket.ops.doctor import Checkup, Drift, examine, repair
 from gitdocket.ops.session import Session
@@ -80,10 +80,7 @@ def doctor(fix: bool, window: int, repo: Path, keys: tuple[str, ...], fmt: str) 
         "left": [d.as_dict() for d in left],
     }
     emit(fmt, data, lambda: _print(checkup, fix))
-    for text in session.command.notes:
-        note(text)
-    for warning in session.command.warnings:
-        note(warning, "warning")
+    report_writes(session.command)
     if left:
         raise StateError(
             f"{len(left)} drift item(s) {'left after --fix' if fix else 'found'}",

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
+    from gitdocket.ops.session import CommandWrites
     from gitdocket.ops.transaction import Transaction
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "reason_required",
     "render_table",
     "repo_option",
+    "report_writes",
     "rev_option",
     "safe_streams",
     "table",
@@ -349,14 +351,21 @@ def writer(func: Callable[..., Any]) -> Callable[..., Any]:
             return None
         finally:
             COMMAND_WRITES.reset(token)
-            for published in writes.pushed:
-                click.echo(published.line(), err=True)
-            for text in writes.notes:
-                note(text)
-            for warning in writes.warnings:
-                note(warning, "warning")
+            report_writes(writes)
 
     return repo_option(keys_option(push_option(format_option(command))))
+
+
+def report_writes(writes: CommandWrites) -> None:
+    """What a command's writes report besides the commit, on standard error: what was pushed
+    (with the `git push` line), notes (tags left for later, what they repaired of an interrupted
+    write) and warnings (what a write that landed could not finish)."""
+    for published in writes.pushed:
+        click.echo(published.line(), err=True)
+    for text in writes.notes:
+        note(text)
+    for warning in writes.warnings:
+        note(warning, "warning")
 
 
 def dry_running() -> bool:

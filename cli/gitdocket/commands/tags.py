@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from gitdocket.commands.output import emit, format_option, keys_option, note, repo_option
+from gitdocket.commands.output import emit, format_option, keys_option, note, repo_option, report_writes
 from gitdocket.errors import StateError
 from gitdocket.ops.session import Session
 from gitdocket.ops.tags import Synced, TagAction, sync_tags
@@ -89,8 +89,7 @@ def tags_sync(push: bool, replace_orphans: bool, repo: Path, keys: tuple[str, ..
     try:
         synced = sync_tags(session, replace_orphans, push)
     finally:  # what it repaired first (a killed write's lock files), even when it then fails
-        for text in session.command.notes:
-            note(text)
+        report_writes(session.command)
     if synced.left and not synced.written and synced.pushed is None:
         first = synced.left[0]
         raise StateError(
