@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from gitdocket.commands.output import emit
 from gitdocket.ops.plans import Change, PlannedEvent, WritePlan
 
 __all__ = ["dry_run_option", "show_plan"]
@@ -89,8 +90,4 @@ def _text(plan: WritePlan) -> list[str]:
 
 def show_plan(fmt: str, plan: WritePlan) -> None:
     """Print ``plan``: as JSON on standard output, or as sections of text."""
-    if fmt == "json":
-        click.echo(json.dumps(plan.as_dict(), indent=2, sort_keys=True, ensure_ascii=False))
-        return
-    for line in _text(plan):
-        click.echo(line)
+    emit(fmt, plan.as_dict(), lambda: click.echo("\n".join(_text(plan))))
