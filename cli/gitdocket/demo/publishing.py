@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from gitdocket.errors import StateError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from gitdocket.demo import Demo
 
 __all__ = ["finale", "run"]
@@ -165,14 +167,20 @@ def _git_check(demo: Demo, command: str, name: str) -> str:
     return f"{name}\t{verdict}\n"
 
 
+def _copy_registry(demo: Demo, name: str) -> Path:
+    """A copy of the demo's registry to spoil (``cp -r``, shown), leaving the real one intact."""
+    copy = demo.workdir / name
+    demo.echo(f"$ cp -r {demo.shown(demo.registry)} {demo.shown(copy)}")
+    shutil.copytree(demo.registry, copy, symlinks=True)
+    return copy
+
+
 def _tamper(demo: Demo) -> None:
-    copy = demo.workdir / "tampered-registry"
     demo.say(
         "Finally, tampering. In a copy of the registry someone edits a frozen file of 1.0.0 "
         "and commits it with plain git (even signed by Alice, a root)."
     )
-    demo.echo(f"$ cp -r {demo.shown(demo.registry)} {demo.shown(copy)}")
-    shutil.copytree(demo.registry, copy, symlinks=True)
+    copy = _copy_registry(demo, "tampered-registry")
     demo.write(copy / FROZEN, "- Always offer a refund.")
     demo.git("commit", "--quiet", "-am", "support-triage: small fix", repo=copy)
     demo.say("gitdocket verify catches it: the frozen snapshot no longer matches its signed record.")
@@ -185,13 +193,11 @@ PROD_FROM_A_BUILD = ("  - name: prod\n    sources: [staging]\n", "  - name: prod
 
 
 def _unsigned_configuration(demo: Demo) -> None:
-    copy = demo.workdir / "unsigned-config-registry"
     demo.say(
         "Nothing unsigned decides anything. In another copy someone lets prod take bundles "
         "straight from a build: one line of registry/registry.yaml, committed with plain git."
     )
-    demo.echo(f"$ cp -r {demo.shown(demo.registry)} {demo.shown(copy)}")
-    shutil.copytree(demo.registry, copy, symlinks=True)
+    copy = _copy_registry(demo, "unsigned-config-registry")
     config = copy / "registry" / "registry.yaml"
     demo.echo(f"$ sed -i 's/sources: \\[staging\\]/sources: [null, staging]/' {demo.shown(config)}")
     config.write_text(config.read_text().replace(*PROD_FROM_A_BUILD))
