@@ -12,6 +12,7 @@ import click
 
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
 from gitdocket.adapters.bundle_files import read_evidence
+from gitdocket.adapters.files import write_file
 from gitdocket.commands.completion import bundles
 from gitdocket.commands.output import emit, emit_table, reader, writer
 from gitdocket.commands.plans import dry_run_option
@@ -326,8 +327,11 @@ def bundle_provenance(
         "target_environment": target_environment,
     }
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(render(SourceRun.model_validate(data).model_dump(mode="json")))
+        write_file(
+            output,
+            render(SourceRun.model_validate(data).model_dump(mode="json")),
+            "--output names a regular file (or a new one)",
+        )
     what = f"bundle {bundle_id}" if bundle_id else "the run"
     text = f"Provenance OK: {what} (run {run['id']})"
     emit(fmt, {"ok": True, "bundle_id": bundle_id, **data}, lambda: click.echo(text))
