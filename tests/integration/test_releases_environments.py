@@ -216,6 +216,20 @@ def test_chain_walks_to_prod_in_one_commit_or_not_at_all(rel: Release, tmp_path:
     assert rel.reg.ok("verify", "--format", "json").json()["ok"] is True
 
 
+def test_a_landed_promotion_whose_report_cannot_be_copied_warns_and_succeeds(rel: Release, tmp_path: Path) -> None:
+    bid = rel.build()
+    reports = tmp_path / "reports"
+    (reports / "release_bundle_promotion_preview.json").mkdir(parents=True)  # a folder where the file goes
+    args = ["promote", bid, "--env", "preview", "--gated", "--reports-dir", reports, "--format", "json"]
+    landed = rel.reg.run(*args)
+    assert landed.code == 0 and landed.json()["report_file"] is None
+    assert rel.current("preview")["bundle_id"] == bid
+    (warning,) = landed.err.splitlines()
+    assert warning.startswith("warning: the promotion landed, but its report was not copied (")
+    assert "is a folder, not a regular file" in warning
+    assert warning.endswith("; the registry keeps it at deployments/preview/reports/1.json")
+
+
 def test_source_run_metadata_is_embedded(rel: Release, tmp_path: Path) -> None:
     bid = rel.build()
     source = tmp_path / "release_bundle_promotion_source.json"

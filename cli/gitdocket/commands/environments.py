@@ -17,7 +17,7 @@ from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource
 from gitdocket.adapters.files import MAX_FILE_BYTES, read_file, write_file
 from gitdocket.commands.batches import run_batch
 from gitdocket.commands.completion import bundles, environments
-from gitdocket.commands.output import dry_running, emit, writer
+from gitdocket.commands.output import dry_running, emit, note, writer
 from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
@@ -95,10 +95,10 @@ def _outcome(fmt: str, commit: str, outcome: env_ops.PromoteOutcome, reports_dir
         try:
             written = _write_report(outcome.report, reports_dir)
         except InputError as exc:  # the promotion landed: a local copy of its report cannot undo that
-            click.echo(
-                f"warning: the promotion landed, but its report was not copied ({exc.message}); "
+            note(
+                f"the promotion landed, but its report was not copied ({exc.message}); "
                 f"the registry keeps it at {outcome.report_path}",
-                err=True,
+                "warning",
             )
     if fmt == "text":
         _print_report(outcome.report, env, written)
