@@ -47,7 +47,7 @@ __all__ = [
     "unapproved",
 ]
 
-CONFIG_SCOPE = scope("config")
+CONFIG_SCOPE: Scope[ConfigState] = scope("config")
 CONFIG_ROLE = "config"
 """The role that signs configuration changes; the policy falls back to root when nobody holds it."""
 

@@ -60,7 +60,7 @@ ROLE_RE = re.compile(r"^(root|config|authors|builders|promoters|admins|holders|a
 ROLE_FALLBACK = {"config": "root"}
 """A role nobody holds falls back to this one: configuration changes are root's unless the policy
 grants ``config`` (ADR 0013)."""
-POLICY_SCOPE = scope("policy")
+POLICY_SCOPE: Scope[PolicyState] = scope("policy")
 TRUSTED_ROOT_DIR = "registry/policy/trusted-roots"
 """Every Sigstore trusted root a policy version pinned, named by its digest: an event is judged
 against the root of the policy it names, so rotating the root never orphans an old signature."""

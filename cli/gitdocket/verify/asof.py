@@ -35,7 +35,8 @@ from gitdocket.core.log import head_digest, iter_lines, render_current
 from gitdocket.core.scopes import CURRENT, HISTORY, Scope, parse_scope_path
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import InputError, StateError
-from gitdocket.lifecycles import machine_of, scope
+from gitdocket.lifecycles import machine_of
+from gitdocket.lifecycles.policy import POLICY_SCOPE
 
 __all__ = ["AsOf", "Earlier", "registry_began"]
 
@@ -45,7 +46,6 @@ commit that wrote it: ``adapters.past``), else None and the view folds the cut l
 
 _AT = b'"at":"'
 _STAMP = 20  # len("2026-01-01T00:00:00Z"): every event time is UTC to the second (fields.Timestamp)
-POLICY = scope("policy")
 
 
 def _line_time(line: bytes) -> bytes:
@@ -79,7 +79,7 @@ def _event(line: bytes, path: str, number: int) -> dict[str, Any]:
 def registry_began(tree: TreeView) -> str | None:
     """When the registry was made: the time of its policy's first event (``gitdocket init``
     signs it first), or None for a tree that holds no registry."""
-    for _n, line in iter_lines(tree.read(POLICY.history_path) or b""):
+    for _n, line in iter_lines(tree.read(POLICY_SCOPE.history_path) or b""):
         return _line_time(line).decode("ascii", "replace")
     return None
 

@@ -22,9 +22,9 @@ from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import REGISTRY_YAML, ProtectedPath, RegistryConfig, parse_document
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
-from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.config import (
     CONFIG_ROLE,
+    CONFIG_SCOPE,
     CONFIG_SIGNED,
     PROTECTED_PATHS_APPROVED,
     ConfigState,
@@ -33,6 +33,7 @@ from gitdocket.lifecycles.config import (
     unapproved,
 )
 from gitdocket.lifecycles.environment import ENVIRONMENT_TRANSITION_ALLOWED, GATE_REQUIRED
+from gitdocket.lifecycles.policy import POLICY_SCOPE
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 
@@ -48,7 +49,6 @@ __all__ = [
 ]
 
 APPLY = "gitdocket config apply"
-CONFIG = scope("config")
 
 
 def protected_files(tree: TreeView, guards: Iterable[ProtectedPath]) -> dict[str, str]:
@@ -89,7 +89,7 @@ def difference(signed: Mapping[str, Any], found: Mapping[str, Any], where: str =
 
 
 def _signed(ctx: Context) -> ConfigState | None:
-    record = ctx.record(CONFIG)
+    record = ctx.record(CONFIG_SCOPE)
     if record is None or not record.events or record.broken:
         return None
     return record.state
@@ -98,7 +98,7 @@ def _signed(ctx: Context) -> ConfigState | None:
 def policy_present(ctx: Context) -> Iterable[Finding]:
     """Nothing can be verified without a trust policy: a repository without one is no registry
     (or lost its policy), and says so instead of "OK"."""
-    if ctx.record(scope("policy")) is None and scope("policy") not in ctx.missing:  # else SCOPE_DELETED says it
+    if ctx.record(POLICY_SCOPE) is None and POLICY_SCOPE not in ctx.missing:  # else SCOPE_DELETED says it
         yield Finding(
             "registry/policy",
             "POLICY_MISSING",
@@ -109,7 +109,7 @@ def policy_present(ctx: Context) -> Iterable[Finding]:
 
 
 def _unsigned(ctx: Context) -> Iterator[Finding]:
-    if ctx.record(CONFIG) is None and ctx.record(scope("policy")) is not None:
+    if ctx.record(CONFIG_SCOPE) is None and ctx.record(POLICY_SCOPE) is not None:
         yield Finding(
             REGISTRY_YAML,
             "CONFIG_UNSIGNED",
@@ -230,7 +230,7 @@ def configuration(ctx: Context) -> Iterable[Finding]:
     """The snapshot's configuration checks."""
     yield from _unsigned(ctx)
     state = _signed(ctx)
-    record = ctx.record(CONFIG)
+    record = ctx.record(CONFIG_SCOPE)
     if state is None or record is None:
         return
     yield from _drift(ctx, state)
@@ -242,7 +242,7 @@ def configuration(ctx: Context) -> Iterable[Finding]:
 def _ever_signed(head: Context) -> tuple[list[Any], set[tuple[str, str | None]]]:
     """Every document the head's configuration log ever signed, and every (path, digest) it ever
     approved."""
-    record = head.record(CONFIG)
+    record = head.record(CONFIG_SCOPE)
     documents: list[Any] = []
     approved: set[tuple[str, str | None]] = set()
     for event in record.events if record is not None else []:
