@@ -39,7 +39,6 @@ from gitdocket.verify.findings import Finding
 
 __all__ = [
     "APPLY",
-    "config_in_force",
     "configuration",
     "difference",
     "policy_present",
@@ -161,15 +160,6 @@ def signer_words(role: str) -> str:
     return "root (or the config role)" if role == CONFIG_ROLE else role
 
 
-def config_in_force(record: ScopeRecord[ConfigState], at: str) -> list[ConfigState]:
-    """The configurations that may have been in force at ``at``: the one before the first change
-    dated ``at``, and each change dated exactly ``at`` (a second holds no order). Empty when no
-    configuration was signed by then."""
-    before = [s for e, s in zip(record.events, record.states, strict=False) if e.at < at]
-    same = [s for e, s in zip(record.events, record.states, strict=False) if e.at == at]
-    return ([before[-1]] if before else []) + same
-
-
 def _environment_rule(state: ConfigState, environment: str) -> tuple[tuple[str | None, ...], bool] | None:
     env = state.registry.environment(environment) if state.registry is not None else None
     return (env.sources, env.require_gate) if env is not None else None
@@ -181,7 +171,7 @@ def _promotions(ctx: Context, record: ScopeRecord[ConfigState]) -> Iterator[Find
         for event in env.events:
             if event.type != "promoted":
                 continue
-            candidates = config_in_force(record, event.at)
+            candidates = record.in_force(event.at)
             recorded = (tuple(event.data.get("allowed_sources") or ()), event.data.get("require_gate"))
             rules = [_environment_rule(state, name) for state in candidates]
             if not candidates or recorded in rules:
@@ -209,7 +199,7 @@ def _bundles(ctx: Context, record: ScopeRecord[ConfigState]) -> Iterator[Finding
         raw = ctx.tree.read(f"{bundle.scope.path}/bundle_manifest.json")
         if built is None or raw is None or bundle.broken:
             continue
-        candidates = config_in_force(record, built.at)
+        candidates = record.in_force(built.at)
         try:
             required = loads_strict(raw, bundle.scope.path)["evidence"]["required"]
         except (DocketError, KeyError, TypeError):
