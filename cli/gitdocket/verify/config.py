@@ -15,6 +15,7 @@ Pure: reads a ``TreeView`` through the context.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -266,11 +267,4 @@ def unsigned_in_history(steps: Iterable[Context], head: Context) -> Iterator[Fin
 
 
 def _at_commit(finding: Finding, commit: str) -> Finding:
-    return Finding(
-        finding.path,
-        finding.code,
-        f"at commit {commit}: {finding.message}",
-        finding.scope,
-        finding.invariant,
-        finding.hint,
-    )
+    return dataclasses.replace(finding, message=f"at commit {commit}: {finding.message}")
