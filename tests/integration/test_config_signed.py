@@ -253,6 +253,7 @@ def test_a_protected_path_names_a_known_role(rel: Release) -> None:
     reg.git("commit", "-qam", "protect runtime for wizards")
     result = reg.run("config", "apply")
     assert result.code == 1 and "names unknown role 'wizards' (ROLE_NAME_VALID)" in result.err
+    assert "hint: use one of root, config, authors, builders, promoters[:env]" in result.err
 
 
 def test_approving_what_nobody_protects_or_nothing_is_refused(rel: Release) -> None:
