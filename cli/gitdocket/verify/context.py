@@ -452,4 +452,4 @@ class Context:
         if record is None or not record.states:
             return []
         chosen = record.in_force(at) or record.states[:1]
-        return [Role(principals=s.owners, threshold=s.threshold) if s.owners else None for s in chosen]
+        return [state.owners_role for state in chosen]
