@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from gitdocket.core.documents import Expect, GateConfig, RegistryConfig
-from gitdocket.errors import DocketError, NotFoundError
+from gitdocket.errors import InputError, NotFoundError
 from gitdocket.lifecycles.gate import Evidence, evaluate_gate
 from gitdocket.lifecycles.gate_presets import DEFAULT, gate_rules
 
@@ -129,7 +129,7 @@ def test_unknown_profile_names_the_known_ones() -> None:
 
 def test_a_check_defined_twice_is_refused() -> None:
     twice = {"id": "verify_report_ok", "file": "x.json", "expect": {"ok": {"equals": True}}}
-    with pytest.raises(DocketError, match="defined twice"):
+    with pytest.raises(InputError, match=r"registry\.yaml: gate check 'verify_report_ok' is defined twice"):
         gate_rules(config(checks=[twice]).gate)
 
 

@@ -39,7 +39,7 @@ from gitdocket.core.documents import (
 )
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.model import dotted, first_error
-from gitdocket.errors import DocketError, NotFoundError
+from gitdocket.errors import DocketError, InputError, NotFoundError
 
 __all__ = [
     "Evidence",
@@ -134,8 +134,8 @@ class GateRules:
         ids = {c.id for c in self.checks}
         clash = next((c.id for c in config.checks if c.id in ids), None)
         if clash is not None:
-            raise DocketError(
-                f"gate check {clash!r} is defined twice",
+            raise InputError(
+                f"registry/registry.yaml: gate check {clash!r} is defined twice",
                 f"rename it in registry/registry.yaml, or use `preset: none` to replace the {self.preset} preset",
             )
         readiness = self.promotion_readiness if config.promotion_readiness is None else config.promotion_readiness
