@@ -21,8 +21,9 @@ from gitdocket.core.log import (
 )
 from gitdocket.core.scopes import parse_scope_path
 from gitdocket.lifecycles import machine_for
+from gitdocket.lifecycles.policy import POLICY_SCOPE as POLICY
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import POLICY, load_log
+from gitdocket.ops.transaction import load_log
 from tests.support import Registry
 
 ARCHETYPE = "support-triage"

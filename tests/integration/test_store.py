@@ -17,10 +17,11 @@ from gitdocket.adapters.store import GitStore, GitTree
 from gitdocket.core.scopes import scope
 from gitdocket.core.tree import Plan, TreeRef
 from gitdocket.errors import ConflictError, InvariantError
+from gitdocket.lifecycles.policy import POLICY_SCOPE as POLICY
 from gitdocket.lifecycles.policy import PolicyState
 from gitdocket.ops import policies as policy_ops
 from gitdocket.ops import versions as version_ops
-from gitdocket.ops.transaction import POLICY, Transaction, load_log
+from gitdocket.ops.transaction import Transaction, load_log
 from tests.factories import AT
 from tests.support import EXAMPLES, Registry, Result, det_key, run_cli, run_process, write_key
 

@@ -13,10 +13,10 @@ from gitdocket.adapters.files import MAX_KEY_BYTES, read_file, write_file
 from gitdocket.commands.output import done, emit, reader, repo_option, rev_option, table, write, writer
 from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.fields import format_time
-from gitdocket.lifecycles.policy import PolicyState
+from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState
 from gitdocket.ops import policies as policy_ops
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import POLICY, load_log
+from gitdocket.ops.transaction import load_log
 
 __all__ = ["policy"]
 
@@ -37,7 +37,7 @@ def _policy_json(state: PolicyState) -> dict[str, Any]:
 @reader
 def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
     """Show the policy's version, expiry, identities and roles."""
-    state = load_log(Session(repo).snapshot(rev), POLICY).state
+    state = load_log(Session(repo).snapshot(rev), POLICY_SCOPE).state
 
     def text() -> None:
         click.echo(
@@ -238,7 +238,7 @@ def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> No
 )
 def policy_allowed_signers(repo: Path, rev: str | None, output: Path | None) -> None:
     """Print git's allowed_signers file for `git verify-commit` / `verify-tag`."""
-    text = policy_ops.allowed_signers(load_log(Session(repo).snapshot(rev), POLICY).state)
+    text = policy_ops.allowed_signers(load_log(Session(repo).snapshot(rev), POLICY_SCOPE).state)
     if output:
         write_file(output, text.encode(), "--output names a regular file; leave it out to print to standard output")
     else:

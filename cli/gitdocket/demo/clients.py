@@ -17,8 +17,9 @@ from gitdocket.core import sshsig
 from gitdocket.core.fields import semver_key
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import scope
+from gitdocket.lifecycles.policy import POLICY_SCOPE
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import POLICY, load_log
+from gitdocket.ops.transaction import load_log
 
 __all__ = ["ARCHETYPE", "PROJECT", "run"]
 
@@ -48,7 +49,7 @@ def _snapshot(demo: Demo) -> TreeView:
 
 def _people(demo: Demo) -> None:
     """bob holds and admins project acme; carol is acme's entitlement authority."""
-    policy = load_log(_snapshot(demo), POLICY).state
+    policy = load_log(_snapshot(demo), POLICY_SCOPE).state
     if "bob" not in policy.identities or "carol" not in policy.identities:
         demo.say(
             "Two more people join: bob holds and administers the client project acme; carol "

@@ -45,9 +45,9 @@ from gitdocket.lifecycles.bundle import (
 )
 from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
-from gitdocket.lifecycles.policy import PolicyState
+from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.transaction import POLICY, Transaction, load_log
+from gitdocket.ops.transaction import Transaction, load_log
 from gitdocket.verify.bundles import (
     BundleCheck,
     BundleListing,
@@ -93,7 +93,7 @@ class BuildResult:
 
 def policy_versions(tree: TreeView) -> list[PolicyState]:
     """``result[v]`` is the trust policy at version ``v`` (index 0: before initialization)."""
-    return policy.policy_versions((e.type, e.data) for e in load_log(tree, POLICY).events)
+    return policy.policy_versions((e.type, e.data) for e in load_log(tree, POLICY_SCOPE).events)
 
 
 # -- build ---------------------------------------------------------------------------------------

@@ -17,15 +17,12 @@ from gitdocket.adapters.files import load_yaml
 from gitdocket.core.documents import REGISTRY_YAML, RegistryConfig, parse_document
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, StateError
-from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.config import ConfigState, guard_of, protected_paths, unapproved
+from gitdocket.lifecycles.config import CONFIG_SCOPE, ConfigState, guard_of, protected_paths, unapproved
 from gitdocket.ops.documents import UNSIGNED_HINT
 from gitdocket.ops.transaction import Transaction, load_log
 from gitdocket.verify.config import difference, protected_files
 
-__all__ = ["CONFIG", "ConfigStatus", "apply", "approve", "approve_files", "status"]
-
-CONFIG = scope("config")
+__all__ = ["ConfigStatus", "apply", "approve", "approve_files", "status"]
 
 
 def _committed(tx: Transaction) -> RegistryConfig:
@@ -38,7 +35,7 @@ def _committed(tx: Transaction) -> RegistryConfig:
 def approve_files(tx: Transaction, files: Mapping[str, str | None]) -> dict[str, str | None]:
     """Approve ``files`` (path → sha256, or None for a deletion): one signed event per role that
     protects them. Returns what was approved."""
-    state = tx.state(CONFIG)
+    state = tx.state(CONFIG_SCOPE)
     guards = protected_paths(state.registry)
     by_role: dict[str, dict[str, str | None]] = {}
     for path, digest in sorted(files.items()):
@@ -46,27 +43,27 @@ def approve_files(tx: Transaction, files: Mapping[str, str | None]) -> dict[str,
         if guard is not None:
             by_role.setdefault(guard.role, {})[path] = digest
     for role, chosen in sorted(by_role.items()):
-        tx.apply(CONFIG, "ApprovePaths", {"role": role, "files": chosen})
+        tx.apply(CONFIG_SCOPE, "ApprovePaths", {"role": role, "files": chosen})
     return {p: d for chosen in by_role.values() for p, d in chosen.items()}
 
 
 def apply(tx: Transaction) -> ConfigState:
     """Sign the committed ``registry.yaml``; files under paths it newly protects are approved as
     they are, in the same commit."""
-    before = tx.state(CONFIG)
+    before = tx.state(CONFIG_SCOPE)
     document = _committed(tx)
-    tx.apply(CONFIG, "ApplyConfig", {"registry": document.model_dump(mode="json")})
+    tx.apply(CONFIG_SCOPE, "ApplyConfig", {"registry": document.model_dump(mode="json")})
     old = {g.path for g in protected_paths(before.registry)} if before.registry is not None else set()
     fresh = [g for g in protected_paths(document) if g.path not in old]
-    found = unapproved(tx.state(CONFIG), protected_files(tx.tree, fresh))
+    found = unapproved(tx.state(CONFIG_SCOPE), protected_files(tx.tree, fresh))
     approve_files(tx, {p: d for p, d in found.items() if guard_of(fresh, p) is not None})
-    return tx.state(CONFIG)
+    return tx.state(CONFIG_SCOPE)
 
 
 def approve(tx: Transaction, paths: tuple[str, ...] = ()) -> dict[str, str | None]:
     """Approve the committed content of every unapproved protected file (only those under
     ``paths`` when given)."""
-    state = tx.state(CONFIG)
+    state = tx.state(CONFIG_SCOPE)
     if state.registry is None:
         raise StateError(f"{REGISTRY_YAML} is not signed yet", UNSIGNED_HINT)
     pending = unapproved(state, protected_files(tx.tree, protected_paths(state.registry)))
@@ -95,7 +92,7 @@ class ConfigStatus:
 
 
 def status(tree: TreeView) -> ConfigStatus:
-    state = load_log(tree, CONFIG).state
+    state = load_log(tree, CONFIG_SCOPE).state
     if state.registry is None:
         raise StateError(f"{REGISTRY_YAML} is not signed: this registry has no signed configuration", UNSIGNED_HINT)
     raw = tree.read(REGISTRY_YAML)

@@ -26,10 +26,10 @@ from gitdocket.adapters import drift
 from gitdocket.adapters.store import GitRefs
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.errors import DocketError
-from gitdocket.lifecycles.policy import PolicyState
+from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState
 from gitdocket.ops.session import Session
 from gitdocket.ops.tags import plan_sync, sync_tags
-from gitdocket.ops.transaction import POLICY, load_log
+from gitdocket.ops.transaction import load_log
 from gitdocket.verify.tags import in_namespace
 
 __all__ = ["CODES", "Checkup", "Drift", "examine", "repair"]
@@ -201,7 +201,7 @@ def examine(session: Session, window: timedelta) -> list[Drift]:
     found = _locks(session) + _worktree(session)
     if tree.commit is not None:
         found += _tags(session) + _unpushed(session)
-        found += _policy(load_log(tree, POLICY).state, session.clock, window)
+        found += _policy(load_log(tree, POLICY_SCOPE).state, session.clock, window)
     return found
 
 

@@ -17,8 +17,8 @@ from gitdocket.core import sshsig
 from gitdocket.core.canonical import sha256_hex
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.errors import InputError, TrustError
-from gitdocket.lifecycles.policy import CLAIMS, Identity, PolicyState, trusted_root_path
-from gitdocket.ops.transaction import POLICY, Transaction
+from gitdocket.lifecycles.policy import CLAIMS, POLICY_SCOPE, Identity, PolicyState, trusted_root_path
+from gitdocket.ops.transaction import Transaction
 
 __all__ = [
     "GITHUB_ISSUER",
@@ -48,7 +48,7 @@ def add_identity(tx: Transaction, name: str, public_key: str) -> None:
     except ValueError as exc:
         raise InputError(f"public key for {name}: {exc}", "pass the contents of an ed25519 .pub file") from exc
     identity = Identity(name=name, kind="ssh", public_key=" ".join(public_key.split()[:2]))
-    tx.apply(POLICY, "AddIdentity", {"identity": identity.model_dump(mode="json")})
+    tx.apply(POLICY_SCOPE, "AddIdentity", {"identity": identity.model_dump(mode="json")})
 
 
 def github_identity(workflow: str) -> tuple[str, str, dict[str, str]]:
@@ -83,7 +83,7 @@ def parse_claims(pairs: tuple[str, ...]) -> dict[str, str]:
 def add_keyless_identity(tx: Transaction, name: str, issuer: str, subject: str, claims: dict[str, str]) -> None:
     """Add a Sigstore identity; one that pins no claim is refused (IDENTITY_PINNED)."""
     identity = {"name": name, "kind": "sigstore", "issuer": issuer, "subject": subject, "claims": claims}
-    tx.apply(POLICY, "AddIdentity", {"identity": identity})
+    tx.apply(POLICY_SCOPE, "AddIdentity", {"identity": identity})
 
 
 def production_root() -> tuple[bytes, str]:
@@ -106,21 +106,21 @@ def pin_root(tx: Transaction, raw: bytes, source: str) -> str:
     except TrustError as exc:
         raise InputError(f"{source}: {exc.message}", "pass a Sigstore trusted_root.json") from exc
     digest = "sha256:" + sha256_hex(raw)
-    tx.apply(POLICY, "PinTrustedRoot", {"digest": digest})
+    tx.apply(POLICY_SCOPE, "PinTrustedRoot", {"digest": digest})
     tx.put(trusted_root_path(digest), raw)
     return digest
 
 
 def grant(tx: Transaction, role: str, principal: str, threshold: int | None = None) -> None:
-    tx.apply(POLICY, "GrantRole", {"role": role, "principal": principal, "threshold": threshold})
+    tx.apply(POLICY_SCOPE, "GrantRole", {"role": role, "principal": principal, "threshold": threshold})
 
 
 def revoke(tx: Transaction, role: str, principal: str) -> None:
-    tx.apply(POLICY, "RevokeRole", {"role": role, "principal": principal})
+    tx.apply(POLICY_SCOPE, "RevokeRole", {"role": role, "principal": principal})
 
 
 def set_threshold(tx: Transaction, role: str, threshold: int) -> None:
-    tx.apply(POLICY, "SetThreshold", {"role": role, "threshold": threshold})
+    tx.apply(POLICY_SCOPE, "SetThreshold", {"role": role, "threshold": threshold})
 
 
 def parse_expiry(text: str) -> datetime | None:
@@ -144,7 +144,7 @@ def set_expiry(tx: Transaction, expires: datetime | None) -> str | None:
         raise InputError(
             f"policy expiry {stamp} is not after now ({format_time(tx.at)})", "pass a later time, or `never`"
         )
-    tx.apply(POLICY, "SetExpiry", {"expires": stamp})
+    tx.apply(POLICY_SCOPE, "SetExpiry", {"expires": stamp})
     return stamp
 
 

@@ -14,11 +14,11 @@ from gitdocket.core import sshsig
 from gitdocket.core.canonical import sha256_hex
 from gitdocket.core.documents import REGISTRY_YAML, RegistryConfig, parse_document
 from gitdocket.core.sshsig import Signer
-from gitdocket.lifecycles.config import guard_of, protected_paths
+from gitdocket.lifecycles.config import CONFIG_SCOPE, guard_of, protected_paths
 from gitdocket.lifecycles.gate_presets import PRESETS
-from gitdocket.lifecycles.policy import Identity
-from gitdocket.ops.config import CONFIG, approve_files
-from gitdocket.ops.transaction import POLICY, Transaction
+from gitdocket.lifecycles.policy import POLICY_SCOPE, Identity
+from gitdocket.ops.config import approve_files
+from gitdocket.ops.transaction import Transaction
 
 __all__ = ["INITIAL_ROLES", "INSTALL_COMMAND", "PIN_PATH", "initialize", "pin_file"]
 
@@ -76,7 +76,7 @@ def initialize(
     they say is signed)."""
     identity = Identity(name=principal, kind="ssh", public_key=sshsig.public_key_line(signer.public_key))
     roles = {role: {"principals": [principal], "threshold": 1} for role in INITIAL_ROLES}
-    tx.apply(POLICY, "InitPolicy", {"identities": [identity.model_dump(mode="json")], "roles": roles})
+    tx.apply(POLICY_SCOPE, "InitPolicy", {"identities": [identity.model_dump(mode="json")], "roles": roles})
     files: dict[str, bytes] = {}
     for path, data in {**template_files(), PIN_PATH: pin_file(__version__), ".gitignore": GITIGNORE}.items():
         if path == REGISTRY_YAML:
@@ -85,6 +85,6 @@ def initialize(
         if tx.tree.read(path) is None:
             tx.put(path, data)
     document = parse_document(RegistryConfig, files[REGISTRY_YAML], REGISTRY_YAML, load_yaml)
-    tx.apply(CONFIG, "ApplyConfig", {"registry": document.model_dump(mode="json")})
+    tx.apply(CONFIG_SCOPE, "ApplyConfig", {"registry": document.model_dump(mode="json")})
     guards = protected_paths(document)
     approve_files(tx, {p: sha256_hex(d) for p, d in sorted(files.items()) if guard_of(guards, p) is not None})

@@ -64,15 +64,14 @@ from gitdocket.lifecycles.authz import (
 from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, POLICY_IN_FORCE
 from gitdocket.lifecycles.machine import Machine
-from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versions
+from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, Role, accepts, policy_versions
 from gitdocket.lifecycles.timeline import CLOCK_SKEW, Moment, expired_now, time_problem
 from gitdocket.ops.plans import Check, PlannedEvent, signoff
 from gitdocket.verify.context import RefView
 from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_message, tag_name
 
-__all__ = ["POLICY", "Cosigner", "ScopeLog", "Transaction", "load_log"]
+__all__ = ["Cosigner", "ScopeLog", "Transaction", "load_log"]
 
-POLICY = scope("policy")
 S = TypeVar("S", bound=Record)
 
 
@@ -170,10 +169,10 @@ class Transaction:
         self._tails_checked: set[Scope[Any]] = set()
         self._bootstrap = bootstrap_principal
         self._policies: list[PolicyState] | None = None
-        self.policy = self.log(POLICY).state
+        self.policy = self.log(POLICY_SCOPE).state
         if self.policy.phase == "none" and bootstrap_principal is None:
             raise StateError("this repository has no gitdocket policy", "run `gitdocket init` first")
-        self._check_tail(self.log(POLICY))  # every write trusts the policy: its tail must hold
+        self._check_tail(self.log(POLICY_SCOPE))  # every write trusts the policy: its tail must hold
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -289,9 +288,7 @@ class Transaction:
         except DocketError:  # a role naming no legal archetype (a forged tail): nobody holds it
             return None
         state = self.state(target)
-        if state.phase != "active":
-            return None
-        return Role(principals=state.owners, threshold=state.threshold)
+        return state.owners_role if state.phase == "active" else None
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -405,7 +402,7 @@ class Transaction:
         for when in (format_time(self.at), format_time(self.clock)):
             if not accepts(self.policy, target, event_type, data, when):
                 raise TrustError(
-                    f"{POLICY.history_path}: policy v{self.policy.version} expired at "
+                    f"{POLICY_SCOPE.history_path}: policy v{self.policy.version} expired at "
                     f"{self.policy.expires}; {target.label} cannot change until it is renewed",
                     "a root holder renews it: `gitdocket policy expires TIME` (or `never`)",
                 )
@@ -427,7 +424,7 @@ class Transaction:
         if role.startswith("owners:") and NAME_RE.fullmatch(role.split(":", 1)[1]):
             owners = self.log(scope("archetype", role.split(":", 1)[1]))
             previous += [owners.events[-1].at] if owners.events and owners.scope != target else []
-        policy = self.log(POLICY).events
+        policy = self.log(POLICY_SCOPE).events
         moment = Moment(
             previous=max(previous, default=None),
             policy=policy[self.policy.version - 1].at if 0 < self.policy.version <= len(policy) else None,
@@ -450,7 +447,7 @@ class Transaction:
         if version == self.policy.version:
             return self.policy
         if self._policies is None:
-            self._policies = policy_versions((e.type, e.data) for e in self.log(POLICY).events)
+            self._policies = policy_versions((e.type, e.data) for e in self.log(POLICY_SCOPE).events)
         return self._policies[version] if 0 <= version < len(self._policies) else None
 
     def _check_tail(self, current: ScopeLog[Any]) -> None:
