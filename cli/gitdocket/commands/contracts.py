@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES
-from gitdocket.adapters.files import load_yaml, read_file
+from gitdocket.adapters.files import load_yaml, read_file, write_file
 from gitdocket.commands.output import emit, format_option
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.log import iter_lines
@@ -64,15 +64,6 @@ def read_committed(root: Path) -> dict[str, bytes]:
 def read_seal(root: Path) -> dict[str, str]:
     path = root / core.SEAL_PATH
     return sealing.parse_seal(path.read_bytes() if path.is_file() else None)
-
-
-def write_file(root: Path, rel: str, data: bytes) -> None:
-    """Replace ``root/rel`` atomically (write a sibling, then rename)."""
-    target = root / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_name(target.name + ".tmp")
-    scratch.write_bytes(data)
-    scratch.replace(target)
 
 
 def read_documents(path: Path) -> Iterator[tuple[str, Any]]:
@@ -134,7 +125,7 @@ def generate(check_only: bool, root: Path, fmt: str) -> None:
         return
     written = sorted(p for p in generated if committed.get(p) != generated[p])
     for path in written:
-        write_file(root, path, generated[path])
+        write_file(root / path, generated[path], "contracts/ must be a folder of regular files")
     left = [p for p in problems if p.path not in generated]
     _report(
         left,
@@ -174,7 +165,7 @@ def seal(root: Path, fmt: str) -> None:
         raise StateError(f"{stale[0].line()} — seal only what the models generate", stale[0].hint)
     entries, added = sealing.sealed_with(current, committed)
     if added:
-        write_file(root, core.SEAL_PATH, sealing.render_seal(entries))
+        write_file(root / core.SEAL_PATH, sealing.render_seal(entries), "the seal must be a regular file")
     emit(
         fmt,
         {"added": added, "sealed": sorted(entries)},
