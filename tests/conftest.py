@@ -13,6 +13,7 @@ from gitdocket.errors import Invariant
 from gitdocket.lifecycles import INVARIANTS
 from gitdocket.lifecycles.environment import GATE_CHECKS
 from gitdocket.site.evidence import rules_named
+from tests.integration.releases_support import Release, copy_release, make_template
 from tests.support import Registry, isolated, run_cli, write_key
 
 
@@ -44,6 +45,19 @@ def registry(tmp_path: Path) -> Registry:
 def seed_registry(tmp_path: Path) -> Registry:
     """A fresh registry whose gate is seed 002's (``--gate-preset agent-skills``)."""
     return _registry(tmp_path, "--gate-preset", "agent-skills")
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release tests' registry (one published package, ready and blocked evidence), built once
+    per session (per worker); copy it with ``copy_release`` before changing anything."""
+    return make_template(tmp_path_factory.mktemp("release-template"))
+
+
+@pytest.fixture
+def rel(template: Path, tmp_path: Path) -> Release:
+    """A fresh copy of ``template`` for one test."""
+    return copy_release(template, tmp_path / "copy")
 
 
 def _rules_of(item: pytest.Item) -> list[str]:

@@ -8,7 +8,6 @@ commit order)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,18 +16,8 @@ from gitdocket.core.log import event_line, head_digest, parse_history
 from gitdocket.core.scopes import scope
 from tests.integration.clients_support import findings, forge, installed, vendor_and_client
 from tests.integration.forgery import Forger, ssh_signature
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release
 from tests.support import Registry, repo_state
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("current-state"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
 
 
 def _state(rel: Release) -> tuple[dict[str, str], set[str], str]:

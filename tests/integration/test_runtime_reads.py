@@ -16,21 +16,11 @@ import pytest
 
 from gitdocket.adapters.archives import export_folder
 from gitdocket.adapters.bundle_files import from_folder
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release
 from tests.integration.seed_verifier import seed_rejections
 from tests.support import repo_state, run_cli
 
 METHOD = "payload/registry/support-triage/1.0.0/method"
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("runtime-reads"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
 
 
 def _in_prod(rel: Release) -> str:
