@@ -209,6 +209,11 @@ def isolated(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             search[level] = value
 
 
+def object_ids(repo: Path) -> set[str]:
+    """Every object id in the repository at ``repo``, loose and packed."""
+    return {str(oid) for oid in pygit2.Repository(str(repo)).odb}
+
+
 def repo_state(registry: Registry) -> tuple[dict[str, str], set[str], str]:
     """Refs, every object file and the worktree's status: what a refused command must leave
     exactly as it was."""

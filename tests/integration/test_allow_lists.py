@@ -36,19 +36,15 @@ def reg(registry: Registry) -> Registry:
     return registry
 
 
-def _state(reg: Registry) -> tuple[dict[str, str], set[str], str]:
-    return repo_state(reg)
-
-
 def _refused(reg: Registry, args: tuple[str, ...], key: str, *names: str) -> Result:
-    before = _state(reg)
+    before = repo_state(reg)
     result = reg.run(*args, key=key)
     assert result.code == 1, result.err + result.out
     lines = result.err.splitlines()
     assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.err
     assert all(name in lines[0] for name in names), result.err
     assert "Traceback" not in result.err and result.out == ""
-    assert _state(reg) == before
+    assert repo_state(reg) == before
     return result
 
 

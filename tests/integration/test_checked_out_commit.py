@@ -17,7 +17,7 @@ import pytest
 from gitdocket.commands import cli
 from tests.integration.clients_support import add_people, entitled, installed
 from tests.integration.releases_support import ENV, copy_release, make_template
-from tests.support import Registry, Result, git, run_cli
+from tests.support import Registry, Result, git, repo_state, run_cli
 
 READS = [
     pytest.param(("status",), id="status"),
@@ -230,20 +230,16 @@ def registry_copy(history: tuple[Path, str, str], tmp_path: Path) -> Registry:
     return Registry(target / "reg", keys, keys / "alice_ed25519", {"alice": keys / "alice_ed25519"})
 
 
-def _state(reg: Registry) -> tuple[dict[str, str], str]:
-    return reg.refs(), reg.git("status", "--porcelain")
-
-
 def test_a_write_on_a_detached_head_is_refused(registry_copy: Registry) -> None:
     reg = registry_copy
     reg.git("switch", "-q", "--detach", "HEAD~1")
-    before = _state(reg)
+    before = repo_state(reg)
     result = reg.run("version", "freeze", "support-triage", "2.0.0")
     assert result.code == 1 and result.out == ""
     lines = result.err.splitlines()
     assert lines[0].startswith("error: HEAD is detached at ") and "a write needs a branch" in lines[0]
     assert lines[1].startswith("hint: ") and "`git switch -c NAME`" in lines[1]
-    assert _state(reg) == before
+    assert repo_state(reg) == before
 
 
 def test_a_write_goes_to_the_current_branch_without_tags(registry_copy: Registry) -> None:

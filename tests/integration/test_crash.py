@@ -23,7 +23,7 @@ import pytest
 
 from gitdocket.adapters.faults import CRASH_STEPS
 from tests.integration.releases_support import ENV, Release, copy_release, make_template
-from tests.support import Registry, Result, run_process
+from tests.support import Registry, Result, object_ids, run_process
 
 LANDED = {"after-sign": False, "in-swap": False, "after-swap": True, "in-checkout": True, "after-worktree": True}
 """Whether the write has landed when the process dies at each step."""
@@ -102,10 +102,6 @@ def _spawn(rel: Release, args: list[str | Path], crash: str | None = None) -> Re
     return run_process(*args, "--repo", rel.reg.path, "--key", rel.reg.alice, env=env)
 
 
-def _objects(path: Path) -> set[str]:
-    return {str(oid) for oid in pygit2.Repository(str(path)).odb}
-
-
 def _git(path: Path, *args: str) -> str:
     env = {**os.environ, **ENV}
     done = subprocess.run(["git", "-C", str(path), *args], capture_output=True, text=True, env=env, check=False)
@@ -126,7 +122,7 @@ def _sound(rel: Release) -> None:
 def test_kill_at_every_step(template: Path, tmp_path: Path, kind: Kind, step: str) -> None:
     rel = _copy(template, tmp_path)
     args = kind.args(rel, template)
-    refs, objects = rel.reg.refs(), _objects(rel.reg.path)
+    refs, objects = rel.reg.refs(), object_ids(rel.reg.path)
 
     killed = _spawn(rel, args, crash=step)
     assert killed.code == -9, killed.err  # really killed, by SIGKILL
@@ -138,7 +134,7 @@ def test_kill_at_every_step(template: Path, tmp_path: Path, kind: Kind, step: st
         assert all(after[t] != refs.get(t) for t in new_tags)
     else:  # nothing moved, and only a write that got as far as the ref locks left objects
         assert after == refs
-        assert step == "in-swap" or _objects(rel.reg.path) == objects
+        assert step == "in-swap" or object_ids(rel.reg.path) == objects
     # The registry verifies whatever the moment of the kill.
     assert rel.reg.run("verify").code == 0
 
@@ -160,7 +156,7 @@ def test_kill_at_every_step(template: Path, tmp_path: Path, kind: Kind, step: st
 # -- between tags ------------------------------------------------------------------------------
 
 
-def _new_objects(repo: pygit2.Repository, tip: str) -> tuple[str, dict[str, str]]:
+def _newobject_ids(repo: pygit2.Repository, tip: str) -> tuple[str, dict[str, str]]:
     """The commit a killed write made on ``tip`` and its tag objects, by tag name."""
     objects = [repo[oid] for oid in repo.odb]
     commit = next(
@@ -197,7 +193,7 @@ def test_kill_between_tags_is_completed_by_the_rerun(
     assert _spawn(rel, args, crash="in-swap").code == -9
     git_dir = rel.reg.path / ".git"
     repo = pygit2.Repository(str(rel.reg.path))
-    commit, tags = _new_objects(repo, tip)
+    commit, tags = _newobject_ids(repo, tip)
     left = sorted(set(tags) - set(moved))
     assert commit and left, (commit, tags)
     # The kill came after libgit2 renamed the branch and some tags, before the others.

@@ -20,10 +20,6 @@ from tests.integration.releases_support import Release
 from tests.support import Registry, repo_state
 
 
-def _state(rel: Release) -> tuple[dict[str, str], set[str], str]:
-    return repo_state(rel.reg)
-
-
 def _one_error(result: Any, code: int, *names: str) -> None:
     assert result.code == code, result.err + result.out
     lines = result.err.splitlines()
@@ -48,14 +44,14 @@ RETIRE = ("version", "retire", "support-triage", "1.0.0", "--reason", "supersede
 )
 def test_build_refuses_what_may_not_be_released(rel: Release, ended: tuple[str, ...], rule: str) -> None:
     rel.reg.ok(*ended)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     named = rel.reg.run(
         "bundle", "build", "--label", "x", "--evidence", rel.evidence, "--package", "support-triage@1.0.0"
     )
     _one_error(named, 1, "support-triage 1.0.0", rule)
     everything = rel.reg.run("bundle", "build", "--label", "x", "--evidence", rel.evidence)
     _one_error(everything, 1, "nothing to bundle", "BUNDLE_NOT_EMPTY")
-    assert _state(rel) == before
+    assert repo_state(rel.reg) == before
 
 
 # -- promotion -----------------------------------------------------------------------------------
@@ -73,7 +69,7 @@ def test_a_bundle_carrying_ended_content_is_not_promoted(
 ) -> None:
     bundle = rel.build()
     rel.reg.ok(*ended)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     gated = rel.promote(bundle, "preview")
     _one_error(gated, 1, "bundle_packages_current", "BUNDLE_PACKAGES_CURRENT", words)
     report = json.loads((rel.reports / "release_bundle_promotion_preview.json").read_text())
@@ -81,7 +77,7 @@ def test_a_bundle_carrying_ended_content_is_not_promoted(
     assert failed == ["bundle_packages_current"]  # every other check passed: the hole it closes
     plain = rel.promote(bundle, "preview", gated=False)
     _one_error(plain, 1, "cannot promote a bundle to environment preview: ", "support-triage 1.0.0 " + words, rule)
-    assert _state(rel) == before
+    assert repo_state(rel.reg) == before
 
 
 def test_a_running_release_stays_and_can_be_rolled_back_to(rel: Release) -> None:
@@ -110,7 +106,7 @@ def _rolled_back_dev(rel: Release) -> tuple[str, str]:
 
 def test_a_rollback_holds_the_release_it_left(rel: Release) -> None:
     _first, second = _rolled_back_dev(rel)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     again = rel.promote(second, "dev", gated=False)
     _one_error(again, 1, f"{second} was rolled back out of it", "error rate doubled", "ROLLBACK_HOLDS_RELEASE")
     assert "--override-hold REASON" in again.err.splitlines()[1]
@@ -118,7 +114,7 @@ def test_a_rollback_holds_the_release_it_left(rel: Release) -> None:
     _one_error(back, 1, "is held", "ROLLBACK_HOLDS_RELEASE")
     empty = rel.reg.run("promote", second, "--env", "dev", "--override-hold", " ")
     _one_error(empty, 2, "--override-hold is empty")
-    assert _state(rel) == before
+    assert repo_state(rel.reg) == before
     assert f"holds {second}" in rel.reg.ok("history", "--env", "dev").out
     assert rel.reg.ok("history", "--env", "dev", "--format", "json").json()[-1]["held"] is True
 

@@ -29,10 +29,6 @@ def _in_prod(rel: Release) -> str:
     return bundle
 
 
-def _state(rel: Release) -> tuple[dict[str, str], set[str], str]:
-    return repo_state(rel.reg)
-
-
 # -- seed 002's verifier -------------------------------------------------------------------------
 
 
@@ -113,21 +109,21 @@ def test_bundle_verify_reads_the_files_on_disk(rel: Release, spoil: Callable[[Pa
     bundle = rel.build()
     (rel.reg.path / "bundles" / bundle / "payload" / "runtime").mkdir(parents=True, exist_ok=True)
     spoil(rel.reg.path / "bundles" / bundle)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     result = rel.reg.run("bundle", "verify", bundle)
     assert result.code == 1, result.out
     assert f"error: On disk (bundles/{bundle}): {named}" in result.out
     assert result.out.splitlines()[-1].startswith("Validation: FAILED")
-    assert _state(rel) == before
+    assert repo_state(rel.reg) == before
 
 
 def test_bundle_verify_record_refuses_a_changed_disk_copy_and_records_nothing(rel: Release) -> None:
     bundle = rel.build(verify=False)
     _edit(f"{METHOD}/instructions.md")(rel.reg.path / "bundles" / bundle)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     result = rel.reg.run("bundle", "verify", bundle, "--record")
     assert result.code == 1 and "Checksum mismatch" in result.out
-    assert _state(rel) == before
+    assert repo_state(rel.reg) == before
 
 
 # -- deployments resolve reads the disk ------------------------------------------------------------
@@ -139,14 +135,14 @@ def test_resolve_refuses_a_release_changed_on_disk(rel: Release, spoil: Callable
     release = rel.reg.path / "deployments" / "prod" / "releases" / bundle
     release.joinpath("payload", "runtime").mkdir(parents=True, exist_ok=True)
     spoil(release)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     result = rel.reg.run("deployments", "resolve", "--env", "prod")
     assert result.code == 1 and result.out == ""
     lines = result.err.splitlines()
     assert lines[0].startswith(f"error: {release}: the release on disk is not the signed bundle {bundle}: {named}")
     assert lines[1].startswith("hint: restore it with `git checkout -- deployments/prod/releases/")
     assert len(lines) == 2
-    assert _state(rel) == before
+    assert repo_state(rel.reg) == before
 
 
 def test_resolve_prints_a_path_that_holds_exactly_the_signed_files(rel: Release) -> None:
