@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
-import time
 from pathlib import Path
 
 from bench_releases import _promote_many, best_of, gitdocket, scratch_mirror, verified_bundles
 from fixtures import FixtureInfo
-from processes import child_env, gitdocket_argv
+from processes import gitdocket_argv, timed_run
 
 from gitdocket.demo.releases import write_evidence
 
@@ -45,13 +43,7 @@ def _promote_two_days(base: Path, repo: Path, rounds: int) -> None:
 
 def _status_at(repo: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
     """One ``python -m gitdocket status --at`` process: (wall s, CPU s, result)."""
-    argv = gitdocket_argv("status", "--at", BETWEEN, "--format", "json", "--repo", repo)
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(argv, capture_output=True, text=True, env=child_env(), check=False)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, done
+    return timed_run(gitdocket_argv("status", "--at", BETWEEN, "--format", "json", "--repo", repo))
 
 
 def run(info: FixtureInfo, quick: bool) -> list[Row]:
