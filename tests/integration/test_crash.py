@@ -156,7 +156,7 @@ def test_kill_at_every_step(template: Path, tmp_path: Path, kind: Kind, step: st
 # -- between tags ------------------------------------------------------------------------------
 
 
-def _newobject_ids(repo: pygit2.Repository, tip: str) -> tuple[str, dict[str, str]]:
+def _new_objects(repo: pygit2.Repository, tip: str) -> tuple[str, dict[str, str]]:
     """The commit a killed write made on ``tip`` and its tag objects, by tag name."""
     objects = [repo[oid] for oid in repo.odb]
     commit = next(
@@ -193,7 +193,7 @@ def test_kill_between_tags_is_completed_by_the_rerun(
     assert _spawn(rel, args, crash="in-swap").code == -9
     git_dir = rel.reg.path / ".git"
     repo = pygit2.Repository(str(rel.reg.path))
-    commit, tags = _newobject_ids(repo, tip)
+    commit, tags = _new_objects(repo, tip)
     left = sorted(set(tags) - set(moved))
     assert commit and left, (commit, tags)
     # The kill came after libgit2 renamed the branch and some tags, before the others.
