@@ -13,6 +13,7 @@ from gitdocket.errors import Invariant
 from gitdocket.lifecycles import INVARIANTS
 from gitdocket.lifecycles.environment import GATE_CHECKS
 from gitdocket.site.evidence import rules_named
+from tests.integration.crash_support import make_crash_template
 from tests.integration.releases_support import Release, copy_release, make_template
 from tests.support import Registry, isolated, run_cli, write_key
 
@@ -58,6 +59,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rel(template: Path, tmp_path: Path) -> Release:
     """A fresh copy of ``template`` for one test."""
     return copy_release(template, tmp_path / "copy")
+
+
+@pytest.fixture(scope="session")
+def crash_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The crash and doctor tests' registry (``crash_support.make_crash_template``), once per session."""
+    return make_crash_template(tmp_path_factory.mktemp("crash"))
 
 
 def _rules_of(item: pytest.Item) -> list[str]:
