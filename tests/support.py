@@ -219,6 +219,17 @@ def isolated(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             search[level] = value
 
 
+def new_registry(tmp_path: Path, *extra: str) -> Registry:
+    """A fresh registry at ``tmp_path/reg`` with a worktree, initialized by alice (``init EXTRA``)."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    alice = write_key(keys, "alice")
+    path = tmp_path / "reg"
+    result = run_cli("init", path, "--identity", "alice", "--key", alice, *extra)
+    assert result.code == 0, result.err
+    return Registry(path, keys, alice, {"alice": alice})
+
+
 def object_ids(repo: Path) -> set[str]:
     """Every object id in the repository at ``repo``, loose and packed."""
     return {str(oid) for oid in pygit2.Repository(str(repo)).odb}
