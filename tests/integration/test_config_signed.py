@@ -79,9 +79,12 @@ def test_the_signed_change_passes_and_then_decides(rel: Release) -> None:
 
 def test_history_mode_reports_an_unsigned_change_even_when_it_was_reverted_later(rel: Release) -> None:
     base = _open_prod(rel.reg)
+    unsigned = rel.reg.git("rev-parse", "HEAD").strip()
     rel.reg.git("revert", "--no-edit", "HEAD")
     assert _findings(rel.reg) == []
     assert _findings(rel.reg, "--since", base) == [("CONFIG_DRIFT", YAML)]
+    [finding] = rel.reg.run("verify", "--since", base, "--format", "json").json()["findings"]
+    assert finding["message"].startswith(f"at commit {unsigned[:12]}: ")  # the commit that held it
 
 
 @pytest.mark.parametrize(
@@ -239,6 +242,7 @@ def test_a_protected_path_names_a_known_role(rel: Release) -> None:
     reg.git("commit", "-qam", "protect runtime for wizards")
     result = reg.run("config", "apply")
     assert result.code == 1 and "names unknown role 'wizards' (ROLE_NAME_VALID)" in result.err
+    assert "hint: use one of root, config, authors, builders, promoters[:env]" in result.err
 
 
 def test_approving_what_nobody_protects_or_nothing_is_refused(rel: Release) -> None:

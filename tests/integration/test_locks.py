@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gitdocket.adapters import store
-from gitdocket.adapters.locks import STALE_AFTER
+from gitdocket.adapters.locks import STALE_AFTER, interrupts_deferred
 from tests.support import Registry, repo_state
 
 
@@ -82,3 +83,19 @@ def test_a_lock_that_goes_away_is_waited_for(registry: Registry, monkeypatch: py
     result = registry.run("policy", "expires", "2030-01-01T00:00:00Z")
     assert result.code == 0, result.err
     assert registry.ok("verify", "--format", "json").json()["ok"] is True
+
+
+def test_ctrl_c_is_held_back_while_refs_move_and_restored_after() -> None:
+    """A SIGINT inside ``interrupts_deferred`` is dropped (the write it would cut in two goes on);
+    the handler in place before is back afterwards, so Ctrl-C works again."""
+    before = signal.getsignal(signal.SIGINT)
+    finished = False
+    with interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0)  # let Python run the handler
+        finished = True
+    assert finished
+    assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0)

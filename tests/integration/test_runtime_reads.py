@@ -16,6 +16,7 @@ import pytest
 
 from gitdocket.adapters.archives import export_folder
 from gitdocket.adapters.bundle_files import from_folder
+from gitdocket.errors import DocketError
 from tests.integration.releases_support import Release
 from tests.integration.seed_verifier import seed_rejections
 from tests.support import repo_state, run_cli
@@ -188,3 +189,18 @@ def test_resolve_export_works_from_a_worktree_too(rel: Release, tmp_path: Path) 
     out = rel.reg.ok("deployments", "resolve", "--env", "prod", "--export", tmp_path / "run").out.strip()
     assert out == str(tmp_path / "run" / bundle)
     assert seed_rejections(Path(out)) == []
+
+
+def test_a_failed_folder_export_leaves_nothing_behind(tmp_path: Path) -> None:
+    """A file that goes away between listing and copying fails the export, and the folder it
+    was writing into holds nothing: no bundle folder, no ``.docket-export-*`` staging folder."""
+    source_dir = tmp_path / "src" / "bare-20260101-000000-nogit"
+    (source_dir / "payload" / "registry").mkdir(parents=True)
+    (source_dir / "payload" / "registry" / "a.txt").write_text("a\n")
+    (source_dir / "bundle_manifest.json").write_text("{}\n")
+    source = from_folder(source_dir)
+    (source_dir / "payload" / "registry" / "a.txt").unlink()
+    (tmp_path / "out").mkdir()
+    with pytest.raises((DocketError, OSError)):
+        export_folder(source, tmp_path / "out")
+    assert list((tmp_path / "out").iterdir()) == []

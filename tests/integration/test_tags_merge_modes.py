@@ -29,7 +29,8 @@ def pull_request(registry: Registry, tmp_path: Path) -> Registry:
     reg.add_archetype()
     add_origin(reg, tmp_path / "origin.git")
     git(reg.path, "switch", "-q", "-c", RELEASE)
-    reg.ok("version", "freeze", "support-triage", "1.0.0")
+    frozen = reg.ok("version", "freeze", "support-triage", "1.0.0")
+    assert f"created no tag on branch {RELEASE!r}" in frozen.err and "support-triage/v1.0.0" in frozen.err
     reg.ok("package", "publish", "support-triage", "1.0.0")
     assert not [r for r in reg.refs() if r.startswith("refs/tags/")], "a pull request's branch creates no tags"
     git(reg.path, "push", "-q", "origin", RELEASE)

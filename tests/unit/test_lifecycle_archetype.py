@@ -195,3 +195,9 @@ def test_every_invariant_has_teeth() -> None:
     named = {p.values[-1] for p in TEETH} | {"FORK_IS_OWNER_ONLY"}
     named.add("PULL_REQUIRES_FORK")  # test_clients_fork_lifecycle.py
     assert {i.name for i in MACHINE.invariants} <= named
+
+
+def test_owners_role_is_the_role_that_signs_for_the_archetype() -> None:
+    assert ArchetypeState().owners_role is None  # before it exists, nobody holds owners:<name>
+    state = ArchetypeState(phase="active", name="support-triage", owners=("alice", "bob"), threshold=2)
+    assert state.owners_role == Role(principals=("alice", "bob"), threshold=2)

@@ -18,11 +18,14 @@ from gitdocket.core.log import (
     event_line,
     head_digest,
     iter_lines,
+    line_time,
+    newest_time,
     parse_history,
     parse_line,
     render_current,
     signing_payload,
 )
+from gitdocket.core.tree import MemoryTree
 from gitdocket.errors import StateError, TrustError
 from tests.support import det_key
 
@@ -272,3 +275,30 @@ def test_render_current_appends_the_log_position() -> None:
         "log": {"scope": SCOPE_A, "seq": 3, "head": "sha256:abc"},
     }
     assert out.endswith(b"}\n")
+
+
+def _dated(seq: int, prev: str | None, at: str) -> Event:
+    return _signed(_event(seq, prev).model_copy(update={"at": at}))
+
+
+def test_line_time_reads_the_time_of_a_canonical_line_without_parsing_it() -> None:
+    first = _dated(1, None, "2026-01-01T00:00:00Z")
+    second = _dated(2, head_digest(event_line(first)), "2026-03-04T05:06:07Z")
+    data = append_line(append_line(b"", first), second)
+    assert [line_time(line) for line in _lines(data)] == [b"2026-01-01T00:00:00Z", b"2026-03-04T05:06:07Z"]
+    assert line_time(b'{"seq":1}') == b""  # no time: sorts first, and verify reports the line
+
+
+def test_newest_time_is_the_newest_well_formed_time_of_every_log() -> None:
+    first = _dated(1, None, "2026-03-04T05:06:07Z")
+    second = _dated(2, head_digest(event_line(first)), "2026-02-01T00:00:00Z")  # backdated: verify's finding
+    other = _dated(1, None, "2026-01-01T00:00:00Z")
+    tree = MemoryTree(
+        {
+            PATH: append_line(append_line(b"", first), second),
+            f"{SCOPE_B}/history.jsonl": append_line(b"", other) + b'{"at":"not a time at all"}\n',
+        }
+    )
+    assert newest_time(tree) == "2026-03-04T05:06:07Z"
+    assert newest_time(tree, [f"{SCOPE_B}/history.jsonl"]) == "2026-01-01T00:00:00Z"
+    assert newest_time(MemoryTree({})) is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError, model_validator
 
-from gitdocket.core.model import OptionalReasonData, ReasonData, Record, first_error, validate
+from gitdocket.core.model import OptionalReasonData, ReasonData, Record, dotted, first_error, validate
 from gitdocket.errors import InputError
 
 
@@ -61,3 +61,17 @@ def test_a_reason_is_required_unless_optional() -> None:
     with pytest.raises(ValidationError):
         ReasonData(reason="")
     assert OptionalReasonData().reason == ""
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        pytest.param("status", "passed", id="top-level"),
+        pytest.param("provenance.frozen_by", "alice", id="nested"),
+        pytest.param("provenance.missing", None, id="missing-leaf"),
+        pytest.param("status.deeper", None, id="through-a-non-object"),
+        pytest.param("absent.deeper", None, id="through-a-missing-step"),
+    ],
+)
+def test_dotted_names_a_field_of_nested_objects(path: str, expected: object) -> None:
+    assert dotted({"status": "passed", "provenance": {"frozen_by": "alice"}}, path) == expected

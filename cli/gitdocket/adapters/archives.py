@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import shutil
 import tarfile
 import tempfile
 import zlib
@@ -65,14 +66,18 @@ def export_folder(source: BundleSource, parent: Path) -> Path:
         raise InputError(f"{target}: already exists", "export into an empty folder; gitdocket never overwrites")
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".docket-export-", dir=parent))
-    for root, _label in SECTIONS:
-        (staging / root).mkdir(parents=True, exist_ok=True)
-    for rel, kind in steps("exporting files", _regular(source)):
-        path = staging / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(source.read(rel))
-        path.chmod(0o755 if kind == "exec" else 0o644)
-    staging.rename(target)
+    try:
+        for root, _label in SECTIONS:
+            (staging / root).mkdir(parents=True, exist_ok=True)
+        for rel, kind in steps("exporting files", _regular(source)):
+            path = staging / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(source.read(rel))
+            path.chmod(0o755 if kind == "exec" else 0o644)
+        staging.rename(target)
+    except BaseException:  # a file that cannot be read, a full disk, Ctrl-C: no half export left
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return target
 
 

@@ -102,22 +102,20 @@ def unpushed(store: GitStore, tags: dict[str, str]) -> Unpushed | None:
     """What the branch's upstream (``branch.<name>.remote`` and ``.merge``) lacks, asked of the
     remote itself (``git ls-remote``); None when no upstream is configured or it cannot be
     reached. ``tags`` are the local tags to look for there ({name: commit})."""
-    branch, root = store.branch, store.root
-    if branch is None or store.tip() is None:
+    branch, tip = store.branch, store.tip()
+    if branch is None or tip is None:
         return None
-    remote = (_git(root, "config", "--get", f"branch.{branch}.remote") or "").strip()
-    merge = (_git(root, "config", "--get", f"branch.{branch}.merge") or "").strip()
+    remote = (store.git_config(f"branch.{branch}.remote") or "").strip()
+    merge = (store.git_config(f"branch.{branch}.merge") or "").strip()
     if not remote or not merge or remote == ".":
         return None
-    listed = _git(root, "ls-remote", remote, merge, "refs/tags/*")
+    listed = _git(store.root, "ls-remote", remote, merge, "refs/tags/*")
     if listed is None:
         return None
     rows: dict[str, str] = {}
     for line in listed.splitlines():
         oid, _, ref = line.partition("\t")
         rows[ref] = oid
-    tip = store.tip()
-    assert tip is not None  # checked above
     commits = _ahead(store.repo, tip.id, rows.get(merge))
     missing = tuple(sorted(name for name in tags if f"refs/tags/{name}" not in rows))
     return Unpushed(remote, merge.removeprefix("refs/heads/"), commits, missing)

@@ -12,6 +12,7 @@ Every error names the file and says what to fix; nothing here raises a bare pars
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
@@ -207,5 +208,7 @@ def write_file(path: Path, data: bytes, hint: str) -> None:
         scratch.write_bytes(data)
         scratch.replace(target)
     except OSError as exc:
-        scratch.unlink(missing_ok=True)
         raise InputError(f"{path}: cannot write ({exc.strerror})", hint) from exc
+    finally:  # gone once renamed; after a failure (or Ctrl-C) no half-written scratch file stays
+        with contextlib.suppress(OSError):
+            scratch.unlink(missing_ok=True)

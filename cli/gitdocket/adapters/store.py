@@ -191,6 +191,11 @@ class GitRefs:
 _SYSTEM_CONFIG_DIR = pygit2.settings.search_path[ConfigLevel.SYSTEM]
 
 
+def _no_system() -> bool:
+    """``GIT_CONFIG_NOSYSTEM`` is set to one of git's true values: no system configuration."""
+    return os.environ.get("GIT_CONFIG_NOSYSTEM", "").lower() in ("1", "true", "yes", "on")
+
+
 def follow_git_environment() -> None:
     """Find git's configuration the way git does, now rather than when pygit2 was imported.
 
@@ -206,8 +211,7 @@ def follow_git_environment() -> None:
     xdg = os.environ.get("XDG_CONFIG_HOME") or (f"{home}/.config" if home else "")
     paths[ConfigLevel.GLOBAL] = "" if global_file else home
     paths[ConfigLevel.XDG] = "" if global_file or not xdg else f"{xdg}/git"
-    no_system = os.environ.get("GIT_CONFIG_NOSYSTEM", "").lower() in ("1", "true", "yes", "on")
-    paths[ConfigLevel.SYSTEM] = "" if no_system or "GIT_CONFIG_SYSTEM" in os.environ else _SYSTEM_CONFIG_DIR
+    paths[ConfigLevel.SYSTEM] = "" if _no_system() or "GIT_CONFIG_SYSTEM" in os.environ else _SYSTEM_CONFIG_DIR
 
 
 def _signed_tag(
@@ -283,8 +287,7 @@ class GitStore:
         the global and system files found as ``follow_git_environment`` says), then the files
         ``GIT_CONFIG_GLOBAL`` and ``GIT_CONFIG_SYSTEM`` name."""
         sources: list[pygit2.Config] = [self.repo.config]
-        no_system = os.environ.get("GIT_CONFIG_NOSYSTEM", "").lower() in ("1", "true", "yes", "on")
-        for variable in ("GIT_CONFIG_GLOBAL", *(() if no_system else ("GIT_CONFIG_SYSTEM",))):
+        for variable in ("GIT_CONFIG_GLOBAL", *(() if _no_system() else ("GIT_CONFIG_SYSTEM",))):
             path = os.environ.get(variable)
             if path and Path(path).is_file():  # /dev/null, git's "no such config", is not a file
                 sources.append(pygit2.Config(path))
@@ -581,7 +584,7 @@ class GitStore:
                 with interrupts_deferred():
                     move_tags(self.repo, signed, quarantine)
             except RefLockedError as exc:
-                raise exc.lock.stale_error() if exc.lock.stale else exc.lock.busy_error(1) from None
+                raise exc.lock.error() from None
             except (RefConflictError, pygit2.GitError) as exc:
                 raise ConflictError(
                     f"a tag changed while gitdocket was signing ({exc}); no tag was written",

@@ -53,9 +53,12 @@ def _store(repo: pygit2.Repository, cache: dict[str, str]) -> None:
     with contextlib.suppress(OSError):
         path.parent.mkdir(exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".newest-", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="ascii") as out:
-            out.write("".join(f"{commit} {time}\n" for commit, time in kept))
-        Path(name).replace(path)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as out:
+                out.write("".join(f"{commit} {time}\n" for commit, time in kept))
+            Path(name).replace(path)
+        finally:  # gone once renamed; a failed write leaves no temporary file in .git
+            Path(name).unlink(missing_ok=True)
 
 
 def _changed_logs(repo: pygit2.Repository, old: str, new: pygit2.Commit) -> list[str]:

@@ -6,6 +6,7 @@ The shared field types (``Timestamp``, ``Digest``, ``GitOid``, ...) are in ``cor
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from gitdocket.core.fields import FreeText
 from gitdocket.errors import InputError
 
-__all__ = ["OptionalReasonData", "ReasonData", "Record", "first_error", "validate"]
+__all__ = ["OptionalReasonData", "ReasonData", "Record", "dotted", "first_error", "validate"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -52,3 +53,12 @@ def validate(model: type[ModelT], data: Any, where: str) -> ModelT:
     except ValidationError as exc:
         hint = "remove the field" if exc.errors()[0]["type"] == "extra_forbidden" else "fix the value"
         raise InputError(f"{where}: {first_error(exc)}", hint) from exc
+
+
+def dotted(data: Mapping[str, Any], path: str) -> Any:
+    """The value at ``path`` (``a.b.c``) in nested objects, None where a step is missing or not an
+    object: how a gate check (``expect``) and a transition row (``signed_by``) name a field."""
+    value: Any = data
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value

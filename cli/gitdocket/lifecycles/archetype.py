@@ -17,6 +17,7 @@ from gitdocket.core.model import Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
+from gitdocket.lifecycles.policy import Role
 
 __all__ = [
     "ARCHETYPE_HAS_OWNERS",
@@ -43,6 +44,12 @@ class ArchetypeState(Record):
     owners: tuple[str, ...] = ()
     threshold: int = 1
     forked_from: ForkOrigin | None = None
+
+    @property
+    def owners_role(self) -> Role | None:
+        """The owners as the role ``owners:<name>`` that signs the archetype's events; None
+        before the archetype exists (nobody holds it then)."""
+        return Role(principals=self.owners, threshold=self.threshold) if self.owners else None
 
 
 class OwnersData(Record):

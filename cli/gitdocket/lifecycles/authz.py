@@ -19,6 +19,7 @@ from typing import Any
 
 from gitdocket.core import sshsig
 from gitdocket.core.log import EVENT_NAMESPACE, Event, SigstoreSignature, SshSignature, signing_payload
+from gitdocket.core.model import dotted
 from gitdocket.core.scopes import Scope
 from gitdocket.errors import TrustError
 from gitdocket.lifecycles.machine import Machine
@@ -61,13 +62,6 @@ class Verdict:
         return not self.problems
 
 
-def _named(data: dict[str, Any], path: str) -> object:
-    value: object = data
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
 def audit_problems(machine: Machine[Any], event: Event) -> list[str]:
     """``AUDIT_NAMES_SIGNER``: every field the event's row says names who did it (``signed_by``)
     is the event's actor, whom ``authorize`` holds to be one of its valid signers. The writers
@@ -75,9 +69,9 @@ def audit_problems(machine: Machine[Any], event: Event) -> list[str]:
     row = machine.by_event.get(event.type)
     fields = row.signed_by if row is not None else ()
     return [
-        f"{field} names {_named(event.data, field)!r}, but {event.actor!r} signed it"
+        f"{field} names {dotted(event.data, field)!r}, but {event.actor!r} signed it"
         for field in fields
-        if _named(event.data, field) != event.actor
+        if dotted(event.data, field) != event.actor
     ]
 
 

@@ -27,7 +27,7 @@ from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
-from gitdocket.lifecycles.policy import ROLE_NAME_VALID, ROLE_RE
+from gitdocket.lifecycles.policy import ROLE_NAME_VALID, ROLE_NAMES, ROLE_RE
 
 __all__ = [
     "APPROVAL_ROLE_MATCHES",
@@ -47,7 +47,7 @@ __all__ = [
     "unapproved",
 ]
 
-CONFIG_SCOPE = scope("config")
+CONFIG_SCOPE: Scope[ConfigState] = scope("config")
 CONFIG_ROLE = "config"
 """The role that signs configuration changes; the policy falls back to root when nobody holds it."""
 
@@ -131,12 +131,11 @@ def unapproved(state: ConfigState, files: Mapping[str, str]) -> dict[str, str | 
 
 def _check_roles(_state: ConfigState, data: ApplyData) -> None:
     for guard in data.registry.protected:
-        if guard.role != CONFIG_ROLE and not ROLE_RE.fullmatch(guard.role):
+        if not ROLE_RE.fullmatch(guard.role):
             raise InvariantError(
                 f"protected path {guard.path} names unknown role {guard.role!r}",
                 ROLE_NAME_VALID,
-                "use root, config, builders, promoters[:env], admins:<project>, holders:<project> or "
-                "authorities:<project>",
+                f"use one of {ROLE_NAMES}",
             )
 
 

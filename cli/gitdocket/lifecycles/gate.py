@@ -38,7 +38,7 @@ from gitdocket.core.documents import (
     status_is_pass,
 )
 from gitdocket.core.fields import format_time, parse_time
-from gitdocket.core.model import first_error
+from gitdocket.core.model import dotted, first_error
 from gitdocket.errors import DocketError, NotFoundError
 
 __all__ = [
@@ -148,13 +148,6 @@ class GateRules:
         )
 
 
-def _lookup(data: Mapping[str, Any], path: str) -> Any:
-    value: Any = data
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
 def _words(values: tuple[str, ...]) -> set[str]:
     return {v.strip().lower() for v in values}
 
@@ -202,7 +195,7 @@ def _run(check: GateCheckSpec, doc: Evidence, profile: GateProfileSpec, checks: 
         passed, detail = _conforms(check.conforms, doc.data)
         checks.add(check.id, passed, detail, check.severity)
         return
-    values = {name: _lookup(doc.data, name) for name in check.expect}
+    values = {name: dotted(doc.data, name) for name in check.expect}
     passed = all(_holds(expect, values[name]) for name, expect in check.expect.items())
     detail = "; ".join(f"{name}={value}" for name, value in values.items())
     accepted = _words(profile.accept.get(check.id, ()))

@@ -40,6 +40,7 @@ __all__ = [
     "ROLE_FALLBACK",
     "ROLE_HELD",
     "ROLE_MEMBERS_KNOWN",
+    "ROLE_NAMES",
     "ROLE_NAME_VALID",
     "ROLE_RE",
     "ROOT_NOT_EMPTY",
@@ -60,7 +61,7 @@ ROLE_RE = re.compile(r"^(root|config|authors|builders|promoters|admins|holders|a
 ROLE_FALLBACK = {"config": "root"}
 """A role nobody holds falls back to this one: configuration changes are root's unless the policy
 grants ``config`` (ADR 0013)."""
-POLICY_SCOPE = scope("policy")
+POLICY_SCOPE: Scope[PolicyState] = scope("policy")
 TRUSTED_ROOT_DIR = "registry/policy/trusted-roots"
 """Every Sigstore trusted root a policy version pinned, named by its digest: an event is judged
 against the root of the policy it names, so rotating the root never orphans an old signature."""
@@ -173,12 +174,11 @@ IDENTITY_UNIQUE = Invariant(
     "IDENTITY_UNIQUE", "structural", "no two identities share a name (in any case) or an SSH key"
 )
 IDENTITY_KNOWN = Invariant("IDENTITY_KNOWN", "structural", "only an identity the policy lists is removed")
-ROLE_NAME_VALID = Invariant(
-    "ROLE_NAME_VALID",
-    "structural",
-    "roles are root, config, authors, builders, promoters[:env], admins:<project>, holders:<project>, "
-    "authorities:<project>",
+ROLE_NAMES = (
+    "root, config, authors, builders, promoters[:env], admins:<project>, holders:<project>, authorities:<project>"
 )
+"""Every role name ``ROLE_RE`` accepts, in words (for the rule and the hints that cite it)."""
+ROLE_NAME_VALID = Invariant("ROLE_NAME_VALID", "structural", f"roles are {ROLE_NAMES}")
 ROLE_MEMBERS_KNOWN = Invariant(
     "ROLE_MEMBERS_KNOWN", "structural", "every member of a role is an identity of the policy"
 )
@@ -206,8 +206,7 @@ def _check_roles(state: PolicyState) -> None:
             raise InvariantError(
                 f"unknown role {name!r}",
                 ROLE_NAME_VALID,
-                "roles: root, config, authors, builders, promoters[:env], admins:<project>, "
-                "holders:<project>, authorities:<project>",
+                f"roles: {ROLE_NAMES}",
             )
         for principal in role.principals:
             if principal not in state.identities:

@@ -10,7 +10,7 @@ from gitdocket.lifecycles.package import Manifest, PackageState
 from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.tags import tag_message, tag_name
 
-__all__ = ["complete_tag", "publish", "published_as", "withdraw"]
+__all__ = ["publish", "published_as", "withdraw"]
 
 
 def published_as(tx: Transaction, pscope: Scope[PackageState], content_hash: str | None) -> Manifest | None:
@@ -18,18 +18,6 @@ def published_as(tx: Transaction, pscope: Scope[PackageState], content_hash: str
     publish would publish the same content); else None."""
     manifest = tx.state(pscope).manifest
     return manifest if manifest is not None and manifest.content_hash == content_hash else None
-
-
-def complete_tag(tx: Transaction, pscope: Scope[PackageState], manifest: Manifest) -> bool:
-    """Create the package's missing tag where its publish landed; False when the tag exists."""
-    commit = tx.untagged_record(pscope)
-    if commit is None:
-        return False
-    name, version = pscope.keys
-    tag = tag_name(pscope)
-    tx.tag(tag, tag_message(pscope, manifest.content_hash), commit)
-    tx.note(f"{name} {version} is already published; created the missing tag {tag} on commit {commit[:12]}")
-    return True
 
 
 def publish(tx: Transaction, name: str, version: str) -> Manifest:
@@ -44,7 +32,7 @@ def publish(tx: Transaction, name: str, version: str) -> Manifest:
         )
     pscope = scope("package", name, version)
     published = published_as(tx, pscope, vstate.snapshot.content_hash if vstate.snapshot else None)
-    if published is not None and complete_tag(tx, pscope, published):
+    if published is not None and tx.complete_tag(pscope, published.content_hash, "published"):
         return published
     # PACKAGE_REQUIRES_FROZEN_VERSION and RETIREMENT_BLOCKS_FUTURE_PACKAGING are enforced here.
     snap = tx.apply(vscope, "RecordPackageReference", {"package": pscope.path}).snapshot

@@ -53,7 +53,10 @@ def _complete(tx: Transaction, archetype: str, version: str) -> Released | None:
     manifest = package_ops.published_as(tx, pscope, snap.content_hash if snap else None)
     if snap is None or manifest is None:
         return None
-    created = [version_ops.complete_tag(tx, vscope, snap), package_ops.complete_tag(tx, pscope, manifest)]
+    created = [
+        tx.complete_tag(vscope, snap.content_hash, "frozen"),
+        tx.complete_tag(pscope, manifest.content_hash, "published"),
+    ]
     return Released(snap.content_hash, ()) if any(created) else None
 
 

@@ -209,7 +209,8 @@ class Session:
         def plan(tree: GitTree) -> Plan:
             box.clear()
             # A write off the default branch creates no tags: nor does it complete a missing one.
-            refs = GitRefs(tree.repo) if _tags_on(tree, branch) else None
+            tags_here = _tags_on(tree, branch)
+            refs = GitRefs(tree.repo) if tags_here else None
             tx = Transaction(
                 tree,
                 list(signers),
@@ -225,7 +226,7 @@ class Session:
             boxed[:] = [tx]
             box.append(operation(tx))
             planned = tx.plan(message)
-            deferred[:] = [tag.name for tag in planned.tags if not _tags_on(tree, branch)]
+            deferred[:] = [] if tags_here else [tag.name for tag in planned.tags]
             if deferred:
                 planned.tags = []
             return planned

@@ -68,7 +68,7 @@ from gitdocket.lifecycles.policy import PolicyState, Role, accepts, policy_versi
 from gitdocket.lifecycles.timeline import CLOCK_SKEW, Moment, expired_now, time_problem
 from gitdocket.ops.plans import Check, PlannedEvent, signoff
 from gitdocket.verify.context import RefView
-from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_name
+from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_message, tag_name
 
 __all__ = ["POLICY", "Cosigner", "ScopeLog", "Transaction", "load_log"]
 
@@ -501,6 +501,18 @@ class Transaction:
         if not recorded:
             return None
         return recording_commits(self.refs, self.tree.commit, {target: recorded[0]}).get(target)
+
+    def complete_tag(self, target: Scope[Any], content_hash: str, done: str) -> bool:
+        """Create ``target``'s missing tag on the commit that recorded it (``untagged_record``),
+        telling the user the write was ``done`` already; False when the tag exists."""
+        commit = self.untagged_record(target)
+        if commit is None:
+            return False
+        name, version = target.keys
+        tag = tag_name(target)
+        self.tag(tag, tag_message(target, content_hash), commit)
+        self.note(f"{name} {version} is already {done}; created the missing tag {tag} on commit {commit[:12]}")
+        return True
 
     def note(self, text: str) -> None:
         """Tell the user what the write completed rather than did."""

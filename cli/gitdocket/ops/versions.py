@@ -29,7 +29,7 @@ from gitdocket.ops.documents import allowed_secrets, archetype_doc
 from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.tags import tag_message, tag_name
 
-__all__ = ["abandon", "complete_tag", "draft", "freeze", "frozen_as_committed", "retire", "snapshot_of"]
+__all__ = ["abandon", "draft", "freeze", "frozen_as_committed", "retire", "snapshot_of"]
 
 
 def _require_archetype(tx: Transaction, name: str) -> None:
@@ -150,19 +150,6 @@ def frozen_as_committed(tx: Transaction, target: Scope[VersionState]) -> Snapsho
     return snap
 
 
-def complete_tag(tx: Transaction, target: Scope[VersionState], snap: Snapshot) -> bool:
-    """Create the version's missing tag where its freeze landed (a freeze cut short between its
-    branch and its tags, or made before they moved together); False when the tag exists."""
-    commit = tx.untagged_record(target)
-    if commit is None:
-        return False
-    name, version = target.keys
-    tag = tag_name(target)
-    tx.tag(tag, tag_message(target, snap.content_hash), commit)
-    tx.note(f"{name} {version} is already frozen; created the missing tag {tag} on commit {commit[:12]}")
-    return True
-
-
 def _refuse_secrets(tx: Transaction, name: str) -> None:
     """No method file a freeze pins holds a secret (NO_SECRETS_RECORDED), unless the registry's
     allow-list names exactly that file: a frozen version is permanent."""
@@ -190,7 +177,7 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     target = scope("version", name, check_version(version))
     if tx.state(target).phase != "init":
         snap = frozen_as_committed(tx, target)
-        if snap is not None and complete_tag(tx, target, snap):
+        if snap is not None and tx.complete_tag(target, snap.content_hash, "frozen"):
             return snap
         tx.check(target, "FreezeVersion")  # frozen already: say so, not that its draft is
     target = draft(tx, name, version)

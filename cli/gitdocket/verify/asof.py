@@ -31,11 +31,12 @@ from typing import Any
 
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.fields import format_time
-from gitdocket.core.log import head_digest, iter_lines, render_current
+from gitdocket.core.log import head_digest, iter_lines, line_time, render_current
 from gitdocket.core.scopes import CURRENT, HISTORY, Scope, parse_scope_path
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import InputError, StateError
-from gitdocket.lifecycles import machine_of, scope
+from gitdocket.lifecycles import machine_of
+from gitdocket.lifecycles.policy import POLICY_SCOPE
 
 __all__ = ["AsOf", "Earlier", "registry_began"]
 
@@ -43,24 +44,12 @@ Earlier = Callable[[Scope[Any], int], "bytes | None"]
 """``current.json`` of a scope as it stood when its log was N events long, when known (the
 commit that wrote it: ``adapters.past``), else None and the view folds the cut log itself."""
 
-_AT = b'"at":"'
-_STAMP = 20  # len("2026-01-01T00:00:00Z"): every event time is UTC to the second (fields.Timestamp)
-POLICY = scope("policy")
-
-
-def _line_time(line: bytes) -> bytes:
-    """The ``at`` of a canonical history line, without parsing it: the keys are sorted, so the
-    first ``"at":"`` follows ``"actor"``, whose principal holds no quote (``core.log``). A line
-    without one sorts first, and so is kept: ``verify`` reports it."""
-    start = line.find(_AT)
-    return line[start + len(_AT) : start + len(_AT) + _STAMP] if start >= 0 else b""
-
 
 def _cut(history: bytes, at: bytes) -> bytes:
     """The prefix of ``history`` whose events are dated at or before ``at``."""
     end = 0
     for _n, line in iter_lines(history):
-        if _line_time(line) > at:
+        if line_time(line) > at:
             break
         end += len(line) + 1
     return history[:end]
@@ -79,8 +68,8 @@ def _event(line: bytes, path: str, number: int) -> dict[str, Any]:
 def registry_began(tree: TreeView) -> str | None:
     """When the registry was made: the time of its policy's first event (``gitdocket init``
     signs it first), or None for a tree that holds no registry."""
-    for _n, line in iter_lines(tree.read(POLICY.history_path) or b""):
-        return _line_time(line).decode("ascii", "replace")
+    for _n, line in iter_lines(tree.read(POLICY_SCOPE.history_path) or b""):
+        return line_time(line).decode("ascii", "replace")
     return None
 
 

@@ -15,6 +15,7 @@ Pure: reads a ``TreeView`` through the context.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -22,9 +23,9 @@ from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import REGISTRY_YAML, ProtectedPath, RegistryConfig, parse_document
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
-from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.config import (
     CONFIG_ROLE,
+    CONFIG_SCOPE,
     CONFIG_SIGNED,
     PROTECTED_PATHS_APPROVED,
     ConfigState,
@@ -33,12 +34,12 @@ from gitdocket.lifecycles.config import (
     unapproved,
 )
 from gitdocket.lifecycles.environment import ENVIRONMENT_TRANSITION_ALLOWED, GATE_REQUIRED
+from gitdocket.lifecycles.policy import POLICY_SCOPE
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 
 __all__ = [
     "APPLY",
-    "config_in_force",
     "configuration",
     "difference",
     "policy_present",
@@ -48,7 +49,6 @@ __all__ = [
 ]
 
 APPLY = "gitdocket config apply"
-CONFIG = scope("config")
 
 
 def protected_files(tree: TreeView, guards: Iterable[ProtectedPath]) -> dict[str, str]:
@@ -89,7 +89,7 @@ def difference(signed: Mapping[str, Any], found: Mapping[str, Any], where: str =
 
 
 def _signed(ctx: Context) -> ConfigState | None:
-    record = ctx.record(CONFIG)
+    record = ctx.record(CONFIG_SCOPE)
     if record is None or not record.events or record.broken:
         return None
     return record.state
@@ -98,7 +98,7 @@ def _signed(ctx: Context) -> ConfigState | None:
 def policy_present(ctx: Context) -> Iterable[Finding]:
     """Nothing can be verified without a trust policy: a repository without one is no registry
     (or lost its policy), and says so instead of "OK"."""
-    if ctx.record(scope("policy")) is None and scope("policy") not in ctx.missing:  # else SCOPE_DELETED says it
+    if ctx.record(POLICY_SCOPE) is None and POLICY_SCOPE not in ctx.missing:  # else SCOPE_DELETED says it
         yield Finding(
             "registry/policy",
             "POLICY_MISSING",
@@ -109,7 +109,7 @@ def policy_present(ctx: Context) -> Iterable[Finding]:
 
 
 def _unsigned(ctx: Context) -> Iterator[Finding]:
-    if ctx.record(CONFIG) is None and ctx.record(scope("policy")) is not None:
+    if ctx.record(CONFIG_SCOPE) is None and ctx.record(POLICY_SCOPE) is not None:
         yield Finding(
             REGISTRY_YAML,
             "CONFIG_UNSIGNED",
@@ -161,15 +161,6 @@ def signer_words(role: str) -> str:
     return "root (or the config role)" if role == CONFIG_ROLE else role
 
 
-def config_in_force(record: ScopeRecord[ConfigState], at: str) -> list[ConfigState]:
-    """The configurations that may have been in force at ``at``: the one before the first change
-    dated ``at``, and each change dated exactly ``at`` (a second holds no order). Empty when no
-    configuration was signed by then."""
-    before = [s for e, s in zip(record.events, record.states, strict=False) if e.at < at]
-    same = [s for e, s in zip(record.events, record.states, strict=False) if e.at == at]
-    return ([before[-1]] if before else []) + same
-
-
 def _environment_rule(state: ConfigState, environment: str) -> tuple[tuple[str | None, ...], bool] | None:
     env = state.registry.environment(environment) if state.registry is not None else None
     return (env.sources, env.require_gate) if env is not None else None
@@ -181,7 +172,7 @@ def _promotions(ctx: Context, record: ScopeRecord[ConfigState]) -> Iterator[Find
         for event in env.events:
             if event.type != "promoted":
                 continue
-            candidates = config_in_force(record, event.at)
+            candidates = record.in_force(event.at)
             recorded = (tuple(event.data.get("allowed_sources") or ()), event.data.get("require_gate"))
             rules = [_environment_rule(state, name) for state in candidates]
             if not candidates or recorded in rules:
@@ -209,7 +200,7 @@ def _bundles(ctx: Context, record: ScopeRecord[ConfigState]) -> Iterator[Finding
         raw = ctx.tree.read(f"{bundle.scope.path}/bundle_manifest.json")
         if built is None or raw is None or bundle.broken:
             continue
-        candidates = config_in_force(record, built.at)
+        candidates = record.in_force(built.at)
         try:
             required = loads_strict(raw, bundle.scope.path)["evidence"]["required"]
         except (DocketError, KeyError, TypeError):
@@ -230,7 +221,7 @@ def configuration(ctx: Context) -> Iterable[Finding]:
     """The snapshot's configuration checks."""
     yield from _unsigned(ctx)
     state = _signed(ctx)
-    record = ctx.record(CONFIG)
+    record = ctx.record(CONFIG_SCOPE)
     if state is None or record is None:
         return
     yield from _drift(ctx, state)
@@ -242,7 +233,7 @@ def configuration(ctx: Context) -> Iterable[Finding]:
 def _ever_signed(head: Context) -> tuple[list[Any], set[tuple[str, str | None]]]:
     """Every document the head's configuration log ever signed, and every (path, digest) it ever
     approved."""
-    record = head.record(CONFIG)
+    record = head.record(CONFIG_SCOPE)
     documents: list[Any] = []
     approved: set[tuple[str, str | None]] = set()
     for event in record.events if record is not None else []:
@@ -276,11 +267,4 @@ def unsigned_in_history(steps: Iterable[Context], head: Context) -> Iterator[Fin
 
 
 def _at_commit(finding: Finding, commit: str) -> Finding:
-    return Finding(
-        finding.path,
-        finding.code,
-        f"at commit {commit}: {finding.message}",
-        finding.scope,
-        finding.invariant,
-        finding.hint,
-    )
+    return dataclasses.replace(finding, message=f"at commit {commit}: {finding.message}")

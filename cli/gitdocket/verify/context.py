@@ -183,6 +183,14 @@ class ScopeRecord(Generic[S]):
         earlier = [state for event, state in zip(self.events, self.states, strict=False) if event.at < at]
         return earlier[-1] if earlier else machine_of(self.scope).initial(self.scope)
 
+    def in_force(self, at: str) -> list[S]:
+        """Every state the scope may have been in at time ``at``: the one after its last event
+        dated before ``at``, and the one after each event dated exactly ``at`` (events of one
+        second in different scopes have no order). Empty when no event came before or at it."""
+        judged = self.judged
+        before = [state for event, state in judged if event.at < at][-1:]
+        return before + [state for event, state in judged if event.at == at]
+
 
 Keyless = Callable[[TreeView], SigstoreCheck]
 """Builds the check of keyless signatures for one snapshot (``adapters.keyless.keyless_check``:
@@ -443,7 +451,5 @@ class Context:
         record = self.record(target)
         if record is None or not record.states:
             return []
-        pairs = list(zip(record.events, record.states, strict=False))
-        before = [state for event, state in pairs if event.at < at][-1:]
-        chosen = before + [state for event, state in pairs if event.at == at] or record.states[:1]
-        return [Role(principals=s.owners, threshold=s.threshold) if s.owners else None for s in chosen]
+        chosen = record.in_force(at) or record.states[:1]
+        return [state.owners_role for state in chosen]

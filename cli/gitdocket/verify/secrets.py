@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from pydantic import ValidationError
 
 from gitdocket.core.secrets import secrets_in_record
-from gitdocket.lifecycles import machine_of, scope
+from gitdocket.lifecycles import machine_of
+from gitdocket.lifecycles.config import CONFIG_SCOPE
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED
 from gitdocket.verify.context import Context
 from gitdocket.verify.findings import Finding
@@ -22,7 +23,7 @@ __all__ = ["recorded_secrets"]
 
 
 def _allowed(ctx: Context) -> frozenset[str]:
-    state = ctx.state(scope("config"))
+    state = ctx.state(CONFIG_SCOPE)
     return state.registry.allowed_secrets() if state is not None and state.registry is not None else frozenset()
 
 

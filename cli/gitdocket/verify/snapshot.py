@@ -78,7 +78,7 @@ def _owner_candidates(ctx: Context, record: ScopeRecord[Any], index: int, role: 
     name = role.split(":", 1)[1]
     if record.scope.kind == "archetype" and record.scope.keys[0] == name:
         before = record.states[index - 1] if 0 < index <= len(record.states) else None
-        return [Role(principals=before.owners, threshold=before.threshold) if before and before.owners else None]
+        return [before.owners_role if before is not None else None]
     return ctx.owners_candidates(name, at) or [None]
 
 

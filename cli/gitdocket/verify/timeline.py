@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.invariants import EVENT_NOT_IN_FUTURE
+from gitdocket.lifecycles.policy import POLICY_SCOPE
 from gitdocket.lifecycles.timeline import BRANCH_LAG, POLICY_IN_FORCE, Moment, TimeProblem, time_problem
 from gitdocket.lifecycles.timeline import expired_now as policy_expired
 from gitdocket.verify.context import Context, ScopeRecord
@@ -21,12 +21,11 @@ from gitdocket.verify.findings import Finding
 
 __all__ = ["commit_order", "event_times", "newest_event", "policy_in_force"]
 
-POLICY = scope("policy")
 _HINT = "event times come from the writer's clock; restore the line from git history, or write it again"
 
 
 def _policy_made(ctx: Context, version: int) -> str | None:
-    record = ctx.record(POLICY)
+    record = ctx.record(POLICY_SCOPE)
     if record is None or not 1 <= version <= len(record.events):
         return None
     return record.events[version - 1].at
@@ -64,10 +63,10 @@ def policy_in_force(ctx: Context) -> Iterable[Finding]:
     policy = ctx.policies[-1]
     if policy_expired(policy, ctx.clock):
         yield Finding(
-            POLICY.history_path,
+            POLICY_SCOPE.history_path,
             "REGISTRY_EXPIRED",
             f"policy v{policy.version} expired at {policy.expires}; the verifier's clock says {ctx.clock}",
-            POLICY.label,
+            POLICY_SCOPE.label,
             POLICY_IN_FORCE,
             "a root holder renews it: `gitdocket policy expires TIME` (audit the past with `verify --at`)",
         )
