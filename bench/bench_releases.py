@@ -230,6 +230,21 @@ def verified_bundles(repo: Path, evidence: Path) -> list[str]:
     return bundles
 
 
+@contextlib.contextmanager
+def scratch_mirror(fixture: Path, key: Path, name: str) -> Iterator[tuple[Path, Path]]:
+    """A private mirror of the registry at ``fixture``, in an isolated environment signing with
+    ``key``, removed afterwards: yields (its folder, the mirror)."""
+    base = Path(tempfile.mkdtemp(prefix=f"docket-bench-{name}-"))
+    try:
+        (base / "home").mkdir()
+        with _environment(base / "home", key):
+            repo = base / f"{name}.git"
+            subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", str(fixture), str(repo)], check=True)
+            yield base, repo
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def status_row(base: Path, key: Path, rounds: int) -> Row:
     repo = _registry(base, key)
     bundles = verified_bundles(repo, write_evidence(base / "evidence"))

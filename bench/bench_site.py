@@ -9,13 +9,10 @@ build starts with), rendering every page (the pure renderer, best of three: the 
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 import time
 from pathlib import Path
 
-from bench_releases import _environment, _promote_many, verified_bundles
+from bench_releases import _promote_many, scratch_mirror, verified_bundles
 from fixtures import FixtureInfo
 
 from gitdocket.adapters.site_files import build
@@ -30,41 +27,27 @@ Row = tuple[str, str, str, str]
 RENDER_BUDGET_S = 10.0
 
 
-def _registry(info: FixtureInfo, base: Path, rounds: int) -> Path:
-    """A private copy of the fixture with two verified bundles promoted ``rounds`` times per
-    environment."""
-    repo = base / "site.git"
-    subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", info.path, str(repo)], check=True)
-    bundles = verified_bundles(repo, write_evidence(base / "evidence"))
-    _promote_many(repo, bundles, rounds)
-    return repo
-
-
 def run(info: FixtureInfo, quick: bool) -> list[Row]:
     rounds = 100 if quick else 1000
     size = f"{info.archetypes:,} archetypes / {info.versions:,} versions / 4 × {rounds:,} promotions"
-    base = Path(tempfile.mkdtemp(prefix="docket-bench-site-"))
-    try:
-        (base / "home").mkdir()
-        with _environment(base / "home", Path(info.key)):
-            repo = _registry(info, base, rounds)
+    with scratch_mirror(Path(info.path), Path(info.key), "site") as (base, repo):
+        # Two verified bundles, promoted ``rounds`` times per environment.
+        _promote_many(repo, verified_bundles(repo, write_evidence(base / "evidence")), rounds)
+        started = time.perf_counter()
+        site = site_input(Session(repo))
+        read = time.perf_counter() - started
+        if site.findings:
+            return [(f"site of {size}", f"{len(site.findings)} findings", "—", "FAIL")]
+        render = float("inf")
+        for _ in range(1 if quick else 3):
             started = time.perf_counter()
-            site = site_input(Session(repo))
-            read = time.perf_counter() - started
-            if site.findings:
-                return [(f"site of {size}", f"{len(site.findings)} findings", "—", "FAIL")]
-            render = float("inf")
-            for _ in range(1 if quick else 3):
-                started = time.perf_counter()
-                files = render_site(site)
-                render = min(render, time.perf_counter() - started)
-            pages = sum(1 for name in files if name.endswith(".md"))
-            epoch = int(site.committed_at.timestamp()) if site.committed_at else 0
-            started = time.perf_counter()
-            built = build(files, base / "out", epoch)
-            mkdocs = time.perf_counter() - started
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+            files = render_site(site)
+            render = min(render, time.perf_counter() - started)
+        pages = sum(1 for name in files if name.endswith(".md"))
+        epoch = int(site.committed_at.timestamp()) if site.committed_at else 0
+        started = time.perf_counter()
+        built = build(files, base / "out", epoch)
+        mkdocs = time.perf_counter() - started
     verdict = "ok" if render < RENDER_BUDGET_S else "OVER"
     return [
         (f"site: verify and read the commit, {size}", f"{read:.2f} s", "—", "info"),

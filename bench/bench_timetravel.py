@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import shutil
 import subprocess
-import sys
-import tempfile
-import time
 from pathlib import Path
 
-from bench_releases import _environment, _promote_many, best_of, gitdocket, verified_bundles
-from fixtures import ROOT, FixtureInfo
+from bench_releases import _promote_many, best_of, gitdocket, scratch_mirror, verified_bundles
+from fixtures import FixtureInfo
+from processes import gitdocket_argv, timed_run
 
 from gitdocket.demo.releases import write_evidence
 
@@ -35,34 +31,19 @@ BIG = (1000, 100_000)
 FIRST_DAY, SECOND_DAY, BETWEEN = "2026-01-02T00:00:00Z", "2026-01-03T00:00:00Z", "2026-01-02T12:00:00Z"
 
 
-def _registry(info: FixtureInfo, base: Path, rounds: int) -> Path:
-    """A private copy of the fixture with two verified bundles, promoted ``rounds`` times per
-    environment in two commits a day apart."""
-    repo = base / "timetravel.git"
-    subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", info.path, str(repo)], check=True)
+def _promote_two_days(base: Path, repo: Path, rounds: int) -> None:
+    """Two verified bundles in ``repo``, promoted ``rounds`` times per environment in two commits
+    a day apart."""
     os.environ["GITDOCKET_NOW"] = FIRST_DAY
     bundles = verified_bundles(repo, write_evidence(base / "evidence"))
     _promote_many(repo, bundles, rounds // 2)
     os.environ["GITDOCKET_NOW"] = SECOND_DAY
     _promote_many(repo, bundles, rounds - rounds // 2)
-    return repo
 
 
 def _status_at(repo: Path) -> tuple[float, float, subprocess.CompletedProcess[str]]:
     """One ``python -m gitdocket status --at`` process: (wall s, CPU s, result)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "cli") + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "gitdocket", "status", "--at", BETWEEN, "--format", "json", "--repo", str(repo)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, done
+    return timed_run(gitdocket_argv("status", "--at", BETWEEN, "--format", "json", "--repo", repo))
 
 
 def run(info: FixtureInfo, quick: bool) -> list[Row]:
@@ -72,24 +53,19 @@ def run(info: FixtureInfo, quick: bool) -> list[Row]:
         f"4 × {rounds:,} promotions (process)"
     )
     budget = f"< {STATUS_AT_BUDGET_S:.0f} s"
-    base = Path(tempfile.mkdtemp(prefix="docket-bench-timetravel-"))
-    try:
-        (base / "home").mkdir()
-        with _environment(base / "home", Path(info.key)):
-            repo = _registry(info, base, rounds)
-            samples = []
-            for _ in range(3):
-                wall, cpu, done = _status_at(repo)
-                if done.returncode != 0:
-                    return [(label, f"exit {done.returncode}: {done.stderr.strip()[:200]}", budget, "FAIL")]
-                sequences = {row["environment"]: row["sequence"] for row in json.loads(done.stdout)}
-                if set(sequences.values()) != {rounds // 2}:
-                    return [(label, f"wrong answer: {sequences}", budget, "FAIL")]
-                samples.append((wall, cpu))
-            query = best_of(3, lambda: gitdocket("status", "--at", BETWEEN, "--repo", repo))
-            plain = best_of(3, lambda: gitdocket("status", "--repo", repo))
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    with scratch_mirror(Path(info.path), Path(info.key), "timetravel") as (base, repo):
+        _promote_two_days(base, repo, rounds)
+        samples = []
+        for _ in range(3):
+            wall, cpu, done = _status_at(repo)
+            if done.returncode != 0:
+                return [(label, f"exit {done.returncode}: {done.stderr.strip()[:200]}", budget, "FAIL")]
+            sequences = {row["environment"]: row["sequence"] for row in json.loads(done.stdout)}
+            if set(sequences.values()) != {rounds // 2}:
+                return [(label, f"wrong answer: {sequences}", budget, "FAIL")]
+            samples.append((wall, cpu))
+        query = best_of(3, lambda: gitdocket("status", "--at", BETWEEN, "--repo", repo))
+        plain = best_of(3, lambda: gitdocket("status", "--repo", repo))
     wall, cpu = sorted(samples)[1]
     return [
         (label, f"{wall:.2f} s (cpu {cpu:.2f} s)", budget, "ok" if wall < STATUS_AT_BUDGET_S else "OVER"),

@@ -12,12 +12,13 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-__all__ = ["ROOT", "RunFailedError", "best_cpu", "child_env", "cpu_of", "gitdocket_argv"]
+__all__ = ["ROOT", "RunFailedError", "best_cpu", "child_env", "cpu_of", "gitdocket_argv", "timed_run"]
 
 
 class RunFailedError(Exception):
@@ -44,6 +45,17 @@ def cpu_of(argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path 
         tail = (done.stdout[-800:] + done.stderr[-800:]).decode(errors="replace")
         raise RunFailedError(f"{' '.join(argv[:6])} exited {done.returncode}: {tail.strip()}")
     return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def timed_run(argv: Sequence[str]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
+    """One run of ``argv`` with ``child_env()``: (wall seconds, CPU seconds of it and its
+    children, its result); a failure is the caller's to report."""
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(list(argv), capture_output=True, text=True, env=child_env(), check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, done
 
 
 def best_cpu(argv: Sequence[str], runs: int, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> float:

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,13 +37,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey  
 from fixtures import (  # noqa: E402
     NOW,
     OUT,
-    ROOT,
     FixtureInfo,
     archetype_files,
     fixture,
     new_registry,
     write_key,
 )
+from processes import gitdocket_argv, timed_run  # noqa: E402
 
 from gitdocket.adapters.signing import KeySigner  # noqa: E402
 from gitdocket.adapters.store import GitStore, GitTree  # noqa: E402
@@ -117,17 +115,8 @@ def _verdict(ok: bool) -> str:
 def _cli(info: FixtureInfo, *args: str) -> tuple[float, float, subprocess.CompletedProcess[str]]:
     """Run ``python -m gitdocket ARGS --repo <fixture>`` (``--help`` alone: no ``--repo``):
     (wall s, CPU s of the child and its own children, result)."""
-    path = str(ROOT / "cli") + os.pathsep + os.environ.get("PYTHONPATH", "")
-    env = {**os.environ, "PYTHONPATH": path}
     where = [] if args == ("--help",) else ["--repo", info.path]
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "gitdocket", *args, *where], capture_output=True, text=True, env=env, check=False
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime, done
+    return timed_run(gitdocket_argv(*args, *where))
 
 
 def _timed(info: FixtureInfo, runs: int, *args: str) -> tuple[float, float] | str:

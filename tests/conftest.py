@@ -13,7 +13,9 @@ from gitdocket.errors import Invariant
 from gitdocket.lifecycles import INVARIANTS
 from gitdocket.lifecycles.environment import GATE_CHECKS
 from gitdocket.site.evidence import rules_named
-from tests.support import Registry, isolated, run_cli, write_key
+from tests.integration.crash_support import make_crash_template
+from tests.integration.releases_support import Release, copy_release, make_template
+from tests.support import Registry, isolated, new_registry
 
 
 @pytest.fixture(autouse=True)
@@ -22,28 +24,35 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def _registry(tmp_path: Path, *extra: str) -> Registry:
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    alice = write_key(keys, "alice")
-    path = tmp_path / "reg"
-    result = run_cli("init", path, "--identity", "alice", "--key", alice, *extra)
-    assert result.code == 0, result.err
-    reg = Registry(path, keys, alice)
-    reg.principals["alice"] = alice
-    return reg
-
-
 @pytest.fixture
 def registry(tmp_path: Path) -> Registry:
     """A fresh registry with a worktree, initialized by alice."""
-    return _registry(tmp_path)
+    return new_registry(tmp_path)
 
 
 @pytest.fixture
-def seed_registry(tmp_path: Path) -> Registry:
+def seednew_registry(tmp_path: Path) -> Registry:
     """A fresh registry whose gate is seed 002's (``--gate-preset agent-skills``)."""
-    return _registry(tmp_path, "--gate-preset", "agent-skills")
+    return new_registry(tmp_path, "--gate-preset", "agent-skills")
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release tests' registry (one published package, ready and blocked evidence), built once
+    per session (per worker); copy it with ``copy_release`` before changing anything."""
+    return make_template(tmp_path_factory.mktemp("release-template"))
+
+
+@pytest.fixture
+def rel(template: Path, tmp_path: Path) -> Release:
+    """A fresh copy of ``template`` for one test."""
+    return copy_release(template, tmp_path / "copy")
+
+
+@pytest.fixture(scope="session")
+def crash_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The crash and doctor tests' registry (``crash_support.make_crash_template``), once per session."""
+    return make_crash_template(tmp_path_factory.mktemp("crash"))
 
 
 def _rules_of(item: pytest.Item) -> list[str]:

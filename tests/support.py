@@ -117,6 +117,16 @@ def run_cli(*args: str | Path) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
+def assert_error_and_hint(result: Result, code: int, *names: str) -> None:
+    """``result`` exited ``code`` with exactly an ``error:`` line naming every one of ``names`` and a
+    ``hint:`` line, and no traceback: how every refusal and bad input reads."""
+    assert result.code == code, result.err + result.out
+    lines = result.err.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.err
+    assert all(name in lines[0] for name in names), result.err
+    assert "Traceback" not in result.err
+
+
 def run_process(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
     """Run ``python -m gitdocket ARGS`` as a real subprocess."""
     full_env = {**os.environ, **(env or {})}
@@ -207,6 +217,22 @@ def isolated(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     finally:
         for level, value in saved.items():
             search[level] = value
+
+
+def new_registry(tmp_path: Path, *extra: str) -> Registry:
+    """A fresh registry at ``tmp_path/reg`` with a worktree, initialized by alice (``init EXTRA``)."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    alice = write_key(keys, "alice")
+    path = tmp_path / "reg"
+    result = run_cli("init", path, "--identity", "alice", "--key", alice, *extra)
+    assert result.code == 0, result.err
+    return Registry(path, keys, alice, {"alice": alice})
+
+
+def object_ids(repo: Path) -> set[str]:
+    """Every object id in the repository at ``repo``, loose and packed."""
+    return {str(oid) for oid in pygit2.Repository(str(repo)).odb}
 
 
 def repo_state(registry: Registry) -> tuple[dict[str, str], set[str], str]:

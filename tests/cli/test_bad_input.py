@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from gitdocket.core.limits import MAX_FILE_BYTES
-from tests.support import EXAMPLES, Registry, Result, pin_system_clock, run_cli
+from tests.support import EXAMPLES, Registry, Result, pin_system_clock, repo_state, run_cli
 
 SOURCE = EXAMPLES / "support-triage"
 NOW = "2026-01-01T00:00:00Z"
@@ -324,15 +324,6 @@ CASES = [
 ]
 
 
-def _objects(reg: Registry) -> set[str]:
-    root = reg.path / ".git" / "objects"
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-
-
-def _state(reg: Registry) -> tuple[dict[str, str], set[str], str]:
-    return reg.refs(), _objects(reg), reg.git("status", "--porcelain", "--untracked-files=all")
-
-
 def assert_one_error(result: Result, code: int, names: str) -> None:
     assert result.code == code, result.err
     assert "Traceback" not in result.out + result.err
@@ -354,21 +345,21 @@ def test_bad_input_is_one_line_and_writes_nothing(
     args = case.prepare(drafted, tmp_path)
     if case.clock is not None:
         pin_system_clock(monkeypatch, case.clock)
-    before = _state(drafted)
+    before = repo_state(drafted)
     result = drafted.run(*args, key=case.key)
     assert_one_error(result, case.code, case.names)
     assert result.out == ""
-    assert _state(drafted) == before
+    assert repo_state(drafted) == before
 
 
 def test_empty_signing_key_variable(drafted: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     """An unset CI secret reaches gitdocket as GITDOCKET_SIGNING_KEY="": said as such, nothing written."""
-    before = _state(drafted)
+    before = repo_state(drafted)
     monkeypatch.setenv("GITDOCKET_SIGNING_KEY", "")
     result = run_cli("version", "freeze", "support-triage", "1.0.0", "--repo", drafted.path)
     assert_one_error(result, 2, "GITDOCKET_SIGNING_KEY is set but empty")
     assert "secret" in result.err.splitlines()[1]
-    assert _state(drafted) == before
+    assert repo_state(drafted) == before
 
 
 def test_unknown_repository_path(tmp_path: Path) -> None:
@@ -387,11 +378,11 @@ def test_unknown_repository_path(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2(drafted: Registry, args: list[str]) -> None:
-    before = _state(drafted)
+    before = repo_state(drafted)
     result = drafted.run(*args)
     assert_one_error(result, 2, "")
     assert result.err.splitlines()[1].startswith("hint: see `gitdocket")
-    assert _state(drafted) == before
+    assert repo_state(drafted) == before
 
 
 def test_a_bug_is_still_one_line(drafted: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -443,10 +434,10 @@ def test_an_archive_beyond_its_bounds_is_refused(
     monkeypatch.setattr(sys.modules["gitdocket.adapters.archives"], "MAX_ARCHIVE_BYTES", 2048)
     monkeypatch.setattr(sys.modules["gitdocket.adapters.archives"], "MAX_ARCHIVE_MEMBERS", 32)
     archive = _archive(tmp_path / "bundle.tar.gz", members)
-    before = _state(drafted)
+    before = repo_state(drafted)
     result = drafted.run("bundle", "import", archive)
     assert_one_error(result, 2, names)
-    assert _state(drafted) == before
+    assert repo_state(drafted) == before
 
 
 @pytest.mark.parametrize(
@@ -479,7 +470,7 @@ def test_a_folder_beyond_its_aggregate_bound_is_refused(
         if command == "build"
         else ["bundle", "verify", folder]
     )
-    before = _state(drafted)
+    before = repo_state(drafted)
     result = drafted.run(*args)
     assert_one_error(result, 2, names)
-    assert _state(drafted) == before
+    assert repo_state(drafted) == before

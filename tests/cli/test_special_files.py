@@ -14,10 +14,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pygit2
 import pytest
 
-from tests.support import ROOT, Registry
+from tests.support import ROOT, Registry, repo_state
 
 TIMEOUT = 60
 
@@ -45,11 +44,6 @@ def _fifo(tmp: Path) -> Path:
     path = tmp / "pipe"
     os.mkfifo(path)
     return path
-
-
-def _state(registry: Registry) -> tuple[dict[str, str], set[str], str]:
-    objects = {str(oid) for oid in pygit2.Repository(str(registry.path)).odb}
-    return registry.refs(), objects, registry.git("status", "--porcelain", "--untracked-files=all")
 
 
 Prepare = Callable[[Registry, Path], tuple[list[str | Path], dict[str, str]]]
@@ -108,13 +102,13 @@ def test_special_files_are_refused_in_one_line(
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     args, env = prepare(registry, scratch)
-    before = _state(registry)
+    before = repo_state(registry)
     done = _run(registry, *args, env=env)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), done.stderr
     assert message in lines[0]
-    assert _state(registry) == before
+    assert repo_state(registry) == before
 
 
 def test_evidence_with_a_fifo_inside_is_refused(registry: Registry, tmp_path: Path) -> None:
@@ -124,17 +118,17 @@ def test_evidence_with_a_fifo_inside_is_refused(registry: Registry, tmp_path: Pa
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     os.mkfifo(evidence / "release_lineage.json")
-    before = _state(registry)
+    before = repo_state(registry)
     done = _run(registry, "bundle", "build", "--label", "rc", "--evidence", evidence)
     assert done.returncode == 2 and "release_lineage.json: is a special" in done.stderr, done.stderr
-    assert _state(registry) == before
+    assert repo_state(registry) == before
 
 
 def test_a_fifo_is_no_bundle_archive(registry: Registry, tmp_path: Path) -> None:
-    before = _state(registry)
+    before = repo_state(registry)
     done = _run(registry, "bundle", "import", _fifo(tmp_path))
     assert done.returncode == 1 and "no bundle" in done.stderr, done.stderr
-    assert _state(registry) == before
+    assert repo_state(registry) == before
 
 
 def test_standard_output_is_where_allowed_signers_goes_without_output(registry: Registry) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.integration.clients_support import ARCHETYPE, entitled, findings, forge, installed, vendor_and_client
-from tests.support import Registry, Result, repo_state
+from tests.support import Registry, Result, assert_error_and_hint, repo_state
 from tests.unit.secret_corpus import made_up
 
 ADDRESS = "acme/triage"
@@ -36,19 +36,12 @@ def reg(registry: Registry) -> Registry:
     return registry
 
 
-def _state(reg: Registry) -> tuple[dict[str, str], set[str], str]:
-    return repo_state(reg)
-
-
 def _refused(reg: Registry, args: tuple[str, ...], key: str, *names: str) -> Result:
-    before = _state(reg)
+    before = repo_state(reg)
     result = reg.run(*args, key=key)
-    assert result.code == 1, result.err + result.out
-    lines = result.err.splitlines()
-    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: "), result.err
-    assert all(name in lines[0] for name in names), result.err
-    assert "Traceback" not in result.err and result.out == ""
-    assert _state(reg) == before
+    assert_error_and_hint(result, 1, *names)
+    assert result.out == ""
+    assert repo_state(reg) == before
     return result
 
 

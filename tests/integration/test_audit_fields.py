@@ -6,7 +6,6 @@ and ``history`` shows who signed."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,18 +18,8 @@ from gitdocket.ops import versions as version_ops
 from gitdocket.ops.transaction import Transaction
 from tests.factories import AT
 from tests.integration.forgery import Forger, ssh_signature
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release
 from tests.support import det_key
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("audit"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
 
 
 def _bundle(rel: Release, verify: bool) -> Scope[Any]:

@@ -14,7 +14,7 @@ import pytest
 from gitdocket.ops.session import Session
 from gitdocket.ops.site import site_input
 from gitdocket.site import render_site
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release, copy_release
 
 
 @dataclass
@@ -31,11 +31,6 @@ class Batch:
 
     def run(self, path: Path, *extra: str) -> Any:
         return self.rel.reg.run("promote", "--batch", path, "--reports-dir", self.rel.reports, *extra)
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("batches"))
 
 
 @pytest.fixture

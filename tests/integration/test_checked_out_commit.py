@@ -17,7 +17,7 @@ import pytest
 from gitdocket.commands import cli
 from tests.integration.clients_support import add_people, entitled, installed
 from tests.integration.releases_support import ENV, copy_release, make_template
-from tests.support import Registry, Result, git, run_cli
+from tests.support import Registry, Result, assert_error_and_hint, git, repo_state, run_cli
 
 READS = [
     pytest.param(("status",), id="status"),
@@ -214,10 +214,8 @@ def test_bundle_export_reads_another_commit(history: tuple[Path, str, str], old_
 def test_rev_naming_nothing_is_one_line_exit_2(history: tuple[Path, str, str], args: tuple[str, ...]) -> None:
     root, _, _ = history
     result = run_cli(*args, "--repo", root / "reg")
-    assert result.code == 2 and result.out == ""
-    lines = result.err.splitlines()
-    assert len(lines) == 2 and lines[0].startswith("error: ") and "names no commit" in lines[0]
-    assert lines[1].startswith("hint: ")
+    assert_error_and_hint(result, 2, "names no commit")
+    assert result.out == ""
 
 
 @pytest.fixture
@@ -230,20 +228,14 @@ def registry_copy(history: tuple[Path, str, str], tmp_path: Path) -> Registry:
     return Registry(target / "reg", keys, keys / "alice_ed25519", {"alice": keys / "alice_ed25519"})
 
 
-def _state(reg: Registry) -> tuple[dict[str, str], str]:
-    return reg.refs(), reg.git("status", "--porcelain")
-
-
 def test_a_write_on_a_detached_head_is_refused(registry_copy: Registry) -> None:
     reg = registry_copy
     reg.git("switch", "-q", "--detach", "HEAD~1")
-    before = _state(reg)
+    before = repo_state(reg)
     result = reg.run("version", "freeze", "support-triage", "2.0.0")
-    assert result.code == 1 and result.out == ""
-    lines = result.err.splitlines()
-    assert lines[0].startswith("error: HEAD is detached at ") and "a write needs a branch" in lines[0]
-    assert lines[1].startswith("hint: ") and "`git switch -c NAME`" in lines[1]
-    assert _state(reg) == before
+    assert_error_and_hint(result, 1, "HEAD is detached at ", "a write needs a branch")
+    assert result.out == "" and "`git switch -c NAME`" in result.err.splitlines()[1]
+    assert repo_state(reg) == before
 
 
 def test_a_write_goes_to_the_current_branch_without_tags(registry_copy: Registry) -> None:

@@ -7,30 +7,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gitdocket.lifecycles import scope
 from tests.integration.forgery import Forger, ssh_signature
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release
 from tests.support import Registry
 
 CONFIG = scope("config")
 PROD = scope("environment", "prod")
 YAML = "registry/registry.yaml"
 WORKFLOW = ".github/workflows/registry-check.yml"
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("config"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
 
 
 def _findings(reg: Registry, *args: str) -> list[tuple[str, str]]:

@@ -8,8 +8,6 @@ commit order)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,31 +15,8 @@ from gitdocket.core.log import event_line, head_digest, parse_history
 from gitdocket.core.scopes import scope
 from tests.integration.clients_support import findings, forge, installed, vendor_and_client
 from tests.integration.forgery import Forger, ssh_signature
-from tests.integration.releases_support import Release, copy_release, make_template
-from tests.support import Registry, repo_state
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("current-state"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
-
-
-def _state(rel: Release) -> tuple[dict[str, str], set[str], str]:
-    return repo_state(rel.reg)
-
-
-def _one_error(result: Any, code: int, *names: str) -> None:
-    assert result.code == code, result.err + result.out
-    lines = result.err.splitlines()
-    assert lines[0].startswith("error: ") and all(n in lines[0] for n in names), result.err
-    assert len(lines) == 2 and lines[1].startswith("hint: "), result.err
-    assert "Traceback" not in result.err
-
+from tests.integration.releases_support import Release
+from tests.support import Registry, assert_error_and_hint, repo_state
 
 WITHDRAW = ("package", "withdraw", "support-triage", "1.0.0", "--reason", "leaks the ticket text")
 RETIRE = ("version", "retire", "support-triage", "1.0.0", "--reason", "superseded")
@@ -59,14 +34,14 @@ RETIRE = ("version", "retire", "support-triage", "1.0.0", "--reason", "supersede
 )
 def test_build_refuses_what_may_not_be_released(rel: Release, ended: tuple[str, ...], rule: str) -> None:
     rel.reg.ok(*ended)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     named = rel.reg.run(
         "bundle", "build", "--label", "x", "--evidence", rel.evidence, "--package", "support-triage@1.0.0"
     )
-    _one_error(named, 1, "support-triage 1.0.0", rule)
+    assert_error_and_hint(named, 1, "support-triage 1.0.0", rule)
     everything = rel.reg.run("bundle", "build", "--label", "x", "--evidence", rel.evidence)
-    _one_error(everything, 1, "nothing to bundle", "BUNDLE_NOT_EMPTY")
-    assert _state(rel) == before
+    assert_error_and_hint(everything, 1, "nothing to bundle", "BUNDLE_NOT_EMPTY")
+    assert repo_state(rel.reg) == before
 
 
 # -- promotion -----------------------------------------------------------------------------------
@@ -84,15 +59,17 @@ def test_a_bundle_carrying_ended_content_is_not_promoted(
 ) -> None:
     bundle = rel.build()
     rel.reg.ok(*ended)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     gated = rel.promote(bundle, "preview")
-    _one_error(gated, 1, "bundle_packages_current", "BUNDLE_PACKAGES_CURRENT", words)
+    assert_error_and_hint(gated, 1, "bundle_packages_current", "BUNDLE_PACKAGES_CURRENT", words)
     report = json.loads((rel.reports / "release_bundle_promotion_preview.json").read_text())
     failed = [c["check_id"] for c in report["checks"] if not c["passed"]]
     assert failed == ["bundle_packages_current"]  # every other check passed: the hole it closes
     plain = rel.promote(bundle, "preview", gated=False)
-    _one_error(plain, 1, "cannot promote a bundle to environment preview: ", "support-triage 1.0.0 " + words, rule)
-    assert _state(rel) == before
+    assert_error_and_hint(
+        plain, 1, "cannot promote a bundle to environment preview: ", "support-triage 1.0.0 " + words, rule
+    )
+    assert repo_state(rel.reg) == before
 
 
 def test_a_running_release_stays_and_can_be_rolled_back_to(rel: Release) -> None:
@@ -121,15 +98,17 @@ def _rolled_back_dev(rel: Release) -> tuple[str, str]:
 
 def test_a_rollback_holds_the_release_it_left(rel: Release) -> None:
     _first, second = _rolled_back_dev(rel)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     again = rel.promote(second, "dev", gated=False)
-    _one_error(again, 1, f"{second} was rolled back out of it", "error rate doubled", "ROLLBACK_HOLDS_RELEASE")
+    assert_error_and_hint(
+        again, 1, f"{second} was rolled back out of it", "error rate doubled", "ROLLBACK_HOLDS_RELEASE"
+    )
     assert "--override-hold REASON" in again.err.splitlines()[1]
     back = rel.reg.run("rollback", "--env", "dev", "--to", second, "--reason", "try again")
-    _one_error(back, 1, "is held", "ROLLBACK_HOLDS_RELEASE")
+    assert_error_and_hint(back, 1, "is held", "ROLLBACK_HOLDS_RELEASE")
     empty = rel.reg.run("promote", second, "--env", "dev", "--override-hold", " ")
-    _one_error(empty, 2, "--override-hold is empty")
-    assert _state(rel) == before
+    assert_error_and_hint(empty, 2, "--override-hold is empty")
+    assert repo_state(rel.reg) == before
     assert f"holds {second}" in rel.reg.ok("history", "--env", "dev").out
     assert rel.reg.ok("history", "--env", "dev", "--format", "json").json()[-1]["held"] is True
 
@@ -151,7 +130,7 @@ def test_an_override_by_a_promoter_lifts_the_hold(rel: Release) -> None:
     ]
     assert [h["held"] for h in history] == [False, False, False, False]
     nothing = rel.promote(first, "dev", "--override-hold", "why not", gated=False)
-    _one_error(nothing, 1, "no hold to override", "ROLLBACK_HOLDS_RELEASE")
+    assert_error_and_hint(nothing, 1, "no hold to override", "ROLLBACK_HOLDS_RELEASE")
     assert findings(rel.reg) == []
 
 
@@ -270,7 +249,7 @@ def test_the_refusals_of_the_writer_match(rel: Release) -> None:
     rel.promote(second, "preview", gated=False)
     rel.reg.ok("rollback", "--env", "preview", "--reason", "bad")
     refused = rel.promote(second, "dev", source="preview", gated=False)
-    _one_error(refused, 1, "is not active in preview", "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE")
+    assert_error_and_hint(refused, 1, "is not active in preview", "SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE")
 
 
 def test_a_stale_package_line_is_caught_in_a_snapshot_and_in_pr_mode(

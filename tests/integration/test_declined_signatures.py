@@ -9,10 +9,9 @@ import os
 import stat
 from pathlib import Path
 
-import pygit2
 import pytest
 
-from tests.support import Registry, run_process
+from tests.support import Registry, repo_state, run_process
 
 WRAPPER = """#!/bin/sh
 # ssh-keygen as ssh-agent would answer: sign with the real key, or decline on cue.
@@ -34,10 +33,6 @@ status=$?
 rm -f "$data"
 exit $status
 """
-
-
-def _objects(path: Path) -> set[str]:
-    return {str(oid) for oid in pygit2.Repository(str(path)).odb}
 
 
 @pytest.fixture
@@ -73,8 +68,7 @@ def _run(registry: Registry, agent_bin: Path, decline: str, how: str, *args: str
 )
 def test_a_declined_signature_writes_nothing(registry: Registry, agent_bin: Path, decline: str, how: str) -> None:
     registry.add_archetype()
-    refs, objects = registry.refs(), _objects(registry.path)
-    status = registry.git("status", "--porcelain", "--untracked-files=all")
+    before = repo_state(registry)
     code, err = _run(registry, agent_bin, decline, how, "version", "freeze", "support-triage", "1.0.0")
     assert code == 1, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 2, err  # error + hint
@@ -82,9 +76,7 @@ def test_a_declined_signature_writes_nothing(registry: Registry, agent_bin: Path
         assert "interrupted before the write landed: nothing was written" in err
     else:
         assert "ssh-agent did not sign" in err
-    assert registry.refs() == refs
-    assert _objects(registry.path) == objects
-    assert registry.git("status", "--porcelain", "--untracked-files=all") == status
+    assert repo_state(registry) == before
     assert not list((registry.path / ".git" / "objects").glob("docket-incoming-*"))
     # The same command, with a signer that signs, then freezes and tags in one go.
     code, err = _run(registry, agent_bin, "nothing", "refuse", "version", "freeze", "support-triage", "1.0.0")

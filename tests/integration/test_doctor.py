@@ -12,17 +12,20 @@ import pygit2
 import pytest
 
 from gitdocket.adapters.quarantine import Quarantine
+from tests.integration.crash_support import KINDS, copy_crash_release, new_objects, rename_into_place, spawn
 from tests.integration.releases_support import Release
-from tests.integration.test_crash import KINDS, _copy, _git, _new_objects, _rename_into_place, _spawn
-from tests.integration.test_crash import template as crash_template
-from tests.support import add_origin, pin_system_clock
+from tests.support import add_origin, git, pin_system_clock
 
-template = crash_template  # the crash tests' registry: 1.0.0 published and bundled, 1.1.0 frozen
+
+@pytest.fixture
+def template(crash_template: Path) -> Path:
+    """The crash tests' registry: 1.0.0 published and bundled, 1.1.0 frozen."""
+    return crash_template
 
 
 @pytest.fixture
 def rel(template: Path, tmp_path: Path) -> Release:
-    return _copy(template, tmp_path)
+    return copy_crash_release(template, tmp_path)
 
 
 def _doctor(rel: Release, *args: str) -> tuple[int, dict[str, object], str]:
@@ -45,9 +48,9 @@ def test_tags_missing_after_a_kill_between_the_refs_are_recreated_by_fix(rel: Re
     """A freeze killed inside its ref transaction after the branch moved and before its tag did."""
     freeze = KINDS[0]
     tip = rel.reg.refs()["refs/heads/main"]
-    assert _spawn(rel, freeze.args(rel, template), crash="in-swap").code == -9
-    commit, tags = _new_objects(pygit2.Repository(str(rel.reg.path)), tip)
-    _rename_into_place(rel.reg.path / ".git", "refs/heads/main", commit)
+    assert spawn(rel, freeze.args(rel, template), crash="in-swap").code == -9
+    commit, tags = new_objects(pygit2.Repository(str(rel.reg.path)), tip)
+    rename_into_place(rel.reg.path / ".git", "refs/heads/main", commit)
     [name] = tags
 
     code, report, _ = _doctor(rel)
@@ -71,7 +74,7 @@ def test_tags_missing_after_a_kill_between_the_refs_are_recreated_by_fix(rel: Re
 
 
 def test_worktree_left_stale_by_a_kill_after_the_swap_is_restored_by_fix(rel: Release, template: Path) -> None:
-    assert _spawn(rel, KINDS[0].args(rel, template), crash="after-swap").code == -9
+    assert spawn(rel, KINDS[0].args(rel, template), crash="after-swap").code == -9
     head = rel.reg.refs()["refs/heads/main"]
     code, report, _ = _doctor(rel)
     assert code == 1
@@ -85,7 +88,7 @@ def test_worktree_left_stale_by_a_kill_after_the_swap_is_restored_by_fix(rel: Re
     code, report, err = _doctor(rel, "--fix")
     assert code == 0, err
     assert any("restored registry/versions/support-triage/1.2.0/current.json" in f for f in report["fixed"])  # type: ignore[union-attr]
-    assert _git(rel.reg.path, "status", "--porcelain", "--untracked-files=all") == ""
+    assert git(rel.reg.path, "status", "--porcelain", "--untracked-files=all") == ""
     assert rel.reg.refs()["refs/heads/main"] == head
 
 
@@ -132,7 +135,7 @@ def test_unpushed_commits_and_tags_are_listed_and_not_fixed(rel: Release, tmp_pa
     assert ("COMMITS_UNPUSHED", "origin/main") in left
     assert ("TAGS_UNPUSHED", "support-triage/v1.2.0") in left
     assert ("TAGS_UNPUSHED", "packages/support-triage/v1.2.0") in left
-    _git(rel.reg.path, "push", "-q", "origin", "main", "--tags")
+    git(rel.reg.path, "push", "-q", "origin", "main", "--tags")
     assert _doctor(rel)[0] == 0
 
 
@@ -146,9 +149,9 @@ def test_a_policy_close_to_expiry_is_reported_within_the_window(rel: Release, mo
 
 
 def test_fix_with_a_key_the_policy_does_not_list_leaves_the_tag(rel: Release) -> None:
-    _git(rel.reg.path, "tag", "-d", "support-triage/v1.1.0")
+    git(rel.reg.path, "tag", "-d", "support-triage/v1.1.0")
     result = rel.reg.run("doctor", "--fix", "--format", "json", key="mallory")
     assert result.code == 1
     assert ("TAG_MISSING", "support-triage/v1.1.0") in _codes(json.loads(result.out)["left"])
     assert "could not re-create the missing tags" in result.err and "not in the policy" in result.err
-    assert "support-triage/v1.1.0" not in _git(rel.reg.path, "tag", "--list")
+    assert "support-triage/v1.1.0" not in git(rel.reg.path, "tag", "--list")

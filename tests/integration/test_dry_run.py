@@ -7,18 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release
 from tests.support import Registry, repo_state
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("dry-run"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
 
 
 def _dry(reg: Registry, *args: str | Path, key: str = "alice") -> tuple[int, dict[str, object], str]:

@@ -8,28 +8,10 @@ import io
 import tarfile
 from pathlib import Path
 
-import pygit2
 import pytest
 
-from tests.integration.releases_support import Release, copy_release, make_template
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("imports"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
-
-
-def _objects(path: Path) -> set[str]:
-    return {str(oid) for oid in pygit2.Repository(str(path)).odb}
-
-
-def _state(rel: Release) -> tuple[dict[str, str], set[str], str]:
-    return rel.reg.refs(), _objects(rel.reg.path), rel.reg.git("status", "--porcelain", "--untracked-files=all")
+from tests.integration.releases_support import Release, copy_release
+from tests.support import repo_state
 
 
 def _repack(source: Path, target: Path, member: str, mode: int) -> Path:
@@ -64,14 +46,14 @@ def test_other_file_modes_are_refused_and_nothing_is_written(
     rel.reg.ok("bundle", "export", bid, "--to", tmp_path / "bundle.tar.gz")
     changed = _repack(tmp_path / "bundle.tar.gz", tmp_path / "changed.tar.gz", member, mode)
     target = copy_release(template, tmp_path / "target")
-    before = _state(target)
+    before = repo_state(target.reg)
     if command == "import":
         result = target.reg.run("bundle", "import", changed)
     else:
         result = target.reg.run("promote", changed, "--env", "preview", "--reports-dir", target.reports)
     assert result.code == 1, result.err
     assert "not the verified file modes" in result.err and "(BUNDLE_IMMUTABLE)" in result.err
-    assert _state(target) == before
+    assert repo_state(target.reg) == before
     # The bundle as exported imports, and verifies.
     target.reg.ok("bundle", "import", tmp_path / "bundle.tar.gz")
     assert target.reg.ok("verify", "--format", "json").json()["ok"] is True
@@ -83,10 +65,10 @@ def test_a_refused_promotion_of_an_exported_bundle_leaves_no_import(
     unverified = rel.build(verify=False)
     rel.reg.ok("bundle", "export", unverified, "--to", tmp_path / "bundle.tar.gz")
     target = copy_release(template, tmp_path / "target")
-    before = _state(target)
+    before = repo_state(target.reg)
     result = target.reg.run("promote", tmp_path / "bundle.tar.gz", "--env", "preview", "--reports-dir", target.reports)
     assert result.code == 1 and "not verified" in result.err, result.err
-    assert _state(target) == before
+    assert repo_state(target.reg) == before
     assert not (target.reg.path / "bundles" / unverified).exists()
 
 

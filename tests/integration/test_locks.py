@@ -13,21 +13,11 @@ import subprocess
 import time
 from pathlib import Path
 
-import pygit2
 import pytest
 
 from gitdocket.adapters import store
 from gitdocket.adapters.locks import STALE_AFTER, interrupts_deferred
-from tests.support import Registry
-
-
-def _objects(path: Path) -> set[str]:
-    return {str(oid) for oid in pygit2.Repository(str(path)).odb}
-
-
-def _state(registry: Registry) -> tuple[dict[str, str], set[str], str]:
-    status = registry.git("status", "--porcelain", "--untracked-files=all")
-    return registry.refs(), _objects(registry.path), status
+from tests.support import Registry, repo_state
 
 
 def _lock(registry: Registry, ref: str, age: float) -> Path:
@@ -60,14 +50,14 @@ def test_a_dead_lock_is_named_with_the_command_that_clears_it(
 ) -> None:
     registry.add_archetype()
     lock = _lock(registry, ref, STALE_AFTER * 3)
-    before = _state(registry)
+    before = repo_state(registry)
     result = registry.run(*command)
     assert result.code == 1
     error, hint = result.err.splitlines()
     assert error.startswith(f"error: {ref} is locked by {lock}, 3 min old and unchanged")
     assert "pgrep -a git" in hint
     assert no_waiting == []  # a dead lock is told at once, not after eight retries
-    assert _state(registry) == before
+    assert repo_state(registry) == before
     # The hint's command, as written, clears it; the write then lands.
     clear = hint.split("remove the lock: `", 1)[1].split("`", 1)[0]
     assert clear == f"rm {shlex.quote(str(lock))}"
@@ -78,13 +68,13 @@ def test_a_dead_lock_is_named_with_the_command_that_clears_it(
 
 def test_a_lock_that_stays_young_is_contention(registry: Registry, no_waiting: list[float]) -> None:
     lock = _lock(registry, "refs/heads/main", 0)
-    before = _state(registry)
+    before = repo_state(registry)
     result = registry.run("policy", "expires", "2030-01-01T00:00:00Z")
     assert result.code == 1
     assert f"refs/heads/main is being updated by another process (lock file {lock}, 0 s old)" in result.err
     assert "gave up after 8 attempts" in result.err
     assert len(no_waiting) == 8 and sum(no_waiting) < 5  # it waited, briefly, between attempts
-    assert _state(registry) == before
+    assert repo_state(registry) == before
 
 
 def test_a_lock_that_goes_away_is_waited_for(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:

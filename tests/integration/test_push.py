@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gitdocket.ops.publish import PUSH_ATTEMPTS
-from tests.support import EXAMPLES, ROOT, Registry, add_origin, git, run_cli, write_key
+from tests.support import EXAMPLES, ROOT, Registry, add_origin, assert_error_and_hint, git, run_cli, write_key
 
 ANOTHER_WRITER = """#!/bin/sh
 # Another writer wins the race: main moves just before this push lands ({when}).
@@ -120,10 +120,7 @@ def test_a_remote_that_refuses_gets_nothing_and_so_does_the_clone(registry: Regi
     _hook(origin, DECLINE)
     before, remote_before = _local(registry), git(origin, "rev-parse", "main")
     result = registry.run("version", "freeze", "support-triage", "1.0.0", "--push")
-    assert result.code == 1
-    lines = result.err.splitlines()
-    assert lines[0].startswith("error: origin refused the push, nothing was pushed or written: ")
-    assert lines[1].startswith("hint: ") and len(lines) == 2
+    assert_error_and_hint(result, 1, "origin refused the push, nothing was pushed or written: ")
     assert _local(registry) == before and git(origin, "rev-parse", "main") == remote_before
 
 

@@ -11,17 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.releases_support import Release, copy_release, make_template
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("releases"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
+from tests.integration.releases_support import Release, copy_release
 
 
 def test_build_writes_every_manifest_field_and_reuses_trees(rel: Release) -> None:

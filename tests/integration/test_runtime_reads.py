@@ -17,31 +17,17 @@ import pytest
 from gitdocket.adapters.archives import export_folder
 from gitdocket.adapters.bundle_files import from_folder
 from gitdocket.errors import DocketError
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release
 from tests.integration.seed_verifier import seed_rejections
 from tests.support import repo_state, run_cli
 
 METHOD = "payload/registry/support-triage/1.0.0/method"
 
 
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("runtime-reads"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
-
-
 def _in_prod(rel: Release) -> str:
     bundle = rel.build()
     rel.chain(bundle)
     return bundle
-
-
-def _state(rel: Release) -> tuple[dict[str, str], set[str], str]:
-    return repo_state(rel.reg)
 
 
 # -- seed 002's verifier -------------------------------------------------------------------------
@@ -124,21 +110,21 @@ def test_bundle_verify_reads_the_files_on_disk(rel: Release, spoil: Callable[[Pa
     bundle = rel.build()
     (rel.reg.path / "bundles" / bundle / "payload" / "runtime").mkdir(parents=True, exist_ok=True)
     spoil(rel.reg.path / "bundles" / bundle)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     result = rel.reg.run("bundle", "verify", bundle)
     assert result.code == 1, result.out
     assert f"error: On disk (bundles/{bundle}): {named}" in result.out
     assert result.out.splitlines()[-1].startswith("Validation: FAILED")
-    assert _state(rel) == before
+    assert repo_state(rel.reg) == before
 
 
 def test_bundle_verify_record_refuses_a_changed_disk_copy_and_records_nothing(rel: Release) -> None:
     bundle = rel.build(verify=False)
     _edit(f"{METHOD}/instructions.md")(rel.reg.path / "bundles" / bundle)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     result = rel.reg.run("bundle", "verify", bundle, "--record")
     assert result.code == 1 and "Checksum mismatch" in result.out
-    assert _state(rel) == before
+    assert repo_state(rel.reg) == before
 
 
 # -- deployments resolve reads the disk ------------------------------------------------------------
@@ -150,14 +136,14 @@ def test_resolve_refuses_a_release_changed_on_disk(rel: Release, spoil: Callable
     release = rel.reg.path / "deployments" / "prod" / "releases" / bundle
     release.joinpath("payload", "runtime").mkdir(parents=True, exist_ok=True)
     spoil(release)
-    before = _state(rel)
+    before = repo_state(rel.reg)
     result = rel.reg.run("deployments", "resolve", "--env", "prod")
     assert result.code == 1 and result.out == ""
     lines = result.err.splitlines()
     assert lines[0].startswith(f"error: {release}: the release on disk is not the signed bundle {bundle}: {named}")
     assert lines[1].startswith("hint: restore it with `git checkout -- deployments/prod/releases/")
     assert len(lines) == 2
-    assert _state(rel) == before
+    assert repo_state(rel.reg) == before
 
 
 def test_resolve_prints_a_path_that_holds_exactly_the_signed_files(rel: Release) -> None:

@@ -23,7 +23,7 @@ from gitdocket.ops import policies as policy_ops
 from gitdocket.ops import versions as version_ops
 from gitdocket.ops.transaction import Transaction, load_log
 from tests.factories import AT
-from tests.support import EXAMPLES, Registry, Result, det_key, run_cli, run_process, write_key
+from tests.support import EXAMPLES, Registry, Result, det_key, object_ids, run_cli, run_process, write_key
 
 ALICE = KeySigner(det_key("alice"), "alice")
 
@@ -39,12 +39,6 @@ def _add_identity_plan(name: str, registry: Registry) -> Plan:
     tx = Transaction(store.snapshot(), [ALICE], AT)
     policy_ops.add_identity(tx, name, registry.key(name).with_name(f"{name}_ed25519.pub").read_text())
     return tx.plan(f"add {name}")
-
-
-def _objects(path: Path) -> set[str]:
-    """Every object id in the repository (loose and packed)."""
-    repo = pygit2.Repository(str(path))
-    return {str(oid) for oid in repo.odb}
 
 
 def _verify_ok(registry: Registry) -> None:
@@ -154,10 +148,10 @@ def test_concurrent_freezes_of_one_version_exactly_one_wins(registry: Registry) 
 def test_existing_tag_refuses_before_anything_is_written(registry: Registry) -> None:
     registry.add_archetype()
     registry.git("tag", "support-triage/v1.0.0")
-    refs, objects = registry.refs(), _objects(registry.path)
+    refs, objects = registry.refs(), object_ids(registry.path)
     result = registry.run("version", "freeze", "support-triage", "1.0.0")
     assert result.code == 1 and "tag support-triage/v1.0.0 already exists" in result.err
-    assert registry.refs() == refs and _objects(registry.path) == objects
+    assert registry.refs() == refs and object_ids(registry.path) == objects
 
 
 def test_tag_taken_by_a_concurrent_writer_is_replanned(registry: Registry) -> None:
@@ -202,7 +196,7 @@ def test_dirty_path_is_refused_and_nothing_is_written(registry: Registry, edit: 
         target.write_text("local edit\n") if edit != "modify" else target.write_bytes(target.read_bytes() + b" ")
     if edit == "stage":
         registry.git("add", path)
-    refs, objects = registry.refs(), _objects(registry.path)
+    refs, objects = registry.refs(), object_ids(registry.path)
     result = registry.run("policy", "add-identity", "bob", registry.key("bob").with_name("bob_ed25519.pub"))
     assert result.code == 1
     assert f"error: uncommitted changes in paths gitdocket would write: {path}" in result.err
@@ -211,7 +205,7 @@ def test_dirty_path_is_refused_and_nothing_is_written(registry: Registry, edit: 
     assert f"`git restore --source=HEAD --staged --worktree -- {path}`" in result.err
     assert "stash" not in result.err
     assert registry.refs() == refs
-    assert _objects(registry.path) == objects
+    assert object_ids(registry.path) == objects
 
 
 @pytest.mark.parametrize(
@@ -225,10 +219,10 @@ def test_untracked_file_where_docket_writes_is_refused(registry: Registry, path:
     registry.add_archetype()
     (registry.path / path).parent.mkdir(parents=True)
     (registry.path / path).write_text("mine\n")
-    refs, objects = registry.refs(), _objects(registry.path)
+    refs, objects = registry.refs(), object_ids(registry.path)
     result = registry.run("version", "freeze", "support-triage", "1.0.0")
     assert result.code == 1 and f"would write: {path}" in result.err
-    assert registry.refs() == refs and _objects(registry.path) == objects
+    assert registry.refs() == refs and object_ids(registry.path) == objects
     assert (registry.path / path).read_text() == "mine\n"
 
 
@@ -339,14 +333,14 @@ def test_freeze_of_a_config_with_integral_floats_verifies(registry: Registry, tm
 
 def test_refused_command_writes_nothing(registry: Registry) -> None:
     registry.add_archetype()
-    refs, objects = registry.refs(), _objects(registry.path)
+    refs, objects = registry.refs(), object_ids(registry.path)
     result = registry.run("package", "publish", "support-triage", "1.0.0")
     assert result.code == 1 and "freeze it first" in result.err
     registry.ok("version", "draft", "support-triage", "1.0.0")
-    refs, objects = registry.refs(), _objects(registry.path)
+    refs, objects = registry.refs(), object_ids(registry.path)
     result = registry.run("package", "publish", "support-triage", "1.0.0")
     assert result.code == 1 and "(PACKAGE_REQUIRES_FROZEN_VERSION)" in result.err
-    assert registry.refs() == refs and _objects(registry.path) == objects
+    assert registry.refs() == refs and object_ids(registry.path) == objects
     assert _status(registry) == ""
 
 

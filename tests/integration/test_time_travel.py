@@ -14,7 +14,7 @@ import pytest
 from gitdocket.adapters.past import Earlier
 from gitdocket.adapters.store import GitStore
 from gitdocket.verify.asof import AsOf
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release, copy_release
 from tests.support import run_cli
 
 DAY1 = "2026-01-01T00:00:00Z"  # the template: registry, support-triage 1.0.0 published
@@ -33,11 +33,6 @@ class Timeline:
 
     def json(self, *args: str) -> Any:
         return self.rel.reg.ok(*args, "--format", "json").json()
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("time-travel"))
 
 
 @pytest.fixture

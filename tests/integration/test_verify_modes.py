@@ -25,10 +25,9 @@ from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 from gitdocket.verify.pr import pr_findings, verify_history, verify_pr
 from gitdocket.verify.snapshot import verify_context
-from tests.conftest import _registry
 from tests.integration.forgery import Forger, published_registry
 from tests.integration.test_verify_tamper import CATALOGUE, Tamper
-from tests.support import Registry
+from tests.support import Registry, new_registry
 
 CLOCK = "2030-01-01T00:00:00Z"
 
@@ -118,7 +117,7 @@ def test_random_pull_requests(changes: list[Callable[[Registry, int], None]]) ->
     """Random sequences of legal writes and tamperings on a branch, one or more commits each:
     the fast modes find exactly what full verification finds."""
     with tempfile.TemporaryDirectory(prefix="gitdocket-modes-") as tmp:
-        reg = published_registry(_registry(Path(tmp)))
+        reg = published_registry(new_registry(Path(tmp)))
         base = reg.git("rev-parse", "HEAD").strip()
         for number, change in enumerate(changes):
             try:
