@@ -120,7 +120,7 @@ def test_an_override_by_a_promoter_lifts_the_hold(rel: Release) -> None:
     )
     assert out.code == 0, out.err
     assert rel.current("dev")["bundle_id"] == second
-    assert "holds" not in rel.current("dev")  # current.json keeps the sealed deployment_state_v1 shape
+    assert rel.current("dev")["holds"] == {}  # deployment_state_v2 carries the holds (ADR 0033)
     history = rel.reg.ok("history", "--env", "dev", "--format", "json").json()
     assert [(h["type"], h["hold"]) for h in history] == [
         ("promoted", None),

@@ -35,7 +35,7 @@ def test_promote_points_at_the_same_tree(rel: Release) -> None:
             "sequence",
         )
     } == {
-        "contract": "deployment_state_v1",
+        "contract": "deployment_state_v2",
         "environment": "preview",
         "bundle_id": bid,
         "bundle_root": f"deployments/preview/releases/{bid}",

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from gitdocket.verify.contracts import CONTRACT_MODELS
+from gitdocket.verify.contracts import CONTRACT_MODELS, folder
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def example(contract: str) -> dict[str, Any]:
-    folder = EXAMPLES / f"{contract.removesuffix('_v1')}.v1"
-    files = sorted(folder.glob("*.json"))
-    assert len(files) == 1, folder
+    where = EXAMPLES / folder(contract)
+    files = sorted(where.glob("*.json"))
+    assert len(files) == 1, where
     data: dict[str, Any] = json.loads(files[0].read_text())
     return data
 
@@ -40,7 +40,7 @@ def test_every_contract_has_a_valid_golden_example(contract: str) -> None:
         pytest.param("release_bundle_v1", ("contract",), "release_bundle_v2", id="bundle-wrong-contract"),
         pytest.param("release_bundle_v1", ("summary", "evidence_files"), 99, id="bundle-summary-lies"),
         pytest.param("release_bundle_v1", ("surprise",), 1, id="bundle-unknown-field"),
-        pytest.param("deployment_state_v1", ("sequence",), -1, id="state-negative-sequence"),
+        pytest.param("deployment_state_v2", ("sequence",), -1, id="state-negative-sequence"),
         pytest.param("release_bundle_promotion_v1", ("status",), "maybe", id="promotion-bad-status"),
         pytest.param(
             "release_readiness_gate_v1",

@@ -8,7 +8,7 @@ import pytest
 
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InvariantError
-from gitdocket.lifecycles.environment import LIFECYCLE, DeploymentState, gate_allows, rollback_target
+from gitdocket.lifecycles.environment import LIFECYCLE, DeploymentState, as_v1, gate_allows, rollback_target
 from tests.unit.lifecycle_checks import assert_worded
 
 
@@ -75,7 +75,7 @@ def test_promote_sets_the_pointer() -> None:
         2,
     )
     assert state.bundle_root == f"deployments/dev/releases/{bid(2)}"
-    assert state.contract == "deployment_state_v1"
+    assert state.contract == "deployment_state_v2"
 
 
 def test_rollback_moves_the_pointer_back_with_reason() -> None:
@@ -118,7 +118,25 @@ def test_a_rollback_holds_the_release_it_left() -> None:
     assert "--override-hold" in refused.value.hint
     lifted = step(state, "Promote", promoted(state, bid(2), override="fixed config, re-tested"))
     assert lifted.holds == {} and lifted.bundle_id == bid(2)
-    assert "holds" not in state.model_dump(mode="json")  # current.json keeps its sealed v1 shape
+    assert set(state.model_dump(mode="json")["holds"]) == {bid(2)}  # deployment_state_v2 carries them
+
+
+def test_the_pointer_leaves_the_release_list_to_the_log() -> None:
+    """ADR 0033: v2 renders neither the release list nor the rollback path (they grow with every
+    promotion); v1's rendering, which verify still accepts, carries both and no holds."""
+    state = promote_all(1, 2, 3)
+    state = step(state, "Rollback", rolled(state, bid(2)))
+    rendered = state.model_dump(mode="json")
+    assert "releases" not in rendered and "rollback_stack" not in rendered
+    assert LIFECYCLE.restore(rendered).model_dump(mode="json") == rendered
+    v1 = as_v1(state)
+    assert (v1["contract"], sorted(v1["releases"]), v1["rollback_stack"]) == (
+        "deployment_state_v1",
+        sorted(state.releases),
+        list(state.rollback_stack),
+    )
+    assert "holds" not in v1 and LIFECYCLE.in_earlier_contract(v1)
+    assert [row.command for row in LIFECYCLE.transitions if row.needs_history] == ["Rollback"]
 
 
 def test_an_override_needs_a_hold_to_lift() -> None:

@@ -4,6 +4,7 @@ to extend a log whose last line does not verify, and the session's clock is read
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from gitdocket.core.fields import parse_time
-from gitdocket.core.log import Event, event_line, head_digest, parse_history
+from gitdocket.core.log import Event, event_line, head_digest, parse_history, render_current
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.core.tree import MemoryTree
 from gitdocket.errors import InputError, InvariantError, StateError, TrustError
@@ -209,6 +210,10 @@ def _with_tail(tree: MemoryTree, target: Scope, change: Any) -> MemoryTree:
     lines = [event_line(e) for e in [*events[:-1], forged]]
     files = dict(tree.files)
     files[target.history_path] = b"".join(line + b"\n" for line in lines)
+    # The forger re-points current.json at the forged line too, so the write reads the log from
+    # its end (ADR 0033) and it is the tail's signatures that must refuse it.
+    body = {k: v for k, v in json.loads(files[target.current_path]).items() if k != "log"}
+    files[target.current_path] = render_current(target.path, body, forged.seq, head_digest(lines[-1]))
     return MemoryTree(files)
 
 

@@ -3,8 +3,9 @@ its events much before it, and reading every log of a large registry on each wri
 write's cost grow with the registry.
 
 ``newest_event(tree)`` looks the commit up in ``<git dir>/gitdocket/newest-events``; else it
-takes the nearest cached first-parent ancestor and reads only the logs that changed since (a
-tree diff); else it reads every log once. The cache only saves time: each entry is what reading
+takes the nearest cached first-parent ancestor and reads only the last line of each log that
+changed since (a tree diff; a log's events are dated in order, so its last is its newest); else it
+reads every log once. The cache only saves time: each entry is what reading
 the whole commit gives, or later when a log was rewritten since (which makes a writer stricter,
 never looser). It is a local file, like git's index: never committed, safe to delete.
 """
@@ -20,7 +21,7 @@ import pygit2
 from pygit2.enums import DeltaStatus
 
 from gitdocket.adapters.store import GitTree
-from gitdocket.core.log import newest_time
+from gitdocket.core.log import last_time, newest_time
 from gitdocket.core.scopes import HISTORY
 
 __all__ = ["CACHE_ENTRIES", "newest_event"]
@@ -98,7 +99,7 @@ def newest_event(tree: GitTree) -> str | None:
         newest = newest_time(tree)
     else:
         known = cache[ancestor]
-        changed = newest_time(tree, _changed_logs(repo, ancestor, commit))
+        changed = last_time(tree, _changed_logs(repo, ancestor, commit))
         newest = max((t for t in (None if known == _NONE else known, changed) if t is not None), default=None)
     cache[tree.commit] = newest or _NONE
     _store(repo, cache)

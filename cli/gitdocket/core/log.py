@@ -35,6 +35,8 @@ __all__ = [
     "event_line",
     "head_digest",
     "iter_lines",
+    "last_lines",
+    "last_time",
     "line_time",
     "newest_time",
     "parse_history",
@@ -100,6 +102,18 @@ def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
     if parts[-1] == b"":
         parts.pop()
     yield from enumerate(parts, start=1)
+
+
+def last_lines(data: bytes, count: int = 1) -> list[bytes]:
+    """The last ``count`` lines of a history (fewer when it has fewer), oldest first, found from
+    the end without splitting the rest: what a writer reads of a long log."""
+    end = len(data) - 1 if data.endswith(b"\n") else len(data)
+    found: list[bytes] = []
+    while end > 0 and len(found) < count:
+        start = data.rfind(b"\n", 0, end) + 1
+        found.append(data[start:end])
+        end = start - 1
+    return found[::-1]
 
 
 def parse_line(line: bytes, where: str) -> Event:
@@ -217,3 +231,12 @@ def newest_time(tree: TreeView, paths: Iterable[str] | None = None) -> str | Non
     writer must not date its events much before (``lifecycles.timeline``)."""
     logs = paths if paths is not None else (f"{folder}/{HISTORY}" for _kind, folder in scope_folders(tree))
     return max((t for path in logs for t in _line_times(tree.read(path) or b"")), default=None)
+
+
+def last_time(tree: TreeView, paths: Iterable[str]) -> str | None:
+    """The newest time of the last events of the logs at ``paths``: their newest events, since a
+    log's events are dated in order (``EVENT_TIME_MONOTONIC``). What a writer reads of the logs
+    that changed since a commit it knows the newest time of (ADR 0033)."""
+    lasts = (line for path in paths for line in last_lines(tree.read(path) or b""))
+    stamps = (line_time(line).decode("ascii", "replace") for line in lasts)
+    return max((s for s in stamps if TIMESTAMP_RE.fullmatch(s)), default=None)

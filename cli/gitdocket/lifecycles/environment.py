@@ -1,8 +1,9 @@
 """The environment lifecycle (seed 002, done properly): ``promoted`` and ``rolled_back``.
 
-An environment scope is ``deployments/<env>/``. Its state *is* the ``deployment_state_v1``
+An environment scope is ``deployments/<env>/``. Its state *is* the ``deployment_state_v2``
 pointer (contract, environment, bundle_id, bundle_root, promoted_at, previous_bundle_id, plus
-``sequence`` and who/why), so ``current.json`` is what a runtime reads. Facts from other scopes
+``sequence``, who/why and the holds), so ``current.json`` is what a runtime reads; the release
+list and the rollback path are folded but not rendered (ADR 0033). Facts from other scopes
 (the bundle's tree and verification, the allowed sources and gate rule of ``registry.yaml``, the
 gate decision) arrive as command data, so the signed event records them; ``ops`` checks them
 before deciding and ``verify`` re-checks them.
@@ -36,6 +37,7 @@ __all__ = [
     "PromotedData",
     "ReleaseRecord",
     "RolledBackData",
+    "as_v1",
     "check_hold",
     "choose_rollback",
     "gate_allows",
@@ -75,9 +77,13 @@ class Hold(Record):
 
 
 class DeploymentState(Record):
-    """``deployments/<env>/current.json`` (contract ``deployment_state_v1``)."""
+    """``deployments/<env>/current.json`` (contract ``deployment_state_v2``): the pointer a
+    runtime reads, and the holds a promotion must respect. ``releases`` and ``rollback_stack``
+    are folded from the log like everything else but not rendered (ADR 0033): they grow with
+    every promotion, and the log (and the site) carry them. Only a rollback reads them, so its row
+    ``needs_history``."""
 
-    contract: Literal["deployment_state_v1"] = "deployment_state_v1"
+    contract: Literal["deployment_state_v2"] = "deployment_state_v2"
     phase: Literal["empty", "active"] = "empty"
     environment: str = ""
     bundle_id: str | None = None
@@ -91,13 +97,26 @@ class DeploymentState(Record):
     source_environment: str | None = None
     gate_decision: GateDecision | None = None
     report_digest: str | None = None
-    releases: dict[str, ReleaseRecord] = Field(default_factory=dict)
-    rollback_stack: tuple[str, ...] = ()
-    holds: dict[str, Hold] = Field(default_factory=dict, exclude=True)
-    """Releases rolled back out of this environment and not promoted again with an override.
-    Folded from the log like everything else, but not rendered into ``current.json``: that is the
-    sealed ``deployment_state_v1`` pointer runtimes read (ADR 0015); ``status``, ``history`` and
-    the site read holds from the fold."""
+    holds: dict[str, Hold] = Field(default_factory=dict)
+    """Releases rolled back out of this environment and not promoted again with an override
+    (``ROLLBACK_HOLDS_RELEASE``)."""
+    releases: dict[str, ReleaseRecord] = Field(default_factory=dict, exclude=True)
+    """Every bundle the environment received, by id (not rendered; a state read from
+    ``current.json`` has none)."""
+    rollback_stack: tuple[str, ...] = Field(default=(), exclude=True)
+    """The promotions still in effect, oldest first (not rendered; see ``releases``)."""
+
+
+def as_v1(state: DeploymentState) -> dict[str, Any]:
+    """``state`` as ``deployment_state_v1`` rendered it (what gitdocket wrote before ADR 0033):
+    the release list and rollback path in the pointer, no holds. ``verify`` still accepts it."""
+    body = {k: v for k, v in state.model_dump(mode="json").items() if k != "holds"}
+    return {
+        **body,
+        "contract": "deployment_state_v1",
+        "releases": {b: r.model_dump(mode="json") for b, r in state.releases.items()},
+        "rollback_stack": list(state.rollback_stack),
+    }
 
 
 class PromotedData(Record):
@@ -464,6 +483,7 @@ TRANSITIONS: tuple[Transition[DeploymentState, Any], ...] = (
         role="promoters:{0}",
         signed_by=("rolled_back_by",),
         invariant=ROLLBACK_REQUIRES_PREVIOUS_RELEASE,
+        needs_history=True,
         guard=_guard_rollback,
         apply=_rolled_back,
         doc="move the pointer back to the previous release in history, with a reason",
@@ -478,6 +498,7 @@ LIFECYCLE: Machine[DeploymentState] = Machine(
     subject=lambda s: f"environment {s.environment}",
     phases={"empty": "nothing is deployed in it", "active": "a bundle is deployed in it"},
     transitions=TRANSITIONS,
+    earlier={"deployment_state_v1": as_v1},
     invariants=(
         POINTER_IN_RELEASES,
         SEQUENCE_MONOTONIC,

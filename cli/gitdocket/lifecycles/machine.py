@@ -76,6 +76,9 @@ class Transition(Generic[StateT, DataT]):
     the recorded ``at`` when ``verify`` replays it), e.g. a request that expired."""
     apply: Callable[[StateT, DataT], StateT] | None = None
     """State changes beyond the phase."""
+    needs_history: bool = False
+    """Its rules read what ``current.json`` does not carry (an environment's releases and
+    rollback path): a writer decides it on the fold of the whole log, not on ``current.json``."""
     signed_by: tuple[str, ...] = ()
     """Fields of the data (dotted paths) that name who did it: each must be the event's actor,
     the identity that signed it (``AUDIT_NAMES_SIGNER``, checked by ``authz.authorize``)."""
@@ -103,6 +106,9 @@ class Machine(Generic[StateT]):
     transitions: tuple[Transition[StateT, Any], ...]
     invariants: tuple[Invariant, ...] = ()
     holds: tuple[tuple[Invariant, Callable[[StateT], bool]], ...] = ()
+    earlier: Mapping[str, Callable[[StateT], dict[str, Any]]] = field(default_factory=dict)
+    """Earlier contract versions of ``current.json`` that ``verify`` still accepts, by contract
+    id: the state as that version rendered it (ADR 0033)."""
     by_command: dict[str, Transition[StateT, Any]] = field(init=False, repr=False)
     by_event: dict[str, Transition[StateT, Any]] = field(init=False, repr=False)
 
@@ -225,6 +231,20 @@ class Machine(Generic[StateT]):
         for state in self.fold(scope, events):  # noqa: B007 - the last state is the fold
             pass
         return state
+
+    def restore(self, body: Mapping[str, Any]) -> StateT:
+        """The state ``current.json`` holds (its body, without the ``log`` block). Only the fields
+        it renders come back: a row that reads the others has ``needs_history``."""
+        return self.state.model_validate(body)
+
+    def in_earlier_contract(self, body: Mapping[str, Any]) -> bool:
+        """Whether a ``current.json`` body is in one of the ``earlier`` contract versions."""
+        return body.get("contract") in self.earlier
+
+    def renderings(self, state: StateT) -> list[dict[str, Any]]:
+        """Every form of ``state`` a ``current.json`` may hold: the current contract's first,
+        then the earlier versions ``verify`` still accepts."""
+        return [state.model_dump(mode="json"), *(render(state) for render in self.earlier.values())]
 
     # -- invariants ----------------------------------------------------------------------------
 

@@ -276,7 +276,7 @@ def rollback(tx: Transaction, environment: str, reason: str, to: str | None = No
     which must have been promoted there); the target is re-verified first."""
     target = scope("environment", environment)
     environment_config(tx.tree, environment)
-    state = tx.state(target)
+    state = tx.replayed(target).state  # the release list and rollback path: the log's, not current.json's
     tx.check(target, "Rollback")  # nothing deployed: ROLLBACK_REQUIRES_PREVIOUS_RELEASE
     if to is not None:
         scope("bundle", to)

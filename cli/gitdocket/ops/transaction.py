@@ -21,9 +21,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from gitdocket.core import sshsig
 from gitdocket.core.canonical import canonical, loads_strict
@@ -31,6 +32,7 @@ from gitdocket.core.fields import NAME_RE, format_time
 from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
+    LogPosition,
     SignatureEntry,
     SigstoreSignature,
     SshSignature,
@@ -39,8 +41,10 @@ from gitdocket.core.log import (
     event_line,
     head_digest,
     iter_lines,
+    last_lines,
     newest_time,
     parse_history,
+    parse_line,
     render_current,
     signing_payload,
 )
@@ -70,31 +74,57 @@ from gitdocket.ops.plans import Check, PlannedEvent, signoff
 from gitdocket.verify.context import RefView
 from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_message, tag_name
 
-__all__ = ["Cosigner", "ScopeLog", "Transaction", "load_log"]
+__all__ = ["Cosigner", "ScopeLog", "Transaction", "load_log", "load_tail", "replay_log"]
 
 S = TypeVar("S", bound=Record)
 
 
 @dataclass(frozen=True)
 class ScopeLog(Generic[S]):
+    """A scope's log as a write sees it: the bytes, the state, the last event, and every event
+    when the log was replayed (``parsed``; None when the state was read from ``current.json``,
+    ``load_tail``: the events are then parsed only if something asks for them)."""
+
     scope: Scope[S]
     history: bytes
-    events: tuple[Event, ...]
     state: S
+    last: Event | None
+    parsed: tuple[Event, ...] | None = None
+
+    @cached_property
+    def events(self) -> tuple[Event, ...]:
+        if self.parsed is not None:
+            return self.parsed
+        return tuple(parse_history(self.history, self.scope.history_path))
+
+    @property
+    def replayed(self) -> bool:
+        """Whether the state is the fold of every event (not read from ``current.json``)."""
+        return self.parsed is not None
+
+    @property
+    def seq(self) -> int:
+        """The last event's ``seq`` (0 for an empty log)."""
+        return self.last.seq if self.last is not None else 0
 
     @property
     def head(self) -> str | None:
-        last = self.history.rstrip(b"\n").rsplit(b"\n", 1)[-1] if self.history else b""
-        return head_digest(last) if last else None
+        last = last_lines(self.history)
+        return head_digest(last[0]) if last else None
 
     @property
     def exists(self) -> bool:
-        return bool(self.events)
+        return self.last is not None
 
 
 def load_log(tree: TreeView, target: Scope[S]) -> ScopeLog[S]:
-    """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state)."""
-    history = tree.read(target.history_path) or b""
+    """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state):
+    the full replay, what every read uses."""
+    return replay_log(target, tree.read(target.history_path) or b"")
+
+
+def replay_log(target: Scope[S], history: bytes) -> ScopeLog[S]:
+    """Parse and fold ``history``, ``target``'s log: every line, every link of the chain."""
     events = parse_history(history, target.history_path)
     for seq, problem in chain_problems(events, history_lines(history))[:1]:
         raise StateError(
@@ -108,7 +138,73 @@ def load_log(tree: TreeView, target: Scope[S]) -> ScopeLog[S]:
         raise StateError(
             f"{target.history_path}: does not replay ({exc})", "run `gitdocket verify` to see what was changed"
         ) from exc
-    return ScopeLog(target, history, tuple(events), state)
+    return ScopeLog(target, history, state, events[-1] if events else None, tuple(events))
+
+
+def load_tail(tree: TreeView, target: Scope[S]) -> ScopeLog[S] | None:
+    """``target``'s log read from its end (ADR 0033): the last line (and the one before, for the
+    link between them) is parsed, and the state is ``current.json``'s, once its ``log`` block
+    stands at that last line and it is exactly the rendering of the state it holds. A write's
+    cost then does not grow with the log. None when ``current.json`` is in an earlier contract
+    version (the caller replays the log, and the write renders the current one); raises
+    ``StateError`` when ``current.json`` does not stand at the log's last line."""
+    history = tree.read(target.history_path) or b""
+    if not history or not history.endswith(b"\n"):
+        return None  # nothing to skip, or a truncated log: the full replay says what is wrong
+    *before, line = last_lines(history, 2)
+    last = parse_line(line, f"{target.history_path} (last line)")
+    raw = tree.read(target.current_path) or b""
+    problem = _link_problem(before, last) or _tail_problem(target, raw, last, head_digest(line))
+    if problem == _EARLIER_CONTRACT:
+        return None
+    if problem is not None:
+        raise StateError(
+            f"{target.current_path}: {problem}; refusing to write from it (changed outside gitdocket?)",
+            "run `gitdocket verify`, then restore the scope's files from git history",
+        )
+    return ScopeLog(target, history, machine_of(target).restore(_body(raw)), last)
+
+
+def _link_problem(before: list[bytes], last: Event) -> str | None:
+    """Whether the last line follows the one before it (the link a full replay would check)."""
+    expected = head_digest(before[0]) if before else None
+    if last.prev != expected or (last.seq == 1) != (not before):
+        return "the last line of its history.jsonl does not follow the line before it"
+    return None
+
+
+_EARLIER_CONTRACT = "earlier contract"
+
+
+def _body(raw: bytes) -> dict[str, Any]:
+    obj = loads_strict(raw, "current.json")
+    return {k: v for k, v in obj.items() if k != "log"} if isinstance(obj, dict) else {}
+
+
+def _tail_problem(target: Scope[Any], raw: bytes, last: Event, head: str) -> str | None:
+    """Why ``raw`` (a ``current.json``) cannot stand for the log ending in ``last``, or None."""
+    if not raw:
+        return "missing beside its history.jsonl"
+    try:
+        obj = loads_strict(raw, target.current_path)
+        position = LogPosition.model_validate(obj.get("log") if isinstance(obj, dict) else None)
+    except (DocketError, ValidationError):
+        return "not a current.json gitdocket writes"
+    if (position.scope, position.seq, position.head) != (target.path, last.seq, head):
+        return (
+            f"its log block (seq {position.seq} of {position.scope}) is not the last line of the log "
+            f"(seq {last.seq}, {head[:19]}…)"
+        )
+    machine = machine_of(target)
+    if machine.in_earlier_contract(_body(raw)):
+        return _EARLIER_CONTRACT
+    try:
+        state = machine.restore(_body(raw))
+    except (DocketError, ValidationError):
+        return "does not hold a state of its contract"
+    if render_current(target.path, state.model_dump(mode="json"), last.seq, head) != raw:
+        return "is not the rendering of the state it holds"
+    return None
 
 
 class Cosigner(Protocol):
@@ -177,10 +273,24 @@ class Transaction:
     # -- reading -------------------------------------------------------------------------------
 
     def log(self, target: Scope[S]) -> ScopeLog[S]:
+        """``target``'s log as this write leaves it so far. Read from its end (``load_tail``):
+        the state from ``current.json`` once it stands at the log's last line, so that a write
+        costs the same whatever the log holds (ADR 0033). The policy is replayed in full: every
+        write trusts it, and its log grows with policy changes, not with writes."""
         if target not in self._logs:
-            self._logs[target] = load_log(self.tree, target)
+            tail = None if target == POLICY_SCOPE else load_tail(self.tree, target)
+            self._logs[target] = tail if tail is not None else load_log(self.tree, target)
         found: ScopeLog[S] = self._logs[target]
         return found
+
+    def replayed(self, target: Scope[S]) -> ScopeLog[S]:
+        """``target``'s log folded from its first event (with this write's pending events): for
+        the rules that read what ``current.json`` does not carry (a row's ``needs_history``)."""
+        current = self.log(target)
+        if not current.replayed:
+            current = replay_log(target, current.history)
+            self._logs[target] = current
+        return current
 
     def state(self, target: Scope[S]) -> S:
         return self.log(target).state
@@ -307,7 +417,7 @@ class Transaction:
     def apply(self, target: Scope[S], command: str, data: dict[str, Any] | BaseModel) -> S:
         """Decide ``command`` on ``target``, sign and authorize the event, stage the new log."""
         machine = machine_of(target)
-        current = self.log(target)
+        current = self.replayed(target) if machine.row(command).needs_history else self.log(target)
         self._check_tail(current)
         decision = machine.decide(current.state, command, data, format_time(self.at))
         with machine.refusing(current.state, command):
@@ -322,7 +432,7 @@ class Transaction:
         if after is not None:
             self._check_in_force(machine, current, command, after)
         unsigned = Event(
-            seq=len(current.events) + 1,
+            seq=current.seq + 1,
             prev=current.head,
             at=format_time(self.at),
             type=decision.type,
@@ -345,7 +455,8 @@ class Transaction:
         self.writes[target.current_path] = render_current(
             target.path, new_state.model_dump(mode="json"), event.seq, head
         )
-        self._logs[target] = ScopeLog(target, history, (*current.events, event), new_state)
+        parsed = (*current.parsed, event) if current.parsed is not None else None
+        self._logs[target] = ScopeLog(target, history, new_state, event, parsed)
         if isinstance(new_state, PolicyState):
             self.policy = new_state
             self._policies = None
@@ -419,11 +530,11 @@ class Transaction:
         also follows that archetype's last event: verify judges it by the owners in force at
         its time, which must be the owners this write sees."""
         target = current.scope
-        previous = [current.events[-1].at] if current.events else []
+        previous = [current.last.at] if current.last is not None else []
         role = required_role(machine, target, event_type, data)
         if role.startswith("owners:") and NAME_RE.fullmatch(role.split(":", 1)[1]):
             owners = self.log(scope("archetype", role.split(":", 1)[1]))
-            previous += [owners.events[-1].at] if owners.events and owners.scope != target else []
+            previous += [owners.last.at] if owners.last is not None and owners.scope != target else []
         policy = self.log(POLICY_SCOPE).events
         moment = Moment(
             previous=max(previous, default=None),
@@ -455,10 +566,10 @@ class Transaction:
         costs the same in a registry of any size. The policy's tail is fully authorized (every
         write trusts the policy); any other tail must carry valid signatures by principals of the
         policy it names, its actor among them — who may sign what is ``gitdocket verify``'s job."""
-        if not current.events or current.scope in self._tails_checked:
+        last = current.last
+        if last is None or current.scope in self._tails_checked:
             return
         self._tails_checked.add(current.scope)
-        last = current.events[-1]
         problems = self._tail_problems(current, last)
         if problems:
             raise StateError(

@@ -87,6 +87,7 @@ class AsOf:
         self._current = cache(self._current_at)
         self._scope_of = cache(self._scope_at)
         self._pointer = cache(self._pointer_at)
+        self._releases = cache(self._releases_at)
 
     @classmethod
     def checked(cls, tree: TreeView, at: datetime, earlier: Earlier | None = None) -> AsOf:
@@ -129,10 +130,12 @@ class AsOf:
         state = loads_strict(current, target.current_path) if current is not None else {}
         return state if isinstance(state, dict) else {}
 
-    def _releases(self, target: Scope[Any]) -> frozenset[str]:
-        """The bundles environment ``target`` had received by ``at``."""
-        releases = self._pointer(target).get("releases")
-        return frozenset(releases) if isinstance(releases, dict) else frozenset()
+    def _releases_at(self, target: Scope[Any]) -> frozenset[str]:
+        """The bundles environment ``target`` had received by ``at``: from its log, since
+        ``deployment_state_v2`` leaves the release list out of ``current.json`` (ADR 0033)."""
+        lines = iter_lines(self._history(target))
+        events = (_event(line, target.history_path, n) for n, line in lines)
+        return frozenset(str(e["data"].get("bundle_id")) for e in events if e.get("type") == "promoted")
 
     def _sequence(self, target: Scope[Any]) -> int:
         """Environment ``target``'s sequence at ``at``: its gated promotions' reports go to that."""

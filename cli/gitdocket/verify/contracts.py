@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs shipped
 from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic.json_schema import GenerateJsonSchema
 from pydantic_core import core_schema
 
@@ -53,7 +53,7 @@ from gitdocket.lifecycles.archetype import ArchetypeState
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.config import ConfigState
 from gitdocket.lifecycles.entitlement import EntitlementState
-from gitdocket.lifecycles.environment import DeploymentState
+from gitdocket.lifecycles.environment import DeploymentState, Hold, ReleaseRecord
 from gitdocket.lifecycles.package import PackageState
 from gitdocket.lifecycles.placement import PlacementState
 from gitdocket.lifecycles.policy import PolicyState
@@ -151,9 +151,22 @@ class EntitlementCurrent(EntitlementState):
 
 
 class DeploymentCurrent(DeploymentState):
-    """``deployments/<env>/current.json``: the deployment_state_v1 pointer and its log position."""
+    """``deployments/<env>/current.json``: the deployment_state_v2 pointer (holds included, the
+    release list left to the log) and its log position. ``deployment_state_v1`` (the release
+    list and rollback path in the pointer) is sealed and stays readable; nothing writes it any
+    more (ADR 0033)."""
 
     log: LogPosition
+
+
+class DeploymentCurrentV1(DeploymentCurrent):
+    """``deployments/<env>/current.json`` as gitdocket wrote it before ADR 0033: the release list
+    and rollback path in the pointer, no holds. Sealed; read and verified, never written."""
+
+    contract: Literal["deployment_state_v1"] = "deployment_state_v1"  # type: ignore[assignment]
+    holds: dict[str, Hold] = Field(default_factory=dict, exclude=True)
+    releases: dict[str, ReleaseRecord] = Field(default_factory=dict)
+    rollback_stack: tuple[str, ...] = ()
 
 
 class BundleCurrent(BundleState):
@@ -164,7 +177,8 @@ class BundleCurrent(BundleState):
 
 CONTRACT_MODELS: dict[str, type[Record]] = {
     "release_bundle_v1": BundleManifest,
-    "deployment_state_v1": DeploymentCurrent,
+    "deployment_state_v1": DeploymentCurrentV1,
+    "deployment_state_v2": DeploymentCurrent,
     "bundle_state_v1": BundleCurrent,
     "release_bundle_promotion_v1": PromotionReport,
     "release_readiness_gate_v1": GateReport,
@@ -203,7 +217,7 @@ SCOPE_CONTRACTS: dict[str, str] = {
     "placement": "placement_state_v1",
     "entitlement": "entitlement_state_v1",
     "bundle": "bundle_state_v1",
-    "environment": "deployment_state_v1",
+    "environment": "deployment_state_v2",
 }
 """Scope kind → the contract of its ``current.json``; every ``history.jsonl`` line is
 ``event_v1``."""

@@ -8,9 +8,11 @@ configuration protects. Pure: reads a ``TreeView``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import Parser
+from gitdocket.core.log import iter_lines
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
 from gitdocket.verify.context import Keyless
@@ -65,6 +67,19 @@ def _protected(tree: TreeView) -> set[str]:
         return set()
 
 
+def _promotions(tree: TreeView, environment: str) -> Iterator[dict[str, Any]]:
+    """The data of every promotion in ``environment``'s log, read as plain JSON: the release
+    list is in the log, not in ``current.json`` (ADR 0033). A line that is not an event is left
+    to the snapshot checks, which report it."""
+    for _n, line in iter_lines(tree.read(f"deployments/{environment}/history.jsonl") or b""):
+        try:
+            event = loads_strict(line, environment)
+        except DocketError:
+            continue
+        if isinstance(event, dict) and event.get("type") == "promoted" and isinstance(event.get("data"), dict):
+            yield event["data"]
+
+
 def verify_environment(
     tree: TreeView, environment: str, *, parse_yaml: Parser, clock: str | None = None, keyless: Keyless | None = None
 ) -> list[Finding]:
@@ -79,15 +94,7 @@ def verify_environment(
             continue
         seen.add(env)
         prefixes.add(f"deployments/{env}")
-        raw = tree.read(f"deployments/{env}/current.json")
-        try:
-            state = loads_strict(raw, env) if raw else {}
-        except DocketError:
-            continue
-        prefixes.update(f"bundles/{b}" for b in state.get("releases", {}) if isinstance(b, str))
-        pending.extend(
-            str(r["source_environment"])
-            for r in state.get("releases", {}).values()
-            if isinstance(r, dict) and isinstance(r.get("source_environment"), str)
-        )
+        promoted = list(_promotions(tree, env))
+        prefixes.update(f"bundles/{p['bundle_id']}" for p in promoted if isinstance(p.get("bundle_id"), str))
+        pending.extend(str(p["source_environment"]) for p in promoted if isinstance(p.get("source_environment"), str))
     return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml, clock=clock, keyless=keyless)

@@ -210,13 +210,11 @@ def _current(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
             hint="current.json is derived; restore it from git history",
         )
         return
-    expected = render_current(
-        target.path,
-        record.state.model_dump(mode="json"),
-        record.events[-1].seq,
-        head_digest(record.lines[-1]),
-    )
-    if actual != expected:
+    seq, head = record.events[-1].seq, head_digest(record.lines[-1])
+    # The current contract's rendering, or an earlier version's that an older gitdocket wrote
+    # (ADR 0033): each is a function of the fold alone.
+    forms = machine_of(target).renderings(record.state)
+    if all(actual != render_current(target.path, form, seq, head) for form in forms):
         yield Finding(
             target.current_path,
             "CURRENT_MISMATCH",

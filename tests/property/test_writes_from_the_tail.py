@@ -1,0 +1,161 @@
+"""Hypothesis: a writer that reads each scope from its end (``current.json`` at the log's last
+line, ADR 0033) decides and writes exactly what a writer that replays every log from its first
+event does, over random promotions, rollbacks and version commands; and after every step each
+``current.json`` is the rendering of its log's full fold (what ``verify`` checks)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from gitdocket.core.log import head_digest, last_lines, render_current
+from gitdocket.core.scopes import Scope, scope
+from gitdocket.core.tree import MemoryTree
+from gitdocket.errors import DocketError
+from gitdocket.lifecycles import machine_of
+from gitdocket.lifecycles.environment import rollback_target
+from gitdocket.ops.transaction import ScopeLog, Transaction, load_log, load_tail
+from tests.factories import AT, TREE, TREE2, committed, policy_init, signer, snapshot
+
+ENV = scope("environment", "prod")
+VERSIONS = [scope("version", "support-triage", v) for v in ("1.0.0", "1.1.0")]
+BUNDLES = [f"b{n}-20260101-000000-0000000{n}" for n in range(4)]
+SCOPES: list[Scope[Any]] = [ENV, *VERSIONS, scope("archetype", "support-triage")]
+
+
+class Replaying(Transaction):
+    """The writer as it was before ADR 0033: every log folded from its first event."""
+
+    def log(self, target: Scope[Any]) -> ScopeLog[Any]:
+        if target not in self._logs:
+            self._logs[target] = load_log(self.tree, target)
+        return self._logs[target]
+
+
+def _registry() -> MemoryTree:
+    init = policy_init()
+    init["roles"]["promoters:prod"] = {"principals": ["alice"], "threshold": 1}
+    tx = Transaction(MemoryTree({}), [signer("alice")], AT, "alice")
+    tx.apply(scope("policy"), "InitPolicy", init)
+    tree = committed(MemoryTree({}), tx)
+    tx = Transaction(tree, [signer("alice")], AT)
+    tx.apply(scope("archetype", "support-triage"), "CreateArchetype", {"owners": ["alice"], "threshold": 1})
+    return committed(tree, tx)
+
+
+def _promote(bundle: str, override: bool) -> Callable[[Transaction], None]:
+    def write(tx: Transaction) -> None:
+        state = tx.state(ENV)
+        tx.apply(
+            ENV,
+            "Promote",
+            {
+                "override": "fixed and re-tested" if override else None,
+                "bundle_id": bundle,
+                "bundle_tree": "a" * 40,
+                "manifest_digest": "sha256:" + "0" * 64,
+                "source_environment": None,
+                "allowed_sources": [None],
+                "require_gate": False,
+                "gated": False,
+                "sequence": state.sequence + 1,
+                "previous_bundle_id": state.bundle_id,
+                "promoted_at": "2026-01-01T00:00:00Z",
+                "promoted_by": "alice",
+            },
+        )
+
+    return write
+
+
+def _rollback(to: str | None) -> Callable[[Transaction], None]:
+    def write(tx: Transaction) -> None:
+        state = tx.replayed(ENV).state
+        target = to if to is not None else rollback_target(state)
+        tx.apply(
+            ENV,
+            "Rollback",
+            {
+                "target": target or BUNDLES[0],
+                "requested": to is not None,
+                "reason": "regression",
+                "sequence": state.sequence + 1,
+                "previous_bundle_id": state.bundle_id,
+                "rolled_back_at": "2026-01-01T00:00:00Z",
+                "rolled_back_by": "alice",
+            },
+        )
+
+    return write
+
+
+def _version(index: int, command: str) -> Callable[[Transaction], None]:
+    data: dict[str, Any] = {
+        "CreateDraft": {"method_tree": TREE},
+        "ReviseDraft": {"method_tree": TREE2},
+        "FreezeVersion": snapshot(),
+        "RetireVersion": {"reason": "superseded"},
+        "AbandonDraft": {"reason": "dropped"},
+    }[command]
+    return lambda tx: tx.apply(VERSIONS[index], command, data) and None
+
+
+class Writes(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tree = _registry()
+
+    def _both(self, write: Callable[[Transaction], None]) -> None:
+        """Run ``write`` on both writers from the same tree: both refuse alike, or both stage
+        the same bytes (signatures are deterministic); keep the tail reader's."""
+        outcomes: list[object] = []
+        kept: Transaction | None = None
+        for kind in (Transaction, Replaying):
+            tx = kind(self.tree, [signer("alice")], AT)
+            try:
+                write(tx)
+            except DocketError as exc:
+                outcomes.append((type(exc).__name__, str(exc)))
+                continue
+            outcomes.append(dict(tx.writes))
+            kept = kept or tx
+        assert outcomes[0] == outcomes[1]
+        if kept is not None:
+            self.tree = committed(self.tree, kept)
+
+    @rule(bundle=st.sampled_from(BUNDLES), override=st.booleans())
+    def promote(self, bundle: str, override: bool) -> None:
+        self._both(_promote(bundle, override))
+
+    @rule(to=st.one_of(st.none(), st.sampled_from(BUNDLES)))
+    def roll_back(self, to: str | None) -> None:
+        self._both(_rollback(to))
+
+    @rule(
+        index=st.integers(0, len(VERSIONS) - 1),
+        command=st.sampled_from(["CreateDraft", "ReviseDraft", "FreezeVersion", "RetireVersion", "AbandonDraft"]),
+    )
+    def version(self, index: int, command: str) -> None:
+        self._both(_version(index, command))
+
+    @invariant()
+    def every_pointer_is_the_full_fold(self) -> None:
+        for target in SCOPES:
+            log = load_log(self.tree, target)
+            if not log.exists:
+                continue
+            state = machine_of(target).replay(target, ((e.type, e.data) for e in log.events))
+            head = head_digest(last_lines(log.history)[0])
+            expected = render_current(target.path, state.model_dump(mode="json"), log.seq, head)
+            assert self.tree.read(target.current_path) == expected
+            # ... and the next write reads it from its end, never falling back
+            tail = load_tail(self.tree, target)
+            assert tail is not None and tail.state.model_dump(mode="json") == state.model_dump(mode="json")
+
+
+TestWrites = Writes.TestCase
+TestWrites.settings = settings(max_examples=40, stateful_step_count=20, deadline=None)
