@@ -11,7 +11,8 @@ signature checks as a ratio to bare Ed25519).
 pygit2, pydantic and click. ``bench/bench_peers.py``: gitdocket side by side with GTO on the same
 shapes (GTO installed into its own venv under ``bench/out``; skipped, saying why, when it cannot be).
 ``bench/bench_timetravel.py`` (``status --at`` on a fixture of 100,000 versions, built once and
-cached like the main one).
+cached like the main one). ``bench/bench_history.py``: a promotion with 5,000 past promotions and
+a freeze in an archetype of 2,000 versions, each against the same write on an empty scope.
 
 ``--quick`` uses a small fixture (50 archetypes / 500 versions) and never fails on a budget: it is
 what the test suite runs. The full run exits 1 when a budget is missed. ``--only verify,status``
@@ -369,6 +370,7 @@ SECTIONS = (
     "status",
     "startup",
     "writes",
+    "history",
     "throughput",
     "releases",
     "site",
@@ -404,6 +406,8 @@ def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> 
         rows.extend(importlib.import_module("bench_startup").run(quick))
     if "writes" in sections:
         rows.extend(bench_writes(info, count=20))
+    if "history" in sections:
+        rows.extend(importlib.import_module("bench_history").run(quick))
     if "throughput" in sections:
         rows.extend(bench_throughput(info, signatures=1000 if quick else 10000))
     if "releases" in sections:

@@ -18,6 +18,8 @@ EXPECTED_ROWS = [
     "one write (freeze), empty registry: p50 excl. signing",
     "write cost 50/500 ÷ empty (excl. signing)",
     "signing alone per write (2 events + commit + tag)",
+    "promote, 200 past promotions ÷ a new environment (p50 excl. signing)",
+    "version freeze, archetype of 100 versions ÷ a new archetype (p50 excl. signing)",
     "hash-chain verification (sha256 of each line + links)",
     "signature verification (canonical payload + SSHSIG Ed25519)",
     "site: verify and read the commit, 50 archetypes / 500 versions / 4 × 100 promotions",
