@@ -36,6 +36,10 @@ LOCKS = ".locks"
 CHECKOUT = ".checkout"
 
 
+LOOSE_COMPRESSION = 1
+"""zlib level of the objects a write makes: git's ``core.looseCompression`` default."""
+
+
 def objects_dir(repo: pygit2.Repository) -> Path:
     """``objects/`` of the repository; a linked worktree's ``commondir`` names where it is."""
     git_dir = Path(repo.path)
@@ -179,8 +183,10 @@ class Quarantine:
         staging.rename(self.folder)
         self.repo = pygit2.Repository(original.path)
         # Priority above the loose (1) and pack (2) backends: libgit2 writes to the first
-        # backend that can write, and reads from all of them.
-        self.repo.odb.add_backend(pygit2.OdbBackendLoose(str(self.folder), -1, False), 100)
+        # backend that can write, and reads from all of them. Compression level 1 is git's own
+        # default for loose objects (core.looseCompression); libgit2's default (zlib's 6) took
+        # twice as long over a long log, which every append writes whole (ADR 0033).
+        self.repo.odb.add_backend(pygit2.OdbBackendLoose(str(self.folder), LOOSE_COMPRESSION, False), 100)
 
     def hold(self, locks: list[Path]) -> None:
         """Remember the ref lock files this write took: should it be killed before its ref
@@ -227,7 +233,7 @@ def rehearsal(original: pygit2.Repository) -> Iterator[pygit2.Repository]:
     folder = Path(tempfile.mkdtemp(prefix="gitdocket-dry-run-"))
     try:
         repo = pygit2.Repository(original.path)
-        repo.odb.add_backend(pygit2.OdbBackendLoose(str(folder), -1, False), 100)
+        repo.odb.add_backend(pygit2.OdbBackendLoose(str(folder), LOOSE_COMPRESSION, False), 100)
         yield repo
     finally:
         shutil.rmtree(folder, ignore_errors=True)

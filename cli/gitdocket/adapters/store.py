@@ -58,6 +58,10 @@ _MODE_KIND: dict[int, EntryKind] = {
 _BLOB_MODES = (int(FileMode.BLOB), int(FileMode.BLOB_EXECUTABLE))
 
 
+_KEPT_BLOB_BYTES = 1 << 16
+"""A blob this large is kept by ``GitTree.read`` until the next one: inflating it is what costs."""
+
+
 class GitTree:
     """``TreeView`` over one commit of a pygit2 repository (or the empty tree).
 
@@ -74,6 +78,9 @@ class GitTree:
         """The commit's committer time (what the site judges time-dependent states at)."""
         self._root = root if root is not None else (commit.tree if commit is not None else None)
         self._trees: dict[str, pygit2.Object | None] = {}
+        self._blob: tuple[pygit2.Oid, bytes] | None = None
+        """The last large blob read: a write reads its scope's log, then the newest-event cache
+        reads it again (ADR 0033); a long log is inflated once."""
 
     def _entry(self, path: str) -> pygit2.Object | None:
         if self._root is None:
@@ -110,8 +117,13 @@ class GitTree:
         found = self._entry(path) if path not in ("", ".") else None
         if found is None or int(found.filemode) not in _BLOB_MODES:
             return None
+        if self._blob is not None and self._blob[0] == found.id:
+            return self._blob[1]
         # The tree entry's own object: a third faster than looking its id up again.
-        return bytes(found.read_raw())
+        data = bytes(found.read_raw())
+        if len(data) >= _KEPT_BLOB_BYTES:
+            self._blob = (found.id, data)
+        return data
 
     def listdir(self, path: str) -> list[str]:
         obj = self._entry(path)

@@ -185,7 +185,7 @@ def chain_problems(events: list[Event], lines: list[bytes]) -> list[tuple[int, s
 
 
 def append_line(history: bytes, event: Event) -> bytes:
-    return history + event_line(event) + b"\n"
+    return b"".join((history, event_line(event), b"\n"))  # one copy of a long log, not two
 
 
 class LogPosition(Record):

@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from gitdocket.core import sshsig
 from gitdocket.core.canonical import canonical, loads_strict
@@ -32,19 +30,13 @@ from gitdocket.core.fields import NAME_RE, format_time
 from gitdocket.core.log import (
     EVENT_NAMESPACE,
     Event,
-    LogPosition,
     SignatureEntry,
     SigstoreSignature,
     SshSignature,
     append_line,
-    chain_problems,
     event_line,
     head_digest,
-    iter_lines,
-    last_lines,
     newest_time,
-    parse_history,
-    parse_line,
     render_current,
     signing_payload,
 )
@@ -70,6 +62,7 @@ from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, POLICY_IN_FORCE
 from gitdocket.lifecycles.machine import Machine
 from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, Role, accepts, policy_versions
 from gitdocket.lifecycles.timeline import CLOCK_SKEW, Moment, expired_now, time_problem
+from gitdocket.ops.logs import ScopeLog, load_log, load_tail, replay_log
 from gitdocket.ops.plans import Check, PlannedEvent, signoff
 from gitdocket.verify.context import RefView
 from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_message, tag_name
@@ -77,134 +70,6 @@ from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_messag
 __all__ = ["Cosigner", "ScopeLog", "Transaction", "load_log", "load_tail", "replay_log"]
 
 S = TypeVar("S", bound=Record)
-
-
-@dataclass(frozen=True)
-class ScopeLog(Generic[S]):
-    """A scope's log as a write sees it: the bytes, the state, the last event, and every event
-    when the log was replayed (``parsed``; None when the state was read from ``current.json``,
-    ``load_tail``: the events are then parsed only if something asks for them)."""
-
-    scope: Scope[S]
-    history: bytes
-    state: S
-    last: Event | None
-    parsed: tuple[Event, ...] | None = None
-
-    @cached_property
-    def events(self) -> tuple[Event, ...]:
-        if self.parsed is not None:
-            return self.parsed
-        return tuple(parse_history(self.history, self.scope.history_path))
-
-    @property
-    def replayed(self) -> bool:
-        """Whether the state is the fold of every event (not read from ``current.json``)."""
-        return self.parsed is not None
-
-    @property
-    def seq(self) -> int:
-        """The last event's ``seq`` (0 for an empty log)."""
-        return self.last.seq if self.last is not None else 0
-
-    @property
-    def head(self) -> str | None:
-        last = last_lines(self.history)
-        return head_digest(last[0]) if last else None
-
-    @property
-    def exists(self) -> bool:
-        return self.last is not None
-
-
-def load_log(tree: TreeView, target: Scope[S]) -> ScopeLog[S]:
-    """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state):
-    the full replay, what every read uses."""
-    return replay_log(target, tree.read(target.history_path) or b"")
-
-
-def replay_log(target: Scope[S], history: bytes) -> ScopeLog[S]:
-    """Parse and fold ``history``, ``target``'s log: every line, every link of the chain."""
-    events = parse_history(history, target.history_path)
-    for seq, problem in chain_problems(events, history_lines(history))[:1]:
-        raise StateError(
-            f"{target.history_path}:{seq}: {problem} (changed outside gitdocket)",
-            "run `gitdocket verify`, then restore the log from git history",
-        )
-    machine = machine_of(target)
-    try:
-        state = machine.replay(target, ((e.type, e.data) for e in events))
-    except Exception as exc:  # a corrupt log must become a one-line error
-        raise StateError(
-            f"{target.history_path}: does not replay ({exc})", "run `gitdocket verify` to see what was changed"
-        ) from exc
-    return ScopeLog(target, history, state, events[-1] if events else None, tuple(events))
-
-
-def load_tail(tree: TreeView, target: Scope[S]) -> ScopeLog[S] | None:
-    """``target``'s log read from its end (ADR 0033): the last line (and the one before, for the
-    link between them) is parsed, and the state is ``current.json``'s, once its ``log`` block
-    stands at that last line and it is exactly the rendering of the state it holds. A write's
-    cost then does not grow with the log. None when ``current.json`` is in an earlier contract
-    version (the caller replays the log, and the write renders the current one); raises
-    ``StateError`` when ``current.json`` does not stand at the log's last line."""
-    history = tree.read(target.history_path) or b""
-    if not history or not history.endswith(b"\n"):
-        return None  # nothing to skip, or a truncated log: the full replay says what is wrong
-    *before, line = last_lines(history, 2)
-    last = parse_line(line, f"{target.history_path} (last line)")
-    raw = tree.read(target.current_path) or b""
-    problem = _link_problem(before, last) or _tail_problem(target, raw, last, head_digest(line))
-    if problem == _EARLIER_CONTRACT:
-        return None
-    if problem is not None:
-        raise StateError(
-            f"{target.current_path}: {problem}; refusing to write from it (changed outside gitdocket?)",
-            "run `gitdocket verify`, then restore the scope's files from git history",
-        )
-    return ScopeLog(target, history, machine_of(target).restore(_body(raw)), last)
-
-
-def _link_problem(before: list[bytes], last: Event) -> str | None:
-    """Whether the last line follows the one before it (the link a full replay would check)."""
-    expected = head_digest(before[0]) if before else None
-    if last.prev != expected or (last.seq == 1) != (not before):
-        return "the last line of its history.jsonl does not follow the line before it"
-    return None
-
-
-_EARLIER_CONTRACT = "earlier contract"
-
-
-def _body(raw: bytes) -> dict[str, Any]:
-    obj = loads_strict(raw, "current.json")
-    return {k: v for k, v in obj.items() if k != "log"} if isinstance(obj, dict) else {}
-
-
-def _tail_problem(target: Scope[Any], raw: bytes, last: Event, head: str) -> str | None:
-    """Why ``raw`` (a ``current.json``) cannot stand for the log ending in ``last``, or None."""
-    if not raw:
-        return "missing beside its history.jsonl"
-    try:
-        obj = loads_strict(raw, target.current_path)
-        position = LogPosition.model_validate(obj.get("log") if isinstance(obj, dict) else None)
-    except (DocketError, ValidationError):
-        return "not a current.json gitdocket writes"
-    if (position.scope, position.seq, position.head) != (target.path, last.seq, head):
-        return (
-            f"its log block (seq {position.seq} of {position.scope}) is not the last line of the log "
-            f"(seq {last.seq}, {head[:19]}…)"
-        )
-    machine = machine_of(target)
-    if machine.in_earlier_contract(_body(raw)):
-        return _EARLIER_CONTRACT
-    try:
-        state = machine.restore(_body(raw))
-    except (DocketError, ValidationError):
-        return "does not hold a state of its contract"
-    if render_current(target.path, state.model_dump(mode="json"), last.seq, head) != raw:
-        return "is not the rendering of the state it holds"
-    return None
 
 
 class Cosigner(Protocol):
@@ -630,7 +495,3 @@ class Transaction:
         return Plan(
             message=message, author=self.actor, writes=dict(self.writes), tags=list(self.tags), notes=list(self.notes)
         )
-
-
-def history_lines(history: bytes) -> list[bytes]:
-    return [line for _, line in iter_lines(history)]
