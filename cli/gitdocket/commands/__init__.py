@@ -20,6 +20,7 @@ from gitdocket.commands.bundles import bundle
 from gitdocket.commands.config import config
 from gitdocket.commands.contracts import contracts
 from gitdocket.commands.demo import demo
+from gitdocket.commands.diff import diff
 from gitdocket.commands.entitlements import entitlement, run_check
 from gitdocket.commands.environments import deployments, history, promote, rollback, status
 from gitdocket.commands.gates import gate
@@ -78,6 +79,7 @@ for command in (
     version,
     package,
     verify,
+    diff,
     tags,
     contracts,
     placement,

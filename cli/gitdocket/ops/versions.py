@@ -22,6 +22,7 @@ from gitdocket.lifecycles.version import (
     Provenance,
     Snapshot,
     VersionState,
+    baseline_of,
     blocking_version,
     content_hash,
 )
@@ -76,7 +77,7 @@ def draft(tx: Transaction, name: str, version: str) -> Scope[VersionState]:
     return target
 
 
-def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
+def snapshot_of(tx: Transaction, name: str, version: str, tree: str) -> Snapshot:
     """The freeze record of the archetype's method folder as committed in ``tx.tree``."""
     base = f"registry/archetypes/{name}/method"
     manifest: dict[str, FileEntry] = {}
@@ -124,8 +125,10 @@ def snapshot_of(tx: Transaction, name: str, tree: str) -> Snapshot:
             PLACEMENT_IS_CONFIG_ONLY,
             "a placement never changes the method: remove it from `editable` in archetype.yaml",
         )
+    frozen = [v for v in tx.tree.listdir(f"registry/versions/{name}") if tx.state(scope("version", name, v)).snapshot]
     return Snapshot(
         method_tree=tree,
+        baseline=baseline_of(version, frozen),
         manifest=manifest,
         agent_config=config,
         protection_posture=doc.protection,
@@ -189,7 +192,7 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
         tx.check(target, "FreezeVersion")  # frozen already: say so, not that its draft is
     target = draft(tx, name, version)
     tree = _method_tree(tx, name)
-    snap = snapshot_of(tx, name, tree)
+    snap = snapshot_of(tx, name, version, tree)
     with tx.refusing(target, "FreezeVersion"):
         _refuse_secrets(tx, name)
     tx.apply(target, "FreezeVersion", snap)

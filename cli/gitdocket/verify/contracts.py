@@ -48,6 +48,7 @@ from gitdocket.core.log import Event, LogPosition
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import CURRENT, HISTORY, parse_scope_path
 from gitdocket.errors import InputError
+from gitdocket.lifecycles.agent_diff import DiffReport
 from gitdocket.lifecycles.archetype import ArchetypeState
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.config import ConfigState
@@ -185,6 +186,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "placement_state_v1": PlacementCurrent,
     "entitlement_state_v1": EntitlementCurrent,
     "verify_report_v1": VerifyReport,
+    "agent_diff_v1": DiffReport,
 }
 CONTRACTS.update(CONTRACT_MODELS)
 """Contract id → the model that generates its schema. Add a set with ``CONTRACTS.update(...)``."""
