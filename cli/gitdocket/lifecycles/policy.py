@@ -4,8 +4,10 @@ version that strictly increases with every change, and an optional expiry.
 Role names: ``root`` (changes the policy), ``config`` (signs the registry's configuration; root
 when nobody holds it), ``authors`` (create archetypes), ``builders``
 (bundles), ``promoters`` / ``promoters:<env>``, ``admins:<project>``, ``holders:<project>``,
-``authorities:<project>``. A role with a ``:suffix`` falls back to the bare role when the suffixed
-one is not defined. Archetype ``owners:<a>`` live in the archetype scope, not here.
+``authorities:<project>``, ``security`` (the extra approval risk rules ask for, ADR 0029). The
+policy also holds the risk rules (``lifecycles.risk``), changed by root like the rest. A role
+with a ``:suffix`` falls back to the bare role when the suffixed one is not defined. Archetype
+``owners:<a>`` live in the archetype scope, not here.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, Invariant, InvariantError
 from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
 from gitdocket.lifecycles.machine import DataT, Machine, Transition
+from gitdocket.lifecycles.risk import RiskRule, rule_problem
 
 __all__ = [
     "IDENTITY_KNOWN",
@@ -29,6 +32,7 @@ __all__ = [
     "LIFECYCLE",
     "POLICY_SCOPE",
     "POLICY_VERSION_INCREASES",
+    "RISK_RULE_SOUND",
     "ROLE_ALREADY_HELD",
     "ROLE_FALLBACK",
     "ROLE_HELD",
@@ -46,7 +50,9 @@ __all__ = [
     "renews_expiry",
 ]
 
-ROLE_RE = re.compile(r"^(root|config|authors|builders|promoters|admins|holders|authorities)(:[a-z0-9][a-z0-9-]*)?$")
+ROLE_RE = re.compile(
+    r"^(root|config|authors|builders|promoters|admins|holders|authorities|security)(:[a-z0-9][a-z0-9-]*)?$"
+)
 ROLE_FALLBACK = {"config": "root"}
 """A role nobody holds falls back to this one: configuration changes are root's unless the policy
 grants ``config`` (ADR 0013)."""
@@ -81,6 +87,12 @@ class PolicyState(Record):
     expires: str | None = None
     identities: dict[str, Identity] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
+    risk_rules: tuple[RiskRule, ...] = Field(default=(), exclude_if=lambda rules: not rules)
+    """Which agent changes need extra signatures (ADR 0029); left out of the record when none."""
+
+
+class RiskRulesData(Record):
+    rules: tuple[RiskRule, ...]
 
 
 class InitData(Record):
@@ -129,12 +141,18 @@ ROLE_NAME_VALID = Invariant(
     "ROLE_NAME_VALID",
     "structural",
     "roles are root, config, authors, builders, promoters[:env], admins:<project>, holders:<project>, "
-    "authorities:<project>",
+    "authorities:<project>, security",
 )
 ROLE_MEMBERS_KNOWN = Invariant(
     "ROLE_MEMBERS_KNOWN", "structural", "every member of a role is an identity of the policy"
 )
 ROLE_HELD = Invariant("ROLE_HELD", "structural", "only a role that exists, held by that principal, is changed")
+RISK_RULE_SOUND = Invariant(
+    "RISK_RULE_SOUND",
+    "structural",
+    "a risk rule names known change kinds or a risk level, and a role the policy holds with at least as "
+    "many members as the signatures it requires",
+)
 ROLE_ALREADY_HELD = Invariant(
     "ROLE_ALREADY_HELD", "operational", "a grant changes something: a new member, or a new threshold"
 )
@@ -147,7 +165,7 @@ def _check_roles(state: PolicyState) -> None:
                 f"unknown role {name!r}",
                 ROLE_NAME_VALID,
                 "roles: root, config, authors, builders, promoters[:env], admins:<project>, "
-                "holders:<project>, authorities:<project>",
+                "holders:<project>, authorities:<project>, security",
             )
         for principal in role.principals:
             if principal not in state.identities:
@@ -162,11 +180,34 @@ def _check_roles(state: PolicyState) -> None:
                 THRESHOLD_REACHABLE,
                 f"grant {name} to more principals first, or lower the threshold",
             )
+    _check_risk_rules(state)
     root = state.roles.get("root")
     if root is None or not root.principals:
         raise InvariantError(
             "the root role must keep at least one member", ROOT_NOT_EMPTY, "grant root to someone else first"
         )
+
+
+def _check_risk_rules(state: PolicyState) -> None:
+    """Every risk rule can be met: known kinds, and a role held by enough members."""
+    names = [rule.name for rule in state.risk_rules]
+    if len(names) != len(set(names)):
+        raise InvariantError("two risk rules share a name", RISK_RULE_SOUND, "give every risk rule its own name")
+    for rule in state.risk_rules:
+        if not ROLE_RE.fullmatch(rule.role):
+            raise InvariantError(
+                f"risk rule {rule.name} names unknown role {rule.role!r}",
+                ROLE_NAME_VALID,
+                "name a role of the policy, e.g. security (`gitdocket policy grant security NAME`)",
+            )
+        role = lookup_role(state, rule.role)
+        problem = rule_problem(rule, role.principals if role is not None else None)
+        if problem is not None:
+            raise InvariantError(
+                problem,
+                RISK_RULE_SOUND,
+                f"grant {rule.role} first (`gitdocket policy grant {rule.role} NAME`), or change the rule",
+            )
 
 
 def _ssh_key(identity: Identity) -> str | None:
@@ -250,6 +291,10 @@ def _threshold_set(state: PolicyState, data: ThresholdData) -> PolicyState:
 
 def _expiry_set(state: PolicyState, data: ExpiryData) -> PolicyState:
     return _changed(state, expires=data.expires)
+
+
+def _risk_rules_set(state: PolicyState, data: RiskRulesData) -> PolicyState:
+    return _changed(state, risk_rules=data.rules)
 
 
 def _holds_after(apply: Callable[[PolicyState, DataT], PolicyState]) -> Callable[[PolicyState, DataT], None]:
@@ -415,6 +460,19 @@ TRANSITIONS: tuple[Transition[PolicyState, Any], ...] = (
         apply=_expiry_set,
         doc="change when the policy expires",
     ),
+    Transition(
+        "SetRiskRules",
+        "risk_rules_set",
+        ("active",),
+        None,
+        RiskRulesData,
+        does="change the risk rules of",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_holds_after(_risk_rules_set),
+        apply=_risk_rules_set,
+        doc="change which agent changes need extra signatures",
+    ),
 )
 
 
@@ -472,6 +530,7 @@ LIFECYCLE: Machine[PolicyState] = Machine(
         ROLE_MEMBERS_KNOWN,
         ROLE_HELD,
         ROLE_ALREADY_HELD,
+        RISK_RULE_SOUND,
     ),
     holds=(
         (POLICY_VERSION_INCREASES, lambda s: s.phase == "none" or s.version >= 1),

@@ -6,11 +6,23 @@ from datetime import datetime
 
 from gitdocket.core import sshsig
 from gitdocket.core.fields import format_time, parse_time
-from gitdocket.errors import InputError
+from gitdocket.core.model import validate
+from gitdocket.errors import InputError, NotFoundError
 from gitdocket.lifecycles.policy import Identity, PolicyState
+from gitdocket.lifecycles.risk import RiskRule
 from gitdocket.ops.transaction import POLICY, Transaction
 
-__all__ = ["add_identity", "allowed_signers", "grant", "parse_expiry", "revoke", "set_expiry", "set_threshold"]
+__all__ = [
+    "add_identity",
+    "add_risk_rule",
+    "allowed_signers",
+    "grant",
+    "parse_expiry",
+    "remove_risk_rule",
+    "revoke",
+    "set_expiry",
+    "set_threshold",
+]
 
 
 def add_identity(tx: Transaction, name: str, public_key: str) -> None:
@@ -32,6 +44,22 @@ def revoke(tx: Transaction, role: str, principal: str) -> None:
 
 def set_threshold(tx: Transaction, role: str, threshold: int) -> None:
     tx.apply(POLICY, "SetThreshold", {"role": role, "threshold": threshold})
+
+
+def add_risk_rule(tx: Transaction, fields: dict[str, object]) -> RiskRule:
+    """Add (or replace, by name) a risk rule; the policy refuses one it could never meet."""
+    rule = validate(RiskRule, fields, "the risk rule")
+    kept = [r for r in tx.policy.risk_rules if r.name != rule.name]
+    rules = sorted([*kept, rule], key=lambda r: r.name)
+    tx.apply(POLICY, "SetRiskRules", {"rules": [r.model_dump(mode="json") for r in rules]})
+    return rule
+
+
+def remove_risk_rule(tx: Transaction, name: str) -> None:
+    if name not in {r.name for r in tx.policy.risk_rules}:
+        raise NotFoundError(f"no risk rule {name!r}", "see `gitdocket policy show`")
+    rules = [r.model_dump(mode="json") for r in tx.policy.risk_rules if r.name != name]
+    tx.apply(POLICY, "SetRiskRules", {"rules": rules})
 
 
 def parse_expiry(text: str) -> datetime | None:

@@ -14,6 +14,7 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.placement import PLACEMENT_IS_CONFIG_ONLY
+from gitdocket.lifecycles.risk import check_approvals
 from gitdocket.lifecycles.version import (
     FREEZE_PINS_CONTENT,
     FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
@@ -28,6 +29,7 @@ from gitdocket.lifecycles.version import (
 )
 from gitdocket.ops.documents import allowed_secrets, archetype_doc
 from gitdocket.ops.transaction import Transaction
+from gitdocket.verify.agents import freeze_approvals, snapshot_agent
 from gitdocket.verify.tags import tag_message, tag_name
 
 __all__ = ["abandon", "complete_tag", "draft", "freeze", "frozen_as_committed", "retire", "snapshot_of"]
@@ -181,6 +183,14 @@ def _refuse_secrets(tx: Transaction, name: str) -> None:
         )
 
 
+def _refuse_unapproved(tx: Transaction, name: str, version: str, snap: Snapshot) -> None:
+    """The policy's risk rules for a freeze hold with the keys this write signs with
+    (RISK_APPROVAL_REQUIRED): asked before any key signs, as ``verify`` asks it afterwards."""
+    agent = snapshot_agent(tx.tree, f"registry/archetypes/{name}/method", name, version, snap)
+    signers = {tx.principal_of(signer) for signer in tx.signers}
+    check_approvals(freeze_approvals(tx.tree, tx.state, tx.policy, snap, agent, signers))
+
+
 def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     """Draft if needed, then freeze: record the snapshot, place the method tree, tag it. On a
     version already frozen with the same content whose tag is missing, create the tag."""
@@ -195,6 +205,7 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     snap = snapshot_of(tx, name, version, tree)
     with tx.refusing(target, "FreezeVersion"):
         _refuse_secrets(tx, name)
+        _refuse_unapproved(tx, name, version, snap)
     tx.apply(target, "FreezeVersion", snap)
     tx.put(f"{target.path}/method", TreeRef(tree))
     tx.tag(tag_name(target), tag_message(target, snap.content_hash))

@@ -9,7 +9,7 @@ Pure: the tree is a ``TreeView``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gitdocket.core.canonical import loads_strict
@@ -19,11 +19,23 @@ from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.agent_diff import CHANGE_KINDS, Agent, AgentDiff, DiffReport
+from gitdocket.lifecycles.agent_diff import CHANGE_KINDS, Agent, AgentDiff, DiffReport, diff_agents, diff_sides
 from gitdocket.lifecycles.bundle import MANIFEST
-from gitdocket.lifecycles.version import VersionState
+from gitdocket.lifecycles.policy import PolicyState, lookup_role
+from gitdocket.lifecycles.risk import Missing, missing_approvals
+from gitdocket.lifecycles.version import Snapshot, VersionState
 
-__all__ = ["StateOf", "bundle_agents", "parse_spec", "render_markdown", "version_agent"]
+__all__ = [
+    "StateOf",
+    "bundle_agents",
+    "freeze_approvals",
+    "members_in",
+    "parse_spec",
+    "promotion_approvals",
+    "render_markdown",
+    "snapshot_agent",
+    "version_agent",
+]
 
 StateOf = Callable[[Scope[Any]], Any]
 """The state of a scope at the moment of the question."""
@@ -51,7 +63,12 @@ def version_agent(tree: TreeView, state: StateOf, archetype: str, version: str) 
             f"version {archetype} {version} is not frozen: there is nothing fixed to compare",
             f"see `gitdocket version list {archetype}`; freeze it first",
         )
-    base = f"registry/versions/{archetype}/{version}/method"
+    return snapshot_agent(tree, f"registry/versions/{archetype}/{version}/method", archetype, version, snap)
+
+
+def snapshot_agent(tree: TreeView, base: str, archetype: str, version: str, snap: Snapshot) -> Agent:
+    """The agent ``snap`` records, its files read from the method folder ``base`` (the frozen
+    one, or the archetype's while a freeze is being decided)."""
     files = {}
     for rel in sorted(snap.manifest):
         data = tree.read(f"{base}/{rel}")
@@ -59,6 +76,40 @@ def version_agent(tree: TreeView, state: StateOf, archetype: str, version: str) 
             raise StateError(f"{base}/{rel} is missing", "run `gitdocket verify`; the registry was changed by hand")
         files[rel] = data
     return Agent(archetype, version, files, snap.agent_config, snap.protection_posture)
+
+
+def members_in(policy: PolicyState) -> Callable[[str], tuple[str, ...] | None]:
+    """Who holds a role in ``policy`` (None when nobody): what a risk rule's role resolves to."""
+
+    def members(name: str) -> tuple[str, ...] | None:
+        role = lookup_role(policy, name)
+        return role.principals if role is not None else None
+
+    return members
+
+
+def freeze_approvals(
+    tree: TreeView, state: StateOf, policy: PolicyState, snap: Snapshot, agent: Agent, signers: Iterable[str]
+) -> list[Missing]:
+    """The risk rules a freeze of ``agent`` (recorded as ``snap``) does not meet with
+    ``signers``' signatures: its diff against its baseline (``RISK_APPROVAL_REQUIRED``)."""
+    if not any("freeze" in rule.on for rule in policy.risk_rules):
+        return []
+    old = version_agent(tree, state, agent.archetype, snap.baseline) if snap.baseline else None
+    diff = diff_agents(old, agent)
+    return missing_approvals(policy.risk_rules, "freeze", [diff], signers, members_in(policy))
+
+
+def promotion_approvals(
+    tree: TreeView, state: StateOf, policy: PolicyState, bundle_id: str, previous: str | None, signers: Iterable[str]
+) -> list[Missing]:
+    """The risk rules a promotion of ``bundle_id`` over ``previous`` (what ran there) does not
+    meet with ``signers``' signatures (``RISK_APPROVAL_REQUIRED``)."""
+    if not any("promote" in rule.on for rule in policy.risk_rules):
+        return []
+    old = bundle_agents(tree, state, previous) if previous else {}
+    report = diff_sides(old, bundle_agents(tree, state, bundle_id), previous or "", bundle_id)
+    return missing_approvals(policy.risk_rules, "promote", report.agents, signers, members_in(policy))
 
 
 def bundle_agents(tree: TreeView, state: StateOf, bundle_id: str) -> dict[str, Agent]:
