@@ -1,4 +1,4 @@
-"""Risk rules of the policy (ADR 0029), with teeth: a freeze or promotion whose diff holds a
+"""Risk rules of the policy (ADR 0028), with teeth: a freeze or promotion whose diff holds a
 change a rule names is refused, naming the approval it lacks and leaving the repository exactly as
 it was, until a holder of the rule's role signs too; ``verify`` finds one recorded without it; a
 rule that could never be met is refused."""

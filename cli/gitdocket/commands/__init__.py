@@ -30,6 +30,7 @@ from gitdocket.commands.output import safe_streams
 from gitdocket.commands.packages import package
 from gitdocket.commands.placements import placement
 from gitdocket.commands.policy import policy
+from gitdocket.commands.provenance import provenance
 from gitdocket.commands.releases import release
 from gitdocket.commands.site import site
 from gitdocket.commands.tags import tags
@@ -93,6 +94,7 @@ for command in (
     status,
     history,
     deployments,
+    provenance,
     site,
     demo,
 ):

@@ -4,7 +4,7 @@ version that strictly increases with every change, and an optional expiry.
 Role names: ``root`` (changes the policy), ``config`` (signs the registry's configuration; root
 when nobody holds it), ``authors`` (create archetypes), ``builders``
 (bundles), ``promoters`` / ``promoters:<env>``, ``admins:<project>``, ``holders:<project>``,
-``authorities:<project>``, ``security`` (the extra approval risk rules ask for, ADR 0029). The
+``authorities:<project>``, ``security`` (the extra approval risk rules ask for, ADR 0028). The
 policy also holds the risk rules (``lifecycles.risk``), changed by root like the rest. A role
 with a ``:suffix`` falls back to the bare role when the suffixed one is not defined. Archetype
 ``owners:<a>`` live in the archetype scope, not here.
@@ -88,7 +88,7 @@ class PolicyState(Record):
     identities: dict[str, Identity] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
     risk_rules: tuple[RiskRule, ...] = Field(default=(), exclude_if=lambda rules: not rules)
-    """Which agent changes need extra signatures (ADR 0029); left out of the record when none."""
+    """Which agent changes need extra signatures (ADR 0028); left out of the record when none."""
 
 
 class RiskRulesData(Record):

@@ -88,7 +88,7 @@ class Snapshot(Record):
     baseline: Semver | None = Field(default=None, exclude_if=lambda version: version is None)
     """The frozen version of the same archetype this one was compared with when it was frozen
     (the newest frozen one below it then): what its risk rules judged the change against (ADR
-    0029); left out of the record for a first version."""
+    0028); left out of the record for a first version."""
     editable: tuple[str, ...] = Field(default=(), exclude_if=lambda keys: not keys)
     """The config keys a placement of this version may set (``archetype.yaml`` ``editable`` at
     the freeze); left out of the record when there are none."""

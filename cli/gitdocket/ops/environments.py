@@ -42,6 +42,7 @@ from gitdocket.lifecycles.promotion import (
     first_failure,
 )
 from gitdocket.lifecycles.risk import check_approvals
+from gitdocket.ops import provenance as provenance_ops
 from gitdocket.ops.bundles import ReleaseCheck, release_blockers, release_check
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.transaction import Transaction, load_log
@@ -261,7 +262,7 @@ def promote(
             "sequence": state.sequence + 1,
             "previous_bundle_id": state.bundle_id,
             "promoted_at": format_time(tx.at),
-            "promoted_by": tx.actor,
+            "promoted_by": tx.acting_as(f"promoters:{req.environment}"),
             "override": req.override,
         },
     )
@@ -269,6 +270,7 @@ def promote(
     path = f"{target.path}/reports/{new.sequence}.json" if raw is not None else None
     if path is not None and raw is not None:
         tx.put(path, raw)
+    provenance_ops.write(tx, view, req.environment)
     return PromoteOutcome(new, report, raw, path)
 
 

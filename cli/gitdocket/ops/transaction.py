@@ -189,6 +189,12 @@ class Transaction:
         """Who writes, before the command is known: the first signer by principal name."""
         return self.principal_of(self.ordered()[0])
 
+    def acting_as(self, role: str) -> str:
+        """Who the event of a command that ``role`` signs will name as its actor (a field naming
+        who did it must name the same principal, ``AUDIT_NAMES_SIGNER``): with an extra
+        approver's key, the actor is still the role's holder."""
+        return self._actor_for(role, None)
+
     def _actor_for(self, role: str, after: PolicyState | None) -> str:
         """The event's actor: the first signer, by principal name, who holds ``role`` under every
         policy that judges the event (a policy change: the policy before and the one after), so

@@ -119,7 +119,9 @@ def snapshot_of(tx: Transaction, name: str, version: str, tree: str) -> Snapshot
         )
     config = parse_document(AgentConfig, raw, config_path, loads_strict)
     doc = archetype_doc(tx.tree, name)
-    provenance = Provenance(source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.actor, frozen_at=format_time(tx.at))
+    provenance = Provenance(
+        source_commit=tx.tree.commit or "0" * 40, frozen_by=tx.acting_as(f"owners:{name}"), frozen_at=format_time(tx.at)
+    )
     clashing = sorted(set(doc.editable) & set(loads_strict(raw, config_path)))
     if clashing:
         raise InvariantError(
