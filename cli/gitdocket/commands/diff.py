@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from gitdocket.commands.output import reader
+from gitdocket.commands.output import append_summary, reader, summary_option
 from gitdocket.errors import InputError
 from gitdocket.lifecycles.agent_diff import DiffReport
 from gitdocket.ops import diffs
@@ -53,12 +53,7 @@ def _reports(session: Session, rev: str | None, sides: tuple[str, ...], env: str
     help="Pull request mode: every version frozen and every release deployed between REF and the "
     "head (--rev, default: what is checked out).",
 )
-@click.option(
-    "--summary",
-    "summary_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help='Also append the Markdown to this file (in GitHub Actions: --summary "$GITHUB_STEP_SUMMARY").',
-)
+@summary_option
 @reader
 def diff(
     sides: tuple[str, ...],
@@ -81,9 +76,7 @@ def diff(
     found = _reports(Session(repo), rev, sides, env, base)
     reports: list[DiffReport] = found if isinstance(found, list) else [found]
     markdown = "\n".join(render_markdown(r) for r in reports) if reports else "## gitdocket diff: no agent changes\n"
-    if summary_file is not None:
-        with summary_file.open("a", encoding="utf-8") as out:
-            out.write(markdown + "\n")
+    append_summary(summary_file, markdown + "\n")
     if fmt == "json":
         data = [r.model_dump(mode="json") for r in reports] if base is not None else reports[0].model_dump(mode="json")
         click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))

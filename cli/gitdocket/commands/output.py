@@ -26,6 +26,7 @@ from gitdocket.ops.transaction import Transaction
 
 __all__ = [
     "address_argument",
+    "append_summary",
     "common",
     "done",
     "emit",
@@ -40,6 +41,7 @@ __all__ = [
     "repo_option",
     "rev_option",
     "safe_streams",
+    "summary_option",
     "table",
     "write",
     "writer",
@@ -215,6 +217,22 @@ def rev_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def reader(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options of a command that only reads: --repo, --rev, --format."""
     return repo_option(rev_option(format_option(func)))
+
+
+summary_option = click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Append a Markdown summary to this file (in GitHub Actions: --summary "$GITHUB_STEP_SUMMARY").',
+)
+"""``--summary FILE``: where a command appends its Markdown for a GitHub job summary."""
+
+
+def append_summary(path: Path | None, markdown: str) -> None:
+    """Append ``markdown`` to the job summary ``path`` (when one was given)."""
+    if path is not None:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(markdown)
 
 
 address_argument = click.argument("address", metavar="PROJECT/NAME")

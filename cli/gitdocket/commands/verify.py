@@ -19,7 +19,7 @@ import click
 from gitdocket.adapters.files import load_yaml, write_file
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
-from gitdocket.commands.output import common
+from gitdocket.commands.output import append_summary, common, summary_option
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.ops.session import Session, system_now
 from gitdocket.verify import Finding, verify_snapshot
@@ -61,12 +61,7 @@ __all__ = ["verify"]
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the JSON report (verify_report_v1) to this file, e.g. evidence/verify_report.json.",
 )
-@click.option(
-    "--summary",
-    "summary_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help='Append a Markdown summary to this file (in GitHub Actions: --summary "$GITHUB_STEP_SUMMARY").',
-)
+@summary_option
 @click.option(
     "--at",
     "at",
@@ -125,9 +120,7 @@ def verify(
     report = VerifyReport.of(findings, mode, head_tree.commit)
     if report_file is not None:
         write_file(report_file, _json(report).encode(), "--report names a regular file (or a new one)")
-    if summary_file is not None:
-        with summary_file.open("a", encoding="utf-8") as out:
-            out.write(markdown(report, label))
+    append_summary(summary_file, markdown(report, label))
     _report(findings, report, label, fmt)
 
 
