@@ -15,27 +15,8 @@ import pygit2
 
 from gitdocket import __version__
 from gitdocket.adapters.templates import build_commit
-from gitdocket.commands.archetypes import archetype
-from gitdocket.commands.bundles import bundle
-from gitdocket.commands.config import config
-from gitdocket.commands.contracts import contracts
-from gitdocket.commands.demo import demo
-from gitdocket.commands.diff import diff
-from gitdocket.commands.entitlements import entitlement, run_check
-from gitdocket.commands.environments import deployments, history, promote, rollback, status
-from gitdocket.commands.gates import gate
-from gitdocket.commands.init import init
-from gitdocket.commands.keys import key
+from gitdocket.commands.lazy import COMMANDS, LazyGroup
 from gitdocket.commands.output import safe_streams
-from gitdocket.commands.packages import package
-from gitdocket.commands.placements import placement
-from gitdocket.commands.policy import policy
-from gitdocket.commands.provenance import provenance
-from gitdocket.commands.releases import release
-from gitdocket.commands.site import site
-from gitdocket.commands.tags import tags
-from gitdocket.commands.verify import verify
-from gitdocket.commands.versions import version
 from gitdocket.errors import DocketError
 
 __all__ = ["cli", "main"]
@@ -51,7 +32,9 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup, table=COMMANDS, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -69,36 +52,6 @@ def cli(debug: bool) -> None:
     is a legal, signed transition.
     """
     del debug
-
-
-for command in (
-    init,
-    key,
-    policy,
-    config,
-    archetype,
-    version,
-    package,
-    verify,
-    diff,
-    tags,
-    contracts,
-    placement,
-    entitlement,
-    run_check,
-    release,
-    bundle,
-    gate,
-    promote,
-    rollback,
-    status,
-    history,
-    deployments,
-    provenance,
-    site,
-    demo,
-):
-    cli.add_command(command)
 
 
 def _one_line(text: str) -> str:

@@ -64,9 +64,11 @@ def diff(
     rev: str | None,
     fmt: str,
 ) -> None:
-    """Show what changes in an agent: instructions (a text diff), skills, tools, tool permissions,
-    network egress, model, provider, settings and protection posture, each change with its risk
-    (low, medium, high; docs/diff.md lists the table). Read-only; exits 0 whatever the risk.
+    """Show what changes in an agent, each change with its risk (agent_diff_v1).
+
+    Compares instructions (a text diff), skills, tools, tool permissions, network egress, model,
+    provider, settings and protection posture; each change is low, medium or high risk
+    (docs/diff.md lists the table). Read-only; exits 0 whatever the risk.
 
     \b
     gitdocket diff support-triage@1.0.0 support-triage@1.1.0
