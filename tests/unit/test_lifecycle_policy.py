@@ -109,6 +109,13 @@ ROWS = [
         lambda s: s.trusted_root == ROOT_DIGEST,
         id="PinTrustedRoot-from-active",
     ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "new-tools", "kinds": ["tool_added"], "role": "root"}]},
+        lambda s: [r.name for r in s.risk_rules] == ["new-tools"],
+        id="SetRiskRules-from-active",
+    ),
 ]
 
 
@@ -257,6 +264,34 @@ TEETH = [
         {"digest": ROOT_DIGEST},
         "TRUSTED_ROOT_PINNED",
         id="TRUSTED_ROOT_PINNED-same-root",
+    ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "r", "kinds": ["tool_added"], "role": "security"}]},
+        "RISK_RULE_SOUND",
+        id="RISK_RULE_SOUND-role-nobody-holds",
+    ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "r", "kinds": ["tool_grown"], "role": "root"}]},
+        "RISK_RULE_SOUND",
+        id="RISK_RULE_SOUND-unknown-kind",
+    ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "r", "at_least": "high", "role": "root", "signatures": 2}]},
+        "RISK_RULE_SOUND",
+        id="RISK_RULE_SOUND-more-signatures-than-members",
+    ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "r", "at_least": "high", "role": "wizards"}]},
+        "ROLE_NAME_VALID",
+        id="ROLE_NAME_VALID-risk-rule",
     ),
     pytest.param("active", "InitPolicy", policy_init(), "TRANSITION_NOT_ALLOWED", id="init-twice"),
     pytest.param(

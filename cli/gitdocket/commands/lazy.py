@@ -45,6 +45,10 @@ COMMANDS: dict[str, Entry] = {
     ),
     "demo": Entry("gitdocket.commands.demo:demo", "Run the whole flow on a throwaway registry, narrated."),
     "deployments": Entry("gitdocket.commands.reads:deployments", "Read environments the way a runtime does."),
+    "diff": Entry(
+        "gitdocket.commands.diff:diff",
+        "Show what changes in an agent, each change with its risk (agent_diff_v1).",
+    ),
     "doctor": Entry(
         "gitdocket.commands.doctor:doctor",
         "List what is out of line in this clone; --fix repairs what needs no new authority.",
@@ -73,11 +77,15 @@ COMMANDS: dict[str, Entry] = {
     ),
     "policy": Entry(
         "gitdocket.commands.policy:policy",
-        "Show and change the trust policy (identities, roles, thresholds, expiry).",
+        "Show and change the trust policy (identities, roles, thresholds, expiry, risk rules).",
     ),
     "promote": Entry(
         "gitdocket.commands.environments:promote",
         "Promote BUNDLE (an id, or an exported folder/.tar.gz, imported first) to an environment.",
+    ),
+    "provenance": Entry(
+        "gitdocket.commands.provenance:provenance",
+        "The in-toto / SLSA provenance each promotion records (docs/provenance.md).",
     ),
     "release": Entry(
         "gitdocket.commands.releases:release",

@@ -23,6 +23,7 @@ __all__ = [
     "PACKAGE_REQUIRES_FROZEN_VERSION",
     "POLICY_IN_FORCE",
     "REFERENCE_IS_CURRENT",
+    "RISK_APPROVAL_REQUIRED",
     "THRESHOLD_REACHABLE",
     "TRANSITION_NOT_ALLOWED",
     "VERSIONS_MONOTONIC",
@@ -104,6 +105,12 @@ NO_SECRETS_RECORDED = Invariant(
     "allow-list names exactly that place",
 )
 
+RISK_APPROVAL_REQUIRED = Invariant(
+    "RISK_APPROVAL_REQUIRED",
+    "policy",
+    "a freeze or promotion with a change a risk rule of the policy names carries the extra signatures "
+    "that rule requires, from the role it names",
+)
 CROSS_SCOPE: tuple[Invariant, ...] = (
     TRANSITION_NOT_ALLOWED,
     HISTORY_PRESERVED,
@@ -118,5 +125,6 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     REFERENCE_IS_CURRENT,
     NO_SECRETS_RECORDED,
     AUDIT_NAMES_SIGNER,
+    RISK_APPROVAL_REQUIRED,
 )
 """Rules that more than one lifecycle (or no lifecycle alone) relies on."""

@@ -30,7 +30,7 @@ from gitdocket.lifecycles.authz import (
 )
 from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, config, environments, placements, roots, timeline
+from gitdocket.verify import archetypes, bundles, config, environments, placements, risk, roots, timeline
 from gitdocket.verify.context import Context, Keyless, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
@@ -54,6 +54,7 @@ CHECKS: tuple[Check, ...] = (
     placements.placement_edits,
     placements.entitlement_placements,
     placements.fork_pulls,
+    risk.risk_approvals,
 )
 """Every kind-specific and cross-scope check of a snapshot. Add a check here: a function
 ``(Context) -> Iterable[Finding]`` that only reads the context."""
