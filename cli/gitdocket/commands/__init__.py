@@ -32,6 +32,7 @@ from gitdocket.commands.policy import policy
 from gitdocket.commands.releases import release
 from gitdocket.commands.site import site
 from gitdocket.commands.tags import tags
+from gitdocket.commands.vendors import vendor
 from gitdocket.commands.verify import verify
 from gitdocket.commands.versions import version
 from gitdocket.errors import DocketError
@@ -81,6 +82,7 @@ for command in (
     tags,
     contracts,
     placement,
+    vendor,
     entitlement,
     run_check,
     release,

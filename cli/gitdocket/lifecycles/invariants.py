@@ -14,6 +14,7 @@ from gitdocket.errors import Invariant
 
 __all__ = [
     "AUDIT_NAMES_SIGNER",
+    "CROSSING_REQUIRES_PERMIT_AND_ADMIT",
     "CROSS_SCOPE",
     "EVENT_NOT_IN_FUTURE",
     "EVENT_TIME_MONOTONIC",
@@ -21,10 +22,12 @@ __all__ = [
     "HISTORY_PRESERVED_ON_WITHDRAWAL",
     "NO_SECRETS_RECORDED",
     "PACKAGE_REQUIRES_FROZEN_VERSION",
+    "PAYLOAD_CROSSES_ONLY_BY_TERMS",
     "POLICY_IN_FORCE",
     "REFERENCE_IS_CURRENT",
     "THRESHOLD_REACHABLE",
     "TRANSITION_NOT_ALLOWED",
+    "VENDOR_ROOT_PINNED",
     "VERSIONS_MONOTONIC",
     "WITHDRAWAL_BLOCKS_FUTURE",
 ]
@@ -104,6 +107,25 @@ NO_SECRETS_RECORDED = Invariant(
     "allow-list names exactly that place",
 )
 
+CROSSING_REQUIRES_PERMIT_AND_ADMIT = Invariant(
+    "CROSSING_REQUIRES_PERMIT_AND_ADMIT",
+    "structural",
+    "a vendor's package crosses into a client registry only with the vendor's signed permit naming "
+    "that client and its policy root (source-permit) and the client's admission (target-admit)",
+)
+VENDOR_ROOT_PINNED = Invariant(  # declared here, listed by the policy lifecycle that pins
+    "VENDOR_ROOT_PINNED",
+    "structural",
+    "another registry's records are trusted only when they verify offline under the root the "
+    "client's policy pins for that vendor; the pin changes only by a signed policy event",
+)
+PAYLOAD_CROSSES_ONLY_BY_TERMS = Invariant(
+    "PAYLOAD_CROSSES_ONLY_BY_TERMS",
+    "structural",
+    "a vendor's method payload never crosses into a client registry unless the package's crossing "
+    "terms permit it, and then only exactly the frozen tree",
+)
+
 CROSS_SCOPE: tuple[Invariant, ...] = (
     TRANSITION_NOT_ALLOWED,
     HISTORY_PRESERVED,
@@ -118,5 +140,7 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     REFERENCE_IS_CURRENT,
     NO_SECRETS_RECORDED,
     AUDIT_NAMES_SIGNER,
+    CROSSING_REQUIRES_PERMIT_AND_ADMIT,
+    PAYLOAD_CROSSES_ONLY_BY_TERMS,
 )
 """Rules that more than one lifecycle (or no lifecycle alone) relies on."""

@@ -20,8 +20,9 @@ from gitdocket.core.fields import Principal, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, Invariant, InvariantError
-from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
+from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE, VENDOR_ROOT_PINNED
 from gitdocket.lifecycles.machine import DataT, Machine, Transition
+from gitdocket.lifecycles.vendors import PinVendorData, VendorRoot
 
 __all__ = [
     "IDENTITY_KNOWN",
@@ -81,6 +82,8 @@ class PolicyState(Record):
     expires: str | None = None
     identities: dict[str, Identity] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
+    vendors: dict[str, VendorRoot] = Field(default_factory=dict, exclude_if=lambda pins: not pins)
+    """Other registries whose records this one trusts, each under the root pinned here."""
 
 
 class InitData(Record):
@@ -252,6 +255,23 @@ def _expiry_set(state: PolicyState, data: ExpiryData) -> PolicyState:
     return _changed(state, expires=data.expires)
 
 
+def _vendor_pinned(state: PolicyState, data: PinVendorData) -> PolicyState:
+    return _changed(state, vendors={**state.vendors, data.vendor: data.root})
+
+
+def _check_pin(state: PolicyState, data: PinVendorData) -> None:
+    if state.vendors.get(data.vendor) == data.root:
+        raise InvariantError(
+            f"vendor {data.vendor} is already pinned to that root", VENDOR_ROOT_PINNED, "nothing to do"
+        )
+    if data.root.threshold > len(data.root.keys):
+        raise InvariantError(
+            f"the root needs {data.root.threshold} signatures but lists {len(data.root.keys)} key(s)",
+            THRESHOLD_REACHABLE,
+            "pin the root file the vendor printed with `gitdocket vendor root`",
+        )
+
+
 def _holds_after(apply: Callable[[PolicyState, DataT], PolicyState]) -> Callable[[PolicyState, DataT], None]:
     """A guard: the policy after the change keeps its identities unique and its roles sound."""
 
@@ -415,6 +435,19 @@ TRANSITIONS: tuple[Transition[PolicyState, Any], ...] = (
         apply=_expiry_set,
         doc="change when the policy expires",
     ),
+    Transition(
+        "PinVendor",
+        "vendor_pinned",
+        ("active",),
+        None,
+        PinVendorData,
+        does="pin a vendor root in",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_check_pin,
+        apply=_vendor_pinned,
+        doc="trust another registry's records under its root (pin, or re-pin after the vendor rotated it)",
+    ),
 )
 
 
@@ -472,6 +505,7 @@ LIFECYCLE: Machine[PolicyState] = Machine(
         ROLE_MEMBERS_KNOWN,
         ROLE_HELD,
         ROLE_ALREADY_HELD,
+        VENDOR_ROOT_PINNED,
     ),
     holds=(
         (POLICY_VERSION_INCREASES, lambda s: s.phase == "none" or s.version >= 1),

@@ -144,8 +144,8 @@ def placement_packages(ctx: Context) -> Iterable[Finding]:
     for record in ctx.scopes("placement"):
         for event, after in record.judged:
             ref = event.data.get("package")
-            if not isinstance(ref, dict):
-                continue
+            if not isinstance(ref, dict) or (after.pin is not None and after.pin.vendor is not None):
+                continue  # a vendor's package: ``vendors.vendor_imports`` checks it in the vendor's logs
             archetype, version, content = _pinned(event, after)
             where = f"{record.scope.history_path}:{event.seq}"
             package = ctx.record(scope("package", archetype, version))
