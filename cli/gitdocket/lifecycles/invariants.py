@@ -27,7 +27,6 @@ __all__ = [
     "REFERENCE_IS_CURRENT",
     "THRESHOLD_REACHABLE",
     "TRANSITION_NOT_ALLOWED",
-    "VENDOR_ROOT_PINNED",
     "VERSIONS_MONOTONIC",
     "WITHDRAWAL_BLOCKS_FUTURE",
 ]
@@ -112,12 +111,6 @@ CROSSING_REQUIRES_PERMIT_AND_ADMIT = Invariant(
     "structural",
     "a vendor's package crosses into a client registry only with the vendor's signed permit naming "
     "that client and its policy root (source-permit) and the client's admission (target-admit)",
-)
-VENDOR_ROOT_PINNED = Invariant(  # declared here, listed by the policy lifecycle that pins
-    "VENDOR_ROOT_PINNED",
-    "structural",
-    "another registry's records are trusted only when they verify offline under the root the "
-    "client's policy pins for that vendor; the pin changes only by a signed policy event",
 )
 PAYLOAD_CROSSES_ONLY_BY_TERMS = Invariant(
     "PAYLOAD_CROSSES_ONLY_BY_TERMS",

@@ -20,7 +20,7 @@ from gitdocket.core.fields import Principal, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, Invariant, InvariantError
-from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE, VENDOR_ROOT_PINNED
+from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
 from gitdocket.lifecycles.machine import DataT, Machine, Transition
 from gitdocket.lifecycles.vendors import PinVendorData, VendorRoot
 
@@ -37,6 +37,7 @@ __all__ = [
     "ROLE_NAME_VALID",
     "ROLE_RE",
     "ROOT_NOT_EMPTY",
+    "VENDOR_ROOT_PINNED",
     "Identity",
     "PolicyState",
     "Role",
@@ -138,6 +139,12 @@ ROLE_MEMBERS_KNOWN = Invariant(
     "ROLE_MEMBERS_KNOWN", "structural", "every member of a role is an identity of the policy"
 )
 ROLE_HELD = Invariant("ROLE_HELD", "structural", "only a role that exists, held by that principal, is changed")
+VENDOR_ROOT_PINNED = Invariant(
+    "VENDOR_ROOT_PINNED",
+    "structural",
+    "another registry's records are trusted only when they verify offline under the root the "
+    "client's policy pins for that vendor; the pin changes only by a signed policy event",
+)
 ROLE_ALREADY_HELD = Invariant(
     "ROLE_ALREADY_HELD", "operational", "a grant changes something: a new member, or a new threshold"
 )

@@ -22,9 +22,10 @@ from gitdocket.core.model import first_error
 from gitdocket.core.tree import Prefixed, TreeView
 from gitdocket.errors import DocketError, InputError, InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.invariants import CROSSING_REQUIRES_PERMIT_AND_ADMIT, VENDOR_ROOT_PINNED
+from gitdocket.lifecycles.invariants import CROSSING_REQUIRES_PERMIT_AND_ADMIT
 from gitdocket.lifecycles.package import PackageState
 from gitdocket.lifecycles.placement import Pin
+from gitdocket.lifecycles.policy import VENDOR_ROOT_PINNED
 from gitdocket.lifecycles.vendors import VendorRoot, payload_may_cross, root_digest, vendor_folder
 from gitdocket.ops.transaction import POLICY, Transaction, load_log
 from gitdocket.verify.context import Context

@@ -24,10 +24,9 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.invariants import (
     CROSSING_REQUIRES_PERMIT_AND_ADMIT,
     PAYLOAD_CROSSES_ONLY_BY_TERMS,
-    VENDOR_ROOT_PINNED,
 )
 from gitdocket.lifecycles.placement import INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
-from gitdocket.lifecycles.policy import PolicyState
+from gitdocket.lifecycles.policy import VENDOR_ROOT_PINNED, PolicyState
 from gitdocket.lifecycles.vendors import (
     VENDORS,
     Permit,
