@@ -185,7 +185,7 @@ def install(tx: Transaction, project: str, name: str) -> Pin:
     assert state.pin is not None
     pin = state.pin
     if pin.vendor is not None:  # checked in the vendor's logs, under its pinned root (fail-closed)
-        tx.apply(target, "InstallPackage", {"package": vendors.vendor_package(tx.tree, pin, pin.vendor)[1]})
+        tx.apply(target, "InstallPackage", {"package": vendors.vendor_package(tx.tree, pin, pin.vendor, "install")[1]})
         return pin
     ref = package_ref(tx, pin.archetype, pin.version)
     if ref["phase"] == "published" and frozen_pin(tx, pin.archetype, pin.version) != pin:

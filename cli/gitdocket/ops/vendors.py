@@ -105,22 +105,29 @@ def export(tree: TreeView, archetype: str, version: str) -> dict[str, bytes]:
     return files
 
 
-def _refuse(problems: list[tuple[str, str, str, Any]], hint: str) -> None:
+def _refuse(doing: str, problems: list[tuple[str, str, str, Any]], hint: str) -> None:
     if problems:
         path, _code, message, rule = problems[0]
-        raise InvariantError(f"{path}: {message}", rule or CROSSING_REQUIRES_PERMIT_AND_ADMIT, hint)
+        where = f" ({path})" if path.startswith("registry/vendors/") and "/registry/" in path else ""
+        raise InvariantError(f"cannot {doing}: {message}{where}", rule or CROSSING_REQUIRES_PERMIT_AND_ADMIT, hint)
 
 
-def vendor_package(tree: TreeView, pinned: Pin, vendor: str) -> tuple[Context, dict[str, Any]]:
+def vendor_package(tree: TreeView, pinned: Pin, vendor: str, verb: str) -> tuple[Context, dict[str, Any]]:
     """The vendor's records in ``tree``, checked under the pinned root and the vendor's permit
-    for this registry (fail-closed), and a reference to the pinned package log's last line."""
+    for this registry (fail-closed), and a reference to the pinned package log's last line.
+    A refusal says ``cannot <verb> <archetype> <version> from <vendor>``."""
+    doing = f"{verb} {pinned.archetype} {pinned.version} from {vendor}"
     policy = load_log(tree, POLICY).state
     root = policy.vendors.get(vendor)
     vctx, problems = vendor_problems(tree, vendor, root, verify_logs, load_yaml)
-    _refuse(problems, f"root pins the vendor's root: `gitdocket vendor pin {vendor} ROOT.json`")
+    _refuse(doing, problems, f"root pins the vendor's root: `gitdocket vendor pin {vendor} ROOT.json`")
     permitted = client_permit(policy, _registry_name(tree))
     found = crossing_problems(vctx, pinned.archetype, pinned.version, pinned.content_hash, permitted)
-    _refuse(found, "the vendor's owners permit this registry: `gitdocket vendor permit A V CLIENT-ROOT.json`")
+    hint = (
+        "the vendor's owners permit this registry (`gitdocket vendor permit A V CLIENT-ROOT.json`, "
+        "with the file `gitdocket vendor root` writes here) and export again"
+    )
+    _refuse(doing, found, hint)
     record = vctx.record(scope("package", pinned.archetype, pinned.version))
     assert record is not None  # crossing_problems found it published
     ref = {"seq": len(record.events), "head": head_digest(record.lines[-1]), "phase": record.state.phase}
@@ -162,7 +169,7 @@ def import_package(
         )
     m = package.manifest
     pinned = Pin(archetype=archetype, version=version, content_hash=m.content_hash, method_tree=m.method_tree)
-    _vctx, ref = vendor_package(staged, pinned, vendor)
+    _vctx, ref = vendor_package(staged, pinned, vendor, "import")
     request = {**pinned.model_dump(), "vendor": vendor, "package": ref, "expires_at": until}
     tx.apply(target, "RequestInstall", request)
     return pinned.model_copy(update={"vendor": vendor})

@@ -168,7 +168,7 @@ def crossing_problems(
 ) -> list[Problem]:
     """May the vendor's ``archetype`` ``version`` with ``content`` cross into the registry that
     ``permit`` names? Published, frozen with that content, and permitted for that client."""
-    path = f"{VENDORS}/{archetype}/{version}"
+    path = f"registry/packages/{archetype}/{version}"
     package = vctx.state(scope("package", archetype, version))
     manifest = package.manifest if package is not None else None
     if package is None or manifest is None:
