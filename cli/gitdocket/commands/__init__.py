@@ -15,6 +15,7 @@ import pygit2
 
 from gitdocket import __version__
 from gitdocket.adapters.templates import build_commit
+from gitdocket.commands.admission import admission, admit_run
 from gitdocket.commands.archetypes import archetype
 from gitdocket.commands.bundles import bundle
 from gitdocket.commands.config import config
@@ -85,6 +86,8 @@ for command in (
     vendor,
     entitlement,
     run_check,
+    admit_run,
+    admission,
     release,
     bundle,
     gate,

@@ -13,6 +13,8 @@ from __future__ import annotations
 from gitdocket.errors import Invariant
 
 __all__ = [
+    "ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT",
+    "ADMISSION_TOKEN_BOUND",
     "AUDIT_NAMES_SIGNER",
     "CROSSING_REQUIRES_PERMIT_AND_ADMIT",
     "CROSS_SCOPE",
@@ -112,6 +114,18 @@ CROSSING_REQUIRES_PERMIT_AND_ADMIT = Invariant(
     "a vendor's package crosses into a client registry only with the vendor's signed permit naming "
     "that client and its policy root (source-permit) and the client's admission (target-admit)",
 )
+ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT = Invariant(
+    "ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT",
+    "structural",
+    "a run-admission token is issued only while run-check says Active, and a verifier holding the "
+    "registry accepts it only while the entitlement still is Active for the same content",
+)
+ADMISSION_TOKEN_BOUND = Invariant(
+    "ADMISSION_TOKEN_BOUND",
+    "structural",
+    "a run-admission token is accepted only with a valid signature by an entitlement authority of its "
+    "project, for its own audience and placement, between its issue and its expiry",
+)
 PAYLOAD_CROSSES_ONLY_BY_TERMS = Invariant(
     "PAYLOAD_CROSSES_ONLY_BY_TERMS",
     "structural",
@@ -135,5 +149,7 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     AUDIT_NAMES_SIGNER,
     CROSSING_REQUIRES_PERMIT_AND_ADMIT,
     PAYLOAD_CROSSES_ONLY_BY_TERMS,
+    ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT,
+    ADMISSION_TOKEN_BOUND,
 )
 """Rules that more than one lifecycle (or no lifecycle alone) relies on."""
