@@ -163,7 +163,7 @@ def test_the_documented_runtime_snippet_checks_a_token(active: Registry, tmp_pat
     active.ok("admission", "signers", "acme", "--out", signers, key=None)
     assert signers.read_text().startswith('carol namespaces="gitdocket-run-admission" ssh-ed25519 ')
     scope: dict[str, Any] = {}
-    exec(compile(_snippet(), "docs/admission.md", "exec"), scope)  # noqa: S102 - the documented code itself
+    exec(compile(_snippet(), "docs/admission.md", "exec"), scope)
     admit = scope["admit"]
     token = issue(active)
     now = datetime(2026, 1, 1, 0, 5, tzinfo=UTC)
