@@ -41,7 +41,8 @@ def admit_run(
     rev: str | None,
     fmt: str,
 ) -> None:
-    """Issue a signed run-admission token for PROJECT/NAME, only when `run-check` says Active
+    """Issue a signed run-admission token for PROJECT/NAME (printed, or with --out written to the
+    file and summed up), only when `run-check` says Active
     (an entitlement authority of the project signs; nothing is written to the registry). The
     token carries the placement, version, content hash, verdict, audience, issue and expiry
     times and a unique id; a runtime checks it offline (`gitdocket admission verify`)."""
@@ -54,8 +55,12 @@ def admit_run(
     text = encode(token)
     if out is not None:
         write_file(out, text.encode() + b"\n", "pass a file path to --out")
-    data = {"token": text, **token.claims.model_dump(mode="json")}
-    emit(fmt, data, lambda: click.echo(text))
+    claims = token.claims
+    data = {"token": text, **claims.model_dump(mode="json")}
+    summary = (
+        f"Issued token {claims.id} for {claims.placement} ({claims.audience}) until {claims.expires_at} into {out}"
+    )
+    emit(fmt, data, lambda: click.echo(summary if out is not None else text))
 
 
 @click.group()
