@@ -45,6 +45,7 @@ __all__ = [
     "history_kept",
     "placement_edits",
     "placement_packages",
+    "ref_problems",
     "references_at_base",
 ]
 
@@ -54,7 +55,7 @@ Problem = tuple[str, str, Invariant | None]
 """(finding code, message, the invariant it cites)."""
 
 
-def _ref_problems(other: ScopeRecord[Any], ref: dict[str, Any], event: Event, blocking: str) -> Iterable[Problem]:
+def ref_problems(other: ScopeRecord[Any], ref: dict[str, Any], event: Event, blocking: str) -> Iterable[Problem]:
     """(code, message, invariant) for a recorded reference into ``other``'s log."""
     seq = ref.get("seq", 0)
     if not 1 <= seq <= len(other.lines) or head_digest(other.lines[seq - 1]) != ref.get("head"):
@@ -151,7 +152,7 @@ def placement_packages(ctx: Context) -> Iterable[Finding]:
             package = ctx.record(scope("package", archetype, version))
             problems = list(_version_problems(ctx, archetype, version, content))
             if package is not None:
-                problems += _ref_problems(package, ref, event, "package_withdrawn")
+                problems += ref_problems(package, ref, event, "package_withdrawn")
             for code, message, invariant in problems:
                 yield Finding(
                     where,
@@ -204,7 +205,7 @@ def entitlement_placements(ctx: Context) -> Iterable[Finding]:
             ref = event.data.get("placement")
             if not isinstance(ref, dict):
                 continue
-            problems = _ref_problems(placement, ref, event, "install_removed")
+            problems = ref_problems(placement, ref, event, "install_removed")
             for code, message, invariant in problems:
                 yield Finding(
                     f"{record.scope.history_path}:{event.seq}",

@@ -38,7 +38,7 @@ from gitdocket.lifecycles.vendors import (
 )
 from gitdocket.verify.context import Context
 from gitdocket.verify.findings import Finding
-from gitdocket.verify.placements import _ref_problems
+from gitdocket.verify.placements import ref_problems
 
 __all__ = [
     "IMPORTED_KINDS",
@@ -194,7 +194,7 @@ def crossing_problems(
 def _crossings(ctx: Context, contexts: dict[str, Context]) -> Iterable[Finding]:
     """Every placement event relying on a vendor package: the vendor permitted it for this
     registry (under the root in force when the event was written), it is the frozen, published
-    content, and the line it names exists (``_ref_problems``, as for local packages)."""
+    content, and the line it names exists (``ref_problems``, as for local packages)."""
     name = registry_name(ctx) or ""
     for record in ctx.scopes("placement"):
         for event, after in record.judged:
@@ -222,7 +222,7 @@ def _crossings(ctx: Context, contexts: dict[str, Context]) -> Iterable[Finding]:
                 yield Finding(where, code, message, record.scope.label, rule, _HINT)
             package = vctx.record(scope("package", pin.archetype, pin.version))
             if package is not None:
-                for code, message, rule in _ref_problems(package, ref, event, "package_withdrawn"):
+                for code, message, rule in ref_problems(package, ref, event, "package_withdrawn"):
                     yield Finding(where, code, message, record.scope.label, rule, _HINT)
 
 
