@@ -15,6 +15,8 @@ from gitdocket.lifecycles.policy import POLICY_VERSION_INCREASES
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, PAST_PACKAGES_PRESERVED
 from tests.factories import TREE, TREE2, identity, package_manifest, snapshot
 from tests.model.explore import Action, Model
+from tests.unit.test_bundle_lifecycle import built, verified
+from tests.unit.test_environment_lifecycle import promoted, rolled
 
 T0, T1, T2 = "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z"
 H1, H2 = "sha256:" + "1" * 64, "sha256:" + "2" * 64
@@ -186,31 +188,14 @@ ENTITLEMENT = fixed(
 
 # -- bundle ----------------------------------------------------------------------------------------
 
-_BUILT = {
-    "label": "pr-preview",
-    "created_at": T0,
-    "built_by": "alice",
-    "source_commit": "1a2b3c4d" + "0" * 32,
-    "manifest_digest": "sha256:" + "ab" * 32,
-    "included_files": 3,
-    "evidence_files": 3,
-}
-_VERIFIED = {
-    "manifest_digest": "sha256:" + "ab" * 32,
-    "payload_tree": "b" * 40,
-    "evidence_tree": "c" * 40,
-    "verified_files": 6,
-    "verified_at": "2026-01-01T00:00:01Z",
-    "verified_by": "alice",
-}
 BUNDLE = fixed(
     [
-        ("BuildBundle", _BUILT, None),
-        ("BuildBundle", {**_BUILT, "label": "candidate"}, None),
-        ("BuildBundle", {**_BUILT, "included_files": 4}, None),
-        ("VerifyBundle", _VERIFIED, None),
-        ("VerifyBundle", {**_VERIFIED, "verified_files": 7}, None),
-        ("VerifyBundle", {**_VERIFIED, "manifest_digest": "sha256:" + "cd" * 32}, None),
+        ("BuildBundle", built(), None),
+        ("BuildBundle", built(label="candidate"), None),
+        ("BuildBundle", built(included_files=4), None),
+        ("VerifyBundle", verified(), None),
+        ("VerifyBundle", verified(verified_files=7), None),
+        ("VerifyBundle", verified(manifest_digest="sha256:" + "cd" * 32), None),
     ]
 )
 
@@ -222,33 +207,8 @@ BUNDLES = ("build-20260101-000001-00000001", "build-20260101-000002-00000002", "
 def environment(state: Any) -> Iterable[Action]:
     out: list[Action] = []
     for bundle in BUNDLES:
-        promoted = {
-            "bundle_id": bundle,
-            "bundle_tree": "a" * 40,
-            "manifest_digest": "sha256:" + "0" * 64,
-            "source_environment": None,
-            "allowed_sources": [None, "preview"],
-            "require_gate": False,
-            "gated": False,
-            "gate_decision": None,
-            "report_digest": None,
-            "sequence": state.sequence + 1,
-            "previous_bundle_id": state.bundle_id,
-            "promoted_at": T0,
-            "promoted_by": "alice",
-        }
-        out.append(("Promote", promoted, None))
-        rolled = {
-            "target": bundle,
-            "requested": False,
-            "reason": "canary regressed",
-            "sequence": state.sequence + 1,
-            "previous_bundle_id": state.bundle_id,
-            "rolled_back_at": T1,
-            "rolled_back_by": "bob",
-        }
-        out.append(("Rollback", rolled, None))
-        out.append(("Rollback", {**rolled, "reason": ""}, None))
+        out.append(("Promote", promoted(state, bundle), None))
+        out.append(("Rollback", rolled(state, bundle), None))
     return out
 
 

@@ -12,6 +12,7 @@ import click
 
 from gitdocket.adapters.files import MAX_KEY_BYTES, read_file, read_folder, write_file
 from gitdocket.commands.output import done, emit, reader, write, writer
+from gitdocket.commands.placements import expires_option
 from gitdocket.core.canonical import canonical
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.lifecycles.vendors import root_digest
@@ -110,13 +111,7 @@ def vendor_export(archetype_name: str, number: str, out: Path, repo: Path, rev: 
 @click.option("--vendor", "vendor_name", required=True, help="The vendor, as this registry pinned it.")
 @click.option("--project", required=True, help="The target project.")
 @click.option("--name", help="The placement's name in the project (default: the archetype's).")
-@click.option(
-    "--expires",
-    default=f"{placement_ops.REQUEST_DAYS}d",
-    show_default=True,
-    metavar="DAYSd|TIME|never",
-    help="When the request lapses unless an admin admits it: days from now (14d), an RFC 3339 time, or never.",
-)
+@expires_option
 @writer
 def vendor_import(
     folder: Path,
