@@ -48,6 +48,12 @@ def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
             ["role", "threshold", "principals"],
             [(r, role.threshold, ", ".join(role.principals)) for r, role in sorted(state.roles.items())],
         )
+        if state.vendors:
+            table(
+                "pinned vendors",
+                ["vendor", "registry", "threshold", "root keys"],
+                [(v, p.registry, p.threshold, ", ".join(k.name for k in p.keys)) for v, p in sorted(state.vendors.items())],
+            )
 
     emit(fmt, _policy_json(state), text)
 
