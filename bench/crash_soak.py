@@ -76,7 +76,7 @@ def prepare(base: Path) -> Path:
     keys.mkdir(parents=True)
     alice = write_key(keys, "alice")
     reg = base / "reg"
-    ok(reg, alice, "init", reg, "--identity", "alice")
+    ok(reg, alice, "init", reg, "--identity", "alice", "--gate-preset", "agent-skills")
     ok(reg, alice, "archetype", "new", "support-triage", "--from", ROOT / "examples/archetypes/support-triage")
     ok(reg, alice, "release", "support-triage", "1.0.0")
     ok(reg, alice, "version", "freeze", "support-triage", "1.1.0")

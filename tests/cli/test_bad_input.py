@@ -425,14 +425,18 @@ def _archive(path: Path, members: dict[str, bytes]) -> Path:
             id="aggregate-size",
         ),
         pytest.param({"b-20260101-000000-nogit/" + "d/" * 70 + "f": b"x"}, "folders deep", id="path-too-deep"),
+        pytest.param(
+            {f"b-20260101-000000-nogit/e{i}": b"" for i in range(40)}, "more than 32 members", id="member-count"
+        ),
     ],
 )
 def test_an_archive_beyond_its_bounds_is_refused(
     drafted: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, members: dict[str, bytes], names: str
 ) -> None:
-    """Every member within its own limit, the archive beyond its aggregate (here 2 KiB, so the
-    test stays small; the real bound is ``core.limits.MAX_ARCHIVE_BYTES``)."""
+    """Every member within its own limit, the archive beyond its aggregate (here 2 KiB or 32
+    members, so the test stays small; the real bounds are in ``core.limits``)."""
     monkeypatch.setattr(sys.modules["gitdocket.adapters.archives"], "MAX_ARCHIVE_BYTES", 2048)
+    monkeypatch.setattr(sys.modules["gitdocket.adapters.archives"], "MAX_ARCHIVE_MEMBERS", 32)
     archive = _archive(tmp_path / "bundle.tar.gz", members)
     before = _state(drafted)
     result = drafted.run("bundle", "import", archive)
@@ -441,18 +445,26 @@ def test_an_archive_beyond_its_bounds_is_refused(
 
 
 @pytest.mark.parametrize(
-    ("limit", "command", "names"),
+    ("limit", "bound", "command", "names"),
     [
-        pytest.param("MAX_EVIDENCE_TOTAL", "build", "MiB", id="evidence-total"),
-        pytest.param("MAX_ARCHIVE_BYTES", "verify", "GiB in all", id="bundle-folder-total"),
+        pytest.param("MAX_EVIDENCE_TOTAL", 10, "build", "MiB", id="evidence-total"),
+        pytest.param("MAX_EVIDENCE_FILES", 2, "build", "more than 2 files", id="evidence-files"),
+        pytest.param("MAX_ARCHIVE_BYTES", 10, "verify", "GiB in all", id="bundle-folder-total"),
+        pytest.param("MAX_ARCHIVE_MEMBERS", 2, "verify", "more than 2 files", id="bundle-folder-files"),
     ],
 )
 def test_a_folder_beyond_its_aggregate_bound_is_refused(
-    drafted: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str, command: str, names: str
+    drafted: Registry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    limit: str,
+    bound: int,
+    command: str,
+    names: str,
 ) -> None:
-    """Each file small, the folder beyond its total (here 10 bytes; the real bounds are in
-    ``core.limits``)."""
-    monkeypatch.setattr(sys.modules["gitdocket.adapters.bundle_files"], limit, 10)
+    """Each file small, the folder beyond its total bytes or files (here 10 bytes or 2 files; the
+    real bounds are in ``core.limits``)."""
+    monkeypatch.setattr(sys.modules["gitdocket.adapters.bundle_files"], limit, bound)
     folder = tmp_path / "b-20260101-000000-nogit"
     folder.mkdir()
     for name in ("a.json", "b.json", "bundle_manifest.json"):

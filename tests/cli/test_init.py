@@ -70,6 +70,14 @@ def test_missing_template_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mon
     assert not (tmp_path / "reg").exists()
 
 
+def test_what_site_build_writes_by_default_is_ignored(registry: Registry) -> None:
+    """`gitdocket site build` from the registry's root writes site/: not a change to commit."""
+    (registry.path / "site").mkdir()
+    (registry.path / "site" / "index.html").write_text("<html></html>\n")
+    assert registry.git("status", "--porcelain", "--untracked-files=all") == ""
+    assert registry.git("ls-files", ".gitignore").strip() == ".gitignore"
+
+
 def test_init_again_refuses_and_keeps_the_registry(registry: Registry) -> None:
     before = registry.refs()
     result = run_cli("init", registry.path, "--identity", "alice", "--key", registry.alice)

@@ -19,6 +19,7 @@ import os
 import re
 import shlex
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,20 @@ def test_every_shell_block_works_when_pasted(doc: Path, tmp_path: Path) -> None:
     failed = re.findall(r"::block (\d+)::", done.stderr)
     where = f"block {failed[-1]}" if failed else "before the first block"
     assert done.returncode == 0, f"{doc.name}: {where} fails when pasted:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+EXPIRY = re.compile(r"expires\s+(\d{4}-\d\d-\d\dT[\d:]+Z)")
+
+
+@pytest.mark.parametrize("doc", [pytest.param(d, id=d.relative_to(ROOT).as_posix()) for d in DOCS if blocks(d)])
+def test_no_example_expiry_stops_working_within_a_year(doc: Path) -> None:
+    """A pasted example must not start failing next month: every expiry a command sets is at
+    least a year away, unless the line documents its failure (``# exit N``)."""
+    soon = datetime.now(UTC) + timedelta(days=366)
+    for line in "\n".join(blocks(doc)).splitlines():
+        for when in EXPIRY.findall(line):
+            expected_to_fail = EXIT.search(line) is not None or "test $? -eq" in line
+            assert expected_to_fail or datetime.fromisoformat(when) > soon, f"{doc.name}: {line.strip()}"
 
 
 def test_console_blocks_run_commands_and_expect_documented_failures() -> None:

@@ -63,6 +63,21 @@ def test_push_lands_the_commit_and_its_tags_and_moves_the_branch(registry: Regis
     assert registry.git("status", "--porcelain") == ""
 
 
+def test_a_write_without_push_names_the_push_that_publishes_it(registry: Registry, origin: Path) -> None:
+    """As gto does: the note holds the `git push` to paste, and pasting it publishes the commit and
+    its tag; a repository without a remote gets no such note."""
+    result = registry.ok("version", "freeze", "support-triage", "1.0.0", "--format", "json")
+    commit = result.json()["commit"]
+    [note] = [line for line in result.err.splitlines() if "not pushed yet" in line]
+    command = note.split("`")[1]
+    assert command == "git push --atomic origin main refs/tags/support-triage/v1.0.0"
+    assert git(origin, "rev-parse", "main") != commit
+    subprocess.run(command.split(), cwd=registry.path, check=True, capture_output=True)
+    assert git(origin, "rev-parse", "main") == commit == git(origin, "rev-parse", "support-triage/v1.0.0^{commit}")
+    registry.git("remote", "remove", "origin")
+    assert "not pushed" not in registry.ok("version", "draft", "support-triage", "1.1.0").err
+
+
 def test_a_clone_behind_the_remote_writes_on_the_remotes_tip(registry: Registry, origin: Path, tmp_path: Path) -> None:
     """Another clone pushed meanwhile: the write is planned on its commit, and the branch and the
     worktree fast-forward to the pushed result."""

@@ -14,9 +14,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitdocket.adapters.store import GitStore
 from gitdocket.errors import StateError
 
-__all__ = ["PushRejectedError", "Pushed", "fetch_branch", "push", "remote_of", "remote_tags"]
+__all__ = ["PushRejectedError", "Pushed", "fetch_branch", "push", "remote_name", "remote_of", "remote_tags"]
 
 TIMEOUT = 300
 
@@ -57,22 +58,31 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
         raise StateError(f"git {args[0]} could not run: {exc}", "install git; check the remote is reachable") from exc
 
 
-def remote_of(root: Path, branch: str | None) -> str:
+def remote_name(store: GitStore, branch: str | None) -> str | None:
     """The remote ``branch`` pushes to (``branch.<name>.remote``), else the only remote, else
-    ``origin`` when there is one."""
+    ``origin`` when there is one; None when none of them is (read without running git)."""
     if branch is not None:
-        configured = _git(root, "config", "--get", f"branch.{branch}.remote").stdout.strip()
+        configured = store.git_config(f"branch.{branch}.remote")
         if configured and configured != ".":
             return configured
-    remotes = _git(root, "remote").stdout.split()
-    if len(remotes) == 1:
-        return remotes[0]
-    if "origin" in remotes:
-        return "origin"
-    raise StateError(
-        f"{root}: no remote to push to" if not remotes else f"{root}: several remotes and none is the branch's",
-        "add one with `git remote add origin URL`, or set the branch's: `git branch --set-upstream-to REMOTE/BRANCH`",
-    )
+    names = sorted(name for name in store.repo.remotes.names() if name)
+    if len(names) == 1:
+        return names[0]
+    return "origin" if "origin" in names else None
+
+
+def remote_of(store: GitStore, branch: str | None) -> str:
+    """``remote_name``, or a refusal naming how to give the branch a remote."""
+    name = remote_name(store, branch)
+    if name is None:
+        several = bool(list(store.repo.remotes.names()))
+        what = "several remotes and none is the branch's" if several else "no remote to push to"
+        raise StateError(
+            f"{store.root}: {what}",
+            "add one with `git remote add origin URL`, "
+            "or set the branch's: `git branch --set-upstream-to REMOTE/BRANCH`",
+        )
+    return name
 
 
 def fetch_branch(root: Path, remote: str, branch: str) -> str | None:

@@ -28,7 +28,7 @@ from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import Plan, WriteResult
 from gitdocket.errors import ConflictError, StateError
 
-__all__ = ["PUSH_ATTEMPTS", "Published", "push_write"]
+__all__ = ["PUSH_ATTEMPTS", "Published", "push_hint", "push_write"]
 
 PUSH_ATTEMPTS = 5
 """How often a write is planned again on another writer's newer commit before giving up."""
@@ -70,7 +70,7 @@ def push_write(
     """Plan, commit on a scratch ref, push with a lease, then move the local branch; re-planned on
     the remote's new tip when another writer won the push."""
     branch = store.refname.removeprefix("refs/heads/")
-    name = remotes.remote_of(store.root, branch)
+    name = remotes.remote_of(store, branch)
     scratch = GitStore(store.repo, branch, ref=f"refs/gitdocket/push/{branch}")
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         local = _tip(store)
@@ -120,3 +120,14 @@ def _tip(store: GitStore) -> str | None:
 def _forget(store: GitStore, scratch: GitStore, result: WriteResult | None) -> None:
     """Drop what a write that was not pushed made locally: the scratch ref and its commit's tags."""
     store.drop([scratch.refname, *(f"refs/tags/{t}" for t in (result.tags if result else ()))])
+
+
+def push_hint(store: GitStore, result: WriteResult) -> str | None:
+    """What publishes a write made without ``--push``: one line with the ``git push`` to paste, to
+    the remote ``--push`` would use; None when the repository has no remote."""
+    branch = store.refname.removeprefix("refs/heads/")
+    name = remotes.remote_name(store, branch)
+    if name is None:
+        return None
+    refs = " ".join([branch, *(f"refs/tags/{t}" for t in result.tags)])
+    return f"not pushed yet: `git push --atomic {name} {refs}` publishes it (or pass --push)"

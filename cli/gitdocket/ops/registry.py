@@ -32,6 +32,12 @@ INSTALL_COMMAND = f"pip install -r {PIN_PATH}"
 it elsewhere: ``PIP_INDEX_URL`` (your index) or ``PIP_FIND_LINKS`` (a folder or page of wheels)."""
 
 
+GITIGNORE = b"""# Written by `gitdocket init`: what gitdocket writes beside the registry, never part of it.
+/site/
+"""
+"""``gitdocket site build`` writes ``site/`` by default: built from the registry, not kept in it."""
+
+
 def pin_file(version: str) -> bytes:
     return (
         "# The gitdocket this registry's CI installs (`gitdocket init` wrote it; bump it in a pull\n"
@@ -72,7 +78,7 @@ def initialize(
     roles = {role: {"principals": [principal], "threshold": 1} for role in INITIAL_ROLES}
     tx.apply(POLICY, "InitPolicy", {"identities": [identity.model_dump(mode="json")], "roles": roles})
     files: dict[str, bytes] = {}
-    for path, data in {**template_files(), PIN_PATH: pin_file(__version__)}.items():
+    for path, data in {**template_files(), PIN_PATH: pin_file(__version__), ".gitignore": GITIGNORE}.items():
         if path == REGISTRY_YAML:
             data = _configured(data, name, branch, gate_preset)
         files[path] = tx.tree.read(path) or data

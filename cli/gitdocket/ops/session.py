@@ -30,7 +30,7 @@ from gitdocket.core.log import newest_time
 from gitdocket.core.tree import Plan, TreeView, WriteResult
 from gitdocket.errors import InputError, TrustError
 from gitdocket.lifecycles import scope
-from gitdocket.ops.publish import Published, push_write
+from gitdocket.ops.publish import Published, push_hint, push_write
 from gitdocket.ops.transaction import Transaction, load_log
 
 __all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now", "system_now"]
@@ -181,6 +181,9 @@ class Session:
             self.command.pushed.append(published)
         else:
             result = self.store.write(plan, signers[0], now)
+            hint = push_hint(self.store, result)
+            if hint is not None:
+                self.command.notes.append(hint)
         self.command.notes.extend(result.repairs)
         self.command.warnings.extend(result.warnings)
         if deferred:

@@ -158,7 +158,7 @@ def sync_tags(session: Session, replace_orphans: bool, push: bool) -> Synced:
 def _push(session: Session, branch: str, head: str | None, replaced: dict[str, str]) -> remotes.Pushed | None:
     """Push every gitdocket tag ``head`` reaches that the remote lacks or holds an orphan of."""
     store = session.store
-    remote = remotes.remote_of(store.root, branch)
+    remote = remotes.remote_of(store, branch)
     there = remotes.remote_tags(store.root, remote)
     refs = GitRefs(store.repo)
     local = {
