@@ -129,7 +129,7 @@ TRANSITIONS: tuple[Transition[PackageState, Any], ...] = (
         ("published",),
         None,
         Permit,
-        does="permit a client registry to install",
+        does="permit a client to install",
         hint="publish it first: `gitdocket package publish {archetype} {version}`",
         role="owners:{0}",
         invariant=CROSSING_REQUIRES_PERMIT_AND_ADMIT,
