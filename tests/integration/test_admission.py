@@ -175,3 +175,18 @@ def test_the_documented_runtime_snippet_checks_a_token(active: Registry, tmp_pat
     ]:
         with pytest.raises(ValueError):
             admit(bad, audience, ADDRESS, str(signers), when)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("--audience", "Runtime EU"), id="bad-audience"),
+        pytest.param(("--audience", "runtime-eu", "--ttl", "48h"), id="ttl-too-long"),
+        pytest.param(("--audience", "runtime-eu", "--ttl", "soon"), id="ttl-not-a-duration"),
+    ],
+)
+def test_admit_run_bad_input_is_exit_2(registry: Registry, args: tuple[str, ...]) -> None:
+    before = repo_state(registry)
+    result = registry.run("admit-run", ADDRESS, *args)
+    assert result.code == 2 and result.err.startswith("error: ") and "internal error" not in result.err
+    assert repo_state(registry) == before

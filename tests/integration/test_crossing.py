@@ -18,7 +18,7 @@ from gitdocket.lifecycles.invariants import (
 from gitdocket.lifecycles.policy import VENDOR_ROOT_PINNED
 from tests.integration.clients_support import findings, forge
 from tests.integration.crossing_support import ADDRESS, ARCHETYPE, VENDOR, Crossing, crossing
-from tests.support import EXAMPLES, repo_state
+from tests.support import EXAMPLES, Registry, repo_state
 
 VENDORED = f"registry/vendors/{VENDOR}"
 
@@ -151,3 +151,12 @@ def test_the_method_crosses_only_when_the_terms_permit_it(tmp_path: Path) -> Non
         ["git", "-C", str(c.vendor.path), "rev-parse", f"HEAD:{method}"], capture_output=True, text=True
     ).stdout.strip()
     assert tree == frozen and len(tree) == 40
+
+
+def test_importing_a_folder_that_is_no_export_is_bad_input(registry: Registry, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    before = repo_state(registry)
+    result = registry.run("vendor", "import", empty, "--vendor", VENDOR, "--project", "shop")
+    assert result.code == 2 and "holds no exported package" in result.err
+    assert repo_state(registry) == before

@@ -12,7 +12,7 @@ from gitdocket.commands.output import address_argument, emit, keys_option, reade
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.scopes import check_name
 from gitdocket.errors import InputError
-from gitdocket.lifecycles.admission import encode, parse_ttl
+from gitdocket.lifecycles.admission import check_audience, encode, parse_ttl
 from gitdocket.ops import admission as admission_ops
 from gitdocket.ops import placements as placement_ops
 from gitdocket.ops.session import Session, clock_now, system_now
@@ -48,6 +48,7 @@ def admit_run(
     times and a unique id; a runtime checks it offline (`gitdocket admission verify`)."""
     project, name = placement_ops.parse_address(address)
     duration = parse_ttl(ttl)
+    check_audience(audience)
     session = Session(repo, keys)
     token = admission_ops.issue(
         session.snapshot(rev), session.signers()[0], project, name, audience, duration, clock_now()

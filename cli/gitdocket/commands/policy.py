@@ -52,7 +52,10 @@ def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
             table(
                 "pinned vendors",
                 ["vendor", "registry", "threshold", "root keys"],
-                [(v, p.registry, p.threshold, ", ".join(k.name for k in p.keys)) for v, p in sorted(state.vendors.items())],
+                [
+                    (v, p.registry, p.threshold, ", ".join(k.name for k in p.keys))
+                    for v, p in sorted(state.vendors.items())
+                ],
             )
 
     emit(fmt, _policy_json(state), text)

@@ -15,6 +15,7 @@ from gitdocket.commands.output import done, emit, reader, write, writer
 from gitdocket.commands.placements import expires_option
 from gitdocket.core.canonical import canonical
 from gitdocket.core.scopes import check_name, check_version
+from gitdocket.errors import InputError
 from gitdocket.lifecycles.vendors import root_digest
 from gitdocket.ops import placements as placement_ops
 from gitdocket.ops import vendors as vendor_ops
@@ -130,7 +131,9 @@ def vendor_import(
     check_name(project, "project name")
     files = read_folder(folder)
     packages = sorted({p.split("/")[2] for p in files if p.startswith("registry/packages/") and p.count("/") >= 3})
-    name = check_name(name or (packages[0] if packages else ""), "placement name")
+    if not packages:
+        raise InputError(f"{folder}: holds no exported package", "pass the folder `gitdocket vendor export` wrote")
+    name = check_name(name or packages[0], "placement name")
 
     def op(tx: vendor_ops.Transaction) -> vendor_ops.Pin:
         until = placement_ops.request_expiry(expires, tx.at)

@@ -42,6 +42,7 @@ __all__ = [
     "AdmissionClaims",
     "AdmissionToken",
     "EntitlementClaim",
+    "check_audience",
     "check_token",
     "claims_for",
     "decode",
@@ -104,6 +105,16 @@ def parse_ttl(text: str) -> timedelta:
     if ttl is None or ttl > MAX_TTL:
         raise InputError(f"--ttl {text!r} is not a duration up to 24h", "e.g. --ttl 10m, --ttl 2h, --ttl 1d")
     return ttl
+
+
+def check_audience(audience: str) -> str:
+    """``audience`` as a token names it: lowercase letters, digits and ``.:_-``, up to 128."""
+    if not re.fullmatch(_AUDIENCE, audience):
+        raise InputError(
+            f"invalid audience {audience!r}",
+            "name the runtime with lowercase letters, digits, '.', ':', '_' and '-', e.g. runtime-eu",
+        )
+    return audience
 
 
 def issuer_role(placement: str) -> str:
