@@ -56,7 +56,8 @@ def _key(state: Any) -> bytes:
     return canonical(state.model_dump(mode="json"))
 
 
-def explore(model: Model) -> Result:
+def explore(model: Model, until: str | None = None) -> Result:
+    """Search ``model``; with ``until`` (a rule's name), stop as soon as that rule is broken."""
     machine = model.machine
     start = machine.initial(model.target)
     seen = {_key(start)}
@@ -82,6 +83,9 @@ def explore(model: Model) -> Result:
                 broken += [rule.name for rule, holds in model.edges if not holds(state, command, after)]
                 for name in broken:
                     result.violations.setdefault(name, list(trace))
+                if until in result.violations:
+                    result.states = len(seen)
+                    return result
                 key = _key(after)
                 if key not in seen:
                     seen.add(key)
