@@ -217,16 +217,16 @@ MODELS: dict[str, Model] = {
         LIFECYCLES["policy"],
         scope("policy"),
         POLICY,
-        depth=5,
+        depth=6,
         edges=((POLICY_VERSION_INCREASES, lambda b, _c, a: a.version == b.version + 1),),
     ),
-    "config": Model(LIFECYCLES["config"], scope("config"), CONFIG, depth=5),
+    "config": Model(LIFECYCLES["config"], scope("config"), CONFIG, depth=8),
     "archetype": Model(LIFECYCLES["archetype"], scope("archetype", "support-triage"), ARCHETYPE, depth=5),
     "version": Model(
         LIFECYCLES["version"],
         scope("version", "support-triage", "1.0.0"),
         VERSION,
-        depth=7,
+        depth=10,
         edges=((FROZEN_VERSION_IMMUTABLE, _snapshot_kept), (PAST_PACKAGES_PRESERVED, _packages_kept)),
     ),
     "package": Model(
@@ -236,9 +236,9 @@ MODELS: dict[str, Model] = {
         depth=6,
         edges=((WITHDRAWAL_BLOCKS_FUTURE, _nothing_after_withdrawal),),
     ),
-    "placement": Model(LIFECYCLES["placement"], scope("placement", "acme", "triage"), placement, depth=9),
-    "entitlement": Model(LIFECYCLES["entitlement"], scope("entitlement", "acme", "triage"), ENTITLEMENT, depth=8),
+    "placement": Model(LIFECYCLES["placement"], scope("placement", "acme", "triage"), placement, depth=12),
+    "entitlement": Model(LIFECYCLES["entitlement"], scope("entitlement", "acme", "triage"), ENTITLEMENT, depth=10),
     "bundle": Model(LIFECYCLES["bundle"], scope("bundle", "pr-preview-20260101-000000-1a2b3c4d"), BUNDLE, depth=4),
-    "environment": Model(LIFECYCLES["environment"], scope("environment", "dev"), environment, depth=7),
+    "environment": Model(LIFECYCLES["environment"], scope("environment", "dev"), environment, depth=8),
 }
 """Every lifecycle's model; a lifecycle added to ``LIFECYCLES`` without one fails the check."""
