@@ -190,3 +190,15 @@ def test_admit_run_bad_input_is_exit_2(registry: Registry, args: tuple[str, ...]
     result = registry.run("admit-run", ADDRESS, *args)
     assert result.code == 2 and result.err.startswith("error: ") and "internal error" not in result.err
     assert repo_state(registry) == before
+
+
+def test_rev_judges_the_token_at_that_commit(active: Registry) -> None:
+    """ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT: --rev reads the registry as of a commit: before the
+    suspension the token is accepted, at the tip it is refused; admit-run --rev issues from there."""
+    before = active.git("rev-parse", "HEAD").strip()
+    token = issue(active)
+    active.ok("entitlement", "suspend", ADDRESS, "--reason", "invoice overdue", key="carol")
+    assert verify(active, token, "--audience", "runtime-eu", "--rev", before).code == 0
+    assert verify(active, token, "--audience", "runtime-eu").code == 1
+    assert active.run("admit-run", ADDRESS, "--audience", "runtime-eu", key="carol").code == 1
+    assert issue(active, "--rev", before).startswith(PREFIX)

@@ -39,6 +39,7 @@ READS = [
     pytest.param(("policy", "allowed-signers"), id="policy-allowed-signers"),
     pytest.param(("config", "show"), id="config-show"),
     pytest.param(("bundle", "list"), id="bundle-list"),
+    pytest.param(("admission", "signers", "acme"), id="admission-signers"),
     pytest.param(("verify",), id="verify"),
 ]
 IDENTITY = {
@@ -154,9 +155,14 @@ def test_every_read_command_takes_rev() -> None:
     site's tests)."""
     leaves = _leaves(cli)
     readers = {path for path, command in leaves if "--repo" in _options(command) and "--key" not in _options(command)}
-    with_rev = {path for path, command in leaves if "--rev" in _options(command)}
+    # admit-run reads at --rev and signs (not a write): test_admission.py tests its --rev
+    signing = {path for path, command in leaves if "--key" in _options(command)}
+    with_rev = {path for path, command in leaves if "--rev" in _options(command)} - signing
     assert readers - set(NOT_READING_THE_REGISTRY) == with_rev
     also = {("bundle", "export"), ("bundle", "provenance"), ("gate", "evaluate"), ("site", "build")}
+    # the root and the export of a package read the same at both commits; admission verify at
+    # --rev is tested in test_admission.py
+    also |= {("vendor", "root"), ("vendor", "export"), ("admission", "verify")}
     assert with_rev == {_path(param.values[0]) for param in READS} | also
 
 
