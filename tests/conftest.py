@@ -11,6 +11,7 @@ import pytest
 
 from gitdocket.errors import Invariant
 from gitdocket.lifecycles import INVARIANTS
+from gitdocket.lifecycles.environment import GATE_CHECKS
 from gitdocket.site.evidence import rules_named
 from tests.support import Registry, isolated, run_cli, write_key
 
@@ -46,12 +47,13 @@ def seed_registry(tmp_path: Path) -> Registry:
 
 
 def _rules_of(item: pytest.Item) -> list[str]:
-    """The declared rules a test names: in its parameters (a name or an ``Invariant``) and in its
-    docstring, each once."""
+    """The declared rules a test names: in its parameters (a name, an ``Invariant``, or a gated
+    promotion's check id) and in its docstring, each once."""
     names: list[str] = []
     callspec = getattr(item, "callspec", None)
     for value in callspec.params.values() if callspec is not None else ():
-        name = value.name if isinstance(value, Invariant) else value
+        rule = GATE_CHECKS.get(value) if isinstance(value, str) else None  # a gated promotion's check id
+        name = (rule or value).name if isinstance(rule or value, Invariant) else value
         if isinstance(name, str) and name in INVARIANTS and name not in names:
             names.append(name)
     doc = getattr(getattr(item, "obj", None), "__doc__", None) or ""

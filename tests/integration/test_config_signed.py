@@ -109,6 +109,8 @@ def test_history_mode_reports_an_unsigned_change_even_when_it_was_reverted_later
 def test_an_unsigned_change_to_a_protected_path_is_caught_and_an_approval_passes(
     rel: Release, path: str, change: str
 ) -> None:
+    """PROTECTED_PATHS_APPROVED: an edit, addition or deletion under a protected path is
+    PATH_UNAPPROVED until its role approves it."""
     reg = rel.reg
     base = reg.git("rev-parse", "HEAD").strip()
     target = reg.path / path

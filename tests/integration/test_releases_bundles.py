@@ -161,6 +161,7 @@ def test_docket_verify_catches_a_verified_bundle_losing_a_file(rel: Release, nam
 
 
 def test_build_refuses_secrets_naming_file_and_line(rel: Release) -> None:
+    """BUNDLE_HAS_NO_SECRETS: the file and the line are named, nothing is written."""
     (rel.evidence / "notes.txt").write_text("ok\nAWS key AKIAABCDEFGHIJKLMNOP\n")
     before = rel.reg.refs()
     result = rel.reg.run("bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence)
@@ -180,11 +181,25 @@ def test_allow_listed_secret_file_is_accepted(rel: Release) -> None:
 
 
 def test_build_refuses_missing_required_evidence(rel: Release) -> None:
+    """BUNDLE_REQUIRES_EVIDENCE: every file the configuration requires is in the bundle."""
     (rel.evidence / "release_lineage.json").unlink()
     before = rel.reg.refs()
     result = rel.reg.run("bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence)
     assert result.code == 1
     assert "missing required evidence file release_lineage.json" in result.err
+    assert rel.reg.refs() == before
+
+
+def test_build_refuses_a_link_in_a_runtime_include(rel: Release) -> None:
+    """BUNDLE_REGULAR_FILES: a symlink committed under an include path never reaches a bundle."""
+    rel.add_runtime_script()
+    (rel.reg.path / "runtime" / "bin" / "latest").symlink_to("run.sh")
+    rel.reg.git("add", "-A")
+    rel.reg.git("commit", "-qm", "a link in the runtime")
+    before = rel.reg.refs()
+    result = rel.reg.run("bundle", "build", "--label", "pr-preview", "--evidence", rel.evidence)
+    assert result.code == 1 and "runtime/bin/latest is a link" in result.err, result.err
+    assert "BUNDLE_REGULAR_FILES" in result.err
     assert rel.reg.refs() == before
 
 

@@ -64,6 +64,7 @@ def test_promote_points_at_the_same_tree(rel: Release) -> None:
 
 
 def test_only_verified_bundles_are_promoted(rel: Release) -> None:
+    """PROMOTE_REQUIRES_VERIFIED_BUNDLE: a bundle whose verification is not recorded stays out."""
     bid = rel.build(verify=False)
     before = rel.reg.refs()
     result = rel.promote(bid, "preview", gated=False)
@@ -107,6 +108,7 @@ def test_transition_matrix(rel: Release, env: str, source: str | None, allowed: 
 
 
 def test_a_failed_gate_writes_the_report_and_nothing_else(rel: Release) -> None:
+    """PROMOTION_READINESS_STATUS_PASSED fails the promotion: the report is kept, nothing else."""
     bid = rel.build()
     rel.chain(bid, "dev")
     before = rel.reg.refs()

@@ -130,8 +130,9 @@ def test_role_granted_and_used_in_the_same_pr(registry: Registry) -> None:
 
 
 def test_a_rewrite_is_reported_once(based: tuple[Registry, str]) -> None:
-    """1.0.0 truncated back to its draft (current.json re-rendered, snapshot removed): the signed
-    tag and the base both prove the rewrite; the report names it once, not once per witness."""
+    """HISTORY_PRESERVED: 1.0.0 truncated back to its draft (current.json re-rendered, snapshot
+    removed): the signed tag and the base both prove the rewrite; the report names it once, not
+    once per witness."""
     reg, base = based
     forger = Forger(reg)
     forger.write_log(VERSION, forger.events(VERSION)[:1])

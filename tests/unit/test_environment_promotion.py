@@ -96,6 +96,7 @@ def test_without_a_source_the_source_check_is_left_out() -> None:
 
 
 def test_a_bundle_that_does_not_verify_stops_the_evaluation() -> None:
+    """BUNDLE_VERIFY_OK is the first check, and nothing is judged past it."""
     report = evaluate_promotion(inputs(bundle_ok=False, bundle_detail="Checksum mismatch"), AT)
     assert checks(report) == {"bundle_verify_ok": False}
     assert report.status == "failed" and report.gate_decision is None

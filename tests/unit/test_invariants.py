@@ -19,6 +19,7 @@ import pytest
 
 from gitdocket.errors import Invariant
 from gitdocket.lifecycles import INVARIANTS, LIFECYCLES, declared
+from gitdocket.lifecycles.environment import GATE_CHECKS
 from gitdocket.lifecycles.invariants import CROSS_SCOPE
 from gitdocket.verify import contracts
 from gitdocket.verify.findings import CODES
@@ -195,3 +196,13 @@ def test_the_docs_tables_give_each_rule_its_declared_kind() -> None:
                 table = False
     assert rows
     assert [(n, k, p) for n, k, p in rows if INVARIANTS[n].kind != k] == []
+
+
+def test_every_rule_is_named_by_a_test() -> None:
+    """The site's guarantees page calls a rule "tested" when a test names it (its id, its
+    parameters or its docstring; tests/conftest.py writes the names into the JUnit report): a
+    rule no test names would show "untested" on every registry's site."""
+    sources = "\n".join(p.read_text() for p in sorted((ROOT / "tests").rglob("test_*.py")))
+    named = set(re.findall(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b", sources))
+    named |= {rule.name for check, rule in GATE_CHECKS.items() if f'"{check}"' in sources}
+    assert sorted(set(INVARIANTS) - named) == []
