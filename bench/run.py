@@ -4,7 +4,12 @@ Rows: ``gitdocket verify`` and ``gitdocket status`` of the scale fixture (real `
 processes: wall and CPU time), the cost of one write (freezing a new version) on that registry
 and on an empty one — p50 with signing, signing alone, and without signing — hash-chain and
 signature verification throughput, then the rows of ``bench/bench_releases.py`` when it exists (``run(quick) -> rows``)
-and of ``bench/bench_site.py`` (the registry's site: rendering and mkdocs at the fixture's size).
+and of ``bench/bench_site.py`` (the registry's site: rendering and mkdocs at the fixture's size),
+then ``bench/bench_verify.py`` (PR and history mode on 100 new commits, verify's peak memory,
+signature checks as a ratio to bare Ed25519).
+``bench/bench_startup.py``: the start-up of the commands people wait on, over the bare imports of
+pygit2, pydantic and click. ``bench/bench_peers.py``: gitdocket side by side with GTO on the same
+shapes (GTO installed into its own venv under ``bench/out``; skipped, saying why, when it cannot be).
 
 ``--quick`` uses a small fixture (50 archetypes / 500 versions) and never fails on a budget: it is
 what the test suite runs. The full run exits 1 when a budget is missed. ``--only verify,status``
@@ -368,7 +373,18 @@ def table(rows: list[Row]) -> str:
     return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *(line(r) for r in rows)])
 
 
-SECTIONS = ("verify", "status", "writes", "throughput", "releases", "site", "scaling")
+SECTIONS = (
+    "verify",
+    "status",
+    "startup",
+    "writes",
+    "throughput",
+    "releases",
+    "site",
+    "verify-modes",
+    "peers",
+    "scaling",
+)
 DEFAULT_SECTIONS = SECTIONS[:-1]
 """``scaling`` builds two more fixtures (a quarter and half the size): asked for by name only."""
 
@@ -392,6 +408,8 @@ def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> 
         rows.append(bench_verify(info, runs))
     if "status" in sections:
         rows.append(bench_status(info, runs))
+    if "startup" in sections:
+        rows.extend(importlib.import_module("bench_startup").run(quick))
     if "writes" in sections:
         rows.extend(bench_writes(info, count=20))
     if "throughput" in sections:
@@ -400,6 +418,10 @@ def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> 
         rows.extend(extra_rows(quick))
     if "site" in sections:
         rows.extend(importlib.import_module("bench_site").run(info, quick))
+    if "verify-modes" in sections:
+        rows.extend(importlib.import_module("bench_verify").run(info, quick))
+    if "peers" in sections:
+        rows.extend(importlib.import_module("bench_peers").run(quick, out))
     if "scaling" in sections:
         smaller = [fixture(info.archetypes // d, info.versions // d, out, _log) for d in (4, 2)]
         rows.extend(bench_scaling([*smaller, info], runs))

@@ -23,6 +23,14 @@ EXPECTED_ROWS = [
     "site: verify and read the commit, 50 archetypes / 500 versions / 4 × 100 promotions",
     "site generation before mkdocs (79 pages), 50 archetypes / 500 versions / 4 × 100 promotions",
     "site: mkdocs build --strict (80 HTML pages)",
+    'python -c "import pygit2, pydantic, click" (the floor)',
+    "start-up: gitdocket --help",
+    "start-up: gitdocket status",
+    "start-up: gitdocket history --env preview",
+    "start-up: gitdocket version list",
+    "start-up: gitdocket deployments resolve --env preview --export DIR",
+    "floor: python -c pass",
+    "gitdocket vs GTO",
 ]
 
 

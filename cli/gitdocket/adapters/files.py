@@ -16,10 +16,7 @@ import io
 import os
 import stat
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from typing import TYPE_CHECKING, Any
 
 from gitdocket.core.limits import (
     MAX_DEPTH,
@@ -35,10 +32,17 @@ from gitdocket.core.limits import (
 )
 from gitdocket.errors import InputError
 
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+
 __all__ = ["MAX_FILE_BYTES", "MAX_KEY_BYTES", "dump_yaml", "load_yaml", "read_file", "read_folder", "write_file"]
 
 
 def _yaml(typ: str = "rt") -> YAML:
+    # ruamel is imported when a YAML document is read or written, not with this module: reads
+    # of the signed state (`status`, `history`) never parse YAML and start without it.
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ=typ)
     yaml.allow_duplicate_keys = False
     return yaml
@@ -50,6 +54,8 @@ def load_yaml(data: bytes, where: str) -> Any:
     Bounded (``core.limits``): bytes, nesting depth, and values once aliases are expanded."""
     if len(data) > MAX_DOCUMENT_BYTES:
         raise InputError(f"{where}: larger than {MAX_DOCUMENT_BYTES >> 20} MiB", "keep the document small")
+    from ruamel.yaml.error import YAMLError
+
     try:
         doc = _yaml("safe").load(data.decode("utf-8"))
     except UnicodeDecodeError as exc:

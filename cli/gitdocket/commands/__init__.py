@@ -15,6 +15,7 @@ import pygit2
 
 from gitdocket import __version__
 from gitdocket.adapters.templates import build_commit
+<<<<<<< HEAD
 from gitdocket.commands.admission import admission, admit_run
 from gitdocket.commands.archetypes import archetype
 from gitdocket.commands.bundles import bundle
@@ -36,6 +37,10 @@ from gitdocket.commands.tags import tags
 from gitdocket.commands.vendors import vendor
 from gitdocket.commands.verify import verify
 from gitdocket.commands.versions import version
+=======
+from gitdocket.commands.lazy import COMMANDS, LazyGroup
+from gitdocket.commands.output import safe_streams
+>>>>>>> main
 from gitdocket.errors import DocketError
 
 __all__ = ["cli", "main"]
@@ -51,7 +56,9 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup, table=COMMANDS, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.option(
     "--version",
     is_flag=True,
@@ -71,6 +78,7 @@ def cli(debug: bool) -> None:
     del debug
 
 
+<<<<<<< HEAD
 for command in (
     init,
     key,
@@ -102,6 +110,8 @@ for command in (
     cli.add_command(command)
 
 
+=======
+>>>>>>> main
 def _one_line(text: str) -> str:
     """An error or hint on one line, whatever it quotes (a file name may hold a newline)."""
     return text.replace("\r", "\\r").replace("\n", "\\n")

@@ -1,5 +1,6 @@
-"""Commands for environments: ``gitdocket promote``, ``gitdocket rollback``, ``gitdocket status``,
-``gitdocket history`` and ``gitdocket deployments resolve``. Parsing and printing only."""
+"""Commands that write environments: ``gitdocket promote`` and ``gitdocket rollback``. Parsing and
+printing only; the reads (``status``, ``history``, ``deployments resolve``) are in
+``commands/reads.py``."""
 
 from __future__ import annotations
 
@@ -10,26 +11,23 @@ from typing import Any
 
 import click
 
-from gitdocket.adapters.archives import export_folder, open_bundle
-from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource, from_tree
-from gitdocket.adapters.files import MAX_FILE_BYTES, load_yaml, read_file, write_file
-from gitdocket.commands.output import emit, emit_table, reader, table, writer
+from gitdocket.adapters.archives import open_bundle
+from gitdocket.adapters.bundle_files import MAX_EVIDENCE_BYTES, BundleSource
+from gitdocket.adapters.files import MAX_FILE_BYTES, read_file, write_file
+from gitdocket.commands.output import emit, writer
 from gitdocket.core.canonical import loads_strict, render
 from gitdocket.core.documents import PromotionReport, SourceRun, parse_document
-from gitdocket.core.fields import format_time
-from gitdocket.core.tree import TreeView
-from gitdocket.errors import InputError, NotFoundError, StateError
+from gitdocket.errors import InputError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.gate import Evidence
 from gitdocket.lifecycles.promotion import GATE_EVIDENCE, READINESS_EVIDENCE, promotion_chain
 from gitdocket.ops import bundles as bundle_ops
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.session import Session, system_now
+from gitdocket.ops.session import Session
 from gitdocket.ops.transaction import Transaction
-from gitdocket.verify.deployments import verify_environment
 
-__all__ = ["deployments", "history", "promote", "rollback", "status"]
+__all__ = ["promote", "rollback"]
 
 
 def _artifacts(folder: Path | None) -> dict[str, Evidence]:
@@ -284,128 +282,3 @@ def rollback(environment: str, reason: str, target: str | None, repo: Path, keys
             f"commit {result.commit[:12]})"
         ),
     )
-
-
-@click.command()
-@reader
-def status(repo: Path, rev: str | None, fmt: str) -> None:
-    """What is deployed where: bundle, since when, by whom, sequence, gate decision (read from the
-    current.json pointers only; `history --env E` shows the holds)."""
-    rows = env_ops.status(Session(repo).snapshot(rev))
-    emit(
-        fmt,
-        rows,
-        lambda: table(
-            "environments",
-            ["environment", "bundle", "since", "by", "seq", "gate"],
-            [
-                (
-                    r["environment"],
-                    (r["bundle_id"] or "-") + (" (rollback)" if r["rollback"] else ""),
-                    r["since"],
-                    r["by"],
-                    r["sequence"],
-                    r["gate_decision"],
-                )
-                for r in rows
-            ],
-        ),
-    )
-
-
-@click.command()
-@click.option("--env", "environment", required=True, help="The environment whose history to show.")
-@reader
-def history(environment: str, repo: Path, rev: str | None, fmt: str) -> None:
-    """Every promotion and rollback of an environment, oldest first."""
-    scope("environment", environment)
-    rows = env_ops.history(Session(repo).snapshot(rev), environment)
-    columns = {
-        "seq": "seq",
-        "at": "at",
-        "event": "type",
-        "bundle": "bundle_id",
-        "by": "signed_by",
-        "from": "source_environment",
-        "gate": "gate_decision",
-        "reason": "reason",
-        "hold": "hold",
-    }
-    emit_table(fmt, f"history of {environment}", rows, columns)
-
-
-@click.group()
-def deployments() -> None:
-    """Read environments the way a runtime does."""
-
-
-@deployments.command("resolve")
-@click.option("--env", "environment", required=True, help="The environment to resolve.")
-@click.option(
-    "--export",
-    "export_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Write the active release from git objects to DIR/<bundle-id>/ (verified after writing) "
-    "and print that path: what a runtime of a bare registry reads.",
-)
-@reader
-def deployments_resolve(environment: str, export_dir: Path | None, repo: Path, rev: str | None, fmt: str) -> None:
-    """Verify an environment's chain, check that the active release's files are exactly the signed
-    bundle (changed, missing or extra files fail, naming the first), then print its path."""
-    scope("environment", environment)
-    session = Session(repo)
-    tree = session.snapshot(rev)
-    env_ops.environment_config(tree, environment)
-    findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=format_time(system_now()))
-    if findings:
-        raise StateError(
-            f"environment {environment} does not verify: {findings[0].line()}"
-            + (f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""),
-            "run `gitdocket verify` for every finding",
-        )
-    row = env_ops.status_of(tree, environment)
-    bundle_id = row.get("bundle_id")
-    if not bundle_id:
-        raise NotFoundError(
-            f"nothing is deployed in {environment}",
-            f"promote a bundle with `gitdocket promote BUNDLE --env {environment}`",
-        )
-    release = f"deployments/{environment}/releases/{bundle_id}"
-    folder = _release_folder(session, tree, release, bundle_id, export_dir)
-    problems = bundle_ops.disk_problems(tree, bundle_id, folder, release)
-    if problems:
-        raise StateError(
-            f"{folder}: the release on disk is not the signed bundle {bundle_id}: {problems[0]}"
-            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
-            f"restore it with `git checkout -- {release}`, or read it from git objects with --export DIR",
-        )
-    data = {
-        "environment": environment,
-        "bundle_id": bundle_id,
-        "release_root": release,
-        "path": str(folder),
-        "tree": tree.tree_id(release),
-        "sequence": row["sequence"],
-    }
-    emit(fmt, data, lambda: click.echo(str(folder)))
-
-
-def _release_folder(session: Session, tree: TreeView, release: str, bundle_id: str, export_dir: Path | None) -> Path:
-    """Where a runtime reads the release: exported from git objects to ``export_dir``, or the
-    registry worktree's copy (a bare registry has none)."""
-    if export_dir is not None:
-        return export_folder(from_tree(tree, bundle_id, release), export_dir)
-    root = session.worktree()
-    if root is None:
-        raise StateError(
-            f"{session.store.root}: a bare registry has no files on disk for {release}",
-            "materialize the release from git objects with `gitdocket deployments resolve --env ENV --export DIR`",
-        )
-    checked_out = session.snapshot().commit
-    if tree.commit != checked_out:
-        raise StateError(
-            f"{root} holds commit {(checked_out or 'nothing')[:12]}, not {(tree.commit or '')[:12]} (--rev): its files "
-            "are not that commit's release",
-            "read the release of that commit from git objects: add --export DIR",
-        )
-    return root / release

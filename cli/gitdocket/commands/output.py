@@ -16,13 +16,14 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from gitdocket.core.limits import printable
-from gitdocket.ops.session import COMMAND_WRITES, CommandWrites, Session
-from gitdocket.ops.transaction import Transaction
+
+if TYPE_CHECKING:
+    from gitdocket.ops.transaction import Transaction
 
 __all__ = [
     "address_argument",
@@ -153,6 +154,8 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
 
 def write(repo: Path, keys: tuple[str, ...], message: str, op: Callable[[Transaction], Any]) -> tuple[str, Any]:
     """Run ``op`` in one signed commit; returns the commit id and ``op``'s result."""
+    from gitdocket.ops.session import Session  # the write path: imported by writes only
+
     result, value = Session(repo, keys).write(message, op)
     return result.commit, value
 
@@ -187,6 +190,8 @@ def writer(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def command(*args: Any, push: bool, **kwargs: Any) -> Any:
+        from gitdocket.ops.session import COMMAND_WRITES, CommandWrites  # the write path: writes only
+
         writes = CommandWrites(push=push)
         token = COMMAND_WRITES.set(writes)
         try:

@@ -314,7 +314,7 @@ RelPath = Annotated[str, AfterValidator(_relative)]
 class OpenRecord(Record):
     """Evidence produced by other tools: known fields are checked, unknown ones are kept."""
 
-    model_config = ConfigDict(frozen=True, extra="allow", strict=False)
+    model_config = ConfigDict(frozen=True, extra="allow", strict=False, defer_build=True)
 
 
 class GitMeta(Record):

@@ -30,6 +30,7 @@ Pure: no I/O; ``unicodedata`` is data.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 
@@ -138,7 +139,11 @@ def _mixed(component: str) -> str | None:
     return ", ".join(sorted(scripts))
 
 
+@functools.lru_cache(maxsize=65536)
 def _component_problem(component: str) -> str | None:
+    """Why one path component is not a portable name, or None. Cached: a registry repeats the
+    same few components (``method``, ``history.jsonl``) in every folder, and verify asks of each
+    file."""
     if component in ("", ".", ".."):
         return "an empty, '.' or '..' part"
     if unicodedata.normalize("NFC", component) != component:

@@ -21,7 +21,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 class Record(BaseModel):
     """Frozen, no unknown fields: change with ``model_copy(update=...)``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False, defer_build=True)
 
 
 class ReasonData(Record):

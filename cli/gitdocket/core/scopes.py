@@ -7,6 +7,7 @@ input can escape its folder (no ``..``, no slashes, no leading dots).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,8 +125,10 @@ class Scope(Generic[S_co]):
         return f"{self.kind} {'/'.join(self.keys)}" if self.keys else self.kind
 
 
+@functools.lru_cache(maxsize=65536)
 def scope(kind: str, *keys: str) -> Scope[Any]:
-    """Build a scope, validating every key against its kind's name rules."""
+    """Build a scope, validating every key against its kind's name rules. Cached (a scope is
+    immutable): verify names the same scopes again and again (the policy, each archetype)."""
     if kind not in KIND_PATTERNS:
         raise InputError(f"unknown scope kind {kind!r}", f"known kinds: {', '.join(KIND_PATTERNS)}")
     checkers = _KEY_KINDS[kind]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import struct
 from typing import Protocol
@@ -60,16 +61,25 @@ def public_key_line(pub: Ed25519PublicKey, comment: str = "") -> str:
     return f"ssh-ed25519 {base64.b64encode(_pub_blob(pub)).decode()} {comment}".rstrip()
 
 
-def _key_from_blob(blob: bytes) -> Ed25519PublicKey:
+def _key_bytes(blob: bytes) -> bytes:
+    """The raw 32 bytes of an ``ssh-ed25519`` key blob (ValueError for anything else)."""
     ktype, off = _read_s(blob, 0)
     raw, off = _read_s(blob, off)
     if ktype != KEY_TYPE or len(raw) != 32 or off != len(blob):
         raise ValueError(f"unsupported key type {ktype.decode(errors='replace')}")
-    return Ed25519PublicKey.from_public_bytes(raw)
+    return raw
 
 
+def _key_from_blob(blob: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(_key_bytes(blob))
+
+
+@functools.lru_cache(maxsize=4096)
 def parse_public_key(line: str) -> Ed25519PublicKey:
-    """Parse ``ssh-ed25519 AAAA… [comment]``. Raises ``ValueError`` on anything else."""
+    """Parse ``ssh-ed25519 AAAA… [comment]``. Raises ``ValueError`` on anything else.
+
+    Cached: verification checks every event against the few keys its policy lists, and a key
+    object is immutable."""
     parts = line.strip().split()
     if len(parts) < 2 or parts[0] != "ssh-ed25519":
         raise ValueError("expected an 'ssh-ed25519 AAAA…' public key")
@@ -114,6 +124,14 @@ def sign(key: Ed25519PrivateKey, message: bytes, namespace: str, hash_alg: str =
 
 
 def _parse(armored: bytes) -> tuple[Ed25519PublicKey, bytes, bytes, bytes]:
+    pub_blob, namespace, hash_alg, raw_sig = _fields(armored)
+    return _key_from_blob(pub_blob), namespace, hash_alg, raw_sig
+
+
+def _fields(armored: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(public key blob, namespace, hash algorithm, raw signature) of an armored signature, the
+    key still in its wire form: ``verify`` compares it with the trusted key's bytes instead of
+    building a key object from it."""
     text = armored.strip()
     if not text.startswith(BEGIN) or not text.endswith(END):
         raise ValueError("not an armored SSH signature")
@@ -144,7 +162,7 @@ def _parse(armored: bytes) -> tuple[Ed25519PublicKey, bytes, bytes, bytes]:
     raw_sig, soff = _read_s(sig_blob, soff)
     if stype != KEY_TYPE or soff != len(sig_blob):
         raise ValueError("unsupported signature type")
-    return _key_from_blob(pub_blob), namespace, hash_alg, raw_sig
+    return pub_blob, namespace, hash_alg, raw_sig
 
 
 def signature_public_key(armored: bytes) -> Ed25519PublicKey:
@@ -159,12 +177,18 @@ def verify(armored: bytes, message: bytes, namespace: str, key: Ed25519PublicKey
     """Raise ``TrustError`` unless ``armored`` is ``key``'s signature of ``message`` in
     ``namespace``. The caller decides whether ``key`` is trusted (the policy does)."""
     try:
-        embedded, ns, hash_alg, raw_sig = _parse(armored)
+        pub_blob, ns, hash_alg, raw_sig = _fields(armored)
+        _key_bytes(pub_blob)  # an embedded key of another type is malformed, whatever the key
     except ValueError as exc:
         raise TrustError(f"malformed SSH signature: {exc}") from exc
     if ns != namespace.encode():
         raise TrustError(f"signature namespace {ns.decode(errors='replace')!r} != {namespace!r}")
-    if _pub_blob(embedded) != _pub_blob(key):
+    if pub_blob != _pub_blob(key):
+        # Only a mismatch needs the embedded key as an object (is it a key at all?).
+        try:
+            _key_from_blob(pub_blob)
+        except ValueError as exc:
+            raise TrustError(f"malformed SSH signature: {exc}") from exc
         raise TrustError("signature was made by a different key")
     try:
         key.verify(raw_sig, _signed_data(message, ns, hash_alg))

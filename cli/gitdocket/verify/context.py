@@ -44,6 +44,7 @@ __all__ = [
     "gc_paused",
     "in_process",
     "run_split",
+    "same_folder",
 ]
 
 T = TypeVar("T")
@@ -154,6 +155,12 @@ class ScopeRecord(Generic[S]):
     states: list[S] = field(default_factory=list)
     """State after each event that replayed legally (``states[i]`` follows ``events[i]``): the
     whole log, or the prefix before the first illegal event."""
+    size: int = 0
+    """Bytes in the log (a cheap first test before a later context reuses this replay)."""
+    replayed: tuple[list[Finding], bool] | None = None
+    """Once the log was parsed, chained and replayed: the findings that said so and whether it
+    was ``broken`` then (tags may break it later). Another context whose log holds the very same
+    bytes takes both instead of replaying (``Context(prior=...)``)."""
 
     @property
     def judged(self) -> list[tuple[Event, S]]:
@@ -217,6 +224,32 @@ def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
     return sorted(scopes), findings
 
 
+def same_folder(before: TreeView, after: TreeView, path: str) -> bool:
+    """``path`` is the very same git tree in both (so is every file below it)."""
+    found = after.tree_id(path)
+    return found is not None and before.tree_id(path) == found
+
+
+def _reuse(prior: Context | None, target: Scope[S], data: bytes | None) -> ScopeRecord[S] | None:
+    """A fresh record sharing ``prior``'s parse and replay of the same log bytes (``data``, or
+    None when the scope's folder is the same git tree in both: its log is too)."""
+    found = prior.records.get(target) if prior is not None else None
+    if found is None or found.replayed is None or not found.readable:
+        return None
+    if data is not None and (found.size != len(data) or b"\n".join(found.lines) + b"\n" != data):
+        return None  # (the lines are kept without their newlines)
+    # The lists are shared, never changed: a replayed record is not appended to again.
+    return ScopeRecord(
+        target,
+        found.lines,
+        found.events,
+        broken=found.replayed[1],
+        states=found.states,
+        size=found.size,
+        replayed=found.replayed,
+    )
+
+
 class Context:
     """``parse_yaml`` reads the YAML documents (``registry.yaml``, ``archetype.yaml``): the command
     passes ``adapters.files.load_yaml``, so verification never imports a YAML library itself.
@@ -231,7 +264,11 @@ class Context:
         *,
         parse_yaml: Parser,
         clock: str | None = None,
+        prior: Context | None = None,
     ) -> None:
+        """``prior``: a context of another commit whose logs were replayed; a scope whose log
+        holds the same bytes here takes its parse and replay instead of repeating them (both
+        are functions of the bytes alone), so a chain of commits costs what changed."""
         self.tree = tree
         self.refs = refs
         self.runner = runner
@@ -240,7 +277,7 @@ class Context:
         self.findings: list[Finding] = []
         scopes, found = discover_scopes(tree)
         self.findings.extend(found)
-        self.records: dict[Scope[Any], ScopeRecord[Any]] = {s: self._parse(s) for s in scopes}
+        self.records: dict[Scope[Any], ScopeRecord[Any]] = {s: self._parse(s, prior) for s in scopes}
         self._order: list[Scope[Any]] = []
         policy = self.records.get(scope("policy"))
         self.policies = policy_versions((e.type, e.data) for e in (policy.events if policy else []))
@@ -253,9 +290,15 @@ class Context:
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
 
-    def _parse(self, target: Scope[S]) -> ScopeRecord[S]:
-        record = ScopeRecord(target)
-        data = self.tree.read(target.history_path) or b""
+    def _parse(self, target: Scope[S], prior: Context | None) -> ScopeRecord[S]:
+        unchanged = prior is not None and same_folder(prior.tree, self.tree, target.path)
+        data = None if unchanged else self.tree.read(target.history_path) or b""
+        reused = _reuse(prior, target, data)
+        if reused is not None:
+            return reused
+        if data is None:
+            data = self.tree.read(target.history_path) or b""
+        record = ScopeRecord(target, size=len(data))
         for number, line in iter_lines(data):
             where = f"{target.history_path}:{number}"
             try:

@@ -21,9 +21,9 @@ from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONI
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
 from gitdocket.verify import config, environments, placements, secrets, timeline
-from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process
+from gitdocket.verify.context import Context, RefView, Runner, gc_paused, in_process, same_folder
 from gitdocket.verify.findings import Finding, collect, report_order
-from gitdocket.verify.snapshot import verify_context, verify_snapshot
+from gitdocket.verify.snapshot import settle_context, verify_context
 
 __all__ = ["IMMUTABLE", "PR_CHECKS", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
 
@@ -126,6 +126,8 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
                 )
             )
             continue
+        if same_folder(base.tree, head.tree, target.path):
+            continue  # the same git tree: the same log, no new event, every file as it was
         old = base.tree.read(target.history_path) or b""
         new = head.tree.read(target.history_path) or b""
         if not new.startswith(old):
@@ -183,8 +185,10 @@ def verify_pr(
     the verifier's clock."""
     head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock)
     findings = verify_context(head_ctx)
-    base_ctx = Context(base, runner=runner, parse_yaml=parse_yaml)
-    verify_context(base_ctx)  # fills the base folds that authorization reads
+    # The base is taken as verified (ADR 0018): only its folds are needed, which authorization
+    # and the change checks read, and logs the change left alone are not replayed again.
+    base_ctx = Context(base, runner=runner, parse_yaml=parse_yaml, prior=head_ctx)
+    settle_context(base_ctx)
     extra = pr_findings(base_ctx, head_ctx)
     if not descends:
         extra.append(not_descendant(head.commit or "", base.commit or ""))
@@ -204,13 +208,17 @@ def verify_history(
     """Snapshot of ``head`` plus PR mode for each step: ``steps`` are the first-parent commits
     from the last verified one to ``head``, oldest first (the caller walks git); ``clock`` is the
     verifier's clock."""
-    findings = verify_snapshot(head, refs, runner, parse_yaml=parse_yaml, clock=clock)
+    head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock)
+    findings = verify_context(head_ctx)
     extra: list[Finding] = []
     previous: Context | None = None
     contexts: list[Context] = []
     for step in steps:
-        ctx = Context(step, runner=runner, parse_yaml=parse_yaml)
-        verify_context(ctx)
+        # Each step is replayed, not judged: its signatures, current.json and CHECKS are the
+        # head's (judged above) or were judged when it merged; what a step may change is
+        # ``pr_findings``'. Logs the previous step holds unchanged are not replayed again.
+        ctx = Context(step, runner=runner, parse_yaml=parse_yaml, prior=previous or head_ctx)
+        settle_context(ctx)
         if previous is not None:
             extra.extend(pr_findings(previous, ctx))
         previous = ctx

@@ -34,7 +34,7 @@ from gitdocket.verify.context import Context, RefView, Runner, ScopeRecord, gc_p
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
-__all__ = ["CHECKS", "check_log", "verify_context", "verify_logs", "verify_snapshot"]
+__all__ = ["CHECKS", "check_log", "settle_context", "verify_context", "verify_logs", "verify_snapshot"]
 
 Check = Callable[[Context], Iterable[Finding]]
 
@@ -241,7 +241,16 @@ def _missing_scopes(ctx: Context) -> Iterable[Finding]:
 def check_log(ctx: Context, record: ScopeRecord[Any]) -> list[Finding]:
     """Chain and replay of one scope's log (one finding per broken line). A log whose chain is
     broken is not replayed: its order and completeness are unknown, so replay would only
-    report consequences."""
+    report consequences. A record that took another context's replay of the same bytes
+    (``Context(prior=...)``) gives that replay's findings."""
+    if record.replayed is not None:
+        return list(record.replayed[0])
+    found = _check_log(record)
+    record.replayed = (found, record.broken)
+    return list(found)
+
+
+def _check_log(record: ScopeRecord[Any]) -> list[Finding]:
     target = record.scope
     if not record.events:
         if record.readable:
@@ -345,13 +354,17 @@ def verify_snapshot(
     return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml, clock=clock))
 
 
-@gc_paused()
-def verify_context(ctx: Context) -> list[Finding]:
-    """``verify_snapshot`` of a ``Context`` already built (PR mode keeps both contexts)."""
-    # Policy and archetypes first: other scopes' signatures are judged against their folds.
+def _first_policy(ctx: Context) -> list[ScopeRecord[Any]]:
+    """Every record, policy and archetypes first: other scopes' signatures are judged against
+    their folds."""
     ordered = [record for _, record in ctx.ordered()]
-    records = [r for r in ordered if r.scope.kind in _FIRST]
-    records += [r for r in ordered if r.scope.kind not in _FIRST]
+    return [r for r in ordered if r.scope.kind in _FIRST] + [r for r in ordered if r.scope.kind not in _FIRST]
+
+
+def _settle(ctx: Context, records: list[ScopeRecord[Any]]) -> None:
+    """Everything that changes the context: each log's parse, chain and replay (its fold and
+    whether it is ``broken``), its anchors (tags) and the scopes found missing. Their findings
+    go to ``ctx.findings``."""
     tags = start_tag_checks(ctx)  # their signatures are checked while the logs replay
     try:
         for record in records:
@@ -362,5 +375,21 @@ def verify_context(ctx: Context) -> list[Finding]:
             tags.cancel()
         raise
     ctx.findings.extend(_missing_scopes(ctx))
+
+
+@gc_paused()
+def settle_context(ctx: Context) -> None:
+    """Replay every log of ``ctx`` (folds, broken logs, missing scopes) without judging
+    signatures, ``current.json`` or the ``CHECKS``: what PR mode needs of a base it takes as
+    verified (ADR 0018). ``verify_context`` of the same context would add findings, never
+    change what this settles."""
+    _settle(ctx, _first_policy(ctx))
+
+
+@gc_paused()
+def verify_context(ctx: Context) -> list[Finding]:
+    """``verify_snapshot`` of a ``Context`` already built (PR mode keeps both contexts)."""
+    records = _first_policy(ctx)
+    _settle(ctx, records)
     ctx.findings.extend(_judge(ctx, records))
     return report_order(ctx.findings)

@@ -1,0 +1,163 @@
+"""Verify rows of ``make bench`` beyond the snapshot row (issues 11.2, 11.3 and 16.3).
+
+- **PR and history mode**: a private copy of the fixture gets ``PR_COMMITS`` new commits (one
+  freeze each, through the real write path), then ``verify --base`` and ``verify --since`` of
+  that change run as real processes, side by side with a snapshot verify of the same head in
+  the same run. CPU time (parent and its forked child) is what a shared machine measures
+  best; the ratio to the snapshot is what the design's "proportional to the change" asks.
+- **Memory**: the peak resident memory of ``verify`` (the largest of the process and its
+  forked child, ``resource.getrusage(RUSAGE_CHILDREN)`` of a wrapper that runs only it), with
+  its wall and CPU time.
+- **Signatures**: the per-signature cost of gitdocket's check (canonical payload + SSHSIG
+  parsing + Ed25519) as a ratio to ``cryptography``'s bare ``Ed25519PublicKey.verify`` of the
+  same signatures, in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from fixtures import NOW, FixtureInfo
+
+from gitdocket.adapters.signing import KeySigner
+from gitdocket.adapters.store import GitStore, GitTree
+from gitdocket.adapters.timeline import newest_event
+from gitdocket.core import sshsig
+from gitdocket.core.log import EVENT_NAMESPACE, SshSignature, iter_lines, parse_line, signing_payload
+from gitdocket.core.tree import Plan
+from gitdocket.ops.transaction import Transaction
+from gitdocket.ops.versions import freeze
+from gitdocket.verify.context import discover_scopes
+
+__all__ = ["MEMORY_BUDGET_MIB", "PR_BUDGET_S", "PR_COMMITS", "pr_rows", "run", "signature_rows"]
+
+Row = tuple[str, str, str, str]
+PR_COMMITS = 100
+PR_BUDGET_S = 2.0
+MEMORY_BUDGET_MIB = 1024
+_WRAPPER = (
+    "import json, resource, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)\n"
+    "wall = time.perf_counter() - start\n"
+    "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps({'rc': done.returncode, 'wall': wall, 'cpu': use.ru_utime + use.ru_stime,\n"
+    "                  'rss_kib': use.ru_maxrss, 'err': done.stderr[-2000:]}))\n"
+)
+
+
+def measure(repo: Path, *args: str) -> dict[str, float | str]:
+    """Run ``python -m gitdocket verify ARGS`` alone under a wrapper process: exit status, wall
+    and CPU seconds, peak RSS in KiB (the process and its forked child, whichever is larger)."""
+    command = [sys.executable, "-m", "gitdocket", "verify", "--repo", str(repo), *args]
+    done = subprocess.run([sys.executable, "-c", _WRAPPER, *command], capture_output=True, text=True, check=True)
+    result: dict[str, float | str] = json.loads(done.stdout)
+    return result
+
+
+def _freezes(repo: Path, key: Path, count: int) -> None:
+    """``count`` commits on ``repo``, each freezing one new version of one archetype."""
+    store = GitStore.open(repo, "main")
+    signer = KeySigner.from_file(key)
+    for number in range(count):
+        archetype, version = f"agent-{number % 50:05d}", f"9.0.{number}"
+
+        def plan(tree: GitTree, archetype: str = archetype, version: str = version) -> Plan:
+            tx = Transaction(tree, [signer], NOW, newest=newest_event)
+            freeze(tx, archetype, version)
+            return tx.plan(f"docket: froze {archetype} {version}")
+
+        store.write(plan, signer, NOW)
+
+
+def _head(repo: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "main"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def _cpu_row(label: str, found: dict[str, float | str], budget: str, verdict: str) -> Row:
+    if found["rc"] != 0:
+        return (label, f"exit {found['rc']}: {str(found['err']).strip()[-200:]}", budget, "FAIL")
+    return (label, f"{float(found['cpu']):.2f} s cpu ({float(found['wall']):.2f} s wall)", budget, verdict)
+
+
+def pr_rows(info: FixtureInfo) -> list[Row]:
+    """``verify --base`` and ``--since`` of ``PR_COMMITS`` new commits, next to a snapshot verify
+    of the same head (same run, interleaved)."""
+    size = f"{info.versions:,} versions"
+    with tempfile.TemporaryDirectory(prefix="docket-bench-pr-") as tmp:
+        repo = Path(tmp) / "pr.git"
+        subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", info.path, str(repo)], check=True)
+        base = _head(repo)
+        _freezes(repo, Path(info.key), PR_COMMITS)
+        snapshot = measure(repo)
+        pr = measure(repo, "--base", base, "--head", "main")
+        since = measure(repo, "--since", base)
+    rows = [_cpu_row(f"verify snapshot, {size} (+{PR_COMMITS} commits)", snapshot, "—", "info")]
+    modes = (("--base", pr), ("--since", since))
+    for mode, found in modes:
+        label = f"verify {mode}, {PR_COMMITS} commits on {size}"
+        ok = found["rc"] == 0 and float(found["cpu"]) < PR_BUDGET_S
+        rows.append(_cpu_row(label, found, f"< {PR_BUDGET_S:.0f} s", "ok" if ok else "OVER"))
+        if found["rc"] == 0 and snapshot["rc"] == 0:
+            ratio = float(found["cpu"]) / float(snapshot["cpu"])
+            rows.append(("  ÷ snapshot verify of the same head (cpu)", f"{ratio:.2f}×", "—", "info"))
+    return rows
+
+
+def memory_rows(info: FixtureInfo) -> list[Row]:
+    """Peak RSS and time of a snapshot verify of the fixture."""
+    found = measure(Path(info.path))
+    label = f"verify snapshot, {info.versions:,} versions: peak RSS"
+    if found["rc"] != 0:
+        return [(label, f"exit {found['rc']}", f"< {MEMORY_BUDGET_MIB} MiB", "FAIL")]
+    mib = float(found["rss_kib"]) / 1024
+    verdict = "ok" if mib < MEMORY_BUDGET_MIB else "OVER"
+    timing = f"{float(found['wall']):.2f} s wall, {float(found['cpu']):.2f} s cpu"
+    return [(label, f"{mib:,.0f} MiB ({timing})", f"< {MEMORY_BUDGET_MIB} MiB", verdict)]
+
+
+def signature_rows(info: FixtureInfo, count: int) -> list[Row]:
+    """gitdocket's whole signature check against bare Ed25519 on the same signatures."""
+    tree = GitStore.open(Path(info.path), "main").snapshot()
+    scopes, _ = discover_scopes(tree)
+    jobs = []
+    for target in scopes:
+        for _, line in iter_lines(tree.read(target.history_path) or b""):
+            event = parse_line(line, target.history_path)
+            jobs.extend((target.path, event, e) for e in event.signatures if isinstance(e, SshSignature))
+        if len(jobs) >= count:
+            break
+    jobs = jobs[:count]
+    public = sshsig.parse_public_key(Path(info.key + ".pub").read_text())
+    bare = []
+    for path, event, entry in jobs:
+        _, ns, alg, raw = sshsig._fields(entry.sig.encode())
+        bare.append((raw, sshsig._signed_data(signing_payload(path, event), ns, alg)))
+    started = time.process_time()
+    for raw, data in bare:
+        public.verify(raw, data)
+    ed25519 = time.process_time() - started
+    started = time.process_time()
+    for path, event, entry in jobs:
+        sshsig.verify(entry.sig.encode(), signing_payload(path, event), EVENT_NAMESPACE, public)
+    ours = time.process_time() - started
+    return [
+        ("Ed25519 verify alone (cryptography)", f"{len(bare) / ed25519:,.0f} signatures/s", "—", "info"),
+        (
+            "signature check (payload + SSHSIG + Ed25519)",
+            f"{len(jobs) / ours:,.0f} signatures/s ({ed25519 / ours:.2f}× of bare Ed25519)",
+            "—",
+            "info",
+        ),
+    ]
+
+
+def run(info: FixtureInfo, quick: bool) -> list[Row]:
+    return [*pr_rows(info), *memory_rows(info), *signature_rows(info, 1000 if quick else 10000)]
