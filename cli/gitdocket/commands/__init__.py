@@ -15,32 +15,8 @@ import pygit2
 
 from gitdocket import __version__
 from gitdocket.adapters.templates import build_commit
-<<<<<<< HEAD
-from gitdocket.commands.admission import admission, admit_run
-from gitdocket.commands.archetypes import archetype
-from gitdocket.commands.bundles import bundle
-from gitdocket.commands.config import config
-from gitdocket.commands.contracts import contracts
-from gitdocket.commands.demo import demo
-from gitdocket.commands.entitlements import entitlement, run_check
-from gitdocket.commands.environments import deployments, history, promote, rollback, status
-from gitdocket.commands.gates import gate
-from gitdocket.commands.init import init
-from gitdocket.commands.keys import key
-from gitdocket.commands.output import safe_streams
-from gitdocket.commands.packages import package
-from gitdocket.commands.placements import placement
-from gitdocket.commands.policy import policy
-from gitdocket.commands.releases import release
-from gitdocket.commands.site import site
-from gitdocket.commands.tags import tags
-from gitdocket.commands.vendors import vendor
-from gitdocket.commands.verify import verify
-from gitdocket.commands.versions import version
-=======
 from gitdocket.commands.lazy import COMMANDS, LazyGroup
 from gitdocket.commands.output import safe_streams
->>>>>>> main
 from gitdocket.errors import DocketError
 
 __all__ = ["cli", "main"]
@@ -78,40 +54,6 @@ def cli(debug: bool) -> None:
     del debug
 
 
-<<<<<<< HEAD
-for command in (
-    init,
-    key,
-    policy,
-    config,
-    archetype,
-    version,
-    package,
-    verify,
-    tags,
-    contracts,
-    placement,
-    vendor,
-    entitlement,
-    run_check,
-    admit_run,
-    admission,
-    release,
-    bundle,
-    gate,
-    promote,
-    rollback,
-    status,
-    history,
-    deployments,
-    site,
-    demo,
-):
-    cli.add_command(command)
-
-
-=======
->>>>>>> main
 def _one_line(text: str) -> str:
     """An error or hint on one line, whatever it quotes (a file name may hold a newline)."""
     return text.replace("\r", "\\r").replace("\n", "\\n")

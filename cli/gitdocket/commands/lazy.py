@@ -26,6 +26,14 @@ class Entry(NamedTuple):
 
 
 COMMANDS: dict[str, Entry] = {
+    "admission": Entry(
+        "gitdocket.commands.admission:admission",
+        "Check run-admission tokens (what a runtime does before it runs a placement).",
+    ),
+    "admit-run": Entry(
+        "gitdocket.commands.admission:admit_run",
+        "Issue a signed run-admission token for PROJECT/NAME, only when run-check says Active.",
+    ),
     "archetype": Entry("gitdocket.commands.archetypes:archetype", "Create, list and show archetypes."),
     "bundle": Entry(
         "gitdocket.commands.bundles:bundle",
@@ -97,6 +105,10 @@ COMMANDS: dict[str, Entry] = {
         "gitdocket.commands.tags:tags",
         "The signed tags of frozen versions and published packages: derived anchors, re-created from the "
         "signed records whenever they are missing.",
+    ),
+    "vendor": Entry(
+        "gitdocket.commands.vendors:vendor",
+        "Install a package from another registry, under this registry's own boundary.",
     ),
     "verify": Entry(
         "gitdocket.commands.verify:verify",
