@@ -32,7 +32,9 @@ COMMANDS: dict[str, Entry] = {
     ),
     "admit-run": Entry(
         "gitdocket.commands.admission:admit_run",
-        "Issue a signed run-admission token for PROJECT/NAME, only when run-check says Active.",
+        "Issue a signed run-admission token for PROJECT/NAME (printed, or with --out written to the file and "
+        "summed up), only when `run-check` says Active (an entitlement authority of the project signs; nothing "
+        "is written to the registry).",
     ),
     "archetype": Entry("gitdocket.commands.archetypes:archetype", "Create, list and show archetypes."),
     "bundle": Entry(
