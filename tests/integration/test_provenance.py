@@ -129,3 +129,13 @@ def test_a_risk_approver_is_an_approval(rel: Release) -> None:
     assert statement["predicate"]["buildDefinition"]["internalParameters"]["promoted_by"] == "alice"
     assert [s["keyid"] for s in doc["signatures"]] == ["alice"]
     assert rel.reg.ok("provenance", "verify", bundle, "--env", "preview", "--format", "json").json()["ok"]
+
+
+def test_rev_reads_the_provenance_of_that_commit(rel: Release) -> None:
+    bundle = rel.build()
+    before = rel.head()
+    assert rel.promote(bundle, "preview").code == 0
+    after = rel.head()
+    assert rel.reg.ok("provenance", "verify", bundle, "--env", "preview", "--rev", after).out
+    earlier = rel.reg.run("provenance", "verify", bundle, "--env", "preview", "--rev", before)
+    assert earlier.code == 1 and "was never promoted to preview" in earlier.err

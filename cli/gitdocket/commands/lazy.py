@@ -26,6 +26,16 @@ class Entry(NamedTuple):
 
 
 COMMANDS: dict[str, Entry] = {
+    "admission": Entry(
+        "gitdocket.commands.admission:admission",
+        "Check run-admission tokens (what a runtime does before it runs a placement).",
+    ),
+    "admit-run": Entry(
+        "gitdocket.commands.admission:admit_run",
+        "Issue a signed run-admission token for PROJECT/NAME (printed, or with --out written to the file and "
+        "summed up), only when `run-check` says Active (an entitlement authority of the project signs; nothing "
+        "is written to the registry).",
+    ),
     "archetype": Entry("gitdocket.commands.archetypes:archetype", "Create, list and show archetypes."),
     "bundle": Entry(
         "gitdocket.commands.bundles:bundle",
@@ -117,6 +127,10 @@ COMMANDS: dict[str, Entry] = {
     "trace": Entry(
         "gitdocket.commands.trace:trace_command",
         "Every environment RELEASE (a bundle, or ARCHETYPE@VERSION) reached, and how it left.",
+    ),
+    "vendor": Entry(
+        "gitdocket.commands.vendors:vendor",
+        "Install a package from another registry, under this registry's own boundary.",
     ),
     "verify": Entry(
         "gitdocket.commands.verify:verify",

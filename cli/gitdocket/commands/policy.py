@@ -71,6 +71,15 @@ def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
                     for rule in state.risk_rules
                 ],
             )
+        if state.vendors:
+            table(
+                "pinned vendors",
+                ["vendor", "registry", "threshold", "root keys"],
+                [
+                    (v, p.registry, p.threshold, ", ".join(k.name for k in p.keys))
+                    for v, p in sorted(state.vendors.items())
+                ],
+            )
 
     emit(fmt, _policy_json(state), text)
 

@@ -30,6 +30,7 @@ from gitdocket.errors import DocketError, Invariant, InvariantError
 from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
 from gitdocket.lifecycles.machine import DataT, Machine, Transition
 from gitdocket.lifecycles.risk import RiskRule, rule_problem
+from gitdocket.lifecycles.vendors import PinVendorData, VendorRoot
 
 __all__ = [
     "CLAIMS",
@@ -50,6 +51,7 @@ __all__ = [
     "ROOT_NOT_EMPTY",
     "TRUSTED_ROOT_DIR",
     "TRUSTED_ROOT_PINNED",
+    "VENDOR_ROOT_PINNED",
     "Identity",
     "PolicyState",
     "Role",
@@ -134,6 +136,8 @@ class PolicyState(Record):
     trusted_root: Digest | None = None
     risk_rules: tuple[RiskRule, ...] = Field(default=(), exclude_if=lambda rules: not rules)
     """Which agent changes need extra signatures (ADR 0028); left out of the record when none."""
+    vendors: dict[str, VendorRoot] = Field(default_factory=dict, exclude_if=lambda pins: not pins)
+    """Other registries whose records this one trusts, each under the root pinned here."""
 
 
 class RiskRulesData(Record):
@@ -213,6 +217,12 @@ RISK_RULE_SOUND = Invariant(
     "structural",
     "a risk rule names known change kinds or a risk level, and a role the policy holds with at least as "
     "many members as the signatures it requires",
+)
+VENDOR_ROOT_PINNED = Invariant(
+    "VENDOR_ROOT_PINNED",
+    "structural",
+    "another registry's records are trusted only when they verify offline under the root the "
+    "client's policy pins for that vendor; the pin changes only by a signed policy event",
 )
 ROLE_ALREADY_HELD = Invariant(
     "ROLE_ALREADY_HELD", "operational", "a grant changes something: a new member, or a new threshold"
@@ -368,6 +378,23 @@ def _check_root(state: PolicyState, data: RootData) -> None:
 
 def _risk_rules_set(state: PolicyState, data: RiskRulesData) -> PolicyState:
     return _changed(state, risk_rules=data.rules)
+
+
+def _vendor_pinned(state: PolicyState, data: PinVendorData) -> PolicyState:
+    return _changed(state, vendors={**state.vendors, data.vendor: data.root})
+
+
+def _check_pin(state: PolicyState, data: PinVendorData) -> None:
+    if state.vendors.get(data.vendor) == data.root:
+        raise InvariantError(
+            f"vendor {data.vendor} is already pinned to that root", VENDOR_ROOT_PINNED, "nothing to do"
+        )
+    if data.root.threshold > len(data.root.keys):
+        raise InvariantError(
+            f"the root needs {data.root.threshold} signatures but lists {len(data.root.keys)} key(s)",
+            THRESHOLD_REACHABLE,
+            "pin the root file the vendor printed with `gitdocket vendor root`",
+        )
 
 
 def _holds_after(apply: Callable[[PolicyState, DataT], PolicyState]) -> Callable[[PolicyState, DataT], None]:
@@ -566,6 +593,19 @@ TRANSITIONS: tuple[Transition[PolicyState, Any], ...] = (
         apply=_risk_rules_set,
         doc="change which agent changes need extra signatures",
     ),
+    Transition(
+        "PinVendor",
+        "vendor_pinned",
+        ("active",),
+        None,
+        PinVendorData,
+        does="pin a vendor root in",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_check_pin,
+        apply=_vendor_pinned,
+        doc="trust another registry's records under its root (pin, or re-pin after the vendor rotated it)",
+    ),
 )
 
 
@@ -626,6 +666,7 @@ LIFECYCLE: Machine[PolicyState] = Machine(
         IDENTITY_PINNED,
         TRUSTED_ROOT_PINNED,
         RISK_RULE_SOUND,
+        VENDOR_ROOT_PINNED,
     ),
     holds=(
         (POLICY_VERSION_INCREASES, lambda s: s.phase == "none" or s.version >= 1),

@@ -51,6 +51,9 @@ CODES: dict[str, str] = {
     "PATH_UNAPPROVED": "a file under a protected path changed without an approval signed by its role",
     "TRUSTED_ROOT_UNSIGNED": "a pinned Sigstore trusted root was added, edited or removed without a policy event",
     "CONFIG_NOT_FOLLOWED": "a promotion or a bundle did not follow the signed configuration in force",
+    "VENDOR_UNTRUSTED": "a vendor's imported records do not verify under the root this registry pins for it",
+    "CROSSING_NOT_PERMITTED": "a vendor package was installed without the vendor's permit for this registry",
+    "PAYLOAD_CROSSED": "a vendor's method crossed although its crossing terms do not permit it (or not as frozen)",
 }
 
 
