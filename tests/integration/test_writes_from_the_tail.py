@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from gitdocket.core import log as core_log
 from gitdocket.core.canonical import render
 from gitdocket.core.log import head_digest, last_lines, render_current
 from gitdocket.core.scopes import scope
 from gitdocket.lifecycles.environment import as_v1
+from gitdocket.ops import logs
 from gitdocket.ops.transaction import load_log
 from tests.integration.releases_support import Release
 from tests.support import assert_error_and_hint, repo_state
@@ -127,3 +129,23 @@ def test_a_rollback_walks_the_log_not_the_pointer(rel: Release) -> None:
     assert rel.promote(bundles[2], "preview", "--override-hold", "fixed", gated=False).code == 0
     rel.reg.ok("rollback", "--env", "preview", "--to", bundles[0], "--reason", "back to one")
     assert rel.reg.ok("verify", "--format", "json").json()["ok"] is True
+
+
+def test_a_promotion_reads_only_the_end_of_its_log(rel: Release, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The write path parses the environment log's last line, never the lines before it: what
+    keeps a promotion's cost flat however many promotions came before (ADR 0033)."""
+    first, second = rel.build(), rel.build(label="candidate")
+    for bundle in (first, second, first):
+        assert rel.promote(bundle, "preview", gated=False).code == 0
+    parsed: list[str] = []
+
+    def counting(line: bytes, where: str) -> Any:
+        if where.startswith("deployments/preview/history.jsonl"):
+            parsed.append(where)
+        return real(line, where)
+
+    real = core_log.parse_line
+    monkeypatch.setattr(core_log, "parse_line", counting)
+    monkeypatch.setattr(logs, "parse_line", counting)
+    assert rel.promote(second, "preview", gated=False).code == 0
+    assert parsed == ["deployments/preview/history.jsonl (last line)"]

@@ -97,7 +97,9 @@ def write(tx: Transaction, view: TreeView, environment: str) -> str:
     """Sign and stage the provenance of the promotion ``tx`` just applied to ``environment``;
     returns its path. Signed by the promoter's key; every signer of the promotion is an approval.
     ``view`` is the snapshot the promotion read its bundle from."""
-    event = tx.log(scope("environment", environment)).events[-1]
+    event = tx.log(scope("environment", environment)).last  # only the tail: the log may be long (ADR 0033)
+    if event is None:
+        raise StateError(f"no promotion of {environment} to state the provenance of", "promote a bundle first")
     approvals = tuple(sorted(tx.principal_of(s) for s in tx.signers))
     promotion = _promotion(view, environment, event.data, tx.tree.commit or "0" * 40, approvals, run_metadata())
     payload = canonical(statement(promotion))
