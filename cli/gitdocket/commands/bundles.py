@@ -23,8 +23,8 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE, MANIFEST
 from gitdocket.lifecycles.promotion import PREVIEW_WORKFLOW, provenance_problems
 from gitdocket.ops import bundles as bundle_ops
+from gitdocket.ops.logs import load_log
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import load_log
 from gitdocket.verify.bundles import BundleCheck
 
 __all__ = ["bundle"]

@@ -17,7 +17,7 @@ from gitdocket.commands.output import at_option, emit, emit_table, reader, table
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
 from gitdocket.lifecycles import scope
-from gitdocket.ops import environments as env_ops
+from gitdocket.ops import deployments as reading
 from gitdocket.ops.session import Session, system_now
 
 __all__ = ["deployments", "history", "status"]
@@ -37,7 +37,7 @@ def status(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
     """What is deployed where: bundle, since when, by whom, sequence, gate decision (read from the
     current.json pointers only; `history --env E` shows the holds). With --at: what was deployed
     where at that time."""
-    rows = env_ops.status(Session(repo).view(rev, at))
+    rows = reading.status(Session(repo).view(rev, at))
     emit(
         fmt,
         rows,
@@ -68,7 +68,7 @@ def status(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
 def history(environment: str, repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
     """Every promotion and rollback of an environment, oldest first (up to --at)."""
     scope("environment", environment)
-    rows = env_ops.history(Session(repo).view(rev, at), environment)
+    rows = reading.history(Session(repo).view(rev, at), environment)
     columns = {
         "seq": "seq",
         "at": "at",
@@ -122,7 +122,7 @@ def deployments_resolve(
     scope("environment", environment)
     session = Session(repo)
     tree = session.view(rev, at)
-    env_ops.environment_config(tree, environment)
+    reading.require_configured(tree, environment)
     clock = format_time(at if at is not None else system_now())
     findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=clock, keyless=keyless_check)
     if findings:
@@ -131,7 +131,7 @@ def deployments_resolve(
             + (f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""),
             "run `gitdocket verify` for every finding",
         )
-    row = env_ops.status_of(tree, environment)
+    row = reading.status_of(tree, environment)
     bundle_id = row.get("bundle_id")
     if not bundle_id:
         raise NotFoundError(

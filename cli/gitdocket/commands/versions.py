@@ -17,8 +17,8 @@ from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import scope
 from gitdocket.ops import versions as version_ops
 from gitdocket.ops.documents import read_json
+from gitdocket.ops.logs import load_log
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import load_log
 
 __all__ = ["show_current", "version", "version_write", "versioned_states"]
 

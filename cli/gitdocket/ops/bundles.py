@@ -47,7 +47,8 @@ from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
 from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.bundles import (
     BundleCheck,
     BundleListing,

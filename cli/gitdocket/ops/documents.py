@@ -15,7 +15,7 @@ from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, RegistryConfig
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
 from gitdocket.lifecycles import scope
-from gitdocket.ops.transaction import load_log
+from gitdocket.ops.logs import load_log
 
 __all__ = ["REGISTRY_YAML", "UNSIGNED_HINT", "allowed_secrets", "archetype_doc", "read_json", "registry_config"]
 

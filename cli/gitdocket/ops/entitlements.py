@@ -18,7 +18,8 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.eligibility import Verdict, verdict
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.placement import PlacementState
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 
 __all__ = [
     "activate",

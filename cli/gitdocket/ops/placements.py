@@ -27,7 +27,8 @@ from gitdocket.lifecycles.placement import (
     PlacementState,
 )
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 
 _INV13 = INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
 __all__ = [

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -35,12 +34,9 @@ from gitdocket.core.log import (
     SigstoreSignature,
     SshSignature,
     append_line,
-    chain_problems,
     event_line,
     head_digest,
-    iter_lines,
     newest_time,
-    parse_history,
     render_current,
     signing_payload,
 )
@@ -66,6 +62,7 @@ from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, POLICY_IN_FORCE
 from gitdocket.lifecycles.machine import Machine
 from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, Role, accepts, policy_versions
 from gitdocket.lifecycles.timeline import CLOCK_SKEW, Moment, expired_now, time_problem
+from gitdocket.ops.logs import ScopeLog, load_log
 from gitdocket.ops.plans import Check, PlannedEvent, signoff
 from gitdocket.verify.context import RefView
 from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_message, tag_name
@@ -73,42 +70,6 @@ from gitdocket.verify.tags import RECORDING_EVENT, recording_commits, tag_messag
 __all__ = ["Cosigner", "ScopeLog", "Transaction", "load_log"]
 
 S = TypeVar("S", bound=Record)
-
-
-@dataclass(frozen=True)
-class ScopeLog(Generic[S]):
-    scope: Scope[S]
-    history: bytes
-    events: tuple[Event, ...]
-    state: S
-
-    @property
-    def head(self) -> str | None:
-        last = self.history.rstrip(b"\n").rsplit(b"\n", 1)[-1] if self.history else b""
-        return head_digest(last) if last else None
-
-    @property
-    def exists(self) -> bool:
-        return bool(self.events)
-
-
-def load_log(tree: TreeView, target: Scope[S]) -> ScopeLog[S]:
-    """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state)."""
-    history = tree.read(target.history_path) or b""
-    events = parse_history(history, target.history_path)
-    for seq, problem in chain_problems(events, history_lines(history))[:1]:
-        raise StateError(
-            f"{target.history_path}:{seq}: {problem} (changed outside gitdocket)",
-            "run `gitdocket verify`, then restore the log from git history",
-        )
-    machine = machine_of(target)
-    try:
-        state = machine.replay(target, ((e.type, e.data) for e in events))
-    except Exception as exc:  # a corrupt log must become a one-line error
-        raise StateError(
-            f"{target.history_path}: does not replay ({exc})", "run `gitdocket verify` to see what was changed"
-        ) from exc
-    return ScopeLog(target, history, tuple(events), state)
 
 
 class Cosigner(Protocol):
@@ -519,7 +480,3 @@ class Transaction:
         return Plan(
             message=message, author=self.actor, writes=dict(self.writes), tags=list(self.tags), notes=list(self.notes)
         )
-
-
-def history_lines(history: bytes) -> list[bytes]:
-    return [line for _, line in iter_lines(history)]
