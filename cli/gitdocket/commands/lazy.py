@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import click
 
-__all__ = ["COMMANDS", "Entry", "LazyGroup"]
+__all__ = ["COMMANDS", "Entry", "LazyGroup", "load", "resolve"]
 
 
 class Entry(NamedTuple):
@@ -118,10 +118,16 @@ COMMANDS: dict[str, Entry] = {
 }
 
 
+def resolve(target: str) -> Any:
+    """What ``module:attribute`` names, its module imported now (a command's code, or the
+    operation a write command runs)."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 def load(entry: Entry) -> click.Command:
     """Import the module that holds the command and return it."""
-    module, _, attribute = entry.target.partition(":")
-    command = getattr(importlib.import_module(module), attribute)
+    command = resolve(entry.target)
     if not isinstance(command, click.Command):
         raise TypeError(f"{entry.target} is not a click command")
     return command

@@ -113,10 +113,10 @@ def deployments_resolve(
     bundle (changed, missing or extra files fail, naming the first), then print its path. With
     --at: the release that was active at that time, its chain judged as of then."""
     # Imported here, not at the top: status and history start without verify, YAML and bundles.
+    from gitdocket.adapters.bundle_files import disk_problems
     from gitdocket.adapters.files import load_yaml
     from gitdocket.adapters.keyless import keyless_check
     from gitdocket.core.fields import format_time
-    from gitdocket.ops import bundles as bundle_ops
     from gitdocket.verify.deployments import verify_environment
 
     scope("environment", environment)
@@ -140,7 +140,7 @@ def deployments_resolve(
         )
     release = f"deployments/{environment}/releases/{bundle_id}"
     folder = _release_folder(session, tree, release, bundle_id, export_dir)
-    problems = bundle_ops.disk_problems(tree, bundle_id, folder, release)
+    problems = disk_problems(tree, bundle_id, folder, release)
     if problems:
         raise StateError(
             f"{folder}: the release on disk is not the signed bundle {bundle_id}: {problems[0]}"

@@ -12,43 +12,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.documents import REGISTRY_YAML
 from gitdocket.core.scopes import CURRENT
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
-from gitdocket.ops.documents import UNSIGNED_HINT
+from gitdocket.ops.documents import configured_environments
 from gitdocket.ops.logs import load_log
 
 if TYPE_CHECKING:
     from gitdocket.lifecycles.environment import Hold
 
-__all__ = ["configured", "environment_names", "history", "holds_of", "require_configured", "status", "status_of"]
-
-
-def configured(tree: TreeView) -> list[str]:
-    """The configured environments in promotion order, as the signed configuration's state
-    (``registry/config/current.json``) records them: read as JSON, like the pointers, with no
-    lifecycle built and the log not replayed (whether that file is the fold of its signed log is
-    ``gitdocket verify``'s question, ADR 0035)."""
-    path = scope("config").current_path
-    raw = tree.read(path)
-    state = loads_strict(raw, path) if raw is not None else {}
-    registry = state.get("registry") if isinstance(state, dict) else None
-    if registry is None and isinstance(state, dict):
-        raise StateError(f"{REGISTRY_YAML} is not signed: this registry has no signed configuration", UNSIGNED_HINT)
-    environments = registry.get("environments") if isinstance(registry, dict) else None
-    if not isinstance(environments, list) or not all(
-        isinstance(e, dict) and isinstance(e.get("name"), str) for e in environments
-    ):
-        raise StateError(f"{path}: not a configuration state (registry.environments)", "run `gitdocket verify`")
-    return [e["name"] for e in environments]
+__all__ = ["environment_names", "history", "holds_of", "require_configured", "status", "status_of"]
 
 
 def require_configured(tree: TreeView, name: str) -> None:
     """Refuse ``name`` unless the configuration names it (what ``history`` and ``resolve`` ask
     before they read an environment)."""
-    names = configured(tree)
+    names = configured_environments(tree)
     if name not in names:
         raise NotFoundError(
             f"unknown environment {name!r}", f"environments in registry/registry.yaml: {', '.join(names)}"
@@ -57,7 +37,7 @@ def require_configured(tree: TreeView, name: str) -> None:
 
 def environment_names(tree: TreeView) -> list[str]:
     """Configured environments in order, then any other environment folder found."""
-    names = configured(tree)
+    names = configured_environments(tree)
     return names + [
         n for n in tree.listdir("deployments") if n not in names and tree.kind(f"deployments/{n}") == "tree"
     ]

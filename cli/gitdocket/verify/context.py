@@ -14,7 +14,7 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Generic, Literal, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, overload
 
 from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, iter_lines, parse_line
@@ -23,16 +23,18 @@ from gitdocket.core.scopes import CURRENT, HISTORY, Scope, parse_scope_path, sco
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import LIFECYCLES, machine_of, scope
-from gitdocket.lifecycles.archetype import ArchetypeState
 from gitdocket.lifecycles.authz import SigstoreCheck, no_sigstore
-from gitdocket.lifecycles.bundle import BundleState
-from gitdocket.lifecycles.entitlement import EntitlementState
-from gitdocket.lifecycles.environment import DeploymentState
-from gitdocket.lifecycles.package import PackageState
-from gitdocket.lifecycles.placement import PlacementState
 from gitdocket.lifecycles.policy import PolicyState, Role, policy_versions
-from gitdocket.lifecycles.version import VersionState
 from gitdocket.verify.findings import Finding
+
+if TYPE_CHECKING:  # the states name the types of reads; a lifecycle is built when its kind is read
+    from gitdocket.lifecycles.archetype import ArchetypeState
+    from gitdocket.lifecycles.bundle import BundleState
+    from gitdocket.lifecycles.entitlement import EntitlementState
+    from gitdocket.lifecycles.environment import DeploymentState
+    from gitdocket.lifecycles.package import PackageState
+    from gitdocket.lifecycles.placement import PlacementState
+    from gitdocket.lifecycles.version import VersionState
 
 __all__ = [
     "Context",
