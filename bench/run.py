@@ -411,7 +411,8 @@ def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> 
     if "site" in sections:
         rows.extend(importlib.import_module("bench_site").run(info, quick))
     if "verify-modes" in sections:
-        rows.extend(importlib.import_module("bench_verify").run(info, quick))
+        small = None if quick else fixture(*QUICK, out, _log)  # the memory's growth per version
+        rows.extend(importlib.import_module("bench_verify").run(info, quick, small))
     if "peers" in sections:
         rows.extend(importlib.import_module("bench_peers").run(quick, out))
     if "timetravel" in sections:
