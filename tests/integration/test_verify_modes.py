@@ -21,10 +21,12 @@ from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.errors import DocketError
 from gitdocket.verify import pr, snapshot
+from gitdocket.verify.changes import diff
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 from gitdocket.verify.pr import pr_findings, verify_history, verify_pr
-from gitdocket.verify.snapshot import verify_context
+from gitdocket.verify.snapshot import verify_context, verify_snapshot
+from gitdocket.verify.tags import tag_scope
 from tests.integration.forgery import Forger, published_registry
 from tests.integration.test_verify_tamper import CATALOGUE, Tamper
 from tests.support import Registry, new_registry
@@ -67,13 +69,33 @@ def _first_parents(store: GitStore, since: str) -> list[GitTree]:
     return chain[::-1]
 
 
+def _untouched_tag(finding: Finding, base: GitTree, head: GitTree, refs: GitRefs) -> bool:
+    """A finding about a tag that no commit of the change moved: it names a scope the change
+    left alone and points at a commit the base reaches (ADR 0034: snapshot mode judges it)."""
+    if not finding.path.startswith("refs/tags/"):
+        return False
+    name = finding.path.removeprefix("refs/tags/")
+    target = tag_scope(name)
+    if target is not None and target in diff(base, head).scopes:
+        return False
+    commit = refs.tags().get(name)
+    return commit is None or refs.reaches(base.commit or "", commit)
+
+
 def _both_modes(registry: Registry, base: str) -> None:
-    """Fast PR and history mode equal their references from ``base`` to HEAD."""
+    """Fast PR and history mode equal their references from ``base`` to HEAD; the diff mode of
+    PR mode leaves out only findings about tags no commit of the change moved, which snapshot
+    mode (the full audit) reports."""
     store = GitStore.open(registry.path)
     refs = GitRefs(store.repo)
     head, base_tree = store.snapshot(), GitTree(store.repo, store.resolve(base))
+    reference = _reference_pr(base_tree, head, refs)
+    untouched = [f for f in reference if _untouched_tag(f, base_tree, head, refs)]
     fast = verify_pr(base_tree, head, refs, parse_yaml=load_yaml, clock=CLOCK)
-    assert fast == _reference_pr(base_tree, head, refs)
+    assert fast == [f for f in reference if f not in untouched]
+    assert verify_pr(base_tree, head, refs, parse_yaml=load_yaml, clock=CLOCK, diff=False) == reference
+    audit = verify_snapshot(head, refs, parse_yaml=load_yaml, clock=CLOCK)
+    assert all(f in audit for f in untouched)
     steps = _first_parents(store, base)
     fast = verify_history(steps, head, refs, parse_yaml=load_yaml, clock=CLOCK)
     assert fast == _reference_history(steps, head, refs)

@@ -13,17 +13,17 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from gitdocket.core.documents import Parser
-from gitdocket.core.scopes import Scope
+from gitdocket.core.scopes import KIND_PATTERNS, Scope, parse_scope_path
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import machine_of
 from gitdocket.lifecycles.authz import authorize
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
-from gitdocket.verify import config, environments, placements, secrets, timeline
+from gitdocket.verify import changes, config, environments, placements, secrets, timeline
 from gitdocket.verify.context import Context, Keyless, RefView, Runner, gc_paused, in_process, same_folder
 from gitdocket.verify.findings import Finding, collect, report_order
-from gitdocket.verify.snapshot import settle_context, verify_context
+from gitdocket.verify.snapshot import check_log, judge_context, settle_context, verify_context
 
 __all__ = ["IMMUTABLE", "PR_CHECKS", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
 
@@ -93,12 +93,20 @@ def _immutable(base: Context, head: Context, target: Scope[Any]) -> Iterable[Fin
             )
 
 
+def _versions_of(ctx: Context, archetype: str) -> list[Scope[Any]]:
+    """Every version scope of ``archetype`` in ``ctx`` (read from its folder: a focused context
+    holds only the versions in focus)."""
+    folder = KIND_PATTERNS["archetype"].format(archetype).replace("/archetypes/", "/versions/", 1)
+    found = (parse_scope_path(f"{folder}/{name}") for name in ctx.tree.listdir(folder))
+    return [s for s in found if s is not None and s.kind == "version" and s in ctx.records]
+
+
 def _versions(base: Context, head: Context) -> Iterable[Finding]:
     for target in sorted(set(head.records) - set(base.records)):
         if target.kind != "version":
             continue
         archetype, number = target.keys
-        older = [s.keys[1] for s in base.records if s.kind == "version" and s.keys[0] == archetype]
+        older = [s.keys[1] for s in _versions_of(base, archetype)]
         newest = blocking_version(number, older)
         if newest is not None:
             yield Finding(
@@ -170,6 +178,42 @@ def _merge(primary: list[Finding], extra: Iterable[Finding]) -> list[Finding]:
     return report_order([*primary, *(f for f in extra if (f.path, f.code) not in known)])
 
 
+def _focused(
+    base: TreeView,
+    head: TreeView,
+    refs: RefView | None,
+    runner: Runner,
+    *,
+    parse_yaml: Parser,
+    clock: str | None,
+    keyless: Keyless | None,
+) -> list[Finding] | None:
+    """PR mode judging only the scopes the change touched (ADR 0034), or None when the change
+    must be judged with the whole registry (``changes.focus_of``, ``changes.settled``)."""
+    change = changes.diff(base, head)
+    focus = changes.focus_of(base, head, change)
+    if focus is None:
+        return None
+    base_ctx = Context(base, runner=runner, parse_yaml=parse_yaml, keyless=keyless, focus=focus, replay=check_log)
+    settle_context(base_ctx)
+    head_ctx = Context(
+        head,
+        refs,
+        runner,
+        parse_yaml=parse_yaml,
+        clock=clock,
+        prior=base_ctx,
+        keyless=keyless,
+        focus=focus,
+        replay=check_log,
+        since=base.commit,
+    )
+    settle_context(head_ctx)
+    if not changes.settled(base_ctx, head_ctx, change):
+        return None
+    return _merge(judge_context(head_ctx), pr_findings(base_ctx, head_ctx))
+
+
 @gc_paused()
 def verify_pr(
     base: TreeView,
@@ -181,10 +225,16 @@ def verify_pr(
     parse_yaml: Parser,
     clock: str | None = None,
     keyless: Keyless | None = None,
+    diff: bool = True,
 ) -> list[Finding]:
     """Snapshot findings of ``head`` plus what the change from ``base`` may not do.
     ``descends`` says whether head's history contains base (the caller asks git); ``clock`` is
-    the verifier's clock."""
+    the verifier's clock. ``diff``: judge only what the change touched (ADR 0034) when its shape
+    allows; the findings are the same (the base is taken as verified)."""
+    if diff and descends:
+        found = _focused(base, head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
+        if found is not None:
+            return found
     head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
     findings = verify_context(head_ctx)
     # The base is taken as verified (ADR 0018): only its folds are needed, which authorization

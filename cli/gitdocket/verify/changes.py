@@ -1,0 +1,151 @@
+"""What changed between two snapshots, in O(the change): a walk of both trees that descends only
+into folders whose git tree ids differ (identical subtrees hold identical bytes, so they are
+skipped without being read), and the scopes the changed files belong to.
+
+PR and history mode use it to judge only what a change touched (ADR 0034). Pure: it reads two
+``TreeView``s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gitdocket.core.scopes import KIND_PATTERNS, Scope, parse_scope_path, scope
+from gitdocket.core.tree import TreeView
+from gitdocket.lifecycles.config import CONFIG_SCOPE, ConfigState, guard_of, protected_paths
+from gitdocket.verify.context import Context, present
+
+__all__ = ["APPENDABLE", "Change", "changed_files", "diff", "focus_of", "settled"]
+
+_PATTERNS = [(kind, pattern.split("/")) for kind, pattern in KIND_PATTERNS.items()]
+
+
+@dataclass
+class Change:
+    """The scopes whose folders differ between two snapshots, and every changed path that lies
+    in no legal scope folder (``registry/registry.yaml``, a README, a folder with an illegal
+    scope name, ``contracts/``)."""
+
+    scopes: set[Scope[Any]] = field(default_factory=set)
+    other: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    """Every changed path."""
+
+
+def _file(tree: TreeView, path: str) -> tuple[str | None, bytes | None]:
+    kind = tree.kind(path)
+    return kind, tree.read(path) if kind in ("blob", "exec") else None
+
+
+def changed_files(before: TreeView, after: TreeView, path: str = "") -> Iterator[str]:
+    """Every path below ``path`` that is a file (or link, or submodule) in either snapshot and
+    differs between them: added, deleted, edited, its mode or kind changed. Folders whose tree
+    id is the same in both are not entered."""
+    names = sorted(set(before.listdir(path)) | set(after.listdir(path)))
+    for name in names:
+        child = f"{path}/{name}" if path else name
+        old, new = before.tree_id(child), after.tree_id(child)
+        if old is not None and old == new:
+            continue  # the very same git tree: every byte below it is the same
+        if old is not None or new is not None:
+            yield from changed_files(before, after, child)  # (a missing side lists nothing)
+        if old is None or new is None:
+            # A file on one side at least (a folder on the other is walked above); links and
+            # submodules have no bytes to compare, so they count as changed whenever present.
+            a, b = _file(before, child), _file(after, child)
+            if (a[0] is not None or b[0] is not None) and (a != b or a[0] not in ("blob", "exec")):
+                yield child
+
+
+def _scope_of(path: str) -> Scope[Any] | None:
+    """The legal scope whose folder holds ``path`` (None: no scope's, or an illegal name)."""
+    parts = path.split("/")
+    for _kind, pattern in _PATTERNS:
+        if len(parts) < len(pattern):
+            continue
+        if all(p.startswith("{") or p == part for p, part in zip(pattern, parts, strict=False)):
+            found = parse_scope_path("/".join(parts[: len(pattern)]))
+            return found if found is not None and found.kind == _kind else None
+    return None
+
+
+def diff(before: TreeView, after: TreeView) -> Change:
+    """The ``Change`` from ``before`` to ``after``."""
+    change = Change()
+    for path in changed_files(before, after):
+        change.paths.append(path)
+        found = _scope_of(path)
+        if found is None:
+            change.other.append(path)
+        else:
+            change.scopes.add(found)
+    return change
+
+
+APPENDABLE = frozenset({"archetype", "version", "package", "placement", "entitlement"})
+"""Kinds whose existing scopes a focused verify lets a change append to. Their dependents read
+them by time (owners in force, a package line a placement relied on, a version's phase before a
+promotion) or by what never changes once written (a frozen snapshot, a manifest), or share their
+keys (``_NEIGHBOURS``). An environment or a bundle is read by its current state by scopes that
+name it in their data (promotions, releases), which no index lists: a change to an existing one
+is judged with the whole registry."""
+
+_NEIGHBOURS = {
+    "version": ("package",),
+    "package": ("version",),
+    "placement": ("entitlement",),
+    "entitlement": ("placement",),
+}
+"""Kind → the kinds of the scopes with the same keys whose checks read it."""
+
+
+def focus_of(before: TreeView, after: TreeView, change: Change) -> set[Scope[Any]] | None:
+    """The scopes a focused verify judges for ``change`` (its scopes and their same-key
+    neighbours), or None when the change must be judged with the whole registry: it touches a
+    path outside every scope (``registry.yaml``, ``contracts/``, an illegal folder), the policy
+    or the configuration (everything is judged under them), deletes a scope, rewrites a log,
+    or changes an existing environment or bundle."""
+    if change.other or any(s.kind in ("policy", "config") for s in change.scopes):
+        return None
+    focus = set(change.scopes)
+    for target in change.scopes:
+        existed = present(before, target)
+        if not existed:
+            continue  # new: nothing in a verified base depended on it
+        if target.kind not in APPENDABLE or not present(after, target):
+            return None
+        old = before.read(target.history_path) or b""
+        if not (after.read(target.history_path) or b"").startswith(old):
+            return None
+        focus.update(scope(kind, *target.keys) for kind in _NEIGHBOURS.get(target.kind, ()))
+    return focus
+
+
+def _guarded(config: ConfigState | None, paths: list[str]) -> bool:
+    guards = protected_paths(config.registry if config is not None else None)
+    return any(guard_of(guards, path) is not None for path in paths)
+
+
+def settled(base: Context, head: Context, change: Change) -> bool:
+    """After both focused contexts are settled: whether the focus is enough. No changed path is
+    a protected one, no log that existed at the base is broken at the head (a broken log's fold
+    is no evidence, which checks of other scopes would notice), and every event appended to one
+    is newer than every event of the base (so nothing a check of another scope reads by time,
+    before a time the base already held, has changed)."""
+    config = base.record(CONFIG_SCOPE)
+    if _guarded(config.state if config is not None and config.events else None, change.paths):
+        return False
+    appended: list[str] = []
+    for target in change.scopes:
+        before, after = base.record(target), head.record(target)
+        if before is None:
+            continue
+        if after is None or after.broken or len(after.events) < len(before.events):
+            return False
+        appended.extend(e.at for e in after.events[len(before.events) :])
+    if not appended:
+        return True
+    newest = base.newest
+    return newest is None or min(appended) > newest
