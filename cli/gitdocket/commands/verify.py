@@ -112,8 +112,18 @@ def verify(
     elif base:
         base_tree = session.snapshot(base)
         descends = _descends(store, head_tree.commit, base_tree.commit)
+        # The diff needs a base verified at a clock no later than this one: auditing the past
+        # (--at) judges the whole registry.
         findings = verify_pr(
-            base_tree, head_tree, refs, descends, runner=forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check
+            base_tree,
+            head_tree,
+            refs,
+            descends,
+            runner=forked,
+            parse_yaml=load_yaml,
+            clock=now,
+            keyless=keyless_check,
+            diff=at is None,
         )
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:

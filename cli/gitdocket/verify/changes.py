@@ -17,7 +17,7 @@ from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles.config import CONFIG_SCOPE, ConfigState, guard_of, protected_paths
 from gitdocket.verify.context import Context, present
 
-__all__ = ["APPENDABLE", "Change", "changed_files", "diff", "focus_of", "settled"]
+__all__ = ["APPENDABLE", "Change", "added", "appended", "changed_files", "diff", "focus_of", "guarded", "settled"]
 
 _PATTERNS = [(kind, pattern.split("/")) for kind, pattern in KIND_PATTERNS.items()]
 
@@ -123,7 +123,8 @@ def focus_of(before: TreeView, after: TreeView, change: Change) -> set[Scope[Any
     return focus
 
 
-def _guarded(config: ConfigState | None, paths: list[str]) -> bool:
+def guarded(config: ConfigState | None, paths: list[str]) -> bool:
+    """Some of ``paths`` is protected by the signed configuration ``config``."""
     guards = protected_paths(config.registry if config is not None else None)
     return any(guard_of(guards, path) is not None for path in paths)
 
@@ -135,17 +136,36 @@ def settled(base: Context, head: Context, change: Change) -> bool:
     is newer than every event of the base (so nothing a check of another scope reads by time,
     before a time the base already held, has changed)."""
     config = base.record(CONFIG_SCOPE)
-    if _guarded(config.state if config is not None and config.events else None, change.paths):
+    if guarded(config.state if config is not None and config.events else None, change.paths):
         return False
-    appended: list[str] = []
+    appended = added(base, head, change)
+    if appended is None:
+        return False
+    if not appended:
+        return True
+    newest = base.newest
+    return newest is None or min(appended) > newest
+
+
+def added(base: Context, head: Context, change: Change) -> list[str] | None:
+    """The times of the events ``change`` appended to logs that existed at the base; None when
+    such a log is broken at the head or lost events."""
+    times: list[str] = []
     for target in change.scopes:
         before, after = base.record(target), head.record(target)
         if before is None:
             continue
         if after is None or after.broken or len(after.events) < len(before.events):
-            return False
-        appended.extend(e.at for e in after.events[len(before.events) :])
-    if not appended:
-        return True
-    newest = base.newest
-    return newest is None or min(appended) > newest
+            return None
+        times.extend(e.at for e in after.events[len(before.events) :])
+    return times
+
+
+def appended(base: Context, head: Context, change: Change) -> list[str]:
+    """The times of every event ``change`` added, to new logs as well (parsed events only)."""
+    times: list[str] = []
+    for target in change.scopes:
+        before, after = base.record(target), head.record(target)
+        start = len(before.events) if before is not None else 0
+        times.extend(e.at for e in (after.events[start:] if after is not None else []))
+    return times

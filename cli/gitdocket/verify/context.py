@@ -388,6 +388,12 @@ class Context:
         """``policies[v]`` is the policy at version ``v`` (index 0: before initialization)."""
         self.missing: set[Scope[Any]] = set()
         """Absent scopes already reported (``SCOPE_DELETED``)."""
+        self.newest_from: Callable[[], str | None] | None = None
+        """Where a focused context learns its newest event time (history mode: from the step
+        before it), instead of scanning every log."""
+        self.newest_bound: str | None = None
+        """A time no event of this (focused, verified) context is newer than, known without
+        reading its logs: the verifier's clock, or later events a history step appended."""
 
     def _outside(self, target: Scope[Any]) -> ScopeRecord[Any] | None:
         """A scope outside the focus, read and replayed on first use; None when absent."""
@@ -406,8 +412,11 @@ class Context:
 
     @cached_property
     def newest(self) -> str | None:
-        """The newest event time of every log: of the records, or, in a focused context, of
-        every log in the snapshot (a scan of their bytes; the same for a verified snapshot)."""
+        """The newest event time of every log: of the records, or, in a focused context, what
+        ``newest_from`` says, else of every log in the snapshot (a scan of their bytes; the same
+        for a verified snapshot)."""
+        if self.newest_from is not None:
+            return self.newest_from()
         if self.focus is not None:
             return newest_time(self.tree)
         return max((e.at for record in self.records.values() for e in record.events), default=None)

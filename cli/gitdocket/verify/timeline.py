@@ -88,13 +88,13 @@ def _added(base: Context, head: Context) -> list[tuple[ScopeRecord[Any], Event]]
     return found
 
 
-def _recent(base: Context, head: Context, added: list[tuple[ScopeRecord[Any], Event]]) -> bool:
-    """A focused base (ADR 0034) is verified, so no event of it is newer than the verifier's
-    clock: events dated within ``BRANCH_LAG`` of that clock cannot be backdated against it, and
-    its logs need not be scanned for their newest time."""
-    if base.focus is None or head.clock is None or not added:
+def _recent(base: Context, added: list[tuple[ScopeRecord[Any], Event]]) -> bool:
+    """Events dated within ``BRANCH_LAG`` of a time the base has no newer event than
+    (``Context.newest_bound``: a verified base has none newer than the verifier's clock) cannot
+    be backdated against it, and its logs need not be scanned for their newest time."""
+    if base.newest_bound is None:
         return False
-    floor = format_time(parse_time(head.clock) - BRANCH_LAG)
+    floor = format_time(parse_time(base.newest_bound) - BRANCH_LAG)
     return all(event.at >= floor for _record, event in added)
 
 
@@ -102,7 +102,7 @@ def commit_order(base: Context, head: Context) -> Iterator[Finding]:
     """Every event a change adds is dated no more than ``BRANCH_LAG`` before the newest event of
     its base: a backdated event is a finding."""
     added = _added(base, head)
-    if not added or _recent(base, head, added):
+    if not added or _recent(base, added):
         return
     newest = newest_event(base)
     if newest is None:
