@@ -34,29 +34,41 @@ class Change:
     """Every changed path."""
 
 
-def _file(tree: TreeView, path: str) -> tuple[str | None, bytes | None]:
-    kind = tree.kind(path)
-    return kind, tree.read(path) if kind in ("blob", "exec") else None
+Entry = tuple[str, object]
+"""(kind, identity) of a tree entry: two entries with equal identities hold the same bytes."""
+
+
+def _entries(tree: TreeView, path: str) -> dict[str, Entry]:
+    """The entries of the folder ``path``: a view with ``entries`` (``store.GitTree``) gives
+    their git object ids in one read of the folder; any other is asked entry by entry."""
+    listing = getattr(tree, "entries", None)
+    if listing is not None:
+        found: dict[str, Entry] = listing(path)
+        return found
+    out: dict[str, Entry] = {}
+    for name in tree.listdir(path):
+        child = f"{path}/{name}" if path else name
+        kind = tree.kind(child) or "?"
+        identity = tree.tree_id(child) if kind == "tree" else tree.read(child)
+        out[name] = (kind, identity if identity is not None else object())  # (a link: never equal)
+    return out
 
 
 def changed_files(before: TreeView, after: TreeView, path: str = "") -> Iterator[str]:
     """Every path below ``path`` that is a file (or link, or submodule) in either snapshot and
-    differs between them: added, deleted, edited, its mode or kind changed. Folders whose tree
-    id is the same in both are not entered."""
-    names = sorted(set(before.listdir(path)) | set(after.listdir(path)))
-    for name in names:
+    differs between them: added, deleted, edited, its mode or kind changed. Folders that are
+    the same git tree in both are not entered: the walk costs the folders on the way to what
+    changed, never the rest."""
+    old, new = _entries(before, path), _entries(after, path)
+    for name in sorted(set(old) | set(new)):
+        a, b = old.get(name), new.get(name)
+        if a == b:
+            continue  # the very same object: every byte below it is the same
         child = f"{path}/{name}" if path else name
-        old, new = before.tree_id(child), after.tree_id(child)
-        if old is not None and old == new:
-            continue  # the very same git tree: every byte below it is the same
-        if old is not None or new is not None:
-            yield from changed_files(before, after, child)  # (a missing side lists nothing)
-        if old is None or new is None:
-            # A file on one side at least (a folder on the other is walked above); links and
-            # submodules have no bytes to compare, so they count as changed whenever present.
-            a, b = _file(before, child), _file(after, child)
-            if (a[0] is not None or b[0] is not None) and (a != b or a[0] not in ("blob", "exec")):
-                yield child
+        if any(e is not None and e[0] == "tree" for e in (a, b)):
+            yield from changed_files(before, after, child)  # (a side without the folder lists nothing)
+        if any(e is not None and e[0] != "tree" for e in (a, b)):
+            yield child  # a file on one side at least, and not the same
 
 
 def _scope_of(path: str) -> Scope[Any] | None:
