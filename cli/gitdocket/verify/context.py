@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Generic, Literal, Protocol, TypeVar, overload
@@ -19,10 +19,10 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, overload
 from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, iter_lines, newest_time, parse_line
 from gitdocket.core.model import Record
-from gitdocket.core.scopes import CURRENT, HISTORY, Scope, parse_scope_path, scope_folders
+from gitdocket.core.scopes import Scope, parse_scope_path
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
-from gitdocket.lifecycles import LIFECYCLES, machine_of, scope
+from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.archetype import ArchetypeState
 from gitdocket.lifecycles.authz import SigstoreCheck, no_sigstore
 from gitdocket.lifecycles.bundle import BundleState
@@ -33,6 +33,7 @@ from gitdocket.lifecycles.package import PackageState
 from gitdocket.lifecycles.placement import PlacementState
 from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, Role, policy_versions
 from gitdocket.lifecycles.version import VersionState
+from gitdocket.verify.discovery import discover_only, discover_scopes, present
 from gitdocket.verify.findings import Finding
 
 __all__ = [
@@ -198,71 +199,6 @@ Keyless = Callable[[TreeView], SigstoreCheck]
 """Builds the check of keyless signatures for one snapshot (``adapters.keyless.keyless_check``:
 it reads the trusted roots pinned in that snapshot); verification never imports sigstore itself."""
 
-_FILE_KINDS = ("blob", "exec")
-"""The entry kinds ``TreeView.read`` returns bytes for."""
-
-
-def _classify(tree: TreeView, kind: str, path: str) -> tuple[Scope[Any] | None, Finding | None]:
-    """The scope whose folder is ``path`` (a folder matching ``kind``'s pattern), or the finding
-    that it is no scope: its name breaks the rules, or it holds neither log nor current.json."""
-    found = parse_scope_path(path)
-    if found is None or found.kind != kind:
-        return None, Finding(
-            path,
-            "UNEXPECTED_FILE",
-            "folder name is not a legal scope name",
-            hint="rename or remove the folder",
-        )
-    # ``read`` returns bytes exactly for blob entries: asking the kind is the same
-    # question without inflating 12,000 files twice.
-    has_log = tree.kind(f"{path}/{HISTORY}") in _FILE_KINDS
-    has_current = tree.kind(f"{path}/{CURRENT}") in _FILE_KINDS
-    if has_log or has_current:
-        return found, None
-    return None, Finding(
-        path,
-        "CURRENT_MISSING",
-        "scope folder has no history.jsonl",
-        found.label,
-        hint="restore the scope's log from git history",
-    )
-
-
-def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
-    """Every scope folder in ``tree``; folders that match a pattern but not its name rules are
-    reported."""
-    scopes: list[Scope[Any]] = []
-    findings: list[Finding] = []
-    for kind, path in scope_folders(tree):
-        if kind not in LIFECYCLES:
-            continue
-        found, problem = _classify(tree, kind, path)
-        if found is not None:
-            scopes.append(found)
-        if problem is not None:
-            findings.append(problem)
-    return sorted(scopes), findings
-
-
-def present(tree: TreeView, target: Scope[Any]) -> bool:
-    """``target`` is a scope of ``tree`` (what ``discover_scopes`` would find)."""
-    return tree.kind(target.path) == "tree" and _classify(tree, target.kind, target.path)[0] is not None
-
-
-def _discover_only(tree: TreeView, wanted: Iterable[Scope[Any]]) -> tuple[list[Scope[Any]], list[Finding]]:
-    """``discover_scopes`` restricted to the folders of ``wanted``."""
-    scopes: list[Scope[Any]] = []
-    findings: list[Finding] = []
-    for target in sorted(set(wanted)):
-        if tree.kind(target.path) != "tree":
-            continue
-        found, problem = _classify(tree, target.kind, target.path)
-        if found is not None:
-            scopes.append(found)
-        if problem is not None:
-            findings.append(problem)
-    return scopes, findings
-
 
 class _Records(dict[Scope[Any], ScopeRecord[Any]]):
     """The records of a focused context (``Context(focus=...)``): iterating gives the scopes in
@@ -376,7 +312,7 @@ class Context:
         if focus is None:
             scopes, found = discover_scopes(tree)
         else:
-            scopes, found = _discover_only(tree, {*focus, POLICY_SCOPE, CONFIG_SCOPE})
+            scopes, found = discover_only(tree, {*focus, POLICY_SCOPE, CONFIG_SCOPE})
         self.findings.extend(found)
         records = {s: self._parse(s, prior, self.findings) for s in scopes}
         self.records: dict[Scope[Any], ScopeRecord[Any]] = (

@@ -259,23 +259,6 @@ def _newer(known: Callable[[], str | None], added: list[str]) -> str | None:
     return max([t for t in (known(), *added) if t is not None], default=None)
 
 
-def _focused(
-    base: TreeView,
-    head: TreeView,
-    refs: RefView | None,
-    runner: Runner,
-    *,
-    parse_yaml: Parser,
-    clock: str | None,
-    keyless: Keyless | None,
-) -> list[Finding] | None:
-    """PR mode judging only the scopes the change touched (ADR 0034), or None."""
-    pair = _focused_pair(base, head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
-    if pair is None:
-        return None
-    return _merge(judge_context(pair[1]), pr_findings(*pair))
-
-
 @gc_paused()
 def verify_pr(
     base: TreeView,
@@ -293,10 +276,11 @@ def verify_pr(
     ``descends`` says whether head's history contains base (the caller asks git); ``clock`` is
     the verifier's clock. ``diff``: judge only what the change touched (ADR 0034) when its shape
     allows; the findings are the same (the base is taken as verified)."""
-    if diff and descends:
-        found = _focused(base, head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
-        if found is not None:
-            return found
+    pair = None
+    if diff and descends:  # the diff takes the base as verified; a base head does not descend from is not
+        pair = _focused_pair(base, head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
+    if pair is not None:
+        return _merge(judge_context(pair[1]), pr_findings(*pair))
     head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
     findings = verify_context(head_ctx)
     # The base is taken as verified (ADR 0018): only its folds are needed, which authorization
