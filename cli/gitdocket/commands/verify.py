@@ -37,7 +37,8 @@ __all__ = ["verify"]
 @click.option(
     "--base",
     metavar="REF",
-    help="PR mode: also check every change from REF (e.g. origin/main) to the head.",
+    help="PR mode: also check every change from REF (e.g. origin/main) to the head. REF is taken as "
+    "verified: only what the change touched is judged (snapshot mode is the full audit).",
 )
 @click.option(
     "--head",
@@ -49,7 +50,8 @@ __all__ = ["verify"]
 @click.option(
     "--since",
     metavar="COMMIT",
-    help="History mode: PR mode for each first-parent step since COMMIT (the last one verified).",
+    help="History mode: PR mode for each first-parent step since COMMIT (the last one verified, taken "
+    "as verified: only what the steps touched is judged).",
 )
 @click.option(
     "--require-tags",
