@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitdocket.core.scopes import KIND_PATTERNS, Scope, parse_scope_path, scope
+from gitdocket.core.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_path, scope
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles.config import CONFIG_SCOPE, ConfigState, guard_of, protected_paths
 from gitdocket.verify.context import Context, present
@@ -131,8 +131,18 @@ def focus_of(before: TreeView, after: TreeView, change: Change) -> set[Scope[Any
         old = before.read(target.history_path) or b""
         if not (after.read(target.history_path) or b"").startswith(old):
             return None
+        if target.kind != "archetype" and _beyond_log(target, change.paths):
+            return None
         focus.update(scope(kind, *target.keys) for kind in _NEIGHBOURS.get(target.kind, ()))
     return focus
+
+
+def _beyond_log(target: Scope[Any], paths: list[str]) -> bool:
+    """A change touches more of ``target``'s folder than its log and ``current.json``: only an
+    archetype's draft legally changes; anything else there is immutable (a frozen method, which
+    a later version's risk check reads as its baseline), so the whole registry is judged."""
+    inside = (p.removeprefix(f"{target.path}/") for p in paths if p.startswith(f"{target.path}/"))
+    return any(rel not in (HISTORY, CURRENT) for rel in inside)
 
 
 def guarded(config: ConfigState | None, paths: list[str]) -> bool:
