@@ -101,7 +101,7 @@ def verify(
     head_tree = session.snapshot(head)
     if since:
         findings, mode, label = (
-            _history(store, since, head_tree, refs, now),
+            _history(store, since, head_tree, refs, now, diff=at is None),
             "history",
             f"history since {since}",
         )
@@ -162,8 +162,9 @@ def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
     return bool(store.repo.descendant_of(head, base))
 
 
-def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs, now: str) -> list[Finding]:
-    """Walk the first parents from ``head`` back to ``since``; PR-check each step."""
+def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs, now: str, *, diff: bool) -> list[Finding]:
+    """Walk the first parents from ``head`` back to ``since``; PR-check each step (``diff``: as
+    ``verify_pr``'s)."""
     start = store.resolve(since)
     chain: list[GitTree] = []
     commit = store.resolve(head.commit) if head.commit else None
@@ -175,7 +176,7 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs, now: str
         return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
     chain.append(GitTree(store.repo, start))
     return verify_history(
-        chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check
+        chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check, diff=diff
     )
 
 
