@@ -1,10 +1,13 @@
 """Verify rows of ``make bench`` beyond the snapshot row (issues 11.2, 11.3 and 16.3).
 
 - **PR and history mode**: a private copy of the fixture gets ``PR_COMMITS`` new commits (one
-  freeze each, through the real write path), then ``verify --base`` and ``verify --since`` of
-  that change run as real processes, side by side with a snapshot verify of the same head in
-  the same run. CPU time (parent and its forked child) is what a shared machine measures
-  best; the ratio to the snapshot is what the design's "proportional to the change" asks.
+  freeze each, through the real write path, dated now: a pull request verified when it is
+  written), then ``verify --base`` and ``verify --since`` of that change run as real processes,
+  side by side with a snapshot verify of the same head and ``git diff --stat`` of the same
+  change in the same run. CPU time (parent and its forked child) is what a shared machine
+  measures best; the ratios to the snapshot and to git's own diff are what the design's
+  "proportional to the change" asks (ADR 0034). The full run adds the same rows on a
+  1,000-version fixture: the cost must stay flat as the registry grows.
 - **Memory**: the peak resident memory of ``verify`` (the largest of the process and its
   forked child, ``resource.getrusage(RUSAGE_CHILDREN)`` of a wrapper that runs only it), with
   its wall and CPU time: on the fixture, on the quick fixture, the growth per 1,000 versions
@@ -22,9 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from fixtures import NOW, OUT, FixtureInfo, cache_key
+from fixtures import NOW, OUT, FixtureInfo, cache_key, fixture
 
 from gitdocket.adapters.signing import KeySigner
 from gitdocket.adapters.store import GitStore, GitTree
@@ -68,25 +72,30 @@ _WRAPPER = (
 def measure(repo: Path, *args: str) -> dict[str, float | str]:
     """Run ``python -m gitdocket verify ARGS`` alone under a wrapper process: exit status, wall
     and CPU seconds, peak RSS in KiB (the process and its forked child, whichever is larger)."""
-    command = [sys.executable, "-m", "gitdocket", "verify", "--repo", str(repo), *args]
+    return measure_command([sys.executable, "-m", "gitdocket", "verify", "--repo", str(repo), *args])
+
+
+def measure_command(command: list[str]) -> dict[str, float | str]:
+    """``measure`` of any command (the same-run baseline: ``git diff --stat``)."""
     done = subprocess.run([sys.executable, "-c", _WRAPPER, *command], capture_output=True, text=True, check=True)
     result: dict[str, float | str] = json.loads(done.stdout)
     return result
 
 
-def _freezes(repo: Path, key: Path, count: int) -> None:
-    """``count`` commits on ``repo``, each freezing one new version of one archetype."""
+def _freezes(repo: Path, key: Path, count: int, when: datetime = NOW) -> None:
+    """``count`` commits on ``repo``, each freezing one new version of one archetype, dated
+    ``when`` (a pull request written now, verified now: within ``BRANCH_LAG`` of the clock)."""
     store = GitStore.open(repo, "main")
     signer = KeySigner.from_file(key)
     for number in range(count):
         archetype, version = f"agent-{number % 50:05d}", f"9.0.{number}"
 
         def plan(tree: GitTree, archetype: str = archetype, version: str = version) -> Plan:
-            tx = Transaction(tree, [signer], NOW, newest=newest_event)
+            tx = Transaction(tree, [signer], when, newest=newest_event)
             freeze(tx, archetype, version)
             return tx.plan(f"docket: froze {archetype} {version}")
 
-        store.write(plan, signer, NOW)
+        store.write(plan, signer, when)
 
 
 def _head(repo: Path) -> str:
@@ -101,27 +110,36 @@ def _cpu_row(label: str, found: dict[str, float | str], budget: str, verdict: st
     return (label, f"{float(found['cpu']):.2f} s cpu ({float(found['wall']):.2f} s wall)", budget, verdict)
 
 
+def _ratio(label: str, found: dict[str, float | str], other: dict[str, float | str]) -> list[Row]:
+    if found["rc"] != 0 or other["rc"] != 0:
+        return []
+    return [(label, f"{float(found['cpu']) / float(other['cpu']):.2f}×", "—", "info")]
+
+
 def pr_rows(info: FixtureInfo) -> list[Row]:
     """``verify --base`` and ``--since`` of ``PR_COMMITS`` new commits, next to a snapshot verify
-    of the same head (same run, interleaved)."""
+    of the same head and ``git diff --stat`` of the same change (same run, interleaved)."""
     size = f"{info.versions:,} versions"
     with tempfile.TemporaryDirectory(prefix="docket-bench-pr-") as tmp:
         repo = Path(tmp) / "pr.git"
         subprocess.run(["git", "clone", "--quiet", "--mirror", "--local", info.path, str(repo)], check=True)
         base = _head(repo)
-        _freezes(repo, Path(info.key), PR_COMMITS)
+        _freezes(repo, Path(info.key), PR_COMMITS, datetime.now(UTC).replace(microsecond=0))
         snapshot = measure(repo)
+        git = measure_command(["git", "-C", str(repo), "diff", "--stat", base, "main"])
         pr = measure(repo, "--base", base, "--head", "main")
         since = measure(repo, "--since", base)
-    rows = [_cpu_row(f"verify snapshot, {size} (+{PR_COMMITS} commits)", snapshot, "—", "info")]
+    rows = [
+        _cpu_row(f"verify snapshot, {size} (+{PR_COMMITS} commits)", snapshot, "—", "info"),
+        _cpu_row(f"git diff --stat of those {PR_COMMITS} commits (baseline)", git, "—", "info"),
+    ]
     modes = (("--base", pr), ("--since", since))
     for mode, found in modes:
         label = f"verify {mode}, {PR_COMMITS} commits on {size}"
         ok = found["rc"] == 0 and float(found["cpu"]) < PR_BUDGET_S
         rows.append(_cpu_row(label, found, f"< {PR_BUDGET_S:.0f} s", "ok" if ok else "OVER"))
-        if found["rc"] == 0 and snapshot["rc"] == 0:
-            ratio = float(found["cpu"]) / float(snapshot["cpu"])
-            rows.append(("  ÷ snapshot verify of the same head (cpu)", f"{ratio:.2f}×", "—", "info"))
+        rows += _ratio("  ÷ snapshot verify of the same head (cpu)", found, snapshot)
+        rows += _ratio("  ÷ git diff --stat of the same change (cpu)", found, git)
     return rows
 
 
@@ -216,8 +234,14 @@ def signature_rows(info: FixtureInfo, count: int) -> list[Row]:
     ]
 
 
+SMALLER = (100, 1000)
+"""The fixture of the 1,000-version PR rows (the main one has 10,000; 100,000 takes hours to
+build: ``bench_timetravel.BIG`` is built once and cached when asked for)."""
+
+
 def run(info: FixtureInfo, quick: bool, small: FixtureInfo | None = None) -> list[Row]:
     """``small``: a smaller fixture, for the memory growth per version (the full run passes the
     quick one)."""
     big = None if quick else cached(1000, BIG_VERSIONS)
-    return [*pr_rows(info), *memory_rows(info, small, big), *signature_rows(info, 1000 if quick else 10000)]
+    smaller = [] if quick else pr_rows(fixture(*SMALLER))
+    return [*smaller, *pr_rows(info), *memory_rows(info, small, big), *signature_rows(info, 1000 if quick else 10000)]

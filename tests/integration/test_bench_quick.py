@@ -33,6 +33,9 @@ EXPECTED_ROWS = [
     "start-up: gitdocket deployments resolve --env preview --export DIR",
     "floor: python -c pass",
     "gitdocket vs GTO",
+    "git diff --stat of those 100 commits (baseline)",
+    "verify --base, 100 commits on 500 versions",
+    "verify --since, 100 commits on 500 versions",
 ]
 
 

@@ -122,6 +122,18 @@ class GitTree:
             return []
         return sorted(item.name for item in obj if item.name is not None)  # entries have names
 
+    def entries(self, path: str) -> dict[str, tuple[str, object]]:
+        """{name: (kind, "mode object-id")} of the folder ``path`` in one read (the tree diff
+        of ``verify.changes`` compares these instead of looking each entry up)."""
+        obj = self._entry(path) if path not in ("", ".") else self._root
+        if not isinstance(obj, pygit2.Tree):
+            return {}
+        return {
+            item.name: (_MODE_KIND.get(int(item.filemode), "blob"), f"{int(item.filemode):o} {item.id}")
+            for item in obj
+            if item.name is not None
+        }
+
     def tree_id(self, path: str) -> str | None:
         found = self._lookup(path)
         return str(found[1]) if found and found[0] == int(FileMode.TREE) else None

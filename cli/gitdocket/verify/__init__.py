@@ -4,7 +4,8 @@
   through ``decide``; every ``current.json`` equals the fold byte for byte; every kind's own
   checks (``CHECKS``) and cross-scope references hold.
 - ``pr`` (``--base``): snapshot on head, plus append-only logs, no deleted scopes, no changed
-  immutable files, new events authorized under the base policy.
+  immutable files, new events authorized under the base policy. The base is taken as verified
+  and only what the change touched is judged (``changes``, ADR 0034).
 - ``history`` (``--since``): ``pr`` for each first-parent step.
 
 Add a check by listing a function ``(Context) -> Iterable[Finding]`` in ``snapshot.CHECKS`` (or

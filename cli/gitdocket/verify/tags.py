@@ -176,6 +176,13 @@ def start_tag_checks(ctx: Context) -> TagChecks | None:
             tags.append((name, commit))
         elif in_namespace(name) is not None:
             unreached[name] = commit
+    if ctx.focus is not None and ctx.since is not None:
+        # A focused context (PR mode, ADR 0034) judges the tags of the change: those of the
+        # records in focus, and any tag on a commit the base does not reach. The others are
+        # refs no commit of the change moved; snapshot mode (the full audit) judges them all.
+        names = {tag_name(s) for s in ctx.focus if s.kind in RECORDING_EVENT}
+        since = ctx.since
+        tags = [(n, c) for n, c in tags if n in names or not refs.reaches(since, c)]
     targets = {name: tag_scope(name) for name, _ in tags}
     judged = [name for name, target in targets.items() if target is not None]
     pending = None
