@@ -10,7 +10,6 @@ record; nothing here prints.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -18,13 +17,15 @@ from typing import cast
 import pygit2
 from pygit2.enums import CheckoutStrategy, FileMode, ObjectType, ReferenceFilter
 
+from gitdocket.adapters.packs import PackWriter
 from gitdocket.adapters.store import follow_git_environment
-from gitdocket.core.exports import MODES, Append, Change, Delete, Mode, Put, appended, is_history
+from gitdocket.core.exports import MODES, Append, Change, Delete, Mode, Put, appended, git_oid, is_history
 from gitdocket.errors import InputError, NotFoundError
 
 __all__ = ["ExportSource", "Rebuild", "SourceTag", "appended_blob"]
 
 _TREE = int(FileMode.TREE)
+BLOB_MODES = ("100644", "100755", "120000")
 _GITLINK = int(FileMode.COMMIT)
 
 
@@ -143,46 +144,92 @@ class ExportSource:
         return Put(path=path, mode=cast(Mode, mode), oid=oid)
 
 
+Entries = dict[str, tuple[str, str]]
+"""A tree's entries: name → (mode as git writes it, object id)."""
+TREE_MODE = "40000"
+
+
+def tree_bytes(entries: Entries) -> bytes:
+    """A tree object's bytes, entries in git's order (a folder sorts as if its name ended in /)."""
+
+    def key(name: str) -> bytes:
+        return name.encode() + (b"/" if entries[name][0] == TREE_MODE else b"")
+
+    return b"".join(
+        f"{entries[name][0]} {name}".encode() + b"\0" + bytes.fromhex(entries[name][1])
+        for name in sorted(entries, key=key)
+    )
+
+
+def tree_entries(raw: bytes) -> Entries:
+    """A tree object's entries."""
+    entries: Entries = {}
+    pos = 0
+    while pos < len(raw):
+        space = raw.index(b" ", pos)
+        nul = raw.index(b"\0", space)
+        entries[raw[space + 1 : nul].decode()] = (raw[pos:space].decode(), raw[nul + 1 : nul + 21].hex())
+        pos = nul + 21
+    return entries
+
+
 class Rebuild:
-    """A new repository that replay writes the exported objects into, object by object."""
+    """A new repository that replay writes the exported objects into: one pack, appended to as
+    records come (``packs.PackWriter``), trees made here from each commit's changes; refs and
+    the worktree once every object is in."""
 
     def __init__(self, path: Path, branch: str) -> None:
         follow_git_environment()
         self.repo = pygit2.init_repository(str(path), bare=False, initial_head=branch)
         self.branch = branch
+        self.pack = PackWriter(Path(self.repo.path) / "objects")
+        self._trees: dict[str, Entries] = {}
+        self._commits: dict[str, str] = {}
+        """Commit id → its tree's id."""
 
     def has(self, oid: str) -> bool:
-        return pygit2.Oid(hex=oid) in self.repo.odb
+        return oid in self.pack
 
-    def blob(self, data: bytes) -> str:
-        return str(self.repo.odb.write(ObjectType.BLOB, data))
+    def write(self, kind: str, raw: bytes) -> str:
+        oid = git_oid(kind, raw)
+        self.pack.write(kind, oid, raw)
+        return oid
 
-    def commit(self, raw: bytes) -> str:
-        return str(self.repo.odb.write(ObjectType.COMMIT, raw))
+    def store(self, kind: str, oid: str, raw: bytes) -> None:
+        """Write an object whose id the caller has checked."""
+        self.pack.write(kind, oid, raw)
 
-    def tag(self, raw: bytes) -> str:
-        return str(self.repo.odb.write(ObjectType.TAG, raw))
+    def commit(self, oid: str, tree: str, raw: bytes) -> None:
+        self.pack.write("commit", oid, raw)
+        self._commits[oid] = tree
 
     def tree_of(self, commit: str) -> str:
-        return str(self.repo[commit].peel(pygit2.Commit).tree.id)
+        return self._commits[commit]
+
+    def _entries(self, tree: str) -> Entries:
+        if tree not in self._trees:
+            self._trees[tree] = tree_entries(self.pack.read(tree))
+        return self._trees[tree]
 
     def read(self, tree: str | None, path: str) -> bytes | None:
         """The blob at ``path`` in ``tree``, None when there is none."""
-        if tree is None:
+        *folders, name = path.split("/")
+        for folder in folders:
+            found = self._entries(tree).get(folder) if tree is not None else None
+            tree = found[1] if found is not None and found[0] == TREE_MODE else None
+        entry = self._entries(tree).get(name) if tree is not None else None
+        if entry is None or entry[0] not in BLOB_MODES:
             return None
-        with contextlib.suppress(KeyError):
-            entry = self.repo[tree].peel(pygit2.Tree)[path]
-            if entry.type == ObjectType.BLOB:
-                return bytes(self.repo[entry.id].read_raw())
-        return None
+        return self.pack.read(entry[1])
 
     def tree(self, base: str | None, changes: list[Change]) -> str:
         """The tree ``changes`` make of ``base`` (None: the empty tree); a folder left empty is
         dropped, as git does."""
-        return str(self._build(pygit2.Oid(hex=base) if base else None, [(c.path.split("/"), c) for c in changes]))
+        return self._build(base, [(c.path.split("/"), c) for c in changes]) or self.write("tree", b"")
 
-    def _build(self, base: pygit2.Oid | None, changes: list[tuple[list[str], Change]]) -> pygit2.Oid:
-        builder = self.repo.TreeBuilder(base) if base is not None else self.repo.TreeBuilder()
+    def _build(self, base: str | None, changes: list[tuple[list[str], Change]]) -> str | None:
+        """The id of the tree made, None when it is empty."""
+        entries = dict(self._entries(base)) if base is not None else {}
         nested: dict[str, list[tuple[list[str], Change]]] = {}
         direct: list[tuple[str, Change]] = []
         for parts, change in changes:
@@ -192,30 +239,42 @@ class Rebuild:
                 direct.append((parts[0], change))
         # Deletes first and puts last: a file that becomes a folder, and a folder a file.
         for name, change in direct:
-            if isinstance(change, Delete) and builder.get(name) is not None:
-                builder.remove(name)
+            if isinstance(change, Delete):
+                entries.pop(name, None)
         for name, sub in nested.items():
-            existing = builder.get(name)
-            sub_base = existing.id if existing is not None and int(existing.filemode) == _TREE else None
-            built = self._build(sub_base, sub)
-            if len(self.repo[built].peel(pygit2.Tree)) == 0:
-                if existing is not None:
-                    builder.remove(name)
+            existing = entries.get(name)
+            built = self._build(existing[1] if existing is not None and existing[0] == TREE_MODE else None, sub)
+            if built is None:
+                entries.pop(name, None)
             else:
-                builder.insert(name, built, FileMode.TREE)
+                entries[name] = (TREE_MODE, built)
         for name, change in direct:
             if not isinstance(change, Delete):
-                builder.insert(name, pygit2.Oid(hex=change.oid), int(change.mode, 8))
-        return builder.write()
+                entries[name] = (change.mode, change.oid)
+        if not entries:
+            return None
+        oid = self.write("tree", tree_bytes(entries))
+        self._trees.setdefault(oid, entries)
+        return oid
 
-    def finish(self, head: str, tags: list[tuple[str, str]]) -> None:
-        """Point the branch at ``head`` and each tag at its object, then check the branch out."""
-        self.repo.references.create(f"refs/heads/{self.branch}", pygit2.Oid(hex=head), force=True)
-        for name, target in tags:
-            self.repo.references.create(f"refs/tags/{name}", pygit2.Oid(hex=target))
+    def finish(self, head: str, tags: list[tuple[str, str, str | None]]) -> None:
+        """Seal and index the pack, point the branch at ``head`` and each tag at its object
+        (``(name, object, peeled commit or None)``, in one ``packed-refs`` file), then check
+        the branch out."""
+        self.pack.finish()
+        refs = [(f"refs/heads/{self.branch}", head, None)] + [(f"refs/tags/{n}", o, p) for n, o, p in tags]
+        lines = ["# pack-refs with: peeled fully-peeled sorted "]
+        for name, target, peeled in sorted(refs):
+            lines.append(f"{target} {name}")
+            if peeled is not None:
+                lines.append(f"^{peeled}")
+        (Path(self.repo.path) / "packed-refs").write_text("\n".join(lines) + "\n")
+        self.repo.free()
+        self.repo = pygit2.Repository(self.repo.path)
         self.repo.checkout_head(strategy=CheckoutStrategy.FORCE)  # type: ignore[no-untyped-call]  # untyped in pygit2's stubs
 
     def close(self) -> None:
+        self.pack.close()
         self.repo.free()
 
 

@@ -229,7 +229,8 @@ class _State:
     blobs: int = 0
     commits: dict[str, int] = field(default_factory=dict)
     """Every commit written, with the line of its record."""
-    tags: list[tuple[str, str]] = field(default_factory=list)
+    tags: list[tuple[str, str, str | None]] = field(default_factory=list)
+    """(name, object, the commit an annotated tag names) of every tag."""
     signed: list[tuple[int, tuple[bytes, bytes]]] = field(default_factory=list)
     """(line, (signature, signed bytes)) of every SSH-signed commit."""
     unsigned: int = 0
@@ -362,7 +363,7 @@ def _blob(record: Blob | BlobPart, state: _State, rebuild: Rebuild, where: str) 
     state.blob = None
     if git_oid("blob", bytes(got)) != oid:
         raise InputError(f"{where}: blob {oid[:12]}'s bytes do not hash to its id (altered)", EXPORT_HINT)
-    rebuild.blob(bytes(got))
+    rebuild.store("blob", oid, bytes(got))
     state.blobs += 1
 
 
@@ -383,7 +384,7 @@ def _commit(record: Commit, state: _State, rebuild: Rebuild, where: str, number:
             f"{where}: commit {record.oid[:12]}'s changes make tree {tree[:12]}, not the {head.tree[:12]} it names",
             EXPORT_HINT,
         )
-    rebuild.commit(raw)
+    rebuild.commit(record.oid, tree, raw)
     state.commits[record.oid] = number
     signed = signed_parts(raw)
     if signed is None:
@@ -404,7 +405,7 @@ def _check_change(change: Put | Append | Delete, base: str | None, rebuild: Rebu
                 f"{where}: the events appended to {change.path} do not make blob {change.oid[:12]} (altered)",
                 EXPORT_HINT,
             )
-        rebuild.blob(made)
+        rebuild.store("blob", change.oid, made)
     elif change.mode in BLOB_MODES and not rebuild.has(change.oid):
         raise InputError(f"{where}: {change.path} names blob {change.oid[:12]}, which no record gave", EXPORT_HINT)
 
@@ -419,15 +420,15 @@ def _tag(record: Tag, state: _State, rebuild: Rebuild, where: str) -> None:
             f"{where}: tag {record.name} has an id without an object, or an object without an id", EXPORT_HINT
         )
     if record.object is None or record.oid is None:
-        state.tags.append((record.name, record.target))
+        state.tags.append((record.name, record.target, None))
         return
     raw = record.object.encode("utf-8")
     if git_oid("tag", raw) != record.oid:
         raise InputError(f"{where}: tag {record.name}'s object does not hash to its id (altered)", EXPORT_HINT)
     if not raw.startswith(f"object {record.target}\ntype commit\ntag {record.name}\n".encode()):
         raise InputError(f"{where}: tag {record.name}'s object names another commit or name", EXPORT_HINT)
-    rebuild.tag(raw)
-    state.tags.append((record.name, record.oid))
+    rebuild.store("tag", record.oid, raw)
+    state.tags.append((record.name, record.oid, record.target))
 
 
 def _check_end(record: End, state: _State, digest: str, number: int, where: str) -> None:
