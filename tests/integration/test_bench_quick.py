@@ -33,6 +33,8 @@ EXPECTED_ROWS = [
     "start-up: gitdocket deployments resolve --env preview --export DIR",
     "floor: python -c pass",
     "gitdocket vs GTO",
+    "gitdocket export, 50 archetypes / 500 versions (12 commits)",
+    "gitdocket replay (rebuild, verify, check out), 50 archetypes / 500 versions",
 ]
 
 
