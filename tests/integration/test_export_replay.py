@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 from gitdocket.core import sshsig
 from gitdocket.core.canonical import canonical
 from gitdocket.core.exports import git_oid, signed_parts
+from tests.cli.test_progress_quiet import _on_terminal
 from tests.site_support import build_registry
 from tests.support import assert_error_and_hint, det_key, git, isolated, run_cli
 
@@ -300,3 +302,16 @@ def test_export_of_a_detached_head_needs_a_branch(env: tuple[Path, Path], tmp_pa
     assert_error_and_hint(done, 1, "detached")
     assert not (tmp_path / "x.jsonl").exists()
     assert run_cli("export", "--to", tmp_path / "x.jsonl", "--branch", "main", "--repo", clone).code == 0
+
+
+def test_a_bar_on_a_terminal_only(env: tuple[Path, Path], tmp_path: Path) -> None:
+    path, exported = env
+    terminal = {k: os.environ[k] for k in ("HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_NOSYSTEM")}
+    code, shown, out = _on_terminal(["export", "--to", tmp_path / "tty.jsonl", "--repo", path], terminal)
+    assert code == 0, shown
+    assert "commits and blobs" in shown and out.startswith("Exported main")
+    code, shown, out = _on_terminal(["replay", exported, "--into", tmp_path / "copy"], terminal)
+    assert code == 0, shown
+    assert "commits and blobs" in shown and out.startswith("Replayed")
+    piped = run_cli("replay", exported, "--into", tmp_path / "piped")
+    assert piped.code == 0 and "commits and blobs" not in piped.err

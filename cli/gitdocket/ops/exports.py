@@ -55,15 +55,17 @@ from gitdocket.errors import InputError, StateError
 from gitdocket.verify import Context, Finding, verify_context
 from gitdocket.verify.tags import genuine, policy_keys, split_missing
 
-__all__ = ["Exported", "Replayed", "export_registry", "replay"]
+__all__ = ["Exported", "Replayed", "Summary", "export_registry", "replay"]
 
 BLOB_MODES = ("100644", "100755", "120000")
+OBJECTS = "commits and blobs"
+"""What the progress of an export and a replay counts."""
 EXPORT_HINT = "export the registry again (`gitdocket export --to FILE`) and replay that file"
 
 
 @dataclass(frozen=True)
-class Exported:
-    """What an export wrote."""
+class Summary:
+    """A registry as an export holds it: its branch and head, and how many of each object."""
 
     path: Path
     branch: str
@@ -71,50 +73,34 @@ class Exported:
     commits: int
     blobs: int
     tags: int
-    size: int
+
+    def counts(self) -> dict[str, Any]:
+        return {"ok": True, **{k: getattr(self, k) for k in ("branch", "head", "commits", "blobs", "tags")}}
+
+
+@dataclass(frozen=True)
+class Exported(Summary):
+    """What an export wrote."""
+
+    size: int = 0
     skipped: tuple[str, ...] = ()
     """Tags left out: they name no commit."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "file": str(self.path),
-            "branch": self.branch,
-            "head": self.head,
-            "commits": self.commits,
-            "blobs": self.blobs,
-            "tags": self.tags,
-            "bytes": self.size,
-            "skipped_tags": list(self.skipped),
-        }
+        return {**self.counts(), "file": str(self.path), "bytes": self.size, "skipped_tags": list(self.skipped)}
 
 
 @dataclass(frozen=True)
-class Replayed:
+class Replayed(Summary):
     """What a replay rebuilt and proved."""
 
-    path: Path
-    branch: str
-    head: str
-    commits: int
-    blobs: int
-    tags: int
-    unsigned: int
+    unsigned: int = 0
     """Commits without an SSH signature (a merge GitHub signed with OpenPGP, or none): kept as
     they are; authorization never rests on commit signatures (ADR 0002)."""
     notes: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": True,
-            "into": str(self.path),
-            "branch": self.branch,
-            "head": self.head,
-            "commits": self.commits,
-            "blobs": self.blobs,
-            "tags": self.tags,
-            "commits_without_ssh_signature": self.unsigned,
-        }
+        return {**self.counts(), "into": str(self.path), "commits_without_ssh_signature": self.unsigned}
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -162,9 +148,12 @@ def export_registry(store: GitStore, to: Path, branch: str | None) -> Exported:
                 tags=len(tags),
             )
         )
-        for commit, changes, new in steps("exporting commits", planned):
+        done, total = 0, len(commits) + blobs
+        for commit, changes, new in planned:
             for oid in new:
                 _put_blob(sink, oid, source.raw(oid))
+            done += len(new) + 1
+            advance(OBJECTS, done, total)
             sink.put(
                 Commit(record="commit", oid=str(commit.id), object=_text(source.raw(str(commit.id))), changes=changes)
             )
@@ -365,6 +354,13 @@ def _blob(record: Blob | BlobPart, state: _State, rebuild: Rebuild, where: str) 
         raise InputError(f"{where}: blob {oid[:12]}'s bytes do not hash to its id (altered)", EXPORT_HINT)
     rebuild.store("blob", oid, bytes(got))
     state.blobs += 1
+    _progress(state)
+
+
+def _progress(state: _State) -> None:
+    header = state.header
+    assert header is not None
+    advance(OBJECTS, len(state.commits) + state.blobs, header.commits + header.blobs)
 
 
 def _commit(record: Commit, state: _State, rebuild: Rebuild, where: str, number: int) -> None:
@@ -386,6 +382,7 @@ def _commit(record: Commit, state: _State, rebuild: Rebuild, where: str, number:
         )
     rebuild.commit(record.oid, tree, raw)
     state.commits[record.oid] = number
+    _progress(state)
     signed = signed_parts(raw)
     if signed is None:
         state.unsigned += 1
