@@ -237,6 +237,24 @@ def _after_end(data: bytes) -> bytes:
     return data + b'{"record":"end","lines":0,"sha256":"' + b"0" * 64 + b'"}\n'
 
 
+def _tag_named(name: str) -> Callable[[bytes], bytes]:
+    def alter(data: bytes) -> bytes:
+        records = _records_of(data)
+        records[_first(records, "tag")]["name"] = name
+        return _rewrite(records)
+
+    return alter
+
+
+def _path_named(path: str) -> Callable[[bytes], bytes]:
+    def alter(data: bytes) -> bytes:
+        records = _records_of(data)
+        records[_first(records, "commit")]["changes"][0]["path"] = path
+        return _rewrite(records)
+
+    return alter
+
+
 def _records_of(data: bytes) -> list[dict[str, Any]]:
     return [json.loads(line) for line in data.splitlines()]
 
@@ -253,6 +271,10 @@ def _records_of(data: bytes) -> list[dict[str, Any]]:
         pytest.param(_forged_merge_parent, "before its parent", id="commit-before-its-parent"),
         pytest.param(_not_json, ":3:", id="malformed-line"),
         pytest.param(_after_end, "after the end", id="line-after-the-end"),
+        pytest.param(_tag_named("x\n0000 refs/heads/main"), "not a name git takes", id="tag-name-breaking-refs"),
+        pytest.param(_tag_named("../../escape"), "not a name git takes", id="tag-name-escaping"),
+        pytest.param(_path_named(".git/hooks/post-checkout"), "'.git'", id="path-into-dot-git"),
+        pytest.param(_path_named("registry/../../escape"), "'..'", id="path-escaping"),
     ],
 )
 def test_bad_exports_are_refused_and_leave_nothing(

@@ -22,7 +22,7 @@ from gitdocket.adapters.store import follow_git_environment
 from gitdocket.core.exports import MODES, Append, Change, Delete, Mode, Put, appended, git_oid, is_history
 from gitdocket.errors import InputError, NotFoundError
 
-__all__ = ["ExportSource", "Rebuild", "SourceTag", "appended_blob"]
+__all__ = ["ExportSource", "Rebuild", "SourceTag", "appended_blob", "valid_ref"]
 
 _TREE = int(FileMode.TREE)
 BLOB_MODES = ("100644", "100755", "120000")
@@ -171,6 +171,11 @@ def tree_entries(raw: bytes) -> Entries:
         entries[raw[space + 1 : nul].decode()] = (raw[pos:space].decode(), raw[nul + 1 : nul + 21].hex())
         pos = nul + 21
     return entries
+
+
+def valid_ref(name: str) -> bool:
+    """``name`` is a ref name git accepts (``refs/tags/v1``; never ``refs/tags/../x``)."""
+    return bool(pygit2.reference_is_valid_name(name))
 
 
 class Rebuild:

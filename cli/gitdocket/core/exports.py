@@ -61,6 +61,7 @@ __all__ = [
     "is_history",
     "line_of",
     "parse_record",
+    "path_problem",
     "signed_parts",
 ]
 
@@ -276,6 +277,17 @@ def appended(old: bytes, new: bytes) -> list[str] | None:
     except UnicodeDecodeError:
         return None
     return text[:-1].split("\n")
+
+
+def path_problem(path: str) -> str | None:
+    """Why a change's ``path`` cannot be a file of a tree gitdocket checks out, or None: an
+    empty, ``.`` or ``..`` part, a ``.git`` folder (any case), a NUL or a backslash."""
+    if "\0" in path or "\\" in path:
+        return "a NUL or a backslash"
+    for part in path.split("/"):
+        if part in ("", ".", "..") or part.casefold() == ".git":
+            return f"the part {part!r}"
+    return None
 
 
 def is_history(path: str) -> bool:

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import pygit2
 
-from gitdocket.adapters.exports import ExportSource, Rebuild, SourceTag, appended_blob
+from gitdocket.adapters.exports import ExportSource, Rebuild, SourceTag, appended_blob, valid_ref
 from gitdocket.adapters.files import load_yaml, opened, writing
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.keyless import keyless_check
@@ -47,6 +47,7 @@ from gitdocket.core.exports import (
     git_oid,
     line_of,
     parse_record,
+    path_problem,
     signed_parts,
 )
 from gitdocket.core.limits import MAX_EXPORT_CHUNK_BYTES, MAX_EXPORT_LINE_BYTES
@@ -315,10 +316,9 @@ def _start(header: Header, state: _State, staging: Path, where: str, number: int
     if number != 1:
         raise InputError(f"{where}: a second header record", EXPORT_HINT)
     state.header = header
-    try:
-        return Rebuild(staging, header.branch)
-    except (pygit2.GitError, ValueError) as exc:
-        raise InputError(f"{where}: branch {header.branch!r} is not a name git takes ({exc})", EXPORT_HINT) from exc
+    if not valid_ref(f"refs/heads/{header.branch}"):
+        raise InputError(f"{where}: branch {header.branch!r} is not a name git takes", EXPORT_HINT)
+    return Rebuild(staging, header.branch)
 
 
 def _apply(
@@ -391,6 +391,9 @@ def _commit(record: Commit, state: _State, rebuild: Rebuild, where: str, number:
 
 
 def _check_change(change: Put | Append | Delete, base: str | None, rebuild: Rebuild, where: str) -> None:
+    problem = path_problem(change.path)
+    if problem is not None:
+        raise InputError(f"{where}: path {change.path!r} has {problem}, which no registry file has", EXPORT_HINT)
     if isinstance(change, Delete):
         return
     if isinstance(change, Append):
@@ -408,6 +411,8 @@ def _check_change(change: Put | Append | Delete, base: str | None, rebuild: Rebu
 
 
 def _tag(record: Tag, state: _State, rebuild: Rebuild, where: str) -> None:
+    if not valid_ref(f"refs/tags/{record.name}"):
+        raise InputError(f"{where}: tag {record.name!r} is not a name git takes", EXPORT_HINT)
     if record.target not in state.commits:
         raise InputError(
             f"{where}: tag {record.name} names commit {record.target[:12]}, which no record gave", EXPORT_HINT
