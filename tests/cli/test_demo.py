@@ -26,6 +26,12 @@ NARRATED = [
     "$ gitdocket version freeze support-triage 1.1.0 --repo acme-registry",
     "$ gitdocket version retire support-triage 1.2.0 --reason",
     "$ gitdocket version freeze release-notes 0.1.0 --repo acme-registry",
+    "$ gitdocket policy risk-rule add new-capabilities --role security",
+    "$ gitdocket version freeze support-triage 1.3.0 --repo acme-registry",
+    "(RISK_APPROVAL_REQUIRED)",
+    "$ gitdocket version freeze support-triage 1.3.0 --key keys/alice_ed25519 --key keys/sam_ed25519",
+    "$ gitdocket diff support-triage@1.1.0 support-triage@1.3.0 --repo acme-registry",
+    "| **HIGH** | tool_permission_added | web-fetch: net:read |",
     "$ gitdocket version list --repo acme-registry",
     "$ gitdocket verify --repo acme-registry",
     "$ gitdocket verify --repo work/tampered-registry",
@@ -60,6 +66,15 @@ def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path, monke
     again = run_cli("export", "--to", tmp_path / "again.jsonl", "--repo", folder / "work" / "sandbox-registry")
     assert again.code == 0, again.err
     assert (tmp_path / "again.jsonl").read_bytes() == (folder / "work" / "registry.export.jsonl").read_bytes()
+    # Issue 14: a cross-registry install verified offline in the client, and a run-admission
+    # token accepted, then refused after the suspension.
+    crossing = result.out.split("# Another organisation, client-co", 1)[1].split("# Release evidence in", 1)[0]
+    assert "Installed shop/triage: support-triage 1.0.0" in crossing
+    assert re.search(r"verify \(snapshot\) at [0-9a-f]{12}: OK", crossing)
+    accepted, refused = crossing.split("$ gitdocket entitlement suspend shop/triage", 1)
+    assert "accepted: token" in accepted
+    assert "(ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT)" in refused
+    assert run_cli("verify", "--repo", folder / "client-registry").code == 0
     tampered = result.out.split("$ gitdocket verify --repo work/tampered-registry", 1)[1]
     frozen = "registry/versions/support-triage/1.0.0/method/instructions.md"
     assert f"SNAPSHOT_MISMATCH {frozen}: frozen file was changed" in tampered

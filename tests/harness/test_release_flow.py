@@ -34,6 +34,10 @@ def test_a_release_pr_passes_and_lands(github: GitHub, registry: Person, mode: s
     runs = checked(github, pr)
     assert set(runs) == {"registry-check.yml", "deployment-preview.yml"}
     assert "## gitdocket verify: OK" in runs["registry-check.yml"].job.summary
+    # The reviewer sees what the release changes in the agent (docs/diff.md).
+    assert "## gitdocket diff: support-triage (first version) → support-triage@1.0.0 (risk: **HIGH**)" in (
+        runs["registry-check.yml"].job.summary
+    )
     pushed = merged(github, pr, mode)
     assert set(pushed) == {"tag-sync.yml", "docs.yml"}
     assert (github.artifacts / str(pushed["docs.yml"].id) / "github-pages" / "index.html").is_file()

@@ -39,6 +39,8 @@ READS = [
     pytest.param(("policy", "allowed-signers"), id="policy-allowed-signers"),
     pytest.param(("config", "show"), id="config-show"),
     pytest.param(("bundle", "list"), id="bundle-list"),
+    pytest.param(("admission", "signers", "acme"), id="admission-signers"),
+    pytest.param(("diff", "support-triage@1.0.0", "support-triage@1.1.0"), id="diff"),
     pytest.param(("verify",), id="verify"),
 ]
 IDENTITY = {
@@ -154,9 +156,14 @@ def test_every_read_command_takes_rev() -> None:
     site's tests)."""
     leaves = _leaves(cli)
     readers = {path for path, command in leaves if "--repo" in _options(command) and "--key" not in _options(command)}
-    with_rev = {path for path, command in leaves if "--rev" in _options(command)}
+    # admit-run reads at --rev and signs (not a write): test_admission.py tests its --rev
+    signing = {path for path, command in leaves if "--key" in _options(command)}
+    with_rev = {path for path, command in leaves if "--rev" in _options(command)} - signing
     assert readers - set(NOT_READING_THE_REGISTRY) == with_rev
     also = {("bundle", "export"), ("bundle", "provenance"), ("gate", "evaluate"), ("site", "build"), ("trace",)}
+    # the root and the export of a package read the same at both commits; admission verify at
+    # --rev is tested in test_admission.py, provenance verify at --rev in test_provenance.py
+    also |= {("vendor", "root"), ("vendor", "export"), ("admission", "verify"), ("provenance", "verify")}
     assert with_rev == {_path(param.values[0]) for param in READS} | also
 
 

@@ -26,6 +26,7 @@ from tests.factories import (
 from tests.unit.lifecycle_checks import assert_refused, row_sources, step
 
 MACHINE = machine_for("package")
+PERMIT = {"client": "client-co", "client_root": "sha256:" + "a" * 64}
 
 ROWS = [
     pytest.param(
@@ -43,6 +44,14 @@ ROWS = [
         "withdrawn",
         lambda s: s.withdrawn_reason == "security issue" and s.manifest is not None,
         id="WithdrawPackage-from-published",
+    ),
+    pytest.param(
+        "published",
+        "PermitClient",
+        PERMIT,
+        "published",
+        lambda s: [p.client for p in s.permits] == ["client-co"],
+        id="PermitClient-from-published",
     ),
 ]
 
@@ -107,7 +116,15 @@ TEETH = [
         "PACKAGE_SCOPE_MATCHES",
         id="PACKAGE_SCOPE_MATCHES-other-archetype",
     ),
+    pytest.param("draft", "PermitClient", PERMIT, "CROSSING_REQUIRES_PERMIT_AND_ADMIT", id="permit-unpublished"),
+    pytest.param("withdrawn", "PermitClient", PERMIT, "WITHDRAWAL_BLOCKS_FUTURE", id="permit-withdrawn"),
 ]
+
+
+def test_a_client_is_permitted_once() -> None:
+    """CROSSING_REQUIRES_PERMIT_AND_ADMIT: a second identical permit changes nothing: refused."""
+    permitted = step(MACHINE, package_at("published"), "PermitClient", PERMIT)
+    assert_refused(MACHINE, permitted, "PermitClient", PERMIT, "CROSSING_REQUIRES_PERMIT_AND_ADMIT")
 
 
 @pytest.mark.parametrize(("start", "command", "data", "invariant"), TEETH)

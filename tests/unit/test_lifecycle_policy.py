@@ -19,6 +19,7 @@ from tests.unit.lifecycle_checks import assert_refused, row_sources, step
 MACHINE = machine_for("policy")
 POLICY = scope("policy")
 EXPIRY = "2027-01-01T00:00:00Z"
+VENDOR_ROOT = {"registry": "vendor-co", "keys": [{"name": "val", "public_key": identity("val")["public_key"]}]}
 ROOT_DIGEST = "sha256:" + "ab" * 32
 WORKFLOW = "https://github.com/acme/registry/.github/workflows/deployment-promote.yml@refs/heads/main"
 
@@ -108,6 +109,20 @@ ROWS = [
         {"digest": ROOT_DIGEST},
         lambda s: s.trusted_root == ROOT_DIGEST,
         id="PinTrustedRoot-from-active",
+    ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "new-tools", "kinds": ["tool_added"], "role": "root"}]},
+        lambda s: [r.name for r in s.risk_rules] == ["new-tools"],
+        id="SetRiskRules-from-active",
+    ),
+    pytest.param(
+        "active",
+        "PinVendor",
+        {"vendor": "vendor-co", "root": VENDOR_ROOT},
+        lambda s: s.vendors["vendor-co"].registry == "vendor-co",
+        id="PinVendor-from-active",
     ),
 ]
 
@@ -258,7 +273,42 @@ TEETH = [
         "TRUSTED_ROOT_PINNED",
         id="TRUSTED_ROOT_PINNED-same-root",
     ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "r", "kinds": ["tool_added"], "role": "security"}]},
+        "RISK_RULE_SOUND",
+        id="RISK_RULE_SOUND-role-nobody-holds",
+    ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "r", "kinds": ["tool_grown"], "role": "root"}]},
+        "RISK_RULE_SOUND",
+        id="RISK_RULE_SOUND-unknown-kind",
+    ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "r", "at_least": "high", "role": "root", "signatures": 2}]},
+        "RISK_RULE_SOUND",
+        id="RISK_RULE_SOUND-more-signatures-than-members",
+    ),
+    pytest.param(
+        "active",
+        "SetRiskRules",
+        {"rules": [{"name": "r", "at_least": "high", "role": "wizards"}]},
+        "ROLE_NAME_VALID",
+        id="ROLE_NAME_VALID-risk-rule",
+    ),
     pytest.param("active", "InitPolicy", policy_init(), "TRANSITION_NOT_ALLOWED", id="init-twice"),
+    pytest.param(
+        "active",
+        "PinVendor",
+        {"vendor": "vendor-co", "root": {**VENDOR_ROOT, "threshold": 2}},
+        "THRESHOLD_REACHABLE",
+        id="pin-unreachable-threshold",
+    ),
     pytest.param(
         "none",
         "GrantRole",
@@ -336,9 +386,19 @@ def test_invariant_check_flags_a_broken_state(state: PolicyState, invariant: str
     assert MACHINE.broken_invariants(state) == [invariant]
 
 
+def test_a_vendor_pin_changes_something() -> None:
+    """VENDOR_ROOT_PINNED: pinning the same root again is refused; a new root re-pins."""
+    data = {"vendor": "vendor-co", "root": VENDOR_ROOT}
+    pinned = step(MACHINE, _at("active"), "PinVendor", data)
+    assert_refused(MACHINE, pinned, "PinVendor", data, "VENDOR_ROOT_PINNED")
+    rotated = {**VENDOR_ROOT, "keys": [{"name": "wes", "public_key": identity("wes")["public_key"]}]}
+    assert step(MACHINE, pinned, "PinVendor", {**data, "root": rotated}).vendors["vendor-co"].keys[0].name == "wes"
+
+
 def test_every_invariant_has_teeth() -> None:
     named = {p.values[-1] for p in TEETH} | {p.values[-1] for p in BROKEN}
     named.add("ROLE_ALREADY_HELD")  # test_policy_gaps.py
+    named.add("VENDOR_ROOT_PINNED")  # test_a_vendor_pin_changes_something, tests/integration/test_crossing.py
     assert {i.name for i in MACHINE.invariants} <= named
 
 

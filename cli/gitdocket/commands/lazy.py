@@ -26,6 +26,16 @@ class Entry(NamedTuple):
 
 
 COMMANDS: dict[str, Entry] = {
+    "admission": Entry(
+        "gitdocket.commands.admission:admission",
+        "Check run-admission tokens (what a runtime does before it runs a placement).",
+    ),
+    "admit-run": Entry(
+        "gitdocket.commands.admission:admit_run",
+        "Issue a signed run-admission token for PROJECT/NAME (printed, or with --out written to the file and "
+        "summed up), only when `run-check` says Active (an entitlement authority of the project signs; nothing "
+        "is written to the registry).",
+    ),
     "archetype": Entry("gitdocket.commands.archetypes:archetype", "Create, list and show archetypes."),
     "bundle": Entry(
         "gitdocket.commands.bundles:bundle",
@@ -45,6 +55,10 @@ COMMANDS: dict[str, Entry] = {
     ),
     "demo": Entry("gitdocket.commands.demo:demo", "Run the whole flow on a throwaway registry, narrated."),
     "deployments": Entry("gitdocket.commands.reads:deployments", "Read environments the way a runtime does."),
+    "diff": Entry(
+        "gitdocket.commands.diff:diff",
+        "Show what changes in an agent, each change with its risk (agent_diff_v1).",
+    ),
     "doctor": Entry(
         "gitdocket.commands.doctor:doctor",
         "List what is out of line in this clone; --fix repairs what needs no new authority.",
@@ -77,11 +91,15 @@ COMMANDS: dict[str, Entry] = {
     ),
     "policy": Entry(
         "gitdocket.commands.policy:policy",
-        "Show and change the trust policy (identities, roles, thresholds, expiry).",
+        "Show and change the trust policy (identities, roles, thresholds, expiry, risk rules).",
     ),
     "promote": Entry(
         "gitdocket.commands.environments:promote",
         "Promote BUNDLE (an id, or an exported folder/.tar.gz, imported first) to an environment.",
+    ),
+    "provenance": Entry(
+        "gitdocket.commands.provenance:provenance",
+        "The in-toto / SLSA provenance each promotion records (docs/provenance.md).",
     ),
     "release": Entry(
         "gitdocket.commands.releases:release",
@@ -117,6 +135,10 @@ COMMANDS: dict[str, Entry] = {
     "trace": Entry(
         "gitdocket.commands.trace:trace_command",
         "Every environment RELEASE (a bundle, or ARCHETYPE@VERSION) reached, and how it left.",
+    ),
+    "vendor": Entry(
+        "gitdocket.commands.vendors:vendor",
+        "Install a package from another registry, under this registry's own boundary.",
     ),
     "verify": Entry(
         "gitdocket.commands.verify:verify",

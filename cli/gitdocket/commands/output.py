@@ -26,6 +26,7 @@ import click
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.limits import printable
 from gitdocket.core.progress import reporting
+from gitdocket.errors import InputError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "QUIET",
     "address_argument",
+    "append_summary",
     "at_option",
     "command_streams",
     "common",
@@ -60,6 +62,7 @@ __all__ = [
     "report_writes",
     "rev_option",
     "safe_streams",
+    "summary_option",
     "table",
     "write",
     "writer",
@@ -418,6 +421,31 @@ def at_option(func: Callable[..., Any]) -> Callable[..., Any]:
 def reader(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options of a command that only reads: --repo, --rev, --format."""
     return repo_option(rev_option(format_option(func)))
+
+
+summary_option = click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Append a Markdown summary to this file (in GitHub Actions: --summary "$GITHUB_STEP_SUMMARY").',
+)
+"""``--summary FILE``: where a command appends its Markdown for a GitHub job summary."""
+
+
+def append_summary(path: Path | None, markdown: str) -> None:
+    """Append ``markdown`` to ``--summary``'s file, when one was given (a job summary grows step by
+    step); a folder that is not there or a file that cannot be written is bad input, said in one
+    line."""
+    if path is None:
+        return
+    try:
+        with path.open("a", encoding="utf-8") as out:
+            out.write(markdown)
+    except OSError as exc:
+        raise InputError(
+            f"{path}: cannot append the summary ({exc.strerror})",
+            '--summary names a writable file in an existing folder, e.g. "$GITHUB_STEP_SUMMARY"',
+        ) from exc
 
 
 address_argument = click.argument("address", metavar="PROJECT/NAME")

@@ -42,18 +42,22 @@ def placement() -> None:
     """
 
 
-@placement.command("request")
-@click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
-@click.argument("number", metavar="VERSION", shell_complete=versions)
-@click.option("--project", required=True, help="The target project.")
-@click.option("--name", help="The placement's name in the project (default: the archetype's).")
-@click.option(
+expires_option = click.option(
     "--expires",
     default=f"{placement_ops.REQUEST_DAYS}d",
     show_default=True,
     metavar="DAYSd|TIME|never",
     help="When the request lapses unless an admin admits it: days from now (14d), an RFC 3339 time, or never.",
 )
+"""When an install request lapses unless the target admits it (``placement request``, ``vendor import``)."""
+
+
+@placement.command("request")
+@click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
+@click.argument("number", metavar="VERSION", shell_complete=versions)
+@click.option("--project", required=True, help="The target project.")
+@click.option("--name", help="The placement's name in the project (default: the archetype's).")
+@expires_option
 @writer
 def placement_request(
     archetype_name: str,

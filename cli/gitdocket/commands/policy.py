@@ -26,7 +26,7 @@ MAX_ROOT_BYTES = 1 << 20
 
 @click.group()
 def policy() -> None:
-    """Show and change the trust policy (identities, roles, thresholds, expiry)."""
+    """Show and change the trust policy (identities, roles, thresholds, expiry, risk rules)."""
 
 
 def _policy_json(state: PolicyState) -> dict[str, Any]:
@@ -57,6 +57,29 @@ def policy_show(repo: Path, rev: str | None, fmt: str) -> None:
             ["role", "threshold", "principals"],
             [(r, role.threshold, ", ".join(role.principals)) for r, role in sorted(state.roles.items())],
         )
+        if state.risk_rules:
+            table(
+                "risk rules",
+                ["rule", "changes", "needs", "on"],
+                [
+                    (
+                        rule.name,
+                        ", ".join([*rule.kinds, *([f"risk >= {rule.at_least}"] if rule.at_least else [])]),
+                        f"{rule.signatures} x {rule.role}",
+                        ", ".join(rule.on),
+                    )
+                    for rule in state.risk_rules
+                ],
+            )
+        if state.vendors:
+            table(
+                "pinned vendors",
+                ["vendor", "registry", "threshold", "root keys"],
+                [
+                    (v, p.registry, p.threshold, ", ".join(k.name for k in p.keys))
+                    for v, p in sorted(state.vendors.items())
+                ],
+            )
 
     emit(fmt, _policy_json(state), text)
 
@@ -225,6 +248,73 @@ def policy_expires(when: str, repo: Path, keys: tuple[str, ...], fmt: str) -> No
     label = format_time(expires) if expires else "never"
     commit, stamp = write(repo, keys, f"docket: policy expires {label}", lambda tx: policy_ops.set_expiry(tx, expires))
     done(fmt, f"The policy expires {stamp}" if stamp else "The policy never expires", commit, {"expires": stamp})
+
+
+@policy.group("risk-rule")
+def risk_rule() -> None:
+    """Which agent changes need extra signatures (docs/diff.md#risk-rules): root changes them."""
+
+
+@risk_rule.command("add")
+@click.argument("name")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    metavar="KIND",
+    help="A change kind that triggers the rule, e.g. tool_permission_added (repeat; docs/diff.md lists them).",
+)
+@click.option(
+    "--at-least",
+    type=click.Choice(["low", "medium", "high"]),
+    help="Or: any change of this risk or higher triggers the rule.",
+)
+@click.option("--role", required=True, help="The role whose members must sign as well, e.g. security.")
+@click.option("--signatures", type=click.IntRange(min=1), default=1, show_default=True, help="How many of its members.")
+@click.option(
+    "--on",
+    "actions",
+    multiple=True,
+    type=click.Choice(["freeze", "promote"]),
+    help="Where the rule applies (repeat); default: both.",
+)
+@writer
+def risk_rule_add(
+    name: str,
+    kinds: tuple[str, ...],
+    at_least: str | None,
+    role: str,
+    signatures: int,
+    actions: tuple[str, ...],
+    repo: Path,
+    keys: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Add risk rule NAME (or replace the rule of that name): a freeze or promotion whose diff holds
+    a change of --kind (or of --at-least that risk) needs --signatures more signatures from --role.
+
+    \b
+    gitdocket policy risk-rule add new-capabilities --role security \\
+      --kind tool_added --kind tool_permission_added --kind egress_widened --kind posture_widened
+    """
+    fields: dict[str, object] = {"name": name, "kinds": kinds, "role": role, "signatures": signatures}
+    if at_least:
+        fields["at_least"] = at_least
+    if actions:
+        fields["on"] = actions
+    commit, _ = write(repo, keys, f"docket: policy risk rule {name}", lambda tx: policy_ops.add_risk_rule(tx, fields))
+    done(fmt, f"Risk rule {name} now needs {signatures} signature(s) by {role}", commit)
+
+
+@risk_rule.command("remove")
+@click.argument("name")
+@writer
+def risk_rule_remove(name: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
+    """Remove risk rule NAME."""
+    commit, _ = write(
+        repo, keys, f"docket: policy remove risk rule {name}", lambda tx: policy_ops.remove_risk_rule(tx, name)
+    )
+    done(fmt, f"Removed risk rule {name}", commit)
 
 
 @policy.command("allowed-signers")

@@ -20,9 +20,8 @@ from gitdocket.adapters.files import load_yaml, write_file
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.keyless import keyless_check
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
-from gitdocket.commands.output import common, note, past_time
+from gitdocket.commands.output import append_summary, common, note, past_time, summary_option
 from gitdocket.core.fields import format_time
-from gitdocket.errors import InputError
 from gitdocket.ops.session import Session, system_now
 from gitdocket.verify import Finding, verify_snapshot
 from gitdocket.verify.findings import report_order
@@ -63,12 +62,7 @@ __all__ = ["verify"]
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the JSON report (verify_report_v1) to this file, e.g. evidence/verify_report.json.",
 )
-@click.option(
-    "--summary",
-    "summary_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help='Append a Markdown summary to this file (in GitHub Actions: --summary "$GITHUB_STEP_SUMMARY").',
-)
+@summary_option
 @click.option(
     "--at",
     "at",
@@ -129,22 +123,8 @@ def verify(
     report = VerifyReport.of(findings, mode, head_tree.commit)
     if report_file is not None:
         write_file(report_file, _json(report).encode(), "--report names a regular file (or a new one)")
-    if summary_file is not None:
-        _append_summary(summary_file, markdown(report, label))
+    append_summary(summary_file, markdown(report, label))
     _report(findings, report, label, fmt)
-
-
-def _append_summary(path: Path, text: str) -> None:
-    """Append to ``--summary``'s file (a job summary grows step by step); a folder that is not
-    there or a file that cannot be written is bad input, said in one line."""
-    try:
-        with path.open("a", encoding="utf-8") as out:
-            out.write(text)
-    except OSError as exc:
-        raise InputError(
-            f"{path}: cannot append the summary ({exc.strerror})",
-            '--summary names a writable file in an existing folder, e.g. "$GITHUB_STEP_SUMMARY"',
-        ) from exc
 
 
 def _clock(at: str | None) -> str:

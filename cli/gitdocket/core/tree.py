@@ -15,6 +15,7 @@ __all__ = [
     "EntryKind",
     "MemoryTree",
     "Plan",
+    "Prefixed",
     "TagSpec",
     "TreeRef",
     "TreeView",
@@ -72,6 +73,35 @@ class MemoryTree:
             if p.startswith(prefix):
                 oid = hashlib.sha1(self.files[p], usedforsecurity=False).hexdigest()
                 yield p[len(prefix) :], "blob", oid
+
+
+class Prefixed:
+    """The part of ``tree`` below the folder ``prefix``, as a tree of its own: another
+    registry's records kept inside this one (a vendor's logs under ``registry/vendors/<v>``)
+    read with the same code that reads a registry."""
+
+    def __init__(self, tree: TreeView, prefix: str) -> None:
+        self.tree = tree
+        self.prefix = prefix.strip("/")
+        self.commit = tree.commit
+
+    def _full(self, path: str) -> str:
+        return f"{self.prefix}/{path}" if path else self.prefix
+
+    def read(self, path: str) -> bytes | None:
+        return self.tree.read(self._full(path))
+
+    def kind(self, path: str) -> EntryKind | None:
+        return self.tree.kind(self._full(path))
+
+    def listdir(self, path: str) -> list[str]:
+        return self.tree.listdir(self._full(path))
+
+    def tree_id(self, path: str) -> str | None:
+        return self.tree.tree_id(self._full(path))
+
+    def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
+        return self.tree.walk(self._full(path))
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from gitdocket.errors import InputError, StateError
 
 __all__ = ["DEMO_NOW", "STEP_MODULES", "Demo", "run_demo", "step_modules", "trim"]
 
-STEP_MODULES = ("publishing", "clients", "releases")
+STEP_MODULES = ("publishing", "clients", "crossing", "releases")
 """Step modules of ``gitdocket.demo``, run in this order."""
 
 SKIP_MISSING_STEPS = False

@@ -34,6 +34,7 @@ def run(demo: Demo) -> None:
     _first_release(demo)
     _edit_draft(demo)
     _second_release(demo)
+    _risky_change(demo)
     _listing(demo)
 
 
@@ -121,6 +122,52 @@ def _second_release(demo: Demo) -> None:
     demo.say("The second archetype gets its first release.")
     demo.run("version", "freeze", NOTES, "0.1.0")
     demo.run("package", "publish", NOTES, "0.1.0")
+
+
+RISKY_CONFIG = (
+    '{"model": {"provider": "anthropic", "name": "claude-sonnet"}, "skills": ["classify"], '
+    '"tools": ["kb-search", "web-fetch"], "settings": {"temperature": 0.2}, '
+    '"egress": ["*.example.com"], "permissions": {"web-fetch": ["net:read"]}}'
+)
+
+
+def _risky_change(demo: Demo) -> None:
+    demo.say(
+        "Risk rules. Sam joins as the security reviewer, and root adds a rule to the policy: a "
+        "version that gains a tool, a tool permission, network egress or a wider posture needs "
+        "Sam's signature as well as an owner's to be frozen (a rule may cover promotions too)."
+    )
+    sam = demo.key("sam")
+    demo.run("policy", "add-identity", "sam", f"{sam}.pub")
+    demo.run("policy", "grant", "security", "sam")
+    demo.run(
+        "policy",
+        "risk-rule",
+        "add",
+        "new-capabilities",
+        "--role",
+        "security",
+        *("--kind", "tool_added", "--kind", "tool_permission_added"),
+        *("--kind", "egress_widened", "--kind", "posture_widened"),
+        *("--on", "freeze"),
+    )
+    demo.say("A change lets support-triage fetch web pages: a new tool, its permission, and egress.")
+    method = demo.registry / "registry" / "archetypes" / TRIAGE / "method"
+    demo.git("rm", "--quiet", method / ".agent-config.json")
+    demo.write(method / ".agent-config.json", RISKY_CONFIG)
+    demo.write(method / "tools" / "web-fetch.json", '{"name": "web-fetch", "input": {"url": "string"}}')
+    demo.git("add", "--all")
+    demo.git("commit", "--quiet", "-m", "support-triage: fetch linked pages")
+    demo.say("Alice alone cannot freeze it: Docket names the rule, the changes and who can approve.")
+    demo.run("version", "freeze", TRIAGE, "1.3.0", expect=1)
+    demo.say("With Sam's signature on the same record (a second --key), the freeze goes through.")
+    two_keys = ("--key", str(demo.key("alice")), "--key", str(sam))
+    demo.gitdocket("version", "freeze", TRIAGE, "1.3.0", *two_keys, key=None, repo=demo.registry)
+    demo.say(
+        "gitdocket diff shows the reviewer what changed in the agent, each change with its risk "
+        "(Markdown for a pull request's summary, or --format json)."
+    )
+    demo.run("diff", f"{TRIAGE}@1.1.0", f"{TRIAGE}@1.3.0")
 
 
 def _listing(demo: Demo) -> None:

@@ -13,7 +13,10 @@ from __future__ import annotations
 from gitdocket.errors import Invariant
 
 __all__ = [
+    "ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT",
+    "ADMISSION_TOKEN_BOUND",
     "AUDIT_NAMES_SIGNER",
+    "CROSSING_REQUIRES_PERMIT_AND_ADMIT",
     "CROSS_SCOPE",
     "EVENT_NOT_IN_FUTURE",
     "EVENT_TIME_MONOTONIC",
@@ -21,8 +24,10 @@ __all__ = [
     "HISTORY_PRESERVED_ON_WITHDRAWAL",
     "NO_SECRETS_RECORDED",
     "PACKAGE_REQUIRES_FROZEN_VERSION",
+    "PAYLOAD_CROSSES_ONLY_BY_TERMS",
     "POLICY_IN_FORCE",
     "REFERENCE_IS_CURRENT",
+    "RISK_APPROVAL_REQUIRED",
     "THRESHOLD_REACHABLE",
     "TRANSITION_NOT_ALLOWED",
     "VERSIONS_MONOTONIC",
@@ -104,6 +109,37 @@ NO_SECRETS_RECORDED = Invariant(
     "allow-list names exactly that place",
 )
 
+RISK_APPROVAL_REQUIRED = Invariant(
+    "RISK_APPROVAL_REQUIRED",
+    "policy",
+    "a freeze or promotion with a change a risk rule of the policy names carries the extra signatures "
+    "that rule requires, from the role it names",
+)
+CROSSING_REQUIRES_PERMIT_AND_ADMIT = Invariant(
+    "CROSSING_REQUIRES_PERMIT_AND_ADMIT",
+    "structural",
+    "a vendor's package crosses into a client registry only with the vendor's signed permit naming "
+    "that client and its policy root (source-permit) and the client's admission (target-admit)",
+)
+ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT = Invariant(
+    "ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT",
+    "structural",
+    "a run-admission token is issued only while run-check says Active, and a verifier holding the "
+    "registry accepts it only while the entitlement still is Active for the same content",
+)
+ADMISSION_TOKEN_BOUND = Invariant(
+    "ADMISSION_TOKEN_BOUND",
+    "structural",
+    "a run-admission token is accepted only with a valid signature by an entitlement authority of its "
+    "project, for its own audience and placement, between its issue and its expiry",
+)
+PAYLOAD_CROSSES_ONLY_BY_TERMS = Invariant(
+    "PAYLOAD_CROSSES_ONLY_BY_TERMS",
+    "structural",
+    "a vendor's method payload never crosses into a client registry unless the package's crossing "
+    "terms permit it, and then only exactly the frozen tree",
+)
+
 CROSS_SCOPE: tuple[Invariant, ...] = (
     TRANSITION_NOT_ALLOWED,
     HISTORY_PRESERVED,
@@ -118,5 +154,10 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     REFERENCE_IS_CURRENT,
     NO_SECRETS_RECORDED,
     AUDIT_NAMES_SIGNER,
+    RISK_APPROVAL_REQUIRED,
+    CROSSING_REQUIRES_PERMIT_AND_ADMIT,
+    PAYLOAD_CROSSES_ONLY_BY_TERMS,
+    ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT,
+    ADMISSION_TOKEN_BOUND,
 )
 """Rules that more than one lifecycle (or no lifecycle alone) relies on."""

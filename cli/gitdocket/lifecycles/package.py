@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from gitdocket.core.documents import Posture
 from gitdocket.core.fields import Digest, GitOid
 from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.invariants import (
+    CROSSING_REQUIRES_PERMIT_AND_ADMIT,
     HISTORY_PRESERVED_ON_WITHDRAWAL,
     PACKAGE_REQUIRES_FROZEN_VERSION,
     TRANSITION_NOT_ALLOWED,
     WITHDRAWAL_BLOCKS_FUTURE,
 )
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
+from gitdocket.lifecycles.vendors import Permit
 
 __all__ = ["LIFECYCLE", "PACKAGE_SCOPE_MATCHES", "Manifest", "PackageState"]
 
@@ -40,6 +44,8 @@ class PackageState(Record):
     version: str = ""
     manifest: Manifest | None = None
     withdrawn_reason: str | None = None
+    permits: tuple[Permit, ...] = Field(default=(), exclude_if=lambda permits: not permits)
+    """Client registries the owners permitted the package to cross into (source-permit)."""
 
 
 PACKAGE_SCOPE_MATCHES = Invariant(
@@ -62,6 +68,15 @@ def _published(state: PackageState, data: Manifest) -> PackageState:
 
 def _withdrawn(state: PackageState, data: ReasonData) -> PackageState:
     return state.model_copy(update={"withdrawn_reason": data.reason})
+
+
+def _check_permit(state: PackageState, data: Permit) -> None:
+    if data in state.permits:
+        raise InvariantError(f"{data.client} is already permitted", CROSSING_REQUIRES_PERMIT_AND_ADMIT, "nothing to do")
+
+
+def _permitted(state: PackageState, data: Permit) -> PackageState:
+    return state.model_copy(update={"permits": (*state.permits, data)})
 
 
 TRANSITIONS: tuple[Transition[PackageState, Any], ...] = (
@@ -107,6 +122,21 @@ TRANSITIONS: tuple[Transition[PackageState, Any], ...] = (
         ),
         apply=_withdrawn,
         doc="block future installs; history and existing installs are preserved",
+    ),
+    Transition(
+        "PermitClient",
+        "client_permitted",
+        ("published",),
+        None,
+        Permit,
+        does="permit a client to install",
+        hint="publish it first: `gitdocket package publish {archetype} {version}`",
+        role="owners:{0}",
+        invariant=CROSSING_REQUIRES_PERMIT_AND_ADMIT,
+        refusals=(Refusal(("withdrawn",), WITHDRAWAL_BLOCKS_FUTURE, "a withdrawn package crosses nowhere"),),
+        guard=_check_permit,
+        apply=_permitted,
+        doc="source-permit: the package may cross into one named client registry (its root pinned by digest)",
     ),
 )
 

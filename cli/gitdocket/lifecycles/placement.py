@@ -200,6 +200,10 @@ def _check_replacement(state: PlacementState, data: ReplacementData) -> None:
             _UPGRADE,
             "a fork is another archetype: place it",
         )
+    if data.vendor != state.pin.vendor:
+        raise InvariantError(
+            "a replacement must come from the registry the pin came from", _UPGRADE, "place the other one instead"
+        )
     if semver_key(data.version) <= semver_key(state.pin.version):
         raise InvariantError(
             f"{data.version} is not newer than the pinned {state.pin.version}", _UPGRADE, "offer a newer version"

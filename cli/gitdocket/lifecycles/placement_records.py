@@ -51,12 +51,14 @@ def method_surface_key(key: str) -> bool:
 
 
 class Pin(Record):
-    """One frozen, published version, as the placement pins it."""
+    """One frozen, published version, as the placement pins it; ``vendor`` names the registry
+    it came from when it is not this one (its logs under ``registry/vendors/<vendor>``)."""
 
     archetype: Name
     version: Semver
     content_hash: Digest
     method_tree: GitOid
+    vendor: Name | None = Field(default=None, exclude_if=lambda vendor: vendor is None)
 
 
 class PackageRef(Record):
@@ -106,10 +108,15 @@ class PinData(Record):
     content_hash: Digest
     method_tree: GitOid
     package: PackageRef
+    vendor: Name | None = Field(default=None, exclude_if=lambda vendor: vendor is None)
 
     def pin(self) -> Pin:
         return Pin(
-            archetype=self.archetype, version=self.version, content_hash=self.content_hash, method_tree=self.method_tree
+            archetype=self.archetype,
+            version=self.version,
+            content_hash=self.content_hash,
+            method_tree=self.method_tree,
+            vendor=self.vendor,
         )
 
 

@@ -4,8 +4,10 @@ version that strictly increases with every change, and an optional expiry.
 Role names: ``root`` (changes the policy), ``config`` (signs the registry's configuration; root
 when nobody holds it), ``authors`` (create archetypes), ``builders``
 (bundles), ``promoters`` / ``promoters:<env>``, ``admins:<project>``, ``holders:<project>``,
-``authorities:<project>``. A role with a ``:suffix`` falls back to the bare role when the suffixed
-one is not defined. Archetype ``owners:<a>`` live in the archetype scope, not here.
+``authorities:<project>``, ``security`` (the extra approval risk rules ask for, ADR 0028). The
+policy also holds the risk rules (``lifecycles.risk``), changed by root like the rest. A role
+with a ``:suffix`` falls back to the bare role when the suffixed one is not defined. Archetype
+``owners:<a>`` live in the archetype scope, not here.
 
 A Sigstore identity (CI, keyless: ADR 0022) names an OIDC issuer, a certificate identity (the
 SAN: for GitHub Actions the workflow ref URI) and the certificate claims it pins (``CLAIMS``);
@@ -27,6 +29,8 @@ from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, Invariant, InvariantError
 from gitdocket.lifecycles.invariants import THRESHOLD_REACHABLE
 from gitdocket.lifecycles.machine import DataT, Machine, Transition
+from gitdocket.lifecycles.risk import RiskRule, rule_problem
+from gitdocket.lifecycles.vendors import PinVendorData, VendorRoot
 
 __all__ = [
     "CLAIMS",
@@ -36,6 +40,7 @@ __all__ = [
     "LIFECYCLE",
     "POLICY_SCOPE",
     "POLICY_VERSION_INCREASES",
+    "RISK_RULE_SOUND",
     "ROLE_ALREADY_HELD",
     "ROLE_FALLBACK",
     "ROLE_HELD",
@@ -46,6 +51,7 @@ __all__ = [
     "ROOT_NOT_EMPTY",
     "TRUSTED_ROOT_DIR",
     "TRUSTED_ROOT_PINNED",
+    "VENDOR_ROOT_PINNED",
     "Identity",
     "PolicyState",
     "Role",
@@ -57,7 +63,9 @@ __all__ = [
     "trusted_root_path",
 ]
 
-ROLE_RE = re.compile(r"^(root|config|authors|builders|promoters|admins|holders|authorities)(:[a-z0-9][a-z0-9-]*)?$")
+ROLE_RE = re.compile(
+    r"^(root|config|authors|builders|promoters|admins|holders|authorities|security)(:[a-z0-9][a-z0-9-]*)?$"
+)
 ROLE_FALLBACK = {"config": "root"}
 """A role nobody holds falls back to this one: configuration changes are root's unless the policy
 grants ``config`` (ADR 0013)."""
@@ -126,6 +134,14 @@ class PolicyState(Record):
     identities: dict[str, Identity] = Field(default_factory=dict)
     roles: dict[str, Role] = Field(default_factory=dict)
     trusted_root: Digest | None = None
+    risk_rules: tuple[RiskRule, ...] = Field(default=(), exclude_if=lambda rules: not rules)
+    """Which agent changes need extra signatures (ADR 0028); left out of the record when none."""
+    vendors: dict[str, VendorRoot] = Field(default_factory=dict, exclude_if=lambda pins: not pins)
+    """Other registries whose records this one trusts, each under the root pinned here."""
+
+
+class RiskRulesData(Record):
+    rules: tuple[RiskRule, ...]
 
 
 class InitData(Record):
@@ -175,7 +191,8 @@ IDENTITY_UNIQUE = Invariant(
 )
 IDENTITY_KNOWN = Invariant("IDENTITY_KNOWN", "structural", "only an identity the policy lists is removed")
 ROLE_NAMES = (
-    "root, config, authors, builders, promoters[:env], admins:<project>, holders:<project>, authorities:<project>"
+    "root, config, authors, builders, promoters[:env], admins:<project>, holders:<project>, "
+    "authorities:<project>, security"
 )
 """Every role name ``ROLE_RE`` accepts, in words (for the rule and the hints that cite it)."""
 ROLE_NAME_VALID = Invariant("ROLE_NAME_VALID", "structural", f"roles are {ROLE_NAMES}")
@@ -194,6 +211,18 @@ TRUSTED_ROOT_PINNED = Invariant(
     "policy",
     "every Sigstore signature is checked offline against the trusted root the policy pins, a file "
     "changed only by a signed policy event",
+)
+RISK_RULE_SOUND = Invariant(
+    "RISK_RULE_SOUND",
+    "structural",
+    "a risk rule names known change kinds or a risk level, and a role the policy holds with at least as "
+    "many members as the signatures it requires",
+)
+VENDOR_ROOT_PINNED = Invariant(
+    "VENDOR_ROOT_PINNED",
+    "structural",
+    "another registry's records are trusted only when they verify offline under the root the "
+    "client's policy pins for that vendor; the pin changes only by a signed policy event",
 )
 ROLE_ALREADY_HELD = Invariant(
     "ROLE_ALREADY_HELD", "operational", "a grant changes something: a new member, or a new threshold"
@@ -221,11 +250,34 @@ def _check_roles(state: PolicyState) -> None:
                 THRESHOLD_REACHABLE,
                 f"grant {name} to more principals first, or lower the threshold",
             )
+    _check_risk_rules(state)
     root = state.roles.get("root")
     if root is None or not root.principals:
         raise InvariantError(
             "the root role must keep at least one member", ROOT_NOT_EMPTY, "grant root to someone else first"
         )
+
+
+def _check_risk_rules(state: PolicyState) -> None:
+    """Every risk rule can be met: known kinds, and a role held by enough members."""
+    names = [rule.name for rule in state.risk_rules]
+    if len(names) != len(set(names)):
+        raise InvariantError("two risk rules share a name", RISK_RULE_SOUND, "give every risk rule its own name")
+    for rule in state.risk_rules:
+        if not ROLE_RE.fullmatch(rule.role):
+            raise InvariantError(
+                f"risk rule {rule.name} names unknown role {rule.role!r}",
+                ROLE_NAME_VALID,
+                "name a role of the policy, e.g. security (`gitdocket policy grant security NAME`)",
+            )
+        role = lookup_role(state, rule.role)
+        problem = rule_problem(rule, role.principals if role is not None else None)
+        if problem is not None:
+            raise InvariantError(
+                problem,
+                RISK_RULE_SOUND,
+                f"grant {rule.role} first (`gitdocket policy grant {rule.role} NAME`), or change the rule",
+            )
 
 
 def _ssh_key(identity: Identity) -> str | None:
@@ -321,6 +373,27 @@ def _check_root(state: PolicyState, data: RootData) -> None:
             f"the trusted root {data.digest} is pinned already",
             TRUSTED_ROOT_PINNED,
             "nothing to change; pin a refreshed trusted_root.json to rotate it",
+        )
+
+
+def _risk_rules_set(state: PolicyState, data: RiskRulesData) -> PolicyState:
+    return _changed(state, risk_rules=data.rules)
+
+
+def _vendor_pinned(state: PolicyState, data: PinVendorData) -> PolicyState:
+    return _changed(state, vendors={**state.vendors, data.vendor: data.root})
+
+
+def _check_pin(state: PolicyState, data: PinVendorData) -> None:
+    if state.vendors.get(data.vendor) == data.root:
+        raise InvariantError(
+            f"vendor {data.vendor} is already pinned to that root", VENDOR_ROOT_PINNED, "nothing to do"
+        )
+    if data.root.threshold > len(data.root.keys):
+        raise InvariantError(
+            f"the root needs {data.root.threshold} signatures but lists {len(data.root.keys)} key(s)",
+            THRESHOLD_REACHABLE,
+            "pin the root file the vendor printed with `gitdocket vendor root`",
         )
 
 
@@ -507,6 +580,32 @@ TRANSITIONS: tuple[Transition[PolicyState, Any], ...] = (
         apply=_root_pinned,
         doc="pin the Sigstore trusted root keyless signatures are checked against",
     ),
+    Transition(
+        "SetRiskRules",
+        "risk_rules_set",
+        ("active",),
+        None,
+        RiskRulesData,
+        does="change the risk rules of",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_holds_after(_risk_rules_set),
+        apply=_risk_rules_set,
+        doc="change which agent changes need extra signatures",
+    ),
+    Transition(
+        "PinVendor",
+        "vendor_pinned",
+        ("active",),
+        None,
+        PinVendorData,
+        does="pin a vendor root in",
+        hint=_INIT_FIRST,
+        role="root",
+        guard=_check_pin,
+        apply=_vendor_pinned,
+        doc="trust another registry's records under its root (pin, or re-pin after the vendor rotated it)",
+    ),
 )
 
 
@@ -566,6 +665,8 @@ LIFECYCLE: Machine[PolicyState] = Machine(
         ROLE_ALREADY_HELD,
         IDENTITY_PINNED,
         TRUSTED_ROOT_PINNED,
+        RISK_RULE_SOUND,
+        VENDOR_ROOT_PINNED,
     ),
     holds=(
         (POLICY_VERSION_INCREASES, lambda s: s.phase == "none" or s.version >= 1),

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from gitdocket.core.canonical import canonical, sha256_hex
 from gitdocket.core.documents import Posture
-from gitdocket.core.fields import Digest, GitOid, Sha256Hex, semver_key
+from gitdocket.core.fields import Digest, GitOid, Semver, Sha256Hex, semver_key
 from gitdocket.core.limits import MAX_FOLDER_BYTES, MAX_FOLDER_FILES, casefold_collision, path_problem
 from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import Invariant, InvariantError
@@ -36,6 +36,7 @@ __all__ = [
     "Provenance",
     "Snapshot",
     "VersionState",
+    "baseline_of",
     "blocking_version",
     "content_hash",
 ]
@@ -56,12 +57,19 @@ class ModelRef(Record):
 
 
 class AgentConfig(Record):
-    """``.agent-config.json`` (contract ``agent_config_v1``)."""
+    """``.agent-config.json`` (contract ``agent_config_v1``).
+
+    ``egress`` lists the network destinations the agent may reach (host names, ``*.domain``, or
+    ``*`` for any; none: no network) and ``permissions`` what each tool may do (tool name → the
+    permissions it is granted, e.g. ``fs:read``). Both are optional and left out when empty, so a
+    configuration without them reads and records exactly as before (ADR 0028)."""
 
     model: ModelRef
     skills: tuple[str, ...] = ()
     tools: tuple[str, ...] = ()
     settings: dict[str, Any] = Field(default_factory=dict)
+    egress: tuple[str, ...] = Field(default=(), exclude_if=lambda hosts: not hosts)
+    permissions: dict[str, tuple[str, ...]] = Field(default_factory=dict, exclude_if=lambda grants: not grants)
 
 
 class Provenance(Record):
@@ -77,6 +85,10 @@ class Snapshot(Record):
     protection_posture: Posture
     provenance: Provenance
     content_hash: Digest
+    baseline: Semver | None = Field(default=None, exclude_if=lambda version: version is None)
+    """The frozen version of the same archetype this one was compared with when it was frozen
+    (the newest frozen one below it then): what its risk rules judged the change against (ADR
+    0028); left out of the record for a first version."""
     editable: tuple[str, ...] = Field(default=(), exclude_if=lambda keys: not keys)
     """The config keys a placement of this version may set (``archetype.yaml`` ``editable`` at
     the freeze); left out of the record when there are none."""
@@ -109,6 +121,13 @@ def blocking_version(version: str, existing: Iterable[str]) -> str | None:
     others = [v for v in existing if v != version]
     newest = max(others, key=semver_key, default=None)
     return newest if newest is not None and semver_key(newest) >= semver_key(version) else None
+
+
+def baseline_of(version: str, frozen: Iterable[str]) -> str | None:
+    """The version a freeze of ``version`` is compared with: the newest of ``frozen`` (the
+    archetype's versions that have a snapshot) below it, or None for a first version."""
+    lower = [v for v in frozen if semver_key(v) < semver_key(version)]
+    return max(lower, key=semver_key, default=None)
 
 
 def content_hash(manifest: dict[str, FileEntry]) -> str:
@@ -203,6 +222,13 @@ def _check_snapshot(state: VersionState, snap: Snapshot) -> None:
                     FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
                     f"add method/{kind}/{name}.md or remove it from the config",
                 )
+    unknown = sorted(set(snap.agent_config.permissions) - set(snap.agent_config.tools))
+    if unknown:
+        raise InvariantError(
+            f".agent-config.json grants permissions to {unknown[0]!r}, which is not one of its tools",
+            FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
+            f"add {unknown[0]!r} to `tools`, or remove it from `permissions`",
+        )
     if snap.content_hash != content_hash(snap.manifest):
         raise InvariantError(
             "content_hash does not match the manifest",

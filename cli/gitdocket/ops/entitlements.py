@@ -19,6 +19,7 @@ from gitdocket.lifecycles.eligibility import Verdict, verdict
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.placement import PlacementState
 from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.vendors import pinned_package
 
 __all__ = [
     "activate",
@@ -129,5 +130,5 @@ def run_check(tree: TreeView, project: str, name: str, at: datetime) -> Verdict:
     entitlement = load_log(tree, scope("entitlement", project, name)).state
     if placement.pin is None:
         return Verdict("NotInstalled", f"there is no placement {project}/{name}")
-    package = load_log(tree, scope("package", placement.pin.archetype, placement.pin.version)).state
+    package = pinned_package(tree, placement.pin)
     return verdict(placement, entitlement, package, at)

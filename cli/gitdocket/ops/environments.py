@@ -41,9 +41,12 @@ from gitdocket.lifecycles.promotion import (
     evaluate_promotion,
     first_failure,
 )
+from gitdocket.lifecycles.risk import check_approvals
+from gitdocket.ops import provenance as provenance_ops
 from gitdocket.ops.bundles import ReleaseCheck, release_blockers, release_check
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.verify.agents import promotion_approvals
 
 __all__ = [
     "PromoteOutcome",
@@ -215,6 +218,9 @@ def promote(
     state = pointer(req.environment)
     with tx.refusing(target, "Promote"):  # before the gate's work: a held release needs an override
         check_hold(state, req.bundle_id, req.override)
+        # RISK_APPROVAL_REQUIRED: asked before any key signs, as `verify` asks it afterwards.
+        signers = {tx.principal_of(signer) for signer in tx.signers}
+        check_approvals(promotion_approvals(view, tx.state, tx.policy, req.bundle_id, state.bundle_id, signers))
     blockers = release_blockers(tx.state, tx.read, req.bundle_id)
     report: PromotionReport | None = None
     if req.gated:
@@ -268,6 +274,7 @@ def promote(
     path = f"{target.path}/reports/{new.sequence}.json" if raw is not None else None
     if path is not None and raw is not None:
         tx.put(path, raw)
+    provenance_ops.write(tx, view, req.environment)
     return PromoteOutcome(new, report, raw, path)
 
 

@@ -27,6 +27,7 @@ from gitdocket.lifecycles.placement import (
     PlacementState,
 )
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE
+from gitdocket.ops import vendors
 from gitdocket.ops.transaction import Transaction, load_log
 
 _INV13 = INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
@@ -183,6 +184,9 @@ def install(tx: Transaction, project: str, name: str) -> Pin:
     target, state = _existing(tx, project, name)
     assert state.pin is not None
     pin = state.pin
+    if pin.vendor is not None:  # checked in the vendor's logs, under its pinned root (fail-closed)
+        tx.apply(target, "InstallPackage", {"package": vendors.vendor_package(tx.tree, pin, pin.vendor, "install")[1]})
+        return pin
     ref = package_ref(tx, pin.archetype, pin.version)
     if ref["phase"] == "published" and frozen_pin(tx, pin.archetype, pin.version) != pin:
         raise InvariantError(
@@ -297,14 +301,16 @@ def placement_view(tree: TreeView, project: str, name: str) -> dict[str, Any]:
     if state.phase == "none" or state.pin is None:
         raise NotFoundError(f"no placement {project}/{name}", "list them with `gitdocket placement list`")
     pin = state.pin
-    package = load_log(tree, scope("package", pin.archetype, pin.version)).state
+    package = vendors.pinned_package(tree, pin)
     data = state.model_dump(mode="json")
     data.update(
         {
             "address": f"{project}/{name}",
             "distribution_phase": distribution_phase(package, state),
             "package_phase": package.phase,
-            "update_available": update_available(pin.version, _published_versions(tree, pin.archetype)),
+            "update_available": None
+            if pin.vendor is not None  # the vendor's other versions are not imported
+            else update_available(pin.version, _published_versions(tree, pin.archetype)),
         }
     )
     return data

@@ -16,14 +16,17 @@ from gitdocket.adapters.keyless import load_root
 from gitdocket.core import sshsig
 from gitdocket.core.canonical import sha256_hex
 from gitdocket.core.fields import format_time, parse_time
-from gitdocket.errors import InputError, TrustError
+from gitdocket.core.model import validate
+from gitdocket.errors import InputError, NotFoundError, TrustError
 from gitdocket.lifecycles.policy import CLAIMS, POLICY_SCOPE, Identity, PolicyState, trusted_root_path
+from gitdocket.lifecycles.risk import RiskRule
 from gitdocket.ops.transaction import Transaction
 
 __all__ = [
     "GITHUB_ISSUER",
     "add_identity",
     "add_keyless_identity",
+    "add_risk_rule",
     "allowed_signers",
     "github_identity",
     "grant",
@@ -31,6 +34,7 @@ __all__ = [
     "parse_expiry",
     "pin_root",
     "production_root",
+    "remove_risk_rule",
     "revoke",
     "set_expiry",
     "set_threshold",
@@ -121,6 +125,22 @@ def revoke(tx: Transaction, role: str, principal: str) -> None:
 
 def set_threshold(tx: Transaction, role: str, threshold: int) -> None:
     tx.apply(POLICY_SCOPE, "SetThreshold", {"role": role, "threshold": threshold})
+
+
+def add_risk_rule(tx: Transaction, fields: dict[str, object]) -> RiskRule:
+    """Add (or replace, by name) a risk rule; the policy refuses one it could never meet."""
+    rule = validate(RiskRule, fields, "the risk rule")
+    kept = [r for r in tx.policy.risk_rules if r.name != rule.name]
+    rules = sorted([*kept, rule], key=lambda r: r.name)
+    tx.apply(POLICY_SCOPE, "SetRiskRules", {"rules": [r.model_dump(mode="json") for r in rules]})
+    return rule
+
+
+def remove_risk_rule(tx: Transaction, name: str) -> None:
+    if name not in {r.name for r in tx.policy.risk_rules}:
+        raise NotFoundError(f"no risk rule {name!r}", "see `gitdocket policy show`")
+    rules = [r.model_dump(mode="json") for r in tx.policy.risk_rules if r.name != name]
+    tx.apply(POLICY_SCOPE, "SetRiskRules", {"rules": rules})
 
 
 def parse_expiry(text: str) -> datetime | None:

@@ -14,6 +14,7 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.placement import PLACEMENT_IS_CONFIG_ONLY
+from gitdocket.lifecycles.risk import check_approvals
 from gitdocket.lifecycles.version import (
     FREEZE_PINS_CONTENT,
     FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
@@ -22,11 +23,13 @@ from gitdocket.lifecycles.version import (
     Provenance,
     Snapshot,
     VersionState,
+    baseline_of,
     blocking_version,
     content_hash,
 )
 from gitdocket.ops.documents import allowed_secrets, archetype_doc
 from gitdocket.ops.transaction import Transaction
+from gitdocket.verify.agents import freeze_approvals, snapshot_agent
 from gitdocket.verify.tags import tag_message, tag_name
 
 __all__ = ["abandon", "draft", "freeze", "frozen_as_committed", "retire", "snapshot_of"]
@@ -79,7 +82,7 @@ def draft(tx: Transaction, name: str, version: str) -> Scope[VersionState]:
 def snapshot_of(tx: Transaction, target: Scope[VersionState], tree: str) -> Snapshot:
     """The freeze record of version ``target``: its archetype's method folder as committed in
     ``tx.tree``."""
-    name = target.keys[0]
+    name, version = target.keys
     base = f"registry/archetypes/{name}/method"
     manifest: dict[str, FileEntry] = {}
     for rel, kind, oid in tx.tree.walk(base):
@@ -130,8 +133,10 @@ def snapshot_of(tx: Transaction, target: Scope[VersionState], tree: str) -> Snap
             PLACEMENT_IS_CONFIG_ONLY,
             "a placement never changes the method: remove it from `editable` in archetype.yaml",
         )
+    frozen = [v for v in tx.tree.listdir(f"registry/versions/{name}") if tx.state(scope("version", name, v)).snapshot]
     return Snapshot(
         method_tree=tree,
+        baseline=baseline_of(version, frozen),
         manifest=manifest,
         agent_config=config,
         protection_posture=doc.protection,
@@ -171,6 +176,14 @@ def _refuse_secrets(tx: Transaction, name: str) -> None:
         )
 
 
+def _refuse_unapproved(tx: Transaction, name: str, version: str, snap: Snapshot) -> None:
+    """The policy's risk rules for a freeze hold with the keys this write signs with
+    (RISK_APPROVAL_REQUIRED): asked before any key signs, as ``verify`` asks it afterwards."""
+    agent = snapshot_agent(tx.tree, f"registry/archetypes/{name}/method", name, version, snap)
+    signers = {tx.principal_of(signer) for signer in tx.signers}
+    check_approvals(freeze_approvals(tx.tree, tx.state, tx.policy, snap, agent, signers))
+
+
 def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     """Draft if needed, then freeze: record the snapshot, place the method tree, tag it. On a
     version already frozen with the same content whose tag is missing, create the tag."""
@@ -185,6 +198,7 @@ def freeze(tx: Transaction, name: str, version: str) -> Snapshot:
     snap = snapshot_of(tx, target, tree)
     with tx.refusing(target, "FreezeVersion"):
         _refuse_secrets(tx, name)
+        _refuse_unapproved(tx, name, version, snap)
     tx.apply(target, "FreezeVersion", snap)
     tx.put(f"{target.path}/method", TreeRef(tree))
     tx.tag(tag_name(target), tag_message(target, snap.content_hash))

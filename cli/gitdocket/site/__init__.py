@@ -60,6 +60,19 @@ def _nav(pages: dict[str, Page]) -> list[NavItem]:
     ]
 
 
+def _provenance_files(view: View) -> dict[str, bytes]:
+    """The signed provenance of each environment's promotions, published as it is stored, for
+    the environment pages to link (``docs/environments/<env>/provenance/<seq>.intoto.json``)."""
+    out = {}
+    for record in view.environments:
+        env = record.scope.keys[0]
+        for name in view.ctx.tree.listdir(f"deployments/{env}/provenance"):
+            data = view.ctx.tree.read(f"deployments/{env}/provenance/{name}")
+            if data is not None:
+                out[f"docs/environments/{env}/provenance/{name}"] = data
+    return out
+
+
 def render_site(site: SiteInput) -> dict[str, bytes]:
     """``{path: bytes}`` of the mkdocs project: ``mkdocs.yml`` and everything under ``docs/``."""
     view = View(site)
@@ -69,6 +82,7 @@ def render_site(site: SiteInput) -> dict[str, bytes]:
         for path, page in sorted(pages.items())
     }
     files["docs/" + STYLESHEET] = stylesheet().encode()
+    files.update(_provenance_files(view))
     for name, data in sorted(site.assets.items()):
         files[f"docs/{name}"] = data
     if f"docs/{SHIM}" not in files:

@@ -31,7 +31,7 @@ SCOPE_FILES: dict[str, set[str]] = {
     "placement": set(),
     "entitlement": set(),
     "bundle": {"bundle_manifest.json", "payload", "evidence"},
-    "environment": {"releases", "reports"},
+    "environment": {"releases", "reports", "provenance"},
 }
 """Entries a scope folder may hold besides history.jsonl and current.json."""
 

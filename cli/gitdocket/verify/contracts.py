@@ -50,6 +50,8 @@ from gitdocket.core.log import Event, LogPosition
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import CURRENT, HISTORY, parse_scope_path
 from gitdocket.errors import InputError
+from gitdocket.lifecycles.admission import AdmissionToken
+from gitdocket.lifecycles.agent_diff import DiffReport
 from gitdocket.lifecycles.archetype import ArchetypeState
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.config import ConfigState
@@ -170,6 +172,7 @@ CONTRACT_MODELS: dict[str, type[Record]] = {
     "release_bundle_promotion_v1": PromotionReport,
     "release_readiness_gate_v1": GateReport,
     "policy_promotion_readiness_v1": PromotionReadiness,
+    "run_admission_token_v1": AdmissionToken,
 }
 """Contract name → model, for ``gitdocket contracts generate`` and for validating examples."""
 
@@ -189,6 +192,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "verify_report_v1": VerifyReport,
     "promotion_batch_v1": PromotionBatch,
     "registry_export_v1": ExportRecord,
+    "agent_diff_v1": DiffReport,
 }
 CONTRACTS.update(CONTRACT_MODELS)
 """Contract id → the model that generates its schema. Add a set with ``CONTRACTS.update(...)``."""

@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "RELEASE_MISMATCH": "an environment's release is not the bundle tree recorded at promotion",
     "GATE_REPORT_INVALID": "a gated promotion's report is missing, altered or not passing",
     "AUDIT_MISMATCH": "a field naming who did it (promoted_by, built_by, …) names someone else than the signer",
+    "RISK_UNAPPROVED": "a freeze or promotion lacks the extra signatures a risk rule of the policy requires",
     "VALUE_UNREADABLE": "a check met a value it cannot read and stopped there (its other findings stand)",
     "EVENT_BACKDATED": "an event is dated before the event it follows, the policy it names, or its base's newest event",
     "EVENT_IN_FUTURE": "an event is dated after the verifier's clock",
@@ -50,6 +51,9 @@ CODES: dict[str, str] = {
     "PATH_UNAPPROVED": "a file under a protected path changed without an approval signed by its role",
     "TRUSTED_ROOT_UNSIGNED": "a pinned Sigstore trusted root was added, edited or removed without a policy event",
     "CONFIG_NOT_FOLLOWED": "a promotion or a bundle did not follow the signed configuration in force",
+    "VENDOR_UNTRUSTED": "a vendor's imported records do not verify under the root this registry pins for it",
+    "CROSSING_NOT_PERMITTED": "a vendor package was installed without the vendor's permit for this registry",
+    "PAYLOAD_CROSSED": "a vendor's method crossed although its crossing terms do not permit it (or not as frozen)",
 }
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "history_kept",
     "placement_edits",
     "placement_packages",
+    "ref_problems",
     "references_at_base",
 ]
 
@@ -54,7 +55,7 @@ Problem = tuple[str, str, Invariant | None]
 """(finding code, message, the invariant it cites)."""
 
 
-def _ref_problems(other: ScopeRecord[Any], ref: dict[str, Any], event: Event, blocking: str) -> Iterable[Problem]:
+def ref_problems(other: ScopeRecord[Any], ref: dict[str, Any], event: Event, blocking: str) -> Iterable[Problem]:
     """(code, message, invariant) for a recorded reference into ``other``'s log."""
     seq = ref.get("seq", 0)
     if not 1 <= seq <= len(other.lines) or head_digest(other.lines[seq - 1]) != ref.get("head"):
@@ -144,14 +145,14 @@ def placement_packages(ctx: Context) -> Iterable[Finding]:
     for record in ctx.scopes("placement"):
         for event, after in record.judged:
             ref = event.data.get("package")
-            if not isinstance(ref, dict):
-                continue
+            if not isinstance(ref, dict) or (after.pin is not None and after.pin.vendor is not None):
+                continue  # a vendor's package: ``vendors.vendor_imports`` checks it in the vendor's logs
             archetype, version, content = _pinned(event, after)
             where = f"{record.scope.history_path}:{event.seq}"
             package = ctx.record(scope("package", archetype, version))
             problems = list(_version_problems(ctx, archetype, version, content))
             if package is not None:
-                problems += _ref_problems(package, ref, event, "package_withdrawn")
+                problems += ref_problems(package, ref, event, "package_withdrawn")
             for code, message, invariant in problems:
                 yield Finding(
                     where,
@@ -204,7 +205,7 @@ def entitlement_placements(ctx: Context) -> Iterable[Finding]:
             ref = event.data.get("placement")
             if not isinstance(ref, dict):
                 continue
-            problems = _ref_problems(placement, ref, event, "install_removed")
+            problems = ref_problems(placement, ref, event, "install_removed")
             for code, message, invariant in problems:
                 yield Finding(
                     f"{record.scope.history_path}:{event.seq}",

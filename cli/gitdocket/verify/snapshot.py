@@ -30,14 +30,21 @@ from gitdocket.lifecycles.authz import (
 )
 from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, config, environments, placements, roots, timeline
+from gitdocket.verify import archetypes, bundles, config, environments, placements, risk, roots, timeline, vendors
 from gitdocket.verify.context import Context, Keyless, RefView, Runner, ScopeRecord, gc_paused, in_process
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
-__all__ = ["CHECKS", "check_log", "settle_context", "verify_context", "verify_snapshot"]
+__all__ = ["CHECKS", "check_log", "settle_context", "verify_context", "verify_logs", "verify_snapshot"]
 
 Check = Callable[[Context], Iterable[Finding]]
+
+
+def vendor_imports(ctx: Context) -> Iterable[Finding]:
+    """``vendors.vendor_imports``, checking the vendor's logs as this registry's own are checked."""
+    return vendors.vendor_imports(ctx, verify_logs)
+
+
 CHECKS: tuple[Check, ...] = (
     archetypes.scope_contents,
     archetypes.frozen_snapshots,
@@ -54,6 +61,8 @@ CHECKS: tuple[Check, ...] = (
     placements.placement_edits,
     placements.entitlement_placements,
     placements.fork_pulls,
+    risk.risk_approvals,
+    vendor_imports,
 )
 """Every kind-specific and cross-scope check of a snapshot. Add a check here: a function
 ``(Context) -> Iterable[Finding]`` that only reads the context."""
@@ -319,6 +328,19 @@ def _judge(ctx: Context, records: list[ScopeRecord[Any]]) -> list[Finding]:
         raise
     for findings in theirs:
         found.extend(findings)
+    return found
+
+
+def verify_logs(ctx: Context) -> list[Finding]:
+    """Chain, legal replay and signatures of every log of ``ctx``, nothing else: what a client
+    checks of a vendor's imported logs (``verify.vendors``), whose other files it does not hold."""
+    ordered = [record for _, record in ctx.ordered()]
+    records = [r for r in ordered if r.scope.kind in _FIRST] + [r for r in ordered if r.scope.kind not in _FIRST]
+    found: list[Finding] = []
+    for record in records:
+        found.extend(check_log(ctx, record))
+    for record in records:
+        found.extend(_signatures(ctx, record))
     return found
 
 

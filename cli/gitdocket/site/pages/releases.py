@@ -23,6 +23,7 @@ from gitdocket.site.stages import stages_figure
 from gitdocket.site.timeline import timeline_figure
 from gitdocket.site.view import GATE_REPORT, View
 from gitdocket.verify.context import ScopeRecord
+from gitdocket.verify.provenance import provenance_path
 
 __all__ = ["LEVELS", "REPORTS_SHOWN", "gate_section", "pages"]
 
@@ -91,6 +92,18 @@ def _reports(view: View, record: ScopeRecord[DeploymentState]) -> list[str]:
     return parts
 
 
+def _provenance_fact(view: View, name: str, state: DeploymentState) -> list[str]:
+    """A link to the signed provenance of the current release, when its promotion wrote one
+    (`gitdocket provenance verify` checks it offline)."""
+    if not state.bundle_id or state.rollback:
+        return []
+    path = provenance_path(name, state.sequence)
+    if view.ctx.tree.read(path) is None:
+        return []
+    target = path.removeprefix("deployments/")  # published next to this page (site.render_site)
+    return [f"**Provenance:** [in-toto statement, SLSA provenance v1, signed by the promoter]({target})"]
+
+
 def _environment(view: View, record: ScopeRecord[DeploymentState]) -> Page:
     name = record.scope.keys[0]
     source = f"environments/{name}.md"
@@ -107,6 +120,7 @@ def _environment(view: View, record: ScopeRecord[DeploymentState]) -> Page:
         ),
         f"**Came from:** {text(state.source_environment or 'a build') if state.bundle_id else '—'}",
         f"**Previous release:** {text(state.previous_bundle_id or '—')}",
+        *_provenance_fact(view, name, state),
         f"**Receives from:** {text(sources)}" + (" (gated)" if config and config.require_gate else ""),
     ]
     if state.rollback and state.reason:
