@@ -21,9 +21,11 @@ from processes import gitdocket_argv, timed_run
 __all__ = ["REPLAY_RATIO_BUDGET", "run"]
 
 Row = tuple[str, str, str, str]
-REPLAY_RATIO_BUDGET = 15.0
+REPLAY_RATIO_BUDGET = 8.0
 """Replay's CPU time over ``git clone --no-local``'s: replay also verifies the whole registry
-(design §9 gives verify 10 s at this size) and checks every object's id in Python."""
+(design §9 gives verify 10 s at this size) and checks every object's id in Python. Measured
+4.3× at 10,000 versions (43.7 s against 10.1 s of CPU, verify about 19 s of it) and 3.2× at
+500, on a shared, loaded machine."""
 
 
 def _head(repo: Path) -> str:
