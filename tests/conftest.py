@@ -31,7 +31,7 @@ def registry(tmp_path: Path) -> Registry:
 
 
 @pytest.fixture
-def seednew_registry(tmp_path: Path) -> Registry:
+def seed_registry(tmp_path: Path) -> Registry:
     """A fresh registry whose gate is seed 002's (``--gate-preset agent-skills``)."""
     return new_registry(tmp_path, "--gate-preset", "agent-skills")
 
