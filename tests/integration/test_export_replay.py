@@ -337,3 +337,14 @@ def test_a_bar_on_a_terminal_only(env: tuple[Path, Path], tmp_path: Path) -> Non
     assert "commits and blobs" in shown and out.startswith("Replayed")
     piped = run_cli("replay", exported, "--into", tmp_path / "piped")
     assert piped.code == 0 and "commits and blobs" not in piped.err
+
+
+def test_at_judges_the_rebuilt_registry_as_of_then(env: tuple[Path, Path], tmp_path: Path) -> None:
+    """The registry's events are dated 2026-01-01: as of a year before, it does not verify (an
+    event dated after the verifier's clock) and nothing is left; as of that day, it does."""
+    _, exported = env
+    before = _replay(exported, tmp_path / "early", "--at", "2025-01-01T00:00:00Z")
+    assert_error_and_hint(before, 2, "does not verify")
+    assert not (tmp_path / "early").exists()
+    assert _replay(exported, tmp_path / "copy", "--at", "2026-01-01T00:00:00Z").code == 0
+    assert _replay(exported, tmp_path / "later", "--at", "2999-01-01T00:00:00Z").code == 2

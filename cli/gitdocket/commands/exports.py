@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from gitdocket.adapters.store import GitStore
-from gitdocket.commands.output import at_option, emit, format_option, note, repo_option
+from gitdocket.commands.output import emit, format_option, note, past_time, repo_option
 from gitdocket.core.fields import format_time
 from gitdocket.ops.exports import Exported, Replayed, export_registry, replay
 
@@ -69,10 +69,18 @@ def _replayed(done: Replayed) -> None:
 @click.option(
     "--into",
     required=True,
+    metavar="DIR",
     type=click.Path(file_okay=False, path_type=Path),
     help="The folder to rebuild the registry in: new, or empty. Nothing is left there unless the replay succeeds.",
 )
-@at_option
+@click.option(
+    "--at",
+    "at",
+    metavar="TIME",
+    callback=lambda _ctx, _param, value: None if value is None else past_time(value),
+    help="Verify the rebuilt registry as of TIME (RFC 3339 with a zone, not in the future), as "
+    "`gitdocket verify --at` does: a registry whose policy has expired since. Default: the system clock.",
+)
 @format_option
 def replay_command(source: Path, into: Path, at: datetime | None, fmt: str) -> None:
     """Rebuild the registry an export FILE holds, in a new folder, and prove it.
