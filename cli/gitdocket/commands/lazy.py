@@ -67,6 +67,10 @@ COMMANDS: dict[str, Entry] = {
         "gitdocket.commands.entitlements:entitlement",
         "Govern whether a placement may run: request, activate, suspend, resume, close, deny.",
     ),
+    "export": Entry(
+        "gitdocket.commands.exports:export_command",
+        "Write the registry's whole history to FILE as a replayable log (registry_export_v1).",
+    ),
     "gate": Entry(
         "gitdocket.commands.gates:gate",
         "Evaluate the release readiness gate (release_readiness_gate_v1).",
@@ -100,6 +104,10 @@ COMMANDS: dict[str, Entry] = {
     "release": Entry(
         "gitdocket.commands.releases:release",
         "Freeze and publish ARCHETYPE VERSION in one atomic commit (owners).",
+    ),
+    "replay": Entry(
+        "gitdocket.commands.exports:replay_command",
+        "Rebuild the registry an export FILE holds, in a new folder, and prove it.",
     ),
     "rollback": Entry(
         "gitdocket.commands.environments:rollback",

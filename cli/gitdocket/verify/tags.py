@@ -43,7 +43,9 @@ __all__ = [
     "SYNC_HINT",
     "TagChecks",
     "check_tags",
+    "genuine",
     "in_namespace",
+    "policy_keys",
     "recorded_at",
     "recording_commits",
     "split_missing",
@@ -98,7 +100,7 @@ def tag_scope(name: str) -> Scope[Any] | None:
         return None
 
 
-def _policy_keys(ctx: Context) -> dict[str, Ed25519PublicKey]:
+def policy_keys(ctx: Context) -> dict[str, Ed25519PublicKey]:
     """Every SSH key any policy version listed, by its ``type base64`` text."""
     keys: dict[str, Ed25519PublicKey] = {}
     for policy in ctx.policies:
@@ -114,7 +116,7 @@ def _key_id(key: Ed25519PublicKey) -> str:
     return " ".join(sshsig.public_key_line(key).split()[:2])
 
 
-def _genuine(keys: list[Ed25519PublicKey], signed: tuple[bytes, bytes] | None) -> bool:
+def genuine(keys: list[Ed25519PublicKey], signed: tuple[bytes, bytes] | None) -> bool:
     """The tag's (signature, signed bytes) were signed by one of ``keys``. ``sshsig.verify``
     refuses a signature made by any key but the one it is given before doing any cryptography,
     so trying each key is the same question as looking the embedded key up, without parsing the
@@ -135,7 +137,7 @@ def _genuine(keys: list[Ed25519PublicKey], signed: tuple[bytes, bytes] | None) -
 
 def _signed(keys: list[Ed25519PublicKey], refs: RefView, name: str) -> bool:
     """The tag ``name`` is signed by one of ``keys``."""
-    return _genuine(keys, refs.tag_signature(name))
+    return genuine(keys, refs.tag_signature(name))
 
 
 @dataclass
@@ -187,9 +189,9 @@ def start_tag_checks(ctx: Context) -> TagChecks | None:
     judged = [name for name, target in targets.items() if target is not None]
     pending = None
     if scope("policy") in ctx.records:
-        keys = list(_policy_keys(ctx).values())
+        keys = list(policy_keys(ctx).values())
         signed = [refs.tag_signature(name) for name in judged]
-        pending = ctx.runner(functools.partial(_genuine, keys), signed)
+        pending = ctx.runner(functools.partial(genuine, keys), signed)
     return TagChecks(tags, targets, judged, pending, unreached)
 
 
