@@ -49,7 +49,7 @@ from gitdocket.ops.versions import freeze  # noqa: E402
 __all__ = ["NOW", "FixtureInfo", "archetype_files", "build", "fixture", "new_registry", "write_key"]
 
 BATCH = 100
-FIXTURE_FORMAT = 2
+FIXTURE_FORMAT = 3
 """Bump by hand whenever gitdocket writes different bytes for the same operations: the event or
 commit format, canonical JSON, signatures, tag names or messages, the tree layout, the policy,
 ``current.json``, or the files ``gitdocket init`` copies (registry.yaml, contracts, workflows). The

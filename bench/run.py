@@ -11,8 +11,10 @@ signature checks as a ratio to bare Ed25519).
 pygit2, pydantic and click. ``bench/bench_peers.py``: gitdocket side by side with GTO on the same
 shapes (GTO installed into its own venv under ``bench/out``; skipped, saying why, when it cannot be).
 ``bench/bench_timetravel.py`` (``status --at`` on a fixture of 100,000 versions, built once and
-cached like the main one). ``bench/bench_history.py``: a promotion with 5,000 past promotions and
-a freeze in an archetype of 2,000 versions, each against the same write on an empty scope.
+cached like the main one). ``bench/bench_export.py``: ``gitdocket export`` and ``gitdocket replay``
+of the fixture, replay as a ratio to ``git clone --no-local`` of the same repository.
+``bench/bench_history.py``: a promotion with 5,000 past promotions and a freeze in an archetype of
+2,000 versions, each against the same write on an empty scope.
 
 ``--quick`` uses a small fixture (50 archetypes / 500 versions) and never fails on a budget: it is
 what the test suite runs. The full run exits 1 when a budget is missed. ``--only verify,status``
@@ -377,6 +379,7 @@ SECTIONS = (
     "verify-modes",
     "timetravel",
     "peers",
+    "export",
     "scaling",
 )
 DEFAULT_SECTIONS = SECTIONS[:-1]
@@ -415,13 +418,16 @@ def rows_for(sections: list[str], info: FixtureInfo, quick: bool, out: Path) -> 
     if "site" in sections:
         rows.extend(importlib.import_module("bench_site").run(info, quick))
     if "verify-modes" in sections:
-        rows.extend(importlib.import_module("bench_verify").run(info, quick))
+        small = None if quick else fixture(*QUICK, out, _log)  # the memory's growth per version
+        rows.extend(importlib.import_module("bench_verify").run(info, quick, small))
     if "peers" in sections:
         rows.extend(importlib.import_module("bench_peers").run(quick, out))
     if "timetravel" in sections:
         module = importlib.import_module("bench_timetravel")
         big = info if quick else fixture(*module.BIG, out, _log)
         rows.extend(module.run(big, quick))
+    if "export" in sections:
+        rows.extend(importlib.import_module("bench_export").run(info, quick))
     if "scaling" in sections:
         smaller = [fixture(info.archetypes // d, info.versions // d, out, _log) for d in (4, 2)]
         rows.extend(bench_scaling([*smaller, info], runs))

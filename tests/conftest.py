@@ -4,6 +4,7 @@ follows ``GITDOCKET_NOW`` unless the test pins it elsewhere with ``support.pin_s
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,14 @@ from gitdocket.site.evidence import rules_named
 from tests.integration.crash_support import make_crash_template
 from tests.integration.releases_support import Release, copy_release, make_template
 from tests.support import Registry, isolated, new_registry
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C behaves as in a terminal even when the suite runs as a background job: a shell
+    without job control starts ``cmd &`` with SIGINT ignored, the workers inherit that, and so
+    would every gitdocket process the tests start (the Ctrl-C tests would then see nothing)."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,9 @@ Concurrent writers are covered by the store's own tests.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -392,7 +392,7 @@ def test_a_bug_is_still_one_line(drafted: Registry, monkeypatch: pytest.MonkeyPa
     def broken(*_args: object, **_kwargs: object) -> list[object]:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(sys.modules["gitdocket.commands.verify"], "verify_snapshot", broken)
+    monkeypatch.setattr(importlib.import_module("gitdocket.commands.verify"), "verify_snapshot", broken)
     result = drafted.run("verify")
     assert_one_error(result, 1, "internal error: RuntimeError: boom")
     debug = drafted.run("--debug", "verify")
@@ -431,8 +431,8 @@ def test_an_archive_beyond_its_bounds_is_refused(
 ) -> None:
     """Every member within its own limit, the archive beyond its aggregate (here 2 KiB or 32
     members, so the test stays small; the real bounds are in ``core.limits``)."""
-    monkeypatch.setattr(sys.modules["gitdocket.adapters.archives"], "MAX_ARCHIVE_BYTES", 2048)
-    monkeypatch.setattr(sys.modules["gitdocket.adapters.archives"], "MAX_ARCHIVE_MEMBERS", 32)
+    monkeypatch.setattr(importlib.import_module("gitdocket.adapters.archives"), "MAX_ARCHIVE_BYTES", 2048)
+    monkeypatch.setattr(importlib.import_module("gitdocket.adapters.archives"), "MAX_ARCHIVE_MEMBERS", 32)
     archive = _archive(tmp_path / "bundle.tar.gz", members)
     before = repo_state(drafted)
     result = drafted.run("bundle", "import", archive)
@@ -460,7 +460,7 @@ def test_a_folder_beyond_its_aggregate_bound_is_refused(
 ) -> None:
     """Each file small, the folder beyond its total bytes or files (here 10 bytes or 2 files; the
     real bounds are in ``core.limits``)."""
-    monkeypatch.setattr(sys.modules["gitdocket.adapters.bundle_files"], limit, bound)
+    monkeypatch.setattr(importlib.import_module("gitdocket.adapters.bundle_files"), limit, bound)
     folder = tmp_path / "b-20260101-000000-nogit"
     folder.mkdir()
     for name in ("a.json", "b.json", "bundle_manifest.json"):

@@ -62,6 +62,10 @@ def test_demo_narrates_the_flow_and_keeps_a_clean_registry(tmp_path: Path, monke
     assert "(RETIREMENT_BLOCKS_FUTURE_PACKAGING)" in result.out  # the refused publish
     assert re.search(r"verify \(snapshot\) at [0-9a-f]{12}: OK", result.out)
     assert 'Good "git" signature for alice' in result.out
+    assert re.search(r"Replayed \d+ commits, .* byte for byte,\s+and it verifies", result.out, re.S)
+    again = run_cli("export", "--to", tmp_path / "again.jsonl", "--repo", folder / "work" / "sandbox-registry")
+    assert again.code == 0, again.err
+    assert (tmp_path / "again.jsonl").read_bytes() == (folder / "work" / "registry.export.jsonl").read_bytes()
     # Issue 14: a cross-registry install verified offline in the client, and a run-admission
     # token accepted, then refused after the suspension.
     crossing = result.out.split("# Another organisation, client-co", 1)[1].split("# Release evidence in", 1)[0]

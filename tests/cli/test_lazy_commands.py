@@ -9,21 +9,25 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from gitdocket.commands import cli
 from gitdocket.commands.lazy import COMMANDS, load
+from gitdocket.lifecycles import LIFECYCLES
+from tests.integration.releases_support import copy_release
 from tests.support import ROOT, Registry
 
 PROBE = """
 import json, sys
 from gitdocket.commands import main
+code = 0
 try:
     main(sys.argv[1:])
-except SystemExit:
-    pass
-print(json.dumps(sorted(sys.modules)), file=sys.__stderr__)
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.__stderr__)
 """
 
 COMMAND_MODULES = sorted({entry.target.partition(":")[0] for entry in COMMANDS.values()})
@@ -34,14 +38,23 @@ HEAVY = ("jsonschema", "ruamel", "rich", "sigstore")
 state, JSON, not registry.yaml)."""
 
 
+LIFECYCLE_MODULES = {f"gitdocket.lifecycles.{kind}" for kind in LIFECYCLES}
+"""The module of each lifecycle: importing one builds its ``Machine`` and its pydantic models."""
+
+WRITE_PATH = {"gitdocket.ops.transaction", "gitdocket.adapters.signing", "gitdocket.adapters.keyless", "cryptography"}
+"""What only a write (or a signature check) needs: a transaction, the signers, the crypto."""
+
+
 def _modules_after(*args: str) -> set[str]:
-    """The modules a fresh ``gitdocket ARGS`` has imported when it is done."""
+    """The modules a fresh ``gitdocket ARGS`` has imported when it is done (it must succeed: a
+    command that failed early would import less)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "cli") + os.pathsep + os.environ.get("PYTHONPATH", "")}
     done = subprocess.run(
         [sys.executable, "-c", PROBE, *args], capture_output=True, text=True, env=env, timeout=120, check=False
     )
-    last = done.stderr.strip().splitlines()[-1]
-    return set(json.loads(last))
+    last = json.loads(done.stderr.strip().splitlines()[-1])
+    assert last["code"] in (0, None), done.stderr
+    return set(last["modules"])
 
 
 def _top(modules: set[str]) -> set[str]:
@@ -79,3 +92,30 @@ def test_a_read_imports_only_its_own_command(registry: Registry, args: tuple[str
     loaded = _modules_after(*args, "--repo", str(registry.path))
     assert loaded & set(COMMAND_MODULES) == {"gitdocket.commands.reads"}
     assert _top(loaded) & set(HEAVY) == set()  # no JSON Schema, YAML parser, rich or sigstore
+
+
+@pytest.fixture(scope="module")
+def published(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    """A registry with a frozen, published version (read only here)."""
+    return copy_release(template, tmp_path_factory.mktemp("published") / "r").reg
+
+
+@pytest.mark.parametrize(
+    ("args", "lifecycles"),
+    [
+        pytest.param(("status",), set(), id="status-reads-pointers-only"),
+        pytest.param(("version", "list"), set(), id="version-list-reads-states-only"),
+        pytest.param(("package", "list"), set(), id="package-list-reads-states-only"),
+        pytest.param(("history", "--env", "preview"), {"environment"}, id="history-folds-one-environment"),
+    ],
+)
+def test_a_read_builds_only_the_lifecycles_it_reads(
+    published: Registry, args: tuple[str, ...], lifecycles: set[str]
+) -> None:
+    """ADR 0035: ``LIFECYCLES`` builds a lifecycle when a scope of its kind is read, and a read
+    imports nothing of the write path. A module imported at the top of a read's code (a state
+    type, the transaction) fails this."""
+    loaded = _modules_after(*args, "--repo", str(published.path))
+    assert "gitdocket.commands" in loaded  # the probe ran the CLI
+    assert loaded & LIFECYCLE_MODULES == {f"gitdocket.lifecycles.{k}" for k in lifecycles}
+    assert {m for m in loaded if m.split(".")[0] == "cryptography" or m in WRITE_PATH} == set()

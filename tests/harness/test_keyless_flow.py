@@ -52,6 +52,10 @@ def test_a_promotion_signed_keylessly_in_deployment_promote(github: GitHub, regi
     registry.run("git", "clone", "-q", github.origin, clone)
     done = registry.run("gitdocket", "verify", "--require-tags", "--repo", clone)
     assert done.stdout.rstrip().endswith("OK")
+    # The provenance of a keyless promotion is signed by the SSH key that co-signed it.
+    bundle = event["data"]["bundle_id"]
+    checked_provenance = registry.run("gitdocket", "provenance", "verify", bundle, "--env", "dev", "--repo", clone)
+    assert "provenance of" in checked_provenance.stdout
 
 
 def test_without_a_keyless_identity_the_deploy_key_signs_alone(github: GitHub, registry: Person) -> None:

@@ -35,6 +35,11 @@ EXPECTED_ROWS = [
     "start-up: gitdocket deployments resolve --env preview --export DIR",
     "floor: python -c pass",
     "gitdocket vs GTO",
+    "git diff --stat of those 100 commits (baseline)",
+    "verify --base, 100 commits on 500 versions",
+    "verify --since, 100 commits on 500 versions",
+    "gitdocket export, 50 archetypes / 500 versions (12 commits)",
+    "gitdocket replay (rebuild, verify, check out), 50 archetypes / 500 versions",
 ]
 
 

@@ -53,6 +53,7 @@ NOT_READING_THE_REGISTRY = {
     ("contracts", "check"): "works on gitdocket's own checkout (--root), not a registry",
     ("contracts", "generate"): "ditto",
     ("contracts", "validate"): "validates files named on the command line",
+    ("export",): "writes a branch's whole history and every tag, not one commit's state (--branch)",
 }
 
 

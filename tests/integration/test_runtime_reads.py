@@ -204,3 +204,21 @@ def test_a_failed_folder_export_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises((DocketError, OSError)):
         export_folder(source, tmp_path / "out")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_status_lists_a_deployment_whatever_the_configuration_state_says(rel: Release) -> None:
+    """ADR 0035: ``status`` takes the environments' order from the signed configuration's
+    ``current.json`` without replaying its log, so a hand-edited file is shown as recorded, but it
+    cannot hide a deployment (every environment folder is listed); ``verify`` reports the edit."""
+    bid = rel.build()
+    rel.reg.ok("promote", bid, "--env", "preview", "--reports-dir", rel.reports)
+    path = rel.reg.path / "registry" / "config" / "current.json"
+    state = json.loads(path.read_text())
+    state["registry"]["environments"] = [e for e in state["registry"]["environments"] if e["name"] != "preview"]
+    path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n")
+    rel.reg.git("add", "-A")
+    rel.reg.git("-c", "user.name=eve", "-c", "user.email=eve@example.com", "commit", "-qm", "hide preview")
+    rows = rel.reg.ok("status", "--format", "json").json()
+    assert [r["bundle_id"] for r in rows if r["environment"] == "preview"] == [bid]
+    found = rel.reg.run("verify", "--format", "json").json()["findings"]
+    assert ("registry/config/current.json", "CURRENT_MISMATCH") in {(f["path"], f["code"]) for f in found}

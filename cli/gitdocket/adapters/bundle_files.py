@@ -46,7 +46,7 @@ from gitdocket.core.progress import advance
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, StateError
 from gitdocket.lifecycles.bundle import MANIFEST
-from gitdocket.verify.bundles import BundleListing, FileKind, Hasher, listing_from_tree
+from gitdocket.verify.bundles import BundleListing, FileKind, Hasher, check_copy, listing_from_tree
 
 if TYPE_CHECKING:
     from hashlib import _Hash as Hasher256
@@ -56,6 +56,7 @@ __all__ = [
     "READ",
     "BundleSource",
     "blob_digests",
+    "disk_problems",
     "from_folder",
     "from_tree",
     "read_evidence",
@@ -419,3 +420,16 @@ def read_evidence(folder: Path) -> dict[str, bytes]:
                 "trim the evidence folder",
             )
     return out
+
+
+def disk_problems(tree: TreeView, bundle_id: str, folder: Path, base: str = "") -> list[str]:
+    """How the files at ``folder`` — what a runtime would read — differ from the signed bundle
+    ``bundle_id`` (at ``base`` of ``tree``: ``bundles/<id>`` or a promoted release): changed,
+    missing and extra files, the manifest and the log byte for byte. Empty when they match."""
+    if folder.is_symlink() or not folder.is_dir():
+        return [f"Missing folder: {folder}"]
+    try:
+        copy = from_folder(folder)
+    except InputError as exc:
+        return [exc.message]
+    return check_copy(copy.listing, copy.hasher, from_tree(tree, bundle_id, base).listing)

@@ -16,8 +16,9 @@ import contextlib
 import io
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from gitdocket.core.limits import (
     MAX_DEPTH,
@@ -37,7 +38,17 @@ from gitdocket.errors import InputError
 if TYPE_CHECKING:
     from ruamel.yaml import YAML
 
-__all__ = ["MAX_FILE_BYTES", "MAX_KEY_BYTES", "dump_yaml", "load_yaml", "read_file", "read_folder", "write_file"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_KEY_BYTES",
+    "dump_yaml",
+    "load_yaml",
+    "opened",
+    "read_file",
+    "read_folder",
+    "write_file",
+    "writing",
+]
 
 
 def _yaml(typ: str = "rt") -> YAML:
@@ -167,10 +178,10 @@ def _size(limit: int) -> str:
     return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
 
 
-def read_file(path: Path, limit: int, hint: str, what: str = "file") -> bytes:
-    """The bytes of ``path``: a regular file (a symlink to one is followed) of at most ``limit``
-    bytes. Anything else is refused before a byte is read; a larger file after ``limit`` + 1.
-    ``what`` names the file in the error (``signing key``)."""
+@contextlib.contextmanager
+def opened(path: Path, hint: str, what: str = "file") -> Iterator[BinaryIO]:
+    """``path`` open for reading: a regular file (a symlink to one is followed). Anything else is
+    refused before a byte is read; ``what`` names the file in the error (``signing key``)."""
     try:
         mode = path.stat().st_mode
         if not stat.S_ISREG(mode):
@@ -183,6 +194,14 @@ def read_file(path: Path, limit: int, hint: str, what: str = "file") -> bytes:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             raise InputError(f"{path}: is {_kind(mode)}, not a regular file", hint)
+        yield handle
+
+
+def read_file(path: Path, limit: int, hint: str, what: str = "file") -> bytes:
+    """The bytes of ``path``: a regular file (a symlink to one is followed) of at most ``limit``
+    bytes. Anything else is refused before a byte is read; a larger file after ``limit`` + 1.
+    ``what`` names the file in the error (``signing key``)."""
+    with opened(path, hint, what) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise InputError(f"{path}: larger than {_size(limit)}", hint)
@@ -193,6 +212,14 @@ def write_file(path: Path, data: bytes, hint: str) -> None:
     """Write ``data`` to ``path``: a new file, or a regular one it replaces whole (written beside
     it, then renamed over it, so no reader sees half of it). A FIFO (the write would wait for a
     reader forever), a device or a folder is refused before anything is written."""
+    with writing(path, hint) as out:
+        out.write(data)
+
+
+@contextlib.contextmanager
+def writing(path: Path, hint: str) -> Iterator[BinaryIO]:
+    """A file to write ``path``'s new bytes to, as ``write_file`` writes them: beside it, renamed
+    over it when the block ends; when the block raises, nothing is left and ``path`` is as it was."""
     target = path.resolve() if path.is_symlink() else path
     try:
         mode = target.stat().st_mode
@@ -205,7 +232,8 @@ def write_file(path: Path, data: bytes, hint: str) -> None:
     scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        scratch.write_bytes(data)
+        with scratch.open("wb") as out:
+            yield out
         scratch.replace(target)
     except OSError as exc:
         raise InputError(f"{path}: cannot write ({exc.strerror})", hint) from exc

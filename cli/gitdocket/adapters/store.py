@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pygit2
 from pygit2.enums import ConfigLevel, FileMode, ObjectType, ReferenceFilter, SortMode
@@ -34,9 +35,11 @@ from gitdocket.adapters.locks import RefLock, interrupts_deferred, worktree_lock
 from gitdocket.adapters.quarantine import Quarantine, clear_dead, objects_dir, rehearsal
 from gitdocket.adapters.refs import RefConflictError, RefLockedError, move_tags, swap
 from gitdocket.adapters.worktree import restored_note, settle, update
-from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import EntryKind, Plan, TagSpec, TreeRef, TreeView, WriteResult
 from gitdocket.errors import ConflictError, InputError, NotFoundError, StateError
+
+if TYPE_CHECKING:  # a read opens the store without the signing code (ADR 0035)
+    from gitdocket.core.sshsig import Signer
 
 __all__ = [
     "GitRefs",
@@ -130,6 +133,18 @@ class GitTree:
         if not isinstance(obj, pygit2.Tree):
             return []
         return sorted(item.name for item in obj if item.name is not None)  # entries have names
+
+    def entries(self, path: str) -> dict[str, tuple[str, object]]:
+        """{name: (kind, "mode object-id")} of the folder ``path`` in one read (the tree diff
+        of ``verify.changes`` compares these instead of looking each entry up)."""
+        obj = self._entry(path) if path not in ("", ".") else self._root
+        if not isinstance(obj, pygit2.Tree):
+            return {}
+        return {
+            item.name: (_MODE_KIND.get(int(item.filemode), "blob"), f"{int(item.filemode):o} {item.id}")
+            for item in obj
+            if item.name is not None
+        }
 
     def tree_id(self, path: str) -> str | None:
         found = self._lookup(path)

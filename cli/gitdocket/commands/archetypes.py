@@ -19,8 +19,8 @@ from gitdocket.lifecycles import scope
 from gitdocket.ops import archetypes as archetype_ops
 from gitdocket.ops import forks as fork_ops
 from gitdocket.ops.documents import archetype_doc
+from gitdocket.ops.logs import load_log
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import load_log
 
 __all__ = ["archetype"]
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from gitdocket.adapters.archives import export_folder, export_tarball, open_bundle
-from gitdocket.adapters.bundle_files import read_evidence
+from gitdocket.adapters.bundle_files import disk_problems, read_evidence
 from gitdocket.adapters.files import write_file
 from gitdocket.commands.completion import bundles
 from gitdocket.commands.output import emit, emit_table, reader, writer
@@ -23,8 +23,8 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.bundle import BUNDLE_IMMUTABLE, MANIFEST
 from gitdocket.lifecycles.promotion import PREVIEW_WORKFLOW, provenance_problems
 from gitdocket.ops import bundles as bundle_ops
+from gitdocket.ops.logs import load_log
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import load_log
 from gitdocket.verify.bundles import BundleCheck
 
 __all__ = ["bundle"]
@@ -88,7 +88,7 @@ def _disk_errors(session: Session, bundle_id: str) -> list[str]:
     root = session.worktree()
     if root is None:
         return []
-    problems = bundle_ops.disk_problems(session.snapshot(), bundle_id, root / "bundles" / bundle_id)
+    problems = disk_problems(session.snapshot(), bundle_id, root / "bundles" / bundle_id)
     return [f"On disk (bundles/{bundle_id}): {problem}" for problem in problems]
 
 

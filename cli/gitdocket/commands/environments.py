@@ -26,6 +26,7 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.gate import Evidence
 from gitdocket.lifecycles.promotion import GATE_EVIDENCE, READINESS_EVIDENCE, promotion_chain
 from gitdocket.ops import bundles as bundle_ops
+from gitdocket.ops import deployments
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.session import Session
@@ -267,11 +268,11 @@ def _chain(
     tree = session.snapshot()
     requests = []
     for env, step_source in promotion_chain(registry_config(tree), target):
-        if env_ops.status_of(tree, env).get("bundle_id") == bundle_id:
+        if deployments.status_of(tree, env).get("bundle_id") == bundle_id:
             if fmt == "text":
                 click.echo(f"{bundle_id} is already active in {env}")
             continue
-        held = bundle_id in env_ops.holds_of(tree, env)
+        held = bundle_id in deployments.holds_of(tree, env)
         requests.append(
             env_ops.PromoteRequest(bundle_id, env, step_source, True, evidence, run, override if held else None)
         )

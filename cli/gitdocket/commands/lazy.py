@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import click
 
-__all__ = ["COMMANDS", "Entry", "LazyGroup"]
+__all__ = ["COMMANDS", "Entry", "LazyGroup", "load", "resolve"]
 
 
 class Entry(NamedTuple):
@@ -67,6 +67,10 @@ COMMANDS: dict[str, Entry] = {
         "gitdocket.commands.entitlements:entitlement",
         "Govern whether a placement may run: request, activate, suspend, resume, close, deny.",
     ),
+    "export": Entry(
+        "gitdocket.commands.exports:export_command",
+        "Write the registry's whole history to FILE as a replayable log (registry_export_v1).",
+    ),
     "gate": Entry(
         "gitdocket.commands.gates:gate",
         "Evaluate the release readiness gate (release_readiness_gate_v1).",
@@ -100,6 +104,10 @@ COMMANDS: dict[str, Entry] = {
     "release": Entry(
         "gitdocket.commands.releases:release",
         "Freeze and publish ARCHETYPE VERSION in one atomic commit (owners).",
+    ),
+    "replay": Entry(
+        "gitdocket.commands.exports:replay_command",
+        "Rebuild the registry an export FILE holds, in a new folder, and prove it.",
     ),
     "rollback": Entry(
         "gitdocket.commands.environments:rollback",
@@ -140,10 +148,16 @@ COMMANDS: dict[str, Entry] = {
 }
 
 
+def resolve(target: str) -> Any:
+    """What ``module:attribute`` names, its module imported now (a command's code, or the
+    operation a write command runs)."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
 def load(entry: Entry) -> click.Command:
     """Import the module that holds the command and return it."""
-    module, _, attribute = entry.target.partition(":")
-    command = getattr(importlib.import_module(module), attribute)
+    command = resolve(entry.target)
     if not isinstance(command, click.Command):
         raise TypeError(f"{entry.target} is not a click command")
     return command

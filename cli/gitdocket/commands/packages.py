@@ -10,7 +10,6 @@ import click
 from gitdocket.commands.completion import archetypes, versions
 from gitdocket.commands.output import at_option, emit_table, reader, reason_required
 from gitdocket.commands.versions import show_current, version_write, versioned_states
-from gitdocket.ops import packages as package_ops
 from gitdocket.ops.session import Session
 
 __all__ = ["package"]
@@ -26,9 +25,9 @@ package.command(
     help="Publish frozen ARCHETYPE VERSION as a package (one atomic commit "
     "that also records the reference on the version; tag "
     "packages/<archetype>/v<version>).",
-)(version_write("published", package_ops.publish))
+)(version_write("published", "gitdocket.ops.packages:publish"))
 package.command("withdraw", help="Withdraw the package ARCHETYPE VERSION: blocks future installs, keeps history.")(
-    reason_required(version_write("withdrew", package_ops.withdraw))
+    reason_required(version_write("withdrew", "gitdocket.ops.packages:withdraw"))
 )
 
 
@@ -41,8 +40,8 @@ def package_list(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> 
         {
             "archetype": a,
             "version": v,
-            "phase": state.phase,
-            "publisher": state.manifest.publisher if state.manifest else None,
+            "phase": state.get("phase"),
+            "publisher": (state.get("manifest") or {}).get("publisher"),
         }
         for a, v, state in versioned_states(Session(repo).view(rev, at), "package", None)
     ]

@@ -15,8 +15,8 @@ from gitdocket.commands.plans import dry_run_option
 from gitdocket.core.fields import format_time
 from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState
 from gitdocket.ops import policies as policy_ops
+from gitdocket.ops.logs import load_log
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import load_log
 
 __all__ = ["policy"]
 

@@ -17,7 +17,7 @@ from gitdocket.commands.output import at_option, emit, emit_table, reader, table
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
 from gitdocket.lifecycles import scope
-from gitdocket.ops import environments as env_ops
+from gitdocket.ops import deployments as reading
 from gitdocket.ops.session import Session, system_now
 
 __all__ = ["deployments", "history", "status"]
@@ -37,7 +37,7 @@ def status(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
     """What is deployed where: bundle, since when, by whom, sequence, gate decision (read from the
     current.json pointers only; `history --env E` shows the holds). With --at: what was deployed
     where at that time."""
-    rows = env_ops.status(Session(repo).view(rev, at))
+    rows = reading.status(Session(repo).view(rev, at))
     emit(
         fmt,
         rows,
@@ -68,7 +68,7 @@ def status(repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
 def history(environment: str, repo: Path, rev: str | None, at: datetime | None, fmt: str) -> None:
     """Every promotion and rollback of an environment, oldest first (up to --at)."""
     scope("environment", environment)
-    rows = env_ops.history(Session(repo).view(rev, at), environment)
+    rows = reading.history(Session(repo).view(rev, at), environment)
     columns = {
         "seq": "seq",
         "at": "at",
@@ -113,16 +113,16 @@ def deployments_resolve(
     bundle (changed, missing or extra files fail, naming the first), then print its path. With
     --at: the release that was active at that time, its chain judged as of then."""
     # Imported here, not at the top: status and history start without verify, YAML and bundles.
+    from gitdocket.adapters.bundle_files import disk_problems
     from gitdocket.adapters.files import load_yaml
     from gitdocket.adapters.keyless import keyless_check
     from gitdocket.core.fields import format_time
-    from gitdocket.ops import bundles as bundle_ops
     from gitdocket.verify.deployments import verify_environment
 
     scope("environment", environment)
     session = Session(repo)
     tree = session.view(rev, at)
-    env_ops.environment_config(tree, environment)
+    reading.require_configured(tree, environment)
     clock = format_time(at if at is not None else system_now())
     findings = verify_environment(tree, environment, parse_yaml=load_yaml, clock=clock, keyless=keyless_check)
     if findings:
@@ -131,7 +131,7 @@ def deployments_resolve(
             + (f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""),
             "run `gitdocket verify` for every finding",
         )
-    row = env_ops.status_of(tree, environment)
+    row = reading.status_of(tree, environment)
     bundle_id = row.get("bundle_id")
     if not bundle_id:
         raise NotFoundError(
@@ -140,7 +140,7 @@ def deployments_resolve(
         )
     release = f"deployments/{environment}/releases/{bundle_id}"
     folder = _release_folder(session, tree, release, bundle_id, export_dir)
-    problems = bundle_ops.disk_problems(tree, bundle_id, folder, release)
+    problems = disk_problems(tree, bundle_id, folder, release)
     if problems:
         raise StateError(
             f"{folder}: the release on disk is not the signed bundle {bundle_id}: {problems[0]}"

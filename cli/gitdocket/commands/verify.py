@@ -36,7 +36,8 @@ __all__ = ["verify"]
 @click.option(
     "--base",
     metavar="REF",
-    help="PR mode: also check every change from REF (e.g. origin/main) to the head.",
+    help="PR mode: also check every change from REF (e.g. origin/main) to the head. REF is taken as "
+    "verified: only what the change touched is judged (snapshot mode is the full audit).",
 )
 @click.option(
     "--head",
@@ -48,7 +49,8 @@ __all__ = ["verify"]
 @click.option(
     "--since",
     metavar="COMMIT",
-    help="History mode: PR mode for each first-parent step since COMMIT (the last one verified).",
+    help="History mode: PR mode for each first-parent step since COMMIT (the last one verified, taken "
+    "as verified: only what the steps touched is judged).",
 )
 @click.option(
     "--require-tags",
@@ -99,15 +101,25 @@ def verify(
     head_tree = session.snapshot(head)
     if since:
         findings, mode, label = (
-            _history(store, since, head_tree, refs, now),
+            _history(store, since, head_tree, refs, now, diff=at is None),
             "history",
             f"history since {since}",
         )
     elif base:
         base_tree = session.snapshot(base)
         descends = _descends(store, head_tree.commit, base_tree.commit)
+        # The diff needs a base verified at a clock no later than this one: auditing the past
+        # (--at) judges the whole registry.
         findings = verify_pr(
-            base_tree, head_tree, refs, descends, runner=forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check
+            base_tree,
+            head_tree,
+            refs,
+            descends,
+            runner=forked,
+            parse_yaml=load_yaml,
+            clock=now,
+            keyless=keyless_check,
+            diff=at is None,
         )
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
@@ -150,8 +162,9 @@ def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
     return bool(store.repo.descendant_of(head, base))
 
 
-def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs, now: str) -> list[Finding]:
-    """Walk the first parents from ``head`` back to ``since``; PR-check each step."""
+def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs, now: str, *, diff: bool) -> list[Finding]:
+    """Walk the first parents from ``head`` back to ``since``; PR-check each step (``diff``: as
+    ``verify_pr``'s)."""
     start = store.resolve(since)
     chain: list[GitTree] = []
     commit = store.resolve(head.commit) if head.commit else None
@@ -163,7 +176,7 @@ def _history(store: GitStore, since: str, head: GitTree, refs: GitRefs, now: str
         return report_order([*findings, not_descendant(head.commit or "", str(start.id))])
     chain.append(GitTree(store.repo, start))
     return verify_history(
-        chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check
+        chain[::-1], head, refs, runner=forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check, diff=diff
     )
 
 

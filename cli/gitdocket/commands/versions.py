@@ -10,15 +10,14 @@ from typing import Any
 import click
 
 from gitdocket.commands.completion import archetypes, versions
+from gitdocket.commands.lazy import resolve
 from gitdocket.commands.output import at_option, done, emit, emit_table, reader, reason_required, writer
 from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import scope
-from gitdocket.ops import versions as version_ops
-from gitdocket.ops.documents import read_json
+from gitdocket.ops.documents import read_json, recorded_state
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import load_log
 
 __all__ = ["show_current", "version", "version_write", "versioned_states"]
 
@@ -28,13 +27,17 @@ def version() -> None:
     """Draft, freeze, retire and abandon versions."""
 
 
-def version_write(verb: str, op: Any) -> Any:
+def version_write(verb: str, target: str) -> Any:
+    """A command that runs the operation ``target`` (``module:function``, imported when it runs:
+    ``version list`` starts without the write path, ADR 0035) on ARCHETYPE VERSION."""
+
     @click.argument("archetype_name", metavar="ARCHETYPE", shell_complete=archetypes)
     @click.argument("number", metavar="VERSION", shell_complete=versions)
     @writer
     def command(archetype_name: str, number: str, repo: Path, keys: tuple[str, ...], fmt: str, **extra: Any) -> None:
         check_name(archetype_name, "archetype name")
         check_version(number)
+        op = resolve(target)
         result, _ = Session(repo, keys).write(
             f"docket: {verb} {archetype_name} {number}", lambda tx: op(tx, archetype_name, number, **extra)
         )
@@ -50,18 +53,18 @@ def version_write(verb: str, op: Any) -> Any:
 
 
 version.command("draft", help="Open or revise the draft ARCHETYPE VERSION from its committed method/.")(
-    version_write("drafted", lambda tx, a, v: version_ops.draft(tx, a, v))
+    version_write("drafted", "gitdocket.ops.versions:draft")
 )
 version.command(
     "freeze",
     help="Freeze ARCHETYPE VERSION: snapshot its method, checked for "
     "completeness, signed and tagged <archetype>/v<version>.",
-)(version_write("froze", version_ops.freeze))
+)(version_write("froze", "gitdocket.ops.versions:freeze"))
 version.command("retire", help="Retire ARCHETYPE VERSION: no new packages; existing ones keep working.")(
-    reason_required(version_write("retired", version_ops.retire))
+    reason_required(version_write("retired", "gitdocket.ops.versions:retire"))
 )
 version.command("abandon", help="Abandon the draft ARCHETYPE VERSION (terminal).")(
-    reason_required(version_write("abandoned", version_ops.abandon))
+    reason_required(version_write("abandoned", "gitdocket.ops.versions:abandon"))
 )
 
 
@@ -77,8 +80,8 @@ def version_list(archetype_name: str | None, repo: Path, rev: str | None, at: da
         {
             "archetype": a,
             "version": v,
-            "phase": state.phase,
-            "content_hash": state.snapshot.content_hash if state.snapshot else None,
+            "phase": state.get("phase"),
+            "content_hash": (state.get("snapshot") or {}).get("content_hash"),
         }
         for a, v, state in versioned_states(Session(repo).view(rev, at), "version", names)
     ]
@@ -86,12 +89,14 @@ def version_list(archetype_name: str | None, repo: Path, rev: str | None, at: da
     emit_table(fmt, "versions", rows, columns)
 
 
-def versioned_states(tree: TreeView, kind: str, names: list[str] | None) -> list[tuple[str, str, Any]]:
-    """(archetype, version, folded state) of every ``kind`` scope (version or package) of
-    ``tree``, in archetype then semver order."""
+def versioned_states(tree: TreeView, kind: str, names: list[str] | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(archetype, version, recorded state) of every ``kind`` scope (version or package) of
+    ``tree``, in archetype then semver order. The state is each scope's ``current.json`` read as
+    JSON, as ``show`` prints it: a listing builds no lifecycle and replays no log (whether each
+    file is the fold of its signed log is ``gitdocket verify``'s question, ADR 0035)."""
     root = f"registry/{kind}s"
     return [
-        (name, number, load_log(tree, scope(kind, name, number)).state)
+        (name, number, recorded_state(tree, scope(kind, name, number).current_path))
         for name in (names if names is not None else tree.listdir(root))
         for number in sorted(tree.listdir(f"{root}/{name}"), key=semver_key)
     ]

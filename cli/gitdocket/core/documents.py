@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from gitdocket.core.fields import BundleId, Digest, GitOid, Name, Sha256Hex, Timestamp
 from gitdocket.core.limits import reserved
 from gitdocket.core.model import Record, validate
+from gitdocket.core.scopes import REGISTRY_YAML
 
 __all__ = [
     "CONFIG_KEY_RE",
@@ -71,9 +72,6 @@ __all__ = [
     "parse_document",
     "status_is_pass",
 ]
-
-REGISTRY_YAML = "registry/registry.yaml"
-"""Where a registry's configuration lives (``RegistryConfig``)."""
 
 Parser = Callable[[bytes, str], Any]
 """``parse(raw, where)``: a document's bytes as plain data, or a ``DocketError`` naming ``where``

@@ -45,6 +45,9 @@ __all__ = [
     "MAX_EVIDENCE_BYTES",
     "MAX_EVIDENCE_FILES",
     "MAX_EVIDENCE_TOTAL",
+    "MAX_EXPORT_BLOB_BYTES",
+    "MAX_EXPORT_CHUNK_BYTES",
+    "MAX_EXPORT_LINE_BYTES",
     "MAX_FILE_BYTES",
     "MAX_FOLDER_BYTES",
     "MAX_FOLDER_FILES",
@@ -92,6 +95,14 @@ MAX_ARCHIVE_MEMBERS = 200_000
 """Members of a bundle archive."""
 MAX_ARCHIVE_BYTES = 16 << 30
 """All members of a bundle archive together: a gzip stream inflating beyond is refused."""
+MAX_EXPORT_LINE_BYTES = MAX_DOCUMENT_BYTES
+"""One record (line) of a registry export (``registry_export_v1``): a commit's changes and
+the events it appended, or one chunk of a blob."""
+MAX_EXPORT_CHUNK_BYTES = 1 << 20
+"""The bytes of a blob one export record carries (base64 makes a line a third longer); a larger
+blob continues in ``blob_part`` records."""
+MAX_EXPORT_BLOB_BYTES = MAX_MEMBER_BYTES
+"""One blob of a registry export, all its chunks together (it is assembled in memory)."""
 MAX_COMPONENT_BYTES = 255
 """One file or folder name (what every common file system allows)."""
 MAX_PATH_BYTES = 1024

@@ -22,6 +22,7 @@ __all__ = [
     "CURRENT",
     "HISTORY",
     "KIND_PATTERNS",
+    "REGISTRY_YAML",
     "Scope",
     "check_name",
     "check_version",
@@ -32,6 +33,8 @@ __all__ = [
 
 HISTORY = "history.jsonl"
 CURRENT = "current.json"
+REGISTRY_YAML = "registry/registry.yaml"
+"""Where a registry's configuration lives (``RegistryConfig``): its readable face."""
 
 BUNDLE_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,127}$")
 """A bundle scope's folder name (the id a build gives a bundle is stricter: ``fields.BundleId``)."""

@@ -18,8 +18,8 @@ from gitdocket.core.fields import semver_key
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.policy import POLICY_SCOPE
+from gitdocket.ops.logs import load_log
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import load_log
 
 __all__ = ["ARCHETYPE", "PROJECT", "run"]
 

@@ -3,9 +3,9 @@
 ``run`` creates a key, a registry and its policy, adds the two sample archetypes, freezes,
 publishes, edits the draft with a signed git commit, freezes again, retires a version and lists
 what is there. ``finale`` runs last, after every other step module: ``gitdocket verify`` on the
-whole flow, ``git verify-commit`` / ``verify-tag`` against ``gitdocket policy allowed-signers``, a
-tampered copy that ``gitdocket verify`` catches, and a copy whose ``registry.yaml`` is edited
-without a signature: caught, then signed. No registry logic here: only CLI calls.
+whole flow, ``git verify-commit`` / ``verify-tag`` against ``gitdocket policy allowed-signers``, an
+export replayed into a sandbox, a tampered copy that ``gitdocket verify`` catches, and a copy
+whose ``registry.yaml`` is edited without a signature: caught, then signed. No registry logic here: only CLI calls.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def run(demo: Demo) -> None:
 def finale(demo: Demo) -> None:
     _verify(demo)
     _git_signatures(demo)
+    _sandbox(demo)
     _tamper(demo)
     _unsigned_configuration(demo)
 
@@ -199,6 +200,19 @@ def _git_signatures(demo: Demo) -> None:
     demo.echo(f"$ for t in $(git -C {repo} tag --list); do git -C {repo} verify-tag $t; done")
     demo.output("".join(_git_check(demo, "verify-tag", tag) for tag in tags))
     demo.say(f"git accepts all {len(commits)} commits and {len(tags)} tags.")
+
+
+def _sandbox(demo: Demo) -> None:
+    exported = demo.workdir / "registry.export.jsonl"
+    sandbox = demo.workdir / "sandbox-registry"
+    demo.say(
+        "The whole history exports to one sealed file (registry_export_v1): every commit with its "
+        "signature, the events it appended, the blobs it added, every tag. Replaying it rebuilds the "
+        "registry byte for byte, proved before it is moved into place: a backup that checks itself, "
+        "or a sandbox to try a change in."
+    )
+    demo.run("export", "--to", str(exported))
+    demo.gitdocket("replay", exported, "--into", sandbox)
 
 
 def _git_check(demo: Demo, command: str, name: str) -> str:

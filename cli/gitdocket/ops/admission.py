@@ -32,7 +32,7 @@ from gitdocket.lifecycles.admission import (
 from gitdocket.lifecycles.invariants import ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT
 from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, lookup_role
 from gitdocket.ops.entitlements import run_check
-from gitdocket.ops.transaction import load_log
+from gitdocket.ops.logs import load_log
 
 __all__ = ["allowed_signers", "issue", "verify_token"]
 

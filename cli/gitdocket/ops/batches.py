@@ -22,8 +22,9 @@ from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError, InputError, InvariantError
 from gitdocket.lifecycles.gate import Evidence
 from gitdocket.lifecycles.promotion import promotion_chain
+from gitdocket.ops.deployments import holds_of, status_of
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.environments import PromoteOutcome, PromoteRequest, holds_of, promote, status_of
+from gitdocket.ops.environments import PromoteOutcome, PromoteRequest, promote
 from gitdocket.ops.transaction import Transaction
 
 __all__ = ["StepFailure", "promote_batch", "steps_of"]

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from gitdocket.adapters.archives import stage_bundle
-from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_folder, from_tree
+from gitdocket.adapters.bundle_files import BundleSource, blob_digests, from_tree
 from gitdocket.adapters.keyless import keyless_check
 from gitdocket.adapters.store import GitTree
 from gitdocket.core.canonical import loads_strict, sha256_hex
@@ -47,12 +46,12 @@ from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
 from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.bundles import (
     BundleCheck,
     BundleListing,
     check_bundle,
-    check_copy,
     check_log,
     unchanged_since_verified,
 )
@@ -61,7 +60,6 @@ __all__ = [
     "BuildResult",
     "ReleaseCheck",
     "build",
-    "disk_problems",
     "import_bundle",
     "policy_versions",
     "published_packages",
@@ -327,19 +325,6 @@ def build(tx: Transaction, label: str, evidence: Mapping[str, bytes], packages: 
 def verify_source(source: BundleSource, tree: TreeView) -> BundleCheck:
     """Full verification of ``source`` under the trust policy of ``tree``."""
     return check_bundle(source.listing, source.hasher, policy_versions(tree), keyless_check(tree))
-
-
-def disk_problems(tree: TreeView, bundle_id: str, folder: Path, base: str = "") -> list[str]:
-    """How the files at ``folder`` — what a runtime would read — differ from the signed bundle
-    ``bundle_id`` (at ``base`` of ``tree``: ``bundles/<id>`` or a promoted release): changed,
-    missing and extra files, the manifest and the log byte for byte. Empty when they match."""
-    if folder.is_symlink() or not folder.is_dir():
-        return [f"Missing folder: {folder}"]
-    try:
-        copy = from_folder(folder)
-    except InputError as exc:
-        return [exc.message]
-    return check_copy(copy.listing, copy.hasher, from_tree(tree, bundle_id, base).listing)
 
 
 def require_bundle(tree: TreeView, bundle_id: str) -> BundleState:

@@ -19,7 +19,8 @@ from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, StateError
 from gitdocket.lifecycles.config import CONFIG_SCOPE, ConfigState, guard_of, protected_paths, unapproved
 from gitdocket.ops.documents import UNSIGNED_HINT
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.config import difference, protected_files
 
 __all__ = ["ConfigStatus", "apply", "approve", "approve_files", "status"]

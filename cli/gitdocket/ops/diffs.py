@@ -11,8 +11,9 @@ from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.agent_diff import DiffReport, diff_agents, diff_sides
-from gitdocket.ops.environments import environment_config, environment_names
-from gitdocket.ops.transaction import load_log
+from gitdocket.ops.deployments import environment_names
+from gitdocket.ops.environments import environment_config
+from gitdocket.ops.logs import load_log
 from gitdocket.verify.agents import StateOf, bundle_agents, parse_spec, version_agent
 
 __all__ = ["pull_request", "release", "versions"]

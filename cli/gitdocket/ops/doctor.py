@@ -27,9 +27,9 @@ from gitdocket.adapters.store import GitRefs
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState
+from gitdocket.ops.logs import load_log
 from gitdocket.ops.session import Session
 from gitdocket.ops.tags import plan_sync, sync_tags
-from gitdocket.ops.transaction import load_log
 from gitdocket.verify.tags import in_namespace
 
 __all__ = ["CODES", "Checkup", "Drift", "examine", "repair"]

@@ -18,7 +18,8 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.eligibility import Verdict, verdict
 from gitdocket.lifecycles.entitlement import EntitlementState
 from gitdocket.lifecycles.placement import PlacementState
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 from gitdocket.ops.vendors import pinned_package
 
 __all__ = [
@@ -60,7 +61,7 @@ def request(tx: Transaction, project: str, name: str, terms: str = "") -> None:
     target = scope("entitlement", project, name)
     state = tx.state(target)
     if not state.package_installed:
-        ref = {"seq": len(log.events), "head": log.head, "phase": log.state.phase}
+        ref = {"seq": log.seq, "head": log.head, "phase": log.state.phase}
         tx.apply(target, "AdmitPackageInstall", {"placement": ref})
     tx.apply(target, "RequestEntitlement", {"terms": terms})
 

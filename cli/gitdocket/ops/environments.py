@@ -16,18 +16,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from gitdocket.core.canonical import loads_strict, render, sha256_hex
+from gitdocket.core.canonical import render, sha256_hex
 from gitdocket.core.documents import EnvironmentConfig, PromotionReport, RegistryConfig, SourceRun
 from gitdocket.core.fields import format_time
 from gitdocket.core.scopes import CURRENT
 from gitdocket.core.tree import TreeRef, TreeView
-from gitdocket.errors import DocketError, InvariantError, NotFoundError, StateError
+from gitdocket.errors import InvariantError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.environment import (
     GATE_CHECKS,
     SOURCE_ENVIRONMENT_HAS_SAME_BUNDLE,
     DeploymentState,
-    Hold,
     check_hold,
     choose_rollback,
     require_gate,
@@ -45,7 +44,8 @@ from gitdocket.lifecycles.risk import check_approvals
 from gitdocket.ops import provenance as provenance_ops
 from gitdocket.ops.bundles import ReleaseCheck, release_blockers, release_check
 from gitdocket.ops.documents import registry_config
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.agents import promotion_approvals
 
 __all__ = [
@@ -53,12 +53,8 @@ __all__ = [
     "PromoteRequest",
     "environment_config",
     "evaluate",
-    "history",
-    "holds_of",
     "promote",
     "rollback",
-    "status",
-    "status_of",
 ]
 
 
@@ -312,93 +308,3 @@ def rollback(tx: Transaction, environment: str, reason: str, to: str | None = No
             "rolled_back_by": tx.actor_in(target, "Rollback"),
         },
     )
-
-
-# -- reading -------------------------------------------------------------------------------------
-
-
-def environment_names(tree: TreeView) -> list[str]:
-    """Configured environments in order, then any other environment folder found."""
-    names = [e.name for e in registry_config(tree).environments]
-    return names + [
-        n for n in tree.listdir("deployments") if n not in names and tree.kind(f"deployments/{n}") == "tree"
-    ]
-
-
-def status_of(tree: TreeView, name: str) -> dict[str, Any]:
-    """One environment's row, read from its ``current.json`` (the pointer consumers read)."""
-    path = f"deployments/{name}/{CURRENT}"
-    raw = tree.read(path)
-    data: dict[str, Any] = loads_strict(raw, path) if raw is not None else {}
-    if not isinstance(data, dict):
-        raise StateError(f"{path}: not a JSON object", "run `gitdocket verify`")
-    return {
-        "environment": name,
-        "bundle_id": data.get("bundle_id"),
-        "since": data.get("promoted_at"),
-        "by": data.get("promoted_by"),
-        "sequence": data.get("sequence", 0),
-        "gate_decision": data.get("gate_decision"),
-        "rollback": data.get("rollback", False),
-        "reason": data.get("reason"),
-        "previous_bundle_id": data.get("previous_bundle_id"),
-    }
-
-
-def status(tree: TreeView) -> list[dict[str, Any]]:
-    """One row per environment, configured ones first in promotion order."""
-    return [status_of(tree, name) for name in environment_names(tree)]
-
-
-def holds_of(tree: TreeView, environment: str) -> dict[str, Hold]:
-    """The releases rollbacks hold in ``environment`` (by bundle id); none for a folder that is
-    not an environment scope (``verify`` reports it)."""
-    try:
-        target = scope("environment", environment)
-    except DocketError:
-        return {}
-    return load_log(tree, target).state.holds
-
-
-def _hold_words(event_type: str, data: dict[str, Any]) -> str | None:
-    """What an event did to holds, in words: a rollback holds the release it left, an override
-    lifts the hold on the release it promotes."""
-    if event_type == "rolled_back":
-        return f"holds {data.get('previous_bundle_id')}"
-    if data.get("override"):
-        return f"lifted: {data['override']}"
-    return None
-
-
-def history(tree: TreeView, environment: str) -> list[dict[str, Any]]:
-    """Every promotion and rollback of ``environment``, oldest first, with what each did to the
-    environment's holds (``hold``); ``held`` says which are still in force."""
-    environment_config(tree, environment)
-    rows = []
-    log = load_log(tree, scope("environment", environment))
-    for event in log.events:
-        data = event.data
-        rows.append(
-            {
-                "seq": event.seq,
-                "at": event.at,
-                "type": event.type,
-                "actor": event.actor,
-                # Who signed it: a registry that verifies has its actor among them, and every
-                # "who" field of its data naming the actor (AUDIT_NAMES_SIGNER).
-                "signed_by": [signature.principal for signature in event.signatures],
-                "bundle_id": data.get("bundle_id", data.get("target")),
-                "previous_bundle_id": data.get("previous_bundle_id"),
-                "source_environment": data.get("source_environment"),
-                "gate_decision": data.get("gate_decision"),
-                "report_digest": data.get("report_digest"),
-                "reason": data.get("reason"),
-                "override": data.get("override"),
-                "batch": data.get("batch"),
-                "hold": _hold_words(event.type, data),
-                "held": event.type == "rolled_back"
-                and data.get("previous_bundle_id") in log.state.holds
-                and log.state.holds[str(data.get("previous_bundle_id"))].sequence == data.get("sequence"),
-            }
-        )
-    return rows

@@ -22,7 +22,8 @@ from gitdocket.errors import ConflictError, InvariantError, NotFoundError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.archetype import PULL_REQUIRES_FORK, ArchetypeState, ForkOrigin, fork_source
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 
 __all__ = ["MAX_DEPTH", "PullResult", "fork", "fork_forest", "pull_from_source"]
 

@@ -1,11 +1,15 @@
-"""A scope's log as a write reads it (ADR 0033): from its end when ``current.json`` stands at its
-last line (``load_tail``), or folded from its first event (``load_log``, ``replay_log``: what
-every read, the policy in a write, and a row that ``needs_history`` use).
+"""One scope's log read from a snapshot (``ScopeLog``): from its end when ``current.json`` stands at
+its last line (``load_tail``, what a write reads, ADR 0033), or folded from its first event
+(``load_log``, ``replay_log``: what every read, the policy in a write, and a row that
+``needs_history`` use).
 
-The full replay checks every line and every link of the hash chain; the read from the end checks
-the last line, its link to the line before, and that ``current.json`` is exactly the rendering of
-a state of its contract standing at that line. Neither checks signatures: the writer checks the
-last event's (``Transaction``), ``verify`` every event's.
+The full replay refuses a log that does not parse, chain or replay (a one-line error naming the
+file, never a traceback); the read from the end checks the last line, its link to the line before,
+and that ``current.json`` is exactly the rendering of a state of its contract standing at that
+line. Neither checks signatures: the writer checks the last event's (``Transaction``), ``verify``
+every event's. Only the lifecycle of the scope's kind is built. Kept apart from
+``ops.transaction`` (signing, authorization, tags) so that a read imports none of the write path
+(ADR 0035).
 """
 
 from __future__ import annotations

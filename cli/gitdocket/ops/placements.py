@@ -28,7 +28,8 @@ from gitdocket.lifecycles.placement import (
 )
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE
 from gitdocket.ops import vendors
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 
 _INV13 = INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION
 __all__ = [
@@ -70,7 +71,7 @@ def package_ref(tx: Transaction, archetype: str, version: str) -> dict[str, Any]
             _INV13,
             f"an owner publishes it: `gitdocket release {archetype} {version}`",
         )
-    return {"seq": len(log.events), "head": log.head, "phase": log.state.phase}
+    return {"seq": log.seq, "head": log.head, "phase": log.state.phase}
 
 
 def _tree_id(tx: Transaction, path: str) -> str | None:

@@ -19,7 +19,8 @@ from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.authz import valid_signers
 from gitdocket.lifecycles.bundle import MANIFEST
 from gitdocket.ops.bundles import policy_versions
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.provenance import (
     NAMESPACE,
     PAYLOAD_TYPE,
@@ -103,9 +104,12 @@ def write(tx: Transaction, view: TreeView, environment: str) -> str:
     approvals = tuple(sorted(tx.principal_of(s) for s in tx.signers))
     promotion = _promotion(view, environment, event.data, tx.tree.commit or "0" * 40, approvals, run_metadata())
     payload = canonical(statement(promotion))
-    signer = next(s for s in tx.signers if tx.principal_of(s) == event.actor)
+    # The promoter's SSH key signs; a promoter that signed keylessly (a CI workflow's Sigstore
+    # identity, ADR 0022) has none, so the first SSH key that co-signed the promotion does.
+    keyed = {tx.principal_of(s): s for s in tx.ordered()}
+    name = event.actor if event.actor in keyed else next(iter(keyed))
     path = provenance_path(environment, promotion.sequence)
-    tx.put(path, envelope(payload, [(event.actor, signer.sign(pae(PAYLOAD_TYPE, payload), NAMESPACE))]))
+    tx.put(path, envelope(payload, [(name, keyed[name].sign(pae(PAYLOAD_TYPE, payload), NAMESPACE))]))
     return path
 
 

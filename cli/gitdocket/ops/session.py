@@ -21,22 +21,23 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from gitdocket.adapters.keyless import KeylessSigner, keyless_check
-from gitdocket.adapters.past import Earlier
-from gitdocket.adapters.signing import AgentSigner, KeySigner, load_signer
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
-from gitdocket.adapters.timeline import newest_event
 from gitdocket.core.fields import parse_time
-from gitdocket.core.log import newest_time
 from gitdocket.core.tree import Plan, TagSpec, TreeView, WriteResult
 from gitdocket.errors import DocketError, InputError, StateError, TrustError
 from gitdocket.lifecycles import scope
-from gitdocket.ops.plans import PlanReady, WritePlan, plan_of
-from gitdocket.ops.publish import Published, push_hint, push_write
-from gitdocket.ops.transaction import Transaction, load_log
-from gitdocket.verify.asof import AsOf
+from gitdocket.ops.logs import load_log
+
+# What only a write (signers, keyless, the transaction, pushing, plans) or ``--at`` needs is
+# imported where it is used: a read starts without them (ADR 0035, ``make bench``'s start-up rows).
+if TYPE_CHECKING:
+    from gitdocket.adapters.keyless import KeylessSigner
+    from gitdocket.adapters.signing import AgentSigner, KeySigner
+    from gitdocket.ops.plans import WritePlan
+    from gitdocket.ops.publish import Published
+    from gitdocket.ops.transaction import Transaction
 
 __all__ = ["COMMAND_WRITES", "CommandWrites", "Session", "clock_now", "system_now"]
 
@@ -82,6 +83,9 @@ def clock_now() -> datetime:
 
 
 def _newest(tree: TreeView) -> str | None:
+    from gitdocket.adapters.timeline import newest_event
+    from gitdocket.core.log import newest_time
+
     return newest_event(tree) if isinstance(tree, GitTree) else newest_time(tree)
 
 
@@ -133,7 +137,12 @@ class Session:
         its logs say it stood at ``at`` when given (``verify.asof``; a time before the registry
         existed is bad input)."""
         tree = self.snapshot(rev)
-        return tree if at is None else AsOf.checked(tree, at, Earlier(tree.repo, tree.commit).current)
+        if at is None:
+            return tree
+        from gitdocket.adapters.past import Earlier
+        from gitdocket.verify.asof import AsOf
+
+        return AsOf.checked(tree, at, Earlier(tree.repo, tree.commit).current)
 
     def worktree(self) -> Path | None:
         """The folder a runtime reads files from, or None in a bare registry."""
@@ -141,6 +150,8 @@ class Session:
         return None if repo.is_bare or not repo.workdir else Path(repo.workdir)
 
     def signers(self) -> list[KeySigner | AgentSigner]:
+        from gitdocket.adapters.signing import load_signer
+
         specs = list(self.key_specs)
         from_env = os.environ.get("GITDOCKET_SIGNING_KEY")
         if not specs and from_env is not None:
@@ -171,6 +182,8 @@ class Session:
         ``GITDOCKET_SIGSTORE_SIGNER=module:function`` swaps the Fulcio and Rekor calls for
         another signer (a private Sigstore instance; the tests' generated one): what it makes is
         verified against the pinned trusted root like any bundle."""
+        from gitdocket.adapters.keyless import KeylessSigner
+
         principal = os.environ.get("GITDOCKET_SIGSTORE", "").strip()
         if principal == "auto":
             principal = self._workflow_identity() or ""
@@ -197,6 +210,11 @@ class Session:
     ) -> tuple[WriteResult, T]:
         """Run ``operation`` in one signed, atomic commit on the current branch; returns the
         commit and its result. A detached HEAD is refused before any key is asked to sign."""
+        from gitdocket.adapters.keyless import keyless_check
+        from gitdocket.ops.plans import PlanReady
+        from gitdocket.ops.publish import push_hint, push_write
+        from gitdocket.ops.transaction import Transaction
+
         branch = self.store.refname.removeprefix("refs/heads/")
         now = self.now  # every write needs the clock: a malformed GITDOCKET_NOW fails here, first
         clock = self.clock
@@ -252,6 +270,8 @@ class Session:
     def _rehearse(self, message: str, plan: Callable[[GitTree], Plan], boxed: list[Transaction]) -> WritePlan:
         """The dry run of one write: plan on the tip, write nothing; a refusal is kept in the plan
         (the command prints what was planned up to it, then fails as the real one would)."""
+        from gitdocket.ops.plans import plan_of
+
         refusal: DocketError | None = None
         tags: list[TagSpec] = []
         try:

@@ -21,8 +21,9 @@ from gitdocket.core.tree import TagSpec, TreeView
 from gitdocket.errors import StateError
 from gitdocket.lifecycles import scope
 from gitdocket.ops.documents import registry_config
+from gitdocket.ops.logs import load_log
 from gitdocket.ops.session import Session
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.context import RefView
 from gitdocket.verify.tags import (
     RECORDING_EVENT,

@@ -21,8 +21,8 @@ from gitdocket.errors import DocketError, InputError, NotFoundError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.bundle import MANIFEST
 from gitdocket.ops.bundles import require_bundle
-from gitdocket.ops.environments import environment_names
-from gitdocket.ops.transaction import load_log
+from gitdocket.ops.deployments import environment_names
+from gitdocket.ops.logs import load_log
 
 __all__ = ["Release", "parse_release", "trace"]
 

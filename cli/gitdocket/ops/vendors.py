@@ -27,7 +27,8 @@ from gitdocket.lifecycles.package import PackageState
 from gitdocket.lifecycles.placement import Pin
 from gitdocket.lifecycles.policy import POLICY_SCOPE, VENDOR_ROOT_PINNED
 from gitdocket.lifecycles.vendors import VendorRoot, payload_may_cross, root_digest, vendor_folder
-from gitdocket.ops.transaction import Transaction, load_log
+from gitdocket.ops.logs import load_log
+from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.context import Context
 from gitdocket.verify.snapshot import verify_logs
 from gitdocket.verify.vendors import IMPORTED_KINDS, client_permit, crossing_problems, root_of, vendor_problems

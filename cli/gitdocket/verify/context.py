@@ -14,25 +14,29 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Generic, Literal, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, overload
 
 from gitdocket.core.documents import Parser
-from gitdocket.core.log import Event, iter_lines, parse_line
+from gitdocket.core.log import Event, iter_lines, newest_time, parse_line
 from gitdocket.core.model import Record
-from gitdocket.core.scopes import CURRENT, HISTORY, Scope, parse_scope_path, scope_folders
+from gitdocket.core.scopes import Scope, parse_scope_path
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
-from gitdocket.lifecycles import LIFECYCLES, machine_of, scope
-from gitdocket.lifecycles.archetype import ArchetypeState
+from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import SigstoreCheck, no_sigstore
-from gitdocket.lifecycles.bundle import BundleState
-from gitdocket.lifecycles.entitlement import EntitlementState
-from gitdocket.lifecycles.environment import DeploymentState
-from gitdocket.lifecycles.package import PackageState
-from gitdocket.lifecycles.placement import PlacementState
-from gitdocket.lifecycles.policy import PolicyState, Role, policy_versions
-from gitdocket.lifecycles.version import VersionState
+from gitdocket.lifecycles.config import CONFIG_SCOPE
+from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, Role, policy_versions
+from gitdocket.verify.discovery import discover_only, discover_scopes, present
 from gitdocket.verify.findings import Finding
+
+if TYPE_CHECKING:  # the states name the types of reads; a lifecycle is built when its kind is read
+    from gitdocket.lifecycles.archetype import ArchetypeState
+    from gitdocket.lifecycles.bundle import BundleState
+    from gitdocket.lifecycles.entitlement import EntitlementState
+    from gitdocket.lifecycles.environment import DeploymentState
+    from gitdocket.lifecycles.package import PackageState
+    from gitdocket.lifecycles.placement import PlacementState
+    from gitdocket.lifecycles.version import VersionState
 
 __all__ = [
     "Context",
@@ -45,6 +49,7 @@ __all__ = [
     "discover_scopes",
     "gc_paused",
     "in_process",
+    "present",
     "run_split",
     "same_folder",
 ]
@@ -196,46 +201,46 @@ Keyless = Callable[[TreeView], SigstoreCheck]
 """Builds the check of keyless signatures for one snapshot (``adapters.keyless.keyless_check``:
 it reads the trusted roots pinned in that snapshot); verification never imports sigstore itself."""
 
-_FILE_KINDS = ("blob", "exec")
-"""The entry kinds ``TreeView.read`` returns bytes for."""
 
+class _Records(dict[Scope[Any], ScopeRecord[Any]]):
+    """The records of a focused context (``Context(focus=...)``): iterating gives the scopes in
+    focus only, the ones the checks judge; looking any other scope up (``get``, ``in``, ``[]``)
+    reads and replays it from the snapshot on first use, as a full context would have held it.
+    Those are outside the change, so the base verified them: their replay's findings (none)
+    are not reported again."""
 
-def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
-    """Every scope folder in ``tree``; folders that match a pattern but not its name rules are
-    reported."""
-    scopes: list[Scope[Any]] = []
-    findings: list[Finding] = []
-    for kind, path in scope_folders(tree):
-        if kind not in LIFECYCLES:
-            continue
-        found = parse_scope_path(path)
-        if found is None or found.kind != kind:
-            findings.append(
-                Finding(
-                    path,
-                    "UNEXPECTED_FILE",
-                    "folder name is not a legal scope name",
-                    hint="rename or remove the folder",
-                )
-            )
-            continue
-        # ``read`` returns bytes exactly for blob entries: asking the kind is the same
-        # question without inflating 12,000 files twice.
-        has_log = tree.kind(f"{path}/{HISTORY}") in _FILE_KINDS
-        has_current = tree.kind(f"{path}/{CURRENT}") in _FILE_KINDS
-        if has_log or has_current:
-            scopes.append(found)
-        else:
-            findings.append(
-                Finding(
-                    path,
-                    "CURRENT_MISSING",
-                    "scope folder has no history.jsonl",
-                    found.label,
-                    hint="restore the scope's log from git history",
-                )
-            )
-    return sorted(scopes), findings
+    def __init__(self, items: dict[Scope[Any], ScopeRecord[Any]], load: Callable[[Scope[Any]], Any]) -> None:
+        super().__init__(items)
+        self.load = load
+        self.extra: dict[Scope[Any], ScopeRecord[Any] | None] = {}
+
+    def _lookup(self, key: Scope[Any]) -> ScopeRecord[Any] | None:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        if key not in self.extra:
+            self.extra[key] = self.load(key)
+        return self.extra[key]
+
+    @overload
+    def get(self, key: Scope[Any], default: None = None, /) -> ScopeRecord[Any] | None: ...
+    @overload
+    def get(self, key: Scope[Any], default: ScopeRecord[Any] | T, /) -> ScopeRecord[Any] | T: ...
+    def get(self, key: Scope[Any], default: Any = None, /) -> Any:
+        found = self._lookup(key)
+        return default if found is None else found
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, Scope) and self._lookup(key) is not None
+
+    def __getitem__(self, key: Scope[Any]) -> ScopeRecord[Any]:
+        found = self._lookup(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def loaded(self, key: Scope[Any]) -> ScopeRecord[Any] | None:
+        """The record if it was read already (never reads one)."""
+        return dict.get(self, key) or self.extra.get(key)
 
 
 def same_folder(before: TreeView, after: TreeView, path: str) -> bool:
@@ -247,7 +252,7 @@ def same_folder(before: TreeView, after: TreeView, path: str) -> bool:
 def _reuse(prior: Context | None, target: Scope[S], data: bytes | None) -> ScopeRecord[S] | None:
     """A fresh record sharing ``prior``'s parse and replay of the same log bytes (``data``, or
     None when the scope's folder is the same git tree in both: its log is too)."""
-    found = prior.records.get(target) if prior is not None else None
+    found = prior.loaded(target) if prior is not None else None
     if found is None or found.replayed is None or not found.readable:
         return None
     if data is not None and (found.size != len(data) or b"\n".join(found.lines) + b"\n" != data):
@@ -281,10 +286,19 @@ class Context:
         clock: str | None = None,
         prior: Context | None = None,
         keyless: Keyless | None = None,
+        focus: set[Scope[Any]] | None = None,
+        replay: Callable[[Context, ScopeRecord[Any]], object] | None = None,
+        since: str | None = None,
     ) -> None:
         """``prior``: a context of another commit whose logs were replayed; a scope whose log
         holds the same bytes here takes its parse and replay instead of repeating them (both
-        are functions of the bytes alone), so a chain of commits costs what changed."""
+        are functions of the bytes alone), so a chain of commits costs what changed.
+
+        ``focus`` (PR and history mode, ADR 0034): the scopes a change touched. The context
+        then holds only those (and the policy and configuration, which every check reads), so
+        the checks judge only them; any other scope is read and replayed (``replay``) when a
+        check looks it up. ``since`` is the base commit: tags it reaches that name no scope in
+        focus were judged with it."""
         self.tree = tree
         self.keyless = keyless
         self.sigstore: SigstoreCheck = keyless(tree) if keyless is not None else no_sigstore
@@ -292,23 +306,65 @@ class Context:
         self.runner = runner
         self.parse_yaml = parse_yaml
         self.clock = clock
+        self.focus = focus
+        self.since = since
         self.findings: list[Finding] = []
-        scopes, found = discover_scopes(tree)
+        self._prior = prior
+        self._replay = replay
+        if focus is None:
+            scopes, found = discover_scopes(tree)
+        else:
+            scopes, found = discover_only(tree, {*focus, POLICY_SCOPE, CONFIG_SCOPE})
         self.findings.extend(found)
-        self.records: dict[Scope[Any], ScopeRecord[Any]] = {s: self._parse(s, prior) for s in scopes}
+        records = {s: self._parse(s, prior, self.findings) for s in scopes}
+        self.records: dict[Scope[Any], ScopeRecord[Any]] = (
+            records if focus is None else _Records(records, self._outside)
+        )
         self._order: list[Scope[Any]] = []
-        policy = self.records.get(scope("policy"))
+        policy = self.records.get(POLICY_SCOPE)
         self.policies = policy_versions((e.type, e.data) for e in (policy.events if policy else []))
         """``policies[v]`` is the policy at version ``v`` (index 0: before initialization)."""
         self.missing: set[Scope[Any]] = set()
         """Absent scopes already reported (``SCOPE_DELETED``)."""
+        self.newest_from: Callable[[], str | None] | None = None
+        """Where a focused context learns its newest event time (history mode: from the step
+        before it), instead of scanning every log."""
+        self.newest_bound: str | None = None
+        """A time no event of this (focused, verified) context is newer than, known without
+        reading its logs: the verifier's clock, or later events a history step appended."""
+
+    def _outside(self, target: Scope[Any]) -> ScopeRecord[Any] | None:
+        """A scope outside the focus, read and replayed on first use; None when absent."""
+        if not present(self.tree, target):
+            return None
+        record = self._parse(target, self._prior, [])
+        if self._replay is not None and record.readable:
+            self._replay(self, record)
+        return record
+
+    def loaded(self, target: Scope[Any]) -> ScopeRecord[Any] | None:
+        """The record of ``target`` if this context read it already (never reads one)."""
+        if isinstance(self.records, _Records):
+            return self.records.loaded(target)
+        return self.records.get(target)
+
+    @cached_property
+    def newest(self) -> str | None:
+        """The newest event time of every log: of the records, or, in a focused context, what
+        ``newest_from`` says, else of every log in the snapshot (a scan of their bytes; the same
+        for a verified snapshot)."""
+        if self.newest_from is not None:
+            return self.newest_from()
+        if self.focus is not None:
+            return newest_time(self.tree)
+        return max((e.at for record in self.records.values() for e in record.events), default=None)
 
     # -- building ------------------------------------------------------------------------------
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
 
-    def _parse(self, target: Scope[S], prior: Context | None) -> ScopeRecord[S]:
+    def _parse(self, target: Scope[S], prior: Context | None, sink: list[Finding]) -> ScopeRecord[S]:
         unchanged = prior is not None and same_folder(prior.tree, self.tree, target.path)
         data = None if unchanged else self.tree.read(target.history_path) or b""
         reused = _reuse(prior, target, data)
@@ -323,13 +379,14 @@ class Context:
                 record.events.append(parse_line(line, where))
                 record.lines.append(line)
             except DocketError as exc:
-                self._unreadable(record, where, exc.message.removeprefix(f"{where}: "))
+                self._unreadable(record, where, exc.message.removeprefix(f"{where}: "), sink)
                 return record
         if data and not data.endswith(b"\n"):
             self._unreadable(
                 record,
                 f"{target.history_path}:{len(record.lines)}",
                 "last line has no newline (truncated?)",
+                sink,
             )
         return record
 
@@ -345,8 +402,9 @@ class Context:
             hint=f"scopes are never deleted; restore {target.path} from git history",
         )
 
-    def _unreadable(self, record: ScopeRecord[Any], where: str, message: str) -> None:
-        self.add(
+    @staticmethod
+    def _unreadable(record: ScopeRecord[Any], where: str, message: str, sink: list[Finding]) -> None:
+        sink.append(
             Finding(
                 where,
                 "LOG_UNREADABLE",

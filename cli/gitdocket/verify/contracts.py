@@ -45,6 +45,7 @@ from gitdocket.core.documents import (
     PromotionReport,
     RegistryConfig,
 )
+from gitdocket.core.exports import ExportRecord
 from gitdocket.core.log import Event, LogPosition
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import CURRENT, HISTORY, parse_scope_path
@@ -204,6 +205,7 @@ CONTRACTS: dict[str, type[BaseModel]] = {
     "entitlement_state_v1": EntitlementCurrent,
     "verify_report_v1": VerifyReport,
     "promotion_batch_v1": PromotionBatch,
+    "registry_export_v1": ExportRecord,
     "agent_diff_v1": DiffReport,
 }
 CONTRACTS.update(CONTRACT_MODELS)

@@ -9,21 +9,32 @@ are newer than the base's.
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from gitdocket.core.documents import Parser
-from gitdocket.core.scopes import Scope
+from gitdocket.core.scopes import KIND_PATTERNS, Scope, parse_scope_path
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import machine_of
 from gitdocket.lifecycles.authz import authorize
+from gitdocket.lifecycles.config import CONFIG_SCOPE
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED, VERSIONS_MONOTONIC
 from gitdocket.lifecycles.policy import Role, lookup_role
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, blocking_version
-from gitdocket.verify import config, environments, placements, secrets, timeline
-from gitdocket.verify.context import Context, Keyless, RefView, Runner, gc_paused, in_process, same_folder
+from gitdocket.verify import changes, config, environments, placements, secrets, timeline
+from gitdocket.verify.context import (
+    Context,
+    Keyless,
+    RefView,
+    Runner,
+    gc_paused,
+    in_process,
+    present,
+    same_folder,
+)
 from gitdocket.verify.findings import Finding, collect, report_order
-from gitdocket.verify.snapshot import settle_context, verify_context
+from gitdocket.verify.snapshot import check_log, judge_context, settle_context, verify_context
 
 __all__ = ["IMMUTABLE", "PR_CHECKS", "not_descendant", "pr_findings", "verify_history", "verify_pr"]
 
@@ -93,12 +104,20 @@ def _immutable(base: Context, head: Context, target: Scope[Any]) -> Iterable[Fin
             )
 
 
+def _versions_of(ctx: Context, archetype: str) -> list[Scope[Any]]:
+    """Every version scope of ``archetype`` in ``ctx`` (read from its folder: a focused context
+    holds only the versions in focus)."""
+    folder = KIND_PATTERNS["archetype"].format(archetype).replace("/archetypes/", "/versions/", 1)
+    found = (parse_scope_path(f"{folder}/{name}") for name in ctx.tree.listdir(folder))
+    return [s for s in found if s is not None and s.kind == "version" and present(ctx.tree, s)]
+
+
 def _versions(base: Context, head: Context) -> Iterable[Finding]:
     for target in sorted(set(head.records) - set(base.records)):
         if target.kind != "version":
             continue
         archetype, number = target.keys
-        older = [s.keys[1] for s in base.records if s.kind == "version" and s.keys[0] == archetype]
+        older = [s.keys[1] for s in _versions_of(base, archetype)]
         newest = blocking_version(number, older)
         if newest is not None:
             yield Finding(
@@ -170,6 +189,76 @@ def _merge(primary: list[Finding], extra: Iterable[Finding]) -> list[Finding]:
     return report_order([*primary, *(f for f in extra if (f.path, f.code) not in known)])
 
 
+def _focused_pair(
+    base: TreeView,
+    head: TreeView,
+    refs: RefView | None,
+    runner: Runner,
+    *,
+    parse_yaml: Parser,
+    clock: str | None,
+    keyless: Keyless | None,
+) -> tuple[Context, Context] | None:
+    """The settled base and head contexts focused on the change (ADR 0034), or None when the
+    change must be judged with the whole registry (``changes.focus_of``, ``changes.settled``)."""
+    change = changes.diff(base, head)
+    focus = changes.focus_of(base, head, change)
+    if focus is None:
+        return None
+    base_ctx = Context(base, runner=runner, parse_yaml=parse_yaml, keyless=keyless, focus=focus, replay=check_log)
+    base_ctx.newest_bound = clock  # verified: no event of it was dated after the verifier's clock
+    settle_context(base_ctx)
+    head_ctx = Context(
+        head,
+        refs,
+        runner,
+        parse_yaml=parse_yaml,
+        clock=clock,
+        prior=base_ctx,
+        keyless=keyless,
+        focus=focus,
+        replay=check_log,
+        since=base.commit,
+    )
+    settle_context(head_ctx)
+    return (base_ctx, head_ctx) if changes.settled(base_ctx, head_ctx, change) else None
+
+
+def _steps(
+    steps: Sequence[TreeView], first: Context, *, parse_yaml: Parser, keyless: Keyless | None
+) -> list[Finding] | None:
+    """``pr_findings`` of each step, each pair of contexts focused on that step's change; None
+    when a step must be judged with the whole registry. Each base's newest event is its
+    predecessor's, or newer by what the step appended (no eligible step rewrites a log), so the
+    logs are scanned for it at most once, at the first step (``first``, settled)."""
+    config = first.record(CONFIG_SCOPE)
+    signed = config.state if config is not None and config.events else None
+    found: list[Finding] = []
+    newest: Callable[[], str | None] = lambda: first.newest  # noqa: E731 - computed on demand
+    bound = first.newest_bound
+    previous: Context | None = None
+    for before, after in itertools.pairwise(steps):
+        change = changes.diff(before, after)
+        focus = changes.focus_of(before, after, change)
+        if focus is None or changes.guarded(signed, change.paths):
+            return None
+        base = Context(before, parse_yaml=parse_yaml, keyless=keyless, focus=focus, replay=check_log, prior=previous)
+        base.newest_from, base.newest_bound = newest, bound
+        settle_context(base)
+        ctx = Context(after, parse_yaml=parse_yaml, keyless=keyless, focus=focus, replay=check_log, prior=base)
+        settle_context(ctx)
+        found.extend(pr_findings(base, ctx))
+        times = changes.appended(base, ctx, change)
+        newest = functools.partial(_newer, newest, times)
+        bound = None if bound is None else max([bound, *times])
+        previous = ctx
+    return found
+
+
+def _newer(known: Callable[[], str | None], added: list[str]) -> str | None:
+    return max([t for t in (known(), *added) if t is not None], default=None)
+
+
 @gc_paused()
 def verify_pr(
     base: TreeView,
@@ -181,10 +270,17 @@ def verify_pr(
     parse_yaml: Parser,
     clock: str | None = None,
     keyless: Keyless | None = None,
+    diff: bool = True,
 ) -> list[Finding]:
     """Snapshot findings of ``head`` plus what the change from ``base`` may not do.
     ``descends`` says whether head's history contains base (the caller asks git); ``clock`` is
-    the verifier's clock."""
+    the verifier's clock. ``diff``: judge only what the change touched (ADR 0034) when its shape
+    allows; the findings are the same (the base is taken as verified)."""
+    pair = None
+    if diff and descends:  # the diff takes the base as verified; a base head does not descend from is not
+        pair = _focused_pair(base, head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
+    if pair is not None:
+        return _merge(judge_context(pair[1]), pr_findings(*pair))
     head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
     findings = verify_context(head_ctx)
     # The base is taken as verified (ADR 0018): only its folds are needed, which authorization
@@ -207,10 +303,19 @@ def verify_history(
     parse_yaml: Parser,
     clock: str | None = None,
     keyless: Keyless | None = None,
+    diff: bool = True,
 ) -> list[Finding]:
     """Snapshot of ``head`` plus PR mode for each step: ``steps`` are the first-parent commits
     from the last verified one to ``head``, oldest first (the caller walks git); ``clock`` is the
-    verifier's clock."""
+    verifier's clock. ``diff``: judge only what the steps touched (ADR 0034) when their shapes
+    allow; the findings are the same (the first step is taken as verified)."""
+    if diff and steps:
+        pair = _focused_pair(steps[0], head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
+        found = _steps(steps, pair[0], parse_yaml=parse_yaml, keyless=keyless) if pair is not None else None
+        if pair is not None and found is not None:
+            # No eligible step touched registry.yaml, the configuration or a protected path, so
+            # each holds what the verified first step held: ``unsigned_in_history`` finds nothing.
+            return _merge(judge_context(pair[1]), found)
     head_ctx = Context(head, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless)
     findings = verify_context(head_ctx)
     extra: list[Finding] = []

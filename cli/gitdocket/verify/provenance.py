@@ -161,20 +161,29 @@ def _opened(raw: bytes, where: str) -> tuple[dict[str, Any], bytes, list[tuple[s
     return parsed, payload, signatures
 
 
+def _signers(policy: PolicyState, expected: Promotion) -> tuple[str, ...]:
+    """Who may sign the envelope: the promoter; for a promoter that signed keylessly (no SSH
+    key), an approval, i.e. an SSH key that co-signed the same promotion event."""
+    promoter = policy.identities.get(expected.promoted_by)
+    if promoter is not None and promoter.kind == "sigstore":
+        return expected.approvals
+    return (expected.promoted_by,)
+
+
 def _signature_problems(
-    payload: bytes, signatures: list[tuple[str, bytes]], policy: PolicyState, signer: str
+    payload: bytes, signatures: list[tuple[str, bytes]], policy: PolicyState, signers: tuple[str, ...]
 ) -> list[str]:
     signed = pae(PAYLOAD_TYPE, payload)
     for keyid, sig in signatures:
         identity = policy.identities.get(keyid)
-        if keyid != signer or identity is None or identity.public_key is None:
+        if keyid not in signers or identity is None or identity.public_key is None:
             continue
         try:
             sshsig.verify(sig, signed, NAMESPACE, sshsig.parse_public_key(identity.public_key))
         except (DocketError, ValueError) as exc:
             return [f"the signature by {keyid} does not verify: {exc}"]
         return []
-    return [f"not signed by the promoter {signer}"]
+    return [f"not signed by the promoter {' or '.join(signers)}"]
 
 
 def provenance_problems(raw: bytes | None, expected: Promotion, policy: PolicyState, where: str) -> list[str]:
@@ -198,7 +207,7 @@ def provenance_problems(raw: bytes | None, expected: Promotion, policy: PolicySt
         problems.append(f"{where} does not state this promotion (bundle, packages, approvals or gate report differ)")
     if payload != canonical(found):
         problems.append(f"{where}: the payload is not in canonical form")
-    problems += _signature_problems(payload, signatures, policy, expected.promoted_by)
+    problems += _signature_problems(payload, signatures, policy, _signers(policy, expected))
     return problems
 
 

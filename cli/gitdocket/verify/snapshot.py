@@ -35,7 +35,15 @@ from gitdocket.verify.context import Context, Keyless, RefView, Runner, ScopeRec
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
-__all__ = ["CHECKS", "check_log", "settle_context", "verify_context", "verify_logs", "verify_snapshot"]
+__all__ = [
+    "CHECKS",
+    "check_log",
+    "judge_context",
+    "settle_context",
+    "verify_context",
+    "verify_logs",
+    "verify_snapshot",
+]
 
 Check = Callable[[Context], Iterable[Finding]]
 
@@ -389,6 +397,14 @@ def settle_context(ctx: Context) -> None:
     verified (ADR 0018). ``verify_context`` of the same context would add findings, never
     change what this settles."""
     _settle(ctx, _first_policy(ctx))
+
+
+@gc_paused()
+def judge_context(ctx: Context) -> list[Finding]:
+    """The rest of ``verify_context`` after ``settle_context``: signatures, ``current.json`` and
+    the ``CHECKS``; every finding of the context, in report order."""
+    ctx.findings.extend(_judge(ctx, _first_policy(ctx)))
+    return report_order(ctx.findings)
 
 
 @gc_paused()

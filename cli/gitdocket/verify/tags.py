@@ -43,7 +43,9 @@ __all__ = [
     "SYNC_HINT",
     "TagChecks",
     "check_tags",
+    "genuine",
     "in_namespace",
+    "policy_keys",
     "recorded_at",
     "recording_commits",
     "split_missing",
@@ -98,7 +100,7 @@ def tag_scope(name: str) -> Scope[Any] | None:
         return None
 
 
-def _policy_keys(ctx: Context) -> dict[str, Ed25519PublicKey]:
+def policy_keys(ctx: Context) -> dict[str, Ed25519PublicKey]:
     """Every SSH key any policy version listed, by its ``type base64`` text."""
     keys: dict[str, Ed25519PublicKey] = {}
     for policy in ctx.policies:
@@ -114,7 +116,7 @@ def _key_id(key: Ed25519PublicKey) -> str:
     return " ".join(sshsig.public_key_line(key).split()[:2])
 
 
-def _genuine(keys: list[Ed25519PublicKey], signed: tuple[bytes, bytes] | None) -> bool:
+def genuine(keys: list[Ed25519PublicKey], signed: tuple[bytes, bytes] | None) -> bool:
     """The tag's (signature, signed bytes) were signed by one of ``keys``. ``sshsig.verify``
     refuses a signature made by any key but the one it is given before doing any cryptography,
     so trying each key is the same question as looking the embedded key up, without parsing the
@@ -135,7 +137,7 @@ def _genuine(keys: list[Ed25519PublicKey], signed: tuple[bytes, bytes] | None) -
 
 def _signed(keys: list[Ed25519PublicKey], refs: RefView, name: str) -> bool:
     """The tag ``name`` is signed by one of ``keys``."""
-    return _genuine(keys, refs.tag_signature(name))
+    return genuine(keys, refs.tag_signature(name))
 
 
 @dataclass
@@ -176,13 +178,20 @@ def start_tag_checks(ctx: Context) -> TagChecks | None:
             tags.append((name, commit))
         elif in_namespace(name) is not None:
             unreached[name] = commit
+    if ctx.focus is not None and ctx.since is not None:
+        # A focused context (PR mode, ADR 0034) judges the tags of the change: those of the
+        # records in focus, and any tag on a commit the base does not reach. The others are
+        # refs no commit of the change moved; snapshot mode (the full audit) judges them all.
+        names = {tag_name(s) for s in ctx.focus if s.kind in RECORDING_EVENT}
+        since = ctx.since
+        tags = [(n, c) for n, c in tags if n in names or not refs.reaches(since, c)]
     targets = {name: tag_scope(name) for name, _ in tags}
     judged = [name for name, target in targets.items() if target is not None]
     pending = None
     if scope("policy") in ctx.records:
-        keys = list(_policy_keys(ctx).values())
+        keys = list(policy_keys(ctx).values())
         signed = [refs.tag_signature(name) for name in judged]
-        pending = ctx.runner(functools.partial(_genuine, keys), signed)
+        pending = ctx.runner(functools.partial(genuine, keys), signed)
     return TagChecks(tags, targets, judged, pending, unreached)
 
 

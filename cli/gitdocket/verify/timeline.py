@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from gitdocket.core.fields import format_time, parse_time
+from gitdocket.core.log import Event
 from gitdocket.lifecycles.invariants import EVENT_NOT_IN_FUTURE
 from gitdocket.lifecycles.policy import POLICY_SCOPE
 from gitdocket.lifecycles.timeline import BRANCH_LAG, POLICY_IN_FORCE, Moment, TimeProblem, time_problem
@@ -73,21 +75,39 @@ def policy_in_force(ctx: Context) -> Iterable[Finding]:
 
 
 def newest_event(ctx: Context) -> str | None:
-    """The newest event time of every log ``ctx`` holds."""
-    times = [e.at for record in ctx.records.values() for e in record.events]
-    return max(times, default=None)
+    """The newest event time of every log ``ctx`` holds (``Context.newest``)."""
+    return ctx.newest
+
+
+def _added(base: Context, head: Context) -> list[tuple[ScopeRecord[Any], Event]]:
+    """Every event the change adds, with its record."""
+    found: list[tuple[ScopeRecord[Any], Event]] = []
+    for target, record in head.ordered():
+        known = base.record(target)
+        found.extend((record, event) for event in record.events[len(known.events) if known is not None else 0 :])
+    return found
+
+
+def _recent(base: Context, added: list[tuple[ScopeRecord[Any], Event]]) -> bool:
+    """Events dated within ``BRANCH_LAG`` of a time the base has no newer event than
+    (``Context.newest_bound``: a verified base has none newer than the verifier's clock) cannot
+    be backdated against it, and its logs need not be scanned for their newest time."""
+    if base.newest_bound is None:
+        return False
+    floor = format_time(parse_time(base.newest_bound) - BRANCH_LAG)
+    return all(event.at >= floor for _record, event in added)
 
 
 def commit_order(base: Context, head: Context) -> Iterator[Finding]:
     """Every event a change adds is dated no more than ``BRANCH_LAG`` before the newest event of
     its base: a backdated event is a finding."""
+    added = _added(base, head)
+    if not added or _recent(base, added):
+        return
     newest = newest_event(base)
     if newest is None:
         return
-    for target, record in head.ordered():
-        known = base.record(target)
-        start = len(known.events) if known is not None else 0
-        for event in record.events[start:]:
-            problem = time_problem(event.at, Moment(newest=newest), BRANCH_LAG)
-            if problem is not None:
-                yield _finding(record, event.seq, problem)
+    for record, event in added:
+        problem = time_problem(event.at, Moment(newest=newest), BRANCH_LAG)
+        if problem is not None:
+            yield _finding(record, event.seq, problem)
