@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import parse_document
-from gitdocket.core.fields import format_time
+from gitdocket.core.fields import format_time, semver_key
 from gitdocket.core.limits import MAX_FILE_BYTES, MAX_FOLDER_FILES, is_lfs_pointer
 from gitdocket.core.scopes import Scope, check_version
 from gitdocket.core.secrets import find_secrets
@@ -133,10 +133,9 @@ def snapshot_of(tx: Transaction, target: Scope[VersionState], tree: str) -> Snap
             PLACEMENT_IS_CONFIG_ONLY,
             "a placement never changes the method: remove it from `editable` in archetype.yaml",
         )
-    frozen = [v for v in tx.tree.listdir(f"registry/versions/{name}") if tx.state(scope("version", name, v)).snapshot]
     return Snapshot(
         method_tree=tree,
-        baseline=baseline_of(version, frozen),
+        baseline=_baseline(tx, name, version),
         manifest=manifest,
         agent_config=config,
         protection_posture=doc.protection,
@@ -144,6 +143,17 @@ def snapshot_of(tx: Transaction, target: Scope[VersionState], tree: str) -> Snap
         content_hash=content_hash(manifest),
         editable=doc.editable,
     )
+
+
+def _baseline(tx: Transaction, name: str, version: str) -> str | None:
+    """``baseline_of`` ``version`` without reading every version's state: the versions below it,
+    newest first, until one has a snapshot (usually the first), so a freeze in an archetype of
+    thousands of versions reads one or two (ADR 0033)."""
+    below = [v for v in tx.tree.listdir(f"registry/versions/{name}") if semver_key(v) < semver_key(version)]
+    for candidate in sorted(below, key=semver_key, reverse=True):
+        if tx.state(scope("version", name, candidate)).snapshot is not None:
+            return baseline_of(version, [candidate])
+    return None
 
 
 def frozen_as_committed(tx: Transaction, target: Scope[VersionState]) -> Snapshot | None:
