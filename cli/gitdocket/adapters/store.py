@@ -355,6 +355,21 @@ class GitStore:
             return None
         return self.repo[ref.target].peel(pygit2.Commit)
 
+    def on_branch(self, branch: str, commit: str) -> bool:
+        """Whether ``commit`` is ``branch``'s tip or one of its ancestors, as this clone knows the
+        branch: the local one or any remote-tracking copy (``refs/remotes/<remote>/<branch>``:
+        what a CI checkout has)."""
+        names = [f"refs/heads/{branch}"]
+        names += [n for n in self.repo.references if n.startswith("refs/remotes/") and n.endswith(f"/{branch}")]
+        for name in names:
+            ref = self.repo.references.get(name)
+            if ref is None:
+                continue
+            tip = str(self.repo[ref.resolve().target].peel(pygit2.Commit).id)
+            if tip == commit or self.repo.descendant_of(tip, commit):
+                return True
+        return False
+
     def resolve(self, rev: str) -> pygit2.Commit:
         """The commit ``rev`` (a commit id, tag, branch or any git revision) names; a name the
         user typed, so a miss is bad input."""

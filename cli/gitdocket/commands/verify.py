@@ -22,6 +22,8 @@ from gitdocket.adapters.keyless import keyless_check
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.commands.output import append_summary, common, note, past_time, summary_option
 from gitdocket.core.fields import format_time
+from gitdocket.errors import DocketError
+from gitdocket.ops.documents import registry_config
 from gitdocket.ops.session import Session, system_now
 from gitdocket.verify import Finding, verify_snapshot
 from gitdocket.verify.findings import report_order
@@ -101,7 +103,7 @@ def verify(
     head_tree = session.snapshot(head)
     if since:
         findings, mode, label = (
-            _history(store, since, head_tree, refs, now, diff=at is None),
+            _history(store, since, head_tree, refs, now, diff=at is None and _verified(store, session.snapshot(since))),
             "history",
             f"history since {since}",
         )
@@ -109,7 +111,7 @@ def verify(
         base_tree = session.snapshot(base)
         descends = _descends(store, head_tree.commit, base_tree.commit)
         # The diff needs a base verified at a clock no later than this one: auditing the past
-        # (--at) judges the whole registry.
+        # (--at) judges the whole registry. And a verified base: one on the default branch.
         findings = verify_pr(
             base_tree,
             head_tree,
@@ -119,7 +121,7 @@ def verify(
             parse_yaml=load_yaml,
             clock=now,
             keyless=keyless_check,
-            diff=at is None,
+            diff=at is None and _verified(store, base_tree),
         )
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
@@ -154,6 +156,18 @@ def _note_missing(notes: list[Finding]) -> None:
     for hint in dict.fromkeys(n.hint for n in notes):  # one line per distinct next step
         note(hint)
     note("`gitdocket verify --require-tags` fails until then")
+
+
+def _verified(store: GitStore, base: GitTree) -> bool:
+    """Whether ``base`` may be taken as verified, so that only the change is judged (ADR 0034):
+    it is on the registry's default branch, where every commit passed this check when it merged.
+    Any other base (a forged pull-request payload naming the change's own head, a commit of the
+    pull request's branch) has the whole head judged."""
+    try:
+        branch = registry_config(base).default_branch
+    except DocketError:
+        return False
+    return branch is not None and base.commit is not None and store.on_branch(branch, base.commit)
 
 
 def _descends(store: GitStore, head: str | None, base: str | None) -> bool:
