@@ -348,3 +348,19 @@ def test_at_judges_the_rebuilt_registry_as_of_then(env: tuple[Path, Path], tmp_p
     assert not (tmp_path / "early").exists()
     assert _replay(exported, tmp_path / "copy", "--at", "2026-01-01T00:00:00Z").code == 0
     assert _replay(exported, tmp_path / "later", "--at", "2999-01-01T00:00:00Z").code == 2
+
+
+def test_no_git_to_index_the_pack_is_an_error_that_leaves_nothing(
+    env: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replay indexes its pack with ``git index-pack``: without git on PATH that is a one-line
+    error (no traceback), and neither the target nor the staging folder is left."""
+    _, exported = env
+    empty = tmp_path / "no-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    into = tmp_path / "target" / "copy"
+    done = _replay(exported, into)
+    assert_error_and_hint(done, 1, "index the pack")
+    assert not (tmp_path / "target").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "no-bin"]

@@ -22,6 +22,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from gitdocket.errors import StateError
+
 __all__ = ["PackReader", "PackWriter", "open_packs", "stored_blocks"]
 
 IDX_MAGIC = b"\xfftOc"
@@ -230,7 +232,15 @@ class PackWriter:
         self._file.close()
         final = self.folder / f"pack-{digest.hexdigest()}.pack"
         self.path.rename(final)
-        subprocess.run(["git", "index-pack", str(final)], check=True, capture_output=True, timeout=3600)
+        try:
+            subprocess.run(["git", "index-pack", str(final)], check=True, capture_output=True, timeout=3600)
+        except (OSError, subprocess.SubprocessError) as exc:  # no git on PATH, a full disk, a kill
+            said = exc.stderr if isinstance(exc, subprocess.CalledProcessError) else None
+            detail = said.decode(errors="replace").strip() if said else str(exc)
+            raise StateError(
+                f"git could not index the pack of objects just written ({detail})",
+                "install git (gitdocket runs `git index-pack`) and free disk space, then run the command again",
+            ) from exc
         return final
 
     def close(self) -> None:
