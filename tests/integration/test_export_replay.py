@@ -364,3 +364,26 @@ def test_no_git_to_index_the_pack_is_an_error_that_leaves_nothing(
     assert_error_and_hint(done, 1, "index the pack")
     assert not (tmp_path / "target").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "no-bin"]
+
+
+def test_a_target_filled_during_the_replay_is_refused_untouched(
+    env: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The empty target checked first gets a file while the replay proves the rebuild: the
+    last step (the rename) refuses with an error, keeps that file, and leaves no staging."""
+    from gitdocket.ops import exports
+
+    _, exported = env
+    into = tmp_path / "empty"
+    into.mkdir()
+    prove = exports._prove
+
+    def filled_meanwhile(*args: Any) -> tuple[str, ...]:
+        (into / "keep.txt").write_text("someone else's\n")
+        return prove(*args)
+
+    monkeypatch.setattr(exports, "_prove", filled_meanwhile)
+    done = _replay(exported, into)
+    assert_error_and_hint(done, 2, str(into), "cannot become the replayed registry")
+    assert [p.name for p in into.iterdir()] == ["keep.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "home"]

@@ -239,9 +239,7 @@ def replay(source: Path, into: Path, clock: str) -> Replayed:
             rebuild.close()
         header = state.header
         assert header is not None  # _rebuild read it first
-        if into.exists():
-            into.rmdir()  # empty: checked first
-        staging.rename(into)
+        _move(staging, into)
     return Replayed(
         into, header.branch, header.head, len(state.commits), state.blobs, len(state.tags), state.unsigned, notes
     )
@@ -252,6 +250,18 @@ def _refuse_target(into: Path) -> None:
         raise InputError(f"{into}: exists and is not a folder", "--into names a new folder (or an empty one)")
     if into.is_dir() and any(into.iterdir()):
         raise InputError(f"{into}: is not empty", "--into names a new folder (or an empty one): replay never merges")
+
+
+def _move(staging: Path, into: Path) -> None:
+    """Rename ``staging`` to ``into``: a rename replaces an empty folder in one step (POSIX), so
+    there is no moment without ``into``; one filled since it was checked is refused as it is."""
+    try:
+        staging.rename(into)
+    except OSError as exc:
+        raise InputError(
+            f"{into}: cannot become the replayed registry ({exc.strerror})",
+            "--into names a new folder (or an empty one) that nothing else writes to meanwhile",
+        ) from exc
 
 
 @contextlib.contextmanager
