@@ -19,13 +19,12 @@ from pygit2.enums import CheckoutStrategy, FileMode, ObjectType, ReferenceFilter
 
 from gitdocket.adapters.packs import PackWriter
 from gitdocket.adapters.store import follow_git_environment
-from gitdocket.core.exports import MODES, Append, Change, Delete, Mode, Put, appended, git_oid, is_history
+from gitdocket.core.exports import BLOB_MODES, MODES, Append, Change, Delete, Mode, Put, appended, git_oid, is_history
 from gitdocket.errors import InputError, NotFoundError
 
 __all__ = ["ExportSource", "Rebuild", "SourceTag", "appended_blob", "valid_ref"]
 
 _TREE = int(FileMode.TREE)
-BLOB_MODES = ("100644", "100755", "120000")
 _GITLINK = int(FileMode.COMMIT)
 
 

@@ -38,6 +38,7 @@ from gitdocket.core.model import Record, first_error
 from gitdocket.errors import InputError
 
 __all__ = [
+    "BLOB_MODES",
     "CONTRACT",
     "MODES",
     "Append",
@@ -68,6 +69,8 @@ __all__ = [
 CONTRACT = "registry_export_v1"
 MODES = ("100644", "100755", "120000", "160000")
 """The modes of a file in a git tree: a file, an executable, a symlink, a submodule's commit."""
+BLOB_MODES = MODES[:3]
+"""The modes whose entry is a blob the export carries (a submodule's commit is not one)."""
 HISTORY = "history.jsonl"
 """The file whose appended lines a commit record carries as ``events`` instead of a blob."""
 

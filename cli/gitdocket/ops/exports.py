@@ -32,6 +32,7 @@ from gitdocket.adapters.forking import forked
 from gitdocket.adapters.keyless import keyless_check
 from gitdocket.adapters.store import GitRefs, GitStore, GitTree
 from gitdocket.core.exports import (
+    BLOB_MODES,
     Append,
     Blob,
     BlobPart,
@@ -58,7 +59,6 @@ from gitdocket.verify.tags import genuine, policy_keys, split_missing
 
 __all__ = ["Exported", "Replayed", "Summary", "export_registry", "replay"]
 
-BLOB_MODES = ("100644", "100755", "120000")
 OBJECTS = "commits and blobs"
 """What the progress of an export and a replay counts."""
 EXPORT_HINT = "export the registry again (`gitdocket export --to FILE`) and replay that file"
