@@ -22,7 +22,7 @@ from gitdocket.adapters.store import follow_git_environment
 from gitdocket.core.exports import BLOB_MODES, MODES, Append, Change, Delete, Mode, Put, appended, git_oid, is_history
 from gitdocket.errors import InputError, NotFoundError
 
-__all__ = ["ExportSource", "Rebuild", "SourceTag", "appended_blob", "valid_ref"]
+__all__ = ["ExportSource", "Rebuild", "SourceTag", "valid_ref"]
 
 _TREE = int(FileMode.TREE)
 _GITLINK = int(FileMode.COMMIT)
@@ -280,10 +280,3 @@ class Rebuild:
     def close(self) -> None:
         self.pack.close()
         self.repo.free()
-
-
-def appended_blob(old: bytes | None, change: Append) -> bytes | None:
-    """The blob an ``Append`` makes of the old one, None when there is no old one."""
-    if old is None or (old and not old.endswith(b"\n")):
-        return None
-    return old + "".join(line + "\n" for line in change.events).encode("utf-8")

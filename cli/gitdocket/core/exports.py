@@ -55,6 +55,7 @@ __all__ = [
     "Put",
     "Tag",
     "appended",
+    "appended_blob",
     "commit_head",
     "decode_data",
     "encode_data",
@@ -280,6 +281,14 @@ def appended(old: bytes, new: bytes) -> list[str] | None:
     except UnicodeDecodeError:
         return None
     return text[:-1].split("\n")
+
+
+def appended_blob(old: bytes | None, change: Append) -> bytes | None:
+    """The blob an ``Append`` makes of the old one (what ``appended`` read off it, undone), None
+    when there is no old one or it does not end a line."""
+    if old is None or (old and not old.endswith(b"\n")):
+        return None
+    return old + "".join(line + "\n" for line in change.events).encode("utf-8")
 
 
 def path_problem(path: str) -> str | None:

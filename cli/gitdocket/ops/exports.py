@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import pygit2
 
-from gitdocket.adapters.exports import ExportSource, Rebuild, SourceTag, appended_blob, valid_ref
+from gitdocket.adapters.exports import ExportSource, Rebuild, SourceTag, valid_ref
 from gitdocket.adapters.files import load_yaml, opened, writing
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.keyless import keyless_check
@@ -42,6 +42,7 @@ from gitdocket.core.exports import (
     Header,
     Put,
     Tag,
+    appended_blob,
     commit_head,
     decode_data,
     encode_data,
