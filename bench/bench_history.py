@@ -17,19 +17,17 @@ prints them.
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_releases import _environment, _registry, verified_bundles
+from bench_releases import _registry, signing_home, verified_bundles
 from fixtures import NOW, archetype_files, new_registry, write_key
 from run import TimedSigner
 
-from gitdocket.adapters.signing import KeySigner, create_key
+from gitdocket.adapters.signing import KeySigner
 from gitdocket.adapters.store import GitStore, GitTree
 from gitdocket.adapters.timeline import newest_event
 from gitdocket.core.tree import Plan
@@ -137,17 +135,11 @@ def freeze_row(base: Path, versions: int, count: int) -> Row:
 
 def run(quick: bool) -> list[Row]:
     past, versions, count = (200, 100, 3) if quick else (5000, 2000, 15)
-    base = Path(tempfile.mkdtemp(prefix="docket-bench-history-"))
-    try:
-        key = base / "key"
-        create_key(key, "bench")
-        with _environment(base, key):
-            (base / "promote").mkdir()
-            rows = [promote_row(base / "promote", key, past, count)]
+    with signing_home("docket-bench-history-") as (base, key):
+        (base / "promote").mkdir()
+        rows = [promote_row(base / "promote", key, past, count)]
         (base / "freeze").mkdir()
         rows.append(freeze_row(base / "freeze", versions, count))
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
     return rows
 
 

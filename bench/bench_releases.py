@@ -65,6 +65,20 @@ def _environment(home: Path, key: Path) -> Iterator[None]:
                 os.environ[name] = value
 
 
+@contextlib.contextmanager
+def signing_home(prefix: str) -> Iterator[tuple[Path, Path]]:
+    """A new scratch folder (``prefix``) with a signing key, as HOME and the key for the block
+    (``_environment``); removed after it, whatever happens. What each benchmark runs in."""
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        key = base / "key"
+        create_key(key, "bench")
+        with _environment(base, key):
+            yield base, key
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def gitdocket(*args: str | Path) -> str:
     """Run the real CLI in-process; return its standard output, raise on a non-zero exit."""
     out, err = io.StringIO(), io.StringIO()
@@ -263,17 +277,11 @@ def status_row(base: Path, key: Path, rounds: int) -> Row:
 def run(quick: bool) -> list[Row]:
     total, files, rounds = (64 * MIB, 16, 100) if quick else (1024 * MIB, 64, 1000)
     rows: list[Row] = []
-    base = Path(tempfile.mkdtemp(prefix="docket-bench-releases-"))
-    try:
-        key = base / "key"
-        create_key(key, "bench")
-        with _environment(base, key):
-            (base / "verify").mkdir()
-            rows.extend(bundle_rows(base / "verify", key, total, files))
-            (base / "status").mkdir()
-            rows.append(status_row(base / "status", key, rounds))
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    with signing_home("docket-bench-releases-") as (base, key):
+        (base / "verify").mkdir()
+        rows.extend(bundle_rows(base / "verify", key, total, files))
+        (base / "status").mkdir()
+        rows.append(status_row(base / "status", key, rounds))
     return rows
 
 

@@ -14,7 +14,6 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import bench_releases as releases
@@ -125,15 +124,8 @@ def _least_interleaved(
 
 
 def run(quick: bool) -> list[Row]:
-    base = Path(tempfile.mkdtemp(prefix="docket-bench-startup-"))
-    try:
-        key = base / "key"
-        releases.create_key(key, "bench")
-        with releases._environment(base, key):
-            repo = deployed(base, key)
-            return rows_for(repo, base, 3 if quick else 7)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    with releases.signing_home("docket-bench-startup-") as (base, key):
+        return rows_for(deployed(base, key), base, 3 if quick else 7)
 
 
 if __name__ == "__main__":
