@@ -358,9 +358,9 @@ class GitStore:
     def on_branch(self, branch: str, commit: str) -> bool:
         """Whether ``commit`` is ``branch``'s tip or one of its ancestors, as this clone knows the
         branch: the local one or any remote-tracking copy (``refs/remotes/<remote>/<branch>``:
-        what a CI checkout has)."""
-        names = [f"refs/heads/{branch}"]
-        names += [n for n in self.repo.references if n.startswith("refs/remotes/") and n.endswith(f"/{branch}")]
+        what a CI checkout has). Only a configured remote's copy counts: a fetched pull-request
+        branch ``refs/remotes/origin/someone/main`` is not ``main``."""
+        names = [f"refs/heads/{branch}", *(f"refs/remotes/{r.name}/{branch}" for r in self.repo.remotes)]
         for name in names:
             ref = self.repo.references.get(name)
             if ref is None:
