@@ -271,5 +271,7 @@ def test_a_registry_without_a_signed_configuration(rel: Release) -> None:
         "error: registry/registry.yaml is not signed: this registry has no signed configuration",
         "hint: a root holder signs registry/registry.yaml: `gitdocket config apply`",
     ]
+    # Crossing to another registry needs the signed name, and says so in the same words.
+    assert reg.run("vendor", "root").err.splitlines() == refused.err.splitlines()
     reg.ok("config", "apply")
     assert _findings(reg) == []

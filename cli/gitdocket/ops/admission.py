@@ -17,7 +17,7 @@ from gitdocket.core.canonical import canonical
 from gitdocket.core.log import SshSignature
 from gitdocket.core.sshsig import Signer
 from gitdocket.core.tree import TreeView
-from gitdocket.errors import InvariantError, NotFoundError, StateError, TrustError
+from gitdocket.errors import InvariantError, NotFoundError, TrustError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.admission import (
     NAMESPACE,
@@ -31,6 +31,7 @@ from gitdocket.lifecycles.admission import (
 )
 from gitdocket.lifecycles.invariants import ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT
 from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, lookup_role
+from gitdocket.ops.documents import registry_config
 from gitdocket.ops.entitlements import run_check
 from gitdocket.ops.logs import load_log
 
@@ -46,13 +47,6 @@ def _principal(policy: PolicyState, signer: Signer) -> str:
         f"signing key {sshsig.fingerprint(signer.public_key)} is not in the policy",
         "sign with the key of an entitlement authority of the project",
     )
-
-
-def _registry(tree: TreeView) -> str:
-    config = load_log(tree, scope("config")).state.registry
-    if config is None:
-        raise StateError("this registry has no signed configuration", "sign it: `gitdocket config apply`")
-    return config.name
 
 
 def issue(
@@ -80,7 +74,7 @@ def issue(
     entitlement = load_log(tree, scope("entitlement", project, name))
     assert placement.pin is not None and entitlement.head is not None  # an Active verdict has both
     claims = claims_for(
-        registry=_registry(tree),
+        registry=registry_config(tree).name,
         commit=tree.commit or "0" * 40,
         placement=address,
         pin=placement.pin,

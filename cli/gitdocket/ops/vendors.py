@@ -27,6 +27,7 @@ from gitdocket.lifecycles.package import PackageState
 from gitdocket.lifecycles.placement import Pin
 from gitdocket.lifecycles.policy import POLICY_SCOPE, VENDOR_ROOT_PINNED
 from gitdocket.lifecycles.vendors import VendorRoot, payload_may_cross, root_digest, vendor_folder
+from gitdocket.ops.documents import registry_config
 from gitdocket.ops.logs import load_log
 from gitdocket.ops.transaction import Transaction
 from gitdocket.verify.context import Context
@@ -48,19 +49,9 @@ __all__ = [
 ]
 
 
-def _registry_name(tree: TreeView) -> str:
-    config = load_log(tree, scope("config")).state.registry
-    if config is None:
-        raise StateError(
-            "this registry has no signed configuration, so it has no name to cross by",
-            "sign it: `gitdocket config apply`",
-        )
-    return config.name
-
-
 def root_of_registry(tree: TreeView) -> VendorRoot:
     """This registry's root as another registry pins it (``gitdocket vendor root``)."""
-    root = root_of(load_log(tree, POLICY_SCOPE).state, _registry_name(tree))
+    root = root_of(load_log(tree, POLICY_SCOPE).state, registry_config(tree).name)
     if root is None:
         raise StateError("the root role has no SSH key to pin", "a registry crosses by its root's SSH keys")
     return root
@@ -122,7 +113,7 @@ def vendor_package(tree: TreeView, pinned: Pin, vendor: str, verb: str) -> tuple
     root = policy.vendors.get(vendor)
     vctx, problems = vendor_problems(tree, vendor, root, verify_logs, load_yaml)
     _refuse(doing, problems, f"root pins the vendor's root: `gitdocket vendor pin {vendor} ROOT.json`")
-    permitted = client_permit(policy, _registry_name(tree))
+    permitted = client_permit(policy, registry_config(tree).name)
     found = crossing_problems(vctx, pinned.archetype, pinned.version, pinned.content_hash, permitted)
     hint = (
         "the vendor's owners permit this registry (`gitdocket vendor permit A V CLIENT-ROOT.json`, "
