@@ -12,7 +12,7 @@ import pytest
 from gitdocket.core.scopes import scope
 from gitdocket.errors import InputError
 from gitdocket.lifecycles import machine_for
-from gitdocket.lifecycles.policy import PolicyState, Role, lookup_role
+from gitdocket.lifecycles.policy import PolicyState, Role, holder_of, lookup_role
 from tests.factories import identity, policy_at, policy_init, run
 from tests.unit.lifecycle_checks import assert_refused, row_sources, step
 
@@ -422,3 +422,18 @@ def test_lookup_role(roles: dict[str, tuple[str, ...]], name: str, expected: tup
     state = PolicyState(phase="active", roles={r: Role(principals=p) for r, p in roles.items()})
     found = lookup_role(state, name)
     assert (found.principals if found else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("key_of", "comment", "holder"),
+    [
+        pytest.param("bob", "", "bob", id="an-identity's-key"),
+        pytest.param("bob", " bob@laptop", "bob", id="the-comment-does-not-matter"),
+        pytest.param("mallory", "", None, id="a-key-the-policy-lacks"),
+    ],
+)
+def test_holder_of_a_signing_key(key_of: str, comment: str, holder: str | None) -> None:
+    """Who a key signs as (what a write and an admission token name as signer)."""
+    state = policy_at(("alice", "bob"), 1)
+    line = " ".join(identity(key_of)["public_key"].split()[:2]) + comment
+    assert holder_of(state, line) == holder

@@ -57,6 +57,7 @@ __all__ = [
     "Role",
     "accepts",
     "expired",
+    "holder_of",
     "lookup_role",
     "policy_versions",
     "renews_expiry",
@@ -284,6 +285,15 @@ def _ssh_key(identity: Identity) -> str | None:
     if identity.kind != "ssh" or not identity.public_key:
         return None
     return " ".join(identity.public_key.split()[:2])
+
+
+def holder_of(state: PolicyState, public_key_line: str) -> str | None:
+    """The identity whose key ``public_key_line`` is (type and key; the comment may differ),
+    None when the policy has none: who a signing key signs as."""
+    wanted = public_key_line.split()[:2]
+    return next(
+        (i.name for i in state.identities.values() if i.public_key and i.public_key.split()[:2] == wanted), None
+    )
 
 
 def _keys_unique(state: PolicyState) -> bool:

@@ -30,7 +30,7 @@ from gitdocket.lifecycles.admission import (
     issuer_role,
 )
 from gitdocket.lifecycles.invariants import ADMISSION_REQUIRES_ACTIVE_ENTITLEMENT
-from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, lookup_role
+from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, holder_of, lookup_role
 from gitdocket.ops.documents import registry_config
 from gitdocket.ops.entitlements import run_check
 from gitdocket.ops.logs import load_log
@@ -39,10 +39,9 @@ __all__ = ["allowed_signers", "issue", "verify_token"]
 
 
 def _principal(policy: PolicyState, signer: Signer) -> str:
-    line = sshsig.public_key_line(signer.public_key).split()[:2]
-    for identity in policy.identities.values():
-        if identity.public_key and identity.public_key.split()[:2] == line:
-            return identity.name
+    holder = holder_of(policy, sshsig.public_key_line(signer.public_key))
+    if holder is not None:
+        return holder
     raise TrustError(
         f"signing key {sshsig.fingerprint(signer.public_key)} is not in the policy",
         "sign with the key of an entitlement authority of the project",

@@ -60,7 +60,7 @@ from gitdocket.lifecycles.authz import (
 from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, POLICY_IN_FORCE
 from gitdocket.lifecycles.machine import Machine
-from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, Role, accepts, policy_versions
+from gitdocket.lifecycles.policy import POLICY_SCOPE, PolicyState, Role, accepts, holder_of, policy_versions
 from gitdocket.lifecycles.timeline import CLOCK_SKEW, Moment, expired_now, time_problem
 from gitdocket.ops.logs import ScopeLog, load_log, load_tail, replay_log
 from gitdocket.ops.plans import Check, PlannedEvent, signoff
@@ -175,10 +175,9 @@ class Transaction:
         return self.tree.read(path)
 
     def principal_of(self, signer: Signer) -> str:
-        line = sshsig.public_key_line(signer.public_key)
-        for identity in self.policy.identities.values():
-            if identity.public_key and identity.public_key.split()[:2] == line.split()[:2]:
-                return identity.name
+        holder = holder_of(self.policy, sshsig.public_key_line(signer.public_key))
+        if holder is not None:
+            return holder
         if self._bootstrap is not None and self.policy.phase == "none":
             return self._bootstrap
         raise TrustError(
