@@ -150,7 +150,8 @@ def test_revoking_the_last_holder_a_rule_needs_is_refused(rel: Release) -> None:
 def test_a_rule_without_a_trigger_is_bad_input(rel: Release) -> None:
     before = repo_state(rel.reg)
     result = rel.reg.run("policy", "risk-rule", "add", "r", "--role", "security")
-    assert result.code == 2 and "needs kinds or at_least" in result.err and "\nhint: " in result.err
+    assert result.code == 2 and "pass --kind KIND (repeat) or --at-least RISK" in result.err, result.err
+    assert "\nhint: " in result.err
     assert repo_state(rel.reg) == before
 
 

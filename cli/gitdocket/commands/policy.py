@@ -297,6 +297,8 @@ def risk_rule_add(
     gitdocket policy risk-rule add new-capabilities --role security \\
       --kind tool_added --kind tool_permission_added --kind egress_widened --kind posture_widened
     """
+    if not kinds and not at_least:
+        raise click.UsageError("a risk rule needs a trigger: pass --kind KIND (repeat) or --at-least RISK")
     fields: dict[str, object] = {"name": name, "kinds": kinds, "role": role, "signatures": signatures}
     if at_least:
         fields["at_least"] = at_least
