@@ -160,3 +160,16 @@ def test_policy_show_lists_the_rules(rel: Release) -> None:
     shown = rel.reg.ok("policy", "show", "--format", "json").json()
     assert shown["risk_rules"][0]["name"] == "new-capabilities" and shown["risk_rules"][0]["role"] == "security"
     assert "new-capabilities\ttool_added, tool_permission_added" in rel.reg.ok("policy", "show").out
+
+
+def test_a_rule_change_can_be_planned_first(rel: Release) -> None:
+    """--dry-run, as for every other policy change: the plan is printed, nothing is written."""
+    before = repo_state(rel.reg)
+    planned = rel.reg.ok("policy", "risk-rule", "add", "new-capabilities", *RULE, "--dry-run").out
+    assert "new-capabilities" in planned, planned
+    assert repo_state(rel.reg) == before
+    rel.reg.ok("policy", "risk-rule", "add", "new-capabilities", *RULE)
+    before = repo_state(rel.reg)
+    rel.reg.ok("policy", "risk-rule", "remove", "new-capabilities", "--dry-run")
+    assert repo_state(rel.reg) == before
+    assert rel.reg.ok("policy", "show", "--format", "json").json()["risk_rules"][0]["name"] == "new-capabilities"

@@ -278,6 +278,7 @@ def risk_rule() -> None:
     type=click.Choice(["freeze", "promote"]),
     help="Where the rule applies (repeat); default: both.",
 )
+@dry_run_option
 @writer
 def risk_rule_add(
     name: str,
@@ -310,6 +311,7 @@ def risk_rule_add(
 
 @risk_rule.command("remove")
 @click.argument("name")
+@dry_run_option
 @writer
 def risk_rule_remove(name: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Remove risk rule NAME."""
