@@ -160,3 +160,11 @@ def test_importing_a_folder_that_is_no_export_is_bad_input(registry: Registry, t
     result = registry.run("vendor", "import", empty, "--vendor", VENDOR, "--project", "shop")
     assert result.code == 2 and "holds no exported package" in result.err
     assert repo_state(registry) == before
+
+
+def test_importing_a_path_that_is_no_folder_names_the_export(registry: Registry, tmp_path: Path) -> None:
+    before = repo_state(registry)
+    result = registry.run("vendor", "import", tmp_path / "missing", "--vendor", VENDOR, "--project", "shop")
+    assert result.code == 2 and "not a folder" in result.err, result.err
+    assert "hint: pass the folder `gitdocket vendor export` wrote" in result.err, result.err
+    assert repo_state(registry) == before
