@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitdocket.ops import versions as version_ops
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release, copy_release
 from tests.integration.test_agent_diff import ARCHETYPE, RISKY_CONFIG, edit_method
 from tests.support import repo_state
 
@@ -26,11 +26,6 @@ RULE = (
     "--kind",
     "posture_widened",
 )
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("risk"))
 
 
 @pytest.fixture
