@@ -22,8 +22,10 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import pytest
 
+from gitdocket.commands import cli
 from tests.support import ROOT, run_cli
 
 FENCE = re.compile(r"^```(\w+)[^\n]*\n(.*?)^```\s*$", re.M | re.S)
@@ -180,3 +182,15 @@ def test_readme_quick_start_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ]
     assert ran[-2][1].startswith("verify (PR main~2..HEAD)") and ran[-2][1].rstrip().endswith("OK")
     assert "support-triage\t1.0.0\tfrozen\t" in ran[-1][1], "before the publish, the version was only frozen"
+
+
+def test_the_command_table_names_every_command() -> None:
+    """README's Commands table is where a reader looks first: every top-level command is in it."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## Commands\n") :]
+    section = section[: section.index("\n## ", 1)]
+    rows = [line for line in section.splitlines() if line.startswith("| `gitdocket ")]
+    named = {word.strip("`") for row in rows for word in re.findall(r"`[^`]*`", row.split(" | ")[0])}
+    words = {part.split()[0] for name in named for part in [name.removeprefix("gitdocket ")] if part}
+    missing = sorted(set(cli.list_commands(click.Context(cli))) - words)
+    assert not missing, f"README.md's command table does not name: {', '.join(missing)}"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release
 from tests.support import ROOT, Registry, repo_state, run_cli
 
 ARCHETYPE = "support-triage"
@@ -22,16 +22,6 @@ RISKY_CONFIG = {
     "egress": ["*.example.com"],
     "permissions": {"web-fetch": ["net:read"]},
 }
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("diff"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
 
 
 def edit_method(reg: Registry, config: dict[str, Any], instructions: str | None = None) -> None:

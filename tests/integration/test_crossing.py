@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gitdocket.core.log import head_digest
+from gitdocket.errors import Invariant
 from gitdocket.lifecycles.invariants import (
     CROSSING_REQUIRES_PERMIT_AND_ADMIT,
     PAYLOAD_CROSSES_ONLY_BY_TERMS,
@@ -106,14 +108,15 @@ def _method_dropped_in(c: Crossing) -> None:
         pytest.param(_method_dropped_in, "PAYLOAD_CROSSED", PAYLOAD_CROSSES_ONLY_BY_TERMS, id="method-crossed"),
     ],
 )
-def test_verify_checks_the_vendor_records_offline(tmp_path: Path, tamper: object, code: str, rule: object) -> None:
+def test_verify_checks_the_vendor_records_offline(
+    tmp_path: Path, tamper: Callable[[Crossing], None], code: str, rule: Invariant
+) -> None:
     c = crossing(tmp_path)
     installed(c)
-    assert callable(tamper)
     tamper(c)
     commit_all(c, "by hand")
     found = findings(c.client)
-    assert any(f["code"] == code and f["invariant"] == getattr(rule, "name", "") for f in found), found
+    assert any(f["code"] == code and f["invariant"] == rule.name for f in found), found
 
 
 def test_verify_refuses_a_crossing_the_vendor_did_not_permit(tmp_path: Path) -> None:
@@ -159,4 +162,12 @@ def test_importing_a_folder_that_is_no_export_is_bad_input(registry: Registry, t
     before = repo_state(registry)
     result = registry.run("vendor", "import", empty, "--vendor", VENDOR, "--project", "shop")
     assert result.code == 2 and "holds no exported package" in result.err
+    assert repo_state(registry) == before
+
+
+def test_importing_a_path_that_is_no_folder_names_the_export(registry: Registry, tmp_path: Path) -> None:
+    before = repo_state(registry)
+    result = registry.run("vendor", "import", tmp_path / "missing", "--vendor", VENDOR, "--project", "shop")
+    assert result.code == 2 and "not a folder" in result.err, result.err
+    assert "hint: pass the folder `gitdocket vendor export` wrote" in result.err, result.err
     assert repo_state(registry) == before

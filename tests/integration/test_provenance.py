@@ -13,17 +13,7 @@ import pytest
 
 from gitdocket.core import sshsig
 from gitdocket.verify.provenance import NAMESPACE, PAYLOAD_TYPE, PREDICATE_TYPE, STATEMENT_TYPE, pae
-from tests.integration.releases_support import Release, copy_release, make_template
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("provenance"))
-
-
-@pytest.fixture
-def rel(template: Path, tmp_path: Path) -> Release:
-    return copy_release(template, tmp_path / "copy")
+from tests.integration.releases_support import Release, copy_release
 
 
 def envelope_of(rel: Release, env: str, sequence: int) -> tuple[Path, dict[str, Any], dict[str, Any]]:

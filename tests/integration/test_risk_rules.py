@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitdocket.ops import versions as version_ops
-from tests.integration.releases_support import Release, copy_release, make_template
+from tests.integration.releases_support import Release, copy_release
 from tests.integration.test_agent_diff import ARCHETYPE, RISKY_CONFIG, edit_method
 from tests.support import repo_state
 
@@ -26,11 +26,6 @@ RULE = (
     "--kind",
     "posture_widened",
 )
-
-
-@pytest.fixture(scope="session")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("risk"))
 
 
 @pytest.fixture
@@ -150,7 +145,8 @@ def test_revoking_the_last_holder_a_rule_needs_is_refused(rel: Release) -> None:
 def test_a_rule_without_a_trigger_is_bad_input(rel: Release) -> None:
     before = repo_state(rel.reg)
     result = rel.reg.run("policy", "risk-rule", "add", "r", "--role", "security")
-    assert result.code == 2 and "needs kinds or at_least" in result.err and "\nhint: " in result.err
+    assert result.code == 2 and "pass --kind KIND (repeat) or --at-least RISK" in result.err, result.err
+    assert "\nhint: " in result.err
     assert repo_state(rel.reg) == before
 
 
@@ -159,3 +155,16 @@ def test_policy_show_lists_the_rules(rel: Release) -> None:
     shown = rel.reg.ok("policy", "show", "--format", "json").json()
     assert shown["risk_rules"][0]["name"] == "new-capabilities" and shown["risk_rules"][0]["role"] == "security"
     assert "new-capabilities\ttool_added, tool_permission_added" in rel.reg.ok("policy", "show").out
+
+
+def test_a_rule_change_can_be_planned_first(rel: Release) -> None:
+    """--dry-run, as for every other policy change: the plan is printed, nothing is written."""
+    before = repo_state(rel.reg)
+    planned = rel.reg.ok("policy", "risk-rule", "add", "new-capabilities", *RULE, "--dry-run").out
+    assert "new-capabilities" in planned, planned
+    assert repo_state(rel.reg) == before
+    rel.reg.ok("policy", "risk-rule", "add", "new-capabilities", *RULE)
+    before = repo_state(rel.reg)
+    rel.reg.ok("policy", "risk-rule", "remove", "new-capabilities", "--dry-run")
+    assert repo_state(rel.reg) == before
+    assert rel.reg.ok("policy", "show", "--format", "json").json()["risk_rules"][0]["name"] == "new-capabilities"

@@ -82,7 +82,8 @@ def test_a_log_whose_last_line_is_not_linked_refuses_the_write(rel: Release) -> 
     _commit_file(rel, "deployments/preview/history.jsonl", lines[0].replace(b"alice", b"alicf", 1) + lines[1])
     before = repo_state(rel.reg)
     result = rel.promote(first, "preview", gated=False)
-    assert result.code == 1, result.err
+    assert_error_and_hint(result, 1, "deployments/preview/history.jsonl:2")
+    assert "prev does not match" in result.err and "gitdocket verify" in result.err
     assert repo_state(rel.reg) == before
 
 

@@ -76,150 +76,59 @@ def then(command: str, change: Callable[[Any, Any, Any], dict[str, Any]], **chan
     return mutate
 
 
+def tooth(kind: str, mutate: Mutation, rule: str) -> Any:
+    """One row of ``TEETH``: the mutant of ``kind``'s machine that must break ``rule``."""
+    return pytest.param(kind, mutate, rule, id=f"{kind}-{rule}")
+
+
 TEETH = [
-    pytest.param(
+    tooth(
         "policy",
         row("SetExpiry", apply=lambda s, d: s.model_copy(update={"expires": d.expires})),
         "POLICY_VERSION_INCREASES",
-        id="policy-POLICY_VERSION_INCREASES",
     ),
-    pytest.param("policy", row("RevokeRole", guard=None), "ROOT_NOT_EMPTY", id="policy-ROOT_NOT_EMPTY"),
-    pytest.param("policy", row("AddIdentity", guard=None), "IDENTITY_UNIQUE", id="policy-IDENTITY_UNIQUE"),
-    pytest.param("policy", row("SetThreshold", guard=None), "THRESHOLD_REACHABLE", id="policy-THRESHOLD_REACHABLE"),
-    pytest.param("config", row("ApplyConfig", apply=None), "CONFIG_SIGNED", id="config-CONFIG_SIGNED"),
-    pytest.param(
-        "archetype", row("ChangeOwners", guard=None), "ARCHETYPE_HAS_OWNERS", id="archetype-ARCHETYPE_HAS_OWNERS"
-    ),
-    pytest.param(
-        "version",
-        row("RecordPackageReference", widen=("draft",), guard=None),
-        "PACKAGE_REQUIRES_FROZEN_VERSION",
-        id="version-PACKAGE_REQUIRES_FROZEN_VERSION",
-    ),
-    pytest.param(
-        "version",
-        row("ReviseDraft", widen=("frozen",), target=None),
-        "FROZEN_VERSION_IMMUTABLE",
-        id="version-FROZEN_VERSION_IMMUTABLE",
-    ),
-    pytest.param(
-        "version",
-        row("RetireVersion", apply=_keep(packages=())),
-        "PAST_PACKAGES_PRESERVED",
-        id="version-PAST_PACKAGES_PRESERVED",
-    ),
-    pytest.param(
-        "version",
-        row("FreezeVersion", apply=None),
-        "FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
-        id="version-FREEZE_REQUIRES_COMPLETE_SNAPSHOT",
-    ),
-    pytest.param(
-        "package",
-        row("WithdrawPackage", widen=("draft",)),
-        "HISTORY_PRESERVED_ON_WITHDRAWAL",
-        id="package-HISTORY_PRESERVED_ON_WITHDRAWAL",
-    ),
-    pytest.param(
-        "package",
-        row("PublishPackage", widen=("withdrawn",)),
-        "WITHDRAWAL_BLOCKS_FUTURE",
-        id="package-WITHDRAWAL_BLOCKS_FUTURE",
-    ),
-    pytest.param(
-        "placement",
-        row("InstallPackage", guard=None),
-        "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION",
-        id="placement-INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION",
-    ),
-    pytest.param(
-        "placement",
-        _granting,
-        "INSTALL_DOES_NOT_GRANT_PAYLOAD_OR_RUN",
-        id="placement-INSTALL_DOES_NOT_GRANT_PAYLOAD_OR_RUN",
-    ),
-    pytest.param(
-        "placement",
-        row("RemoveInstall", target=None),
-        "HISTORY_PRESERVED_ON_WITHDRAWAL",
-        id="placement-HISTORY_PRESERVED_ON_WITHDRAWAL",
-    ),
-    pytest.param(
-        "placement",
-        row("TargetAdmitReplacement", guard=None),
-        "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
-        id="placement-UPGRADE_REQUIRES_REPLACEMENT_ADMISSION",
-    ),
-    pytest.param(
-        "placement",
-        row("EditPlacement", guard=None),
-        "PLACEMENT_IS_CONFIG_ONLY",
-        id="placement-PLACEMENT_IS_CONFIG_ONLY",
-    ),
-    pytest.param(
-        "entitlement",
-        row("RecordBillingReceipt", target="active"),
-        "ENTITLEMENT_REQUIRES_AUTHORITY",
-        id="entitlement-ENTITLEMENT_REQUIRES_AUTHORITY",
-    ),
-    pytest.param(
+    tooth("policy", row("RevokeRole", guard=None), "ROOT_NOT_EMPTY"),
+    tooth("policy", row("AddIdentity", guard=None), "IDENTITY_UNIQUE"),
+    tooth("policy", row("SetThreshold", guard=None), "THRESHOLD_REACHABLE"),
+    tooth("config", row("ApplyConfig", apply=None), "CONFIG_SIGNED"),
+    tooth("archetype", row("ChangeOwners", guard=None), "ARCHETYPE_HAS_OWNERS"),
+    tooth("version", row("RecordPackageReference", widen=("draft",), guard=None), "PACKAGE_REQUIRES_FROZEN_VERSION"),
+    tooth("version", row("ReviseDraft", widen=("frozen",), target=None), "FROZEN_VERSION_IMMUTABLE"),
+    tooth("version", row("RetireVersion", apply=_keep(packages=())), "PAST_PACKAGES_PRESERVED"),
+    tooth("version", row("FreezeVersion", apply=None), "FREEZE_REQUIRES_COMPLETE_SNAPSHOT"),
+    tooth("package", row("WithdrawPackage", widen=("draft",)), "HISTORY_PRESERVED_ON_WITHDRAWAL"),
+    tooth("package", row("PublishPackage", widen=("withdrawn",)), "WITHDRAWAL_BLOCKS_FUTURE"),
+    tooth("placement", row("InstallPackage", guard=None), "INSTALL_REQUIRES_PUBLISHED_TARGET_ADMISSION"),
+    tooth("placement", _granting, "INSTALL_DOES_NOT_GRANT_PAYLOAD_OR_RUN"),
+    tooth("placement", row("RemoveInstall", target=None), "HISTORY_PRESERVED_ON_WITHDRAWAL"),
+    tooth("placement", row("TargetAdmitReplacement", guard=None), "UPGRADE_REQUIRES_REPLACEMENT_ADMISSION"),
+    tooth("placement", row("EditPlacement", guard=None), "PLACEMENT_IS_CONFIG_ONLY"),
+    tooth("entitlement", row("RecordBillingReceipt", target="active"), "ENTITLEMENT_REQUIRES_AUTHORITY"),
+    tooth(
         "entitlement",
         row("RequestEntitlement", widen=("none",), guard=None),
         "ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
-        id="entitlement-ENTITLEMENT_REQUIRES_INSTALLED_PLACEMENT",
     ),
-    pytest.param(
+    tooth(
         "entitlement",
         row("MarkRunEligible", widen=("requested",), guard=None),
         "RUN_ELIGIBILITY_REQUIRES_ACTIVE_ENTITLEMENT",
-        id="entitlement-RUN_ELIGIBILITY_REQUIRES_ACTIVE_ENTITLEMENT",
     ),
-    pytest.param(
-        "entitlement",
-        row("SuspendEntitlement", apply=None),
-        "SUSPENSION_BLOCKS_FUTURE_RUNS",
-        id="entitlement-SUSPENSION_BLOCKS_FUTURE_RUNS",
-    ),
-    pytest.param(
-        "entitlement",
-        row("CloseEntitlement", apply=_keep(history_present=False)),
-        "HISTORY_PRESERVED_ON_CLOSE",
-        id="entitlement-HISTORY_PRESERVED_ON_CLOSE",
-    ),
-    pytest.param(
-        "entitlement",
-        row("ActivateEntitlement", widen=("none",), guard=None),
-        "PHASE_IS_AUTHORITATIVE",
-        id="entitlement-PHASE_IS_AUTHORITATIVE",
-    ),
-    pytest.param("bundle", row("BuildBundle", apply=None), "BUNDLE_IMMUTABLE", id="bundle-BUNDLE_IMMUTABLE"),
-    pytest.param("bundle", row("BuildBundle", guard=None), "BUNDLE_ID_CONSISTENT", id="bundle-BUNDLE_ID_CONSISTENT"),
-    pytest.param("bundle", row("VerifyBundle", apply=None), "MANIFEST_BOUND", id="bundle-MANIFEST_BOUND"),
-    pytest.param(
-        "environment",
-        then("Promote", lambda b, _d, _a: {"releases": b.releases}),
-        "POINTER_IN_RELEASES",
-        id="environment-POINTER_IN_RELEASES",
-    ),
-    pytest.param("environment", row("Promote", apply=None), "SEQUENCE_MONOTONIC", id="environment-SEQUENCE_MONOTONIC"),
-    pytest.param(
+    tooth("entitlement", row("SuspendEntitlement", apply=None), "SUSPENSION_BLOCKS_FUTURE_RUNS"),
+    tooth("entitlement", row("CloseEntitlement", apply=_keep(history_present=False)), "HISTORY_PRESERVED_ON_CLOSE"),
+    tooth("entitlement", row("ActivateEntitlement", widen=("none",), guard=None), "PHASE_IS_AUTHORITATIVE"),
+    tooth("bundle", row("BuildBundle", apply=None), "BUNDLE_IMMUTABLE"),
+    tooth("bundle", row("BuildBundle", guard=None), "BUNDLE_ID_CONSISTENT"),
+    tooth("bundle", row("VerifyBundle", apply=None), "MANIFEST_BOUND"),
+    tooth("environment", then("Promote", lambda b, _d, _a: {"releases": b.releases}), "POINTER_IN_RELEASES"),
+    tooth("environment", row("Promote", apply=None), "SEQUENCE_MONOTONIC"),
+    tooth(
         "environment",
         then("Promote", lambda _b, d, a: {"releases": {d.bundle_id: a.releases[d.bundle_id]}}),
         "RELEASES_PRESERVED",
-        id="environment-RELEASES_PRESERVED",
     ),
-    pytest.param(
-        "environment",
-        then("Rollback", lambda _b, _d, _a: {"reason": None}),
-        "ROLLBACK_REQUIRES_REASON",
-        id="environment-ROLLBACK_REQUIRES_REASON",
-    ),
-    pytest.param(
-        "environment",
-        then("Promote", lambda b, _d, _a: {"holds": b.holds}, guard=None),
-        "ROLLBACK_HOLDS_RELEASE",
-        id="environment-ROLLBACK_HOLDS_RELEASE",
-    ),
+    tooth("environment", then("Rollback", lambda _b, _d, _a: {"reason": None}), "ROLLBACK_REQUIRES_REASON"),
+    tooth("environment", then("Promote", lambda b, _d, _a: {"holds": b.holds}, guard=None), "ROLLBACK_HOLDS_RELEASE"),
 ]
 
 

@@ -159,3 +159,13 @@ class Writes(RuleBasedStateMachine):
 
 TestWrites = Writes.TestCase
 TestWrites.settings = settings(max_examples=40, stateful_step_count=20, deadline=None)
+
+
+def test_the_machine_accepts_legal_writes() -> None:
+    """The comparison above is not vacuous: legal writes go through both writers and land."""
+    machine = Writes()
+    for step in (lambda: machine.promote(BUNDLES[0], False), lambda: machine.version(0, "CreateDraft")):
+        before = dict(machine.tree.files)
+        step()
+        assert machine.tree.files != before
+    machine.every_pointer_is_the_full_fold()

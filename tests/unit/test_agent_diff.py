@@ -50,88 +50,96 @@ def found(new: Agent) -> list[tuple[str, str, str]]:
     return [(c.kind, c.subject, c.risk) for c in diff_agents(agent(), new).changes]
 
 
-@pytest.mark.parametrize(
-    ("new", "expected"),
-    [
-        pytest.param(
-            agent(files={"instructions.md": b"Do more.\n"}),
-            [("instructions_changed", "instructions.md", "medium")],
-            id="instructions",
-        ),
-        pytest.param(
-            agent(skills=["classify", "reply"], files={"skills/reply.md": b"r\n"}),
-            [("skill_added", "reply", "medium")],
-            id="skill-added",
-        ),
-        pytest.param(
-            agent(skills=[]),
-            [("skill_removed", "classify", "low")],
-            id="skill-removed",
-        ),
-        pytest.param(
-            agent(files={"skills/classify.md": b"other\n"}),
-            [("skill_changed", "classify", "medium")],
-            id="skill-changed",
-        ),
-        pytest.param(
-            agent(tools=["kb-search", "shell"], files={"tools/shell.json": b"{}\n"}),
-            [("tool_added", "shell", "high")],
-            id="tool-added",
-        ),
-        pytest.param(
-            agent(files={"tools/kb-search.json": b'{"v": 2}\n'}),
-            [("tool_changed", "kb-search", "medium")],
-            id="tool-changed",
-        ),
-        pytest.param(
-            agent(permissions={"kb-search": ["kb:read", "kb:write"]}),
-            [("tool_permission_added", "kb-search: kb:write", "high")],
-            id="permission-added",
-        ),
-        pytest.param(
-            agent(permissions={}), [("tool_permission_removed", "kb-search: kb:read", "low")], id="permission-removed"
-        ),
-        pytest.param(agent(egress=["kb.example.com", "*"]), [("egress_widened", "*", "high")], id="egress-any"),
-        pytest.param(agent(egress=[]), [("egress_narrowed", "kb.example.com", "low")], id="egress-narrowed"),
-        pytest.param(
-            agent(model={"provider": "other", "name": "claude-sonnet"}),
-            [("provider_changed", "model provider", "high")],
-            id="provider",
-        ),
-        pytest.param(
-            agent(model={"provider": "anthropic", "name": "claude-opus"}),
-            [("model_changed", "model", "medium")],
-            id="model",
-        ),
-        pytest.param(
-            agent(settings={"temperature": 0.7}), [("settings_changed", "settings.temperature", "low")], id="settings"
-        ),
-        pytest.param(
-            agent(posture={"deployment_mode": "attested"}),
-            [("posture_widened", "deployment mode", "high")],
-            id="mode-widened",
-        ),
-        pytest.param(
-            agent(posture={"read_scope": ["tickets", "crm"]}),
-            [("posture_widened", "read scope", "high")],
-            id="read-scope-widened",
-        ),
-        pytest.param(
-            agent(posture={"read_scope": []}), [("posture_narrowed", "read scope", "low")], id="read-scope-narrowed"
-        ),
-        pytest.param(
-            agent(posture={"crossing_terms": "u"}),
-            [("crossing_terms_changed", "crossing terms", "medium")],
-            id="crossing-terms",
-        ),
-        pytest.param(agent(files={"notes.md": b"n\n"}), [("file_changed", "notes.md", "low")], id="other-file"),
-        pytest.param(agent(), [], id="nothing"),
-    ],
-)
+CASES = [
+    pytest.param(
+        agent(files={"instructions.md": b"Do more.\n"}),
+        [("instructions_changed", "instructions.md", "medium")],
+        id="instructions",
+    ),
+    pytest.param(
+        agent(skills=["classify", "reply"], files={"skills/reply.md": b"r\n"}),
+        [("skill_added", "reply", "medium")],
+        id="skill-added",
+    ),
+    pytest.param(
+        agent(skills=[]),
+        [("skill_removed", "classify", "low")],
+        id="skill-removed",
+    ),
+    pytest.param(
+        agent(files={"skills/classify.md": b"other\n"}),
+        [("skill_changed", "classify", "medium")],
+        id="skill-changed",
+    ),
+    pytest.param(
+        agent(tools=["kb-search", "shell"], files={"tools/shell.json": b"{}\n"}),
+        [("tool_added", "shell", "high")],
+        id="tool-added",
+    ),
+    pytest.param(agent(tools=[]), [("tool_removed", "kb-search", "low")], id="tool-removed"),
+    pytest.param(
+        agent(files={"tools/kb-search.json": b'{"v": 2}\n'}),
+        [("tool_changed", "kb-search", "medium")],
+        id="tool-changed",
+    ),
+    pytest.param(
+        agent(permissions={"kb-search": ["kb:read", "kb:write"]}),
+        [("tool_permission_added", "kb-search: kb:write", "high")],
+        id="permission-added",
+    ),
+    pytest.param(
+        agent(permissions={}), [("tool_permission_removed", "kb-search: kb:read", "low")], id="permission-removed"
+    ),
+    pytest.param(agent(egress=["kb.example.com", "*"]), [("egress_widened", "*", "high")], id="egress-any"),
+    pytest.param(agent(egress=[]), [("egress_narrowed", "kb.example.com", "low")], id="egress-narrowed"),
+    pytest.param(
+        agent(model={"provider": "other", "name": "claude-sonnet"}),
+        [("provider_changed", "model provider", "high")],
+        id="provider",
+    ),
+    pytest.param(
+        agent(model={"provider": "anthropic", "name": "claude-opus"}),
+        [("model_changed", "model", "medium")],
+        id="model",
+    ),
+    pytest.param(
+        agent(settings={"temperature": 0.7}), [("settings_changed", "settings.temperature", "low")], id="settings"
+    ),
+    pytest.param(
+        agent(posture={"deployment_mode": "attested"}),
+        [("posture_widened", "deployment mode", "high")],
+        id="mode-widened",
+    ),
+    pytest.param(
+        agent(posture={"read_scope": ["tickets", "crm"]}),
+        [("posture_widened", "read scope", "high")],
+        id="read-scope-widened",
+    ),
+    pytest.param(
+        agent(posture={"read_scope": []}), [("posture_narrowed", "read scope", "low")], id="read-scope-narrowed"
+    ),
+    pytest.param(
+        agent(posture={"crossing_terms": "u"}),
+        [("crossing_terms_changed", "crossing terms", "medium")],
+        id="crossing-terms",
+    ),
+    pytest.param(agent(files={"notes.md": b"n\n"}), [("file_changed", "notes.md", "low")], id="other-file"),
+    pytest.param(agent(), [], id="nothing"),
+]
+
+
+@pytest.mark.parametrize(("new", "expected"), CASES)
 def test_each_kind_of_change_is_found_with_its_risk(new: Agent, expected: list[tuple[str, str, str]]) -> None:
     assert found(new) == expected
     table = {row.kind: row.risk for row in CHANGE_KINDS}
     assert all(table[kind] == risk for kind, _subject, risk in expected)
+
+
+def test_every_kind_in_the_table_has_a_case() -> None:
+    """A kind the table lists but no case above produces would go untested (agents added and
+    removed are ``diff_sides``'s, tested below)."""
+    cased = {kind for case in CASES for kind, _subject, _risk in case.values[1]}
+    assert {row.kind for row in CHANGE_KINDS} - cased == {"agent_added", "agent_removed"}
 
 
 def test_a_first_version_adds_everything_it_can_do() -> None:

@@ -133,13 +133,14 @@ def _regular_file(path: Path, rel: str) -> bytes | None:
     return data
 
 
-def read_folder(root: Path) -> dict[str, bytes]:
+def read_folder(root: Path, hint: str = "pass the folder that holds the archetype") -> dict[str, bytes]:
     """Every regular file below ``root`` as {posix relative path: bytes}. Refuses symlinks,
     devices, Git LFS pointer files, a name that is not canonical (``core.limits.path_problem``),
     two names equal once case is folded, files over ``MAX_FILE_BYTES``, more than
-    ``MAX_FOLDER_FILES`` files and more than ``MAX_FOLDER_BYTES`` in all."""
+    ``MAX_FOLDER_FILES`` files and more than ``MAX_FOLDER_BYTES`` in all. ``hint``: what to pass
+    instead of a path that is no folder."""
     if root.is_symlink() or not root.is_dir():
-        raise InputError(f"{root}: not a folder", "pass the folder that holds the archetype")
+        raise InputError(f"{root}: not a folder", hint)
     out: dict[str, bytes] = {}
     total = 0
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):

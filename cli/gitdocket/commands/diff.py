@@ -9,13 +9,12 @@ json`` prints the ``agent_diff_v1`` document (a list of them with ``--base``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from gitdocket.commands.output import append_summary, reader, summary_option
+from gitdocket.commands.output import append_summary, emit, reader, summary_option
 from gitdocket.errors import InputError
 from gitdocket.lifecycles.agent_diff import DiffReport
 from gitdocket.ops import diffs
@@ -79,8 +78,5 @@ def diff(
     reports: list[DiffReport] = found if isinstance(found, list) else [found]
     markdown = "\n".join(render_markdown(r) for r in reports) if reports else "## gitdocket diff: no agent changes\n"
     append_summary(summary_file, markdown + "\n")
-    if fmt == "json":
-        data = [r.model_dump(mode="json") for r in reports] if base is not None else reports[0].model_dump(mode="json")
-        click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
-    else:
-        click.echo(markdown, nl=False)
+    data = [r.model_dump(mode="json") for r in reports] if base is not None else reports[0].model_dump(mode="json")
+    emit(fmt, data, lambda: click.echo(markdown, nl=False))

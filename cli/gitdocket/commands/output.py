@@ -104,7 +104,7 @@ def common(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def emit(fmt: str, data: Any, text: Callable[[], None]) -> None:
     if fmt == "json":
-        click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False))
+        pretty(data)
     else:
         text()
 

@@ -278,6 +278,7 @@ def risk_rule() -> None:
     type=click.Choice(["freeze", "promote"]),
     help="Where the rule applies (repeat); default: both.",
 )
+@dry_run_option
 @writer
 def risk_rule_add(
     name: str,
@@ -297,6 +298,8 @@ def risk_rule_add(
     gitdocket policy risk-rule add new-capabilities --role security \\
       --kind tool_added --kind tool_permission_added --kind egress_widened --kind posture_widened
     """
+    if not kinds and not at_least:
+        raise click.UsageError("a risk rule needs a trigger: pass --kind KIND (repeat) or --at-least RISK")
     fields: dict[str, object] = {"name": name, "kinds": kinds, "role": role, "signatures": signatures}
     if at_least:
         fields["at_least"] = at_least
@@ -308,6 +311,7 @@ def risk_rule_add(
 
 @risk_rule.command("remove")
 @click.argument("name")
+@dry_run_option
 @writer
 def risk_rule_remove(name: str, repo: Path, keys: tuple[str, ...], fmt: str) -> None:
     """Remove risk rule NAME."""

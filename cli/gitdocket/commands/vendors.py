@@ -23,6 +23,7 @@ from gitdocket.ops.session import Session
 
 __all__ = ["vendor"]
 
+_EXPORT_HINT = "pass the folder `gitdocket vendor export` wrote"
 _ROOT_HINT = "pass the file `gitdocket vendor root --out FILE` wrote in the other registry"
 
 
@@ -129,10 +130,10 @@ def vendor_import(
     registry."""
     check_name(vendor_name, "vendor name")
     check_name(project, "project name")
-    files = read_folder(folder)
+    files = read_folder(folder, _EXPORT_HINT)
     packages = sorted({p.split("/")[2] for p in files if p.startswith("registry/packages/") and p.count("/") >= 3})
     if not packages:
-        raise InputError(f"{folder}: holds no exported package", "pass the folder `gitdocket vendor export` wrote")
+        raise InputError(f"{folder}: holds no exported package", _EXPORT_HINT)
     name = check_name(name or packages[0], "placement name")
 
     def op(tx: vendor_ops.Transaction) -> vendor_ops.Pin:

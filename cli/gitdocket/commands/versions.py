@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ import click
 
 from gitdocket.commands.completion import archetypes, versions
 from gitdocket.commands.lazy import resolve
-from gitdocket.commands.output import at_option, done, emit, emit_table, reader, reason_required, writer
+from gitdocket.commands.output import at_option, done, emit, emit_table, pretty, reader, reason_required, writer
 from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.core.tree import TreeView
@@ -105,7 +104,7 @@ def versioned_states(tree: TreeView, kind: str, names: list[str] | None) -> list
 def show_current(kind: str, archetype_name: str, number: str, repo: Path, rev: str | None, fmt: str) -> None:
     target = scope(kind, archetype_name, number)
     data = read_json(Session(repo).snapshot(rev), target.current_path)
-    emit(fmt, data, lambda: click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)))
+    emit(fmt, data, lambda: pretty(data))
 
 
 @version.command("show")

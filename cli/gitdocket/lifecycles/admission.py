@@ -20,7 +20,7 @@ import binascii
 import hashlib
 import re
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NoReturn
 
 from pydantic import Field, ValidationError
 
@@ -179,7 +179,7 @@ def decode(text: str) -> AdmissionToken:
         raise InputError(f"malformed run-admission token: {exc.message} (truncated?)", hint) from exc
 
 
-def _refuse(claims: AdmissionClaims, why: str, rule: Invariant = ADMISSION_TOKEN_BOUND) -> None:
+def _refuse(claims: AdmissionClaims, why: str, rule: Invariant = ADMISSION_TOKEN_BOUND) -> NoReturn:
     raise InvariantError(
         f"cannot admit a run of {claims.placement}: {why}",
         rule,
@@ -194,7 +194,6 @@ def _check_signature(token: AdmissionToken, policy: PolicyState) -> None:
     role = lookup_role(policy, issuer_role(claims.placement))
     if identity is None or identity.public_key is None or token.signature.principal != claims.issuer:
         _refuse(claims, f"its issuer {claims.issuer!r} is not an identity of the registry's policy")
-        return
     if role is None or claims.issuer not in role.principals:
         _refuse(claims, f"its issuer {claims.issuer} is not an entitlement authority of the project")
     try:
