@@ -4,6 +4,7 @@ the new root threshold — directly and through ``Transaction``."""
 
 from __future__ import annotations
 
+import string
 from typing import Any
 
 import pytest
@@ -331,3 +332,49 @@ def test_transaction_refuses_a_key_outside_the_policy() -> None:
     with pytest.raises(TrustError, match="is not in the policy"):
         tx.apply(VERSION, "CreateDraft", {"method_tree": TREE})
     assert tx.writes == {}
+
+
+class _Fields(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@pytest.mark.parametrize(
+    ("template", "data"),
+    [
+        pytest.param("promoters:{0}", {}, id="scope-key"),
+        pytest.param("owners:{archetype}", {"archetype": "agent-a"}, id="data-field"),
+        pytest.param("owners:{archetype}", {}, id="data-field-missing"),
+        pytest.param("owners:{archetype}", {"archetype": 7}, id="data-field-not-a-string"),
+        pytest.param("{role}", {"role": "owners:{0}"}, id="field-value-is-not-formatted-again"),
+        pytest.param("a{{b}}:{0}-{0}", {}, id="escaped-braces-and-repeats"),
+        pytest.param("promoters:{0!r}", {}, id="conversion"),
+        pytest.param("promoters:{0:>8}", {}, id="format-spec"),
+        pytest.param("builders", {}, id="no-fields"),
+    ],
+)
+def test_required_role_formats_the_template_as_str_format_does(template: str, data: dict[str, Any]) -> None:
+    """The template is parsed once and formatted per event (the verify of every event asks):
+    the same string ``str.format`` makes, for every template a row may hold."""
+    prod = scope("environment", "prod")
+    fields = _Fields({k: v for k, v in data.items() if isinstance(v, str)})
+    expected = string.Formatter().vformat(template, prod.keys, fields)
+    assert required_role(_env_machine(template), prod, "role_granted", data) == expected
+
+
+def test_signatures_by_two_keys_are_each_judged_by_their_own_key() -> None:
+    """Parsed keys are cached per public key line: checking alice's signature first must not
+    make bob's key accept it, nor the other way round."""
+    policy = policy_at(("alice", "bob"), 1)
+    by_alice = sign(POLICY, event(*GRANT), "alice")
+    by_bob = sign(POLICY, event(*GRANT, actor="bob"), "bob")
+    assert _verdict(policy, by_alice).ok and _verdict(policy, by_bob).ok
+    swapped = by_alice.model_copy(
+        update={"signatures": (by_alice.signatures[0].model_copy(update={"principal": "bob"}),), "actor": "bob"}
+    )
+    different = "signature by bob does not verify: signature was made by a different key"
+    assert different in _verdict(policy, swapped).problems
+    alice_signs_bobs = by_bob.model_copy(update={"signatures": (by_alice.signatures[0],)})
+    assert "signature by alice does not verify: signature does not match the signed bytes" in (
+        _verdict(policy, alice_signs_bobs).problems
+    )

@@ -10,8 +10,9 @@ This module is pure: it parses and produces bytes; it never reads files or the c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationError
 
@@ -79,15 +80,35 @@ class Event(Record):
     def unsigned(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"signatures"})
 
+    @functools.cached_property
+    def unsigned_line(self) -> bytes:
+        """``canonical(self.unsigned())``, computed once per event: its line and every signature
+        check of it (``signing_payload``) are spliced from it. Safe to keep because an event is
+        frozen; ``model_copy`` makes a new event and drops it."""
+        return canonical(self.unsigned())
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("unsigned_line", None)  # the copy's fields may differ: computed afresh
+        return copy
+
 
 def signing_payload(scope_path: str, event: Event) -> bytes:
-    """The bytes every signature of ``event`` signs: binds the scope's path."""
-    return canonical({"scope": scope_path, "event": event.unsigned()})
+    """The bytes every signature of ``event`` signs: binds the scope's path. It is
+    ``canonical({"scope": scope_path, "event": event.unsigned()})``, put together from the
+    event's ``unsigned_line``: RFC 8785 sorts the two keys (``event`` before ``scope``) and
+    writes no whitespace, so the canonical form of the object is its members' forms in order."""
+    return b"".join((b'{"event":', event.unsigned_line, b',"scope":', canonical(scope_path), b"}"))
 
 
 def event_line(event: Event) -> bytes:
-    """The canonical line for ``event`` (no trailing newline)."""
-    return canonical(event.model_dump(mode="json"))
+    """The canonical line for ``event`` (no trailing newline): ``canonical(event.model_dump())``,
+    spliced from its ``unsigned_line``. The fields sort ``…, seq, signatures, type``, so the
+    line is the unsigned form with ``"signatures"`` inserted before its last member, ``type``."""
+    tail = len(canonical(event.type)) + len(b',"type":}')
+    unsigned = event.unsigned_line
+    signatures = canonical(event.model_dump(mode="json", include={"signatures"})["signatures"])
+    return b"".join((unsigned[:-tail], b',"signatures":', signatures, unsigned[-tail:]))
 
 
 def head_digest(line: bytes) -> str:

@@ -15,7 +15,6 @@ import struct
 from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from gitdocket.errors import TrustError
@@ -34,7 +33,9 @@ MAGIC = b"SSHSIG"
 BEGIN = b"-----BEGIN SSH SIGNATURE-----"
 END = b"-----END SSH SIGNATURE-----"
 KEY_TYPE = b"ssh-ed25519"
-HASH_ALGS = (b"sha512", b"sha256")
+HASHES = {b"sha512": hashlib.sha512, b"sha256": hashlib.sha256}
+"""The message hashes SSHSIG allows, by name."""
+HASH_ALGS = tuple(HASHES)
 
 
 def _s(data: bytes) -> bytes:
@@ -52,8 +53,7 @@ def _read_s(buf: bytes, off: int) -> tuple[bytes, int]:
 
 
 def _pub_blob(pub: Ed25519PublicKey) -> bytes:
-    raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return _s(KEY_TYPE) + _s(raw)
+    return _s(KEY_TYPE) + _s(pub.public_bytes_raw())
 
 
 def public_key_line(pub: Ed25519PublicKey, comment: str = "") -> str:
@@ -97,7 +97,7 @@ def fingerprint(pub: Ed25519PublicKey) -> str:
 
 
 def _signed_data(message: bytes, namespace: bytes, hash_alg: bytes) -> bytes:
-    digest = hashlib.new(hash_alg.decode(), message).digest()
+    digest = HASHES[hash_alg](message).digest()
     return MAGIC + _s(namespace) + _s(b"") + _s(hash_alg) + _s(digest)
 
 

@@ -12,6 +12,7 @@ identity that pins ``environment`` counts only for that environment's events.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,12 +81,47 @@ class _Fields(dict[str, Any]):
         return "{" + key + "}"
 
 
+Part = tuple[str, int | str | None]
+"""A piece of a role template: literal text, then the scope key's index or the data field's name
+that follows it (None at the end)."""
+
+
+@functools.cache
+def _template(role: str) -> tuple[Part, ...] | None:
+    """``role`` cut into its literal text and its plain fields (``{0}``, ``{archetype}``), parsed
+    once per template instead of once per event; None for a template that uses anything else
+    (a conversion, a format spec, an attribute or an index), which ``str.format`` formats."""
+    parts: list[Part] = []
+    for text, name, spec, conversion in string.Formatter().parse(role):
+        if name is None:
+            parts.append((text, None))
+        elif spec or conversion or not (name.isdigit() or name.isidentifier()):
+            return None
+        else:
+            parts.append((text, int(name) if name.isdigit() else name))
+    return tuple(parts)
+
+
 def required_role(machine: Machine[Any], scope: Scope[Any], event_type: str, data: dict[str, Any]) -> str:
+    """The role whose holders must sign the event: its row's template formatted with the scope's
+    keys and the data's string fields; a field the data lacks (or holds no string in) stays
+    ``{name}``, which no policy role is called."""
     row = machine.by_event.get(event_type)
     if row is None or not row.role:
         return "root"
-    fields = _Fields({k: v for k, v in data.items() if isinstance(v, str)})
-    return string.Formatter().vformat(row.role, scope.keys, fields)
+    parts = _template(row.role)
+    if parts is None:
+        fields = _Fields({k: v for k, v in data.items() if isinstance(v, str)})
+        return string.Formatter().vformat(row.role, scope.keys, fields)
+    out: list[str] = []
+    for text, name in parts:
+        out.append(text)
+        if isinstance(name, int):
+            out.append(format(scope.keys[name]))
+        elif name is not None:
+            value = data.get(name)
+            out.append(value if isinstance(value, str) else "{" + name + "}")
+    return "".join(out)
 
 
 def no_sigstore(_entry: SigstoreSignature, identity: Identity, _payload: bytes, _policy: PolicyState) -> None:

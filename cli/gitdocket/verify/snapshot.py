@@ -112,17 +112,16 @@ def _owners_unknown(ctx: Context, role: str) -> bool:
 
 
 def _event_problems(
-    ctx: Context, record: ScopeRecord[Any], index: int, event: Event, policy: PolicyState
+    ctx: Context, record: ScopeRecord[Any], index: int, event: Event, policy: PolicyState, role: str
 ) -> tuple[list[str], list[str]]:
     """Why the event's signatures do not authorize it, and which "who" fields name someone else
-    than its signer (``AUDIT_NAMES_SIGNER``)."""
+    than its signer (``AUDIT_NAMES_SIGNER``). ``role``: the event's ``required_role``."""
     target = record.scope
     machine = machine_of(target)
-    if _owners_unknown(ctx, required_role(machine, target, event.type, event.data)):
+    if _owners_unknown(ctx, role):
         # forged bytes are still named
         return valid_signers(target, event, policy, ctx.sigstore)[1], audit_problems(machine, event)
     after = record.states[index] if index < len(record.states) else None
-    role = required_role(machine, target, event.type, event.data)
     problems: list[str] = []
     audit: list[str] = []
     for owners in _owner_candidates(ctx, record, index, role, event.at):
@@ -162,7 +161,8 @@ def _signatures(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
                 target.label,
                 hint="an expired policy accepts only its renewal by root; restore the log from git history",
             )
-        problems, audit = _event_problems(ctx, record, index, event, policy)
+        role = required_role(machine, target, event.type, event.data)
+        problems, audit = _event_problems(ctx, record, index, event, policy, role)
         if audit:
             yield Finding(
                 where,
@@ -173,7 +173,6 @@ def _signatures(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
                 "who an event says did it is who signed it; restore the line from git history",
             )
         if problems:
-            role = required_role(machine, target, event.type, event.data)
             yield Finding(
                 where,
                 "SIGNATURE_INVALID",
