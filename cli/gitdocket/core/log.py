@@ -11,7 +11,7 @@ This module is pure: it parses and produces bytes; it never reads files or the c
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationError
@@ -87,7 +87,7 @@ class Event(Record):
         frozen; ``model_copy`` makes a new event and drops it."""
         return canonical(self.unsigned())
 
-    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         copy = super().model_copy(update=update, deep=deep)
         copy.__dict__.pop("unsigned_line", None)  # the copy's fields may differ: computed afresh
         return copy
@@ -105,10 +105,11 @@ def event_line(event: Event) -> bytes:
     """The canonical line for ``event`` (no trailing newline): ``canonical(event.model_dump())``,
     spliced from its ``unsigned_line``. The fields sort ``…, seq, signatures, type``, so the
     line is the unsigned form with ``"signatures"`` inserted before its last member, ``type``."""
-    tail = len(canonical(event.type)) + len(b',"type":}')
     unsigned = event.unsigned_line
+    # The last `,"type":` is the member's own: JSON text holds no unescaped quote inside a string.
+    cut = unsigned.rindex(b',"type":')
     signatures = canonical(event.model_dump(mode="json", include={"signatures"})["signatures"])
-    return b"".join((unsigned[:-tail], b',"signatures":', signatures, unsigned[-tail:]))
+    return b"".join((unsigned[:cut], b',"signatures":', signatures, unsigned[cut:]))
 
 
 def head_digest(line: bytes) -> str:
