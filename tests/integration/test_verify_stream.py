@@ -104,6 +104,19 @@ def test_random_registries(changes: list[Callable[[Registry, int], None]]) -> No
         assert _verify(reg) == _verify(reg, stream_from=None)
 
 
+def test_times_are_judged_in_batches(registry: Registry) -> None:
+    """A verifier's clock before the events: every event is in the future, streamed or not."""
+    published = published_registry(registry)
+    store = GitStore.open(published.path)
+    tree, refs = store.snapshot(), GitRefs(store.repo)
+    early = "2025-06-01T00:00:00Z"
+    whole = verify_snapshot(tree, refs, parse_yaml=load_yaml, clock=early, stream_from=None)
+    streamed = verify_snapshot(tree, refs, parse_yaml=load_yaml, clock=early, stream_from=0)
+    assert streamed == whole
+    future = {f.path.rsplit("/", 1)[0] for f in whole if f.code == "EVENT_IN_FUTURE"}
+    assert {"registry/versions/support-triage/1.0.0", "registry/packages/support-triage/1.0.0"} <= future
+
+
 def test_versions_and_packages_are_released(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
     """After a streamed verify no version or package holds its parsed log beyond the few a check
     read again; reading one again gives what the whole verify held."""

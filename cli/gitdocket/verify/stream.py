@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gitdocket.core.documents import Parser
+from gitdocket.core.progress import steps
 from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import scope
@@ -195,7 +196,7 @@ def verify_streamed(ctx: Context) -> list[Finding]:
     cut = _cut(batches, CHILD_SHARE)
     pending = ctx.runner(judge, batches[:cut], size=sum(len(b.scopes) for b in batches[:cut]))
     try:
-        mine = [judge(batch) for batch in batches[cut:]]
+        mine = [judge(batch) for batch in steps("verifying scopes", batches[cut:])]
         for record in others:
             ctx.findings.extend(signatures_of(ctx, record))
         theirs = pending.result()
