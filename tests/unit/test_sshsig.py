@@ -190,6 +190,31 @@ def test_malformed_signature_is_refused(armored: bytes, message: str) -> None:
         sshsig.verify(armored, MESSAGE, NS, ALICE.public_key())
 
 
+def test_a_decoded_signature_is_judged_again_for_each_key_message_and_namespace() -> None:
+    """Decoded signatures are kept by their bytes; what was decoded for one check decides
+    nothing about the next: another key, message or namespace is refused every time."""
+    armored = sshsig.sign(ALICE, MESSAGE, NS)
+    for _ in range(2):
+        sshsig.verify(armored, MESSAGE, NS, ALICE.public_key())
+        with pytest.raises(TrustError, match="different key"):
+            sshsig.verify(armored, MESSAGE, NS, BOB.public_key())
+        with pytest.raises(TrustError, match="does not match the signed bytes"):
+            sshsig.verify(armored, MESSAGE + b"!", NS, ALICE.public_key())
+        with pytest.raises(TrustError, match="namespace"):
+            sshsig.verify(armored, MESSAGE, "git", ALICE.public_key())
+    by_bob = sshsig.sign(BOB, MESSAGE, NS)
+    sshsig.verify(by_bob, MESSAGE, NS, BOB.public_key())
+    with pytest.raises(TrustError, match="different key"):
+        sshsig.verify(by_bob, MESSAGE, NS, ALICE.public_key())
+
+
+def test_a_malformed_signature_is_refused_every_time() -> None:
+    broken = sshsig.sign(ALICE, MESSAGE, NS) + b"trailing"
+    for _ in range(2):
+        with pytest.raises(TrustError, match="malformed SSH signature"):
+            sshsig.verify(broken, MESSAGE, NS, ALICE.public_key())
+
+
 def test_signature_public_key_refuses_garbage() -> None:
     with pytest.raises(TrustError, match="malformed SSH signature"):
         sshsig.signature_public_key(b"-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n")

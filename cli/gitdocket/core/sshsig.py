@@ -128,10 +128,15 @@ def _parse(armored: bytes) -> tuple[Ed25519PublicKey, bytes, bytes, bytes]:
     return _key_from_blob(pub_blob), namespace, hash_alg, raw_sig
 
 
+@functools.lru_cache(maxsize=16)
 def _fields(armored: bytes) -> tuple[bytes, bytes, bytes, bytes]:
     """(public key blob, namespace, hash algorithm, raw signature) of an armored signature, the
     key still in its wire form: ``verify`` compares it with the trusted key's bytes instead of
-    building a key object from it."""
+    building a key object from it.
+
+    The last few are kept, by their exact bytes: a signature checked against each key a policy
+    lists (a tag's), or under the policy before and after a change, is decoded once. A malformed
+    one raises every time (``lru_cache`` keeps no exception)."""
     text = armored.strip()
     if not text.startswith(BEGIN) or not text.endswith(END):
         raise ValueError("not an armored SSH signature")
