@@ -2,9 +2,9 @@
 
 ``canonical`` is RFC 8785 (JCS) through the ``rfc8785`` package, with a fast path through the
 standard library's C encoder for the values where both give the same bytes (``_plain``: no
-floats, integers within ±2^53-1, ASCII keys; verify canonicalizes every event twice, so this was a
-third of its time). ``render`` is the
-human-facing deterministic form of state files: sorted keys, two-space indent, trailing newline.
+floats, integers within ±2^53-1, ASCII keys; verify canonicalizes every event it parses, to check
+its line, so the rfc8785 path alone was a third of its time). ``render`` is the human-facing
+deterministic form of state files: sorted keys, two-space indent, trailing newline.
 ``loads_strict`` refuses duplicate keys, non-finite numbers (also ``1e400``, which overflows to
 infinity), integers outside I-JSON's exact range and lone surrogates, which the standard library
 silently accepts: whatever it returns can be canonicalized. It is bounded too (``core.limits``):
