@@ -18,7 +18,7 @@ from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
 from gitdocket.verify.context import Keyless
 from gitdocket.verify.findings import Finding
-from gitdocket.verify.snapshot import verify_snapshot
+from gitdocket.verify.stream import verify_snapshot
 
 __all__ = ["verify_environment"]
 
