@@ -62,7 +62,7 @@ _BLOB_MODES = (int(FileMode.BLOB), int(FileMode.BLOB_EXECUTABLE))
 
 
 FOLDERS_KEPT = 8192
-"""How many folders a ``GitTree`` keeps looked up (first in, first out): enough for every
+"""How many folders a ``GitTree`` keeps looked up before it forgets them all: enough for every
 folder one archetype's scopes hold, not every folder of a 100,000-version registry (each keeps
 its entries in memory, ADR 0036)."""
 
@@ -104,10 +104,11 @@ class GitTree:
             with contextlib.suppress(KeyError):
                 found = tree[name]
         if found is None or isinstance(found, pygit2.Tree):
-            # Folders only: blobs are read once and not kept. The oldest go first beyond
-            # FOLDERS_KEPT: a verify visits every scope folder once, and each holds its entries.
+            # Folders only: blobs are read once and not kept. Beyond FOLDERS_KEPT all go (a
+            # verify visits every scope folder once, and each holds its entries): clearing is
+            # cheaper than evicting one at a time, and looking a folder up again costs little.
             if len(self._trees) >= FOLDERS_KEPT:
-                del self._trees[next(iter(self._trees))]
+                self._trees.clear()
             self._trees[path] = found
         return found
 

@@ -10,13 +10,12 @@ so one tampering yields its own finding instead of one per dependent record.
 from __future__ import annotations
 
 import collections
-import contextlib
-import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, overload
 
+from gitdocket.core.collector import gc_paused
 from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, iter_lines, newest_time, parse_line
 from gitdocket.core.model import Record
@@ -113,24 +112,6 @@ def run_split(runner: Runner, fn: Callable[[T], R], items: Sequence[T], cut: int
         pending.cancel()
         raise
     return [*theirs, *mine]
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while verification builds and checks contexts
-    (also usable as a decorator). Verification allocates millions of small objects that all stay
-    alive to the end (every event, fold and state), and each automatic collection walks them all
-    again: 2.3 s of 14 on 1,000 archetypes / 10,000 versions. Reference counting still frees
-    everything that is not cyclic. Nested use, and a collector the caller disabled, are left
-    as they are."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class RefView(Protocol):

@@ -29,7 +29,8 @@ from gitdocket.lifecycles.authz import (
 )
 from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, config, environments, placements, risk, roots, timeline, vendors
+from gitdocket.lifecycles.vendors import VENDORS
+from gitdocket.verify import archetypes, bundles, config, environments, risk, roots, timeline
 from gitdocket.verify.context import Context, ScopeRecord, gc_paused
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
@@ -50,9 +51,37 @@ __all__ = [
 Check = Callable[[Context], Iterable[Finding]]
 
 
-def vendor_imports(ctx: Context) -> Iterable[Finding]:
-    """``vendors.vendor_imports``, checking the vendor's logs as this registry's own are checked."""
-    return vendors.vendor_imports(ctx, verify_logs)
+def _client_checks() -> dict[str, Check]:
+    """The checks of the client side (placements, entitlements, forks, vendors' imports), by
+    name. Imported here, when a snapshot has a client side (``_client``): their modules build the
+    placement and entitlement lifecycles, which a verification of an environment's chain
+    (``deployments resolve``) never reads (ADR 0035)."""
+    from gitdocket.verify import placements, vendors
+
+    return {
+        "placement_packages": placements.placement_packages,
+        "placement_edits": placements.placement_edits,
+        "entitlement_placements": placements.entitlement_placements,
+        "fork_pulls": placements.fork_pulls,
+        # the vendor's logs are checked as this registry's own are
+        "vendor_imports": functools.partial(vendors.vendor_imports, check_logs=verify_logs),
+    }
+
+
+def _client(name: str, kinds: tuple[str, ...]) -> Check:
+    """The client-side check ``name``, run when the snapshot holds a scope of one of ``kinds``
+    (``vendor_imports``: or vendors' imports); without one it finds nothing, so its module is not
+    imported."""
+
+    def check(ctx: Context) -> Iterable[Finding]:
+        if not any(target.kind in kinds for target, _ in ctx.ordered()) and not (
+            name == "vendor_imports" and ctx.tree.listdir(VENDORS)
+        ):
+            return ()
+        return _client_checks()[name](ctx)
+
+    check.__name__ = check.__qualname__ = name
+    return check
 
 
 CHECKS: tuple[Check, ...] = (
@@ -67,15 +96,16 @@ CHECKS: tuple[Check, ...] = (
     archetypes.package_references,
     bundles.bundle_contents,
     environments.environment_releases,
-    placements.placement_packages,
-    placements.placement_edits,
-    placements.entitlement_placements,
-    placements.fork_pulls,
+    _client("placement_packages", ("placement",)),
+    _client("placement_edits", ("placement",)),
+    _client("entitlement_placements", ("entitlement",)),
+    _client("fork_pulls", ("archetype",)),
     risk.risk_approvals,
-    vendor_imports,
+    _client("vendor_imports", ("placement",)),
 )
 """Every kind-specific and cross-scope check of a snapshot. Add a check here: a function
-``(Context) -> Iterable[Finding]`` that only reads the context."""
+``(Context) -> Iterable[Finding]`` that only reads the context (one whose module builds a
+lifecycle that a verification of an environment's chain does not read: through ``_client``)."""
 _FIRST = ("policy", "archetype")
 
 
