@@ -29,7 +29,7 @@ from run import TimedSigner
 
 from gitdocket.adapters.signing import KeySigner
 from gitdocket.adapters.store import GitStore, GitTree
-from gitdocket.adapters.timeline import newest_event
+from gitdocket.adapters.timeline import newest_event, remember_write
 from gitdocket.core.tree import Plan
 from gitdocket.demo.releases import write_evidence
 from gitdocket.ops import environments as env_ops
@@ -55,14 +55,18 @@ class Writer:
     def timed(self, operation: Operation) -> float:
         """Milliseconds of one write of ``operation``, signing excluded."""
 
+        planned: list[Transaction] = []
+
         def plan(tree: GitTree) -> Plan:
             tx = Transaction(tree, [self.signer], NOW, newest=newest_event)
             operation(tx)
+            planned[:] = [tx]
             return tx.plan("bench: one write")
 
         self.signer.spent = 0.0
         started = time.perf_counter()
-        self.store.write(plan, self.signer, NOW)
+        result = self.store.write(plan, self.signer, NOW)
+        remember_write(self.store.repo, planned[0].tree.commit, result.commit, planned[0].writes)  # as Session does
         return (time.perf_counter() - started - self.signer.spent) * 1000
 
 
