@@ -7,7 +7,9 @@ with the events its scope already holds, nor with its archetype's versions.
   against a freeze in an archetype of the same registry that had none.
 
 Both write through the real path (``Transaction`` → ``GitStore.write``: signed commit, ref
-transaction, signed tags) on a bare registry; the two writes alternate so that the load of a
+transaction, signed tags, then the newest-event cache records the commit, as ``Session.write``
+does: without that, each write would read back the log the other one appended to) on a bare
+registry; the two writes alternate so that the load of a
 shared machine weighs on both alike, and the rows compare their medians without signing (what
 signing costs does not depend on history). Budget: each ≤ 1.5× the empty scope's cost. What is
 left of the growth is git's: the log is one blob, read and written whole by every append.
