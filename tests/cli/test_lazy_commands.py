@@ -16,7 +16,7 @@ import pytest
 from gitdocket.commands import cli
 from gitdocket.commands.lazy import COMMANDS, load
 from gitdocket.lifecycles import LIFECYCLES
-from tests.integration.releases_support import copy_release
+from tests.integration.releases_support import Release, copy_release
 from tests.support import ROOT, Registry
 
 PROBE = """
@@ -119,3 +119,43 @@ def test_a_read_builds_only_the_lifecycles_it_reads(
     assert "gitdocket.commands" in loaded  # the probe ran the CLI
     assert loaded & LIFECYCLE_MODULES == {f"gitdocket.lifecycles.{k}" for k in lifecycles}
     assert {m for m in loaded if m.split(".")[0] == "cryptography" or m in WRITE_PATH} == set()
+
+
+@pytest.fixture(scope="module")
+def deployed(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Release:
+    """A published registry with one bundle promoted to preview (read only here)."""
+    release = copy_release(template, tmp_path_factory.mktemp("deployed") / "r")
+    assert release.promote(release.build(), "preview").code == 0
+    return release
+
+
+CHAIN_LIFECYCLES = {"policy", "config", "environment", "bundle", "version"}
+"""What ``deployments resolve`` replays: the policy, the configuration, the environments and the
+bundles of the chain it verifies (and ``version``, whose invariant the bundle lifecycle cites and
+whose types the document and risk checks name)."""
+
+CLIENT_SIDE = {"gitdocket.verify.placements", "gitdocket.verify.vendors", "gitdocket.core.secrets"}
+"""Checks of scopes an environment's chain never holds (placements, entitlements, vendors'
+imports), and the secret detectors (only writers scan)."""
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param((), id="worktree"),
+        pytest.param(("--export", "EXPORT"), id="export"),
+    ],
+)
+def test_resolve_builds_only_the_lifecycles_of_the_chain_it_verifies(
+    deployed: Release, tmp_path: Path, where: tuple[str, ...]
+) -> None:
+    """ADR 0035: resolve verifies the environment's chain in full (signatures, replay, bundles)
+    and so imports cryptography's Ed25519, but no check of the client side, no lifecycle of a
+    scope the chain does not hold, nothing of the write path, and not cryptography's key formats."""
+    args = [str(tmp_path / "out") if arg == "EXPORT" else arg for arg in where]
+    loaded = _modules_after("deployments", "resolve", "--env", "preview", *args, "--repo", str(deployed.reg.path))
+    assert loaded & LIFECYCLE_MODULES == {f"gitdocket.lifecycles.{k}" for k in CHAIN_LIFECYCLES}
+    assert "cryptography.hazmat.primitives.asymmetric.ed25519" in loaded  # signatures are checked
+    assert "cryptography.hazmat.primitives.serialization" not in loaded
+    assert loaded & (CLIENT_SIDE | WRITE_PATH - {"cryptography", "gitdocket.adapters.keyless"}) == set()
+    assert _top(loaded) & {"jsonschema", "rich", "sigstore"} == set()

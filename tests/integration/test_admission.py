@@ -202,3 +202,12 @@ def test_rev_judges_the_token_at_that_commit(active: Registry) -> None:
     assert verify(active, token, "--audience", "runtime-eu").code == 1
     assert active.run("admit-run", ADDRESS, "--audience", "runtime-eu", key="carol").code == 1
     assert issue(active, "--rev", before).startswith(PREFIX)
+
+
+def test_signers_of_a_project_without_authorities_says_so(active: Registry) -> None:
+    """No authority with an SSH key: nothing to trust, and a note naming the grant that fixes it."""
+    result = active.ok("admission", "signers", "globex", key=None)
+    assert result.out == ""
+    assert "note: project globex has no entitlement authority with an SSH key" in result.err
+    assert "`gitdocket policy grant authorities:globex NAME`" in result.err
+    assert active.ok("admission", "signers", "acme", key=None).err == ""

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from gitdocket.adapters.files import load_yaml
+from gitdocket.adapters.store import GitRefs, GitStore
 from gitdocket.ops import versions as version_ops
+from gitdocket.verify.stream import verify_snapshot
 from tests.integration.releases_support import Release, copy_release
 from tests.integration.test_agent_diff import ARCHETYPE, RISKY_CONFIG, edit_method
 from tests.support import repo_state
@@ -101,6 +104,9 @@ def test_verify_finds_a_freeze_recorded_without_its_approval(rel: Release, monke
     assert found == [
         ("RISK_UNAPPROVED", "RISK_APPROVAL_REQUIRED", "registry/versions/support-triage/1.1.0/history.jsonl:2")
     ]
+    store = GitStore.open(rel.reg.path)
+    streamed = verify_snapshot(store.snapshot(), GitRefs(store.repo), parse_yaml=load_yaml, stream_from=0)
+    assert [(f.code, f.path) for f in streamed] == [(code, path) for code, _rule, path in found]  # ADR 0036
 
 
 @pytest.mark.parametrize(

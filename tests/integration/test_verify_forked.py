@@ -37,8 +37,8 @@ def test_forked_verify_finds_the_same(
     monkeypatch.setattr(forking, "can_fork", lambda count: count >= 1)
     children: list[int] = []
 
-    def counted(fn: Callable[[Any], Any], items: Sequence[Any]) -> forking.Forked[Any]:
-        job = forking.forked(fn, items)
+    def counted(fn: Callable[[Any], Any], items: Sequence[Any], *, size: int | None = None) -> forking.Forked[Any]:
+        job = forking.forked(fn, items, size=size)
         children.append(job.pid)
         return job
 

@@ -27,7 +27,8 @@ from gitdocket.verify.changes import diff
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 from gitdocket.verify.pr import pr_findings, verify_history, verify_pr
-from gitdocket.verify.snapshot import verify_context, verify_snapshot
+from gitdocket.verify.snapshot import verify_context
+from gitdocket.verify.stream import verify_snapshot
 from gitdocket.verify.tags import tag_scope
 from tests.integration.forgery import Forger, published_registry
 from tests.integration.test_verify_tamper import CATALOGUE, Tamper

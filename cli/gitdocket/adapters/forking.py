@@ -11,8 +11,11 @@ started, fails or dies, the parent computes the list itself (raising whatever ``
 It forks only where that is safe and worth it: on Linux (fork without exec is unsafe with macOS
 system frameworks; Windows has no fork), with a single thread running (a lock another thread
 holds would stay locked forever in the child), with more than one CPU to run on, and for at least
-``MIN_ITEMS`` items. The child never touches the repository, the terminal or the clock; it leaves
-with ``os._exit``, so no buffered output or exit handler of the parent runs twice.
+``MIN_ITEMS`` items. The child never writes to the repository, and never touches the terminal or
+the clock; it leaves with ``os._exit``, so no buffered output or exit handler of the parent runs
+twice. It may read the repository (a streamed verify's batches read their logs and frozen files,
+ADR 0036): libgit2 reads packs through memory maps and opens loose objects afresh, and with a
+single thread no lock of it is held at the fork.
 """
 
 from __future__ import annotations
@@ -49,12 +52,12 @@ class Forked(Generic[R]):
     """The pending results of ``[fn(x) for x in items]``, computed by a child or, failing that,
     here."""
 
-    def __init__(self, fn: Callable[[Any], R], items: Sequence[Any]) -> None:
+    def __init__(self, fn: Callable[[Any], R], items: Sequence[Any], size: int | None = None) -> None:
         self.fn = fn
         self.items = items
         self.pid = 0
         self.pipe = -1
-        if can_fork(len(items)):
+        if can_fork(len(items) if size is None else size):
             self._start()
 
     def _start(self) -> None:
@@ -106,9 +109,11 @@ class Forked(Generic[R]):
             os.close(self.pipe)
 
 
-def forked(fn: Callable[[T], R], items: Sequence[T]) -> Forked[R]:
-    """Start computing ``[fn(x) for x in items]`` in a child process (see the module)."""
-    return Forked(fn, items)
+def forked(fn: Callable[[T], R], items: Sequence[T], *, size: int | None = None) -> Forked[R]:
+    """Start computing ``[fn(x) for x in items]`` in a child process (see the module). ``size``
+    is the work the items stand for, counted in small items (``len(items)`` when not given):
+    a few batches of many scopes each are worth a fork."""
+    return Forked(fn, items, size)
 
 
 def _child(fn: Callable[[Any], Any], items: Sequence[Any], read: int, write: int) -> NoReturn:

@@ -61,6 +61,11 @@ _MODE_KIND: dict[int, EntryKind] = {
 _BLOB_MODES = (int(FileMode.BLOB), int(FileMode.BLOB_EXECUTABLE))
 
 
+FOLDERS_KEPT = 8192
+"""How many folders a ``GitTree`` keeps looked up before it forgets them all: enough for every
+folder one archetype's scopes hold, not every folder of a 100,000-version registry (each keeps
+its entries in memory, ADR 0036)."""
+
 _KEPT_BLOB_BYTES = 1 << 16
 """A blob this large is kept by ``GitTree.read`` until the next one: inflating it is what costs."""
 
@@ -99,7 +104,12 @@ class GitTree:
             with contextlib.suppress(KeyError):
                 found = tree[name]
         if found is None or isinstance(found, pygit2.Tree):
-            self._trees[path] = found  # folders only: blobs are read once and not kept
+            # Folders only: blobs are read once and not kept. Beyond FOLDERS_KEPT all go (a
+            # verify visits every scope folder once, and each holds its entries): clearing is
+            # cheaper than evicting one at a time, and looking a folder up again costs little.
+            if len(self._trees) >= FOLDERS_KEPT:
+                self._trees.clear()
+            self._trees[path] = found
         return found
 
     def _lookup(self, path: str) -> tuple[int, pygit2.Oid] | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from gitdocket.adapters.files import read_file, write_file
-from gitdocket.commands.output import address_argument, emit, keys_option, reader
+from gitdocket.commands.output import address_argument, emit, keys_option, note, reader
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.scopes import check_name
 from gitdocket.errors import InputError
@@ -110,3 +110,8 @@ def admission_signers(project: str, out: Path | None, repo: Path, rev: str | Non
     if out is not None:
         write_file(out, text.encode(), "pass a file path to --out")
     emit(fmt, {"allowed_signers": text}, lambda: click.echo(text, nl=False))
+    if not text and fmt == "text":
+        note(
+            f"project {project} has no entitlement authority with an SSH key, so no token can be accepted; "
+            f"grant one: `gitdocket policy grant authorities:{project} NAME`"
+        )

@@ -14,6 +14,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from gitdocket.commands.output import at_option, emit, emit_table, reader, table
+from gitdocket.core.collector import gc_paused
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import NotFoundError, StateError
 from gitdocket.lifecycles import scope
@@ -106,6 +107,9 @@ def deployments() -> None:
 )
 @at_option
 @reader
+# Its imports build about a hundred pydantic classes and its replay their models, all alive to
+# the end: each automatic collection walked them again (~10 ms of what a runtime waits; ADR 0035).
+@gc_paused()
 def deployments_resolve(
     environment: str, export_dir: Path | None, repo: Path, rev: str | None, at: datetime | None, fmt: str
 ) -> None:

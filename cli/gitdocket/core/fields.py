@@ -20,11 +20,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from gitdocket.core.secrets import FREE_TEXT
-
 __all__ = [
     "BUNDLE_ID_RE",
     "DIGEST_RE",
+    "FREE_TEXT",
     "GIT_OID_RE",
     "NAME_RE",
     "PRINCIPAL_RE",
@@ -57,6 +56,20 @@ SEMVER_RE = re.compile(
 )
 PRINCIPAL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 BUNDLE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}-\d{8}-\d{6}-([0-9a-f]{8}|nogit)$")
+
+
+class _FreeText:
+    """The marker ``FREE_TEXT``: ``Annotated[str, FREE_TEXT]`` is text a person wrote."""
+
+    def __repr__(self) -> str:
+        return "FREE_TEXT"
+
+
+FREE_TEXT = _FreeText()
+"""Put in a field's ``Annotated`` metadata: the field is free text, scanned for secrets before
+it is recorded (a dict or list field: every string inside it; ``core.secrets.free_texts``).
+Here, not in ``core.secrets``, so that a model with free text does not compile the secret
+detectors' patterns: only the commands that scan do (ADR 0035)."""
 
 FreeText = Annotated[str, FREE_TEXT]
 """Text a person wrote (a reason, a note, a receipt reference): scanned for secrets before it is

@@ -36,9 +36,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from gitdocket.core.fields import FREE_TEXT
+
 __all__ = [
     "DETECTORS",
-    "FREE_TEXT",
     "Detector",
     "SecretHit",
     "find_secrets",
@@ -307,18 +308,6 @@ def text_secrets(where: str, text: str) -> list[SecretHit]:
 
 
 # -- free text in records ------------------------------------------------------------------------
-
-
-class _FreeText:
-    """The marker ``FREE_TEXT``: ``Annotated[str, FREE_TEXT]`` is text a person wrote."""
-
-    def __repr__(self) -> str:
-        return "FREE_TEXT"
-
-
-FREE_TEXT = _FreeText()
-"""Put in a field's ``Annotated`` metadata: the field is free text, scanned for secrets before
-it is recorded (a dict or list field: every string inside it)."""
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -29,9 +29,8 @@ from gitdocket.core.documents import (
     ManifestSummary,
     PackageRef,
 )
-from gitdocket.core.fields import Digest, GitOid, Name, Timestamp
+from gitdocket.core.fields import FREE_TEXT, Digest, GitOid, Name, Timestamp
 from gitdocket.core.model import Record
-from gitdocket.core.secrets import FREE_TEXT
 from gitdocket.errors import Invariant, InvariantError
 from gitdocket.lifecycles.invariants import WITHDRAWAL_BLOCKS_FUTURE
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition

@@ -10,9 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from gitdocket.core.documents import CONFIG_KEY_RE, METHOD_FIELDS
-from gitdocket.core.fields import Digest, FreeText, GitOid, Name, OptionalFreeText, Semver, Timestamp
+from gitdocket.core.fields import FREE_TEXT, Digest, FreeText, GitOid, Name, OptionalFreeText, Semver, Timestamp
 from gitdocket.core.model import OptionalReasonData, Record
-from gitdocket.core.secrets import FREE_TEXT
 
 __all__ = [
     "CONFIG_KEY",

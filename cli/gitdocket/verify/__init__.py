@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from gitdocket.verify.context import Context, RefView
     from gitdocket.verify.findings import Finding
-    from gitdocket.verify.snapshot import CHECKS, verify_context, verify_snapshot
+    from gitdocket.verify.snapshot import CHECKS, verify_context
+    from gitdocket.verify.stream import verify_snapshot
 
 __all__ = ["CHECKS", "Context", "Finding", "RefView", "verify_context", "verify_snapshot"]
 
@@ -42,8 +43,12 @@ def __getattr__(name: str) -> object:
         from gitdocket.verify.findings import Finding
 
         return Finding
-    if name in ("CHECKS", "verify_context", "verify_snapshot"):
+    if name in ("CHECKS", "verify_context"):
         from gitdocket.verify import snapshot
 
         return getattr(snapshot, name)
+    if name == "verify_snapshot":
+        from gitdocket.verify.stream import verify_snapshot
+
+        return verify_snapshot
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,7 @@ their models), version ↔ package references, and scopes that records name but 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -15,10 +15,12 @@ from gitdocket.core.scopes import Scope
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.invariants import PACKAGE_REQUIRES_FROZEN_VERSION
-from gitdocket.lifecycles.package import PackageState
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, PAST_PACKAGES_PRESERVED, AgentConfig, VersionState
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
+
+if TYPE_CHECKING:  # a type only: the package lifecycle is built when a package is read (ADR 0035)
+    from gitdocket.lifecycles.package import PackageState
 
 __all__ = ["SCOPE_FILES", "documents", "frozen_snapshots", "package_references", "scope_contents"]
 

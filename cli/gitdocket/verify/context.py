@@ -9,13 +9,13 @@ so one tampering yields its own finding instead of one per dependent record.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterator, Sequence
+import collections
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, overload
 
+from gitdocket.core.collector import gc_paused
 from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, iter_lines, newest_time, parse_line
 from gitdocket.core.model import Record
@@ -49,6 +49,7 @@ __all__ = [
     "discover_scopes",
     "gc_paused",
     "in_process",
+    "names_of",
     "present",
     "run_split",
     "same_folder",
@@ -78,7 +79,10 @@ class Runner(Protocol):
     second process. Whatever runs ``fn`` must give the results running it here gives, so ``fn``
     only reads the context."""
 
-    def __call__(self, fn: Callable[[T], R], items: Sequence[T]) -> Pending[R]: ...
+    def __call__(self, fn: Callable[[T], R], items: Sequence[T], *, size: int | None = None) -> Pending[R]:
+        """``size``: how much work the items stand for, counted in small items (a batch of a
+        streamed verify is many scopes); ``len(items)`` when not given."""
+        ...
 
 
 class InProcess(Generic[R]):
@@ -94,7 +98,7 @@ class InProcess(Generic[R]):
         return None
 
 
-def in_process(fn: Callable[[T], R], items: Sequence[T]) -> InProcess[R]:
+def in_process(fn: Callable[[T], R], items: Sequence[T], *, size: int | None = None) -> InProcess[R]:
     return InProcess(fn, items)
 
 
@@ -108,24 +112,6 @@ def run_split(runner: Runner, fn: Callable[[T], R], items: Sequence[T], cut: int
         pending.cancel()
         raise
     return [*theirs, *mine]
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while verification builds and checks contexts
-    (also usable as a decorator). Verification allocates millions of small objects that all stay
-    alive to the end (every event, fold and state), and each automatic collection walks them all
-    again: 2.3 s of 14 on 1,000 archetypes / 10,000 versions. Reference counting still frees
-    everything that is not cyclic. Nested use, and a collector the caller disabled, are left
-    as they are."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class RefView(Protocol):
@@ -168,6 +154,25 @@ class ScopeRecord(Generic[S]):
     """Once the log was parsed, chained and replayed: the findings that said so and whether it
     was ``broken`` then (tags may break it later). Another context whose log holds the very same
     bytes takes both instead of replaying (``Context(prior=...)``)."""
+    restore: Callable[[ScopeRecord[S]], None] | None = field(default=None, repr=False, compare=False)
+    """Set on a ``release``d record (a streamed verify, ADR 0036): reads its ``lines``, ``events``
+    and ``states`` again when something asks for them (they are functions of the log's bytes)."""
+
+    def release(self, restore: Callable[[ScopeRecord[S]], None]) -> None:
+        """Drop the parsed log and its fold, keeping ``broken`` and ``readable``; asking for
+        ``lines``, ``events`` or ``states`` later calls ``restore`` to read them again."""
+        for name in _HELD:
+            self.__dict__.pop(name, None)
+        self.replayed = None
+        self.restore = restore
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for an attribute the instance lacks: a released record's parsed log.
+        restore = self.__dict__.get("restore")
+        if name not in _HELD or restore is None:
+            raise AttributeError(name)
+        restore(self)
+        return self.__dict__[name]
 
     @property
     def judged(self) -> list[tuple[Event, S]]:
@@ -196,6 +201,11 @@ class ScopeRecord(Generic[S]):
         before = [state for event, state in judged if event.at < at][-1:]
         return before + [state for event, state in judged if event.at == at]
 
+
+_HELD = ("lines", "events", "states")
+"""What ``ScopeRecord.release`` drops and ``restore`` reads again."""
+RESTORED = 512
+"""How many released records a context holds again at once after a check asked for them."""
 
 Keyless = Callable[[TreeView], SigstoreCheck]
 """Builds the check of keyless signatures for one snapshot (``adapters.keyless.keyless_check``:
@@ -241,6 +251,28 @@ class _Records(dict[Scope[Any], ScopeRecord[Any]]):
     def loaded(self, key: Scope[Any]) -> ScopeRecord[Any] | None:
         """The record if it was read already (never reads one)."""
         return dict.get(self, key) or self.extra.get(key)
+
+
+def names_of(record: ScopeRecord[Any]) -> list[Scope[Any]]:
+    """The scopes ``record`` names (``Context.named``): every version and package names its
+    archetype, a package its version, a version its packages, a fork its origin, every event
+    the policy."""
+    target = record.scope
+    names: list[Scope[Any] | None] = []
+    if target.kind != "policy" and record.events:
+        names.append(scope("policy"))  # every event names the policy version it obeys
+    if target.kind in ("version", "package"):
+        names.append(scope("archetype", target.keys[0]))
+    if target.kind == "package":
+        names.append(scope("version", *target.keys))
+    state = record.state
+    names.extend(parse_scope_path(p) for p in getattr(state, "packages", ()) or ())
+    origin = getattr(state, "forked_from", None)
+    if origin is not None:
+        names.append(parse_scope_path(f"registry/archetypes/{origin.archetype}"))
+        if origin.version:
+            names.append(parse_scope_path(f"registry/versions/{origin.archetype}/{origin.version}"))
+    return [name for name in names if name is not None]
 
 
 def same_folder(before: TreeView, after: TreeView, path: str) -> bool:
@@ -289,6 +321,7 @@ class Context:
         focus: set[Scope[Any]] | None = None,
         replay: Callable[[Context, ScopeRecord[Any]], object] | None = None,
         since: str | None = None,
+        stream: tuple[frozenset[str], int] | None = None,
     ) -> None:
         """``prior``: a context of another commit whose logs were replayed; a scope whose log
         holds the same bytes here takes its parse and replay instead of repeating them (both
@@ -298,7 +331,13 @@ class Context:
         then holds only those (and the policy and configuration, which every check reads), so
         the checks judge only them; any other scope is read and replayed (``replay``) when a
         check looks it up. ``since`` is the base commit: tags it reaches that name no scope in
-        focus were judged with it."""
+        focus were judged with it.
+
+        ``stream`` (a snapshot verify, ADR 0036): ``(kinds, threshold)``. When the snapshot holds
+        at least ``threshold`` scopes of those kinds (and its policy), their logs are not read
+        here: ``streamed`` names the kinds, and ``verify.stream`` reads, judges and releases
+        them a batch at a time (``read_log``); a released record reads its log again when a
+        check asks for it (``replay`` replays it then)."""
         self.tree = tree
         self.keyless = keyless
         self.sigstore: SigstoreCheck = keyless(tree) if keyless is not None else no_sigstore
@@ -316,7 +355,15 @@ class Context:
         else:
             scopes, found = discover_only(tree, {*focus, POLICY_SCOPE, CONFIG_SCOPE})
         self.findings.extend(found)
-        records = {s: self._parse(s, prior, self.findings) for s in scopes}
+        self.streamed: frozenset[str] = frozenset()
+        if stream is not None and POLICY_SCOPE in scopes:
+            kinds, threshold = stream
+            if sum(1 for s in scopes if s.kind in kinds) >= threshold:
+                self.streamed = kinds
+        self._restored: collections.deque[ScopeRecord[Any]] = collections.deque()
+        records = {
+            s: self._unread(s) if s.kind in self.streamed else self._parse(s, prior, self.findings) for s in scopes
+        }
         self.records: dict[Scope[Any], ScopeRecord[Any]] = (
             records if focus is None else _Records(records, self._outside)
         )
@@ -326,6 +373,12 @@ class Context:
         """``policies[v]`` is the policy at version ``v`` (index 0: before initialization)."""
         self.missing: set[Scope[Any]] = set()
         """Absent scopes already reported (``SCOPE_DELETED``)."""
+        self.marked: set[Scope[Any]] = set()
+        """Absent scopes that records name, known before their ``SCOPE_DELETED`` is reported (a
+        streamed verify judges each batch before it reports the deleted scopes of all of them)."""
+        self.view: list[Scope[Any]] | None = None
+        """The scopes ``ordered`` (and so every check) iterates, when not all: a streamed
+        verify's batch, or everything but the streamed kinds."""
         self.newest_from: Callable[[], str | None] | None = None
         """Where a focused context learns its newest event time (history mode: from the step
         before it), instead of scanning every log."""
@@ -340,6 +393,34 @@ class Context:
         record = self._parse(target, self._prior, [])
         if self._replay is not None and record.readable:
             self._replay(self, record)
+        return record
+
+    def _unread(self, target: Scope[Any]) -> ScopeRecord[Any]:
+        record: ScopeRecord[Any] = ScopeRecord(target)
+        record.release(self._restore)
+        return record
+
+    def _restore(self, record: ScopeRecord[Any]) -> None:
+        """Read a released record's log again, with its replay (its findings were reported when
+        it was judged, its ``broken`` stays what that judged). The last ``RESTORED`` records
+        read so stay held; older ones are released again."""
+        fresh = self._parse(record.scope, None, [])
+        if fresh.readable and self._replay is not None:
+            self._replay(self, fresh)
+        record.lines, record.events, record.states = fresh.lines, fresh.events, fresh.states
+        self._restored.append(record)
+        if len(self._restored) > RESTORED:
+            self._restored.popleft().release(self._restore)
+
+    def release(self, record: ScopeRecord[Any]) -> None:
+        """Release ``record`` (``ScopeRecord.release``): it is read again when asked for."""
+        record.release(self._restore)
+
+    def read_log(self, target: Scope[Any], sink: list[Finding]) -> ScopeRecord[Any]:
+        """Read and parse ``target``'s log into a new record held by this context (a streamed
+        batch); ``LOG_UNREADABLE`` findings go to ``sink``."""
+        record = self._parse(target, None, sink)
+        self.records[target] = record
         return record
 
     def loaded(self, target: Scope[Any]) -> ScopeRecord[Any] | None:
@@ -430,6 +511,8 @@ class Context:
     def ordered(self) -> list[tuple[Scope[Any], ScopeRecord[Any]]]:
         """``records`` sorted by scope. Each comparison of two scopes runs dataclass code, so the
         order is computed once (and again only if ``records`` changed size)."""
+        if self.view is not None:
+            return [(s, self.records[s]) for s in self.view]
         if len(self._order) != len(self.records):
             self._order = sorted(self.records)
         return [(s, self.records[s]) for s in self._order]
@@ -461,7 +544,7 @@ class Context:
         """True when a finding about ``target`` itself already explains anything that depends
         on it: its log is broken, or it is missing and was reported."""
         record = self.records.get(target)
-        return target in self.missing if record is None else record.broken
+        return target in self.missing or target in self.marked if record is None else record.broken
 
     @cached_property
     def named(self) -> dict[Scope[Any], str]:
@@ -470,23 +553,8 @@ class Context:
         its origin, every event the policy. A named scope that is absent was deleted."""
         out: dict[Scope[Any], str] = {}
         for target, record in self.ordered():
-            names: list[Scope[Any] | None] = []
-            if target.kind != "policy" and record.events:
-                names.append(scope("policy"))  # every event names the policy version it obeys
-            if target.kind in ("version", "package"):
-                names.append(scope("archetype", target.keys[0]))
-            if target.kind == "package":
-                names.append(scope("version", *target.keys))
-            state = record.state
-            names.extend(parse_scope_path(p) for p in getattr(state, "packages", ()) or ())
-            origin = getattr(state, "forked_from", None)
-            if origin is not None:
-                names.append(parse_scope_path(f"registry/archetypes/{origin.archetype}"))
-                if origin.version:
-                    names.append(parse_scope_path(f"registry/versions/{origin.archetype}/{origin.version}"))
-            for name in names:
-                if name is not None:
-                    out.setdefault(name, target.label)
+            for name in names_of(record):
+                out.setdefault(name, target.label)
         return out
 
     def policy_at(self, version: int) -> PolicyState | None:

@@ -7,6 +7,7 @@ configuration protects. Pure: reads a ``TreeView``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
 from gitdocket.verify.context import Keyless
 from gitdocket.verify.findings import Finding
-from gitdocket.verify.snapshot import verify_snapshot
+from gitdocket.verify.stream import verify_snapshot
 
 __all__ = ["verify_environment"]
 
@@ -97,4 +98,19 @@ def verify_environment(
         promoted = list(_promotions(tree, env))
         prefixes.update(f"bundles/{p['bundle_id']}" for p in promoted if isinstance(p.get("bundle_id"), str))
         pending.extend(str(p["source_environment"]) for p in promoted if isinstance(p.get("source_environment"), str))
-    return verify_snapshot(_Only(tree, sorted(prefixes)), parse_yaml=parse_yaml, clock=clock, keyless=keyless)
+    view = _Only(tree, sorted(prefixes))
+    return verify_snapshot(view, parse_yaml=_parsed_once(parse_yaml), clock=clock, keyless=keyless)
+
+
+def _parsed_once(parse: Parser) -> Parser:
+    """``parse``, each document parsed once (the document and configuration checks both read
+    ``registry.yaml``; a runtime waits on resolve, and YAML is parsed in pure Python). Each
+    caller gets its own copy; a document that does not parse raises every time."""
+    parsed: dict[tuple[bytes, str], Any] = {}
+
+    def parse_once(raw: bytes, where: str) -> Any:
+        if (raw, where) not in parsed:
+            parsed[raw, where] = parse(raw, where)
+        return copy.deepcopy(parsed[raw, where])
+
+    return parse_once

@@ -14,10 +14,9 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, chain_problems, head_digest, render_current
 from gitdocket.core.progress import steps
-from gitdocket.core.tree import TreeView
+from gitdocket.core.scopes import Scope
 from gitdocket.errors import DocketError, InvariantError
 from gitdocket.lifecycles import machine_of, scope
 from gitdocket.lifecycles.authz import (
@@ -30,27 +29,59 @@ from gitdocket.lifecycles.authz import (
 )
 from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
-from gitdocket.verify import archetypes, bundles, config, environments, placements, risk, roots, timeline, vendors
-from gitdocket.verify.context import Context, Keyless, RefView, Runner, ScopeRecord, gc_paused, in_process
+from gitdocket.lifecycles.vendors import VENDORS
+from gitdocket.verify import archetypes, bundles, config, environments, risk, roots, timeline
+from gitdocket.verify.context import Context, ScopeRecord, gc_paused
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
 __all__ = [
     "CHECKS",
+    "check_current",
     "check_log",
+    "first_policy",
     "judge_context",
+    "missing_scope",
     "settle_context",
+    "signatures_of",
     "verify_context",
     "verify_logs",
-    "verify_snapshot",
 ]
 
 Check = Callable[[Context], Iterable[Finding]]
 
 
-def vendor_imports(ctx: Context) -> Iterable[Finding]:
-    """``vendors.vendor_imports``, checking the vendor's logs as this registry's own are checked."""
-    return vendors.vendor_imports(ctx, verify_logs)
+def _client_checks() -> dict[str, Check]:
+    """The checks of the client side (placements, entitlements, forks, vendors' imports), by
+    name. Imported here, when a snapshot has a client side (``_client``): their modules build the
+    placement and entitlement lifecycles, which a verification of an environment's chain
+    (``deployments resolve``) never reads (ADR 0035)."""
+    from gitdocket.verify import placements, vendors
+
+    return {
+        "placement_packages": placements.placement_packages,
+        "placement_edits": placements.placement_edits,
+        "entitlement_placements": placements.entitlement_placements,
+        "fork_pulls": placements.fork_pulls,
+        # the vendor's logs are checked as this registry's own are
+        "vendor_imports": functools.partial(vendors.vendor_imports, check_logs=verify_logs),
+    }
+
+
+def _client(name: str, kinds: tuple[str, ...]) -> Check:
+    """The client-side check ``name``, run when the snapshot holds a scope of one of ``kinds``
+    (``vendor_imports``: or vendors' imports); without one it finds nothing, so its module is not
+    imported."""
+
+    def check(ctx: Context) -> Iterable[Finding]:
+        if not any(target.kind in kinds for target, _ in ctx.ordered()) and not (
+            name == "vendor_imports" and ctx.tree.listdir(VENDORS)
+        ):
+            return ()
+        return _client_checks()[name](ctx)
+
+    check.__name__ = check.__qualname__ = name
+    return check
 
 
 CHECKS: tuple[Check, ...] = (
@@ -65,15 +96,16 @@ CHECKS: tuple[Check, ...] = (
     archetypes.package_references,
     bundles.bundle_contents,
     environments.environment_releases,
-    placements.placement_packages,
-    placements.placement_edits,
-    placements.entitlement_placements,
-    placements.fork_pulls,
+    _client("placement_packages", ("placement",)),
+    _client("placement_edits", ("placement",)),
+    _client("entitlement_placements", ("entitlement",)),
+    _client("fork_pulls", ("archetype",)),
     risk.risk_approvals,
-    vendor_imports,
+    _client("vendor_imports", ("placement",)),
 )
 """Every kind-specific and cross-scope check of a snapshot. Add a check here: a function
-``(Context) -> Iterable[Finding]`` that only reads the context."""
+``(Context) -> Iterable[Finding]`` that only reads the context (one whose module builds a
+lifecycle that a verification of an environment's chain does not read: through ``_client``)."""
 _FIRST = ("policy", "archetype")
 
 
@@ -213,7 +245,8 @@ def _replay(record: ScopeRecord[Any]) -> Iterable[Finding]:
             )
 
 
-def _current(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
+def check_current(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
+    """``current.json`` of ``record`` is the rendering of its fold (a broken log: nothing to say)."""
     target = record.scope
     if record.broken:
         return  # the log's own finding says what is wrong; its fold proves nothing
@@ -244,8 +277,13 @@ def _current(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
 def _missing_scopes(ctx: Context) -> Iterable[Finding]:
     """A scope that another record names but that is gone was deleted (scopes never are)."""
     for target, named_by in sorted(ctx.named.items()):
-        if target in ctx.records or target in ctx.missing:
-            continue
+        yield from missing_scope(ctx, target, named_by)
+
+
+def missing_scope(ctx: Context, target: Scope[Any], named_by: str) -> Iterable[Finding]:
+    """``SCOPE_DELETED`` for ``target``, which the record ``named_by`` names, when it is absent
+    and not reported yet."""
+    if target not in ctx.records and target not in ctx.missing:
         yield ctx.deleted(target, f"{named_by} still names it")
 
 
@@ -299,7 +337,8 @@ FORKED_SHARE = 0.7
 the others, every ``current.json`` and the ``CHECKS`` (balanced for a second process)."""
 
 
-def _signature_findings(ctx: Context, record: ScopeRecord[Any]) -> list[Finding]:
+def signatures_of(ctx: Context, record: ScopeRecord[Any]) -> list[Finding]:
+    """One finding per event of ``record`` whose signatures do not authorize it."""
     return list(_signatures(ctx, record))
 
 
@@ -319,13 +358,13 @@ def _judge(ctx: Context, records: list[ScopeRecord[Any]]) -> list[Finding]:
     does the rest. None of these changes the context (they only read it: logs, tags and missing
     scopes are settled before), so where and in which order they run changes nothing."""
     cut = _cut(records, FORKED_SHARE)
-    pending = ctx.runner(functools.partial(_signature_findings, ctx), records[:cut])
+    pending = ctx.runner(functools.partial(signatures_of, ctx), records[:cut])
     found: list[Finding] = []
     try:
         for record in records[cut:]:
             found.extend(_signatures(ctx, record))
         for record in records:
-            found.extend(_current(ctx, record))
+            found.extend(check_current(ctx, record))
         for check in CHECKS:
             found.extend(collect(functools.partial(check, ctx), check.__name__))
         theirs = pending.result()
@@ -350,24 +389,7 @@ def verify_logs(ctx: Context) -> list[Finding]:
     return found
 
 
-@gc_paused()
-def verify_snapshot(
-    tree: TreeView,
-    refs: RefView | None = None,
-    runner: Runner = in_process,
-    *,
-    parse_yaml: Parser,
-    clock: str | None = None,
-    keyless: Keyless | None = None,
-) -> list[Finding]:
-    """All findings of one snapshot, sorted by path. ``runner`` may take part of the work to
-    another process (see ``Runner``); the findings are the same. ``parse_yaml`` reads the YAML
-    documents (``adapters.files.load_yaml``); ``clock`` is the verifier's clock; ``keyless``
-    checks Sigstore signatures (``context.Keyless``)."""
-    return verify_context(Context(tree, refs, runner, parse_yaml=parse_yaml, clock=clock, keyless=keyless))
-
-
-def _first_policy(ctx: Context) -> list[ScopeRecord[Any]]:
+def first_policy(ctx: Context) -> list[ScopeRecord[Any]]:
     """Every record, policy and archetypes first: other scopes' signatures are judged against
     their folds."""
     ordered = [record for _, record in ctx.ordered()]
@@ -396,21 +418,21 @@ def settle_context(ctx: Context) -> None:
     signatures, ``current.json`` or the ``CHECKS``: what PR mode needs of a base it takes as
     verified (ADR 0018). ``verify_context`` of the same context would add findings, never
     change what this settles."""
-    _settle(ctx, _first_policy(ctx))
+    _settle(ctx, first_policy(ctx))
 
 
 @gc_paused()
 def judge_context(ctx: Context) -> list[Finding]:
     """The rest of ``verify_context`` after ``settle_context``: signatures, ``current.json`` and
     the ``CHECKS``; every finding of the context, in report order."""
-    ctx.findings.extend(_judge(ctx, _first_policy(ctx)))
+    ctx.findings.extend(_judge(ctx, first_policy(ctx)))
     return report_order(ctx.findings)
 
 
 @gc_paused()
 def verify_context(ctx: Context) -> list[Finding]:
     """``verify_snapshot`` of a ``Context`` already built (PR mode keeps both contexts)."""
-    records = _first_policy(ctx)
+    records = first_policy(ctx)
     _settle(ctx, records)
     ctx.findings.extend(_judge(ctx, records))
     return report_order(ctx.findings)

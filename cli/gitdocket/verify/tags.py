@@ -42,10 +42,12 @@ __all__ = [
     "RECORDING_EVENT",
     "SYNC_HINT",
     "TagChecks",
+    "check_batch_tags",
     "check_tags",
     "genuine",
     "in_namespace",
     "policy_keys",
+    "read_tags",
     "recorded_at",
     "recording_commits",
     "split_missing",
@@ -164,12 +166,9 @@ class TagChecks:
             self.pending.cancel()
 
 
-def start_tag_checks(ctx: Context) -> TagChecks | None:
-    """Read the tags and start checking their signatures (None without refs). Signatures are
-    only judged against a policy: without one, its ``SCOPE_DELETED`` says why."""
-    refs = ctx.refs
-    if refs is None:
-        return None
+def read_tags(ctx: Context, refs: RefView) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """(name, commit) of every tag the verified head reaches that ``ctx`` judges, sorted by name,
+    and {name: commit} of the tags in gitdocket's namespaces it does not reach."""
     head = ctx.tree.commit
     tags: list[tuple[str, str]] = []
     unreached: dict[str, str] = {}
@@ -185,6 +184,16 @@ def start_tag_checks(ctx: Context) -> TagChecks | None:
         names = {tag_name(s) for s in ctx.focus if s.kind in RECORDING_EVENT}
         since = ctx.since
         tags = [(n, c) for n, c in tags if n in names or not refs.reaches(since, c)]
+    return tags, unreached
+
+
+def start_tag_checks(ctx: Context) -> TagChecks | None:
+    """Read the tags and start checking their signatures (None without refs). Signatures are
+    only judged against a policy: without one, its ``SCOPE_DELETED`` says why."""
+    refs = ctx.refs
+    if refs is None:
+        return None
+    tags, unreached = read_tags(ctx, refs)
     targets = {name: tag_scope(name) for name, _ in tags}
     judged = [name for name, target in targets.items() if target is not None]
     pending = None
@@ -336,11 +345,42 @@ def check_tags(ctx: Context, started: TagChecks | None = None) -> Iterable[Findi
             continue
         seen.add(target)
         yield from _check_tag(ctx, refs, (signed, recorded), (name, commit), target)
-    for target, record in ctx.ordered():
+    yield from _untagged([record for _, record in ctx.ordered()], seen, started.unreached)
+
+
+def check_batch_tags(
+    ctx: Context,
+    keys: list[Ed25519PublicKey],
+    tags: list[tuple[str, str]],
+    unreached: dict[str, str],
+    records: list[ScopeRecord[Any]],
+) -> Iterable[Finding]:
+    """``check_tags`` of one batch of a streamed verify (ADR 0036): ``tags`` are the reached tags
+    naming a scope of the batch (``tag_scope`` is not None), ``records`` the batch's records,
+    ``keys`` the policies' keys (``policy_keys``). Signatures are checked here, in whichever
+    process judges the batch."""
+    refs = ctx.refs
+    if refs is None:
+        return
+    judged = scope("policy") in ctx.records
+    signed = {name: genuine(keys, refs.tag_signature(name)) for name, _ in tags} if judged else {}
+    seen: set[Scope[Any]] = set()
+    for name, commit in tags:
+        target = tag_scope(name)
+        if target is not None:
+            seen.add(target)
+            yield from _check_tag(ctx, refs, (signed, {}), (name, commit), target)
+    yield from _untagged(records, seen, unreached)
+
+
+def _untagged(records: list[ScopeRecord[Any]], seen: set[Scope[Any]], unreached: dict[str, str]) -> Iterable[Finding]:
+    """``TAG_MISSING`` for every record that holds its recording event but no tag marks."""
+    for record in records:
+        target = record.scope
         if target.kind not in RECORDING_EVENT or target in seen or record.broken:
             continue
         if any(e.type == RECORDING_EVENT[target.kind] for e in record.events):
-            yield _missing(target, started.unreached.get(tag_name(target)))
+            yield _missing(target, unreached.get(tag_name(target)))
 
 
 def _missing(target: Scope[Any], unreached: str | None) -> Finding:
