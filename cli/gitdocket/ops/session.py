@@ -211,6 +211,7 @@ class Session:
         """Run ``operation`` in one signed, atomic commit on the current branch; returns the
         commit and its result. A detached HEAD is refused before any key is asked to sign."""
         from gitdocket.adapters.keyless import keyless_check
+        from gitdocket.adapters.timeline import remember_write
         from gitdocket.ops.plans import PlanReady
         from gitdocket.ops.publish import push_hint, push_write
         from gitdocket.ops.transaction import Transaction
@@ -260,6 +261,8 @@ class Session:
             hint = push_hint(self.store, result)
             if hint is not None:
                 self.command.notes.append(hint)
+        # The next write finds this commit's newest event cached, not by reading back its logs.
+        remember_write(self.store.repo, boxed[0].tree.commit, result.commit, boxed[0].writes)
         self.command.notes.extend(result.repairs)
         self.command.warnings.extend(result.warnings)
         if deferred:
