@@ -111,8 +111,8 @@ class Scope(Generic[S_co]):
     kind: str
     keys: tuple[str, ...]
 
-    @property
-    def path(self) -> str:
+    @functools.cached_property
+    def path(self) -> str:  # kept: verify asks for it again and again (a format per call)
         return KIND_PATTERNS[self.kind].format(*self.keys)
 
     @property

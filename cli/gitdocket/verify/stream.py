@@ -39,6 +39,7 @@ from gitdocket.verify.context import Context, Keyless, RefView, Runner, ScopeRec
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.snapshot import (
     CHECKS,
+    Check,
     check_current,
     check_log,
     first_policy,
@@ -65,7 +66,10 @@ BATCH_CHECKS = (
 """The ``CHECKS`` that iterate versions or packages (``ctx.scopes``, ``ctx.ordered``): each
 batch runs them on a view of its own records. Every check runs again on the view without the
 streamed kinds, where these find only what concerns the other scopes."""
-CHILD_SHARE = 0.55
+EARLY_CHECKS: tuple[Check, ...] = (archetypes.documents,)
+"""``CHECKS`` that read no version or package and nothing a batch decides (which logs are broken,
+which scopes are deleted): this process runs them while the runner still judges its batches."""
+CHILD_SHARE = 0.6
 """The share of the batches ``ctx.runner`` judges while this process judges the rest, then the
 signatures and ``current.json`` of every other log (balanced for a second process)."""
 
@@ -197,8 +201,12 @@ def verify_streamed(ctx: Context) -> list[Finding]:
     pending = ctx.runner(judge, batches[:cut], size=sum(len(b.scopes) for b in batches[:cut]))
     try:
         mine = [judge(batch) for batch in steps("verifying scopes", batches[cut:])]
-        for record in others:
+        ctx.view = [r.scope for r in others]
+        for record in others:  # no batch changes these: their logs are not a batch's
             ctx.findings.extend(signatures_of(ctx, record))
+            ctx.findings.extend(check_current(ctx, record))
+        for check in EARLY_CHECKS:
+            ctx.findings.extend(collect(functools.partial(check, ctx), check.__name__))
         theirs = pending.result()
     except BaseException:
         pending.cancel()
@@ -207,11 +215,9 @@ def verify_streamed(ctx: Context) -> list[Finding]:
         _take(ctx, judged)
         named.extend(judged.named)
     ctx.findings.extend(_deleted(ctx, named))
-    ctx.view = [r.scope for r in others]
-    for record in others:
-        ctx.findings.extend(check_current(ctx, record))
     for check in CHECKS:
-        ctx.findings.extend(collect(functools.partial(check, ctx), check.__name__))
+        if check not in EARLY_CHECKS:
+            ctx.findings.extend(collect(functools.partial(check, ctx), check.__name__))
     return report_order(ctx.findings)
 
 
