@@ -9,7 +9,7 @@ import pytest
 
 from gitdocket.adapters.files import load_yaml
 from gitdocket.core.tree import MemoryTree
-from gitdocket.verify import snapshot
+from gitdocket.verify import snapshot, stream
 from gitdocket.verify.context import Context, gc_paused
 from gitdocket.verify.findings import Finding
 
@@ -47,10 +47,10 @@ def test_verify_snapshot_runs_paused_and_restores_after_an_error(
         raise RuntimeError("check failed")
 
     monkeypatch.setattr(snapshot, "CHECKS", [spy])
-    snapshot.verify_snapshot(MemoryTree({}), parse_yaml=load_yaml)
+    stream.verify_snapshot(MemoryTree({}), parse_yaml=load_yaml)
     assert seen == [False]
     assert gc.isenabled()
     monkeypatch.setattr(snapshot, "CHECKS", [boom])
     with pytest.raises(RuntimeError, match="check failed"):
-        snapshot.verify_snapshot(MemoryTree({}), parse_yaml=load_yaml)
+        stream.verify_snapshot(MemoryTree({}), parse_yaml=load_yaml)
     assert gc.isenabled()
