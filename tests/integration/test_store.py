@@ -12,6 +12,7 @@ from pathlib import Path
 import pygit2
 import pytest
 
+from gitdocket.adapters import store as git_store
 from gitdocket.adapters.signing import KeySigner
 from gitdocket.adapters.store import GitStore, GitTree
 from gitdocket.core.scopes import scope
@@ -351,3 +352,17 @@ def test_worktree_on_another_branch_is_left_alone(registry: Registry) -> None:
     store.write(lambda tree: _add_identity_plan("bob", registry), ALICE, AT)
     assert (registry.path / "registry/policy/current.json").read_text() == "on my branch\n"
     assert "bob" in load_log(store.snapshot(), POLICY).state.identities
+
+
+def test_bound_git_memory_caps_what_libgit2_keeps() -> None:
+    """What `gitdocket verify` asks of libgit2 before reading every log (ADR 0036)."""
+    settings = pygit2.settings
+    before = (settings.mwindow_size, settings.mwindow_mapped_limit, settings.cached_memory[1])
+    try:
+        git_store.bound_git_memory()
+        assert settings.mwindow_size == git_store.GIT_WINDOW < before[0]
+        assert settings.mwindow_mapped_limit == git_store.GIT_MAPPED < before[1]
+        assert settings.cached_memory[1] == git_store.GIT_CACHE < before[2]
+    finally:
+        settings.mwindow_size, settings.mwindow_mapped_limit = before[:2]
+        settings.cache_max_size(before[2])

@@ -45,6 +45,7 @@ __all__ = [
     "GitRefs",
     "GitStore",
     "GitTree",
+    "bound_git_memory",
     "created_repository",
     "git_default_branch",
 ]
@@ -59,6 +60,26 @@ _MODE_KIND: dict[int, EntryKind] = {
 }
 
 _BLOB_MODES = (int(FileMode.BLOB), int(FileMode.BLOB_EXECUTABLE))
+
+
+GIT_WINDOW = 32 << 20
+"""How much of a pack libgit2 maps at once while ``bound_git_memory`` holds (its default on 64-bit
+systems is 1 GiB: the whole pack of a 100,000-version registry, resident once read)."""
+GIT_MAPPED = 128 << 20
+"""How much of its packs libgit2 keeps mapped in all while ``bound_git_memory`` holds."""
+GIT_CACHE = 32 << 20
+"""How many bytes of parsed objects (trees, commits) libgit2 keeps while ``bound_git_memory`` holds
+(default 256 MiB)."""
+
+
+def bound_git_memory() -> None:
+    """Bound what libgit2 keeps in memory in this process: what a read of every log of a large
+    registry (``gitdocket verify``) needs, since it visits each object about once. On 100,000
+    versions the peak fell from 818 to 660 MiB at the same speed (ADR 0036). Process-wide, so only
+    commands that read the whole registry call it."""
+    pygit2.settings.mwindow_size = GIT_WINDOW
+    pygit2.settings.mwindow_mapped_limit = GIT_MAPPED
+    pygit2.settings.cache_max_size(GIT_CACHE)
 
 
 FOLDERS_KEPT = 8192

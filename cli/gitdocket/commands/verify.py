@@ -19,7 +19,7 @@ import click
 from gitdocket.adapters.files import load_yaml, write_file
 from gitdocket.adapters.forking import forked
 from gitdocket.adapters.keyless import keyless_check
-from gitdocket.adapters.store import GitRefs, GitStore, GitTree
+from gitdocket.adapters.store import GitRefs, GitStore, GitTree, bound_git_memory
 from gitdocket.commands.output import append_summary, common, note, past_time, summary_option
 from gitdocket.core.fields import format_time
 from gitdocket.errors import DocketError
@@ -125,6 +125,7 @@ def verify(
         )
         mode, label = "pr", f"PR {base}..{head or 'HEAD'}"
     else:
+        bound_git_memory()  # a snapshot reads every log of the registry (ADR 0036)
         findings, mode, label = (
             verify_snapshot(head_tree, refs, forked, parse_yaml=load_yaml, clock=now, keyless=keyless_check),
             "snapshot",
