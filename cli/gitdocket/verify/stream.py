@@ -29,6 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from gitdocket.core.documents import Parser
 from gitdocket.core.progress import steps
 from gitdocket.core.scopes import Scope
@@ -119,13 +121,14 @@ def _mark_named(ctx: Context, records: list[ScopeRecord[Any]]) -> list[tuple[Sco
     return named
 
 
-def _judge_batch(ctx: Context, keys: list[Any], tags: tuple[list[Any], dict[str, str]], batch: Batch) -> Judged:
+def _judge_batch(ctx: Context, keys: list[Ed25519PublicKey], unreached: dict[str, str], batch: Batch) -> Judged:
+    """What ``verify_context`` does to each scope of ``batch``, in its order (see the module)."""
     found: list[Finding] = []
     records = [ctx.read_log(target, found) for target in batch.scopes]
     for record in records:
         found.extend(check_log(ctx, record))
     missing_before = set(ctx.missing)
-    found.extend(check_batch_tags(ctx, keys, batch.tags, tags[1], records))
+    found.extend(check_batch_tags(ctx, keys, batch.tags, unreached, records))
     named = _mark_named(ctx, records)
     for record in records:
         found.extend(signatures_of(ctx, record))
@@ -196,7 +199,7 @@ def verify_streamed(ctx: Context) -> list[Finding]:
     _mark_parents(ctx)
     batches = _batches(ctx, tags)
     keys = list(policy_keys(ctx).values())
-    judge = functools.partial(_judge_batch, ctx, keys, (tags, unreached))
+    judge = functools.partial(_judge_batch, ctx, keys, unreached)
     cut = _cut(batches, CHILD_SHARE)
     pending = ctx.runner(judge, batches[:cut], size=sum(len(b.scopes) for b in batches[:cut]))
     try:
