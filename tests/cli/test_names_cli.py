@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gitdocket.core.limits import casefold_collision, path_problem
@@ -77,6 +77,8 @@ def test_a_project_name_is_canonical_or_refused(registry: Registry, project: str
 
 @SETTINGS
 @given(names=st.lists(NAMES, min_size=1, max_size=3, unique=True))
+@example(names=["\t"])  # a file named by a tab: the message shows it escaped, on one line
+@example(names=["a\nb"])
 def test_files_in_a_method_have_one_canonical_name(registry: Registry, names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         archetype = f"files-{len(SEEN)}"

@@ -59,6 +59,7 @@ __all__ = [
     "RESERVED_NAMES",
     "casefold_collision",
     "is_lfs_pointer",
+    "one_line",
     "path_problem",
     "printable",
     "reserved",
@@ -220,6 +221,14 @@ def printable(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text
     return "".join(c if c in _KEPT or c.isprintable() else _escape(c) for c in text)
+
+
+def one_line(text: str) -> str:
+    """``printable(text)`` with tab and newline escaped too: a name from disk shown inside a
+    one-line message (a file may be named ``\t``)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
 
 
 def _escape(char: str) -> str:
