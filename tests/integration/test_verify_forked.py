@@ -3,18 +3,15 @@ registry) finds exactly what it finds in one process, for every row of the tampe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 import pytest
 
-from gitdocket.adapters import forking
 from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.store import GitRefs, GitStore
 from gitdocket.verify import verify_snapshot
 from gitdocket.verify.context import Runner, in_process
 from gitdocket.verify.findings import Finding
 from tests.integration.forgery import Forger, published_registry
+from tests.integration.forking_support import forking_always
 from tests.integration.test_verify_tamper import CATALOGUE, Tamper
 from tests.support import Registry
 
@@ -34,15 +31,8 @@ def test_forked_verify_finds_the_same(
     forger.commit()
     here = _findings(published, in_process)
 
-    monkeypatch.setattr(forking, "can_fork", lambda count: count >= 1)
-    children: list[int] = []
-
-    def counted(fn: Callable[[Any], Any], items: Sequence[Any], *, size: int | None = None) -> forking.Forked[Any]:
-        job = forking.forked(fn, items, size=size)
-        children.append(job.pid)
-        return job
-
-    there = _findings(published, counted)
+    runner, children = forking_always(monkeypatch)
+    there = _findings(published, runner)
     assert there == here
     assert {f.code for f in here} == expected
     assert any(children), "no child process ran"

@@ -8,15 +8,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gitdocket.adapters import forking
 from gitdocket.adapters.files import load_yaml
 from gitdocket.adapters.store import GitRefs, GitStore
 from gitdocket.errors import DocketError
@@ -26,6 +24,7 @@ from gitdocket.verify.findings import Finding
 from gitdocket.verify.snapshot import check_log
 from gitdocket.verify.stream import LEAVES, verify_snapshot, verify_streamed
 from tests.integration.forgery import Forger, published_registry
+from tests.integration.forking_support import forking_always
 from tests.integration.test_verify_modes import TAMPERS
 from tests.integration.test_verify_tamper import CATALOGUE, Tamper
 from tests.support import EXAMPLES, Registry, new_registry
@@ -37,19 +36,6 @@ def _verify(registry: Registry, runner: Runner = in_process, stream_from: int | 
     store = GitStore.open(registry.path)
     refs = GitRefs(store.repo)
     return verify_snapshot(store.snapshot(), refs, runner, parse_yaml=load_yaml, clock=CLOCK, stream_from=stream_from)
-
-
-def _forking(monkeypatch: pytest.MonkeyPatch) -> tuple[Runner, list[int]]:
-    """``forking.forked`` for any number of items, and the children it started."""
-    monkeypatch.setattr(forking, "can_fork", lambda count: count >= 1)
-    children: list[int] = []
-
-    def counted(fn: Callable[[Any], Any], items: Sequence[Any], *, size: int | None = None) -> forking.Forked[Any]:
-        job = forking.forked(fn, items, size=size)
-        children.append(job.pid)
-        return job
-
-    return counted, children
 
 
 @pytest.mark.parametrize(("tamper", "expected"), CATALOGUE)
@@ -64,7 +50,7 @@ def test_streamed_verify_finds_the_same(
     whole = _verify(published, stream_from=None)
     assert {f.code for f in whole} >= expected
     assert _verify(published) == whole
-    runner, children = _forking(monkeypatch)
+    runner, children = forking_always(monkeypatch)
     monkeypatch.setattr(stream, "CHILD_SHARE", 1.0)  # every batch judged by the child
     assert _verify(published, runner) == whole
     assert any(children), "no child process ran"
@@ -134,6 +120,8 @@ def test_versions_and_packages_are_released(registry: Registry, monkeypatch: pyt
     assert len(leaves) == 8
     held = [s for s in leaves if "events" in vars(streamed.records[s])]
     assert len(held) <= 1
+    assert streamed.newest == whole.newest  # from the logs' bytes, not by reading every record again
+    assert [s for s in leaves if "events" in vars(streamed.records[s])] == held
     for target in leaves:
         again, full = streamed.records[target], whole.records[target]
         check_log(whole, full)

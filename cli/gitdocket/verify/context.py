@@ -53,6 +53,7 @@ __all__ = [
     "present",
     "run_split",
     "same_folder",
+    "share_cut",
 ]
 
 T = TypeVar("T")
@@ -112,6 +113,17 @@ def run_split(runner: Runner, fn: Callable[[T], R], items: Sequence[T], cut: int
         pending.cancel()
         raise
     return [*theirs, *mine]
+
+
+def share_cut(sizes: Sequence[int], share: float) -> int:
+    """The index before which ``sizes`` add up to ``share`` of their sum: where to cut a list of
+    work (events, scopes) between a ``Runner`` and this process."""
+    goal, seen = share * sum(sizes), 0
+    for index, size in enumerate(sizes):
+        if seen >= goal:
+            return index
+        seen += size
+    return len(sizes)
 
 
 class RefView(Protocol):
@@ -397,7 +409,7 @@ class Context:
 
     def _unread(self, target: Scope[Any]) -> ScopeRecord[Any]:
         record: ScopeRecord[Any] = ScopeRecord(target)
-        record.release(self._restore)
+        self.release(record)
         return record
 
     def _restore(self, record: ScopeRecord[Any]) -> None:
@@ -436,7 +448,7 @@ class Context:
         for a verified snapshot)."""
         if self.newest_from is not None:
             return self.newest_from()
-        if self.focus is not None:
+        if self.focus is not None or self.streamed:  # (released records are not read again for it)
             return newest_time(self.tree)
         return max((e.at for record in self.records.values() for e in record.events), default=None)
 

@@ -31,7 +31,7 @@ from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
 from gitdocket.lifecycles.vendors import VENDORS
 from gitdocket.verify import archetypes, bundles, config, environments, risk, roots, timeline
-from gitdocket.verify.context import Context, ScopeRecord, gc_paused
+from gitdocket.verify.context import Context, ScopeRecord, gc_paused, share_cut
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
@@ -341,22 +341,12 @@ def signatures_of(ctx: Context, record: ScopeRecord[Any]) -> list[Finding]:
     return list(_signatures(ctx, record))
 
 
-def _cut(records: list[ScopeRecord[Any]], share: float) -> int:
-    """The index before which ``records`` hold ``share`` of all events."""
-    goal, seen = share * sum(len(r.events) for r in records), 0
-    for index, record in enumerate(records):
-        if seen >= goal:
-            return index
-        seen += len(record.events)
-    return len(records)
-
-
 def _judge(ctx: Context, records: list[ScopeRecord[Any]]) -> list[Finding]:
     """Signatures (most of verify's time is their cryptography), every ``current.json``, then
     the ``CHECKS``. The first records' signatures go to ``ctx.runner``, meanwhile this process
     does the rest. None of these changes the context (they only read it: logs, tags and missing
     scopes are settled before), so where and in which order they run changes nothing."""
-    cut = _cut(records, FORKED_SHARE)
+    cut = share_cut([len(r.events) for r in records], FORKED_SHARE)
     pending = ctx.runner(functools.partial(signatures_of, ctx), records[:cut])
     found: list[Finding] = []
     try:

@@ -37,7 +37,17 @@ from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import scope
 from gitdocket.verify import archetypes, risk, timeline
-from gitdocket.verify.context import Context, Keyless, RefView, Runner, ScopeRecord, gc_paused, in_process, names_of
+from gitdocket.verify.context import (
+    Context,
+    Keyless,
+    RefView,
+    Runner,
+    ScopeRecord,
+    gc_paused,
+    in_process,
+    names_of,
+    share_cut,
+)
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.snapshot import (
     CHECKS,
@@ -49,7 +59,7 @@ from gitdocket.verify.snapshot import (
     signatures_of,
     verify_context,
 )
-from gitdocket.verify.tags import check_batch_tags, in_namespace, policy_keys, read_tags, tag_scope
+from gitdocket.verify.tags import check_batch_tags, forged_tags, policy_keys, read_tags, tag_scope
 
 __all__ = ["BATCH_CHECKS", "LEAVES", "STREAM_FROM", "verify_snapshot", "verify_streamed"]
 
@@ -80,7 +90,6 @@ signatures and ``current.json`` of every other log (balanced for a second proces
 class Batch:
     """One archetype's versions and packages (present or only named by a tag), and its tags."""
 
-    archetype: str
     scopes: list[Scope[Any]] = field(default_factory=list)
     tags: list[tuple[str, str]] = field(default_factory=list)
 
@@ -91,7 +100,6 @@ class Judged:
 
     findings: list[Finding]
     broken: list[Scope[Any]]
-    marked: set[Scope[Any]]
     reported: set[Scope[Any]]
     named: list[tuple[Scope[Any], Scope[Any]]]
     """(namer, absent scope it names): for the ``SCOPE_DELETED`` findings reported at the end."""
@@ -101,11 +109,11 @@ def _batches(ctx: Context, tags: list[tuple[str, str]]) -> list[Batch]:
     found: dict[str, Batch] = {}
     for target, _record in sorted(ctx.records.items()):
         if target.kind in ctx.streamed:
-            found.setdefault(target.keys[0], Batch(target.keys[0])).scopes.append(target)
+            found.setdefault(target.keys[0], Batch()).scopes.append(target)
     for name, commit in tags:
         tagged = tag_scope(name)
         if tagged is not None:
-            found.setdefault(tagged.keys[0], Batch(tagged.keys[0])).tags.append((name, commit))
+            found.setdefault(tagged.keys[0], Batch()).tags.append((name, commit))
     return [found[name] for name in sorted(found)]
 
 
@@ -142,8 +150,7 @@ def _judge_batch(ctx: Context, keys: list[Ed25519PublicKey], unreached: dict[str
     broken = [record.scope for record in records if record.broken]
     for record in records:
         ctx.release(record)
-    marked = {target for _, target in named}
-    return Judged(found, broken, marked, ctx.missing - missing_before, named)
+    return Judged(found, broken, ctx.missing - missing_before, named)
 
 
 def _deleted(ctx: Context, named: list[tuple[Scope[Any], Scope[Any]]]) -> Iterable[Finding]:
@@ -195,12 +202,12 @@ def verify_streamed(ctx: Context) -> list[Finding]:
     named = [(record.scope, t) for record in others for t in names_of(record) if t not in ctx.records]
     ctx.marked.update(target for _, target in named)
     tags, unreached = read_tags(ctx, ctx.refs) if ctx.refs is not None else ([], {})
-    ctx.findings.extend(_forged(tags))
+    ctx.findings.extend(forged_tags(tags))
     _mark_parents(ctx)
     batches = _batches(ctx, tags)
     keys = list(policy_keys(ctx).values())
     judge = functools.partial(_judge_batch, ctx, keys, unreached)
-    cut = _cut(batches, CHILD_SHARE)
+    cut = share_cut([len(b.scopes) for b in batches], CHILD_SHARE)
     pending = ctx.runner(judge, batches[:cut], size=sum(len(b.scopes) for b in batches[:cut]))
     try:
         mine = [judge(batch) for batch in steps("verifying scopes", batches[cut:])]
@@ -224,24 +231,14 @@ def verify_streamed(ctx: Context) -> list[Finding]:
     return report_order(ctx.findings)
 
 
-def _forged(tags: list[tuple[str, str]]) -> Iterable[Finding]:
-    """``check_tags``' finding for a tag in gitdocket's namespaces that names no legal scope."""
-    for name, _commit in tags:
-        if tag_scope(name) is None and in_namespace(name) is not None:
-            yield Finding(
-                f"refs/tags/{name}",
-                "TAG_MISMATCH",
-                "tag in gitdocket's namespace names no legal scope",
-                hint="delete the forged tag",
-            )
-
-
 def _mark_parents(ctx: Context) -> None:
     """Every version and package names its archetype, and a package its version, whatever its
     log holds: those that are absent are marked before any batch is judged."""
     for target in ctx.records:
         if target.kind in ctx.streamed:
-            parents = (scope("archetype", target.keys[0]), scope("version", *target.keys))
+            parents = [scope("archetype", target.keys[0])]
+            if target.kind == "package":
+                parents.append(scope("version", *target.keys))
             ctx.marked.update(p for p in parents if p not in ctx.records)
 
 
@@ -251,15 +248,5 @@ def _take(ctx: Context, judged: Judged) -> None:
     ctx.findings.extend(judged.findings)
     for target in judged.broken:
         ctx.records[target].broken = True
-    ctx.marked |= judged.marked
+    ctx.marked.update(target for _, target in judged.named)
     ctx.missing |= judged.reported
-
-
-def _cut(batches: list[Batch], share: float) -> int:
-    """The index before which ``batches`` hold ``share`` of all scopes."""
-    goal, seen = share * sum(len(b.scopes) for b in batches), 0
-    for index, batch in enumerate(batches):
-        if seen >= goal:
-            return index
-        seen += len(batch.scopes)
-    return len(batches)

@@ -44,6 +44,7 @@ __all__ = [
     "TagChecks",
     "check_batch_tags",
     "check_tags",
+    "forged_tags",
     "genuine",
     "in_namespace",
     "policy_keys",
@@ -335,17 +336,23 @@ def check_tags(ctx: Context, started: TagChecks | None = None) -> Iterable[Findi
     for name, commit in started.tags:
         target = started.targets[name]
         if target is None:
-            if in_namespace(name) is not None:
-                yield Finding(
-                    f"refs/tags/{name}",
-                    "TAG_MISMATCH",
-                    "tag in gitdocket's namespace names no legal scope",
-                    hint="delete the forged tag",
-                )
+            yield from forged_tags([(name, commit)])
             continue
         seen.add(target)
         yield from _check_tag(ctx, refs, (signed, recorded), (name, commit), target)
     yield from _untagged([record for _, record in ctx.ordered()], seen, started.unreached)
+
+
+def forged_tags(tags: list[tuple[str, str]]) -> Iterable[Finding]:
+    """``TAG_MISMATCH`` for each tag in gitdocket's namespaces that names no legal scope."""
+    for name, _commit in tags:
+        if tag_scope(name) is None and in_namespace(name) is not None:
+            yield Finding(
+                f"refs/tags/{name}",
+                "TAG_MISMATCH",
+                "tag in gitdocket's namespace names no legal scope",
+                hint="delete the forged tag",
+            )
 
 
 def check_batch_tags(
