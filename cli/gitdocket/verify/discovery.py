@@ -44,20 +44,24 @@ def _classify(tree: TreeView, kind: str, path: str) -> tuple[Scope[Any] | None, 
     )
 
 
-def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
-    """Every scope folder in ``tree``; folders that match a pattern but not its name rules are
-    reported."""
+def _discover(tree: TreeView, folders: Iterable[tuple[str, str]]) -> tuple[list[Scope[Any]], list[Finding]]:
+    """The scopes among ``folders`` ((kind, path) of folders a scope pattern matches), and the
+    findings about those that are no scope."""
     scopes: list[Scope[Any]] = []
     findings: list[Finding] = []
-    for kind, path in scope_folders(tree):
-        if kind not in LIFECYCLES:
-            continue
+    for kind, path in folders:
         found, problem = _classify(tree, kind, path)
         if found is not None:
             scopes.append(found)
         if problem is not None:
             findings.append(problem)
     return sorted(scopes), findings
+
+
+def discover_scopes(tree: TreeView) -> tuple[list[Scope[Any]], list[Finding]]:
+    """Every scope folder in ``tree``; folders that match a pattern but not its name rules are
+    reported."""
+    return _discover(tree, ((kind, path) for kind, path in scope_folders(tree) if kind in LIFECYCLES))
 
 
 def present(tree: TreeView, target: Scope[Any]) -> bool:
@@ -67,14 +71,5 @@ def present(tree: TreeView, target: Scope[Any]) -> bool:
 
 def discover_only(tree: TreeView, wanted: Iterable[Scope[Any]]) -> tuple[list[Scope[Any]], list[Finding]]:
     """``discover_scopes`` restricted to the folders of ``wanted``."""
-    scopes: list[Scope[Any]] = []
-    findings: list[Finding] = []
-    for target in sorted(set(wanted)):
-        if tree.kind(target.path) != "tree":
-            continue
-        found, problem = _classify(tree, target.kind, target.path)
-        if found is not None:
-            scopes.append(found)
-        if problem is not None:
-            findings.append(problem)
-    return scopes, findings
+    folders = [(t.kind, t.path) for t in sorted(set(wanted)) if tree.kind(t.path) == "tree"]
+    return _discover(tree, folders)
