@@ -14,6 +14,7 @@ from gitdocket.commands.output import at_option, done, emit, emit_table, pretty,
 from gitdocket.core.fields import semver_key
 from gitdocket.core.scopes import check_name, check_version
 from gitdocket.core.tree import TreeView
+from gitdocket.errors import StateError
 from gitdocket.lifecycles import scope
 from gitdocket.ops.documents import read_json, recorded_state
 from gitdocket.ops.session import Session
@@ -95,10 +96,22 @@ def versioned_states(tree: TreeView, kind: str, names: list[str] | None) -> list
     file is the fold of its signed log is ``gitdocket verify``'s question, ADR 0035)."""
     root = f"registry/{kind}s"
     return [
-        (name, number, recorded_state(tree, scope(kind, name, number).current_path))
+        (name, number, _listed(tree, scope(kind, name, number).current_path))
         for name in (names if names is not None else tree.listdir(root))
         for number in sorted(tree.listdir(f"{root}/{name}"), key=semver_key)
     ]
+
+
+def _listed(tree: TreeView, path: str) -> dict[str, Any]:
+    """``recorded_state``, whose ``snapshot`` and ``manifest`` (what the listings read a field
+    of) are objects when present: a hand-edited file is named, not a crash."""
+    state = recorded_state(tree, path)
+    for name in ("snapshot", "manifest"):
+        if state.get(name) is not None and not isinstance(state[name], dict):
+            raise StateError(
+                f"{path}: {name} is not a JSON object", "restore the file from git history; see `gitdocket verify`"
+            )
+    return state
 
 
 def show_current(kind: str, archetype_name: str, number: str, repo: Path, rev: str | None, fmt: str) -> None:

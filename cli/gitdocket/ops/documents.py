@@ -96,5 +96,5 @@ def recorded_state(tree: TreeView, path: str) -> dict[str, Any]:
 def read_json(tree: TreeView, path: str) -> Any:
     data = tree.read(path)
     if data is None:
-        raise NotFoundError(f"{path} is missing")
+        raise NotFoundError(f"{path} is missing", "restore it from git history; see `gitdocket verify`")
     return loads_strict(data, path)
