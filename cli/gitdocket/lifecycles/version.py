@@ -118,20 +118,8 @@ class PackageRefData(Record):
 def blocking_version(version: str, existing: Iterable[str]) -> str | None:
     """The newest of an archetype's ``existing`` versions when ``version`` is not newer than it
     (``VERSIONS_MONOTONIC``), else None. Drafting a version and ``verify --base`` both ask this."""
-    others = [v for v in existing if v != version]
-    if not others:
-        return None
-    # One cheap pass on the numbers, the full semver order only among the ties: an archetype's
-    # thousands of versions cost a freeze little (ADR 0033).
-    top = max(map(_numbers, others))
-    newest = max((v for v in others if _numbers(v) == top), key=semver_key)
-    return newest if semver_key(newest) >= semver_key(version) else None
-
-
-def _numbers(version: str) -> tuple[int, int, int]:
-    """The major, minor and patch numbers of a ``Semver``: the first fields of ``semver_key``."""
-    major, minor, patch = version.partition("-")[0].split(".")
-    return int(major), int(minor), int(patch)
+    newest = max((v for v in existing if v != version), key=semver_key, default=None)
+    return newest if newest is not None and semver_key(newest) >= semver_key(version) else None
 
 
 def baseline_of(version: str, frozen: Iterable[str]) -> str | None:
