@@ -30,7 +30,6 @@ from gitdocket.core.limits import (
     MAX_YAML_VALUES,
     casefold_collision,
     is_lfs_pointer,
-    one_line,
     path_problem,
 )
 from gitdocket.core.progress import advance
@@ -113,24 +112,23 @@ def _regular_file(path: Path, rel: str) -> bytes | None:
     """The bytes of ``path`` (``rel`` below the folder read) when it is an acceptable regular
     file; None for a folder; ``InputError`` for anything else."""
     mode = path.lstat().st_mode
-    shown = one_line(str(path))  # the name may hold a tab or a newline: the message is one line
     if stat.S_ISLNK(mode):
-        raise InputError(f"{shown}: is a symlink", "replace it with a regular file; symlinks could escape the folder")
+        raise InputError(f"{path}: is a symlink", "replace it with a regular file; symlinks could escape the folder")
     if stat.S_ISDIR(mode):
         return None
     if not stat.S_ISREG(mode):
-        raise InputError(f"{shown}: not a regular file", "remove it")
+        raise InputError(f"{path}: not a regular file", "remove it")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise InputError(
-            f"{shown}: larger than {MAX_FILE_BYTES // 1024} KiB", "keep large assets out of the method folder"
+            f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB", "keep large assets out of the method folder"
         )
     problem = path_problem(rel)
     if problem is not None:
-        raise InputError(f"{shown}: {problem}", "rename it: every name has one portable form (docs/limits.md)")
+        raise InputError(f"{path}: {problem}", "rename it: every name has one portable form (docs/limits.md)")
     data = path.read_bytes()
     if is_lfs_pointer(data):
         raise InputError(
-            f"{shown}: a Git LFS pointer, not the file's content", "check the content itself in (`git lfs pull`)"
+            f"{path}: a Git LFS pointer, not the file's content", "check the content itself in (`git lfs pull`)"
         )
     return data
 

@@ -19,6 +19,7 @@ from gitdocket import __version__
 from gitdocket.adapters.templates import build_commit
 from gitdocket.commands.lazy import COMMANDS, LazyGroup
 from gitdocket.commands.output import command_streams, safe_streams
+from gitdocket.core.limits import one_line
 from gitdocket.errors import DocketError, InvariantError
 
 __all__ = ["cli", "main"]
@@ -69,11 +70,6 @@ def cli(ctx: click.Context, debug: bool, quiet: bool) -> None:
     ctx.with_resource(command_streams(quiet))
 
 
-def _one_line(text: str) -> str:
-    """An error or hint on one line, whatever it quotes (a file name may hold a newline)."""
-    return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
 _JSON_ERRORS: list[bool] = [False]
 """Whether this run asked for ``--format json``: its error is then JSON too (``_fail``)."""
 
@@ -94,9 +90,9 @@ def _fail(message: str, hint: str, exit_code: int, code: str, invariant: str | N
             data["invariant"] = invariant
         click.echo(json.dumps(data, sort_keys=True, ensure_ascii=False), err=True)
         sys.exit(exit_code)
-    click.echo(f"error: {_one_line(message)}", err=True)
+    click.echo(f"error: {one_line(message)}", err=True)
     if hint:
-        click.echo(f"hint: {_one_line(hint)}", err=True)
+        click.echo(f"hint: {one_line(hint)}", err=True)
     sys.exit(exit_code)
 
 

@@ -223,12 +223,16 @@ def printable(text: str) -> str:
     return "".join(c if c in _KEPT or c.isprintable() else _escape(c) for c in text)
 
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+"""How ``one_line`` shows the controls a message meets most: as they are written in code."""
+
+
 def one_line(text: str) -> str:
-    """``printable(text)`` with tab and newline escaped too: a name from disk shown inside a
-    one-line message (a file may be named ``\t``)."""
+    """``printable(text)`` with newline, carriage return and tab escaped too: what an ``error:`` or
+    ``hint:`` line shows, whatever it quotes (a file may be named by a tab)."""
     if text.isascii() and text.isprintable():
         return text
-    return "".join(c if c.isprintable() else _escape(c) for c in text)
+    return "".join(c if c.isprintable() else _NAMED.get(c) or _escape(c) for c in text)
 
 
 def _escape(char: str) -> str:
