@@ -8,7 +8,7 @@ the origin, which only records them — **validates completeness** before admitt
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from pydantic import Field
@@ -122,11 +122,12 @@ def blocking_version(version: str, existing: Iterable[str]) -> str | None:
     return newest if newest is not None and semver_key(newest) >= semver_key(version) else None
 
 
-def baseline_of(version: str, frozen: Iterable[str]) -> str | None:
-    """The version a freeze of ``version`` is compared with: the newest of ``frozen`` (the
-    archetype's versions that have a snapshot) below it, or None for a first version."""
-    lower = [v for v in frozen if semver_key(v) < semver_key(version)]
-    return max(lower, key=semver_key, default=None)
+def baseline_of(version: str, listed: Iterable[str], frozen: Callable[[str], bool]) -> str | None:
+    """The version a freeze of ``version`` is compared with: the newest of the archetype's
+    ``listed`` versions below it that ``frozen`` says has a snapshot, or None for a first
+    version. Asked newest first, so an archetype of thousands of versions asks once or twice."""
+    below = sorted((v for v in listed if semver_key(v) < semver_key(version)), key=semver_key, reverse=True)
+    return next((v for v in below if frozen(v)), None)
 
 
 def content_hash(manifest: dict[str, FileEntry]) -> str:

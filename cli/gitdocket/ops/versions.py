@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import parse_document
-from gitdocket.core.fields import format_time, semver_key
+from gitdocket.core.fields import format_time
 from gitdocket.core.limits import MAX_FILE_BYTES, MAX_FOLDER_FILES, is_lfs_pointer
 from gitdocket.core.scopes import Scope, check_version
 from gitdocket.core.secrets import find_secrets
-from gitdocket.core.tree import TreeRef
-from gitdocket.errors import InvariantError, NotFoundError
+from gitdocket.core.tree import TreeRef, TreeView
+from gitdocket.errors import InputError, InvariantError, NotFoundError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.config import allow_hint
 from gitdocket.lifecycles.invariants import NO_SECRETS_RECORDED, VERSIONS_MONOTONIC
@@ -53,7 +53,7 @@ def _method_tree(tx: Transaction, name: str) -> str:
 
 
 def _check_monotonic(tx: Transaction, name: str, version: str) -> None:
-    newest = blocking_version(version, tx.tree.listdir(f"registry/versions/{name}"))
+    newest = blocking_version(version, listed_versions(tx.tree, name))
     if newest is not None:
         raise InvariantError(
             f"version {version} of {name} is not newer than {newest}",
@@ -146,14 +146,24 @@ def snapshot_of(tx: Transaction, target: Scope[VersionState], tree: str) -> Snap
 
 
 def _baseline(tx: Transaction, name: str, version: str) -> str | None:
-    """``baseline_of`` ``version`` without reading every version's state: the versions below it,
-    newest first, until one has a snapshot (usually the first), so a freeze in an archetype of
-    thousands of versions reads one or two (ADR 0033)."""
-    below = [v for v in tx.tree.listdir(f"registry/versions/{name}") if semver_key(v) < semver_key(version)]
-    for candidate in sorted(below, key=semver_key, reverse=True):
-        if tx.state(scope("version", name, candidate)).snapshot is not None:
-            return baseline_of(version, [candidate])
-    return None
+    """``baseline_of`` ``version``, reading the state of the one or two versions it asks about,
+    not every version's (ADR 0033)."""
+    listed = listed_versions(tx.tree, name)
+    return baseline_of(version, listed, lambda v: tx.state(scope("version", name, v)).snapshot is not None)
+
+
+def listed_versions(tree: TreeView, name: str) -> list[str]:
+    """The version folders of archetype ``name``; an entry that is no version is refused by name
+    (the rules compare versions by the semver order)."""
+    folder = f"registry/versions/{name}"
+    listed = tree.listdir(folder)
+    for entry in listed:
+        try:
+            check_version(entry)
+        except InputError as exc:
+            hint = "remove it: gitdocket writes one folder per version there"
+            raise InputError(f"{folder}/{entry}: not a version's folder ({exc.message})", hint) from exc
+    return listed
 
 
 def frozen_as_committed(tx: Transaction, target: Scope[VersionState]) -> Snapshot | None:
