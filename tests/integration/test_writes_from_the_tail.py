@@ -56,6 +56,7 @@ def _log(**fields: Any) -> Callable[[dict[str, Any]], None]:
         pytest.param(_edited(_log(scope="deployments/dev")), id="log-of-another-scope"),
         pytest.param(_edited(lambda p: p.update(sequence="two")), id="not-a-state"),
         pytest.param(_edited(lambda p: p.update(surprise=1)), id="unknown-field"),
+        pytest.param(_edited(lambda p: p.update(contract=[])), id="contract-not-a-name"),
         pytest.param(lambda raw: raw.replace(b'{\n  "', b'{ "', 1), id="not-its-rendering"),
         pytest.param(lambda raw: b"", id="empty"),
         pytest.param(lambda raw: None, id="deleted"),

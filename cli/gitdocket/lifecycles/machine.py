@@ -239,7 +239,8 @@ class Machine(Generic[StateT]):
 
     def in_earlier_contract(self, body: Mapping[str, Any]) -> bool:
         """Whether a ``current.json`` body is in one of the ``earlier`` contract versions."""
-        return body.get("contract") in self.earlier
+        contract = body.get("contract")
+        return isinstance(contract, str) and contract in self.earlier
 
     def renderings(self, state: StateT) -> list[dict[str, Any]]:
         """Every form of ``state`` a ``current.json`` may hold: the current contract's first,

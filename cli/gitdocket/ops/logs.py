@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, TypeVar
 
 from pydantic import ValidationError
 
@@ -124,16 +124,8 @@ def load_tail(tree: TreeView, target: Scope[S]) -> ScopeLog[S] | None:
             f"{target.history_path}:{number}: {link} (changed outside gitdocket)",
             "run `gitdocket verify`, then restore the log from git history",
         )
-    raw = tree.read(target.current_path) or b""
-    problem = _tail_problem(target, raw, last, head_digest(line))
-    if problem == _EARLIER_CONTRACT:
-        return None
-    if problem is not None:
-        raise StateError(
-            f"{target.current_path}: {problem}; refusing to write from it (changed outside gitdocket?)",
-            "run `gitdocket verify`, then restore the scope's files from git history",
-        )
-    return ScopeLog(target, history, machine_of(target).restore(_body(raw)), last)
+    state = _tail_state(target, tree.read(target.current_path) or b"", last, head_digest(line))
+    return None if state is None else ScopeLog(target, history, state, last)
 
 
 def _link_problem(before: list[bytes], last: Event) -> str | None:
@@ -146,38 +138,40 @@ def _link_problem(before: list[bytes], last: Event) -> str | None:
     return None
 
 
-_EARLIER_CONTRACT = "earlier contract"
-
-
-def _body(raw: bytes) -> dict[str, Any]:
-    obj = loads_strict(raw, "current.json")
-    return {k: v for k, v in obj.items() if k != "log"} if isinstance(obj, dict) else {}
-
-
-def _tail_problem(target: Scope[Any], raw: bytes, last: Event, head: str) -> str | None:
-    """Why ``raw`` (a ``current.json``) cannot stand for the log ending in ``last``, or None."""
+def _tail_state(target: Scope[Any], raw: bytes, last: Event, head: str) -> Any | None:
+    """The state ``raw`` (a ``current.json``) holds for the log ending in ``last``; None when it
+    is in an earlier contract (the caller replays the log). Refused when it cannot stand for it."""
     if not raw:
-        return "missing beside its history.jsonl"
+        _refuse(target, "missing beside its history.jsonl")
     try:
         obj = loads_strict(raw, target.current_path)
         position = LogPosition.model_validate(obj.get("log") if isinstance(obj, dict) else None)
     except (DocketError, ValidationError):
-        return "not a current.json gitdocket writes"
+        _refuse(target, "not a current.json gitdocket writes")
     if (position.scope, position.seq, position.head) != (target.path, last.seq, head):
-        return (
+        _refuse(
+            target,
             f"its log block (seq {position.seq} of {position.scope}) is not the last line of the log "
-            f"(seq {last.seq}, {head[:19]}…)"
+            f"(seq {last.seq}, {head[:19]}…)",
         )
+    body = {k: v for k, v in obj.items() if k != "log"}
     machine = machine_of(target)
-    if machine.in_earlier_contract(_body(raw)):
-        return _EARLIER_CONTRACT
+    if machine.in_earlier_contract(body):
+        return None
     try:
-        state = machine.restore(_body(raw))
+        state = machine.restore(body)
     except (DocketError, ValidationError):
-        return "does not hold a state of its contract"
+        _refuse(target, "does not hold a state of its contract")
     if render_current(target.path, state.model_dump(mode="json"), last.seq, head) != raw:
-        return "is not the rendering of the state it holds"
-    return None
+        _refuse(target, "is not the rendering of the state it holds")
+    return state
+
+
+def _refuse(target: Scope[Any], problem: str) -> NoReturn:
+    raise StateError(
+        f"{target.current_path}: {problem}; refusing to write from it (changed outside gitdocket?)",
+        "run `gitdocket verify`, then restore the scope's files from git history",
+    )
 
 
 def history_lines(history: bytes) -> list[bytes]:
