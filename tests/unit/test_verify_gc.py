@@ -8,9 +8,10 @@ from collections.abc import Iterable
 import pytest
 
 from gitdocket.adapters.files import load_yaml
+from gitdocket.core.collector import gc_paused
 from gitdocket.core.tree import MemoryTree
 from gitdocket.verify import snapshot, stream
-from gitdocket.verify.context import Context, gc_paused
+from gitdocket.verify.context import Context
 from gitdocket.verify.findings import Finding
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from gitdocket.adapters.store import GitStore
-from gitdocket.commands.output import emit, format_option, note, past_time, repo_option
+from gitdocket.commands.output import at_value, emit, format_option, note, repo_option
 from gitdocket.core.fields import format_time
 from gitdocket.ops.exports import Exported, Replayed, export_registry, replay
 
@@ -77,7 +77,7 @@ def _replayed(done: Replayed) -> None:
     "--at",
     "at",
     metavar="TIME",
-    callback=lambda _ctx, _param, value: None if value is None else past_time(value),
+    callback=at_value,
     help="Verify the rebuilt registry as of TIME (RFC 3339 with a zone, not in the future), as "
     "`gitdocket verify --at` does: a registry whose policy has expired since. Default: the system clock.",
 )

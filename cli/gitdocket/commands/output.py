@@ -401,7 +401,8 @@ def past_time(text: str, option: str = "--at") -> datetime:
     return when
 
 
-def _at(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+def at_value(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    """The callback of an ``--at TIME`` option: a time in the past, or None."""
     return None if value is None else past_time(value)
 
 
@@ -411,7 +412,7 @@ def at_option(func: Callable[..., Any]) -> Callable[..., Any]:
         "--at",
         "at",
         metavar="TIME",
-        callback=_at,
+        callback=at_value,
         help="Answer as things stood at TIME (RFC 3339 with a zone, e.g. 2026-03-01T12:00:00Z), from "
         "the signed logs: each scope's events up to TIME, folded. Combines with --rev (the logs of "
         "that commit). Files outside the logs (archetype.yaml, methods) are read as the commit has them.",

@@ -38,8 +38,9 @@ __all__ = ["verify"]
 @click.option(
     "--base",
     metavar="REF",
-    help="PR mode: also check every change from REF (e.g. origin/main) to the head. REF is taken as "
-    "verified: only what the change touched is judged (snapshot mode is the full audit).",
+    help="PR mode: also check every change from REF (e.g. origin/main) to the head. When REF is on the "
+    "registry's default branch (and without --at), it is taken as verified and only what the change "
+    "touched is judged; otherwise the whole head is. Snapshot mode is the full audit.",
 )
 @click.option(
     "--head",

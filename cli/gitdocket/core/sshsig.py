@@ -35,7 +35,6 @@ END = b"-----END SSH SIGNATURE-----"
 KEY_TYPE = b"ssh-ed25519"
 HASHES = {b"sha512": hashlib.sha512, b"sha256": hashlib.sha256}
 """The message hashes SSHSIG allows, by name."""
-HASH_ALGS = tuple(HASHES)
 
 
 def _s(data: bytes) -> bytes:
@@ -164,7 +163,7 @@ def _fields(armored: bytes) -> tuple[bytes, bytes, bytes, bytes]:
     if reserved:
         # OpenSSH ignores this field; we refuse it so that one signature has one encoding.
         raise ValueError("reserved field is not empty")
-    if hash_alg not in HASH_ALGS:
+    if hash_alg not in HASHES:
         raise ValueError(f"unsupported hash {hash_alg.decode(errors='replace')}")
     stype, soff = _read_s(sig_blob, 0)
     raw_sig, soff = _read_s(sig_blob, soff)

@@ -78,10 +78,6 @@ class Lifecycles(Mapping[str, Machine[Any]]):
     def __contains__(self, kind: object) -> bool:
         return kind in self._loaders
 
-    def loaded(self) -> frozenset[str]:
-        """The kinds built so far (what the start-up tests check)."""
-        return frozenset(self._built)
-
 
 # One loader per kind: an import inside a function is how a pure module defers one (no importlib
 # here, by the layer rules), and each names its module plainly for readers and for mypy.

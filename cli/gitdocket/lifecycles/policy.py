@@ -290,10 +290,8 @@ def _ssh_key(identity: Identity) -> str | None:
 def holder_of(state: PolicyState, public_key_line: str) -> str | None:
     """The identity whose key ``public_key_line`` is (type and key; the comment may differ),
     None when the policy has none: who a signing key signs as."""
-    wanted = public_key_line.split()[:2]
-    return next(
-        (i.name for i in state.identities.values() if i.public_key and i.public_key.split()[:2] == wanted), None
-    )
+    wanted = " ".join(public_key_line.split()[:2])
+    return next((i.name for i in state.identities.values() if _ssh_key(i) == wanted), None)
 
 
 def _keys_unique(state: PolicyState) -> bool:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, overload
 
-from gitdocket.core.collector import gc_paused
 from gitdocket.core.documents import Parser
 from gitdocket.core.log import Event, iter_lines, newest_time, parse_line
 from gitdocket.core.model import Record
@@ -47,7 +46,6 @@ __all__ = [
     "Runner",
     "ScopeRecord",
     "discover_scopes",
-    "gc_paused",
     "in_process",
     "names_of",
     "present",

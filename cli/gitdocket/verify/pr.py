@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from gitdocket.core.collector import gc_paused
 from gitdocket.core.documents import Parser
 from gitdocket.core.scopes import KIND_PATTERNS, Scope, parse_scope_path
 from gitdocket.core.tree import TreeView
@@ -28,7 +29,6 @@ from gitdocket.verify.context import (
     Keyless,
     RefView,
     Runner,
-    gc_paused,
     in_process,
     present,
     same_folder,

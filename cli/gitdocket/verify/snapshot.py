@@ -14,6 +14,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gitdocket.core.collector import gc_paused
 from gitdocket.core.log import Event, chain_problems, head_digest, render_current
 from gitdocket.core.progress import steps
 from gitdocket.core.scopes import Scope
@@ -31,7 +32,7 @@ from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
 from gitdocket.lifecycles.vendors import VENDORS
 from gitdocket.verify import archetypes, bundles, config, environments, risk, roots, timeline
-from gitdocket.verify.context import Context, ScopeRecord, gc_paused, share_cut
+from gitdocket.verify.context import Context, ScopeRecord, share_cut
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 

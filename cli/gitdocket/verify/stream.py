@@ -31,6 +31,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from gitdocket.core.collector import gc_paused
 from gitdocket.core.documents import Parser
 from gitdocket.core.progress import steps
 from gitdocket.core.scopes import Scope
@@ -43,7 +44,6 @@ from gitdocket.verify.context import (
     RefView,
     Runner,
     ScopeRecord,
-    gc_paused,
     in_process,
     names_of,
     share_cut,
