@@ -21,18 +21,14 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bench_releases import _registry, signing_home, verified_bundles
-from fixtures import NOW, archetype_files, new_registry, write_key
-from run import TimedSigner
+from fixtures import archetype_files, new_registry, write_key
+from run import Operation
+from run import TimedWriter as Writer
 
-from gitdocket.adapters.signing import KeySigner
-from gitdocket.adapters.store import GitStore, GitTree
-from gitdocket.adapters.timeline import newest_event, remember_write
-from gitdocket.core.tree import Plan
 from gitdocket.demo.releases import write_evidence
 from gitdocket.ops import environments as env_ops
 from gitdocket.ops.archetypes import add_archetype
@@ -44,32 +40,6 @@ Row = tuple[str, str, str, str]
 RATIO_BUDGET = 1.5
 CHUNK = 500
 """Events per commit while the history is built (one transaction each)."""
-Operation = Callable[[Transaction], object]
-
-
-class Writer:
-    """Writes through ``GitStore.write`` with one key, timing each write and its signing."""
-
-    def __init__(self, repo: Path, key: Path) -> None:
-        self.store = GitStore.open(repo, "main")
-        self.signer = TimedSigner(KeySigner.from_file(key))
-
-    def timed(self, operation: Operation) -> float:
-        """Milliseconds of one write of ``operation``, signing excluded."""
-
-        planned: list[Transaction] = []
-
-        def plan(tree: GitTree) -> Plan:
-            tx = Transaction(tree, [self.signer], NOW, newest=newest_event)
-            operation(tx)
-            planned[:] = [tx]
-            return tx.plan("bench: one write")
-
-        self.signer.spent = 0.0
-        started = time.perf_counter()
-        result = self.store.write(plan, self.signer, NOW)
-        remember_write(self.store.repo, planned[0].tree.commit, result.commit, planned[0].writes)  # as Session does
-        return (time.perf_counter() - started - self.signer.spent) * 1000
 
 
 def _alternate(

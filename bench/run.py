@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -50,7 +51,7 @@ from processes import gitdocket_argv, timed_run  # noqa: E402
 
 from gitdocket.adapters.signing import KeySigner  # noqa: E402
 from gitdocket.adapters.store import GitStore, GitTree  # noqa: E402
-from gitdocket.adapters.timeline import newest_event  # noqa: E402
+from gitdocket.adapters.timeline import newest_event, remember_write  # noqa: E402
 from gitdocket.core import sshsig  # noqa: E402
 from gitdocket.core.log import (  # noqa: E402
     EVENT_NAMESPACE,
@@ -203,14 +204,46 @@ def bench_scaling(sizes: list[FixtureInfo], runs: int) -> list[Row]:
 
 # -- one write -------------------------------------------------------------------------------
 
+Operation = Callable[[Transaction], object]
+
+
+class TimedWriter:
+    """Writes through ``GitStore.write`` with one key, as ``Session.write`` does (the newest-event
+    cache remembers each write), timing each write and its signing."""
+
+    def __init__(self, repo: Path, key: Path) -> None:
+        self.store = GitStore.open(repo, "main")
+        self.signer = TimedSigner(KeySigner.from_file(key))
+
+    def timed(self, operation: Operation) -> float:
+        """Milliseconds of one write of ``operation``, signing excluded."""
+        total, signing = self.write(operation)
+        return (total - signing) * 1000
+
+    def write(self, operation: Operation) -> tuple[float, float]:
+        """One write of ``operation`` as ``Session.write`` makes it: (seconds in all, seconds of
+        them signing)."""
+        planned: list[Transaction] = []
+
+        def plan(tree: GitTree) -> Plan:
+            tx = Transaction(tree, [self.signer], NOW, newest=newest_event)
+            operation(tx)
+            planned[:] = [tx]
+            return tx.plan("bench: one write")
+
+        self.signer.spent = 0.0
+        started = time.perf_counter()
+        result = self.store.write(plan, self.signer, NOW)
+        remember_write(self.store.repo, planned[0].tree.commit, result.commit, planned[0].writes)  # as Session does
+        return time.perf_counter() - started, self.signer.spent
+
 
 class Writer:
     """Freezes new versions of one archetype through the real write path (what
     ``Session.write`` does), timing each write and the signing inside it."""
 
     def __init__(self, repo: Path, key: Path, archetype: str = "agent-00000") -> None:
-        self.store = GitStore.open(repo, "main")
-        self.signer = TimedSigner(KeySigner.from_file(key))
+        self.writer = TimedWriter(repo, key)
         self.archetype = archetype
         self.done = 0
         self.totals: list[float] = []
@@ -219,17 +252,9 @@ class Writer:
     def freeze_next(self) -> None:
         version = f"9.0.{self.done}"
         self.done += 1
-
-        def plan(tree: GitTree) -> Plan:
-            tx = Transaction(tree, [self.signer], NOW, newest=newest_event)
-            freeze(tx, self.archetype, version)
-            return tx.plan(f"docket: froze {self.archetype} {version}")
-
-        self.signer.spent = 0.0
-        started = time.perf_counter()
-        self.store.write(plan, self.signer, NOW)
-        self.totals.append(time.perf_counter() - started)
-        self.signing.append(self.signer.spent)
+        total, signing = self.writer.write(lambda tx: freeze(tx, self.archetype, version))
+        self.totals.append(total)
+        self.signing.append(signing)
 
     def p50_ms(self, excluding_signing: bool = False) -> float:
         samples = [t - s for t, s in zip(self.totals, self.signing, strict=True)] if excluding_signing else self.totals

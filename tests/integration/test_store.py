@@ -366,3 +366,28 @@ def test_bound_git_memory_caps_what_libgit2_keeps() -> None:
     finally:
         settings.mwindow_size, settings.mwindow_mapped_limit = before[:2]
         settings.cache_max_size(before[2])
+
+
+def test_a_tree_that_forgets_its_folders_reads_the_same(registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``FOLDERS_KEPT``: past it a ``GitTree`` forgets every folder it looked up, and reads them
+    again: the same bytes, kinds and folder ids (ADR 0036)."""
+    registry.add_archetype()
+    registry.ok("version", "freeze", "support-triage", "1.0.0")
+    store = GitStore.open(registry.path)
+    paths = [
+        "registry/policy/history.jsonl",
+        "registry/versions/support-triage/1.0.0/method",
+        "registry/versions/support-triage/1.0.0/current.json",
+        "registry/archetypes/support-triage/archetype.yaml",
+        "registry/versions/support-triage/1.0.0/history.jsonl",
+        "registry/nothing/here",
+    ]
+
+    def seen(tree: GitTree) -> list[object]:
+        return [(tree.read(p), tree.kind(p), tree.tree_id(p)) for p in paths * 2]
+
+    whole = seen(store.snapshot())
+    monkeypatch.setattr(git_store, "FOLDERS_KEPT", 2)
+    forgetful = store.snapshot()
+    assert seen(forgetful) == whole
+    assert len(forgetful._trees) <= 2
