@@ -391,3 +391,31 @@ def test_a_tree_that_forgets_its_folders_reads_the_same(registry: Registry, monk
     forgetful = store.snapshot()
     assert seen(forgetful) == whole
     assert len(forgetful._trees) <= 2
+
+
+def _commit_files(repo: pygit2.Repository, files: dict[str, bytes], parents: list[pygit2.Oid]) -> pygit2.Commit:
+    builder = repo.TreeBuilder()
+    for name, data in files.items():
+        builder.insert(name, repo.create_blob(data), pygit2.enums.FileMode.BLOB)
+    who = pygit2.Signature("t", "t@example.com", 0, 0)
+    oid = repo.create_commit(None, who, who, "m", builder.write(), parents)
+    commit = repo[oid]
+    assert isinstance(commit, pygit2.Commit)
+    return commit
+
+
+@pytest.mark.parametrize("kept", [pytest.param(git_store.SHARED_BLOBS, id="default"), pytest.param(1, id="one")])
+def test_trees_share_blobs_by_object_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: int) -> None:
+    """``SHARED_BLOBS``: trees of different commits share the small blobs they read by object id
+    (a verify reads a log at the head, then at its tag's commit): a path whose bytes changed
+    reads its own bytes, the same bytes under another path or commit are read once (ADR 0038)."""
+    monkeypatch.setattr(git_store, "SHARED_BLOBS", kept)
+    monkeypatch.setattr(git_store, "_SHARED", git_store._Blobs())
+    repo = pygit2.init_repository(str(tmp_path / "r.git"), bare=True)
+    first = _commit_files(repo, {"a.txt": b"one\n", "b.txt": b"same\n"}, [])
+    second = _commit_files(repo, {"a.txt": b"two\n", "c.txt": b"same\n"}, [first.id])
+    old, new = GitTree(repo, first), GitTree(repo, second)
+    for _ in range(2):
+        assert [old.read("a.txt"), old.read("b.txt"), old.read("c.txt")] == [b"one\n", b"same\n", None]
+        assert [new.read("a.txt"), new.read("c.txt"), new.read("b.txt")] == [b"two\n", b"same\n", None]
+    assert len(git_store._SHARED.kept) == min(kept, 3)  # one, two, same: by content, not by path

@@ -201,3 +201,24 @@ def test_owners_role_is_the_role_that_signs_for_the_archetype() -> None:
     assert ArchetypeState().owners_role is None  # before it exists, nobody holds owners:<name>
     state = ArchetypeState(phase="active", name="support-triage", owners=("alice", "bob"), threshold=2)
     assert state.owners_role == Role(principals=("alice", "bob"), threshold=2)
+
+
+@pytest.mark.parametrize(
+    ("owners", "threshold"),
+    [
+        pytest.param(("alice",), 1, id="one-owner"),
+        pytest.param(("alice", "bob"), 1, id="two-owners"),
+        pytest.param(("alice", "bob"), 2, id="two-of-two"),
+        pytest.param(("bob", "alice"), 2, id="other-order"),
+    ],
+)
+def test_owners_role_is_the_states_owners(owners: tuple[str, ...], threshold: int) -> None:
+    """The owners' role is kept by its exact values (ADR 0038): each state gets the role of its
+    own owners and threshold, whichever state asked first."""
+    for first in [("alice",), ("alice", "bob"), ("bob", "alice")]:
+        ArchetypeState(phase="active", name="a", owners=first, threshold=1).owners_role  # noqa: B018
+    role = ArchetypeState(phase="active", name="a", owners=owners, threshold=threshold).owners_role
+    assert role is not None
+    assert role == Role(principals=owners, threshold=threshold)
+    assert (role.principals, role.threshold) == (owners, threshold)
+    assert ArchetypeState(phase="none").owners_role is None

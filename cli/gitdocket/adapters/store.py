@@ -89,6 +89,28 @@ its entries in memory, ADR 0036)."""
 
 _KEPT_BLOB_BYTES = 1 << 16
 """A blob this large is kept by ``GitTree.read`` until the next one: inflating it is what costs."""
+SHARED_BLOBS = 512
+"""How many smaller blobs every ``GitTree`` of the process shares, by object id: a verify reads a
+scope's log at the head, then the very same blob at the commit its tag marks (ADR 0038)."""
+
+
+class _Blobs:
+    """The last ``SHARED_BLOBS`` small blobs read, by object id. A blob's id is the hash of its
+    bytes, so whichever tree (commit, repository) names that id holds exactly these bytes."""
+
+    def __init__(self) -> None:
+        self.kept: dict[pygit2.Oid, bytes] = {}
+
+    def get(self, oid: pygit2.Oid) -> bytes | None:
+        return self.kept.get(oid)
+
+    def put(self, oid: pygit2.Oid, data: bytes) -> None:
+        if len(self.kept) >= SHARED_BLOBS:
+            del self.kept[next(iter(self.kept))]  # the oldest: a verify reads a batch, then its tags
+        self.kept[oid] = data
+
+
+_SHARED = _Blobs()
 
 
 class GitTree:
@@ -151,12 +173,18 @@ class GitTree:
         found = self._entry(path) if path not in ("", ".") else None
         if found is None or int(found.filemode) not in _BLOB_MODES:
             return None
-        if self._blob is not None and self._blob[0] == found.id:
+        oid = found.id
+        if self._blob is not None and self._blob[0] == oid:
             return self._blob[1]
+        data = _SHARED.get(oid)
+        if data is not None:
+            return data
         # The tree entry's own object: a third faster than looking its id up again.
         data = bytes(found.read_raw())
         if len(data) >= _KEPT_BLOB_BYTES:
-            self._blob = (found.id, data)
+            self._blob = (oid, data)
+        else:
+            _SHARED.put(oid, data)
         return data
 
     def listdir(self, path: str) -> list[str]:
@@ -205,6 +233,7 @@ class GitRefs:
         self.repo = repo
         self._trees: dict[str, GitTree] = {}
         self._ancestors: dict[str, set[str]] = {}
+        self._parents: dict[str, str | None] = {}
 
     def tags(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -220,9 +249,12 @@ class GitRefs:
         return self._trees[commit]
 
     def parent(self, commit: str) -> str | None:
-        """The first parent, or None for a root commit or when a shallow clone lacks it."""
-        parents = self.repo[commit].peel(pygit2.Commit).parent_ids
-        return str(parents[0]) if parents and parents[0] in self.repo else None
+        """The first parent, or None for a root commit or when a shallow clone lacks it. Kept by
+        commit id (a commit's id hashes its parents): a verify asks once per tag."""
+        if commit not in self._parents:
+            parents = self.repo[commit].peel(pygit2.Commit).parent_ids
+            self._parents[commit] = str(parents[0]) if parents and parents[0] in self.repo else None
+        return self._parents[commit]
 
     def reaches(self, head: str, commit: str) -> bool:
         """``commit`` is ``head`` or an ancestor of it. The ancestors of a head are walked once

@@ -8,6 +8,7 @@ source version into a fork copies more of the source's method, so it is owner-on
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from pydantic import Field
@@ -49,7 +50,14 @@ class ArchetypeState(Record):
     def owners_role(self) -> Role | None:
         """The owners as the role ``owners:<name>`` that signs the archetype's events; None
         before the archetype exists (nobody holds it then)."""
-        return Role(principals=self.owners, threshold=self.threshold) if self.owners else None
+        return _owners_role(self.owners, self.threshold) if self.owners else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _owners_role(owners: tuple[str, ...], threshold: int) -> Role:
+    """The (frozen) role of these owners, kept by their exact values: verify asks for the owners
+    of an archetype once per event signed by them."""
+    return Role(principals=owners, threshold=threshold)
 
 
 class OwnersData(Record):

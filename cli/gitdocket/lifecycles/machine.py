@@ -180,22 +180,33 @@ class Machine(Generic[StateT]):
         Without ``at`` the row's ``timed`` rules are not asked (the writers and ``verify`` always
         pass it)."""
         row = self.row(command)
+        parsed = self._admitted(state, row, data, at)
+        return Decision(row.event, parsed.model_dump(mode="json"))
+
+    def _admitted(
+        self, state: StateT, row: Transition[StateT, Any], data: dict[str, Any] | BaseModel, at: str | None
+    ) -> Any:
+        """``data`` as ``row``'s data model, once the row's phase, guard and timed rules admit it
+        in ``state`` (what ``decide`` asks)."""
         refused = self.refusal(state, row)
         if refused is not None:
             raise refused
         parsed = self.parse_data(row, data, self.subject(state))
-        with self.refusing(state, command):
+        with self.refusing(state, row.command):
             if row.guard is not None:
                 row.guard(state, parsed)
             if row.timed is not None and at is not None:
                 row.timed(state, parsed, at)
-        return Decision(row.event, parsed.model_dump(mode="json"))
+        return parsed
 
     def evolve(self, state: StateT, event_type: str, data: dict[str, Any]) -> StateT:
         row = self.by_event.get(event_type)
         if row is None:
             raise InputError(f"{self.kind}: unknown event type {event_type!r}", "restore the log from git history")
-        parsed = self.parse_data(row, data)
+        return self._applied(state, row, self.parse_data(row, data))
+
+    @staticmethod
+    def _applied(state: StateT, row: Transition[StateT, Any], parsed: Any) -> StateT:
         new = row.apply(state, parsed) if row.apply is not None else state
         if row.target is not None:
             new = new.model_copy(update={"phase": row.target})
@@ -210,13 +221,17 @@ class Machine(Generic[StateT]):
         row = self.by_event.get(event_type)
         if row is None:
             raise InputError(f"unknown event type {event_type!r}", "restore the log from git history")
+        decided = self.row(row.command)
         try:
-            decision = self.decide(state, row.command, data, at)
+            parsed = self._admitted(state, decided, data, at)  # what ``decide`` does
         except InputError as exc:  # data no command of this row would carry
             raise InputError(f"{event_type} would be refused: {exc.message}", "the log was edited by hand") from exc
-        if (decision.type, decision.data) != (event_type, data):
+        if (decided.event, parsed.model_dump(mode="json")) != (event_type, data):
             raise InputError("event data is not what the command produces", "the log was edited by hand")
-        return self.evolve(state, event_type, data)
+        if decided is not row:  # (two rows of one command: ``evolve`` parses with the event's)
+            return self.evolve(state, event_type, data)
+        # ``evolve`` would parse the same data with the same row again: apply what was parsed.
+        return self._applied(state, row, parsed)
 
     def fold(self, scope: Scope[Any], events: Iterable[tuple[str, dict[str, Any]]]) -> Iterator[StateT]:
         """The state after each event, without re-deciding (a log the caller trusts)."""

@@ -31,9 +31,7 @@ def _classify(tree: TreeView, kind: str, path: str) -> tuple[Scope[Any] | None, 
         )
     # ``read`` returns bytes exactly for blob entries: asking the kind is the same
     # question without inflating 12,000 files twice.
-    has_log = tree.kind(f"{path}/{HISTORY}") in _FILE_KINDS
-    has_current = tree.kind(f"{path}/{CURRENT}") in _FILE_KINDS
-    if has_log or has_current:
+    if tree.kind(f"{path}/{HISTORY}") in _FILE_KINDS or tree.kind(f"{path}/{CURRENT}") in _FILE_KINDS:
         return found, None
     return None, Finding(
         path,
