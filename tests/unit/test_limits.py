@@ -192,3 +192,16 @@ def _depth(value: object) -> int:
 def test_lfs_pointers_are_recognised() -> None:
     pointer = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"0" * 64 + b"\nsize 12\n"
     assert is_lfs_pointer(pointer) and not is_lfs_pointer(b"# a note about version https://git-lfs\n")
+
+
+def test_a_yaml_load_that_failed_leaves_nothing_to_the_next() -> None:
+    """The loader is used again (ADR 0038) only after a load that succeeded: an anchor of a
+    document given up on half-way is not known to the next one."""
+    with pytest.raises(InputError, match="invalid YAML"):
+        load_yaml(b"a: &x [1, 2]\nb: [\n", "broken.yaml")
+    with pytest.raises(InputError, match="invalid YAML"):
+        load_yaml(b"c: *x\n", "alias.yaml")
+    assert load_yaml(b"a: &x [1, 2]\nb: *x\n", "ok.yaml") == {"a": [1, 2], "b": [1, 2]}
+    with pytest.raises(InputError, match="invalid YAML"):
+        load_yaml(b"c: *x\n", "alias.yaml")
+    assert [load_yaml(f"n: {n}\n".encode(), "n.yaml") for n in range(3)] == [{"n": 0}, {"n": 1}, {"n": 2}]

@@ -16,6 +16,7 @@ import contextlib
 import io
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -70,7 +71,7 @@ def load_yaml(data: bytes, where: str) -> Any:
     from ruamel.yaml.error import YAMLError
 
     try:
-        doc = _yaml("safe").load(data.decode("utf-8"))
+        doc = _load_safe(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError(f"{where}: not UTF-8", "save the file as UTF-8") from exc
     except YAMLError as exc:
@@ -82,6 +83,25 @@ def load_yaml(data: bytes, where: str) -> Any:
         raise InputError(f"{where}: YAML nested too deeply", "flatten the document") from exc
     budget = [MAX_YAML_VALUES]
     return _plain(doc, budget, where, 0)
+
+
+_LOADER = threading.local()
+"""This thread's safe ``YAML`` loader between two loads: made afresh, it costs a quarter of the
+load of a small document (verify reads 1,000 ``archetype.yaml``)."""
+LOADER_USES = 1024
+"""Loads after which a new loader is made (ruamel notes each document it has read)."""
+
+
+def _load_safe(text: str) -> Any:
+    """``_yaml("safe").load(text)``. A loader is used again only after a load that succeeded:
+    one that failed half-way may hold the anchors of the document it gave up on."""
+    kept: tuple[YAML, int] | None = getattr(_LOADER, "kept", None)
+    _LOADER.kept = None  # taken: a load that raises leaves none behind
+    yaml, uses = kept or (_yaml("safe"), 0)
+    doc = yaml.load(text)
+    if uses + 1 < LOADER_USES:
+        _LOADER.kept = (yaml, uses + 1)
+    return doc
 
 
 def _plain(value: Any, budget: list[int], where: str, depth: int) -> Any:

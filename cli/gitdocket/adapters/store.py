@@ -234,12 +234,18 @@ class GitRefs:
         self._trees: dict[str, GitTree] = {}
         self._ancestors: dict[str, set[str]] = {}
         self._parents: dict[str, str | None] = {}
+        self._listed: dict[str, pygit2.Oid] = {}
+        """{tag name: tag object id} as ``tags`` last listed them."""
 
     def tags(self) -> dict[str, str]:
         out: dict[str, str] = {}
+        self._listed = {}
         for ref in self.repo.references.iterator(ReferenceFilter.TAGS):
             with contextlib.suppress(pygit2.GitError, ValueError, KeyError):
-                out[ref.name.removeprefix("refs/tags/")] = str(ref.peel(pygit2.Commit).id)
+                name = ref.name.removeprefix("refs/tags/")
+                out[name] = str(ref.peel(pygit2.Commit).id)
+                if isinstance(ref.target, pygit2.Oid):
+                    self._listed[name] = ref.target
         return out
 
     def tree_at(self, commit: str) -> GitTree:
@@ -265,10 +271,15 @@ class GitRefs:
         return commit in self._ancestors[head]
 
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
-        ref = self.repo.references.get(f"refs/tags/{name}")
-        if ref is None:
-            return None
-        obj = self.repo[ref.target]
+        """Of the tag object ``tags`` listed under ``name``: the one whose commit it gave (and no
+        second look-up of each ref: a verify asks for every tag), else of the one the ref names."""
+        target: pygit2.Oid | str | None = self._listed.get(name)
+        if target is None:
+            ref = self.repo.references.get(f"refs/tags/{name}")
+            if ref is None:
+                return None
+            target = ref.target
+        obj = self.repo[target]
         if obj.type != ObjectType.TAG:
             return None
         raw = bytes(obj.read_raw())
