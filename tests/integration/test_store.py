@@ -419,3 +419,21 @@ def test_trees_share_blobs_by_object_id(tmp_path: Path, monkeypatch: pytest.Monk
         assert [old.read("a.txt"), old.read("b.txt"), old.read("c.txt")] == [b"one\n", b"same\n", None]
         assert [new.read("a.txt"), new.read("c.txt"), new.read("b.txt")] == [b"two\n", b"same\n", None]
     assert len(git_store._SHARED.kept) == min(kept, 3)  # one, two, same: by content, not by path
+
+
+def test_holds_is_reading_and_comparing(tmp_path: Path) -> None:
+    """``GitTree.holds`` (ADR 0038) answers what ``read(path) == data`` does, from object ids
+    when they are equal: for the very bytes, other bytes, a prefix, a folder and a missing path."""
+    repo = pygit2.init_repository(str(tmp_path / "r.git"), bare=True)
+    inner = repo.TreeBuilder()
+    inner.insert("f", repo.create_blob(b"x"), pygit2.enums.FileMode.BLOB)
+    outer = repo.TreeBuilder()
+    outer.insert("a.json", repo.create_blob(b'{"a": 1}\n'), pygit2.enums.FileMode.BLOB)
+    outer.insert("dir", inner.write(), pygit2.enums.FileMode.TREE)
+    who = pygit2.Signature("t", "t@example.com", 0, 0)
+    commit = repo[repo.create_commit(None, who, who, "m", outer.write(), [])]
+    assert isinstance(commit, pygit2.Commit)
+    tree = GitTree(repo, commit)
+    for path in ["a.json", "dir", "dir/f", "nothing", ""]:
+        for data in [b'{"a": 1}\n', b'{"a": 2}\n', b'{"a": 1}', b"x", b""]:
+            assert tree.holds(path, data) == (tree.read(path) == data), (path, data)

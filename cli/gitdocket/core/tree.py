@@ -36,6 +36,11 @@ class TreeView(Protocol):
 
     def tree_id(self, path: str) -> str | None: ...
 
+    def holds(self, path: str, data: bytes) -> bool:
+        """The file at ``path`` holds exactly ``data`` (``read(path) == data``), known without
+        reading it where the view can: a git tree compares object ids."""
+        ...
+
     def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
         """(path relative to ``path``, kind, object id) of every non-tree entry below ``path``."""
         ...
@@ -60,6 +65,9 @@ class MemoryTree:
     def listdir(self, path: str) -> list[str]:
         prefix = path.rstrip("/") + "/" if path else ""
         return sorted({p[len(prefix) :].split("/", 1)[0] for p in self.files if p.startswith(prefix)})
+
+    def holds(self, path: str, data: bytes) -> bool:
+        return self.files.get(path) == data
 
     def tree_id(self, path: str) -> str | None:
         items = sorted(self.walk(path))
@@ -99,6 +107,9 @@ class Prefixed:
 
     def tree_id(self, path: str) -> str | None:
         return self.tree.tree_id(self._full(path))
+
+    def holds(self, path: str, data: bytes) -> bool:
+        return self.tree.holds(self._full(path), data)
 
     def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
         return self.tree.walk(self._full(path))

@@ -193,6 +193,9 @@ class AsOf:
     def tree_id(self, path: str) -> str | None:
         return None if self._hidden(path) else self.tree.tree_id(path)
 
+    def holds(self, path: str, data: bytes) -> bool:
+        return self.read(path) == data  # (a log and current.json are cut to the instant)
+
     def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
         if self._hidden(path):
             return

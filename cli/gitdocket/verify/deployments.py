@@ -51,6 +51,9 @@ class _Only:
     def tree_id(self, path: str) -> str | None:
         return self.tree.tree_id(path) if self._inside(path) else None
 
+    def holds(self, path: str, data: bytes) -> bool:
+        return self._inside(path) and self.tree.holds(path, data)
+
     def walk(self, path: str) -> Iterator[tuple[str, EntryKind, str]]:
         if self._inside(path):
             yield from self.tree.walk(path)

@@ -250,8 +250,14 @@ def check_current(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
     target = record.scope
     if record.broken:
         return  # the log's own finding says what is wrong; its fold proves nothing
-    actual = ctx.tree.read(target.current_path)
-    if actual is None:
+    seq, head = record.events[-1].seq, head_digest(record.lines[-1])
+    # The current contract's rendering, or an earlier version's that an older gitdocket wrote
+    # (ADR 0033): each is a function of the fold alone. ``holds`` compares them with the file
+    # byte for byte, without reading it when it can (ADR 0038).
+    forms = machine_of(target).renderings(record.state)
+    if any(ctx.tree.holds(target.current_path, render_current(target.path, form, seq, head)) for form in forms):
+        return
+    if ctx.tree.read(target.current_path) is None:
         yield Finding(
             target.current_path,
             "CURRENT_MISSING",
@@ -259,12 +265,7 @@ def check_current(ctx: Context, record: ScopeRecord[Any]) -> Iterable[Finding]:
             target.label,
             hint="current.json is derived; restore it from git history",
         )
-        return
-    seq, head = record.events[-1].seq, head_digest(record.lines[-1])
-    # The current contract's rendering, or an earlier version's that an older gitdocket wrote
-    # (ADR 0033): each is a function of the fold alone.
-    forms = machine_of(target).renderings(record.state)
-    if all(actual != render_current(target.path, form, seq, head) for form in forms):
+    else:
         yield Finding(
             target.current_path,
             "CURRENT_MISMATCH",
