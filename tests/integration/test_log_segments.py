@@ -20,6 +20,8 @@ from gitdocket.core.log import read_log
 from gitdocket.core.scopes import scope
 from gitdocket.core.tree import MemoryTree
 from gitdocket.verify.asof import AsOf
+from tests.integration.clients_support import findings
+from tests.integration.crossing_support import VENDOR, crossing, installed
 from tests.integration.forgery import ARCHETYPE, PACKAGE, VERSION, Forger, published_registry
 from tests.integration.releases_support import copy_release
 from tests.support import Registry, run_cli
@@ -211,3 +213,14 @@ def test_a_change_that_splits_sealed_segments_anew_is_a_rewrite(segmented: Regis
     assert [(f["code"], f["path"]) for f in findings if f["code"] == "HISTORY_REWRITTEN"] == [
         ("HISTORY_REWRITTEN", FIRST)
     ]
+
+
+def test_a_vendor_package_crosses_with_its_logs_in_segments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A vendor's export carries its logs' sealed segments; the client's verify reads the
+    vendor's logs whole, and accepts the segments among the files it imports."""
+    monkeypatch.setattr(core_log, "SEGMENT_BYTES", 1)
+    c = crossing(tmp_path)
+    installed(c)
+    vendored = c.client.path / f"registry/vendors/{VENDOR}" / PACKAGE.path
+    assert sorted(p.name for p in (vendored / "history").iterdir()) == _segments(c.vendor, PACKAGE) != []
+    assert findings(c.client) == []
