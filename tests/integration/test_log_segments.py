@@ -8,6 +8,7 @@ history, export and replay), and every tampering with the segments must be named
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -83,6 +84,10 @@ def test_an_environment_in_segments_reads_whole(
     earlier = rel.reg.ok("history", "--env", "preview", "--at", "2026-01-02T12:00:00Z", "--format", "json").json()
     assert [row["bundle_id"] for row in earlier] == [first]
     assert rel.reg.ok("status", "--format", "json").json() is not None
+    resolved = rel.reg.ok("deployments", "resolve", "--env", "preview", "--format", "json").json()
+    assert first in json.dumps(resolved)
+    then = ("deployments", "resolve", "--env", "preview", "--at", "2026-01-03T12:00:00Z", "--format", "json")
+    assert second in json.dumps(rel.reg.ok(*then).json())
     assert rel.reg.run("verify").out.rstrip().endswith(": OK")
 
 
