@@ -270,9 +270,12 @@ def read_log(tree: TreeView, target: Scope[Any]) -> bytes:
 def resealed(before: TreeView, after: TreeView, target: Scope[Any]) -> str | None:
     """The first sealed segment of ``target`` in ``before`` that ``after`` lacks or holds changed
     (a sealed segment is never written again), or None."""
-    if before.tree_id(target.segments_path) == after.tree_id(target.segments_path):
+    folder = target.segments_path
+    if before.tree_id(folder) == after.tree_id(folder):
         return None
-    return next((path for path in segment_paths(before, target) if before.read(path) != after.read(path)), None)
+    kept = {rel: (kind, oid) for rel, kind, oid in after.walk(folder)}
+    sealed = (rel for rel, kind, oid in sorted(before.walk(folder)) if kept.get(rel) != (kind, oid))
+    return next((f"{folder}/{rel}" for rel in sealed if SEGMENT_NAME_RE.fullmatch(rel)), None)
 
 
 def appended_files(target: Scope[Any], open_segment: bytes, line: bytes, seq: int) -> dict[str, bytes]:
