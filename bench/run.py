@@ -13,8 +13,8 @@ shapes (GTO installed into its own venv under ``bench/out``; skipped, saying why
 ``bench/bench_timetravel.py`` (``status --at`` on a fixture of 100,000 versions, built once and
 cached like the main one). ``bench/bench_export.py``: ``gitdocket export`` and ``gitdocket replay``
 of the fixture, replay as a ratio to ``git clone --no-local`` of the same repository.
-``bench/bench_history.py``: a promotion with 5,000 past promotions and a freeze in an archetype of
-2,000 versions, each against the same write on an empty scope.
+``bench/bench_history.py``: a promotion with 1,000 and 5,000 past promotions and a freeze in an
+archetype of 100 and 2,000 versions, each against the same write on an empty scope.
 
 ``--quick`` uses a small fixture (50 archetypes / 500 versions) and never fails on a budget: it is
 what the test suite runs. The full run exits 1 when a budget is missed. ``--only verify,status``

@@ -69,3 +69,10 @@ def crossing(tmp_path: Path, terms: Path | None = None, *, permit: bool = True, 
     if pin:
         client.ok("vendor", "pin", VENDOR, found.vendor_root, key="dana")
     return found
+
+
+def installed(c: Crossing) -> None:
+    """The vendor's package imported, admitted and installed in the client."""
+    c.imported(c.export())
+    c.client.ok("placement", "admit", ADDRESS, key="dana")
+    c.client.ok("placement", "install", ADDRESS, key="dana")

@@ -19,16 +19,10 @@ from gitdocket.lifecycles.invariants import (
 )
 from gitdocket.lifecycles.policy import VENDOR_ROOT_PINNED
 from tests.integration.clients_support import findings, forge
-from tests.integration.crossing_support import ADDRESS, ARCHETYPE, VENDOR, Crossing, crossing
+from tests.integration.crossing_support import ADDRESS, ARCHETYPE, VENDOR, Crossing, crossing, installed
 from tests.support import EXAMPLES, Registry, repo_state
 
 VENDORED = f"registry/vendors/{VENDOR}"
-
-
-def installed(c: Crossing) -> None:
-    c.imported(c.export())
-    c.client.ok("placement", "admit", ADDRESS, key="dana")
-    c.client.ok("placement", "install", ADDRESS, key="dana")
 
 
 def commit_all(c: Crossing, message: str) -> None:

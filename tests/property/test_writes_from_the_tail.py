@@ -12,7 +12,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from gitdocket.core.log import head_digest, last_lines, render_current
+from gitdocket.core import log as core_log
+from gitdocket.core.canonical import loads_strict
+from gitdocket.core.log import head_digest, last_lines, read_log, render_current, segment_paths, segments
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.core.tree import MemoryTree
 from gitdocket.errors import DocketError
@@ -149,6 +151,7 @@ class Writes(RuleBasedStateMachine):
             if not log.exists:
                 continue
             state = machine_of(target).replay(target, ((e.type, e.data) for e in log.events))
+            assert log.history == read_log(self.tree, target)
             head = head_digest(last_lines(log.history)[0])
             expected = render_current(target.path, state.model_dump(mode="json"), log.seq, head)
             assert self.tree.read(target.current_path) == expected
@@ -169,3 +172,80 @@ def test_the_machine_accepts_legal_writes() -> None:
         step()
         assert machine.tree.files != before
     machine.every_pointer_is_the_full_fold()
+
+
+class SegmentedWrites(Writes):
+    """The same, with logs sealed every few events (ADR 0037): the tail reader, which reads no
+    sealed segment but for the last line of the newest, and the full replay, which reads them
+    all, still stage the same files, seals included; a rollback reads the whole release list
+    across the segments."""
+
+    def __init__(self) -> None:
+        self._size = core_log.SEGMENT_BYTES
+        core_log.SEGMENT_BYTES = 2_500  # two or three events a segment
+        super().__init__()
+
+    def teardown(self) -> None:
+        core_log.SEGMENT_BYTES = self._size
+
+    @invariant()
+    def the_segments_make_up_the_log(self) -> None:
+        for target in SCOPES:
+            sealed = segments(self.tree, target)
+            assert read_log(self.tree, target) == b"".join(d for _p, d in sealed) + (
+                self.tree.read(target.history_path) or b""
+            )
+            for path, data in sealed:
+                assert data.endswith(b"\n") and len(data) <= core_log.SEGMENT_BYTES
+                first = int(path.rsplit("/", 1)[1].removesuffix(".jsonl"))
+                assert loads_strict(data.split(b"\n", 1)[0], path)["seq"] == first
+
+
+TestSegmentedWrites = SegmentedWrites.TestCase
+TestSegmentedWrites.settings = settings(max_examples=25, stateful_step_count=25, deadline=None)
+
+
+def test_the_segmented_machine_seals() -> None:
+    """Not vacuous: a few promotions seal the environment's log, and the next write still reads
+    it from its end."""
+    machine = SegmentedWrites()
+    try:
+        for n in range(6):
+            machine.promote(BUNDLES[n % 2], False)
+        assert len(segments(machine.tree, ENV)) >= 2
+        machine.roll_back(None)
+        machine.every_pointer_is_the_full_fold()
+        machine.the_segments_make_up_the_log()
+    finally:
+        machine.teardown()
+
+
+class _Reads(MemoryTree):
+    """A tree that remembers every path read."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        super().__init__(files)
+        self.reads: list[str] = []
+
+    def read(self, path: str) -> bytes | None:
+        self.reads.append(path)
+        return super().read(path)
+
+
+def test_a_write_reads_no_sealed_segment_but_the_newest_one() -> None:
+    """What keeps a write's cost flat (ADR 0037): reading a long log from its end touches
+    ``history.jsonl``, ``current.json`` and at most the newest sealed segment, and a promotion
+    writes nothing longer than the open segment."""
+    machine = SegmentedWrites()
+    try:
+        for n in range(12):
+            machine.promote(BUNDLES[n % 2], False)
+        sealed = segment_paths(machine.tree, ENV)
+        assert len(sealed) >= 4
+        tree = _Reads(dict(machine.tree.files))
+        tx = Transaction(tree, [signer("alice")], AT)
+        _promote(BUNDLES[0], False)(tx)
+        assert {p for p in tree.reads if p.startswith(f"{ENV.segments_path}/")} <= {sealed[-1]}
+        assert all(len(v) <= core_log.SEGMENT_BYTES for v in tx.writes.values() if isinstance(v, bytes))
+    finally:
+        machine.teardown()

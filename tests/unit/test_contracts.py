@@ -335,6 +335,15 @@ def test_kind_resolution(explicit: str | None, parts: tuple[str, ...], data: Any
     assert contracts.resolve_kind(explicit, parts, data, contracts.CONTRACTS) == expected
 
 
+def test_a_sealed_segment_holds_events() -> None:
+    """A log's sealed segments (ADR 0037) are validated as its lines are; nothing else in the
+    folder is."""
+    segment = ("deployments", "prod", "history", "000000001.jsonl")
+    assert contracts.registry_contract(segment) == "event_v1"
+    assert contracts.registry_contract(("deployments", "prod", "history", "notes.jsonl")) is None
+    assert contracts.registry_contract(("notes", "history", "000000001.jsonl")) is None
+
+
 def test_a_folder_that_is_not_a_scope_has_no_registry_contract() -> None:
     assert contracts.registry_contract(("registry", "versions", "Bad Name", "1.0.0", "current.json")) is None
     assert contracts.registry_contract(("notes", "current.json")) is None

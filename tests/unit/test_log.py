@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from gitdocket.core import log as core_log
 from gitdocket.core import sshsig
 from gitdocket.core.canonical import canonical, loads_strict
 from gitdocket.core.log import (
@@ -14,6 +15,7 @@ from gitdocket.core.log import (
     Event,
     SshSignature,
     append_line,
+    appended_files,
     chain_problems,
     event_line,
     head_digest,
@@ -22,9 +24,13 @@ from gitdocket.core.log import (
     newest_time,
     parse_history,
     parse_line,
+    read_log,
     render_current,
+    resealed,
+    segment_paths,
     signing_payload,
 )
+from gitdocket.core.scopes import scope
 from gitdocket.core.tree import MemoryTree
 from gitdocket.errors import StateError, TrustError
 from tests.support import det_key
@@ -302,3 +308,59 @@ def test_newest_time_is_the_newest_well_formed_time_of_every_log() -> None:
     assert newest_time(tree) == "2026-03-04T05:06:07Z"
     assert newest_time(tree, [f"{SCOPE_B}/history.jsonl"]) == "2026-01-01T00:00:00Z"
     assert newest_time(MemoryTree({})) is None
+
+
+# -- segments (ADR 0037) -------------------------------------------------------------------------
+
+VERSION = scope("version", "support-triage", "1.0.0")
+BUNDLE = scope("bundle", "b1-20260101-000000-00000001")
+
+
+@pytest.mark.parametrize(
+    ("open_segment", "size", "expected"),
+    [
+        pytest.param(b"", 4, {PATH: b"new\n"}, id="empty-log-never-seals"),
+        pytest.param(b"a\nb\n", 8, {PATH: b"a\nb\nnew\n"}, id="fits-exactly"),
+        pytest.param(
+            b"a\nb\n",
+            7,
+            {f"{SCOPE_A}/history/000000005.jsonl": b"a\nb\n", PATH: b"new\n"},
+            id="past-the-size-seals-named-by-first-seq",
+        ),
+    ],
+)
+def test_an_append_seals_the_open_segment_past_the_size(
+    open_segment: bytes, size: int, expected: dict[str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(core_log, "SEGMENT_BYTES", size)
+    assert appended_files(VERSION, open_segment, b"new\n", 7) == expected
+
+
+def test_a_bundle_log_is_never_segmented(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(core_log, "SEGMENT_BYTES", 1)
+    assert appended_files(BUNDLE, b"a\n", b"b\n", 2) == {BUNDLE.history_path: b"a\nb\n"}
+
+
+def test_read_log_joins_the_segments_in_name_order_and_skips_what_is_not_one() -> None:
+    folder = VERSION.segments_path
+    tree = MemoryTree(
+        {
+            f"{folder}/000000003.jsonl": b"3\n",
+            f"{folder}/000000001.jsonl": b"1\n2\n",
+            f"{folder}/notes.txt": b"not a segment\n",
+            PATH: b"4\n",
+        }
+    )
+    assert read_log(tree, VERSION) == b"1\n2\n3\n4\n"
+    assert segment_paths(tree, VERSION) == [f"{folder}/000000001.jsonl", f"{folder}/000000003.jsonl"]
+    assert read_log(MemoryTree({}), VERSION) == b""
+
+
+def test_resealed_names_the_first_sealed_segment_changed_or_gone() -> None:
+    folder = VERSION.segments_path
+    base = {f"{folder}/000000001.jsonl": b"1\n", f"{folder}/000000002.jsonl": b"2\n", PATH: b"3\n"}
+    assert resealed(MemoryTree(base), MemoryTree({**base, PATH: b"3\n4\n"}), VERSION) is None
+    grown = {**base, f"{folder}/000000003.jsonl": b"3\n", PATH: b"4\n"}
+    assert resealed(MemoryTree(base), MemoryTree(grown), VERSION) is None  # a new seal changes none
+    joined = {f"{folder}/000000001.jsonl": b"1\n2\n", PATH: b"3\n"}
+    assert resealed(MemoryTree(base), MemoryTree(joined), VERSION) == f"{folder}/000000001.jsonl"

@@ -11,9 +11,11 @@ past the cut, or the history is not here: a shallow clone, a tarball), the calle
 from __future__ import annotations
 
 import contextlib
+import json
 
 import pygit2
 
+from gitdocket.core.log import last_lines
 from gitdocket.core.scopes import Scope
 
 __all__ = ["Earlier"]
@@ -46,16 +48,26 @@ class Earlier:
                 return entry.data
         return b""
 
+    def _length(self, commit: pygit2.Commit, target: Scope[object]) -> int:
+        """How many events ``target``'s log holds at ``commit``: its last line's ``seq`` (a log
+        in segments, ADR 0037, keeps only its newest lines in ``history.jsonl``); 0 when that
+        line is not an event (the caller then folds)."""
+        last = last_lines(self._blob(commit, target.history_path))
+        with contextlib.suppress(ValueError, AttributeError):
+            seq = json.loads(last[0]).get("seq") if last else 0
+            return seq if isinstance(seq, int) else 0
+        return 0
+
     def current(self, target: Scope[object], events: int) -> bytes | None:
         """``target``'s ``current.json`` as the commit that made its log ``events`` long has it."""
         chain = self._commits()
         low, high = 0, len(chain)
         while low < high:  # the first commit whose log holds at least ``events`` lines
             middle = (low + high) // 2
-            if self._blob(chain[middle], target.history_path).count(b"\n") < events:
+            if self._length(chain[middle], target) < events:
                 low = middle + 1
             else:
                 high = middle
-        if low == len(chain) or self._blob(chain[low], target.history_path).count(b"\n") != events:
+        if low == len(chain) or self._length(chain[low], target) != events:
             return None
         return self._blob(chain[low], target.current_path) or None

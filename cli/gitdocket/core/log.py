@@ -5,12 +5,19 @@
 from 1. Signatures cover ``signing_payload``: the canonical JSON of the event *without* its
 signatures, *plus* the scope's path, so an event copied into another scope no longer verifies.
 
+A long log is kept in segments (ADR 0037): when an append would take ``history.jsonl`` past
+``SEGMENT_BYTES``, the file is sealed as it stands into ``history/<first seq>.jsonl`` and the new
+line starts a fresh ``history.jsonl``. The log is the sealed segments in name order followed by
+``history.jsonl`` (``read_log``); the chain runs across them, and an append rewrites only the open
+segment, so its cost does not grow with the log.
+
 This module is pure: it parses and produces bytes; it never reads files or the clock.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, Self
 
@@ -20,18 +27,22 @@ from gitdocket.core.canonical import canonical, loads_strict, render, sha256_hex
 from gitdocket.core.fields import TIMESTAMP_RE, Digest, Timestamp
 from gitdocket.core.limits import MAX_LOG_LINE_BYTES
 from gitdocket.core.model import Record, first_error
-from gitdocket.core.scopes import HISTORY, scope_folders
+from gitdocket.core.scopes import HISTORY, Scope, scope_folders
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError, InputError, StateError
 
 __all__ = [
     "EVENT_NAMESPACE",
+    "SEGMENT_BYTES",
+    "SEGMENT_NAME_RE",
+    "WHOLE_LOG_KINDS",
     "Event",
     "LogPosition",
     "SignatureEntry",
     "SigstoreSignature",
     "SshSignature",
     "append_line",
+    "appended_files",
     "chain_problems",
     "event_line",
     "head_digest",
@@ -43,7 +54,12 @@ __all__ = [
     "parse_history",
     "parse_line",
     "parse_line_strictly",
+    "read_log",
     "render_current",
+    "resealed",
+    "segment_name",
+    "segment_paths",
+    "segments",
     "signing_payload",
 ]
 
@@ -208,6 +224,69 @@ def chain_problems(events: list[Event], lines: list[bytes]) -> list[tuple[int, s
 
 def append_line(history: bytes, event: Event) -> bytes:
     return b"".join((history, event_line(event), b"\n"))  # one copy of a long log, not two
+
+
+SEGMENT_BYTES = 256 * 1024
+"""How long ``history.jsonl`` may grow before an append seals it (ADR 0037): an append rewrites
+at most this much, whatever the log holds. Changing it changes where future writes cut, never how
+a log reads."""
+
+SEGMENT_NAME_RE = re.compile(r"^([0-9]{9})\.jsonl$")
+"""A sealed segment's file name in ``history/``: the ``seq`` of its first line, nine digits, so
+that name order is log order."""
+
+
+WHOLE_LOG_KINDS = frozenset({"bundle"})
+"""Scopes whose log is never segmented: a bundle's log travels with its files, whole, in an
+archive and an import (``adapters.bundle_files``), and holds a handful of events."""
+
+
+def segment_name(first_seq: int) -> str:
+    return f"{first_seq:09d}.jsonl"
+
+
+def segment_paths(tree: TreeView, target: Scope[Any]) -> list[str]:
+    """The paths of ``target``'s sealed segments, in log order. Only entries named like a segment
+    count; ``verify`` reports any other entry of the folder."""
+    folder = target.segments_path
+    if tree.kind(folder) != "tree":
+        return []
+    return [f"{folder}/{n}" for n in sorted(tree.listdir(folder)) if SEGMENT_NAME_RE.fullmatch(n)]
+
+
+def segments(tree: TreeView, target: Scope[Any]) -> list[tuple[str, bytes]]:
+    """(path, bytes) of ``target``'s sealed segments, in log order."""
+    return [(path, tree.read(path) or b"") for path in segment_paths(tree, target)]
+
+
+def read_log(tree: TreeView, target: Scope[Any]) -> bytes:
+    """``target``'s whole log: its sealed segments in order, then ``history.jsonl`` (empty for a
+    scope with no log)."""
+    open_segment = tree.read(target.history_path) or b""
+    sealed = segments(tree, target)
+    return b"".join([*(data for _path, data in sealed), open_segment]) if sealed else open_segment
+
+
+def resealed(before: TreeView, after: TreeView, target: Scope[Any]) -> str | None:
+    """The first sealed segment of ``target`` in ``before`` that ``after`` lacks or holds changed
+    (a sealed segment is never written again), or None."""
+    folder = target.segments_path
+    if before.tree_id(folder) == after.tree_id(folder):
+        return None
+    kept = {rel: (kind, oid) for rel, kind, oid in after.walk(folder)}
+    sealed = (rel for rel, kind, oid in sorted(before.walk(folder)) if kept.get(rel) != (kind, oid))
+    return next((f"{folder}/{rel}" for rel in sealed if SEGMENT_NAME_RE.fullmatch(rel)), None)
+
+
+def appended_files(target: Scope[Any], open_segment: bytes, line: bytes, seq: int) -> dict[str, bytes]:
+    """The files an append of ``line`` (the event ``seq``, newline included) to ``target``'s
+    log writes: ``history.jsonl`` grown by the line; or, when that would take it past
+    ``SEGMENT_BYTES``, the open segment sealed as it stands and ``history.jsonl`` holding the line
+    alone."""
+    if target.kind in WHOLE_LOG_KINDS or not open_segment or len(open_segment) + len(line) <= SEGMENT_BYTES:
+        return {target.history_path: open_segment + line}
+    first = seq - open_segment.count(b"\n")
+    return {f"{target.segments_path}/{segment_name(first)}": open_segment, target.history_path: line}
 
 
 class LogPosition(Record):

@@ -1,7 +1,8 @@
 """Where every scope lives in the repository, and what a legal name is.
 
-A scope is one lifecycle instance: one append-only ``history.jsonl`` plus its derived
-``current.json`` under one directory. Names are checked here once so that no path built from user
+A scope is one lifecycle instance: one append-only log (``history.jsonl``, and once it grows
+long its sealed segments in ``history/``, ADR 0037) plus its derived ``current.json`` under one
+directory. Names are checked here once so that no path built from user
 input can escape its folder (no ``..``, no slashes, no leading dots).
 """
 
@@ -23,6 +24,7 @@ __all__ = [
     "HISTORY",
     "KIND_PATTERNS",
     "REGISTRY_YAML",
+    "SEGMENTS",
     "Scope",
     "check_name",
     "check_version",
@@ -32,6 +34,9 @@ __all__ = [
 ]
 
 HISTORY = "history.jsonl"
+SEGMENTS = "history"
+"""The folder beside ``history.jsonl`` that holds a log's sealed segments (ADR 0037): the log is
+the segments in name order followed by ``history.jsonl``, its open segment."""
 CURRENT = "current.json"
 REGISTRY_YAML = "registry/registry.yaml"
 """Where a registry's configuration lives (``RegistryConfig``): its readable face."""
@@ -118,6 +123,10 @@ class Scope(Generic[S_co]):
     @property
     def history_path(self) -> str:
         return f"{self.path}/{HISTORY}"
+
+    @property
+    def segments_path(self) -> str:
+        return f"{self.path}/{SEGMENTS}"
 
     @property
     def current_path(self) -> str:

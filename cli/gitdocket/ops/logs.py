@@ -14,6 +14,7 @@ every event's. Only the lifecycle of the scope's kind is built. Kept apart from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Generic, NoReturn, TypeVar
@@ -24,13 +25,17 @@ from gitdocket.core.canonical import loads_strict
 from gitdocket.core.log import (
     Event,
     LogPosition,
+    appended_files,
     chain_problems,
+    event_line,
     head_digest,
     iter_lines,
     last_lines,
     parse_history,
     parse_line,
     render_current,
+    segment_paths,
+    segments,
 )
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope
@@ -43,17 +48,30 @@ __all__ = ["ScopeLog", "history_lines", "load_log", "load_tail", "replay_log"]
 S = TypeVar("S", bound=Record)
 
 
+def _no_segments() -> bytes:
+    return b""
+
+
 @dataclass(frozen=True)
 class ScopeLog(Generic[S]):
-    """A scope's log as a write sees it: the bytes, the state, the last event, and every event
-    when the log was replayed (``parsed``; None when the state was read from ``current.json``,
-    ``load_tail``: the events are then parsed only if something asks for them)."""
+    """A scope's log as a write sees it: its open segment (``history.jsonl``, what the next event
+    is appended to), the state, the last event, and every event when the log was replayed
+    (``parsed``; None when the state was read from ``current.json``, ``load_tail``: the sealed
+    segments and the events are then read only if something asks for them, ``sealed``)."""
 
     scope: Scope[S]
-    history: bytes
+    open: bytes
     state: S
     last: Event | None
     parsed: tuple[Event, ...] | None = None
+    sealed: Callable[[], bytes] = _no_segments
+    """The bytes of the log's sealed segments, in order (ADR 0037), read when called."""
+
+    @cached_property
+    def history(self) -> bytes:
+        """The whole log: the sealed segments, then the open one."""
+        before = self.sealed()
+        return before + self.open if before else self.open
 
     @cached_property
     def events(self) -> tuple[Event, ...]:
@@ -73,22 +91,37 @@ class ScopeLog(Generic[S]):
 
     @property
     def head(self) -> str | None:
-        last = last_lines(self.history)
+        last = last_lines(self.open or self.history)
         return head_digest(last[0]) if last else None
 
     @property
     def exists(self) -> bool:
         return self.last is not None
 
+    def appended(self, event: Event, state: S) -> tuple[ScopeLog[S], dict[str, bytes]]:
+        """This log with ``event`` appended and ``state`` its new fold, and the files the append
+        writes (``core.log.appended_files``: the open segment grown, or sealed and begun anew)."""
+        files = appended_files(self.scope, self.open, event_line(event) + b"\n", event.seq)
+        sealed = self.sealed if len(files) == 1 else _then(self.sealed, self.open)
+        parsed = (*self.parsed, event) if self.parsed is not None else None
+        return ScopeLog(self.scope, files[self.scope.history_path], state, event, parsed, sealed), files
+
+
+def _then(sealed: Callable[[], bytes], segment: bytes) -> Callable[[], bytes]:
+    return lambda: sealed() + segment
+
 
 def load_log(tree: TreeView, target: Scope[S]) -> ScopeLog[S]:
     """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state):
     the full replay, what every read uses."""
-    return replay_log(target, tree.read(target.history_path) or b"")
+    sealed = b"".join(data for _path, data in segments(tree, target))
+    return replay_log(target, tree.read(target.history_path) or b"", sealed)
 
 
-def replay_log(target: Scope[S], history: bytes) -> ScopeLog[S]:
-    """Parse and fold ``history``, ``target``'s log: every line, every link of the chain."""
+def replay_log(target: Scope[S], open_segment: bytes, sealed: bytes = b"") -> ScopeLog[S]:
+    """Parse and fold ``target``'s log, its ``sealed`` segments then ``open_segment``: every
+    line, every link of the chain."""
+    history = sealed + open_segment if sealed else open_segment
     events = parse_history(history, target.history_path)
     for seq, problem in chain_problems(events, history_lines(history))[:1]:
         raise StateError(
@@ -102,21 +135,27 @@ def replay_log(target: Scope[S], history: bytes) -> ScopeLog[S]:
         raise StateError(
             f"{target.history_path}: does not replay ({exc})", "run `gitdocket verify` to see what was changed"
         ) from exc
-    return ScopeLog(target, history, state, events[-1] if events else None, tuple(events))
+    last = events[-1] if events else None
+    return ScopeLog(target, open_segment, state, last, tuple(events), (lambda: sealed) if sealed else _no_segments)
 
 
 def load_tail(tree: TreeView, target: Scope[S]) -> ScopeLog[S] | None:
     """``target``'s log read from its end (ADR 0033): the last line (and the one before, for the
     link between them) is parsed, and the state is ``current.json``'s, once its ``log`` block
     stands at that last line and it is exactly the rendering of the state it holds. A write's
-    cost then does not grow with the log. None when ``current.json`` is in an earlier contract
-    version (the caller replays the log, and the write renders the current one); raises
-    ``StateError`` when ``current.json`` does not stand at the log's last line."""
+    cost then does not grow with the log: the sealed segments (ADR 0037) are not read, but for
+    the last line of the last one when ``history.jsonl`` holds a single line. None when
+    ``current.json`` is in an earlier contract version (the caller replays the log, and the write
+    renders the current one); raises ``StateError`` when ``current.json`` does not stand at the
+    log's last line."""
     history = tree.read(target.history_path) or b""
     if not history or not history.endswith(b"\n"):
         return None  # nothing to skip, or a truncated log: the full replay says what is wrong
     *before, line = last_lines(history, 2)
     last = parse_line(line, f"{target.history_path} (last line)")
+    if not before and last.seq > 1:  # the line before is the last of the newest sealed segment
+        newest = segment_paths(tree, target)[-1:]
+        before = last_lines(tree.read(newest[0]) or b"") if newest else []
     link = _link_problem(before, last)
     if link is not None:  # worded as the full replay words it: the line, then what is wrong
         number = history.count(b"\n")
@@ -125,7 +164,13 @@ def load_tail(tree: TreeView, target: Scope[S]) -> ScopeLog[S] | None:
             "run `gitdocket verify`, then restore the log from git history",
         )
     state = _tail_state(target, tree.read(target.current_path) or b"", last, head_digest(line))
-    return None if state is None else ScopeLog(target, history, state, last)
+    if state is None:
+        return None
+    return ScopeLog(target, history, state, last, None, _sealed_in(tree, target))
+
+
+def _sealed_in(tree: TreeView, target: Scope[Any]) -> Callable[[], bytes]:
+    return lambda: b"".join(data for _path, data in segments(tree, target))
 
 
 def _link_problem(before: list[bytes], last: Event) -> str | None:

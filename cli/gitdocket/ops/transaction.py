@@ -33,7 +33,6 @@ from gitdocket.core.log import (
     SignatureEntry,
     SigstoreSignature,
     SshSignature,
-    append_line,
     event_line,
     head_digest,
     newest_time,
@@ -153,7 +152,7 @@ class Transaction:
         the rules that read what ``current.json`` does not carry (a row's ``needs_history``)."""
         current = self.log(target)
         if not current.replayed:
-            current = replay_log(target, current.history)
+            current = replay_log(target, current.open, current.sealed())
             self._logs[target] = current
         return current
 
@@ -313,14 +312,11 @@ class Transaction:
                     f"cannot {machine.row(command).does} {machine.subject(current.state)}: {verdict.problems[0]}",
                     f"sign with a key that holds {verdict.role} (--key), or ask a root holder to grant it",
                 )
-        history = append_line(current.history, event)
-        head = head_digest(event_line(event))
-        self.writes[target.history_path] = history
+        self._logs[target], files = current.appended(event, new_state)
+        self.writes.update(files)
         self.writes[target.current_path] = render_current(
-            target.path, new_state.model_dump(mode="json"), event.seq, head
+            target.path, new_state.model_dump(mode="json"), event.seq, head_digest(event_line(event))
         )
-        parsed = (*current.parsed, event) if current.parsed is not None else None
-        self._logs[target] = ScopeLog(target, history, new_state, event, parsed)
         if isinstance(new_state, PolicyState):
             self.policy = new_state
             self._policies = None

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from gitdocket.adapters.files import load_yaml
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.log import head_digest
+from gitdocket.core.log import head_digest, segments
 from gitdocket.core.model import first_error
 from gitdocket.core.tree import Prefixed, TreeView
 from gitdocket.errors import DocketError, InputError, InvariantError, NotFoundError, StateError
@@ -89,7 +89,8 @@ def export(tree: TreeView, archetype: str, version: str) -> dict[str, bytes]:
         )
     keys = {"policy": (), "config": (), "archetype": (archetype,), "version": (archetype, version)}
     targets = [scope(kind, *keys.get(kind, (archetype, version))) for kind in IMPORTED_KINDS]
-    files = {t.history_path: tree.read(t.history_path) or b"" for t in targets}
+    files = {path: data for t in targets for path, data in segments(tree, t)}
+    files.update({t.history_path: tree.read(t.history_path) or b"" for t in targets})
     if payload_may_cross(package.manifest.protection_posture):
         method = f"{scope('version', archetype, version).path}/method"
         for rel, _kind, _oid in tree.walk(method):

@@ -11,7 +11,9 @@ from pydantic import BaseModel
 
 from gitdocket.core.canonical import loads_strict, sha256_hex
 from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, Parser, RegistryConfig, parse_document
-from gitdocket.core.scopes import Scope
+from gitdocket.core.log import SEGMENT_NAME_RE, WHOLE_LOG_KINDS
+from gitdocket.core.scopes import CURRENT, HISTORY, SEGMENTS, Scope
+from gitdocket.core.tree import TreeView
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.invariants import PACKAGE_REQUIRES_FROZEN_VERSION
@@ -35,12 +37,15 @@ SCOPE_FILES: dict[str, set[str]] = {
     "bundle": {"bundle_manifest.json", "payload", "evidence"},
     "environment": {"releases", "reports", "provenance"},
 }
-"""Entries a scope folder may hold besides history.jsonl and current.json."""
+"""Entries a scope folder may hold besides its log (history.jsonl, its sealed segments in
+``history/`` but for ``WHOLE_LOG_KINDS``) and current.json."""
 
 
 def scope_contents(ctx: Context) -> Iterable[Finding]:
     for target, _record in ctx.ordered():
-        allowed = {"history.jsonl", "current.json"} | SCOPE_FILES.get(target.kind, set())
+        allowed = {HISTORY, CURRENT} | SCOPE_FILES.get(target.kind, set())
+        if target.kind not in WHOLE_LOG_KINDS:
+            allowed.add(SEGMENTS)
         for name in ctx.tree.listdir(target.path):
             if name not in allowed:
                 yield Finding(
@@ -50,6 +55,43 @@ def scope_contents(ctx: Context) -> Iterable[Finding]:
                     target.label,
                     hint="remove it; scope folders hold only what gitdocket writes",
                 )
+            elif name == SEGMENTS:
+                yield from _segments(ctx.tree, target)
+
+
+def _segments(tree: TreeView, target: Scope[Any]) -> Iterable[Finding]:
+    """What is wrong with ``target``'s sealed segments as files (ADR 0037): the log they make up
+    with ``history.jsonl`` is parsed, chained and replayed like any other."""
+    folder = target.segments_path
+    names = tree.listdir(folder) if tree.kind(folder) == "tree" else [""]
+    for name in sorted(names):
+        path = f"{folder}/{name}" if name else folder
+        named = SEGMENT_NAME_RE.fullmatch(name)
+        data = tree.read(path) if named is not None and tree.kind(path) in ("blob", "exec") else None
+        if named is None or data is None:
+            problem = "is not a sealed segment (history/<first seq, nine digits>.jsonl, a file)"
+        elif not data.endswith(b"\n"):
+            problem = "does not end with a whole line"
+        elif _first_seq(data) != int(named[1]):
+            problem = f"does not begin with event {int(named[1])}, as its name says"
+        else:
+            continue
+        yield Finding(
+            path,
+            "LOG_SEGMENT",
+            problem,
+            target.label,
+            hint="sealed segments are never written again; restore the log's files from git history",
+        )
+
+
+def _first_seq(data: bytes) -> int | None:
+    try:
+        event = loads_strict(data.split(b"\n", 1)[0], "segment")
+    except DocketError:
+        return None
+    seq = event.get("seq") if isinstance(event, dict) else None
+    return seq if isinstance(seq, int) else None
 
 
 def _validated(model: type[BaseModel], raw: bytes, path: str, parse: Parser) -> tuple[Any, str]:

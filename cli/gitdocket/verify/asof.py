@@ -3,7 +3,8 @@
 ``AsOf`` is a ``TreeView`` over another (the checked-out commit, or ``--rev``) that shows every
 scope as its log says it stood at ``at``: ``history.jsonl`` keeps the events dated at or before
 ``at`` (event times never go backwards within a scope, ``EVENT_TIME_MONOTONIC``, so they are a
-prefix of the log and the hash chain holds), ``current.json`` is the fold of that prefix rendered
+prefix of the log and the hash chain holds; a log kept in segments, ADR 0037, is shown whole as
+``history.jsonl``, its ``history/`` folder hidden), ``current.json`` is the fold of that prefix rendered
 exactly as a writer renders it, and a scope with no event yet is absent, with everything in its
 folder (a version frozen later, a bundle built later). An environment's ``releases/<id>`` is shown
 only for the bundles it had received by then, and ``reports/<n>.json`` only up to its sequence
@@ -31,8 +32,8 @@ from typing import Any
 
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.fields import format_time
-from gitdocket.core.log import head_digest, iter_lines, line_time, render_current
-from gitdocket.core.scopes import CURRENT, HISTORY, Scope, parse_scope_path
+from gitdocket.core.log import head_digest, iter_lines, line_time, read_log, render_current
+from gitdocket.core.scopes import CURRENT, HISTORY, SEGMENTS, Scope, parse_scope_path
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import InputError, StateError
 from gitdocket.lifecycles import machine_of
@@ -68,7 +69,7 @@ def _event(line: bytes, path: str, number: int) -> dict[str, Any]:
 def registry_began(tree: TreeView) -> str | None:
     """When the registry was made: the time of its policy's first event (``gitdocket init``
     signs it first), or None for a tree that holds no registry."""
-    for _n, line in iter_lines(tree.read(POLICY_SCOPE.history_path) or b""):
+    for _n, line in iter_lines(read_log(tree, POLICY_SCOPE)):
         return line_time(line).decode("ascii", "replace")
     return None
 
@@ -104,13 +105,13 @@ class AsOf:
     # -- logs ------------------------------------------------------------------------------------
 
     def _history_at(self, target: Scope[Any]) -> bytes:
-        return _cut(self.tree.read(target.history_path) or b"", self._stamp)
+        return _cut(read_log(self.tree, target), self._stamp)
 
     def _current_at(self, target: Scope[Any]) -> bytes | None:
         history = self._history(target)
         if not history:
             return None
-        full = self.tree.read(target.history_path) or b""
+        full = read_log(self.tree, target)
         if len(history) == len(full):
             return self.tree.read(target.current_path)  # nothing after ``at``: the file is the fold
         recorded = self.earlier(target, history.count(b"\n")) if self.earlier is not None else None
@@ -160,6 +161,8 @@ class AsOf:
         if not self._history(target):
             return True
         rest = path[len(target.path) + 1 :].split("/") if path != target.path else []
+        if rest[:1] == [SEGMENTS]:
+            return True  # the view's history.jsonl is the whole log, cut at ``at`` (ADR 0037)
         if target.kind != "environment" or len(rest) < 2:
             return False
         if rest[0] == "releases":

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from gitdocket.core.scopes import CURRENT, HISTORY, KIND_PATTERNS, Scope, parse_scope_path, scope
+from gitdocket.core.log import read_log, resealed
+from gitdocket.core.scopes import CURRENT, HISTORY, KIND_PATTERNS, SEGMENTS, Scope, parse_scope_path, scope
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles.config import CONFIG_SCOPE, ConfigState, guard_of, protected_paths
 from gitdocket.verify.context import Context, present
@@ -128,8 +129,7 @@ def focus_of(before: TreeView, after: TreeView, change: Change) -> set[Scope[Any
             continue  # new: nothing in a verified base depended on it
         if target.kind not in APPENDABLE or not present(after, target):
             return None
-        old = before.read(target.history_path) or b""
-        if not (after.read(target.history_path) or b"").startswith(old):
+        if resealed(before, after, target) or not read_log(after, target).startswith(read_log(before, target)):
             return None
         if target.kind != "archetype" and _beyond_log(target, change.paths):
             return None
@@ -142,7 +142,7 @@ def _beyond_log(target: Scope[Any], paths: list[str]) -> bool:
     archetype's draft legally changes; anything else there is immutable (a frozen method, which
     a later version's risk check reads as its baseline), so the whole registry is judged."""
     inside = (p.removeprefix(f"{target.path}/") for p in paths if p.startswith(f"{target.path}/"))
-    return any(rel not in (HISTORY, CURRENT) for rel in inside)
+    return any(rel not in (HISTORY, CURRENT) and not rel.startswith(f"{SEGMENTS}/") for rel in inside)
 
 
 def guarded(config: ConfigState | None, paths: list[str]) -> bool:

@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar, overload
 
 from gitdocket.core.documents import Parser
-from gitdocket.core.log import Event, iter_lines, newest_time, parse_line
+from gitdocket.core.log import Event, iter_lines, newest_time, parse_line, read_log
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope, parse_scope_path
 from gitdocket.core.tree import TreeView
@@ -457,12 +457,12 @@ class Context:
 
     def _parse(self, target: Scope[S], prior: Context | None, sink: list[Finding]) -> ScopeRecord[S]:
         unchanged = prior is not None and same_folder(prior.tree, self.tree, target.path)
-        data = None if unchanged else self.tree.read(target.history_path) or b""
+        data = None if unchanged else read_log(self.tree, target)
         reused = _reuse(prior, target, data)
         if reused is not None:
             return reused
         if data is None:
-            data = self.tree.read(target.history_path) or b""
+            data = read_log(self.tree, target)
         record = ScopeRecord(target, size=len(data))
         for number, line in iter_lines(data):
             where = f"{target.history_path}:{number}"

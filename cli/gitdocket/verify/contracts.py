@@ -39,10 +39,10 @@ from gitdocket.core.batches import PromotionBatch
 from gitdocket.core.canonical import render
 from gitdocket.core.documents import ArchetypeDoc, BundleManifest, PromotionReport, RegistryConfig
 from gitdocket.core.exports import ExportRecord
-from gitdocket.core.log import Event, LogPosition
+from gitdocket.core.log import SEGMENT_NAME_RE, Event, LogPosition
 from gitdocket.core.model import Record
 from gitdocket.core.readiness import GateReport, PromotionReadiness
-from gitdocket.core.scopes import CURRENT, HISTORY, parse_scope_path
+from gitdocket.core.scopes import CURRENT, HISTORY, SEGMENTS, parse_scope_path
 from gitdocket.errors import InputError
 from gitdocket.lifecycles.admission import AdmissionToken
 from gitdocket.lifecycles.agent_diff import DiffReport
@@ -363,6 +363,8 @@ def registry_contract(parts: Sequence[str]) -> str | None:
     name = parts[-1]
     if name in FILE_CONTRACTS:
         return FILE_CONTRACTS[name]
+    if len(parts) > 1 and parts[-2] == SEGMENTS and SEGMENT_NAME_RE.fullmatch(name):
+        parts, name = parts[:-1], HISTORY  # a sealed segment of a log (ADR 0037)
     if name not in (CURRENT, HISTORY):
         return None
     for start in range(len(parts) - 1):

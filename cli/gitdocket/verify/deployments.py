@@ -13,7 +13,8 @@ from typing import Any
 
 from gitdocket.core.canonical import loads_strict
 from gitdocket.core.documents import Parser
-from gitdocket.core.log import iter_lines
+from gitdocket.core.log import iter_lines, read_log
+from gitdocket.core.scopes import parse_scope_path
 from gitdocket.core.tree import EntryKind, TreeView
 from gitdocket.errors import DocketError
 from gitdocket.verify.context import Keyless
@@ -72,7 +73,8 @@ def _promotions(tree: TreeView, environment: str) -> Iterator[dict[str, Any]]:
     """The data of every promotion in ``environment``'s log, read as plain JSON: the release
     list is in the log, not in ``current.json`` (ADR 0033). A line that is not an event is left
     to the snapshot checks, which report it."""
-    for _n, line in iter_lines(tree.read(f"deployments/{environment}/history.jsonl") or b""):
+    target = parse_scope_path(f"deployments/{environment}")  # None for a name no scope has
+    for _n, line in iter_lines(read_log(tree, target) if target is not None else b""):
         try:
             event = loads_strict(line, environment)
         except DocketError:

@@ -25,6 +25,7 @@ CODES: dict[str, str] = {
     "SNAPSHOT_MISMATCH": "a frozen snapshot differs from its recorded manifest",
     "DOCUMENT_INVALID": "a document does not validate against its contract",
     "UNEXPECTED_FILE": "a file that no lifecycle writes sits in a scope folder",
+    "LOG_SEGMENT": "a log's sealed segment is misnamed, not a file, or does not begin where its name says",
     "REFERENCE_BROKEN": "a record names another scope that does not match",
     "REFERENCE_STALE": "an event relied on a line of another log that was no longer its last (a stale line)",
     "SECRET_RECORDED": "a new event's free text holds a secret",

@@ -15,6 +15,7 @@ from typing import Any
 
 from gitdocket.core.collector import gc_paused
 from gitdocket.core.documents import Parser
+from gitdocket.core.log import read_log, resealed
 from gitdocket.core.scopes import KIND_PATTERNS, Scope, parse_scope_path
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import machine_of
@@ -148,14 +149,14 @@ def pr_findings(base: Context, head: Context) -> list[Finding]:
             continue
         if same_folder(base.tree, head.tree, target.path):
             continue  # the same git tree: the same log, no new event, every file as it was
-        old = base.tree.read(target.history_path) or b""
-        new = head.tree.read(target.history_path) or b""
-        if not new.startswith(old):
+        old, new = read_log(base.tree, target), read_log(head.tree, target)
+        sealed = resealed(base.tree, head.tree, target)
+        if sealed is not None or not new.startswith(old):
             found.append(
                 Finding(
-                    target.history_path,
+                    sealed or target.history_path,
                     "HISTORY_REWRITTEN",
-                    "the base log is not a prefix of the head log",
+                    "a sealed segment of the log changed" if sealed else "the base log is not a prefix of the head log",
                     target.label,
                     HISTORY_PRESERVED,
                     "logs are append-only; restore the base lines",

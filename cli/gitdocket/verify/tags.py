@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from gitdocket.core import sshsig
 from gitdocket.core.fields import SEMVER_RE
-from gitdocket.core.log import Event, iter_lines, parse_line
+from gitdocket.core.log import Event, iter_lines, parse_line, read_log
 from gitdocket.core.scopes import Scope, scope
 from gitdocket.errors import DocketError, TrustError
 from gitdocket.lifecycles.invariants import HISTORY_PRESERVED
@@ -236,10 +236,10 @@ def recorded_at(
 ) -> list[bytes] | None:
     """The scope's log up to the tagged event, when ``commit`` is the one that appended it (one
     commit may append more after it, e.g. ``gitdocket release`` freezes and packages at once)."""
-    data = refs.tree_at(commit).read(target.history_path)
+    data = read_log(refs.tree_at(commit), target)
     lines = _lines(data)
     parent = refs.parent(commit)
-    before = _count(refs.tree_at(parent).read(target.history_path)) if parent is not None else 0
+    before = _count(read_log(refs.tree_at(parent), target)) if parent is not None else 0
     known = _known_events(record, data)
     for index in range(before, len(lines)):
         if known is not None:
@@ -425,7 +425,7 @@ def recording_commits(refs: RefView, head: str, wanted: dict[Scope[Any], int]) -
         parent = refs.parent(commit)
         before = refs.tree_at(parent) if parent is not None else None
         for target, lines in list(pending.items()):
-            if before is None or _count(before.read(target.history_path)) < lines:
+            if before is None or _count(read_log(before, target)) < lines:
                 found[target] = commit
                 del pending[target]
         if parent is None:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from gitdocket.core.documents import Parser
-from gitdocket.core.scopes import HISTORY, parse_scope_path
+from gitdocket.core.log import SEGMENT_NAME_RE
+from gitdocket.core.scopes import HISTORY, SEGMENTS, parse_scope_path
 from gitdocket.core.tree import Prefixed, TreeView
 from gitdocket.errors import Invariant
 from gitdocket.lifecycles import scope
@@ -93,12 +94,15 @@ def vendor_context(tree: TreeView, vendor: str, parse_yaml: Parser) -> Context:
 
 
 def _files(vctx: Context, folder: str) -> Iterable[Problem]:
-    """Only the imported logs, and methods under versions (judged by ``_payload``)."""
+    """Only the imported logs (with their sealed segments), and methods under versions (judged by
+    ``_payload``)."""
     for rel, _kind, _oid in vctx.tree.walk(""):
-        found = parse_scope_path(rel.rsplit("/", 1)[0]) if rel.endswith(f"/{HISTORY}") else None
+        parts = rel.split("/")
+        segment = len(parts) > 2 and parts[-2] == SEGMENTS and SEGMENT_NAME_RE.fullmatch(parts[-1]) is not None
+        folder = "/".join(parts[:-2] if segment else parts[:-1])
+        found = parse_scope_path(folder) if segment or parts[-1] == HISTORY else None
         if found is not None and found.kind in IMPORTED_KINDS:
             continue
-        parts = rel.split("/")
         if len(parts) > 5 and parts[:2] == ["registry", "versions"] and parts[4] == "method":
             continue
         yield (f"{folder}/{rel}", "UNEXPECTED_FILE", "is not a log a client imports", None)
