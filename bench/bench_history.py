@@ -100,27 +100,24 @@ def freeze_rows(base: Path, checkpoints: tuple[int, ...], count: int) -> list[Ro
         session.write(f"bench: {name}", lambda tx, name=name, files=files: add_archetype(tx, name, files, ("alice",)))
     writer = Writer(repo, key)
 
-    def next_of(name: str, major: int) -> Callable[[int], Operation]:
-        return lambda index: lambda tx: freeze(tx, name, f"{major}.0.{index}")
+    def next_of(name: str, prefix: str) -> Callable[[int], Operation]:
+        return lambda index: lambda tx: freeze(tx, name, f"{prefix}.{index}")
 
     rows, done = [], 0
     for number, (checkpoint, fresh) in enumerate(zip(checkpoints, fresh_names, strict=True)):
+        # Versions only grow (VERSIONS_MONOTONIC): each stretch gets its own major, and the
+        # measured freezes come after every version built before them.
         for start in range(done, checkpoint, CHUNK):
 
-            def frozen(tx: Transaction, start: int = start, end: int = checkpoint) -> None:
+            def frozen(tx: Transaction, start: int = start, end: int = checkpoint, major: int = number + 1) -> None:
                 for index in range(start, min(end, start + CHUNK)):
-                    freeze(tx, "agent-long", f"1.{index // 100}.{index % 100}")
+                    freeze(tx, "agent-long", f"{major}.{index // 100}.{index % 100}")
 
             session.write(f"bench: versions {start}…", frozen)
-        done = checkpoint
-        measured, ratio = _alternate(writer, next_of("agent-long", 50 + number), next_of(fresh, 50 + number), count)
-        rows.append(
-            _ratio_row(
-                f"version freeze, archetype of {checkpoint:,} versions ÷ a new archetype (p50 excl. signing)",
-                measured,
-                ratio,
-            )
-        )
+        measured, ratio = _alternate(writer, next_of("agent-long", f"{number + 1}.999"), next_of(fresh, "1.0"), count)
+        done = checkpoint + count + 1  # the measured freezes count too
+        what = f"version freeze, archetype of {checkpoint:,} versions ÷ a new archetype (p50 excl. signing)"
+        rows.append(_ratio_row(what, measured, ratio))
     return rows
 
 

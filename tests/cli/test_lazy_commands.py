@@ -157,5 +157,41 @@ def test_resolve_builds_only_the_lifecycles_of_the_chain_it_verifies(
     assert loaded & LIFECYCLE_MODULES == {f"gitdocket.lifecycles.{k}" for k in CHAIN_LIFECYCLES}
     assert "cryptography.hazmat.primitives.asymmetric.ed25519" in loaded  # signatures are checked
     assert "cryptography.hazmat.primitives.serialization" not in loaded
+    assert "gitdocket.core.readiness" not in loaded  # the gate's documents: resolve reads none
     assert loaded & (CLIENT_SIDE | WRITE_PATH - {"cryptography", "gitdocket.adapters.keyless"}) == set()
     assert _top(loaded) & {"jsonschema", "rich", "sigstore"} == set()
+
+
+ENTRY = """
+import atexit, gc, json, os, sys
+atexit.register(lambda: print(json.dumps({"frozen": gc.get_freeze_count(), "collecting": gc.isenabled(),
+    "plugins": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}), file=sys.__stderr__))
+sys.argv = ["gitdocket", *sys.argv[1:]]
+from gitdocket.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("preset", "plugins"),
+    [
+        pytest.param(None, "__all__", id="plugins-off-by-default"),
+        pytest.param("", "", id="a-set-variable-is-kept"),
+    ],
+)
+def test_the_entry_point_freezes_what_it_imported(preset: str | None, plugins: str) -> None:
+    """ADR 0035: the CLI's imports end up out of the cyclic collector's reach (frozen), the
+    collector runs again for the command, and pydantic's plugins are off unless the user set
+    ``PYDANTIC_DISABLE_PLUGINS``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "cli") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("PYDANTIC_DISABLE_PLUGINS", None)
+    if preset is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = preset
+    done = subprocess.run(
+        [sys.executable, "-c", ENTRY, "--help"], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    last = json.loads(done.stderr.strip().splitlines()[-1])
+    assert last["frozen"] > 10_000  # click, pygit2, pydantic and the command table
+    assert last["collecting"] is True
+    assert last["plugins"] == plugins

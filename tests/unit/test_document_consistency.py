@@ -15,13 +15,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from gitdocket.core.documents import (
-    BundleManifest,
-    GateReport,
-    PromotionReadiness,
-    PromotionReport,
-    gate_decision,
-)
+from gitdocket.core.documents import BundleManifest, PromotionReport
+from gitdocket.core.readiness import GateReport, PromotionReadiness, gate_decision
 from gitdocket.demo.releases import readiness_report
 from gitdocket.verify.contracts import schema_bytes
 

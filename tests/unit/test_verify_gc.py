@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 from gitdocket.adapters.files import load_yaml
-from gitdocket.core.collector import gc_paused
+from gitdocket.core.collector import gc_paused, lifelong
 from gitdocket.core.tree import MemoryTree
 from gitdocket.verify import snapshot, stream
 from gitdocket.verify.context import Context
@@ -33,6 +33,20 @@ def test_gc_paused_leaves_a_disabled_collector_disabled() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_lifelong_pauses_then_freezes_what_was_built() -> None:
+    """An import's objects: built with the collector paused, then frozen out of its reach (and
+    the collector running again)."""
+    before = gc.get_freeze_count()
+    try:
+        with lifelong():
+            assert not gc.isenabled()
+            built = [[object()] for _ in range(100)]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= before + len(built)
+    finally:
+        gc.unfreeze()
 
 
 def test_verify_snapshot_runs_paused_and_restores_after_an_error(

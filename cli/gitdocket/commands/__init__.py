@@ -122,6 +122,11 @@ def _fail_error(exc: Exception, debug: bool) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # No pydantic plugins (ADR 0035): the first model validator would otherwise scan every
+    # installed distribution's entry points for them (~5 ms of every start), and no third-party
+    # hook has a place in validating signed records. Set the variable (empty: every plugin) to
+    # choose otherwise.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     with safe_streams():
         _main(argv)
 

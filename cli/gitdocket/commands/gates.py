@@ -11,8 +11,8 @@ from gitdocket.adapters.files import write_file
 from gitdocket.commands.completion import environments
 from gitdocket.commands.output import emit, reader
 from gitdocket.core.canonical import render
-from gitdocket.core.documents import GateReport
 from gitdocket.core.fields import format_time
+from gitdocket.core.readiness import GateReport
 from gitdocket.errors import DocketError, InputError, NotFoundError
 from gitdocket.lifecycles.gate import Evidence, GateRules, evaluate_gate
 from gitdocket.lifecycles.gate_presets import gate_rules

@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 
 import click
 
+from gitdocket.core.collector import lifelong
+
 __all__ = ["COMMANDS", "Entry", "LazyGroup", "load", "resolve"]
 
 
@@ -156,8 +158,10 @@ def resolve(target: str) -> Any:
 
 
 def load(entry: Entry) -> click.Command:
-    """Import the module that holds the command and return it."""
-    command = resolve(entry.target)
+    """Import the module that holds the command and return it (out of the cyclic collector's
+    way, as ``gitdocket.__main__`` imports the CLI: what an import builds lives to the end)."""
+    with lifelong():
+        command = resolve(entry.target)
     if not isinstance(command, click.Command):
         raise TypeError(f"{entry.target} is not a click command")
     return command

@@ -27,18 +27,10 @@ from xml.etree import ElementTree
 from pydantic import BaseModel, ValidationError
 
 from gitdocket.core.canonical import loads_strict
-from gitdocket.core.documents import (
-    Expect,
-    GateCheckSpec,
-    GateConfig,
-    GateProfileSpec,
-    GateReport,
-    PromotionReadiness,
-    gate_decision,
-    status_is_pass,
-)
+from gitdocket.core.documents import Expect, GateCheckSpec, GateConfig, GateProfileSpec
 from gitdocket.core.fields import format_time, parse_time
 from gitdocket.core.model import dotted, first_error
+from gitdocket.core.readiness import GateReport, PromotionReadiness, gate_decision, status_is_pass
 from gitdocket.errors import DocketError, InputError, NotFoundError
 
 __all__ = [

@@ -28,15 +28,14 @@ from pydantic import ValidationError
 
 from gitdocket.core.documents import (
     BundleManifest,
-    GateReport,
     PromotionCheck,
-    PromotionReadiness,
     PromotionReport,
     RegistryConfig,
     SmokeRun,
     SourceRun,
 )
 from gitdocket.core.model import first_error
+from gitdocket.core.readiness import GateReport, PromotionReadiness
 from gitdocket.errors import NotFoundError
 from gitdocket.lifecycles.environment import gate_allows
 from gitdocket.lifecycles.gate import Evidence, status_is_pass

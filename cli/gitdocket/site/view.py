@@ -21,12 +21,12 @@ from gitdocket.core.documents import (
     REGISTRY_YAML,
     ArchetypeDoc,
     BundleManifest,
-    GateReport,
     PromotionReport,
     RegistryConfig,
     parse_document,
 )
 from gitdocket.core.fields import semver_key
+from gitdocket.core.readiness import GateReport
 from gitdocket.errors import DocketError
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.archetype import ArchetypeState

@@ -37,17 +37,11 @@ from pydantic_core import core_schema
 
 from gitdocket.core.batches import PromotionBatch
 from gitdocket.core.canonical import render
-from gitdocket.core.documents import (
-    ArchetypeDoc,
-    BundleManifest,
-    GateReport,
-    PromotionReadiness,
-    PromotionReport,
-    RegistryConfig,
-)
+from gitdocket.core.documents import ArchetypeDoc, BundleManifest, PromotionReport, RegistryConfig
 from gitdocket.core.exports import ExportRecord
 from gitdocket.core.log import SEGMENT_NAME_RE, Event, LogPosition
 from gitdocket.core.model import Record
+from gitdocket.core.readiness import GateReport, PromotionReadiness
 from gitdocket.core.scopes import CURRENT, HISTORY, SEGMENTS, parse_scope_path
 from gitdocket.errors import InputError
 from gitdocket.lifecycles.admission import AdmissionToken

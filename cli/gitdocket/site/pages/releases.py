@@ -5,7 +5,7 @@ gate (seed 003: which checks are release-blocking and which passed). Pure.
 
 from __future__ import annotations
 
-from gitdocket.core.documents import GateReport
+from gitdocket.core.readiness import GateReport
 from gitdocket.lifecycles.bundle import BundleState
 from gitdocket.lifecycles.environment import DeploymentState
 from gitdocket.site.badges import badge
