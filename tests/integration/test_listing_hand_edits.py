@@ -1,4 +1,4 @@
-"""`version list` and `package list` read each scope's `current.json` as recorded (ADR 0035): a
+"""`version list`, `package list` and `status` read each scope's `current.json` as recorded (ADR 0035): a
 hand-edited or missing file is named in one error line with a hint, never a traceback, and the
 repository is left as it was."""
 
@@ -13,6 +13,13 @@ from tests.support import Registry, repo_state
 @pytest.mark.parametrize(
     ("listing", "path", "content", "message"),
     [
+        pytest.param(
+            "status",
+            "deployments/prod/current.json",
+            b"[1]\n",
+            "deployments/prod/current.json: not a JSON object",
+            id="environment-pointer-not-object",
+        ),
         pytest.param(
             "version",
             VERSION.current_path,
@@ -43,7 +50,7 @@ def test_a_hand_edited_current_json_is_named(
         forger.write(path, content)
     forger.commit("hand edit")
     before = repo_state(published)
-    result = published.run(listing, "list")
+    result = published.run(*((listing,) if listing == "status" else (listing, "list")))
     assert result.code != 0
     assert f"error: {message}\n" in result.err
     assert "hint: restore" in result.err and "Traceback" not in result.err and "internal error" not in result.err

@@ -25,7 +25,7 @@ from tests.integration.clients_support import findings
 from tests.integration.crossing_support import VENDOR, crossing, installed
 from tests.integration.forgery import ARCHETYPE, PACKAGE, VERSION, Forger, published_registry
 from tests.integration.releases_support import copy_release
-from tests.support import Registry, run_cli
+from tests.support import Registry, repo_state, run_cli
 
 POLICY = scope("policy")
 
@@ -229,3 +229,27 @@ def test_a_vendor_package_crosses_with_its_logs_in_segments(tmp_path: Path, monk
     vendored = c.client.path / f"registry/vendors/{VENDOR}" / PACKAGE.path
     assert sorted(p.name for p in (vendored / "history").iterdir()) == _segments(c.vendor, PACKAGE) != []
     assert findings(c.client) == []
+
+
+@pytest.mark.parametrize(
+    "occupied",
+    [
+        pytest.param(VERSION.segments_path, id="file-where-the-folder-goes"),
+        pytest.param(f"{VERSION.segments_path}/000000001.jsonl", id="segment-of-that-name"),
+    ],
+)
+def test_a_seal_over_something_already_there_is_refused_cleanly(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch, occupied: str
+) -> None:
+    """Something put by hand where the seal would write: the write is refused with one line
+    naming it, and the repository is left as it was (neither overwritten nor made a folder)."""
+    published_registry(registry)
+    forger = Forger(registry)
+    forger.write(occupied, b"put here by hand\n")
+    forger.commit()
+    before = repo_state(registry)
+    monkeypatch.setattr(core_log, "SEGMENT_BYTES", 1)
+    result = registry.run("version", "retire", "support-triage", "1.0.0", "--reason", "superseded")
+    assert result.code != 0 and "Traceback" not in result.err, result.err
+    assert result.err.startswith(f"error: {occupied}: ") and "\nhint: " in result.err, result.err
+    assert repo_state(registry) == before

@@ -7,7 +7,7 @@ import pytest
 
 from gitdocket.core.scopes import scope
 from gitdocket.core.tree import MemoryTree
-from gitdocket.verify.changes import changed_files, diff
+from gitdocket.verify.changes import changed_files, diff, focus_of
 
 BASE = {
     "registry/registry.yaml": b"name: r\n",
@@ -75,3 +75,28 @@ def test_diff(edit: dict[str, bytes | None], paths: list[str], scopes: set[objec
     assert sorted(changed_files(before_tree, after_tree)) == paths
     change = diff(before_tree, after_tree)
     assert (change.scopes, sorted(change.other)) == (scopes, other)
+
+
+VERSION_LOG = "registry/versions/a/1.0.0"
+
+
+@pytest.mark.parametrize(
+    ("edit", "focused"),
+    [
+        pytest.param({f"{VERSION_LOG}/history.jsonl": b"1\n2\n"}, True, id="appended"),
+        pytest.param(
+            {f"{VERSION_LOG}/history/000000001.jsonl": b"1\n", f"{VERSION_LOG}/history.jsonl": b"2\n"},
+            True,
+            id="appended-and-sealed",
+        ),
+        pytest.param({f"{VERSION_LOG}/history.jsonl": b"2\n"}, False, id="rewritten"),
+        pytest.param({f"{VERSION_LOG}/notes.md": b"x\n"}, False, id="other-file-in-the-folder"),
+    ],
+)
+def test_a_seal_keeps_a_change_focused(edit: dict[str, bytes], focused: bool) -> None:
+    """A log that grew, sealed or not (ADR 0037), is judged as a change of its scope; a log that
+    was rewritten, or another file of a version folder, takes the whole registry."""
+    before = MemoryTree(BASE)
+    after = MemoryTree({**BASE, **edit})
+    found = focus_of(before, after, diff(before, after))
+    assert (found is not None and scope("version", "a", "1.0.0") in found) == focused

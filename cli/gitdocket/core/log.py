@@ -55,6 +55,7 @@ __all__ = [
     "parse_line",
     "parse_line_strictly",
     "read_log",
+    "read_sealed",
     "render_current",
     "resealed",
     "segment_name",
@@ -273,12 +274,15 @@ def segments(tree: TreeView, target: Scope[Any]) -> list[tuple[str, bytes]]:
     return [(path, tree.read(path) or b"") for path in segment_paths(tree, target)]
 
 
+def read_sealed(tree: TreeView, target: Scope[Any]) -> bytes:
+    """The bytes of ``target``'s sealed segments, joined in log order (empty for a short log)."""
+    return b"".join(data for _path, data in segments(tree, target))
+
+
 def read_log(tree: TreeView, target: Scope[Any]) -> bytes:
     """``target``'s whole log: its sealed segments in order, then ``history.jsonl`` (empty for a
     scope with no log)."""
-    open_segment = tree.read(target.history_path) or b""
-    sealed = segments(tree, target)
-    return b"".join([*(data for _path, data in sealed), open_segment]) if sealed else open_segment
+    return read_sealed(tree, target) + (tree.read(target.history_path) or b"")
 
 
 def resealed(before: TreeView, after: TreeView, target: Scope[Any]) -> str | None:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gitdocket.core.canonical import loads_strict
 from gitdocket.core.scopes import CURRENT
 from gitdocket.core.tree import TreeView
-from gitdocket.errors import DocketError, NotFoundError, StateError
+from gitdocket.errors import DocketError, NotFoundError
 from gitdocket.lifecycles import scope
-from gitdocket.ops.documents import configured_environments
+from gitdocket.ops.documents import configured_environments, recorded_state
 from gitdocket.ops.logs import load_log
 
 if TYPE_CHECKING:
@@ -46,10 +45,7 @@ def environment_names(tree: TreeView) -> list[str]:
 def status_of(tree: TreeView, name: str) -> dict[str, Any]:
     """One environment's row, read from its ``current.json`` (the pointer consumers read)."""
     path = f"deployments/{name}/{CURRENT}"
-    raw = tree.read(path)
-    data: dict[str, Any] = loads_strict(raw, path) if raw is not None else {}
-    if not isinstance(data, dict):
-        raise StateError(f"{path}: not a JSON object", "run `gitdocket verify`")
+    data = recorded_state(tree, path) if tree.kind(path) in ("blob", "exec") else {}  # (none yet: empty)
     return {
         "environment": name,
         "bundle_id": data.get("bundle_id"),

@@ -89,7 +89,7 @@ def recorded_state(tree: TreeView, path: str) -> dict[str, Any]:
     """A scope's ``current.json`` as JSON: the state as recorded, for the reads that show it."""
     state = read_json(tree, path)
     if not isinstance(state, dict):
-        raise StateError(f"{path}: not a JSON object", "run `gitdocket verify`")
+        raise StateError(f"{path}: not a JSON object", "restore the file from git history; see `gitdocket verify`")
     return state
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, Generic, NoReturn, TypeVar
 
 from pydantic import ValidationError
@@ -33,9 +33,9 @@ from gitdocket.core.log import (
     last_lines,
     parse_history,
     parse_line,
+    read_sealed,
     render_current,
     segment_paths,
-    segments,
 )
 from gitdocket.core.model import Record
 from gitdocket.core.scopes import Scope
@@ -114,8 +114,7 @@ def _then(sealed: Callable[[], bytes], segment: bytes) -> Callable[[], bytes]:
 def load_log(tree: TreeView, target: Scope[S]) -> ScopeLog[S]:
     """Parse and fold ``target``'s log from ``tree`` (an absent scope folds to its initial state):
     the full replay, what every read uses."""
-    sealed = b"".join(data for _path, data in segments(tree, target))
-    return replay_log(target, tree.read(target.history_path) or b"", sealed)
+    return replay_log(target, tree.read(target.history_path) or b"", read_sealed(tree, target))
 
 
 def replay_log(target: Scope[S], open_segment: bytes, sealed: bytes = b"") -> ScopeLog[S]:
@@ -166,11 +165,7 @@ def load_tail(tree: TreeView, target: Scope[S]) -> ScopeLog[S] | None:
     state = _tail_state(target, tree.read(target.current_path) or b"", last, head_digest(line))
     if state is None:
         return None
-    return ScopeLog(target, history, state, last, None, _sealed_in(tree, target))
-
-
-def _sealed_in(tree: TreeView, target: Scope[Any]) -> Callable[[], bytes]:
-    return lambda: b"".join(data for _path, data in segments(tree, target))
+    return ScopeLog(target, history, state, last, None, partial(read_sealed, tree, target))
 
 
 def _link_problem(before: list[bytes], last: Event) -> str | None:

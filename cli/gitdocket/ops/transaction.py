@@ -313,6 +313,7 @@ class Transaction:
                     f"sign with a key that holds {verdict.role} (--key), or ask a root holder to grant it",
                 )
         self._logs[target], files = current.appended(event, new_state)
+        self._check_seal(target, files)
         self.writes.update(files)
         self.writes[target.current_path] = render_current(
             target.path, new_state.model_dump(mode="json"), event.seq, head_digest(event_line(event))
@@ -321,6 +322,20 @@ class Transaction:
             self.policy = new_state
             self._policies = None
         return new_state
+
+    def _check_seal(self, target: Scope[Any], files: dict[str, bytes]) -> None:
+        """An append that seals its open segment (ADR 0037) writes a new file in ``history/``:
+        refused when something already stands there (a file where the folder goes, a segment
+        of that name), which a write must neither overwrite nor turn into a folder."""
+        sealed = [path for path in files if path != target.history_path]
+        folder = self.tree.kind(target.segments_path)
+        taken = [path for path in sealed if path in self.writes or self.tree.kind(path) is not None]
+        if sealed and (folder not in (None, "tree") or taken):
+            where = taken[0] if taken else target.segments_path
+            raise StateError(
+                f"{where}: already there, where this write would seal the log (changed outside gitdocket)",
+                "run `gitdocket verify`, then restore the scope's files from git history",
+            )
 
     def _planned(
         self, target: Scope[Any], event: Event, judged: list[Verdict], after: PolicyState | None

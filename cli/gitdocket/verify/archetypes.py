@@ -63,9 +63,11 @@ def _segments(tree: TreeView, target: Scope[Any]) -> Iterable[Finding]:
     """What is wrong with ``target``'s sealed segments as files (ADR 0037): the log they make up
     with ``history.jsonl`` is parsed, chained and replayed like any other."""
     folder = target.segments_path
-    names = tree.listdir(folder) if tree.kind(folder) == "tree" else [""]
-    for name in sorted(names):
-        path = f"{folder}/{name}" if name else folder
+    if tree.kind(folder) != "tree":
+        yield _segment_finding(target, folder, "is not a folder of sealed segments")
+        return
+    for name in sorted(tree.listdir(folder)):
+        path = f"{folder}/{name}"
         named = SEGMENT_NAME_RE.fullmatch(name)
         data = tree.read(path) if named is not None and tree.kind(path) in ("blob", "exec") else None
         if named is None or data is None:
@@ -76,16 +78,21 @@ def _segments(tree: TreeView, target: Scope[Any]) -> Iterable[Finding]:
             problem = f"does not begin with event {int(named[1])}, as its name says"
         else:
             continue
-        yield Finding(
-            path,
-            "LOG_SEGMENT",
-            problem,
-            target.label,
-            hint="sealed segments are never written again; restore the log's files from git history",
-        )
+        yield _segment_finding(target, path, problem)
+
+
+def _segment_finding(target: Scope[Any], path: str, problem: str) -> Finding:
+    return Finding(
+        path,
+        "LOG_SEGMENT",
+        problem,
+        target.label,
+        hint="sealed segments are never written again; restore the log's files from git history",
+    )
 
 
 def _first_seq(data: bytes) -> int | None:
+    """The ``seq`` of a segment's first line (None when it is not an event's)."""
     try:
         event = loads_strict(data.split(b"\n", 1)[0], "segment")
     except DocketError:
