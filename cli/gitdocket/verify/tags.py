@@ -235,11 +235,23 @@ def recorded_at(
     refs: RefView, commit: str, target: Scope[Any], record: ScopeRecord[Any] | None = None
 ) -> list[bytes] | None:
     """The scope's log up to the tagged event, when ``commit`` is the one that appended it (one
-    commit may append more after it, e.g. ``gitdocket release`` freezes and packages at once)."""
-    data = read_log(refs.tree_at(commit), target)
-    lines = _lines(data)
+    commit may append more after it, e.g. ``gitdocket release`` freezes and packages at once).
+
+    The scope's folder is compared first, by tree id, at ``commit`` and at its first parent: the
+    log lies in that folder (``history.jsonl`` and its sealed segments), so a folder absent from
+    ``commit`` holds no log, one the commit left as it was holds no appended line, and one absent
+    from the parent held no line before: ``read_log`` of each would say the same, at the cost of
+    reading it (a verify asks for every tag, ADR 0038)."""
+    at = refs.tree_at(commit)
+    folder = at.tree_id(target.path)
     parent = refs.parent(commit)
-    before = _count(read_log(refs.tree_at(parent), target)) if parent is not None else 0
+    earlier = refs.tree_at(parent) if parent is not None else None
+    was = earlier.tree_id(target.path) if earlier is not None else None
+    if folder is None or folder == was:
+        return None
+    data = read_log(at, target)
+    lines = _lines(data)
+    before = _count(read_log(earlier, target)) if earlier is not None and was is not None else 0
     known = _known_events(record, data)
     for index in range(before, len(lines)):
         if known is not None:
