@@ -86,6 +86,13 @@ def _plain(obj: Any) -> bool:
 
 def canonical(obj: Any) -> bytes:
     """RFC 8785 canonical JSON bytes of ``obj``; ``InputError`` when ``obj`` has none."""
+    if type(obj) is str:
+        # A string alone (a payload's scope path, a signature's principal and armor: three per
+        # event verified) is its quoted form, as the encoder below writes it (see ``_plain``).
+        try:
+            return _quote(obj).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rfc8785 says what is wrong
     if _plain(obj):
         try:
             text = _COMPACT.encode(obj) if _ENCODE is None else "".join(_ENCODE(obj, 0))
