@@ -129,14 +129,21 @@ def deployed(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Releas
     return release
 
 
-CHAIN_LIFECYCLES = {"policy", "config", "environment", "bundle", "version"}
+CHAIN_LIFECYCLES = {"policy", "config", "environment", "bundle"}
 """What ``deployments resolve`` replays: the policy, the configuration, the environments and the
-bundles of the chain it verifies (and ``version``, whose invariant the bundle lifecycle cites and
-whose types the document and risk checks name)."""
+bundles of the chain it verifies."""
 
-CLIENT_SIDE = {"gitdocket.verify.placements", "gitdocket.verify.vendors", "gitdocket.core.secrets"}
+CLIENT_SIDE = {
+    "gitdocket.verify.placements",
+    "gitdocket.verify.vendors",
+    "gitdocket.core.secrets",
+    "gitdocket.verify.archetypes",
+    "gitdocket.verify.agents",
+    "gitdocket.lifecycles.agent_diff",
+}
 """Checks of scopes an environment's chain never holds (placements, entitlements, vendors'
-imports), and the secret detectors (only writers scan)."""
+imports, archetypes, versions and packages), the agent diff (a risk rule's, and resolve's policy
+has none), and the secret detectors (only writers scan)."""
 
 
 @pytest.mark.parametrize(

@@ -45,3 +45,18 @@ def test_a_base_off_the_default_branch_has_the_whole_head_judged(registry: Regis
     # The honest base (main's tip) finds it through the diff as well.
     honest = registry.run("verify", "--base", "main")
     assert honest.code == 1 and "CURRENT_MISMATCH" in honest.out + honest.err
+
+
+def test_a_since_off_the_default_branch_has_the_whole_head_judged(registry: Registry) -> None:
+    """``--since C`` takes C as verified only when C is on the default branch, like ``--base``:
+    a hand edit made in C itself, on a side branch, is found from a later commit whose own
+    change (another archetype) does not touch it."""
+    git(registry.path, "switch", "-qc", "side")
+    registry.add_archetype("support-triage")
+    current = registry.path / "registry" / "archetypes" / "support-triage" / "current.json"
+    current.write_text(current.read_text().replace('"phase": "active"', '"phase": "retired"', 1))
+    git(registry.path, "commit", "-qam", "hand edit", "--no-gpg-sign")
+    edited = git(registry.path, "rev-parse", "HEAD")
+    registry.add_archetype("release-notes")
+    done = registry.run("verify", "--since", edited)
+    assert done.code == 1 and "CURRENT_MISMATCH" in done.out + done.err

@@ -9,7 +9,8 @@ import pytest
 
 from gitdocket.core.documents import Posture
 from gitdocket.errors import InputError
-from gitdocket.lifecycles.agent_diff import CHANGE_KINDS, Agent, diff_agents, diff_sides, egress_covers
+from gitdocket.lifecycles.agent_diff import Agent, diff_agents, diff_sides, egress_covers
+from gitdocket.lifecycles.risk import CHANGE_KINDS
 from gitdocket.lifecycles.version import AgentConfig
 from tests.support import ROOT
 

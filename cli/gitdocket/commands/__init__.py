@@ -16,7 +16,6 @@ import click
 import pygit2
 
 from gitdocket import __version__
-from gitdocket.adapters.templates import build_commit
 from gitdocket.commands.lazy import COMMANDS, LazyGroup
 from gitdocket.commands.output import command_streams, safe_streams
 from gitdocket.core.limits import one_line
@@ -30,6 +29,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     asked: every other command starts without touching the build record)."""
     if not value or ctx.resilient_parsing:
         return
+    from gitdocket.adapters.templates import build_commit
+
     commit = build_commit()
     click.echo(f"gitdocket, version {__version__}" + (f" (commit {commit})" if commit else ""))
     ctx.exit()

@@ -12,7 +12,7 @@ Documents gitdocket writes (manifest, promotion report) refuse unknown fields; `
 the base of evidence that other tools may produce, which keeps unknown fields so that a newer
 generator does not break an older gitdocket. ``parse_document`` turns a document's bytes into its
 model, with the parser as an argument: the YAML parser is I/O-side (``adapters.files.load_yaml``),
-so the pure layers never import it; ``ops.documents`` and ``verify.archetypes`` both read through
+so the pure layers never import it; ``ops.documents`` and ``verify`` (``contents``, ``archetypes``) read through
 here. ``verify.contracts`` maps contract names to these models.
 """
 

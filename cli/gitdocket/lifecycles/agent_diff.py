@@ -4,9 +4,9 @@ An agent here is one frozen version seen as an ``Agent``: its method files, its
 ``.agent-config.json`` and its protection posture. ``diff_agents`` lists the changes: the
 instructions (with a text diff), skills and tools added, removed or changed, tool permissions,
 network egress, the model and its provider, settings, the posture, and any other method file.
-Each change kind has one row in ``CHANGE_KINDS``, the table that says how risky it is; nothing
-else classifies a change, and the docs and the risk rules of the policy (``lifecycles.risk``) read
-the same table. Pure: the caller reads the files; this module only compares.
+Each change kind has one row in ``lifecycles.risk.CHANGE_KINDS``, the table that says how risky it
+is; nothing else classifies a change, and the docs and the risk rules of the policy read the same
+table. Pure: the caller reads the files; this module only compares.
 """
 
 from __future__ import annotations
@@ -19,17 +19,14 @@ from typing import Literal
 from gitdocket.core.documents import Posture
 from gitdocket.core.model import Record
 from gitdocket.errors import InputError
+from gitdocket.lifecycles.risk import CHANGE_KINDS, RISKS, Risk
 from gitdocket.lifecycles.version import AgentConfig
 
 __all__ = [
-    "CHANGE_KINDS",
-    "RISKS",
     "Agent",
     "AgentDiff",
     "Change",
-    "ChangeKind",
     "DiffReport",
-    "Risk",
     "added_agent",
     "diff_agents",
     "diff_sides",
@@ -37,45 +34,6 @@ __all__ = [
     "highest",
     "removed_agent",
 ]
-
-Risk = Literal["none", "low", "medium", "high"]
-RISKS: tuple[Risk, ...] = ("none", "low", "medium", "high")
-"""Risk levels, lowest first."""
-
-
-@dataclass(frozen=True)
-class ChangeKind:
-    """One row of the risk table: a kind of change, its risk, and what it means to a reviewer."""
-
-    kind: str
-    risk: Risk
-    means: str
-
-
-CHANGE_KINDS: tuple[ChangeKind, ...] = (
-    ChangeKind("agent_added", "high", "an agent the other side does not run: everything it can do is new"),
-    ChangeKind("agent_removed", "low", "an agent the other side runs is no longer there"),
-    ChangeKind("instructions_changed", "medium", "instructions.md changed: what the agent is told to do"),
-    ChangeKind("skill_added", "medium", "a skill the agent did not have"),
-    ChangeKind("skill_removed", "low", "a skill the agent no longer has"),
-    ChangeKind("skill_changed", "medium", "a skill's files changed"),
-    ChangeKind("tool_added", "high", "a tool the agent could not call before"),
-    ChangeKind("tool_removed", "low", "a tool the agent can no longer call"),
-    ChangeKind("tool_changed", "medium", "a tool's definition changed"),
-    ChangeKind("tool_permission_added", "high", "a tool may now do something it could not"),
-    ChangeKind("tool_permission_removed", "low", "a tool may no longer do something"),
-    ChangeKind("egress_widened", "high", "the agent may reach a network destination it could not"),
-    ChangeKind("egress_narrowed", "low", "a network destination is no longer reachable"),
-    ChangeKind("provider_changed", "high", "the model comes from another provider: the data goes elsewhere"),
-    ChangeKind("model_changed", "medium", "another model of the same provider"),
-    ChangeKind("settings_changed", "low", "a model setting changed (temperature, limits …)"),
-    ChangeKind("posture_widened", "high", "the protection posture exposes more (deployment mode, read scope)"),
-    ChangeKind("posture_narrowed", "low", "the protection posture exposes less"),
-    ChangeKind("crossing_terms_changed", "medium", "the terms on which the method crosses changed"),
-    ChangeKind("file_changed", "low", "another method file was added, removed or changed"),
-)
-"""The risk of every kind of change, as data: ``gitdocket diff`` classifies with it, the docs list
-it, and a policy risk rule names its kinds or a level (``lifecycles.risk``)."""
 
 _BY_KIND = {row.kind: row for row in CHANGE_KINDS}
 # A deployment mode that lets the method leave the publisher exposes more than one that keeps it.

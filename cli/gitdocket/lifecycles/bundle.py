@@ -32,9 +32,8 @@ from gitdocket.core.documents import (
 from gitdocket.core.fields import FREE_TEXT, Digest, GitOid, Name, Timestamp
 from gitdocket.core.model import Record
 from gitdocket.errors import Invariant, InvariantError
-from gitdocket.lifecycles.invariants import WITHDRAWAL_BLOCKS_FUTURE
+from gitdocket.lifecycles.invariants import RETIREMENT_BLOCKS_FUTURE_PACKAGING, WITHDRAWAL_BLOCKS_FUTURE
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
-from gitdocket.lifecycles.version import RETIREMENT_BLOCKS_FUTURE_PACKAGING
 
 __all__ = [
     "BUNDLE_HAS_NO_SECRETS",

@@ -27,6 +27,7 @@ __all__ = [
     "PAYLOAD_CROSSES_ONLY_BY_TERMS",
     "POLICY_IN_FORCE",
     "REFERENCE_IS_CURRENT",
+    "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
     "RISK_APPROVAL_REQUIRED",
     "THRESHOLD_REACHABLE",
     "TRANSITION_NOT_ALLOWED",
@@ -53,6 +54,11 @@ VERSIONS_MONOTONIC = Invariant(
     "VERSIONS_MONOTONIC",
     "structural",
     "a new version of an archetype is newer than every version it already has",
+)
+RETIREMENT_BLOCKS_FUTURE_PACKAGING = Invariant(
+    "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
+    "structural",
+    "a retired version takes no new package references, and no bundle carries it into a new release",
 )
 WITHDRAWAL_BLOCKS_FUTURE = Invariant(
     "WITHDRAWAL_BLOCKS_FUTURE",
@@ -145,6 +151,7 @@ CROSS_SCOPE: tuple[Invariant, ...] = (
     HISTORY_PRESERVED,
     PACKAGE_REQUIRES_FROZEN_VERSION,
     VERSIONS_MONOTONIC,
+    RETIREMENT_BLOCKS_FUTURE_PACKAGING,
     WITHDRAWAL_BLOCKS_FUTURE,
     HISTORY_PRESERVED_ON_WITHDRAWAL,
     THRESHOLD_REACHABLE,

@@ -1,9 +1,10 @@
 """Risk rules: which agent changes need extra signatures, as policy data.
 
 A rule of the trust policy says: a freeze (or a promotion) whose diff holds a change of these
-kinds, or of at least this risk (``lifecycles.agent_diff.CHANGE_KINDS``), needs ``signatures``
-more signatures on its event from role ``role`` — e.g. "a new tool permission, or a wider egress
-or posture, needs a signature from ``security``". Root changes the rules with a policy event, so
+kinds, or of at least this risk, needs ``signatures`` more signatures on its event from role
+``role`` — e.g. "a new tool permission, or a wider egress or posture, needs a signature from
+``security``". ``CHANGE_KINDS`` is the risk of every kind of change, which
+``lifecycles.agent_diff`` classifies with. Root changes the rules with a policy event, so
 they are signed like every policy change. ``missing_approvals`` is the one check: the writers
 (freeze, promote) ask it before they sign, and ``verify`` asks it of every recorded freeze and
 promotion, in every mode. Pure.
@@ -13,24 +14,70 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
 from gitdocket.core.fields import Name
 from gitdocket.core.model import Record
 from gitdocket.errors import InvariantError
-from gitdocket.lifecycles.agent_diff import CHANGE_KINDS, RISKS, AgentDiff, Change, Risk
 from gitdocket.lifecycles.invariants import RISK_APPROVAL_REQUIRED
 
+if TYPE_CHECKING:
+    from gitdocket.lifecycles.agent_diff import AgentDiff, Change
+
 __all__ = [
+    "CHANGE_KINDS",
+    "RISKS",
     "RISK_APPROVAL_REQUIRED",
+    "ChangeKind",
     "Missing",
+    "Risk",
     "RiskRule",
     "check_approvals",
     "missing_approvals",
     "rule_problem",
 ]
+
+Risk = Literal["none", "low", "medium", "high"]
+RISKS: tuple[Risk, ...] = ("none", "low", "medium", "high")
+"""Risk levels, lowest first."""
+
+
+@dataclass(frozen=True)
+class ChangeKind:
+    """One row of the risk table: a kind of change, its risk, and what it means to a reviewer."""
+
+    kind: str
+    risk: Risk
+    means: str
+
+
+CHANGE_KINDS: tuple[ChangeKind, ...] = (
+    ChangeKind("agent_added", "high", "an agent the other side does not run: everything it can do is new"),
+    ChangeKind("agent_removed", "low", "an agent the other side runs is no longer there"),
+    ChangeKind("instructions_changed", "medium", "instructions.md changed: what the agent is told to do"),
+    ChangeKind("skill_added", "medium", "a skill the agent did not have"),
+    ChangeKind("skill_removed", "low", "a skill the agent no longer has"),
+    ChangeKind("skill_changed", "medium", "a skill's files changed"),
+    ChangeKind("tool_added", "high", "a tool the agent could not call before"),
+    ChangeKind("tool_removed", "low", "a tool the agent can no longer call"),
+    ChangeKind("tool_changed", "medium", "a tool's definition changed"),
+    ChangeKind("tool_permission_added", "high", "a tool may now do something it could not"),
+    ChangeKind("tool_permission_removed", "low", "a tool may no longer do something"),
+    ChangeKind("egress_widened", "high", "the agent may reach a network destination it could not"),
+    ChangeKind("egress_narrowed", "low", "a network destination is no longer reachable"),
+    ChangeKind("provider_changed", "high", "the model comes from another provider: the data goes elsewhere"),
+    ChangeKind("model_changed", "medium", "another model of the same provider"),
+    ChangeKind("settings_changed", "low", "a model setting changed (temperature, limits …)"),
+    ChangeKind("posture_widened", "high", "the protection posture exposes more (deployment mode, read scope)"),
+    ChangeKind("posture_narrowed", "low", "the protection posture exposes less"),
+    ChangeKind("crossing_terms_changed", "medium", "the terms on which the method crosses changed"),
+    ChangeKind("file_changed", "low", "another method file was added, removed or changed"),
+)
+"""The risk of every kind of change, as data: ``gitdocket diff`` classifies with it, the docs list
+it, and a policy risk rule names its kinds or a level (``RiskRule``). Kept here, not with the diff,
+so that reading a policy does not build the diff (ADR 0035)."""
 
 Action = Literal["freeze", "promote"]
 _KINDS = {row.kind for row in CHANGE_KINDS}

@@ -19,7 +19,11 @@ from gitdocket.core.fields import Digest, GitOid, Semver, Sha256Hex, semver_key
 from gitdocket.core.limits import MAX_FOLDER_BYTES, MAX_FOLDER_FILES, casefold_collision, path_problem
 from gitdocket.core.model import ReasonData, Record
 from gitdocket.errors import Invariant, InvariantError
-from gitdocket.lifecycles.invariants import PACKAGE_REQUIRES_FROZEN_VERSION, TRANSITION_NOT_ALLOWED
+from gitdocket.lifecycles.invariants import (
+    PACKAGE_REQUIRES_FROZEN_VERSION,
+    RETIREMENT_BLOCKS_FUTURE_PACKAGING,
+    TRANSITION_NOT_ALLOWED,
+)
 from gitdocket.lifecycles.machine import Machine, Refusal, Transition
 
 __all__ = [
@@ -30,7 +34,6 @@ __all__ = [
     "METHOD_NAMES_CANONICAL",
     "PACKAGE_REFERENCE_UNIQUE",
     "PAST_PACKAGES_PRESERVED",
-    "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
     "AgentConfig",
     "FileEntry",
     "Provenance",
@@ -137,11 +140,6 @@ def content_hash(manifest: dict[str, FileEntry]) -> str:
 
 FROZEN_VERSION_IMMUTABLE = Invariant(
     "FROZEN_VERSION_IMMUTABLE", "structural", "after freeze, nothing about the version's snapshot changes"
-)
-RETIREMENT_BLOCKS_FUTURE_PACKAGING = Invariant(
-    "RETIREMENT_BLOCKS_FUTURE_PACKAGING",
-    "structural",
-    "a retired version takes no new package references, and no bundle carries it into a new release",
 )
 PAST_PACKAGES_PRESERVED = Invariant(
     "PAST_PACKAGES_PRESERVED",
@@ -397,7 +395,6 @@ LIFECYCLE: Machine[VersionState] = Machine(
     transitions=TRANSITIONS,
     invariants=(
         FROZEN_VERSION_IMMUTABLE,
-        RETIREMENT_BLOCKS_FUTURE_PACKAGING,
         PAST_PACKAGES_PRESERVED,
         FREEZE_REQUIRES_COMPLETE_SNAPSHOT,
         PACKAGE_REFERENCE_UNIQUE,

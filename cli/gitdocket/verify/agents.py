@@ -19,10 +19,10 @@ from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.errors import InputError, NotFoundError, StateError
 from gitdocket.lifecycles import scope
-from gitdocket.lifecycles.agent_diff import CHANGE_KINDS, Agent, AgentDiff, DiffReport, diff_agents, diff_sides
+from gitdocket.lifecycles.agent_diff import Agent, AgentDiff, DiffReport, diff_agents, diff_sides
 from gitdocket.lifecycles.bundle import MANIFEST
 from gitdocket.lifecycles.policy import PolicyState, lookup_role
-from gitdocket.lifecycles.risk import Missing, missing_approvals
+from gitdocket.lifecycles.risk import CHANGE_KINDS, Missing, missing_approvals
 from gitdocket.lifecycles.version import Snapshot, VersionState
 
 __all__ = [

@@ -1,112 +1,28 @@
-"""The registry core's own checks: scope folder contents, frozen snapshots, documents (against
-their models), version ↔ package references, and scopes that records name but that are gone.
-``snapshot.CHECKS`` lists them. Docket's tags are checked with the logs (``tags``)."""
+"""The checks of archetypes, versions and packages: frozen snapshots, archetype documents (against
+their models) and version ↔ package references. ``snapshot.CHECKS`` lists them, run when a
+snapshot holds such a scope (this module builds the version lifecycle, which a verification of
+an environment's chain never reads: ADR 0035). What every scope folder may hold and
+``registry.yaml`` are ``verify.contents``; docket's tags are checked with the logs (``tags``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING
 
 from gitdocket.core.canonical import loads_strict, sha256_hex
-from gitdocket.core.documents import REGISTRY_YAML, ArchetypeDoc, Parser, RegistryConfig, parse_document
-from gitdocket.core.log import SEGMENT_NAME_RE, WHOLE_LOG_KINDS
-from gitdocket.core.scopes import CURRENT, HISTORY, SEGMENTS, Scope
-from gitdocket.core.tree import TreeView
-from gitdocket.errors import DocketError
+from gitdocket.core.documents import ArchetypeDoc, Parser
+from gitdocket.core.scopes import Scope
 from gitdocket.lifecycles import scope
 from gitdocket.lifecycles.invariants import PACKAGE_REQUIRES_FROZEN_VERSION
 from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, PAST_PACKAGES_PRESERVED, AgentConfig, VersionState
+from gitdocket.verify.contents import validated
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 
 if TYPE_CHECKING:  # a type only: the package lifecycle is built when a package is read (ADR 0035)
     from gitdocket.lifecycles.package import PackageState
 
-__all__ = ["SCOPE_FILES", "documents", "frozen_snapshots", "package_references", "scope_contents"]
-
-SCOPE_FILES: dict[str, set[str]] = {
-    "policy": {"trusted-roots"},  # the pinned Sigstore roots (verify.roots)
-    "config": set(),
-    "archetype": {"archetype.yaml", "method"},
-    "version": {"method"},
-    "package": set(),
-    "placement": set(),
-    "entitlement": set(),
-    "bundle": {"bundle_manifest.json", "payload", "evidence"},
-    "environment": {"releases", "reports", "provenance"},
-}
-"""Entries a scope folder may hold besides its log (history.jsonl, its sealed segments in
-``history/`` but for ``WHOLE_LOG_KINDS``) and current.json."""
-
-
-def scope_contents(ctx: Context) -> Iterable[Finding]:
-    for target, _record in ctx.ordered():
-        allowed = {HISTORY, CURRENT} | SCOPE_FILES.get(target.kind, set())
-        if target.kind not in WHOLE_LOG_KINDS:
-            allowed.add(SEGMENTS)
-        for name in ctx.tree.listdir(target.path):
-            if name not in allowed:
-                yield Finding(
-                    f"{target.path}/{name}",
-                    "UNEXPECTED_FILE",
-                    "no lifecycle writes this file",
-                    target.label,
-                    hint="remove it; scope folders hold only what gitdocket writes",
-                )
-            elif name == SEGMENTS:
-                yield from _segments(ctx.tree, target)
-
-
-def _segments(tree: TreeView, target: Scope[Any]) -> Iterable[Finding]:
-    """What is wrong with ``target``'s sealed segments as files (ADR 0037): the log they make up
-    with ``history.jsonl`` is parsed, chained and replayed like any other."""
-    folder = target.segments_path
-    if tree.kind(folder) != "tree":
-        yield _segment_finding(target, folder, "is not a folder of sealed segments")
-        return
-    for name in sorted(tree.listdir(folder)):
-        path = f"{folder}/{name}"
-        named = SEGMENT_NAME_RE.fullmatch(name)
-        data = tree.read(path) if named is not None and tree.kind(path) in ("blob", "exec") else None
-        if named is None or data is None:
-            problem = "is not a sealed segment (history/<first seq, nine digits>.jsonl, a file)"
-        elif not data.endswith(b"\n"):
-            problem = "does not end with a whole line"
-        elif _first_seq(data) != int(named[1]):
-            problem = f"does not begin with event {int(named[1])}, as its name says"
-        else:
-            continue
-        yield _segment_finding(target, path, problem)
-
-
-def _segment_finding(target: Scope[Any], path: str, problem: str) -> Finding:
-    return Finding(
-        path,
-        "LOG_SEGMENT",
-        problem,
-        target.label,
-        hint="sealed segments are never written again; restore the log's files from git history",
-    )
-
-
-def _first_seq(data: bytes) -> int | None:
-    """The ``seq`` of a segment's first line (None when it is not an event's)."""
-    try:
-        event = loads_strict(data.split(b"\n", 1)[0], "segment")
-    except DocketError:
-        return None
-    seq = event.get("seq") if isinstance(event, dict) else None
-    return seq if isinstance(seq, int) else None
-
-
-def _validated(model: type[BaseModel], raw: bytes, path: str, parse: Parser) -> tuple[Any, str]:
-    """``raw`` (the file at ``path``) parsed and validated against ``model``, or why not."""
-    try:
-        return parse_document(model, raw, path, parse), ""
-    except DocketError as exc:
-        return None, exc.message.removeprefix(f"{path}: ").removeprefix(f"{path}:")
+__all__ = ["archetype_documents", "frozen_snapshots", "package_references"]
 
 
 def _frozen_files(ctx: Context, record: ScopeRecord[VersionState]) -> Iterable[Finding]:
@@ -157,7 +73,7 @@ def _frozen_files(ctx: Context, record: ScopeRecord[VersionState]) -> Iterable[F
         )
     config = ctx.tree.read(f"{method}/.agent-config.json")
     problem = (
-        _validated(AgentConfig, config, f"{method}/.agent-config.json", loads_strict)[1] if config is not None else None
+        validated(AgentConfig, config, f"{method}/.agent-config.json", loads_strict)[1] if config is not None else None
     )
     if problem:
         yield Finding(
@@ -192,19 +108,14 @@ def frozen_snapshots(ctx: Context) -> Iterable[Finding]:
 def _archetype_problem(raw: bytes | None, path: str, name: str, parse_yaml: Parser) -> str:
     if raw is None:
         return "missing"
-    doc, problem = _validated(ArchetypeDoc, raw, path, parse_yaml)
+    doc, problem = validated(ArchetypeDoc, raw, path, parse_yaml)
     if doc is not None and doc.name != name:
         return f"name {doc.name!r} does not match the folder {name!r}"
     return problem
 
 
-def documents(ctx: Context) -> Iterable[Finding]:
-    """registry.yaml, every archetype.yaml and every draft .agent-config.json against its model."""
-    data = ctx.tree.read(REGISTRY_YAML)
-    problem = "missing" if data is None else _validated(RegistryConfig, data, REGISTRY_YAML, ctx.parse_yaml)[1]
-    if problem:
-        hint = "fix the file or restore it from git history (in a new registry: `gitdocket init`)"
-        yield Finding(REGISTRY_YAML, "DOCUMENT_INVALID", problem, hint=hint)
+def archetype_documents(ctx: Context) -> Iterable[Finding]:
+    """Every archetype.yaml and every draft .agent-config.json against its model."""
     for record in ctx.scopes("archetype"):
         label = record.scope.label
         path = f"{record.scope.path}/archetype.yaml"
@@ -214,7 +125,7 @@ def documents(ctx: Context) -> Iterable[Finding]:
             yield Finding(path, "DOCUMENT_INVALID", problem, label, hint=hint)
         config_path = f"{record.scope.path}/method/.agent-config.json"
         config = ctx.tree.read(config_path)
-        problem = "" if config is None else _validated(AgentConfig, config, config_path, loads_strict)[1]
+        problem = "" if config is None else validated(AgentConfig, config, config_path, loads_strict)[1]
         if problem:
             hint = "fix the draft's agent configuration (model, skills, tools, settings)"
             yield Finding(config_path, "DOCUMENT_INVALID", problem, label, hint=hint)

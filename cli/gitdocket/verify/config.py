@@ -123,7 +123,7 @@ def _unsigned(ctx: Context) -> Iterator[Finding]:
 def _drift(ctx: Context, state: ConfigState) -> Iterator[Finding]:
     raw = ctx.tree.read(REGISTRY_YAML)
     if raw is None or state.registry is None:
-        return  # a missing file is DOCUMENT_INVALID (verify.archetypes.documents)
+        return  # a missing file is DOCUMENT_INVALID (verify.contents.registry_document)
     try:
         found = parse_document(RegistryConfig, raw, REGISTRY_YAML, ctx.parse_yaml)
     except DocketError:

@@ -28,6 +28,7 @@ from gitdocket.lifecycles.invariants import (
     HISTORY_PRESERVED_ON_WITHDRAWAL,
     PACKAGE_REQUIRES_FROZEN_VERSION,
     REFERENCE_IS_CURRENT,
+    RETIREMENT_BLOCKS_FUTURE_PACKAGING,
     WITHDRAWAL_BLOCKS_FUTURE,
 )
 from gitdocket.lifecycles.placement import (
@@ -35,7 +36,7 @@ from gitdocket.lifecycles.placement import (
     PLACEMENT_IS_CONFIG_ONLY,
     PlacementState,
 )
-from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE, RETIREMENT_BLOCKS_FUTURE_PACKAGING
+from gitdocket.lifecycles.version import FROZEN_VERSION_IMMUTABLE
 from gitdocket.verify.context import Context, ScopeRecord
 from gitdocket.verify.findings import Finding
 

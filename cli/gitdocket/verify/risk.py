@@ -1,12 +1,14 @@
 """``RISK_APPROVAL_REQUIRED`` in every verification mode: each recorded freeze and promotion
 carries the extra signatures the risk rules of the policy that judged it ask for. The writers ask
 the same functions (``verify.agents.freeze_approvals``, ``promotion_approvals``) before they
-sign, so a write never produces a registry this check rejects. Pure."""
+sign, so a write never produces a registry this check rejects. The diff (``verify.agents``, the
+version lifecycle) is imported only for an event a risk rule applies to: a chain judged by a
+policy without such rules (``deployments resolve``) never builds it (ADR 0035). Pure."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gitdocket.core.log import Event
 from gitdocket.core.scopes import Scope
@@ -15,11 +17,11 @@ from gitdocket.lifecycles import machine_of
 from gitdocket.lifecycles.authz import valid_signers
 from gitdocket.lifecycles.invariants import RISK_APPROVAL_REQUIRED
 from gitdocket.lifecycles.policy import PolicyState
-from gitdocket.lifecycles.risk import Missing
-from gitdocket.lifecycles.version import Snapshot
-from gitdocket.verify.agents import freeze_approvals, promotion_approvals, snapshot_agent
 from gitdocket.verify.context import Context
 from gitdocket.verify.findings import Finding
+
+if TYPE_CHECKING:
+    from gitdocket.lifecycles.risk import Missing
 
 __all__ = ["risk_approvals"]
 
@@ -56,6 +58,9 @@ def _freezes(ctx: Context) -> Iterable[Finding]:
             policy = _ruled(ctx, event, "freeze") if event.type == "version_frozen" else None
             if policy is None:
                 continue
+            from gitdocket.lifecycles.version import Snapshot
+            from gitdocket.verify.agents import freeze_approvals, snapshot_agent
+
             snap = Snapshot.model_validate(event.data)
             signers, _problems = valid_signers(record.scope, event, policy)
             try:
@@ -72,6 +77,8 @@ def _promotions(ctx: Context) -> Iterable[Finding]:
             policy = _ruled(ctx, event, "promote") if event.type == "promoted" else None
             if policy is None:
                 continue
+            from gitdocket.verify.agents import promotion_approvals
+
             signers, _problems = valid_signers(record.scope, event, policy)
             previous = event.data.get("previous_bundle_id")
             try:

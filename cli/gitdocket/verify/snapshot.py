@@ -31,18 +31,21 @@ from gitdocket.lifecycles.authz import (
 from gitdocket.lifecycles.invariants import AUDIT_NAMES_SIGNER
 from gitdocket.lifecycles.policy import PolicyState, Role, accepts, lookup_role
 from gitdocket.lifecycles.vendors import VENDORS
-from gitdocket.verify import archetypes, bundles, config, environments, risk, roots, timeline
+from gitdocket.verify import bundles, config, contents, environments, risk, roots, timeline
 from gitdocket.verify.context import Context, ScopeRecord, share_cut
 from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.tags import check_tags, start_tag_checks
 
 __all__ = [
     "CHECKS",
+    "archetype_documents",
     "check_current",
     "check_log",
     "first_policy",
+    "frozen_snapshots",
     "judge_context",
     "missing_scope",
+    "package_references",
     "settle_context",
     "signatures_of",
     "verify_context",
@@ -52,14 +55,18 @@ __all__ = [
 Check = Callable[[Context], Iterable[Finding]]
 
 
-def _client_checks() -> dict[str, Check]:
-    """The checks of the client side (placements, entitlements, forks, vendors' imports), by
-    name. Imported here, when a snapshot has a client side (``_client``): their modules build the
-    placement and entitlement lifecycles, which a verification of an environment's chain
-    (``deployments resolve``) never reads (ADR 0035)."""
-    from gitdocket.verify import placements, vendors
+def _kind_checks() -> dict[str, Check]:
+    """The checks of archetypes, versions and packages and of the client side (placements,
+    entitlements, forks, vendors' imports), by name. Imported here, when a snapshot holds a scope
+    they judge (``_when``): their modules build the version, placement and entitlement
+    lifecycles, which a verification of an environment's chain (``deployments resolve``) never
+    reads (ADR 0035)."""
+    from gitdocket.verify import archetypes, placements, vendors
 
     return {
+        "archetype_documents": archetypes.archetype_documents,
+        "frozen_snapshots": archetypes.frozen_snapshots,
+        "package_references": archetypes.package_references,
         "placement_packages": placements.placement_packages,
         "placement_edits": placements.placement_edits,
         "entitlement_placements": placements.entitlement_placements,
@@ -69,44 +76,49 @@ def _client_checks() -> dict[str, Check]:
     }
 
 
-def _client(name: str, kinds: tuple[str, ...]) -> Check:
-    """The client-side check ``name``, run when the snapshot holds a scope of one of ``kinds``
-    (``vendor_imports``: or vendors' imports); without one it finds nothing, so its module is not
-    imported."""
+def _when(name: str, kinds: tuple[str, ...]) -> Check:
+    """The check ``name`` of ``_kind_checks``, run when the snapshot holds a scope of one of
+    ``kinds`` (``vendor_imports``: or vendors' imports); without one it finds nothing, so its
+    module is not imported."""
 
     def check(ctx: Context) -> Iterable[Finding]:
         if not any(target.kind in kinds for target, _ in ctx.ordered()) and not (
             name == "vendor_imports" and ctx.tree.listdir(VENDORS)
         ):
             return ()
-        return _client_checks()[name](ctx)
+        return _kind_checks()[name](ctx)
 
     check.__name__ = check.__qualname__ = name
     return check
 
 
+archetype_documents = _when("archetype_documents", ("archetype",))
+frozen_snapshots = _when("frozen_snapshots", ("version",))
+package_references = _when("package_references", ("version", "package"))
+
 CHECKS: tuple[Check, ...] = (
-    archetypes.scope_contents,
-    archetypes.frozen_snapshots,
-    archetypes.documents,
+    contents.scope_contents,
+    frozen_snapshots,
+    contents.registry_document,
+    archetype_documents,
     config.policy_present,
     config.configuration,
     roots.trusted_roots,
     timeline.event_times,
     timeline.policy_in_force,
-    archetypes.package_references,
+    package_references,
     bundles.bundle_contents,
     environments.environment_releases,
-    _client("placement_packages", ("placement",)),
-    _client("placement_edits", ("placement",)),
-    _client("entitlement_placements", ("entitlement",)),
-    _client("fork_pulls", ("archetype",)),
+    _when("placement_packages", ("placement",)),
+    _when("placement_edits", ("placement",)),
+    _when("entitlement_placements", ("entitlement",)),
+    _when("fork_pulls", ("archetype",)),
     risk.risk_approvals,
-    _client("vendor_imports", ("placement",)),
+    _when("vendor_imports", ("placement",)),
 )
 """Every kind-specific and cross-scope check of a snapshot. Add a check here: a function
 ``(Context) -> Iterable[Finding]`` that only reads the context (one whose module builds a
-lifecycle that a verification of an environment's chain does not read: through ``_client``)."""
+lifecycle that a verification of an environment's chain does not read: through ``_when``)."""
 _FIRST = ("policy", "archetype")
 
 

@@ -37,7 +37,7 @@ from gitdocket.core.progress import steps
 from gitdocket.core.scopes import Scope
 from gitdocket.core.tree import TreeView
 from gitdocket.lifecycles import scope
-from gitdocket.verify import archetypes, risk, timeline
+from gitdocket.verify import contents, risk, timeline
 from gitdocket.verify.context import (
     Context,
     Keyless,
@@ -52,10 +52,13 @@ from gitdocket.verify.findings import Finding, collect, report_order
 from gitdocket.verify.snapshot import (
     CHECKS,
     Check,
+    archetype_documents,
     check_current,
     check_log,
     first_policy,
+    frozen_snapshots,
     missing_scope,
+    package_references,
     signatures_of,
     verify_context,
 )
@@ -69,16 +72,16 @@ STREAM_FROM = 2_000
 """Versions and packages from which a snapshot verify streams them. Below, holding every log
 costs less than 80 MiB and one pass is simpler to follow."""
 BATCH_CHECKS = (
-    archetypes.scope_contents,
-    archetypes.frozen_snapshots,
-    archetypes.package_references,
+    contents.scope_contents,
+    frozen_snapshots,
+    package_references,
     timeline.event_times,
     risk.risk_approvals,
 )
 """The ``CHECKS`` that iterate versions or packages (``ctx.scopes``, ``ctx.ordered``): each
 batch runs them on a view of its own records. Every check runs again on the view without the
 streamed kinds, where these find only what concerns the other scopes."""
-EARLY_CHECKS: tuple[Check, ...] = (archetypes.documents,)
+EARLY_CHECKS: tuple[Check, ...] = (contents.registry_document, archetype_documents)
 """``CHECKS`` that read no version or package and nothing a batch decides (which logs are broken,
 which scopes are deleted): this process runs them while the runner still judges its batches."""
 CHILD_SHARE = 0.55
