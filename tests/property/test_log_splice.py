@@ -5,11 +5,16 @@ And a copy of an event with other fields never signs or prints as the original."
 
 from __future__ import annotations
 
+import enum
+from datetime import UTC, datetime
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gitdocket.core.canonical import canonical
 from gitdocket.core.log import Event, event_line, parse_line, signing_payload
+from gitdocket.errors import InputError
 from tests.property.test_log_parse_fast_path import events, keys, values
 
 paths = st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12)
@@ -40,3 +45,41 @@ def test_a_copy_is_spliced_from_its_own_fields(event: Event, data: dict[str, obj
     assert signing_payload("p", copy) == canonical({"scope": "p", "event": copy.unsigned()})
     assert event_line(copy) == canonical(copy.model_dump(mode="json"))
     assert (signing_payload("p", copy) == original) == (copy.unsigned() == parsed.unsigned())
+
+
+class Colour(enum.StrEnum):
+    RED = "red"
+
+
+other_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),  # beyond ±2^53-1 too: rfc8785 refuses those
+        floats,
+        st.text(),
+        st.just(Colour.RED),
+        st.just(datetime(2026, 1, 1, tzinfo=UTC)),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.lists(inner, max_size=3).map(tuple), st.dictionaries(keys, inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300)
+@given(events, st.dictionaries(keys, other_values, max_size=3))
+def test_the_unsigned_form_is_the_dumps_whatever_the_data_holds(event: Event, data: dict[str, object]) -> None:
+    """``unsigned_line`` encodes plain fields as they are and dumps anything else: either way it
+    is (or refuses as) ``canonical(unsigned())``: tuples, big integers, floats, enums, times."""
+    copy = event.model_copy(update={"data": data})
+    try:
+        expected: bytes | type[InputError] = canonical(copy.unsigned())
+    except InputError:
+        expected = InputError
+    if expected is InputError:
+        with pytest.raises(InputError):
+            _ = copy.unsigned_line
+    else:
+        assert copy.unsigned_line == expected

@@ -282,16 +282,18 @@ class GitRefs:
     def tag_signature(self, name: str) -> tuple[bytes, bytes] | None:
         """Of the tag object ``tags`` listed under ``name``: the one whose commit it gave (and no
         second look-up of each ref: a verify asks for every tag), else of the one the ref names."""
-        target: pygit2.Oid | str | None = self._listed.get(name)
-        if target is None:
+        listed = self._listed.get(name)
+        if listed is not None:
+            # The object database's (type, bytes) in one call: no object to wrap and read.
+            kind, raw = self.repo.odb.read(listed)[:2]
+        else:
             ref = self.repo.references.get(f"refs/tags/{name}")
             if ref is None:
                 return None
-            target = ref.target
-        obj = self.repo[target]
-        if obj.type != ObjectType.TAG:
+            obj = self.repo[ref.target]
+            kind, raw = obj.type, bytes(obj.read_raw())
+        if kind != ObjectType.TAG:
             return None
-        raw = bytes(obj.read_raw())
         cut = raw.rfind(b"\n-----BEGIN SSH SIGNATURE-----")
         if cut < 0:
             return None

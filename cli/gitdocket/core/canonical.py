@@ -25,7 +25,7 @@ import rfc8785
 from gitdocket.core.limits import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_DOCUMENT_VALUES
 from gitdocket.errors import InputError
 
-__all__ = ["canonical", "loads_strict", "render", "sha256_hex"]
+__all__ = ["canonical", "loads_strict", "plain_canonical", "render", "sha256_hex"]
 
 SAFE_INT = 2**53 - 1
 """RFC 8785 (I-JSON) represents integers exactly only up to this magnitude."""
@@ -84,14 +84,31 @@ def _plain(obj: Any) -> bool:
     return True
 
 
-def canonical(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON bytes of ``obj``; ``InputError`` when ``obj`` has none."""
+def plain_canonical(obj: Any) -> bytes | None:
+    """``canonical(obj)`` when ``obj`` is plain JSON data (``_plain``) that the standard
+    library's encoder writes; None for anything else (floats, big integers, other types, a lone
+    surrogate), which only ``canonical`` judges."""
+    if type(obj) is str:
+        # A string alone (a payload's scope path, a signature's principal and armor: three per
+        # event verified) is its quoted form, as the encoder below writes it (see ``_plain``).
+        try:
+            return _quote(obj).encode("utf-8")
+        except UnicodeEncodeError:
+            return None
     if _plain(obj):
         try:
             text = _COMPACT.encode(obj) if _ENCODE is None else "".join(_ENCODE(obj, 0))
             return text.encode("utf-8")
         except (UnicodeEncodeError, RecursionError):
-            pass  # a lone surrogate, or nesting too deep: rfc8785 says what is wrong
+            return None  # a lone surrogate, or nesting too deep: rfc8785 says what is wrong
+    return None
+
+
+def canonical(obj: Any) -> bytes:
+    """RFC 8785 canonical JSON bytes of ``obj``; ``InputError`` when ``obj`` has none."""
+    fast = plain_canonical(obj)
+    if fast is not None:
+        return fast
     try:
         return bytes(rfc8785.dumps(obj))
     except rfc8785.CanonicalizationError as exc:

@@ -216,34 +216,47 @@ def _count(data: bytes | None) -> int:
     return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
-def _known_events(record: ScopeRecord[Any] | None, data: bytes | None) -> list[Event] | None:
-    """The parsed events of the tagged log ``data`` when it is a whole-line prefix of the log
-    verified at the head (the usual case): those bytes were parsed there already, and parsing
-    the same bytes again would give the same events. None when it is not (a rewritten log, a
-    truncated line): then the lines are parsed here."""
+def _known(record: ScopeRecord[Any] | None, data: bytes) -> tuple[list[bytes], list[Event]] | None:
+    """The lines and parsed events of the tagged log ``data`` when it is a whole-line prefix of
+    the log verified at the head (the usual case): those bytes were split and parsed there
+    already, and doing it again would give the same lines and events. None when it is not (a
+    rewritten log, a truncated line): then the lines are split and parsed here."""
     if record is None or (data and not data.endswith(b"\n")):
         return None
-    count = _count(data)
+    count = data.count(b"\n")
     if count > len(record.lines):
         return None
-    if data and b"".join(line + b"\n" for line in record.lines[:count]) != data:
+    lines = record.lines[:count]
+    if data and b"\n".join(lines) + b"\n" != data:
         return None
-    return record.events[:count]
+    return lines, record.events[:count]
 
 
 def recorded_at(
     refs: RefView, commit: str, target: Scope[Any], record: ScopeRecord[Any] | None = None
 ) -> list[bytes] | None:
     """The scope's log up to the tagged event, when ``commit`` is the one that appended it (one
-    commit may append more after it, e.g. ``gitdocket release`` freezes and packages at once)."""
-    data = read_log(refs.tree_at(commit), target)
-    lines = _lines(data)
+    commit may append more after it, e.g. ``gitdocket release`` freezes and packages at once).
+
+    The scope's folder is compared first, by tree id, at ``commit`` and at its first parent: the
+    log lies in that folder (``history.jsonl`` and its sealed segments), so a folder absent from
+    ``commit`` holds no log, one the commit left as it was holds no appended line, and one absent
+    from the parent held no line before: ``read_log`` of each would say the same, at the cost of
+    reading it (a verify asks for every tag, ADR 0038)."""
+    at = refs.tree_at(commit)
+    folder = at.tree_id(target.path)
     parent = refs.parent(commit)
-    before = _count(read_log(refs.tree_at(parent), target)) if parent is not None else 0
-    known = _known_events(record, data)
+    earlier = refs.tree_at(parent) if parent is not None else None
+    was = earlier.tree_id(target.path) if earlier is not None else None
+    if folder is None or folder == was:
+        return None
+    data = read_log(at, target)
+    known = _known(record, data)
+    lines = known[0] if known is not None else _lines(data)
+    before = _count(read_log(earlier, target)) if earlier is not None and was is not None else 0
     for index in range(before, len(lines)):
         if known is not None:
-            event = known[index]
+            event = known[1][index]
         else:
             try:
                 event = parse_line(lines[index], target.history_path)
