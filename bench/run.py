@@ -70,7 +70,9 @@ from gitdocket.ops.versions import freeze  # noqa: E402
 from gitdocket.verify.context import discover_scopes  # noqa: E402
 
 Row = tuple[str, str, str, str]
-VERIFY_BUDGET_S = 10.0
+VERIFY_BUDGET_S = 5.0
+"""Issue 11.3: a full snapshot verify of 10,000 versions in under 5 s wall on 2 cores (the design's
+budget is 10 s). Wall time: it varies with the machine's state; the CPU is printed beside it."""
 STATUS_BUDGET_S = 1.0
 GROWTH_BUDGET = 1.3
 FLAT_S = 0.25
