@@ -113,6 +113,19 @@ def test_verify_checks_the_vendor_records_offline(
     assert any(f["code"] == code and f["invariant"] == rule.name for f in found), found
 
 
+def test_verify_checks_vendor_records_that_no_placement_names(tmp_path: Path) -> None:
+    """Vendors' records are verified whenever the registry holds them, not only when a placement
+    does (``snapshot._when``'s folder): here the import's placement is removed by hand and the
+    vendor's log edited; both are named."""
+    c = crossing(tmp_path)
+    c.imported(c.export())
+    shutil.rmtree(c.client.path / "registry" / "placements")
+    _edit_vendor_log(c)
+    commit_all(c, "by hand")
+    codes = {f["code"] for f in findings(c.client)}
+    assert "VENDOR_UNTRUSTED" in codes, codes
+
+
 def test_verify_refuses_a_crossing_the_vendor_did_not_permit(tmp_path: Path) -> None:
     """CROSSING_REQUIRES_PERMIT_AND_ADMIT: the vendor's logs are genuine but hold no permit for
     this client; the import is copied in by hand and the request signed with the holder's real

@@ -76,15 +76,14 @@ def _kind_checks() -> dict[str, Check]:
     }
 
 
-def _when(name: str, kinds: tuple[str, ...]) -> Check:
+def _when(name: str, kinds: tuple[str, ...], folder: str | None = None) -> Check:
     """The check ``name`` of ``_kind_checks``, run when the snapshot holds a scope of one of
-    ``kinds`` (``vendor_imports``: or vendors' imports); without one it finds nothing, so its
-    module is not imported."""
+    ``kinds`` or anything in ``folder``; without either it finds nothing, so its module is not
+    imported."""
 
     def check(ctx: Context) -> Iterable[Finding]:
-        if not any(target.kind in kinds for target, _ in ctx.ordered()) and not (
-            name == "vendor_imports" and ctx.tree.listdir(VENDORS)
-        ):
+        held = any(target.kind in kinds for target, _ in ctx.ordered())
+        if not held and not (folder is not None and ctx.tree.listdir(folder)):
             return ()
         return _kind_checks()[name](ctx)
 
@@ -114,7 +113,7 @@ CHECKS: tuple[Check, ...] = (
     _when("entitlement_placements", ("entitlement",)),
     _when("fork_pulls", ("archetype",)),
     risk.risk_approvals,
-    _when("vendor_imports", ("placement",)),
+    _when("vendor_imports", ("placement",), VENDORS),  # or vendors' imports alone
 )
 """Every kind-specific and cross-scope check of a snapshot. Add a check here: a function
 ``(Context) -> Iterable[Finding]`` that only reads the context (one whose module builds a
